@@ -1,0 +1,17 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".cluster/**", "test/fixtures/build/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // process.env is read in one module only (src/config.ts)
+      "no-restricted-properties": ["error", { object: "process", property: "env", message: "read settings through src/config.ts" }],
+    },
+  },
+  { files: ["src/config.ts", "test/**", "bench/**", "scripts/**"], rules: { "no-restricted-properties": "off" } },
+);
