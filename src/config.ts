@@ -1,0 +1,31 @@
+// The only module that reads process.env. Everything else receives settings as
+// arguments, so it can be tested without touching the environment.
+
+/** HOOKPOINT_* variables of this process (the webhook sets them on the agent). */
+export function hookpointEnv(): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith("HOOKPOINT_") && v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** True inside a Kubernetes pod with a service account (in-cluster config is possible). */
+export function inCluster(): boolean {
+  return Boolean(process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT);
+}
+
+/** The namespace the webhook runs in (downward API), used as a default exclusion. */
+export function podNamespace(): string | undefined {
+  return process.env.POD_NAMESPACE || undefined;
+}
+
+/** Path of an explicit kubeconfig, when the user set one. */
+export function kubeconfigPath(): string | undefined {
+  return process.env.KUBECONFIG || undefined;
+}
+
+/** Colour and pretty output only on a terminal and when NO_COLOR is unset. */
+export function wantsColor(isTTY: boolean): boolean {
+  return isTTY && !process.env.NO_COLOR;
+}
