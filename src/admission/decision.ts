@@ -1,0 +1,139 @@
+// Who gets injected (DESIGN.md, "Decision: who gets injected"). Pure: the
+// rules are evaluated in order and the first that decides wins.
+import type { EffectivePolicy } from "../policy/effective.js";
+import { policyLabel } from "../policy/effective.js";
+import { selectorMatches } from "../policy/selector.js";
+import { INJECT_KEY, PSA_ENFORCE_LABEL } from "./names.js";
+import { findTarget, type Pod, type TargetRef } from "./pod.js";
+
+export type DecidedBy =
+  | "target-container"
+  | "excluded-namespace"
+  | "host-network"
+  | "policy"
+  | "pod-annotation"
+  | "namespace-label"
+  | "default"
+  | "force"
+  | "pod-security";
+
+export type Reason =
+  | "no-target-container"
+  | "namespace-excluded"
+  | "host-network"
+  | "policy-disabled"
+  | "pod-opt-out"
+  | "namespace-disabled"
+  | "pod-opt-in"
+  | "pod-opt-in-not-allowed"
+  | "namespace-enabled"
+  | "policy-enabled"
+  | "not-opted-in"
+  | "forced"
+  | "pod-security-enforced";
+
+export interface Decision {
+  inject: boolean;
+  decidedBy: DecidedBy;
+  reason: Reason;
+  /** One sentence for humans (explain, audit annotations). */
+  message: string;
+  warnings: string[];
+  /** Governing HookpointPolicy, null for the built-in defaults. */
+  policy: string | null;
+  target?: TargetRef;
+}
+
+export interface DecisionInput {
+  pod: Pod;
+  namespace: string;
+  nsLabels: Readonly<Record<string, string>>;
+  policy: EffectivePolicy;
+  /** CLI `--force`: inject whatever the opt-in says (exclusions still apply). */
+  force?: boolean;
+}
+
+export function decide(input: DecisionInput): Decision {
+  const { pod, namespace, nsLabels, policy } = input;
+  const warnings: string[] = [];
+  const done = (inject: boolean, decidedBy: DecidedBy, reason: Reason, message: string, target?: TargetRef): Decision => {
+    const d: Decision = { inject, decidedBy, reason, message, warnings, policy: policy.name };
+    if (target) d.target = target;
+    return d;
+  };
+
+  // 1. Never add a proxy: only pods that already have one are candidates.
+  const target = findTarget(pod.spec, policy.targetContainers);
+  if (!target) {
+    return done(false, "target-container", "no-target-container", `no container named ${policy.targetContainers.join(" or ")}`);
+  }
+
+  // 2. Exclusions.
+  if (policy.excludedNamespaces.includes(namespace)) {
+    return done(false, "excluded-namespace", "namespace-excluded", `namespace ${namespace} is excluded by ${policyLabel(policy)}`, target);
+  }
+  if (pod.spec.hostNetwork === true) {
+    return done(false, "host-network", "host-network", "pod uses hostNetwork", target);
+  }
+
+  if (input.force) return withPodSecurity(done(true, "force", "forced", "injection forced (--force)", target), namespace, nsLabels);
+
+  const podValue = readSwitch(pod.metadata?.annotations?.[INJECT_KEY], ["true", "false"], `pod annotation ${INJECT_KEY}`, warnings);
+  const nsValue = readSwitch(nsLabels[INJECT_KEY], ["enabled", "disabled"], `namespace ${namespace} label ${INJECT_KEY}`, warnings);
+
+  // 3. Kill switch.
+  if (policy.mode === "Disabled") {
+    return done(false, "policy", "policy-disabled", `${policyLabel(policy)} has mode Disabled`, target);
+  }
+  // 4. The pod's own opt-out.
+  if (podValue === "false") {
+    return done(false, "pod-annotation", "pod-opt-out", `pod annotation ${INJECT_KEY}="false"`, target);
+  }
+  // 5. A namespace owner's veto beats a pod's opt-in.
+  if (nsValue === "disabled") {
+    return done(false, "namespace-label", "namespace-disabled", `namespace ${namespace} is labelled ${INJECT_KEY}=disabled`, target);
+  }
+  // 6. A bare annotation must not hand out privileged containers: only where allowed.
+  let optInRefused = false;
+  if (podValue === "true") {
+    const allowed = nsValue === "enabled" || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
+    if (allowed) {
+      return withPodSecurity(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target), namespace, nsLabels);
+    }
+    optInRefused = true;
+    warnings.push(
+      `hookpoint: annotation ${INJECT_KEY}="true" ignored: namespace ${namespace} is not labelled ${INJECT_KEY}=enabled and ${policyLabel(policy)} has no allowPodOptIn selecting it`,
+    );
+  }
+  // 7. The namespace opted in.
+  if (nsValue === "enabled") {
+    return withPodSecurity(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target), namespace, nsLabels);
+  }
+  // 8. A cluster-wide policy opted in (its selectors matched when it was chosen).
+  if (policy.mode === "Enabled") {
+    return withPodSecurity(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target), namespace, nsLabels);
+  }
+  // 9.
+  if (optInRefused) {
+    return done(false, "pod-annotation", "pod-opt-in-not-allowed", `pod opt-in is not allowed in namespace ${namespace}`, target);
+  }
+  return done(false, "default", "not-opted-in", "neither the pod, its namespace nor a policy opted in", target);
+}
+
+/** A namespace enforcing baseline or restricted would reject the mutated pod: skip, and say so. */
+function withPodSecurity(d: Decision, namespace: string, nsLabels: Readonly<Record<string, string>>): Decision {
+  const level = nsLabels[PSA_ENFORCE_LABEL];
+  if (level !== "baseline" && level !== "restricted") return d;
+  d.warnings.push(
+    `hookpoint: not injected: namespace ${namespace} enforces Pod Security "${level}", which would reject the privileged tracing container; use a namespace with ${PSA_ENFORCE_LABEL}=privileged`,
+  );
+  return { ...d, inject: false, decidedBy: "pod-security", reason: "pod-security-enforced", message: `namespace ${namespace} enforces Pod Security "${level}"` };
+}
+
+/** An on/off value; anything else is a warning and counts as unset. */
+function readSwitch<T extends string>(value: string | undefined, allowed: readonly T[], what: string, warnings: string[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  warnings.push(`hookpoint: ${what} has value "${value}", expected ${allowed.map((a) => `"${a}"`).join(" or ")}; ignored`);
+  return undefined;
+}

@@ -1,0 +1,167 @@
+// What the mutation does to the proxy container (DESIGN.md). Pure and
+// copy-on-write: only the objects on the path to a change are copied, the
+// input pod is never modified, so diffing it against the result is exact.
+import type { Settings } from "../policy/effective.js";
+import type { DecidedBy } from "./decision.js";
+import {
+  AGENT_COMMAND,
+  AGENT_METRICS_PORT,
+  AGENT_OUTPUT_DIR,
+  DEFAULT_ENTRYPOINTS,
+  HOOKPOINT_VOLUMES,
+  INJECTED_LABEL,
+  PROXY_GID,
+  PROXY_UID,
+  STATUS_ANNOTATION,
+  TRACING_CAPABILITIES,
+} from "./names.js";
+import type { InjectionPlan } from "./plan.js";
+import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
+
+export interface KeptMount {
+  path: string;
+  volume: string;
+}
+
+/** The JSON in the hookpoint.dev/status annotation. Field order is part of the output. */
+export interface InjectionStatus {
+  version: string;
+  container: string;
+  location: "containers" | "initContainers";
+  image: string;
+  profile: string;
+  scripts: string[];
+  decidedBy: DecidedBy;
+  keptMounts?: KeptMount[];
+}
+
+export interface MutationResult {
+  pod: Pod;
+  status: InjectionStatus;
+  warnings: string[];
+}
+
+export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, settings: Pick<Settings, "version">): MutationResult {
+  const warnings: string[] = [];
+  const { target, profile } = plan;
+  const spec = { ...pod.spec };
+  const list = [...(spec[target.location] ?? [])];
+  spec[target.location] = list;
+  const original = list[target.index] as Container;
+  const c: Container = { ...original };
+  list[target.index] = c;
+
+  const podSc = pod.spec.securityContext ?? {};
+  const origUid = original.securityContext?.runAsUser ?? podSc.runAsUser;
+  const origGid = original.securityContext?.runAsGroup ?? podSc.runAsGroup;
+
+  c.image = plan.image;
+  c.securityContext = tracingSecurityContext(original.securityContext, profile.privileged !== false, profile.capabilities ?? TRACING_CAPABILITIES, origGid);
+
+  if (profile.agent !== false && !isWrapped(c.command)) {
+    const entrypoint = c.command ?? DEFAULT_ENTRYPOINTS[c.name];
+    if (entrypoint) c.command = [...AGENT_COMMAND, ...entrypoint];
+    else warnings.push(`hookpoint: container ${c.name} sets no command and its image entrypoint is unknown; the agent was not added (set command, or use a profile with agent: false)`);
+  }
+
+  const env = [...(c.env ?? [])];
+  const existing = (name: string) => env.find((e) => e.name === name)?.value;
+  setEnv(env, { name: "HOOKPOINT_PROFILE", value: plan.profileName });
+  setEnv(env, { name: "HOOKPOINT_SCRIPTS", value: plan.scripts.join(",") });
+  // Keep the first run's uid/gid: on re-invocation the container already runs as 0.
+  setEnv(env, { name: "HOOKPOINT_PROXY_UID", value: existing("HOOKPOINT_PROXY_UID") ?? String(origUid ?? PROXY_UID) });
+  setEnv(env, { name: "HOOKPOINT_PROXY_GID", value: existing("HOOKPOINT_PROXY_GID") ?? String(origGid ?? PROXY_GID) });
+  setEnv(env, { name: "HOOKPOINT_OUTPUT_DIR", value: AGENT_OUTPUT_DIR });
+  setEnv(env, { name: "HOOKPOINT_METRICS_PORT", value: String(AGENT_METRICS_PORT) });
+  for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
+  c.env = env;
+
+  if (profile.resources) c.resources = profile.resources as Record<string, unknown>;
+
+  const mounts = [...(c.volumeMounts ?? [])];
+  const keptMounts: KeptMount[] = [];
+  const used: Volume[] = [];
+  for (const v of HOOKPOINT_VOLUMES) {
+    const mount: VolumeMount = v.readOnly ? { name: v.name, mountPath: v.mountPath, readOnly: true } : { name: v.name, mountPath: v.mountPath };
+    const volume: Volume = { name: v.name, ...v.source };
+    const ours = mounts.findIndex((m) => m.name === v.name);
+    if (ours >= 0) {
+      mounts[ours] = mount;
+      used.push(volume);
+      continue;
+    }
+    const theirs = mounts.find((m) => samePath(m.mountPath, v.mountPath));
+    if (theirs) {
+      keptMounts.push({ path: v.mountPath, volume: theirs.name });
+      continue;
+    }
+    mounts.push(mount);
+    used.push(volume);
+  }
+  c.volumeMounts = mounts;
+
+  const volumes = [...(spec.volumes ?? [])];
+  for (const vol of used) {
+    const i = volumes.findIndex((x) => x.name === vol.name);
+    if (i >= 0) volumes[i] = vol;
+    else volumes.push(vol);
+  }
+  spec.volumes = volumes;
+
+  const status: InjectionStatus = {
+    version: settings.version,
+    container: target.name,
+    location: target.location,
+    image: plan.image,
+    profile: plan.profileName,
+    scripts: plan.scripts,
+    decidedBy,
+  };
+  if (keptMounts.length > 0) status.keptMounts = keptMounts;
+
+  const metadata = { ...(pod.metadata ?? {}) };
+  metadata.annotations = { ...(metadata.annotations ?? {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
+  metadata.labels = { ...(metadata.labels ?? {}), [INJECTED_LABEL]: "true" };
+
+  return { pod: { ...pod, metadata, spec }, status, warnings };
+}
+
+export function isWrapped(command: readonly string[] | undefined): boolean {
+  return command !== undefined && AGENT_COMMAND.every((part, i) => command[i] === part);
+}
+
+function tracingSecurityContext(
+  original: SecurityContext | undefined,
+  privileged: boolean,
+  capabilities: readonly string[],
+  origGid: number | undefined,
+): SecurityContext {
+  const sc: SecurityContext = { ...(original ?? {}) };
+  if (privileged) {
+    sc.privileged = true;
+    // The API server rejects privileged with allowPrivilegeEscalation false.
+    sc.allowPrivilegeEscalation = true;
+  }
+  const caps = { ...(sc.capabilities ?? {}) };
+  const add = [...(caps.add ?? [])];
+  for (const cap of capabilities) if (!add.includes(cap)) add.push(cap);
+  caps.add = add;
+  if (caps.drop) caps.drop = caps.drop.filter((d) => !capabilities.includes(d));
+  sc.capabilities = caps;
+  // bpftrace needs root; the agent drops back to the proxy's uid/gid for Envoy.
+  sc.runAsUser = 0;
+  sc.runAsNonRoot = false;
+  // Istio's iptables rules exempt the proxy's traffic by uid or gid 1337: keep the gid.
+  if (sc.runAsGroup === undefined) sc.runAsGroup = origGid ?? PROXY_GID;
+  return sc;
+}
+
+function setEnv(env: EnvVar[], entry: EnvVar): void {
+  const i = env.findIndex((e) => e.name === entry.name);
+  if (i >= 0) env[i] = entry;
+  else env.push(entry);
+}
+
+function samePath(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}

@@ -1,0 +1,44 @@
+// The names of DESIGN.md's contract. Change one only everywhere at once.
+
+export const INJECT_KEY = "hookpoint.dev/inject"; // namespace label and pod annotation
+export const PROFILE_ANNOTATION = "hookpoint.dev/profile";
+export const IMAGE_ANNOTATION = "hookpoint.dev/image";
+export const SCRIPTS_ANNOTATION = "hookpoint.dev/scripts";
+export const STATUS_ANNOTATION = "hookpoint.dev/status";
+export const INJECTED_LABEL = "hookpoint.dev/injected";
+export const PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+export const DEFAULT_TARGET_CONTAINERS: readonly string[] = ["istio-proxy"];
+export const DEFAULT_EXCLUDED_NAMESPACES: readonly string[] = ["kube-system", "kube-public", "kube-node-lease"];
+
+/** Entrypoints of the proxy images we know, used when the container sets no command. */
+export const DEFAULT_ENTRYPOINTS: Readonly<Record<string, readonly string[]>> = {
+  "istio-proxy": ["/usr/local/bin/pilot-agent"],
+  "cilium-envoy": ["/usr/bin/cilium-envoy-starter"],
+};
+
+export const AGENT_COMMAND: readonly string[] = ["hookpoint", "agent", "--"];
+
+export const TRACING_CAPABILITIES: readonly string[] = ["SYS_ADMIN", "BPF", "PERFMON", "SYS_RESOURCE"];
+
+/** Istio's proxy uid/gid; its iptables rules exempt traffic by either. */
+export const PROXY_UID = 1337;
+export const PROXY_GID = 1337;
+
+export const AGENT_METRICS_PORT = 15099;
+export const AGENT_OUTPUT_DIR = "/tmp/hookpoint";
+
+export interface HookpointVolume {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+  source: { hostPath: { path: string } } | { emptyDir: Record<string, never> };
+}
+
+export const HOOKPOINT_VOLUMES: readonly HookpointVolume[] = [
+  { name: "hookpoint-lib-modules", mountPath: "/lib/modules", readOnly: true, source: { hostPath: { path: "/lib/modules" } } },
+  { name: "hookpoint-usr-src", mountPath: "/usr/src", readOnly: true, source: { hostPath: { path: "/usr/src" } } },
+  { name: "hookpoint-tracefs", mountPath: "/sys/kernel/tracing", readOnly: false, source: { hostPath: { path: "/sys/kernel/tracing" } } },
+  { name: "hookpoint-tmp", mountPath: "/tmp", readOnly: false, source: { emptyDir: {} } },
+];

@@ -1,0 +1,63 @@
+// The in-memory view every admission reads: namespaces' labels and the accepted
+// HookpointPolicies, with defaults resolved once per policy version rather than
+// once per request.
+import { NAMESPACE_NAME_LABEL } from "../admission/names.js";
+import { effectivePolicy, type EffectivePolicy, type Settings } from "./effective.js";
+import { optionalSelectorMatches } from "./selector.js";
+import type { HookpointPolicy, NamespaceInfo } from "./types.js";
+
+export interface SnapshotPolicy {
+  policy: HookpointPolicy;
+  effective: EffectivePolicy;
+}
+
+export interface Snapshot {
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** Highest priority first; ties by name. */
+  readonly policies: readonly SnapshotPolicy[];
+  readonly defaults: EffectivePolicy;
+}
+
+/** Precedence: higher `priority` first, then name order. */
+export function comparePolicies(a: HookpointPolicy, b: HookpointPolicy): number {
+  const pa = a.spec.priority ?? 0;
+  const pb = b.spec.priority ?? 0;
+  if (pa !== pb) return pb - pa;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+export function buildSnapshot(
+  namespaces: Iterable<NamespaceInfo>,
+  policies: Iterable<HookpointPolicy>,
+  settings: Settings,
+): Snapshot {
+  const nsMap = new Map<string, NamespaceInfo>();
+  for (const ns of namespaces) nsMap.set(ns.name, ns);
+  const sorted = [...policies].sort(comparePolicies);
+  return {
+    namespaces: nsMap,
+    policies: sorted.map((policy) => ({ policy, effective: effectivePolicy(policy, settings) })),
+    defaults: effectivePolicy(undefined, settings),
+  };
+}
+
+/** A namespace's labels; Kubernetes always sets kubernetes.io/metadata.name, so we do too. */
+export function namespaceLabels(snapshot: Snapshot, name: string): Readonly<Record<string, string>> {
+  const labels = snapshot.namespaces.get(name)?.labels;
+  if (labels && labels[NAMESPACE_NAME_LABEL] === name) return labels;
+  return { ...(labels ?? {}), [NAMESPACE_NAME_LABEL]: name };
+}
+
+/** The policy governing a pod: the first (highest precedence) whose selectors both match. */
+export function governingPolicy(
+  snapshot: Snapshot,
+  nsLabels: Readonly<Record<string, string>>,
+  podLabels: Readonly<Record<string, string>>,
+): EffectivePolicy {
+  for (const p of snapshot.policies) {
+    if (optionalSelectorMatches(p.policy.spec.namespaceSelector, nsLabels) && optionalSelectorMatches(p.policy.spec.podSelector, podLabels)) {
+      return p.effective;
+    }
+  }
+  return snapshot.defaults;
+}

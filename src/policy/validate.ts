@@ -1,0 +1,137 @@
+// HookpointPolicy validation. Structural checks mirror the CRD schema (for
+// policies read from files, where no API server checked them); semantic checks
+// are what the schema cannot express. Each problem names its field path.
+import { imagePatternProblem } from "./images.js";
+import type { HookpointPolicy } from "./types.js";
+
+export interface PolicyProblem {
+  path: string;
+  message: string;
+}
+
+const SPEC_FIELDS = [
+  "mode", "priority", "namespaceSelector", "podSelector", "excludedNamespaces", "allowPodOptIn",
+  "targetContainers", "allowedImages", "defaultProfile", "profiles",
+] as const;
+const PROFILE_FIELDS = ["image", "scripts", "env", "resources", "privileged", "capabilities", "agent"] as const;
+const SELECTOR_FIELDS = ["matchLabels", "matchExpressions"] as const;
+const REQUIREMENT_FIELDS = ["key", "operator", "values"] as const;
+const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"];
+const MODES = ["Disabled", "OptIn", "Enabled"];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SCRIPT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const CAPABILITY = /^[A-Z][A-Z_]*$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Structure: types, enums and unknown fields, as the CRD schema would reject them. */
+export function structuralProblems(doc: unknown): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const p = (path: string, message: string) => out.push({ path, message });
+  if (!isObj(doc)) return [{ path: "", message: "must be an object" }];
+  if (doc.apiVersion !== "hookpoint.dev/v1alpha1") p("apiVersion", `must be hookpoint.dev/v1alpha1, got ${JSON.stringify(doc.apiVersion)}`);
+  if (doc.kind !== "HookpointPolicy") p("kind", `must be HookpointPolicy, got ${JSON.stringify(doc.kind)}`);
+  if (!isObj(doc.metadata) || typeof doc.metadata.name !== "string" || doc.metadata.name === "") p("metadata.name", "is required");
+  if (doc.spec === undefined) return out;
+  if (!isObj(doc.spec)) return [...out, { path: "spec", message: "must be an object" }];
+  const spec = doc.spec;
+  unknownFields(spec, SPEC_FIELDS, "spec", p);
+  if (spec.mode !== undefined && !MODES.includes(spec.mode as string)) p("spec.mode", `must be one of ${MODES.join(", ")}, got ${JSON.stringify(spec.mode)}`);
+  if (spec.priority !== undefined && !Number.isInteger(spec.priority)) p("spec.priority", "must be an integer");
+  for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) if (spec[f] !== undefined) selector(spec[f], `spec.${f}`, p);
+  stringList(spec.excludedNamespaces, "spec.excludedNamespaces", DNS_LABEL, "a namespace name (DNS-1123 label)", p);
+  stringList(spec.targetContainers, "spec.targetContainers", DNS_LABEL, "a container name (DNS-1123 label)", p);
+  stringList(spec.allowedImages, "spec.allowedImages", /^\S+$/, "an image pattern without white space", p);
+  if (spec.defaultProfile !== undefined && typeof spec.defaultProfile !== "string") p("spec.defaultProfile", "must be a string");
+  if (spec.profiles !== undefined) {
+    if (!isObj(spec.profiles)) p("spec.profiles", "must be a map of profile name to profile");
+    else
+      for (const [name, prof] of Object.entries(spec.profiles)) {
+        const at = `spec.profiles.${name}`;
+        if (!isObj(prof)) {
+          p(at, "must be an object");
+          continue;
+        }
+        unknownFields(prof, PROFILE_FIELDS, at, p);
+        if (prof.image !== undefined && (typeof prof.image !== "string" || prof.image === "")) p(`${at}.image`, "must be a non-empty string");
+        stringList(prof.scripts, `${at}.scripts`, SCRIPT_NAME, "a script name", p);
+        stringList(prof.capabilities, `${at}.capabilities`, CAPABILITY, "a capability name in upper case, without CAP_", p);
+        for (const f of ["privileged", "agent"] as const) if (prof[f] !== undefined && typeof prof[f] !== "boolean") p(`${at}.${f}`, "must be true or false");
+        if (prof.env !== undefined) {
+          if (!Array.isArray(prof.env)) p(`${at}.env`, "must be a list");
+          else prof.env.forEach((e, i) => {
+            if (!isObj(e) || typeof e.name !== "string" || e.name === "") p(`${at}.env[${i}].name`, "is required");
+          });
+        }
+        if (prof.resources !== undefined && !isObj(prof.resources)) p(`${at}.resources`, "must be an object");
+      }
+  }
+  return out;
+}
+
+/** What the schema cannot express. These make a policy Accepted=False. */
+export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonly string[]): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const spec = policy.spec;
+  const profiles = spec.profiles ?? {};
+  if (spec.defaultProfile !== undefined && spec.defaultProfile !== "default" && !(spec.defaultProfile in profiles)) {
+    const names = Object.keys(profiles);
+    out.push({ path: "spec.defaultProfile", message: `names profile "${spec.defaultProfile}", which is not defined (profiles: ${names.length ? names.join(", ") : "none"})` });
+  }
+  (spec.allowedImages ?? []).forEach((pattern, i) => {
+    const problem = imagePatternProblem(pattern);
+    if (problem) out.push({ path: `spec.allowedImages[${i}]`, message: `pattern "${pattern}" can never match: it ${problem}` });
+  });
+  if (knownScripts) {
+    for (const [name, prof] of Object.entries(profiles)) {
+      (prof.scripts ?? []).forEach((s, i) => {
+        if (!knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
+      });
+    }
+  }
+  for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
+    (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
+      const needsValues = req.operator === "In" || req.operator === "NotIn";
+      if (needsValues && (!req.values || req.values.length === 0)) out.push({ path: `spec.${f}.matchExpressions[${i}].values`, message: `must be non-empty for operator ${req.operator}` });
+      if (!needsValues && req.values && req.values.length > 0) out.push({ path: `spec.${f}.matchExpressions[${i}].values`, message: `must be empty for operator ${req.operator}` });
+    });
+  }
+  return out;
+}
+
+export function formatProblems(problems: readonly PolicyProblem[]): string {
+  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("; ");
+}
+
+function unknownFields(obj: Obj, known: readonly string[], at: string, p: (path: string, message: string) => void): void {
+  for (const k of Object.keys(obj)) if (!known.includes(k)) p(`${at}.${k}`, `unknown field (known: ${known.join(", ")})`);
+}
+
+function stringList(v: unknown, at: string, re: RegExp, what: string, p: (path: string, message: string) => void): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) return p(at, "must be a list");
+  v.forEach((s, i) => {
+    if (typeof s !== "string" || !re.test(s)) p(`${at}[${i}]`, `must be ${what}, got ${JSON.stringify(s)}`);
+  });
+}
+
+function selector(v: unknown, at: string, p: (path: string, message: string) => void): void {
+  if (!isObj(v)) return p(at, "must be a label selector object");
+  unknownFields(v, SELECTOR_FIELDS, at, p);
+  if (v.matchLabels !== undefined) {
+    if (!isObj(v.matchLabels)) p(`${at}.matchLabels`, "must be a map of strings");
+    else for (const [k, val] of Object.entries(v.matchLabels)) if (typeof val !== "string") p(`${at}.matchLabels.${k}`, "must be a string");
+  }
+  if (v.matchExpressions !== undefined) {
+    if (!Array.isArray(v.matchExpressions)) return p(`${at}.matchExpressions`, "must be a list");
+    v.matchExpressions.forEach((req, i) => {
+      const rat = `${at}.matchExpressions[${i}]`;
+      if (!isObj(req)) return p(rat, "must be an object");
+      unknownFields(req, REQUIREMENT_FIELDS, rat, p);
+      if (typeof req.key !== "string" || req.key === "") p(`${rat}.key`, "is required");
+      if (!OPERATORS.includes(req.operator as string)) p(`${rat}.operator`, `must be one of ${OPERATORS.join(", ")}, got ${JSON.stringify(req.operator)}`);
+      if (req.values !== undefined && (!Array.isArray(req.values) || req.values.some((x) => typeof x !== "string"))) p(`${rat}.values`, "must be a list of strings");
+    });
+  }
+}
