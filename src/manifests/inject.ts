@@ -1,0 +1,101 @@
+// `hookpoint inject` / `explain` over manifests: find every pod template,
+// review it, and write the documents back in order. Untouched documents are
+// written byte for byte; changed YAML documents keep their comments.
+import type { Operation } from "../admission/patch.js";
+import { reviewPod, type PodReview } from "../admission/review.js";
+import { podTemplateOf } from "../admission/workloads.js";
+import { InputError } from "../cli/errors.js";
+import type { Settings } from "../policy/effective.js";
+import type { Snapshot } from "../policy/snapshot.js";
+import { isObject, parseDocuments } from "./documents.js";
+import { applyPatchToDocument } from "./yaml-patch.js";
+
+export interface InjectContext {
+  snapshot: Snapshot;
+  settings: Settings;
+  /** Namespace of documents that name none (like kubectl's current namespace). */
+  defaultNamespace: string;
+  force: boolean;
+}
+
+export interface WorkloadReview {
+  document: number;
+  kind: string;
+  namespace: string;
+  name: string;
+  review: PodReview;
+}
+
+export interface InjectOutput {
+  output: string;
+  workloads: WorkloadReview[];
+}
+
+interface Found {
+  docIndex: number;
+  prefix: (string | number)[];
+  obj: Record<string, unknown>;
+}
+
+export function injectManifests(text: string, file: string, ctx: InjectContext): InjectOutput {
+  const parsed = parseDocuments(text, file);
+  const workloads: WorkloadReview[] = [];
+  const pieces: string[] = [];
+  for (const d of parsed.documents) {
+    const found = objectsOf(d.value, d.index, file);
+    let changed = false;
+    for (const f of found) {
+      const t = podTemplateOf(f.obj);
+      const at = f.prefix.length ? `${f.prefix.join(".").replace(/\.(\d+)/g, "[$1]")}.` : "";
+      if (t.ok === "skip") continue;
+      if (t.ok === false) throw new InputError(file, t.message, f.docIndex, at + t.path);
+      const meta = isObject(f.obj.metadata) ? f.obj.metadata : {};
+      const namespace = typeof meta.namespace === "string" && meta.namespace !== "" ? meta.namespace : ctx.defaultNamespace;
+      const name = typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? meta.generateName : "(unnamed)";
+      const review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
+      if (review.denied) throw new InputError(file, review.denied, f.docIndex, `${at}${[...t.path, "metadata", "annotations"].join(".")}`);
+      workloads.push({ document: f.docIndex, kind: String(f.obj.kind), namespace, name, review });
+      if (review.patch.length > 0) {
+        changed = true;
+        applyPatchToDocument(d.doc, [...f.prefix, ...t.path], review.patch as Operation[]);
+        applyToValue(f.obj, t.path, review);
+      }
+    }
+    if (!changed) pieces.push(d.text);
+    else if (parsed.format === "json") pieces.push(JSON.stringify(d.value, null, detectIndent(d.text)) + "\n");
+    else pieces.push(d.doc.toString({ lineWidth: 0, flowCollectionPadding: false }));
+  }
+  return { output: pieces.join(""), workloads };
+}
+
+/** Keep the plain value in step with the Document (JSON output is written from it). */
+function applyToValue(obj: Record<string, unknown>, path: readonly string[], review: PodReview): void {
+  if (!review.mutated) return;
+  if (path.length === 0) {
+    Object.assign(obj, review.mutated);
+    return;
+  }
+  let node = obj;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[path[path.length - 1] as string] = review.mutated;
+}
+
+function objectsOf(value: unknown, docIndex: number, file: string): Found[] {
+  if (value === null || value === undefined) return [];
+  if (!isObject(value)) throw new InputError(file, "must be an object (a Kubernetes resource)", docIndex);
+  if (typeof value.kind !== "string" || value.kind === "") throw new InputError(file, "missing", docIndex, "kind");
+  if (value.kind === "List" || (value.kind.endsWith("List") && Array.isArray(value.items))) {
+    if (!Array.isArray(value.items)) throw new InputError(file, "must be a list", docIndex, "items");
+    return value.items.map((item, i) => {
+      if (!isObject(item)) throw new InputError(file, "must be an object", docIndex, `items[${i}]`);
+      if (typeof item.kind !== "string" || item.kind === "") throw new InputError(file, "missing", docIndex, `items[${i}].kind`);
+      return { docIndex, prefix: ["items", i], obj: item };
+    });
+  }
+  return [{ docIndex, prefix: [], obj: value }];
+}
+
+function detectIndent(text: string): number {
+  const m = /\n( +)\S/.exec(text);
+  return m?.[1]?.length ?? 2;
+}

@@ -1,0 +1,78 @@
+// Decision inputs from local YAML/JSON files: HookpointPolicies and Namespaces.
+// Used by the embedded webhook default and by the CLI (no cluster needed).
+import { readFile } from "node:fs/promises";
+import { readStdin } from "../manifests/stdin.js";
+import { InputError } from "../cli/errors.js";
+import { isObject, parseDocuments } from "../manifests/documents.js";
+import type { HookpointPolicy, NamespaceInfo } from "./types.js";
+import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
+
+async function readText(path: string): Promise<string> {
+  try {
+    return path === "-" ? await readStdin() : await readFile(path, "utf8");
+  } catch (err) {
+    throw new InputError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Every object of a file, with `List`/`*List` kinds flattened; yields [docIndex, pathPrefix, object]. */
+function* objects(text: string, file: string): Generator<[number, string, Record<string, unknown>]> {
+  for (const d of parseDocuments(text, file).documents) {
+    if (d.value === null || d.value === undefined) continue;
+    if (!isObject(d.value)) throw new InputError(file, "must be an object", d.index);
+    const kind = d.value.kind;
+    if (typeof kind === "string" && kind.endsWith("List")) {
+      const items = d.value.items;
+      if (!Array.isArray(items)) throw new InputError(file, "must be a list", d.index, "items");
+      for (let i = 0; i < items.length; i++) {
+        const item: unknown = items[i];
+        if (!isObject(item)) throw new InputError(file, "must be an object", d.index, `items[${i}]`);
+        yield [d.index, `items[${i}].`, item];
+      }
+    } else yield [d.index, "", d.value];
+  }
+}
+
+export function parsePolicies(text: string, file: string, knownScripts?: readonly string[]): HookpointPolicy[] {
+  const out: HookpointPolicy[] = [];
+  for (const [index, prefix, obj] of objects(text, file)) {
+    const problems = structuralProblems(obj);
+    const first = problems[0];
+    if (first) throw new InputError(file, problems.length > 1 ? `${first.message} (and ${problems.length - 1} more: ${formatProblems(problems.slice(1))})` : first.message, index, prefix + first.path);
+    const policy = obj as unknown as HookpointPolicy;
+    policy.spec ??= {};
+    const semantic = semanticProblems(policy, knownScripts);
+    const s0 = semantic[0];
+    if (s0) throw new InputError(file, s0.message, index, prefix + s0.path);
+    if (out.some((p) => p.metadata.name === policy.metadata.name)) throw new InputError(file, `duplicate HookpointPolicy "${policy.metadata.name}"`, index, prefix + "metadata.name");
+    out.push(policy);
+  }
+  return out;
+}
+
+export function parseNamespaces(text: string, file: string): NamespaceInfo[] {
+  const out: NamespaceInfo[] = [];
+  for (const [index, prefix, obj] of objects(text, file)) {
+    if (obj.kind !== "Namespace") throw new InputError(file, `must be a Namespace, got ${JSON.stringify(obj.kind)}`, index, prefix + "kind");
+    const meta = obj.metadata;
+    if (!isObject(meta) || typeof meta.name !== "string" || meta.name === "") throw new InputError(file, "is required", index, prefix + "metadata.name");
+    const labels: Record<string, string> = {};
+    if (meta.labels !== undefined) {
+      if (!isObject(meta.labels)) throw new InputError(file, "must be a map of strings", index, prefix + "metadata.labels");
+      for (const [k, v] of Object.entries(meta.labels)) {
+        if (typeof v !== "string") throw new InputError(file, "must be a string", index, `${prefix}metadata.labels.${k}`);
+        labels[k] = v;
+      }
+    }
+    out.push({ name: meta.name, labels });
+  }
+  return out;
+}
+
+export async function loadPolicyFile(path: string, knownScripts?: readonly string[]): Promise<HookpointPolicy[]> {
+  return parsePolicies(await readText(path), path, knownScripts);
+}
+
+export async function loadNamespacesFile(path: string): Promise<NamespaceInfo[]> {
+  return parseNamespaces(await readText(path), path);
+}

@@ -1,0 +1,113 @@
+// injectManifests: multi-document YAML/JSON in, documents back in order.
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../../src/cli/errors.js";
+import { injectManifests } from "../../../src/manifests/inject.js";
+import { parseNamespaces, parsePolicies } from "../../../src/policy/files.js";
+import { buildSnapshot } from "../../../src/policy/snapshot.js";
+import { expectGoldenText } from "../../support/golden.js";
+import { settings, snapshot } from "../../support/pods.js";
+
+const example = (f: string) => readFileSync(new URL(`../../../examples/${f}`, import.meta.url), "utf8");
+const exampleSnapshot = () =>
+  buildSnapshot(parseNamespaces(example("namespaces.yaml"), "namespaces.yaml"), parsePolicies(example("policy.yaml"), "policy.yaml", settings.knownScripts), settings);
+const ctx = (s = exampleSnapshot()) => ({ snapshot: s, settings, defaultNamespace: "default", force: false });
+
+describe("inject over the bundled example", () => {
+  const text = example("bookinfo.yaml");
+  const out = injectManifests(text, "bookinfo.yaml", ctx());
+
+  it("decides per workload", () => {
+    expect(out.workloads.map((w) => [w.kind, w.namespace, w.name, w.review.decision.inject, w.review.decision.reason])).toEqual([
+      ["Deployment", "bookinfo", "reviews-v1", true, "namespace-enabled"],
+      ["Deployment", "perf", "loadgen", true, "pod-opt-in"],
+      ["Deployment", "payments", "ledger", false, "namespace-disabled"],
+    ]);
+  });
+  it("writes untouched documents byte for byte and keeps comments of changed ones", () => {
+    const inDocs = parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[];
+    const outDocs = parseAllDocuments(out.output) as unknown[];
+    expect(outDocs).toHaveLength(inDocs.length);
+    // The Service and the skipped Deployment are unchanged, text included.
+    expect(out.output.startsWith(text.slice(0, text.indexOf("---\napiVersion: apps/v1")))).toBe(true);
+    expect(out.output.endsWith(text.slice(text.lastIndexOf("---\n")))).toBe(true);
+    expect(out.output).toContain("- name: istio-proxy # Istio's sidecar: hookpoint rewrites this one only");
+    expectGoldenText(new URL("./golden/bookinfo-injected.yaml", import.meta.url).pathname, out.output);
+  });
+  it("injecting the output again changes nothing", () => {
+    const again = injectManifests(out.output, "out.yaml", ctx());
+    expect(again.output).toBe(out.output);
+    expect(again.workloads.every((w) => w.review.patch.length === 0)).toBe(true);
+  });
+});
+
+describe("formats and kinds", () => {
+  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "web" }, spec: { containers: [{ name: "app", image: "a" }, { name: "istio-proxy", image: "auto" }] } };
+  const s = snapshot({ web: { "hookpoint.dev/inject": "enabled" } });
+
+  it("JSON in, JSON out, with the input's indentation", () => {
+    const out = injectManifests(JSON.stringify(pod, null, 4), "pod.json", ctx(s));
+    expect(out.output.startsWith('{\n    "apiVersion": "v1"')).toBe(true);
+    expect(JSON.parse(out.output).spec.containers[1].command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
+  });
+  it("a List's items are each reviewed", () => {
+    const list = { apiVersion: "v1", kind: "List", items: [pod, { ...pod, metadata: { name: "q", namespace: "other" } }] };
+    const out = injectManifests(JSON.stringify(list), "list.json", ctx(s));
+    expect(out.workloads.map((w) => [w.name, w.review.decision.inject])).toEqual([["p", true], ["q", false]]);
+    const items = JSON.parse(out.output).items;
+    expect(items[0].metadata.labels).toEqual({ "hookpoint.dev/injected": "true" });
+    expect(items[1]).toEqual({ ...pod, metadata: { name: "q", namespace: "other" } });
+  });
+  it("documents that are not workloads pass through; an untouched JSON file is byte-identical", () => {
+    const cm = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}  \n';
+    expect(injectManifests(cm, "cm.json", ctx(s)).output).toBe(cm);
+  });
+  it("--force injects without opt-in", () => {
+    const out = injectManifests(JSON.stringify({ ...pod, metadata: { name: "p", namespace: "elsewhere" } }), "p.json", { ...ctx(s), force: true });
+    expect(out.workloads[0]?.review.decision).toMatchObject({ inject: true, decidedBy: "force" });
+  });
+});
+
+describe("bad input names file, document and field", () => {
+  const cases: Array<[string, string, string]> = [
+    ["malformed YAML", "kind: Pod\nmetadata: {name: [\n", "in.yaml: document 1: malformed YAML at line 3, column 1:"],
+    ["malformed JSON", '{"kind": "Pod",', "in.yaml: document 1: malformed JSON:"],
+    ["document without kind", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nmetadata: {name: x}\n", "in.yaml: document 2: kind: missing"],
+    ["pod template without containers", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec: {containers: []}\n", "in.yaml: document 1: spec.template.spec.containers: missing or empty"],
+    ["deployment without template", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n", "in.yaml: document 1: spec.template: missing"],
+    ["cronjob without jobTemplate spec", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate: {}\n", "in.yaml: document 1: spec.jobTemplate.spec: missing"],
+    ["container without name", "kind: Pod\nspec:\n  containers:\n    - image: x\n", "in.yaml: document 1: spec.containers[0].name: missing"],
+    ["list item without kind", '{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"a"}]}},{"metadata":{}}]}', "in.yaml: document 1: items[1].kind: missing"],
+    ["a scalar document", "just a string\n", "in.yaml: document 1: must be an object (a Kubernetes resource)"],
+    ["duplicate keys", "kind: Pod\nkind: Pod\n", "in.yaml: document 1: malformed YAML at line 2, column 1: Map keys must be unique"],
+  ];
+  for (const [what, text, message] of cases) {
+    it(what, () => {
+      let caught: unknown;
+      try {
+        injectManifests(text, "in.yaml", ctx());
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(InputError);
+      expect((caught as Error).message.startsWith(message), (caught as Error).message).toBe(true);
+    });
+  }
+  it("a disallowed image annotation is an error naming the image and policy", () => {
+    const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  annotations: {hookpoint.dev/image: evil.example.com/x:1}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n";
+    expect(() => injectManifests(text, "in.yaml", ctx())).toThrow(
+      'in.yaml: document 1: metadata.annotations: hookpoint: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is docker.io/hookpoint/proxyv2:*',
+    );
+  });
+});
+
+describe("policy and namespace files", () => {
+  it("an unknown policy field is named with its path", () => {
+    const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mode: Enabled\n  profiles:\n    x: {scirpts: [a]}\n";
+    expect(() => parsePolicies(text, "policy.yaml")).toThrow("policy.yaml: document 1: spec.profiles.x.scirpts: unknown field (known: image, scripts, env, resources, privileged, capabilities, agent)");
+  });
+  it("a namespace file must hold Namespaces", () => {
+    expect(() => parseNamespaces("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", "ns.yaml")).toThrow('ns.yaml: document 1: kind: must be a Namespace, got "Pod"');
+  });
+});
