@@ -18,6 +18,8 @@ import {
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
+const OUR_VOLUME_NAMES = new Set(HOOKPOINT_VOLUMES.map((v) => v.name));
+
 export interface KeptMount {
   path: string;
   volume: string;
@@ -78,35 +80,37 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
 
   if (profile.resources) c.resources = profile.resources as Record<string, unknown>;
 
+  // Our mounts are found by name; a mount of someone else's at one of our paths
+  // wins (and is recorded), so a second run finds exactly the same state.
   const mounts = [...(c.volumeMounts ?? [])];
   const keptMounts: KeptMount[] = [];
-  const used: Volume[] = [];
+  const used = new Set<string>();
   for (const v of HOOKPOINT_VOLUMES) {
     const mount: VolumeMount = v.readOnly ? { name: v.name, mountPath: v.mountPath, readOnly: true } : { name: v.name, mountPath: v.mountPath };
-    const volume: Volume = { name: v.name, ...v.source };
-    const ours = mounts.findIndex((m) => m.name === v.name);
-    if (ours >= 0) {
-      mounts[ours] = mount;
-      used.push(volume);
-      continue;
-    }
-    const theirs = mounts.find((m) => samePath(m.mountPath, v.mountPath));
+    const theirs = mounts.find((m) => !OUR_VOLUME_NAMES.has(m.name) && samePath(m.mountPath, v.mountPath));
+    // Our volume mounted more than once (by hand, earlier): keep one at most.
+    const first = mounts.findIndex((m) => m.name === v.name);
+    for (let i = mounts.length - 1; i > first; i--) if (mounts[i]?.name === v.name) mounts.splice(i, 1);
     if (theirs) {
       keptMounts.push({ path: v.mountPath, volume: theirs.name });
+      if (first >= 0) mounts.splice(first, 1);
       continue;
     }
-    mounts.push(mount);
-    used.push(volume);
+    if (first >= 0) mounts[first] = mount;
+    else mounts.push(mount);
+    used.add(v.name);
   }
   c.volumeMounts = mounts;
 
+  // A volume with our name is replaced, never duplicated; new ones only when mounted.
   const volumes = [...(spec.volumes ?? [])];
-  for (const vol of used) {
-    const i = volumes.findIndex((x) => x.name === vol.name);
+  for (const v of HOOKPOINT_VOLUMES) {
+    const vol: Volume = { name: v.name, ...v.source };
+    const i = volumes.findIndex((x) => x.name === v.name);
     if (i >= 0) volumes[i] = vol;
-    else volumes.push(vol);
+    else if (used.has(v.name)) volumes.push(vol);
   }
-  spec.volumes = volumes;
+  if (volumes.length > 0 || spec.volumes) spec.volumes = volumes;
 
   const status: InjectionStatus = {
     version: settings.version,
