@@ -1,4 +1,4 @@
-import jsonpatch, { type Operation } from "fast-json-patch";
+import type { Operation } from "fast-json-patch";
 import type { Pod } from "./pod.js";
 
 export type { Operation };
@@ -6,9 +6,50 @@ export type { Operation };
 /**
  * RFC 6902 patch from the original to the mutated pod. managedFields are
  * dropped from both: the API server owns them and they are large.
+ *
+ * The mutation is copy-on-write, so every subtree it did not touch is the very
+ * same object in both pods. Those are skipped by identity, and only the
+ * subtrees that changed are walked. The operations are the ones fast-json-patch's
+ * compare() gives for the whole pods (a property test checks this), at a
+ * fraction of the cost on a 10 KB pod. Values in the
+ * operations are shared with the mutated pod, not copied: treat them as read-only.
  */
 export function podPatch(original: Pod, mutated: Pod): Operation[] {
-  return jsonpatch.compare(withoutManagedFields(original), withoutManagedFields(mutated));
+  const ops: Operation[] = [];
+  diff(withoutManagedFields(original), withoutManagedFields(mutated), "", ops);
+  return ops;
+}
+
+function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
+  if (a === b) return;
+  if (isPlainObject(a) && isPlainObject(b)) {
+    for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escape(key)}` });
+    for (const key of Object.keys(b)) {
+      const p = `${path}/${escape(key)}`;
+      if (!Object.prototype.hasOwnProperty.call(a, key)) ops.push({ op: "add", path: p, value: b[key] });
+      else diff(a[key], b[key], p, ops);
+    }
+    return;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    // Like compare(): common indices are diffed, then extra items added at the
+    // end or removed from the end (highest index first, so indices stay valid).
+    const common = Math.min(a.length, b.length);
+    for (let i = 0; i < common; i++) diff(a[i], b[i], `${path}/${i}`, ops);
+    for (let i = common; i < b.length; i++) ops.push({ op: "add", path: `${path}/${i}`, value: b[i] });
+    for (let i = a.length - 1; i >= common; i--) ops.push({ op: "remove", path: `${path}/${i}` });
+    return;
+  }
+  if (a !== b) ops.push({ op: "replace", path, value: b });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function escape(key: string): string {
+  if (key.indexOf("/") < 0 && key.indexOf("~") < 0) return key;
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 function withoutManagedFields(pod: Pod): Pod {

@@ -1,7 +1,9 @@
 // Property tests over random pods: the patch is valid RFC 6902 (checked with an
 // independent implementation), the result is a valid Pod, re-running is a
-// no-op, and every changed path is one hookpoint owns.
+// no-op, every changed path is one hookpoint owns, and the operations are
+// those of fast-json-patch's compare() over the whole pods.
 import fc from "fast-check";
+import jsonpatch from "fast-json-patch";
 import { Pod as PodModel } from "kubernetes-models/v1";
 import { applyPatch } from "rfc6902";
 import { describe, expect, it } from "vitest";
@@ -102,6 +104,10 @@ describe("properties of the mutation over random pods", () => {
           const { managedFields: _m2, ...mmeta } = r.mutated.metadata ?? {};
           expect(target).toEqual({ ...r.mutated, metadata: mmeta });
           new PodModel(target as never).validate();
+          // The identity-skipping diff gives exactly fast-json-patch's operations.
+          const reference = jsonpatch.compare({ ...pod, metadata: meta }, { ...r.mutated, metadata: mmeta });
+          const key = (ops: readonly object[]) => ops.map((o) => JSON.stringify(o)).sort();
+          expect(key(r.patch)).toEqual(key(reference));
           expect(reviewPod(target, "web", snap, settings, { force }).patch).toEqual([]);
         } else {
           expect(r.patch).toEqual([]);
