@@ -40,7 +40,7 @@ export function parseDocuments(text: string, file: string): ParsedInput {
     const err = doc.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
-      throw new InputError(file, `malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${err.message.split("\n")[0]}`, i);
+      throw new InputError(file, `malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${(err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`, i);
     }
     const end = doc.range[2];
     documents.push({ index: i, value: doc.toJS({ maxAliasCount: 100 }), doc, text: text.slice(prevEnd, end) });
