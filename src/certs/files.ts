@@ -1,0 +1,71 @@
+// Writing certificate files: keys 0600, certificates 0644, never overwriting
+// unless asked, and never leaving a half-written set behind.
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+export interface OutputFile {
+  name: string;
+  content: string;
+  mode: number;
+}
+
+export const KEY_MODE = 0o600;
+export const CERT_MODE = 0o644;
+
+/** Writes every file into `dir` (created if needed) and returns the paths written, in order. */
+export function writeOutputFiles(dir: string, files: readonly OutputFile[], opts: { force: boolean }): string[] {
+  const paths = files.map((f) => join(dir, f.name));
+  if (!opts.force) {
+    const existing = paths.filter((p) => existsSync(p));
+    if (existing.length > 0) {
+      throw new Error(`refusing to overwrite ${existing.join(", ")} (pass --force to replace them)`);
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  // Each file goes to a temporary name first (created with its final mode, so a key is
+  // never readable by others, even briefly), then all are renamed into place.
+  const temps: string[] = [];
+  try {
+    files.forEach((f, i) => {
+      const tmp = `${paths[i] ?? f.name}.tmp-${process.pid}`;
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, f.content, { mode: f.mode, flag: "wx" });
+      temps.push(tmp);
+      chmodSync(tmp, f.mode); // exact mode, whatever the umask
+    });
+    temps.forEach((tmp, i) => renameSync(tmp, paths[i] ?? tmp));
+  } catch (err) {
+    for (const tmp of temps) rmSync(tmp, { force: true });
+    throw err;
+  }
+  return paths;
+}
+
+/**
+ * Replaces a serving certificate and key in place (each through a temporary file and a
+ * rename, so a reader never sees a half-written file): what the self-managed mode hands
+ * to the webhook's file-watching TLS reload. The key goes first; a reader that catches
+ * the new key with the old certificate sees a mismatched pair and must retry.
+ */
+export function writeServingFiles(paths: { certFile: string; keyFile: string }, pem: { cert: string; key: string }): void {
+  for (const [file, content, mode] of [
+    [paths.keyFile, pem.key, KEY_MODE],
+    [paths.certFile, pem.cert, CERT_MODE],
+  ] as const) {
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, content, { mode, flag: "wx" });
+      chmodSync(tmp, mode);
+      renameSync(tmp, file);
+    } catch (err) {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was created
+      }
+      throw new Error(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// CA and serving-certificate generation. RSA 2048 keys come from Node's crypto
+// (OpenSSL: milliseconds, where node-forge's pure-JS keygen takes a second);
+// node-forge builds and signs the certificates (SHA-256). Everything is PEM.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import forge from "node-forge";
+
+export const CA_DAYS = 3650;
+export const SERVING_DAYS = 365;
+export const MAX_DAYS = 3650;
+/** notBefore is backdated so that a node whose clock runs a little behind still accepts a fresh certificate. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface KeyPairPem {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CaOptions {
+  commonName?: string;
+  days?: number;
+  now?: Date;
+}
+
+export interface ServingOptions {
+  ca: KeyPairPem;
+  commonName: string;
+  dnsNames: readonly string[];
+  ipAddresses?: readonly string[];
+  days?: number;
+  now?: Date;
+}
+
+/** Throws an error naming `what` unless `days` is a whole number in 1..MAX_DAYS. */
+export function checkDays(what: string, days: number): number {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
+    throw new Error(`${what} must be a whole number of days between 1 and ${MAX_DAYS}, got ${String(days)}`);
+  }
+  return days;
+}
+
+function newRsaKey(): { privatePem: string; publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
+  const { privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  return { privatePem: privateKey, privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+}
+
+/** A positive 127-bit serial number, hex-encoded (RFC 5280: positive, at most 20 octets). */
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40; // top bit clear: positive; next bit set: no leading zero to strip
+  return bytes.toString("hex");
+}
+
+/** node-forge writes CRLF line ends; everything else here (and kubectl) writes LF. */
+function pemLF(pem: string): string {
+  return pem.replace(/\r\n/g, "\n");
+}
+
+/**
+ * A name attribute encoded as UTF8String. node-forge defaults to
+ * PrintableString, which cannot hold "@": Go's x509 (kube-apiserver, etcd)
+ * then refuses the whole certificate.
+ */
+function utf8(name: string, value: string): forge.pki.CertificateField {
+  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.pki.CertificateField["valueTagClass"] };
+}
+
+function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
+  cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
+}
+
+/** A self-signed CA allowed to sign end-entity certificates only (pathLen 0). */
+export function createCertificateAuthority(opts: CaOptions = {}): KeyPairPem {
+  const now = opts.now ?? new Date();
+  const days = checkDays("CA validity", opts.days ?? CA_DAYS);
+  const key = newRsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, now, days);
+  // The timestamp tells rotated CAs apart in a bundle, as Kubernetes' own self-signed CAs do.
+  const subject = [
+    utf8("commonName", `${opts.commonName ?? "hookpoint-webhook-ca"}@${Math.floor(now.getTime() / 1000)}`),
+    utf8("organizationName", "hookpoint"),
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: "subjectKeyIdentifier" },
+  ]);
+  cert.sign(key.privateKey, forge.md.sha256.create());
+  return { certPem: pemLF(forge.pki.certificateToPem(cert)), keyPem: key.privatePem };
+}
+
+/** A TLS server certificate (extKeyUsage serverAuth) for the given names, signed by `ca`. */
+export function createServingCertificate(opts: ServingOptions): KeyPairPem {
+  const now = opts.now ?? new Date();
+  const days = checkDays("serving certificate validity", opts.days ?? SERVING_DAYS);
+  if (opts.dnsNames.length === 0 && (opts.ipAddresses ?? []).length === 0) {
+    throw new Error("a serving certificate needs at least one DNS name or IP address");
+  }
+  const caCert = forge.pki.certificateFromPem(opts.ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(opts.ca.keyPem) as forge.pki.rsa.PrivateKey;
+  const key = newRsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, now, days);
+  // A serving certificate must not outlive the CA that vouches for it.
+  if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
+  cert.setSubject([utf8("commonName", opts.commonName)]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false, critical: true },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", serverAuth: true },
+    {
+      name: "subjectAltName",
+      altNames: [
+        ...opts.dnsNames.map((value) => ({ type: 2, value })),
+        ...(opts.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+      ],
+    },
+    { name: "subjectKeyIdentifier" },
+    { name: "authorityKeyIdentifier", keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: pemLF(forge.pki.certificateToPem(cert)), keyPem: key.privatePem };
+}

@@ -1,0 +1,133 @@
+// When to keep, renew or replace the webhook's TLS material, and how to issue
+// the replacement. Pure apart from key generation: the caller passes `now`.
+//
+// The serving certificate is renewed with the same CA, so the caBundle the API
+// server trusts does not change. When the CA itself nears its end, a new CA is
+// made and the old one stays in the bundle until it expires, so replicas still
+// serving a certificate from the old CA keep being trusted during the switch.
+import {
+  CA_DAYS,
+  SERVING_DAYS,
+  createCertificateAuthority,
+  createServingCertificate,
+  type KeyPairPem,
+} from "./generate.js";
+import {
+  certificateInfo,
+  issuedBy,
+  keyMatches,
+  parseCertificate,
+  remainingFraction,
+  renewalTime,
+  splitPemCertificates,
+} from "./inspect.js";
+
+/** What the Secret holds, as PEM text. */
+export interface TlsMaterial {
+  /** Current CA first, then older CAs still trusted during a rotation. */
+  caBundle: string;
+  caKey: string;
+  tlsCert: string;
+  tlsKey: string;
+}
+
+export interface RenewalPolicy {
+  now: Date;
+  commonName: string;
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  /** Renew when less than this share of a certificate's validity is left. */
+  renewBelow: number;
+  servingDays?: number;
+  caDays?: number;
+}
+
+export const DEFAULT_RENEW_BELOW = 1 / 3;
+
+export type RenewalPlan =
+  | { action: "reuse"; renewAt: Date }
+  | { action: "create" | "rotate-ca" | "renew-serving"; reason: string };
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Decides what to do with stored material (undefined: nothing stored). */
+export function planRenewal(material: TlsMaterial | undefined, policy: RenewalPolicy): RenewalPlan {
+  if (!material) return { action: "create", reason: "no certificate is stored yet" };
+
+  let ca;
+  try {
+    ca = parseCertificate("ca.crt", material.caBundle);
+  } catch (err) {
+    return { action: "create", reason: message(err) };
+  }
+  const caInfo = certificateInfo(ca);
+  if (!caInfo.isCA) return { action: "create", reason: "ca.crt is not a CA certificate" };
+  if (!keyMatches(ca, material.caKey)) return { action: "create", reason: "ca.key is not the key of ca.crt" };
+  if (remainingFraction(caInfo, policy.now) < policy.renewBelow) {
+    return { action: "rotate-ca", reason: `the CA expires at ${caInfo.notAfter.toISOString()}` };
+  }
+
+  let serving;
+  try {
+    serving = parseCertificate("tls.crt", material.tlsCert);
+  } catch (err) {
+    return { action: "renew-serving", reason: message(err) };
+  }
+  const info = certificateInfo(serving);
+  if (!issuedBy(serving, ca)) return { action: "renew-serving", reason: "tls.crt was not issued by ca.crt" };
+  if (!keyMatches(serving, material.tlsKey)) return { action: "renew-serving", reason: "tls.key is not the key of tls.crt" };
+  const missing = [
+    ...policy.dnsNames.filter((n) => !info.dnsNames.includes(n)),
+    ...policy.ipAddresses.filter((ip) => !info.ipAddresses.includes(ip)),
+  ];
+  if (missing.length > 0) return { action: "renew-serving", reason: `tls.crt does not name ${missing.join(", ")}` };
+  if (remainingFraction(info, policy.now) < policy.renewBelow) {
+    return { action: "renew-serving", reason: `tls.crt expires at ${info.notAfter.toISOString()}` };
+  }
+
+  const renewAt = Math.min(renewalTime(caInfo, policy.renewBelow).getTime(), renewalTime(info, policy.renewBelow).getTime());
+  return { action: "reuse", renewAt: new Date(renewAt) };
+}
+
+/** Older CAs of a bundle that are still valid at `now` (expired ones are dropped for good). */
+function stillTrusted(bundle: string, now: Date): string[] {
+  return splitPemCertificates(bundle).filter((pem) => {
+    try {
+      return certificateInfo(parseCertificate("ca.crt", pem)).notAfter > now;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Issues what `plan` asks for. `material` must be the stored material for renew-serving and rotate-ca. */
+export function issueMaterial(
+  plan: Exclude<RenewalPlan, { action: "reuse" }>,
+  material: TlsMaterial | undefined,
+  policy: RenewalPolicy,
+): TlsMaterial {
+  const { now } = policy;
+  let ca: KeyPairPem;
+  let caBundle: string;
+  if (plan.action === "renew-serving") {
+    if (!material) throw new Error("renew-serving needs the stored CA");
+    const [current = "", ...older] = splitPemCertificates(material.caBundle);
+    ca = { certPem: current, keyPem: material.caKey };
+    caBundle = [current, ...stillTrusted(older.join(""), now)].join("");
+  } else {
+    ca = createCertificateAuthority({ now, days: policy.caDays ?? CA_DAYS });
+    const older = plan.action === "rotate-ca" && material ? stillTrusted(material.caBundle, now) : [];
+    caBundle = [ca.certPem, ...older].join("");
+  }
+  const serving = createServingCertificate({
+    ca,
+    commonName: policy.commonName,
+    dnsNames: policy.dnsNames,
+    ipAddresses: policy.ipAddresses,
+    days: policy.servingDays ?? SERVING_DAYS,
+    now,
+  });
+  return { caBundle, caKey: ca.keyPem, tlsCert: serving.certPem, tlsKey: serving.keyPem };
+}

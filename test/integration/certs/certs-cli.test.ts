@@ -1,0 +1,148 @@
+// `hookpoint certs` run as a real process: the files it writes (and their
+// modes), what it prints, how it refuses, and that a TLS client trusting the
+// printed caBundle really accepts the certificate under the Service's names.
+import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "node:tls";
+import { afterAll, describe, expect, it } from "vitest";
+import { certificateInfo } from "../../../src/certs/inspect.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "hookpoint-certs-"));
+  dirs.push(d);
+  return d;
+}
+
+function hookpoint(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const mode = (p: string) => statSync(p).mode & 0o777;
+
+describe("hookpoint certs", () => {
+  it("writes ca.crt, ca.key, tls.crt and tls.key (keys 0600), prints the caBundle on stdout and what it wrote on stderr", async () => {
+    const out = join(tempDir(), "certs");
+    const r = await hookpoint(["certs", "--out", out, "--service", "hookpoint-webhook", "--namespace", "hookpoint-system"]);
+    expect(r.code).toBe(0);
+    const ca = readFileSync(join(out, "ca.crt"), "utf8");
+    expect(r.stdout).toBe(`${Buffer.from(ca).toString("base64")}\n`);
+    const tls = certificateInfo(new X509Certificate(readFileSync(join(out, "tls.crt"))));
+    const caInfo = certificateInfo(new X509Certificate(ca));
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    expect(r.stderr.split("\n")).toEqual([
+      `wrote ${out}/ca.crt (CA, valid until ${day(caInfo.notAfter)})`,
+      `wrote ${out}/ca.key (CA key, mode 0600)`,
+      `wrote ${out}/tls.crt (serving certificate for hookpoint-webhook, hookpoint-webhook.hookpoint-system, hookpoint-webhook.hookpoint-system.svc, hookpoint-webhook.hookpoint-system.svc.cluster.local, localhost, 127.0.0.1, ::1; valid until ${day(tls.notAfter)})`,
+      `wrote ${out}/tls.key (serving key, mode 0600)`,
+      "stdout: the caBundle (base64 of ca.crt) for the MutatingWebhookConfiguration",
+      "",
+    ]);
+    expect([mode(join(out, "ca.crt")), mode(join(out, "ca.key")), mode(join(out, "tls.crt")), mode(join(out, "tls.key"))]).toEqual([0o644, 0o600, 0o644, 0o600]);
+    expect(Math.round((tls.notAfter.getTime() - tls.notBefore.getTime()) / 86_400_000)).toBe(365);
+  });
+
+  it("serves TLS that a client trusting ca.crt accepts under the Service's names and loopback, and rejects under another name", async () => {
+    const out = tempDir();
+    expect((await hookpoint(["certs", "--out", out, "--service", "wh", "--namespace", "ops", "--days", "30"])).code).toBe(0);
+    const server: Server = createServer({ cert: readFileSync(join(out, "tls.crt")), key: readFileSync(join(out, "tls.key")) }, (_req, res) => res.end("ok"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const ca = readFileSync(join(out, "ca.crt"));
+    const handshake = (servername: string | undefined) =>
+      new Promise<string>((resolve) => {
+        const s = connect({ host: "127.0.0.1", port, ca, ...(servername ? { servername } : {}) }, () => {
+          resolve("authorized");
+          s.end();
+        });
+        s.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+    try {
+      for (const name of ["wh", "wh.ops", "wh.ops.svc", "wh.ops.svc.cluster.local", "localhost"]) expect(await handshake(name), name).toBe("authorized");
+      expect(await handshake(undefined)).toBe("authorized"); // checked against IP 127.0.0.1
+      expect(await handshake("wh.other.svc")).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("refuses to overwrite existing files without --force, and leaves them untouched", async () => {
+    const out = tempDir();
+    expect((await hookpoint(["certs", "--out", out])).code).toBe(0);
+    const before = readFileSync(join(out, "tls.key"), "utf8");
+    const r = await hookpoint(["certs", "--out", out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `hookpoint: refusing to overwrite ${out}/ca.crt, ${out}/ca.key, ${out}/tls.crt, ${out}/tls.key (pass --force to replace them)\n`,
+    );
+    expect(readFileSync(join(out, "tls.key"), "utf8")).toBe(before);
+  });
+
+  it("replaces them with --force, restoring 0600 on a key someone made readable", async () => {
+    const out = tempDir();
+    writeFileSync(join(out, "tls.key"), "old");
+    chmodSync(join(out, "tls.key"), 0o644);
+    const r = await hookpoint(["certs", "--out", out, "--force"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "tls.key"), "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(mode(join(out, "tls.key"))).toBe(0o600);
+  });
+
+  it.each([
+    [["--days", "0"], "hookpoint: --days must be a whole number of days between 1 and 3650, got 0\n"],
+    [["--days", "ten"], 'hookpoint: --days must be a whole number of days, got "ten"\n'],
+    [
+      ["--namespace", "Hookpoint_System"],
+      "hookpoint: namespace must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), got \"Hookpoint_System\"\n",
+    ],
+  ])("refuses %j with a message naming the option", async (extra, message) => {
+    const out = tempDir();
+    const r = await hookpoint(["certs", "--out", join(out, "c"), ...extra]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(message);
+    expect(r.stdout).toBe("");
+  });
+
+  it("requires --out", async () => {
+    const r = await hookpoint(["certs"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")[0]).toBe("error: required option '--out <dir>' not specified");
+  });
+});
+
+describe("writeServingFiles (self-managed mode → the webhook's TLS reload)", () => {
+  it("replaces the certificate and key in place, key 0600, creating the directory", async () => {
+    const { writeServingFiles } = await import("../../../src/certs/files.js");
+    const dir = join(tempDir(), "tls");
+    const paths = { certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") };
+    writeServingFiles(paths, { cert: "CERT 1\n", key: "KEY 1\n" });
+    writeServingFiles(paths, { cert: "CERT 2\n", key: "KEY 2\n" });
+    expect([readFileSync(paths.certFile, "utf8"), readFileSync(paths.keyFile, "utf8")]).toEqual(["CERT 2\n", "KEY 2\n"]);
+    expect([mode(paths.certFile), mode(paths.keyFile)]).toEqual([0o644, 0o600]);
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(dir).sort()).toEqual(["tls.crt", "tls.key"]);
+  });
+
+  it("says which file it could not write", async () => {
+    const { writeServingFiles } = await import("../../../src/certs/files.js");
+    const dir = tempDir();
+    writeFileSync(join(dir, "blocker"), "a file where a directory should be");
+    const keyFile = join(dir, "blocker", "tls.key");
+    expect(() => writeServingFiles({ certFile: join(dir, "blocker", "tls.crt"), keyFile }, { cert: "c", key: "k" })).toThrow(new RegExp(`^cannot write ${keyFile}: (EEXIST|ENOTDIR)`));
+  });
+});

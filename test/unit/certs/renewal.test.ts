@@ -1,0 +1,107 @@
+// When the webhook's TLS material is kept, renewed or replaced, and what the
+// replacement looks like. Keys are made once; only the clock moves.
+import { X509Certificate } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CLOCK_SKEW_MS } from "../../../src/certs/generate.js";
+import { certificateInfo, issuedBy, parseCertificate, splitPemCertificates } from "../../../src/certs/inspect.js";
+import { servingSubjectAltNames } from "../../../src/certs/names.js";
+import { issueMaterial, planRenewal, type RenewalPolicy, type TlsMaterial } from "../../../src/certs/renewal.js";
+
+const DAY = 86_400_000;
+const T0 = new Date("2026-01-01T00:00:00Z");
+const at = (days: number) => new Date(T0.getTime() + days * DAY);
+const names = servingSubjectAltNames("hookpoint-webhook", "hookpoint-system");
+
+function policy(now: Date, over: Partial<RenewalPolicy> = {}): RenewalPolicy {
+  return { now, commonName: "hookpoint-webhook.hookpoint-system.svc", ...names, renewBelow: 1 / 3, ...over };
+}
+
+const fresh = issueMaterial({ action: "create", reason: "test" }, undefined, policy(T0));
+const other = issueMaterial({ action: "create", reason: "test" }, undefined, policy(T0));
+const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+
+describe("planRenewal", () => {
+  it("creates when nothing is stored", () => {
+    expect(planRenewal(undefined, policy(T0))).toEqual({ action: "create", reason: "no certificate is stored yet" });
+  });
+
+  it("reuses fresh material and says when to look again: when a third of the serving certificate's life is left", () => {
+    const servingLife = 365 * DAY + CLOCK_SKEW_MS;
+    const notAfter = T0.getTime() + 365 * DAY;
+    expect(planRenewal(fresh, policy(at(1)))).toEqual({ action: "reuse", renewAt: new Date(notAfter - servingLife / 3) });
+  });
+
+  it("renews the serving certificate once less than a third of its life is left", () => {
+    expect(planRenewal(fresh, policy(at(243))).action).toBe("reuse");
+    expect(planRenewal(fresh, policy(at(244)))).toEqual({ action: "renew-serving", reason: "tls.crt expires at 2027-01-01T00:00:00.000Z" });
+  });
+
+  it("rotates the CA once less than a third of its life is left", () => {
+    expect(planRenewal(fresh, policy(at(2434)))).toEqual({ action: "rotate-ca", reason: "the CA expires at 2035-12-30T00:00:00.000Z" });
+  });
+
+  it.each<[string, Partial<TlsMaterial>, string, string]>([
+    ["an unreadable ca.crt", { caBundle: "junk" }, "create", "ca.crt holds no PEM certificate"],
+    ["a serving certificate as ca.crt", { caBundle: fresh.tlsCert }, "create", "ca.crt is not a CA certificate"],
+    ["another CA's key", { caKey: other.caKey }, "create", "ca.key is not the key of ca.crt"],
+    ["an unreadable tls.crt", { tlsCert: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }, "renew-serving", "tls.crt is not a readable X.509 certificate"],
+    ["a tls.crt from another CA", { tlsCert: other.tlsCert, tlsKey: other.tlsKey }, "renew-serving", "tls.crt was not issued by ca.crt"],
+    ["another tls.key", { tlsKey: other.tlsKey }, "renew-serving", "tls.key is not the key of tls.crt"],
+  ])("on %s: %s", (_what, patch, action, reason) => {
+    const plan = planRenewal({ ...fresh, ...patch }, policy(at(1)));
+    expect(plan.action).toBe(action);
+    expect(plan.action !== "reuse" && plan.reason.startsWith(reason)).toBe(true);
+  });
+
+  it("renews a serving certificate that lacks a required name (the Service was renamed)", () => {
+    const renamed = servingSubjectAltNames("tracer", "hookpoint-system");
+    expect(planRenewal(fresh, policy(at(1), renamed))).toEqual({
+      action: "renew-serving",
+      reason: "tls.crt does not name tracer, tracer.hookpoint-system, tracer.hookpoint-system.svc, tracer.hookpoint-system.svc.cluster.local",
+    });
+  });
+
+  it("keeps material until exactly the renewal point, for any moment of its life (property)", () => {
+    const info = certificateInfo(parseCertificate("tls.crt", fresh.tlsCert));
+    const total = info.notAfter.getTime() - info.notBefore.getTime();
+    fc.assert(
+      fc.property(fc.integer({ min: info.notBefore.getTime(), max: info.notAfter.getTime() + 30 * DAY }), (t) => {
+        const plan = planRenewal(fresh, policy(new Date(t)));
+        const left = (info.notAfter.getTime() - t) / total;
+        expect(plan.action).toBe(left >= 1 / 3 ? "reuse" : "renew-serving");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("issueMaterial", () => {
+  it("renew-serving keeps the CA and the bundle (the caBundle in the API server stays valid)", () => {
+    const renewed = issueMaterial({ action: "renew-serving", reason: "" }, fresh, policy(at(250)));
+    expect(renewed.caBundle).toBe(fresh.caBundle);
+    expect(renewed.caKey).toBe(fresh.caKey);
+    expect(fingerprint(renewed.tlsCert)).not.toBe(fingerprint(fresh.tlsCert));
+    expect(issuedBy(new X509Certificate(renewed.tlsCert), new X509Certificate(fresh.caBundle))).toBe(true);
+    expect(planRenewal(renewed, policy(at(250))).action).toBe("reuse");
+  });
+
+  it("rotate-ca makes a new CA and keeps the old one in the bundle while it is valid", () => {
+    const rotated = issueMaterial({ action: "rotate-ca", reason: "" }, fresh, policy(at(2500)));
+    const bundle = splitPemCertificates(rotated.caBundle);
+    expect(bundle).toHaveLength(2);
+    expect(bundle[1]).toBe(fresh.caBundle);
+    expect(issuedBy(new X509Certificate(rotated.tlsCert), new X509Certificate(bundle[0] ?? ""))).toBe(true);
+    expect(planRenewal(rotated, policy(at(2500))).action).toBe("reuse");
+
+    // Once the old CA has expired, the next renewal drops it from the bundle.
+    const later = issueMaterial({ action: "renew-serving", reason: "" }, rotated, policy(at(3660)));
+    expect(splitPemCertificates(later.caBundle)).toEqual([bundle[0]]);
+  });
+
+  it("create makes a CA valid 10 years and a serving certificate valid 1 year, or the days asked for", () => {
+    const m = issueMaterial({ action: "create", reason: "" }, undefined, policy(T0, { servingDays: 30, caDays: 100 }));
+    expect(certificateInfo(parseCertificate("ca.crt", m.caBundle)).notAfter).toEqual(at(100));
+    expect(certificateInfo(parseCertificate("tls.crt", m.tlsCert)).notAfter).toEqual(at(30));
+  });
+});
