@@ -1,0 +1,31 @@
+// Turning @kubernetes/client-node's ApiException (whose message carries the
+// whole response, headers included) into one clear sentence.
+
+/** The HTTP status of a failed API call, or undefined for a non-HTTP failure (DNS, refused, TLS). */
+export function httpStatus(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function statusMessage(err: unknown): string {
+  const body = (err as { body?: unknown } | null)?.body;
+  let parsed: unknown = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body.slice(0, 300);
+    }
+  }
+  const msg = (parsed as { message?: unknown } | null)?.message;
+  if (typeof msg === "string") return msg;
+  return err instanceof Error ? err.message.split("\n")[0] ?? "" : String(err);
+}
+
+/** "<action> failed: HTTP <code>: <API server's message>", with a hint for permission errors. */
+export function describeApiError(action: string, err: unknown): Error {
+  const code = httpStatus(err);
+  if (code === undefined) return new Error(`${action} failed: ${err instanceof Error ? err.message : String(err)}`);
+  const hint = code === 403 ? " (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)" : "";
+  return new Error(`${action} failed: HTTP ${code}: ${statusMessage(err)}${hint}`);
+}
