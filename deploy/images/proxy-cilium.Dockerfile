@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Cilium's Envoy image plus bpftrace, Node, the hookpoint agent and bpf/.
+# cilium-envoy and its starter stay where Cilium puts them (/usr/bin). Cilium runs
+# this Envoy as the cilium-envoy DaemonSet in kube-system, which the webhook never
+# mutates: use this image by patching that DaemonSet (see the README).
+#   docker build -f deploy/images/proxy-cilium.Dockerfile \
+#     --build-arg CILIUM_ENVOY_VERSION=<the tag your Cilium release uses> \
+#     -t hookpoint/proxy-cilium:0.1.0 .
+ARG CILIUM_ENVOY_VERSION
+ARG NODE_VERSION=20
+
+FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS node
+
+FROM quay.io/cilium/cilium-envoy:${CILIUM_ENVOY_VERSION}
+USER root
+# bpftrace runs the scripts; the agent (PID 1) runs the proxy under tini, which
+# reaps the proxy tree's orphaned processes.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=build /src/package.json /opt/hookpoint/package.json
+COPY --from=build /src/node_modules /opt/hookpoint/node_modules
+COPY --from=build /src/dist /opt/hookpoint/dist
+COPY bpf /opt/hookpoint/bpf
+COPY --chmod=0755 deploy/images/hookpoint-launcher.sh /usr/local/bin/hookpoint
+RUN test -x /usr/bin/cilium-envoy \
+ && test -x /usr/bin/cilium-envoy-starter \
+ && bpftrace --version \
+ && hookpoint --version
+ENTRYPOINT ["/usr/local/bin/hookpoint", "agent", "--", "/usr/bin/cilium-envoy-starter"]
