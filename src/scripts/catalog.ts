@@ -1,0 +1,91 @@
+// The bundled bpftrace scripts (bpf/*.bt): each file's header, program and path.
+import { readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseScriptFile, ScriptFileError, type ScriptHeader } from "./header.js";
+import { lintScript } from "./lint.js";
+
+export type { ScriptHeader, ScriptMapInfo } from "./header.js";
+export { ScriptFileError } from "./header.js";
+
+export interface BundledScript {
+  header: ScriptHeader;
+  /** The whole file (header comment included), or the generated program. */
+  source: string;
+  /** Where it was read from; null for a script generated for one binary. */
+  file: string | null;
+}
+
+/** Every bundled script, by name (kept in step with bpf/ by the unit tests). */
+export const BUNDLED_SCRIPT_NAMES: readonly string[] = [
+  "envoy-event-loop",
+  "envoy-filter-chain",
+  "envoy-request-flow",
+  "envoy-socket-io",
+  "hookpoint-pairs",
+];
+
+/** The scripts run when a pod names none: those whose header says `default: true`. */
+export const DEFAULT_SCRIPT_NAMES: readonly string[] = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+
+/** The package's bpf/ directory (next to src/ when run from source, to dist/ when built). */
+export function bundledScriptsDir(): string {
+  return fileURLToPath(new URL("../../bpf/", import.meta.url));
+}
+
+/** Parses and checks one script file's text; throws ScriptFileError naming file, line and problem. */
+export function parseBundledScript(text: string, file: string): BundledScript {
+  const { header, body, bodyLine } = parseScriptFile(text, file);
+  const expected = basename(file).replace(/\.bt$/, "");
+  if (header.name !== expected) {
+    throw new ScriptFileError(file, 2, `header: name "${header.name}" must match the file name "${expected}.bt"`);
+  }
+  lintScript(header, body, file, bodyLine);
+  return { header, source: text, file };
+}
+
+/** Reads every `*.bt` in `dir` (default: the bundled bpf/), sorted by name. */
+export async function loadCatalog(dir: string = bundledScriptsDir()): Promise<BundledScript[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".bt")).sort();
+  } catch (err) {
+    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const scripts: BundledScript[] = [];
+  for (const n of names) {
+    const file = join(dir, n);
+    scripts.push(parseBundledScript(await readFile(file, "utf8"), file));
+  }
+  return checkCatalog(scripts, dir);
+}
+
+/** The same, synchronously (for a caller that needs one template outside an async path). */
+export function loadCatalogSync(dir: string = bundledScriptsDir()): BundledScript[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".bt")).sort();
+  } catch (err) {
+    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return checkCatalog(
+    names.map((n) => parseBundledScript(readFileSync(join(dir, n), "utf8"), join(dir, n))),
+    dir,
+  );
+}
+
+function checkCatalog(scripts: BundledScript[], dir: string): BundledScript[] {
+  if (scripts.length === 0) throw new Error(`no bpftrace scripts (*.bt) in ${dir}`);
+  return scripts;
+}
+
+/** Finds scripts by name; an unknown name is an error that lists the known ones. */
+export function selectScripts(catalog: readonly BundledScript[], names: readonly string[]): BundledScript[] {
+  const known = catalog.map((s) => s.header.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown script${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `"${u}"`).join(", ")}; available: ${known.join(", ")}`);
+  }
+  return names.map((n) => catalog.find((s) => s.header.name === n) as BundledScript);
+}

@@ -1,0 +1,90 @@
+// Placeholders and repeat blocks of the bundled scripts. Pure.
+//
+//   {{BINARY}}  the traced binary, only as `uprobe:{{BINARY}}:SYMBOL` (the renderer resolves
+//               SYMBOL, a mangled name or `*` glob, to exact names or addresses)
+//   {{PID}}     the traced process, as bpftrace's `pid` builtin reports it
+//   {{INTERVAL}} seconds between map flushes
+//
+// Generated scripts (hookpoint-pairs) also have line directives:
+//   // hookpoint:each pair|lone   ...   // hookpoint:end   lines repeated per item
+//   // hookpoint:if pair|lone     ...   // hookpoint:end   lines kept once if any item
+// with {{NAME}}, {{START}}, {{END}} (pairs) and {{NAME}}, {{SYMBOL}} (lone) inside.
+
+export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL"] as const;
+export const ITEM_PLACEHOLDERS = { pair: ["NAME", "START", "END"], lone: ["NAME", "SYMBOL"] } as const;
+
+export interface PairItem {
+  NAME: string;
+  START: string;
+  END: string;
+}
+export interface LoneItem {
+  NAME: string;
+  SYMBOL: string;
+}
+export interface TemplateItems {
+  pair: PairItem[];
+  lone: LoneItem[];
+}
+
+const DIRECTIVE_RE = /^\s*\/\/\s*hookpoint:(each|if|end)\b\s*(\S*)\s*$/;
+
+export class TemplateError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TemplateError";
+  }
+}
+
+/** Whether a program has repeat directives (and so must be generated per binary). */
+export function isTemplate(source: string): boolean {
+  return source.split("\n").some((l) => DIRECTIVE_RE.test(l));
+}
+
+/** Expands the directives; `firstLine` numbers the source's first line in messages. */
+export function expandTemplate(source: string, items: TemplateItems, firstLine = 1): string {
+  const lines = source.split("\n");
+  const out: string[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i] ?? "";
+    const m = DIRECTIVE_RE.exec(line);
+    if (!m) {
+      out.push(line);
+      i++;
+      continue;
+    }
+    const [, verb, kind] = m;
+    if (verb === "end") throw new TemplateError(firstLine + i, `"hookpoint:end" without "hookpoint:each" or "hookpoint:if"`);
+    if (kind !== "pair" && kind !== "lone") {
+      throw new TemplateError(firstLine + i, `"hookpoint:${verb}" takes "pair" or "lone", got "${kind}"`);
+    }
+    const close = lines.findIndex((l, k) => k > i && DIRECTIVE_RE.test(l));
+    const closing = close < 0 ? null : DIRECTIVE_RE.exec(lines[close] ?? "");
+    if (!closing || closing[1] !== "end") {
+      throw new TemplateError(firstLine + i, `"hookpoint:${verb} ${kind}" is not closed by "// hookpoint:end" (blocks do not nest)`);
+    }
+    const block = lines.slice(i + 1, close);
+    const list: (PairItem | LoneItem)[] = items[kind];
+    if (verb === "if") {
+      if (list.length > 0) out.push(...block);
+    } else {
+      for (const item of list) out.push(...block.map((l) => fill(l, { ...item })));
+    }
+    i = close + 1;
+  }
+  return out.join("\n");
+}
+
+/** Replaces `{{KEY}}` for the keys given; others stay. */
+export function fill(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/** Every `{{NAME}}` placeholder in a text. */
+export function placeholders(text: string): Set<string> {
+  return new Set([...text.matchAll(/\{\{([^}]*)\}\}/g)].map((m) => m[1] ?? ""));
+}

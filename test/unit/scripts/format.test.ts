@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { loadCatalog } from "../../../src/scripts/catalog.js";
+import { checkAll, checkJson, checkText, listJson, listText } from "../../../src/scripts/format.js";
+import { ENVOY, HOOKPOINTS, STOCK, table } from "./tables.js";
+
+describe("scripts list and check output", async () => {
+  const catalog = await loadCatalog();
+
+  it("lists each script with its purpose, needs and maps", () => {
+    const text = listText(catalog);
+    expect(text).toContain(
+      [
+        "envoy-socket-io  bpftrace >= 0.17",
+        "  Envoy's read/readv/recvfrom and write/writev/sendto system calls - bytes per call, call latency and total bytes, by direction.",
+        "  needs: tracepoint:syscalls:sys_enter_read, tracepoint:syscalls:sys_enter_readv, tracepoint:syscalls:sys_enter_recvfrom, tracepoint:syscalls:sys_enter_write, tracepoint:syscalls:sys_enter_writev, tracepoint:syscalls:sys_enter_sendto, tracepoint:syscalls:sys_exit_read, tracepoint:syscalls:sys_exit_readv, tracepoint:syscalls:sys_exit_recvfrom, tracepoint:syscalls:sys_exit_write, tracepoint:syscalls:sys_exit_writev, tracepoint:syscalls:sys_exit_sendto",
+        "  @io_bytes[direction]        hist, bytes   bytes moved per successful call (direction read or write; 0 is end of file)",
+        "  @io_latency_ns[direction]   hist, ns      time spent in each call, failed ones included",
+        "  @io_bytes_total[direction]  sum, bytes    bytes moved in the interval",
+        "  @io_errors[direction]       count, count  calls that failed (mostly EAGAIN at the end of a non-blocking read or write)",
+        "",
+      ].join("\n"),
+    );
+    expect(text.match(/^\S.*$/gm)).toEqual([
+      "envoy-event-loop (default)  bpftrace >= 0.17",
+      "envoy-filter-chain  bpftrace >= 0.17",
+      "envoy-request-flow (default)  bpftrace >= 0.17",
+      "envoy-socket-io  bpftrace >= 0.17",
+      "hookpoint-pairs (default)  bpftrace >= 0.17",
+    ]);
+  });
+
+  it("lists as JSON: the headers themselves", () => {
+    expect(JSON.parse(listJson(catalog))).toEqual(catalog.map((s) => s.header));
+  });
+
+  it("checks a stock binary: what runs, and what each other script lacks", () => {
+    const t = table(STOCK);
+    const checks = checkAll(catalog, t);
+    expect(checkText(t, checks)).toBe(
+      [
+        `${ENVOY}: 6 function symbols, build-id 0123456789abcdef0123456789abcdef01234567`,
+        "ok       envoy-event-loop",
+        `missing  envoy-filter-chain  ${ENVOY} lacks symbols hookpointFiltersStart, hookpointFiltersEnd`,
+        "ok       envoy-request-flow",
+        "ok       envoy-socket-io",
+        `missing  hookpoint-pairs     ${ENVOY} has no hookpoint<Name> function (a modified Envoy exports e.g. hookpointFiltersStart/hookpointFiltersEnd)`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("checks a modified binary as JSON, with the pairs and counters it would trace", () => {
+    const t = table({ ...STOCK, ...HOOKPOINTS });
+    const doc = JSON.parse(checkJson(t, checkAll(catalog, t)));
+    expect(doc.binary).toBe(ENVOY);
+    expect(doc.stripped).toBe(false);
+    expect(doc.functionSymbols).toBe(11);
+    expect(doc.scripts).toEqual([
+      { name: "envoy-event-loop", ok: true },
+      { name: "envoy-filter-chain", ok: true },
+      { name: "envoy-request-flow", ok: true },
+      { name: "envoy-socket-io", ok: true },
+      { name: "hookpoint-pairs", ok: true, pairs: ["CodecParse", "Filters"], counters: ["RequestSeen"] },
+    ]);
+  });
+});

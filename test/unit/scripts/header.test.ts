@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { formatHeaderComment, parseScriptFile, ScriptFileError } from "../../../src/scripts/header.js";
+
+const GOOD = `/* hookpoint
+name: demo-script
+purpose: Counts demo calls.
+requires:
+  - _ZN4Demo3runEv
+  - tracepoint:syscalls:sys_enter_read
+maps:
+  - name: "@calls"
+    kind: count
+    unit: count
+    keys: [thread]
+    meaning: calls per thread
+minBpftrace: "0.17"
+default: false
+*/
+uprobe:{{BINARY}}:_ZN4Demo3runEv /pid == {{PID}}/ { @calls[comm] = count(); }
+`;
+
+function problem(text: string): { line: number | null; message: string } {
+  try {
+    parseScriptFile(text, "bpf/demo-script.bt");
+  } catch (err) {
+    if (err instanceof ScriptFileError) return { line: err.line, message: err.message };
+    throw err;
+  }
+  throw new Error("expected a ScriptFileError");
+}
+
+describe("script header", () => {
+  it("parses every field and keeps the program after the comment", () => {
+    const parsed = parseScriptFile(GOOD, "bpf/demo-script.bt");
+    expect(parsed.header).toEqual({
+      name: "demo-script",
+      purpose: "Counts demo calls.",
+      requires: ["_ZN4Demo3runEv", "tracepoint:syscalls:sys_enter_read"],
+      maps: [{ name: "@calls", kind: "count", unit: "count", keys: ["thread"], meaning: "calls per thread" }],
+      minBpftrace: "0.17",
+      default: false,
+    });
+    expect(parsed.bodyLine).toBe(15); // the body starts with the newline that ends "*/"
+    expect(parsed.body).toBe("\nuprobe:{{BINARY}}:_ZN4Demo3runEv /pid == {{PID}}/ { @calls[comm] = count(); }\n");
+  });
+
+  it("gives a map without keys an empty key list", () => {
+    const parsed = parseScriptFile(GOOD.replace("    keys: [thread]\n", ""), "bpf/demo-script.bt");
+    expect(parsed.header.maps[0]?.keys).toEqual([]);
+  });
+
+  it("round-trips through formatHeaderComment", () => {
+    const { header } = parseScriptFile(GOOD, "bpf/demo-script.bt");
+    const again = parseScriptFile(formatHeaderComment(header) + "BEGIN {}\n", "bpf/demo-script.bt");
+    expect(again.header).toEqual(header);
+  });
+
+  it.each([
+    ["no header comment", "BEGIN {}\n", 1, "bpf/demo-script.bt:1: expected the header comment to open the file with a line \"/* hookpoint\""],
+    ["an unclosed comment", "/* hookpoint\nname: x\n", 1, "bpf/demo-script.bt:1: header comment is not closed: expected a line \"*/\""],
+    ["a missing field", GOOD.replace("purpose: Counts demo calls.\n", ""), 2, "bpf/demo-script.bt:2: header: purpose: is missing"],
+    ["a bad unit", GOOD.replace("unit: count", "unit: ms"), 10, "bpf/demo-script.bt:10: header: maps[0].unit: expected one of ns, us, bytes, count, events, got \"ms\""],
+    ["a bad kind", GOOD.replace("kind: count", "kind: histogram"), 9, "bpf/demo-script.bt:9: header: maps[0].kind: expected one of hist, count, sum, avg, stats, value, got \"histogram\""],
+    ["an unquoted version", GOOD.replace('minBpftrace: "0.17"', "minBpftrace: 0.20"), 13, "bpf/demo-script.bt:13: header: minBpftrace: write the version as a quoted string, e.g. \"0.17\" (a bare 0.20 is a number)"],
+    ["a bad version", GOOD.replace('minBpftrace: "0.17"', 'minBpftrace: "latest"'), 13, "bpf/demo-script.bt:13: header: minBpftrace: \"latest\" is not a version like \"0.17\" or \"0.20.1\""],
+    ["an unknown field", GOOD.replace("default: false", "default: false\nauthor: me"), 15, "bpf/demo-script.bt:15: header: author: unknown field \"author\" (expected name, purpose, requires, maps, minBpftrace, default)"],
+    ["a bad map name", GOOD.replace('name: "@calls"', 'name: "calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"calls\" is not a bpftrace map name like \"@latency_ns\""],
+    ["a state map listed as output", GOOD.replace('name: "@calls"', 'name: "@_calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"@_calls\" is not a bpftrace map name like \"@latency_ns\""],
+    ["a non-boolean default", GOOD.replace("default: false", "default: maybe"), 14, "bpf/demo-script.bt:14: header: default: must be true or false"],
+    ["a two-line purpose", GOOD.replace("purpose: Counts demo calls.", "purpose: |\n  one\n  two"), 3, "bpf/demo-script.bt:3: header: purpose: must be one line"],
+    ["a cpp: requirement", GOOD.replace("  - _ZN4Demo3runEv", "  - cpp:Demo::run"), 5, "bpf/demo-script.bt:5: header: requires[0]: \"cpp:Demo::run\": list the ELF symbol itself (mangled name or glob), without a probe type"],
+    ["a bad script name", GOOD.replace("name: demo-script", "name: Demo_Script"), 2, "bpf/demo-script.bt:2: header: name: \"Demo_Script\" is not a script name (lower-case words joined by \"-\")"],
+    ["invalid YAML", GOOD.replace("keys: [thread]", "keys: [thread"), 12, "bpf/demo-script.bt:12: header is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+    ["a duplicate map", GOOD.replace("minBpftrace", '  - name: "@calls"\n    kind: count\n    unit: count\n    meaning: again\nminBpftrace'), 13, "bpf/demo-script.bt:13: header: maps[1].name: @calls is listed twice"],
+  ])("rejects %s with the file, line and field", (_what, text, line, message) => {
+    expect(problem(text)).toEqual({ line, message });
+  });
+});
