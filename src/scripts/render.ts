@@ -1,0 +1,150 @@
+// From a bundled script and a binary's symbol table to a bpftrace program for one process:
+// whether the binary can run it (checkScript), and the program itself (renderScript).
+// Pure: the symbol table is read by the caller.
+import { matchSymbols, type ElfSymbol, type SymbolTable } from "../agent/elf/symbols.js";
+import type { BundledScript } from "./catalog.js";
+import { parseScriptFile } from "./header.js";
+import { alternatives, isKernelRequirement, uprobePattern } from "./lint.js";
+import { findHookpointFunctions, generatePairsScript } from "./pairs.js";
+import { parseProgram } from "./program.js";
+import { fill, isTemplate } from "./template.js";
+
+export { generatePairsScript } from "./pairs.js";
+
+export type CheckResult =
+  | { ok: true }
+  | { ok: false; reason: "stripped" | "missing-symbol"; missing: string[]; message: string };
+
+export interface RenderOptions {
+  /** Path bpftrace attaches the uprobes to (the Envoy binary as the tracer sees it). */
+  binary: string;
+  /** The traced process as bpftrace's `pid` builtin reports it (the host pid before bpftrace 0.23). */
+  pid: number;
+  table: SymbolTable;
+  /** Attach by address (fast on a large binary) instead of by exact name. */
+  byAddress: boolean;
+  /** Seconds between map flushes (default 10). */
+  intervalSeconds?: number;
+}
+
+export const DEFAULT_INTERVAL_SECONDS = 10;
+
+/** Whether `table`'s binary has what `script` needs, and if not, which symbol is missing. */
+export function checkScript(script: BundledScript, table: SymbolTable): CheckResult {
+  const name = script.header.name;
+  const needs = isTemplate(script.source) ? ["hookpoint*"] : script.header.requires.filter((r) => !isKernelRequirement(r));
+  if (needs.length === 0) return { ok: true };
+  if (table.stripped) {
+    return {
+      ok: false,
+      reason: "stripped",
+      missing: needs,
+      message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${describe(needs)}`,
+    };
+  }
+  if (isTemplate(script.source)) {
+    const found = findHookpointFunctions(table);
+    if (found.pairs.length + found.lone.length > 0) return { ok: true };
+    return {
+      ok: false,
+      reason: "missing-symbol",
+      missing: needs,
+      message: `${name}: ${table.path} has no hookpoint<Name> function (a modified Envoy exports e.g. hookpointFiltersStart/hookpointFiltersEnd)`,
+    };
+  }
+  const missing = needs.filter((r) => alternatives(r).every((alt) => matchSymbols(table, alt).length === 0));
+  if (missing.length === 0) return { ok: true };
+  return {
+    ok: false,
+    reason: "missing-symbol",
+    missing,
+    message: `${name}: ${table.path} lacks ${describe(missing)}`,
+  };
+}
+
+/**
+ * The bpftrace program for one process: each `uprobe:{{BINARY}}:PATTERN` becomes one attach
+ * point per matching function (thunks and `.cold` parts excluded, aliases of one address
+ * once), by address or exact name; probes on optional symbols the binary lacks are left
+ * out. Throws when the binary cannot run the script (see checkScript) or an option is bad.
+ */
+export function renderScript(script: BundledScript, opts: RenderOptions): string {
+  const interval = opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
+  checkOptions(opts.binary, opts.pid, interval);
+  let s = script;
+  if (isTemplate(s.source)) {
+    const generated = generatePairsScript(opts.table, s);
+    if (!generated) throw new Error(checkFailure(s, opts.table));
+    s = generated;
+  }
+  const check = checkScript(s, opts.table);
+  if (!check.ok) throw new Error(check.message);
+
+  const { body } = parseScriptFile(s.source, s.file ?? s.header.name);
+  const blocks = parseProgram(body);
+  let out = "";
+  let at = 0;
+  for (const b of blocks) {
+    const attach: string[] = [];
+    const seen = new Set<bigint>();
+    let hadUprobe = false;
+    for (const a of b.attachPoints) {
+      const up = uprobePattern(a);
+      if (!up) {
+        attach.push(a);
+        continue;
+      }
+      hadUprobe = true;
+      for (const sym of resolve(opts.table, up.pattern)) {
+        if (seen.has(sym.address)) continue;
+        seen.add(sym.address);
+        const target = opts.byAddress ? `0x${sym.address.toString(16)}` : quoteSymbol(sym.name);
+        attach.push(`${up.type}:"${opts.binary}":${target}`);
+      }
+    }
+    if (hadUprobe && attach.length === 0) {
+      // Every symbol of this probe is optional and absent: drop the block, and the
+      // comment lines just above it that describe it.
+      out += body.slice(at, b.start).replace(/(\n[ \t]*\/\/[^\n]*)+\n?[ \t]*$/, "\n");
+      at = b.end;
+      continue;
+    }
+    out += body.slice(at, b.attachStart) + attach.join(",\n") + body.slice(b.attachEnd, b.end);
+    at = b.end;
+  }
+  out += body.slice(at);
+  const program = fill(out, { PID: String(opts.pid), INTERVAL: String(interval) });
+  const title = `// hookpoint ${s.header.name}: pid ${opts.pid}, ${opts.binary}, flush every ${interval}s`;
+  return `${title}\n${program.replace(/^\n+/, "").replace(/\n{3,}/g, "\n\n")}`;
+}
+
+/** Functions a pattern names, by address (aliases and the agent's thunk filter applied by matchSymbols). */
+function resolve(table: SymbolTable, pattern: string): ElfSymbol[] {
+  return [...matchSymbols(table, pattern)].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : 1));
+}
+
+function checkFailure(script: BundledScript, table: SymbolTable): string {
+  const r = checkScript(script, table);
+  return r.ok ? `${script.header.name}: nothing to trace in ${table.path}` : r.message;
+}
+
+// bpftrace 0.17 splits a probe on ":" even inside quotes, and a quote would end the path.
+function checkOptions(binary: string, pid: number, interval: number): void {
+  if (!binary.startsWith("/")) throw new Error(`binary: expected an absolute path, got "${binary}"`);
+  const bad = /[:"\n\\]/.exec(binary);
+  if (bad) throw new Error(`binary: bpftrace cannot attach to a path containing ${JSON.stringify(bad[0])}: "${binary}"`);
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`pid: expected a positive integer, got ${pid}`);
+  if (!Number.isSafeInteger(interval) || interval < 1 || interval > 3600) {
+    throw new Error(`intervalSeconds: expected a whole number of seconds from 1 to 3600, got ${interval}`);
+  }
+}
+
+/** Mangled names are plain identifiers, except clang's `$` and suffixes like `.isra.0`. */
+function quoteSymbol(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name}"`;
+}
+
+function describe(symbols: string[]): string {
+  const shown = symbols.slice(0, 3).map((s) => (s.includes("|") ? `one of ${alternatives(s).join(" or ")}` : s));
+  return `symbol${symbols.length > 1 ? "s" : ""} ${shown.join(", ")}${symbols.length > 3 ? ` and ${symbols.length - 3} more` : ""}`;
+}
