@@ -1,0 +1,96 @@
+// `hookpoint scripts` as a user runs it, against the fixture binaries. Needs only the
+// built fixture (no bpftrace): skipped, with the reason, when it is not built.
+import { describe, expect, it } from "vitest";
+import { loadCatalog } from "../../../src/scripts/catalog.js";
+import { runCli } from "../../support/cli.js";
+import { FIXTURE, ROOT, fixtureSkipReason } from "../agent/support.js";
+
+const skip = fixtureSkipReason();
+const rel = (p: string): string => p.slice(ROOT.length + 1);
+
+describe("hookpoint scripts", () => {
+  it("list -o json prints every script's header", async () => {
+    const r = runCli(["scripts", "list", "-o", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual((await loadCatalog()).map((s) => s.header));
+  });
+
+  it("check says every script can run on the fixture Envoy, and what hookpoint-pairs will trace", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const r = runCli(["scripts", "check", "--binary", rel(FIXTURE.envoy)]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(1)).toEqual([
+      "ok       envoy-event-loop",
+      "ok       envoy-filter-chain",
+      "ok       envoy-request-flow",
+      "ok       envoy-socket-io",
+      "ok       hookpoint-pairs     4 pairs (CodecParse, Filters, Router, UpstreamConnect), 1 counter (RequestSeen)",
+      "",
+    ]);
+    expect(r.stdout.split("\n")[0]).toMatch(new RegExp(`^${rel(FIXTURE.envoy)}: \\d+ function symbols, build-id [0-9a-f]{40}$`));
+  });
+
+  it("check on the stripped binary names each script that needs symbols, and exits 1", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const bin = rel(FIXTURE.stripped);
+    const r = runCli(["scripts", "check", "--binary", bin, "-o", "json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { stripped: boolean; scripts: { name: string; ok: boolean; reason?: string; message?: string }[] };
+    expect(doc.stripped).toBe(true);
+    expect(doc.scripts.map((s) => [s.name, s.ok, s.reason ?? null])).toEqual([
+      ["envoy-event-loop", true, null],
+      ["envoy-filter-chain", false, "stripped"],
+      ["envoy-request-flow", false, "stripped"],
+      ["envoy-socket-io", true, null],
+      ["hookpoint-pairs", false, "stripped"],
+    ]);
+    expect(doc.scripts[1]?.message).toBe(`envoy-filter-chain: ${bin} is stripped (no symbol table), and the script probes symbols hookpointFiltersStart, hookpointFiltersEnd`);
+  });
+
+  it("check --script takes only known names and lists the available ones", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const ok = runCli(["scripts", "check", "--binary", rel(FIXTURE.envoy), "--script", "envoy-socket-io"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.split("\n").slice(1)).toEqual(["ok       envoy-socket-io", ""]);
+    const bad = runCli(["scripts", "check", "--binary", rel(FIXTURE.envoy), "--script", "envoy-socket-io,envoy-tls"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      'hookpoint: unknown script "envoy-tls"; available: envoy-event-loop, envoy-filter-chain, envoy-request-flow, envoy-socket-io, hookpoint-pairs\n',
+    );
+  });
+
+  it("check on a file that is not there says so", () => {
+    const r = runCli(["scripts", "check", "--binary", "no/such/envoy"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^hookpoint: .*no\/such\/envoy.*ENOENT/);
+  });
+
+  it("show prints the bundled script, or the program for one process", async (ctx) => {
+    const plain = runCli(["scripts", "show", "envoy-event-loop"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe((await loadCatalog()).find((s) => s.header.name === "envoy-event-loop")?.source);
+    if (skip) return ctx.skip(skip);
+    const rendered = runCli(["scripts", "show", "envoy-filter-chain", "--binary", FIXTURE.envoy, "--pid", "4321", "--interval", "2"]);
+    expect(rendered.code).toBe(0);
+    expect(rendered.stdout.split("\n")[0]).toBe(`// hookpoint envoy-filter-chain: pid 4321, ${FIXTURE.envoy}, flush every 2s`);
+    expect(rendered.stdout.match(/^uprobe:.*$/gm)).toEqual([
+      expect.stringMatching(new RegExp(`^uprobe:"${FIXTURE.envoy}":0x[0-9a-f]+ /pid == 4321/$`)),
+      expect.stringMatching(new RegExp(`^uprobe:"${FIXTURE.envoy}":0x[0-9a-f]+ /pid == 4321/$`)),
+    ]);
+    const byName = runCli(["scripts", "show", "envoy-filter-chain", "--binary", FIXTURE.envoy, "--pid", "4321", "--by-name"]);
+    expect(byName.stdout.match(/^uprobe:.*$/gm)).toEqual([
+      `uprobe:"${FIXTURE.envoy}":hookpointFiltersStart /pid == 4321/`,
+      `uprobe:"${FIXTURE.envoy}":hookpointFiltersEnd /pid == 4321/`,
+    ]);
+  });
+
+  it("show refuses half a target and a bad pid", () => {
+    const half = runCli(["scripts", "show", "envoy-event-loop", "--pid", "5"]);
+    expect(half.code).toBe(1);
+    expect(half.stderr).toBe("hookpoint: show: give both --binary and --pid to render a program\n");
+    const bad = runCli(["scripts", "show", "envoy-event-loop", "--binary", "/x", "--pid", "-3"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("option '--pid <pid>' argument '-3' is invalid. expected a positive whole number, got \"-3\"");
+  });
+});
