@@ -51,7 +51,7 @@ const podArb = fc
     const volumes: Volume[] = r.volumes.map((name) => (name.startsWith("hookpoint-") ? { name, hostPath: { path: "/var/tmp" } } : { name, emptyDir: {} }));
     const proxy: Container = { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2", args: ["proxy", "sidecar"] };
     if (r.sc) proxy.securityContext = r.sc;
-    if (r.command) proxy.command = r.command;
+    if (r.command) proxy.command = [...r.command];
     if (r.env.length) proxy.env = r.env.map((name) => ({ name, value: "v" }));
     const mounts: VolumeMount[] = [];
     for (const [vi, path] of r.mounts) {
@@ -98,7 +98,7 @@ describe("properties of the mutation over random pods", () => {
         const r = reviewPod(pod, "web", snap, settings, { force });
         const { managedFields: _mf, ...meta } = pod.metadata ?? {};
         const target = structuredClone({ ...pod, metadata: meta });
-        const results = applyPatch(target, r.patch);
+        const results = applyPatch(target, r.patch as Parameters<typeof applyPatch>[1]);
         expect(results.every((x) => x === null)).toBe(true);
         if (r.mutated) {
           const { managedFields: _m2, ...mmeta } = r.mutated.metadata ?? {};
