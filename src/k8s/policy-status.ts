@@ -1,0 +1,172 @@
+// Writes each HookpointPolicy's `Accepted` condition through the status
+// subresource, only when it differs from what the object already says.
+//
+// Writes replace the status with the resourceVersion read: if the object
+// changed meanwhile the API server answers 409 and the newer object, which the
+// informer delivers next, is judged again. Two replicas therefore never
+// overwrite each other with different timestamps: the second one's write
+// conflicts, and on the object it then sees nothing is left to change.
+//
+// Replicas that disagree (two hookpoint versions during a rolling upgrade, one
+// knowing a script the other does not) would otherwise overwrite each other in
+// a tight loop; rewriting a condition we already wrote, after someone else
+// replaced it, therefore waits a growing delay (up to the backoff's maximum).
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { API_GROUP, API_VERSION, POLICY_PLURAL } from "../policy/types.js";
+import { statusUpdate, type ClusterPolicy, type ConditionCore, type PolicyVerdict } from "./acceptance.js";
+import { httpStatus } from "./api-errors.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import { errorText, type SourceLogger } from "./logger.js";
+
+export interface StatusWriterOptions {
+  kubeConfig: KubeConfig;
+  log: SourceLogger;
+  backoff?: BackoffOptions | undefined;
+  now?: () => Date;
+}
+
+interface Pending {
+  object: ClusterPolicy;
+  verdict: PolicyVerdict;
+}
+
+interface Entry {
+  latest: Pending;
+  writing: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** Delays between retries of a failed write. */
+  retry: Backoff;
+  /** Delays before rewriting a condition someone else replaced. */
+  rewrite: Backoff;
+  /** The condition of our last successful write. */
+  lastWritten: string | undefined;
+  /** The pending timer is a rewrite delay: when it fires, write. */
+  rewriteDue: boolean;
+}
+
+const conditionKey = (c: ConditionCore) => JSON.stringify([c.status, c.reason, c.message, c.observedGeneration]);
+
+export class PolicyStatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly entries = new Map<string, Entry>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly now: () => Date;
+  private stopped = false;
+
+  constructor(private readonly opts: StatusWriterOptions) {
+    this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The newest object seen for a policy and its verdict: write if its status says otherwise. */
+  update(object: ClusterPolicy, verdict: PolicyVerdict): void {
+    if (this.stopped) return;
+    const name = object.metadata.name;
+    let entry = this.entries.get(name);
+    if (!entry) {
+      entry = {
+        latest: { object, verdict },
+        writing: false,
+        timer: undefined,
+        retry: new Backoff(this.opts.backoff),
+        rewrite: new Backoff(this.opts.backoff),
+        lastWritten: undefined,
+        rewriteDue: false,
+      };
+      this.entries.set(name, entry);
+    } else {
+      entry.latest = { object, verdict };
+      if (entry.timer && entry.rewriteDue && conditionKey(verdict.condition) !== entry.lastWritten) {
+        // A new verdict need not wait for the delay meant for the old one.
+        clearTimeout(entry.timer);
+        entry.timer = undefined;
+        entry.rewriteDue = false;
+      }
+    }
+    if (!entry.writing && !entry.timer) this.pump(name, entry);
+  }
+
+  /** The policy was deleted: nothing more to write. */
+  forget(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.entries.delete(name);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const e of this.entries.values()) if (e.timer) clearTimeout(e.timer);
+    this.entries.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private later(name: string, entry: Entry, delay: number): void {
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      this.pump(name, entry);
+    }, delay);
+  }
+
+  private pump(name: string, entry: Entry): void {
+    if (this.stopped || this.entries.get(name) !== entry) return;
+    const taken = entry.latest;
+    const status = statusUpdate(taken.object, taken.verdict, this.now());
+    if (!status) return;
+    const key = conditionKey(taken.verdict.condition);
+    if (key !== entry.lastWritten) {
+      entry.rewrite.reset();
+    } else if (!entry.rewriteDue) {
+      // We wrote exactly this before and it was replaced since: another writer disagrees.
+      const delay = entry.rewrite.next();
+      this.opts.log.warn({ policy: name, retryInMs: delay, rewrites: entry.rewrite.failures }, "policy status replaced by another writer; rewriting after a delay");
+      entry.rewriteDue = true;
+      this.later(name, entry, delay);
+      return;
+    }
+    entry.rewriteDue = false;
+    entry.writing = true;
+    const body = { ...taken.object, status };
+    const write = this.api
+      .replaceClusterCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL, name, body })
+      .then(
+        (written: unknown) => {
+          entry.retry.reset();
+          entry.lastWritten = key;
+          const condition = taken.verdict.condition;
+          this.opts.log.info(
+            { policy: name, accepted: condition.status, reason: condition.reason, observedGeneration: condition.observedGeneration },
+            "policy status written",
+          );
+          // Until the informer delivers our own write, judge against what the server returned.
+          if (entry.latest === taken && isPolicy(written)) entry.latest = { object: written, verdict: taken.verdict };
+          return true;
+        },
+        (err: unknown) => {
+          const code = httpStatus(err);
+          if (code === 409) {
+            this.opts.log.debug({ policy: name }, "policy status write conflicted; waiting for the newer object");
+            return entry.latest !== taken;
+          }
+          if (code === 404) {
+            this.forget(name);
+            return false;
+          }
+          const delay = entry.retry.next();
+          this.opts.log.warn({ policy: name, status: code, err: errorText(err), retryInMs: delay }, "policy status write failed; retrying");
+          this.later(name, entry, delay);
+          return false;
+        },
+      )
+      .then((again) => {
+        entry.writing = false;
+        if (again && !entry.timer) this.pump(name, entry);
+      });
+    this.inFlight.add(write);
+    void write.finally(() => this.inFlight.delete(write));
+  }
+}
+
+function isPolicy(v: unknown): v is ClusterPolicy {
+  const meta = (v as { metadata?: { name?: unknown } } | null)?.metadata;
+  return typeof meta?.name === "string";
+}

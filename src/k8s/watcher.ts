@@ -1,0 +1,243 @@
+// One resource's list+watch, kept alive. @kubernetes/client-node 1.4's informer
+// (ListWatch) relists by itself on 410 Gone and resumes a watch the server
+// closed cleanly, but on any error it emits 'error' and stops for good; it
+// also has no timeout on a watch (a dead connection hangs silently) and
+// resumes a watch that closes at once in a tight loop. This supervisor:
+//  - restarts it after an error, with capped exponential backoff and jitter,
+//    from the last resourceVersion (no relist unless the server says 410);
+//  - asks the server to end each watch after `resyncMs` and replaces an
+//    informer that has shown no sign of life for longer (stalled connection);
+//  - replaces an informer whose watch keeps closing as soon as it opens;
+//  - reports connected/synced, for readiness, logs and metrics.
+// A replaced informer starts empty and relists; the handlers' `listed` call
+// (a complete list) drops whatever was deleted meanwhile.
+import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import type { ItemList, ListOptions } from "./lists.js";
+import { errorText, type SourceLogger } from "./logger.js";
+import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
+
+export interface WatchHandlers<T> {
+  upsert(obj: T): void;
+  remove(obj: T): void;
+  /** A complete list: anything not in it is gone. Called before the per-item upserts. */
+  listed(items: readonly T[]): void;
+}
+
+export interface WatcherOptions<T> {
+  resource: WatchedResource;
+  kubeConfig: KubeConfig;
+  /** API path of the collection, e.g. /api/v1/namespaces. */
+  path: string;
+  list: (options: ListOptions) => Promise<ItemList<T>>;
+  handlers: WatchHandlers<T>;
+  log: SourceLogger;
+  metrics?: SourceMetrics | undefined;
+  backoff?: BackoffOptions | undefined;
+  /** Each watch is ended by the server after this long and resumed; silence beyond it (plus grace) means a dead connection. */
+  resyncMs: number;
+  listTimeoutMs: number;
+  /** connected or synced changed. */
+  onState: () => void;
+  now?: () => number;
+}
+
+/** A connection that lasted this long resets the backoff: the next failure retries quickly again. */
+const STABLE_MS = 10_000;
+/** More (re)connects than this within one second means the watch closes as soon as it opens. */
+const MAX_CONNECTS_PER_SECOND = 10;
+
+export class ResourceWatcher<T extends KubernetesObject> {
+  private informer: Informer<T>;
+  private instance = 0;
+  private stopped = true;
+  private started = false;
+  private connectedNow = false;
+  private syncedOnce = false;
+  private listedOnce = false;
+  private lists = 0;
+  private attemptFailed = false;
+  private connectedAt: number | undefined;
+  private disconnectedAt: number | undefined;
+  private lastActivity = 0;
+  private connects: number[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private abort = new AbortController();
+  private pendingStart: Promise<void> | undefined;
+  private readonly backoff: Backoff;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: WatcherOptions<T>) {
+    this.backoff = new Backoff(opts.backoff);
+    this.now = opts.now ?? Date.now;
+    this.informer = this.makeInstance();
+  }
+
+  get resource(): WatchedResource {
+    return this.opts.resource;
+  }
+
+  /** The list+watch is established now. */
+  connected(): boolean {
+    return this.connectedNow;
+  }
+
+  /** A complete list has been received and its watch established at least once. */
+  synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /** When the watch went down (or, never connected, when it was started); undefined while connected. */
+  downSince(): number | undefined {
+    return this.connectedNow ? undefined : this.disconnectedAt;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopped = false;
+    this.disconnectedAt = this.now();
+    const period = Math.max(100, Math.min(this.opts.resyncMs, 5_000));
+    this.watchdog = setInterval(() => this.checkAlive(), period);
+    void this.attempt();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.retryTimer = undefined;
+    this.watchdog = undefined;
+    this.abort.abort();
+    const informer = this.informer;
+    await informer.stop();
+    // A watch still connecting when stop() ran is stored only once connected: abort it then.
+    void this.pendingStart?.then(() => informer.stop());
+    this.setConnected(false);
+  }
+
+  private makeInstance(): Informer<T> {
+    const id = ++this.instance;
+    const live = () => !this.stopped && id === this.instance;
+    const seconds = Math.max(1, Math.ceil(this.opts.resyncMs / 1000));
+    const path = `${this.opts.path}?timeoutSeconds=${seconds}`;
+    const informer = makeInformer<T>(this.opts.kubeConfig, path, async () => {
+      const list = await this.opts.list({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs });
+      if (live()) {
+        this.activity();
+        this.lists += 1;
+        if (this.lists > 1) this.opts.log.info({ resource: this.opts.resource, items: list.items.length }, "resource relisted");
+        this.opts.handlers.listed(list.items);
+        this.listedOnce = true;
+      }
+      return list as unknown as KubernetesListObject<T>;
+    });
+    const upsert = (obj: T) => {
+      if (!live()) return;
+      this.activity();
+      this.opts.handlers.upsert(obj);
+    };
+    informer.on("add", upsert);
+    informer.on("update", upsert);
+    informer.on("delete", (obj: T) => {
+      if (!live()) return;
+      this.activity();
+      this.opts.handlers.remove(obj);
+    });
+    informer.on("connect", () => {
+      if (live()) this.onConnect();
+    });
+    informer.on("error", (err: unknown) => {
+      if (live()) this.onError(err);
+    });
+    return informer;
+  }
+
+  private async attempt(): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.stopped) return;
+    const id = this.instance;
+    this.attemptFailed = false;
+    this.activity();
+    const started = this.informer.start();
+    this.pendingStart = started;
+    try {
+      await started;
+    } catch (err) {
+      // ListWatch reports failures through 'error'; a rejection is unexpected but handled the same way.
+      if (!this.stopped && id === this.instance) this.onError(err);
+    }
+    if (this.pendingStart === started) this.pendingStart = undefined;
+    if (this.stopped || id !== this.instance || this.attemptFailed) return;
+    this.connectedAt = this.now();
+    if (this.listedOnce && !this.syncedOnce) this.syncedOnce = true;
+    this.setConnected(true);
+  }
+
+  private onConnect(): void {
+    this.activity();
+    const now = this.now();
+    this.connects = this.connects.filter((t) => now - t < 1_000);
+    this.connects.push(now);
+    if (this.connects.length > MAX_CONNECTS_PER_SECOND) {
+      this.connects = [];
+      this.restartFresh("watch closes as soon as it opens");
+    }
+  }
+
+  private onError(err: unknown): void {
+    this.attemptFailed = true;
+    this.setConnected(false);
+    this.scheduleRetry(errorText(err), false);
+  }
+
+  private checkAlive(): void {
+    if (this.stopped || this.retryTimer) return;
+    const grace = Math.min(30_000, this.opts.resyncMs);
+    const silentMs = this.now() - this.lastActivity;
+    if (silentMs > this.opts.resyncMs + grace) this.restartFresh(`no response for ${Math.round(silentMs / 1000)} s`);
+  }
+
+  /** Drop the informer (and its connection) and start a new one after a backoff delay. */
+  private restartFresh(why: string): void {
+    const old = this.informer;
+    this.informer = this.makeInstance();
+    void old.stop();
+    // A watch of the old informer still connecting is stored only once connected: abort it then.
+    void this.pendingStart?.then(() => old.stop());
+    this.setConnected(false);
+    this.scheduleRetry(why, true);
+  }
+
+  private scheduleRetry(why: string, fresh: boolean): void {
+    if (this.stopped || this.retryTimer) return;
+    if (this.connectedAt !== undefined && this.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
+    this.connectedAt = undefined;
+    const delay = this.backoff.next();
+    this.opts.metrics?.restarted(this.opts.resource);
+    this.opts.log.warn({ resource: this.opts.resource, err: why, retryInMs: delay, failures: this.backoff.failures, freshInformer: fresh }, "watch failed; retrying");
+    this.retryTimer = setTimeout(() => void this.attempt(), delay);
+  }
+
+  private activity(): void {
+    this.lastActivity = this.now();
+  }
+
+  private setConnected(up: boolean): void {
+    if (up === this.connectedNow) {
+      if (!up && this.disconnectedAt === undefined) this.disconnectedAt = this.now();
+      return;
+    }
+    this.connectedNow = up;
+    if (up) {
+      this.disconnectedAt = undefined;
+      this.opts.log.info({ resource: this.opts.resource }, "watch connected");
+    } else {
+      this.disconnectedAt = this.now();
+    }
+    this.opts.metrics?.connected(this.opts.resource, up);
+    this.opts.onState();
+  }
+}
