@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { injectManifests } from "../manifests/inject.js";
 import { InputError } from "./errors.js";
+import { addClusterOptions, clusterSnapshotFromFlags, type ClusterFlags } from "./explain-cluster.js";
 import { readManifests } from "./inject.js";
 import { addInputOptions, loadSnapshot, type InputFlags } from "./inputs.js";
 import { runCommand } from "./run.js";
@@ -20,16 +21,19 @@ export interface ExplainRow {
 }
 
 export function register(program: Command): void {
-  addInputOptions(
-    program
-      .command("explain")
-      .description("Say, per workload, whether hookpoint would inject it, which rule decided and why")
-      .option("-o, --output <format>", "table or json", "table"),
-  ).action((flags: InputFlags & { output: string }) =>
+  addClusterOptions(
+    addInputOptions(
+      program
+        .command("explain")
+        .description("Say, per workload, whether hookpoint would inject it, which rule decided and why")
+        .option("-o, --output <format>", "table or json", "table"),
+    ),
+  ).action((flags: InputFlags & ClusterFlags & { output: string }) =>
     runCommand("explain", async () => {
       if (flags.output !== "table" && flags.output !== "json") throw new InputError("--output", `must be table or json, got "${flags.output}"`);
       const settings = await loadSettings(flags.image ? { image: flags.image } : {});
-      const snapshot = await loadSnapshot(flags, settings);
+      const live = await clusterSnapshotFromFlags(flags, settings, (line) => process.stderr.write(`hookpoint explain: ${line}\n`));
+      const snapshot = live ?? (await loadSnapshot(flags, settings));
       const text = await readManifests(flags.filename);
       const { workloads } = injectManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: false });
       const rows: ExplainRow[] = workloads.map((w) => ({

@@ -1,0 +1,43 @@
+// `hookpoint explain --kubeconfig/--context`: decide with the live cluster's
+// HookpointPolicies and namespace labels instead of local files. One list of
+// each, judged like the webhook judges them; nothing is written to the cluster.
+import type { Command } from "commander";
+import { loadClusterSnapshot } from "../k8s/cluster-snapshot.js";
+import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import type { Settings } from "../policy/effective.js";
+import type { Snapshot } from "../policy/snapshot.js";
+import { InputError } from "./errors.js";
+
+export interface ClusterFlags {
+  kubeconfig?: string;
+  context?: string;
+  policy?: string;
+  namespaces?: string;
+}
+
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <file>", "decide with the HookpointPolicies and namespace labels of this cluster (read once; nothing is written)")
+    .option("--context <name>", "kubeconfig context to read (implies reading a cluster; default kubeconfig unless --kubeconfig)");
+}
+
+/** The cluster's snapshot when --kubeconfig or --context is given, else undefined. Notes go to `note`, one line each. */
+export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Settings, note: (line: string) => void): Promise<Snapshot | undefined> {
+  if (flags.kubeconfig === undefined && flags.context === undefined) return undefined;
+  const flag = flags.kubeconfig !== undefined ? "--kubeconfig" : "--context";
+  if (flags.policy !== undefined || flags.namespaces !== undefined) {
+    throw new InputError(flag, "cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used");
+  }
+  const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
+  const live = await loadClusterSnapshot(kubeConfig, settings);
+  if (!live.policyCrdInstalled) note(`the HookpointPolicy CRD is not installed in ${live.server}; the built-in default policy applies`);
+  for (const p of live.policies) {
+    if (p.accepted) continue;
+    const fallback =
+      p.inForce === "previous"
+        ? `its last accepted version (generation ${p.inForceGeneration ?? "?"}, recorded in its status) is used instead`
+        : "it governs no pods";
+    note(`HookpointPolicy ${p.name} (generation ${p.generation ?? "?"}) is not accepted: ${p.message}; ${fallback}`);
+  }
+  return live.snapshot;
+}

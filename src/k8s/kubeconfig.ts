@@ -1,0 +1,41 @@
+// Loading a kubeconfig for the commands that read a cluster, with errors that
+// name the file and what is wrong in it instead of a stack trace.
+import { KubeConfig } from "@kubernetes/client-node";
+import { InputError } from "../cli/errors.js";
+
+export interface KubeConfigChoice {
+  /** A kubeconfig file; without one, the client's default search (KUBECONFIG, ~/.kube/config, in-cluster). */
+  file?: string | undefined;
+  /** Without a file: the pod's ServiceAccount (config.ts's inCluster() says whether there is one). */
+  inCluster?: boolean | undefined;
+  /** A context of that kubeconfig; default: its current context. */
+  context?: string | undefined;
+}
+
+export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
+  const kc = new KubeConfig();
+  const where = choice.file ?? (choice.inCluster ? "the in-cluster service account" : "the default kubeconfig");
+  try {
+    if (choice.file) kc.loadFromFile(choice.file);
+    else if (choice.inCluster) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(where, code ? `cannot read: ${code}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const contexts = kc.getContexts().map((c) => c.name);
+  if (choice.context !== undefined) {
+    if (!kc.getContextObject(choice.context)) {
+      throw new InputError("--context", `no context "${choice.context}" in ${where} (contexts: ${contexts.length ? contexts.join(", ") : "none"})`);
+    }
+    kc.setCurrentContext(choice.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    const detail = kc.getCurrentContext()
+      ? `its current context "${kc.getCurrentContext()}" names no known cluster`
+      : `it has no current context; pass --context (contexts: ${contexts.length ? contexts.join(", ") : "none"})`;
+    throw new InputError(where, detail);
+  }
+  return kc;
+}

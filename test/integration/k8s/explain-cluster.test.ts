@@ -1,0 +1,135 @@
+// `hookpoint explain --kubeconfig` as a process against the fake API server:
+// the live cluster decides exactly like the same objects given as files, and
+// bad input or an unreachable cluster gives one clear line.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadClusterSnapshot } from "../../../src/k8s/cluster-snapshot.js";
+import { loadNamespacesFile, loadPolicyFile } from "../../../src/policy/files.js";
+import { repoRoot } from "../../support/cli.js";
+import { settings } from "../../support/pods.js";
+import { FakeKubeApi } from "./fake-kube-api.js";
+import { decision } from "./support.js";
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process; asynchronous, so the fake API server in this process keeps answering. */
+function runCli(args: readonly string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const api = new FakeKubeApi();
+const tmp = mkdtempSync(join(tmpdir(), "hookpoint-explain-"));
+const kubeconfig = join(tmp, "kubeconfig");
+const files = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
+
+beforeAll(async () => {
+  await api.start();
+  writeFileSync(kubeconfig, api.kubeConfigYaml());
+  writeFileSync(join(tmp, "malformed"), "apiVersion: v1\nkind: Config\nclusters: [\n");
+  writeFileSync(join(tmp, "nocurrent"), api.kubeConfigYaml().replace("current-context: fake\n", ""));
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  writeFileSync(join(tmp, "unreachable"), api.kubeConfigYaml().replace(api.url, "http://127.0.0.1:1"));
+  for (const ns of await loadNamespacesFile(join(repoRoot, "examples/namespaces.yaml"))) api.setNamespace(ns.name, ns.labels);
+  for (const p of await loadPolicyFile(join(repoRoot, "examples/policy.yaml"))) api.applyPolicy(p.metadata.name, p.spec);
+});
+
+afterAll(async () => {
+  await api.stop();
+});
+
+describe("hookpoint explain --kubeconfig", () => {
+  it("decides like the same policies and namespaces given as files, and writes nothing", async () => {
+    const [live, offline] = await Promise.all([
+      runCli(["explain", "-f", "examples/bookinfo.yaml", "--kubeconfig", kubeconfig, "-o", "json"]),
+      runCli(["explain", "-f", "examples/bookinfo.yaml", ...files, "-o", "json"]),
+    ]);
+    expect(live.stderr).toBe("");
+    expect(live.code).toBe(0);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(live.stdout)).toEqual(JSON.parse(offline.stdout));
+    expect((JSON.parse(live.stdout) as { name: string; reason: string; policy: string }[]).map((r) => [r.name, r.reason, r.policy])).toEqual([
+      ["reviews-v1", "namespace-enabled", "default"],
+      ["loadgen", "pod-opt-in", "default"],
+      ["ledger", "namespace-disabled", "default"],
+    ]);
+    expect(api.statusWrites).toEqual([]);
+    expect(api.count({ watch: true })).toBe(0);
+  });
+
+  it("notes a policy that is not accepted, and decides without it", async () => {
+    api.applyPolicy("zz-broken", { mode: "Disabled", priority: 100, profiles: { x: { scripts: ["envoy-tcp"] } } });
+    try {
+      const r = await runCli(["explain", "-f", "examples/bookinfo.yaml", "--context", "fake", "--kubeconfig", kubeconfig]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /^hookpoint explain: HookpointPolicy zz-broken \(generation 1\) is not accepted: spec\.profiles\.x\.scripts\[0\]: unknown script "envoy-tcp"; available: [a-z0-9, -]+; it governs no pods\n$/,
+      );
+      expect(r.stdout.split("\n")[1]).toBe("Deployment  bookinfo   reviews-v1  yes     namespace-label  namespace-enabled   default");
+    } finally {
+      api.deletePolicy("zz-broken");
+    }
+  });
+
+  it.each([
+    ["--kubeconfig with --policy", ["--kubeconfig", "@kubeconfig", "--policy", "examples/policy.yaml"], 2, "hookpoint explain: --kubeconfig: cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used\n"],
+    ["an unknown context", ["--kubeconfig", "@kubeconfig", "--context", "prod"], 2, 'hookpoint explain: --context: no context "prod" in @kubeconfig (contexts: fake)\n'],
+    ["a missing kubeconfig", ["--kubeconfig", "@missing"], 2, "hookpoint explain: @missing: cannot read: ENOENT\n"],
+    ["a malformed kubeconfig", ["--kubeconfig", "@malformed"], 2, "hookpoint explain: @malformed: not a valid kubeconfig: unexpected end of the stream within a flow collection (4:1)\n"],
+    ["a kubeconfig without current context", ["--kubeconfig", "@nocurrent"], 2, "hookpoint explain: @nocurrent: it has no current context; pass --context (contexts: fake)\n"],
+    ["an unreachable API server", ["--kubeconfig", "@unreachable"], 1, "hookpoint: cannot list namespaces from http://127.0.0.1:1: request to http://127.0.0.1:1/api/v1/namespaces?limit=500 failed, reason: connect ECONNREFUSED 127.0.0.1:1\n"],
+  ])("%s: one clear line, nothing on stdout", async (_what, args, code, message) => {
+    const resolve = (s: string) => s.replace(/@(\w+)/g, (_m, f: string) => join(tmp, f));
+    const r = await runCli(["explain", "-f", "examples/bookinfo.yaml", ...args.map(resolve)]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code, stdout: "", stderr: resolve(message) });
+  });
+});
+
+describe("loadClusterSnapshot", () => {
+  it("an unreachable API server is named, with the cause", async () => {
+    const down = new FakeKubeApi();
+    await down.start();
+    const kc = down.kubeConfig();
+    await down.stop();
+    await expect(loadClusterSnapshot(kc, settings)).rejects.toThrow(
+      `cannot list namespaces from ${down.url}: request to ${down.url}/api/v1/namespaces?limit=500 failed, reason: connect ECONNREFUSED ${down.url.replace("http://", "")}`,
+    );
+  });
+
+  it("refused credentials say so", async () => {
+    await expect(loadClusterSnapshot(api.kubeConfig("wrong-token"), settings)).rejects.toThrow(
+      `cannot list namespaces from ${api.url}: HTTP 401: Unauthorized (the kubeconfig's credentials were refused)`,
+    );
+  });
+
+  it("without the CRD, decides with the built-in defaults and says so", async () => {
+    api.servePolicies = false;
+    try {
+      const live = await loadClusterSnapshot(api.kubeConfig(), settings);
+      expect(live.policyCrdInstalled).toBe(false);
+      expect(live.policies).toEqual([]);
+      expect(live.namespaces).toBe(4);
+      expect(decision(live.snapshot, "perf", { annotations: { "hookpoint.dev/inject": "true" } })).toMatchObject({ inject: false, reason: "pod-opt-in-not-allowed", policy: null });
+    } finally {
+      api.servePolicies = true;
+    }
+  });
+});
