@@ -173,11 +173,15 @@ describe("invalid policies are refused with the reason", () => {
       { podSelector: { matchExpressions: [{ key: "team", operator: "Exists", values: ["a"] }] } },
       [".spec.podSelector.matchExpressions[0]: values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist"],
     ],
-    ["a defaultProfile that names no profile", { defaultProfile: "fast", profiles: { slow: {} } }, [".spec: defaultProfile must name a key of profiles"]],
-    ["a defaultProfile without profiles", { defaultProfile: "fast" }, [".spec: defaultProfile must name a key of profiles"]],
+    ["a defaultProfile that names no profile", { defaultProfile: "fast", profiles: { slow: {} } }, ['.spec: defaultProfile must name a key of profiles (or "default", the built-in profile)']],
+    ["a defaultProfile without profiles", { defaultProfile: "fast" }, ['.spec: defaultProfile must name a key of profiles (or "default", the built-in profile)']],
   ];
   it.each(cases)("%s", (_what, specValue, expected) => {
     expect(problems(policy(specValue))).toEqual(expected);
+  });
+
+  it('accepts defaultProfile "default" without profiles: the built-in profile, as the webhook does', () => {
+    expect(problems(policy({ defaultProfile: "default" }))).toEqual([]);
   });
 
   it("accepts NotIn with values, DoesNotExist without, and a defaultProfile that names a profile", () => {
