@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { findBuildId, isSkippedSymbolName } from "../../../src/agent/elf/format.js";
+import { clearSymbolCache, globToRegExp, matchSymbols, readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbols.js";
+import { buildElf, type FakeElf } from "./elf-builder.js";
+
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-elf-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(() => clearSymbolCache());
+
+let n = 0;
+function file(spec: FakeElf | Buffer): string {
+  const p = join(dir, `f${n++}`);
+  writeFileSync(p, Buffer.isBuffer(spec) ? spec : buildElf(spec));
+  return p;
+}
+
+describe("readSymbolTable", () => {
+  it("keeps defined functions with their virtual addresses and sizes", async () => {
+    const p = file({
+      buildId: "a1b2c3d4",
+      symtab: [
+        { name: "_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", value: 0x5e40, size: 300 },
+        { name: "hookpointFiltersStart", value: 0x53c0, size: 1 },
+        { name: "some_object", value: 0x9000, type: 1 },
+        { name: "imported", value: 0, shndx: 0 },
+        { name: "ifunc_impl", value: 0x7000, type: 10 },
+      ],
+    });
+    const t = await readSymbolTable(p);
+    expect(t.buildId).toBe("a1b2c3d4");
+    expect(t.stripped).toBe(false);
+    expect([...t.symbols.values()]).toEqual([
+      { name: "_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", address: 0x5e40n, size: 300 },
+      { name: "hookpointFiltersStart", address: 0x53c0n, size: 1 },
+      { name: "ifunc_impl", address: 0x7000n, size: 16 },
+    ]);
+  });
+
+  it("leaves out thunks and .cold parts", async () => {
+    const t = await readSymbolTable(
+      file({
+        symtab: [
+          { name: "_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", value: 0x55f0 },
+          { name: "_ZThn8_N5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", value: 0x5660 },
+          { name: "_ZTv0_n24_N5Envoy3Foo3barEv", value: 0x5700 },
+          { name: "_ZN5Envoy4Http5Http114ConnectionImpl8dispatchERNS_6Buffer8InstanceE.cold", value: 0x34da },
+        ],
+      }),
+    );
+    expect([...t.symbols.keys()]).toEqual(["_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb"]);
+  });
+
+  it("calls a binary without .symtab and with only runtime exports in .dynsym stripped", async () => {
+    const t = await readSymbolTable(
+      file({ dynsym: [{ name: "_ZStplIcSt11char_traitsIcESaIcEENSt7__cxx1112basic_stringIT_T0_T1_EEPKS5_RKS8_", value: 0x6af0 }, { name: "malloc", value: 0, shndx: 0 }] }),
+    );
+    expect(t.stripped).toBe(true);
+  });
+
+  it("uses .dynsym functions of a binary without .symtab", async () => {
+    const t = await readSymbolTable(file({ dynsym: [{ name: "hookpointRequestSeen", value: 0x1234 }] }));
+    expect(t.stripped).toBe(false);
+    expect(t.symbols.get("hookpointRequestSeen")?.address).toBe(0x1234n);
+  });
+
+  it("prefers the .symtab entry when a name is in both tables", async () => {
+    const t = await readSymbolTable(file({ symtab: [{ name: "f", value: 0x10 }], dynsym: [{ name: "f", value: 0x20 }] }));
+    expect(t.symbols.get("f")?.address).toBe(0x10n);
+  });
+
+  it("reads tables larger than its buffers (names across 1 MiB string chunks)", async () => {
+    const symtab = Array.from({ length: 30_000 }, (_, i) => ({ name: `_ZN5Envoy9Generated${"x".repeat(40)}${i}Ev`, value: 0x100000 + i * 16 }));
+    const t = await readSymbolTable(file({ symtab }));
+    expect(t.symbols.size).toBe(30_000);
+    for (const i of [0, 8191, 8192, 17_000, 29_999]) {
+      expect(t.symbols.get(symtab[i]!.name)?.address).toBe(BigInt(0x100000 + i * 16));
+    }
+  });
+
+  it("returns the cached table for the same build-id and symbol tables, under the new path", async () => {
+    const spec = { buildId: "ff00", symtab: [{ name: "f", value: 0x10 }] };
+    const a = await readSymbolTable(file(spec));
+    const p2 = file(spec);
+    const b = await readSymbolTable(p2);
+    expect(b.path).toBe(p2);
+    expect(b.symbols).toBe(a.symbols);
+    // Same build-id but stripped: not the cached unstripped table.
+    const c = await readSymbolTable(file({ buildId: "ff00" }));
+    expect(c.stripped).toBe(true);
+    expect(c.symbols.size).toBe(0);
+  });
+
+  it("names the file and the problem for non-ELF, 32-bit and truncated input", async () => {
+    const text = file(Buffer.from("#!/bin/sh\necho hi\n"));
+    await expect(readSymbolTable(text)).rejects.toThrow(`${text}: not an ELF file (bad magic)`);
+    const elf32 = buildElf({ symtab: [{ name: "f", value: 1 }] });
+    elf32[4] = 1;
+    const p32 = file(elf32);
+    await expect(readSymbolTable(p32)).rejects.toThrow(`${p32}: unsupported ELF class 1 (only 64-bit ELF is supported)`);
+    const whole = buildElf({ symtab: [{ name: "f", value: 1 }] });
+    const cut = file(whole.subarray(0, whole.length - 70));
+    await expect(readSymbolTable(cut)).rejects.toThrow(`${cut}: section headers lie past the end of the file (truncated?)`);
+    await expect(readSymbolTable(join(dir, "absent"))).rejects.toThrow(`${join(dir, "absent")}: cannot open: ENOENT`);
+  });
+});
+
+describe("matchSymbols", () => {
+  const table: SymbolTable = {
+    path: "/x",
+    buildId: null,
+    stripped: false,
+    symbols: new Map(
+      ["hookpointFiltersStart", "hookpointFiltersEnd", "hookpointRequestSeen", "_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", "a.b(c)"].map((name, i) => [
+        name,
+        { name, address: BigInt(i + 1), size: 1 },
+      ]),
+    ),
+  };
+  it("matches bpftrace-style globs, sorted by name", () => {
+    expect(matchSymbols(table, "hookpoint*").map((s) => s.name)).toEqual(["hookpointFiltersEnd", "hookpointFiltersStart", "hookpointRequestSeen"]);
+    expect(matchSymbols(table, "*Router*decodeHeaders*").map((s) => s.address)).toEqual([4n]);
+    expect(matchSymbols(table, "hookpoint*Start").map((s) => s.name)).toEqual(["hookpointFiltersStart"]);
+  });
+  it("treats everything but * literally and looks exact names up directly", () => {
+    expect(matchSymbols(table, "a.b(c)").map((s) => s.name)).toEqual(["a.b(c)"]);
+    expect(matchSymbols(table, "a?b*")).toEqual([]);
+    expect(matchSymbols(table, "nothing")).toEqual([]);
+    expect(globToRegExp("a.*").source).toBe("^a\\..*$");
+  });
+});
+
+describe("ELF helpers", () => {
+  it("finds the GNU build-id among notes", () => {
+    const other = Buffer.alloc(12 + 8 + 4);
+    other.writeUInt32LE(8, 0);
+    other.writeUInt32LE(4, 4);
+    other.writeUInt32LE(1, 8);
+    other.write("Android\0", 12, "latin1");
+    const gnu = Buffer.alloc(16 + 3 + 1);
+    gnu.writeUInt32LE(4, 0);
+    gnu.writeUInt32LE(3, 4);
+    gnu.writeUInt32LE(3, 8);
+    gnu.write("GNU\0", 12, "latin1");
+    Buffer.from([0xab, 0xcd, 0xef]).copy(gnu, 16);
+    expect(findBuildId(Buffer.concat([other, gnu]))).toBe("abcdef");
+    expect(findBuildId(other)).toBeNull();
+  });
+  it("skips exactly thunks and cold parts", () => {
+    expect(["_ZThn8_N5Envoy1fEv", "_ZTv0_n24_N5Envoy1fEv", "_ZTch0_h16_N1A1fEv", "f.cold", "f.cold.12"].map(isSkippedSymbolName)).toEqual([true, true, true, true, true]);
+    expect(["_ZTIN5Envoy1AE", "f.part.0", "coldStart", "_ZN5Envoy1fEv"].map(isSkippedSymbolName)).toEqual([false, false, false, false]);
+  });
+});
