@@ -29,3 +29,8 @@ export function kubeconfigPath(): string | undefined {
 export function wantsColor(isTTY: boolean): boolean {
   return isTTY && !process.env.NO_COLOR;
 }
+
+/** Directories searched for helper executables (tini for the agent). */
+export function executableSearchPath(): string[] {
+  return (process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":").filter(Boolean);
+}

@@ -1,6 +1,18 @@
 import type { Command } from "commander";
+import { register as registerAgent } from "./agent.js";
+import { register as registerCerts } from "./certs.js";
+import { register as registerExplain } from "./explain.js";
+import { register as registerInject } from "./inject.js";
+import { register as registerScripts } from "./scripts.js";
+import { register as registerWebhook } from "./webhook.js";
 
 // Every command module, in help order. Each adds its own subcommand.
 export function registerCommands(program: Command): void {
+  registerWebhook(program);
+  registerInject(program);
+  registerExplain(program);
+  registerCerts(program);
+  registerAgent(program);
+  registerScripts(program);
   void program;
 }

@@ -1,0 +1,442 @@
+// `hookpoint agent`: the proxy container's entrypoint. Starts the command first (the proxy
+// never waits for tracing), then, independently: preflight, find Envoy among the command's
+// descendants, read its symbols, start one bpftrace per selected script, and turn their
+// output into NDJSON files, summary log lines and Prometheus series. Any tracing failure is
+// logged and retried; only the command's exit ends the agent, with the command's code.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { FastifyInstance } from "fastify";
+import { Backoff } from "./backoff.js";
+import { clearedMaps, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
+import { BpftraceRunner } from "./bpftrace/runner.js";
+import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
+import { MapMetrics } from "./output/map-metrics.js";
+import { RotatingFile } from "./output/ndjson.js";
+import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
+import { summarize } from "./output/summary.js";
+import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
+import { preflight, type PreflightResult } from "./preflight.js";
+import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
+import { readProc, readSubtree } from "./proc/scan.js";
+import type { Script, ScriptSource } from "./scripts-api.js";
+import type { AgentSettings } from "./settings.js";
+import { agentRegistry } from "./status/agent-metrics.js";
+import { buildStatusApp } from "./status/server.js";
+import type { AgentStatus, ScriptStatus } from "./status/types.js";
+import { Supervisor } from "./supervisor.js";
+
+/** The script generated per binary from its hookpoint* functions. */
+export const PAIRS_SCRIPT = "hookpoint-pairs";
+
+export interface AgentDeps {
+  settings: AgentSettings;
+  command: string;
+  args: string[];
+  log: Logger;
+  scripts: ScriptSource;
+  version: string;
+  uid: number;
+  /** Path of tini when the command should run under it (decided by the CLI edge). */
+  reaper: string | null;
+  procRoot?: string;
+  tracefs?: string;
+  btf?: string;
+  /** Called once the status server listens (tests read the port). */
+  onListening?: (port: number) => void;
+}
+
+interface Session {
+  envoy: ProcInfo;
+  binary: string;
+  tracePid: number;
+  table: SymbolTable;
+  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; cleared: Set<string> }>;
+  number: number;
+}
+
+const POLL_FAST_MS = 100;
+const POLL_SLOW_MS = 500;
+
+export class Agent {
+  private readonly log: Logger;
+  private readonly settings: AgentSettings;
+  private stopping = false;
+  private session: Session | null = null;
+  private sessions = 0;
+  private readonly metrics = new MapMetrics();
+  private readonly lastDump = new Map<string, MapRecord[]>();
+  private catalog: Script[] = [];
+  private pre: PreflightResult | null = null;
+  private server: FastifyInstance | null = null;
+  private readonly wakers = new Set<() => void>();
+  readonly state: AgentStatus;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.log = deps.log;
+    this.settings = deps.settings;
+    this.state = {
+      version: deps.version,
+      profile: deps.settings.profile,
+      startedAt: new Date().toISOString(),
+      command: { pid: null, argv: [deps.command, ...deps.args], exitCode: null },
+      preflight: [],
+      bpftraceVersion: null,
+      envoy: null,
+      scripts: [],
+      outputDir: deps.settings.outputDir,
+    };
+  }
+
+  /** Runs until the command exits; resolves with its exit code. */
+  async run(): Promise<number> {
+    const { settings, log } = this;
+    const uidNeeded = this.deps.uid === 0;
+    const sup = new Supervisor({
+      command: this.deps.command,
+      args: this.deps.args,
+      // Only root can switch users; otherwise start the proxy as we are rather than not at all.
+      uid: uidNeeded ? settings.proxyUid : null,
+      gid: uidNeeded ? settings.proxyGid : null,
+      reaper: this.deps.reaper,
+      log,
+    });
+    const rootPid = sup.start();
+    this.state.command.pid = rootPid;
+    if (!uidNeeded) log.warn({ uid: this.deps.uid, proxyUid: settings.proxyUid }, "not root: the command runs as the current user");
+
+    void this.serve();
+    const summary = setInterval(() => this.logSummary(), settings.intervalSeconds * 1000);
+    summary.unref();
+    const tracing = rootPid === null ? Promise.resolve() : this.traceLoop(rootPid).catch((err: unknown) => log.error({ err: String(err) }, "tracing loop failed"));
+
+    const exit = await sup.exited;
+    this.state.command.exitCode = exit.code;
+    this.stopping = true;
+    for (const w of [...this.wakers]) w();
+    await tracing;
+    await this.stopSession();
+    clearInterval(summary);
+    this.logSummary();
+    await this.server?.close().catch(() => undefined);
+    log.info({ exitCode: exit.code }, "agent exiting with the command's exit code");
+    return exit.code;
+  }
+
+  private async serve(): Promise<void> {
+    const registry = agentRegistry(() => this.snapshot());
+    const app = buildStatusApp({
+      metrics: async () => (await registry.metrics()) + this.metrics.render(),
+      status: () => this.snapshot(),
+    });
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, resetAfterMs: Infinity });
+    while (!this.stopping) {
+      try {
+        await app.listen({ host: this.settings.metricsHost, port: this.settings.metricsPort });
+        const addr = app.server.address();
+        const port = typeof addr === "object" && addr ? addr.port : this.settings.metricsPort;
+        this.server = app;
+        this.log.info({ host: this.settings.metricsHost, port }, "status server listening");
+        this.deps.onListening?.(port);
+        return;
+      } catch (err) {
+        const delay = backoff.next();
+        this.log.error({ port: this.settings.metricsPort, err: (err as Error).message, retryInMs: delay }, "status server cannot listen");
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async traceLoop(rootPid: number): Promise<void> {
+    const backoff = new Backoff({ initialMs: 5000, maxMs: 300_000, resetAfterMs: Infinity });
+    // Preflight and catalog: retried until they pass, while the proxy runs.
+    for (;;) {
+      if (this.stopping) return;
+      this.pre = await preflight({
+        bpftrace: this.settings.bpftrace,
+        tracefs: this.deps.tracefs ?? "/sys/kernel/tracing",
+        btf: this.deps.btf ?? "/sys/kernel/btf/vmlinux",
+        uid: this.deps.uid,
+        log: this.log,
+      });
+      this.state.preflight = this.pre.checks;
+      this.state.bpftraceVersion = this.pre.bpftraceVersion?.join(".") ?? null;
+      if (this.pre.ok) {
+        try {
+          this.catalog = await this.deps.scripts.loadCatalog(this.settings.scriptsDir ?? undefined);
+          break;
+        } catch (err) {
+          this.log.error({ err: (err as Error).message }, "cannot load the bundled scripts");
+        }
+      }
+      const delay = backoff.next();
+      this.log.warn({ retryInMs: delay }, "tracing disabled until preflight passes; the proxy is unaffected");
+      await this.sleep(delay);
+    }
+    this.state.scripts = this.selectedNames().map((name) => blankStatus(name));
+
+    while (!this.stopping) {
+      const envoy = await this.waitForEnvoy(rootPid);
+      if (!envoy) return;
+      await this.startSession(envoy).catch((err: unknown) => {
+        this.log.error({ pid: envoy.pid, err: (err as Error).message }, "cannot trace this Envoy");
+      });
+      await this.waitUntilGone(envoy);
+      if (!this.stopping) this.log.info({ pid: envoy.pid }, "envoy exited, waiting for its successor");
+      await this.stopSession();
+    }
+  }
+
+  private selectedNames(): string[] {
+    return [...(this.settings.scripts ?? this.deps.scripts.defaultScriptNames)];
+  }
+
+  private async waitForEnvoy(rootPid: number): Promise<ProcInfo | null> {
+    let logged = false;
+    const started = Date.now();
+    while (!this.stopping) {
+      const procs = await readSubtree(rootPid, this.deps.procRoot);
+      if (procs.length === 0) return null;
+      const envoy = findEnvoy(procs, rootPid, this.settings.envoyNames);
+      if (envoy && envoy.exe) {
+        this.log.info({ pid: envoy.pid, exe: envoy.exe, waitedMs: Date.now() - started }, "envoy found");
+        return envoy;
+      }
+      if (!logged && Date.now() - started > 10_000) {
+        logged = true;
+        this.log.warn({ rootPid, names: this.settings.envoyNames }, "no Envoy among the command's processes yet, still looking");
+      }
+      await this.sleep(Date.now() - started < 30_000 ? POLL_FAST_MS : POLL_SLOW_MS);
+    }
+    return null;
+  }
+
+  private async waitUntilGone(envoy: ProcInfo): Promise<void> {
+    while (!this.stopping) {
+      const now = await readProc(envoy.pid, this.deps.procRoot);
+      if (!now || now.startTime !== envoy.startTime || now.state === "Z") return;
+      await this.sleep(POLL_SLOW_MS);
+    }
+  }
+
+  private async startSession(envoy: ProcInfo): Promise<void> {
+    const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot ?? "/proc");
+    const [table, tracePid] = await Promise.all([readSymbolTable(binary), this.tracePidOf(envoy.pid)]);
+    const number = ++this.sessions;
+    const session: Session = { envoy, binary, tracePid, table, runners: new Map(), number };
+    this.session = session;
+    this.state.envoy = {
+      pid: envoy.pid,
+      tracePid,
+      binary,
+      buildId: table.buildId,
+      stripped: table.stripped,
+      symbols: table.symbols.size,
+      since: new Date().toISOString(),
+    };
+    this.log.info({ pid: envoy.pid, tracePid, binary, buildId: table.buildId, stripped: table.stripped, symbols: table.symbols.size }, "envoy symbols read");
+    if (table.stripped) {
+      this.log.error({ binary }, "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)");
+    }
+
+    const programs = join(this.settings.outputDir, "programs");
+    await mkdir(programs, { recursive: true });
+    for (const name of this.selectedNames()) {
+      const st = this.scriptStatus(name);
+      Object.assign(st, { state: "pending", reason: null, message: null, missing: [], attachMs: null, bpftracePid: null });
+      const script = this.scriptFor(name, table, st);
+      if (!script) continue;
+      const check = this.deps.scripts.checkScript(script, table);
+      if (!check.ok) {
+        Object.assign(st, { state: "not-started", reason: check.reason, message: check.message, missing: check.missing });
+        this.log.error({ script: name, reason: check.reason, missing: check.missing, binary }, check.reason === "stripped" ? "script not started: binary is stripped" : "script not started: required symbols missing");
+        continue;
+      }
+      const min = script.header.minBpftrace;
+      if (this.pre?.bpftraceVersion && min && !versionAtLeast(this.pre.bpftraceVersion, min)) {
+        Object.assign(st, { state: "not-started", reason: "bpftrace-version", message: `needs bpftrace ${min}, found ${this.state.bpftraceVersion}` });
+        this.log.error({ script: name, needs: min, found: this.state.bpftraceVersion }, "script not started: bpftrace too old");
+        continue;
+      }
+      let program: string;
+      try {
+        program = this.deps.scripts.renderScript(script, { binary, pid: tracePid, table, byAddress: !table.stripped, intervalSeconds: this.settings.intervalSeconds });
+      } catch (err) {
+        Object.assign(st, { state: "failed", reason: "render", message: (err as Error).message });
+        this.log.error({ script: name, err: (err as Error).message }, "script not started: cannot render it");
+        continue;
+      }
+      const programFile = join(programs, `${name}.bt`);
+      await writeFile(programFile, withAttachedMarker(program));
+      const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: this.settings.maxFileBytes, keep: this.settings.keepFiles });
+      const cleared = clearedMaps(program);
+      const runner = new BpftraceRunner({
+        name,
+        bpftrace: this.settings.bpftrace,
+        programFile,
+        log: this.log,
+        graceMs: this.settings.stopGraceMs,
+        onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
+        onAttached: (ms) => {
+          st.state = "running";
+          st.attachMs = ms;
+          st.message = null;
+          st.reason = null;
+          this.log.info({ script: name, attachMs: ms, pid: envoy.pid }, "probes attached");
+        },
+      });
+      Object.assign(st, { state: "attaching", programFile, output: file.path });
+      session.runners.set(name, { runner, script, file, cleared });
+      runner.start();
+    }
+    this.refreshRunnerStatus();
+  }
+
+  private scriptFor(name: string, table: SymbolTable, st: ScriptStatus): Script | null {
+    if (name === PAIRS_SCRIPT) {
+      const generated = this.deps.scripts.generatePairsScript(table);
+      if (!generated && table.stripped) {
+        Object.assign(st, { state: "not-started", reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes hookpoint*` });
+        this.log.error({ script: name, binary: table.path }, "script not started: binary is stripped");
+      } else if (!generated) {
+        Object.assign(st, { state: "not-started", reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });
+        this.log.warn({ script: name, binary: table.path }, "script not started: no hookpoint functions in the binary");
+      }
+      return generated;
+    }
+    const script = this.catalog.find((s) => s.header.name === name);
+    if (!script) {
+      const known = this.catalog.map((s) => s.header.name).join(", ");
+      Object.assign(st, { state: "failed", reason: "unknown-script", message: `no bundled script "${name}" (bundled: ${known})` });
+      this.log.error({ script: name, bundled: known }, "unknown script name");
+    }
+    return script ?? null;
+  }
+
+  private async tracePidOf(pid: number): Promise<number> {
+    // bpftrace >= 0.23 reports pids of its own namespace; older ones report host pids.
+    const v = this.pre?.bpftraceVersion;
+    if (v && versionAtLeast(v, "0.23")) return pid;
+    if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return pid;
+    try {
+      return await resolveHostPid(this.settings.bpftrace, pid);
+    } catch (err) {
+      this.log.error({ pid, err: (err as Error).message }, "cannot find Envoy's host pid; scripts filter on the container pid and may see no events");
+      return pid;
+    }
+  }
+
+  private onEvent(session: Session, name: string, ev: BpftraceEvent, generation: number): void {
+    if (ev.type === "printf") {
+      this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
+      return;
+    }
+    if (ev.type !== "maps") return;
+    const entry = session.runners.get(name);
+    if (!entry) return;
+    const records = toRecords(ev, entry.script.header, new Date().toISOString(), session.envoy.pid);
+    if (records.length === 0) return;
+    try {
+      entry.file.write(records);
+    } catch (err) {
+      this.log.error({ script: name, file: entry.file.path, err: (err as Error).message }, "cannot write records");
+    }
+    const maps = entry.script.header.maps;
+    this.metrics.apply(
+      records,
+      session.number * 1_000_000 + generation,
+      (map) => (entry.cleared.has(map) ? "delta" : "cumulative"),
+      (map) => maps.find((m) => m.name === map)?.keys ?? [],
+      (map) => maps.find((m) => m.name === map)?.meaning ?? "",
+    );
+    for (const r of records) {
+      const key = `${name}${r.map}`;
+      const list = (this.lastDump.get(key) ?? []).filter((x) => x.ts === r.ts);
+      list.push(r);
+      this.lastDump.set(key, list);
+    }
+    this.scriptStatus(name).records += records.length;
+  }
+
+  private async stopSession(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.session = null;
+    for (const name of s.runners.keys()) this.scriptStatus(name).state = "stopping";
+    await Promise.all(
+      [...s.runners.entries()].map(async ([name, { runner, file }]) => {
+        await runner.stop();
+        file.close();
+        const st = this.scriptStatus(name);
+        st.state = "stopped";
+        st.bpftracePid = null;
+        st.restarts = runner.status.restarts;
+      }),
+    );
+    this.log.info({ pid: s.envoy.pid }, "tracing stopped for this Envoy");
+    this.state.envoy = null;
+  }
+
+  private refreshRunnerStatus(): void {
+    const s = this.session;
+    if (!s) return;
+    for (const [name, { runner }] of s.runners) {
+      const r = runner.status;
+      const st = this.scriptStatus(name);
+      st.bpftracePid = r.pid;
+      st.restarts = r.restarts;
+      st.lostEvents = r.lostEvents;
+      if (r.state === "backoff") {
+        st.state = "backoff";
+        st.reason = "bpftrace";
+        st.message = r.lastError;
+      } else if (r.state === "starting" && st.state !== "attaching") {
+        st.state = "attaching";
+      } else if (r.state === "attached") {
+        st.state = "running";
+      }
+    }
+  }
+
+  private scriptStatus(name: string): ScriptStatus {
+    let st = this.state.scripts.find((s) => s.name === name);
+    if (!st) {
+      st = blankStatus(name);
+      this.state.scripts.push(st);
+    }
+    return st;
+  }
+
+  private logSummary(): void {
+    this.refreshRunnerStatus();
+    const scripts: Record<string, string> = {};
+    for (const s of this.state.scripts) scripts[s.name] = s.state + (s.reason ? ` (${s.reason})` : "");
+    const records = [...this.lastDump.values()].flat();
+    this.lastDump.clear();
+    this.log.info({ envoyPid: this.state.envoy?.pid ?? null, scripts, maps: summarize(records) }, "summary");
+  }
+
+  /** A sleep that ends early when the agent starts stopping. */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  /** For tests and /status: refresh the runner-derived fields now. */
+  snapshot(): AgentStatus {
+    this.refreshRunnerStatus();
+    return this.state;
+  }
+}
+
+function blankStatus(name: string): ScriptStatus {
+  return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, lostEvents: 0, programFile: null, output: null };
+}

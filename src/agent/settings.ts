@@ -1,0 +1,114 @@
+// The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
+// webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
+
+export interface AgentSettings {
+  /** Script names to run; null = the bundled defaults. */
+  scripts: string[] | null;
+  outputDir: string;
+  metricsHost: string;
+  /** 0 = any free port (tests). */
+  metricsPort: number;
+  proxyUid: number;
+  proxyGid: number;
+  profile: string | null;
+  intervalSeconds: number;
+  envoyNames: string[];
+  bpftrace: string;
+  scriptsDir: string | null;
+  maxFileBytes: number;
+  keepFiles: number;
+  stopGraceMs: number;
+  reaper: "auto" | "tini" | "none";
+  logLevel: string;
+}
+
+/** Flag values as commander gives them (strings), keyed like the AgentSettings fields. */
+export type AgentFlags = Partial<Record<keyof AgentSettings, string>>;
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+interface Field {
+  env: string;
+  flag: string;
+  def: string;
+}
+
+/** Every setting: its flag, its variable and its default (the README lists the same). */
+export const SETTINGS: Record<keyof AgentSettings, Field> = {
+  scripts: { env: "HOOKPOINT_SCRIPTS", flag: "--scripts", def: "" },
+  outputDir: { env: "HOOKPOINT_OUTPUT_DIR", flag: "--output", def: "/tmp/hookpoint" },
+  metricsHost: { env: "HOOKPOINT_METRICS_HOST", flag: "--metrics-host", def: "0.0.0.0" },
+  metricsPort: { env: "HOOKPOINT_METRICS_PORT", flag: "--metrics-port", def: "15099" },
+  proxyUid: { env: "HOOKPOINT_PROXY_UID", flag: "--proxy-uid", def: "1337" },
+  proxyGid: { env: "HOOKPOINT_PROXY_GID", flag: "--proxy-gid", def: "1337" },
+  profile: { env: "HOOKPOINT_PROFILE", flag: "--profile", def: "" },
+  intervalSeconds: { env: "HOOKPOINT_INTERVAL_SECONDS", flag: "--interval", def: "10" },
+  envoyNames: { env: "HOOKPOINT_ENVOY_NAMES", flag: "--envoy-names", def: "envoy,cilium-envoy" },
+  bpftrace: { env: "HOOKPOINT_BPFTRACE", flag: "--bpftrace", def: "bpftrace" },
+  scriptsDir: { env: "HOOKPOINT_SCRIPTS_DIR", flag: "--scripts-dir", def: "" },
+  maxFileBytes: { env: "HOOKPOINT_MAX_FILE_BYTES", flag: "--max-file-bytes", def: String(64 * 1024 * 1024) },
+  keepFiles: { env: "HOOKPOINT_KEEP_FILES", flag: "--keep-files", def: "3" },
+  stopGraceMs: { env: "HOOKPOINT_STOP_GRACE_MS", flag: "--stop-grace-ms", def: "5000" },
+  reaper: { env: "HOOKPOINT_REAPER", flag: "--reaper", def: "auto" },
+  logLevel: { env: "HOOKPOINT_LOG_LEVEL", flag: "--log-level", def: "info" },
+};
+
+export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentSettings {
+  const pick = (k: keyof AgentSettings): { value: string; from: string } => {
+    const f = SETTINGS[k];
+    if (flags[k] !== undefined) return { value: flags[k]!, from: f.flag };
+    const e = env[f.env];
+    if (e !== undefined && e !== "") return { value: e, from: f.env };
+    return { value: f.def, from: `default of ${f.flag}` };
+  };
+  const int = (k: keyof AgentSettings, min: number, max: number): number => {
+    const { value, from } = pick(k);
+    const n = Number(value.trim());
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new SettingsError(`${from}: expected an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+  const list = (k: keyof AgentSettings): string[] =>
+    pick(k)
+      .value.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+
+  const scripts = list("scripts");
+  for (const s of scripts) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(`${pick("scripts").from}: "${s}" is not a script name (lowercase letters, digits and dashes)`);
+  }
+  const reaper = pick("reaper");
+  if (!["auto", "tini", "none"].includes(reaper.value)) {
+    throw new SettingsError(`${reaper.from}: expected auto, tini or none, got "${reaper.value}"`);
+  }
+  const level = pick("logLevel");
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level.value)) {
+    throw new SettingsError(`${level.from}: expected fatal, error, warn, info, debug, trace or silent, got "${level.value}"`);
+  }
+  const outputDir = pick("outputDir").value;
+  if (!outputDir.startsWith("/")) throw new SettingsError(`${pick("outputDir").from}: expected an absolute path, got "${outputDir}"`);
+  const names = list("envoyNames");
+  if (names.length === 0) throw new SettingsError(`${pick("envoyNames").from}: expected at least one Envoy binary name`);
+  return {
+    scripts: scripts.length ? scripts : null,
+    outputDir,
+    metricsHost: pick("metricsHost").value,
+    metricsPort: int("metricsPort", 0, 65535),
+    proxyUid: int("proxyUid", 0, 2 ** 31 - 1),
+    proxyGid: int("proxyGid", 0, 2 ** 31 - 1),
+    profile: pick("profile").value || null,
+    intervalSeconds: int("intervalSeconds", 1, 3600),
+    envoyNames: names,
+    bpftrace: pick("bpftrace").value,
+    scriptsDir: pick("scriptsDir").value || null,
+    maxFileBytes: int("maxFileBytes", 4096, 2 ** 40),
+    keepFiles: int("keepFiles", 0, 100),
+    stopGraceMs: int("stopGraceMs", 0, 600_000),
+    reaper: reaper.value as AgentSettings["reaper"],
+    logLevel: level.value,
+  };
+}

@@ -1,0 +1,41 @@
+// The shape of `/status` (JSON). Users and the CLI read it; keep fields stable.
+import type { CheckResult } from "../preflight.js";
+
+export type ScriptState = "pending" | "attaching" | "running" | "backoff" | "failed" | "not-started" | "stopping" | "stopped";
+
+export interface ScriptStatus {
+  name: string;
+  state: ScriptState;
+  /** Why it is not running: "stripped", "missing-symbol", "unknown-script", "no-hookpoint-functions", "render", "bpftrace". */
+  reason: string | null;
+  message: string | null;
+  missing: string[];
+  bpftracePid: number | null;
+  restarts: number;
+  attachMs: number | null;
+  records: number;
+  lostEvents: number;
+  programFile: string | null;
+  output: string | null;
+}
+
+export interface AgentStatus {
+  version: string;
+  profile: string | null;
+  startedAt: string;
+  command: { pid: number | null; argv: string[]; exitCode: number | null };
+  preflight: CheckResult[];
+  bpftraceVersion: string | null;
+  envoy: {
+    pid: number;
+    /** The pid the scripts filter on (host pid when bpftrace reports host pids). */
+    tracePid: number;
+    binary: string;
+    buildId: string | null;
+    stripped: boolean;
+    symbols: number;
+    since: string;
+  } | null;
+  scripts: ScriptStatus[];
+  outputDir: string;
+}

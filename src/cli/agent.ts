@@ -1,0 +1,89 @@
+// `hookpoint agent [options] -- <command> [args...]`: the proxy container's entrypoint.
+import type { Command } from "commander";
+import pino from "pino";
+import { executableSearchPath, hookpointEnv } from "../config.js";
+import { Agent } from "../agent/agent.js";
+import { decideReaper, findExecutable } from "../agent/reaper.js";
+import type { ScriptSource } from "../agent/scripts-api.js";
+import { SETTINGS, SettingsError, resolveAgentSettings, type AgentFlags, type AgentSettings } from "../agent/settings.js";
+import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
+import { checkScript, generatePairsScript, renderScript } from "../scripts/render.js";
+import { VERSION } from "../version.js";
+
+const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
+  scripts: ["<names>", "comma list of bundled scripts"],
+  outputDir: ["<dir>", "directory for NDJSON records"],
+  metricsPort: ["<port>", "port of /metrics and /status (0: any free port)"],
+  metricsHost: ["<address>", "address of /metrics and /status"],
+  proxyUid: ["<uid>", "uid the command runs as"],
+  proxyGid: ["<gid>", "gid the command runs as"],
+  profile: ["<name>", "profile name (shown in /status and logs)"],
+  intervalSeconds: ["<seconds>", "how often scripts print their maps and the agent logs a summary"],
+  envoyNames: ["<names>", "comma list of Envoy binary names (basename or full path) to trace"],
+  bpftrace: ["<path>", "bpftrace executable"],
+  scriptsDir: ["<dir>", "directory of bpftrace scripts instead of the bundled ones"],
+  maxFileBytes: ["<bytes>", "size at which an NDJSON file is rotated"],
+  keepFiles: ["<n>", "rotated NDJSON files kept per script"],
+  stopGraceMs: ["<ms>", "time bpftrace gets to print its maps after SIGINT before SIGKILL"],
+  reaper: ["<mode>", "auto (tini when PID 1), tini or none"],
+  logLevel: ["<level>", "fatal, error, warn, info, debug, trace or silent"],
+};
+
+export const scriptSource: ScriptSource = {
+  loadCatalog,
+  checkScript,
+  renderScript,
+  generatePairsScript,
+  defaultScriptNames: DEFAULT_SCRIPT_NAMES,
+};
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("agent")
+    .description("Start the proxy command, find its Envoy and trace it with the bundled bpftrace scripts")
+    .usage("[options] -- <command> [args...]")
+    .argument("<command...>", "the proxy's entrypoint and its arguments, after --");
+  for (const [key, [arg, help]] of Object.entries(FLAG_HELP) as [keyof AgentSettings, [string, string]][]) {
+    const s = SETTINGS[key];
+    const def = key === "scripts" ? DEFAULT_SCRIPT_NAMES.join(",") : key === "scriptsDir" ? "the bundled bpf/" : s.def || "none";
+    cmd.option(`${s.flag} ${arg}`, `${help} [env ${s.env}; default ${def}]`);
+  }
+  cmd.action(async (argv: string[], opts: Record<string, string>) => {
+    const flags: AgentFlags = {};
+    for (const key of Object.keys(FLAG_HELP) as (keyof AgentSettings)[]) {
+      const attr = SETTINGS[key].flag.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (opts[attr] !== undefined) flags[key] = opts[attr];
+    }
+    let settings: AgentSettings;
+    try {
+      settings = resolveAgentSettings(flags, hookpointEnv());
+    } catch (err) {
+      if (err instanceof SettingsError) {
+        process.stderr.write(`hookpoint agent: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const [command, ...args] = argv;
+    const log = pino({ level: settings.logLevel, base: { component: "agent" } }, pino.destination({ fd: 2, sync: true }));
+    // The agent is the proxy container's PID 1: an internal error in tracing must not end
+    // the container, and with it the proxy.
+    process.on("uncaughtException", (err) => log.error({ err: err.stack ?? err.message }, "internal error in the agent; the proxy keeps running"));
+    process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "internal error in the agent; the proxy keeps running"));
+    const reaper = decideReaper(settings.reaper, process.pid, findExecutable("tini", executableSearchPath()));
+    if (reaper.warn) log.warn({ reaper: settings.reaper }, reaper.note);
+    else log.info({ reaper: reaper.path }, reaper.note);
+    const agent = new Agent({
+      settings,
+      command: command!,
+      args,
+      log,
+      scripts: scriptSource,
+      version: VERSION,
+      uid: process.getuid?.() ?? 0,
+      reaper: reaper.path,
+    });
+    const code = await agent.run();
+    process.exit(code);
+  });
+}

@@ -1,0 +1,272 @@
+// The agent with real bpftrace and real uprobes on the fixture Envoy (started by the
+// fixture pilot-agent as uid/gid 1337, as in a pod). Skipped, with the reason, where
+// uprobes cannot attach.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentProcess, FIXTURE, bpfSkipReason, load, startAgent, waitFor, type AgentStatusJson } from "./support.js";
+
+interface Rec {
+  script: string;
+  map: string;
+  keys: string[];
+  pid: number;
+  buckets?: { min: number | null; max: number | null; count: number }[];
+  value?: number;
+}
+
+function records(dir: string, script: string): Rec[] {
+  const p = join(dir, `${script}.ndjson`);
+  if (!existsSync(p)) return [];
+  return readFileSync(p, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Rec);
+}
+
+/** Samples of one hookpoint pair, bucket by bucket, summed over all records. */
+function pairBuckets(dir: string, pair: string, pid?: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of records(dir, "hookpoint-pairs")) {
+    if (r.map !== "@hookpoint_latency_ns" || r.keys[0] !== pair || (pid !== undefined && r.pid !== pid)) continue;
+    for (const b of r.buckets ?? []) out.set(b.min ?? -1, (out.get(b.min ?? -1) ?? 0) + b.count);
+  }
+  return out;
+}
+const total = (m: Map<number, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  // The fixture runs as uid 1337 and writes its port file here.
+  chmodSync(d, 0o777);
+  return d;
+}
+
+const readPort = (file: string): number | undefined => {
+  try {
+    const n = Number(readFileSync(file, "utf8").trim());
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const allRunning = (s: AgentStatusJson, names: string[]): boolean => names.every((n) => s.scripts.find((x) => x.name === n)?.state === "running");
+
+const skip = bpfSkipReason();
+const DEFAULTS = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+// Delays chosen in the middle of bpftrace's power-of-two buckets (ns).
+// Each pair in its own bucket, so a mix-up of pairs shows.
+const DELAYS_US = { CodecParse: 1200, Filters: 3000, Router: 5500, UpstreamConnect: 12_000 };
+const BUCKET_MIN_NS = { CodecParse: 1_048_576, Filters: 2_097_152, Router: 4_194_304, UpstreamConnect: 8_388_608 };
+
+describe("hookpoint agent on the fixture Envoy", () => {
+  let dir = "";
+  let portFile = "";
+  let agent: AgentProcess | null = null;
+
+  beforeAll(async () => {
+    if (skip) return;
+    dir = tempDir("hookpoint-agent-");
+    portFile = join(dir, "port");
+    agent = startAgent(
+      ["--output", join(dir, "out"), "--interval", "1"],
+      [
+        FIXTURE.pilotAgent, "proxy", "sidecar", "--restart", "--restart-delay-ms", "300", "--",
+        "--port-file", portFile,
+        "--delay-codec-parse-us", String(DELAYS_US.CodecParse),
+        "--delay-filters-us", String(DELAYS_US.Filters),
+        "--delay-router-us", String(DELAYS_US.Router),
+        "--delay-upstream-connect-us", String(DELAYS_US.UpstreamConnect),
+      ],
+    );
+    const a = agent;
+    await waitFor("all default scripts running", 90_000, async () => a.port !== null && allRunning(await a.status(), DEFAULTS), () => a.logText());
+  });
+
+  afterAll(async () => {
+    if (agent) {
+      agent.child.kill("SIGTERM");
+      await Promise.race([agent.exited, new Promise((r) => setTimeout(r, 20_000))]);
+      agent.kill();
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs the proxy as uid/gid 1337 and finds Envoy below it", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const s = await agent!.status();
+    expect(s.envoy?.binary).toBe(FIXTURE.envoy);
+    expect(s.envoy?.stripped).toBe(false);
+    const status = readFileSync(`/proc/${s.envoy!.pid}/status`, "utf8");
+    expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe("1337");
+    expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe("1337");
+    expect(s.preflight.map((c) => [c.name, c.ok])).toEqual([["root", true], ["tracefs", true], ["bpftrace", true], ["btf", true]]);
+  });
+
+  it("collects under load, and the hookpoint intervals match the fixture's delays", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const port = await waitFor("the fixture's port", 10_000, () => readPort(portFile));
+    const pid = (await agent!.status()).envoy!.pid;
+    expect(await load(port, 200, 4)).toBe(200);
+    const out = join(dir, "out");
+    await waitFor("200 Filters samples in the NDJSON", 20_000, () => total(pairBuckets(out, "Filters", pid)) >= 200);
+    for (const [pair, minNs] of Object.entries(BUCKET_MIN_NS)) {
+      const b = pairBuckets(out, pair, pid);
+      const n = total(b);
+      expect(n, pair).toBeGreaterThanOrEqual(200);
+      // Never shorter than the configured delay: nothing below its bucket.
+      expect([...b.keys()].filter((min) => min < minNs), pair).toEqual([]);
+      // Most in the delay's own bucket (a busy 2-core machine may oversleep some).
+      expect((b.get(minNs) ?? 0) / n, pair).toBeGreaterThanOrEqual(0.8);
+    }
+    const lone = records(out, "hookpoint-pairs").filter((r) => r.map === "@hookpoint_calls" && r.keys[0] === "RequestSeen" && r.pid === pid);
+    expect(lone.reduce((a, r) => a + (r.value ?? 0), 0)).toBeGreaterThanOrEqual(200);
+    expect(records(out, "envoy-request-flow").some((r) => r.keys[0] === "router_to_upstream")).toBe(true);
+    const metrics = await agent!.metrics();
+    const count = /^hookpoint_hookpoint_pairs_hookpoint_latency_ns_seconds_count\{pair="Filters"\} (\d+)$/m.exec(metrics);
+    expect(Number(count?.[1])).toBeGreaterThanOrEqual(200);
+    expect(metrics).toContain('hookpoint_hookpoint_pairs_hookpoint_latency_ns_seconds_bucket{pair="Filters",le="0.004194303"}');
+    expect(metrics).toMatch(/^hookpoint_agent_script_up\{script="hookpoint-pairs"\} 1$/m);
+    expect(agent!.logs.some((l) => l.msg === "summary" && JSON.stringify(l.maps).includes("hookpoint-pairs/hookpoint_latency_ns[Filters]"))).toBe(true);
+  });
+
+  it("restarts a killed bpftrace and keeps collecting", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const before = (await agent!.status()).scripts.find((s) => s.name === "hookpoint-pairs")!;
+    expect(before.bpftracePid).not.toBeNull();
+    process.kill(before.bpftracePid!, "SIGKILL");
+    const after = await waitFor("hookpoint-pairs restarted and running", 30_000, async () => {
+      const s = (await agent!.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
+      return s.state === "running" && s.restarts === before.restarts + 1 && s.bpftracePid !== before.bpftracePid ? s : undefined;
+    }, () => agent!.logText());
+    expect(after.restarts).toBe(before.restarts + 1);
+    expect(agent!.logs.some((l) => l.msg === "bpftrace exited, restarting after backoff" && l.script === "hookpoint-pairs" && l.signal === "SIGKILL")).toBe(true);
+    const port = readPort(portFile)!;
+    const pid = (await agent!.status()).envoy!.pid;
+    const seen = total(pairBuckets(join(dir, "out"), "Router", pid));
+    expect(await load(port, 40, 2)).toBe(40);
+    await waitFor("40 more Router samples", 20_000, () => total(pairBuckets(join(dir, "out"), "Router", pid)) >= seen + 40);
+  });
+
+  it("re-attaches when Envoy exits and its successor starts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const old = (await agent!.status()).envoy!;
+    process.kill(old.pid, "SIGKILL");
+    const next = await waitFor("a new Envoy traced", 60_000, async () => {
+      const s = await agent!.status();
+      return s.envoy && s.envoy.pid !== old.pid && allRunning(s, DEFAULTS) ? s.envoy : undefined;
+    }, () => agent!.logText());
+    expect(next.binary).toBe(FIXTURE.envoy);
+    const port = await waitFor("the new Envoy's port", 10_000, async () => {
+      const p = readPort(portFile);
+      return p && (await load(p, 1, 1)) === 1 ? p : undefined;
+    });
+    expect(await load(port, 60, 2)).toBe(60);
+    await waitFor("samples from the new Envoy", 20_000, () => total(pairBuckets(join(dir, "out"), "Filters", next.pid)) >= 60);
+    expect(agent!.logs.some((l) => l.msg === "envoy exited, waiting for its successor" && l.pid === old.pid)).toBe(true);
+  });
+});
+
+describe("hookpoint agent shutdown", () => {
+  it("forwards SIGTERM, writes the final map dump and exits with the command's code", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = tempDir("hookpoint-term-");
+    const portFile = join(dir, "port");
+    // A one-hour interval: the only dump is the final one, printed when bpftrace gets SIGINT.
+    const agent = startAgent(["--output", join(dir, "out"), "--interval", "3600", "--scripts", "hookpoint-pairs"], [FIXTURE.pilotAgent, "--", "--port-file", portFile, "--exit-code", "7", "--delay-filters-us", "300"]);
+    try {
+      await waitFor("hookpoint-pairs running", 90_000, async () => agent.port !== null && allRunning(await agent.status(), ["hookpoint-pairs"]), () => agent.logText());
+      const port = await waitFor("the fixture's port", 10_000, () => readPort(portFile));
+      expect(await load(port, 50, 2)).toBe(50);
+      expect(records(join(dir, "out"), "hookpoint-pairs")).toEqual([]);
+      agent.child.kill("SIGTERM");
+      const exit = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+      expect(exit).toEqual({ code: 7, signal: null });
+      expect(agent.stderr).toContain("envoy: served 50 requests");
+      expect(agent.logs.some((l) => l.msg === "forwarding signal to the command" && l.signal === "SIGTERM")).toBe(true);
+      const filters = records(join(dir, "out"), "hookpoint-pairs").filter((r) => r.map === "@hookpoint_latency_ns" && r.keys[0] === "Filters");
+      expect(filters.reduce((a, r) => a + (r.buckets ?? []).reduce((x, b) => x + b.count, 0), 0)).toBe(50);
+      expect(agent.logs.at(-1)).toMatchObject({ msg: "agent exiting with the command's exit code", exitCode: 7 });
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("hookpoint agent on binaries that cannot run a script", () => {
+  it("reports a stripped Envoy clearly, runs the kernel-only script, and leaves the proxy serving", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = tempDir("hookpoint-stripped-");
+    const portFile = join(dir, "port");
+    const agent = startAgent(["--output", join(dir, "out")], [FIXTURE.pilotAgent, "--envoy", FIXTURE.stripped, "--", "--port-file", portFile]);
+    try {
+      const s = await waitFor("the uprobe scripts reported not started", 60_000, async () => {
+        const st = agent.port !== null ? await agent.status() : null;
+        return st && st.envoy && ["envoy-request-flow", "hookpoint-pairs"].every((n) => st.scripts.find((x) => x.name === n)?.state === "not-started") && allRunning(st, ["envoy-event-loop"]) ? st : undefined;
+      }, () => agent.logText());
+      expect(s.envoy?.stripped).toBe(true);
+      // envoy-event-loop needs only syscall tracepoints, so it runs on a stripped binary too.
+      expect(s.scripts.map((x) => [x.name, x.state, x.reason])).toEqual([
+        ["envoy-event-loop", "running", null],
+        ["envoy-request-flow", "not-started", "stripped"],
+        ["hookpoint-pairs", "not-started", "stripped"],
+      ]);
+      expect(s.scripts.find((x) => x.name === "envoy-request-flow")?.message).toContain(`${FIXTURE.stripped} is stripped`);
+      expect(agent.logs.some((l) => l.msg === "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)" && l.binary === FIXTURE.stripped)).toBe(true);
+      expect(agent.logs.some((l) => l.msg === "script not started: binary is stripped" && l.script === "envoy-request-flow")).toBe(true);
+      const port = await waitFor("the fixture's port", 10_000, () => readPort(portFile));
+      expect(await load(port, 20, 2)).toBe(20);
+      agent.child.kill("SIGTERM");
+      expect(await agent.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the missing symbol and the script, and runs the other scripts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = tempDir("hookpoint-missing-");
+    const scripts = join(dir, "bpf");
+    mkdirSync(scripts);
+    const script = (name: string, symbol: string): string => `/* hookpoint
+name: ${name}
+purpose: test script probing ${symbol}.
+requires:
+  - ${symbol}
+maps:
+  - name: "@calls"
+    kind: count
+    unit: count
+    meaning: calls
+minBpftrace: "0.17"
+default: false
+*/
+uprobe:{{BINARY}}:${symbol} /pid == {{PID}}/ { @calls = count(); }
+interval:s:{{INTERVAL}} { print(@calls); clear(@calls); }
+`;
+    writeFileSync(join(scripts, "wants-missing.bt"), script("wants-missing", "_ZN5Envoy3Foo3barEv"));
+    writeFileSync(join(scripts, "wants-present.bt"), script("wants-present", "hookpointRequestSeen"));
+    const agent = startAgent(["--output", join(dir, "out"), "--scripts-dir", scripts, "--scripts", "wants-missing,wants-present,no-such-script"], [FIXTURE.pilotAgent]);
+    try {
+      const s = await waitFor("wants-present running", 60_000, async () => {
+        const st = agent.port !== null ? await agent.status() : null;
+        return st && allRunning(st, ["wants-present"]) ? st : undefined;
+      }, () => agent.logText());
+      const missing = s.scripts.find((x) => x.name === "wants-missing")!;
+      expect([missing.state, missing.reason, missing.missing]).toEqual(["not-started", "missing-symbol", ["_ZN5Envoy3Foo3barEv"]]);
+      expect(missing.message).toContain("_ZN5Envoy3Foo3barEv");
+      const unknown = s.scripts.find((x) => x.name === "no-such-script")!;
+      expect([unknown.state, unknown.reason, unknown.message]).toEqual(["failed", "unknown-script", 'no bundled script "no-such-script" (bundled: wants-missing, wants-present)']);
+      expect(agent.logs.some((l) => l.msg === "script not started: required symbols missing" && l.script === "wants-missing")).toBe(true);
+      agent.child.kill("SIGTERM");
+      expect(await agent.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,201 @@
+// Shared by the agent's integration and bpf tests: the fixture's paths, running the agent
+// CLI as a real process, reading its /status and /metrics, and a bounded HTTP client.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import http from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const BUILD = join(ROOT, "test/fixtures/build");
+
+/**
+ * Where the fixture binaries are run from. The fixture proxy runs as uid 1337, which may
+ * not be allowed into the clone (a checkout under root's home); then the built binaries
+ * are copied once to a world-readable temporary directory.
+ */
+function fixtureBase(): string {
+  const probe = join(BUILD, "usr/local/bin/envoy");
+  if (process.getuid?.() !== 0 || !existsSync(probe)) return BUILD;
+  const ok = spawnSync(probe, ["--help"], { uid: 1337, gid: 1337, stdio: "ignore" });
+  if (!ok.error && ok.status === 0) return BUILD;
+  const key = existsSync(join(BUILD, ".key")) ? readFileSync(join(BUILD, ".key"), "utf8").trim() : "current";
+  const staged = join(tmpdir(), `hookpoint-fixture-${key}`);
+  if (!existsSync(join(staged, ".key"))) {
+    rmSync(staged, { recursive: true, force: true });
+    cpSync(BUILD, staged, { recursive: true });
+    spawnSync("chmod", ["-R", "a+rX", staged]);
+    chmodSync(staged, 0o755);
+  }
+  return staged;
+}
+
+const BASE = fixtureBase();
+export const FIXTURE = {
+  envoy: join(BASE, "usr/local/bin/envoy"),
+  pilotAgent: join(BASE, "usr/local/bin/pilot-agent"),
+  stripped: join(BASE, "stripped/bin/envoy"),
+  big: join(BASE, "big/bin/envoy"),
+};
+
+/** Why the fixture cannot be used here, or null. */
+export function fixtureSkipReason(): string | null {
+  for (const p of Object.values(FIXTURE)) {
+    if (!existsSync(p)) return `fixture not built (${p} missing): run scripts/setup/30-fixture.sh`;
+  }
+  return null;
+}
+
+let bpfReason: string | null | undefined;
+/** Why real uprobes cannot be attached here (not root, no bpftrace, attach fails), or null. */
+export function bpfSkipReason(): string | null {
+  if (bpfReason !== undefined) return bpfReason;
+  bpfReason = fixtureSkipReason();
+  if (bpfReason) return bpfReason;
+  if (process.getuid?.() !== 0) return (bpfReason = "not root: bpftrace needs root to attach uprobes");
+  const v = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
+  if (v.error || v.status !== 0) return (bpfReason = "bpftrace not installed (scripts/setup/20-bpftrace.sh installs it)");
+  const probe = spawnSync("bpftrace", ["-e", `uprobe:${FIXTURE.envoy}:hookpointRequestSeen { @c = count(); } BEGIN { exit(); }`], { encoding: "utf8", timeout: 60_000 });
+  if (probe.status !== 0) {
+    const why = (probe.stderr ?? "").split("\n").filter((l) => l.trim() && !l.includes("RLIMIT_MEMLOCK")).slice(-2).join(" | ");
+    return (bpfReason = `uprobes cannot attach on this machine: ${why || `bpftrace exited ${probe.status}`}`);
+  }
+  return (bpfReason = null);
+}
+
+export interface LogLine {
+  msg?: string;
+  [k: string]: unknown;
+}
+
+export class AgentProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  port: number | null = null;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    let buf = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        this.stderr.push(line);
+        if (line.startsWith("{")) {
+          try {
+            const obj = JSON.parse(line) as LogLine;
+            this.logs.push(obj);
+            if (obj.msg === "status server listening" && typeof obj.port === "number") this.port = obj.port;
+          } catch {
+            // not a log line
+          }
+        }
+      }
+    });
+    child.stdout!.on("data", (d: Buffer) => this.stderr.push(...d.toString().split("\n").filter(Boolean)));
+    this.exited = new Promise((r) =>
+      child.on("exit", (code, signal) => {
+        this.exit = { code, signal };
+        r(this.exit);
+      }),
+    );
+  }
+
+  async status(): Promise<AgentStatusJson> {
+    return JSON.parse(await get(this.port!, "/status")) as AgentStatusJson;
+  }
+
+  metrics(): Promise<string> {
+    return get(this.port!, "/metrics");
+  }
+
+  /** Ends the agent if a test left it running (by its pid only). */
+  kill(): void {
+    if (!this.exit && this.child.pid) this.child.kill("SIGKILL");
+  }
+
+  logText(): string {
+    return this.stderr.slice(-60).join("\n");
+  }
+}
+
+export interface AgentStatusJson {
+  command: { pid: number | null; exitCode: number | null };
+  preflight: { name: string; ok: boolean; detail: string }[];
+  envoy: { pid: number; tracePid: number; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
+  scripts: { name: string; state: string; reason: string | null; message: string | null; missing: string[]; bpftracePid: number | null; restarts: number; attachMs: number | null; records: number; output: string | null; programFile: string | null }[];
+}
+
+/** Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command. */
+export function startAgent(agentArgs: string[], command: string[], env: Record<string, string> = {}): AgentProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...agentArgs, "--", ...command], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new AgentProcess(child);
+}
+
+/** Polls `check` every 100 ms until it returns a value other than undefined/false, or fails after `ms`. */
+export async function waitFor<T>(what: string, ms: number, check: () => Promise<T | undefined | false> | T | undefined | false, context?: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastErr: unknown = null;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ""}${context ? `\n${context()}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function get(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${path}: timeout`)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * Sends `count` GET requests over `connections` keep-alive connections to the fixture on
+ * 127.0.0.1; stops early after `maxMs`. Returns how many got "200 ok".
+ */
+export async function load(port: number, count: number, connections = 4, maxMs = 30_000): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const deadline = Date.now() + maxMs;
+  let sent = 0;
+  let ok = 0;
+  const worker = async (): Promise<void> => {
+    while (sent < count && Date.now() < deadline) {
+      sent++;
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: "127.0.0.1", port, path: "/", agent, timeout: 5000 }, (res) => {
+          let b = "";
+          res.on("data", (c: Buffer) => (b += c.toString()));
+          res.on("end", () => resolve(`${res.statusCode} ${b}`));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+      }).catch((err: Error) => `error ${err.message}`);
+      if (body === "200 ok\n") ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  agent.destroy();
+  return ok;
+}

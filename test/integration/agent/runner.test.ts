@@ -1,0 +1,94 @@
+// The bpftrace runner with a stand-in `bpftrace` (a shell script) so its process handling
+// can be checked exactly: streamed parsing, the attached marker, restart with backoff after
+// a crash, the final dump on SIGINT, and SIGKILL after the grace period.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { Backoff } from "../../../src/agent/backoff.js";
+import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
+import type { BpftraceEvent } from "../../../src/agent/output/records.js";
+import { waitFor } from "../../bpf/agent/support.js";
+
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-runner-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function fakeBpftrace(name: string, body: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n# args: -f json PROGRAM\n${body}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+function collect(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+  return { log, lines };
+}
+
+describe("BpftraceRunner", () => {
+  it("parses the stream, reports attachment, and keeps the final dump printed on SIGINT", async () => {
+    const bin = fakeBpftrace("ok", `
+echo "ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace." >&2
+echo '{"type": "attached_probes", "data": {"probes": 2}}'
+printf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'
+trap 'echo "{\\"type\\": \\"map\\", \\"data\\": {\\"@final\\": 9}}"; exit 0' INT
+echo '{"type": "map", "data": {"@c": 1}}'
+echo 'not json at all'
+while :; do sleep 0.05; done`);
+    const events: [BpftraceEvent, number][] = [];
+    const attached: number[] = [];
+    const { log, lines } = collect();
+    const r = new BpftraceRunner({ name: "demo", bpftrace: bin, programFile: "/dev/null", log, graceMs: 5000, onEvent: (e, g) => events.push([e, g]), onAttached: (_ms, g) => attached.push(g) });
+    r.start();
+    await waitFor("the first map", 10_000, () => events.some(([e]) => e.type === "maps"));
+    expect(r.status.state).toBe("attached");
+    expect(attached).toEqual([1]);
+    await r.stop();
+    expect(events).toEqual([
+      [{ type: "attached", probes: 2 }, 1],
+      [{ type: "maps", maps: [{ map: "@c", entries: [{ key: null, data: { value: 1 } }] }] }, 1],
+      [{ type: "maps", maps: [{ map: "@final", entries: [{ key: null, data: { value: 9 } }] }] }, 1],
+    ]);
+    expect(r.status).toMatchObject({ state: "stopped", restarts: 0, parseErrors: 1, pid: null });
+    expect(lines.find((l) => l.msg === "unparsable bpftrace output")).toMatchObject({ script: "demo", problem: "not JSON: not json at all" });
+  });
+
+  it("restarts a crashed bpftrace with backoff and says why it died", async () => {
+    const bin = fakeBpftrace("crash", `echo "ERROR: Could not resolve symbol: /x:nope" >&2; exit 1`);
+    const { log, lines } = collect();
+    const r = new BpftraceRunner({ name: "crashy", bpftrace: bin, programFile: "/dev/null", log, graceMs: 1000, onEvent: () => undefined, backoff: new Backoff({ initialMs: 50, maxMs: 200, resetAfterMs: 60_000 }) });
+    r.start();
+    await waitFor("three restarts", 10_000, () => r.status.restarts >= 3);
+    await r.stop();
+    const crashes = lines.filter((l) => l.msg === "bpftrace exited, restarting after backoff");
+    expect(crashes.slice(0, 3).map((l) => [l.code, l.stderr, l.retryInMs])).toEqual([
+      [1, "ERROR: Could not resolve symbol: /x:nope", 50],
+      [1, "ERROR: Could not resolve symbol: /x:nope", 100],
+      [1, "ERROR: Could not resolve symbol: /x:nope", 200],
+    ]);
+    expect(r.status.generation).toBeGreaterThanOrEqual(3);
+    expect(r.status.state).toBe("stopped");
+  });
+
+  it("kills a bpftrace that ignores SIGINT after the grace period", async () => {
+    const bin = fakeBpftrace("stubborn", `trap '' INT\nprintf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'\nwhile :; do sleep 0.05; done`);
+    const { log, lines } = collect();
+    const r = new BpftraceRunner({ name: "stubborn", bpftrace: bin, programFile: "/dev/null", log, graceMs: 300, onEvent: () => undefined });
+    r.start();
+    await waitFor("attached", 10_000, () => r.status.state === "attached");
+    await r.stop();
+    expect(lines.some((l) => l.msg === "bpftrace did not stop in time, killing it" && l.graceMs === 300)).toBe(true);
+    expect(lines.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "stubborn", signal: "SIGKILL" });
+  });
+
+  it("reports a bpftrace that cannot be started and keeps retrying", async () => {
+    const { log, lines } = collect();
+    const r = new BpftraceRunner({ name: "absent", bpftrace: join(dir, "no-such-bpftrace"), programFile: "/dev/null", log, graceMs: 100, onEvent: () => undefined, backoff: new Backoff({ initialMs: 20, maxMs: 20, resetAfterMs: 60_000 }) });
+    r.start();
+    await waitFor("two attempts", 10_000, () => r.status.restarts >= 2);
+    await r.stop();
+    expect(String(lines.find((l) => l.msg === "bpftrace exited, restarting after backoff")?.stderr)).toContain(`cannot start ${join(dir, "no-such-bpftrace")}: spawn ${join(dir, "no-such-bpftrace")} ENOENT`);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { resolveAgentSettings } from "../../../src/agent/settings.js";
+
+describe("resolveAgentSettings", () => {
+  it("has the documented defaults", () => {
+    expect(resolveAgentSettings({}, {})).toEqual({
+      scripts: null,
+      outputDir: "/tmp/hookpoint",
+      metricsHost: "0.0.0.0",
+      metricsPort: 15099,
+      proxyUid: 1337,
+      proxyGid: 1337,
+      profile: null,
+      intervalSeconds: 10,
+      envoyNames: ["envoy", "cilium-envoy"],
+      bpftrace: "bpftrace",
+      scriptsDir: null,
+      maxFileBytes: 67108864,
+      keepFiles: 3,
+      stopGraceMs: 5000,
+      reaper: "auto",
+      logLevel: "info",
+    });
+  });
+
+  it("reads the HOOKPOINT_* variables the webhook sets, and flags win over them", () => {
+    const env = { HOOKPOINT_SCRIPTS: "envoy-event-loop, hookpoint-pairs", HOOKPOINT_OUTPUT_DIR: "/data/hp", HOOKPOINT_METRICS_PORT: "16000", HOOKPOINT_PROXY_UID: "0", HOOKPOINT_PROXY_GID: "1337", HOOKPOINT_PROFILE: "deep" };
+    const s = resolveAgentSettings({}, env);
+    expect([s.scripts, s.outputDir, s.metricsPort, s.proxyUid, s.proxyGid, s.profile]).toEqual([["envoy-event-loop", "hookpoint-pairs"], "/data/hp", 16000, 0, 1337, "deep"]);
+    const f = resolveAgentSettings({ scripts: "envoy-request-flow", metricsPort: "0", outputDir: "/x" }, env);
+    expect([f.scripts, f.metricsPort, f.outputDir]).toEqual([["envoy-request-flow"], 0, "/x"]);
+  });
+
+  it("names the flag or variable and the bad value", () => {
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_METRICS_PORT: "http" })).toThrow('HOOKPOINT_METRICS_PORT: expected an integer from 0 to 65535, got "http"');
+    expect(() => resolveAgentSettings({ metricsPort: "70000" }, {})).toThrow('--metrics-port: expected an integer from 0 to 65535, got "70000"');
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_PROXY_UID: "-1" })).toThrow('HOOKPOINT_PROXY_UID: expected an integer from 0 to 2147483647, got "-1"');
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_SCRIPTS: "ok,Bad Name" })).toThrow('HOOKPOINT_SCRIPTS: "Bad Name" is not a script name (lowercase letters, digits and dashes)');
+    expect(() => resolveAgentSettings({ outputDir: "out" }, {})).toThrow('--output: expected an absolute path, got "out"');
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_REAPER: "dumb-init" })).toThrow('HOOKPOINT_REAPER: expected auto, tini or none, got "dumb-init"');
+  });
+});
