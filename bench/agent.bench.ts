@@ -1,0 +1,203 @@
+// `npm run bench:agent`: the agent's quality figures on the fixture Envoy (root and
+// bpftrace needed; run scripts/setup/20-bpftrace.sh and 30-fixture.sh first).
+//  1. Envoy start → probes attached, default scripts, 200k-symbol fixture: the agent
+//     (symbols read in Node, probes by address) next to bpftrace attaching the same probes
+//     by name. Targets: ≤ 2 s and ≤ 0.3 × by-name.
+//  2. Cost per probed call: the fixture's request flow in a loop, traced vs untraced.
+//     Target ≤ 1.5 µs.
+//  3. Agent CPU at 50,000 events/s. Target ≤ 5 % of a core.
+// Prints figures; asserts nothing.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { withAttachedMarker, ATTACHED_MARKER } from "../src/agent/bpftrace/program.js";
+import { clearSymbolCache, readSymbolTable } from "../src/agent/elf/symbols.js";
+import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/scripts/catalog.js";
+import { generatePairsScript, renderScript } from "../src/scripts/render.js";
+import { FIXTURE, bpfSkipReason, startAgent, waitFor, type AgentProcess } from "../test/bpf/agent/support.js";
+
+const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 3);
+// Probed calls per iteration of the fixture's request flow with the default scripts: 9
+// hookpoint* functions + FilterManager::decodeHeaders, Router::Filter::decodeHeaders and
+// UpstreamRequest::encodeHeaders (the loop has no socket I/O, so no onReadReady/dispatch).
+const PROBES_PER_REQUEST = 12;
+const TICKS = 100; // USER_HZ
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function stopAgent(a: AgentProcess): Promise<void> {
+  a.child.kill("SIGTERM");
+  await Promise.race([a.exited, new Promise((r) => setTimeout(r, 20_000))]);
+  a.kill();
+}
+
+/** ms from the command's start to the last script's "probes attached", from the agent's own log times. */
+async function agentAttach(dir: string): Promise<number> {
+  const a = startAgent(["--output", join(dir, "out"), "--log-level", "info"], [FIXTURE.pilotAgent, "--envoy", FIXTURE.big, "--", "--port-file", join(dir, "port")]);
+  try {
+    await waitFor("default scripts attached", 120_000, async () => {
+      const st = a.port !== null ? await a.status() : null;
+      return st !== null && st.scripts.length > 0 && st.scripts.every((s) => s.state === "running");
+    }, () => a.logText());
+    const started = a.logs.find((l) => l.msg === "command started")!.time as number;
+    const attached = a.logs.filter((l) => l.msg === "probes attached").map((l) => l.time as number);
+    return Math.max(...attached) - started;
+  } finally {
+    await stopAgent(a);
+  }
+}
+
+/** ms until every program's BEGIN ran (all its probes attached), all programs started together. */
+async function bpftraceAttach(programs: string[]): Promise<number> {
+  const t0 = performance.now();
+  const one = (file: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const child = spawn("bpftrace", ["-f", "json", file], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.stdout.on("data", (d: Buffer) => {
+        if (d.toString().includes(ATTACHED_MARKER)) {
+          resolve(performance.now() - t0);
+          child.kill("SIGINT");
+        }
+      });
+      child.on("exit", (code) => reject(new Error(`bpftrace ${file} exited ${code}: ${err.slice(-300)}`)));
+    });
+  return Math.max(...(await Promise.all(programs.map(one))));
+}
+
+async function attachBench(dir: string): Promise<void> {
+  const catalog = await loadCatalog();
+  clearSymbolCache();
+  const t0 = performance.now();
+  const table = await readSymbolTable(FIXTURE.big);
+  const readMs = performance.now() - t0;
+  const render = (byAddress: boolean): string[] =>
+    DEFAULT_SCRIPT_NAMES.map((name, i) => {
+      const script = name === "hookpoint-pairs" ? generatePairsScript(table)! : catalog.find((s) => s.header.name === name)!;
+      const file = join(dir, `${byAddress ? "addr" : "name"}-${i}.bt`);
+      writeFileSync(file, withAttachedMarker(renderScript(script, { binary: FIXTURE.big, pid: 999_999, table, byAddress, intervalSeconds: 10 })));
+      return file;
+    });
+  const byName = render(false);
+  const byAddr = render(true);
+  const probes = byName.map((f) => (readFileSync(f, "utf8").match(/^\s*uprobe:/gm) ?? []).length).reduce((a, b) => a + b, 0);
+
+  const agentMs: number[] = [];
+  const nameMs: number[] = [];
+  const addrMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    agentMs.push(await agentAttach(dir));
+    nameMs.push(await bpftraceAttach(byName));
+    addrMs.push(await bpftraceAttach(byAddr));
+  }
+  const a = median(agentMs);
+  const n = median(nameMs);
+  console.log(`\n1. Envoy start -> probes attached (default scripts: ${DEFAULT_SCRIPT_NAMES.join(", ")}; ${table.symbols.size} function symbols; ${probes} uprobes; median of ${ROUNDS})`);
+  console.log(`   ELF symbols read in Node (cold):           ${readMs.toFixed(0)} ms`);
+  console.log(`   agent, command start -> all attached:      ${a.toFixed(0)} ms   (runs: ${agentMs.map((x) => x.toFixed(0)).join(", ")})`);
+  console.log(`   bpftrace alone, same probes by address:    ${median(addrMs).toFixed(0)} ms`);
+  console.log(`   bpftrace alone, same probes by name:       ${n.toFixed(0)} ms   (runs: ${nameMs.map((x) => x.toFixed(0)).join(", ")})`);
+  console.log(`   agent / by-name:                           ${(a / n).toFixed(2)}   (targets: <= 2000 ms and <= 0.30)`);
+}
+
+/** The fixture's loop with empty uprobes on the same 12 functions: the kernel's own uprobe cost. */
+async function loopBare(dir: string, n: number): Promise<number> {
+  const table = await readSymbolTable(FIXTURE.envoy);
+  const names = [...table.symbols.keys()].filter(
+    (k) => k.startsWith("hookpoint") || k.includes("13FilterManager13decodeHeaders") || k.includes("6Router6Filter13decodeHeaders") || k.includes("15UpstreamRequest13encodeHeaders"),
+  );
+  if (names.length !== PROBES_PER_REQUEST) throw new Error(`expected ${PROBES_PER_REQUEST} probed functions, found ${names.length}`);
+  const file = join(dir, "bare.bt");
+  writeFileSync(file, withAttachedMarker(names.map((k) => `uprobe:${FIXTURE.envoy}:0x${table.symbols.get(k)!.address.toString(16)} { }`).join("\n")));
+  const fixture = spawn(FIXTURE.envoy, ["--loop", String(n), "--concurrency", "1", "--loop-wait-signal"], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  fixture.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const bt = spawn("bpftrace", ["-f", "json", file], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    await new Promise<void>((resolve) => bt.stdout.on("data", (d: Buffer) => d.toString().includes(ATTACHED_MARKER) && resolve()));
+    await waitFor("the fixture waiting", 10_000, () => out.includes("loop ready"));
+    fixture.kill("SIGUSR1");
+    const line = await waitFor("the loop's result", 300_000, () => /elapsed_ns=(\d+)/.exec(out)?.[1]);
+    return Number(line);
+  } finally {
+    bt.kill("SIGINT");
+    fixture.kill("SIGKILL");
+  }
+}
+
+function loopUntraced(n: number): number {
+  const out = spawnSync(FIXTURE.envoy, ["--loop", String(n), "--concurrency", "1"], { encoding: "utf8" });
+  return Number(/elapsed_ns=(\d+)/.exec(out.stdout)![1]);
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+/** Runs the fixture's loop under the agent with the default scripts; returns its elapsed ns and CPU figures. */
+async function loopTraced(dir: string, n: number, rate: number): Promise<{ elapsedNs: number; agentCpu: number; bpftraceCpu: number; seconds: number }> {
+  const a = startAgent(["--output", join(dir, "out"), "--interval", "1"], [FIXTURE.envoy, "--loop", String(n), "--loop-rate", String(rate), "--loop-wait-signal", "--concurrency", "1"]);
+  try {
+    const st = await waitFor("default scripts attached", 120_000, async () => {
+      const s = a.port !== null ? await a.status() : null;
+      return s && s.envoy && s.scripts.length > 0 && s.scripts.every((x) => x.state === "running") ? s : undefined;
+    }, () => a.logText());
+    const bpids = st.scripts.map((s) => s.bpftracePid!).filter(Boolean);
+    const agentPid = a.child.pid!;
+    const c0 = cpuTicks(agentPid);
+    const b0 = bpids.map(cpuTicks).reduce((x, y) => x + y, 0);
+    const t0 = performance.now();
+    process.kill(st.envoy!.pid, "SIGUSR1");
+    const line = await waitFor("the loop's result", 300_000, () => a.stderr.find((l) => l.startsWith("loop calls=")));
+    const seconds = (performance.now() - t0) / 1000;
+    const agentCpu = (cpuTicks(agentPid) - c0) / TICKS / seconds;
+    const bpftraceCpu = (bpids.map(cpuTicks).reduce((x, y) => x + y, 0) - b0) / TICKS / seconds;
+    return { elapsedNs: Number(/elapsed_ns=(\d+)/.exec(line)![1]), agentCpu, bpftraceCpu, seconds };
+  } finally {
+    await stopAgent(a);
+  }
+}
+
+async function main(): Promise<void> {
+  const skip = bpfSkipReason();
+  if (skip) {
+    console.log(`bench:agent cannot run here: ${skip}`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-"));
+  chmodSync(dir, 0o777);
+  try {
+    await attachBench(dir);
+
+    const N = 300_000;
+    const untraced = median([loopUntraced(N), loopUntraced(N), loopUntraced(N)]);
+    const traced = await loopTraced(dir, N, 0);
+    const bare = await loopBare(dir, N);
+    const perCallUs = (traced.elapsedNs - untraced) / (N * PROBES_PER_REQUEST) / 1000;
+    const bareUs = (bare - untraced) / (N * PROBES_PER_REQUEST) / 1000;
+    console.log(`\n2. Cost per probed call (fixture request flow in a loop, ${N} iterations x ${PROBES_PER_REQUEST} probed calls, default scripts)`);
+    console.log(`   untraced: ${((N / untraced) * 1e9).toFixed(0)} iterations/s   traced: ${((N / traced.elapsedNs) * 1e9).toFixed(0)} iterations/s`);
+    console.log(`   probed calls/s traced: ${((N * PROBES_PER_REQUEST) / traced.elapsedNs * 1e9).toFixed(0)}`);
+    console.log(`   cost per probed call:  ${perCallUs.toFixed(2)} us   (target <= 1.5 us)`);
+    console.log(`   of which the kernel's bare uprobe (empty probe on the same 12 functions): ${bareUs.toFixed(2)} us; the scripts' own work: ${(perCallUs - bareUs).toFixed(2)} us`);
+
+    const eventsPerSecond = 50_000;
+    const rate = Math.round(eventsPerSecond / PROBES_PER_REQUEST);
+    const seconds = 10;
+    const cpu = await loopTraced(dir, rate * seconds, rate);
+    console.log(`\n3. Agent CPU at ${eventsPerSecond} events/s (${rate} iterations/s x ${PROBES_PER_REQUEST} probes for ${cpu.seconds.toFixed(1)} s, interval 1 s)`);
+    console.log(`   agent (node) CPU: ${(cpu.agentCpu * 100).toFixed(2)} % of a core   (target <= 5 %)`);
+    console.log(`   bpftrace processes (in-kernel probe cost not included): ${(cpu.bpftraceCpu * 100).toFixed(2)} % of a core`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
