@@ -1,42 +1,15 @@
-// What the agent needs from the bundled scripts (src/scripts/): the shapes of the catalog
-// and renderer, written structurally so the agent can be built and tested with small
-// inputs of its own. The CLI edge passes the real functions in.
+// What the agent needs from the bundled scripts (src/scripts/). The types are the
+// scripts' own; the functions are passed in by the CLI edge, so the agent can be
+// tested with small scripts of its own.
+import type { BundledScript, ScriptHeader, ScriptMapInfo } from "../scripts/catalog.js";
+import type { CheckResult, RenderOptions } from "../scripts/render.js";
 import type { SymbolTable } from "./elf/symbols.js";
 
-export interface MapInfo {
-  /** bpftrace map name, with its `@`. */
-  name: string;
-  unit: "ns" | "us" | "bytes" | "count" | "events";
-  meaning: string;
-  kind: "hist" | "count" | "sum" | "avg" | "stats" | "value";
-  /** Names of the key's components (metric label names); absent or empty for a scalar map. */
-  keys?: string[];
-}
-
-export interface ScriptInfo {
-  name: string;
-  purpose: string;
-  requires: string[];
-  maps: MapInfo[];
-  minBpftrace: string;
-  default: boolean;
-}
-
-export interface Script {
-  header: ScriptInfo;
-  source: string;
-  file: string | null;
-}
-
-export type CheckResult = { ok: true } | { ok: false; reason: "stripped" | "missing-symbol"; missing: string[]; message: string };
-
-export interface RenderOptions {
-  binary: string;
-  pid: number;
-  table: SymbolTable;
-  byAddress: boolean;
-  intervalSeconds?: number;
-}
+/** Same shapes as src/scripts (one definition); only the functions are injected. */
+export type MapInfo = ScriptMapInfo;
+export type ScriptInfo = ScriptHeader;
+export type Script = BundledScript;
+export type { CheckResult, RenderOptions };
 
 /** The script half, injected into the agent. */
 export interface ScriptSource {

@@ -7,19 +7,21 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-function statusMessage(err: unknown): string {
+/** The API server's Status message of an ApiException, or the reason phrase the client recorded. */
+export function apiMessage(err: unknown): string {
   const body = (err as { body?: unknown } | null)?.body;
   let parsed: unknown = body;
   if (typeof body === "string") {
     try {
       parsed = JSON.parse(body);
     } catch {
-      return body.slice(0, 300);
+      if (body.trim()) return body.trim().slice(0, 300);
     }
   }
   const msg = (parsed as { message?: unknown } | null)?.message;
-  if (typeof msg === "string") return msg;
-  return err instanceof Error ? err.message.split("\n")[0] ?? "" : String(err);
+  if (typeof msg === "string" && msg) return msg;
+  const line = /^Message: (.*)$/m.exec(err instanceof Error ? err.message : "");
+  return line?.[1]?.trim() || (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)) || "(no message)";
 }
 
 /** "<action> failed: HTTP <code>: <API server's message>", with a hint for permission errors. */
@@ -27,5 +29,5 @@ export function describeApiError(action: string, err: unknown): Error {
   const code = httpStatus(err);
   if (code === undefined) return new Error(`${action} failed: ${err instanceof Error ? err.message : String(err)}`);
   const hint = code === 403 ? " (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)" : "";
-  return new Error(`${action} failed: HTTP ${code}: ${statusMessage(err)}${hint}`);
+  return new Error(`${action} failed: HTTP ${code}: ${apiMessage(err)}${hint}`);
 }

@@ -10,7 +10,7 @@ import { judgePolicy } from "./acceptance.js";
 import { httpStatus } from "./api-errors.js";
 import { policyReport, type PolicyReport } from "./cluster-source.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
-import { apiMessage } from "./logger.js";
+import { apiMessage } from "./api-errors.js";
 
 export interface ClusterSnapshot {
   snapshot: Snapshot;

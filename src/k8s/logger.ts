@@ -1,3 +1,5 @@
+import { apiMessage } from "./api-errors.js";
+
 // The slice of a pino logger the cluster modules use: fixed messages, data in fields.
 export interface SourceLogger {
   debug(obj: object, msg: string): void;
@@ -16,21 +18,4 @@ export function errorText(err: unknown): string {
   if (typeof code === "number") return `HTTP ${code}: ${apiMessage(err)}`;
   if (err instanceof Error) return err.message.split("\n")[0] || err.name;
   return String(err);
-}
-
-/** The API server's Status message of an ApiException, or the reason phrase the client recorded. */
-export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  let parsed: unknown = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      if (body.trim()) return body.trim().slice(0, 300);
-    }
-  }
-  const msg = (parsed as { message?: unknown } | null)?.message;
-  if (typeof msg === "string" && msg) return msg;
-  const line = /^Message: (.*)$/m.exec(err instanceof Error ? err.message : "");
-  return line?.[1]?.trim() || "(no message)";
 }

@@ -1,4 +1,5 @@
 // Small, pure edits of a rendered bpftrace program.
+import { maskCommentsAndStrings } from "../../scripts/program.js";
 
 /** The printf line that tells the agent all probes are attached (BEGIN runs after them). */
 export const ATTACHED_MARKER = "hookpoint:attached";
@@ -10,47 +11,17 @@ export const ATTACHED_MARKER = "hookpoint:attached";
  */
 export function withAttachedMarker(program: string): string {
   const stmt = `printf("${ATTACHED_MARKER}\\n");`;
-  const masked = maskComments(program);
+  const masked = maskCommentsAndStrings(program);
   const m = /(^|[\s;}])BEGIN\s*(\/[^/\n]*\/\s*)?\{/m.exec(masked);
   if (!m) return `${program.replace(/\s*$/, "")}\n\nBEGIN { ${stmt} }\n`;
   const at = m.index + m[0].length;
   return `${program.slice(0, at)} ${stmt}${program.slice(at)}`;
 }
 
-/** Blanks `//` and `/* *\/` comments and string contents, keeping offsets. */
-export function maskComments(source: string): string {
-  let out = "";
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i]!;
-    const next = source[i + 1];
-    if (c === "/" && next === "/") {
-      const nl = source.indexOf("\n", i);
-      const stop = nl < 0 ? source.length : nl;
-      out += " ".repeat(stop - i);
-      i = stop;
-    } else if (c === "/" && next === "*") {
-      const close = source.indexOf("*/", i + 2);
-      const stop = close < 0 ? source.length : close + 2;
-      out += source.slice(i, stop).replace(/[^\n]/g, " ");
-      i = stop;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (j < source.length && source[j] !== '"' && source[j] !== "\n") j += source[j] === "\\" ? 2 : 1;
-      out += '"' + " ".repeat(Math.max(0, Math.min(j, source.length) - i - 1)) + (j < source.length ? '"' : "");
-      i = j + 1;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out.slice(0, source.length);
-}
-
 /** Maps the program clears or zeroes after printing: each dump of those is a delta. */
 export function clearedMaps(program: string): Set<string> {
   const out = new Set<string>();
-  for (const m of maskComments(program).matchAll(/\b(?:clear|zero)\s*\(\s*(@[A-Za-z0-9_]*)\s*\)/g)) out.add(m[1]!);
+  for (const m of maskCommentsAndStrings(program).matchAll(/\b(?:clear|zero)\s*\(\s*(@[A-Za-z0-9_]*)\s*\)/g)) out.add(m[1]!);
   return out;
 }
 
