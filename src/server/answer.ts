@@ -1,0 +1,94 @@
+// From an AdmissionReview request to the AdmissionResponse: which requests are
+// reviewed, and how a PodReview becomes allowed/patch/warnings/audit
+// annotations. Pure: the handler supplies the snapshot and settings.
+import type { DecidedBy, Reason } from "../admission/decision.js";
+import type { Pod } from "../admission/pod.js";
+import { reviewPod, type PodReview } from "../admission/review.js";
+import type { Settings } from "../policy/effective.js";
+import type { Snapshot } from "../policy/snapshot.js";
+import { asPod, podProblem } from "./pod-shape.js";
+import type { AdmissionRequest, AdmissionResponse } from "./review-types.js";
+
+/** What happened to a request; a closed set, used as a metric label. */
+export type Outcome = "injected" | "unchanged" | "skipped" | "denied" | "ignored" | "error" | "invalid";
+export type AnswerReason = Reason | "not-pod-create" | "internal-error" | "invalid-request";
+
+export interface AnswerLabels {
+  outcome: Outcome;
+  decidedBy: DecidedBy | "none";
+  reason: AnswerReason;
+}
+
+export interface Answer {
+  response: AdmissionResponse;
+  labels: AnswerLabels;
+  review?: PodReview;
+}
+
+export type Classified = { kind: "ignore" } | { kind: "invalid"; message: string } | { kind: "pod"; pod: Pod; namespace: string };
+
+/** Audit annotation keys; the API server records them as `<webhook name>/<key>`. */
+export const AUDIT_DECIDED_BY = "decided-by";
+export const AUDIT_REASON = "reason";
+
+/** Only a Pod CREATE (not a subresource) is reviewed; everything else passes untouched. */
+export function isPodCreate(request: AdmissionRequest): boolean {
+  return (
+    request.operation === "CREATE" &&
+    request.resource.resource === "pods" &&
+    !request.resource.group &&
+    !request.subResource &&
+    request.kind.kind === "Pod"
+  );
+}
+
+export function classify(request: AdmissionRequest): Classified {
+  if (!isPodCreate(request)) return { kind: "ignore" };
+  const problem = podProblem(request.object, "body/request/object");
+  if (problem) return { kind: "invalid", message: problem };
+  const pod = asPod(request.object);
+  // Pods created through a controller carry no metadata.namespace at CREATE: the request has it.
+  const namespace = request.namespace || pod.metadata?.namespace;
+  if (!namespace) return { kind: "invalid", message: "body/request/namespace is required for a Pod CREATE" };
+  return { kind: "pod", pod, namespace };
+}
+
+export function answerPod(uid: string, pod: Pod, namespace: string, snapshot: Snapshot, settings: Settings): Answer {
+  const review = reviewPod(pod, namespace, snapshot, settings);
+  const { decision } = review;
+  const response: AdmissionResponse = {
+    uid,
+    allowed: review.denied === undefined,
+    auditAnnotations: { [AUDIT_DECIDED_BY]: decision.decidedBy, [AUDIT_REASON]: decision.reason },
+  };
+  if (review.warnings.length > 0) response.warnings = review.warnings;
+  let outcome: Outcome;
+  if (review.denied !== undefined) {
+    response.status = { code: 403, message: review.denied };
+    outcome = "denied";
+  } else if (review.patch.length > 0) {
+    response.patchType = "JSONPatch";
+    response.patch = Buffer.from(JSON.stringify(review.patch)).toString("base64");
+    outcome = "injected";
+  } else {
+    // Injecting a pod that already is as hookpoint makes it (reinvocation) changes nothing.
+    outcome = decision.inject ? "unchanged" : "skipped";
+  }
+  return { response, labels: { outcome, decidedBy: decision.decidedBy, reason: decision.reason }, review };
+}
+
+export function ignored(uid: string): Answer {
+  return { response: { uid, allowed: true }, labels: { outcome: "ignored", decidedBy: "none", reason: "not-pod-create" } };
+}
+
+/** Fail open: an internal error must not block pod creation, only skip tracing, and say so. */
+export function failedOpen(uid: string): Answer {
+  return {
+    response: {
+      uid,
+      allowed: true,
+      warnings: [`hookpoint: internal error while reviewing this pod; it was admitted without tracing (webhook log, uid ${uid})`],
+    },
+    labels: { outcome: "error", decidedBy: "none", reason: "internal-error" },
+  };
+}

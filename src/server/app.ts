@@ -1,0 +1,205 @@
+// The webhook's Fastify app: routes, schema, parsers and error answers, built
+// without listening so tests drive it with inject(). The HTTPS listener, the
+// certificate poller and signal handling are edges around it (run.ts,
+// tls-reload.ts, shutdown.ts).
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Settings } from "../policy/effective.js";
+import type { SnapshotSource } from "../policy/source.js";
+import { answerJson } from "./answer-json.js";
+import { handleClientError } from "./client-errors.js";
+import { answerPod, classify, failedOpen, ignored, type Answer, type AnswerLabels } from "./answer.js";
+import type { ServerMetrics } from "./metrics.js";
+import { admissionReviewBodySchema, formatSchemaError, type SchemaError } from "./review-schema.js";
+import type { AdmissionReview } from "./review-types.js";
+import type { TlsState } from "./tls-state.js";
+
+export const MUTATE_PATH = "/mutate";
+/** Explicit, so a change in Fastify's default cannot change what we accept. Pods are far smaller. */
+export const BODY_LIMIT = 10 * 1024 * 1024;
+/** The API server gives a webhook at most 30 s; a client that has not sent its request by then is gone. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Longer than the API server's idle-connection timeout (Go's 90 s), so the server is
+ * never the side that closes an idle connection just as the client reuses it.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 100_000;
+export const MIN_TLS_VERSION = "TLSv1.2";
+/** The API server completes a handshake in milliseconds; a client that stalls in one is cut off (Node's default: 120 s). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export type WebhookApp = FastifyInstance<HttpsServer, IncomingMessage, ServerResponse, FastifyBaseLogger>;
+
+export interface AppOptions {
+  source: SnapshotSource;
+  settings: Settings;
+  logger: FastifyBaseLogger;
+  metrics: ServerMetrics;
+  /** The serving pair; later changes are swapped into the live server. */
+  tls: TlsState;
+  bodyLimit?: number;
+  requestTimeoutMs?: number;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const INVALID: AnswerLabels = { outcome: "invalid", decidedBy: "none", reason: "invalid-request" };
+
+export function buildApp(options: AppOptions): WebhookApp {
+  const { source, settings, logger: log, metrics, tls } = options;
+  const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
+  const initial = tls.current();
+
+  const app = Fastify({
+    https: { minVersion: MIN_TLS_VERSION, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...(initial ? { cert: initial.cert, key: initial.key } : {}) },
+    loggerInstance: log,
+    // Reviews log with the request uid; a child logger per request would be pure cost.
+    childLoggerFactory: (logger) => logger,
+    // Per-request logs would cost more than the review itself; reviews log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // During shutdown, requests already on a connection are still answered (503 would fail the API server's call).
+    return503OnClosing: false,
+    ajv: { customOptions: { coerceTypes: false, verbose: true } },
+    clientErrorHandler: handleClientError,
+    schemaErrorFormatter: (errors, dataVar) => new Error(formatSchemaError(errors as unknown as SchemaError[], dataVar)),
+  }) as unknown as WebhookApp;
+
+  if (initial) metrics.certificateExpiry(initial.notAfter);
+  const unsubscribe = tls.subscribe((pair) => {
+    // minVersion must be repeated: setSecureContext resets whatever it is not given.
+    app.server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION });
+    metrics.certificateExpiry(pair.notAfter);
+  });
+  app.addHook("preClose", async () => {
+    // Connections that finish a request from now on close right after it (Node reads this
+    // when a response ends), so close() does not wait out the keep-alive timeout.
+    app.server.keepAliveTimeout = 1;
+  });
+  app.addHook("onClose", async () => {
+    unsubscribe();
+  });
+
+  // AdmissionReviews are JSON; anything else is a 415, not a string for the schema to puzzle over.
+  app.removeContentTypeParser("text/plain");
+  installJsonParser(app);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { statusCode, message } = errorMessage(err, req.headers["content-type"], bodyLimit);
+    const review = req.body as AdmissionReview | undefined;
+    if (statusCode >= 500 && req.routeOptions.url === MUTATE_PATH && typeof review?.request?.uid === "string") {
+      // A failure outside the review itself (logging, metrics): still fail open, with a proper answer.
+      const answer = failedOpen(review.request.uid);
+      metrics.error();
+      metrics.request(answer.labels, review.request.dryRun === true, reply.elapsedTime / 1000);
+      log.error({ err, uid: review.request.uid }, "admission review failed; pod allowed unchanged");
+      reply.code(200).type(JSON_TYPE);
+      return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
+    }
+    if (statusCode >= 500) log.error({ err }, "request failed");
+    else if (req.routeOptions.url === MUTATE_PATH) metrics.request(INVALID, false, reply.elapsedTime / 1000);
+    reply.code(statusCode);
+    return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message };
+  });
+
+  app.post(
+    MUTATE_PATH,
+    { schema: { body: admissionReviewBodySchema } },
+    async (req, reply): Promise<string> => {
+      const review = req.body as AdmissionReview;
+      const { request } = review;
+      const dryRun = request.dryRun === true;
+      let answer: Answer;
+      try {
+        const c = classify(request);
+        if (c.kind === "invalid") throw badRequest(c.message);
+        answer = c.kind === "ignore" ? ignored(request.uid) : answerPod(request.uid, c.pod, c.namespace, source.current(), settings);
+      } catch (err) {
+        if ((err as FastifyError).statusCode === 400) throw err;
+        metrics.error();
+        log.error({ err, uid: request.uid, namespace: request.namespace }, "admission review failed; pod allowed unchanged");
+        answer = failedOpen(request.uid);
+      }
+      logAnswer(log, request, answer, dryRun);
+      metrics.request(answer.labels, dryRun, reply.elapsedTime / 1000);
+      reply.type(JSON_TYPE);
+      return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
+    },
+  );
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_req, reply) => {
+    const problems: string[] = [];
+    if (!tls.loaded()) problems.push("serving certificate not loaded");
+    if (!source.synced()) problems.push(`policy source (${source.describe()}) not synced yet`);
+    reply.code(problems.length === 0 ? 200 : 503);
+    return { ready: problems.length === 0, source: source.describe(), problems };
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}
+
+function logAnswer(log: FastifyBaseLogger, request: AdmissionReview["request"], answer: Answer, dryRun: boolean): void {
+  const { outcome, decidedBy, reason } = answer.labels;
+  // Injections and denials are rare and worth a line each; skips are the bulk of the traffic.
+  if (outcome === "injected" || outcome === "denied") {
+    const meta = (request.object as { metadata?: { name?: string; generateName?: string } }).metadata;
+    log.info(
+      { uid: request.uid, namespace: request.namespace, pod: meta?.name ?? meta?.generateName, decidedBy, reason, dryRun, ...(outcome === "denied" ? { message: answer.response.status?.message } : {}) },
+      outcome === "denied" ? "pod denied" : "pod injected",
+    );
+  } else {
+    log.debug({ uid: request.uid, namespace: request.namespace, outcome, decidedBy, reason, dryRun }, "admission answered");
+  }
+}
+
+/**
+ * Fastify's JSON parser (with its __proto__/constructor poisoning checks) but
+ * with an error that says where the JSON is broken, not only that it is.
+ */
+function installJsonParser(app: WebhookApp): void {
+  const base = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    base(req, body as string, (err: Error | null, value?: unknown) => {
+      if (err && (err as FastifyError).code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+        try {
+          JSON.parse(body as string);
+          done(badRequest("body contains a forbidden __proto__ or constructor.prototype key"), undefined);
+        } catch (parseErr) {
+          done(badRequest(`body is not valid JSON: ${(parseErr as Error).message}`), undefined);
+        }
+        return;
+      }
+      done(err, value);
+    });
+  });
+}
+
+function badRequest(message: string): FastifyError {
+  return Object.assign(new Error(message), { statusCode: 400, code: "HOOKPOINT_BAD_REQUEST", name: "BadRequest" }) as FastifyError;
+}
+
+/** Every error answer has the same shape, { statusCode, error, message }, and the message names what was wrong. */
+function errorMessage(err: FastifyError, contentType: string | undefined, bodyLimit: number): { statusCode: number; message: string } {
+  const statusCode = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+  if (statusCode >= 500) return { statusCode, message: "internal error" };
+  switch (err.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { statusCode, message: `Content-Type must be application/json (got ${JSON.stringify(contentType ?? "nothing")})` };
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { statusCode, message: `body is larger than the limit of ${bodyLimit} bytes` };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { statusCode, message: "body is empty; expected an AdmissionReview" };
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return { statusCode, message: "body length does not match its Content-Length (request cut off?)" };
+    default:
+      return { statusCode, message: err.message };
+  }
+}

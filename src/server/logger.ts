@@ -1,0 +1,35 @@
+// The webhook's logger: pino JSON lines on stdout, or pino-pretty for humans.
+// pino-pretty runs in-process (no transport worker), so a crash cannot lose
+// the last lines and start-up stays quick.
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import pretty from "pino-pretty";
+
+export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export interface LoggerOptions {
+  level: string;
+  pretty: boolean;
+  /** Colours in pretty output (config.wantsColor decides). */
+  color?: boolean;
+  /** Where lines go; stdout by default. */
+  destination?: DestinationStream;
+}
+
+/** Throws an error naming the flag when `level` is not a pino level. */
+export function checkLogLevel(level: string): LevelWithSilent {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
+  }
+  return level as LevelWithSilent;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const level = checkLogLevel(opts.level);
+  const base = { level, base: { component: "webhook" } };
+  if (opts.pretty) {
+    return pino(base, pretty({ colorize: opts.color ?? false, destination: opts.destination ?? 1, sync: true, ignore: "pid,hostname,component" }));
+  }
+  // Asynchronous writes coalesce under load (one line per injection could otherwise cost a
+  // syscall per request); pino flushes what is pending when the process exits.
+  return pino(base, opts.destination ?? pino.destination({ dest: 1, sync: false }));
+}

@@ -1,0 +1,133 @@
+// Serving certificate from files, re-read when they change. Kubernetes updates
+// a mounted Secret by swapping a `..data` symlink, which fs.watch loses track
+// of after the first swap, so the files are polled and their contents hashed.
+// A pair that fails to read or parse never replaces the one in use.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { ServerMetrics } from "./metrics.js";
+import { servingPair, type ServingPair, type TlsState } from "./tls-state.js";
+
+export const DEFAULT_POLL_INTERVAL_MS = 3000;
+/** A swap caught half-way (new cert, old key) settles within this; re-read once before calling it a failure. */
+const SETTLE_MS = 250;
+
+export interface ReloadLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface TlsFileReloaderOptions {
+  certPath: string;
+  keyPath: string;
+  state: TlsState;
+  metrics: ServerMetrics;
+  log: ReloadLogger;
+  intervalMs?: number;
+}
+
+export type PollResult = "unchanged" | "reloaded" | "failed";
+
+interface Read {
+  hash: string;
+  pair?: ServingPair;
+  error?: string;
+}
+
+export class TlsFileReloader {
+  readonly #o: TlsFileReloaderOptions;
+  #inUse = "";
+  #lastFailure = "";
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = true;
+
+  constructor(options: TlsFileReloaderOptions) {
+    this.#o = options;
+  }
+
+  /** First load: throws an error naming the file when the pair is unusable (nothing to serve with). */
+  async load(): Promise<ServingPair> {
+    const read = await this.#read();
+    if (!read.pair) {
+      this.#o.metrics.tlsReload("failure");
+      throw new Error(read.error);
+    }
+    this.#apply(read);
+    return read.pair;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One check of the files; what the timer runs. */
+  async poll(): Promise<PollResult> {
+    let read = await this.#read();
+    if (read.hash === this.#inUse) return "unchanged";
+    if (read.hash === this.#lastFailure) return "failed";
+    if (!read.pair) {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      read = await this.#read();
+      if (read.hash === this.#inUse) return "unchanged";
+    }
+    if (read.pair) {
+      this.#apply(read);
+      return "reloaded";
+    }
+    // Count and log each distinct broken state once, not on every poll.
+    if (read.hash !== this.#lastFailure) {
+      this.#lastFailure = read.hash;
+      this.#o.metrics.tlsReload("failure");
+      this.#o.log.warn({ error: read.error, cert: this.#o.certPath, key: this.#o.keyPath }, "serving certificate reload failed; keeping the current one");
+    }
+    return "failed";
+  }
+
+  #apply(read: Read): void {
+    const pair = read.pair as ServingPair;
+    this.#inUse = read.hash;
+    this.#lastFailure = "";
+    this.#o.state.set(pair);
+    this.#o.metrics.tlsReload("success");
+    this.#o.log.info(
+      { cert: this.#o.certPath, fingerprint256: pair.fingerprint256, notAfter: pair.notAfter.toISOString() },
+      "serving certificate loaded",
+    );
+  }
+
+  async #read(): Promise<Read> {
+    const { certPath, keyPath } = this.#o;
+    let cert: string;
+    let key: string;
+    try {
+      [cert, key] = await Promise.all([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
+    } catch (err) {
+      const error = `cannot read the serving certificate: ${err instanceof Error ? err.message : String(err)}`;
+      return { hash: `error:${error}`, error };
+    }
+    const hash = createHash("sha256").update(cert).update("\0").update(key).digest("hex");
+    if (hash === this.#inUse || hash === this.#lastFailure) return { hash };
+    try {
+      return { hash, pair: servingPair(cert, key, { cert: certPath, key: keyPath }) };
+    } catch (err) {
+      return { hash, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.poll()
+        .catch((err: unknown) => this.#o.log.warn({ error: String(err) }, "serving certificate poll failed"))
+        .finally(() => this.#schedule());
+    }, this.#o.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    // Polling alone must not keep the process alive.
+    this.#timer.unref();
+  }
+}

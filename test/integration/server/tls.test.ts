@@ -1,0 +1,112 @@
+// The real HTTPS listener on 127.0.0.1: TLS 1.2 and 1.3 only, no plaintext.
+import http from "node:http";
+import net from "node:net";
+import tls from "node:tls";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPod } from "../../support/pods.js";
+import { atCreate, get, newCa, podReview, post, SecretDir, servingCert, startTestWebhook, type TestWebhook } from "./support.js";
+
+const ca = newCa();
+let secret: SecretDir;
+let webhook: TestWebhook;
+
+beforeAll(async () => {
+  const pair = servingCert(ca);
+  secret = new SecretDir({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
+  webhook = await startTestWebhook(secret.path("tls.crt"), secret.path("tls.key"));
+});
+afterAll(async () => {
+  await webhook?.close();
+  secret?.remove();
+});
+
+/** Handshake result: the protocol agreed, or the error code. */
+function handshake(port: number, options: tls.ConnectionOptions): Promise<{ protocol: string | null } | { error: string }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost", ...options }, () => {
+      const protocol = socket.getProtocol();
+      socket.end();
+      resolve({ protocol });
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+  });
+}
+
+// TLS 1.1 needs OpenSSL security level 0 on the client side to be offered at all.
+const TLS11 = { minVersion: "TLSv1.1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" } as const;
+
+describe("HTTPS listener", () => {
+  it("answers an AdmissionReview over HTTPS, verified against the CA", async () => {
+    const res = await post(webhook.port, ca.certPem, JSON.stringify(podReview(atCreate(loadPod("classic-sidecar")))), false);
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.body) as { response: { allowed: boolean; patchType: string } }).response).toMatchObject({ allowed: true, patchType: "JSONPatch" });
+  });
+
+  it("accepts TLS 1.2 and TLS 1.3", async () => {
+    expect(await handshake(webhook.port, { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" })).toEqual({ protocol: "TLSv1.2" });
+    expect(await handshake(webhook.port, { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" })).toEqual({ protocol: "TLSv1.3" });
+  });
+
+  it("refuses a TLS 1.1 client (which a permissive server would accept)", async (ctx) => {
+    // Control: the same client against a server that allows TLS 1.1 — proves the client can speak it here.
+    const pair = servingCert(ca);
+    const control = tls.createServer({ cert: pair.certPem, key: pair.keyPem, minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" }, (s) => s.end());
+    await new Promise<void>((r) => control.listen(0, "127.0.0.1", r));
+    const controlPort = (control.address() as { port: number }).port;
+    const controlResult = await handshake(controlPort, TLS11);
+    await new Promise((r) => control.close(r));
+    if (!("protocol" in controlResult)) ctx.skip(`this Node's OpenSSL cannot speak TLS 1.1 at all (${controlResult.error}), so refusing it proves nothing`);
+    expect(controlResult).toEqual({ protocol: "TLSv1.1" });
+
+    expect(await handshake(webhook.port, TLS11)).toEqual({ error: "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION" });
+  });
+
+  it("has no plaintext listener: plain HTTP on the port gets no HTTP answer", async () => {
+    const result = await new Promise<{ status: number } | { error: string }>((resolve) => {
+      const req = http.request({ host: "127.0.0.1", port: webhook.port, path: "/mutate", method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      });
+      req.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      req.end("{}");
+    });
+    expect(result).toEqual({ error: "ECONNRESET" });
+  });
+
+  it("survives a request cut off half-way, a client that vanishes, and non-TLS garbage", async () => {
+    const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
+    // Half a body, then the client closes its side: a 400 saying so, and the connection closed.
+    const cutOff = await new Promise<string>((resolve) => {
+      const s = tls.connect({ host: "127.0.0.1", port: webhook.port, ca: ca.certPem, servername: "localhost" }, () => {
+        s.write(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 500)}`);
+        s.end();
+      });
+      let text = "";
+      s.on("data", (d: Buffer) => (text += d.toString()));
+      s.on("close", () => resolve(text));
+      s.on("error", () => undefined);
+    });
+    const answer = '{"statusCode":400,"error":"Bad Request","message":"the connection was closed before the request was complete"}';
+    expect(cutOff).toBe(`HTTP/1.1 400 Bad Request\r\nContent-Length: ${answer.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${answer}`);
+    // A client that sends half a body and disappears without a word.
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: "127.0.0.1", port: webhook.port, ca: ca.certPem, servername: "localhost" }, () => {
+        s.write(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 500)}`);
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 100);
+      });
+    });
+    // Bytes that are not a TLS handshake at all.
+    await new Promise<void>((resolve) => {
+      const s = net.connect(webhook.port, "127.0.0.1", () => s.write(Buffer.from([0x80, 0xff, 0x00, 0x13, 0x37, 0x42, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05])));
+      s.on("close", () => resolve());
+      s.on("error", () => undefined);
+    });
+
+    expect(await get(webhook.port, ca.certPem, "/healthz")).toEqual({ status: 200, body: '{"status":"ok"}' });
+    const res = await post(webhook.port, ca.certPem, body, false);
+    expect(res.status).toBe(200);
+  });
+});
