@@ -1,0 +1,53 @@
+// Child process of `npm run bench:webhook`: either the real webhook (startWebhook,
+// example policy and namespaces, JSON logs to /dev/null) or the limit it is
+// compared with, a bare Fastify HTTPS server answering every body with a constant
+// allowed AdmissionReview (optionally padded to a given size). Prints {"port":N}
+// on stdout once listening.
+import { readFileSync } from "node:fs";
+import Fastify from "fastify";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { loadSettings } from "../src/cli/settings.js";
+import { FileSnapshotSource } from "../src/policy/file-source.js";
+import { createLogger } from "../src/server/logger.js";
+import { startWebhook } from "../src/server/run.js";
+
+const [mode, certFile, keyFile, padding] = process.argv.slice(2);
+if ((mode !== "webhook" && mode !== "bare") || !certFile || !keyFile) {
+  process.stderr.write("usage: webhook-server.ts webhook|bare CERT KEY [ANSWER_PADDING_BYTES]\n");
+  process.exit(2);
+}
+function ready(port: number): void {
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+}
+
+if (mode === "bare") {
+  const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: "TLSv1.2" }, bodyLimit: 10 * 1024 * 1024 });
+  // With padding, the constant is as large as a typical injecting answer (--breakdown).
+  const answer = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "constant", allowed: true, ...(padding ? { patch: "A".repeat(Number(padding)) } : {}) } };
+  app.post("/mutate", async () => answer);
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  exitOn(() => app.close());
+  const address = app.server.address();
+  ready(typeof address === "object" && address ? address.port : 0);
+} else {
+  const settings = await loadSettings({ webhookNamespace: "hookpoint-system" });
+  const examples = new URL("../examples/", import.meta.url);
+  const source = new FileSnapshotSource({
+    policyFile: new URL("policy.yaml", examples).pathname,
+    namespacesFile: new URL("namespaces.yaml", examples).pathname,
+    settings,
+  });
+  // Production logging (JSON, info), written where it costs a write but fills no disk.
+  const logger = createLogger({ level: "info", pretty: false, destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const webhook = await startWebhook({ host: "127.0.0.1", port: 0, certFile, keyFile, source, settings, logger, registry: new Registry() });
+  exitOn(() => webhook.close());
+  ready(webhook.port);
+}
+
+/** A clean exit on SIGTERM/SIGINT, so --cpu-prof and friends get to write their files. */
+function exitOn(close: () => Promise<void>): void {
+  const stop = () => void close().finally(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

@@ -1,0 +1,290 @@
+// npm run bench:webhook [-- --duration S] [--rounds N] [--connections N] [--breakdown 1] [--soak MINUTES]
+//
+// Load (autocannon, as a library, in this process) against the real webhook over
+// HTTPS, and the same load against a bare Fastify HTTPS server answering a constant
+// (the limit), each server in its own child process so the load generator does not
+// share its event loop. Realistic AdmissionReview bodies: several pod shapes, some
+// injected, some skipped. Rounds alternate bare/webhook so drift hits both alike.
+// Targets (DESIGN.md): throughput ratio ≥ 0.8, webhook p99 ≤ 10 ms. Prints figures;
+// asserts nothing about time. --breakdown 1 adds runs with injected-only and
+// skipped-only bodies, and one against a bare server whose constant answer is as
+// large as the webhook's injecting answers (what the answer's size alone costs).
+// --soak runs the webhook alone and reports its resident memory at start and end.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import autocannon from "autocannon";
+import { parse } from "yaml";
+import type { Pod } from "../src/admission/pod.js";
+import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
+import { realisticPod } from "./realistic-pod.js";
+
+interface Flags {
+  duration: number;
+  warmup: number;
+  rounds: number;
+  connections: number;
+  breakdown: number;
+  soak: number;
+}
+
+function flags(argv: string[]): Flags {
+  const f: Flags = { duration: 8, warmup: 2, rounds: 2, connections: 32, breakdown: 0, soak: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]?.replace(/^--/, "") as keyof Flags;
+    const value = Number(argv[i + 1]);
+    if (!(name in f) || !Number.isFinite(value) || value < 0) throw new Error(`unknown flag or bad value: ${argv[i]} ${argv[i + 1] ?? ""}`);
+    f[name] = value;
+    i++;
+  }
+  // Bounded whatever is asked: at most 60 s per measured run, 24 h of soak.
+  f.duration = Math.min(Math.max(f.duration, 1), 60);
+  f.rounds = Math.min(Math.max(Math.round(f.rounds), 1), 5);
+  f.soak = Math.min(f.soak, 24 * 60);
+  return f;
+}
+
+// ---- bodies --------------------------------------------------------------
+
+const fixture = (name: string): Pod => parse(readFileSync(new URL(`../test/fixtures/pods/${name}.yaml`, import.meta.url), "utf8")) as Pod;
+
+function atCreate(pod: Pod): Pod {
+  const { namespace: _ns, name: _name, ...metadata } = pod.metadata ?? {};
+  return { ...pod, metadata };
+}
+
+/** Namespaces are those of examples/namespaces.yaml, which the webhook child loads. */
+const SHAPES: Array<{ label: string; pod: Pod; namespace: string; expect: "injected" | "skipped" }> = [
+  { label: "classic sidecar, 10 KB with managedFields", pod: realisticPod(), namespace: "bookinfo", expect: "injected" },
+  { label: "native sidecar (initContainers)", pod: fixture("native-sidecar"), namespace: "bookinfo", expect: "injected" },
+  { label: "several app containers", pod: fixture("several-apps"), namespace: "bookinfo", expect: "injected" },
+  { label: "gateway", pod: fixture("gateway"), namespace: "bookinfo", expect: "injected" },
+  { label: "classic sidecar, namespace vetoed", pod: realisticPod(), namespace: "payments", expect: "skipped" },
+  { label: "classic sidecar, not opted in", pod: fixture("classic-sidecar"), namespace: "perf", expect: "skipped" },
+  { label: "no proxy container", pod: fixture("no-proxy"), namespace: "bookinfo", expect: "skipped" },
+];
+
+function body(pod: Pod, namespace: string, i: number): string {
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: `7a1d5a2e-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      requestKind: { group: "", version: "v1", kind: "Pod" },
+      requestResource: { group: "", version: "v1", resource: "pods" },
+      name: "",
+      namespace,
+      operation: "CREATE",
+      userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller", groups: ["system:serviceaccounts", "system:authenticated"] },
+      object: atCreate(pod),
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+    },
+  });
+}
+
+const BODIES = SHAPES.map((s, i) => ({ ...s, body: body(s.pod, s.namespace, i) }));
+
+// ---- servers -------------------------------------------------------------
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(mode: "webhook" | "bare", cert: string, key: string, padding = 0): Promise<Server> {
+  const args = ["--import", "tsx", new URL("./webhook-server.ts", import.meta.url).pathname, mode, cert, key, ...(padding ? [String(padding)] : [])];
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 30 s`)), 30_000);
+    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+function post(port: number, ca: string, payload: string): Promise<{ status: number; size: number; json: { response?: { allowed?: boolean; patch?: string } } }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: "127.0.0.1", port, path: "/mutate", method: "POST", ca, servername: "localhost", headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, size: Buffer.byteLength(text), json: JSON.parse(text) as never }));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** Every body gets the answer the shape expects, before any load: a benchmark of errors measures nothing. Returns the answers' sizes. */
+async function checkBodies(port: number, ca: string): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const b of BODIES) {
+    const { status, size, json } = await post(port, ca, b.body);
+    const got = status === 200 && json.response?.allowed ? (json.response.patch ? "injected" : "skipped") : `HTTP ${status}`;
+    if (got !== b.expect) throw new Error(`body "${b.label}": expected ${b.expect}, got ${got}`);
+    sizes.push(size);
+  }
+  return sizes;
+}
+
+// ---- load ----------------------------------------------------------------
+
+interface Load {
+  /** Server CPU (user + system) per answered request, in µs: robust to other load on the machine. */
+  cpuUs: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+}
+
+/** utime + stime of a process, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(server: Server, seconds: number, connections: number, bodies = BODIES): Promise<Load> {
+  const { port } = server;
+  const cpuBefore = cpuUs(server.child.pid!);
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}`,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    requests: bodies.map((b) => ({ method: "POST", path: "/mutate", headers: { "content-type": "application/json" }, body: b.body })),
+  });
+  const cpu = cpuUs(server.child.pid!) - cpuBefore;
+  return {
+    cpuUs: cpu / Math.max(1, result.requests.total),
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+
+// ---- main ----------------------------------------------------------------
+
+const f = flags(process.argv.slice(2));
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-"));
+const servers: Server[] = [];
+try {
+  const ca = createCertificateAuthority();
+  const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+  const cert = join(dir, "tls.crt");
+  const key = join(dir, "tls.key");
+  writeFileSync(cert, pair.certPem);
+  writeFileSync(key, pair.keyPem, { mode: 0o600 });
+
+  console.log(`bodies: ${BODIES.length} AdmissionReviews, ${fmt(Math.min(...BODIES.map((b) => b.body.length)))}–${fmt(Math.max(...BODIES.map((b) => b.body.length)))} bytes; ${BODIES.filter((b) => b.expect === "injected").length} injected, ${BODIES.filter((b) => b.expect === "skipped").length} skipped`);
+  for (const b of BODIES) console.log(`  ${b.expect.padEnd(8)} ${b.label} (${fmt(b.body.length)} bytes, namespace ${b.namespace})`);
+
+  const webhook = await startServer("webhook", cert, key);
+  servers.push(webhook);
+  const answerSizes = await checkBodies(webhook.port, ca.certPem);
+  console.log(`answers: ${answerSizes.map((n, i) => `${BODIES[i]?.expect} ${fmt(n)} B`).join(", ")}`);
+
+  if (f.soak > 0) {
+    console.log(`soak: ${f.soak} min against the webhook, ${f.connections} connections`);
+    await load(webhook, 5, f.connections); // warm-up
+    const start = rssMiB(webhook.child.pid!);
+    let total = 0;
+    let failures = 0;
+    const deadline = Date.now() + f.soak * 60_000;
+    let minute = 0;
+    while (Date.now() < deadline) {
+      const r = await load(webhook, Math.min(60, Math.ceil((deadline - Date.now()) / 1000)), f.connections);
+      total += r.requests;
+      failures += r.failures;
+      minute++;
+      console.log(`  after ${minute} min: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, RSS ${fmt(rssMiB(webhook.child.pid!), 1)} MiB`);
+    }
+    const end = rssMiB(webhook.child.pid!);
+    console.log(`resident memory: start ${fmt(start, 1)} MiB, end ${fmt(end, 1)} MiB (${end >= start ? "+" : ""}${fmt(end - start, 1)} MiB) after ${fmt(total)} requests, ${failures} failed`);
+  } else {
+    const bare = await startServer("bare", cert, key);
+    servers.push(bare);
+    console.log(`load: autocannon, HTTPS keep-alive, ${f.connections} connections, ${f.rounds} rounds of ${f.duration} s each (after ${f.warmup} s warm-up), servers in child processes`);
+    const runs: Record<"bare" | "webhook", Load[]> = { bare: [], webhook: [] };
+    for (let round = 1; round <= f.rounds; round++) {
+      for (const [name, server] of [["bare", bare], ["webhook", webhook]] as const) {
+        if (f.warmup > 0) await load(server, f.warmup, f.connections);
+        const r = await load(server, f.duration, f.connections);
+        runs[name].push(r);
+        console.log(`  round ${round} ${name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${fmt(r.cpuUs).padStart(4)} µs CPU/request  (${fmt(r.requests)} requests, ${r.failures} failed)`);
+      }
+    }
+    const mean = (xs: Load[], k: keyof Load) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+    const summary = (xs: Load[]) => ({ rps: mean(xs, "rps"), p50: mean(xs, "p50"), p99: mean(xs, "p99"), cpuUs: mean(xs, "cpuUs") });
+    const b = summary(runs.bare);
+    const w = summary(runs.webhook);
+    const failed = [...runs.bare, ...runs.webhook].reduce((s, r) => s + r.failures, 0);
+    const ratio = w.rps / b.rps;
+    console.log(`bare Fastify (constant answer): ${fmt(b.rps)} req/s, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, ${fmt(b.cpuUs)} µs CPU/request`);
+    console.log(`hookpoint webhook:              ${fmt(w.rps)} req/s, p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms, ${fmt(w.cpuUs)} µs CPU/request`);
+    console.log(`server CPU per request, bare/webhook: ${(b.cpuUs / w.cpuUs).toFixed(2)} (the throughput ratio a server-bound, otherwise idle machine would show)`);
+    console.log(`throughput ratio webhook/bare:  ${ratio.toFixed(2)} (target ≥ 0.8: ${ratio >= 0.8 ? "met" : "NOT met"}); webhook p99 ${fmt(w.p99, 1)} ms (target ≤ 10 ms: ${w.p99 <= 10 ? "met" : "NOT met"}); failed requests: ${failed}`);
+
+    if (f.breakdown > 0) {
+      const injected = BODIES.filter((b) => b.expect === "injected");
+      const skipped = BODIES.filter((b) => b.expect === "skipped");
+      const injectedAnswer = Math.round(answerSizes.filter((_, i) => BODIES[i]?.expect === "injected").reduce((a, n) => a + n, 0) / injected.length);
+      const padded = await startServer("bare", cert, key, injectedAnswer - 100);
+      servers.push(padded);
+      const size = (await post(padded.port, ca.certPem, injected[0]!.body)).size;
+      console.log(`breakdown (${f.duration} s each after ${f.warmup} s warm-up):`);
+      const line = async (label: string, server: Server, bodies: typeof BODIES) => {
+        if (f.warmup > 0) await load(server, f.warmup, f.connections, bodies);
+        const r = await load(server, f.duration, f.connections, bodies);
+        console.log(`  ${label.padEnd(46)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${fmt(r.cpuUs).padStart(4)} µs CPU/request  (${r.failures} failed)`);
+        return r;
+      };
+      const bi = await line("bare, injected bodies", bare, injected);
+      const wi = await line("webhook, injected bodies", webhook, injected);
+      const pi = await line(`bare answering ${fmt(size)} B, injected bodies`, padded, injected);
+      const bs = await line("bare, skipped bodies", bare, skipped);
+      const ws = await line("webhook, skipped bodies", webhook, skipped);
+      console.log(`  ratios: injected ${(wi.rps / bi.rps).toFixed(2)} (vs a bare server sending an answer of the same size: ${(wi.rps / pi.rps).toFixed(2)}), skipped ${(ws.rps / bs.rps).toFixed(2)}`);
+    }
+  }
+} finally {
+  await Promise.all(servers.map((s) => s.stop()));
+  rmSync(dir, { recursive: true, force: true });
+}
