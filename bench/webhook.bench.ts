@@ -10,6 +10,7 @@
 // skipped-only bodies, and one against a bare server whose constant answer is as
 // large as the webhook's injecting answers (what the answer's size alone costs).
 // --soak runs the webhook alone and reports its resident memory at start and end.
+// BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
@@ -100,7 +101,7 @@ interface Server {
 }
 
 async function startServer(mode: "webhook" | "bare", cert: string, key: string, padding = 0): Promise<Server> {
-  const args = ["--import", "tsx", new URL("./webhook-server.ts", import.meta.url).pathname, mode, cert, key, ...(padding ? [String(padding)] : [])];
+  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", new URL("./webhook-server.ts", import.meta.url).pathname, mode, cert, key, ...(padding ? [String(padding)] : [])];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
