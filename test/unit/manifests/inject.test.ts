@@ -97,7 +97,7 @@ describe("bad input names file, document and field", () => {
   it("a disallowed image annotation is an error naming the image and policy", () => {
     const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  annotations: {hookpoint.dev/image: evil.example.com/x:1}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n";
     expect(() => injectManifests(text, "in.yaml", ctx())).toThrow(
-      'in.yaml: document 1: metadata.annotations: hookpoint: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is docker.io/hookpoint/proxyv2:*',
+      'in.yaml: document 1: metadata.annotations: hookpoint: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*',
     );
   });
 });
