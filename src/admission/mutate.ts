@@ -10,6 +10,7 @@ import {
   DEFAULT_ENTRYPOINTS,
   HOOKPOINT_VOLUMES,
   INJECTED_LABEL,
+  type HookpointVolume,
   PROXY_GID,
   PROXY_UID,
   STATUS_ANNOTATION,
@@ -103,12 +104,14 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   c.volumeMounts = mounts;
 
   // A volume with our name is replaced, never duplicated; new ones only when mounted.
+  // One that already is ours as the API server stores it is kept as it is.
   const volumes = [...(spec.volumes ?? [])];
   for (const v of HOOKPOINT_VOLUMES) {
     const vol: Volume = { name: v.name, ...v.source };
     const i = volumes.findIndex((x) => x.name === v.name);
-    if (i >= 0) volumes[i] = vol;
-    else if (used.has(v.name)) volumes.push(vol);
+    if (i >= 0) {
+      if (!isOurVolume(volumes[i] as Volume, v)) volumes[i] = vol;
+    } else if (used.has(v.name)) volumes.push(vol);
   }
   if (volumes.length > 0 || spec.volumes) spec.volumes = volumes;
 
@@ -158,6 +161,23 @@ function tracingSecurityContext(
   // Istio's iptables rules exempt the proxy's traffic by uid or gid 1337: keep the gid.
   if (sc.runAsGroup === undefined) sc.runAsGroup = origGid ?? PROXY_GID;
   return sc;
+}
+
+/**
+ * Whether `existing` is our volume `v` once the API server has defaulted it: it
+ * stores hostPath.type "" for an unset type. Replacing such a volume would make
+ * every reinvocation a non-empty patch (removing the defaulted field).
+ */
+function isOurVolume(existing: Volume, v: HookpointVolume): boolean {
+  const { name: _name, ...rest } = existing;
+  const keys = Object.keys(rest);
+  if ("hostPath" in v.source) {
+    const hp = rest.hostPath as Record<string, unknown> | undefined;
+    if (keys.length !== 1 || typeof hp !== "object" || hp === null) return false;
+    return hp.path === v.source.hostPath.path && (hp.type === undefined || hp.type === "") && Object.keys(hp).every((k) => k === "path" || k === "type");
+  }
+  const ed = rest.emptyDir as Record<string, unknown> | undefined;
+  return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 0;
 }
 
 function setEnv(env: EnvVar[], entry: EnvVar): void {
