@@ -1,0 +1,92 @@
+// What hookpoint writes into a pod, spelled out value by value (DESIGN.md,
+// "What the mutation does"): the e2e scenarios compare the pod the API server
+// stored against these, and everything else against an unmutated copy.
+import type { Container, Pod } from "./pods.js";
+
+export const DEFAULT_SCRIPTS = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+/** deploy/base/default-policy.yaml's profile "default". */
+export const BASE_POLICY_IMAGE = "hookpoint/proxy-istio:0.1.0-istio1.28.0";
+
+export const AGENT_COMMAND = ["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"];
+
+/** The four mounts, in this order, after the container's own. */
+export const HOOKPOINT_MOUNTS = [
+  { name: "hookpoint-lib-modules", mountPath: "/lib/modules", readOnly: true },
+  { name: "hookpoint-usr-src", mountPath: "/usr/src", readOnly: true },
+  { name: "hookpoint-tracefs", mountPath: "/sys/kernel/tracing" },
+  { name: "hookpoint-tmp", mountPath: "/tmp" },
+];
+
+/** The four volumes as the API server stores them (hostPath gets `type: ""` by defaulting). */
+export const HOOKPOINT_VOLUMES = [
+  { name: "hookpoint-lib-modules", hostPath: { path: "/lib/modules", type: "" } },
+  { name: "hookpoint-usr-src", hostPath: { path: "/usr/src", type: "" } },
+  { name: "hookpoint-tracefs", hostPath: { path: "/sys/kernel/tracing", type: "" } },
+  { name: "hookpoint-tmp", emptyDir: {} },
+];
+
+/** Istio's securityContext (runAsUser/Group 1337, drop ALL) made privileged, root, gid kept. */
+export const TRACING_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: true,
+  capabilities: { add: ["SYS_ADMIN", "BPF", "PERFMON", "SYS_RESOURCE"], drop: ["ALL"] },
+  privileged: true,
+  readOnlyRootFilesystem: true,
+  runAsGroup: 1337,
+  runAsNonRoot: false,
+  runAsUser: 0,
+};
+
+export function agentEnv(profile: string, scripts: readonly string[]): { name: string; value: string }[] {
+  return [
+    { name: "HOOKPOINT_PROFILE", value: profile },
+    { name: "HOOKPOINT_SCRIPTS", value: scripts.join(",") },
+    { name: "HOOKPOINT_PROXY_UID", value: "1337" },
+    { name: "HOOKPOINT_PROXY_GID", value: "1337" },
+    { name: "HOOKPOINT_OUTPUT_DIR", value: "/tmp/hookpoint" },
+    { name: "HOOKPOINT_METRICS_PORT", value: "15099" },
+  ];
+}
+
+export interface Injection {
+  image: string;
+  profile: string;
+  scripts: readonly string[];
+  decidedBy: string;
+  location: "containers" | "initContainers";
+}
+
+/** The hookpoint.dev/status annotation, byte for byte (its field order is part of the contract). */
+export function statusAnnotation(i: Injection): string {
+  return JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: i.location, image: i.image, profile: i.profile, scripts: i.scripts, decidedBy: i.decidedBy });
+}
+
+/** The istio-proxy container hookpoint makes of `original` (as stored unmutated). */
+export function tracedProxy(original: Container, i: Injection): Container {
+  return {
+    ...original,
+    image: i.image,
+    command: AGENT_COMMAND,
+    securityContext: TRACING_SECURITY_CONTEXT,
+    env: [...(original.env ?? []), ...agentEnv(i.profile, i.scripts)],
+    volumeMounts: [...(original.volumeMounts ?? []), ...HOOKPOINT_MOUNTS],
+  };
+}
+
+/**
+ * The whole pod hookpoint makes of `unmutated` (the same pod stored without
+ * hookpoint): the proxy container, the volumes, the status annotation and the
+ * injected label; nothing else.
+ */
+export function tracedPod(unmutated: Pod, i: Injection): { labels: Record<string, string>; annotations: Record<string, string>; spec: Pod["spec"] } {
+  const list = unmutated.spec[i.location] ?? [];
+  const spec = {
+    ...unmutated.spec,
+    [i.location]: list.map((c) => (c.name === "istio-proxy" ? tracedProxy(c, i) : c)),
+    volumes: [...(unmutated.spec.volumes ?? []), ...HOOKPOINT_VOLUMES],
+  };
+  return {
+    labels: { ...(unmutated.metadata?.labels ?? {}), "hookpoint.dev/injected": "true" },
+    annotations: { ...(unmutated.metadata?.annotations ?? {}), "hookpoint.dev/status": statusAnnotation(i) },
+    spec,
+  };
+}

@@ -1,0 +1,273 @@
+// The hookpoint webhook as the API server meets it: `hookpoint webhook` as a
+// child process on 127.0.0.1, with certificates from `hookpoint certs`, the
+// credentials of ServiceAccount hookpoint-system/hookpoint-webhook bound by only
+// the RBAC in deploy/base, and deploy/'s MutatingWebhookConfiguration
+// re-pointed at it. One per test file: `const hp = useHookpoint(e2e)`.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, type TestContext } from "vitest";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { REPO_ROOT } from "../../../scripts/cluster/layout.js";
+import { runCli } from "../../support/cli.js";
+import { adminKubeConfig, ClusterUnavailableError, ensureCluster, serviceAccountKubeConfig, type ClusterInfo } from "./cluster.js";
+import {
+  installBase,
+  KustomizeMissingError,
+  localWebhookConfiguration,
+  registerWebhookConfiguration,
+  WEBHOOK_NAMESPACE,
+  WEBHOOK_SERVICE_ACCOUNT,
+  type K8sObject,
+} from "./deploy.js";
+import type { E2E } from "./e2e.js";
+import { remove } from "./kube-http.js";
+import { sumOf } from "./metrics.js";
+import { createPod, probePod } from "./pods.js";
+import { pollUntil } from "./poll.js";
+
+export const INJECT = "hookpoint.dev/inject";
+export const STATUS = "hookpoint.dev/status";
+export const REQUESTS_METRIC = "hookpoint_admission_requests_total";
+
+export interface Certs {
+  dir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** base64 of ca.crt, as `hookpoint certs` prints it for the caBundle. */
+  caBundle: string;
+}
+
+/** `hookpoint certs`: a CA and a serving certificate valid for 127.0.0.1. */
+export function makeCerts(): Certs {
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-e2e-certs-"));
+  const r = runCli(["certs", "--out", dir, "--service", WEBHOOK_SERVICE_ACCOUNT, "--namespace", WEBHOOK_NAMESPACE]);
+  if (r.code !== 0) throw new Error(`hookpoint certs failed (exit ${r.code}): ${r.stderr}`);
+  return { dir, caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key"), caBundle: r.stdout.trim() };
+}
+
+/** A port free right now on 127.0.0.1 (the webhook keeps it across restarts: the configuration names it). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** GET over HTTPS trusting only `ca`. */
+export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = httpsRequest(url, { ca, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    r.on("timeout", () => r.destroy(new Error(`GET ${url}: no answer within 5 s`)));
+    r.on("error", reject);
+    r.end();
+  });
+}
+
+export interface WebhookProcessOptions {
+  port: number;
+  /** Arguments after `hookpoint webhook`. */
+  args: readonly string[];
+  /** The CA that signed the serving certificate, when it is known (a self-managed one appears only after start). */
+  ca: () => Promise<string | undefined>;
+}
+
+/** The arguments the tests run `hookpoint webhook` with: certificate files, a kubeconfig, loopback only. */
+export function webhookArgs(port: number, certs: Certs, kubeconfigPath: string): string[] {
+  return [
+    "--port", String(port), "--host", "127.0.0.1", "--cert", certs.certFile, "--key", certs.keyFile,
+    "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info",
+  ];
+}
+
+export class WebhookProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  private output = "";
+  readonly port: number;
+  readonly url: string;
+
+  constructor(private readonly opts: WebhookProcessOptions) {
+    this.port = opts.port;
+    this.url = `https://127.0.0.1:${opts.port}`;
+  }
+
+  /** Starts the process and waits until /readyz answers 200 (certificate loaded, informers synced). */
+  async start(): Promise<void> {
+    if (this.child) throw new Error("the webhook is already running");
+    const args = ["--import", "tsx", "src/cli/main.ts", "webhook", ...this.opts.args];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    this.child = child;
+    child.stdout?.setEncoding("utf8").on("data", (c: string) => (this.output += c));
+    child.stderr?.setEncoding("utf8").on("data", (c: string) => (this.output += c));
+    this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
+    // A test run that is interrupted must not leave the webhook listening.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    void this.exited.then(() => process.off("exit", killOnExit));
+    let exitCode: number | null | undefined;
+    void this.exited.then((c) => (exitCode = c));
+    try {
+      await pollUntil(
+        async () => {
+          if (exitCode !== undefined) throw new Error(`hookpoint webhook exited with code ${exitCode} during start-up`);
+          const ca = await this.opts.ca();
+          return ca === undefined ? 0 : httpsGet(`${this.url}/readyz`, ca).then((r) => r.status, () => 0);
+        },
+        (status) => status === 200,
+        { what: `hookpoint webhook ${this.url}/readyz`, timeoutMs: 60_000, intervalMs: 100 },
+      );
+    } catch (e) {
+      await this.stop();
+      throw new Error(`${(e as Error).message}\n--- webhook output ---\n${this.tail()}`);
+    }
+  }
+
+  /** SIGTERM, as Kubernetes stops a pod; SIGKILL if it has not exited after 15 s. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    const exited = this.exited;
+    if (!child || !exited) return null;
+    this.child = undefined;
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async metrics(): Promise<string> {
+    const ca = await this.opts.ca();
+    if (ca === undefined) throw new Error("the webhook's CA is not known yet");
+    const r = await httpsGet(`${this.url}/metrics`, ca);
+    if (r.status !== 200) throw new Error(`GET ${this.url}/metrics: HTTP ${r.status}`);
+    return r.body;
+  }
+
+  /** hookpoint_admission_requests_total summed over the samples whose labels contain `match`. */
+  async requests(match: Record<string, string> = {}): Promise<number> {
+    return sumOf(await this.metrics(), REQUESTS_METRIC, match);
+  }
+
+  /** Parsed log lines (pino JSON). */
+  logLines(): { level: number; msg: string; [k: string]: unknown }[] {
+    return this.output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+  }
+
+  tail(lines = 40): string {
+    return this.output.split("\n").slice(-lines).join("\n");
+  }
+}
+
+export interface Hookpoint {
+  cluster: ClusterInfo;
+  admin: KubeConfig;
+  webhook: WebhookProcess;
+  /** The webhook's CA and serving certificate (from `hookpoint certs`). */
+  certs: Certs;
+  /** The MutatingWebhookConfiguration as registered (clientConfig.url → the local process). */
+  configuration: K8sObject;
+  /** The ServiceAccount identity the webhook runs as. */
+  serviceAccount: { kubeConfig: KubeConfig; username: string };
+  /**
+   * Waits until the API server calls the webhook with its current configuration
+   * and the webhook knows every namespace created before this call (a fresh
+   * namespace labelled enabled, created last, is injected: one watch delivers
+   * namespaces in order). Returns how long that took.
+   */
+  settle(): Promise<number>;
+}
+
+export interface HookpointHarness {
+  /** The running webhook, or ctx.skip(reason) where there is no cluster or no kustomize. */
+  require(ctx: TestContext): Hookpoint;
+}
+
+/**
+ * Starts the webhook before the file's tests (after useCluster's set-up) and
+ * stops it, and removes its configuration, after them.
+ */
+export function useHookpoint(e2e: E2E): HookpointHarness {
+  let hp: Hookpoint | undefined;
+  let unavailable = "the hookpoint webhook was not set up (beforeAll did not run)";
+  // What afterAll undoes, set as soon as it exists (set-up may fail half-way).
+  let admin: KubeConfig | undefined;
+  let webhook: WebhookProcess | undefined;
+  let certsDir: string | undefined;
+  let configuration: K8sObject | undefined;
+
+  beforeAll(async () => {
+    let cluster: ClusterInfo;
+    try {
+      cluster = await ensureCluster();
+      admin = await adminKubeConfig();
+    } catch (e) {
+      if (!(e instanceof ClusterUnavailableError)) throw e;
+      unavailable = `no local cluster on this machine: ${e.message}`;
+      return;
+    }
+    const kc = admin;
+    try {
+      await installBase(kc);
+    } catch (e) {
+      if (!(e instanceof KustomizeMissingError)) throw e;
+      unavailable = e.message;
+      return;
+    }
+    const certs = makeCerts();
+    certsDir = certs.dir;
+    const sa = await serviceAccountKubeConfig(WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT);
+    const port = await freePort();
+    const ca = readFileSync(certs.caFile, "utf8");
+    const wh = new WebhookProcess({ port, args: webhookArgs(port, certs, sa.kubeconfigPath), ca: async () => ca });
+    webhook = wh;
+    await wh.start();
+    configuration = localWebhookConfiguration(`${wh.url}/mutate`, certs.caBundle);
+    await registerWebhookConfiguration(kc, configuration);
+    const settle = async () => {
+      const ns = await e2e.namespace("settle", { labels: { [INJECT]: "enabled" } });
+      const polled = await pollUntil(
+        () => createPod(kc, ns, probePod("probe"), { dryRun: true }),
+        (r) => r.pod.metadata?.annotations?.[STATUS] !== undefined,
+        { what: `the API server calling ${wh.url} and the webhook knowing namespace ${ns}`, timeoutMs: 30_000 },
+      );
+      return polled.elapsedMs;
+    };
+    await settle();
+    hp = { cluster, admin: kc, webhook: wh, certs, configuration, serviceAccount: { kubeConfig: sa.kubeConfig, username: sa.username }, settle };
+  });
+
+  afterEach((ctx) => {
+    // What the webhook said is the first thing to read when a scenario fails.
+    if (webhook && ctx.task.result?.state === "fail") console.error(`--- hookpoint webhook output (last lines) ---\n${webhook.tail()}`);
+  });
+
+  afterAll(async () => {
+    await webhook?.stop();
+    if (certsDir) rmSync(certsDir, { recursive: true, force: true });
+    if (admin && configuration) await remove(admin, configuration);
+  });
+
+  return {
+    require(ctx) {
+      e2e.require(ctx);
+      if (!hp) return ctx.skip(unavailable);
+      return hp;
+    },
+  };
+}
