@@ -5,6 +5,8 @@ import { inCluster, podNamespace, wantsColor } from "../config.js";
 import { WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
 import { createClusterSource } from "../k8s/cluster-source.js";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { startSelfManagedCerts } from "../k8s/self-managed-certs.js";
+import { writeServingFiles } from "../certs/files.js";
 import { createSourceMetrics } from "../k8s/source-metrics.js";
 import { FileSnapshotSource } from "../policy/file-source.js";
 import type { SnapshotSource } from "../policy/source.js";
@@ -29,6 +31,7 @@ interface WebhookFlags {
   namespace: string;
   pretty: boolean;
   logLevel: string;
+  selfManagedCerts: boolean;
 }
 
 export function register(program: Command): void {
@@ -46,6 +49,11 @@ export function register(program: Command): void {
     .option("--context <name>", "kubeconfig context (default: the current one)")
     .option("--image <image>", "tracing image when the profile names none")
     .option("--namespace <name>", "the webhook's own namespace (never injected)", podNamespace() ?? WEBHOOK_NAMESPACE)
+    .option(
+      "--self-managed-certs",
+      "create the CA and serving certificate in the cluster (Secret hookpoint-webhook-tls), write them to --cert/--key, keep the MutatingWebhookConfiguration's caBundle current and renew before expiry",
+      false,
+    )
     .option("--pretty", "human-readable logs instead of JSON lines", false)
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
     .action((flags: WebhookFlags) => runCommand("webhook", () => runWebhook(flags)));
@@ -71,6 +79,8 @@ async function runWebhook(flags: WebhookFlags): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
+  const kubeConfig = flags.kubeconfig || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
+
   // Local files when given; otherwise the cluster (informers), as in a pod.
   let source: SnapshotSource;
   if (flags.policy || flags.namespaces) {
@@ -81,12 +91,27 @@ async function runWebhook(flags: WebhookFlags): Promise<void> {
       onError: (err) => logger.warn({ error: err.message }, "policy files changed but cannot be used; the previous ones stay in force"),
       onReload: (files) => logger.info({ files }, "policy files reloaded"),
     });
-  } else if (flags.kubeconfig || inCluster()) {
-    const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
+  } else if (kubeConfig) {
     source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry) });
   } else {
     throw new Error("no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster");
   }
+
+  // The certificate files must exist before the listener starts; renewals rewrite
+  // them and the file poller swaps them into the live server.
+  let certs: { stop(): void } | undefined;
+  if (flags.selfManagedCerts) {
+    if (!kubeConfig) throw new Error("--self-managed-certs needs a cluster: pass --kubeconfig or run in a pod");
+    certs = await startSelfManagedCerts({
+      kubeConfig,
+      namespace: flags.namespace,
+      onCertificate: (tls) => writeServingFiles({ certFile: flags.cert, keyFile: flags.key }, tls),
+      log: logger,
+    });
+  }
   const webhook = await startWebhook({ host: flags.host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry });
-  exitOnSignals(() => webhook.close(), { log: logger });
+  exitOnSignals(async () => {
+    certs?.stop();
+    await webhook.close();
+  }, { log: logger });
 }
