@@ -16,6 +16,7 @@ import {
   STATUS_ANNOTATION,
   TRACING_CAPABILITIES,
 } from "./names.js";
+import type { ResourceRequirements } from "../policy/types.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -79,7 +80,7 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
   c.env = env;
 
-  if (profile.resources) c.resources = profile.resources as Record<string, unknown>;
+  if (profile.resources) c.resources = mergeResources(original.resources, profile.resources);
 
   // Our mounts are found by name; a mount of someone else's at one of our paths
   // wins (and is recorded), so a second run finds exactly the same state.
@@ -178,6 +179,20 @@ function isOurVolume(existing: Volume, v: HookpointVolume): boolean {
   }
   const ed = rest.emptyDir as Record<string, unknown> | undefined;
   return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 0;
+}
+
+/**
+ * The profile's limits and requests win per resource; the container's others stay.
+ * Merging (rather than replacing) keeps a re-run on the stored pod a no-op: the
+ * API server adds requests equal to limits where a container sets none.
+ */
+function mergeResources(original: Record<string, unknown> | undefined, profile: ResourceRequirements): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(original ?? {}) };
+  for (const key of ["limits", "requests"] as const) {
+    const wanted = profile[key];
+    if (wanted) out[key] = { ...((original?.[key] as Record<string, string> | undefined) ?? {}), ...wanted };
+  }
+  return out;
 }
 
 function setEnv(env: EnvVar[], entry: EnvVar): void {

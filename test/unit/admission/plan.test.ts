@@ -92,3 +92,14 @@ describe("scripts annotation", () => {
     expect(r.warnings).toHaveLength(2);
   });
 });
+
+describe("profile resources", () => {
+  it("merge over the container's per resource, and a re-run on the stored form is a no-op", () => {
+    const { c, r } = proxyAfter({ "hookpoint.dev/profile": "deep" }, { profiles }, { resources: { requests: { cpu: "10m", memory: "40Mi" }, limits: { cpu: "2", memory: "1Gi" } } });
+    expect(c?.resources).toEqual({ requests: { cpu: "10m", memory: "40Mi" }, limits: { cpu: "2", memory: "2Gi" } });
+    // As the API server stores it (requests defaulted from limits where absent).
+    const stored = structuredClone(r.mutated!);
+    const again = reviewPod(stored, "web", snapshot({ web: NS_ON }, [policy("tracing", { profiles })]), settings);
+    expect(again.patch).toEqual([]);
+  });
+});
