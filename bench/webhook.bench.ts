@@ -159,6 +159,8 @@ async function checkBodies(port: number, ca: string): Promise<number[]> {
 interface Load {
   /** Server CPU (user + system) per answered request, in µs: robust to other load on the machine. */
   cpuUs: number;
+  /** The load generator's own CPU per request, in µs (it shares the 2 cores with the server). */
+  clientCpuUs: number;
   rps: number;
   p50: number;
   p99: number;
@@ -176,6 +178,7 @@ function cpuUs(pid: number): number {
 async function load(server: Server, seconds: number, connections: number, bodies = BODIES): Promise<Load> {
   const { port } = server;
   const cpuBefore = cpuUs(server.child.pid!);
+  const clientBefore = process.cpuUsage();
   const result = await autocannon({
     url: `https://127.0.0.1:${port}`,
     connections,
@@ -184,8 +187,10 @@ async function load(server: Server, seconds: number, connections: number, bodies
     requests: bodies.map((b) => ({ method: "POST", path: "/mutate", headers: { "content-type": "application/json" }, body: b.body })),
   });
   const cpu = cpuUs(server.child.pid!) - cpuBefore;
+  const client = process.cpuUsage(clientBefore);
   return {
     cpuUs: cpu / Math.max(1, result.requests.total),
+    clientCpuUs: (client.user + client.system) / Math.max(1, result.requests.total),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -249,7 +254,7 @@ try {
         if (f.warmup > 0) await load(server, f.warmup, f.connections);
         const r = await load(server, f.duration, f.connections);
         runs[name].push(r);
-        console.log(`  round ${round} ${name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${fmt(r.cpuUs).padStart(4)} µs CPU/request  (${fmt(r.requests)} requests, ${r.failures} failed)`);
+        console.log(`  round ${round} ${name.padEnd(7)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${fmt(r.cpuUs).padStart(4)} µs CPU/request, load generator ${fmt(r.clientCpuUs)} µs  (${fmt(r.requests)} requests, ${r.failures} failed)`);
       }
     }
     const mean = (xs: Load[], k: keyof Load) => xs.reduce((s, x) => s + x[k], 0) / xs.length;

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canI, describeAccess, type Access } from "./support/access.js";
-import { BASE_POLICY_IMAGE, DEFAULT_SCRIPTS, tracedPod } from "./support/expected.js";
+import { BASE_POLICY_IMAGE, DEFAULT_SCRIPTS, TRACING_SECURITY_CONTEXT, tracedPod } from "./support/expected.js";
 import { apply, ok, remove, statusOf } from "./support/kube-http.js";
 import { container, createPod, fixturePod, postPod, readPod, withoutGeneratedNames, type Pod } from "./support/pods.js";
 import { pollUntil } from "./support/poll.js";
@@ -52,15 +52,7 @@ describe("a. namespace labelled hookpoint.dev/inject=enabled", () => {
     expect(proxy.image).toBe("hookpoint/proxy-istio:0.1.0-istio1.28.0");
     expect(proxy.command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
     expect(proxy.args).toEqual(container(unmutated, "istio-proxy").args);
-    expect(proxy.securityContext).toEqual({
-      allowPrivilegeEscalation: true,
-      capabilities: { add: ["SYS_ADMIN", "BPF", "PERFMON", "SYS_RESOURCE"], drop: ["ALL"] },
-      privileged: true,
-      readOnlyRootFilesystem: true,
-      runAsGroup: 1337,
-      runAsNonRoot: false,
-      runAsUser: 0,
-    });
+    expect(proxy.securityContext).toEqual(TRACING_SECURITY_CONTEXT);
     expect(withoutGeneratedNames(proxy.volumeMounts?.slice(-5))).toEqual([
       { name: "kube-api-access-GENERATED", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
       { name: "hookpoint-lib-modules", mountPath: "/lib/modules", readOnly: true },

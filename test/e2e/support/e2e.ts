@@ -27,13 +27,9 @@ export function useCluster(): E2E {
   });
 
   beforeAll(async () => {
-    try {
-      cluster = await ensureCluster();
-      admin = await adminKubeConfig();
-    } catch (e) {
-      if (!(e instanceof ClusterUnavailableError)) throw e;
-      unavailable = `no local cluster on this machine: ${e.message}`;
-    }
+    const got = await connectCluster();
+    if (typeof got === "string") unavailable = got;
+    else ({ cluster, admin } = got);
   }, CLUSTER_SETUP_MS);
 
   afterAll(async () => {
@@ -47,4 +43,15 @@ export function useCluster(): E2E {
     },
     namespace: (prefix, opts) => namespaces.create(prefix, opts),
   };
+}
+
+/** The running cluster and its admin config, or why there is none (tests then skip with it). */
+export async function connectCluster(): Promise<{ cluster: ClusterInfo; admin: KubeConfig } | string> {
+  try {
+    const cluster = await ensureCluster();
+    return { cluster, admin: await adminKubeConfig() };
+  } catch (e) {
+    if (!(e instanceof ClusterUnavailableError)) throw e;
+    return `no local cluster on this machine: ${e.message}`;
+  }
 }

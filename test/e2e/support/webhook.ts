@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, type TestContext } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { REPO_ROOT } from "../../../scripts/cluster/layout.js";
 import { runCli } from "../../support/cli.js";
-import { adminKubeConfig, ClusterUnavailableError, ensureCluster, serviceAccountKubeConfig, type ClusterInfo } from "./cluster.js";
+import { serviceAccountKubeConfig, type ClusterInfo } from "./cluster.js";
 import {
   installBase,
   KustomizeMissingError,
@@ -23,7 +23,7 @@ import {
   WEBHOOK_SERVICE_ACCOUNT,
   type K8sObject,
 } from "./deploy.js";
-import type { E2E } from "./e2e.js";
+import { connectCluster, type E2E } from "./e2e.js";
 import { remove } from "./kube-http.js";
 import { sumOf } from "./metrics.js";
 import { createPod, probePod } from "./pods.js";
@@ -212,15 +212,13 @@ export function useHookpoint(e2e: E2E): HookpointHarness {
   let configuration: K8sObject | undefined;
 
   beforeAll(async () => {
-    let cluster: ClusterInfo;
-    try {
-      cluster = await ensureCluster();
-      admin = await adminKubeConfig();
-    } catch (e) {
-      if (!(e instanceof ClusterUnavailableError)) throw e;
-      unavailable = `no local cluster on this machine: ${e.message}`;
+    const got = await connectCluster();
+    if (typeof got === "string") {
+      unavailable = got;
       return;
     }
+    const cluster: ClusterInfo = got.cluster;
+    admin = got.admin;
     const kc = admin;
     try {
       await installBase(kc);
