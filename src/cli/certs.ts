@@ -58,7 +58,7 @@ export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void;
 export function register(program: Command): void {
   program
     .command("certs")
-    .description("write a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) for the webhook Service; print the caBundle")
+    .description("Write a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) for the webhook Service; print the caBundle")
     .requiredOption("--out <dir>", "directory to write into (created if missing)")
     .option("--service <name>", "webhook Service name", DEFAULT_SERVICE)
     .option("--namespace <ns>", "webhook namespace", DEFAULT_NAMESPACE)

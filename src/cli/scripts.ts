@@ -8,7 +8,7 @@ import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/f
 import { DEFAULT_INTERVAL_SECONDS, renderScript } from "../scripts/render.js";
 
 export function register(program: Command): void {
-  const scripts = program.command("scripts").description("the bundled bpftrace scripts: list, check a binary, show");
+  const scripts = program.command("scripts").description("The bundled bpftrace scripts: list them, check a binary, show one rendered");
 
   scripts
     .command("list")
@@ -42,13 +42,13 @@ export function register(program: Command): void {
     .option("--pid <pid>", "the Envoy process id (as bpftrace's pid builtin sees it)", parsePositiveInt)
     .option("--by-name", "attach by exact symbol name instead of by address")
     .option("--interval <seconds>", "seconds between map flushes", parsePositiveInt, DEFAULT_INTERVAL_SECONDS)
-    .action(async (name: string, opts: { binary?: string; pid?: number; byName?: boolean; interval: number }) => {
+    .action(async (name: string, opts: { binary?: string; pid?: number; byName?: boolean; interval: number }, cmd: Command) => {
       const [script] = selectScripts(await loadCatalog(), [name]) as [BundledScript];
       if (opts.binary === undefined && opts.pid === undefined) {
         process.stdout.write(script.file ? await readFile(script.file, "utf8") : script.source);
         return;
       }
-      if (opts.binary === undefined || opts.pid === undefined) throw new Error("show: give both --binary and --pid to render a program");
+      if (opts.binary === undefined || opts.pid === undefined) cmd.error("error: give both --binary and --pid to render a program", { exitCode: 2 });
       const table = await readSymbolTable(opts.binary);
       const text = renderScript(script, { binary: opts.binary, pid: opts.pid, table, byAddress: !opts.byName, intervalSeconds: opts.interval });
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);

@@ -87,10 +87,10 @@ describe("hookpoint scripts", () => {
 
   it("show refuses half a target and a bad pid", () => {
     const half = runCli(["scripts", "show", "envoy-event-loop", "--pid", "5"]);
-    expect(half.code).toBe(1);
-    expect(half.stderr).toBe("hookpoint: show: give both --binary and --pid to render a program\n");
+    expect(half.code).toBe(2);
+    expect(half.stderr.split("\n")[0]).toBe("error: give both --binary and --pid to render a program");
     const bad = runCli(["scripts", "show", "envoy-event-loop", "--binary", "/x", "--pid", "-3"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("option '--pid <pid>' argument '-3' is invalid. expected a positive whole number, got \"-3\"");
   });
 });

@@ -120,7 +120,7 @@ describe("hookpoint certs", () => {
 
   it("requires --out", async () => {
     const r = await hookpoint(["certs"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[0]).toBe("error: required option '--out <dir>' not specified");
   });
 });

@@ -1,0 +1,27 @@
+// Usage errors are bad input too: exit 2 with commander's message; help and version exit 0.
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../support/cli.js";
+
+describe("hookpoint usage", () => {
+  it("an unknown option exits 2 and names it", () => {
+    const r = runCli(["inject", "-f", "examples/bookinfo.yaml", "--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toBe("error: unknown option '--bogus'");
+  });
+  it("a missing required option exits 2 and names it", () => {
+    const r = runCli(["explain"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe("error: required option '-f, --filename <file>' not specified");
+  });
+  it("--version prints the version and exits 0", () => {
+    const r = runCli(["--version"]);
+    expect(r).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+  it("--help lists every command and exits 0", () => {
+    const r = runCli(["--help"]);
+    expect(r.code).toBe(0);
+    const commands = r.stdout.split("Commands:")[1]?.split("\n").filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+    expect(commands).toEqual(["webhook", "inject", "explain", "certs", "agent", "scripts", "help"]);
+  });
+});
