@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { injectManifests } from "../manifests/inject.js";
+import { reviewManifests } from "../manifests/inject.js";
 import { InputError } from "./errors.js";
 import { addClusterOptions, clusterSnapshotFromFlags, type ClusterFlags } from "./explain-cluster.js";
 import { readManifests } from "./inject.js";
@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const live = await clusterSnapshotFromFlags(flags, settings, (line) => process.stderr.write(`hookpoint explain: ${line}\n`));
       const snapshot = live ?? (await loadSnapshot(flags, settings));
       const text = await readManifests(flags.filename);
-      const { workloads } = injectManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: false });
+      const { workloads } = reviewManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: false });
       const rows: ExplainRow[] = workloads.map((w) => ({
         kind: w.kind,
         namespace: w.namespace,

@@ -37,14 +37,27 @@ interface Found {
   obj: Record<string, unknown>;
 }
 
-export function injectManifests(text: string, file: string, ctx: InjectContext): InjectOutput {
+interface Located {
+  review: WorkloadReview;
+  obj: Record<string, unknown>;
+  /** Where the pod template sits in its document. */
+  path: (string | number)[];
+  templatePath: readonly string[];
+}
+
+export interface ReviewedManifests {
+  workloads: WorkloadReview[];
+  /** Writes the documents back with the patches applied (what `inject` prints). */
+  render(): string;
+}
+
+/** Reviews every pod template; nothing is patched or serialized until render(). */
+export function reviewManifests(text: string, file: string, ctx: InjectContext): ReviewedManifests {
   const parsed = parseDocuments(text, file);
-  const workloads: WorkloadReview[] = [];
-  const pieces: string[] = [];
+  const perDocument: Located[][] = [];
   for (const d of parsed.documents) {
-    const found = objectsOf(d.value, d.index, file);
-    let changed = false;
-    for (const f of found) {
+    const located: Located[] = [];
+    for (const f of objectsOf(d.value, d.index, file)) {
       const t = podTemplateOf(f.obj);
       const at = f.prefix.length ? `${f.prefix.join(".").replace(/\.(\d+)/g, "[$1]")}.` : "";
       if (t.ok === "skip") continue;
@@ -54,18 +67,32 @@ export function injectManifests(text: string, file: string, ctx: InjectContext):
       const name = typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? meta.generateName : "(unnamed)";
       const review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
       if (review.denied) throw new InputError(file, review.denied, f.docIndex, `${at}${[...t.path, "metadata", "annotations"].join(".")}`);
-      workloads.push({ document: f.docIndex, kind: String(f.obj.kind), namespace, name, review });
-      if (review.patch.length > 0) {
-        changed = true;
-        applyPatchToDocument(d.doc, [...f.prefix, ...t.path], review.patch as Operation[]);
-        applyToValue(f.obj, t.path, review);
-      }
+      located.push({ review: { document: f.docIndex, kind: String(f.obj.kind), namespace, name, review }, obj: f.obj, path: [...f.prefix, ...t.path], templatePath: t.path });
     }
-    if (!changed) pieces.push(d.text);
-    else if (parsed.format === "json") pieces.push(JSON.stringify(d.value, null, detectIndent(d.text)) + "\n");
-    else pieces.push(d.doc.toString({ lineWidth: 0, flowCollectionPadding: false }));
+    perDocument.push(located);
   }
-  return { output: pieces.join(""), workloads };
+  let output: string | undefined;
+  return {
+    workloads: perDocument.flat().map((l) => l.review),
+    // Patching edits the parsed documents in place, so it happens once.
+    render: () =>
+      (output ??= parsed.documents
+        .map((d, i) => {
+          const changed = (perDocument[i] ?? []).filter((l) => l.review.review.patch.length > 0);
+          if (changed.length === 0) return d.text;
+          for (const l of changed) {
+            applyPatchToDocument(d.doc, l.path, l.review.review.patch as Operation[]);
+            applyToValue(l.obj, l.templatePath, l.review.review);
+          }
+          return parsed.format === "json" ? JSON.stringify(d.value, null, detectIndent(d.text)) + "\n" : d.doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+        })
+        .join("")),
+  };
+}
+
+export function injectManifests(text: string, file: string, ctx: InjectContext): InjectOutput {
+  const reviewed = reviewManifests(text, file, ctx);
+  return { output: reviewed.render(), workloads: reviewed.workloads };
 }
 
 /** Keep the plain value in step with the Document (JSON output is written from it). */

@@ -32,7 +32,11 @@ export function buildSnapshot(
   settings: Settings,
 ): Snapshot {
   const nsMap = new Map<string, NamespaceInfo>();
-  for (const ns of namespaces) nsMap.set(ns.name, ns);
+  // Kubernetes always sets kubernetes.io/metadata.name; namespaces read from files
+  // may lack it. Add it here, once per snapshot, not on every admission.
+  for (const ns of namespaces) {
+    nsMap.set(ns.name, ns.labels[NAMESPACE_NAME_LABEL] === ns.name ? ns : { name: ns.name, labels: { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name } });
+  }
   const sorted = [...policies].sort(comparePolicies);
   return {
     namespaces: nsMap,
@@ -41,11 +45,9 @@ export function buildSnapshot(
   };
 }
 
-/** A namespace's labels; Kubernetes always sets kubernetes.io/metadata.name, so we do too. */
+/** A namespace's labels, kubernetes.io/metadata.name included (also for one not in the snapshot yet). */
 export function namespaceLabels(snapshot: Snapshot, name: string): Readonly<Record<string, string>> {
-  const labels = snapshot.namespaces.get(name)?.labels;
-  if (labels && labels[NAMESPACE_NAME_LABEL] === name) return labels;
-  return { ...(labels ?? {}), [NAMESPACE_NAME_LABEL]: name };
+  return snapshot.namespaces.get(name)?.labels ?? { [NAMESPACE_NAME_LABEL]: name };
 }
 
 /** The policy governing a pod: the first (highest precedence) whose selectors both match. */
