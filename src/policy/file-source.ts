@@ -60,6 +60,7 @@ export class FileSnapshotSource implements SnapshotSource {
   private async reload(initial: boolean): Promise<void> {
     const { policyFile, namespacesFile, settings } = this.opts;
     const texts = new Map<string, string>();
+    const hashes = new Map<string, string>();
     let changed = initial;
     for (const f of [policyFile, namespacesFile]) {
       if (!f) continue;
@@ -67,12 +68,13 @@ export class FileSnapshotSource implements SnapshotSource {
       const hash = createHash("sha256").update(text).digest("hex");
       if (this.hashes.get(f) !== hash) changed = true;
       texts.set(f, text);
+      hashes.set(f, hash);
     }
     if (!changed) return;
     const policies = policyFile ? parsePolicies(texts.get(policyFile) ?? "", policyFile, settings.knownScripts) : [];
     const namespaces = namespacesFile ? parseNamespaces(texts.get(namespacesFile) ?? "", namespacesFile) : [];
     this.snapshot = buildSnapshot(namespaces, policies, settings);
-    for (const [f, text] of texts) this.hashes.set(f, createHash("sha256").update(text).digest("hex"));
+    this.hashes = hashes;
     if (!initial) this.opts.onReload?.([...texts.keys()]);
   }
 }

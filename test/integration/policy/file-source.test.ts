@@ -1,0 +1,54 @@
+// FileSnapshotSource: local policy and namespace files, polled and hashed.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { FileSnapshotSource } from "../../../src/policy/file-source.js";
+import { namespaceLabels } from "../../../src/policy/snapshot.js";
+import { settings } from "../../support/pods.js";
+
+const ns = (label: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels: {hookpoint.dev/inject: ${label}}\n`;
+const sources: FileSnapshotSource[] = [];
+afterEach(async () => {
+  for (const s of sources.splice(0)) await s.stop();
+});
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe("FileSnapshotSource", () => {
+  it("loads the files, follows a change, and keeps the last good snapshot when a change cannot be used", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+    const namespacesFile = join(dir, "namespaces.yaml");
+    writeFileSync(namespacesFile, ns("enabled"));
+    const errors: string[] = [];
+    const reloads: string[][] = [];
+    const source = new FileSnapshotSource({ namespacesFile, settings, pollMs: 50, onError: (e) => errors.push(e.message), onReload: (f) => reloads.push(f) });
+    sources.push(source);
+    expect(source.synced()).toBe(false);
+    await source.start();
+    expect(source.synced()).toBe(true);
+    expect(source.describe()).toBe(`files ${namespacesFile}`);
+    expect(namespaceLabels(source.current(), "web")).toEqual({ "hookpoint.dev/inject": "enabled", "kubernetes.io/metadata.name": "web" });
+
+    writeFileSync(namespacesFile, ns("disabled"));
+    await until(() => reloads.length > 0);
+    expect(reloads).toEqual([[namespacesFile]]);
+    expect(namespaceLabels(source.current(), "web")["hookpoint.dev/inject"]).toBe("disabled");
+
+    writeFileSync(namespacesFile, "kind: Pod\nmetadata: {name: x}\n");
+    await until(() => errors.length > 0);
+    expect(errors[0]).toBe(`${namespacesFile}: document 1: kind: must be a Namespace, got "Pod"`);
+    expect(namespaceLabels(source.current(), "web")["hookpoint.dev/inject"]).toBe("disabled");
+  });
+
+  it("refuses to start on a bad file, naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+    const policyFile = join(dir, "policy.yaml");
+    writeFileSync(policyFile, "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec: {mode: On}\n");
+    const source = new FileSnapshotSource({ policyFile, settings });
+    sources.push(source);
+    await expect(source.start()).rejects.toThrow(`${policyFile}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "On"`);
+  });
+});
