@@ -9,8 +9,10 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { loadSettings } from "../src/cli/settings.js";
 import { FileSnapshotSource } from "../src/policy/file-source.js";
+import { BODY_LIMIT, MIN_TLS_VERSION } from "../src/server/app.js";
 import { createLogger } from "../src/server/logger.js";
 import { startWebhook } from "../src/server/run.js";
+import { exitOnSignals } from "../src/server/shutdown.js";
 
 const [mode, certFile, keyFile, padding] = process.argv.slice(2);
 if ((mode !== "webhook" && mode !== "bare") || !certFile || !keyFile) {
@@ -22,12 +24,13 @@ function ready(port: number): void {
 }
 
 if (mode === "bare") {
-  const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: "TLSv1.2" }, bodyLimit: 10 * 1024 * 1024 });
+  const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: MIN_TLS_VERSION }, bodyLimit: BODY_LIMIT });
   // With padding, the constant is as large as a typical injecting answer (--breakdown).
   const answer = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "constant", allowed: true, ...(padding ? { patch: "A".repeat(Number(padding)) } : {}) } };
   app.post("/mutate", async () => answer);
   await app.listen({ host: "127.0.0.1", port: 0 });
-  exitOn(() => app.close());
+  // A clean exit on SIGTERM/SIGINT, so --cpu-prof and friends get to write their files.
+  exitOnSignals(() => app.close(), { log: pino({ enabled: false }) });
   const address = app.server.address();
   ready(typeof address === "object" && address ? address.port : 0);
 } else {
@@ -41,13 +44,6 @@ if (mode === "bare") {
   // Production logging (JSON, info), written where it costs a write but fills no disk.
   const logger = createLogger({ level: "info", pretty: false, destination: pino.destination({ dest: "/dev/null", sync: false }) });
   const webhook = await startWebhook({ host: "127.0.0.1", port: 0, certFile, keyFile, source, settings, logger, registry: new Registry() });
-  exitOn(() => webhook.close());
+  exitOnSignals(() => webhook.close(), { log: logger });
   ready(webhook.port);
-}
-
-/** A clean exit on SIGTERM/SIGINT, so --cpu-prof and friends get to write their files. */
-function exitOn(close: () => Promise<void>): void {
-  const stop = () => void close().finally(() => process.exit(0));
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
 }

@@ -3,10 +3,10 @@
 // annotations. Pure: the handler supplies the snapshot and settings.
 import type { DecidedBy, Reason } from "../admission/decision.js";
 import type { Pod } from "../admission/pod.js";
-import { reviewPod, type PodReview } from "../admission/review.js";
+import { reviewPod } from "../admission/review.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
-import { asPod, podProblem } from "./pod-shape.js";
+import { podProblem } from "./pod-shape.js";
 import type { AdmissionRequest, AdmissionResponse } from "./review-types.js";
 
 /** What happened to a request; a closed set, used as a metric label. */
@@ -22,7 +22,6 @@ export interface AnswerLabels {
 export interface Answer {
   response: AdmissionResponse;
   labels: AnswerLabels;
-  review?: PodReview;
 }
 
 export type Classified = { kind: "ignore" } | { kind: "invalid"; message: string } | { kind: "pod"; pod: Pod; namespace: string };
@@ -46,7 +45,7 @@ export function classify(request: AdmissionRequest): Classified {
   if (!isPodCreate(request)) return { kind: "ignore" };
   const problem = podProblem(request.object, "body/request/object");
   if (problem) return { kind: "invalid", message: problem };
-  const pod = asPod(request.object);
+  const pod = request.object as Pod; // podProblem found nothing the core would trip on
   // Pods created through a controller carry no metadata.namespace at CREATE: the request has it.
   const namespace = request.namespace || pod.metadata?.namespace;
   if (!namespace) return { kind: "invalid", message: "body/request/namespace is required for a Pod CREATE" };
@@ -74,11 +73,17 @@ export function answerPod(uid: string, pod: Pod, namespace: string, snapshot: Sn
     // Injecting a pod that already is as hookpoint makes it (reinvocation) changes nothing.
     outcome = decision.inject ? "unchanged" : "skipped";
   }
-  return { response, labels: { outcome, decidedBy: decision.decidedBy, reason: decision.reason }, review };
+  return { response, labels: { outcome, decidedBy: decision.decidedBy, reason: decision.reason } };
 }
 
+// The labels of answers that involve no decision: constants, not an object per request.
+const IGNORED_LABELS: AnswerLabels = { outcome: "ignored", decidedBy: "none", reason: "not-pod-create" };
+const ERROR_LABELS: AnswerLabels = { outcome: "error", decidedBy: "none", reason: "internal-error" };
+/** A request refused with a 400 (malformed body, or not a Pod the core can review). */
+export const INVALID_LABELS: AnswerLabels = { outcome: "invalid", decidedBy: "none", reason: "invalid-request" };
+
 export function ignored(uid: string): Answer {
-  return { response: { uid, allowed: true }, labels: { outcome: "ignored", decidedBy: "none", reason: "not-pod-create" } };
+  return { response: { uid, allowed: true }, labels: IGNORED_LABELS };
 }
 
 /** Fail open: an internal error must not block pod creation, only skip tracing, and say so. */
@@ -89,6 +94,6 @@ export function failedOpen(uid: string): Answer {
       allowed: true,
       warnings: [`hookpoint: internal error while reviewing this pod; it was admitted without tracing (webhook log, uid ${uid})`],
     },
-    labels: { outcome: "error", decidedBy: "none", reason: "internal-error" },
+    labels: ERROR_LABELS,
   };
 }

@@ -9,7 +9,7 @@ import type { Settings } from "../policy/effective.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { answerJson } from "./answer-json.js";
 import { handleClientError } from "./client-errors.js";
-import { answerPod, classify, failedOpen, ignored, type Answer, type AnswerLabels } from "./answer.js";
+import { answerPod, classify, failedOpen, ignored, INVALID_LABELS, type Answer } from "./answer.js";
 import type { ServerMetrics } from "./metrics.js";
 import { admissionReviewBodySchema, formatSchemaError, type SchemaError } from "./review-schema.js";
 import type { AdmissionReview } from "./review-types.js";
@@ -43,7 +43,6 @@ export interface AppOptions {
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
-const INVALID: AnswerLabels = { outcome: "invalid", decidedBy: "none", reason: "invalid-request" };
 
 export function buildApp(options: AppOptions): WebhookApp {
   const { source, settings, logger: log, metrics, tls } = options;
@@ -89,16 +88,17 @@ export function buildApp(options: AppOptions): WebhookApp {
     const { statusCode, message } = errorMessage(err, req.headers["content-type"], bodyLimit);
     const review = req.body as AdmissionReview | undefined;
     if (statusCode >= 500 && req.routeOptions.url === MUTATE_PATH && typeof review?.request?.uid === "string") {
-      // A failure outside the review itself (logging, metrics): still fail open, with a proper answer.
-      const answer = failedOpen(review.request.uid);
+      // Any failure once the review is valid (the review itself, logging, metrics): fail open, with a proper answer.
+      const { request } = review;
+      const answer = failedOpen(request.uid);
       metrics.error();
-      metrics.request(answer.labels, review.request.dryRun === true, reply.elapsedTime / 1000);
-      log.error({ err, uid: review.request.uid }, "admission review failed; pod allowed unchanged");
+      metrics.request(answer.labels, request.dryRun === true, reply.elapsedTime / 1000);
+      log.error({ err, uid: request.uid, namespace: request.namespace }, "admission review failed; pod allowed unchanged");
       reply.code(200).type(JSON_TYPE);
       return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
     }
     if (statusCode >= 500) log.error({ err }, "request failed");
-    else if (req.routeOptions.url === MUTATE_PATH) metrics.request(INVALID, false, reply.elapsedTime / 1000);
+    else if (req.routeOptions.url === MUTATE_PATH) metrics.request(INVALID_LABELS, false, reply.elapsedTime / 1000);
     reply.code(statusCode);
     return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message };
   });
@@ -110,17 +110,10 @@ export function buildApp(options: AppOptions): WebhookApp {
       const review = req.body as AdmissionReview;
       const { request } = review;
       const dryRun = request.dryRun === true;
-      let answer: Answer;
-      try {
-        const c = classify(request);
-        if (c.kind === "invalid") throw badRequest(c.message);
-        answer = c.kind === "ignore" ? ignored(request.uid) : answerPod(request.uid, c.pod, c.namespace, source.current(), settings);
-      } catch (err) {
-        if ((err as FastifyError).statusCode === 400) throw err;
-        metrics.error();
-        log.error({ err, uid: request.uid, namespace: request.namespace }, "admission review failed; pod allowed unchanged");
-        answer = failedOpen(request.uid);
-      }
+      // A throw from here on reaches the error handler, which fails open (400 for an invalid pod).
+      const c = classify(request);
+      if (c.kind === "invalid") throw badRequest(c.message);
+      const answer = c.kind === "ignore" ? ignored(request.uid) : answerPod(request.uid, c.pod, c.namespace, source.current(), settings);
       logAnswer(log, request, answer, dryRun);
       metrics.request(answer.labels, dryRun, reply.elapsedTime / 1000);
       reply.type(JSON_TYPE);

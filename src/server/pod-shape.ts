@@ -1,7 +1,6 @@
 // Just enough checking of request.object to hand it to the admission core: the
 // core trusts the Pod's structure, the route schema does not reach that far,
 // and a hostile body must get a 400 naming the field, not a crash.
-import type { Pod } from "../admission/pod.js";
 
 /** Deeper than any real Pod (about 12 levels) and shallow enough for recursive code to be safe. */
 export const MAX_OBJECT_DEPTH = 64;
@@ -57,11 +56,6 @@ export function podProblem(object: unknown, where: string): string | undefined {
   }
   if (spec.volumes !== undefined && spec.volumes !== null && !Array.isArray(spec.volumes)) return `${where}/spec/volumes must be an array`;
   return undefined;
-}
-
-/** Narrowing helper for callers that checked podProblem first. */
-export function asPod(object: unknown): Pod {
-  return object as Pod;
 }
 
 /** JSON Pointer escaping (RFC 6901), so a key with `/` is named unambiguously. */
