@@ -23,9 +23,9 @@ export function podPatch(original: Pod, mutated: Pod): Operation[] {
 function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
   if (a === b) return;
   if (isPlainObject(a) && isPlainObject(b)) {
-    for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escape(key)}` });
+    for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escapePointerSegment(key)}` });
     for (const key of Object.keys(b)) {
-      const p = `${path}/${escape(key)}`;
+      const p = `${path}/${escapePointerSegment(key)}`;
       if (!Object.prototype.hasOwnProperty.call(a, key)) ops.push({ op: "add", path: p, value: b[key] });
       else diff(a[key], b[key], p, ops);
     }
@@ -47,7 +47,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function escape(key: string): string {
+/** A key as one JSON Pointer segment (RFC 6901: "~" → "~0", "/" → "~1"). */
+export function escapePointerSegment(key: string): string {
   if (key.indexOf("/") < 0 && key.indexOf("~") < 0) return key;
   return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }

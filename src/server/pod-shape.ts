@@ -1,6 +1,7 @@
 // Just enough checking of request.object to hand it to the admission core: the
 // core trusts the Pod's structure, the route schema does not reach that far,
 // and a hostile body must get a 400 naming the field, not a crash.
+import { escapePointerSegment } from "../admission/patch.js";
 
 /** Deeper than any real Pod (about 12 levels) and shallow enough for recursive code to be safe. */
 export const MAX_OBJECT_DEPTH = 64;
@@ -37,7 +38,7 @@ export function podProblem(object: unknown, where: string): string | undefined {
       if (map === undefined || map === null) continue;
       if (!isObject(map)) return `${where}/metadata/${field} must be an object`;
       for (const [k, v] of Object.entries(map)) {
-        if (typeof v !== "string") return `${where}/metadata/${field}/${escapePointer(k)} must be a string`;
+        if (typeof v !== "string") return `${where}/metadata/${field}/${escapePointerSegment(k)} must be a string`;
       }
     }
   }
@@ -59,6 +60,3 @@ export function podProblem(object: unknown, where: string): string | undefined {
 }
 
 /** JSON Pointer escaping (RFC 6901), so a key with `/` is named unambiguously. */
-function escapePointer(key: string): string {
-  return key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
