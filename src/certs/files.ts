@@ -12,6 +12,15 @@ export interface OutputFile {
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
 
+const tempName = (file: string) => `${file}.tmp-${process.pid}`;
+
+/** A fresh temporary file created with its final mode, so a key is never readable by others, even briefly. */
+function writeTemp(tmp: string, content: string, mode: number): void {
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, content, { mode, flag: "wx" });
+  chmodSync(tmp, mode); // exact mode, whatever the umask
+}
+
 /** Writes every file into `dir` (created if needed) and returns the paths written, in order. */
 export function writeOutputFiles(dir: string, files: readonly OutputFile[], opts: { force: boolean }): string[] {
   const paths = files.map((f) => join(dir, f.name));
@@ -22,16 +31,13 @@ export function writeOutputFiles(dir: string, files: readonly OutputFile[], opts
     }
   }
   mkdirSync(dir, { recursive: true });
-  // Each file goes to a temporary name first (created with its final mode, so a key is
-  // never readable by others, even briefly), then all are renamed into place.
+  // Each file goes to a temporary name first, then all are renamed into place.
   const temps: string[] = [];
   try {
     files.forEach((f, i) => {
-      const tmp = `${paths[i] ?? f.name}.tmp-${process.pid}`;
-      rmSync(tmp, { force: true });
-      writeFileSync(tmp, f.content, { mode: f.mode, flag: "wx" });
+      const tmp = tempName(paths[i] ?? f.name);
       temps.push(tmp);
-      chmodSync(tmp, f.mode); // exact mode, whatever the umask
+      writeTemp(tmp, f.content, f.mode);
     });
     temps.forEach((tmp, i) => renameSync(tmp, paths[i] ?? tmp));
   } catch (err) {
@@ -52,12 +58,10 @@ export function writeServingFiles(paths: { certFile: string; keyFile: string }, 
     [paths.keyFile, pem.key, KEY_MODE],
     [paths.certFile, pem.cert, CERT_MODE],
   ] as const) {
-    const tmp = `${file}.tmp-${process.pid}`;
+    const tmp = tempName(file);
     try {
       mkdirSync(dirname(file), { recursive: true });
-      rmSync(tmp, { force: true });
-      writeFileSync(tmp, content, { mode, flag: "wx" });
-      chmodSync(tmp, mode);
+      writeTemp(tmp, content, mode);
       renameSync(tmp, file);
     } catch (err) {
       try {

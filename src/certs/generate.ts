@@ -6,7 +6,7 @@ import forge from "node-forge";
 
 export const CA_DAYS = 3650;
 export const SERVING_DAYS = 365;
-export const MAX_DAYS = 3650;
+const MAX_DAYS = 3650;
 /** notBefore is backdated so that a node whose clock runs a little behind still accepts a fresh certificate. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -3,11 +3,10 @@
 // the short or fully-qualified names, and the loopback names serve local runs.
 
 export const DEFAULT_SERVICE = "hookpoint-webhook";
-export const DEFAULT_NAMESPACE = "hookpoint-system";
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
-export const DEV_DNS_NAMES: readonly string[] = ["localhost"];
-export const DEV_IP_ADDRESSES: readonly string[] = ["127.0.0.1", "::1"];
+const DEV_DNS_NAMES: readonly string[] = ["localhost"];
+const DEV_IP_ADDRESSES: readonly string[] = ["127.0.0.1", "::1"];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -23,7 +22,7 @@ export function checkDnsLabel(what: string, value: string): string {
 }
 
 /** Throws an error naming `what` when `value` is not a DNS-1123 subdomain (the cluster domain is one). */
-export function checkDnsSubdomain(what: string, value: string): string {
+function checkDnsSubdomain(what: string, value: string): string {
   if (value.length === 0 || value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
     throw new Error(`${what} must be a DNS-1123 subdomain such as "cluster.local", got ${JSON.stringify(value)}`);
   }

@@ -106,7 +106,7 @@ function stillTrusted(bundle: string, now: Date): string[] {
 export function issueMaterial(
   plan: Exclude<RenewalPlan, { action: "reuse" }>,
   material: TlsMaterial | undefined,
-  policy: RenewalPolicy,
+  policy: Omit<RenewalPolicy, "renewBelow">,
 ): TlsMaterial {
   const { now } = policy;
   let ca: KeyPairPem;

@@ -4,8 +4,9 @@ import type { Command } from "commander";
 import { CERT_MODE, KEY_MODE, writeOutputFiles } from "../certs/files.js";
 import { checkDays, SERVING_DAYS } from "../certs/generate.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
-import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_NAMESPACE, DEFAULT_SERVICE, servingSubjectAltNames } from "../certs/names.js";
-import { DEFAULT_RENEW_BELOW, issueMaterial } from "../certs/renewal.js";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE, servingSubjectAltNames } from "../certs/names.js";
+import { issueMaterial } from "../certs/renewal.js";
+import { WEBHOOK_NAMESPACE } from "../defaults.js";
 
 interface CertsOptions {
   out: string;
@@ -21,7 +22,7 @@ function parseDays(raw: string): number {
   return checkDays("--days", Number(raw));
 }
 
-export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
   const days = parseDays(opts.days);
   const names = servingSubjectAltNames(opts.service, opts.namespace, opts.clusterDomain);
   const material = issueMaterial({ action: "create", reason: "hookpoint certs" }, undefined, {
@@ -29,7 +30,6 @@ export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void;
     commonName: `${opts.service}.${opts.namespace}.svc`,
     dnsNames: names.dnsNames,
     ipAddresses: names.ipAddresses,
-    renewBelow: DEFAULT_RENEW_BELOW,
     servingDays: days,
   });
   const [caPath, caKeyPath, tlsPath, tlsKeyPath] = writeOutputFiles(
@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .description("Write a CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) for the webhook Service; print the caBundle")
     .requiredOption("--out <dir>", "directory to write into (created if missing)")
     .option("--service <name>", "webhook Service name", DEFAULT_SERVICE)
-    .option("--namespace <ns>", "webhook namespace", DEFAULT_NAMESPACE)
+    .option("--namespace <ns>", "webhook namespace", WEBHOOK_NAMESPACE)
     .option("--cluster-domain <domain>", "cluster DNS domain", DEFAULT_CLUSTER_DOMAIN)
     .option("--days <n>", "serving certificate validity in days (the CA gets 10 years)", String(SERVING_DAYS))
     .option("--force", "replace existing files")

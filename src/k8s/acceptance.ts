@@ -65,7 +65,7 @@ export function normalizePolicy(obj: unknown): ClusterPolicy {
 }
 
 /** Every problem of a policy: structure first (a belt behind the CRD schema), then semantics. */
-export function policyProblems(policy: ClusterPolicy, knownScripts: readonly string[]): PolicyProblem[] {
+function policyProblems(policy: ClusterPolicy, knownScripts: readonly string[]): PolicyProblem[] {
   const structural = structuralProblems(policy);
   if (structural.length > 0) return structural;
   return semanticProblems(policy as HookpointPolicy, knownScripts);
@@ -97,7 +97,7 @@ export function judgePolicy(obj: unknown, knownScripts: readonly string[], lastA
 }
 
 /** The last accepted spec recorded in status, if it is still valid for this hookpoint. */
-export function recordedAcceptedVersion(policy: ClusterPolicy, knownScripts: readonly string[]): HookpointPolicy | undefined {
+function recordedAcceptedVersion(policy: ClusterPolicy, knownScripts: readonly string[]): HookpointPolicy | undefined {
   const spec = policy.status?.acceptedSpec;
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return undefined;
   const { status: _status, ...rest } = policy;
@@ -117,7 +117,7 @@ function validCondition(generation: number | undefined): ConditionCore {
 }
 
 /** Longer messages are cut at a problem boundary (the CRD allows 32 KiB; kubectl output stays readable). */
-export const MAX_MESSAGE = 4_096;
+const MAX_MESSAGE = 4_096;
 
 function invalidCondition(problems: readonly PolicyProblem[], generation: number | undefined): ConditionCore {
   let shown = problems.length;
@@ -133,7 +133,7 @@ function invalidCondition(problems: readonly PolicyProblem[], generation: number
 }
 
 /** Kubernetes condition timestamps are RFC 3339 with whole seconds. */
-export function conditionTime(now: Date): string {
+function conditionTime(now: Date): string {
   return now.toISOString().replace(/\.\d+Z$/, "Z");
 }
 

@@ -7,10 +7,9 @@ import type { Settings } from "../policy/effective.js";
 import { buildSnapshot, type Snapshot } from "../policy/snapshot.js";
 import type { HookpointPolicy } from "../policy/types.js";
 import { judgePolicy } from "./acceptance.js";
-import { httpStatus } from "./api-errors.js";
-import { policyReport, type PolicyReport } from "./cluster-source.js";
+import { apiMessage, httpStatus } from "./api-errors.js";
+import { policyReports, type PolicyReport } from "./cluster-source.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
-import { apiMessage } from "./api-errors.js";
 
 export interface ClusterSnapshot {
   snapshot: Snapshot;
@@ -37,13 +36,13 @@ export async function loadClusterSnapshot(kubeConfig: KubeConfig, settings: Sett
     snapshot: buildSnapshot(namespaces.items.map(namespaceInfo), inForce, settings),
     server,
     namespaces: namespaces.items.length,
-    policies: verdicts.map(policyReport).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    policies: policyReports(verdicts),
     policyCrdInstalled: policies !== undefined,
   };
 }
 
 /** "cannot list <resource> from <server>: HTTP 403: <API server's message>", or the network error. */
-export function clusterError(resource: string, server: string, err: unknown): Error {
+function clusterError(resource: string, server: string, err: unknown): Error {
   const code = httpStatus(err);
   if (code === undefined) {
     const cause = (err as { cause?: unknown } | null)?.cause;

@@ -13,7 +13,7 @@ import { buildSnapshot, type Snapshot } from "../policy/snapshot.js";
 import type { SnapshotSource } from "../policy/source.js";
 import type { HookpointPolicy, NamespaceInfo } from "../policy/types.js";
 import { judgePolicy, normalizePolicy, type ClusterPolicy, type PolicyVerdict } from "./acceptance.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "../backoff.js";
 import { createLister, DEFAULT_LIST_TIMEOUT_MS, namespaceInfo, NAMESPACES_PATH, POLICIES_PATH, type NamespaceItem, type PolicyItem } from "./lists.js";
 import type { SourceLogger } from "./logger.js";
 import { PolicyStatusWriter } from "./policy-status.js";
@@ -21,7 +21,7 @@ import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 import { ResourceWatcher } from "./watcher.js";
 
 /** Each watch is renewed at least this often (client-go renews every 5 to 10 minutes). */
-export const DEFAULT_RESYNC_MS = 300_000;
+const DEFAULT_RESYNC_MS = 300_000;
 
 export interface ClusterSourceOptions {
   kubeConfig: KubeConfig;
@@ -76,15 +76,18 @@ export function createClusterSource(options: ClusterSourceOptions): ClusterSourc
   return new ClusterSnapshotSource(options);
 }
 
-export function policyReport(v: PolicyVerdict): PolicyReport {
-  return {
-    name: v.name,
-    generation: v.generation,
-    accepted: v.inForce === "this",
-    inForce: v.inForce,
-    inForceGeneration: v.policy?.metadata.generation,
-    message: v.condition.message,
-  };
+/** What the verdicts say, in name order. */
+export function policyReports(verdicts: readonly PolicyVerdict[]): PolicyReport[] {
+  return verdicts
+    .map((v) => ({
+      name: v.name,
+      generation: v.generation,
+      accepted: v.inForce === "this",
+      inForce: v.inForce,
+      inForceGeneration: v.policy?.metadata.generation,
+      message: v.condition.message,
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 class ClusterSnapshotSource implements ClusterSource {
@@ -121,22 +124,14 @@ class ClusterSnapshotSource implements ClusterSource {
         resource: "namespaces",
         path: NAMESPACES_PATH,
         list: (o) => lister.namespaces(o),
-        handlers: {
-          upsert: (ns) => this.upsertNamespace(ns),
-          remove: (ns) => this.removeNamespace(ns.metadata.name),
-          listed: (items) => this.namespacesListed(items),
-        },
+        handlers: { upsert: (ns) => this.upsertNamespace(ns), remove: (name) => this.removeNamespace(name), names: () => this.namespaces.keys() },
       }),
       new ResourceWatcher<PolicyItem & KubernetesObject>({
         ...common,
         resource: "hookpointpolicies",
         path: POLICIES_PATH,
         list: (o) => lister.policies(o),
-        handlers: {
-          upsert: (p) => this.upsertPolicy(p),
-          remove: (p) => this.removePolicy(p.metadata.name),
-          listed: (items) => this.policiesListed(items),
-        },
+        handlers: { upsert: (p) => this.upsertPolicy(p), remove: (name) => this.removePolicy(name), names: () => this.policies.keys() },
       }),
     ];
     if (opts.writeStatus ?? true) this.status = new PolicyStatusWriter({ kubeConfig: opts.kubeConfig, log: opts.logger, backoff: opts.backoff, ...(opts.now ? { now: opts.now } : {}) });
@@ -197,7 +192,7 @@ class ClusterSnapshotSource implements ClusterSource {
       connected: { namespaces: ns.connected(), hookpointpolicies: pol.connected() },
       snapshotAgeSeconds: this.ageSeconds(),
       namespaces: this.namespaces.size,
-      policies: [...this.policies.values()].map((e) => policyReport(e.verdict)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      policies: policyReports([...this.policies.values()].map((e) => e.verdict)),
     };
   }
 
@@ -235,12 +230,6 @@ class ClusterSnapshotSource implements ClusterSource {
 
   private removeNamespace(name: string): void {
     if (this.namespaces.delete(name)) this.queueRebuild();
-  }
-
-  private namespacesListed(items: readonly NamespaceItem[]): void {
-    const present = new Set(items.map((i) => i.metadata.name));
-    for (const name of [...this.namespaces.keys()]) if (!present.has(name)) this.removeNamespace(name);
-    for (const item of items) this.upsertNamespace(item);
   }
 
   // --- policies ---
@@ -282,12 +271,6 @@ class ClusterSnapshotSource implements ClusterSource {
       this.queueRebuild();
       this.countPolicies();
     }
-  }
-
-  private policiesListed(items: readonly PolicyItem[]): void {
-    const present = new Set(items.map((i) => i.metadata.name));
-    for (const name of [...this.policies.keys()]) if (!present.has(name)) this.removePolicy(name);
-    for (const item of items) this.upsertPolicy(item);
   }
 
   // --- snapshot ---

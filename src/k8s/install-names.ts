@@ -1,6 +1,7 @@
 // Names shared by the manifests in deploy/ and the code that manages the
 // installation at run time. test/unit/deploy checks the manifests against them.
-export { DEFAULT_NAMESPACE as WEBHOOK_NAMESPACE, DEFAULT_SERVICE as WEBHOOK_SERVICE } from "../certs/names.js";
+export { DEFAULT_SERVICE as WEBHOOK_SERVICE } from "../certs/names.js";
+export { WEBHOOK_NAMESPACE } from "../defaults.js";
 
 /** Kubernetes calls mutating webhook configurations in name order: "zz-" sorts after istio-sidecar-injector*. */
 export const WEBHOOK_CONFIGURATION_NAME = "zz-hookpoint";

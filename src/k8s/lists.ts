@@ -5,7 +5,7 @@
 import { CoreV1Api, CustomObjectsApi, Observable, type ConfigurationOptions, type KubeConfig, type ObservableMiddleware, type RequestContext, type ResponseContext } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, POLICY_PLURAL, type NamespaceInfo } from "../policy/types.js";
 
-export const PAGE_SIZE = 500;
+const PAGE_SIZE = 500;
 export const DEFAULT_LIST_TIMEOUT_MS = 60_000;
 
 /** What the informer caches of a Namespace: only what the decision reads. */

@@ -1,4 +1,4 @@
-import { apiMessage } from "./api-errors.js";
+import { apiMessage, httpStatus } from "./api-errors.js";
 
 // The slice of a pino logger the cluster modules use: fixed messages, data in fields.
 export interface SourceLogger {
@@ -14,8 +14,8 @@ export interface SourceLogger {
  * otherwise the error's own first line ("connect ECONNREFUSED ...").
  */
 export function errorText(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === "number") return `HTTP ${code}: ${apiMessage(err)}`;
+  const code = httpStatus(err);
+  if (code !== undefined) return `HTTP ${code}: ${apiMessage(err)}`;
   if (err instanceof Error) return err.message.split("\n")[0] || err.name;
   return String(err);
 }

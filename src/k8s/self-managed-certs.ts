@@ -16,20 +16,17 @@ import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type RenewalPolicy, ty
 import { describeApiError, httpStatus } from "./api-errors.js";
 import { caBundlePatch } from "./ca-bundle-patch.js";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_SERVICE } from "./install-names.js";
+import type { SourceLogger } from "./logger.js";
 import { materialToSecret, secretToMaterial } from "./tls-secret.js";
 
 /** How often each replica re-reads the Secret and the webhook configuration. */
-export const DEFAULT_CHECK_INTERVAL_MS = 60_000;
+const DEFAULT_CHECK_INTERVAL_MS = 60_000;
 /** Conflicting writes tolerated in one pass before giving up until the next. */
 const MAX_ATTEMPTS = 5;
 /** setTimeout's limit (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export interface CertLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type CertLogger = Pick<SourceLogger, "info" | "warn" | "error">;
 
 /** What the HTTPS server needs: PEM certificate and key, and the CA bundle clients should trust. */
 export interface ServingTls {
@@ -78,7 +75,7 @@ interface Settings {
   now: () => Date;
 }
 
-function settingsFrom(opts: SelfManagedCertsOptions): Settings {
+function settingsFrom(opts: Omit<SelfManagedCertsOptions, "onCertificate" | "checkIntervalMs">): Settings {
   const namespace = checkDnsLabel("webhook namespace", opts.namespace);
   const service = opts.service ?? WEBHOOK_SERVICE;
   const names = servingSubjectAltNames(service, namespace, opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
@@ -195,6 +192,12 @@ function toServingTls(material: TlsMaterial): ServingTls {
   };
 }
 
+async function ensurePass(s: Settings): Promise<{ tls: ServingTls; renewAt: Date; caBundleSet: boolean }> {
+  const { material, renewAt } = await ensureSecret(s);
+  const caBundleSet = await ensureCaBundle(s, material.caBundle);
+  return { tls: toServingTls(material), renewAt, caBundleSet };
+}
+
 /**
  * One pass without a timer: ensures the Secret and the caBundle, returns the certificate to serve
  * and when it is due for renewal.
@@ -202,10 +205,7 @@ function toServingTls(material: TlsMaterial): ServingTls {
 export async function ensureSelfManagedCerts(
   opts: Omit<SelfManagedCertsOptions, "onCertificate" | "checkIntervalMs">,
 ): Promise<{ tls: ServingTls; renewAt: Date; caBundleSet: boolean }> {
-  const s = settingsFrom({ ...opts, onCertificate: () => undefined });
-  const { material, renewAt } = await ensureSecret(s);
-  const caBundleSet = await ensureCaBundle(s, material.caBundle);
-  return { tls: toServingTls(material), renewAt, caBundleSet };
+  return ensurePass(settingsFrom(opts));
 }
 
 /**
@@ -223,9 +223,7 @@ export async function startSelfManagedCerts(opts: SelfManagedCertsOptions): Prom
   let running: Promise<ServingTls> | undefined;
 
   const pass = async (): Promise<{ tls: ServingTls; renewAt: Date }> => {
-    const { material, renewAt } = await ensureSecret(s);
-    await ensureCaBundle(s, material.caBundle);
-    const tls = toServingTls(material);
+    const { tls, renewAt } = await ensurePass(s);
     if (tls.fingerprint256 !== current?.fingerprint256) {
       await opts.onCertificate(tls);
       if (current) s.log.info({ notAfter: tls.notAfter.toISOString() }, "serving certificate replaced");

@@ -3,7 +3,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 
 export type WatchedResource = "namespaces" | "hookpointpolicies";
-export const WATCHED_RESOURCES: readonly WatchedResource[] = ["namespaces", "hookpointpolicies"];
+const WATCHED_RESOURCES: readonly WatchedResource[] = ["namespaces", "hookpointpolicies"];
 
 export interface SourceMetrics {
   connected(resource: WatchedResource, up: boolean): void;

@@ -9,19 +9,22 @@
 //    informer that has shown no sign of life for longer (stalled connection);
 //  - replaces an informer whose watch keeps closing as soon as it opens;
 //  - reports connected/synced, for readiness, logs and metrics.
-// A replaced informer starts empty and relists; the handlers' `listed` call
-// (a complete list) drops whatever was deleted meanwhile.
+// A replaced informer starts empty and relists: after every complete list the
+// watcher removes whatever the handlers hold that the list lacks (deleted
+// meanwhile); the informer then delivers each new or changed item as an upsert.
 import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
-import { Backoff, type BackoffOptions } from "./backoff.js";
+import { Backoff, type BackoffOptions } from "../backoff.js";
 import type { ItemList, ListOptions } from "./lists.js";
 import { errorText, type SourceLogger } from "./logger.js";
 import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 
+type Named = KubernetesObject & { metadata: { name: string } };
+
 export interface WatchHandlers<T> {
   upsert(obj: T): void;
-  remove(obj: T): void;
-  /** A complete list: anything not in it is gone. Called before the per-item upserts. */
-  listed(items: readonly T[]): void;
+  remove(name: string): void;
+  /** The names held now: after a complete list, those not in it are removed. */
+  names(): Iterable<string>;
 }
 
 export interface WatcherOptions<T> {
@@ -47,7 +50,7 @@ const STABLE_MS = 10_000;
 /** More (re)connects than this within one second means the watch closes as soon as it opens. */
 const MAX_CONNECTS_PER_SECOND = 10;
 
-export class ResourceWatcher<T extends KubernetesObject> {
+export class ResourceWatcher<T extends Named> {
   private informer: Informer<T>;
   private instance = 0;
   private stopped = true;
@@ -69,7 +72,7 @@ export class ResourceWatcher<T extends KubernetesObject> {
   private readonly now: () => number;
 
   constructor(private readonly opts: WatcherOptions<T>) {
-    this.backoff = new Backoff(opts.backoff);
+    this.backoff = new Backoff({ ...opts.backoff, resetAfterMs: STABLE_MS });
     this.now = opts.now ?? Date.now;
     this.informer = this.makeInstance();
   }
@@ -129,7 +132,7 @@ export class ResourceWatcher<T extends KubernetesObject> {
         this.activity();
         this.lists += 1;
         if (this.lists > 1) this.opts.log.info({ resource: this.opts.resource, items: list.items.length }, "resource relisted");
-        this.opts.handlers.listed(list.items);
+        this.removeMissing(list.items);
         this.listedOnce = true;
       }
       return list as unknown as KubernetesListObject<T>;
@@ -144,7 +147,7 @@ export class ResourceWatcher<T extends KubernetesObject> {
     informer.on("delete", (obj: T) => {
       if (!live()) return;
       this.activity();
-      this.opts.handlers.remove(obj);
+      this.opts.handlers.remove(obj.metadata.name);
     });
     informer.on("connect", () => {
       if (live()) this.onConnect();
@@ -153,6 +156,11 @@ export class ResourceWatcher<T extends KubernetesObject> {
       if (live()) this.onError(err);
     });
     return informer;
+  }
+
+  private removeMissing(items: readonly T[]): void {
+    const present = new Set(items.map((i) => i.metadata.name));
+    for (const name of [...this.opts.handlers.names()]) if (!present.has(name)) this.opts.handlers.remove(name);
   }
 
   private async attempt(): Promise<void> {
@@ -213,9 +221,9 @@ export class ResourceWatcher<T extends KubernetesObject> {
 
   private scheduleRetry(why: string, fresh: boolean): void {
     if (this.stopped || this.retryTimer) return;
-    if (this.connectedAt !== undefined && this.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
+    const ranMs = this.connectedAt === undefined ? 0 : this.now() - this.connectedAt;
     this.connectedAt = undefined;
-    const delay = this.backoff.next();
+    const delay = this.backoff.next(ranMs);
     this.opts.metrics?.restarted(this.opts.resource);
     this.opts.log.warn({ resource: this.opts.resource, err: why, retryInMs: delay, failures: this.backoff.failures, freshInformer: fresh }, "watch failed; retrying");
     this.retryTimer = setTimeout(() => void this.attempt(), delay);

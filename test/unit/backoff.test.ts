@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../../../src/k8s/backoff.js";
+import { Backoff } from "../../src/backoff.js";
 
 describe("Backoff", () => {
   it("doubles from 0.5 s up to 30 s by default, jittered down by at most half", () => {
