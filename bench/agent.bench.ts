@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { withAttachedMarker, ATTACHED_MARKER } from "../src/agent/bpftrace/program.js";
 import { clearSymbolCache, readSymbolTable } from "../src/agent/elf/symbols.js";
 import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/scripts/catalog.js";
-import { generatePairsScript, renderScript } from "../src/scripts/render.js";
+import { renderScript } from "../src/scripts/render.js";
 import { FIXTURE, bpfSkipReason, startAgent, waitFor, type AgentProcess } from "../test/bpf/agent/support.js";
 
 const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 3);
@@ -78,7 +78,8 @@ async function attachBench(dir: string): Promise<void> {
   const readMs = performance.now() - t0;
   const render = (byAddress: boolean): string[] =>
     DEFAULT_SCRIPT_NAMES.map((name, i) => {
-      const script = name === "hookpoint-pairs" ? generatePairsScript(table)! : catalog.find((s) => s.header.name === name)!;
+      // renderScript generates hookpoint-pairs from its template in the catalog.
+      const script = catalog.find((s) => s.header.name === name)!;
       const file = join(dir, `${byAddress ? "addr" : "name"}-${i}.bt`);
       writeFileSync(file, withAttachedMarker(renderScript(script, { binary: FIXTURE.big, pid: 999_999, table, byAddress, intervalSeconds: 10 })));
       return file;

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../backoff.js";
 import { clearedMaps, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
@@ -19,15 +19,12 @@ import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import type { Script, ScriptSource } from "./scripts-api.js";
+import { PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
 import type { AgentSettings } from "./settings.js";
 import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
 import type { AgentStatus, ScriptStatus } from "./status/types.js";
 import { Supervisor } from "./supervisor.js";
-
-/** The script generated per binary from its hookpoint* functions. */
-export const PAIRS_SCRIPT = "hookpoint-pairs";
 
 export interface AgentDeps {
   settings: AgentSettings;
@@ -48,9 +45,6 @@ export interface AgentDeps {
 
 interface Session {
   envoy: ProcInfo;
-  binary: string;
-  tracePid: number;
-  table: SymbolTable;
   runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; cleared: Set<string> }>;
   number: number;
 }
@@ -129,7 +123,7 @@ export class Agent {
       metrics: async () => (await registry.metrics()) + this.metrics.render(),
       status: () => this.snapshot(),
     });
-    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, resetAfterMs: Infinity });
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: false });
     while (!this.stopping) {
       try {
         await app.listen({ host: this.settings.metricsHost, port: this.settings.metricsPort });
@@ -148,7 +142,7 @@ export class Agent {
   }
 
   private async traceLoop(rootPid: number): Promise<void> {
-    const backoff = new Backoff({ initialMs: 5000, maxMs: 300_000, resetAfterMs: Infinity });
+    const backoff = new Backoff({ initialMs: 5000, maxMs: 300_000, jitter: false });
     // Preflight and catalog: retried until they pass, while the proxy runs.
     for (;;) {
       if (this.stopping) return;
@@ -220,10 +214,10 @@ export class Agent {
   }
 
   private async startSession(envoy: ProcInfo): Promise<void> {
-    const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot ?? "/proc");
+    const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot);
     const [table, tracePid] = await Promise.all([readSymbolTable(binary), this.tracePidOf(envoy.pid)]);
     const number = ++this.sessions;
-    const session: Session = { envoy, binary, tracePid, table, runners: new Map(), number };
+    const session: Session = { envoy, runners: new Map(), number };
     this.session = session;
     this.state.envoy = {
       pid: envoy.pid,
@@ -293,8 +287,9 @@ export class Agent {
   }
 
   private scriptFor(name: string, table: SymbolTable, st: ScriptStatus): Script | null {
-    if (name === PAIRS_SCRIPT) {
-      const generated = this.deps.scripts.generatePairsScript(table);
+    if (name === PAIRS_SCRIPT_NAME) {
+      // Generated from the template in the catalog loaded at start (the bundled one if it has none).
+      const generated = this.deps.scripts.generatePairsScript(table, this.catalog.find((s) => s.header.name === name));
       if (!generated && table.stripped) {
         Object.assign(st, { state: "not-started", reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes hookpoint*` });
         this.log.error({ script: name, binary: table.path }, "script not started: binary is stripped");
@@ -349,12 +344,15 @@ export class Agent {
       (map) => maps.find((m) => m.name === map)?.keys ?? [],
       (map) => maps.find((m) => m.name === map)?.meaning ?? "",
     );
+    // The summary shows each map's latest dump: this one replaces the maps it holds.
+    const dump = new Map<string, MapRecord[]>();
     for (const r of records) {
       const key = `${name}${r.map}`;
-      const list = (this.lastDump.get(key) ?? []).filter((x) => x.ts === r.ts);
-      list.push(r);
-      this.lastDump.set(key, list);
+      const list = dump.get(key);
+      if (list) list.push(r);
+      else dump.set(key, [r]);
     }
+    for (const [key, list] of dump) this.lastDump.set(key, list);
     this.scriptStatus(name).records += records.length;
   }
 

@@ -29,7 +29,7 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   logLevel: ["<level>", "fatal, error, warn, info, debug, trace or silent"],
 };
 
-export const scriptSource: ScriptSource = {
+const scriptSource: ScriptSource = {
   loadCatalog,
   checkScript,
   renderScript,

@@ -1,7 +1,6 @@
 // `hookpoint scripts`: the bundled bpftrace scripts - list them, check a binary against
 // them, show one (as bundled, or rendered for a process).
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { readFile } from "node:fs/promises";
 import { readSymbolTable } from "../agent/elf/symbols.js";
 import { loadCatalog, selectScripts, type BundledScript } from "../scripts/catalog.js";
 import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
@@ -45,7 +44,7 @@ export function register(program: Command): void {
     .action(async (name: string, opts: { binary?: string; pid?: number; byName?: boolean; interval: number }, cmd: Command) => {
       const [script] = selectScripts(await loadCatalog(), [name]) as [BundledScript];
       if (opts.binary === undefined && opts.pid === undefined) {
-        process.stdout.write(script.file ? await readFile(script.file, "utf8") : script.source);
+        process.stdout.write(script.source);
         return;
       }
       if (opts.binary === undefined || opts.pid === undefined) cmd.error("error: give both --binary and --pid to render a program", { exitCode: 2 });

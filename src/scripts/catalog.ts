@@ -7,7 +7,6 @@ import { parseScriptFile, ScriptFileError, type ScriptHeader } from "./header.js
 import { lintScript } from "./lint.js";
 
 export type { ScriptHeader, ScriptMapInfo } from "./header.js";
-export { ScriptFileError } from "./header.js";
 
 export interface BundledScript {
   header: ScriptHeader;

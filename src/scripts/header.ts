@@ -156,7 +156,7 @@ class Validator {
     if (/^(cpp|uprobe|uretprobe):/.test(r)) {
       this.fail(path, `"${r}": list the ELF symbol itself (mangled name or glob), without a probe type`);
     }
-    for (const alt of r.split("|").map((s) => s.trim())) {
+    for (const alt of alternatives(r)) {
       if (alt === "" || /\s/.test(alt)) this.fail(path, `"${r}" is not a symbol, glob, or "A | B" alternatives`);
     }
   }
@@ -221,6 +221,11 @@ class Validator {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
     return range ? this.lineOf(range[0]) : null;
   }
+}
+
+/** The alternatives of a requirement (`A | B` → [A, B]). */
+export function alternatives(r: string): string[] {
+  return r.split("|").map((s) => s.trim());
 }
 
 function formatPath(path: Path): string {

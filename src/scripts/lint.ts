@@ -1,7 +1,7 @@
 // Checks a bundled script's program against its header and the house rules, so a drift
 // between what a script declares and what it does fails when the catalog loads (and in
 // the unit tests), not on a user's node. Pure.
-import { ScriptFileError, type ScriptHeader } from "./header.js";
+import { alternatives, ScriptFileError, type ScriptHeader } from "./header.js";
 import { lineAt, mapKeyArities, mapsUsed, maskCommentsAndStrings, parseProgram, ProgramSyntaxError, type ProbeBlock } from "./program.js";
 import { expandTemplate, GLOBAL_PLACEHOLDERS, isTemplate, placeholders, TemplateError, type TemplateItems } from "./template.js";
 
@@ -20,11 +20,6 @@ const PER_EVENT_FORBIDDEN = ["printf", "print", "time", "system", "cat", "exit",
 /** An ELF requirement (symbol or glob, maybe `A | B`) as opposed to a kernel probe. */
 export function isKernelRequirement(r: string): boolean {
   return KERNEL_PREFIX_RE.test(r);
-}
-
-/** The alternatives of a requirement (`A | B` → [A, B]). */
-export function alternatives(r: string): string[] {
-  return r.split("|").map((s) => s.trim());
 }
 
 /** The symbol pattern of a `uprobe:{{BINARY}}:PATTERN` attach point, or null. */

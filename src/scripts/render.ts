@@ -3,8 +3,8 @@
 // Pure: the symbol table is read by the caller.
 import { matchSymbols, type ElfSymbol, type SymbolTable } from "../agent/elf/symbols.js";
 import type { BundledScript } from "./catalog.js";
-import { parseScriptFile } from "./header.js";
-import { alternatives, isKernelRequirement, uprobePattern } from "./lint.js";
+import { alternatives, parseScriptFile } from "./header.js";
+import { isKernelRequirement, uprobePattern } from "./lint.js";
 import { findHookpointFunctions, generatePairsScript } from "./pairs.js";
 import { parseProgram } from "./program.js";
 import { fill, isTemplate } from "./template.js";
@@ -32,7 +32,8 @@ export const DEFAULT_INTERVAL_SECONDS = 10;
 /** Whether `table`'s binary has what `script` needs, and if not, which symbol is missing. */
 export function checkScript(script: BundledScript, table: SymbolTable): CheckResult {
   const name = script.header.name;
-  const needs = isTemplate(script.source) ? ["hookpoint*"] : script.header.requires.filter((r) => !isKernelRequirement(r));
+  const template = isTemplate(script.source);
+  const needs = template ? ["hookpoint*"] : script.header.requires.filter((r) => !isKernelRequirement(r));
   if (needs.length === 0) return { ok: true };
   if (table.stripped) {
     return {
@@ -42,7 +43,7 @@ export function checkScript(script: BundledScript, table: SymbolTable): CheckRes
       message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${describe(needs)}`,
     };
   }
-  if (isTemplate(script.source)) {
+  if (template) {
     const found = findHookpointFunctions(table);
     if (found.pairs.length + found.lone.length > 0) return { ok: true };
     return {
@@ -118,9 +119,9 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
   return `${title}\n${program.replace(/^\n+/, "").replace(/\n{3,}/g, "\n\n")}`;
 }
 
-/** Functions a pattern names, by address (aliases and the agent's thunk filter applied by matchSymbols). */
+/** Functions a pattern names, by address (renderScript attaches once per address). */
 function resolve(table: SymbolTable, pattern: string): ElfSymbol[] {
-  return [...matchSymbols(table, pattern)].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : 1));
+  return matchSymbols(table, pattern).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.name < b.name ? -1 : 1));
 }
 
 function checkFailure(script: BundledScript, table: SymbolTable): string {

@@ -11,7 +11,6 @@
 // with {{NAME}}, {{START}}, {{END}} (pairs) and {{NAME}}, {{SYMBOL}} (lone) inside.
 
 export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL"] as const;
-export const ITEM_PLACEHOLDERS = { pair: ["NAME", "START", "END"], lone: ["NAME", "SYMBOL"] } as const;
 
 export interface PairItem {
   NAME: string;

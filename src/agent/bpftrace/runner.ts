@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import { ParseError, parseLine, type BpftraceEvent } from "../output/records.js";
 import { ATTACHED_MARKER } from "./program.js";
-import { Backoff } from "../backoff.js";
+import { Backoff } from "../../backoff.js";
 
 export type RunnerState = "starting" | "attached" | "backoff" | "stopping" | "stopped";
 
@@ -21,8 +21,6 @@ export interface RunnerOptions {
   onAttached?: (ms: number, generation: number) => void;
   graceMs: number;
   backoff?: Backoff;
-  /** Extra bpftrace arguments before the program file. */
-  args?: string[];
 }
 
 export interface RunnerStatus {
@@ -49,7 +47,7 @@ export class BpftraceRunner {
   private readonly st: RunnerStatus = { state: "stopped", pid: null, generation: 0, restarts: 0, attachMs: null, lastError: null, parseErrors: 0, lostEvents: 0 };
 
   constructor(private readonly opts: RunnerOptions) {
-    this.backoff = opts.backoff ?? new Backoff({ initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 });
+    this.backoff = opts.backoff ?? new Backoff({ initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000, jitter: false });
   }
 
   get status(): RunnerStatus {
@@ -91,7 +89,7 @@ export class BpftraceRunner {
     this.st.state = "starting";
     this.st.attachMs = null;
     try {
-      child = spawn(this.opts.bpftrace, ["-f", "json", ...(this.opts.args ?? []), this.opts.programFile], { stdio: ["ignore", "pipe", "pipe"] });
+      child = spawn(this.opts.bpftrace, ["-f", "json", this.opts.programFile], { stdio: ["ignore", "pipe", "pipe"] });
     } catch (err) {
       this.onExit(generation, started, null, null, `cannot start bpftrace: ${(err as Error).message}`);
       return;

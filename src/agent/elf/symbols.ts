@@ -2,7 +2,7 @@
 // without loading the file: the symbol table and its string table are streamed through
 // fixed-size buffers. Results are cached by GNU build-id, so every Envoy on the node that
 // runs the same build is read once.
-import { open, stat, type FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import {
   EHDR_SIZE,
   ElfError,
@@ -24,8 +24,6 @@ import {
   type SectionHeader,
 } from "./format.js";
 
-export { ElfError } from "./format.js";
-
 export interface ElfSymbol {
   name: string;
   /** The symbol's virtual address (st_value): the form `uprobe:PATH:0xADDR` takes on
@@ -39,8 +37,9 @@ export interface SymbolTable {
   buildId: string | null;
   /** No .symtab and no defined function in .dynsym. */
   stripped: boolean;
-  /** Defined function symbols by name; thunks and `.cold` parts excluded. */
-  symbols: Map<string, ElfSymbol>;
+  /** Defined function symbols by name; thunks and `.cold` parts excluded. Never changed
+   * once read: tables are shared through the build-id cache and glob results are kept. */
+  symbols: ReadonlyMap<string, ElfSymbol>;
 }
 
 const SYM_CHUNK_ENTRIES = 8192; // 192 KiB of symbol entries per read
@@ -48,6 +47,9 @@ const STR_CHUNK = 1 << 20; // 1 MiB of string table per read
 const CACHE_LIMIT = 4;
 
 const byBuildId = new Map<string, SymbolTable>();
+// Glob results per symbol map: the check and the render of a script ask for the same
+// patterns, and every Envoy of one build shares its table, so each glob is scanned once.
+const globMatches = new WeakMap<ReadonlyMap<string, ElfSymbol>, Map<string, ElfSymbol[]>>();
 
 /** Reads (or returns from the build-id cache) the function symbols of `path`. */
 export async function readSymbolTable(path: string): Promise<SymbolTable> {
@@ -91,10 +93,17 @@ export function matchSymbols(table: SymbolTable, glob: string): ElfSymbol[] {
     const s = table.symbols.get(glob);
     return s ? [s] : [];
   }
-  const re = globToRegExp(glob);
-  const out: ElfSymbol[] = [];
-  for (const s of table.symbols.values()) if (re.test(s.name)) out.push(s);
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let byGlob = globMatches.get(table.symbols);
+  if (!byGlob) globMatches.set(table.symbols, (byGlob = new Map()));
+  let found = byGlob.get(glob);
+  if (!found) {
+    const re = globToRegExp(glob);
+    found = [];
+    for (const s of table.symbols.values()) if (re.test(s.name)) found.push(s);
+    found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    byGlob.set(glob, found);
+  }
+  return [...found];
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -110,15 +119,9 @@ export function clearSymbolCache(): void {
   byBuildId.clear();
 }
 
-/** Whether `path` still is the file a table was read from (size and mtime unchanged). */
-export async function fileIdentity(path: string): Promise<string> {
-  const st = await stat(path);
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-}
-
 // Without .symtab, a binary whose .dynsym exports only runtime helpers or instantiated
 // standard-library templates (g++ exports weak `std::` instantiations) has nothing to probe.
-function hasUsefulFunction(symbols: Map<string, ElfSymbol>): boolean {
+function hasUsefulFunction(symbols: ReadonlyMap<string, ElfSymbol>): boolean {
   for (const name of symbols.keys()) {
     if (!/^(_ZN?K?St|_ZN9__gnu_cxx|_init$|_fini$|_start$|__libc_csu_)/.test(name)) return true;
   }

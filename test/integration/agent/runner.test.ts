@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { Backoff } from "../../../src/agent/backoff.js";
+import { Backoff } from "../../../src/backoff.js";
 import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
 import type { BpftraceEvent } from "../../../src/agent/output/records.js";
 import { waitFor } from "../../bpf/agent/support.js";
@@ -58,7 +58,7 @@ while :; do sleep 0.05; done`);
   it("restarts a crashed bpftrace with backoff and says why it died", async () => {
     const bin = fakeBpftrace("crash", `echo "ERROR: Could not resolve symbol: /x:nope" >&2; exit 1`);
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "crashy", bpftrace: bin, programFile: "/dev/null", log, graceMs: 1000, onEvent: () => undefined, backoff: new Backoff({ initialMs: 50, maxMs: 200, resetAfterMs: 60_000 }) });
+    const r = new BpftraceRunner({ name: "crashy", bpftrace: bin, programFile: "/dev/null", log, graceMs: 1000, onEvent: () => undefined, backoff: new Backoff({ initialMs: 50, maxMs: 200, resetAfterMs: 60_000, jitter: false }) });
     r.start();
     await waitFor("three restarts", 10_000, () => r.status.restarts >= 3);
     await r.stop();
@@ -85,7 +85,7 @@ while :; do sleep 0.05; done`);
 
   it("reports a bpftrace that cannot be started and keeps retrying", async () => {
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "absent", bpftrace: join(dir, "no-such-bpftrace"), programFile: "/dev/null", log, graceMs: 100, onEvent: () => undefined, backoff: new Backoff({ initialMs: 20, maxMs: 20, resetAfterMs: 60_000 }) });
+    const r = new BpftraceRunner({ name: "absent", bpftrace: join(dir, "no-such-bpftrace"), programFile: "/dev/null", log, graceMs: 100, onEvent: () => undefined, backoff: new Backoff({ initialMs: 20, maxMs: 20, resetAfterMs: 60_000, jitter: false }) });
     r.start();
     await waitFor("two attempts", 10_000, () => r.status.restarts >= 2);
     await r.stop();

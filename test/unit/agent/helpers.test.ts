@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../../../src/agent/backoff.js";
+import { Backoff } from "../../../src/backoff.js";
 import { ATTACHED_MARKER, clearedMaps, parseBpftraceVersion, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { quantile, summarize } from "../../../src/agent/output/summary.js";
@@ -37,7 +37,7 @@ describe("program helpers", () => {
 
 describe("Backoff", () => {
   it("doubles up to the cap and starts over after a healthy run", () => {
-    const b = new Backoff({ initialMs: 1000, maxMs: 5000, resetAfterMs: 60_000 });
+    const b = new Backoff({ initialMs: 1000, maxMs: 5000, resetAfterMs: 60_000, jitter: false });
     expect([b.next(10), b.next(10), b.next(10), b.next(10), b.next(10)]).toEqual([1000, 2000, 4000, 5000, 5000]);
     expect(b.next(60_000)).toBe(1000);
     expect(b.next(0)).toBe(2000);
