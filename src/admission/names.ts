@@ -22,7 +22,7 @@ export const AGENT_COMMAND: readonly string[] = ["hookpoint", "agent", "--"];
 
 export const TRACING_CAPABILITIES: readonly string[] = ["SYS_ADMIN", "BPF", "PERFMON", "SYS_RESOURCE"];
 
-/** Istio's proxy uid/gid; its iptables rules exempt traffic by either. */
+/** Istio's proxy uid/gid; its iptables rules exempt traffic by either. The agent's defaults too. */
 export const PROXY_UID = 1337;
 export const PROXY_GID = 1337;
 

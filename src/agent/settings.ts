@@ -1,5 +1,6 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
+import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../admission/names.js";
 
 export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
@@ -38,11 +39,11 @@ interface Field {
 /** Every setting: its flag, its variable and its default (the README lists the same). */
 export const SETTINGS: Record<keyof AgentSettings, Field> = {
   scripts: { env: "HOOKPOINT_SCRIPTS", flag: "--scripts", def: "" },
-  outputDir: { env: "HOOKPOINT_OUTPUT_DIR", flag: "--output", def: "/tmp/hookpoint" },
+  outputDir: { env: "HOOKPOINT_OUTPUT_DIR", flag: "--output", def: AGENT_OUTPUT_DIR },
   metricsHost: { env: "HOOKPOINT_METRICS_HOST", flag: "--metrics-host", def: "0.0.0.0" },
-  metricsPort: { env: "HOOKPOINT_METRICS_PORT", flag: "--metrics-port", def: "15099" },
-  proxyUid: { env: "HOOKPOINT_PROXY_UID", flag: "--proxy-uid", def: "1337" },
-  proxyGid: { env: "HOOKPOINT_PROXY_GID", flag: "--proxy-gid", def: "1337" },
+  metricsPort: { env: "HOOKPOINT_METRICS_PORT", flag: "--metrics-port", def: String(AGENT_METRICS_PORT) },
+  proxyUid: { env: "HOOKPOINT_PROXY_UID", flag: "--proxy-uid", def: String(PROXY_UID) },
+  proxyGid: { env: "HOOKPOINT_PROXY_GID", flag: "--proxy-gid", def: String(PROXY_GID) },
   profile: { env: "HOOKPOINT_PROFILE", flag: "--profile", def: "" },
   intervalSeconds: { env: "HOOKPOINT_INTERVAL_SECONDS", flag: "--interval", def: "10" },
   envoyNames: { env: "HOOKPOINT_ENVOY_NAMES", flag: "--envoy-names", def: "envoy,cilium-envoy" },
