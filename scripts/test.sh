@@ -17,5 +17,15 @@ log "type-check and lint"
 npx tsc -p tsconfig.json --noEmit
 npx eslint . --max-warnings 0
 
+# The e2e tests start the local cluster when none runs and leave it up for the
+# next file; a cluster this run started is stopped again at the end.
+cluster_was_up=0
+npx tsx scripts/cluster/cluster.ts status >/dev/null 2>&1 && cluster_was_up=1
+
 log "tests"
-exec npx vitest run --reporter=default --reporter=./test/support/summary-reporter.ts "$@"
+rc=0
+npx vitest run --reporter=default --reporter=./test/support/summary-reporter.ts "$@" || rc=$?
+if [[ $cluster_was_up == 0 ]] && npx tsx scripts/cluster/cluster.ts status >/dev/null 2>&1; then
+  npx tsx scripts/cluster/cluster.ts down >.cluster/down.log 2>&1 || log "could not stop the local cluster: see .cluster/down.log"
+fi
+exit "$rc"
