@@ -202,5 +202,11 @@ function setEnv(env: EnvVar[], entry: EnvVar): void {
 }
 
 function samePath(a: string, b: string): boolean {
-  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+  return a === b || withoutTrailingSlashes(a) === withoutTrailingSlashes(b);
+}
+
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* "/" */) end--;
+  return path.slice(0, end);
 }

@@ -25,8 +25,11 @@ function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
   if (isPlainObject(a) && isPlainObject(b)) {
     for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escapePointerSegment(key)}` });
     for (const key of Object.keys(b)) {
+      const hasKey = Object.prototype.hasOwnProperty.call(a, key);
+      // Most keys hold the very same subtree: skip them before building their path.
+      if (hasKey && a[key] === b[key]) continue;
       const p = `${path}/${escapePointerSegment(key)}`;
-      if (!Object.prototype.hasOwnProperty.call(a, key)) ops.push({ op: "add", path: p, value: b[key] });
+      if (!hasKey) ops.push({ op: "add", path: p, value: b[key] });
       else diff(a[key], b[key], p, ops);
     }
     return;
@@ -35,7 +38,7 @@ function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
     // Like compare(): common indices are diffed, then extra items added at the
     // end or removed from the end (highest index first, so indices stay valid).
     const common = Math.min(a.length, b.length);
-    for (let i = 0; i < common; i++) diff(a[i], b[i], `${path}/${i}`, ops);
+    for (let i = 0; i < common; i++) if (a[i] !== b[i]) diff(a[i], b[i], `${path}/${i}`, ops);
     for (let i = common; i < b.length; i++) ops.push({ op: "add", path: `${path}/${i}`, value: b[i] });
     for (let i = a.length - 1; i >= common; i--) ops.push({ op: "remove", path: `${path}/${i}` });
     return;
