@@ -1,8 +1,10 @@
 // Child process of `npm run bench:webhook`: either the real webhook (startWebhook,
 // example policy and namespaces, JSON logs to /dev/null) or the limit it is
 // compared with, a bare Fastify HTTPS server answering every body with a constant
-// allowed AdmissionReview (optionally padded to a given size). Prints {"port":N}
-// on stdout once listening.
+// allowed AdmissionReview. Given an answers file ({uid: answer text}), the bare
+// server instead sends, for each body, a constant text as large as the webhook's
+// answer to it: the limit for any server that must send those answers.
+// Prints {"port":N} on stdout once listening.
 import { readFileSync } from "node:fs";
 import Fastify from "fastify";
 import { pino } from "pino";
@@ -14,9 +16,9 @@ import { createLogger } from "../src/server/logger.js";
 import { startWebhook } from "../src/server/run.js";
 import { exitOnSignals } from "../src/server/shutdown.js";
 
-const [mode, certFile, keyFile, padding] = process.argv.slice(2);
+const [mode, certFile, keyFile, answersFile] = process.argv.slice(2);
 if ((mode !== "webhook" && mode !== "bare") || !certFile || !keyFile) {
-  process.stderr.write("usage: webhook-server.ts webhook|bare CERT KEY [ANSWER_PADDING_BYTES]\n");
+  process.stderr.write("usage: webhook-server.ts webhook|bare CERT KEY [ANSWERS_JSON]\n");
   process.exit(2);
 }
 function ready(port: number): void {
@@ -25,9 +27,16 @@ function ready(port: number): void {
 
 if (mode === "bare") {
   const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: MIN_TLS_VERSION }, bodyLimit: BODY_LIMIT });
-  // With padding, the constant is as large as a typical injecting answer (--breakdown).
-  const answer = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "constant", allowed: true, ...(padding ? { patch: "A".repeat(Number(padding)) } : {}) } };
-  app.post("/mutate", async () => answer);
+  const answer = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "constant", allowed: true } };
+  if (answersFile) {
+    const sized = new Map(Object.entries(JSON.parse(readFileSync(answersFile, "utf8")) as Record<string, string>));
+    app.post("/mutate", async (req, reply) => {
+      reply.type("application/json; charset=utf-8");
+      return sized.get((req.body as { request: { uid: string } }).request.uid) ?? answer;
+    });
+  } else {
+    app.post("/mutate", async () => answer);
+  }
   await app.listen({ host: "127.0.0.1", port: 0 });
   // A clean exit on SIGTERM/SIGINT, so --cpu-prof and friends get to write their files.
   exitOnSignals(() => app.close(), { log: pino({ enabled: false }) });

@@ -4,11 +4,13 @@
 // HTTPS, and the same load against a bare Fastify HTTPS server answering a constant
 // (the limit), each server in its own child process so the load generator does not
 // share its event loop. Realistic AdmissionReview bodies: several pod shapes, some
-// injected, some skipped. Rounds alternate bare/webhook so drift hits both alike.
-// Targets (DESIGN.md): throughput ratio ≥ 0.8, webhook p99 ≤ 10 ms. Prints figures;
-// asserts nothing about time. --breakdown 1 adds runs with injected-only and
-// skipped-only bodies, and one against a bare server whose constant answer is as
-// large as the webhook's injecting answers (what the answer's size alone costs).
+// injected, some skipped. Rounds alternate bare/sized/webhook so drift hits all alike.
+// "sized" is a bare server that answers each body with a constant text exactly as
+// large as the webhook's answer to it: no review at all, so it is the most any
+// server that must send those answers can reach, and shows how much of the target
+// the answers' size alone takes. Targets (DESIGN.md): throughput ratio ≥ 0.8,
+// webhook p99 ≤ 10 ms. Prints figures; asserts nothing about time. --breakdown 1
+// adds runs with injected-only and skipped-only bodies.
 // --soak runs the webhook alone and reports its resident memory at start and end.
 // BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -21,6 +23,11 @@ import autocannon from "autocannon";
 import { parse } from "yaml";
 import type { Pod } from "../src/admission/pod.js";
 import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
+import { loadSettings } from "../src/cli/settings.js";
+import { FileSnapshotSource } from "../src/policy/file-source.js";
+import { answerJson } from "../src/server/answer-json.js";
+import { answerPod, classify } from "../src/server/answer.js";
+import type { AdmissionReview } from "../src/server/review-types.js";
 import { realisticPod } from "./realistic-pod.js";
 
 interface Flags {
@@ -100,8 +107,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(mode: "webhook" | "bare", cert: string, key: string, padding = 0): Promise<Server> {
-  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", new URL("./webhook-server.ts", import.meta.url).pathname, mode, cert, key, ...(padding ? [String(padding)] : [])];
+async function startServer(mode: "webhook" | "bare", cert: string, key: string, answersFile?: string): Promise<Server> {
+  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", new URL("./webhook-server.ts", import.meta.url).pathname, mode, cert, key, ...(answersFile ? [answersFile] : [])];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -129,7 +136,7 @@ async function startServer(mode: "webhook" | "bare", cert: string, key: string, 
   };
 }
 
-function post(port: number, ca: string, payload: string): Promise<{ status: number; size: number; json: { response?: { allowed?: boolean; patch?: string } } }> {
+function post(port: number, ca: string, payload: string): Promise<{ status: number; size: number; json: { response?: { uid?: string; allowed?: boolean; patch?: string } } }> {
   return new Promise((resolve, reject) => {
     const req = https.request({ host: "127.0.0.1", port, path: "/mutate", method: "POST", ca, servername: "localhost", headers: { "content-type": "application/json" } }, (res) => {
       let text = "";
@@ -142,16 +149,53 @@ function post(port: number, ca: string, payload: string): Promise<{ status: numb
   });
 }
 
-/** Every body gets the answer the shape expects, before any load: a benchmark of errors measures nothing. Returns the answers' sizes. */
-async function checkBodies(port: number, ca: string): Promise<number[]> {
-  const sizes: number[] = [];
+/** Every body gets the answer the shape expects, before any load: a benchmark of errors measures nothing. Returns the answers' sizes, by uid. */
+async function checkBodies(port: number, ca: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
   for (const b of BODIES) {
     const { status, size, json } = await post(port, ca, b.body);
     const got = status === 200 && json.response?.allowed ? (json.response.patch ? "injected" : "skipped") : `HTTP ${status}`;
     if (got !== b.expect) throw new Error(`body "${b.label}": expected ${b.expect}, got ${got}`);
-    sizes.push(size);
+    sizes.set(json.response?.uid ?? "", size);
   }
   return sizes;
+}
+
+/** A constant allowed answer of exactly `size` bytes (padded in `patch`), for the sized bare server. */
+function sizedAnswer(uid: string, size: number): string {
+  const text = (pad: string) => JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true, patch: pad } });
+  return text("A".repeat(Math.max(0, size - Buffer.byteLength(text("")))));
+}
+
+/**
+ * The review alone (classify, decision, mutation, patch, answer text), in this
+ * process, hot, over the same bodies already parsed: what the webhook's own work
+ * costs at best, without HTTP, TLS, parsing, logging or metrics. Bounded: 100,000 reviews.
+ */
+async function reviewCostUs(): Promise<number> {
+  const settings = await loadSettings({ webhookNamespace: "hookpoint-system" });
+  const examples = new URL("../examples/", import.meta.url);
+  const source = new FileSnapshotSource({ policyFile: new URL("policy.yaml", examples).pathname, namespacesFile: new URL("namespaces.yaml", examples).pathname, settings });
+  await source.start();
+  try {
+    const reviews = BODIES.map((b) => JSON.parse(b.body) as AdmissionReview);
+    let bytes = 0;
+    const once = (review: AdmissionReview) => {
+      const c = classify(review.request);
+      if (c.kind !== "pod") throw new Error(`body ${review.request.uid} is not a reviewable pod`);
+      const answer = answerPod(review.request.uid, c.pod, c.namespace, source.current(), settings);
+      bytes += answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response }).length;
+    };
+    for (let i = 0; i < 20_000; i++) once(reviews[i % reviews.length]!);
+    const n = 100_000;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) once(reviews[i % reviews.length]!);
+    const us = Number(process.hrtime.bigint() - start) / n / 1000;
+    if (bytes === 0) throw new Error("no answers");
+    return us;
+  } finally {
+    await source.stop();
+  }
 }
 
 // ---- load ----------------------------------------------------------------
@@ -225,7 +269,7 @@ try {
   const webhook = await startServer("webhook", cert, key);
   servers.push(webhook);
   const answerSizes = await checkBodies(webhook.port, ca.certPem);
-  console.log(`answers: ${answerSizes.map((n, i) => `${BODIES[i]?.expect} ${fmt(n)} B`).join(", ")}`);
+  console.log(`answers: ${[...answerSizes.values()].map((n, i) => `${BODIES[i]?.expect} ${fmt(n)} B`).join(", ")}`);
 
   if (f.soak > 0) {
     console.log(`soak: ${f.soak} min against the webhook, ${f.connections} connections`);
@@ -247,10 +291,14 @@ try {
   } else {
     const bare = await startServer("bare", cert, key);
     servers.push(bare);
+    const answersFile = join(dir, "answers.json");
+    writeFileSync(answersFile, JSON.stringify(Object.fromEntries([...answerSizes].map(([uid, size]) => [uid, sizedAnswer(uid, size)]))));
+    const sized = await startServer("bare", cert, key, answersFile);
+    servers.push(sized);
     console.log(`load: autocannon, HTTPS keep-alive, ${f.connections} connections, ${f.rounds} rounds of ${f.duration} s each (after ${f.warmup} s warm-up), servers in child processes`);
-    const runs: Record<"bare" | "webhook", Load[]> = { bare: [], webhook: [] };
+    const runs: Record<"bare" | "sized" | "webhook", Load[]> = { bare: [], sized: [], webhook: [] };
     for (let round = 1; round <= f.rounds; round++) {
-      for (const [name, server] of [["bare", bare], ["webhook", webhook]] as const) {
+      for (const [name, server] of [["bare", bare], ["sized", sized], ["webhook", webhook]] as const) {
         if (f.warmup > 0) await load(server, f.warmup, f.connections);
         const r = await load(server, f.duration, f.connections);
         runs[name].push(r);
@@ -260,21 +308,22 @@ try {
     const mean = (xs: Load[], k: keyof Load) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
     const summary = (xs: Load[]) => ({ rps: mean(xs, "rps"), p50: mean(xs, "p50"), p99: mean(xs, "p99"), cpuUs: mean(xs, "cpuUs") });
     const b = summary(runs.bare);
+    const s = summary(runs.sized);
     const w = summary(runs.webhook);
-    const failed = [...runs.bare, ...runs.webhook].reduce((s, r) => s + r.failures, 0);
+    const failed = [...runs.bare, ...runs.sized, ...runs.webhook].reduce((n, r) => n + r.failures, 0);
     const ratio = w.rps / b.rps;
     console.log(`bare Fastify (constant answer): ${fmt(b.rps)} req/s, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, ${fmt(b.cpuUs)} µs CPU/request`);
+    console.log(`bare, answers of the webhook's sizes: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50, 1)} ms, p99 ${fmt(s.p99, 1)} ms, ${fmt(s.cpuUs)} µs CPU/request`);
     console.log(`hookpoint webhook:              ${fmt(w.rps)} req/s, p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms, ${fmt(w.cpuUs)} µs CPU/request`);
+    const review = await reviewCostUs();
+    console.log(`sizes alone, sized/bare: ${(s.rps / b.rps).toFixed(2)} (the highest ratio a server sending these answers reaches here, with no review at all)`);
+    console.log(`webhook CPU beyond that: ${fmt(w.cpuUs - s.cpuUs)} µs/request; the target leaves ${fmt(Math.max(0, b.cpuUs / 0.8 - s.cpuUs))} µs; the review alone, hot, in this process: ${fmt(review, 1)} µs/request on average over these bodies`);
     console.log(`server CPU per request, bare/webhook: ${(b.cpuUs / w.cpuUs).toFixed(2)} (the throughput ratio a server-bound, otherwise idle machine would show)`);
     console.log(`throughput ratio webhook/bare:  ${ratio.toFixed(2)} (target ≥ 0.8: ${ratio >= 0.8 ? "met" : "NOT met"}); webhook p99 ${fmt(w.p99, 1)} ms (target ≤ 10 ms: ${w.p99 <= 10 ? "met" : "NOT met"}); failed requests: ${failed}`);
 
     if (f.breakdown > 0) {
       const injected = BODIES.filter((b) => b.expect === "injected");
       const skipped = BODIES.filter((b) => b.expect === "skipped");
-      const injectedAnswer = Math.round(answerSizes.filter((_, i) => BODIES[i]?.expect === "injected").reduce((a, n) => a + n, 0) / injected.length);
-      const padded = await startServer("bare", cert, key, injectedAnswer - 100);
-      servers.push(padded);
-      const size = (await post(padded.port, ca.certPem, injected[0]!.body)).size;
       console.log(`breakdown (${f.duration} s each after ${f.warmup} s warm-up):`);
       const line = async (label: string, server: Server, bodies: typeof BODIES) => {
         if (f.warmup > 0) await load(server, f.warmup, f.connections, bodies);
@@ -284,10 +333,10 @@ try {
       };
       const bi = await line("bare, injected bodies", bare, injected);
       const wi = await line("webhook, injected bodies", webhook, injected);
-      const pi = await line(`bare answering ${fmt(size)} B, injected bodies`, padded, injected);
+      const pi = await line("bare, answers of the webhook's sizes, injected", sized, injected);
       const bs = await line("bare, skipped bodies", bare, skipped);
       const ws = await line("webhook, skipped bodies", webhook, skipped);
-      console.log(`  ratios: injected ${(wi.rps / bi.rps).toFixed(2)} (vs a bare server sending an answer of the same size: ${(wi.rps / pi.rps).toFixed(2)}), skipped ${(ws.rps / bs.rps).toFixed(2)}`);
+      console.log(`  ratios: injected ${(wi.rps / bi.rps).toFixed(2)} (vs a bare server sending answers of the same sizes: ${(wi.rps / pi.rps).toFixed(2)}), skipped ${(ws.rps / bs.rps).toFixed(2)}`);
     }
   }
 } finally {
