@@ -36,6 +36,33 @@ function pairBuckets(dir: string, pair: string, pid?: number): Map<number, numbe
 }
 const total = (m: Map<number, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
+/**
+ * Samples an interval flush may drop: bpftrace prints a map, then clears it, in two
+ * steps, and an update landing between them is lost (README, "Limits"). At this
+ * load (a few hundred samples a second, a window well under a millisecond per
+ * flush) that is rarely one sample; more than this would be a real loss. Exact
+ * counts are checked where no interval flush happens (the final dump, below).
+ */
+const FLUSH_SLACK = 2;
+
+/**
+ * Waits until `read()` has reached `min - FLUSH_SLACK` and then not changed for
+ * two flushes (the test agents print every second), so the last samples of a
+ * load are in before anything is asserted. Returns the settled value.
+ */
+async function settled(what: string, min: number, read: () => number): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  return waitFor(what, 20_000, () => {
+    const v = read();
+    if (v !== last) {
+      last = v;
+      since = Date.now();
+    }
+    return v >= min - FLUSH_SLACK && Date.now() - since >= 2_100 ? v : undefined;
+  });
+}
+
 function tempDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   // The fixture runs as uid 1337 and writes its port file here.
@@ -111,22 +138,24 @@ describe("hookpoint agent on the fixture Envoy", () => {
     const pid = (await agent!.status()).envoy!.pid;
     expect(await load(port, 200, 4)).toBe(200);
     const out = join(dir, "out");
-    await waitFor("200 Filters samples in the NDJSON", 20_000, () => total(pairBuckets(out, "Filters", pid)) >= 200);
+    const pairs = Object.keys(BUCKET_MIN_NS);
+    await settled("200 samples of each pair in the NDJSON", 200 * pairs.length, () => pairs.reduce((a, pair) => a + Math.min(200, total(pairBuckets(out, pair, pid))), 0));
     for (const [pair, minNs] of Object.entries(BUCKET_MIN_NS)) {
       const b = pairBuckets(out, pair, pid);
       const n = total(b);
-      expect(n, pair).toBeGreaterThanOrEqual(200);
+      expect(n, pair).toBeGreaterThanOrEqual(200 - FLUSH_SLACK);
+      expect(n, pair).toBeLessThanOrEqual(200);
       // Never shorter than the configured delay: nothing below its bucket.
       expect([...b.keys()].filter((min) => min < minNs), pair).toEqual([]);
       // Most in the delay's own bucket (a busy 2-core machine may oversleep some).
       expect((b.get(minNs) ?? 0) / n, pair).toBeGreaterThanOrEqual(0.8);
     }
     const lone = records(out, "hookpoint-pairs").filter((r) => r.map === "@hookpoint_calls" && r.keys[0] === "RequestSeen" && r.pid === pid);
-    expect(lone.reduce((a, r) => a + (r.value ?? 0), 0)).toBeGreaterThanOrEqual(200);
+    expect(lone.reduce((a, r) => a + (r.value ?? 0), 0)).toBeGreaterThanOrEqual(200 - FLUSH_SLACK);
     expect(records(out, "envoy-request-flow").some((r) => r.keys[0] === "router_to_upstream")).toBe(true);
     const metrics = await agent!.metrics();
     const count = /^hookpoint_hookpoint_pairs_hookpoint_latency_ns_seconds_count\{pair="Filters"\} (\d+)$/m.exec(metrics);
-    expect(Number(count?.[1])).toBeGreaterThanOrEqual(200);
+    expect(Number(count?.[1])).toBeGreaterThanOrEqual(200 - FLUSH_SLACK);
     expect(metrics).toContain('hookpoint_hookpoint_pairs_hookpoint_latency_ns_seconds_bucket{pair="Filters",le="0.004194303"}');
     expect(metrics).toMatch(/^hookpoint_agent_script_up\{script="hookpoint-pairs"\} 1$/m);
     expect(agent!.logs.some((l) => l.msg === "summary" && JSON.stringify(l.maps).includes("hookpoint-pairs/hookpoint_latency_ns[Filters]"))).toBe(true);
@@ -147,7 +176,8 @@ describe("hookpoint agent on the fixture Envoy", () => {
     const pid = (await agent!.status()).envoy!.pid;
     const seen = total(pairBuckets(join(dir, "out"), "Router", pid));
     expect(await load(port, 40, 2)).toBe(40);
-    await waitFor("40 more Router samples", 20_000, () => total(pairBuckets(join(dir, "out"), "Router", pid)) >= seen + 40);
+    const now = await settled("40 more Router samples", seen + 40, () => total(pairBuckets(join(dir, "out"), "Router", pid)));
+    expect(now - seen).toBeLessThanOrEqual(40);
   });
 
   it("re-attaches when Envoy exits and its successor starts", async (ctx) => {
@@ -164,7 +194,7 @@ describe("hookpoint agent on the fixture Envoy", () => {
       return p && (await load(p, 1, 1)) === 1 ? p : undefined;
     });
     expect(await load(port, 60, 2)).toBe(60);
-    await waitFor("samples from the new Envoy", 20_000, () => total(pairBuckets(join(dir, "out"), "Filters", next.pid)) >= 60);
+    await settled("samples from the new Envoy", 60, () => total(pairBuckets(join(dir, "out"), "Filters", next.pid)));
     expect(agent!.logs.some((l) => l.msg === "envoy exited, waiting for its successor" && l.pid === old.pid)).toBe(true);
   });
 });
