@@ -16,6 +16,7 @@ import { clearSymbolCache, readSymbolTable } from "../src/agent/elf/symbols.js";
 import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/scripts/catalog.js";
 import { renderScript } from "../src/scripts/render.js";
 import { FIXTURE, bpfSkipReason, startAgent, waitFor, type AgentProcess } from "../test/bpf/agent/support.js";
+import { cpuTicks, median } from "./common.js";
 
 const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 3);
 // Probed calls per iteration of the fixture's request flow with the default scripts: 9
@@ -23,11 +24,6 @@ const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 3);
 // UpstreamRequest::encodeHeaders (the loop has no socket I/O, so no onReadReady/dispatch).
 const PROBES_PER_REQUEST = 12;
 const TICKS = 100; // USER_HZ
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function stopAgent(a: AgentProcess): Promise<void> {
   a.child.kill("SIGTERM");
@@ -134,12 +130,6 @@ async function loopBare(dir: string, n: number): Promise<number> {
 function loopUntraced(n: number): number {
   const out = spawnSync(FIXTURE.envoy, ["--loop", String(n), "--concurrency", "1"], { encoding: "utf8" });
   return Number(/elapsed_ns=(\d+)/.exec(out.stdout)![1]);
-}
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return Number(rest[11]) + Number(rest[12]);
 }
 
 /** Runs the fixture's loop under the agent with the default scripts; returns its elapsed ns and CPU figures. */

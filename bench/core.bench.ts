@@ -2,15 +2,9 @@
 // Target (DESIGN.md): ≤ 50 µs per pod on one core. Prints figures; asserts nothing.
 import { reviewPod } from "../src/admission/review.js";
 import { buildSnapshot } from "../src/policy/snapshot.js";
+import { settings } from "./common.js";
 import { realisticPod } from "./realistic-pod.js";
 
-const settings = {
-  defaultImage: "docker.io/hookpoint/proxyv2:1.24.2-hookpoint",
-  defaultScripts: ["envoy-request-flow", "envoy-event-loop"],
-  knownScripts: ["envoy-event-loop", "envoy-filter-chain", "envoy-request-flow", "envoy-socket-io", "hookpoint-pairs"],
-  webhookNamespace: "hookpoint-system",
-  version: "bench",
-};
 const snapshot = buildSnapshot([{ name: "bookinfo", labels: { "hookpoint.dev/inject": "enabled" } }], [], settings);
 const json = JSON.stringify(realisticPod());
 

@@ -10,24 +10,16 @@ import { decide } from "../src/admission/decision.js";
 import { reviewPod } from "../src/admission/review.js";
 import { createClusterSource } from "../src/k8s/cluster-source.js";
 import type { SourceLogger } from "../src/k8s/logger.js";
-import type { Settings } from "../src/policy/effective.js";
 import { buildSnapshot, governingPolicy, namespaceLabels, type Snapshot } from "../src/policy/snapshot.js";
 import type { HookpointPolicy, HookpointPolicySpec, NamespaceInfo } from "../src/policy/types.js";
 import { FakeKubeApi } from "../test/integration/k8s/fake-kube-api.js";
+import { settings } from "./common.js";
 import { realisticPod } from "./realistic-pod.js";
 
 const NAMESPACES = 10_000;
 const POLICIES = 100;
 const DECISION_TARGET_US = 20;
 const PROPAGATION_TARGET_MS = 2_000;
-
-const settings: Settings = {
-  defaultImage: "docker.io/hookpoint/proxyv2:1.24.2-hookpoint",
-  defaultScripts: ["envoy-request-flow", "envoy-event-loop"],
-  knownScripts: ["envoy-event-loop", "envoy-filter-chain", "envoy-request-flow", "envoy-socket-io", "hookpoint-pairs"],
-  webhookNamespace: "hookpoint-system",
-  version: "bench",
-};
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (n: number, digits = 2) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

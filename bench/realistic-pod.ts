@@ -1,12 +1,11 @@
 // A realistic Istio-injected pod as the API server hands it to a webhook at
 // CREATE: the classic-sidecar fixture plus the managedFields kubectl and the
 // controllers write (about 10 KB of JSON).
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import type { Pod } from "../src/admission/pod.js";
+import { loadPod } from "../test/support/pods.js";
 
 export function realisticPod(): Pod {
-  const pod = parse(readFileSync(new URL("../test/fixtures/pods/classic-sidecar.yaml", import.meta.url), "utf8")) as Pod;
+  const pod = loadPod("classic-sidecar");
   const fieldsFor = (c: { name: string }) => ({ [`k:{"name":"${c.name}"}`]: { ".": {}, "f:args": {}, "f:env": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:ports": {}, "f:resources": {}, "f:securityContext": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}, "f:volumeMounts": {} } });
   pod.metadata!.managedFields = [
     {

@@ -9,12 +9,11 @@ import { readFileSync } from "node:fs";
 import Fastify from "fastify";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { loadSettings } from "../src/cli/settings.js";
-import { FileSnapshotSource } from "../src/policy/file-source.js";
 import { BODY_LIMIT, MIN_TLS_VERSION } from "../src/server/app.js";
 import { createLogger } from "../src/server/logger.js";
 import { startWebhook } from "../src/server/run.js";
 import { exitOnSignals } from "../src/server/shutdown.js";
+import { exampleSource } from "./common.js";
 
 const [mode, certFile, keyFile, answersFile] = process.argv.slice(2);
 if ((mode !== "webhook" && mode !== "bare") || !certFile || !keyFile) {
@@ -43,13 +42,7 @@ if (mode === "bare") {
   const address = app.server.address();
   ready(typeof address === "object" && address ? address.port : 0);
 } else {
-  const settings = await loadSettings({ webhookNamespace: "hookpoint-system" });
-  const examples = new URL("../examples/", import.meta.url);
-  const source = new FileSnapshotSource({
-    policyFile: new URL("policy.yaml", examples).pathname,
-    namespacesFile: new URL("namespaces.yaml", examples).pathname,
-    settings,
-  });
+  const { settings, source } = await exampleSource();
   // Production logging (JSON, info), written where it costs a write but fills no disk.
   const logger = createLogger({ level: "info", pretty: false, destination: pino.destination({ dest: "/dev/null", sync: false }) });
   const webhook = await startWebhook({ host: "127.0.0.1", port: 0, certFile, keyFile, source, settings, logger, registry: new Registry() });

@@ -20,14 +20,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { parse } from "yaml";
 import type { Pod } from "../src/admission/pod.js";
 import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
-import { loadSettings } from "../src/cli/settings.js";
-import { FileSnapshotSource } from "../src/policy/file-source.js";
 import { answerJson } from "../src/server/answer-json.js";
 import { answerPod, classify } from "../src/server/answer.js";
 import type { AdmissionReview } from "../src/server/review-types.js";
+import { loadPod } from "../test/support/pods.js";
+import { cpuTicks, exampleSource } from "./common.js";
 import { realisticPod } from "./realistic-pod.js";
 
 interface Flags {
@@ -57,8 +56,6 @@ function flags(argv: string[]): Flags {
 
 // ---- bodies --------------------------------------------------------------
 
-const fixture = (name: string): Pod => parse(readFileSync(new URL(`../test/fixtures/pods/${name}.yaml`, import.meta.url), "utf8")) as Pod;
-
 function atCreate(pod: Pod): Pod {
   const { namespace: _ns, name: _name, ...metadata } = pod.metadata ?? {};
   return { ...pod, metadata };
@@ -67,12 +64,12 @@ function atCreate(pod: Pod): Pod {
 /** Namespaces are those of examples/namespaces.yaml, which the webhook child loads. */
 const SHAPES: Array<{ label: string; pod: Pod; namespace: string; expect: "injected" | "skipped" }> = [
   { label: "classic sidecar, 10 KB with managedFields", pod: realisticPod(), namespace: "bookinfo", expect: "injected" },
-  { label: "native sidecar (initContainers)", pod: fixture("native-sidecar"), namespace: "bookinfo", expect: "injected" },
-  { label: "several app containers", pod: fixture("several-apps"), namespace: "bookinfo", expect: "injected" },
-  { label: "gateway", pod: fixture("gateway"), namespace: "bookinfo", expect: "injected" },
+  { label: "native sidecar (initContainers)", pod: loadPod("native-sidecar"), namespace: "bookinfo", expect: "injected" },
+  { label: "several app containers", pod: loadPod("several-apps"), namespace: "bookinfo", expect: "injected" },
+  { label: "gateway", pod: loadPod("gateway"), namespace: "bookinfo", expect: "injected" },
   { label: "classic sidecar, namespace vetoed", pod: realisticPod(), namespace: "payments", expect: "skipped" },
-  { label: "classic sidecar, not opted in", pod: fixture("classic-sidecar"), namespace: "perf", expect: "skipped" },
-  { label: "no proxy container", pod: fixture("no-proxy"), namespace: "bookinfo", expect: "skipped" },
+  { label: "classic sidecar, not opted in", pod: loadPod("classic-sidecar"), namespace: "perf", expect: "skipped" },
+  { label: "no proxy container", pod: loadPod("no-proxy"), namespace: "bookinfo", expect: "skipped" },
 ];
 
 function body(pod: Pod, namespace: string, i: number): string {
@@ -173,9 +170,7 @@ function sizedAnswer(uid: string, size: number): string {
  * costs at best, without HTTP, TLS, parsing, logging or metrics. Bounded: 100,000 reviews.
  */
 async function reviewCostUs(): Promise<number> {
-  const settings = await loadSettings({ webhookNamespace: "hookpoint-system" });
-  const examples = new URL("../examples/", import.meta.url);
-  const source = new FileSnapshotSource({ policyFile: new URL("policy.yaml", examples).pathname, namespacesFile: new URL("namespaces.yaml", examples).pathname, settings });
+  const { settings, source } = await exampleSource();
   await source.start();
   try {
     const reviews = BODIES.map((b) => JSON.parse(b.body) as AdmissionReview);
@@ -212,12 +207,8 @@ interface Load {
   failures: number;
 }
 
-/** utime + stime of a process, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
-function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+/** utime + stime of a process, in µs (clock ticks of 10 ms). */
+const cpuUs = (pid: number): number => cpuTicks(pid) * 10_000;
 
 async function load(server: Server, seconds: number, connections: number, bodies = BODIES): Promise<Load> {
   const { port } = server;

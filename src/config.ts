@@ -20,11 +20,6 @@ export function podNamespace(): string | undefined {
   return process.env.POD_NAMESPACE || undefined;
 }
 
-/** Path of an explicit kubeconfig, when the user set one. */
-export function kubeconfigPath(): string | undefined {
-  return process.env.KUBECONFIG || undefined;
-}
-
 /** Colour and pretty output only on a terminal and when NO_COLOR is unset. */
 export function wantsColor(isTTY: boolean): boolean {
   return isTTY && !process.env.NO_COLOR;

@@ -38,7 +38,7 @@ module_version() {
 print_only=false
 [[ ${1:-} == --print-paths ]] && print_only=true
 
-missing=()
+missing=() # with --print-paths names; otherwise targets with "|<version>" appended
 for t in "${targets[@]}"; do
   IFS='|' read -r name dir _pkg keymod <<<"$t"
   version=$(module_version "$here/build/$dir/go.mod" "$keymod")
@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
   elif [[ -x $path ]]; then
     log "cached: $name $version"
   else
-    missing+=("$t")
+    missing+=("$t|$version")
   fi
 done
 if $print_only; then [[ ${#missing[@]} -eq 0 ]] || exit 3; exit 0; fi
@@ -74,9 +74,8 @@ exec 9>"$bindir/.build.lock"
 flock 9
 
 for t in "${missing[@]}"; do
-  IFS='|' read -r name dir pkg keymod <<<"$t"
+  IFS='|' read -r name dir pkg keymod version <<<"$t"
   moddir="$here/build/$dir"
-  version=$(module_version "$moddir/go.mod" "$keymod")
   path="$bindir/$name-$version"
   if [[ -x $path ]]; then log "cached: $name $version (built meanwhile)"; continue; fi
 

@@ -5,6 +5,7 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ensureBinaries, type Binaries } from "./binaries.js";
 import { kubeconfigYaml } from "./kubeconfig.js";
 import { ClusterError, layout, readState, REPO_ROOT, type ClusterState, type Layout } from "./layout.js";
@@ -45,15 +46,12 @@ export interface ClusterInfo {
   /** Admin kubeconfig (client certificate in group system:masters). */
   kubeconfigPath: string;
   server: string;
-  /** The cluster CA, base64 of the PEM (a kubeconfig's certificate-authority-data). */
-  caData: string;
   caPem: string;
   pids: ClusterState["pids"];
   /** True when `up` found this cluster already running. */
   alreadyRunning: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const defaultLog = (line: string) => process.stderr.write(`[hookpoint cluster] ${line}\n`);
 /** Paths in messages: relative inside the repository, absolute elsewhere. */
 const show = (path: string) => {
@@ -68,7 +66,7 @@ function adminTls(l: Layout): ClientTls {
 
 function info(l: Layout, s: ClusterState, alreadyRunning: boolean): ClusterInfo {
   const caPem = readFileSync(join(l.pki, "ca.crt"), "utf8");
-  return { dir: l.dir, kubeconfigPath: l.kubeconfig, server: s.server, caData: Buffer.from(caPem).toString("base64"), caPem, pids: s.pids, alreadyRunning };
+  return { dir: l.dir, kubeconfigPath: l.kubeconfig, server: s.server, caPem, pids: s.pids, alreadyRunning };
 }
 
 /**
@@ -196,8 +194,9 @@ async function start(l: Layout, bins: Binaries, apiserverPort: number | undefine
   mkdirSync(l.dir, { recursive: true });
   // The last run's logs may explain why it died; keep one generation.
   for (const log of [l.etcdLog, l.apiserverLog]) if (existsSync(log)) renameSync(log, log.replace(/\.log$/, ".previous.log"));
-  writePki(l, createClusterPki());
-  const tls: ClientTls = adminTls(l);
+  const pki = createClusterPki();
+  writePki(l, pki);
+  const tls: ClientTls = { ca: pki["ca.crt"], cert: pki["admin.crt"], key: pki["admin.key"] };
   const apiPort = apiserverPort ?? (await freePort());
   const [etcdClient = 0, etcdPeer = 0] = await distinctFreePorts(2, new Set([apiPort]));
 
@@ -205,7 +204,7 @@ async function start(l: Layout, bins: Binaries, apiserverPort: number | undefine
   const etcd = startDaemon(bins.etcd, etcdArgs(l, etcdClient, etcdPeer), l.etcdLog);
   let apiserver: ChildProcess | undefined;
   try {
-    const etcdTls = { ...tls, cert: readFileSync(join(l.pki, "apiserver-etcd-client.crt"), "utf8"), key: readFileSync(join(l.pki, "apiserver-etcd-client.key"), "utf8") };
+    const etcdTls = { ...tls, cert: pki["apiserver-etcd-client.crt"], key: pki["apiserver-etcd-client.key"] };
     await waitReady("etcd", etcd, l.etcdLog, etcdClient, ETCD_START_MS, () => etcdHealthy(etcdClient, etcdTls));
     log(`starting kube-apiserver on https://127.0.0.1:${apiPort} (log ${show(l.apiserverLog)})`);
     apiserver = startDaemon(bins.apiserver, apiserverArgs(l, apiPort, etcdClient), l.apiserverLog);

@@ -1,9 +1,8 @@
 // One `up`/`down` at a time per cluster directory (a terminal and a test run may
 // both try). The lock file holds the owner's pid; a dead owner's lock is taken over.
 import { openSync, closeSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ClusterError } from "./layout.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function alive(pid: number): boolean {
   try {

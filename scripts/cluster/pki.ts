@@ -1,13 +1,10 @@
 // Certificates and keys of the local test cluster: one CA; serving certificates for
 // etcd and kube-apiserver; client certificates for the admin and for kube-apiserver
-// talking to etcd; the service-account signing key pair. RSA keys come from Node's
-// crypto (native, milliseconds); node-forge builds and signs the certificates.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+// talking to etcd; the service-account signing key pair. Keys, serials, names and
+// validity come from src/certs/generate.ts; the PEM keeps node-forge's CRLF line ends.
 import forge from "node-forge";
+import { newRsaKey, serialNumber, utf8, validity, type RsaKey } from "../../src/certs/generate.js";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** Backdated so a freshly made certificate is valid at once despite small clock steps. */
-const SKEW_MS = 5 * 60 * 1000;
 const VALID_DAYS = 365;
 
 export interface Pem {
@@ -33,38 +30,12 @@ export const ADMIN_GROUP = "system:masters";
 /** Names the apiserver answers to: loopback, and the in-cluster service names. */
 const APISERVER_DNS = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 
-function rsaKey(): { pem: string; publicPem: string; priv: forge.pki.rsa.PrivateKey; pub: forge.pki.rsa.PublicKey } {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-  const priv = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { pem: privateKey, publicPem: publicKey, priv, pub: forge.pki.setRsaPublicKey(priv.n, priv.e) };
-}
-
-/**
- * forge encodes names as PrintableString by default, which cannot hold "@" or ":";
- * Go's x509 (etcd, kube-apiserver) then rejects the whole certificate.
- */
-function utf8(name: string, value: string): forge.pki.CertificateField {
-  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class };
-}
-
-/** Positive, 16 octets, no leading zero octet (RFC 5280). */
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] = ((b[0] ?? 0) & 0x7f) | 0x40;
-  return b.toString("hex");
-}
-
-function base(now: Date, subject: forge.pki.CertificateField[]): { cert: forge.pki.Certificate; key: ReturnType<typeof rsaKey> } {
-  const key = rsaKey();
+function base(now: Date, subject: forge.pki.CertificateField[]): { cert: forge.pki.Certificate; key: RsaKey } {
+  const key = newRsaKey();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = key.pub;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now.getTime() - SKEW_MS);
-  cert.validity.notAfter = new Date(now.getTime() + VALID_DAYS * DAY_MS);
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = serialNumber();
+  validity(cert, now, VALID_DAYS);
   cert.setSubject(subject);
   return { cert, key };
 }
@@ -78,8 +49,8 @@ export function createCa(now: Date): Pem {
     { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: "subjectKeyIdentifier" },
   ]);
-  cert.sign(key.priv, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+  cert.sign(key.privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.privatePem };
 }
 
 interface LeafOptions {
@@ -112,7 +83,7 @@ export function createLeaf(ca: Pem, now: Date, opts: LeafOptions): Pem {
   }
   cert.setExtensions(extensions);
   cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.privatePem };
 }
 
 /** The whole PKI of a fresh cluster. Pure apart from randomness and key generation. */
@@ -124,13 +95,13 @@ export function createClusterPki(now: Date = new Date()): PkiFiles {
   const apiserver = createLeaf(ca, now, { commonName: "kube-apiserver", server: { dns: APISERVER_DNS, ips: [...loopback.ips, "10.96.0.1"] } });
   const etcdClient = createLeaf(ca, now, { commonName: "kube-apiserver-etcd-client", client: true });
   const admin = createLeaf(ca, now, { commonName: ADMIN_USER, organizations: [ADMIN_GROUP], client: true });
-  const sa = rsaKey();
+  const sa = newRsaKey();
   return {
     "ca.crt": ca.certPem, "ca.key": ca.keyPem,
     "etcd-server.crt": etcd.certPem, "etcd-server.key": etcd.keyPem,
     "apiserver.crt": apiserver.certPem, "apiserver.key": apiserver.keyPem,
     "apiserver-etcd-client.crt": etcdClient.certPem, "apiserver-etcd-client.key": etcdClient.keyPem,
     "admin.crt": admin.certPem, "admin.key": admin.keyPem,
-    "sa.key": sa.pem, "sa.pub": sa.publicPem,
+    "sa.key": sa.privatePem, "sa.pub": sa.publicPem,
   };
 }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export function startDaemon(binary: string, args: readonly string[], logPath: string): ChildProcess {
   const fd = openSync(logPath, "w");
@@ -27,8 +28,6 @@ export function isOurProcess(pid: number, binary: string, marker: string): boole
   const argv = cmdline.split("\0");
   return argv[0] === binary && argv.some((a) => a.includes(marker));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, then SIGKILL after `graceMs`; returns once the process is gone. */
 export async function stopProcess(pid: number, binary: string, marker: string, graceMs = 10_000): Promise<void> {

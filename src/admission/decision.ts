@@ -94,13 +94,11 @@ export function decide(input: DecisionInput): Decision {
     return done(false, "namespace-label", "namespace-disabled", `namespace ${namespace} is labelled ${INJECT_KEY}=disabled`, target);
   }
   // 6. A bare annotation must not hand out privileged containers: only where allowed.
-  let optInRefused = false;
   if (podValue === "true") {
     const allowed = nsValue === "enabled" || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
     if (allowed) {
       return withPodSecurity(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target), namespace, nsLabels);
     }
-    optInRefused = true;
     warnings.push(
       `hookpoint: annotation ${INJECT_KEY}="true" ignored: namespace ${namespace} is not labelled ${INJECT_KEY}=enabled and ${policyLabel(policy)} has no allowPodOptIn selecting it`,
     );
@@ -113,8 +111,8 @@ export function decide(input: DecisionInput): Decision {
   if (policy.mode === "Enabled") {
     return withPodSecurity(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target), namespace, nsLabels);
   }
-  // 9.
-  if (optInRefused) {
+  // 9. An opt-in that rule 6 did not allow (an allowed one returned there).
+  if (podValue === "true") {
     return done(false, "pod-annotation", "pod-opt-in-not-allowed", `pod opt-in is not allowed in namespace ${namespace}`, target);
   }
   return done(false, "default", "not-opted-in", "neither the pod, its namespace nor a policy opted in", target);

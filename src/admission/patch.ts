@@ -1,11 +1,14 @@
 import type { Operation } from "fast-json-patch";
+import { isObject } from "../is-object.js";
 import type { Pod } from "./pod.js";
 
 export type { Operation };
 
 /**
- * RFC 6902 patch from the original to the mutated pod. managedFields are
- * dropped from both: the API server owns them and they are large.
+ * RFC 6902 patch from the original to the mutated pod. The API server owns
+ * managedFields and the mutation never touches them, so both pods hold the same
+ * array and the identity skip below leaves them out (a property test checks
+ * that no operation touches them).
  *
  * The mutation is copy-on-write, so every subtree it did not touch is the very
  * same object in both pods. Those are skipped by identity, and only the
@@ -16,13 +19,13 @@ export type { Operation };
  */
 export function podPatch(original: Pod, mutated: Pod): Operation[] {
   const ops: Operation[] = [];
-  diff(withoutManagedFields(original), withoutManagedFields(mutated), "", ops);
+  diff(original, mutated, "", ops);
   return ops;
 }
 
 function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
   if (a === b) return;
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isObject(a) && isObject(b)) {
     for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escapePointerSegment(key)}` });
     for (const key of Object.keys(b)) {
       const hasKey = Object.prototype.hasOwnProperty.call(a, key);
@@ -43,21 +46,11 @@ function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
     for (let i = a.length - 1; i >= common; i--) ops.push({ op: "remove", path: `${path}/${i}` });
     return;
   }
-  if (a !== b) ops.push({ op: "replace", path, value: b });
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  ops.push({ op: "replace", path, value: b }); // a !== b: equal values returned at the top
 }
 
 /** A key as one JSON Pointer segment (RFC 6901: "~" → "~0", "/" → "~1"). */
 export function escapePointerSegment(key: string): string {
   if (key.indexOf("/") < 0 && key.indexOf("~") < 0) return key;
   return key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-function withoutManagedFields(pod: Pod): Pod {
-  if (!pod.metadata || !("managedFields" in pod.metadata)) return pod;
-  const { managedFields: _drop, ...metadata } = pod.metadata;
-  return { ...pod, metadata };
 }

@@ -1,5 +1,6 @@
 // Where a workload keeps its pod: the document itself for a Pod, spec.template
 // for controllers, spec.jobTemplate.spec.template for a CronJob. Pure.
+import { isObject } from "../is-object.js";
 import type { Pod } from "./pod.js";
 
 export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -45,8 +46,4 @@ export function podTemplateOf(doc: Record<string, unknown>): TemplateLookup {
     }
   }
   return { ok: true, pod: pod as unknown as Pod, path };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

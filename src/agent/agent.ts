@@ -19,7 +19,7 @@ import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import { PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
+import { PAIRS_SCRIPT_NAME, type MapInfo, type Script, type ScriptSource } from "./scripts-api.js";
 import type { AgentSettings } from "./settings.js";
 import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
@@ -45,7 +45,8 @@ export interface AgentDeps {
 
 interface Session {
   envoy: ProcInfo;
-  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; cleared: Set<string> }>;
+  /** `maps`: the script header's maps by name, looked up for every record. */
+  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; cleared: Set<string>; maps: Map<string, MapInfo> }>;
   number: number;
 }
 
@@ -280,7 +281,7 @@ export class Agent {
         },
       });
       Object.assign(st, { state: "attaching", programFile, output: file.path });
-      session.runners.set(name, { runner, script, file, cleared });
+      session.runners.set(name, { runner, script, file, cleared, maps: mapsByName(script.header.maps) });
       runner.start();
     }
     this.refreshRunnerStatus();
@@ -336,13 +337,13 @@ export class Agent {
     } catch (err) {
       this.log.error({ script: name, file: entry.file.path, err: (err as Error).message }, "cannot write records");
     }
-    const maps = entry.script.header.maps;
+    const { maps } = entry;
     this.metrics.apply(
       records,
       session.number * 1_000_000 + generation,
       (map) => (entry.cleared.has(map) ? "delta" : "cumulative"),
-      (map) => maps.find((m) => m.name === map)?.keys ?? [],
-      (map) => maps.find((m) => m.name === map)?.meaning ?? "",
+      (map) => maps.get(map)?.keys ?? [],
+      (map) => maps.get(map)?.meaning ?? "",
     );
     // The summary shows each map's latest dump: this one replaces the maps it holds.
     const dump = new Map<string, MapRecord[]>();
@@ -437,4 +438,11 @@ export class Agent {
 
 function blankStatus(name: string): ScriptStatus {
   return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, lostEvents: 0, programFile: null, output: null };
+}
+
+/** A header's maps by name; the first of a repeated name wins, as a linear find would. */
+function mapsByName(maps: readonly MapInfo[]): Map<string, MapInfo> {
+  const out = new Map<string, MapInfo>();
+  for (const m of maps) if (!out.has(m.name)) out.set(m.name, m);
+  return out;
 }

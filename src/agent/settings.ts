@@ -1,6 +1,7 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../admission/names.js";
+import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
 
 export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
@@ -45,7 +46,7 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   proxyUid: { env: "HOOKPOINT_PROXY_UID", flag: "--proxy-uid", def: String(PROXY_UID) },
   proxyGid: { env: "HOOKPOINT_PROXY_GID", flag: "--proxy-gid", def: String(PROXY_GID) },
   profile: { env: "HOOKPOINT_PROFILE", flag: "--profile", def: "" },
-  intervalSeconds: { env: "HOOKPOINT_INTERVAL_SECONDS", flag: "--interval", def: "10" },
+  intervalSeconds: { env: "HOOKPOINT_INTERVAL_SECONDS", flag: "--interval", def: String(DEFAULT_INTERVAL_SECONDS) },
   envoyNames: { env: "HOOKPOINT_ENVOY_NAMES", flag: "--envoy-names", def: "envoy,cilium-envoy" },
   bpftrace: { env: "HOOKPOINT_BPFTRACE", flag: "--bpftrace", def: "bpftrace" },
   scriptsDir: { env: "HOOKPOINT_SCRIPTS_DIR", flag: "--scripts-dir", def: "" },

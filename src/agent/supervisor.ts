@@ -4,7 +4,7 @@
 // Zombies: as a container's PID 1 the agent inherits every orphaned process, and Node can
 // only wait for its own children. With a reaper (`tini -s`), the command runs under tini,
 // which registers as child subreaper and reaps orphans of the whole proxy tree.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Logger } from "pino";
 
@@ -34,17 +34,12 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null, s
 }
 
 export class Supervisor {
-  private child: ChildProcess | null = null;
   readonly exited: Promise<CommandExit>;
   private resolveExit!: (e: CommandExit) => void;
   private readonly handlers = new Map<string, () => void>();
 
   constructor(private readonly opts: SupervisorOptions) {
     this.exited = new Promise((r) => (this.resolveExit = r));
-  }
-
-  get pid(): number | null {
-    return this.child?.pid ?? null;
   }
 
   /** Starts the command; the returned pid is the root of the process tree to search. */
@@ -57,7 +52,6 @@ export class Supervisor {
       ...(this.opts.uid !== null ? { uid: this.opts.uid } : {}),
       ...(this.opts.gid !== null ? { gid: this.opts.gid } : {}),
     });
-    this.child = child;
     child.on("error", (err) => {
       log.error({ command, err: err.message }, "cannot start the command");
       this.finish({ code: 127, signal: null });

@@ -3,10 +3,8 @@
 // node-forge builds and signs the certificates (SHA-256). Everything is PEM.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import forge from "node-forge";
+import { CA_DAYS, checkDays, SERVING_DAYS } from "./days.js";
 
-export const CA_DAYS = 3650;
-export const SERVING_DAYS = 365;
-const MAX_DAYS = 3650;
 /** notBefore is backdated so that a node whose clock runs a little behind still accepts a fresh certificate. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -31,26 +29,26 @@ export interface ServingOptions {
   now?: Date;
 }
 
-/** Throws an error naming `what` unless `days` is a whole number in 1..MAX_DAYS. */
-export function checkDays(what: string, days: number): number {
-  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
-    throw new Error(`${what} must be a whole number of days between 1 and ${MAX_DAYS}, got ${String(days)}`);
-  }
-  return days;
+export interface RsaKey {
+  privatePem: string;
+  publicPem: string;
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
 }
 
-function newRsaKey(): { privatePem: string; publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
-  const { privateKey } = generateKeyPairSync("rsa", {
+/** A fresh RSA 2048 key pair: PKCS#8 and SPKI PEM, and the same keys for node-forge. */
+export function newRsaKey(): RsaKey {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
   const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privatePem: privateKey, privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+  return { privatePem: privateKey, publicPem: publicKey, privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
 /** A positive 127-bit serial number, hex-encoded (RFC 5280: positive, at most 20 octets). */
-function serialNumber(): string {
+export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40; // top bit clear: positive; next bit set: no leading zero to strip
   return bytes.toString("hex");
@@ -66,11 +64,12 @@ function pemLF(pem: string): string {
  * PrintableString, which cannot hold "@": Go's x509 (kube-apiserver, etcd)
  * then refuses the whole certificate.
  */
-function utf8(name: string, value: string): forge.pki.CertificateField {
+export function utf8(name: string, value: string): forge.pki.CertificateField {
   return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.pki.CertificateField["valueTagClass"] };
 }
 
-function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
+/** Valid from CLOCK_SKEW_MS before `now` until `days` after it. */
+export function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
   cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
 }

@@ -5,13 +5,8 @@
 // server trusts does not change. When the CA itself nears its end, a new CA is
 // made and the old one stays in the bundle until it expires, so replicas still
 // serving a certificate from the old CA keep being trusted during the switch.
-import {
-  CA_DAYS,
-  SERVING_DAYS,
-  createCertificateAuthority,
-  createServingCertificate,
-  type KeyPairPem,
-} from "./generate.js";
+import { CA_DAYS, SERVING_DAYS } from "./days.js";
+import { createCertificateAuthority, createServingCertificate, type KeyPairPem } from "./generate.js";
 import {
   certificateInfo,
   issuedBy,

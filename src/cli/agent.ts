@@ -1,14 +1,9 @@
 // `hookpoint agent [options] -- <command> [args...]`: the proxy container's entrypoint.
+// Options and settings here; the agent itself (agent-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import pino from "pino";
-import { executableSearchPath, hookpointEnv } from "../config.js";
-import { Agent } from "../agent/agent.js";
-import { decideReaper, findExecutable } from "../agent/reaper.js";
-import type { ScriptSource } from "../agent/scripts-api.js";
+import { hookpointEnv } from "../config.js";
 import { SETTINGS, SettingsError, resolveAgentSettings, type AgentFlags, type AgentSettings } from "../agent/settings.js";
-import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
-import { checkScript, generatePairsScript, renderScript } from "../scripts/render.js";
-import { VERSION } from "../version.js";
+import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
 
 const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   scripts: ["<names>", "comma list of bundled scripts"],
@@ -27,14 +22,6 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   stopGraceMs: ["<ms>", "time bpftrace gets to print its maps after SIGINT before SIGKILL"],
   reaper: ["<mode>", "auto (tini when PID 1), tini or none"],
   logLevel: ["<level>", "fatal, error, warn, info, debug, trace or silent"],
-};
-
-const scriptSource: ScriptSource = {
-  loadCatalog,
-  checkScript,
-  renderScript,
-  generatePairsScript,
-  defaultScriptNames: DEFAULT_SCRIPT_NAMES,
 };
 
 export function register(program: Command): void {
@@ -64,26 +51,7 @@ export function register(program: Command): void {
       }
       throw err;
     }
-    const [command, ...args] = argv;
-    const log = pino({ level: settings.logLevel, base: { component: "agent" } }, pino.destination({ fd: 2, sync: true }));
-    // The agent is the proxy container's PID 1: an internal error in tracing must not end
-    // the container, and with it the proxy.
-    process.on("uncaughtException", (err) => log.error({ err: err.stack ?? err.message }, "internal error in the agent; the proxy keeps running"));
-    process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "internal error in the agent; the proxy keeps running"));
-    const reaper = decideReaper(settings.reaper, process.pid, findExecutable("tini", executableSearchPath()));
-    if (reaper.warn) log.warn({ reaper: settings.reaper }, reaper.note);
-    else log.info({ reaper: reaper.path }, reaper.note);
-    const agent = new Agent({
-      settings,
-      command: command!,
-      args,
-      log,
-      scripts: scriptSource,
-      version: VERSION,
-      uid: process.getuid?.() ?? 0,
-      reaper: reaper.path,
-    });
-    const code = await agent.run();
-    process.exit(code);
+    const { runAgent } = await import("./agent-run.js");
+    await runAgent(settings, argv);
   });
 }

@@ -6,7 +6,8 @@ import { register as registerInject } from "./inject.js";
 import { register as registerScripts } from "./scripts.js";
 import { register as registerWebhook } from "./webhook.js";
 
-// Every command module, in help order. Each adds its own subcommand.
+// Every command module, in help order. Each adds its own subcommand; its
+// implementation is imported only when that command runs.
 export function registerCommands(program: Command): void {
   registerWebhook(program);
   registerInject(program);
@@ -14,5 +15,4 @@ export function registerCommands(program: Command): void {
   registerCerts(program);
   registerAgent(program);
   registerScripts(program);
-  void program;
 }

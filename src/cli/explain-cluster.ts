@@ -1,9 +1,8 @@
 // `hookpoint explain --kubeconfig/--context`: decide with the live cluster's
 // HookpointPolicies and namespace labels instead of local files. One list of
 // each, judged like the webhook judges them; nothing is written to the cluster.
+// The Kubernetes client loads only when a cluster is read.
 import type { Command } from "commander";
-import { loadClusterSnapshot } from "../k8s/cluster-snapshot.js";
-import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import { InputError } from "./errors.js";
@@ -28,6 +27,7 @@ export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Se
   if (flags.policy !== undefined || flags.namespaces !== undefined) {
     throw new InputError(flag, "cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used");
   }
+  const [{ loadKubeConfig }, { loadClusterSnapshot }] = await Promise.all([import("../k8s/kubeconfig.js"), import("../k8s/cluster-snapshot.js")]);
   const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
   const live = await loadClusterSnapshot(kubeConfig, settings);
   if (!live.policyCrdInstalled) note(`the HookpointPolicy CRD is not installed in ${live.server}; the built-in default policy applies`);

@@ -1,24 +1,10 @@
+// `hookpoint explain`: options here; the work (explain-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { reviewManifests } from "../manifests/inject.js";
-import { InputError } from "./errors.js";
-import { addClusterOptions, clusterSnapshotFromFlags, type ClusterFlags } from "./explain-cluster.js";
-import { readManifests } from "./inject.js";
-import { addInputOptions, loadSnapshot, type InputFlags } from "./inputs.js";
+import { addClusterOptions, type ClusterFlags } from "./explain-cluster.js";
+import { addInputOptions, type InputFlags } from "./input-options.js";
 import { runCommand } from "./run.js";
-import { loadSettings } from "./settings.js";
 
-export interface ExplainRow {
-  kind: string;
-  namespace: string;
-  name: string;
-  inject: boolean;
-  decidedBy: string;
-  reason: string;
-  message: string;
-  policy: string | null;
-  warnings: string[];
-  denied?: string;
-}
+export type ExplainFlags = InputFlags & ClusterFlags & { output: string };
 
 export function register(program: Command): void {
   addClusterOptions(
@@ -28,37 +14,5 @@ export function register(program: Command): void {
         .description("Say, per workload, whether hookpoint would inject it, which rule decided and why")
         .option("-o, --output <format>", "table or json", "table"),
     ),
-  ).action((flags: InputFlags & ClusterFlags & { output: string }) =>
-    runCommand("explain", async () => {
-      if (flags.output !== "table" && flags.output !== "json") throw new InputError("--output", `must be table or json, got "${flags.output}"`);
-      const settings = await loadSettings(flags.image ? { image: flags.image } : {});
-      const live = await clusterSnapshotFromFlags(flags, settings, (line) => process.stderr.write(`hookpoint explain: ${line}\n`));
-      const snapshot = live ?? (await loadSnapshot(flags, settings));
-      const text = await readManifests(flags.filename);
-      const { workloads } = reviewManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: false });
-      const rows: ExplainRow[] = workloads.map((w) => ({
-        kind: w.kind,
-        namespace: w.namespace,
-        name: w.name,
-        inject: w.review.decision.inject,
-        decidedBy: w.review.decision.decidedBy,
-        reason: w.review.decision.reason,
-        message: w.review.decision.message,
-        policy: w.review.decision.policy,
-        warnings: w.review.warnings,
-      }));
-      process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows));
-    }),
-  );
-}
-
-export function formatTable(rows: readonly ExplainRow[]): string {
-  const header = ["KIND", "NAMESPACE", "NAME", "INJECT", "DECIDED BY", "REASON", "POLICY"];
-  const body = rows.map((r) => [r.kind, r.namespace, r.name, r.inject ? "yes" : "no", r.decidedBy, r.reason, r.policy ?? "(defaults)"]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ") + "\n";
-  let out = line(header) + body.map(line).join("");
-  const notes = rows.flatMap((r) => [`${r.kind} ${r.namespace}/${r.name}: ${r.message}`, ...r.warnings.map((w) => `${r.kind} ${r.namespace}/${r.name}: ${w}`)]);
-  if (notes.length) out += "\n" + notes.join("\n") + "\n";
-  return out;
+  ).action((flags: ExplainFlags) => runCommand("explain", async () => (await import("./explain-run.js")).runExplain(flags)));
 }

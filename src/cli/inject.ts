@@ -1,11 +1,11 @@
+// `hookpoint inject`: options here; the work (inject-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { readFile } from "node:fs/promises";
-import { injectManifests } from "../manifests/inject.js";
-import { readStdin } from "../manifests/stdin.js";
-import { InputError } from "./errors.js";
-import { addInputOptions, loadSnapshot, type InputFlags } from "./inputs.js";
+import { addInputOptions, type InputFlags } from "./input-options.js";
 import { runCommand } from "./run.js";
-import { loadSettings } from "./settings.js";
+
+export interface InjectFlags extends InputFlags {
+  force: boolean;
+}
 
 export function register(program: Command): void {
   addInputOptions(
@@ -13,24 +13,5 @@ export function register(program: Command): void {
       .command("inject")
       .description("Rewrite the proxy container of every opted-in pod template in manifests, like the webhook would (offline)")
       .option("--force", "inject every pod that has a proxy container, whatever the opt-in (exclusions still apply)", false),
-  ).action((flags: InputFlags & { force: boolean }) =>
-    runCommand("inject", async () => {
-      const settings = await loadSettings(flags.image ? { image: flags.image } : {});
-      const snapshot = await loadSnapshot(flags, settings);
-      const text = await readManifests(flags.filename);
-      const { output, workloads } = injectManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force });
-      // Everything succeeded: only now write, so a failure never leaves half an output.
-      process.stdout.write(output);
-      for (const w of workloads) for (const warning of w.review.warnings) process.stderr.write(`${w.kind} ${w.namespace}/${w.name}: ${warning}\n`);
-    }),
-  );
-}
-
-export async function readManifests(file: string): Promise<string> {
-  if (file === "-") return readStdin();
-  try {
-    return await readFile(file, "utf8");
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  ).action((flags: InjectFlags) => runCommand("inject", async () => (await import("./inject-run.js")).runInject(flags)));
 }

@@ -1,10 +1,25 @@
 // `hookpoint scripts`: the bundled bpftrace scripts - list them, check a binary against
-// them, show one (as bundled, or rendered for a process).
+// them, show one (as bundled, or rendered for a process). Options here; the work
+// (scripts-run.ts) loads only when a subcommand runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { readSymbolTable } from "../agent/elf/symbols.js";
-import { loadCatalog, selectScripts, type BundledScript } from "../scripts/catalog.js";
-import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
-import { DEFAULT_INTERVAL_SECONDS, renderScript } from "../scripts/render.js";
+import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
+
+export interface ListOptions {
+  output: string;
+}
+
+export interface CheckOptions {
+  binary: string;
+  script?: string[];
+  output: string;
+}
+
+export interface ShowOptions {
+  binary?: string;
+  pid?: number;
+  byName?: boolean;
+  interval: number;
+}
 
 export function register(program: Command): void {
   const scripts = program.command("scripts").description("The bundled bpftrace scripts: list them, check a binary, show one rendered");
@@ -13,10 +28,7 @@ export function register(program: Command): void {
     .command("list")
     .description("list the bundled scripts: purpose, needed symbols and probes, output maps")
     .addOption(outputOption())
-    .action(async (opts: { output: string }) => {
-      const catalog = await loadCatalog();
-      process.stdout.write(opts.output === "json" ? listJson(catalog) : listText(catalog));
-    });
+    .action(async (opts: ListOptions) => (await import("./scripts-run.js")).listScripts(opts));
 
   scripts
     .command("check")
@@ -24,14 +36,7 @@ export function register(program: Command): void {
     .requiredOption("--binary <path>", "the Envoy binary to check")
     .option("--script <names>", "comma-separated script names (default: all)", splitList)
     .addOption(outputOption())
-    .action(async (opts: { binary: string; script?: string[]; output: string }) => {
-      const catalog = await loadCatalog();
-      const chosen = opts.script ? selectScripts(catalog, opts.script) : catalog;
-      const table = await readSymbolTable(opts.binary);
-      const checks = checkAll(chosen, table);
-      process.stdout.write(opts.output === "json" ? checkJson(table, checks) : checkText(table, checks));
-      if (checks.some((c) => !c.result.ok)) process.exitCode = 1;
-    });
+    .action(async (opts: CheckOptions) => (await import("./scripts-run.js")).checkScripts(opts));
 
   scripts
     .command("show")
@@ -41,17 +46,7 @@ export function register(program: Command): void {
     .option("--pid <pid>", "the Envoy process id (as bpftrace's pid builtin sees it)", parsePositiveInt)
     .option("--by-name", "attach by exact symbol name instead of by address")
     .option("--interval <seconds>", "seconds between map flushes", parsePositiveInt, DEFAULT_INTERVAL_SECONDS)
-    .action(async (name: string, opts: { binary?: string; pid?: number; byName?: boolean; interval: number }, cmd: Command) => {
-      const [script] = selectScripts(await loadCatalog(), [name]) as [BundledScript];
-      if (opts.binary === undefined && opts.pid === undefined) {
-        process.stdout.write(script.source);
-        return;
-      }
-      if (opts.binary === undefined || opts.pid === undefined) cmd.error("error: give both --binary and --pid to render a program", { exitCode: 2 });
-      const table = await readSymbolTable(opts.binary);
-      const text = renderScript(script, { binary: opts.binary, pid: opts.pid, table, byAddress: !opts.byName, intervalSeconds: opts.interval });
-      process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-    });
+    .action(async (name: string, opts: ShowOptions, cmd: Command) => (await import("./scripts-run.js")).showScript(name, opts, cmd));
 }
 
 function outputOption(): Option {

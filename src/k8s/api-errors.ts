@@ -24,10 +24,22 @@ export function apiMessage(err: unknown): string {
   return line?.[1]?.trim() || (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)) || "(no message)";
 }
 
+/**
+ * One line for a failed call: "HTTP 403: <the API server's message>" for an API
+ * error (client-node's ApiException carries the whole response in its message),
+ * otherwise the error's own first line ("connect ECONNREFUSED ...").
+ */
+export function errorText(err: unknown): string {
+  const code = httpStatus(err);
+  if (code !== undefined) return `HTTP ${code}: ${apiMessage(err)}`;
+  if (err instanceof Error) return err.message.split("\n")[0] || err.name;
+  return String(err);
+}
+
 /** "<action> failed: HTTP <code>: <API server's message>", with a hint for permission errors. */
 export function describeApiError(action: string, err: unknown): Error {
   const code = httpStatus(err);
   if (code === undefined) return new Error(`${action} failed: ${err instanceof Error ? err.message : String(err)}`);
   const hint = code === 403 ? " (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)" : "";
-  return new Error(`${action} failed: HTTP ${code}: ${apiMessage(err)}${hint}`);
+  return new Error(`${action} failed: ${errorText(err)}${hint}`);
 }

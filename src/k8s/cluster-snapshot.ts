@@ -7,7 +7,7 @@ import type { Settings } from "../policy/effective.js";
 import { buildSnapshot, type Snapshot } from "../policy/snapshot.js";
 import type { HookpointPolicy } from "../policy/types.js";
 import { judgePolicy } from "./acceptance.js";
-import { apiMessage, httpStatus } from "./api-errors.js";
+import { errorText, httpStatus } from "./api-errors.js";
 import { policyReports, type PolicyReport } from "./cluster-source.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
 
@@ -50,5 +50,5 @@ function clusterError(resource: string, server: string, err: unknown): Error {
     return new Error(`cannot list ${resource} from ${server}: ${detail}${cause instanceof Error && !detail.includes(cause.message) ? ` (${cause.message})` : ""}`);
   }
   const hint = code === 401 ? " (the kubeconfig's credentials were refused)" : code === 403 ? ` (the user lacks permission to list ${resource})` : "";
-  return new Error(`cannot list ${resource} from ${server}: HTTP ${code}: ${apiMessage(err)}${hint}`);
+  return new Error(`cannot list ${resource} from ${server}: ${errorText(err)}${hint}`);
 }

@@ -6,18 +6,15 @@ import { InputError } from "../cli/errors.js";
 export interface KubeConfigChoice {
   /** A kubeconfig file; without one, the client's default search (KUBECONFIG, ~/.kube/config, in-cluster). */
   file?: string | undefined;
-  /** Without a file: the pod's ServiceAccount (config.ts's inCluster() says whether there is one). */
-  inCluster?: boolean | undefined;
   /** A context of that kubeconfig; default: its current context. */
   context?: string | undefined;
 }
 
 export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
   const kc = new KubeConfig();
-  const where = choice.file ?? (choice.inCluster ? "the in-cluster service account" : "the default kubeconfig");
+  const where = choice.file ?? "the default kubeconfig";
   try {
     if (choice.file) kc.loadFromFile(choice.file);
-    else if (choice.inCluster) kc.loadFromCluster();
     else kc.loadFromDefault();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

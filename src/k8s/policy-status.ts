@@ -14,9 +14,9 @@
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from "../policy/types.js";
 import { statusUpdate, type ClusterPolicy, type ConditionCore, type PolicyVerdict } from "./acceptance.js";
-import { httpStatus } from "./api-errors.js";
+import { errorText, httpStatus } from "./api-errors.js";
 import { Backoff, type BackoffOptions } from "../backoff.js";
-import { errorText, type SourceLogger } from "./logger.js";
+import type { SourceLogger } from "./logger.js";
 
 export interface StatusWriterOptions {
   kubeConfig: KubeConfig;

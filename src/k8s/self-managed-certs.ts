@@ -9,7 +9,7 @@
 // so all replicas end up serving the same certificate.
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { Operation } from "fast-json-patch";
-import { CA_DAYS, SERVING_DAYS } from "../certs/generate.js";
+import { CA_DAYS, SERVING_DAYS } from "../certs/days.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
 import { DEFAULT_CLUSTER_DOMAIN, checkDnsLabel, servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type RenewalPolicy, type TlsMaterial } from "../certs/renewal.js";

@@ -15,7 +15,8 @@
 import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import { Backoff, type BackoffOptions } from "../backoff.js";
 import type { ItemList, ListOptions } from "./lists.js";
-import { errorText, type SourceLogger } from "./logger.js";
+import { errorText } from "./api-errors.js";
+import type { SourceLogger } from "./logger.js";
 import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 
 type Named = KubernetesObject & { metadata: { name: string } };
@@ -57,7 +58,6 @@ export class ResourceWatcher<T extends Named> {
   private started = false;
   private connectedNow = false;
   private syncedOnce = false;
-  private listedOnce = false;
   private lists = 0;
   private attemptFailed = false;
   private connectedAt: number | undefined;
@@ -114,10 +114,7 @@ export class ResourceWatcher<T extends Named> {
     this.retryTimer = undefined;
     this.watchdog = undefined;
     this.abort.abort();
-    const informer = this.informer;
-    await informer.stop();
-    // A watch still connecting when stop() ran is stored only once connected: abort it then.
-    void this.pendingStart?.then(() => informer.stop());
+    await this.stopInformer(this.informer);
     this.setConnected(false);
   }
 
@@ -133,7 +130,6 @@ export class ResourceWatcher<T extends Named> {
         this.lists += 1;
         if (this.lists > 1) this.opts.log.info({ resource: this.opts.resource, items: list.items.length }, "resource relisted");
         this.removeMissing(list.items);
-        this.listedOnce = true;
       }
       return list as unknown as KubernetesListObject<T>;
     });
@@ -180,7 +176,7 @@ export class ResourceWatcher<T extends Named> {
     if (this.pendingStart === started) this.pendingStart = undefined;
     if (this.stopped || id !== this.instance || this.attemptFailed) return;
     this.connectedAt = this.now();
-    if (this.listedOnce && !this.syncedOnce) this.syncedOnce = true;
+    if (this.lists > 0 && !this.syncedOnce) this.syncedOnce = true;
     this.setConnected(true);
   }
 
@@ -212,11 +208,15 @@ export class ResourceWatcher<T extends Named> {
   private restartFresh(why: string): void {
     const old = this.informer;
     this.informer = this.makeInstance();
-    void old.stop();
-    // A watch of the old informer still connecting is stored only once connected: abort it then.
-    void this.pendingStart?.then(() => old.stop());
+    void this.stopInformer(old);
     this.setConnected(false);
     this.scheduleRetry(why, true);
+  }
+
+  /** Stops `informer`, and again once a watch it was still connecting is stored (only then can it be aborted). */
+  private stopInformer(informer: Informer<T>): Promise<void> {
+    void this.pendingStart?.then(() => informer.stop());
+    return informer.stop();
   }
 
   private scheduleRetry(why: string, fresh: boolean): void {
@@ -234,10 +234,8 @@ export class ResourceWatcher<T extends Named> {
   }
 
   private setConnected(up: boolean): void {
-    if (up === this.connectedNow) {
-      if (!up && this.disconnectedAt === undefined) this.disconnectedAt = this.now();
-      return;
-    }
+    // No change; while down, disconnectedAt is already set (by start() or the last disconnect).
+    if (up === this.connectedNow) return;
     this.connectedNow = up;
     if (up) {
       this.disconnectedAt = undefined;

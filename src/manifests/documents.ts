@@ -4,12 +4,14 @@
 import { parseAllDocuments, type Document } from "yaml";
 import { InputError } from "../cli/errors.js";
 
+export { isObject } from "../is-object.js";
+
 export interface SourceDocument {
   index: number;
   /** The parsed value (plain JS). */
   value: unknown;
-  /** The yaml Document, for edits that keep comments and layout. */
-  doc: Document;
+  /** The yaml Document, for edits that keep comments and layout; YAML input only. */
+  doc?: Document;
   /** Exact source text of this document (including its leading `---` if any). */
   text: string;
 }
@@ -28,9 +30,8 @@ export function parseDocuments(text: string, file: string): ParsedInput {
     } catch (err) {
       throw new InputError(file, `malformed JSON: ${(err as Error).message}`, 0);
     }
-    const docs = parseAllDocuments(text);
-    const doc = (Array.isArray(docs) ? docs[0] : undefined) as Document;
-    return { format: "json", documents: [{ index: 0, value, doc, text }] };
+    // JSON output is written from the value, so no yaml Document is built.
+    return { format: "json", documents: [{ index: 0, value, text }] };
   }
   const parsed = parseAllDocuments(text, { prettyErrors: true, strict: true, uniqueKeys: true });
   if (!Array.isArray(parsed)) throw new InputError(file, "malformed YAML: document stream error");
@@ -50,8 +51,4 @@ export function parseDocuments(text: string, file: string): ParsedInput {
   const last = documents[documents.length - 1];
   if (last && prevEnd < text.length) last.text += text.slice(prevEnd);
   return { format: "yaml", documents };
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

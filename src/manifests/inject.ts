@@ -80,11 +80,13 @@ export function reviewManifests(text: string, file: string, ctx: InjectContext):
         .map((d, i) => {
           const changed = (perDocument[i] ?? []).filter((l) => l.review.review.patch.length > 0);
           if (changed.length === 0) return d.text;
-          for (const l of changed) {
-            applyPatchToDocument(d.doc, l.path, l.review.review.patch as Operation[]);
-            applyToValue(l.obj, l.templatePath, l.review.review);
+          // Only the representation that is written gets the patches: the Document for YAML, the value for JSON.
+          if (d.doc) {
+            for (const l of changed) applyPatchToDocument(d.doc, l.path, l.review.review.patch as Operation[]);
+            return d.doc.toString({ lineWidth: 0, flowCollectionPadding: false });
           }
-          return parsed.format === "json" ? JSON.stringify(d.value, null, detectIndent(d.text)) + "\n" : d.doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+          for (const l of changed) applyToValue(l.obj, l.templatePath, l.review.review);
+          return JSON.stringify(d.value, null, detectIndent(d.text)) + "\n";
         })
         .join("")),
   };
@@ -95,7 +97,7 @@ export function injectManifests(text: string, file: string, ctx: InjectContext):
   return { output: reviewed.render(), workloads: reviewed.workloads };
 }
 
-/** Keep the plain value in step with the Document (JSON output is written from it). */
+/** Puts the mutated pod into the plain value (JSON output is written from it). */
 function applyToValue(obj: Record<string, unknown>, path: readonly string[], review: PodReview): void {
   if (!review.mutated) return;
   if (path.length === 0) {

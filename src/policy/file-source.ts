@@ -1,7 +1,7 @@
-// A SnapshotSource over local files. Files are polled and hashed rather than
-// watched: editors and Kubernetes ConfigMap mounts replace files (a `..data`
-// symlink swap) in ways that break fs.watch after the first change.
-import { createHash } from "node:crypto";
+// A SnapshotSource over local files. Files are polled and compared with the text
+// last loaded rather than watched: editors and Kubernetes ConfigMap mounts
+// replace files (a `..data` symlink swap) in ways that break fs.watch after the
+// first change.
 import { readFile } from "node:fs/promises";
 import type { Settings } from "./effective.js";
 import { parseNamespaces, parsePolicies } from "./files.js";
@@ -23,7 +23,8 @@ export class FileSnapshotSource implements SnapshotSource {
   private snapshot: Snapshot;
   private loaded = false;
   private timer: NodeJS.Timeout | undefined;
-  private hashes = new Map<string, string>();
+  /** The text of each file as last loaded, to see whether a poll found a change. */
+  private texts = new Map<string, string>();
 
   constructor(private readonly opts: FileSourceOptions) {
     this.snapshot = buildSnapshot([], [], opts.settings);
@@ -60,21 +61,18 @@ export class FileSnapshotSource implements SnapshotSource {
   private async reload(initial: boolean): Promise<void> {
     const { policyFile, namespacesFile, settings } = this.opts;
     const texts = new Map<string, string>();
-    const hashes = new Map<string, string>();
     let changed = initial;
     for (const f of [policyFile, namespacesFile]) {
       if (!f) continue;
       const text = await readFile(f, "utf8");
-      const hash = createHash("sha256").update(text).digest("hex");
-      if (this.hashes.get(f) !== hash) changed = true;
+      if (this.texts.get(f) !== text) changed = true;
       texts.set(f, text);
-      hashes.set(f, hash);
     }
     if (!changed) return;
     const policies = policyFile ? parsePolicies(texts.get(policyFile) ?? "", policyFile, settings.knownScripts) : [];
     const namespaces = namespacesFile ? parseNamespaces(texts.get(namespacesFile) ?? "", namespacesFile) : [];
     this.snapshot = buildSnapshot(namespaces, policies, settings);
-    this.hashes = hashes;
+    this.texts = texts;
     if (!initial) this.opts.onReload?.([...texts.keys()]);
   }
 }

@@ -1,17 +1,14 @@
 // allowedImages patterns: `*` matches any run of characters (including `/` and `:`),
 // everything else is literal. "registry.example.com/hookpoint/*" allows any image
 // in that repository path; "*" allows all images.
+import { globToRegExp } from "../glob.js";
 
 const cache = new Map<string, RegExp>();
 
 export function imagePatternToRegExp(pattern: string): RegExp {
   let re = cache.get(pattern);
   if (!re) {
-    const body = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    re = new RegExp(`^${body}$`);
+    re = globToRegExp(pattern);
     cache.set(pattern, re);
   }
   return re;

@@ -1,6 +1,8 @@
 // HookpointPolicy validation. Structural checks mirror the CRD schema (for
 // policies read from files, where no API server checked them); semantic checks
 // are what the schema cannot express. Each problem names its field path.
+import { isObject } from "../is-object.js";
+import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
 import type { HookpointPolicy } from "./types.js";
 
@@ -23,18 +25,17 @@ const SCRIPT_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const CAPABILITY = /^[A-Z][A-Z_]*$/;
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Structure: types, enums and unknown fields, as the CRD schema would reject them. */
 export function structuralProblems(doc: unknown): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   const p = (path: string, message: string) => out.push({ path, message });
-  if (!isObj(doc)) return [{ path: "", message: "must be an object" }];
+  if (!isObject(doc)) return [{ path: "", message: "must be an object" }];
   if (doc.apiVersion !== "hookpoint.dev/v1alpha1") p("apiVersion", `must be hookpoint.dev/v1alpha1, got ${JSON.stringify(doc.apiVersion)}`);
   if (doc.kind !== "HookpointPolicy") p("kind", `must be HookpointPolicy, got ${JSON.stringify(doc.kind)}`);
-  if (!isObj(doc.metadata) || typeof doc.metadata.name !== "string" || doc.metadata.name === "") p("metadata.name", "is required");
+  if (!isObject(doc.metadata) || typeof doc.metadata.name !== "string" || doc.metadata.name === "") p("metadata.name", "is required");
   if (doc.spec === undefined) return out;
-  if (!isObj(doc.spec)) return [...out, { path: "spec", message: "must be an object" }];
+  if (!isObject(doc.spec)) return [...out, { path: "spec", message: "must be an object" }];
   const spec = doc.spec;
   unknownFields(spec, SPEC_FIELDS, "spec", p);
   if (spec.mode !== undefined && !MODES.includes(spec.mode as string)) p("spec.mode", `must be one of ${MODES.join(", ")}, got ${JSON.stringify(spec.mode)}`);
@@ -45,11 +46,11 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
   stringList(spec.allowedImages, "spec.allowedImages", /^\S+$/, "an image pattern without white space", p);
   if (spec.defaultProfile !== undefined && typeof spec.defaultProfile !== "string") p("spec.defaultProfile", "must be a string");
   if (spec.profiles !== undefined) {
-    if (!isObj(spec.profiles)) p("spec.profiles", "must be a map of profile name to profile");
+    if (!isObject(spec.profiles)) p("spec.profiles", "must be a map of profile name to profile");
     else
       for (const [name, prof] of Object.entries(spec.profiles)) {
         const at = `spec.profiles.${name}`;
-        if (!isObj(prof)) {
+        if (!isObject(prof)) {
           p(at, "must be an object");
           continue;
         }
@@ -61,10 +62,10 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
         if (prof.env !== undefined) {
           if (!Array.isArray(prof.env)) p(`${at}.env`, "must be a list");
           else prof.env.forEach((e, i) => {
-            if (!isObj(e) || typeof e.name !== "string" || e.name === "") p(`${at}.env[${i}].name`, "is required");
+            if (!isObject(e) || typeof e.name !== "string" || e.name === "") p(`${at}.env[${i}].name`, "is required");
           });
         }
-        if (prof.resources !== undefined && !isObj(prof.resources)) p(`${at}.resources`, "must be an object");
+        if (prof.resources !== undefined && !isObject(prof.resources)) p(`${at}.resources`, "must be an object");
       }
   }
   return out;
@@ -75,7 +76,7 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   const out: PolicyProblem[] = [];
   const spec = policy.spec;
   const profiles = spec.profiles ?? {};
-  if (spec.defaultProfile !== undefined && spec.defaultProfile !== "default" && !(spec.defaultProfile in profiles)) {
+  if (spec.defaultProfile !== undefined && spec.defaultProfile !== BUILTIN_PROFILE && !(spec.defaultProfile in profiles)) {
     const names = Object.keys(profiles);
     out.push({ path: "spec.defaultProfile", message: `names profile "${spec.defaultProfile}", which is not defined (profiles: ${names.length ? names.join(", ") : "none"})` });
   }
@@ -117,17 +118,17 @@ function stringList(v: unknown, at: string, re: RegExp, what: string, p: (path: 
 }
 
 function selector(v: unknown, at: string, p: (path: string, message: string) => void): void {
-  if (!isObj(v)) return p(at, "must be a label selector object");
+  if (!isObject(v)) return p(at, "must be a label selector object");
   unknownFields(v, SELECTOR_FIELDS, at, p);
   if (v.matchLabels !== undefined) {
-    if (!isObj(v.matchLabels)) p(`${at}.matchLabels`, "must be a map of strings");
+    if (!isObject(v.matchLabels)) p(`${at}.matchLabels`, "must be a map of strings");
     else for (const [k, val] of Object.entries(v.matchLabels)) if (typeof val !== "string") p(`${at}.matchLabels.${k}`, "must be a string");
   }
   if (v.matchExpressions !== undefined) {
     if (!Array.isArray(v.matchExpressions)) return p(`${at}.matchExpressions`, "must be a list");
     v.matchExpressions.forEach((req, i) => {
       const rat = `${at}.matchExpressions[${i}]`;
-      if (!isObj(req)) return p(rat, "must be an object");
+      if (!isObject(req)) return p(rat, "must be an object");
       unknownFields(req, REQUIREMENT_FIELDS, rat, p);
       if (typeof req.key !== "string" || req.key === "") p(`${rat}.key`, "is required");
       if (!OPERATORS.includes(req.operator as string)) p(`${rat}.operator`, `must be one of ${OPERATORS.join(", ")}, got ${JSON.stringify(req.operator)}`);

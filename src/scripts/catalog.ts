@@ -25,8 +25,7 @@ export const BUNDLED_SCRIPT_NAMES: readonly string[] = [
   "hookpoint-pairs",
 ];
 
-/** The scripts run when a pod names none: those whose header says `default: true`. */
-export const DEFAULT_SCRIPT_NAMES: readonly string[] = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+export { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
 
 /** The package's bpf/ directory (next to src/ when run from source, to dist/ when built). */
 export function bundledScriptsDir(): string {

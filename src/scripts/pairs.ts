@@ -8,9 +8,10 @@ import { expandTemplate, isTemplate, type LoneItem, type PairItem } from "./temp
 
 export const PAIRS_SCRIPT_NAME = "hookpoint-pairs";
 
+/** Shared through the per-table cache: callers must not change it. */
 export interface HookpointFunctions {
-  pairs: PairItem[];
-  lone: LoneItem[];
+  readonly pairs: readonly PairItem[];
+  readonly lone: readonly LoneItem[];
 }
 
 // extern "C" hookpointFiltersStart, or a global C++ function _Z21hookpointFiltersStartm.
@@ -18,8 +19,18 @@ const C_NAME_RE = /^hookpoint([A-Z0-9_][A-Za-z0-9_]*)$/;
 const CXX_NAME_RE = /^_Z(\d+)hookpoint/;
 const IDENT_RE = /^hookpoint[A-Z0-9_][A-Za-z0-9_]*$/;
 
+// Per symbol map, like matchSymbols' glob cache: each Envoy start and each check or render
+// asks again, and every Envoy of one build shares its table.
+const hookpointsBySymbols = new WeakMap<SymbolTable["symbols"], HookpointFunctions>();
+
 /** The hookpoint<Name> functions of a binary, sorted by name. */
 export function findHookpointFunctions(table: SymbolTable): HookpointFunctions {
+  let result = hookpointsBySymbols.get(table.symbols);
+  if (!result) hookpointsBySymbols.set(table.symbols, (result = scan(table)));
+  return result;
+}
+
+function scan(table: SymbolTable): HookpointFunctions {
   // <Name> → symbol; an extern "C" name wins over a C++ overload of the same name.
   const bySuffix = new Map<string, string>();
   const cxx: [string, string][] = [];

@@ -2,6 +2,7 @@
 // whether the binary can run it (checkScript), and the program itself (renderScript).
 // Pure: the symbol table is read by the caller.
 import { matchSymbols, type ElfSymbol, type SymbolTable } from "../agent/elf/symbols.js";
+import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
 import type { BundledScript } from "./catalog.js";
 import { alternatives, parseScriptFile } from "./header.js";
 import { isKernelRequirement, uprobePattern } from "./lint.js";
@@ -10,6 +11,8 @@ import { parseProgram } from "./program.js";
 import { fill, isTemplate } from "./template.js";
 
 export { generatePairsScript } from "./pairs.js";
+// The CLI imports the default from here.
+export { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
 
 export type CheckResult =
   | { ok: true }
@@ -26,8 +29,6 @@ export interface RenderOptions {
   /** Seconds between map flushes (default 10). */
   intervalSeconds?: number;
 }
-
-export const DEFAULT_INTERVAL_SECONDS = 10;
 
 /** Whether `table`'s binary has what `script` needs, and if not, which symbol is missing. */
 export function checkScript(script: BundledScript, table: SymbolTable): CheckResult {

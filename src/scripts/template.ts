@@ -22,8 +22,8 @@ export interface LoneItem {
   SYMBOL: string;
 }
 export interface TemplateItems {
-  pair: PairItem[];
-  lone: LoneItem[];
+  pair: readonly PairItem[];
+  lone: readonly LoneItem[];
 }
 
 const DIRECTIVE_RE = /^\s*\/\/\s*hookpoint:(each|if|end)\b\s*(\S*)\s*$/;
@@ -67,7 +67,7 @@ export function expandTemplate(source: string, items: TemplateItems, firstLine =
       throw new TemplateError(firstLine + i, `"hookpoint:${verb} ${kind}" is not closed by "// hookpoint:end" (blocks do not nest)`);
     }
     const block = lines.slice(i + 1, close);
-    const list: (PairItem | LoneItem)[] = items[kind];
+    const list: readonly (PairItem | LoneItem)[] = items[kind];
     if (verb === "if") {
       if (list.length > 0) out.push(...block);
     } else {

@@ -1,8 +1,10 @@
 // The webhook's logger: pino JSON lines on stdout, or pino-pretty for humans.
 // pino-pretty runs in-process (no transport worker), so a crash cannot lose
-// the last lines and start-up stays quick.
+// the last lines and start-up stays quick; it is loaded only for --pretty.
+import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
-import pretty from "pino-pretty";
+
+const require = createRequire(import.meta.url);
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -27,6 +29,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const level = checkLogLevel(opts.level);
   const base = { level, base: { component: "webhook" } };
   if (opts.pretty) {
+    const pretty = require("pino-pretty") as typeof import("pino-pretty");
     return pino(base, pretty({ colorize: opts.color ?? false, destination: opts.destination ?? 1, sync: true, ignore: "pid,hostname,component" }));
   }
   // Asynchronous writes coalesce under load (one line per injection could otherwise cost a

@@ -2,11 +2,10 @@
 // core trusts the Pod's structure, the route schema does not reach that far,
 // and a hostile body must get a 400 naming the field, not a crash.
 import { escapePointerSegment } from "../admission/patch.js";
+import { isObject } from "../is-object.js";
 
 /** Deeper than any real Pod (about 12 levels) and shallow enough for recursive code to be safe. */
 export const MAX_OBJECT_DEPTH = 64;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * True when `value` nests objects/arrays deeper than `max` (a scalar is depth 0).
@@ -58,5 +57,3 @@ export function podProblem(object: unknown, where: string): string | undefined {
   if (spec.volumes !== undefined && spec.volumes !== null && !Array.isArray(spec.volumes)) return `${where}/spec/volumes must be an array`;
   return undefined;
 }
-
-/** JSON Pointer escaping (RFC 6901), so a key with `/` is named unambiguously. */

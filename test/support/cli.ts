@@ -1,5 +1,5 @@
 // Run the hookpoint CLI as a user would: a real process, exit code, stdout, stderr.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -10,13 +10,53 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], opts: { input?: string; env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+export interface CliOptions {
+  input?: string;
+  /** Added to this process's environment; an undefined value removes the variable. */
+  env?: Record<string, string | undefined>;
+}
+
+const CLI = ["--import", "tsx", "src/cli/main.ts"];
+const TIMEOUT_MS = 60_000;
+
+function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
+  return env;
+}
+
+export function runCli(args: readonly string[], opts: CliOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [...CLI, ...args], {
     cwd: repoRoot,
     input: opts.input ?? "",
     encoding: "utf8",
-    timeout: 60_000,
-    env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    timeout: TIMEOUT_MS,
+    env: cliEnv(opts.env),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * runCli without blocking this process, for tests that serve the CLI from it
+ * (a fake API server). Resolves on "close", once stdout and stderr are drained.
+ */
+export function runCliAsync(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, env: cliEnv(opts.env) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdin.on("error", () => {}); // EPIPE when the CLI exits without reading its input, as spawnSync ignores it
+    child.stdin.end(opts.input ?? "");
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -3,6 +3,7 @@
 // fixed-size buffers. Results are cached by GNU build-id, so every Envoy on the node that
 // runs the same build is read once.
 import { open, type FileHandle } from "node:fs/promises";
+import { globToRegExp as anyGlobToRegExp } from "../../glob.js";
 import {
   EHDR_SIZE,
   ElfError,
@@ -106,12 +107,9 @@ export function matchSymbols(table: SymbolTable, glob: string): ElfSymbol[] {
   return [...found];
 }
 
+/** A symbol glob as an anchored RegExp whose `*` spans any character, newlines included. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}$`, "s");
+  return anyGlobToRegExp(glob, "s");
 }
 
 /** Forgets cached tables (tests, and a long-running agent that saw many builds). */
@@ -176,7 +174,7 @@ async function readSections(
   return sections;
 }
 
-/** Streams one symbol table; adds its defined functions to `into`. Returns how many. */
+/** Streams one symbol table; adds its defined functions to `into`. */
 async function collect(
   path: string,
   fh: FileHandle,
@@ -184,7 +182,7 @@ async function collect(
   sections: SectionHeader[],
   fileSize: number,
   into: Map<string, ElfSymbol>,
-): Promise<number> {
+): Promise<void> {
   const strtab = sections[table.link];
   if (!strtab || strtab.type === SHT_NOBITS) throw new ElfError(path, `section ${table.name || table.type} has no string table`);
   if (table.entsize !== SYM_SIZE) throw new ElfError(path, `section ${table.name} has entry size ${table.entsize} (want ${SYM_SIZE})`);
@@ -228,7 +226,6 @@ async function collect(
   const order = new Float64Array(n);
   for (let i = 0; i < n; i++) order[i] = nameOff[i]! * INDEX_SPACE + i;
   order.sort();
-  let added = 0;
   let chunkStart = -1;
   let strs: Buffer = Buffer.alloc(0);
   const strBuf = Buffer.allocUnsafe(STR_CHUNK);
@@ -250,9 +247,7 @@ async function collect(
     }
     if (name === "" || isSkippedSymbolName(name) || into.has(name)) continue;
     into.set(name, { name, address: BigInt(value[i]!), size: size[i]! });
-    added++;
   }
-  return added;
 }
 
 function grow<T extends Uint32Array | Float64Array>(from: T, to: T): T {

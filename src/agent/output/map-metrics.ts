@@ -59,7 +59,7 @@ export class MapMetrics {
    */
   apply(records: MapRecord[], generation: number, modeOf: (map: string) => DumpMode, keyNames: (map: string) => string[] = () => [], help: (map: string) => string = () => ""): void {
     for (const r of records) {
-      const fam = this.family(r, help(r.map));
+      const fam = this.family(r, help);
       const names = keyNames(r.map);
       const labels: Record<string, string> = {};
       r.keys.forEach((k, i) => {
@@ -128,13 +128,14 @@ export class MapMetrics {
     return lines.length ? lines.join("\n") + "\n" : "";
   }
 
-  private family(r: MapRecord, help: string): Family {
+  /** `help` is asked only when the family is new. */
+  private family(r: MapRecord, help: (map: string) => string): Family {
     const name = metricName(r.script, r.map, r.kind, r.unit);
     let fam = this.families.get(name);
     if (!fam) {
       const type = r.kind === "hist" ? "histogram" : r.kind === "count" || r.kind === "sum" ? "counter" : r.kind === "stats" ? "summary" : "gauge";
       const sumNote = type === "histogram" ? " (_sum estimated from bucket midpoints)" : "";
-      fam = { name, help: `${help || `${r.script} ${r.map}`}${sumNote}`, type, scale: scaleOf(r.unit).scale, series: new Map() };
+      fam = { name, help: `${help(r.map) || `${r.script} ${r.map}`}${sumNote}`, type, scale: scaleOf(r.unit).scale, series: new Map() };
       this.families.set(name, fam);
     }
     return fam;

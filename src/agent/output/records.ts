@@ -8,6 +8,7 @@
 //   {"type": "stats", "data": {"@a": 10}}                      avg()
 //   {"type": "printf", "data": "text\n"}, {"type": "attached_probes", "data": {"probes": 3}},
 //   {"type": "lost_events", "data": {"events": 12}}
+import { isObject } from "../../is-object.js";
 import type { MapInfo, ScriptInfo } from "../scripts-api.js";
 
 export interface Bucket {
@@ -143,8 +144,4 @@ function valueOf(type: string, v: unknown): EntryValue | null {
 function bucketOf(b: unknown): Bucket {
   if (!isObject(b) || typeof b.count !== "number") throw new ParseError(`bad histogram bucket ${JSON.stringify(b)?.slice(0, 80)}`);
   return { min: typeof b.min === "number" ? b.min : null, max: typeof b.max === "number" ? b.max : null, count: b.count };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,57 +1,23 @@
 // deploy/ as the e2e tests use it: the kustomize output (rendered by the same
 // helper as test/unit/deploy), the parts of the base installed for real, and the
 // webhook configuration re-pointed at a local process.
-import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { DEPLOY, KUSTOMIZE_MISSING, kustomizeBinary, kustomizeBuild, type K8sObject } from "../../unit/deploy/support.js";
+import type { K8sObject } from "../../unit/deploy/support.js";
+import { build, find, render } from "../../unit/deploy/render.js";
 import { apply, kubeRequest, ok, remove, type KubeResponse } from "./kube-http.js";
 import { pollUntil } from "./poll.js";
 
 export type { K8sObject } from "../../unit/deploy/support.js";
-
-export const TARGETS = ["base", "cert-manager", "self-managed", "cluster-wide"] as const;
-export type Target = (typeof TARGETS)[number];
+export { KustomizeMissingError, TARGETS, type Target } from "../../unit/deploy/render.js";
 
 export const WEBHOOK_NAMESPACE = "hookpoint-system";
 export const WEBHOOK_SERVICE_ACCOUNT = "hookpoint-webhook";
 export const WEBHOOK_CONFIGURATION = "zz-hookpoint";
 export const CRD_NAME = "hookpointpolicies.hookpoint.dev";
 
-/** Thrown when kustomize was not built on this machine (outside CI: the tests are skipped with this reason). */
-export class KustomizeMissingError extends Error {}
-
-const rendered = new Map<Target, K8sObject[]>();
-
-/** `kustomize build` of the base or an overlay (cached per process). */
-export function render(target: Target): K8sObject[] {
-  let objs = rendered.get(target);
-  if (!objs) {
-    const bin = kustomizeBinary();
-    if (!bin) {
-      if (process.env.CI === "true") throw new Error(KUSTOMIZE_MISSING);
-      throw new KustomizeMissingError(KUSTOMIZE_MISSING);
-    }
-    objs = kustomizeBuild(bin, target === "base" ? join(DEPLOY, "base") : join(DEPLOY, "overlays", target));
-    rendered.set(target, objs);
-  }
-  return structuredClone(objs);
-}
-
-/** `render(target)`, or ctx.skip(reason) where kustomize was not built (outside CI). */
-export function renderOrSkip(ctx: { skip: (note: string) => never }, target: Target): K8sObject[] {
-  try {
-    return render(target);
-  } catch (e) {
-    if (e instanceof KustomizeMissingError) ctx.skip(e.message);
-    throw e;
-  }
-}
-
-export function pick(objs: K8sObject[], kind: string, name: string): K8sObject {
-  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`no ${kind} ${name} in the kustomize output (${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(", ")})`);
-  return o;
-}
+/** The kustomize output of a target, or ctx.skip(reason) where kustomize was not built (outside CI). */
+export const renderOrSkip = render;
+export const pick = find;
 
 /**
  * Server-side apply that waits out a custom resource type the API server does
@@ -90,7 +56,7 @@ export async function applyCrd(admin: KubeConfig, crd: K8sObject): Promise<void>
  * the CRD, the ServiceAccount, its ClusterRole and binding, the default policy.
  */
 export async function installBase(admin: KubeConfig): Promise<K8sObject[]> {
-  const objs = render("base");
+  const objs = build("base");
   const crd = pick(objs, "CustomResourceDefinition", CRD_NAME);
   for (const o of [pick(objs, "Namespace", WEBHOOK_NAMESPACE)]) ok(await apply(admin, o), `apply ${o.kind} ${o.metadata.name}`);
   await applyCrd(admin, crd);
@@ -107,7 +73,7 @@ export async function installBase(admin: KubeConfig): Promise<K8sObject[]> {
 
 /** The base's MutatingWebhookConfiguration with every entry calling `url` (a Service has no endpoints here). */
 export function localWebhookConfiguration(url: string, caBundle: string): K8sObject {
-  const mwc = pick(render("base"), "MutatingWebhookConfiguration", WEBHOOK_CONFIGURATION);
+  const mwc = pick(build("base"), "MutatingWebhookConfiguration", WEBHOOK_CONFIGURATION);
   for (const w of mwc.webhooks as { clientConfig: unknown }[]) w.clientConfig = { url, caBundle };
   return mwc;
 }

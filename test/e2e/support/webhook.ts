@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, type TestContext } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { REPO_ROOT } from "../../../scripts/cluster/layout.js";
+import { freePort } from "../../../scripts/cluster/processes.js";
 import { runCli } from "../../support/cli.js";
 import { serviceAccountKubeConfig, type ClusterInfo } from "./cluster.js";
 import {
@@ -28,6 +28,9 @@ import { remove } from "./kube-http.js";
 import { sumOf } from "./metrics.js";
 import { createPod, probePod } from "./pods.js";
 import { pollUntil } from "./poll.js";
+
+/** A port free right now on 127.0.0.1 (the webhook keeps it across restarts: the configuration names it). */
+export { freePort };
 
 export const INJECT = "hookpoint.dev/inject";
 export const STATUS = "hookpoint.dev/status";
@@ -50,14 +53,6 @@ export function makeCerts(): Certs {
   return { dir, caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key"), caBundle: r.stdout.trim() };
 }
 
-/** A port free right now on 127.0.0.1 (the webhook keeps it across restarts: the configuration names it). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** GET over HTTPS trusting only `ca`. */
 export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {

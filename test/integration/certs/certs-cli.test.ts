@@ -1,7 +1,6 @@
 // `hookpoint certs` run as a real process: the files it writes (and their
 // modes), what it prints, how it refuses, and that a TLS client trusting the
 // printed caBundle really accepts the certificate under the Service's names.
-import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { createServer, type Server } from "node:https";
@@ -11,8 +10,8 @@ import { join } from "node:path";
 import { connect } from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
 import { certificateInfo } from "../../../src/certs/inspect.js";
+import { runCliAsync } from "../../support/cli.js";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -24,20 +23,12 @@ function tempDir(): string {
   return d;
 }
 
-function hookpoint(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 describe("hookpoint certs", () => {
   it("writes ca.crt, ca.key, tls.crt and tls.key (keys 0600), prints the caBundle on stdout and what it wrote on stderr", async () => {
     const out = join(tempDir(), "certs");
-    const r = await hookpoint(["certs", "--out", out, "--service", "hookpoint-webhook", "--namespace", "hookpoint-system"]);
+    const r = await runCliAsync(["certs", "--out", out, "--service", "hookpoint-webhook", "--namespace", "hookpoint-system"]);
     expect(r.code).toBe(0);
     const ca = readFileSync(join(out, "ca.crt"), "utf8");
     expect(r.stdout).toBe(`${Buffer.from(ca).toString("base64")}\n`);
@@ -58,7 +49,7 @@ describe("hookpoint certs", () => {
 
   it("serves TLS that a client trusting ca.crt accepts under the Service's names and loopback, and rejects under another name", async () => {
     const out = tempDir();
-    expect((await hookpoint(["certs", "--out", out, "--service", "wh", "--namespace", "ops", "--days", "30"])).code).toBe(0);
+    expect((await runCliAsync(["certs", "--out", out, "--service", "wh", "--namespace", "ops", "--days", "30"])).code).toBe(0);
     const server: Server = createServer({ cert: readFileSync(join(out, "tls.crt")), key: readFileSync(join(out, "tls.key")) }, (_req, res) => res.end("ok"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
@@ -82,9 +73,9 @@ describe("hookpoint certs", () => {
 
   it("refuses to overwrite existing files without --force, and leaves them untouched", async () => {
     const out = tempDir();
-    expect((await hookpoint(["certs", "--out", out])).code).toBe(0);
+    expect((await runCliAsync(["certs", "--out", out])).code).toBe(0);
     const before = readFileSync(join(out, "tls.key"), "utf8");
-    const r = await hookpoint(["certs", "--out", out]);
+    const r = await runCliAsync(["certs", "--out", out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
@@ -97,7 +88,7 @@ describe("hookpoint certs", () => {
     const out = tempDir();
     writeFileSync(join(out, "tls.key"), "old");
     chmodSync(join(out, "tls.key"), 0o644);
-    const r = await hookpoint(["certs", "--out", out, "--force"]);
+    const r = await runCliAsync(["certs", "--out", out, "--force"]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, "tls.key"), "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     expect(mode(join(out, "tls.key"))).toBe(0o600);
@@ -112,14 +103,14 @@ describe("hookpoint certs", () => {
     ],
   ])("refuses %j with a message naming the option", async (extra, message) => {
     const out = tempDir();
-    const r = await hookpoint(["certs", "--out", join(out, "c"), ...extra]);
+    const r = await runCliAsync(["certs", "--out", join(out, "c"), ...extra]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(message);
     expect(r.stdout).toBe("");
   });
 
   it("requires --out", async () => {
-    const r = await hookpoint(["certs"]);
+    const r = await runCliAsync(["certs"]);
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[0]).toBe("error: required option '--out <dir>' not specified");
   });

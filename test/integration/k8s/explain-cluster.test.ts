@@ -1,40 +1,16 @@
 // `hookpoint explain --kubeconfig` as a process against the fake API server:
 // the live cluster decides exactly like the same objects given as files, and
 // bad input or an unreachable cluster gives one clear line.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadClusterSnapshot } from "../../../src/k8s/cluster-snapshot.js";
 import { loadNamespacesFile, loadPolicyFile } from "../../../src/policy/files.js";
-import { repoRoot } from "../../support/cli.js";
+import { repoRoot, runCliAsync } from "../../support/cli.js";
 import { settings } from "../../support/pods.js";
 import { FakeKubeApi } from "./fake-kube-api.js";
 import { decision } from "./support.js";
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as a child process; asynchronous, so the fake API server in this process keeps answering. */
-function runCli(args: readonly string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const api = new FakeKubeApi();
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-explain-"));
@@ -59,8 +35,8 @@ afterAll(async () => {
 describe("hookpoint explain --kubeconfig", () => {
   it("decides like the same policies and namespaces given as files, and writes nothing", async () => {
     const [live, offline] = await Promise.all([
-      runCli(["explain", "-f", "examples/bookinfo.yaml", "--kubeconfig", kubeconfig, "-o", "json"]),
-      runCli(["explain", "-f", "examples/bookinfo.yaml", ...files, "-o", "json"]),
+      runCliAsync(["explain", "-f", "examples/bookinfo.yaml", "--kubeconfig", kubeconfig, "-o", "json"]),
+      runCliAsync(["explain", "-f", "examples/bookinfo.yaml", ...files, "-o", "json"]),
     ]);
     expect(live.stderr).toBe("");
     expect(live.code).toBe(0);
@@ -78,7 +54,7 @@ describe("hookpoint explain --kubeconfig", () => {
   it("notes a policy that is not accepted, and decides without it", async () => {
     api.applyPolicy("zz-broken", { mode: "Disabled", priority: 100, profiles: { x: { scripts: ["envoy-tcp"] } } });
     try {
-      const r = await runCli(["explain", "-f", "examples/bookinfo.yaml", "--context", "fake", "--kubeconfig", kubeconfig]);
+      const r = await runCliAsync(["explain", "-f", "examples/bookinfo.yaml", "--context", "fake", "--kubeconfig", kubeconfig]);
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(
         /^hookpoint explain: HookpointPolicy zz-broken \(generation 1\) is not accepted: spec\.profiles\.x\.scripts\[0\]: unknown script "envoy-tcp"; available: [a-z0-9, -]+; it governs no pods\n$/,
@@ -98,7 +74,7 @@ describe("hookpoint explain --kubeconfig", () => {
     ["an unreachable API server", ["--kubeconfig", "@unreachable"], 1, "hookpoint: cannot list namespaces from http://127.0.0.1:1: request to http://127.0.0.1:1/api/v1/namespaces?limit=500 failed, reason: connect ECONNREFUSED 127.0.0.1:1\n"],
   ])("%s: one clear line, nothing on stdout", async (_what, args, code, message) => {
     const resolve = (s: string) => s.replace(/@(\w+)/g, (_m, f: string) => join(tmp, f));
-    const r = await runCli(["explain", "-f", "examples/bookinfo.yaml", ...args.map(resolve)]);
+    const r = await runCliAsync(["explain", "-f", "examples/bookinfo.yaml", ...args.map(resolve)]);
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code, stdout: "", stderr: resolve(message) });
   });
 });

@@ -2,9 +2,9 @@
 // Namespaces and cluster-scoped HookpointPolicies, the policies' status
 // subresource, and the failure modes a watcher must survive: HTTP errors on
 // list, watch or status writes, "too old resource version" (410, as the API
-// server sends it: an ERROR event on an open watch, or an HTTP 410), watches
-// that end cleanly or break, and the whole server going away and coming back
-// on the same port. Like the real one it keeps resourceVersions, bumps
+// server sends it: an ERROR event on the watch, or an HTTP 410), watches
+// that end cleanly, stall or end at once, and the whole server going away and
+// coming back on the same port. Like the real one it keeps resourceVersions, bumps
 // metadata.generation only on spec changes, enforces resourceVersion
 // preconditions on updates (409), ends a watch after `timeoutSeconds` and
 // sets the kubernetes.io/metadata.name label on namespaces.
@@ -144,13 +144,6 @@ export class FakeKubeApi {
     this.store("namespaces", this.namespaces, obj, prev ? "MODIFIED" : "ADDED");
   }
 
-  deleteNamespace(name: string): void {
-    const prev = this.namespaces.get(name);
-    if (!prev) return;
-    this.namespaces.delete(name);
-    this.emit("namespaces", "DELETED", { ...prev, metadata: { ...prev.metadata, resourceVersion: this.nextRv() } });
-  }
-
   /** Create or update a policy's spec (generation +1 when the spec changes), keeping its status. */
   applyPolicy(name: string, spec: unknown, status?: unknown): Obj {
     const prev = this.policies.get(name);
@@ -187,31 +180,9 @@ export class FakeKubeApi {
     this.history = [];
   }
 
-  /** Send "too old resource version" to every open watch, then end it, as the API server does after compaction. */
-  expireWatches(): void {
-    this.compact();
-    for (const w of [...this.watchers]) {
-      this.line(w.res, { type: "ERROR", object: goneStatus(this.oldestRv) });
-      this.endWatch(w);
-    }
-  }
-
   /** End every open watch normally (as at its timeout). */
   closeWatches(): void {
     for (const w of [...this.watchers]) this.endWatch(w);
-  }
-
-  /** Break every open watch's connection mid-stream. */
-  breakWatches(): void {
-    for (const w of [...this.watchers]) {
-      clearTimeout(w.timer);
-      this.watchers.delete(w);
-      w.res.socket?.destroy();
-    }
-  }
-
-  openWatches(resource?: Resource): number {
-    return [...this.watchers].filter((w) => resource === undefined || w.resource === resource).length;
   }
 
   count(filter: { method?: string; path?: string; watch?: boolean; status?: number }): number {

@@ -26,19 +26,16 @@ export class RecordingLogger implements SourceLogger {
   error(obj: object, msg: string): void {
     this.lines.push({ level: "error", msg, fields: { ...obj } });
   }
-  messages(level?: LogLine["level"]): string[] {
-    return this.lines.filter((l) => level === undefined || l.level === level).map((l) => l.msg);
-  }
   find(msg: string): LogLine[] {
     return this.lines.filter((l) => l.msg === msg);
   }
 }
 
 /** Poll until `check` returns a value other than undefined/false; fail after `timeoutMs` (a bound, not a measurement). */
-export async function eventually<T>(what: string, check: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));

@@ -1,4 +1,4 @@
-// FileSnapshotSource: local policy and namespace files, polled and hashed.
+// FileSnapshotSource: local policy and namespace files, polled and compared with the text last loaded.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -8,6 +8,7 @@ import net from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { runCliAsync } from "../../support/cli.js";
 import { newCa, SecretDir, servingCert } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -78,17 +79,8 @@ async function exitWithin(s: Started, ms: number) {
   }
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, "webhook", ...args], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `hookpoint webhook ARGS` to its end, outside any cluster. */
+const runWebhook = (args: string[]) => runCliAsync(["webhook", ...args], { env: { KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined } });
 
 const TLS_FLAGS = () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("tls.key")];
 
@@ -187,13 +179,13 @@ describe("hookpoint webhook (process)", () => {
     ["an invalid policy file", () => [...TLS_FLAGS(), "--policy", secret.path("bad-policy.yaml")], 2, `hookpoint webhook: ${secret.path("bad-policy.yaml")}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "Sometimes"\n`],
   ];
   it.each(startErrors)("refuses to start with %s, saying why on stderr", async (_name, args, code, stderr) => {
-    const r = await runCli(args());
+    const r = await runWebhook(args());
     expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code, stderr, stdout: "" });
   });
 
   it("refuses to start on a port already in use", async () => {
     const s = await startCli([...TLS_FLAGS(), ...EXAMPLES]);
-    const r = await runCli([...TLS_FLAGS().slice(0, 2), "--port", String(s.port), ...TLS_FLAGS().slice(4), ...EXAMPLES]);
+    const r = await runWebhook([...TLS_FLAGS().slice(0, 2), "--port", String(s.port), ...TLS_FLAGS().slice(4), ...EXAMPLES]);
     expect([r.code, r.stderr]).toEqual([1, `hookpoint: cannot listen on 127.0.0.1:${s.port}: address already in use\n`]);
     s.child.kill("SIGTERM");
     await exitWithin(s, 10_000);

@@ -4,13 +4,12 @@ import { mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, 
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { createCertificateAuthority, createServingCertificate, type KeyPairPem } from "../../../src/certs/generate.js";
 import { startWebhook, type RunningWebhook } from "../../../src/server/run.js";
 import { settings, snapshot } from "../../support/pods.js";
-import { NAMESPACES, staticSource, type LogLine } from "../../unit/server/harness.js";
+import { jsonLogSink, NAMESPACES, staticSource, type LogLine } from "../../unit/server/harness.js";
 
 export { atCreate, podReview } from "../../unit/server/harness.js";
 
@@ -66,13 +65,7 @@ export interface TestWebhook extends RunningWebhook {
 }
 
 export async function startTestWebhook(certFile: string, keyFile: string, certPollMs = 100): Promise<TestWebhook> {
-  const logs: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
+  const { logs, sink } = jsonLogSink();
   const webhook = await startWebhook({
     host: "127.0.0.1",
     port: 0,

@@ -18,7 +18,6 @@ import { parseAllDocuments } from "yaml";
 
 export const ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
 export const DEPLOY = join(ROOT, "deploy");
-export const OVERLAYS = ["cert-manager", "self-managed", "cluster-wide"] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };

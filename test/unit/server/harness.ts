@@ -37,6 +37,18 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** A pino destination that parses each JSON line into `logs`. */
+export function jsonLogSink(): { logs: LogLine[]; sink: Writable } {
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  return { logs, sink };
+}
+
 export interface Harness {
   app: WebhookApp;
   metrics: ServerMetrics;
@@ -45,13 +57,7 @@ export interface Harness {
 }
 
 export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bodyLimit?: number; failOnLog?: string } = {}): Harness {
-  const logs: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
+  const { logs, sink } = jsonLogSink();
   const failOnLog = opts.failOnLog;
   // failOnLog: a log call with that message throws, to test failures outside the review itself.
   const hooks = failOnLog

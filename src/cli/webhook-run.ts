@@ -1,0 +1,72 @@
+// `hookpoint webhook`'s work: the policy source, certificates and the HTTPS server.
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { inCluster, wantsColor } from "../config.js";
+import { createClusterSource } from "../k8s/cluster-source.js";
+import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { startSelfManagedCerts } from "../k8s/self-managed-certs.js";
+import { writeServingFiles } from "../certs/files.js";
+import { createSourceMetrics } from "../k8s/source-metrics.js";
+import { FileSnapshotSource } from "../policy/file-source.js";
+import type { SnapshotSource } from "../policy/source.js";
+import { createLogger } from "../server/logger.js";
+import { startWebhook } from "../server/run.js";
+import { exitOnSignals } from "../server/shutdown.js";
+import { loadSettings } from "./settings.js";
+import type { WebhookFlags } from "./webhook.js";
+
+function parsePort(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new Error(`--port must be a port number between 0 and 65535, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function parseSeconds(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.1 || n > 3600) throw new Error(`${flag} must be a number of seconds between 0.1 and 3600, got ${JSON.stringify(raw)}`);
+  return Math.round(n * 1000);
+}
+
+export async function runWebhook(flags: WebhookFlags): Promise<void> {
+  const port = parsePort(flags.port);
+  const certPollMs = parseSeconds("--cert-poll-interval", flags.certPollInterval);
+  const logger = createLogger({ level: flags.logLevel, pretty: flags.pretty, color: wantsColor(Boolean(process.stdout.isTTY)) });
+  const settings = await loadSettings({ ...(flags.image ? { image: flags.image } : {}), webhookNamespace: flags.namespace });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const kubeConfig = flags.kubeconfig || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
+
+  // Local files when given; otherwise the cluster (informers), as in a pod.
+  let source: SnapshotSource;
+  if (flags.policy || flags.namespaces) {
+    source = new FileSnapshotSource({
+      ...(flags.policy ? { policyFile: flags.policy } : {}),
+      ...(flags.namespaces ? { namespacesFile: flags.namespaces } : {}),
+      settings,
+      onError: (err) => logger.warn({ error: err.message }, "policy files changed but cannot be used; the previous ones stay in force"),
+      onReload: (files) => logger.info({ files }, "policy files reloaded"),
+    });
+  } else if (kubeConfig) {
+    source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry) });
+  } else {
+    throw new Error("no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster");
+  }
+
+  // The certificate files must exist before the listener starts; renewals rewrite
+  // them and the file poller swaps them into the live server.
+  let certs: { stop(): void } | undefined;
+  if (flags.selfManagedCerts) {
+    if (!kubeConfig) throw new Error("--self-managed-certs needs a cluster: pass --kubeconfig or run in a pod");
+    certs = await startSelfManagedCerts({
+      kubeConfig,
+      namespace: flags.namespace,
+      onCertificate: (tls) => writeServingFiles({ certFile: flags.cert, keyFile: flags.key }, tls),
+      log: logger,
+    });
+  }
+  const webhook = await startWebhook({ host: flags.host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry });
+  exitOnSignals(async () => {
+    certs?.stop();
+    await webhook.close();
+  }, { log: logger });
+}
