@@ -106,7 +106,12 @@ export class TlsFileReloader {
     let cert: string;
     let key: string;
     try {
-      [cert, key] = await Promise.all([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
+      // Both reads run at once, but the error reported is the certificate's before the
+      // key's, so the message does not depend on which read fails first.
+      const [c, k] = await Promise.allSettled([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
+      if (c.status === "rejected") throw c.reason;
+      if (k.status === "rejected") throw k.reason;
+      [cert, key] = [c.value, k.value];
     } catch (err) {
       const error = `cannot read the serving certificate: ${err instanceof Error ? err.message : String(err)}`;
       return { hash: `error:${error}`, error };
