@@ -9,20 +9,11 @@
 //   {"type": "printf", "data": "text\n"}, {"type": "attached_probes", "data": {"probes": 3}},
 //   {"type": "lost_events", "data": {"events": 12}}
 import { isObject } from "../../is-object.js";
-import type { MapInfo, ScriptInfo } from "../scripts-api.js";
+import type { ScriptInfo } from "../scripts-api.js";
 
-export interface Bucket {
-  /** Inclusive bounds as bpftrace prints them; null = open-ended. */
-  min: number | null;
-  max: number | null;
-  count: number;
-}
-
-export interface StatsValue {
-  count: number;
-  average: number;
-  total: number;
-}
+// The record shapes are defined once, beside their parser, for the agent and the report.
+import type { Bucket, MapRecord, StatsValue } from "../../records/map-record.js";
+export type { Bucket, MapRecord, StatsValue };
 
 export type EntryValue = { value: number | string } | { buckets: Bucket[] } | { stats: StatsValue };
 
@@ -38,19 +29,6 @@ export type BpftraceEvent =
   | { type: "attached"; probes: number }
   | { type: "lost"; events: number }
   | { type: "other"; name: string };
-
-/** One NDJSON record: a map entry of one dump. */
-export interface MapRecord {
-  ts: string;
-  script: string;
-  map: string;
-  keys: string[];
-  kind: MapInfo["kind"];
-  unit: MapInfo["unit"];
-  value?: number | string | StatsValue;
-  buckets?: Bucket[];
-  pid: number;
-}
 
 export class ParseError extends Error {
   override name = "ParseError";
