@@ -21,6 +21,7 @@ import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
 import { PAIRS_SCRIPT_NAME, type MapInfo, type Script, type ScriptSource } from "./scripts-api.js";
 import type { AgentSettings } from "./settings.js";
+import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
 import type { AgentStatus, ScriptStatus } from "./status/types.js";
@@ -51,6 +52,8 @@ interface Session {
 }
 
 const POLL_FAST_MS = 100;
+/** A records download whose client reads nothing for this long is cut off. */
+const RECORDS_IDLE_TIMEOUT_MS = 30_000;
 const POLL_SLOW_MS = 500;
 
 export class Agent {
@@ -120,9 +123,13 @@ export class Agent {
 
   private async serve(): Promise<void> {
     const registry = agentRegistry(() => this.snapshot());
+    const { settings } = this;
     const app = buildStatusApp({
       metrics: async () => (await registry.metrics()) + this.metrics.render(),
       status: () => this.snapshot(),
+      ...(settings.recordsEndpoint
+        ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, ...recordsMetrics(registry) } }
+        : {}),
     });
     const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: false });
     while (!this.stopping) {

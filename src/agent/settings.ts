@@ -22,6 +22,10 @@ export interface AgentSettings {
   stopGraceMs: number;
   reaper: "auto" | "tini" | "none";
   logLevel: string;
+  /** Serve the records read-only on the metrics port (`/records`). */
+  recordsEndpoint: boolean;
+  recordsMaxBytes: number;
+  recordsConcurrency: number;
 }
 
 /** Flag values as commander gives them (strings), keyed like the AgentSettings fields. */
@@ -55,6 +59,9 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   stopGraceMs: { env: "HOOKPOINT_STOP_GRACE_MS", flag: "--stop-grace-ms", def: "5000" },
   reaper: { env: "HOOKPOINT_REAPER", flag: "--reaper", def: "auto" },
   logLevel: { env: "HOOKPOINT_LOG_LEVEL", flag: "--log-level", def: "info" },
+  recordsEndpoint: { env: "HOOKPOINT_RECORDS_ENDPOINT", flag: "--records-endpoint", def: "on" },
+  recordsMaxBytes: { env: "HOOKPOINT_RECORDS_MAX_BYTES", flag: "--records-max-bytes", def: String(8 * 1024 * 1024) },
+  recordsConcurrency: { env: "HOOKPOINT_RECORDS_CONCURRENCY", flag: "--records-concurrency", def: "2" },
 };
 
 export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentSettings {
@@ -91,6 +98,8 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level.value)) {
     throw new SettingsError(`${level.from}: expected fatal, error, warn, info, debug, trace or silent, got "${level.value}"`);
   }
+  const records = pick("recordsEndpoint");
+  if (!["on", "off"].includes(records.value)) throw new SettingsError(`${records.from}: expected on or off, got "${records.value}"`);
   const outputDir = pick("outputDir").value;
   if (!outputDir.startsWith("/")) throw new SettingsError(`${pick("outputDir").from}: expected an absolute path, got "${outputDir}"`);
   const names = list("envoyNames");
@@ -112,5 +121,8 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     stopGraceMs: int("stopGraceMs", 0, 600_000),
     reaper: reaper.value as AgentSettings["reaper"],
     logLevel: level.value,
+    recordsEndpoint: records.value === "on",
+    recordsMaxBytes: int("recordsMaxBytes", 64 * 1024, 1024 * 1024 * 1024),
+    recordsConcurrency: int("recordsConcurrency", 1, 64),
   };
 }

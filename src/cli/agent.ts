@@ -22,6 +22,9 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   stopGraceMs: ["<ms>", "time bpftrace gets to print its maps after SIGINT before SIGKILL"],
   reaper: ["<mode>", "auto (tini when PID 1), tini or none"],
   logLevel: ["<level>", "fatal, error, warn, info, debug, trace or silent"],
+  recordsEndpoint: ["<on|off>", "serve the records read-only on the metrics port (/records)"],
+  recordsMaxBytes: ["<bytes>", "largest answer of one records download"],
+  recordsConcurrency: ["<n>", "records requests served at once (429 beyond)"],
 };
 
 export function register(program: Command): void {

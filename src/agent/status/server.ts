@@ -1,10 +1,14 @@
-// The agent's HTTP endpoint on the metrics port: Prometheus `/metrics` and JSON `/status`.
+// The agent's HTTP endpoint on the metrics port: Prometheus `/metrics`, JSON `/status`
+// and, unless turned off, the records endpoints (`/records`).
 import Fastify, { type FastifyInstance } from "fastify";
+import { registerRecordsRoutes, type RecordsOptions } from "../records/routes.js";
 
 export interface StatusSources {
   /** Prometheus text exposition. */
   metrics: () => Promise<string>;
   status: () => unknown;
+  /** Serve the output directory's records; absent = turned off (404). */
+  records?: RecordsOptions;
 }
 
 export function buildStatusApp(src: StatusSources): FastifyInstance {
@@ -14,5 +18,6 @@ export function buildStatusApp(src: StatusSources): FastifyInstance {
     return src.metrics();
   });
   app.get("/status", async () => src.status());
+  if (src.records) registerRecordsRoutes(app, src.records);
   return app;
 }

@@ -20,7 +20,17 @@ describe("resolveAgentSettings", () => {
       stopGraceMs: 5000,
       reaper: "auto",
       logLevel: "info",
+      recordsEndpoint: true,
+      recordsMaxBytes: 8388608,
+      recordsConcurrency: 2,
     });
+  });
+
+  it("turns the records endpoints off and bounds them", () => {
+    const s = resolveAgentSettings({ recordsMaxBytes: "1048576" }, { HOOKPOINT_RECORDS_ENDPOINT: "off", HOOKPOINT_RECORDS_CONCURRENCY: "4" });
+    expect([s.recordsEndpoint, s.recordsMaxBytes, s.recordsConcurrency]).toEqual([false, 1048576, 4]);
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_RECORDS_ENDPOINT: "no" })).toThrow('HOOKPOINT_RECORDS_ENDPOINT: expected on or off, got "no"');
+    expect(() => resolveAgentSettings({ recordsConcurrency: "0" }, {})).toThrow('--records-concurrency: expected an integer from 1 to 64, got "0"');
   });
 
   it("reads the HOOKPOINT_* variables the webhook sets, and flags win over them", () => {

@@ -1,0 +1,30 @@
+// The agent's records endpoints as both sides see them (`GET /records` and
+// `GET /records/<name>`). Keep fields stable: `hookpoint collect` of one version reads
+// agents of another.
+
+export const RECORDS_PATH = "/records";
+
+export interface RecordFileInfo {
+  /** Relative to the output directory: "x.ndjson", "x.ndjson.1", "programs/x.bt". */
+  name: string;
+  bytes: number;
+  /** `ts` of the first and last complete record; null for programs and empty files. */
+  first: string | null;
+  last: string | null;
+  /**
+   * The file's identity, also sent as its ETag. NDJSON files only grow, so the same ETag
+   * means every byte fetched before is unchanged (inode and first record); a rotated file
+   * keeps its ETag under its new name. A program's ETag is its content's hash.
+   */
+  etag: string;
+  /** With `?since=`: byte offset of the first record at or after it (`bytes` when none). */
+  offset?: number;
+}
+
+export interface RecordsListing {
+  version: 1;
+  /** Largest body one download answers with; larger ranges are refused with 413. */
+  maxResponseBytes: number;
+  since: string | null;
+  files: RecordFileInfo[];
+}

@@ -1,0 +1,46 @@
+// Record files as the agent writes them (through its own RotatingFile), for the records
+// endpoints' and collect's tests and benchmark.
+import { RotatingFile } from "../../src/agent/output/ndjson.js";
+
+export interface MapRecordLine {
+  ts: string;
+  script: string;
+  map: string;
+  keys: string[];
+  kind: "hist";
+  unit: "ns";
+  pid: number;
+  buckets: { min: number; max: number; count: number }[];
+}
+
+/** The i-th record of a script, `ts` = t0 + i·stepMs. */
+export function mapRecord(script: string, i: number, t0Ms: number, stepMs: number): MapRecordLine {
+  return {
+    ts: new Date(t0Ms + i * stepMs).toISOString(),
+    script,
+    map: "@latency_ns",
+    keys: [`worker_${i % 4}`],
+    kind: "hist",
+    unit: "ns",
+    pid: 4242,
+    buckets: [
+      { min: 1024, max: 2047, count: (i * 7) % 13 },
+      { min: 2048, max: 4095, count: (i * 3) % 5 },
+    ],
+  };
+}
+
+/** Appends records `from`..`to-1` of `script` through the agent's own rotating writer, one write per record. */
+export function writeRecords(dir: string, script: string, from: number, to: number, opts: { t0Ms: number; stepMs: number; maxBytes?: number; keep?: number }): void {
+  const file = new RotatingFile({ dir, name: script, maxBytes: opts.maxBytes ?? 64 * 1024 * 1024, keep: opts.keep ?? 3 });
+  try {
+    for (let i = from; i < to; i++) file.write([mapRecord(script, i, opts.t0Ms, opts.stepMs)]);
+  } finally {
+    file.close();
+  }
+}
+
+/** The NDJSON line of a record, as the writer writes it. */
+export function recordLine(r: MapRecordLine): string {
+  return JSON.stringify(r) + "\n";
+}
