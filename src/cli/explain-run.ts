@@ -6,6 +6,7 @@ import { clusterSnapshotFromFlags } from "./explain-cluster.js";
 import { readManifests } from "./inject-run.js";
 import { loadSnapshot } from "./inputs.js";
 import { loadSettings } from "./settings.js";
+import { renderTable } from "./table.js";
 
 export interface ExplainRow {
   kind: string;
@@ -43,9 +44,7 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
 export function formatTable(rows: readonly ExplainRow[]): string {
   const header = ["KIND", "NAMESPACE", "NAME", "INJECT", "DECIDED BY", "REASON", "POLICY"];
   const body = rows.map((r) => [r.kind, r.namespace, r.name, r.inject ? "yes" : "no", r.decidedBy, r.reason, r.policy ?? "(defaults)"]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ") + "\n";
-  let out = line(header) + body.map(line).join("");
+  let out = renderTable(header, body);
   const notes = rows.flatMap((r) => [`${r.kind} ${r.namespace}/${r.name}: ${r.message}`, ...r.warnings.map((w) => `${r.kind} ${r.namespace}/${r.name}: ${w}`)]);
   if (notes.length) out += "\n" + notes.join("\n") + "\n";
   return out;

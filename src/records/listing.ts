@@ -28,3 +28,12 @@ export interface RecordsListing {
   since: string | null;
   files: RecordFileInfo[];
 }
+
+/**
+ * An NDJSON ETag that names a file by its first record. One taken before the file had a
+ * complete first record names only an inode, which a later file may reuse: a copy taken
+ * then is fetched again rather than resumed.
+ */
+export function isResumableEtag(etag: string): boolean {
+  return etag.startsWith('"n-') && !etag.endsWith('-"');
+}

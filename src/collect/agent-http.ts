@@ -1,0 +1,59 @@
+// Asking an agent for JSON through a transport: answers other than 200 become one clear
+// message (the agent's `error` or the API server's Status `message`), and 429 is waited
+// out a bounded number of times.
+import { readText, type AgentResponse, type AgentTarget, type AgentTransport } from "./transport.js";
+
+export class AgentHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AgentHttpError";
+  }
+}
+
+const MAX_WAITS = 20;
+
+/** GET with up to MAX_WAITS waits on 429 (Retry-After, at most 5 s each). */
+export async function getPatiently(transport: AgentTransport, target: AgentTarget, path: string, headers: Record<string, string> = {}): Promise<AgentResponse> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await transport.get(target, path, headers);
+    if (res.status !== 429 || attempt >= MAX_WAITS) return res;
+    res.body.resume();
+    const after = Number(res.headers["retry-after"]);
+    await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(after) && after > 0 ? after : 1, 5) * 1000));
+  }
+}
+
+/** The body of a 200 as JSON; anything else throws AgentHttpError with the answer's message. */
+export async function getJson<T>(transport: AgentTransport, target: AgentTarget, path: string): Promise<T> {
+  const res = await getPatiently(transport, target, path);
+  if (res.status !== 200) throw await httpError(res, path);
+  const text = await readText(res);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new AgentHttpError(res.status, `GET ${path}: not JSON: ${text.slice(0, 120)}`);
+  }
+}
+
+/** "HTTP 503: <message>" from an agent's or the API server's error answer (body consumed). */
+export async function httpError(res: AgentResponse, path: string): Promise<AgentHttpError> {
+  let text = "";
+  try {
+    text = await readText(res, 64 * 1024);
+  } catch {
+    // the message is what we have
+  }
+  let message = text.trim().slice(0, 300);
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    if (typeof body.error === "string") message = body.error;
+    else if (typeof body.message === "string") message = body.message;
+  } catch {
+    // not JSON: the text itself
+  }
+  const hint = res.status === 403 ? " (the user needs get on pods/proxy: see deploy/examples/hookpoint-collector-rbac.yaml)" : "";
+  return new AgentHttpError(res.status, `GET ${path}: HTTP ${res.status}${message ? `: ${message}` : ""}${hint}`);
+}

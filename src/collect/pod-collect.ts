@@ -1,0 +1,185 @@
+// One pod's part of `collect`: list the agent's records, bring the local copies in line
+// (plan.ts), fetch what is new in ranges of at most the agent's answer size, and describe
+// the copies for the manifest. A file that changes under the download (rotated between
+// the listing and the request: If-Range answers with the whole file, or 404) sends the
+// pod back to a fresh listing, a bounded number of times.
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { RECORDS_PATH, type RecordsListing } from "../records/listing.js";
+import { PROGRAMS_DIR, recordFileKind } from "../records/names.js";
+import { recordTimes } from "../records/times.js";
+import { getJson, getPatiently, httpError } from "./agent-http.js";
+import type { ManifestFile } from "./manifest.js";
+import { planPod, type FetchStep } from "./plan.js";
+import { readPodState, writePodState } from "./state.js";
+import type { AgentTarget, AgentTransport } from "./transport.js";
+
+const MAX_LISTINGS = 3;
+
+export interface PodCollectOptions {
+  transport: AgentTransport;
+  target: AgentTarget;
+  podDir: string;
+  since: Date | null;
+  /** Called with each chunk written, for the progress bar. */
+  onBytes?: (n: number) => void;
+}
+
+export interface PodCollectResult {
+  /** false when the agent's listing could not be read. */
+  reachable: boolean;
+  error?: string;
+  files: ManifestFile[];
+  /** Bytes fetched in this run. */
+  fetched: number;
+  errors: string[];
+}
+
+class Changed extends Error {}
+
+export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult> {
+  const errors: string[] = [];
+  let fetched = 0;
+  const count = (n: number) => {
+    fetched += n;
+    o.onBytes?.(n);
+  };
+  let listed = false;
+  for (let round = 1; round <= MAX_LISTINGS; round++) {
+    let listing: RecordsListing;
+    try {
+      listing = await getJson<RecordsListing>(o.transport, o.target, RECORDS_PATH + (o.since ? `?since=${encodeURIComponent(o.since.toISOString())}` : ""));
+    } catch (err) {
+      const message = (err as Error).message;
+      const off = message.includes("HTTP 404") ? " (the agent's records endpoint is off or absent: --records-endpoint)" : "";
+      if (!listed) return { reachable: false, error: `${message}${off}`, files: await describeCopies(o.podDir), fetched, errors: [`${message}${off}`] };
+      errors.push(message);
+      break;
+    }
+    if (!listed) await mkdir(o.podDir, { recursive: true });
+    listed = true;
+    const state = await readPodState(o.podDir);
+    const plan = planPod(state, await localSizes(o.podDir), listing, o.since !== null);
+    await applyRenames(o.podDir, plan.renames);
+    await writePodState(o.podDir, plan.state);
+    let changed = false;
+    for (const step of plan.fetches) {
+      try {
+        await fetchStep(o, step, listing.maxResponseBytes, count);
+      } catch (err) {
+        if (err instanceof Changed) changed = true;
+        else errors.push(`${step.name}: ${(err as Error).message}`);
+      }
+    }
+    if (!changed) break;
+    if (round === MAX_LISTINGS) errors.push(`files kept changing during ${MAX_LISTINGS} listings; run collect again`);
+  }
+  return { reachable: true, files: await describeCopies(o.podDir), fetched, errors };
+}
+
+async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number, count: (n: number) => void): Promise<void> {
+  const path = join(o.podDir, step.name);
+  await mkdir(dirname(path), { recursive: true });
+  const url = `${RECORDS_PATH}/${step.name.split("/").map(encodeURIComponent).join("/")}`;
+  if (step.whole) {
+    const res = await getPatiently(o.transport, o.target, url);
+    if (res.status !== 200) throw await httpError(res, url);
+    if (res.headers.etag !== step.etag) {
+      res.body.resume();
+      throw new Changed();
+    }
+    const tmp = `${path}.part`;
+    await pipeline(res.body, counter(count), createWriteStream(tmp));
+    await rename(tmp, path);
+    return;
+  }
+  if (!step.append) await (await open(path, "w")).close();
+  let at = step.from;
+  while (at < step.to) {
+    const end = Math.min(step.to, at + maxBytes) - 1;
+    const res = await getPatiently(o.transport, o.target, url, { range: `bytes=${at}-${end}`, "if-range": step.etag });
+    if (res.status === 200 || res.status === 404 || res.status === 416) {
+      res.body.resume();
+      throw new Changed();
+    }
+    if (res.status !== 206) throw await httpError(res, url);
+    const range = /^bytes (\d+)-(\d+)\/\d+$/.exec(String(res.headers["content-range"] ?? ""));
+    if (!range || Number(range[1]) !== at || Number(range[2]) !== end) {
+      res.body.destroy();
+      throw new Error(`asked for bytes ${at}-${end}, got ${String(res.headers["content-range"])}`);
+    }
+    const before = (await stat(path)).size;
+    try {
+      await pipeline(res.body, counter(count), createWriteStream(path, { flags: "a" }));
+    } catch (err) {
+      // Keep only whole answers' bytes, so the copy never holds a gap.
+      await truncate(path, before).catch(() => undefined);
+      throw err;
+    }
+    const got = (await stat(path)).size - before;
+    if (got !== end - at + 1) {
+      await truncate(path, before);
+      throw new Error(`bytes ${at}-${end}: the answer ended after ${got} bytes`);
+    }
+    at = end + 1;
+  }
+}
+
+function counter(count: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      count(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
+/** Sizes of the local copies (top-level NDJSON files and programs/). */
+async function localSizes(podDir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const name of await localNames(podDir)) out.set(name, (await stat(join(podDir, name))).size);
+  return out;
+}
+
+async function localNames(podDir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const e of await readdir(podDir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isFile() && recordFileKind(e.name) === "ndjson") names.push(e.name);
+  }
+  for (const e of await readdir(join(podDir, PROGRAMS_DIR), { withFileTypes: true }).catch(() => [])) {
+    const name = `${PROGRAMS_DIR}/${e.name}`;
+    if (e.isFile() && recordFileKind(name) === "program") names.push(name);
+  }
+  return names.sort();
+}
+
+/** Renames that may swap names: every source first moves to a temporary name. */
+async function applyRenames(podDir: string, renames: readonly [string, string][]): Promise<void> {
+  const moved = await Promise.all(
+    renames.map(async ([from], i) => {
+      const tmp = join(podDir, `.rename-${i}`);
+      await rename(join(podDir, from), tmp);
+      return tmp;
+    }),
+  );
+  for (const [i, [, to]] of renames.entries()) await rename(moved[i]!, join(podDir, to));
+}
+
+/** The manifest's view of the pod's directory: every copy with its size and record times. */
+export async function describeCopies(podDir: string): Promise<ManifestFile[]> {
+  const out: ManifestFile[] = [];
+  for (const name of await localNames(podDir)) {
+    const fh = await open(join(podDir, name), "r");
+    try {
+      const { size } = await fh.stat();
+      const times = recordFileKind(name) === "ndjson" ? await recordTimes(fh, size) : { first: null, last: null };
+      out.push({ name, bytes: size, ...times });
+    } finally {
+      await fh.close();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+// What `collect` remembers per pod between runs, next to the files it wrote
+// (`DIR/<namespace>/<pod>/.collect-state.json`): for each local file, the agent's ETag
+// of the file it is a copy of and the remote byte offset the copy starts at (0, or
+// where --since began). The copy's size then says where to resume.
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isObject } from "../is-object.js";
+
+export const STATE_FILE = ".collect-state.json";
+
+export interface FileState {
+  etag: string;
+  start: number;
+}
+
+export interface PodState {
+  version: 1;
+  files: Record<string, FileState>;
+}
+
+export function emptyState(): PodState {
+  return { version: 1, files: {} };
+}
+
+/** The pod directory's state; an absent or unreadable one is empty (everything is fetched afresh). */
+export async function readPodState(podDir: string): Promise<PodState> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(podDir, STATE_FILE), "utf8"));
+  } catch {
+    return emptyState();
+  }
+  const state = emptyState();
+  if (!isObject(raw) || raw.version !== 1 || !isObject(raw.files)) return state;
+  for (const [name, v] of Object.entries(raw.files)) {
+    if (isObject(v) && typeof v.etag === "string" && typeof v.start === "number" && Number.isSafeInteger(v.start) && v.start >= 0) {
+      state.files[name] = { etag: v.etag, start: v.start };
+    }
+  }
+  return state;
+}
+
+export async function writePodState(podDir: string, state: PodState): Promise<void> {
+  const tmp = join(podDir, `${STATE_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(state, null, 1) + "\n");
+  await rename(tmp, join(podDir, STATE_FILE));
+}

@@ -1,0 +1,53 @@
+// `hookpoint status`: one row per traced pod, from the pod and its agent's /status and
+// /records. Pure.
+import type { AgentStatus } from "../agent/status/types.js";
+import type { PodFacts } from "../k8s/traced-pods.js";
+import type { RecordsListing } from "../records/listing.js";
+
+/** ok: Envoy traced, every script running; starting: not yet; failing: see problems; not-running: the pod is not Running. */
+export type Tracing = "ok" | "starting" | "failing" | "not-running";
+
+export interface StatusRow extends PodFacts {
+  agent: { reachable: boolean; error?: string } | null;
+  tracing: Tracing;
+  envoyPid: number | null;
+  scripts: { name: string; state: string; reason: string | null; message: string | null }[];
+  /** Map records written, summed over the scripts. */
+  records: number;
+  /** Events bpftrace reported lost, summed over the scripts. */
+  drops: number;
+  /** `ts` of the newest record in the agent's files (null: none, or the records endpoint is off). */
+  lastRecord: string | null;
+  problems: string[];
+}
+
+/** Script states that mean tracing is broken, not merely on its way. */
+const BROKEN = new Set(["failed", "not-started", "backoff"]);
+
+/** `agent`: null when the pod is not Running (the agent is not asked). */
+export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: RecordsListing | null } | { error: string } | null): StatusRow {
+  const row: StatusRow = { ...pod, agent: null, tracing: "not-running", envoyPid: null, scripts: [], records: 0, drops: 0, lastRecord: null, problems: [] };
+  if (agent === null) return row;
+  if ("error" in agent) {
+    row.agent = { reachable: false, error: agent.error };
+    row.tracing = "failing";
+    row.problems.push(`agent unreachable: ${agent.error}`);
+    return row;
+  }
+  const { status, listing } = agent;
+  row.agent = { reachable: true };
+  row.envoyPid = status.envoy?.pid ?? null;
+  row.scripts = status.scripts.map((s) => ({ name: s.name, state: s.state, reason: s.reason, message: s.message }));
+  row.records = status.scripts.reduce((n, s) => n + s.records, 0);
+  row.drops = status.scripts.reduce((n, s) => n + s.lostEvents, 0);
+  for (const f of listing?.files ?? []) if (f.last && (row.lastRecord === null || f.last > row.lastRecord)) row.lastRecord = f.last;
+  // BTF only matters to scripts using kernel types; the agent traces without it.
+  for (const c of status.preflight) if (!c.ok && c.name !== "btf") row.problems.push(`preflight ${c.name}: ${c.detail}`);
+  for (const s of status.scripts) {
+    if (BROKEN.has(s.state)) row.problems.push(`script ${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ""}${s.message ? `: ${s.message}` : ""}`);
+  }
+  if (row.problems.length) row.tracing = "failing";
+  else if (row.envoyPid === null || row.scripts.length === 0 || row.scripts.some((s) => s.state !== "running")) row.tracing = "starting";
+  else row.tracing = "ok";
+  return row;
+}
