@@ -25,6 +25,7 @@ describe("deploy/ manifest files", () => {
       "deploy/components/cluster-wide/kustomization.yaml",
       "deploy/crd/hookpointpolicies.hookpoint.dev.yaml",
       "deploy/crd/kustomization.yaml",
+      "deploy/examples/hookpoint-collector-rbac.yaml",
       "deploy/examples/hookpointpolicy-payments.yaml",
       "deploy/overlays/cert-manager/certificates.yaml",
       "deploy/overlays/cert-manager/issuers.yaml",
