@@ -1,6 +1,7 @@
 // The traced pods (label hookpoint.dev/injected=true) that `status` and `collect` visit:
 // paged lists through the API server, the agent's port from the container's
 // HOOKPOINT_METRICS_PORT, and each pod's top owner.
+import pLimit from "p-limit";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from "@kubernetes/client-node";
 import { AGENT_METRICS_PORT, INJECTED_LABEL } from "../admission/names.js";
 import { errorText, httpStatus } from "./api-errors.js";
@@ -105,17 +106,22 @@ export async function replicaSetOwners(kc: KubeConfig, pods: readonly V1Pod[]): 
     for (const r of p.metadata?.ownerReferences ?? []) if (r.kind === "ReplicaSet") wanted.add(`${p.metadata?.namespace ?? ""}/${r.name}`);
   }
   const owners = new Map<string, V1OwnerReference | null | undefined>();
-  let forbidden = false;
-  for (const k of [...wanted].sort()) {
-    if (forbidden) break; // one 403 says it for all of them
-    const [namespace, name] = k.split("/") as [string, string];
-    try {
-      const rs = await apps.readNamespacedReplicaSet({ namespace, name });
-      const refs = rs.metadata?.ownerReferences ?? [];
-      owners.set(k, refs.find((r) => r.controller) ?? refs[0] ?? null);
-    } catch (err) {
-      if (httpStatus(err) === 403) forbidden = true;
-    }
-  }
+  let forbidden = false; // one 403 says it for all of them
+  const limit = pLimit(8);
+  await Promise.all(
+    [...wanted].sort().map((k) =>
+      limit(async () => {
+        if (forbidden) return;
+        const [namespace, name] = k.split("/") as [string, string];
+        try {
+          const rs = await apps.readNamespacedReplicaSet({ namespace, name });
+          const refs = rs.metadata?.ownerReferences ?? [];
+          owners.set(k, refs.find((r) => r.controller) ?? refs[0] ?? null);
+        } catch (err) {
+          if (httpStatus(err) === 403) forbidden = true;
+        }
+      }),
+    ),
+  );
   return (namespace, name) => owners.get(`${namespace}/${name}`);
 }
