@@ -1,20 +1,10 @@
 // Record files as the agent writes them (through its own RotatingFile), for the records
 // endpoints' and collect's tests and benchmark.
 import { RotatingFile } from "../../src/agent/output/ndjson.js";
-
-export interface MapRecordLine {
-  ts: string;
-  script: string;
-  map: string;
-  keys: string[];
-  kind: "hist";
-  unit: "ns";
-  pid: number;
-  buckets: { min: number; max: number; count: number }[];
-}
+import type { MapRecord } from "../../src/records/map-record.js";
 
 /** The i-th record of a script, `ts` = t0 + i·stepMs. */
-export function mapRecord(script: string, i: number, t0Ms: number, stepMs: number): MapRecordLine {
+export function mapRecord(script: string, i: number, t0Ms: number, stepMs: number): MapRecord {
   return {
     ts: new Date(t0Ms + i * stepMs).toISOString(),
     script,
@@ -41,6 +31,6 @@ export function writeRecords(dir: string, script: string, from: number, to: numb
 }
 
 /** The NDJSON line of a record, as the writer writes it. */
-export function recordLine(r: MapRecordLine): string {
+export function recordLine(r: MapRecord): string {
   return JSON.stringify(r) + "\n";
 }
