@@ -92,7 +92,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw new Changed();
     }
     const tmp = `${path}.part`;
-    await pipeline(res.body, counter(count), createWriteStream(tmp));
+    await pipeline(res.body, counter(count, maxBytes), createWriteStream(tmp));
     await rename(tmp, path);
     return;
   }
@@ -113,7 +113,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
     }
     const before = (await stat(path)).size;
     try {
-      await pipeline(res.body, counter(count), createWriteStream(path, { flags: "a" }));
+      await pipeline(res.body, counter(count, end - at + 1), createWriteStream(path, { flags: "a" }));
     } catch (err) {
       // Keep only whole answers' bytes, so the copy never holds a gap.
       await truncate(path, before).catch(() => undefined);
@@ -128,9 +128,13 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
   }
 }
 
-function counter(count: (n: number) => void): Transform {
+/** Counts what passes, and refuses more than `limit` bytes (an agent sends no more than asked). */
+function counter(count: (n: number) => void, limit: number): Transform {
+  let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) return done(new Error(`the answer is longer than the ${limit} bytes asked for`));
       count(chunk.length);
       done(null, chunk);
     },

@@ -24,12 +24,9 @@ const OPEN_ENDED = /^bytes=\s*\d+\s*-\s*$/;
 
 export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): void {
   let active = 0;
-  const admit = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (active >= o.concurrency) {
-      reply.code(429).header("retry-after", "1");
-      await reply.send({ error: `at most ${o.concurrency} records requests at a time; retry later` });
-      return;
-    }
+  const admit = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    // Returning the reply ends the request here: the handler does no work for it.
+    if (active >= o.concurrency) return reply.code(429).header("retry-after", "1").send({ error: `at most ${o.concurrency} records requests at a time; retry later` });
     active += 1;
     let released = false;
     reply.raw.once("close", () => {
@@ -37,6 +34,7 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
       released = true;
     });
     reply.raw.setTimeout(o.idleTimeoutMs, () => req.raw.socket.destroy());
+    return undefined;
   };
   const answered = async (_req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     o.onAnswered?.(reply.statusCode);
