@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Test fixture: builds the fake Envoy and pilot-agent (test/fixtures/envoy/*.cc) with g++
-# into test/fixtures/build/ (gitignored). Built once per source hash and compiler version,
+# Test fixture: builds the fake Envoy (test/fixtures/envoy/*.cc but pilot_agent.cc, HTTP/2
+# from Debian's libnghttp2-dev, installed here when missing) and pilot-agent with g++ into
+# test/fixtures/build/ (gitignored). Built once per source hash and compiler version,
 # cached under ${HOOKPOINT_CACHE:-$HOME/.cache/hookpoint}/fixture/<key>/ and copied in.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +17,22 @@ for tool in g++ strip sha256sum awk; do
   command -v "$tool" >/dev/null || fail "$tool not found (Debian: apt-get install g++ binutils coreutils gawk)"
 done
 
-key=$( { cat "$src/envoy.cc" "$src/pilot_agent.cc" "$0"; g++ --version | head -1; } | sha256sum | cut -c1-16)
+if [[ ! -f /usr/include/nghttp2/nghttp2.h ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing libnghttp2-dev with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || fail "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends libnghttp2-dev >/dev/null || fail "apt-get install libnghttp2-dev failed"
+  else
+    fail "libnghttp2-dev missing (Debian: apt-get install libnghttp2-dev)"
+  fi
+fi
+
+envoy_sources=()
+for f in "$src"/*.cc; do
+  [[ $f == */pilot_agent.cc ]] || envoy_sources+=("$f")
+done
+key=$( { cat "${envoy_sources[@]}" "$src"/*.h "$src/pilot_agent.cc" "$0"; g++ --version | head -1; dpkg-query -W -f='${Version}' libnghttp2-dev 2>/dev/null || true; } | sha256sum | cut -c1-16)
 cache="${HOOKPOINT_CACHE:-$HOME/.cache/hookpoint}/fixture/$key"
 
 if [[ -f $out/.key ]] && [[ $(cat "$out/.key") == "$key" ]] && [[ -x $out/big/bin/envoy ]]; then
@@ -30,7 +46,7 @@ if [[ ! -f $cache/.complete ]]; then
   trap 'rm -rf "$tmp"' EXIT
   flags=(-std=c++17 -O2 -pthread -fno-omit-frame-pointer -Wall -Wextra -Wl,--build-id=sha1)
   mkdir -p "$tmp/usr/local/bin" "$tmp/stripped/bin" "$tmp/big/bin"
-  g++ "${flags[@]}" -o "$tmp/usr/local/bin/envoy" "$src/envoy.cc" || fail "g++ failed on $src/envoy.cc"
+  g++ "${flags[@]}" -o "$tmp/usr/local/bin/envoy" "${envoy_sources[@]}" -lnghttp2 || fail "g++ failed on ${envoy_sources[*]}"
   g++ "${flags[@]}" -o "$tmp/usr/local/bin/pilot-agent" "$src/pilot_agent.cc" || fail "g++ failed on $src/pilot_agent.cc"
   strip --strip-all -o "$tmp/stripped/bin/envoy" "$tmp/usr/local/bin/envoy"
   cp "$tmp/usr/local/bin/pilot-agent" "$tmp/stripped/bin/pilot-agent"
@@ -47,7 +63,7 @@ if [[ ! -f $cache/.complete ]]; then
     }
   }' > "$tmp/big_symbols.s"
   g++ -c -o "$tmp/big_symbols.o" "$tmp/big_symbols.s" || fail "assembling the extra symbols failed"
-  g++ "${flags[@]}" -o "$tmp/big/bin/envoy" "$src/envoy.cc" "$tmp/big_symbols.o" || fail "g++ failed on the big fixture"
+  g++ "${flags[@]}" -o "$tmp/big/bin/envoy" "${envoy_sources[@]}" "$tmp/big_symbols.o" -lnghttp2 || fail "g++ failed on the big fixture"
   cp "$tmp/usr/local/bin/pilot-agent" "$tmp/big/bin/pilot-agent"
   rm -f "$tmp/big_symbols.s" "$tmp/big_symbols.o"
 
