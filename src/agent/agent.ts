@@ -8,9 +8,10 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { Backoff } from "../backoff.js";
-import { clearedMaps, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
+import { versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
+import { IntervalDeltas } from "./output/deltas.js";
 import { MapMetrics } from "./output/map-metrics.js";
 import { RotatingFile } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
@@ -19,7 +20,7 @@ import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import { PAIRS_SCRIPT_NAME, type MapInfo, type Script, type ScriptSource } from "./scripts-api.js";
+import { PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
 import type { AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
@@ -46,8 +47,8 @@ export interface AgentDeps {
 
 interface Session {
   envoy: ProcInfo;
-  /** `maps`: the script header's maps by name, looked up for every record. */
-  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; cleared: Set<string>; maps: Map<string, MapInfo> }>;
+  /** `deltas`: the script's running totals turned into per-interval records. */
+  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; deltas: IntervalDeltas }>;
   number: number;
 }
 
@@ -271,7 +272,6 @@ export class Agent {
       const programFile = join(programs, `${name}.bt`);
       await writeFile(programFile, withAttachedMarker(program));
       const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: this.settings.maxFileBytes, keep: this.settings.keepFiles });
-      const cleared = clearedMaps(program);
       const runner = new BpftraceRunner({
         name,
         bpftrace: this.settings.bpftrace,
@@ -288,7 +288,8 @@ export class Agent {
         },
       });
       Object.assign(st, { state: "attaching", programFile, output: file.path });
-      session.runners.set(name, { runner, script, file, cleared, maps: mapsByName(script.header.maps) });
+      this.metrics.register(name, script.header.maps);
+      session.runners.set(name, { runner, script, file, deltas: new IntervalDeltas() });
       runner.start();
     }
     this.refreshRunnerStatus();
@@ -337,21 +338,16 @@ export class Agent {
     if (ev.type !== "maps") return;
     const entry = session.runners.get(name);
     if (!entry) return;
-    const records = toRecords(ev, entry.script.header, new Date().toISOString(), session.envoy.pid);
+    // The scripts print running totals; everything downstream sees each interval's share.
+    const totals = toRecords(ev, entry.script.header, new Date().toISOString(), session.envoy.pid);
+    const records = entry.deltas.delta(totals, session.number * 1_000_000 + generation);
     if (records.length === 0) return;
     try {
       entry.file.write(records);
     } catch (err) {
       this.log.error({ script: name, file: entry.file.path, err: (err as Error).message }, "cannot write records");
     }
-    const { maps } = entry;
-    this.metrics.apply(
-      records,
-      session.number * 1_000_000 + generation,
-      (map) => (entry.cleared.has(map) ? "delta" : "cumulative"),
-      (map) => maps.get(map)?.keys ?? [],
-      (map) => maps.get(map)?.meaning ?? "",
-    );
+    this.metrics.add(records);
     // The summary shows each map's latest dump: this one replaces the maps it holds.
     const dump = new Map<string, MapRecord[]>();
     for (const r of records) {
@@ -445,11 +441,4 @@ export class Agent {
 
 function blankStatus(name: string): ScriptStatus {
   return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, lostEvents: 0, programFile: null, output: null };
-}
-
-/** A header's maps by name; the first of a repeated name wins, as a linear find would. */
-function mapsByName(maps: readonly MapInfo[]): Map<string, MapInfo> {
-  const out = new Map<string, MapInfo>();
-  for (const m of maps) if (!out.has(m.name)) out.set(m.name, m);
-  return out;
 }

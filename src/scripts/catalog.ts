@@ -75,6 +75,15 @@ export function loadCatalogSync(dir: string = bundledScriptsDir()): BundledScrip
 
 function checkCatalog(scripts: BundledScript[], dir: string): BundledScript[] {
   if (scripts.length === 0) throw new Error(`no bpftrace scripts (*.bt) in ${dir}`);
+  // One Prometheus family per metric name: two scripts must not share one.
+  const owner = new Map<string, string>();
+  for (const s of scripts) {
+    for (const m of s.header.maps) {
+      const other = owner.get(m.metric);
+      if (other !== undefined) throw new ScriptFileError(s.file ?? s.header.name, null, `header: metric "${m.metric}" of ${m.name} is already used by ${other}`);
+      owner.set(m.metric, `${s.header.name} ${m.name}`);
+    }
+  }
   return scripts;
 }
 

@@ -18,6 +18,11 @@ export interface ScriptMapInfo {
   unit: (typeof MAP_UNITS)[number];
   meaning: string;
   kind: (typeof MAP_KINDS)[number];
+  /**
+   * The Prometheus name, without the `hookpoint_` prefix and without the unit or `_total`
+   * suffix the agent adds (`pairs_duration` → `hookpoint_pairs_duration_seconds`).
+   */
+  metric: string;
   /** What each component of the map's key is (label names for metrics); empty for a map without a key. */
   keys?: string[];
 }
@@ -65,7 +70,10 @@ const MAP_NAME_RE = /^@[A-Za-z][A-Za-z0-9_]*$/;
 const KEY_RE = /^[a-z][a-z0-9_]*$/;
 const VERSION_RE = /^\d+\.\d+(\.\d+)?$/;
 const HEADER_FIELDS = ["name", "purpose", "requires", "maps", "minBpftrace", "default"];
-const MAP_FIELDS = ["name", "kind", "unit", "meaning", "keys"];
+const MAP_FIELDS = ["name", "kind", "unit", "metric", "meaning", "keys"];
+const METRIC_RE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+/** Suffixes the agent adds itself (or that Prometheus reserves for histogram parts). */
+const METRIC_SUFFIX_RE = /_(seconds|ns|us|bytes|total|count|sum|bucket)$/;
 
 /** Splits a script file into its header and program; throws ScriptFileError. */
 export function parseScriptFile(text: string, file: string): ParsedScriptFile {
@@ -122,9 +130,12 @@ class Validator {
     const maps: ScriptMapInfo[] = [];
     for (let i = 0; i < mapCount; i++) maps.push(this.map(["maps", i]));
     const seen = new Set<string>();
+    const metrics = new Set<string>();
     maps.forEach((m, i) => {
       if (seen.has(m.name)) this.fail(["maps", i, "name"], `${m.name} is listed twice`);
+      if (metrics.has(m.metric)) this.fail(["maps", i, "metric"], `${m.metric} is used by two maps`);
       seen.add(m.name);
+      metrics.add(m.metric);
     });
     const minNode = this.doc.getIn(["minBpftrace"], true);
     if (isScalar(minNode) && typeof minNode.value === "number") {
@@ -138,18 +149,23 @@ class Validator {
   }
 
   private map(path: Path): ScriptMapInfo {
-    if (!isMap(this.doc.getIn(path, true))) this.fail(path, "each map must be a mapping with name, kind, unit, meaning");
+    if (!isMap(this.doc.getIn(path, true))) this.fail(path, "each map must be a mapping with name, kind, unit, metric, meaning");
     this.noUnknownKeys(path, MAP_FIELDS);
     const name = this.string([...path, "name"]);
     if (!MAP_NAME_RE.test(name)) this.fail([...path, "name"], `"${name}" is not a bpftrace map name like "@latency_ns"`);
     const kind = this.oneOf([...path, "kind"], MAP_KINDS);
     const unit = this.oneOf([...path, "unit"], MAP_UNITS);
+    const metric = this.string([...path, "metric"]);
+    if (!METRIC_RE.test(metric)) this.fail([...path, "metric"], `"${metric}" is not a metric name (lower_snake_case)`);
+    if (metric.startsWith("hookpoint")) this.fail([...path, "metric"], `"${metric}": leave out the prefix; the agent adds "hookpoint_"`);
+    if (metric.startsWith("agent")) this.fail([...path, "metric"], `"${metric}": hookpoint_agent_* are the agent's own series`);
+    if (METRIC_SUFFIX_RE.test(metric)) this.fail([...path, "metric"], `"${metric}": leave out the unit or type suffix; the agent adds it from unit and kind`);
     const meaning = this.string([...path, "meaning"]);
     const keys = this.doc.hasIn([...path, "keys"]) ? this.stringList([...path, "keys"], true) : [];
     keys.forEach((k, i) => {
       if (!KEY_RE.test(k)) this.fail([...path, "keys", i], `"${k}" is not a key name (lower_snake_case)`);
     });
-    return { name, kind, unit, meaning, keys };
+    return { name, kind, unit, metric, meaning, keys };
   }
 
   private requirement(path: Path, r: string): void {
@@ -238,7 +254,7 @@ export function formatHeaderComment(header: ScriptHeader): string {
     name: header.name,
     purpose: header.purpose,
     requires: header.requires,
-    maps: header.maps.map((m) => ({ name: m.name, kind: m.kind, unit: m.unit, ...(m.keys && m.keys.length > 0 ? { keys: m.keys } : {}), meaning: m.meaning })),
+    maps: header.maps.map((m) => ({ name: m.name, kind: m.kind, unit: m.unit, metric: m.metric, ...(m.keys && m.keys.length > 0 ? { keys: m.keys } : {}), meaning: m.meaning })),
     minBpftrace: header.minBpftrace,
     default: header.default,
   };

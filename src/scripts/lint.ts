@@ -15,6 +15,15 @@ const UPROBE_RE = /^(uprobe|uretprobe):\{\{BINARY\}\}:(\S+)$/;
 const KERNEL_PREFIX_RE = /^(tracepoint|kprobe|kretprobe|rawtracepoint|kfunc|kretfunc|fentry|fexit):/;
 const FLUSH_PROBE = "interval:s:{{INTERVAL}}";
 // Output belongs in the interval flush, never in a per-event probe.
+/** The aggregation each map kind is filled with: the running totals the agent differences. */
+const AGGREGATION_OF: Record<ScriptHeader["maps"][number]["kind"], string[] | null> = {
+  hist: ["hist", "lhist"],
+  count: ["count"],
+  sum: ["sum"],
+  stats: ["stats"],
+  avg: ["avg"],
+  value: null,
+};
 const PER_EVENT_FORBIDDEN = ["printf", "print", "time", "system", "cat", "exit", "join"];
 
 /** An ELF requirement (symbol or glob, maybe `A | B`) as opposed to a kernel probe. */
@@ -31,7 +40,8 @@ export function uprobePattern(attachPoint: string): { type: "uprobe" | "uretprob
 /**
  * Throws ScriptFileError for the first problem: syntax, placeholders, probes that are not
  * filtered by pid or print per event, requirements that no probe uses, maps the header
- * and the program disagree on, maps that are not flushed or whose state leaks at exit.
+ * and the program disagree on, output maps that are not printed or that are reset (they keep
+ * running totals), state maps that leak at exit.
  */
 export function lintScript(header: ScriptHeader, body: string, file: string, bodyLine: number): void {
   const template = isTemplate(body);
@@ -136,10 +146,20 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
     if (bad !== undefined) {
       throw where(null, `${m.name} is used with ${bad} key component(s) but the header's keys has ${want} (${(m.keys ?? []).join(", ") || "none"})`);
     }
-    for (const verb of ["print", "clear"]) {
-      if (!new RegExp(`\\b${verb}\\(${escape(m.name)}\\)`).test(flushAction)) {
-        throw where(flush.line, `the flush block must ${verb}(${m.name}) so each interval's records stand alone`);
+    const wanted = AGGREGATION_OF[m.kind];
+    for (const a of maskCommentsAndStrings(program).matchAll(new RegExp(`${escape(m.name)}(?:\\[[^\\]]*\\])?\\s*=(?!=)\\s*([A-Za-z_]\\w*)?`, "g"))) {
+      if (wanted && !wanted.includes(a[1] ?? "")) {
+        throw where(lineAt(program, a.index ?? 0), `${m.name} is a ${m.kind} map: assign it with ${wanted.map((f) => `${f}()`).join(" or ")}`);
       }
+    }
+    if (!new RegExp(`\\bprint\\(${escape(m.name)}\\)`).test(flushAction)) {
+      throw where(flush.line, `the flush block must print(${m.name})`);
+    }
+    // A clear between two prints loses the updates that land in between (bpftrace #277):
+    // output maps keep running totals and the agent subtracts the previous dump.
+    const reset = blocks.find((b) => new RegExp(`\\b(clear|zero|delete)\\(\\s*${escape(m.name)}\\s*[)[]`).test(maskCommentsAndStrings(b.action)));
+    if (reset) {
+      throw where(reset.line, `${m.name} is an output map: keep its running total (no clear, zero or delete); the agent computes each interval from the difference`);
     }
   }
   const ends = blocks.filter((b) => b.attachPoints.includes("END")).map((b) => maskCommentsAndStrings(b.action)).join("\n");

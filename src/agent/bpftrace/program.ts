@@ -18,13 +18,6 @@ export function withAttachedMarker(program: string): string {
   return `${program.slice(0, at)} ${stmt}${program.slice(at)}`;
 }
 
-/** Maps the program clears or zeroes after printing: each dump of those is a delta. */
-export function clearedMaps(program: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of maskCommentsAndStrings(program).matchAll(/\b(?:clear|zero)\s*\(\s*(@[A-Za-z0-9_]*)\s*\)/g)) out.add(m[1]!);
-  return out;
-}
-
 /** bpftrace's version from `bpftrace --version` output ("bpftrace v0.17.0"). */
 export function parseBpftraceVersion(text: string): [number, number, number] | null {
   const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);

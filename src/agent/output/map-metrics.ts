@@ -1,26 +1,24 @@
-// Map records → Prometheus series, accumulated across dumps and bpftrace restarts. Pure
-// (no I/O): the status server calls render() on each scrape.
+// Map records → Prometheus series. Pure (no I/O): the status server calls render() on
+// each scrape.
 //
-// A script either clears a map after printing it (each dump is that interval's delta) or
-// keeps it (each dump is the total since that bpftrace started). Both become monotonic
-// Prometheus counters/histograms: deltas are added up; totals are added to a base that
-// grows by the last total whenever bpftrace restarts (a new generation).
+// The records are per-interval deltas (see deltas.ts), so every counter, histogram and
+// summary is their running sum: monotonic across bpftrace restarts and Envoy restarts.
+// Names come from each map's `metric` header field: `hookpoint_<metric>` plus the base
+// unit (`_seconds`, `_bytes`) and `_total` for counters, converted here and only here.
+// Histograms expose one fixed log2 ladder per unit from the first scrape, whatever
+// buckets were hit, so `histogram_quantile()` and `rate()` line up across restarts.
+import type { MapInfo as ScriptMapInfo } from "../scripts-api.js";
 import type { Bucket, MapRecord, StatsValue } from "./records.js";
 
-export type DumpMode = "delta" | "cumulative";
+type Kind = ScriptMapInfo["kind"];
+type Unit = ScriptMapInfo["unit"];
 
 interface Series {
   labels: Record<string, string>;
-  generation: number;
-  // Accumulated values from finished generations (cumulative) or all dumps (delta).
-  base: number;
-  last: number;
-  baseBuckets: Map<number, number>;
-  lastBuckets: Map<number, number>;
-  baseStats: { count: number; total: number };
-  lastStats: { count: number; total: number };
-  /** Lower bound of each bucket, by upper bound (for the _sum estimate). */
-  mins: Map<number, number>;
+  value: number;
+  /** Samples by the bucket's upper bound (bpftrace's inclusive max; Infinity when open). */
+  buckets: Map<number, { min: number; count: number }>;
+  stats: { count: number; total: number };
 }
 
 interface Family {
@@ -28,133 +26,157 @@ interface Family {
   help: string;
   type: "counter" | "gauge" | "histogram" | "summary";
   scale: number;
+  unit: Unit;
+  labelNames: string[];
   series: Map<string, Series>;
 }
 
-/** Unit conversion to Prometheus base units: latencies in seconds. */
-function scaleOf(unit: MapRecord["unit"]): { scale: number; suffix: string } {
+/** Base units: latencies in seconds, sizes in bytes; counts have no unit. */
+function unitOf(unit: Unit): { scale: number; suffix: string } {
   if (unit === "ns") return { scale: 1e-9, suffix: "_seconds" };
   if (unit === "us") return { scale: 1e-6, suffix: "_seconds" };
   if (unit === "bytes") return { scale: 1, suffix: "_bytes" };
   return { scale: 1, suffix: "" };
 }
 
-export function sanitizeMetricName(s: string): string {
-  const out = s.replace(/^@/, "").replace(/[^a-zA-Z0-9_]/g, "_").replace(/_+/g, "_").toLowerCase();
-  return /^[a-z_]/.test(out) ? out : `_${out}`;
+function typeOf(kind: Kind): Family["type"] {
+  if (kind === "hist") return "histogram";
+  if (kind === "count" || kind === "sum") return "counter";
+  if (kind === "stats") return "summary";
+  return "gauge";
 }
 
-/** The Prometheus metric name for a map of a script. */
-export function metricName(script: string, map: string, kind: MapRecord["kind"], unit: MapRecord["unit"]): string {
-  const base = `hookpoint_${sanitizeMetricName(script)}_${sanitizeMetricName(map)}${scaleOf(unit).suffix}`.replace(/_+/g, "_");
-  return kind === "count" || kind === "sum" ? `${base}_total` : base;
+/** `hookpoint_<metric>[_seconds|_bytes][_total]`. */
+export function metricName(metric: string, kind: Kind, unit: Unit): string {
+  const base = `hookpoint_${metric}${unitOf(unit).suffix}`;
+  return typeOf(kind) === "counter" ? `${base}_total` : base;
+}
+
+/**
+ * The `le` bounds (in the map's unit) of its histograms: bpftrace's log2 bucket maxima
+ * 2^k - 1, over a range that covers what the unit measures (64 ns to 68.7 s; 1 µs to 67 s;
+ * 1 byte to 4 GiB; 1 to ~1M events).
+ */
+export function histogramLadder(unit: Unit): number[] {
+  const [from, to] = unit === "ns" ? [6, 36] : unit === "us" ? [0, 26] : unit === "bytes" ? [0, 32] : [0, 20];
+  const out: number[] = [];
+  for (let k = from; k <= to; k++) out.push(2 ** k - 1);
+  return out;
 }
 
 export class MapMetrics {
   private readonly families = new Map<string, Family>();
+  /** `script\0map` → its family. */
+  private readonly byMap = new Map<string, Family>();
 
   /**
-   * Adds one dump's records. `generation` identifies the bpftrace process that produced
-   * them (it changes on restart); `modeOf(map)` says whether that map is cleared per dump.
+   * Declares a script's maps: their families exist from the first scrape, and a map
+   * without keys has its one series (at zero) before any sample. Idempotent.
    */
-  apply(records: MapRecord[], generation: number, modeOf: (map: string) => DumpMode, keyNames: (map: string) => string[] = () => [], help: (map: string) => string = () => ""): void {
-    for (const r of records) {
-      const fam = this.family(r, help);
-      const names = keyNames(r.map);
-      const labels: Record<string, string> = {};
-      r.keys.forEach((k, i) => {
-        labels[names[i] ? sanitizeMetricName(names[i]!) : r.keys.length === 1 ? "key" : `key${i}`] = k;
-      });
-      const id = JSON.stringify(labels);
-      let s = fam.series.get(id);
-      if (!s) {
-        s = { labels, generation, base: 0, last: 0, baseBuckets: new Map(), lastBuckets: new Map(), baseStats: { count: 0, total: 0 }, lastStats: { count: 0, total: 0 }, mins: new Map() };
-        fam.series.set(id, s);
+  register(script: string, maps: readonly ScriptMapInfo[]): void {
+    for (const m of maps) {
+      const id = `${script}\u0000${m.name}`;
+      if (this.byMap.has(id)) continue;
+      const name = metricName(m.metric, m.kind, m.unit);
+      let fam = this.families.get(name);
+      if (!fam) {
+        const type = typeOf(m.kind);
+        const sumNote = type === "histogram" ? " (_sum estimated from bucket midpoints)" : "";
+        fam = { name, help: `${m.meaning}${sumNote}`, type, scale: unitOf(m.unit).scale, unit: m.unit, labelNames: (m.keys ?? []).map(labelName), series: new Map() };
+        this.families.set(name, fam);
       }
-      const mode = modeOf(r.map);
-      if (fam.type === "gauge") {
-        s.last = typeof r.value === "number" ? r.value : typeof r.value === "object" ? r.value.average : Number(r.value);
-        continue;
-      }
-      if (mode === "delta" || s.generation !== generation) {
-        // Close the previous dump into the base: every delta counts, and a total from an
-        // earlier bpftrace generation is final.
-        s.base += s.last;
-        for (const [le, c] of s.lastBuckets) s.baseBuckets.set(le, (s.baseBuckets.get(le) ?? 0) + c);
-        s.baseStats.count += s.lastStats.count;
-        s.baseStats.total += s.lastStats.total;
-        s.generation = generation;
-      }
-      s.last = typeof r.value === "number" ? r.value : 0;
-      s.lastBuckets = r.buckets ? bucketsByUpperBound(r.buckets) : new Map();
-      for (const b of r.buckets ?? []) if (b.min !== null) s.mins.set(b.max ?? Infinity, b.min);
-      const st = r.value as StatsValue | undefined;
-      s.lastStats = fam.type === "summary" && st && typeof st === "object" ? { count: st.count, total: st.total } : { count: 0, total: 0 };
+      this.byMap.set(id, fam);
+      if (fam.labelNames.length === 0 && fam.type !== "gauge") this.series(fam, []);
     }
   }
 
-  /** Prometheus text exposition (format 0.0.4) of every map series seen so far. */
+  /** Adds one interval's delta records (gauges take the latest value). Unregistered maps are ignored. */
+  add(records: readonly MapRecord[]): void {
+    for (const r of records) {
+      const fam = this.byMap.get(`${r.script}\u0000${r.map}`);
+      if (!fam) continue;
+      const s = this.series(fam, r.keys);
+      if (fam.type === "gauge") {
+        const v = typeof r.value === "object" ? (r.value as StatsValue).average : Number(r.value);
+        if (Number.isFinite(v)) s.value = v;
+      } else if (fam.type === "counter") {
+        if (typeof r.value === "number") s.value += r.value;
+      } else if (fam.type === "summary") {
+        const st = r.value as StatsValue | undefined;
+        if (st && typeof st === "object") {
+          s.stats.count += st.count;
+          s.stats.total += st.total;
+        }
+      } else {
+        for (const b of r.buckets ?? []) addBucket(s, b);
+      }
+    }
+  }
+
+  /** Prometheus text exposition (format 0.0.4). */
   render(): string {
     const lines: string[] = [];
     for (const fam of [...this.families.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       lines.push(`# HELP ${fam.name} ${escapeHelp(fam.help)}`, `# TYPE ${fam.name} ${fam.type}`);
       for (const s of fam.series.values()) {
         if (fam.type === "counter" || fam.type === "gauge") {
-          const v = fam.type === "gauge" ? s.last : s.base + s.last;
-          lines.push(`${fam.name}${labelText(s.labels)} ${num(v * fam.scale)}`);
+          lines.push(`${fam.name}${labelText(s.labels)} ${num(s.value * fam.scale)}`);
         } else if (fam.type === "summary") {
-          lines.push(`${fam.name}_sum${labelText(s.labels)} ${num((s.baseStats.total + s.lastStats.total) * fam.scale)}`);
-          lines.push(`${fam.name}_count${labelText(s.labels)} ${num(s.baseStats.count + s.lastStats.count)}`);
+          lines.push(`${fam.name}_sum${labelText(s.labels)} ${num(s.stats.total * fam.scale)}`);
+          lines.push(`${fam.name}_count${labelText(s.labels)} ${num(s.stats.count)}`);
         } else {
-          const merged = new Map(s.baseBuckets);
-          for (const [le, c] of s.lastBuckets) merged.set(le, (merged.get(le) ?? 0) + c);
-          let cum = 0;
-          let sum = 0;
-          const bounds = [...merged.keys()].sort((a, b) => a - b);
-          for (const le of bounds) {
-            const c = merged.get(le)!;
-            cum += c;
-            if (le !== Infinity) {
-              lines.push(`${fam.name}_bucket${labelText({ ...s.labels, le: num(le * fam.scale) })} ${cum}`);
-            }
-            sum += c * midpoint(s.mins.get(le) ?? 0, le);
-          }
-          lines.push(`${fam.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${cum}`);
-          lines.push(`${fam.name}_sum${labelText(s.labels)} ${num(sum * fam.scale)}`);
-          lines.push(`${fam.name}_count${labelText(s.labels)} ${cum}`);
+          renderHistogram(fam, s, lines);
         }
       }
     }
     return lines.length ? lines.join("\n") + "\n" : "";
   }
 
-  /** `help` is asked only when the family is new. */
-  private family(r: MapRecord, help: (map: string) => string): Family {
-    const name = metricName(r.script, r.map, r.kind, r.unit);
-    let fam = this.families.get(name);
-    if (!fam) {
-      const type = r.kind === "hist" ? "histogram" : r.kind === "count" || r.kind === "sum" ? "counter" : r.kind === "stats" ? "summary" : "gauge";
-      const sumNote = type === "histogram" ? " (_sum estimated from bucket midpoints)" : "";
-      fam = { name, help: `${help(r.map) || `${r.script} ${r.map}`}${sumNote}`, type, scale: scaleOf(r.unit).scale, series: new Map() };
-      this.families.set(name, fam);
+  private series(fam: Family, keys: readonly string[]): Series {
+    const labels: Record<string, string> = {};
+    keys.forEach((k, i) => {
+      labels[fam.labelNames[i] ?? (keys.length === 1 ? "key" : `key${i}`)] = k;
+    });
+    const id = JSON.stringify(labels);
+    let s = fam.series.get(id);
+    if (!s) {
+      s = { labels, value: 0, buckets: new Map(), stats: { count: 0, total: 0 } };
+      fam.series.set(id, s);
     }
-    return fam;
+    return s;
   }
 }
 
-/** bpftrace buckets hold integers in [min, max]; Prometheus `le` is inclusive, so `le = max`. */
-function bucketsByUpperBound(buckets: Bucket[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const b of buckets) {
-    const le = b.max ?? Infinity;
-    out.set(le, (out.get(le) ?? 0) + b.count);
-  }
-  return out;
+function addBucket(s: Series, b: Bucket): void {
+  const max = b.max ?? Infinity;
+  const had = s.buckets.get(max);
+  if (had) had.count += b.count;
+  else s.buckets.set(max, { min: b.min ?? max, count: b.count });
 }
 
-/** Middle of a bucket [min, max]; an open-ended last bucket counts at its lower bound. */
-function midpoint(min: number, max: number): number {
-  return max === Infinity ? min : (min + max) / 2;
+function renderHistogram(fam: Family, s: Series, lines: string[]): void {
+  const held = [...s.buckets].sort((a, b) => a[0] - b[0]);
+  let i = 0;
+  let cum = 0;
+  let sum = 0;
+  for (const le of histogramLadder(fam.unit)) {
+    // bpftrace's buckets end at 2^k - 1, as the ladder does: a bucket counts once le reaches its max.
+    while (i < held.length && held[i]![0] <= le) cum += held[i++]![1].count;
+    lines.push(`${fam.name}_bucket${labelText({ ...s.labels, le: num(le * fam.scale) })} ${cum}`);
+  }
+  let total = 0;
+  for (const [max, b] of held) {
+    total += b.count;
+    sum += b.count * (max === Infinity ? b.min : (b.min + max) / 2);
+  }
+  lines.push(`${fam.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${total}`);
+  lines.push(`${fam.name}_sum${labelText(s.labels)} ${num(sum * fam.scale)}`);
+  lines.push(`${fam.name}_count${labelText(s.labels)} ${total}`);
+}
+
+function labelName(key: string): string {
+  const out = key.replace(/[^a-zA-Z0-9_]/g, "_");
+  return /^[a-zA-Z_]/.test(out) ? out : `_${out}`;
 }
 
 function labelText(labels: Record<string, string>): string {

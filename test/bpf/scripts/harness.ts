@@ -1,6 +1,6 @@
 // Real bpftrace on the fixture Envoy for the bundled scripts' tests: start the fixture,
 // run a rendered script through the agent's bpftrace runner, drive a bounded keep-alive
-// HTTP/1.1 load with exact byte counts, and sum every interval's map dump.
+// HTTP/1.1 load with exact byte counts, and keep each map's latest dump (running totals).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -102,25 +102,26 @@ export function sequentialLoad(port: number, count: number, maxMs = 20_000): Pro
   });
 }
 
-/** Every dump of a map summed: histogram buckets by lower bound, scalars by value. */
+/** The latest dump of each map entry: the scripts print running totals, so that is the total. */
 export class MapTotals {
   readonly hists = new Map<string, Map<string, Map<number, number>>>();
   readonly values = new Map<string, Map<string, number>>();
   readonly seen = new Set<string>();
+  /** Dumps seen per map (interval prints and the final one). */
+  readonly dumps = new Map<string, number>();
 
   add(event: BpftraceEvent): void {
     if (event.type !== "maps") return;
     for (const { map, entries } of event.maps) {
       this.seen.add(map);
+      this.dumps.set(map, (this.dumps.get(map) ?? 0) + 1);
       for (const e of entries) {
         const key = e.key ?? "";
         if ("buckets" in e.data) {
           const byKey = getOr(this.hists, map, () => new Map<string, Map<number, number>>());
-          const buckets = getOr(byKey, key, () => new Map<number, number>());
-          for (const b of e.data.buckets) buckets.set(b.min ?? -1, (buckets.get(b.min ?? -1) ?? 0) + b.count);
+          byKey.set(key, new Map(e.data.buckets.map((b) => [b.min ?? -1, b.count])));
         } else if ("value" in e.data && typeof e.data.value === "number") {
-          const byKey = getOr(this.values, map, () => new Map<string, number>());
-          byKey.set(key, (byKey.get(key) ?? 0) + e.data.value);
+          getOr(this.values, map, () => new Map<string, number>()).set(key, e.data.value);
         }
       }
     }

@@ -11,8 +11,8 @@ import { bucketOf, runProgram, sequentialLoad, startFixture, sum, type Fixture, 
 
 const skip = bpfSkipReason();
 const REQUESTS = 40;
-/** Longer than any traced load here: see trace(). */
-const EXACT_INTERVAL_S = 60;
+/** Flush every second: the scripts keep running totals, so flushes during a load lose nothing. */
+const INTERVAL_S = 1;
 const US = 1000;
 // Delays (µs) chosen so that each measured interval, plus the few microseconds a uprobe
 // costs, stays inside one of bpftrace's power-of-two buckets, and different intervals
@@ -67,10 +67,8 @@ describe("bundled scripts on the fixture Envoy", () => {
   /** Renders, attaches, drives REQUESTS requests, stops (final dump) and returns the sums. */
   async function trace(name: string, opts: { byAddress?: boolean } = {}): Promise<{ totals: MapTotals; probes: number; sent: number; received: number }> {
     const f = fixture as Fixture;
-    // bpftrace prints a map and clears it in two steps, so an update landing between
-    // them is lost (README, Scripts: Limits). These tests count every sample exactly,
-    // so the interval is longer than the traced load: only the final dump at exit counts.
-    const program = renderScript(script(name), { binary: FIXTURE.envoy, pid: f.pid, table, byAddress: opts.byAddress ?? true, intervalSeconds: EXACT_INTERVAL_S });
+    // The scripts never clear a map, so the final dump holds every sample exactly.
+    const program = renderScript(script(name), { binary: FIXTURE.envoy, pid: f.pid, table, byAddress: opts.byAddress ?? true, intervalSeconds: INTERVAL_S });
     const run = await runProgram(name, program);
     try {
       const load = await sequentialLoad(f.port, REQUESTS);
@@ -140,7 +138,7 @@ describe("bundled scripts on the fixture Envoy", () => {
     const name = "_ZN5Envoy6Router15UpstreamRequest13decodeHeadersEOSt10unique_ptrINS_4Http17ResponseHeaderMapESt14default_deleteIS4_EEb";
     const lent: SymbolTable = { ...table, symbols: new Map([...table.symbols, [name, { ...end, name }]]) };
     const f = fixture as Fixture;
-    const program = renderScript(script("envoy-request-flow"), { binary: FIXTURE.envoy, pid: f.pid, table: lent, byAddress: true, intervalSeconds: EXACT_INTERVAL_S });
+    const program = renderScript(script("envoy-request-flow"), { binary: FIXTURE.envoy, pid: f.pid, table: lent, byAddress: true, intervalSeconds: INTERVAL_S });
     expect(program).toContain(`uprobe:"${FIXTURE.envoy}":0x${end.address.toString(16)} /pid == ${f.pid}/\n{\n  @_response[tid] = nsecs;`);
     const run = await runProgram("envoy-request-flow", program);
     let load;
@@ -225,8 +223,7 @@ describe("the default scripts on the 200,000-symbol fixture Envoy", () => {
     const runs = [];
     try {
       for (const s of defaults) {
-        // Only the final dump counts, so the exact totals below cannot lose a sample to an interval flush.
-        const program = renderScript(s, { binary: FIXTURE.big, pid: f.pid, table, byAddress: true, intervalSeconds: EXACT_INTERVAL_S });
+        const program = renderScript(s, { binary: FIXTURE.big, pid: f.pid, table, byAddress: true, intervalSeconds: INTERVAL_S });
         runs.push(await runProgram(s.header.name, program));
       }
       const load = await sequentialLoad(f.port, REQUESTS);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Backoff } from "../../../src/backoff.js";
-import { ATTACHED_MARKER, clearedMaps, parseBpftraceVersion, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
+import { ATTACHED_MARKER, parseBpftraceVersion, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { quantile, summarize } from "../../../src/agent/output/summary.js";
 import { hostPidsFrom, parsePidLine } from "../../../src/agent/pidns.js";
@@ -21,9 +21,6 @@ describe("withAttachedMarker", () => {
 });
 
 describe("program helpers", () => {
-  it("finds the maps a program clears or zeroes", () => {
-    expect([...clearedMaps("interval:s:10 { print(@a); clear(@a); zero( @b ); } // clear(@c)\n")]).toEqual(["@a", "@b"]);
-  });
   it("reads and compares bpftrace versions", () => {
     expect(parseBpftraceVersion("bpftrace v0.17.0\n")).toEqual([0, 17, 0]);
     expect(parseBpftraceVersion("bpftrace v0.21.2-12-gabc")).toEqual([0, 21, 2]);

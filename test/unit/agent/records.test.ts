@@ -57,8 +57,8 @@ describe("toRecords", () => {
   const header = {
     name: "demo",
     maps: [
-      { name: "@h", kind: "hist" as const, unit: "ns" as const, meaning: "latency" },
-      { name: "@k", kind: "count" as const, unit: "count" as const, meaning: "calls", keys: ["cpu", "what"] },
+      { name: "@h", kind: "hist" as const, unit: "ns" as const, metric: "demo_latency", meaning: "latency" },
+      { name: "@k", kind: "count" as const, unit: "count" as const, metric: "demo_calls", meaning: "calls", keys: ["cpu", "what"] },
     ],
   };
   it("makes one record per declared map entry and leaves helper maps out", () => {

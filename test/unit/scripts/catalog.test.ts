@@ -52,4 +52,14 @@ describe("bundled script catalog", async () => {
     writeFileSync(join(dir, "socket-io.bt"), text);
     await expect(loadCatalog(dir)).rejects.toThrow(`${join(dir, "socket-io.bt")}:2: header: name "envoy-socket-io" must match the file name "socket-io.bt"`);
   });
+
+  it("refuses two scripts that would export the same metric", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-scripts-"));
+    const source = (await loadCatalog()).find((s) => s.header.name === "envoy-filter-chain")?.source ?? "";
+    writeFileSync(join(dir, "envoy-filter-chain.bt"), source);
+    writeFileSync(join(dir, "filter-chain-copy.bt"), source.replace("name: envoy-filter-chain", "name: filter-chain-copy"));
+    await expect(loadCatalog(dir)).rejects.toThrow(
+      `${join(dir, "filter-chain-copy.bt")}: header: metric "filter_chain_duration" of @filter_chain_ns is already used by envoy-filter-chain @filter_chain_ns`,
+    );
+  });
 });

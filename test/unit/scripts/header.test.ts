@@ -11,6 +11,7 @@ maps:
   - name: "@calls"
     kind: count
     unit: count
+    metric: demo_calls
     keys: [thread]
     meaning: calls per thread
 minBpftrace: "0.17"
@@ -36,11 +37,11 @@ describe("script header", () => {
       name: "demo-script",
       purpose: "Counts demo calls.",
       requires: ["_ZN4Demo3runEv", "tracepoint:syscalls:sys_enter_read"],
-      maps: [{ name: "@calls", kind: "count", unit: "count", keys: ["thread"], meaning: "calls per thread" }],
+      maps: [{ name: "@calls", kind: "count", unit: "count", metric: "demo_calls", keys: ["thread"], meaning: "calls per thread" }],
       minBpftrace: "0.17",
       default: false,
     });
-    expect(parsed.bodyLine).toBe(15); // the body starts with the newline that ends "*/"
+    expect(parsed.bodyLine).toBe(16); // the body starts with the newline that ends "*/"
     expect(parsed.body).toBe("\nuprobe:{{BINARY}}:_ZN4Demo3runEv /pid == {{PID}}/ { @calls[comm] = count(); }\n");
   });
 
@@ -61,17 +62,23 @@ describe("script header", () => {
     ["a missing field", GOOD.replace("purpose: Counts demo calls.\n", ""), 2, "bpf/demo-script.bt:2: header: purpose: is missing"],
     ["a bad unit", GOOD.replace("unit: count", "unit: ms"), 10, "bpf/demo-script.bt:10: header: maps[0].unit: expected one of ns, us, bytes, count, events, got \"ms\""],
     ["a bad kind", GOOD.replace("kind: count", "kind: histogram"), 9, "bpf/demo-script.bt:9: header: maps[0].kind: expected one of hist, count, sum, avg, stats, value, got \"histogram\""],
-    ["an unquoted version", GOOD.replace('minBpftrace: "0.17"', "minBpftrace: 0.20"), 13, "bpf/demo-script.bt:13: header: minBpftrace: write the version as a quoted string, e.g. \"0.17\" (a bare 0.20 is a number)"],
-    ["a bad version", GOOD.replace('minBpftrace: "0.17"', 'minBpftrace: "latest"'), 13, "bpf/demo-script.bt:13: header: minBpftrace: \"latest\" is not a version like \"0.17\" or \"0.20.1\""],
-    ["an unknown field", GOOD.replace("default: false", "default: false\nauthor: me"), 15, "bpf/demo-script.bt:15: header: author: unknown field \"author\" (expected name, purpose, requires, maps, minBpftrace, default)"],
+    ["an unquoted version", GOOD.replace('minBpftrace: "0.17"', "minBpftrace: 0.20"), 14, "bpf/demo-script.bt:14: header: minBpftrace: write the version as a quoted string, e.g. \"0.17\" (a bare 0.20 is a number)"],
+    ["a bad version", GOOD.replace('minBpftrace: "0.17"', 'minBpftrace: "latest"'), 14, "bpf/demo-script.bt:14: header: minBpftrace: \"latest\" is not a version like \"0.17\" or \"0.20.1\""],
+    ["an unknown field", GOOD.replace("default: false", "default: false\nauthor: me"), 16, "bpf/demo-script.bt:16: header: author: unknown field \"author\" (expected name, purpose, requires, maps, minBpftrace, default)"],
     ["a bad map name", GOOD.replace('name: "@calls"', 'name: "calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"calls\" is not a bpftrace map name like \"@latency_ns\""],
     ["a state map listed as output", GOOD.replace('name: "@calls"', 'name: "@_calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"@_calls\" is not a bpftrace map name like \"@latency_ns\""],
-    ["a non-boolean default", GOOD.replace("default: false", "default: maybe"), 14, "bpf/demo-script.bt:14: header: default: must be true or false"],
+    ["a non-boolean default", GOOD.replace("default: false", "default: maybe"), 15, "bpf/demo-script.bt:15: header: default: must be true or false"],
     ["a two-line purpose", GOOD.replace("purpose: Counts demo calls.", "purpose: |\n  one\n  two"), 3, "bpf/demo-script.bt:3: header: purpose: must be one line"],
     ["a cpp: requirement", GOOD.replace("  - _ZN4Demo3runEv", "  - cpp:Demo::run"), 5, "bpf/demo-script.bt:5: header: requires[0]: \"cpp:Demo::run\": list the ELF symbol itself (mangled name or glob), without a probe type"],
     ["a bad script name", GOOD.replace("name: demo-script", "name: Demo_Script"), 2, "bpf/demo-script.bt:2: header: name: \"Demo_Script\" is not a script name (lower-case words joined by \"-\")"],
-    ["invalid YAML", GOOD.replace("keys: [thread]", "keys: [thread"), 12, "bpf/demo-script.bt:12: header is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
-    ["a duplicate map", GOOD.replace("minBpftrace", '  - name: "@calls"\n    kind: count\n    unit: count\n    meaning: again\nminBpftrace'), 13, "bpf/demo-script.bt:13: header: maps[1].name: @calls is listed twice"],
+    ["invalid YAML", GOOD.replace("keys: [thread]", "keys: [thread"), 13, "bpf/demo-script.bt:13: header is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+    ["a duplicate map", GOOD.replace("minBpftrace", '  - name: "@calls"\n    kind: count\n    unit: count\n    metric: other\n    meaning: again\nminBpftrace'), 14, "bpf/demo-script.bt:14: header: maps[1].name: @calls is listed twice"],
+    ["a missing metric", GOOD.replace("    metric: demo_calls\n", ""), 8, "bpf/demo-script.bt:8: header: maps[0].metric: is missing"],
+    ["a metric with the unit suffix", GOOD.replace("metric: demo_calls", "metric: demo_calls_total"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"demo_calls_total\": leave out the unit or type suffix; the agent adds it from unit and kind"],
+    ["a metric with the hookpoint prefix", GOOD.replace("metric: demo_calls", "metric: hookpoint_demo_calls"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"hookpoint_demo_calls\": leave out the prefix; the agent adds \"hookpoint_\""],
+    ["a metric in the agent's own namespace", GOOD.replace("metric: demo_calls", "metric: agent_calls"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"agent_calls\": hookpoint_agent_* are the agent's own series"],
+    ["a metric that is not snake_case", GOOD.replace("metric: demo_calls", "metric: demoCalls"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"demoCalls\" is not a metric name (lower_snake_case)"],
+    ["a metric used twice", GOOD.replace("minBpftrace", '  - name: "@more"\n    kind: count\n    unit: count\n    metric: demo_calls\n    meaning: again\nminBpftrace'), 17, "bpf/demo-script.bt:17: header: maps[1].metric: demo_calls is used by two maps"],
   ])("rejects %s with the file, line and field", (_what, text, line, message) => {
     expect(problem(text)).toEqual({ line, message });
   });

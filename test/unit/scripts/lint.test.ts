@@ -13,11 +13,13 @@ maps:
   - name: "@calls"
     kind: count
     unit: count
+    metric: demo_calls
     keys: [thread]
     meaning: calls per thread
   - name: "@reads"
     kind: count
     unit: count
+    metric: demo_reads
     meaning: reads
 minBpftrace: "0.17"
 default: false
@@ -50,8 +52,6 @@ interval:s:{{INTERVAL}}
 {
   print(@calls);
   print(@reads);
-  clear(@calls);
-  clear(@reads);
 }
 
 END
@@ -80,25 +80,31 @@ describe("script lint", () => {
 
   it.each([
     ["a uprobe without the pid filter", GOOD.replace("_ZN4Demo3runEv /pid == {{PID}}/", "_ZN4Demo3runEv"),
-      "bpf/demo.bt:26: probe uprobe:{{BINARY}}:_ZN4Demo3runEv must filter on \"pid == {{PID}}\" (uprobes and tracepoints fire for every process)"],
+      "bpf/demo.bt:28: probe uprobe:{{BINARY}}:_ZN4Demo3runEv must filter on \"pid == {{PID}}\" (uprobes and tracepoints fire for every process)"],
     ["a printf per event", GOOD.replace("  @reads = count();", '  @reads = count();\n  printf("read\\n");'),
-      "bpf/demo.bt:38: probe tracepoint:syscalls:sys_enter_read calls printf() per event; aggregate in maps and print them on \"interval:s:{{INTERVAL}}\""],
+      "bpf/demo.bt:40: probe tracepoint:syscalls:sys_enter_read calls printf() per event; aggregate in maps and print them on \"interval:s:{{INTERVAL}}\""],
     ["a cpp: probe", GOOD.replace("uprobe:{{BINARY}}:_ZN4Demo4stopEv", "uprobe:{{BINARY}}:cpp:Demo::stop"),
-      "bpf/demo.bt:33: \"uprobe:{{BINARY}}:cpp:Demo::stop\": probe by mangled name, glob or address, never \"cpp:\" (bpftrace 0.17 lacks it)"],
+      "bpf/demo.bt:35: \"uprobe:{{BINARY}}:cpp:Demo::stop\": probe by mangled name, glob or address, never \"cpp:\" (bpftrace 0.17 lacks it)"],
     ["a uprobe on a fixed path", GOOD.replace("uprobe:{{BINARY}}:_ZN4Demo4stopEv", "uprobe:/usr/local/bin/envoy:_ZN4Demo4stopEv"),
-      "bpf/demo.bt:33: \"uprobe:/usr/local/bin/envoy:_ZN4Demo4stopEv\": a uprobe must target the traced binary as \"uprobe:{{BINARY}}:SYMBOL\""],
+      "bpf/demo.bt:35: \"uprobe:/usr/local/bin/envoy:_ZN4Demo4stopEv\": a uprobe must target the traced binary as \"uprobe:{{BINARY}}:SYMBOL\""],
     ["a tracepoint missing from requires", GOOD.replace("sys_enter_read /pid", "sys_enter_write /pid"),
-      "bpf/demo.bt:38: \"tracepoint:syscalls:sys_enter_write\" is not listed in the header's requires"],
+      "bpf/demo.bt:40: \"tracepoint:syscalls:sys_enter_write\" is not listed in the header's requires"],
     ["a requirement no probe uses", GOOD.replace("  - _ZN4Demo3runEv\n", "  - _ZN4Demo3runEv\n  - _ZN4Demo5resetEv\n"),
       "bpf/demo.bt: requires \"_ZN4Demo5resetEv\" but no \"uprobe:{{BINARY}}:_ZN4Demo5resetEv\" probe uses it"],
     ["an output map the header does not list", GOOD.replace("  @calls[comm] = count();", "  @calls[comm] = count();\n  @extra = count();"),
       "bpf/demo.bt: @extra is output (no \"@_\" prefix) but the header does not list it; state maps start with \"@_\""],
-    ["a listed map the program never uses", GOOD.replace("minBpftrace", '  - name: "@gone"\n    kind: sum\n    unit: bytes\n    meaning: gone\nminBpftrace'),
+    ["a listed map the program never uses", GOOD.replace("minBpftrace", '  - name: "@gone"\n    kind: sum\n    unit: bytes\n    metric: demo_gone\n    meaning: gone\nminBpftrace'),
       "bpf/demo.bt: header lists @gone but the program never uses it"],
     ["keys that do not match the map's use", GOOD.replace("@calls[comm] = count();", "@calls[comm, tid] = count();"),
       "bpf/demo.bt: @calls is used with 2 key component(s) but the header's keys has 1 (thread)"],
-    ["a map the flush does not clear", GOOD.replace("  clear(@reads);\n", ""),
-      "bpf/demo.bt:43: the flush block must clear(@reads) so each interval's records stand alone"],
+    ["a map the flush does not print", GOOD.replace("  print(@reads);\n", ""),
+      "bpf/demo.bt:45: the flush block must print(@reads)"],
+    ["an output map cleared after printing", GOOD.replace("  print(@reads);\n", "  print(@reads);\n  clear(@reads);\n"),
+      "bpf/demo.bt:45: @reads is an output map: keep its running total (no clear, zero or delete); the agent computes each interval from the difference"],
+    ["an output map entry deleted", GOOD.replace("  @calls[comm] = count();\n", "  @calls[comm] = count();\n  delete(@calls[comm]);\n"),
+      "bpf/demo.bt:28: @calls is an output map: keep its running total (no clear, zero or delete); the agent computes each interval from the difference"],
+    ["an aggregation that does not fit the map's kind", GOOD.replace("@reads = count();", "@reads = sum(args->count);"),
+      "bpf/demo.bt:42: @reads is a count map: assign it with count()"],
     ["a state map left for the exit dump", GOOD.replace("  clear(@_t);\n", ""),
       "bpf/demo.bt: state map @_t must be cleared in an END block, or bpftrace prints it at exit"],
     ["a map only an optional probe assigns", GOOD.replace("  @_opt[tid] = nsecs;\n  delete(@_opt[tid]);\n", ""),
@@ -106,7 +112,7 @@ describe("script lint", () => {
     ["no flush block", GOOD.replace("interval:s:{{INTERVAL}}", "END"),
       "bpf/demo.bt: no \"interval:s:{{INTERVAL}}\" block flushes the maps"],
     ["a fixed flush interval", GOOD.replace("interval:s:{{INTERVAL}}", "interval:s:5"),
-      "bpf/demo.bt:43: \"interval:s:5\": flush on \"interval:s:{{INTERVAL}}\" so the agent sets the interval"],
+      "bpf/demo.bt:45: \"interval:s:5\": flush on \"interval:s:{{INTERVAL}}\" so the agent sets the interval"],
     ["an unknown placeholder", GOOD.replace("/pid == {{PID}}/\n{\n  @reads", "/pid == {{TID}}/\n{\n  @reads"),
       "bpf/demo.bt: unknown placeholder {{TID}} (known: {{BINARY}}, {{PID}}, {{INTERVAL}})"],
     ["an unclosed action", GOOD.replace("END\n{\n  clear(@_t);", "END\n{\n  {clear(@_t);"),
