@@ -224,7 +224,12 @@ export class Agent {
 
   private async startSession(envoy: ProcInfo): Promise<void> {
     const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot);
-    const [table, tracePid] = await Promise.all([readSymbolTable(binary), this.tracePidOf(envoy.pid)]);
+    // Only what the selected scripts probe is kept of the table, never all of it.
+    const names = this.selectedNames();
+    const patterns = this.deps.scripts.symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
+    // hookpoint-pairs is generated from the bundled template when the catalog has none.
+    if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push("hookpoint*");
+    const [table, tracePid] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
     const number = ++this.sessions;
     const session: Session = { envoy, runners: new Map(), number };
     this.session = session;
@@ -234,10 +239,10 @@ export class Agent {
       binary,
       buildId: table.buildId,
       stripped: table.stripped,
-      symbols: table.symbols.size,
+      symbols: table.functions,
       since: new Date().toISOString(),
     };
-    this.log.info({ pid: envoy.pid, tracePid, binary, buildId: table.buildId, stripped: table.stripped, symbols: table.symbols.size }, "envoy symbols read");
+    this.log.info({ pid: envoy.pid, tracePid, binary, buildId: table.buildId, stripped: table.stripped, symbols: table.functions, kept: table.symbols.size }, "envoy symbols read");
     if (table.stripped) {
       this.log.error({ binary }, "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)");
     }

@@ -20,5 +20,7 @@ export interface ScriptSource {
   renderScript(script: Script, opts: RenderOptions): string;
   /** From `template` (default: the bundled hookpoint-pairs.bt); null when the binary has no hookpoint* function. */
   generatePairsScript(table: SymbolTable, template?: Script): Script | null;
+  /** The symbol names and globs the scripts probe: what the binary's table is read for. */
+  symbolPatternsOf(scripts: readonly Script[]): string[];
   defaultScriptNames: readonly string[];
 }

@@ -7,7 +7,7 @@ import { decideReaper, findExecutable } from "../agent/reaper.js";
 import type { ScriptSource } from "../agent/scripts-api.js";
 import type { AgentSettings } from "../agent/settings.js";
 import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
-import { checkScript, generatePairsScript, renderScript } from "../scripts/render.js";
+import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../scripts/render.js";
 import { VERSION } from "../version.js";
 
 const scriptSource: ScriptSource = {
@@ -15,6 +15,7 @@ const scriptSource: ScriptSource = {
   checkScript,
   renderScript,
   generatePairsScript,
+  symbolPatternsOf,
   defaultScriptNames: DEFAULT_SCRIPT_NAMES,
 };
 

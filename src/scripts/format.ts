@@ -50,7 +50,7 @@ export function checkJson(table: SymbolTable, checks: readonly ScriptCheck[]): s
     binary: table.path,
     buildId: table.buildId,
     stripped: table.stripped,
-    functionSymbols: table.symbols.size,
+    functionSymbols: table.functions,
     scripts: checks.map((c) => ({
       name: c.name,
       ...c.result,
@@ -62,7 +62,7 @@ export function checkJson(table: SymbolTable, checks: readonly ScriptCheck[]): s
 
 export function checkText(table: SymbolTable, checks: readonly ScriptCheck[]): string {
   const out = [
-    `${table.path}: ${table.stripped ? "stripped, " : ""}${table.symbols.size} function symbols, build-id ${table.buildId ?? "none"}`,
+    `${table.path}: ${table.stripped ? "stripped, " : ""}${table.functions} function symbols, build-id ${table.buildId ?? "none"}`,
   ];
   const width = Math.max(...checks.map((c) => c.name.length));
   for (const c of checks) {

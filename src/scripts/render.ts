@@ -65,6 +65,26 @@ export function checkScript(script: BundledScript, table: SymbolTable): CheckRes
 }
 
 /**
+ * The symbol names and globs a script's program can probe: what the symbol table must be
+ * read for (a generated script probes hookpoint* functions).
+ */
+export function symbolPatterns(script: BundledScript): string[] {
+  if (isTemplate(script.source)) return ["hookpoint*"];
+  const { body } = parseScriptFile(script.source, script.file ?? script.header.name);
+  const out = new Set<string>();
+  for (const b of parseProgram(body)) for (const a of b.attachPoints) {
+    const up = uprobePattern(a);
+    if (up) out.add(up.pattern);
+  }
+  return [...out];
+}
+
+/** The patterns of several scripts, for one read of a binary's table. */
+export function symbolPatternsOf(scripts: readonly BundledScript[]): string[] {
+  return [...new Set(scripts.flatMap(symbolPatterns))].sort();
+}
+
+/**
  * The bpftrace program for one process: each `uprobe:{{BINARY}}:PATTERN` becomes one attach
  * point per matching function (thunks and `.cold` parts excluded, aliases of one address
  * once), by address or exact name; probes on optional symbols the binary lacks are left

@@ -20,7 +20,9 @@ function fixtureBase(): string {
   if (process.getuid?.() !== 0 || !existsSync(probe)) return BUILD;
   const ok = spawnSync(probe, ["--help"], { uid: 1337, gid: 1337, stdio: "ignore" });
   if (!ok.error && ok.status === 0) return BUILD;
-  const key = existsSync(join(BUILD, ".key")) ? readFileSync(join(BUILD, ".key"), "utf8").trim() : "current";
+  const keyOf = (f: string): string => (existsSync(f) ? readFileSync(f, "utf8").trim() : "none");
+  // The huge fixture is built by a later step: its key is part of the staged copy's.
+  const key = `${keyOf(join(BUILD, ".key"))}-${keyOf(join(BUILD, "huge/.key"))}`;
   const staged = join(tmpdir(), `hookpoint-fixture-${key}`);
   if (!existsSync(join(staged, ".key"))) {
     rmSync(staged, { recursive: true, force: true });
@@ -37,14 +39,21 @@ export const FIXTURE = {
   pilotAgent: join(BASE, "usr/local/bin/pilot-agent"),
   stripped: join(BASE, "stripped/bin/envoy"),
   big: join(BASE, "big/bin/envoy"),
+  /** The fixture Envoy with 3,000,000 extra symbols (scripts/setup/31-fixture-huge.sh). */
+  huge: join(BASE, "huge/bin/envoy"),
 };
 
 /** Why the fixture cannot be used here, or null. */
 export function fixtureSkipReason(): string | null {
-  for (const p of Object.values(FIXTURE)) {
+  for (const p of [FIXTURE.envoy, FIXTURE.pilotAgent, FIXTURE.stripped, FIXTURE.big]) {
     if (!existsSync(p)) return `fixture not built (${p} missing): run scripts/setup/30-fixture.sh`;
   }
   return null;
+}
+
+/** Why the 3,000,000-symbol fixture cannot be used here, or null. */
+export function hugeFixtureSkipReason(): string | null {
+  return fixtureSkipReason() ?? (existsSync(FIXTURE.huge) ? null : `huge fixture not built (${FIXTURE.huge} missing): run scripts/setup/31-fixture-huge.sh`);
 }
 
 let bpfReason: string | null | undefined;

@@ -2,7 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { clearSymbolCache, matchSymbols, readSymbolTable } from "../../../src/agent/elf/symbols.js";
-import { FIXTURE, fixtureSkipReason } from "../../bpf/agent/support.js";
+import { hugeName } from "../../fixtures/envoy/huge-symbols.js";
+import { FIXTURE, fixtureSkipReason, hugeFixtureSkipReason } from "../../bpf/agent/support.js";
 
 const skip = fixtureSkipReason();
 
@@ -66,5 +67,19 @@ describe("readSymbolTable on the fixture", () => {
     expect(t.symbols.size).toBe(nmFunctions(FIXTURE.big).size);
     expect(t.symbols.size).toBeGreaterThanOrEqual(200_000);
     expect(t.symbols.get("_ZN5Envoy9Extension13Generated199916method199999ImplERKNS_4Http16RequestHeaderMapEb")).toBeDefined();
+  });
+
+  it("reads a 3,000,000-symbol binary for a script's patterns, keeping only what they name", async (ctx) => {
+    const why = hugeFixtureSkipReason();
+    if (why) return ctx.skip(why);
+    clearSymbolCache();
+    const patterns = ["hookpoint*", "_ZN5Envoy4Http5Http*14ConnectionImpl8dispatchERNS_6Buffer8InstanceE", hugeName(2_999_999)];
+    const huge = await readSymbolTable(FIXTURE.huge, patterns);
+    // More than 2^21 (the old reader's limit): the fixture's own functions and 3,000,000 more.
+    const small = await readSymbolTable(FIXTURE.envoy, patterns);
+    expect(huge.functions).toBe(small.functions + 3_000_000);
+    expect(huge.symbols.size).toBe(small.symbols.size + 1);
+    for (const [name, sym] of small.symbols) expect(huge.symbols.get(name), name).toEqual(sym);
+    expect(huge.symbols.get(hugeName(2_999_999))).toBeDefined();
   });
 });

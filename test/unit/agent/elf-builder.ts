@@ -9,6 +9,8 @@ export interface FakeSymbol {
   type?: number;
   /** Section index; 0 = undefined (an import). Default 1. */
   shndx?: number;
+  /** Share the tail of an earlier symbol's name (by index) instead of a string of its own, as linkers merge strings. */
+  tailOf?: number;
 }
 
 export interface FakeElf {
@@ -37,14 +39,23 @@ export function buildElf(spec: FakeElf): Buffer {
   const addTable = (symbols: FakeSymbol[], tableName: string, strName: string, type: number): void => {
     const names: Buffer[] = [Buffer.from([0])];
     let strSize = 1;
+    const nameAt: number[] = [];
     const syms = Buffer.alloc(24 * (symbols.length + 1));
     symbols.forEach((s, i) => {
       const at = 24 * (i + 1);
-      syms.writeUInt32LE(strSize, at);
+      if (s.tailOf !== undefined) {
+        const whole = symbols[s.tailOf]!.name;
+        if (!whole.endsWith(s.name)) throw new Error(`${s.name} is not a tail of ${whole}`);
+        nameAt.push(nameAt[s.tailOf]! + whole.length - s.name.length);
+      } else {
+        nameAt.push(strSize);
+      }
+      syms.writeUInt32LE(nameAt[i]!, at);
       syms[at + 4] = (1 << 4) | (s.type ?? 2);
       syms.writeUInt16LE(s.shndx ?? 1, at + 6);
       syms.writeBigUInt64LE(BigInt(s.value), at + 8);
       syms.writeBigUInt64LE(BigInt(s.size ?? 16), at + 16);
+      if (s.tailOf !== undefined) return;
       const n = Buffer.from(s.name + "\0", "latin1");
       names.push(n);
       strSize += n.length;

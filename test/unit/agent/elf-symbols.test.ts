@@ -80,6 +80,70 @@ describe("readSymbolTable", () => {
     }
   });
 
+  it("keeps only the functions the patterns name, and counts them all", async () => {
+    const p = file({
+      buildId: "beef",
+      symtab: [
+        { name: "_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", value: 0x10 },
+        { name: "_ZN5Envoy5Event13FileEventImpl12assignEventsEjP10event_base", value: 0x20 },
+        { name: "hookpointFiltersStart", value: 0x30 },
+        { name: "hookpointFiltersEnd", value: 0x40 },
+        { name: "_ZN5Envoy3Foo3barEv", value: 0x50 },
+        { name: "exact_one", value: 0x60 },
+        { name: "exact_one_not", value: 0x70 },
+        { name: "an_object", value: 0x80, type: 1 },
+      ],
+    });
+    const patterns = ["hookpoint*", "*FileEventImpl*assign*", "exact_one", "_ZN5Envoy6Router*decodeHeaders*"];
+    const t = await readSymbolTable(p, patterns);
+    expect([...t.symbols.keys()].sort()).toEqual([
+      "_ZN5Envoy5Event13FileEventImpl12assignEventsEjP10event_base",
+      "_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb",
+      "exact_one",
+      "hookpointFiltersEnd",
+      "hookpointFiltersStart",
+    ]);
+    expect(t.functions).toBe(7);
+    expect(t.patterns).toEqual([...patterns].sort());
+    expect(matchSymbols(t, "hookpoint*").map((s) => s.name)).toEqual(["hookpointFiltersEnd", "hookpointFiltersStart"]);
+    // An exact name inside a glob it was read for is covered; anything else is an error, not a silent miss.
+    expect(matchSymbols(t, "hookpointFiltersEnd").map((s) => s.address)).toEqual([0x40n]);
+    expect(() => matchSymbols(t, "_ZN5Envoy3Foo*")).toThrow(`${p}: the symbol table was read for ${t.patterns!.join(", ")}, not for _ZN5Envoy3Foo*`);
+    // Other patterns, other table (the cache key holds them).
+    const all = await readSymbolTable(p);
+    expect(all.symbols.size).toBe(7);
+    expect(all.patterns).toBeNull();
+  });
+
+  it("finds names that share another name's tail in the string table", async () => {
+    const t = await readSymbolTable(
+      file({
+        symtab: [
+          { name: "xhookpointRequestSeen", value: 0x10 },
+          { name: "hookpointRequestSeen", value: 0x20, tailOf: 0 },
+          { name: "zz_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", value: 0x30 },
+          { name: "_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", value: 0x40, tailOf: 2 },
+        ],
+      }),
+      ["hookpoint*", "*ConnectionImpl11onReadReady*"],
+    );
+    expect([...t.symbols.values()].map((s) => [s.name, s.address]).sort()).toEqual([
+      ["_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", 0x40n],
+      ["hookpointRequestSeen", 0x20n],
+      ["zz_ZN5Envoy7Network14ConnectionImpl11onReadReadyEv", 0x30n],
+    ]);
+  });
+
+  it("finds pattern text that straddles two 1 MiB string chunks", async () => {
+    const symtab = Array.from({ length: 30_000 }, (_, i) => ({ name: `_ZN5Envoy9Generated${"x".repeat(40)}${i}Ev`, value: 0x100000 + i * 16 }));
+    const names = symtab.map((s) => `${s.name}\0`);
+    let at = 1;
+    const straddling = names.findIndex((n) => (at += n.length) > 1 << 20);
+    const t = await readSymbolTable(file({ symtab }), [symtab[straddling]!.name, `*x${straddling + 1}Ev`]);
+    expect([...t.symbols.keys()]).toEqual([symtab[straddling]!.name, symtab[straddling + 1]!.name]);
+    expect(t.functions).toBe(30_000);
+  });
+
   it("returns the cached table for the same build-id and symbol tables, under the new path", async () => {
     const spec = { buildId: "ff00", symtab: [{ name: "f", value: 0x10 }] };
     const a = await readSymbolTable(file(spec));
@@ -112,6 +176,8 @@ describe("matchSymbols", () => {
     path: "/x",
     buildId: null,
     stripped: false,
+    functions: 5,
+    patterns: null,
     symbols: new Map(
       ["hookpointFiltersStart", "hookpointFiltersEnd", "hookpointRequestSeen", "_ZN5Envoy6Router6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", "a.b(c)"].map((name, i) => [
         name,

@@ -26,6 +26,8 @@ export function table(symbols: Record<string, number>, opts: { path?: string; st
     path: opts.path ?? ENVOY,
     buildId: "0123456789abcdef0123456789abcdef01234567",
     stripped: opts.stripped ?? false,
+    functions: Object.keys(symbols).length,
+    patterns: null,
     symbols: new Map(Object.entries(symbols).map(([name, a]) => [name, { name, address: BigInt(a), size: 16 }])),
   };
 }
