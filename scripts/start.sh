@@ -4,6 +4,9 @@
 # src/ changed, makes dev certificates in certs/ when absent, then runs
 # `hookpoint webhook` with the example policy and namespace labels. Extra arguments
 # go to `hookpoint webhook` (e.g. `npm start -- --pretty`).
+# Signals: npm forwards SIGTERM/SIGINT to its own child only. package.json's start script
+# execs this script and this script execs the webhook, so that child is the webhook
+# itself: `kill <npm pid>` stops it (no shell left in between to swallow the signal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
