@@ -21,8 +21,9 @@ FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS node
 
 FROM quay.io/cilium/cilium-envoy:${CILIUM_ENVOY_VERSION}
 USER root
-# bpftrace runs the scripts; the agent (PID 1) runs the proxy under tini, which
-# reaps the proxy tree's orphaned processes.
+# bpftrace runs the scripts; tini becomes the container's PID 1 in front of the
+# agent (see hookpoint-launcher.sh): it reaps orphaned processes and passes SIGTERM to
+# the agent alone, which passes it to the proxy command alone.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini \
  && rm -rf /var/lib/apt/lists/*

@@ -17,7 +17,7 @@ import { RotatingFile } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
 import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
-import { preflight, type PreflightResult } from "./preflight.js";
+import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
 import { PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
@@ -69,6 +69,12 @@ export class Agent {
   private pre: PreflightResult | null = null;
   private server: FastifyInstance | null = null;
   private readonly wakers = new Set<() => void>();
+  private tracing: Promise<void> = Promise.resolve();
+  /** The proxy's uid when it differs from the agent's (capabilities matter then). */
+  private proxyUid: number | null = null;
+  private envoyAccessLogged = false;
+  /** An Envoy found by name whose /proc/<pid>/exe the agent may not read. */
+  private unreadableEnvoy: number | null = null;
   readonly state: AgentStatus;
 
   constructor(private readonly deps: AgentDeps) {
@@ -78,7 +84,8 @@ export class Agent {
       version: deps.version,
       profile: deps.settings.profile,
       startedAt: new Date().toISOString(),
-      command: { pid: null, argv: [deps.command, ...deps.args], exitCode: null },
+      command: { pid: null, argv: [deps.command, ...deps.args], uid: null, gid: null, exitCode: null },
+      system: null,
       preflight: [],
       bpftraceVersion: null,
       envoy: null,
@@ -90,31 +97,43 @@ export class Agent {
   /** Runs until the command exits; resolves with its exit code. */
   async run(): Promise<number> {
     const { settings, log } = this;
-    const uidNeeded = this.deps.uid === 0;
+    const ids = await this.proxyIds();
+    let draining: NodeJS.Timeout | null = null;
     const sup = new Supervisor({
       command: this.deps.command,
       args: this.deps.args,
-      // Only root can switch users; otherwise start the proxy as we are rather than not at all.
-      uid: uidNeeded ? settings.proxyUid : null,
-      gid: uidNeeded ? settings.proxyGid : null,
+      uid: ids.uid,
+      gid: ids.gid,
       reaper: this.deps.reaper,
       log,
+      onSignal: (sig) => {
+        if (sig !== "SIGTERM" || draining || this.stopping) return;
+        // The proxy drains (pilot-agent: --drain-time-s); tracing goes on meanwhile, and
+        // stops in time for its final dump to be written before the kubelet's SIGKILL.
+        const ms = Math.max(0, settings.terminationGraceSeconds * 1000 - settings.stopGraceMs - 1000);
+        log.info({ tracingStopsInMs: ms }, "SIGTERM: the proxy drains, tracing goes on until it exits");
+        draining = setTimeout(() => {
+          log.warn({ terminationGraceSeconds: settings.terminationGraceSeconds }, "the proxy is still draining near the end of the grace period: stopping tracing now (final dump)");
+          void this.stopTracing();
+        }, ms);
+        draining.unref();
+      },
     });
     const rootPid = sup.start();
     this.state.command.pid = rootPid;
-    if (!uidNeeded) log.warn({ uid: this.deps.uid, proxyUid: settings.proxyUid }, "not root: the command runs as the current user");
+    this.state.command.uid = sup.runsAs.uid ?? this.deps.uid;
+    this.state.command.gid = sup.runsAs.gid;
+    this.proxyUid = sup.runsAs.uid !== null && sup.runsAs.uid !== this.deps.uid ? sup.runsAs.uid : null;
 
     void this.serve();
     const summary = setInterval(() => this.logSummary(), settings.intervalSeconds * 1000);
     summary.unref();
-    const tracing = rootPid === null ? Promise.resolve() : this.traceLoop(rootPid).catch((err: unknown) => log.error({ err: String(err) }, "tracing loop failed"));
+    this.tracing = rootPid === null ? Promise.resolve() : this.traceLoop(rootPid).catch((err: unknown) => log.error({ err: String(err) }, "tracing loop failed"));
 
     const exit = await sup.exited;
+    if (draining) clearTimeout(draining);
     this.state.command.exitCode = exit.code;
-    this.stopping = true;
-    for (const w of [...this.wakers]) w();
-    await tracing;
-    await this.stopSession();
+    await this.stopTracing();
     clearInterval(summary);
     this.logSummary();
     await this.server?.close().catch(() => undefined);
@@ -122,12 +141,52 @@ export class Agent {
     return exit.code;
   }
 
+  /**
+   * The uid/gid to start the command as: the proxy's when the agent is root and may switch
+   * to it (SETUID, SETGID) and signal it afterwards (KILL); else the agent's own, so that
+   * the proxy runs and SIGTERM reaches it.
+   */
+  private async proxyIds(): Promise<{ uid: number | null; gid: number | null }> {
+    const { settings, log } = this;
+    if (this.deps.uid !== 0) {
+      log.warn({ uid: this.deps.uid, proxyUid: settings.proxyUid }, "not root: the command runs as the current user");
+      return { uid: null, gid: null };
+    }
+    const caps = await readCapabilities(this.deps.procRoot);
+    const needs = [...(settings.proxyUid !== 0 ? ["SETUID", "KILL"] : []), ...(settings.proxyGid !== 0 ? ["SETGID"] : [])];
+    const missing = caps === null ? [] : needs.filter((c) => !caps.includes(c));
+    if (missing.length > 0) {
+      log.error(
+        { missing, proxyUid: settings.proxyUid, proxyGid: settings.proxyGid, fix: `add ${missing.join(", ")} to the profile's capabilities` },
+        missing.includes("KILL") && !missing.some((c) => c.startsWith("SET"))
+          ? "cannot run the proxy as its own user: without CAP_KILL the agent could not forward SIGTERM to it; starting it as the agent's user"
+          : "cannot run the proxy as its own user: CAP_SETUID/CAP_SETGID missing; starting it as the agent's user",
+      );
+      return { uid: null, gid: null };
+    }
+    return { uid: settings.proxyUid, gid: settings.proxyGid };
+  }
+
+  /** Stops tracing (final dumps written); the proxy and the status server go on. */
+  private async stopTracing(): Promise<void> {
+    this.stopping = true;
+    for (const w of [...this.wakers]) w();
+    await this.tracing;
+    await this.stopSession();
+  }
+
   private async serve(): Promise<void> {
     const registry = agentRegistry(() => this.snapshot());
     const { settings } = this;
     const app = buildStatusApp({
-      metrics: async () => (await registry.metrics()) + this.metrics.render(),
-      status: () => this.snapshot(),
+      metrics: async () => {
+        await this.refreshLiveChecks();
+        return (await registry.metrics()) + this.metrics.render();
+      },
+      status: async () => {
+        await this.refreshLiveChecks();
+        return this.snapshot();
+      },
       ...(settings.recordsEndpoint
         ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, ...recordsMetrics(registry) } }
         : {}),
@@ -160,9 +219,12 @@ export class Agent {
         tracefs: this.deps.tracefs ?? "/sys/kernel/tracing",
         btf: this.deps.btf ?? "/sys/kernel/btf/vmlinux",
         uid: this.deps.uid,
+        proxyUid: this.proxyUid,
         log: this.log,
+        ...(this.deps.procRoot ? { procRoot: this.deps.procRoot } : {}),
       });
       this.state.preflight = this.pre.checks;
+      this.state.system = this.pre.system;
       this.state.bpftraceVersion = this.pre.bpftraceVersion?.join(".") ?? null;
       if (this.pre.ok) {
         try {
@@ -203,7 +265,17 @@ export class Agent {
       const envoy = findEnvoy(procs, rootPid, this.settings.envoyNames);
       if (envoy && envoy.exe) {
         this.log.info({ pid: envoy.pid, exe: envoy.exe, waitedMs: Date.now() - started }, "envoy found");
+        this.unreadableEnvoy = null;
         return envoy;
+      }
+      if (envoy && !this.envoyAccessLogged) {
+        // Found by its name, but its /proc/<pid>/exe cannot be read: say why, once.
+        const access = await envoyAccess(envoy.pid, `${this.deps.procRoot ?? "/proc"}/${envoy.pid}/exe`, this.deps.procRoot);
+        if (!access.ok && access.fix) {
+          this.envoyAccessLogged = true;
+          this.unreadableEnvoy = envoy.pid;
+          this.log.error({ pid: envoy.pid, problem: access.detail, fix: access.fix }, "envoy found but its binary cannot be read; tracing waits");
+        }
       }
       if (!logged && Date.now() - started > 10_000) {
         logged = true;
@@ -435,6 +507,23 @@ export class Agent {
       const t = setTimeout(done, ms);
       this.wakers.add(done);
     });
+  }
+
+  /** Evaluates again the checks that can change (tracefs mounted, Envoy readable). */
+  private async refreshLiveChecks(): Promise<void> {
+    if (this.state.preflight.length === 0) return;
+    const procRoot = this.deps.procRoot ?? "/proc";
+    const e = this.state.envoy;
+    const envoy = e ? { pid: e.pid, binary: e.binary } : this.unreadableEnvoy !== null ? { pid: this.unreadableEnvoy, binary: `${procRoot}/${this.unreadableEnvoy}/exe` } : null;
+    const fresh = await liveChecks({ tracefs: this.deps.tracefs ?? "/sys/kernel/tracing", envoy, procRoot });
+    const checks = [...this.state.preflight];
+    for (const c of fresh) {
+      const i = checks.findIndex((x) => x.name === c.name);
+      if (i >= 0) checks[i] = c;
+      else checks.push(c);
+      if (c.name === "tracefs" && this.state.system) this.state.system = { ...this.state.system, tracefs: { ...this.state.system.tracefs, mounted: c.ok } };
+    }
+    this.state.preflight = checks;
   }
 
   /** For tests and /status: refresh the runner-derived fields now. */

@@ -1,6 +1,7 @@
 // Zombie reaping as a container's PID 1. Node can wait only for its own children, so the
-// agent cannot reap orphans itself; it runs the command under tini in subreaper mode
-// (`tini -s -g --`), which reaps every orphan of the proxy's process tree.
+// agent cannot reap orphans itself. The image's launcher makes tini PID 1 in front of the
+// agent; when the agent is PID 1 all the same, it runs the command under tini in subreaper
+// mode (`tini -s --`, no group signalling), which reaps every orphan of the proxy's tree.
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 

@@ -20,6 +20,7 @@ export interface AgentSettings {
   maxFileBytes: number;
   keepFiles: number;
   stopGraceMs: number;
+  terminationGraceSeconds: number;
   reaper: "auto" | "tini" | "none";
   logLevel: string;
   /** Serve the records read-only on the metrics port (`/records`). */
@@ -57,6 +58,7 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   maxFileBytes: { env: "HOOKPOINT_MAX_FILE_BYTES", flag: "--max-file-bytes", def: String(64 * 1024 * 1024) },
   keepFiles: { env: "HOOKPOINT_KEEP_FILES", flag: "--keep-files", def: "3" },
   stopGraceMs: { env: "HOOKPOINT_STOP_GRACE_MS", flag: "--stop-grace-ms", def: "5000" },
+  terminationGraceSeconds: { env: "HOOKPOINT_TERMINATION_GRACE_SECONDS", flag: "--termination-grace-seconds", def: "30" },
   reaper: { env: "HOOKPOINT_REAPER", flag: "--reaper", def: "auto" },
   logLevel: { env: "HOOKPOINT_LOG_LEVEL", flag: "--log-level", def: "info" },
   recordsEndpoint: { env: "HOOKPOINT_RECORDS_ENDPOINT", flag: "--records-endpoint", def: "on" },
@@ -119,6 +121,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     maxFileBytes: int("maxFileBytes", 4096, 2 ** 40),
     keepFiles: int("keepFiles", 0, 100),
     stopGraceMs: int("stopGraceMs", 0, 600_000),
+    terminationGraceSeconds: int("terminationGraceSeconds", 0, 86_400),
     reaper: reaper.value as AgentSettings["reaper"],
     logLevel: level.value,
     recordsEndpoint: records.value === "on",

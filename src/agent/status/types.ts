@@ -1,5 +1,5 @@
 // The shape of `/status` (JSON). Users and the CLI read it; keep fields stable.
-import type { CheckResult } from "../preflight.js";
+import type { CheckResult, SystemInfo } from "../preflight.js";
 
 export type ScriptState = "pending" | "attaching" | "running" | "backoff" | "failed" | "not-started" | "stopping" | "stopped";
 
@@ -23,7 +23,11 @@ export interface AgentStatus {
   version: string;
   profile: string | null;
   startedAt: string;
-  command: { pid: number | null; argv: string[]; exitCode: number | null };
+  /** The proxy command; uid/gid it runs as (gid null: the agent's own). */
+  command: { pid: number | null; argv: string[]; uid: number | null; gid: number | null; exitCode: number | null };
+  /** What preflight found: kernel, capabilities, bpftrace and its features, BTF, tracefs. */
+  system: SystemInfo | null;
+  /** Each check with its fix; tracefs and envoy-access are evaluated again on every request. */
   preflight: CheckResult[];
   bpftraceVersion: string | null;
   envoy: {

@@ -121,7 +121,18 @@ describe("hookpoint agent on the fixture Envoy", () => {
     const status = readFileSync(`/proc/${s.envoy!.pid}/status`, "utf8");
     expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe("1337");
     expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe("1337");
-    expect(s.preflight.map((c) => [c.name, c.ok])).toEqual([["root", true], ["tracefs", true], ["bpftrace", true], ["btf", true]]);
+    expect(s.preflight.map((c) => [c.name, c.ok])).toEqual([
+      ["kernel", true], ["root", true], ["capabilities", true], ["proxy-user", true], ["envoy-access", true], ["tracefs", true], ["bpftrace", true], ["btf", true],
+    ]);
+    // Evaluated again on this request: Envoy's binary readable, and which it is.
+    expect(s.preflight.find((c) => c.name === "envoy-access")?.detail).toBe(`Envoy (pid ${s.envoy!.pid}) and ${FIXTURE.envoy} readable`);
+    expect(s.command).toMatchObject({ uid: 1337, gid: 1337 });
+    const system = s.system!;
+    expect(system.kernel).toBe(readFileSync("/proc/sys/kernel/osrelease", "utf8").trim());
+    expect(system.capabilities).toContain("SYS_ADMIN");
+    expect(system.bpftrace.version).toMatch(/^0\.\d+\.\d+$/);
+    expect(system.bpftrace.features.btf).toBe(true);
+    expect([system.btf, system.tracefs.mounted]).toEqual([true, true]);
   });
 
   it("collects under load, and the hookpoint intervals match the fixture's delays", async (ctx) => {

@@ -1,11 +1,11 @@
 // Shared by the agent's integration and bpf tests: the fixture's paths, running the agent
 // CLI as a real process, reading its /status and /metrics, and a bounded HTTP client.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import http from "node:http";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BUILD = join(ROOT, "test/fixtures/build");
@@ -133,8 +133,9 @@ export class AgentProcess {
 }
 
 export interface AgentStatusJson {
-  command: { pid: number | null; exitCode: number | null };
-  preflight: { name: string; ok: boolean; detail: string }[];
+  command: { pid: number | null; uid: number | null; gid: number | null; exitCode: number | null };
+  system: { kernel: string; uprobesNeedSysAdmin: boolean | null; capabilities: string[] | null; bpftrace: { path: string; version: string | null; features: Record<string, boolean> }; btf: boolean; tracefs: { path: string; mounted: boolean } } | null;
+  preflight: { name: string; ok: boolean; detail: string; fix?: string }[];
   envoy: { pid: number; tracePid: number; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
   scripts: { name: string; state: string; reason: string | null; message: string | null; missing: string[]; bpftracePid: number | null; restarts: number; attachMs: number | null; records: number; output: string | null; programFile: string | null }[];
 }
@@ -147,6 +148,35 @@ export function startAgent(agentArgs: string[], command: string[], env: Record<s
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new AgentProcess(child);
+}
+
+/**
+ * Runs `hookpoint agent` as a container runs it: PID 1 of a new pid namespace through the
+ * image's launcher (deploy/images/hookpoint-launcher.sh), which makes tini PID 1 and the
+ * agent its child. The launcher runs a shim of the image layout that loads src/ through
+ * tsx. `init()` is tini's pid as the host sees it (where a runtime sends SIGTERM).
+ */
+export function startAgentAsInit(agentArgs: string[], command: string[], env: Record<string, string> = {}): AgentProcess & { init(): number | undefined } {
+  const home = mkdtempSync(join(tmpdir(), "hookpoint-image-"));
+  mkdirSync(join(home, "dist/cli"), { recursive: true });
+  writeFileSync(join(home, "dist/cli/main.js"), `import ${JSON.stringify(pathToFileURL(join(ROOT, "src/cli/main.ts")).href)};\n`);
+  writeFileSync(join(home, "node"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import tsx "$@"\n`, { mode: 0o755 });
+  const child = spawn(
+    "unshare",
+    ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", join(ROOT, "deploy/images/hookpoint-launcher.sh"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...agentArgs, "--", ...command],
+    { cwd: ROOT, env: { ...process.env, HOOKPOINT_HOME: home, HOOKPOINT_NODE: join(home, "node"), ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.on("exit", () => rmSync(home, { recursive: true, force: true }));
+  return Object.assign(new AgentProcess(child), { init: () => childrenOf(child.pid!)[0] });
+}
+
+/** Child pids of a process (from /proc). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
 }
 
 /** Polls `check` every 100 ms until it returns a value other than undefined/false, or fails after `ms`. */

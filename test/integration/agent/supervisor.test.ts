@@ -30,7 +30,12 @@ describe("hookpoint agent supervising its command", () => {
         const st = a.port !== null ? await a.status() : null;
         return st && st.preflight.length > 0 ? st : undefined;
       }, () => a.logText());
-      expect(s.preflight.find((c) => c.name === "bpftrace")).toEqual({ name: "bpftrace", ok: false, detail: "/nonexistent/bpftrace not found (install bpftrace in the image)" });
+      expect(s.preflight.find((c) => c.name === "bpftrace")).toEqual({
+        name: "bpftrace",
+        ok: false,
+        detail: "/nonexistent/bpftrace not found (install bpftrace in the image)",
+        fix: "apt-get install bpftrace in the tracing image, or set HOOKPOINT_BPFTRACE",
+      });
       expect(s.envoy).toBeNull();
       expect(s.command.pid).toBeGreaterThan(0);
       const metrics = await a.metrics();

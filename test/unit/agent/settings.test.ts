@@ -18,6 +18,7 @@ describe("resolveAgentSettings", () => {
       maxFileBytes: 67108864,
       keepFiles: 3,
       stopGraceMs: 5000,
+      terminationGraceSeconds: 30,
       reaper: "auto",
       logLevel: "info",
       recordsEndpoint: true,
