@@ -82,7 +82,7 @@ export const AGENT_CAPABILITY_USES: Readonly<Record<string, string>> = {
   SYS_RESOURCE: "raise RLIMIT_MEMLOCK for BPF maps (kernels before 5.11)",
 };
 
-/** The least-privilege profile's default: works on every kernel (SYS_ADMIN attaches uprobes everywhere). */
+/** The least-privilege profile's default: works on every kernel from DEFAULT_MIN_KERNEL (SYS_ADMIN attaches uprobes everywhere). */
 export const LEAST_PRIVILEGE_CAPABILITIES: readonly string[] = ["SETUID", "SETGID", "KILL", "SYS_PTRACE", "SYS_ADMIN"];
 
 /** The capabilities that attach uprobes on one kernel: each inner list is one way. */
@@ -92,10 +92,18 @@ export function uprobeCapabilityChoices(v: KernelVersion): string[][] {
 }
 
 export interface KernelRange {
-  /** Inclusive; absent = unbounded. */
+  /** Inclusive; absent = DEFAULT_MIN_KERNEL. */
   min?: KernelVersion;
+  /** Inclusive; absent = unbounded. */
   max?: KernelVersion;
 }
+
+/**
+ * The oldest kernel a profile that declares no `kernels.min` is checked against: from 5.11
+ * BPF memory is charged to the cgroup, so the default set needs no SYS_RESOURCE. Nodes on
+ * older kernels declare `min` and add SYS_RESOURCE (and SYS_ADMIN before 5.8).
+ */
+export const DEFAULT_MIN_KERNEL: KernelVersion = [5, 11, 0];
 
 /**
  * Why `capabilities` cannot run the agent on every kernel of `range`, or null when they
@@ -106,9 +114,9 @@ export interface KernelRange {
 export function leastPrivilegeProblem(capabilities: readonly string[], range: KernelRange): string | null {
   const has = (c: string): boolean => capabilities.includes(c);
   const missing = ["SETUID", "SETGID", "KILL", "SYS_PTRACE"].filter((c) => !has(c));
-  const lo: KernelVersion = range.min ?? [0, 0, 0];
+  const lo: KernelVersion = range.min ?? DEFAULT_MIN_KERNEL;
   const hi: KernelVersion = range.max ?? [LAST, 0, 0];
-  const where = `kernels ${range.min ? formatKernel(range.min) : "any"} to ${range.max ? formatKernel(range.max) : "any"}`;
+  const where = `kernels ${formatKernel(lo)} to ${range.max ? formatKernel(range.max) : "any"}`;
   const problems = missing.map((c) => `${c} (to ${AGENT_CAPABILITY_USES[c]})`);
   const needsSysAdmin =
     compareKernel(lo, SPLIT_CAPABILITIES) < 0 || UPROBE_SYS_ADMIN_KERNELS.some(([a, b]) => compareKernel(lo, b) <= 0 && compareKernel(hi, a) >= 0);

@@ -17,6 +17,7 @@ import {
   TRACING_CAPABILITIES,
 } from "./names.js";
 import type { ResourceRequirements } from "../policy/types.js";
+import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -60,7 +61,8 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   const origGid = original.securityContext?.runAsGroup ?? podSc.runAsGroup;
 
   c.image = plan.image;
-  c.securityContext = tracingSecurityContext(original.securityContext, profile.privileged !== false, profile.capabilities ?? TRACING_CAPABILITIES, origGid);
+  const privileged = profile.privileged !== false;
+  c.securityContext = tracingSecurityContext(original.securityContext, privileged, profile.capabilities ?? (privileged ? TRACING_CAPABILITIES : LEAST_PRIVILEGE_CAPABILITIES), origGid);
 
   if (profile.agent !== false && !isWrapped(c.command)) {
     const entrypoint = c.command ?? DEFAULT_ENTRYPOINTS[c.name];

@@ -43,8 +43,10 @@ export interface Profile {
   resources?: ResourceRequirements;
   /** Default true. false = least privilege: only `capabilities` are added. */
   privileged?: boolean;
-  /** Capabilities added when privileged is false (default: SYS_ADMIN, BPF, PERFMON, SYS_RESOURCE). */
+  /** Capabilities added when privileged is false (default: SETUID, SETGID, KILL, SYS_PTRACE, SYS_ADMIN). */
   capabilities?: string[];
+  /** The node kernels the profile is meant for (inclusive versions like "6.1" or "6.1.146"); validation refuses capabilities that cannot trace on one of them. */
+  kernels?: { min?: string; max?: string };
   /** Default true. false = the image has no agent; the entrypoint is left alone. */
   agent?: boolean;
 }

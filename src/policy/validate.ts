@@ -2,6 +2,7 @@
 // policies read from files, where no API server checked them); semantic checks
 // are what the schema cannot express. Each problem names its field path.
 import { isObject } from "../is-object.js";
+import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, parseKernelVersion, type KernelRange } from "../privilege.js";
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
 import type { HookpointPolicy } from "./types.js";
@@ -15,7 +16,9 @@ const SPEC_FIELDS = [
   "mode", "priority", "namespaceSelector", "podSelector", "excludedNamespaces", "allowPodOptIn",
   "targetContainers", "allowedImages", "defaultProfile", "profiles",
 ] as const;
-const PROFILE_FIELDS = ["image", "scripts", "env", "resources", "privileged", "capabilities", "agent"] as const;
+const PROFILE_FIELDS = ["image", "scripts", "env", "resources", "privileged", "capabilities", "kernels", "agent"] as const;
+const KERNEL_FIELDS = ["min", "max"] as const;
+const KERNEL_VERSION = /^\d+\.\d+(\.\d+)?$/;
 const SELECTOR_FIELDS = ["matchLabels", "matchExpressions"] as const;
 const REQUIREMENT_FIELDS = ["key", "operator", "values"] as const;
 const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"];
@@ -66,6 +69,16 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
           });
         }
         if (prof.resources !== undefined && !isObject(prof.resources)) p(`${at}.resources`, "must be an object");
+        if (prof.kernels !== undefined) {
+          if (!isObject(prof.kernels)) p(`${at}.kernels`, "must be an object with min and/or max");
+          else {
+            unknownFields(prof.kernels, KERNEL_FIELDS, `${at}.kernels`, p);
+            for (const f of KERNEL_FIELDS) {
+              const v = prof.kernels[f];
+              if (v !== undefined && (typeof v !== "string" || !KERNEL_VERSION.test(v))) p(`${at}.kernels.${f}`, `must be a kernel version like "6.1" or "6.1.146", got ${JSON.stringify(v)}`);
+            }
+          }
+        }
       }
   }
   return out;
@@ -90,6 +103,21 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
         if (!knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
       });
     }
+  }
+  for (const [name, prof] of Object.entries(profiles)) {
+    // A least-privilege profile must be able to start the proxy and trace on every kernel it declares.
+    if (prof.privileged !== false || prof.agent === false) continue;
+    const range: KernelRange = {};
+    const min = prof.kernels?.min ? parseKernelVersion(prof.kernels.min) : null;
+    const max = prof.kernels?.max ? parseKernelVersion(prof.kernels.max) : null;
+    if (min) range.min = min;
+    if (max) range.max = max;
+    if (min && max && compareKernel(min, max) > 0) {
+      out.push({ path: `spec.profiles.${name}.kernels`, message: `min ${prof.kernels!.min} is above max ${prof.kernels!.max}` });
+      continue;
+    }
+    const problem = leastPrivilegeProblem(prof.capabilities ?? LEAST_PRIVILEGE_CAPABILITIES, range);
+    if (problem) out.push({ path: `spec.profiles.${name}.capabilities`, message: problem });
   }
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {

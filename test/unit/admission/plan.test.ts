@@ -25,6 +25,7 @@ const profiles = {
     resources: { limits: { cpu: "2", memory: "2Gi" } },
   },
   lean: { privileged: false, capabilities: ["BPF", "PERFMON"] },
+  least: { privileged: false },
   manual: { agent: false },
 };
 
@@ -53,11 +54,16 @@ describe("profiles", () => {
   it("an unknown profile annotation falls back to the default with a warning", () => {
     const { c, r } = proxyAfter({ "hookpoint.dev/profile": "nope" }, { profiles });
     expect(c?.image).toBe("registry.example.com/proxyv2:1.24.2-hp");
-    expect(r.warnings).toEqual(['hookpoint: profile "nope" (annotation hookpoint.dev/profile) is not defined by HookpointPolicy tracing; using "default" (defined: deep, default, lean, manual)']);
+    expect(r.warnings).toEqual(['hookpoint: profile "nope" (annotation hookpoint.dev/profile) is not defined by HookpointPolicy tracing; using "default" (defined: deep, default, lean, least, manual)']);
   });
   it("a least-privilege profile adds only its capabilities and stays unprivileged", () => {
     const { c } = proxyAfter({ "hookpoint.dev/profile": "lean" }, { profiles }, { securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true } });
     expect(c?.securityContext).toEqual({ privileged: false, allowPrivilegeEscalation: false, capabilities: { add: ["BPF", "PERFMON"], drop: ["ALL"] }, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false });
+  });
+  it("a least-privilege profile without capabilities adds exactly what the agent needs", () => {
+    const { c } = proxyAfter({ "hookpoint.dev/profile": "least" }, { profiles }, { securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true } });
+    expect(c?.securityContext?.capabilities).toEqual({ add: ["SETUID", "SETGID", "KILL", "SYS_PTRACE", "SYS_ADMIN"], drop: ["ALL"] });
+    expect(c?.securityContext?.privileged).toBe(false);
   });
   it("a profile with agent: false leaves the entrypoint alone", () => {
     const { c } = proxyAfter({ "hookpoint.dev/profile": "manual" }, { profiles }, { command: ["/usr/local/bin/pilot-agent"] });

@@ -22,7 +22,7 @@ const SPEC: Record<keyof HookpointPolicySpec, true> = {
   mode: true, priority: true, namespaceSelector: true, podSelector: true, excludedNamespaces: true, allowPodOptIn: true,
   targetContainers: true, allowedImages: true, defaultProfile: true, profiles: true,
 };
-const PROFILE: Record<keyof Profile, true> = { image: true, scripts: true, env: true, resources: true, privileged: true, capabilities: true, agent: true };
+const PROFILE: Record<keyof Profile, true> = { image: true, scripts: true, env: true, resources: true, privileged: true, capabilities: true, kernels: true, agent: true };
 const SELECTOR: Record<keyof LabelSelector, true> = { matchLabels: true, matchExpressions: true };
 const REQUIREMENT: Record<keyof LabelSelectorRequirement, true> = { key: true, operator: true, values: true };
 const ENV: Record<keyof EnvVar, true> = { name: true, value: true, valueFrom: true };

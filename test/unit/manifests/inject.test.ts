@@ -105,7 +105,7 @@ describe("bad input names file, document and field", () => {
 describe("policy and namespace files", () => {
   it("an unknown policy field is named with its path", () => {
     const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mode: Enabled\n  profiles:\n    x: {scirpts: [a]}\n";
-    expect(() => parsePolicies(text, "policy.yaml")).toThrow("policy.yaml: document 1: spec.profiles.x.scirpts: unknown field (known: image, scripts, env, resources, privileged, capabilities, agent)");
+    expect(() => parsePolicies(text, "policy.yaml")).toThrow("policy.yaml: document 1: spec.profiles.x.scirpts: unknown field (known: image, scripts, env, resources, privileged, capabilities, kernels, agent)");
   });
   it("a namespace file must hold Namespaces", () => {
     expect(() => parseNamespaces("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", "ns.yaml")).toThrow('ns.yaml: document 1: kind: must be a Namespace, got "Pod"');

@@ -54,7 +54,7 @@ describe("policy validation", () => {
       { path: "spec.mode", message: 'must be one of Disabled, OptIn, Enabled, got "On"' },
       { path: "spec.namespaceSelector.matchExpressions[0].operator", message: 'must be one of In, NotIn, Exists, DoesNotExist, got "Has"' },
       { path: "spec.targetContainers[0]", message: 'must be a container name (DNS-1123 label), got "Istio_Proxy"' },
-      { path: "spec.profiles.x.color", message: "unknown field (known: image, scripts, env, resources, privileged, capabilities, agent)" },
+      { path: "spec.profiles.x.color", message: "unknown field (known: image, scripts, env, resources, privileged, capabilities, kernels, agent)" },
       { path: "spec.profiles.x.image", message: "must be a non-empty string" },
       { path: "spec.profiles.x.privileged", message: "must be true or false" },
     ]);
@@ -71,5 +71,45 @@ describe("policy validation", () => {
       { path: "spec.allowedImages[0]", message: 'pattern "Registry.example.com/X/*" can never match: it has upper-case letters in the repository path, which no image reference has' },
       { path: "spec.profiles.slow.scripts[0]", message: 'unknown script "envoy-tcp"; available: envoy-event-loop, envoy-filter-chain, envoy-request-flow, envoy-socket-io, hookpoint-pairs' },
     ]);
+  });
+
+  describe("least-privilege profiles against their kernels", () => {
+    const lp = (capabilities: string[] | undefined, kernels?: { min?: string; max?: string }) =>
+      semanticProblems(policy("lp", { profiles: { lean: { privileged: false, ...(capabilities ? { capabilities } : {}), ...(kernels ? { kernels } : {}) } } }), SCRIPTS);
+    const BASE = ["SETUID", "SETGID", "KILL", "SYS_PTRACE"];
+    const FIX = "5.10.240+, 5.15.189+, 6.1.146+, 6.6.99+, 6.12.39+ and 6.16+";
+    it("accepts the default set, and BPF+PERFMON where no kernel of the range needs SYS_ADMIN", () => {
+      expect(lp(undefined)).toEqual([]);
+      expect(lp([...BASE, "BPF", "PERFMON"], { min: "6.1", max: "6.1.145" })).toEqual([]);
+      expect(lp([...BASE, "BPF", "PERFMON"], { min: "6.13", max: "6.15.11" })).toEqual([]);
+    });
+    it("refuses BPF+PERFMON where a kernel of the range carries the CVE-2025-38466 fix or predates 5.8, with the reason", () => {
+      expect(lp([...BASE, "BPF", "PERFMON"])).toEqual([
+        { path: "spec.profiles.lean.capabilities", message: `cannot trace on kernels 5.11.0 to any: add SYS_ADMIN (uprobes need it on kernels with the CVE-2025-38466 fix, ${FIX}, and before 5.8; declare a kernel range without them to use BPF and PERFMON instead)` },
+      ]);
+      expect(lp([...BASE, "BPF", "PERFMON"], { min: "5.11", max: "6.1.146" })[0]?.message).toMatch(/^cannot trace on kernels 5\.11\.0 to 6\.1\.146: add SYS_ADMIN /);
+      expect(lp([...BASE, "BPF", "PERFMON", "SYS_RESOURCE"], { min: "5.4", max: "5.9" })[0]?.message).toMatch(/^cannot trace on kernels 5\.4\.0 to 5\.9\.0: add SYS_ADMIN /);
+      // Before 5.11 bpftrace raises RLIMIT_MEMLOCK for its maps.
+      expect(lp(undefined, { min: "5.10" })).toEqual([
+        { path: "spec.profiles.lean.capabilities", message: "cannot trace on kernels 5.10.0 to any: add SYS_RESOURCE (to raise RLIMIT_MEMLOCK for BPF maps (kernels before 5.11); declare kernels from 5.11 to leave it out)" },
+      ]);
+    });
+    it("names each capability the proxy and Envoy's binary need", () => {
+      expect(lp(["SETUID", "SETGID", "SYS_ADMIN"], { min: "6.1" })).toEqual([
+        { path: "spec.profiles.lean.capabilities", message: "cannot trace on kernels 6.1.0 to any: add KILL (to forward SIGTERM and other signals to the proxy, which runs as another uid), SYS_PTRACE (to read /proc/<pid>/exe and maps of Envoy, which runs as another uid)" },
+      ]);
+      expect(lp([...BASE, "BPF"], { min: "6.2", max: "6.5" })[0]?.message).toBe("cannot trace on kernels 6.2.0 to 6.5.0: add PERFMON (without SYS_ADMIN, uprobes need BPF and PERFMON)");
+    });
+    it("refuses a range whose min is above its max, and malformed versions", () => {
+      expect(lp(undefined, { min: "6.6", max: "6.1" })).toEqual([{ path: "spec.profiles.lean.kernels", message: "min 6.6 is above max 6.1" }]);
+      const bad = structuralProblems({ apiVersion: "hookpoint.dev/v1alpha1", kind: "HookpointPolicy", metadata: { name: "x" }, spec: { profiles: { p: { kernels: { min: "six", lts: "6.1" } } } } });
+      expect(bad).toEqual([
+        { path: "spec.profiles.p.kernels.lts", message: "unknown field (known: min, max)" },
+        { path: "spec.profiles.p.kernels.min", message: 'must be a kernel version like "6.1" or "6.1.146", got "six"' },
+      ]);
+    });
+    it("leaves privileged profiles and profiles without the agent alone", () => {
+      expect(semanticProblems(policy("p", { profiles: { a: { capabilities: ["BPF"] }, b: { privileged: false, agent: false, capabilities: [] } } }), SCRIPTS)).toEqual([]);
+    });
   });
 });
