@@ -70,7 +70,7 @@ export class Agent {
   private server: FastifyInstance | null = null;
   private readonly wakers = new Set<() => void>();
   private tracing: Promise<void> = Promise.resolve();
-  /** The proxy's uid when it differs from the agent's (capabilities matter then). */
+  /** The proxy's configured uid when it differs from the agent's (capabilities matter then). */
   private proxyUid: number | null = null;
   private envoyAccessLogged = false;
   /** An Envoy found by name whose /proc/<pid>/exe the agent may not read. */
@@ -123,7 +123,9 @@ export class Agent {
     this.state.command.pid = rootPid;
     this.state.command.uid = sup.runsAs.uid ?? this.deps.uid;
     this.state.command.gid = sup.runsAs.gid;
-    this.proxyUid = sup.runsAs.uid !== null && sup.runsAs.uid !== this.deps.uid ? sup.runsAs.uid : null;
+    // The uid the proxy should run as, when that differs from the agent's: the preflight
+    // then checks the capabilities that takes (and says so if the proxy had to run as root).
+    this.proxyUid = this.deps.uid === 0 && settings.proxyUid !== 0 ? settings.proxyUid : null;
 
     void this.serve();
     const summary = setInterval(() => this.logSummary(), settings.intervalSeconds * 1000);
