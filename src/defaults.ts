@@ -9,3 +9,24 @@ export const WEBHOOK_NAMESPACE = "hookpoint-system";
 export const DEFAULT_INTERVAL_SECONDS = 10;
 /** The scripts run when a pod names none: those whose header says `default: true` (a test checks they agree). */
 export const DEFAULT_SCRIPT_NAMES: readonly string[] = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+
+const MiB = 1024 * 1024;
+/**
+ * The one constant behind the agent's disk use: the size of the hookpoint-tmp emptyDir
+ * (its sizeLimit; the kubelet evicts a pod whose emptyDir grows past it). Everything else
+ * derives from it: the agent's output budget leaves TMP_HEADROOM for others in /tmp, and
+ * the default file size lets MAX_SCRIPTS scripts keep their live file and
+ * DEFAULT_KEEP_FILES rotated ones each: (512 − 64) MiB / (8 × 4) = 14 MiB.
+ */
+export const TMP_VOLUME_BYTES = 512 * MiB;
+/** What the agent leaves in /tmp for the proxy and its own rendered programs. */
+export const TMP_HEADROOM_BYTES = 64 * MiB;
+/** The agent's output budget: the sum of its NDJSON files stays under it. */
+export const MAX_OUTPUT_BYTES = TMP_VOLUME_BYTES - TMP_HEADROOM_BYTES;
+export const DEFAULT_KEEP_FILES = 3;
+/** How many scripts the default file size makes room for (5 are bundled). */
+export const MAX_SCRIPTS = 8;
+export const DEFAULT_MAX_FILE_BYTES = Math.floor(MAX_OUTPUT_BYTES / (MAX_SCRIPTS * (DEFAULT_KEEP_FILES + 1)));
+/** The emptyDir's sizeLimit as the API server stores it. */
+export const TMP_SIZE_LIMIT = `${TMP_VOLUME_BYTES / MiB}Mi`;
+

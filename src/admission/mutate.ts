@@ -79,6 +79,9 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   setEnv(env, { name: "HOOKPOINT_PROXY_GID", value: existing("HOOKPOINT_PROXY_GID") ?? String(origGid ?? PROXY_GID) });
   setEnv(env, { name: "HOOKPOINT_OUTPUT_DIR", value: AGENT_OUTPUT_DIR });
   setEnv(env, { name: "HOOKPOINT_METRICS_PORT", value: String(AGENT_METRICS_PORT) });
+  // So the agent stops tracing (final dump) before the kubelet's SIGKILL; its default is Kubernetes' 30.
+  const grace = pod.spec.terminationGracePeriodSeconds;
+  if (typeof grace === "number") setEnv(env, { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: String(grace) });
   for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
   c.env = env;
 
@@ -180,7 +183,8 @@ function isOurVolume(existing: Volume, v: HookpointVolume): boolean {
     return hp.path === v.source.hostPath.path && (hp.type === undefined || hp.type === "") && Object.keys(hp).every((k) => k === "path" || k === "type");
   }
   const ed = rest.emptyDir as Record<string, unknown> | undefined;
-  return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 0;
+  const want = v.source.emptyDir;
+  return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 1 && ed.sizeLimit === want.sizeLimit;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The names of DESIGN.md's contract. Change one only everywhere at once.
+import { TMP_SIZE_LIMIT } from "../defaults.js";
 
 export const INJECT_KEY = "hookpoint.dev/inject"; // namespace label and pod annotation
 export const PROFILE_ANNOTATION = "hookpoint.dev/profile";
@@ -33,12 +34,13 @@ export interface HookpointVolume {
   name: string;
   mountPath: string;
   readOnly: boolean;
-  source: { hostPath: { path: string } } | { emptyDir: Record<string, never> };
+  source: { hostPath: { path: string } } | { emptyDir: { sizeLimit: string } };
 }
 
 export const HOOKPOINT_VOLUMES: readonly HookpointVolume[] = [
   { name: "hookpoint-lib-modules", mountPath: "/lib/modules", readOnly: true, source: { hostPath: { path: "/lib/modules" } } },
   { name: "hookpoint-usr-src", mountPath: "/usr/src", readOnly: true, source: { hostPath: { path: "/usr/src" } } },
   { name: "hookpoint-tracefs", mountPath: "/sys/kernel/tracing", readOnly: false, source: { hostPath: { path: "/sys/kernel/tracing" } } },
-  { name: "hookpoint-tmp", mountPath: "/tmp", readOnly: false, source: { emptyDir: {} } },
+  // Sized for the agent's capped output (src/defaults.ts): a full /tmp never evicts the pod.
+  { name: "hookpoint-tmp", mountPath: "/tmp", readOnly: false, source: { emptyDir: { sizeLimit: TMP_SIZE_LIMIT } } },
 ];

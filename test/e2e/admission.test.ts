@@ -64,7 +64,7 @@ describe("a. namespace labelled hookpoint.dev/inject=enabled", () => {
       { name: "hookpoint-lib-modules", hostPath: { path: "/lib/modules", type: "" } },
       { name: "hookpoint-usr-src", hostPath: { path: "/usr/src", type: "" } },
       { name: "hookpoint-tracefs", hostPath: { path: "/sys/kernel/tracing", type: "" } },
-      { name: "hookpoint-tmp", emptyDir: {} },
+      { name: "hookpoint-tmp", emptyDir: { sizeLimit: "512Mi" } },
     ]);
     // Everything else exactly as the API server stores the pod without hookpoint.
     expect(withoutGeneratedNames({ labels: stored.metadata?.labels, annotations: stored.metadata?.annotations, spec: stored.spec })).toEqual(

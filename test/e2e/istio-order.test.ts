@@ -150,7 +150,7 @@ describe("d. with Istio's injector before or after hookpoint", () => {
       expect(proxy.securityContext).toEqual(tracedProxy(proxy, injection).securityContext);
       // Istio's env as stored (fieldRef.apiVersion defaulted), then the agent's.
       expect(proxy.env?.map((e) => e.name)).toEqual([...(istioProxy?.env ?? []), ...agentEnv("default", DEFAULT_SCRIPTS)].map((e) => e.name));
-      expect(proxy.env?.slice(-6)).toEqual(agentEnv("default", DEFAULT_SCRIPTS));
+      expect(proxy.env?.slice(-agentEnv("default", DEFAULT_SCRIPTS).length)).toEqual(agentEnv("default", DEFAULT_SCRIPTS));
       expect(stored.spec.volumes?.slice(-4)).toEqual(HOOKPOINT_VOLUMES);
       expect(stored.spec.containers.map((c) => c.name)).toEqual(["reviews", "istio-proxy"]);
       expect(stored.spec.initContainers?.map((c) => c.name)).toEqual(["istio-init"]);

@@ -22,7 +22,7 @@ export const HOOKPOINT_VOLUMES = [
   { name: "hookpoint-lib-modules", hostPath: { path: "/lib/modules", type: "" } },
   { name: "hookpoint-usr-src", hostPath: { path: "/usr/src", type: "" } },
   { name: "hookpoint-tracefs", hostPath: { path: "/sys/kernel/tracing", type: "" } },
-  { name: "hookpoint-tmp", emptyDir: {} },
+  { name: "hookpoint-tmp", emptyDir: { sizeLimit: "512Mi" } },
 ];
 
 /** Istio's securityContext (runAsUser/Group 1337, drop ALL) made privileged, root, gid kept. */
@@ -44,6 +44,8 @@ export function agentEnv(profile: string, scripts: readonly string[]): { name: s
     { name: "HOOKPOINT_PROXY_GID", value: "1337" },
     { name: "HOOKPOINT_OUTPUT_DIR", value: "/tmp/hookpoint" },
     { name: "HOOKPOINT_METRICS_PORT", value: "15099" },
+    // The API server defaults terminationGracePeriodSeconds to 30 before admission.
+    { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: "30" },
   ];
 }
 
