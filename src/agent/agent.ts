@@ -13,7 +13,7 @@ import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
 import { MapMetrics } from "./output/map-metrics.js";
-import { RotatingFile } from "./output/ndjson.js";
+import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
 import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
@@ -75,6 +75,9 @@ export class Agent {
   private envoyAccessLogged = false;
   /** An Envoy found by name whose /proc/<pid>/exe the agent may not read. */
   private unreadableEnvoy: number | null = null;
+  /** When each script's failing output was last logged, and its dropped count then. */
+  private readonly writeErrorLoggedAt = new Map<string, number>();
+  private readonly droppedAtLog = new Map<string, number>();
   readonly state: AgentStatus;
 
   constructor(private readonly deps: AgentDeps) {
@@ -322,7 +325,11 @@ export class Agent {
     }
 
     const programs = join(this.settings.outputDir, "programs");
-    await mkdir(programs, { recursive: true });
+    await mkdir(programs, { recursive: true }).catch(() => undefined);
+    // All files of all scripts stay under the output budget (and so inside the emptyDir).
+    const { maxFileBytes, keepFiles, maxOutputBytes } = this.settings;
+    const fileBytes = Math.max(4096, Math.min(maxFileBytes, Math.floor(maxOutputBytes / (names.length * (keepFiles + 1)))));
+    this.log.info({ scripts: names.length, fileBytes, keepFiles, maxOutputBytes }, "output files capped");
     for (const name of this.selectedNames()) {
       const st = this.scriptStatus(name);
       Object.assign(st, { state: "pending", reason: null, message: null, missing: [], attachMs: null, bpftracePid: null });
@@ -348,13 +355,20 @@ export class Agent {
         this.log.error({ script: name, err: (err as Error).message }, "script not started: cannot render it");
         continue;
       }
-      const programFile = join(programs, `${name}.bt`);
-      await writeFile(programFile, withAttachedMarker(program));
-      const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: this.settings.maxFileBytes, keep: this.settings.keepFiles });
+      // The program file is for reference; when it cannot be written (a full /tmp) bpftrace gets the text itself.
+      const text = withAttachedMarker(program);
+      let programFile: string | null = join(programs, `${name}.bt`);
+      try {
+        await writeFile(programFile, text);
+      } catch (err) {
+        this.log.warn({ script: name, file: programFile, err: (err as Error).message }, "cannot write the program file; bpftrace gets the program on its command line");
+        programFile = null;
+      }
+      const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: fileBytes, keep: keepFiles });
       const runner = new BpftraceRunner({
         name,
         bpftrace: this.settings.bpftrace,
-        programFile,
+        program: programFile ?? { text },
         log: this.log,
         graceMs: this.settings.stopGraceMs,
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
@@ -421,11 +435,8 @@ export class Agent {
     const totals = toRecords(ev, entry.script.header, new Date().toISOString(), session.envoy.pid);
     const records = entry.deltas.delta(totals, session.number * 1_000_000 + generation);
     if (records.length === 0) return;
-    try {
-      entry.file.write(records);
-    } catch (err) {
-      this.log.error({ script: name, file: entry.file.path, err: (err as Error).message }, "cannot write records");
-    }
+    this.written(name, entry.file, entry.file.write(records));
+    // Metrics and the summary go on whether or not the disk took the records.
     this.metrics.add(records);
     // The summary shows each map's latest dump: this one replaces the maps it holds.
     const dump = new Map<string, MapRecord[]>();
@@ -436,7 +447,34 @@ export class Agent {
       else dump.set(key, [r]);
     }
     for (const [key, list] of dump) this.lastDump.set(key, list);
-    this.scriptStatus(name).records += records.length;
+  }
+
+  /** Counts what a write did; a failing output is logged at most once a minute per script. */
+  private written(name: string, file: RotatingFile, r: WriteResult): void {
+    const st = this.scriptStatus(name);
+    st.records += r.written;
+    const now = Date.now();
+    if (!r.error) {
+      if (st.lastWriteError !== null) {
+        this.log.info({ script: name, file: file.path, droppedSinceError: st.recordsDropped - (this.droppedAtLog.get(name) ?? 0) }, "writing records again");
+        st.lastWriteError = null;
+        this.writeErrorLoggedAt.delete(name);
+      }
+      return;
+    }
+    st.recordsDropped += r.dropped;
+    st.writeErrors++;
+    st.lastWriteError = `${r.error.code ?? "error"}: ${r.error.message}`;
+    st.lastWriteErrorAt = new Date(now).toISOString();
+    const last = this.writeErrorLoggedAt.get(name);
+    if (last === undefined || now - last >= 60_000) {
+      this.writeErrorLoggedAt.set(name, now);
+      this.droppedAtLog.set(name, st.recordsDropped);
+      this.log.error(
+        { script: name, file: file.path, code: r.error.code, err: r.error.message, dropped: st.recordsDropped, writeErrors: st.writeErrors, ...(r.error.code === "ENOSPC" ? { fix: "free space in the output directory (the hookpoint-tmp volume), or lower HOOKPOINT_MAX_OUTPUT_BYTES" } : {}) },
+        "cannot write records (logged at most once a minute; dropped records are counted in /metrics)",
+      );
+    }
   }
 
   private async stopSession(): Promise<void> {
@@ -536,5 +574,5 @@ export class Agent {
 }
 
 function blankStatus(name: string): ScriptStatus {
-  return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, lostEvents: 0, programFile: null, output: null };
+  return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, programFile: null, output: null };
 }

@@ -1,7 +1,7 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../admission/names.js";
-import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
+import { DEFAULT_INTERVAL_SECONDS, DEFAULT_KEEP_FILES, DEFAULT_MAX_FILE_BYTES, MAX_OUTPUT_BYTES } from "../defaults.js";
 
 export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
@@ -19,6 +19,8 @@ export interface AgentSettings {
   scriptsDir: string | null;
   maxFileBytes: number;
   keepFiles: number;
+  /** All NDJSON files together stay under this: the per-file cap shrinks to fit the scripts. */
+  maxOutputBytes: number;
   stopGraceMs: number;
   terminationGraceSeconds: number;
   reaper: "auto" | "tini" | "none";
@@ -55,8 +57,9 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   envoyNames: { env: "HOOKPOINT_ENVOY_NAMES", flag: "--envoy-names", def: "envoy,cilium-envoy" },
   bpftrace: { env: "HOOKPOINT_BPFTRACE", flag: "--bpftrace", def: "bpftrace" },
   scriptsDir: { env: "HOOKPOINT_SCRIPTS_DIR", flag: "--scripts-dir", def: "" },
-  maxFileBytes: { env: "HOOKPOINT_MAX_FILE_BYTES", flag: "--max-file-bytes", def: String(64 * 1024 * 1024) },
-  keepFiles: { env: "HOOKPOINT_KEEP_FILES", flag: "--keep-files", def: "3" },
+  maxFileBytes: { env: "HOOKPOINT_MAX_FILE_BYTES", flag: "--max-file-bytes", def: String(DEFAULT_MAX_FILE_BYTES) },
+  keepFiles: { env: "HOOKPOINT_KEEP_FILES", flag: "--keep-files", def: String(DEFAULT_KEEP_FILES) },
+  maxOutputBytes: { env: "HOOKPOINT_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", def: String(MAX_OUTPUT_BYTES) },
   stopGraceMs: { env: "HOOKPOINT_STOP_GRACE_MS", flag: "--stop-grace-ms", def: "5000" },
   terminationGraceSeconds: { env: "HOOKPOINT_TERMINATION_GRACE_SECONDS", flag: "--termination-grace-seconds", def: "30" },
   reaper: { env: "HOOKPOINT_REAPER", flag: "--reaper", def: "auto" },
@@ -120,6 +123,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     scriptsDir: pick("scriptsDir").value || null,
     maxFileBytes: int("maxFileBytes", 4096, 2 ** 40),
     keepFiles: int("keepFiles", 0, 100),
+    maxOutputBytes: int("maxOutputBytes", 4096, 2 ** 40),
     stopGraceMs: int("stopGraceMs", 0, 600_000),
     terminationGraceSeconds: int("terminationGraceSeconds", 0, 86_400),
     reaper: reaper.value as AgentSettings["reaper"],

@@ -19,6 +19,7 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   scriptsDir: ["<dir>", "directory of bpftrace scripts instead of the bundled ones"],
   maxFileBytes: ["<bytes>", "size at which an NDJSON file is rotated"],
   keepFiles: ["<n>", "rotated NDJSON files kept per script"],
+  maxOutputBytes: ["<bytes>", "all NDJSON files together stay under this (the file size shrinks to fit)"],
   stopGraceMs: ["<ms>", "time bpftrace gets to print its maps after SIGINT before SIGKILL"],
   terminationGraceSeconds: ["<seconds>", "the pod's terminationGracePeriodSeconds: after SIGTERM, tracing stops in time for its final dump"],
   reaper: ["<mode>", "auto (tini when PID 1), tini or none"],

@@ -13,7 +13,8 @@ export type RunnerState = "starting" | "attached" | "backoff" | "stopping" | "st
 export interface RunnerOptions {
   name: string;
   bpftrace: string;
-  programFile: string;
+  /** The program's file, or its text when it could not be written. */
+  program: string | { text: string };
   log: Logger;
   /** Each parsed event, with the generation (1, 2, ... one per bpftrace process). */
   onEvent: (event: BpftraceEvent, generation: number) => void;
@@ -89,7 +90,8 @@ export class BpftraceRunner {
     this.st.state = "starting";
     this.st.attachMs = null;
     try {
-      child = spawn(this.opts.bpftrace, ["-f", "json", this.opts.programFile], { stdio: ["ignore", "pipe", "pipe"] });
+      const program = typeof this.opts.program === "string" ? [this.opts.program] : ["-e", this.opts.program.text];
+      child = spawn(this.opts.bpftrace, ["-f", "json", ...program], { stdio: ["ignore", "pipe", "pipe"] });
     } catch (err) {
       this.onExit(generation, started, null, null, `cannot start bpftrace: ${(err as Error).message}`);
       return;

@@ -1,5 +1,5 @@
 // The agent's own Prometheus series (prom-client), read from its status on each scrape.
-import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { AgentStatus } from "./types.js";
 
 export function agentRegistry(status: () => AgentStatus): Registry {
@@ -40,5 +40,20 @@ export function agentRegistry(status: () => AgentStatus): Registry {
   perScript("hookpoint_agent_script_attach_seconds", "time from bpftrace start to all probes attached", (s) => (s.attachMs ?? 0) / 1000);
   perScript("hookpoint_agent_script_records", "map records written for the script", (s) => s.records);
   perScript("hookpoint_agent_script_lost_events", "events bpftrace reported lost", (s) => s.lostEvents);
+  // Monotonic, read from the status: set through reset + inc so they are typed counters.
+  const perScriptCounter = (name: string, help: string, pick: (s: AgentStatus["scripts"][number]) => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ["script"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of status().scripts) this.inc({ script: s.name }, pick(s));
+      },
+    });
+  };
+  perScriptCounter("hookpoint_agent_script_records_dropped_total", "map records not written because the output directory was full or unwritable", (s) => s.recordsDropped);
+  perScriptCounter("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors);
   return registry;
 }

@@ -13,7 +13,14 @@ export interface ScriptStatus {
   bpftracePid: number | null;
   restarts: number;
   attachMs: number | null;
+  /** Records written to the NDJSON file. */
   records: number;
+  /** Records that could not be written (full or unwritable output directory). */
+  recordsDropped: number;
+  writeErrors: number;
+  /** The last write failure ("ENOSPC: ..."), null once writing works again. */
+  lastWriteError: string | null;
+  lastWriteErrorAt: string | null;
   lostEvents: number;
   programFile: string | null;
   output: string | null;

@@ -137,7 +137,22 @@ export interface AgentStatusJson {
   system: { kernel: string; uprobesNeedSysAdmin: boolean | null; capabilities: string[] | null; bpftrace: { path: string; version: string | null; features: Record<string, boolean> }; btf: boolean; tracefs: { path: string; mounted: boolean } } | null;
   preflight: { name: string; ok: boolean; detail: string; fix?: string }[];
   envoy: { pid: number; tracePid: number; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
-  scripts: { name: string; state: string; reason: string | null; message: string | null; missing: string[]; bpftracePid: number | null; restarts: number; attachMs: number | null; records: number; output: string | null; programFile: string | null }[];
+  scripts: {
+    name: string;
+    state: string;
+    reason: string | null;
+    message: string | null;
+    missing: string[];
+    bpftracePid: number | null;
+    restarts: number;
+    attachMs: number | null;
+    records: number;
+    recordsDropped: number;
+    writeErrors: number;
+    lastWriteError: string | null;
+    output: string | null;
+    programFile: string | null;
+  }[];
 }
 
 /** Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command. */

@@ -160,7 +160,7 @@ export async function runProgram(name: string, program: string): Promise<TraceRu
   const runner = new BpftraceRunner({
     name,
     bpftrace: "bpftrace",
-    programFile: file,
+    program: file,
     log: pino({ level: "silent" }),
     graceMs: 10_000,
     onEvent: (event) => {

@@ -40,7 +40,7 @@ while :; do sleep 0.05; done`);
     const events: [BpftraceEvent, number][] = [];
     const attached: number[] = [];
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "demo", bpftrace: bin, programFile: "/dev/null", log, graceMs: 5000, onEvent: (e, g) => events.push([e, g]), onAttached: (_ms, g) => attached.push(g) });
+    const r = new BpftraceRunner({ name: "demo", bpftrace: bin, program: "/dev/null", log, graceMs: 5000, onEvent: (e, g) => events.push([e, g]), onAttached: (_ms, g) => attached.push(g) });
     r.start();
     await waitFor("the first map", 10_000, () => events.some(([e]) => e.type === "maps"));
     expect(r.status.state).toBe("attached");
@@ -58,7 +58,7 @@ while :; do sleep 0.05; done`);
   it("restarts a crashed bpftrace with backoff and says why it died", async () => {
     const bin = fakeBpftrace("crash", `echo "ERROR: Could not resolve symbol: /x:nope" >&2; exit 1`);
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "crashy", bpftrace: bin, programFile: "/dev/null", log, graceMs: 1000, onEvent: () => undefined, backoff: new Backoff({ initialMs: 50, maxMs: 200, resetAfterMs: 60_000, jitter: false }) });
+    const r = new BpftraceRunner({ name: "crashy", bpftrace: bin, program: "/dev/null", log, graceMs: 1000, onEvent: () => undefined, backoff: new Backoff({ initialMs: 50, maxMs: 200, resetAfterMs: 60_000, jitter: false }) });
     r.start();
     await waitFor("three restarts", 10_000, () => r.status.restarts >= 3);
     await r.stop();
@@ -75,7 +75,7 @@ while :; do sleep 0.05; done`);
   it("kills a bpftrace that ignores SIGINT after the grace period", async () => {
     const bin = fakeBpftrace("stubborn", `trap '' INT\nprintf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'\nwhile :; do sleep 0.05; done`);
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "stubborn", bpftrace: bin, programFile: "/dev/null", log, graceMs: 300, onEvent: () => undefined });
+    const r = new BpftraceRunner({ name: "stubborn", bpftrace: bin, program: "/dev/null", log, graceMs: 300, onEvent: () => undefined });
     r.start();
     await waitFor("attached", 10_000, () => r.status.state === "attached");
     await r.stop();
@@ -85,7 +85,7 @@ while :; do sleep 0.05; done`);
 
   it("reports a bpftrace that cannot be started and keeps retrying", async () => {
     const { log, lines } = collect();
-    const r = new BpftraceRunner({ name: "absent", bpftrace: join(dir, "no-such-bpftrace"), programFile: "/dev/null", log, graceMs: 100, onEvent: () => undefined, backoff: new Backoff({ initialMs: 20, maxMs: 20, resetAfterMs: 60_000, jitter: false }) });
+    const r = new BpftraceRunner({ name: "absent", bpftrace: join(dir, "no-such-bpftrace"), program: "/dev/null", log, graceMs: 100, onEvent: () => undefined, backoff: new Backoff({ initialMs: 20, maxMs: 20, resetAfterMs: 60_000, jitter: false }) });
     r.start();
     await waitFor("two attempts", 10_000, () => r.status.restarts >= 2);
     await r.stop();

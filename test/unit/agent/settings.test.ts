@@ -15,8 +15,10 @@ describe("resolveAgentSettings", () => {
       envoyNames: ["envoy", "cilium-envoy"],
       bpftrace: "bpftrace",
       scriptsDir: null,
-      maxFileBytes: 67108864,
+      // (512 MiB emptyDir − 64 MiB headroom) / (8 scripts × 4 files)
+      maxFileBytes: 14680064,
       keepFiles: 3,
+      maxOutputBytes: 469762048,
       stopGraceMs: 5000,
       terminationGraceSeconds: 30,
       reaper: "auto",

@@ -1,0 +1,80 @@
+// NDJSON output on a real, small tmpfs: a full disk or a read-only one drops whole
+// records (counted, with the reason), never leaves a torn line, and writing resumes when
+// space comes back.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { RotatingFile } from "../../../src/agent/output/ndjson.js";
+
+const skip = process.getuid?.() !== 0 ? "not root: mounting a tmpfs needs root" : null;
+
+let mounted: string | null = null;
+afterEach(() => {
+  if (mounted) {
+    execFileSync("umount", [mounted]);
+    rmSync(mounted, { recursive: true, force: true });
+    mounted = null;
+  }
+});
+
+function smallTmpfs(size: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-tmpfs-"));
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
+  mounted = dir;
+  return dir;
+}
+
+/** A record about 300 bytes long, numbered. */
+const record = (i: number) => ({ ts: "2026-01-01T00:00:00.000Z", script: "demo", map: "@calls", keys: [`key-${i}`], kind: "count", unit: "count", value: i, pad: "x".repeat(200) });
+
+function lines(path: string): unknown[] {
+  const text = readFileSync(path, "utf8");
+  expect(text === "" || text.endsWith("\n"), "the file ends with a whole line").toBe(true);
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
+}
+
+describe("RotatingFile on a full or read-only disk", () => {
+  it("drops whole records when the disk fills, keeps every written line whole, and resumes", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("64k");
+    // A filler leaves a few pages: the batches below fill them part-way through a record.
+    writeFileSync(join(dir, "filler"), Buffer.alloc(48 * 1024));
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1 });
+    let written = 0;
+    let dropped = 0;
+    const errors: string[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const r = f.write(Array.from({ length: 7 }, (_, k) => record(batch * 7 + k)));
+      written += r.written;
+      dropped += r.dropped;
+      if (r.error) errors.push(r.error.code ?? "?");
+    }
+    expect(written + dropped).toBe(140);
+    expect(dropped).toBeGreaterThan(0);
+    expect(new Set(errors)).toEqual(new Set(["ENOSPC"]));
+    const onDisk = lines(f.path);
+    expect(onDisk).toHaveLength(written);
+    // The records that went out are the first ones, in order: no gap, no torn one.
+    expect(onDisk.map((r) => (r as { value: number }).value)).toEqual(Array.from({ length: written }, (_, i) => i));
+    expect(statSync(f.path).size).toBe(onDisk.reduce<number>((a, r) => a + JSON.stringify(r).length + 1, 0));
+    rmSync(join(dir, "filler"));
+    const again = f.write([record(1000), record(1001)]);
+    expect(again).toEqual({ written: 2, dropped: 0, error: null });
+    expect(lines(f.path)).toHaveLength(written + 2);
+    f.close();
+  });
+
+  it("reports a read-only output directory as EROFS, dropping the batch", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("1m");
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1 });
+    expect(f.write([record(1)]).written).toBe(1);
+    f.close();
+    execFileSync("mount", ["-o", "remount,ro", dir]);
+    const r = f.write([record(2), record(3)]);
+    expect([r.written, r.dropped, r.error?.code]).toEqual([0, 2, "EROFS"]);
+    expect(lines(f.path)).toHaveLength(1);
+  });
+});
