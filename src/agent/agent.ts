@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { Backoff } from "../backoff.js";
-import { versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
+import { forBpftrace, swapPidTid, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
@@ -16,7 +16,7 @@ import { MapMetrics } from "./output/map-metrics.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
-import { inInitPidNamespace, resolveHostPid } from "./pidns.js";
+import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
@@ -306,20 +306,22 @@ export class Agent {
     const patterns = this.deps.scripts.symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
     // hookpoint-pairs is generated from the bundled template when the catalog has none.
     if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push("hookpoint*");
-    const [table, tracePid] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
+    const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
+    const tracePid = pidView.tracePid;
     const number = ++this.sessions;
     const session: Session = { envoy, runners: new Map(), number };
     this.session = session;
     this.state.envoy = {
       pid: envoy.pid,
       tracePid,
+      pidMode: pidView.mode,
       binary,
       buildId: table.buildId,
       stripped: table.stripped,
       symbols: table.functions,
       since: new Date().toISOString(),
     };
-    this.log.info({ pid: envoy.pid, tracePid, binary, buildId: table.buildId, stripped: table.stripped, symbols: table.functions, kept: table.symbols.size }, "envoy symbols read");
+    this.log.info({ pid: envoy.pid, tracePid, pidMode: pidView.mode, binary, buildId: table.buildId, stripped: table.stripped, symbols: table.functions, kept: table.symbols.size }, "envoy symbols read");
     if (table.stripped) {
       this.log.error({ binary }, "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)");
     }
@@ -356,7 +358,7 @@ export class Agent {
         continue;
       }
       // The program file is for reference; when it cannot be written (a full /tmp) bpftrace gets the text itself.
-      const text = withAttachedMarker(program);
+      const text = forBpftrace(withAttachedMarker(pidView.mode === "swapped" ? swapPidTid(program) : program), this.pre?.bpftraceVersion ?? null);
       let programFile: string | null = join(programs, `${name}.bt`);
       try {
         await writeFile(programFile, text);
@@ -410,16 +412,16 @@ export class Agent {
     return script ?? null;
   }
 
-  private async tracePidOf(pid: number): Promise<number> {
-    // bpftrace >= 0.23 reports pids of its own namespace; older ones report host pids.
-    const v = this.pre?.bpftraceVersion;
-    if (v && versionAtLeast(v, "0.23")) return pid;
-    if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return pid;
+  /** How bpftrace reports Envoy's pid: what its scripts filter on, and whether `pid`/`tid` are swapped. */
+  private async tracePidOf(pid: number): Promise<PidView> {
+    if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return { mode: "host", tracePid: pid };
     try {
-      return await resolveHostPid(this.settings.bpftrace, pid);
+      return await resolvePidView(this.settings.bpftrace, pid);
     } catch (err) {
-      this.log.error({ pid, err: (err as Error).message }, "cannot find Envoy's host pid; scripts filter on the container pid and may see no events");
-      return pid;
+      const v = this.pre?.bpftraceVersion;
+      const guess: PidView = v && versionAtLeast(v, "0.23") ? { mode: "namespace", tracePid: pid } : { mode: "host", tracePid: pid };
+      this.log.error({ pid, err: (err as Error).message, assumed: guess.mode }, "cannot tell how bpftrace reports Envoy's pid; scripts may see no events");
+      return guess;
     }
   }
 

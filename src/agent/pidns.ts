@@ -1,18 +1,32 @@
-// The pid that bpftrace's `pid` builtin reports for Envoy. In a pod the agent sees pids of
-// the container's pid namespace, but bpftrace < 0.23 reports host pids, so a script's
-// `/pid == N/` filter needs Envoy's host pid. The agent finds it by sending SIGCONT (no
-// effect on a running process that does not handle it, which Envoy does not) to itself and
-// to Envoy while a one-shot bpftrace watches kill(2) (the pid as the agent names it) meet
-// the kernel's signal_generate tracepoint (the host pid). Tracepoints only: kprobes and
-// fentry are often unavailable.
+// The pid that bpftrace's `pid` builtin reports for Envoy, found out rather than assumed.
+// In a pod the agent sees pids of the container's pid namespace, and bpftrace's builtins
+// differ by version: before 0.23 `pid` is the host pid; from 0.23 it is the pid in
+// bpftrace's own namespace, except that releases before the fix of bpftrace PR #4813
+// swap `pid` and `tid` there (`pid` is the thread id, `tid` the process id).
+//
+// A one-shot bpftrace (tracepoints only: kprobes and fentry are often unavailable) watches
+// two things the agent does: an openat() of a marker path from one of its thread-pool
+// threads (a thread whose tid is not the pid), which shows what `pid` and `tid` report;
+// and SIGCONT sent to itself and to Envoy (no effect on a running process that does not
+// handle it, which Envoy does not), where kill(2) names the target as the agent sees it
+// and the kernel's signal_generate tracepoint names its host pid.
 import { spawn } from "node:child_process";
-import { readlink } from "node:fs/promises";
+import { open, readlink } from "node:fs/promises";
 import { createInterface } from "node:readline";
 
 /** /proc/self/ns/pid of the initial pid namespace is always this inode (PROC_PID_INIT_INO). */
 const INIT_PID_NS = "pid:[4026531836]";
 
-export const PID_PROGRAM = `
+/** What `pid` reports, and the value the scripts' `pid == N` filter needs for Envoy. */
+export type PidMode = "host" | "namespace" | "swapped";
+export interface PidView {
+  mode: PidMode;
+  tracePid: number;
+}
+
+export function pidProgram(marker: string): string {
+  return `
+tracepoint:syscalls:sys_enter_openat /str(args->filename) == "${marker}"/ { printf("hookpoint-ids %d %d\\n", pid, tid); }
 tracepoint:syscalls:sys_enter_kill /args->sig == 18/ { @hookpoint_want[tid] = args->pid + 1; }
 tracepoint:signal:signal_generate /args->sig == 18 && @hookpoint_want[tid] != 0/ {
   printf("hookpoint-pid %d %d %d\\n", pid, @hookpoint_want[tid] - 1, args->pid);
@@ -22,6 +36,7 @@ tracepoint:syscalls:sys_exit_kill /@hookpoint_want[tid] != 0/ { delete(@hookpoin
 BEGIN { printf("hookpoint-pid-ready\\n"); }
 END { clear(@hookpoint_want); }
 `;
+}
 
 export interface PidLine {
   sender: number;
@@ -32,6 +47,16 @@ export interface PidLine {
 export function parsePidLine(line: string): PidLine | null {
   const m = /hookpoint-pid (\d+) (-?\d+) (\d+)/.exec(line);
   return m ? { sender: Number(m[1]), nsTarget: Number(m[2]), hostTarget: Number(m[3]) } : null;
+}
+
+/**
+ * What `pid` means to this bpftrace, from its `pid` and `tid` for a thread of the agent
+ * that is not its main thread: the agent's own pid in either is the namespace's view.
+ */
+export function pidModeFrom(ids: { pid: number; tid: number }, selfNsPid: number): PidMode {
+  if (ids.pid === selfNsPid) return "namespace";
+  if (ids.tid === selfNsPid) return "swapped";
+  return "host";
 }
 
 /**
@@ -57,21 +82,36 @@ export async function inInitPidNamespace(procRoot = "/proc"): Promise<boolean | 
   }
 }
 
-/** Host pid of `nsPid`, or an Error saying why it could not be found. */
-export async function resolveHostPid(bpftrace: string, nsPid: number, timeoutMs = 10_000): Promise<number> {
-  const child = spawn(bpftrace, ["-e", PID_PROGRAM], { stdio: ["ignore", "pipe", "pipe"] });
+/** How bpftrace reports `nsPid` (a pid of the agent's namespace), or an Error saying why it could not tell. */
+export async function resolvePidView(bpftrace: string, nsPid: number, timeoutMs = 10_000): Promise<PidView> {
+  const marker = `/hookpoint-pid-probe-${process.pid}-${Date.now()}`;
+  const child = spawn(bpftrace, ["-e", pidProgram(marker)], { stdio: ["ignore", "pipe", "pipe"] });
   const lines: PidLine[] = [];
+  let mode: PidMode | null = null;
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let poke: NodeJS.Timeout | undefined;
   try {
-    return await new Promise<number>((resolve, reject) => {
+    return await new Promise<PidView>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const done = (v: PidView): void => {
+        clearTimeout(timer);
+        resolve(v);
+      };
       child.on("error", (err) => reject(new Error(`cannot start ${bpftrace}: ${err.message}`)));
       child.on("exit", (code) => reject(new Error(`bpftrace exited (code ${code}): ${stderr.split("\n").filter((l) => l && !/RLIMIT_MEMLOCK/.test(l)).slice(-2).join(" | ")}`)));
+      const hostAnswer = (): void => {
+        const found = hostPidsFrom(lines, process.pid, [nsPid])?.get(nsPid);
+        if (found !== undefined) done({ mode: "host", tracePid: found });
+      };
       createInterface({ input: child.stdout! }).on("line", (line) => {
         if (line.includes("hookpoint-pid-ready")) {
           const send = (): void => {
+            // fs opens run on libuv's thread pool: a thread other than the main one.
+            void open(marker, "r").then(
+              (fh) => fh.close(),
+              () => undefined,
+            );
             try {
               process.kill(process.pid, "SIGCONT");
               process.kill(nsPid, "SIGCONT");
@@ -84,14 +124,16 @@ export async function resolveHostPid(bpftrace: string, nsPid: number, timeoutMs 
           poke = setInterval(send, 100);
           return;
         }
+        const ids = /hookpoint-ids (\d+) (\d+)/.exec(line);
+        if (ids && mode === null) {
+          mode = pidModeFrom({ pid: Number(ids[1]), tid: Number(ids[2]) }, process.pid);
+          if (mode !== "host") return done({ mode, tracePid: nsPid });
+          return hostAnswer();
+        }
         const l = parsePidLine(line);
         if (!l) return;
         lines.push(l);
-        const found = hostPidsFrom(lines, process.pid, [nsPid])?.get(nsPid);
-        if (found !== undefined) {
-          clearTimeout(timer);
-          resolve(found);
-        }
+        if (mode === "host") hostAnswer();
       });
     });
   } finally {

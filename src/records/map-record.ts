@@ -1,4 +1,4 @@
-// The map record: one NDJSON line per map entry per dump of a bundled script's maps (README
+// The map record: one NDJSON line per map entry and interval of a bundled script's maps (README
 // "Outputs"). The agent writes it (src/agent/output/records.ts builds it from bpftrace's
 // output), `hookpoint report` reads it back. One definition of the shape, with a
 // validating parser. Pure leaf: no I/O.

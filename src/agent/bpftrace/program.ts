@@ -18,6 +18,33 @@ export function withAttachedMarker(program: string): string {
   return `${program.slice(0, at)} ${stmt}${program.slice(at)}`;
 }
 
+/**
+ * The program as `version` needs it. bpftrace 0.24 made a probe that cannot be found an
+ * error unless `config = { missing_probes = "warn" }`; before, it was skipped. The agent
+ * resolves every uprobe to an address that exists, so this only keeps a glob that matches
+ * nothing on one kernel (a tracepoint on another architecture) from ending the script,
+ * as on older releases. The config block must open the program.
+ */
+export function forBpftrace(program: string, version: readonly number[] | null): string {
+  return version && versionAtLeast(version, "0.24") ? `config = { missing_probes = "warn" }\n${program}` : program;
+}
+
+/**
+ * The program with the `pid` and `tid` builtins exchanged, for a bpftrace that swaps them
+ * in a pid namespace (bpftrace PR #4813): its `tid` is the process id, its `pid` the
+ * thread's. Tracepoint fields (`args->pid`) and variables are left alone.
+ */
+export function swapPidTid(program: string): string {
+  const masked = maskCommentsAndStrings(program);
+  let out = "";
+  let at = 0;
+  for (const m of masked.matchAll(/(?<![\w$@>.])(pid|tid)(?![\w(])/g)) {
+    out += program.slice(at, m.index) + (m[1] === "pid" ? "tid" : "pid");
+    at = m.index! + 3;
+  }
+  return out + program.slice(at);
+}
+
 /** bpftrace's version from `bpftrace --version` output ("bpftrace v0.17.0"). */
 export function parseBpftraceVersion(text: string): [number, number, number] | null {
   const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);

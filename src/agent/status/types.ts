@@ -41,6 +41,8 @@ export interface AgentStatus {
     pid: number;
     /** The pid the scripts filter on (host pid when bpftrace reports host pids). */
     tracePid: number;
+    /** What bpftrace's `pid` reports: the host pid, the namespace's, or the namespace's with `pid` and `tid` swapped (programs then swap them back). */
+    pidMode: "host" | "namespace" | "swapped";
     binary: string;
     buildId: string | null;
     stripped: boolean;

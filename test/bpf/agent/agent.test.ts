@@ -309,7 +309,7 @@ describe("hookpoint agent on binaries that cannot run a script", () => {
     const dir = tempDir("hookpoint-missing-");
     const scripts = join(dir, "bpf");
     mkdirSync(scripts);
-    const script = (name: string, symbol: string): string => `/* hookpoint
+    const script = (name: string, symbol: string, minBpftrace = "0.17"): string => `/* hookpoint
 name: ${name}
 purpose: test script probing ${symbol}.
 requires:
@@ -320,7 +320,7 @@ maps:
     unit: count
     metric: ${name.replace(/-/g, "_")}_calls
     meaning: calls
-minBpftrace: "0.17"
+minBpftrace: "${minBpftrace}"
 default: false
 */
 uprobe:{{BINARY}}:${symbol} /pid == {{PID}}/ { @calls = count(); }
@@ -328,7 +328,8 @@ interval:s:{{INTERVAL}} { print(@calls); }
 `;
     writeFileSync(join(scripts, "wants-missing.bt"), script("wants-missing", "_ZN5Envoy3Foo3barEv"));
     writeFileSync(join(scripts, "wants-present.bt"), script("wants-present", "hookpointRequestSeen"));
-    const agent = startAgent(["--output", join(dir, "out"), "--scripts-dir", scripts, "--scripts", "wants-missing,wants-present,no-such-script"], [FIXTURE.pilotAgent]);
+    writeFileSync(join(scripts, "wants-future.bt"), script("wants-future", "hookpointRequestSeen", "9.0"));
+    const agent = startAgent(["--output", join(dir, "out"), "--scripts-dir", scripts, "--scripts", "wants-missing,wants-present,wants-future,no-such-script"], [FIXTURE.pilotAgent]);
     try {
       const s = await waitFor("wants-present running", 60_000, async () => {
         const st = agent.port !== null ? await agent.status() : null;
@@ -338,7 +339,10 @@ interval:s:{{INTERVAL}} { print(@calls); }
       expect([missing.state, missing.reason, missing.missing]).toEqual(["not-started", "missing-symbol", ["_ZN5Envoy3Foo3barEv"]]);
       expect(missing.message).toContain("_ZN5Envoy3Foo3barEv");
       const unknown = s.scripts.find((x) => x.name === "no-such-script")!;
-      expect([unknown.state, unknown.reason, unknown.message]).toEqual(["failed", "unknown-script", 'no bundled script "no-such-script" (bundled: wants-missing, wants-present)']);
+      expect([unknown.state, unknown.reason, unknown.message]).toEqual(["failed", "unknown-script", 'no bundled script "no-such-script" (bundled: wants-future, wants-missing, wants-present)']);
+      // The header's minBpftrace is checked against the bpftrace found.
+      const future = s.scripts.find((x) => x.name === "wants-future")!;
+      expect([future.state, future.reason, future.message]).toEqual(["not-started", "bpftrace-version", `needs bpftrace 9.0, found ${s.system!.bpftrace.version}`]);
       expect(agent.logs.some((l) => l.msg === "script not started: required symbols missing" && l.script === "wants-missing")).toBe(true);
       agent.child.kill("SIGTERM");
       expect(await agent.exited).toEqual({ code: 0, signal: null });

@@ -2,7 +2,7 @@
 // CLI as a real process, reading its /status and /metrics, and a bounded HTTP client.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import http from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -56,21 +56,42 @@ export function hugeFixtureSkipReason(): string | null {
   return fixtureSkipReason() ?? (existsSync(FIXTURE.huge) ? null : `huge fixture not built (${FIXTURE.huge} missing): run scripts/setup/31-fixture-huge.sh`);
 }
 
-let bpfReason: string | null | undefined;
-/** Why real uprobes cannot be attached here (not root, no bpftrace, attach fails), or null. */
-export function bpfSkipReason(): string | null {
-  if (bpfReason !== undefined) return bpfReason;
-  bpfReason = fixtureSkipReason();
-  if (bpfReason) return bpfReason;
-  if (process.getuid?.() !== 0) return (bpfReason = "not root: bpftrace needs root to attach uprobes");
-  const v = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
-  if (v.error || v.status !== 0) return (bpfReason = "bpftrace not installed (scripts/setup/20-bpftrace.sh installs it)");
-  const probe = spawnSync("bpftrace", ["-e", `uprobe:${FIXTURE.envoy}:hookpointRequestSeen { @c = count(); } BEGIN { exit(); }`], { encoding: "utf8", timeout: 60_000 });
-  if (probe.status !== 0) {
-    const why = (probe.stderr ?? "").split("\n").filter((l) => l.trim() && !l.includes("RLIMIT_MEMLOCK")).slice(-2).join(" | ");
-    return (bpfReason = `uprobes cannot attach on this machine: ${why || `bpftrace exited ${probe.status}`}`);
-  }
-  return (bpfReason = null);
+/** A bpftrace the bpf tests run on: Debian 12's and, where set up, Debian trixie's. */
+export interface BpftraceUnderTest {
+  label: string;
+  path: string;
+}
+
+/** scripts/setup/25-bpftrace-trixie.sh's wrapper. */
+export const TRIXIE_BPFTRACE = join(process.env.HOOKPOINT_CACHE ?? join(homedir(), ".cache/hookpoint"), "bpftrace-trixie/bin/bpftrace");
+
+export const BPFTRACES: readonly BpftraceUnderTest[] = [
+  { label: "bpftrace 0.17 (Debian 12)", path: "bpftrace" },
+  { label: "bpftrace 0.23 (Debian trixie)", path: TRIXIE_BPFTRACE },
+];
+
+const bpfReasons = new Map<string, string | null>();
+/** Why real uprobes cannot be attached here with `bpftrace` (not root, not installed, attach fails), or null. */
+export function bpfSkipReason(bpftrace = "bpftrace"): string | null {
+  const known = bpfReasons.get(bpftrace);
+  if (known !== undefined) return known;
+  const reason = ((): string | null => {
+    const fixture = fixtureSkipReason();
+    if (fixture) return fixture;
+    if (process.getuid?.() !== 0) return "not root: bpftrace needs root to attach uprobes";
+    const v = spawnSync(bpftrace, ["--version"], { encoding: "utf8" });
+    if (v.error || v.status !== 0) {
+      return bpftrace === TRIXIE_BPFTRACE ? `bpftrace 0.23 not set up at ${bpftrace} (scripts/setup/25-bpftrace-trixie.sh fetches it)` : "bpftrace not installed (scripts/setup/20-bpftrace.sh installs it)";
+    }
+    const probe = spawnSync(bpftrace, ["-e", `uprobe:${FIXTURE.envoy}:hookpointRequestSeen { @c = count(); } BEGIN { exit(); }`], { encoding: "utf8", timeout: 60_000 });
+    if (probe.status !== 0) {
+      const why = (probe.stderr ?? "").split("\n").filter((l) => l.trim() && !l.includes("RLIMIT_MEMLOCK")).slice(-2).join(" | ");
+      return `uprobes cannot attach on this machine with ${v.stdout.trim()}: ${why || `bpftrace exited ${probe.status}`}`;
+    }
+    return null;
+  })();
+  bpfReasons.set(bpftrace, reason);
+  return reason;
 }
 
 export interface LogLine {
@@ -136,7 +157,7 @@ export interface AgentStatusJson {
   command: { pid: number | null; uid: number | null; gid: number | null; exitCode: number | null };
   system: { kernel: string; uprobesNeedSysAdmin: boolean | null; capabilities: string[] | null; bpftrace: { path: string; version: string | null; features: Record<string, boolean> }; btf: boolean; tracefs: { path: string; mounted: boolean } } | null;
   preflight: { name: string; ok: boolean; detail: string; fix?: string }[];
-  envoy: { pid: number; tracePid: number; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
+  envoy: { pid: number; tracePid: number; pidMode: string; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
   scripts: {
     name: string;
     state: string;

@@ -150,7 +150,7 @@ export interface TraceRun {
 }
 
 /** Runs a rendered program through the agent's runner; resolves once every probe is attached. */
-export async function runProgram(name: string, program: string): Promise<TraceRun> {
+export async function runProgram(name: string, program: string, bpftrace = "bpftrace"): Promise<TraceRun> {
   const dir = mkdtempSync(join(tmpdir(), "hookpoint-bt-"));
   const file = join(dir, `${name}.bt`);
   writeFileSync(file, withAttachedMarker(program));
@@ -159,7 +159,7 @@ export async function runProgram(name: string, program: string): Promise<TraceRu
   let attached = false;
   const runner = new BpftraceRunner({
     name,
-    bpftrace: "bpftrace",
+    bpftrace,
     program: file,
     log: pino({ level: "silent" }),
     graceMs: 10_000,

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Backoff } from "../../../src/backoff.js";
-import { ATTACHED_MARKER, parseBpftraceVersion, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
+import { ATTACHED_MARKER, forBpftrace, parseBpftraceVersion, swapPidTid, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { quantile, summarize } from "../../../src/agent/output/summary.js";
-import { hostPidsFrom, parsePidLine } from "../../../src/agent/pidns.js";
+import { hostPidsFrom, parsePidLine, pidModeFrom } from "../../../src/agent/pidns.js";
 import { decideReaper } from "../../../src/agent/reaper.js";
 import { exitCodeOf } from "../../../src/agent/supervisor.js";
 
@@ -21,6 +21,20 @@ describe("withAttachedMarker", () => {
 });
 
 describe("program helpers", () => {
+  it("keeps a missing probe a warning on bpftrace 0.24 and newer, as it was before", () => {
+    expect(forBpftrace("BEGIN {}\n", [0, 24, 0])).toBe('config = { missing_probes = "warn" }\nBEGIN {}\n');
+    expect(forBpftrace("BEGIN {}\n", [0, 23, 2])).toBe("BEGIN {}\n");
+    expect(forBpftrace("BEGIN {}\n", null)).toBe("BEGIN {}\n");
+  });
+  it("swaps the pid and tid builtins, and nothing else", () => {
+    const prog = 'uprobe:/b:0x10 /pid == 42/ { @_s[tid] = nsecs; $pid = args->pid; @tid_count = count(); printf("pid %d", tid); } // pid';
+    expect(swapPidTid(prog)).toBe('uprobe:/b:0x10 /tid == 42/ { @_s[pid] = nsecs; $pid = args->pid; @tid_count = count(); printf("pid %d", pid); } // pid');
+  });
+  it("tells what bpftrace's pid builtin reports from a non-main thread of the agent", () => {
+    expect(pidModeFrom({ pid: 7, tid: 9 }, 7)).toBe("namespace");
+    expect(pidModeFrom({ pid: 9, tid: 7 }, 7)).toBe("swapped");
+    expect(pidModeFrom({ pid: 31337, tid: 31340 }, 7)).toBe("host");
+  });
   it("reads and compares bpftrace versions", () => {
     expect(parseBpftraceVersion("bpftrace v0.17.0\n")).toEqual([0, 17, 0]);
     expect(parseBpftraceVersion("bpftrace v0.21.2-12-gabc")).toEqual([0, 21, 2]);
