@@ -6,16 +6,18 @@
 //  2. Cost per probed call: the fixture's request flow in a loop, traced vs untraced.
 //     Target ≤ 1.5 µs.
 //  3. Agent CPU at 50,000 events/s. Target ≤ 5 % of a core.
+//  4. Agent memory attached to the 200k-symbol fixture and to the 3,000,000-symbol one,
+//     the agent built and started as the image starts it (the launcher). Target ≤ 80 MB.
 // Prints figures; asserts nothing.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withAttachedMarker, ATTACHED_MARKER } from "../src/agent/bpftrace/program.js";
 import { clearSymbolCache, readSymbolTable } from "../src/agent/elf/symbols.js";
 import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/scripts/catalog.js";
-import { renderScript } from "../src/scripts/render.js";
-import { FIXTURE, bpfSkipReason, startAgent, waitFor, type AgentProcess } from "../test/bpf/agent/support.js";
+import { renderScript, symbolPatternsOf } from "../src/scripts/render.js";
+import { AgentProcess, FIXTURE, ROOT, bpfSkipReason, startAgent, waitFor } from "../test/bpf/agent/support.js";
 import { cpuTicks, median } from "./common.js";
 
 const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 3);
@@ -70,7 +72,8 @@ async function attachBench(dir: string): Promise<void> {
   const catalog = await loadCatalog();
   clearSymbolCache();
   const t0 = performance.now();
-  const table = await readSymbolTable(FIXTURE.big);
+  // What the agent reads: only the symbols the default scripts name.
+  const table = await readSymbolTable(FIXTURE.big, symbolPatternsOf(catalog.filter((s) => s.header.default)));
   const readMs = performance.now() - t0;
   const render = (byAddress: boolean): string[] =>
     DEFAULT_SCRIPT_NAMES.map((name, i) => {
@@ -94,7 +97,7 @@ async function attachBench(dir: string): Promise<void> {
   }
   const a = median(agentMs);
   const n = median(nameMs);
-  console.log(`\n1. Envoy start -> probes attached (default scripts: ${DEFAULT_SCRIPT_NAMES.join(", ")}; ${table.symbols.size} function symbols; ${probes} uprobes; median of ${ROUNDS})`);
+  console.log(`\n1. Envoy start -> probes attached (default scripts: ${DEFAULT_SCRIPT_NAMES.join(", ")}; ${table.functions} function symbols; ${probes} uprobes; median of ${ROUNDS})`);
   console.log(`   ELF symbols read in Node (cold):           ${readMs.toFixed(0)} ms`);
   console.log(`   agent, command start -> all attached:      ${a.toFixed(0)} ms   (runs: ${agentMs.map((x) => x.toFixed(0)).join(", ")})`);
   console.log(`   bpftrace alone, same probes by address:    ${median(addrMs).toFixed(0)} ms`);
@@ -156,6 +159,57 @@ async function loopTraced(dir: string, n: number, rate: number): Promise<{ elaps
   }
 }
 
+/** The image layout (dist/, bpf/, node_modules) built with tsc into `dir`, as the Dockerfiles do. */
+function buildImageLayout(dir: string): void {
+  execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(dir, "dist")], { cwd: ROOT, stdio: "pipe" });
+  cpSync(join(ROOT, "bpf"), join(dir, "bpf"), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+}
+
+/** kB figures of /proc/<pid>/status. */
+function memory(pid: number): Record<"VmRSS" | "VmHWM" | "RssAnon" | "RssFile", number> {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  return { VmRSS: kb("VmRSS"), VmHWM: kb("VmHWM"), RssAnon: kb("RssAnon"), RssFile: kb("RssFile") };
+}
+
+/** The built agent, started through the image's launcher, traces `envoy` with the default scripts for a while. */
+async function agentMemory(home: string, dir: string, envoy: string): Promise<ReturnType<typeof memory>> {
+  const child = spawn("sh", [join(ROOT, "deploy/images/hookpoint-launcher.sh"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, "out-mem"), "--interval", "1", "--", FIXTURE.pilotAgent, "--envoy", envoy, "--", "--port-file", join(dir, "port-mem")], {
+    env: { ...process.env, HOOKPOINT_HOME: home, HOOKPOINT_NODE: process.execPath },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const a = new AgentProcess(child);
+  try {
+    await waitFor("default scripts attached", 180_000, async () => {
+      const st = a.port !== null ? await a.status() : null;
+      return st !== null && st.envoy !== null && st.scripts.length > 0 && st.scripts.every((s) => s.state === "running");
+    }, () => a.logText());
+    // A few flushes (interval 1 s) and scrapes, as in a pod.
+    for (let i = 0; i < 5; i++) {
+      await a.metrics();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return memory(child.pid!);
+  } finally {
+    await stopAgent(a);
+  }
+}
+
+async function memoryBench(dir: string): Promise<void> {
+  const home = join(dir, "image");
+  buildImageLayout(home);
+  console.log("\n4. Agent memory, built and started through the image's launcher, default scripts attached, interval 1 s (kB; target VmRSS <= 80 MB)");
+  for (const [label, envoy] of [["200k-symbol fixture", FIXTURE.big], ["3,000,000-symbol fixture", FIXTURE.huge]] as const) {
+    if (!existsSync(envoy)) {
+      console.log(`   ${label}: not built (scripts/setup/31-fixture-huge.sh)`);
+      continue;
+    }
+    const m = await agentMemory(home, dir, envoy);
+    console.log(`   ${label.padEnd(26)} VmRSS ${m.VmRSS} (anonymous ${m.RssAnon}, file-backed ${m.RssFile}), peak VmHWM ${m.VmHWM}`);
+  }
+}
+
 async function main(): Promise<void> {
   const skip = bpfSkipReason();
   if (skip) {
@@ -186,6 +240,8 @@ async function main(): Promise<void> {
     console.log(`\n3. Agent CPU at ${eventsPerSecond} events/s (${rate} iterations/s x ${PROBES_PER_REQUEST} probes for ${cpu.seconds.toFixed(1)} s, interval 1 s)`);
     console.log(`   agent (node) CPU: ${(cpu.agentCpu * 100).toFixed(2)} % of a core   (target <= 5 %)`);
     console.log(`   bpftrace processes (in-kernel probe cost not included): ${(cpu.bpftraceCpu * 100).toFixed(2)} % of a core`);
+
+    await memoryBench(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
