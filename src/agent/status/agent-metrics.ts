@@ -23,37 +23,30 @@ export function agentRegistry(status: () => AgentStatus): Registry {
       for (const c of status().preflight) this.set({ check: c.name }, c.ok ? 1 : 0);
     },
   });
-  const perScript = (name: string, help: string, pick: (s: AgentStatus["scripts"][number]) => number): void => {
-    new Gauge({
+  // Read from the status on each scrape; monotonic ones are counters, set through reset + inc.
+  const perScript = (name: string, help: string, pick: (s: AgentStatus["scripts"][number]) => number, type: "gauge" | "counter" = "gauge"): void => {
+    const config = {
       name,
       help,
-      labelNames: ["script"],
+      labelNames: ["script"] as const,
       registers: [registry],
-      collect() {
+      collect(this: Gauge<"script"> | Counter<"script">) {
         this.reset();
-        for (const s of status().scripts) this.set({ script: s.name }, pick(s));
+        for (const s of status().scripts) {
+          if (this instanceof Gauge) this.set({ script: s.name }, pick(s));
+          else this.inc({ script: s.name }, pick(s));
+        }
       },
-    });
+    };
+    if (type === "gauge") new Gauge(config);
+    else new Counter(config);
   };
   perScript("hookpoint_agent_script_up", "1 while the script's probes are attached", (s) => (s.state === "running" ? 1 : 0));
   perScript("hookpoint_agent_script_restarts", "bpftrace restarts of the script since the agent started", (s) => s.restarts);
   perScript("hookpoint_agent_script_attach_seconds", "time from bpftrace start to all probes attached", (s) => (s.attachMs ?? 0) / 1000);
   perScript("hookpoint_agent_script_records", "map records written for the script", (s) => s.records);
   perScript("hookpoint_agent_script_lost_events", "events bpftrace reported lost", (s) => s.lostEvents);
-  // Monotonic, read from the status: set through reset + inc so they are typed counters.
-  const perScriptCounter = (name: string, help: string, pick: (s: AgentStatus["scripts"][number]) => number): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: ["script"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of status().scripts) this.inc({ script: s.name }, pick(s));
-      },
-    });
-  };
-  perScriptCounter("hookpoint_agent_script_records_dropped_total", "map records not written because the output directory was full or unwritable", (s) => s.recordsDropped);
-  perScriptCounter("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors);
+  perScript("hookpoint_agent_script_records_dropped_total", "map records not written because the output directory was full or unwritable", (s) => s.recordsDropped, "counter");
+  perScript("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors, "counter");
   return registry;
 }

@@ -6,6 +6,7 @@ import { homedir, tmpdir } from "node:os";
 import http from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { AgentStatus } from "../../../src/agent/status/types.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BUILD = join(ROOT, "test/fixtures/build");
@@ -153,28 +154,8 @@ export class AgentProcess {
   }
 }
 
-export interface AgentStatusJson {
-  command: { pid: number | null; uid: number | null; gid: number | null; exitCode: number | null };
-  system: { kernel: string; uprobesNeedSysAdmin: boolean | null; capabilities: string[] | null; bpftrace: { path: string; version: string | null; features: Record<string, boolean> }; btf: boolean; tracefs: { path: string; mounted: boolean } } | null;
-  preflight: { name: string; ok: boolean; detail: string; fix?: string }[];
-  envoy: { pid: number; tracePid: number; pidMode: string; binary: string; stripped: boolean; symbols: number; buildId: string | null } | null;
-  scripts: {
-    name: string;
-    state: string;
-    reason: string | null;
-    message: string | null;
-    missing: string[];
-    bpftracePid: number | null;
-    restarts: number;
-    attachMs: number | null;
-    records: number;
-    recordsDropped: number;
-    writeErrors: number;
-    lastWriteError: string | null;
-    output: string | null;
-    programFile: string | null;
-  }[];
-}
+/** `/status` as JSON: the agent's own status type. */
+export type AgentStatusJson = AgentStatus;
 
 /** Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command. */
 export function startAgent(agentArgs: string[], command: string[], env: Record<string, string> = {}): AgentProcess {
