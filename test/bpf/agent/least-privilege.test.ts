@@ -68,6 +68,11 @@ async function withCapabilities(caps: readonly string[], ready: (s: AgentStatusJ
     }, () => a.logText());
     const envoy = envoyBelow(a.child.pid!)!;
     await check(a, s, envoy);
+    // SIGTERM in a steady state: once the agent has looked at Envoy (traced it, or said why not).
+    await waitFor("the agent done with Envoy", 60_000, async () => {
+      const st = await a.status();
+      return st.envoy !== null || failed(st, "capabilities") !== undefined || a.logs.some((l) => l.msg === "envoy found but its binary cannot be read; tracing waits");
+    }, () => a.logText());
     a.child.kill("SIGTERM");
     const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     expect(exit, a.logText()).toEqual({ code: 5, signal: null });
