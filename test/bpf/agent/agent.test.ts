@@ -133,6 +133,10 @@ describe("hookpoint agent on the fixture Envoy", () => {
     expect(system.bpftrace.version).toMatch(/^0\.\d+\.\d+$/);
     expect(system.bpftrace.features.btf).toBe(true);
     expect([system.btf, system.tracefs.mounted]).toEqual([true, true]);
+    // The startup log says the same in one line.
+    const line = agent!.logs.find((l) => l.msg === "preflight")!;
+    expect(line).toMatchObject({ kernel: system.kernel, uprobesNeedSysAdmin: system.uprobesNeedSysAdmin, capabilities: system.capabilities, bpftrace: system.bpftrace.version, btf: true, tracefs: { path: "/sys/kernel/tracing", mounted: true } });
+    expect(line.bpftraceFeatures).toEqual(system.bpftrace.features);
   });
 
   it("collects under load, and the hookpoint intervals match the fixture's delays", async (ctx) => {
