@@ -46,7 +46,8 @@ function agentStatus(envoyPid: number, scripts: Partial<AgentStatus["scripts"][n
     version: "0.1.0",
     profile: "default",
     startedAt: iso(-60),
-    command: { pid: 7, argv: ["/usr/local/bin/pilot-agent", "proxy", "sidecar"], exitCode: null },
+    command: { pid: 7, argv: ["/usr/local/bin/pilot-agent", "proxy", "sidecar"], uid: 1337, gid: 1337, exitCode: null },
+    system: null,
     preflight: [
       { name: "root", ok: true, detail: "running as uid 0" },
       { name: "tracefs", ok: true, detail: "/sys/kernel/tracing mounted" },
@@ -54,8 +55,8 @@ function agentStatus(envoyPid: number, scripts: Partial<AgentStatus["scripts"][n
       { name: "btf", ok: true, detail: "/sys/kernel/btf/vmlinux present" },
     ],
     bpftraceVersion: "0.17.0",
-    envoy: { pid: envoyPid, tracePid: envoyPid, binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
-    scripts: scripts.map((s) => ({ name: "x", state: "running", reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, lostEvents: 0, programFile: null, output: null, ...s })),
+    envoy: { pid: envoyPid, tracePid: envoyPid, pidMode: "host", binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
+    scripts: scripts.map((s) => ({ name: "x", state: "running", reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, programFile: null, output: null, ...s })),
     outputDir: "/tmp/hookpoint",
   };
 }
