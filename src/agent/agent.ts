@@ -75,9 +75,9 @@ export class Agent {
   private envoyAccessLogged = false;
   /** An Envoy found by name whose /proc/<pid>/exe the agent may not read. */
   private unreadableEnvoy: number | null = null;
-  /** When each script's failing output was last logged, and its dropped count then. */
+  /** When each script's failing output, and its recovery, were last logged. */
   private readonly writeErrorLoggedAt = new Map<string, number>();
-  private readonly droppedAtLog = new Map<string, number>();
+  private readonly recoveryLoggedAt = new Map<string, number>();
   readonly state: AgentStatus;
 
   constructor(private readonly deps: AgentDeps) {
@@ -458,9 +458,13 @@ export class Agent {
     const now = Date.now();
     if (!r.error) {
       if (st.lastWriteError !== null) {
-        this.log.info({ script: name, file: file.path, droppedSinceError: st.recordsDropped - (this.droppedAtLog.get(name) ?? 0) }, "writing records again");
         st.lastWriteError = null;
-        this.writeErrorLoggedAt.delete(name);
+        // A nearly full disk can fail and succeed in turns: say so at most once a minute too.
+        const said = this.recoveryLoggedAt.get(name);
+        if (said === undefined || now - said >= 60_000) {
+          this.recoveryLoggedAt.set(name, now);
+          this.log.info({ script: name, file: file.path, dropped: st.recordsDropped, writeErrors: st.writeErrors }, "writing records again");
+        }
       }
       return;
     }
@@ -471,7 +475,6 @@ export class Agent {
     const last = this.writeErrorLoggedAt.get(name);
     if (last === undefined || now - last >= 60_000) {
       this.writeErrorLoggedAt.set(name, now);
-      this.droppedAtLog.set(name, st.recordsDropped);
       this.log.error(
         { script: name, file: file.path, code: r.error.code, err: r.error.message, dropped: st.recordsDropped, writeErrors: st.writeErrors, ...(r.error.code === "ENOSPC" ? { fix: "free space in the output directory (the hookpoint-tmp volume), or lower HOOKPOINT_MAX_OUTPUT_BYTES" } : {}) },
         "cannot write records (logged at most once a minute; dropped records are counted in /metrics)",

@@ -38,7 +38,10 @@ describe("hookpoint agent when its output directory is full", () => {
         const s = (await agent.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
         return s.writeErrors > 0 && s.recordsDropped > 0 ? s : undefined;
       }, () => agent.logText());
-      expect(status.lastWriteError).toMatch(/^ENOSPC: /);
+      // A nearly full disk can take a small batch now and then: the last error may have
+      // been cleared by a write that fitted, but when it happened and what it was stay.
+      expect(status.lastWriteErrorAt).not.toBeNull();
+      if (status.lastWriteError !== null) expect(status.lastWriteError).toMatch(/^ENOSPC: /);
       expect(status.state).toBe("running");
       // /metrics still serves, counts every call (metrics do not need the disk), and the drops.
       await new Promise((r) => setTimeout(r, 2200));
@@ -50,16 +53,18 @@ describe("hookpoint agent when its output directory is full", () => {
       const text = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8");
       expect(text.endsWith("\n")).toBe(true);
       for (const l of text.split("\n").filter(Boolean)) expect(() => JSON.parse(l), l).not.toThrow();
-      // Said once, though it fails every second.
+      // Said once, though it fails every second (or fails and recovers in turns).
       expect(agent.logs.filter((l) => typeof l.msg === "string" && l.msg.startsWith("cannot write records")).length).toBe(1);
       expect(agent.logs.find((l) => typeof l.msg === "string" && l.msg.startsWith("cannot write records"))).toMatchObject({ script: "hookpoint-pairs", code: "ENOSPC" });
       // Space again: records are written again, and /status says so.
       rmSync(join(out, "filler"));
-      expect(await load(port, 20, 2)).toBe(20);
-      await waitFor("writing again", 20_000, () => agent.logs.some((l) => l.msg === "writing records again"), () => agent.logText());
-      const after = (await agent.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
-      expect([after.lastWriteError, after.state]).toEqual([null, "running"]);
-      expect(after.records).toBeGreaterThan(status.records);
+      const after = await waitFor("records written again", 20_000, async () => {
+        expect(await load(port, 20, 2)).toBe(20);
+        const s = (await agent.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
+        return s.lastWriteError === null && s.records > status.records ? s : undefined;
+      }, () => agent.logText());
+      expect(after.state).toBe("running");
+      expect(agent.logs.some((l) => l.msg === "writing records again")).toBe(true);
       agent.child.kill("SIGTERM");
       expect(await agent.exited).toEqual({ code: 0, signal: null });
       expect(readdirSync(out).filter((f) => f.endsWith(".ndjson"))).toEqual(["hookpoint-pairs.ndjson"]);

@@ -122,9 +122,10 @@ describe("SIGTERM to the container's PID 1 while requests flow", () => {
     const dir = tempDir("hookpoint-grace-");
     const out = join(dir, "out");
     const portFile = join(dir, "port");
-    // Grace 4 s, bpftrace's stop grace 1 s: tracing stops 2 s after SIGTERM; the drain lasts 6 s.
-    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--termination-grace-seconds", "4", "--stop-grace-ms", "1000"], [
-      FIXTURE.pilotAgent, "--drain-ms", "6000", "--", "--port-file", portFile, "--exit-code", "3",
+    // Grace 8 s, bpftrace's stop grace 4 s (bpftrace takes a while to detach on a busy
+    // machine): tracing stops 3 s after SIGTERM; the drain lasts 10 s.
+    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--termination-grace-seconds", "8", "--stop-grace-ms", "4000"], [
+      FIXTURE.pilotAgent, "--drain-ms", "10000", "--", "--port-file", portFile, "--exit-code", "3",
     ]);
     try {
       await running(a);
