@@ -144,9 +144,28 @@ export class AgentProcess {
     return get(this.port!, "/metrics");
   }
 
-  /** Ends the agent if a test left it running (by its pid only). */
+  /**
+   * Ends the agent if a test left it running, and the proxy below it: the command runs in
+   * a session of its own, so it would outlive the agent (by their pids only).
+   */
   kill(): void {
-    if (!this.exit && this.child.pid) this.child.kill("SIGKILL");
+    if (this.exit || !this.child.pid) return;
+    const below: number[] = [];
+    const queue = [this.child.pid];
+    while (queue.length) {
+      for (const k of childrenOf(queue.shift()!)) {
+        below.push(k);
+        queue.push(k);
+      }
+    }
+    this.child.kill("SIGKILL");
+    for (const pid of below) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
   }
 
   logText(): string {

@@ -12,8 +12,15 @@ import { FIXTURE, fixtureSkipReason, waitFor } from "../../bpf/agent/support.js"
 const skip = fixtureSkipReason();
 let child: ChildProcess | null = null;
 let dir = "";
-afterEach(() => {
-  if (child?.pid && child.exitCode === null) child.kill("SIGKILL");
+afterEach(async () => {
+  // SIGTERM: pilot-agent passes it to its Envoy and exits; a SIGKILL would leave Envoy running.
+  if (child?.pid && child.exitCode === null) {
+    const c = child;
+    const exited = new Promise((r) => c.once("exit", r));
+    c.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
