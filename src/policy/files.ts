@@ -2,7 +2,8 @@
 // Used by the embedded webhook default and by the CLI (no cluster needed).
 import { readFile } from "node:fs/promises";
 import { readStdin } from "../manifests/stdin.js";
-import { InputError } from "../cli/errors.js";
+import { InputError } from "../input-error.js";
+import { fsErrorText } from "../fs-error.js";
 import { isObject, parseDocuments } from "../manifests/documents.js";
 import type { HookpointPolicy, NamespaceInfo } from "./types.js";
 import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
@@ -11,7 +12,7 @@ async function readText(path: string): Promise<string> {
   try {
     return path === "-" ? await readStdin() : await readFile(path, "utf8");
   } catch (err) {
-    throw new InputError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(path, `cannot read: ${fsErrorText(err, "file")}`);
   }
 }
 

@@ -42,7 +42,7 @@ describe("bundled script catalog", async () => {
 
   it("says which directory it could not read", async () => {
     const missing = join(tmpdir(), "hookpoint-no-such-dir");
-    await expect(loadCatalog(missing)).rejects.toThrow(`cannot read the bpftrace scripts in ${missing}: ENOENT`);
+    await expect(loadCatalog(missing)).rejects.toThrow(`cannot read the bpftrace scripts in ${missing}: no such directory`);
   });
 
   it("refuses an empty directory, and a file whose header names another script", async () => {
