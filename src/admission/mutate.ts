@@ -18,6 +18,7 @@ import {
 } from "./names.js";
 import type { ResourceRequirements } from "../policy/types.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
+import { previousOriginal, recordOriginal, type OriginalState } from "./original.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -38,6 +39,8 @@ export interface InjectionStatus {
   scripts: string[];
   decidedBy: DecidedBy;
   keptMounts?: KeptMount[];
+  /** What hookpoint replaced, for `hookpoint uninject` (original.ts). */
+  original?: OriginalState;
 }
 
 export interface MutationResult {
@@ -131,6 +134,10 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
     decidedBy,
   };
   if (keptMounts.length > 0) status.keptMounts = keptMounts;
+  // Re-invocation keeps the first run's record: this pod is no longer the original.
+  const previous = previousOriginal(pod, target);
+  const record = previous.injected ? previous.original : recordOriginal(pod, target, c, spec.volumes);
+  if (record) status.original = record;
 
   const metadata = { ...(pod.metadata ?? {}) };
   metadata.annotations = { ...(metadata.annotations ?? {}), [STATUS_ANNOTATION]: JSON.stringify(status) };

@@ -41,7 +41,8 @@ describe("profiles", () => {
   it("the profile annotation picks another profile", () => {
     const { c, r } = proxyAfter({ "hookpoint.dev/profile": "deep" }, { profiles });
     expect(c?.image).toBe("registry.example.com/proxyv2:1.24.2-hp-debug");
-    expect(JSON.parse(r.mutated?.metadata?.annotations?.["hookpoint.dev/status"] ?? "{}")).toEqual({
+    const { original, ...status } = JSON.parse(r.mutated?.metadata?.annotations?.["hookpoint.dev/status"] ?? "{}") as Record<string, unknown>;
+    expect(status).toEqual({
       version: "0.1.0",
       container: "istio-proxy",
       location: "containers",
@@ -49,6 +50,14 @@ describe("profiles", () => {
       profile: "deep",
       scripts: ["envoy-socket-io", "envoy-event-loop"],
       decidedBy: "namespace-label",
+    });
+    // What uninject needs (original.test.ts checks it gives the pod back).
+    expect(original).toEqual({
+      fields: { image: "docker.io/istio/proxyv2:1.24.2", command: null, securityContext: null, resources: null },
+      env: { names: ["HOOKPOINT_PROFILE", "HOOKPOINT_SCRIPTS", "HOOKPOINT_PROXY_UID", "HOOKPOINT_PROXY_GID", "HOOKPOINT_OUTPUT_DIR", "HOOKPOINT_METRICS_PORT", "HOOKPOINT_LOG_LEVEL"], absent: true },
+      volumeMounts: { names: ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"], absent: true },
+      volumes: { names: ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"], absent: true },
+      created: ["labels"],
     });
   });
   it("an unknown profile annotation falls back to the default with a warning", () => {

@@ -1,0 +1,149 @@
+// What the proxy container and the pod held before hookpoint changed them,
+// kept in the status annotation (`original`) so that `hookpoint uninject` can
+// give back exactly the pod it was given. Pure.
+//
+// Lists (env, volumeMounts, volumes) are recorded by name, not whole: hookpoint
+// only sets, adds or removes entries of its own names and never moves the
+// others, so the names it touched and the entries of those names that were
+// there before (with their positions) are enough to rebuild the list exactly.
+import { INJECTED_LABEL, STATUS_ANNOTATION } from "./names.js";
+import type { Container, EnvVar, Pod, TargetRef, Volume, VolumeMount } from "./pod.js";
+
+export interface ListRecord<T> {
+  /** Names of the entries hookpoint set, added or removed. */
+  names: string[];
+  /** Entries of those names before, with their positions (ascending). */
+  was?: [number, T][];
+  /** The list did not exist before. */
+  absent?: true;
+}
+
+/** Container fields hookpoint replaces outright. */
+export const REPLACED_FIELDS = ["image", "command", "securityContext", "resources"] as const;
+export type ReplacedField = (typeof REPLACED_FIELDS)[number];
+
+export interface OriginalState {
+  /** Each replaced field as it was; null: it was absent. Fields hookpoint left alone are not listed. */
+  fields: Partial<Record<ReplacedField, unknown>>;
+  env?: ListRecord<EnvVar>;
+  volumeMounts?: ListRecord<VolumeMount>;
+  volumes?: ListRecord<Volume>;
+  /** Metadata maps hookpoint created because the pod had none. */
+  created?: ("metadata" | "annotations" | "labels")[];
+  /** The hookpoint.dev/injected label's value before, when the pod had one. */
+  label?: string;
+}
+
+type Named = { name: string };
+
+/** The record for a pod whose target container became `container` and whose volumes became `volumes`. */
+export function recordOriginal(pod: Pod, target: TargetRef, container: Container, volumes: Volume[] | undefined): OriginalState {
+  const before = pod.spec[target.location]?.[target.index] as Container;
+  const fields: Partial<Record<ReplacedField, unknown>> = {};
+  for (const f of REPLACED_FIELDS) if (container[f] !== before[f]) fields[f] = before[f] ?? null;
+  const out: OriginalState = { fields };
+  const env = recordList(before.env, container.env);
+  if (env) out.env = env;
+  const mounts = recordList(before.volumeMounts, container.volumeMounts);
+  if (mounts) out.volumeMounts = mounts;
+  const vols = recordList(pod.spec.volumes, volumes);
+  if (vols) out.volumes = vols;
+  const created: ("metadata" | "annotations" | "labels")[] = [];
+  if (pod.metadata === undefined) created.push("metadata");
+  if (pod.metadata?.annotations === undefined) created.push("annotations");
+  if (pod.metadata?.labels === undefined) created.push("labels");
+  if (created.length > 0) out.created = created;
+  const label = pod.metadata?.labels?.[INJECTED_LABEL];
+  if (label !== undefined) out.label = label;
+  return out;
+}
+
+function recordList<T extends Named>(before: readonly T[] | undefined, after: readonly T[] | undefined): ListRecord<T> | undefined {
+  if (before === after) return undefined;
+  const old = before ?? [];
+  const now = after ?? [];
+  const names = new Set<string>();
+  for (const e of now) if (!old.includes(e)) names.add(e.name);
+  for (const e of old) if (!now.includes(e)) names.add(e.name);
+  if (names.size === 0 && before !== undefined) return undefined;
+  const rec: ListRecord<T> = { names: [...names] };
+  const was = old.flatMap((e, i): [number, T][] => (names.has(e.name) ? [[i, e]] : []));
+  if (was.length > 0) rec.was = was;
+  if (before === undefined) rec.absent = true;
+  return rec;
+}
+
+/** The record already on a pod that hookpoint injected before (re-invocation keeps the first one). */
+export function previousOriginal(pod: Pod, target: TargetRef): { injected: boolean; original?: OriginalState } {
+  const raw = pod.metadata?.annotations?.[STATUS_ANNOTATION];
+  if (raw === undefined) return { injected: false };
+  try {
+    const status = JSON.parse(raw) as { container?: unknown; location?: unknown; original?: OriginalState };
+    if (status.container !== target.name || status.location !== target.location) return { injected: false };
+    return status.original ? { injected: true, original: status.original } : { injected: true };
+  } catch {
+    return { injected: true };
+  }
+}
+
+export type RestoreResult = { ok: true; pod: Pod; restored: boolean; note?: string } | { ok: false; message: string; path: string };
+
+/**
+ * The pod as it was before hookpoint injected it, from the status annotation's
+ * record. A pod hookpoint did not inject comes back as it is (restored: false).
+ */
+export function restorePod(pod: Pod): RestoreResult {
+  const raw = pod.metadata?.annotations?.[STATUS_ANNOTATION];
+  if (raw === undefined) return { ok: true, pod, restored: false, note: "not injected by hookpoint (no hookpoint.dev/status annotation)" };
+  const at = `metadata.annotations.${STATUS_ANNOTATION}`;
+  let status: { version?: unknown; container?: unknown; location?: unknown; original?: OriginalState };
+  try {
+    status = JSON.parse(raw) as typeof status;
+  } catch {
+    return { ok: false, message: "is not valid JSON", path: at };
+  }
+  if (typeof status !== "object" || status === null) return { ok: false, message: "is not a JSON object", path: at };
+  const original = status.original;
+  if (!original || typeof original !== "object" || typeof original.fields !== "object") {
+    return { ok: false, message: `holds no record of the original pod (injected by hookpoint ${String(status.version ?? "unknown")}); re-create the pod from its un-injected manifest`, path: at };
+  }
+  const location = status.location === "initContainers" ? "initContainers" : "containers";
+  const list = pod.spec[location] ?? [];
+  const index = list.findIndex((c) => c?.name === status.container);
+  if (index < 0) return { ok: false, message: `names container ${JSON.stringify(status.container)} in ${location}, which the pod does not have`, path: at };
+
+  const c: Container = { ...(list[index] as Container) };
+  for (const [f, v] of Object.entries(original.fields)) {
+    if (v === null) delete c[f];
+    else c[f] = v;
+  }
+  restoreList(c as Record<string, unknown>, "env", original.env);
+  restoreList(c as Record<string, unknown>, "volumeMounts", original.volumeMounts);
+  const spec = { ...pod.spec, [location]: list.map((x, i) => (i === index ? c : x)) };
+  restoreList(spec, "volumes", original.volumes);
+
+  const created = new Set(original.created ?? []);
+  const metadata = { ...(pod.metadata ?? {}) };
+  const annotations = { ...(metadata.annotations ?? {}) };
+  delete annotations[STATUS_ANNOTATION];
+  metadata.annotations = annotations;
+  const labels = { ...(metadata.labels ?? {}) };
+  if (original.label !== undefined) labels[INJECTED_LABEL] = original.label;
+  else delete labels[INJECTED_LABEL];
+  metadata.labels = labels;
+  if (created.has("annotations") && Object.keys(annotations).length === 0) delete metadata.annotations;
+  if (created.has("labels") && Object.keys(labels).length === 0) delete metadata.labels;
+  const out: Pod = { ...pod, spec: spec as Pod["spec"], metadata };
+  if (created.has("metadata") && Object.keys(metadata).length === 0) delete out.metadata;
+  return { ok: true, pod: out, restored: true };
+}
+
+function restoreList<T extends Named>(owner: Record<string, unknown>, key: string, rec: ListRecord<T> | undefined): void {
+  if (!rec) return;
+  const names = new Set(rec.names);
+  const current = Array.isArray(owner[key]) ? (owner[key] as T[]) : [];
+  const list = current.filter((e) => !names.has(e?.name));
+  for (const [i, e] of rec.was ?? []) list.splice(i, 0, e);
+  if (rec.absent && list.length === 0) delete owner[key];
+  else owner[key] = list;
+}
