@@ -1,5 +1,6 @@
 // Where a workload keeps its pod: the document itself for a Pod, spec.template
-// for controllers, spec.jobTemplate.spec.template for a CronJob. Pure.
+// for controllers, spec.jobTemplate.spec.template for a CronJob, template for a
+// PodTemplate. Pure.
 import { isObject } from "../is-object.js";
 import type { Pod } from "./pod.js";
 
@@ -12,6 +13,8 @@ export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   ReplicationController: ["spec", "template"],
   Job: ["spec", "template"],
   CronJob: ["spec", "jobTemplate", "spec", "template"],
+  PodTemplate: ["template"],
+  DeploymentConfig: ["spec", "template"], // OpenShift
 };
 
 export type TemplateLookup =
@@ -25,6 +28,11 @@ export function podTemplateOf(doc: Record<string, unknown>): TemplateLookup {
   if (typeof kind !== "string" || kind === "") return { ok: false, path: "kind", message: "missing" };
   const path = TEMPLATE_PATHS[kind];
   if (!path) return { ok: "skip" }; // Services, ConfigMaps...: passed through untouched
+  return podAt(doc, path);
+}
+
+/** The pod (template) at `path` of a document, checked like podTemplateOf checks a known kind's. */
+export function podAt(doc: Record<string, unknown>, path: readonly string[]): TemplateLookup {
   let node: unknown = doc;
   for (let i = 0; i < path.length; i++) {
     const key = path[i] as string;

@@ -6,6 +6,7 @@ import { register as registerExplain } from "./explain.js";
 import { register as registerInject } from "./inject.js";
 import { register as registerScripts } from "./scripts.js";
 import { register as registerStatus } from "./status.js";
+import { register as registerUninject } from "./uninject.js";
 import { register as registerWebhook } from "./webhook.js";
 
 // Every command module, in help order. Each adds its own subcommand; its
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerWebhook(program);
   registerInject(program);
   registerExplain(program);
+  registerUninject(program);
   registerCerts(program);
   registerAgent(program);
   registerScripts(program);

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
-import { InputError } from "./errors.js";
+import { UsageError } from "./errors.js";
 
 export interface ClusterFlags {
   kubeconfig?: string;
@@ -25,7 +25,7 @@ export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Se
   if (flags.kubeconfig === undefined && flags.context === undefined) return undefined;
   const flag = flags.kubeconfig !== undefined ? "--kubeconfig" : "--context";
   if (flags.policy !== undefined || flags.namespaces !== undefined) {
-    throw new InputError(flag, "cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used");
+    throw new UsageError(`${flag} cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used`);
   }
   const [{ loadKubeConfig }, { loadClusterSnapshot }] = await Promise.all([import("../k8s/kubeconfig.js"), import("../k8s/cluster-snapshot.js")]);
   const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });

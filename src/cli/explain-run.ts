@@ -1,51 +1,106 @@
-// `hookpoint explain`'s work: decide per workload and print a table or JSON.
-import { reviewManifests } from "../manifests/inject.js";
-import { InputError } from "./errors.js";
+// `hookpoint explain`'s work: decide for every resource of every input (a denial
+// does not stop it), print a table or JSON, and say on stderr what it assumed.
+import type { Settings } from "../policy/effective.js";
+import type { Snapshot } from "../policy/snapshot.js";
+import { reviewManifests, type ReviewedResource } from "../manifests/inject.js";
+import { resourceLabel } from "../manifests/summary.js";
+import { UsageError } from "./errors.js";
 import type { ExplainFlags } from "./explain.js";
 import { clusterSnapshotFromFlags } from "./explain-cluster.js";
-import { readManifests } from "./inject-run.js";
 import { loadSnapshot } from "./inputs.js";
+import { readSources } from "./manifest-sources.js";
 import { loadSettings } from "./settings.js";
 import { renderTable } from "./table.js";
 
 export interface ExplainRow {
+  file: string;
+  /** 1-based, as in messages. */
+  document: number;
   kind: string;
   namespace: string;
   name: string;
   inject: boolean;
-  decidedBy: string;
+  /** inject, skip, deny, or pass-through (no pod template). */
+  outcome: "inject" | "skip" | "deny" | "pass-through";
+  decidedBy: string | null;
   reason: string;
   message: string;
   policy: string | null;
   warnings: string[];
+  /** What an injection applies; null when not injected. */
+  profile: string | null;
+  image: string | null;
+  scripts: string[] | null;
 }
 
 export async function runExplain(flags: ExplainFlags): Promise<void> {
-  if (flags.output !== "table" && flags.output !== "json") throw new InputError("--output", `must be table or json, got "${flags.output}"`);
+  if (flags.output !== "table" && flags.output !== "json") throw new UsageError(`--output must be table or json, got "${flags.output}"`);
   const settings = await loadSettings(flags.image ? { image: flags.image } : {});
-  const live = await clusterSnapshotFromFlags(flags, settings, (line) => process.stderr.write(`hookpoint explain: ${line}\n`));
+  const note = (line: string) => process.stderr.write(`hookpoint explain: ${line}\n`);
+  const live = await clusterSnapshotFromFlags(flags, settings, note);
   const snapshot = live ?? (await loadSnapshot(flags, settings));
-  const text = await readManifests(flags.filename);
-  const { workloads } = reviewManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: false });
-  const rows: ExplainRow[] = workloads.map((w) => ({
-    kind: w.kind,
-    namespace: w.namespace,
-    name: w.name,
-    inject: w.review.decision.inject,
-    decidedBy: w.review.decision.decidedBy,
-    reason: w.review.decision.reason,
-    message: w.review.decision.message,
-    policy: w.review.decision.policy,
-    warnings: w.review.warnings,
-  }));
-  process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows));
+  const sources = await readSources(flags.filename, flags.recursive);
+  const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false };
+  const reviewed = sources.flatMap((s) => reviewManifests(s.text, s.name, ctx).resources);
+  const rows = reviewed.map(toRow);
+  process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows, reviewed));
+  for (const a of assumptions(reviewed, snapshot, settings, flags, live !== undefined)) note(`assumed: ${a}`);
 }
 
-export function formatTable(rows: readonly ExplainRow[]): string {
+function toRow(r: ReviewedResource): ExplainRow {
+  const o = r.outcome;
+  const base = { file: r.resource.file, document: r.resource.document + 1, kind: r.resource.kind, name: r.resource.name };
+  if (o.status === "passed-through") {
+    return { ...base, namespace: r.resource.namespace ?? "", inject: false, outcome: "pass-through", decidedBy: null, reason: "no-pod-template", message: o.reason, policy: null, warnings: [], profile: null, image: null, scripts: null };
+  }
+  const d = o.review.decision;
+  const status = o.status === "injected" || o.status === "unchanged" ? o.review.status : undefined;
+  return {
+    ...base,
+    namespace: r.namespace,
+    inject: status !== undefined,
+    outcome: o.status === "denied" ? "deny" : status ? "inject" : "skip",
+    decidedBy: d.decidedBy,
+    reason: d.reason,
+    message: o.status === "denied" ? `denied: ${o.reason}` : d.message,
+    policy: d.policy,
+    warnings: o.review.warnings,
+    profile: status?.profile ?? null,
+    image: status?.image ?? null,
+    scripts: status ? [...status.scripts] : null,
+  };
+}
+
+export function formatTable(rows: readonly ExplainRow[], reviewed: readonly ReviewedResource[]): string {
   const header = ["KIND", "NAMESPACE", "NAME", "INJECT", "DECIDED BY", "REASON", "POLICY"];
-  const body = rows.map((r) => [r.kind, r.namespace, r.name, r.inject ? "yes" : "no", r.decidedBy, r.reason, r.policy ?? "(defaults)"]);
+  const inject = (r: ExplainRow) => (r.outcome === "pass-through" ? "-" : r.outcome === "deny" ? "denied" : r.inject ? "yes" : "no");
+  const body = rows.map((r) => [r.kind, r.namespace || "-", r.name, inject(r), r.decidedBy ?? "-", r.reason, r.outcome === "pass-through" ? "-" : (r.policy ?? "(defaults)")]);
   let out = renderTable(header, body);
-  const notes = rows.flatMap((r) => [`${r.kind} ${r.namespace}/${r.name}: ${r.message}`, ...r.warnings.map((w) => `${r.kind} ${r.namespace}/${r.name}: ${w}`)]);
+  const notes = rows.flatMap((r, i) => {
+    const label = resourceLabel((reviewed[i] as ReviewedResource).resource, r.namespace || undefined);
+    const applied = r.profile !== null ? [`${label}: would apply profile "${r.profile}", image ${r.image}, scripts ${(r.scripts ?? []).join(", ")}`] : [];
+    return [`${label}: ${r.message}`, ...applied, ...r.warnings.map((w) => `${label}: warning: ${w.replace(/^hookpoint: /, "")}`)];
+  });
   if (notes.length) out += "\n" + notes.join("\n") + "\n";
+  return out;
+}
+
+/** What explain took for granted: unknown namespaces' labels, the default policy, namespace and image. */
+function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, settings: Settings, flags: ExplainFlags, cluster: boolean): string[] {
+  const out: string[] = [];
+  const decided = reviewed.filter((r) => r.outcome.status !== "passed-through");
+  if (decided.length === 0) return out;
+  if (!cluster && !flags.policy) out.push("no --policy given: the built-in default policy decides (mode OptIn: only a namespace label or an allowed pod annotation opts in)");
+  const unknown = [...new Set(decided.map((r) => r.namespace).filter((ns) => !snapshot.namespaces.has(ns)))];
+  if (unknown.length > 0) {
+    const list = unknown.join(", ");
+    if (cluster) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not found in the cluster: no labels`);
+    else if (flags.namespaces) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not in ${flags.namespaces}: no labels`);
+    else out.push(`no --namespaces given: namespace${unknown.length > 1 ? "s" : ""} ${list} without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)`);
+  }
+  const unnamed = decided.filter((r) => r.resource.namespace === undefined);
+  if (unnamed.length > 0) out.push(`${unnamed.map((r) => `${r.resource.kind} ${r.resource.name}`).join(", ")} name${unnamed.length > 1 ? "" : "s"} no namespace: "${flags.namespace}" (-n)`);
+  const defaultImage = decided.some((r) => (r.outcome.status === "injected" || r.outcome.status === "unchanged") && r.outcome.review.status?.image === settings.defaultImage);
+  if (defaultImage && !flags.image) out.push(`the tracing image where the profile names none: ${settings.defaultImage} (the built-in default; --image or the profile's image sets another)`);
   return out;
 }

@@ -1,18 +1,16 @@
 // `hookpoint explain`: options here; the work (explain-run.ts) loads only when it runs.
 import type { Command } from "commander";
 import { addClusterOptions, type ClusterFlags } from "./explain-cluster.js";
-import { addInputOptions, type InputFlags } from "./input-options.js";
+import { addDecisionOptions, addManifestOptions, type InputFlags } from "./input-options.js";
 import { runCommand } from "./run.js";
 
 export type ExplainFlags = InputFlags & ClusterFlags & { output: string };
 
 export function register(program: Command): void {
-  addClusterOptions(
-    addInputOptions(
-      program
-        .command("explain")
-        .description("Say, per workload, whether hookpoint would inject it, which rule decided and why")
-        .option("-o, --output <format>", "table or json", "table"),
-    ),
-  ).action((flags: ExplainFlags) => runCommand("explain", async () => (await import("./explain-run.js")).runExplain(flags)));
+  const cmd = program
+    .command("explain")
+    .description("Say, per resource, whether hookpoint would inject it, which rule decided and why, and what it would apply");
+  addClusterOptions(addDecisionOptions(addManifestOptions(cmd)))
+    .option("-o, --output <format>", "table or json", "table")
+    .action((flags: ExplainFlags) => runCommand("explain", async () => (await import("./explain-run.js")).runExplain(flags)));
 }

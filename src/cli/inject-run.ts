@@ -1,27 +1,34 @@
-// `hookpoint inject`'s work, and reading the manifests (shared with explain).
-import { readFile } from "node:fs/promises";
-import { injectManifests } from "../manifests/inject.js";
-import { readStdin } from "../manifests/stdin.js";
-import { InputError } from "./errors.js";
+// `hookpoint inject`'s work: review every input, report each resource on
+// stderr, and write only when nothing was denied.
+import { reviewManifests } from "../manifests/inject.js";
+import { injectSummary } from "../manifests/summary.js";
+import { JobError } from "./errors.js";
 import type { InjectFlags } from "./inject.js";
 import { loadSnapshot } from "./inputs.js";
+import { checkOutputFlags, writeManifests } from "./manifest-output.js";
+import { readSources } from "./manifest-sources.js";
 import { loadSettings } from "./settings.js";
 
 export async function runInject(flags: InjectFlags): Promise<void> {
+  checkOutputFlags(flags, flags.filename);
   const settings = await loadSettings(flags.image ? { image: flags.image } : {});
   const snapshot = await loadSnapshot(flags, settings);
-  const text = await readManifests(flags.filename);
-  const { output, workloads } = injectManifests(text, flags.filename, { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force });
-  // Everything succeeded: only now write, so a failure never leaves half an output.
-  process.stdout.write(output);
-  for (const w of workloads) for (const warning of w.review.warnings) process.stderr.write(`${w.kind} ${w.namespace}/${w.name}: ${warning}\n`);
-}
-
-export async function readManifests(file: string): Promise<string> {
-  if (file === "-") return readStdin();
-  try {
-    return await readFile(file, "utf8");
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  const sources = await readSources(flags.filename, flags.recursive);
+  const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force };
+  const reviewed = sources.map((source) => ({ source, reviewed: reviewManifests(source.text, source.name, ctx) }));
+  for (const { reviewed: r } of reviewed) {
+    for (const res of r.resources) {
+      const [line, ...warnings] = injectSummary(res);
+      if (!flags.quiet || res.outcome.status === "denied") process.stderr.write(`${line}\n`);
+      for (const w of warnings) process.stderr.write(`${w}\n`);
+    }
   }
+  const denied = reviewed.flatMap((r) => r.reviewed.resources.filter((x) => x.outcome.status === "denied"));
+  // Nothing half-injected may reach kubectl apply: a denial writes nothing.
+  if (denied.length > 0) throw new JobError(`${denied.length} resource${denied.length > 1 ? "s" : ""} denied (see above): nothing written`);
+  await writeManifests(
+    reviewed.map((r) => ({ source: r.source, output: r.reviewed.render() })),
+    flags,
+    (s) => process.stdout.write(s),
+  );
 }

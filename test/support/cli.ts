@@ -14,6 +14,9 @@ export interface CliOptions {
   input?: string;
   /** Added to this process's environment; an undefined value removes the variable. */
   env?: Record<string, string | undefined>;
+  /** Run as this user and group (the tests run as root; some errors need another user). */
+  uid?: number;
+  gid?: number;
 }
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
@@ -32,6 +35,8 @@ export function runCli(args: readonly string[], opts: CliOptions = {}): CliResul
     encoding: "utf8",
     timeout: TIMEOUT_MS,
     env: cliEnv(opts.env),
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

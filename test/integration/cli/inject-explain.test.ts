@@ -1,6 +1,7 @@
-// `hookpoint inject` and `hookpoint explain` as processes: output, exit codes,
-// and no half-written output on bad input.
-import { mkdtempSync, writeFileSync } from "node:fs";
+// `hookpoint inject` and `hookpoint explain` as processes: inputs (files,
+// directories, stdin), outputs (stdout, -o, --in-place, --diff), the
+// per-resource summary, exit codes, and no half-written output on bad input.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,45 +13,167 @@ const golden = (f: string) => new URL(`./golden/${f}`, import.meta.url).pathname
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-cli-"));
 const write = (name: string, text: string) => {
   const p = join(tmp, name);
+  mkdirSync(join(p, ".."), { recursive: true });
   writeFileSync(p, text);
   return p;
 };
+const bookinfo = readFileSync("examples/bookinfo.yaml", "utf8");
+const BOOKINFO_SUMMARY = [
+  "examples/bookinfo.yaml: document 1: Service bookinfo/reviews: passed through: Service has no pod template",
+  "examples/bookinfo.yaml: document 2: Deployment bookinfo/reviews-v1: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)",
+  'examples/bookinfo.yaml: document 3: Deployment perf/loadgen: injected (pod annotation hookpoint.dev/inject="true", allowed in namespace perf)',
+  "examples/bookinfo.yaml: document 4: Deployment payments/ledger: skipped: namespace payments is labelled hookpoint.dev/inject=disabled",
+];
+const pod = (name: string, ns: string, annotations = "{}") =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: ${ns}\n  annotations: ${annotations}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n`;
 
 describe("hookpoint inject", () => {
-  it("rewrites the example and writes it to stdout", () => {
+  it("rewrites the example to stdout and says what it did with each resource on stderr", () => {
     const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs]);
-    expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    expect(r.stderr).toBe(BOOKINFO_SUMMARY.join("\n") + "\n");
     expectGoldenText(golden("bookinfo-injected.yaml"), r.stdout);
   });
-  it("reads standard input with -f - and is idempotent", () => {
-    const first = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs]);
+  it("reads standard input with -f - and is idempotent; -q keeps stderr quiet", () => {
+    const first = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "-q"]);
+    expect(first.stderr).toBe("");
     const again = runCli(["inject", "-f", "-", ...inputs], { input: first.stdout });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr.split("\n")[1]).toBe("stdin: document 2: Deployment bookinfo/reviews-v1: unchanged: already injected as hookpoint would inject it");
   });
-  it("prints warnings on stderr, naming the workload", () => {
-    const f = write("opt-in.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: solo\n  namespace: web\n  annotations: {hookpoint.dev/inject: \"true\"}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n");
+  it("prints warnings on stderr, naming file, document and workload", () => {
+    const f = write("opt-in.yaml", pod("solo", "web", '{hookpoint.dev/inject: "true"}'));
     const r = runCli(["inject", "-f", f]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('Pod web/solo: hookpoint: annotation hookpoint.dev/inject="true" ignored: namespace web is not labelled hookpoint.dev/inject=enabled and the built-in default policy has no allowPodOptIn selecting it\n');
+    expect(r.stderr).toBe(
+      `${f}: document 1: Pod web/solo: skipped: pod opt-in is not allowed in namespace web\n` +
+        `${f}: document 1: Pod web/solo: warning: annotation hookpoint.dev/inject="true" ignored: namespace web is not labelled hookpoint.dev/inject=enabled and the built-in default policy has no allowPodOptIn selecting it\n`,
+    );
+  });
+  it("reads several -f, directories with -R, and joins them as one YAML stream", () => {
+    const dir = join(tmp, "tree");
+    write("tree/a.yaml", pod("a", "bookinfo"));
+    write("tree/notes.txt", "not a manifest\n");
+    write("tree/sub/b.json", JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "b", namespace: "bookinfo" }, spec: { containers: [{ name: "app" }] } }));
+    const flat = runCli(["inject", "-f", dir, ...inputs]);
+    expect(flat.stderr).toBe(`${dir}/a.yaml: document 1: Pod bookinfo/a: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)\n`);
+    const deep = runCli(["inject", "-f", dir, "-R", "-f", "examples/bookinfo.yaml", ...inputs]);
+    expect(deep.code).toBe(0);
+    expect(deep.stderr.split("\n").slice(0, 2)).toEqual([
+      `${dir}/a.yaml: document 1: Pod bookinfo/a: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)`,
+      `${dir}/sub/b.json: document 1: Pod bookinfo/b: skipped: no container named istio-proxy`,
+    ]);
+    const docs = deep.stdout.split(/^---\n/m);
+    expect(docs[1]).toBe(readFileSync(join(dir, "sub/b.json"), "utf8") + "\n");
+    expect(deep.stdout.endsWith(readFileSync(golden("bookinfo-injected.yaml"), "utf8"))).toBe(true);
+  });
+  it("-o FILE writes the documents there; --in-place rewrites only the files that change, keeping their mode", () => {
+    const out = join(tmp, "out.yaml");
+    const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "-o", out, "-q"]);
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
+    const changed = write("inplace/changed.yaml", bookinfo);
+    const same = write("inplace/same.yaml", pod("s", "payments"));
+    chmodSync(changed, 0o640);
+    const before = statSync(same).mtimeMs;
+    const ip = runCli(["inject", "-f", join(tmp, "inplace"), ...inputs, "--in-place", "-q"]);
+    expect(ip).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(readFileSync(changed, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
+    expect(statSync(changed).mode & 0o777).toBe(0o640);
+    expect(statSync(same).mtimeMs).toBe(before);
+  });
+  it("--diff prints a unified diff instead of the documents", () => {
+    const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "--diff", "-q"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines.slice(0, 3)).toEqual(["--- a/examples/bookinfo.yaml", "+++ b/examples/bookinfo.yaml", "@@ -23,11 +23,12 @@"]);
+    expect(lines.filter((l) => l.startsWith("-") && !l.startsWith("---"))).toEqual([
+      "-      labels: { app: reviews, version: v1 }",
+      "-          image: docker.io/istio/proxyv2:1.24.2",
+      "-            allowPrivilegeEscalation: false",
+      "-            capabilities: { drop: [ALL] }",
+      "-            privileged: false",
+      "-            runAsNonRoot: true",
+      "-            runAsUser: 1337",
+      "-      labels: { app: loadgen }",
+      "-          image: auto",
+    ]);
+  });
+  it("--force says which decision it overrode", () => {
+    const f = write("vetoed.yaml", pod("v", "payments", '{hookpoint.dev/inject: "false"}'));
+    const r = runCli(["inject", "-f", f, ...inputs, "--force", "-o", join(tmp, "forced.yaml")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`${f}: document 1: Pod payments/v: injected (forced; overrode: pod annotation hookpoint.dev/inject="false")\n`);
+  });
+  it("kinds with a pod template hookpoint does not know are injected; others are passed through, and it says so", () => {
+    const f = write(
+      "kinds.yaml",
+      [
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, namespace: bookinfo}\nspec:\n  template:\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ref, namespace: bookinfo}\nspec:\n  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n",
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: dc, namespace: bookinfo}\nspec:\n  template:\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: bookinfo}\nspec: {size: 3}\n",
+      ].join("---\n"),
+    );
+    const r = runCli(["inject", "-f", f, ...inputs]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      [
+        `${f}: document 1: Rollout bookinfo/r: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)`,
+        `${f}: document 2: Rollout bookinfo/ref: passed through: Rollout has no pod template (spec.workloadRef points to Deployment web: inject that one)`,
+        `${f}: document 3: DeploymentConfig bookinfo/dc: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)`,
+        `${f}: document 4: Widget bookinfo/w: passed through: Widget has no pod template`,
+        "",
+      ].join("\n"),
+    );
+    expect(r.stdout.split("---\n")[0]).toContain("command: [hookpoint, agent, --, /usr/local/bin/pilot-agent]");
+  });
+  it("a denied document: every resource is reported, nothing is written, exit 1", () => {
+    const f = write("denied.yaml", [pod("bad", "bookinfo", "{hookpoint.dev/image: evil.example.com/x:1}"), pod("good", "bookinfo")].join("---\n"));
+    const r = runCli(["inject", "-f", f, ...inputs]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      [
+        `${f}: document 1: Pod bookinfo/bad: denied: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*`,
+        `${f}: document 2: Pod bookinfo/good: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)`,
+        "hookpoint inject: 1 resource denied (see above): nothing written",
+        "",
+      ].join("\n"),
+    );
   });
 
   const bad: Array<[string, string[], string]> = [
     ["malformed YAML", ["inject", "-f", "@bad.yaml"], "hookpoint inject: @bad.yaml: document 2: malformed YAML at line 7, column 1: Map keys must be unique\n"],
     ["pod template without containers", ["inject", "-f", "@nocontainers.yaml"], "hookpoint inject: @nocontainers.yaml: document 2: spec.template.spec.containers: missing or empty\n"],
     ["unknown --policy field", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@policy.yaml"], "hookpoint inject: @policy.yaml: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n"],
-    ["missing file", ["inject", "-f", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: ENOENT\n"],
-    ["explain: bad output format", ["explain", "-f", "examples/bookinfo.yaml", "-o", "xml"], 'hookpoint explain: --output: must be table or json, got "xml"\n'],
+    ["missing file", ["inject", "-f", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file or directory\n"],
+    ["missing policy file", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file\n"],
+    ["unreadable file", ["inject", "-f", "@secret.yaml"], "hookpoint inject: @secret.yaml: cannot read: permission denied\n"],
+    ["a directory without manifests", ["inject", "-f", "@empty"], "hookpoint inject: @empty: no .yaml, .yml or .json file in this directory (-R reads its subdirectories too)\n"],
+    ["a URL", ["inject", "-f", "https://example.com/app.yaml"], "hookpoint inject: https://example.com/app.yaml: URLs are not read: download the file first (curl -sL URL | hookpoint ... -f -)\n"],
+    ["standard input twice", ["inject", "-f", "-", "-f", "-"], "hookpoint inject: -f -: standard input can be read only once\n"],
+    ["--in-place with -o", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "-o", "@x.yaml"], "hookpoint inject: --in-place and -o/--output both say where to write: give one\n"],
+    ["--in-place with --diff", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "--diff"], "hookpoint inject: --in-place and --diff: --diff prints the changes instead of writing them; give one\n"],
+    ["--in-place with stdin", ["inject", "-f", "-", "--in-place"], "hookpoint inject: --in-place cannot rewrite standard input (-f -): use -o FILE or standard output\n"],
+    ["explain: bad output format", ["explain", "-f", "examples/bookinfo.yaml", "-o", "xml"], 'hookpoint explain: --output must be table or json, got "xml"\n'],
   ];
   const files: Record<string, string> = {
     "bad.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: a}]}\n---\nkind: Pod\nkind: Pod\n",
     "nocontainers.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: []\n",
     "policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mdoe: Enabled\n",
+    "secret.yaml": pod("s", "web"),
   };
+  mkdirSync(join(tmp, "empty", "sub"), { recursive: true });
   for (const [what, args, message] of bad) {
     it(`exit 2 and nothing on stdout: ${what}`, () => {
       const resolved = args.map((a) => (a.startsWith("@") ? (files[a.slice(1)] !== undefined ? write(a.slice(1), files[a.slice(1)] as string) : join(tmp, a.slice(1))) : a));
+      // Root reads every file whatever its mode: the unreadable case needs another user.
+      if (what === "unreadable file") {
+        chmodSync(join(tmp, "secret.yaml"), 0o000);
+        if (process.getuid?.() === 0) return runAsNobody(resolved, message.replace(/@([\w.]+)/g, (_m, f: string) => join(tmp, f)));
+      }
       const r = runCli(resolved);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
@@ -59,24 +182,72 @@ describe("hookpoint inject", () => {
   }
 });
 
+/** The CLI as user nobody (for permission errors when the tests run as root). */
+function runAsNobody(args: string[], message: string): void {
+  chmodSync(tmp, 0o755);
+  const r = runCli(args, { uid: 65534, gid: 65534 });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(message);
+}
+
 describe("hookpoint explain", () => {
-  it("-o json gives one object per workload", () => {
+  it("-o json gives one object per resource, with what an injection applies", () => {
     const r = runCli(["explain", "-f", "examples/bookinfo.yaml", ...inputs, "-o", "json"]);
     expect(r.code).toBe(0);
+    const common = { file: "examples/bookinfo.yaml", kind: "Deployment", policy: "default", warnings: [] };
     expect(JSON.parse(r.stdout)).toEqual([
-      { kind: "Deployment", namespace: "bookinfo", name: "reviews-v1", inject: true, decidedBy: "namespace-label", reason: "namespace-enabled", message: "namespace bookinfo is labelled hookpoint.dev/inject=enabled", policy: "default", warnings: [] },
-      { kind: "Deployment", namespace: "perf", name: "loadgen", inject: true, decidedBy: "pod-annotation", reason: "pod-opt-in", message: 'pod annotation hookpoint.dev/inject="true", allowed in namespace perf', policy: "default", warnings: [] },
-      { kind: "Deployment", namespace: "payments", name: "ledger", inject: false, decidedBy: "namespace-label", reason: "namespace-disabled", message: "namespace payments is labelled hookpoint.dev/inject=disabled", policy: "default", warnings: [] },
+      { file: "examples/bookinfo.yaml", document: 1, kind: "Service", namespace: "bookinfo", name: "reviews", inject: false, outcome: "pass-through", decidedBy: null, reason: "no-pod-template", message: "Service has no pod template", policy: null, warnings: [], profile: null, image: null, scripts: null },
+      { ...common, document: 2, namespace: "bookinfo", name: "reviews-v1", inject: true, outcome: "inject", decidedBy: "namespace-label", reason: "namespace-enabled", message: "namespace bookinfo is labelled hookpoint.dev/inject=enabled", profile: "default", image: "hookpoint/proxy-istio:0.1.0-istio1.28.0", scripts: ["envoy-request-flow", "envoy-event-loop"] },
+      { ...common, document: 3, namespace: "perf", name: "loadgen", inject: true, outcome: "inject", decidedBy: "pod-annotation", reason: "pod-opt-in", message: 'pod annotation hookpoint.dev/inject="true", allowed in namespace perf', profile: "deep", image: "hookpoint/proxy-istio:0.1.0-istio1.28.0", scripts: ["envoy-request-flow", "envoy-event-loop", "envoy-socket-io", "hookpoint-pairs"] },
+      { ...common, document: 4, namespace: "payments", name: "ledger", inject: false, outcome: "skip", decidedBy: "namespace-label", reason: "namespace-disabled", message: "namespace payments is labelled hookpoint.dev/inject=disabled", profile: null, image: null, scripts: null },
     ]);
+    expect(r.stderr).toBe("hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n");
   });
-  it("prints a table by default", () => {
+  it("prints a table, then per resource the reason and what would be applied", () => {
     const r = runCli(["explain", "-f", "examples/bookinfo.yaml", ...inputs]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split("\n").slice(0, 4)).toEqual([
-      "KIND        NAMESPACE  NAME        INJECT  DECIDED BY       REASON              POLICY",
-      "Deployment  bookinfo   reviews-v1  yes     namespace-label  namespace-enabled   default",
-      "Deployment  perf       loadgen     yes     pod-annotation   pod-opt-in          default",
-      "Deployment  payments   ledger      no      namespace-label  namespace-disabled  default",
+    expect(r.stdout).toBe(
+      [
+        "KIND        NAMESPACE  NAME        INJECT  DECIDED BY       REASON              POLICY",
+        "Service     bookinfo   reviews     -       -                no-pod-template     -",
+        "Deployment  bookinfo   reviews-v1  yes     namespace-label  namespace-enabled   default",
+        "Deployment  perf       loadgen     yes     pod-annotation   pod-opt-in          default",
+        "Deployment  payments   ledger      no      namespace-label  namespace-disabled  default",
+        "",
+        "examples/bookinfo.yaml: document 1: Service bookinfo/reviews: Service has no pod template",
+        "examples/bookinfo.yaml: document 2: Deployment bookinfo/reviews-v1: namespace bookinfo is labelled hookpoint.dev/inject=enabled",
+        'examples/bookinfo.yaml: document 2: Deployment bookinfo/reviews-v1: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop',
+        'examples/bookinfo.yaml: document 3: Deployment perf/loadgen: pod annotation hookpoint.dev/inject="true", allowed in namespace perf',
+        'examples/bookinfo.yaml: document 3: Deployment perf/loadgen: would apply profile "deep", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop, envoy-socket-io, hookpoint-pairs',
+        "examples/bookinfo.yaml: document 4: Deployment payments/ledger: namespace payments is labelled hookpoint.dev/inject=disabled",
+        "",
+      ].join("\n"),
+    );
+  });
+  it("goes on past a denial, reports every document, and says what it assumed", () => {
+    const f = write("explain-denied.yaml", [pod("bad", "web", "{hookpoint.dev/image: evil.example.com/x:1}"), "apiVersion: v1\nkind: Pod\nmetadata: {name: nons}\nspec:\n  containers: [{name: istio-proxy}]\n"].join("---\n"));
+    const r = runCli(["explain", "-f", f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 3)).toEqual([
+      "KIND  NAMESPACE  NAME  INJECT  DECIDED BY  REASON        POLICY",
+      "Pod   web        bad   no      default     not-opted-in  (defaults)",
+      "Pod   default    nons  no      default     not-opted-in  (defaults)",
     ]);
+    expect(r.stderr).toBe(
+      [
+        "hookpoint explain: assumed: no --policy given: the built-in default policy decides (mode OptIn: only a namespace label or an allowed pod annotation opts in)",
+        "hookpoint explain: assumed: no --namespaces given: namespaces web, default without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)",
+        'hookpoint explain: assumed: Pod nons names no namespace: "default" (-n)',
+        "",
+      ].join("\n"),
+    );
+    const web = write("explain-denied-web.yaml", pod("bad", "bookinfo", "{hookpoint.dev/image: evil.example.com/x:1}") + "---\n" + pod("good", "bookinfo"));
+    const both = runCli(["explain", "-f", web, ...inputs]);
+    expect(both.code).toBe(0);
+    expect(both.stdout.split("\n").slice(1, 3)).toEqual([
+      "Pod   bookinfo   bad   denied  namespace-label  namespace-enabled  default",
+      "Pod   bookinfo   good  yes     namespace-label  namespace-enabled  default",
+    ]);
+    expect(both.stdout).toContain(`${web}: document 1: Pod bookinfo/bad: denied: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*\n`);
   });
 });

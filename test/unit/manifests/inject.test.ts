@@ -1,5 +1,6 @@
 // injectManifests: multi-document YAML/JSON in, documents back in order.
 import { readFileSync } from "node:fs";
+import { diffLines } from "diff";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../../src/cli/errors.js";
@@ -18,27 +19,43 @@ describe("inject over the bundled example", () => {
   const text = example("bookinfo.yaml");
   const out = injectManifests(text, "bookinfo.yaml", ctx());
 
-  it("decides per workload", () => {
-    expect(out.workloads.map((w) => [w.kind, w.namespace, w.name, w.review.decision.inject, w.review.decision.reason])).toEqual([
-      ["Deployment", "bookinfo", "reviews-v1", true, "namespace-enabled"],
-      ["Deployment", "perf", "loadgen", true, "pod-opt-in"],
-      ["Deployment", "payments", "ledger", false, "namespace-disabled"],
+  it("says what happened to every resource", () => {
+    expect(out.resources.map((r) => [r.resource.kind, r.namespace, r.resource.name, r.outcome.status])).toEqual([
+      ["Service", "bookinfo", "reviews", "passed-through"],
+      ["Deployment", "bookinfo", "reviews-v1", "injected"],
+      ["Deployment", "perf", "loadgen", "injected"],
+      ["Deployment", "payments", "ledger", "skipped"],
     ]);
   });
-  it("writes untouched documents byte for byte and keeps comments of changed ones", () => {
+  it("rewrites only the changed nodes: every other line keeps its bytes, comments included", () => {
     const inDocs = parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[];
     const outDocs = parseAllDocuments(out.output) as unknown[];
     expect(outDocs).toHaveLength(inDocs.length);
     // The Service and the skipped Deployment are unchanged, text included.
     expect(out.output.startsWith(text.slice(0, text.indexOf("---\napiVersion: apps/v1")))).toBe(true);
     expect(out.output.endsWith(text.slice(text.lastIndexOf("---\n")))).toBe(true);
-    expect(out.output).toContain("- name: istio-proxy # Istio's sidecar: hookpoint rewrites this one only");
+    // A line diff removes only the lines holding the values the mutation replaces.
+    const replaced = diffLines(text, out.output)
+      .filter((part) => part.removed)
+      .flatMap((part) => part.value.split("\n").filter((l) => l !== "").map((l) => l.trim()));
+    expect(replaced).toEqual([
+      "labels: { app: reviews, version: v1 }",
+      "image: docker.io/istio/proxyv2:1.24.2",
+      "allowPrivilegeEscalation: false",
+      "capabilities: { drop: [ALL] }",
+      "privileged: false",
+      "runAsNonRoot: true",
+      "runAsUser: 1337",
+      "labels: { app: loadgen }",
+      "image: auto",
+    ]);
+    expect(out.output).toContain("- name: istio-proxy  # Istio's sidecar: hookpoint rewrites this one only");
     expectGoldenText(new URL("./golden/bookinfo-injected.yaml", import.meta.url).pathname, out.output);
   });
   it("injecting the output again changes nothing", () => {
     const again = injectManifests(out.output, "out.yaml", ctx());
     expect(again.output).toBe(out.output);
-    expect(again.workloads.every((w) => w.review.patch.length === 0)).toBe(true);
+    expect(again.resources.map((r) => r.outcome.status)).toEqual(["passed-through", "unchanged", "unchanged", "skipped"]);
   });
 });
 
@@ -54,7 +71,7 @@ describe("formats and kinds", () => {
   it("a List's items are each reviewed", () => {
     const list = { apiVersion: "v1", kind: "List", items: [pod, { ...pod, metadata: { name: "q", namespace: "other" } }] };
     const out = injectManifests(JSON.stringify(list), "list.json", ctx(s));
-    expect(out.workloads.map((w) => [w.name, w.review.decision.inject])).toEqual([["p", true], ["q", false]]);
+    expect(out.resources.map((r) => [r.resource.name, r.resource.item, r.outcome.status])).toEqual([["p", 0, "injected"], ["q", 1, "skipped"]]);
     const items = JSON.parse(out.output).items;
     expect(items[0].metadata.labels).toEqual({ "hookpoint.dev/injected": "true" });
     expect(items[1]).toEqual({ ...pod, metadata: { name: "q", namespace: "other" } });
@@ -65,7 +82,11 @@ describe("formats and kinds", () => {
   });
   it("--force injects without opt-in", () => {
     const out = injectManifests(JSON.stringify({ ...pod, metadata: { name: "p", namespace: "elsewhere" } }), "p.json", { ...ctx(s), force: true });
-    expect(out.workloads[0]?.review.decision).toMatchObject({ inject: true, decidedBy: "force" });
+    const first = out.resources[0]?.outcome;
+    if (first?.status !== "injected") throw new Error(`not injected: ${first?.status}`);
+    expect(first.review.decision).toMatchObject({ inject: true, decidedBy: "force" });
+    // It says which decision it overrode.
+    expect(first.overrode?.message).toBe("neither the pod, its namespace nor a policy opted in");
   });
 });
 
@@ -94,11 +115,13 @@ describe("bad input names file, document and field", () => {
       expect((caught as Error).message.startsWith(message), (caught as Error).message).toBe(true);
     });
   }
-  it("a disallowed image annotation is an error naming the image and policy", () => {
-    const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  annotations: {hookpoint.dev/image: evil.example.com/x:1}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n";
-    expect(() => injectManifests(text, "in.yaml", ctx())).toThrow(
-      'in.yaml: document 1: metadata.annotations: hookpoint: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*',
-    );
+  it("a disallowed image annotation is a denial naming the image and policy, and the next documents are still reviewed", () => {
+    const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  annotations: {hookpoint.dev/image: evil.example.com/x:1}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n---\nkind: Pod\nmetadata: {name: q, namespace: bookinfo}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n";
+    const out = injectManifests(text, "in.yaml", ctx());
+    expect(out.resources.map((r) => [r.resource.name, r.outcome.status, r.outcome.status === "denied" ? r.outcome.reason : ""])).toEqual([
+      ["p", "denied", 'image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*'],
+      ["q", "injected", ""],
+    ]);
   });
 });
 

@@ -1,0 +1,77 @@
+// Where rewritten manifests go: standard output (several inputs joined as one
+// YAML stream), one file (-o), each input file in place (--in-place), or a
+// unified diff instead of the documents (--diff). Files are replaced through a
+// temporary file and a rename, so a reader never sees half of one.
+import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
+import { fsErrorText } from "../fs-error.js";
+import { JobError, UsageError } from "./errors.js";
+import type { ManifestSource } from "./manifest-sources.js";
+
+export interface OutputFlags {
+  output?: string;
+  inPlace?: boolean;
+  diff?: boolean;
+}
+
+export interface Rewritten {
+  source: ManifestSource;
+  output: string;
+}
+
+/** Flags that contradict each other, or the inputs: a usage error before any work. */
+export function checkOutputFlags(flags: OutputFlags, inputs: readonly string[]): void {
+  if (flags.inPlace && flags.output !== undefined) throw new UsageError("--in-place and -o/--output both say where to write: give one");
+  if (flags.inPlace && flags.diff) throw new UsageError("--in-place and --diff: --diff prints the changes instead of writing them; give one");
+  if (flags.inPlace && inputs.includes("-")) throw new UsageError("--in-place cannot rewrite standard input (-f -): use -o FILE or standard output");
+}
+
+export async function writeManifests(results: readonly Rewritten[], flags: OutputFlags, stdout: (s: string) => void): Promise<void> {
+  if (flags.diff) {
+    const text = results
+      .filter((r) => r.output !== r.source.text)
+      .map((r) => createTwoFilesPatch(`a/${r.source.name}`, `b/${r.source.name}`, r.source.text, r.output, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }))
+      .join("");
+    return flags.output !== undefined ? replaceFile(flags.output, text) : stdout(text);
+  }
+  if (flags.inPlace) {
+    for (const r of results) if (r.output !== r.source.text && r.source.path) await replaceFile(r.source.path, r.output);
+    return;
+  }
+  const text = joinStreams(results.map((r) => r.output));
+  return flags.output !== undefined ? replaceFile(flags.output, text) : stdout(text);
+}
+
+/** Several files as one YAML stream: each starts a new document. JSON documents are YAML too. */
+export function joinStreams(texts: readonly string[]): string {
+  if (texts.length === 1) return texts[0] as string;
+  return texts
+    .map((t, i) => {
+      const body = t === "" || t.endsWith("\n") ? t : `${t}\n`;
+      if (/^---(\s|$)/.test(body)) return body;
+      // A stream that starts with JSON would be read as JSON by kubectl: open it with ---.
+      const json = /^\s*[{[]/.test(body);
+      return i === 0 && !json ? body : `---\n${body}`;
+    })
+    .join("");
+}
+
+/** Writes `file` through a temporary file in its directory, keeping the mode of the file it replaces. */
+export async function replaceFile(file: string, text: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.hookpoint-${process.pid}`);
+  let mode: number | undefined;
+  try {
+    mode = (await stat(file)).mode & 0o7777;
+  } catch {
+    // a new file: the umask decides
+  }
+  try {
+    await writeFile(tmp, text, { flag: "wx", ...(mode !== undefined ? { mode } : {}) });
+    if (mode !== undefined) await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new JobError(`cannot write ${file}: ${fsErrorText(err, "directory")}`);
+  }
+}

@@ -1,0 +1,65 @@
+// The manifests named by -f: files, directories (their .yaml/.yml/.json files,
+// subdirectories with -R), or - for standard input. URLs are not fetched.
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fsErrorText } from "../fs-error.js";
+import { readStdin } from "../manifests/stdin.js";
+import { InputError, UsageError } from "./errors.js";
+
+export interface ManifestSource {
+  /** How messages name it: the path as given (or found in a directory), "stdin" for -. */
+  name: string;
+  /** The file to rewrite with --in-place; none for standard input. */
+  path?: string;
+  text: string;
+}
+
+const MANIFEST_EXTENSIONS = [".yaml", ".yml", ".json"];
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+export async function readSources(args: readonly string[], recursive: boolean, stdin: () => Promise<string> = readStdin): Promise<ManifestSource[]> {
+  if (args.filter((a) => a === "-").length > 1) throw new UsageError("-f -: standard input can be read only once");
+  const out: ManifestSource[] = [];
+  for (const arg of args) {
+    if (arg === "-") {
+      out.push({ name: "stdin", text: await stdin() });
+      continue;
+    }
+    if (URL_LIKE.test(arg)) throw new InputError(arg, "URLs are not read: download the file first (curl -sL URL | hookpoint ... -f -)");
+    const found = await filesOf(arg, recursive, true);
+    if (found.length === 0) {
+      throw new InputError(arg, `no .yaml, .yml or .json file in this directory${recursive ? " or below" : " (-R reads its subdirectories too)"}`);
+    }
+    for (const path of found) out.push({ name: path, path, text: await readText(path) });
+  }
+  return out;
+}
+
+/** The path itself when it is a file; a directory's manifest files in name order (recursing with -R). */
+async function filesOf(path: string, recursive: boolean, top: boolean): Promise<string[]> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (err) {
+    throw new InputError(path, `cannot read: ${fsErrorText(err)}`);
+  }
+  if (!isDir) return top || MANIFEST_EXTENSIONS.some((e) => path.endsWith(e)) ? [path] : [];
+  if (!top && !recursive) return [];
+  let names: string[];
+  try {
+    names = (await readdir(path)).sort();
+  } catch (err) {
+    throw new InputError(path, `cannot read the directory: ${fsErrorText(err, "directory")}`);
+  }
+  const out: string[] = [];
+  for (const n of names) out.push(...(await filesOf(join(path, n), recursive, false)));
+  return out;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    throw new InputError(path, `cannot read: ${fsErrorText(err, "file")}`);
+  }
+}
