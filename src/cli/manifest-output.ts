@@ -5,7 +5,7 @@
 import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
-import { fsErrorText } from "../fs-error.js";
+import { errnoText } from "../errno-text.js";
 import { JobError, UsageError } from "./errors.js";
 import type { ManifestSource } from "./manifest-sources.js";
 
@@ -72,6 +72,6 @@ export async function replaceFile(file: string, text: string): Promise<void> {
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
-    throw new JobError(`cannot write ${file}: ${fsErrorText(err, "directory")}`);
+    throw new JobError(`cannot write ${file}: ${errnoText(err, "directory")}`);
   }
 }

@@ -2,7 +2,7 @@
 // subdirectories with -R), or - for standard input. URLs are not fetched.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fsErrorText } from "../fs-error.js";
+import { errnoText } from "../errno-text.js";
 import { readStdin } from "../manifests/stdin.js";
 import { InputError, UsageError } from "./errors.js";
 
@@ -41,7 +41,7 @@ async function filesOf(path: string, recursive: boolean, top: boolean): Promise<
   try {
     isDir = (await stat(path)).isDirectory();
   } catch (err) {
-    throw new InputError(path, `cannot read: ${fsErrorText(err)}`);
+    throw new InputError(path, `cannot read: ${errnoText(err)}`);
   }
   if (!isDir) return top || MANIFEST_EXTENSIONS.some((e) => path.endsWith(e)) ? [path] : [];
   if (!top && !recursive) return [];
@@ -49,7 +49,7 @@ async function filesOf(path: string, recursive: boolean, top: boolean): Promise<
   try {
     names = (await readdir(path)).sort();
   } catch (err) {
-    throw new InputError(path, `cannot read the directory: ${fsErrorText(err, "directory")}`);
+    throw new InputError(path, `cannot read the directory: ${errnoText(err, "directory")}`);
   }
   const out: string[] = [];
   for (const n of names) out.push(...(await filesOf(join(path, n), recursive, false)));
@@ -60,6 +60,6 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (err) {
-    throw new InputError(path, `cannot read: ${fsErrorText(err, "file")}`);
+    throw new InputError(path, `cannot read: ${errnoText(err, "file")}`);
   }
 }

@@ -1,10 +1,30 @@
 // `hookpoint scripts` subcommands' work: list, check a binary, show (rendered).
-import type { Command } from "commander";
-import { readSymbolTable } from "../agent/elf/symbols.js";
-import { loadCatalog, selectScripts, type BundledScript } from "../scripts/catalog.js";
+import { ElfError } from "../agent/elf/format.js";
+import { readSymbolTable, type SymbolTable } from "../agent/elf/symbols.js";
+import { loadCatalog, selectScripts as select, type BundledScript } from "../scripts/catalog.js";
 import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
 import { renderScript, symbolPatterns, symbolPatternsOf } from "../scripts/render.js";
+import { InputError, UsageError } from "./errors.js";
 import type { CheckOptions, ListOptions, ShowOptions } from "./scripts.js";
+
+/** An unknown script name is a usage error (exit 2). */
+function selectScripts(catalog: readonly BundledScript[], names: readonly string[]): BundledScript[] {
+  try {
+    return select(catalog, names);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** A binary that cannot be read or is not an ELF file is bad input (exit 2). */
+async function symbolsOf(binary: string, patterns: readonly string[]): Promise<SymbolTable> {
+  try {
+    return await readSymbolTable(binary, patterns);
+  } catch (err) {
+    if (err instanceof ElfError) throw new InputError(err.path, err.message.slice(err.path.length + 2));
+    throw err;
+  }
+}
 
 export async function listScripts(opts: ListOptions): Promise<void> {
   const catalog = await loadCatalog();
@@ -14,20 +34,20 @@ export async function listScripts(opts: ListOptions): Promise<void> {
 export async function checkScripts(opts: CheckOptions): Promise<void> {
   const catalog = await loadCatalog();
   const chosen = opts.script ? selectScripts(catalog, opts.script) : catalog;
-  const table = await readSymbolTable(opts.binary, symbolPatternsOf(chosen));
+  const table = await symbolsOf(opts.binary, symbolPatternsOf(chosen));
   const checks = checkAll(chosen, table);
   process.stdout.write(opts.output === "json" ? checkJson(table, checks) : checkText(table, checks));
   if (checks.some((c) => !c.result.ok)) process.exitCode = 1;
 }
 
-export async function showScript(name: string, opts: ShowOptions, cmd: Command): Promise<void> {
+export async function showScript(name: string, opts: ShowOptions): Promise<void> {
+  if ((opts.binary === undefined) !== (opts.pid === undefined)) throw new UsageError("give both --binary and --pid to render a program, or neither to print the script");
   const [script] = selectScripts(await loadCatalog(), [name]) as [BundledScript];
-  if (opts.binary === undefined && opts.pid === undefined) {
+  if (opts.binary === undefined || opts.pid === undefined) {
     process.stdout.write(script.source);
     return;
   }
-  if (opts.binary === undefined || opts.pid === undefined) cmd.error("error: give both --binary and --pid to render a program", { exitCode: 2 });
-  const table = await readSymbolTable(opts.binary, symbolPatterns(script));
+  const table = await symbolsOf(opts.binary, symbolPatterns(script));
   const text = renderScript(script, { binary: opts.binary, pid: opts.pid, table, byAddress: !opts.byName, intervalSeconds: opts.interval });
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }

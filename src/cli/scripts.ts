@@ -3,6 +3,7 @@
 // (scripts-run.ts) loads only when a subcommand runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
+import { runCommand } from "./run.js";
 
 export interface ListOptions {
   output: string;
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     .command("list")
     .description("list the bundled scripts: purpose, needed symbols and probes, output maps")
     .addOption(outputOption())
-    .action(async (opts: ListOptions) => (await import("./scripts-run.js")).listScripts(opts));
+    .action((opts: ListOptions) => runCommand("scripts list", async () => (await import("./scripts-run.js")).listScripts(opts)));
 
   scripts
     .command("check")
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     .requiredOption("--binary <path>", "the Envoy binary to check")
     .option("--script <names>", "comma-separated script names (default: all)", splitList)
     .addOption(outputOption())
-    .action(async (opts: CheckOptions) => (await import("./scripts-run.js")).checkScripts(opts));
+    .action((opts: CheckOptions) => runCommand("scripts check", async () => (await import("./scripts-run.js")).checkScripts(opts)));
 
   scripts
     .command("show")
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     .option("--pid <pid>", "the Envoy process id (as bpftrace's pid builtin sees it)", parsePositiveInt)
     .option("--by-name", "attach by exact symbol name instead of by address")
     .option("--interval <seconds>", "seconds between map flushes", parsePositiveInt, DEFAULT_INTERVAL_SECONDS)
-    .action(async (name: string, opts: ShowOptions, cmd: Command) => (await import("./scripts-run.js")).showScript(name, opts, cmd));
+    .action((name: string, opts: ShowOptions) => runCommand("scripts show", async () => (await import("./scripts-run.js")).showScript(name, opts)));
 }
 
 function outputOption(): Option {

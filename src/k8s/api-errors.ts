@@ -1,5 +1,6 @@
 // Turning @kubernetes/client-node's ApiException (whose message carries the
 // whole response, headers included) into one clear sentence.
+import { knownErrno } from "../errno-text.js";
 
 /** The HTTP status of a failed API call, or undefined for a non-HTTP failure (DNS, refused, TLS). */
 export function httpStatus(err: unknown): number | undefined {
@@ -27,11 +28,13 @@ export function apiMessage(err: unknown): string {
 /**
  * One line for a failed call: "HTTP 403: <the API server's message>" for an API
  * error (client-node's ApiException carries the whole response in its message),
- * otherwise the error's own first line ("connect ECONNREFUSED ...").
+ * a network error in words ("connection refused"), otherwise the error's own first line.
  */
 export function errorText(err: unknown): string {
   const code = httpStatus(err);
   if (code !== undefined) return `HTTP ${code}: ${apiMessage(err)}`;
+  const words = knownErrno(err);
+  if (words) return words;
   if (err instanceof Error) return err.message.split("\n")[0] || err.name;
   return String(err);
 }
@@ -39,7 +42,7 @@ export function errorText(err: unknown): string {
 /** "<action> failed: HTTP <code>: <API server's message>", with a hint for permission errors. */
 export function describeApiError(action: string, err: unknown): Error {
   const code = httpStatus(err);
-  if (code === undefined) return new Error(`${action} failed: ${err instanceof Error ? err.message : String(err)}`);
+  if (code === undefined) return new Error(`${action} failed: ${errorText(err)}`);
   const hint = code === 403 ? " (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)" : "";
   return new Error(`${action} failed: ${errorText(err)}${hint}`);
 }

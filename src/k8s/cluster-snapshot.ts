@@ -7,6 +7,7 @@ import type { Settings } from "../policy/effective.js";
 import { buildSnapshot, type Snapshot } from "../policy/snapshot.js";
 import type { HookpointPolicy } from "../policy/types.js";
 import { judgePolicy } from "./acceptance.js";
+import { knownErrno } from "../errno-text.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { policyReports, type PolicyReport } from "./cluster-source.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
@@ -46,7 +47,7 @@ function clusterError(resource: string, server: string, err: unknown): Error {
   const code = httpStatus(err);
   if (code === undefined) {
     const cause = (err as { cause?: unknown } | null)?.cause;
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = knownErrno(err) ?? (err instanceof Error ? err.message : String(err));
     return new Error(`cannot list ${resource} from ${server}: ${detail}${cause instanceof Error && !detail.includes(cause.message) ? ` (${cause.message})` : ""}`);
   }
   const hint = code === 401 ? " (the kubeconfig's credentials were refused)" : code === 403 ? ` (the user lacks permission to list ${resource})` : "";

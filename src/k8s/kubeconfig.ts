@@ -2,7 +2,7 @@
 // name the file and what is wrong in it instead of a stack trace.
 import { KubeConfig } from "@kubernetes/client-node";
 import { InputError } from "../input-error.js";
-import { fsErrorText } from "../fs-error.js";
+import { errnoText } from "../errno-text.js";
 
 export interface KubeConfigChoice {
   /** A kubeconfig file; without one, the client's default search (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -19,7 +19,7 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
     else kc.loadFromDefault();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(where, code ? `cannot read: ${fsErrorText(err, "file")}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
+    throw new InputError(where, code ? `cannot read: ${errnoText(err, "file")}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
   }
   const contexts = kc.getContexts().map((c) => c.name);
   if (choice.context !== undefined) {

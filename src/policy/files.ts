@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { readStdin } from "../manifests/stdin.js";
 import { InputError } from "../input-error.js";
-import { fsErrorText } from "../fs-error.js";
+import { errnoText } from "../errno-text.js";
 import { isObject, parseDocuments } from "../manifests/documents.js";
 import type { HookpointPolicy, NamespaceInfo } from "./types.js";
 import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
@@ -12,7 +12,7 @@ async function readText(path: string): Promise<string> {
   try {
     return path === "-" ? await readStdin() : await readFile(path, "utf8");
   } catch (err) {
-    throw new InputError(path, `cannot read: ${fsErrorText(err, "file")}`);
+    throw new InputError(path, `cannot read: ${errnoText(err, "file")}`);
   }
 }
 

@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseScriptFile, ScriptFileError, type ScriptHeader } from "./header.js";
 import { lintScript } from "./lint.js";
-import { fsErrorText } from "../fs-error.js";
+import { errnoText } from "../errno-text.js";
 
 export type { ScriptHeader, ScriptMapInfo } from "./header.js";
 
@@ -50,7 +50,7 @@ export async function loadCatalog(dir: string = bundledScriptsDir()): Promise<Bu
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(".bt")).sort();
   } catch (err) {
-    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${fsErrorText(err, "directory")}`);
+    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${errnoText(err, "directory")}`);
   }
   const scripts: BundledScript[] = [];
   for (const n of names) {
@@ -66,7 +66,7 @@ export function loadCatalogSync(dir: string = bundledScriptsDir()): BundledScrip
   try {
     names = readdirSync(dir).filter((n) => n.endsWith(".bt")).sort();
   } catch (err) {
-    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${fsErrorText(err, "directory")}`);
+    throw new Error(`cannot read the bpftrace scripts in ${dir}: ${errnoText(err, "directory")}`);
   }
   return checkCatalog(
     names.map((n) => parseBundledScript(readFileSync(join(dir, n), "utf8"), join(dir, n))),

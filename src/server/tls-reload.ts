@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ServerMetrics } from "./metrics.js";
 import { servingPair, type ServingPair, type TlsState } from "./tls-state.js";
+import { errnoText } from "../errno-text.js";
 
 export const DEFAULT_POLL_INTERVAL_MS = 3000;
 /** A swap caught half-way (new cert, old key) settles within this; re-read once before calling it a failure. */
@@ -113,7 +114,7 @@ export class TlsFileReloader {
       if (k.status === "rejected") throw k.reason;
       [cert, key] = [c.value, k.value];
     } catch (err) {
-      const error = `cannot read the serving certificate: ${err instanceof Error ? err.message : String(err)}`;
+      const error = `cannot read the serving certificate ${(err as NodeJS.ErrnoException).path ?? certPath}: ${errnoText(err, "file")}`;
       return { hash: `error:${error}`, error };
     }
     const hash = createHash("sha256").update(cert).update("\0").update(key).digest("hex");

@@ -7,6 +7,7 @@
 // on the node that runs the same build is read once.
 import { open, type FileHandle } from "node:fs/promises";
 import { globToRegExp as anyGlobToRegExp } from "../../glob.js";
+import { errnoText } from "../../errno-text.js";
 import {
   EHDR_SIZE,
   ElfError,
@@ -68,7 +69,7 @@ const globMatches = new WeakMap<ReadonlyMap<string, ElfSymbol>, Map<string, ElfS
  */
 export async function readSymbolTable(path: string, patterns: readonly string[] | null = null): Promise<SymbolTable> {
   const fh = await open(path, "r").catch((err: NodeJS.ErrnoException) => {
-    throw new ElfError(path, `cannot open: ${err.code ?? err.message}`);
+    throw new ElfError(path, `cannot open: ${errnoText(err, "file")}`);
   });
   try {
     const size = (await fh.stat()).size;
