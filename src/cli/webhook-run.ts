@@ -11,24 +11,41 @@ import type { SnapshotSource } from "../policy/source.js";
 import { createLogger } from "../server/logger.js";
 import { startWebhook } from "../server/run.js";
 import { exitOnSignals } from "../server/shutdown.js";
+import { UsageError } from "./errors.js";
+import { defaultListenHost } from "./listen-host.js";
 import { loadSettings } from "./settings.js";
 import type { WebhookFlags } from "./webhook.js";
 
 function parsePort(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new Error(`--port must be a port number between 0 and 65535, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new UsageError(`--port must be a port number between 0 and 65535, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 function parseSeconds(flag: string, raw: string): number {
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.1 || n > 3600) throw new Error(`${flag} must be a number of seconds between 0.1 and 3600, got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.1 || n > 3600) throw new UsageError(`${flag} must be a number of seconds between 0.1 and 3600, got ${JSON.stringify(raw)}`);
   return Math.round(n * 1000);
 }
 
+/** Flags that name two sources for one thing are refused, not silently dropped. */
+function checkFlags(flags: WebhookFlags): void {
+  const files = [flags.policy !== undefined && "--policy", flags.namespaces !== undefined && "--namespaces"].filter(Boolean).join("/");
+  const cluster = [flags.kubeconfig !== undefined && "--kubeconfig", flags.context !== undefined && "--context"].filter(Boolean).join("/");
+  if (files && cluster && !flags.selfManagedCerts) {
+    throw new UsageError(`${files} and ${cluster} both say where policies come from: give one (files, or the cluster)`);
+  }
+}
+
 export async function runWebhook(flags: WebhookFlags): Promise<void> {
+  checkFlags(flags);
   const port = parsePort(flags.port);
   const certPollMs = parseSeconds("--cert-poll-interval", flags.certPollInterval);
-  const logger = createLogger({ level: flags.logLevel, pretty: flags.pretty, color: wantsColor(Boolean(process.stdout.isTTY)) });
+  let logger: ReturnType<typeof createLogger>;
+  try {
+    logger = createLogger({ level: flags.logLevel, pretty: flags.pretty, color: wantsColor(Boolean(process.stdout.isTTY)) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const settings = await loadSettings({ ...(flags.image ? { image: flags.image } : {}), webhookNamespace: flags.namespace });
 
   const registry = new Registry();
@@ -49,14 +66,14 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   } else if (kubeConfig) {
     source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry) });
   } else {
-    throw new Error("no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster");
+    throw new UsageError("no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster");
   }
 
   // The certificate files must exist before the listener starts; renewals rewrite
   // them and the file poller swaps them into the live server.
   let certs: { stop(): void } | undefined;
   if (flags.selfManagedCerts) {
-    if (!kubeConfig) throw new Error("--self-managed-certs needs a cluster: pass --kubeconfig or run in a pod");
+    if (!kubeConfig) throw new UsageError("--self-managed-certs needs a cluster: pass --kubeconfig or run in a pod");
     certs = await startSelfManagedCerts({
       kubeConfig,
       namespace: flags.namespace,
@@ -64,7 +81,8 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
       log: logger,
     });
   }
-  const webhook = await startWebhook({ host: flags.host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry });
+  const host = flags.host ?? (await defaultListenHost());
+  const webhook = await startWebhook({ host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry });
   exitOnSignals(async () => {
     certs?.stop();
     await webhook.close();

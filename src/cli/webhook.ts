@@ -8,7 +8,7 @@ import { runCommand } from "./run.js";
 
 export interface WebhookFlags {
   port: string;
-  host: string;
+  host?: string;
   cert: string;
   key: string;
   certPollInterval: string;
@@ -28,13 +28,13 @@ export function register(program: Command): void {
     .command("webhook")
     .description("Serve the mutating admission webhook over HTTPS (POST /mutate, /healthz, /readyz, /metrics)")
     .option("--port <n>", "HTTPS port", String(WEBHOOK_PORT))
-    .option("--host <address>", "address to listen on", "0.0.0.0")
+    .option("--host <address>", "address to listen on (default: :: with IPv4 mapped, 0.0.0.0 where IPv6 is off)")
     .option("--cert <file>", "serving certificate (PEM); re-read when it changes", "certs/tls.crt")
     .option("--key <file>", "serving key (PEM); re-read when it changes", "certs/tls.key")
     .option("--cert-poll-interval <seconds>", "how often the certificate files are checked for changes", String(DEFAULT_POLL_INTERVAL_MS / 1000))
-    .option("--policy <file>", "HookpointPolicy objects (YAML or JSON), re-read when the file changes")
-    .option("--namespaces <file>", "Namespace objects whose labels the rules read, re-read when the file changes")
-    .option("--kubeconfig <file>", "read HookpointPolicies and namespaces from this cluster (in a pod: its service account)")
+    .option("--policy <file>", "HookpointPolicy objects (YAML or JSON), re-read when the file changes (not with --kubeconfig/--context)")
+    .option("--namespaces <file>", "Namespace objects whose labels the rules read, re-read when the file changes (not with --kubeconfig/--context)")
+    .option("--kubeconfig <file>", "read HookpointPolicies and namespaces from this cluster (in a pod: its service account); with --self-managed-certs also for the certificates")
     .option("--context <name>", "kubeconfig context (default: the current one)")
     .option("--image <image>", "tracing image when the profile names none")
     .option("--namespace <name>", "the webhook's own namespace (never injected)", podNamespace() ?? WEBHOOK_NAMESPACE)

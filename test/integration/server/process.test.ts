@@ -171,11 +171,11 @@ describe("hookpoint webhook (process)", () => {
   });
 
   const startErrors: Array<[string, () => string[], number, string]> = [
-    ["a missing certificate file", () => ["--host", "127.0.0.1", "--port", "0", "--cert", "no/such/tls.crt", "--key", "no/such/tls.key", ...EXAMPLES], 1, "hookpoint: cannot read the serving certificate: ENOENT: no such file or directory, open 'no/such/tls.crt'\n"],
-    ["a key that is not the certificate's", () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("other.key"), ...EXAMPLES], 1, `hookpoint: ${secret.path("other.key")} is not the private key of ${secret.path("tls.crt")}\n`],
-    ["a bad port", () => [...TLS_FLAGS(), "--port", "http", ...EXAMPLES], 1, 'hookpoint: --port must be a port number between 0 and 65535, got "http"\n'],
-    ["a bad log level", () => [...TLS_FLAGS(), "--log-level", "loud", ...EXAMPLES], 1, 'hookpoint: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n'],
-    ["no policy source", () => TLS_FLAGS(), 1, "hookpoint: no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster\n"],
+    ["a missing certificate file", () => ["--host", "127.0.0.1", "--port", "0", "--cert", "no/such/tls.crt", "--key", "no/such/tls.key", ...EXAMPLES], 1, "hookpoint webhook: cannot read the serving certificate no/such/tls.crt: no such file\n"],
+    ["a key that is not the certificate's", () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("other.key"), ...EXAMPLES], 1, `hookpoint webhook: ${secret.path("other.key")} is not the private key of ${secret.path("tls.crt")}\n`],
+    ["a bad port", () => [...TLS_FLAGS(), "--port", "http", ...EXAMPLES], 2, 'hookpoint webhook: --port must be a port number between 0 and 65535, got "http"\n'],
+    ["a bad log level", () => [...TLS_FLAGS(), "--log-level", "loud", ...EXAMPLES], 2, 'hookpoint webhook: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n'],
+    ["no policy source", () => TLS_FLAGS(), 2, "hookpoint webhook: no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster\n"],
     ["an invalid policy file", () => [...TLS_FLAGS(), "--policy", secret.path("bad-policy.yaml")], 2, `hookpoint webhook: ${secret.path("bad-policy.yaml")}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "Sometimes"\n`],
   ];
   it.each(startErrors)("refuses to start with %s, saying why on stderr", async (_name, args, code, stderr) => {
@@ -186,7 +186,7 @@ describe("hookpoint webhook (process)", () => {
   it("refuses to start on a port already in use", async () => {
     const s = await startCli([...TLS_FLAGS(), ...EXAMPLES]);
     const r = await runWebhook([...TLS_FLAGS().slice(0, 2), "--port", String(s.port), ...TLS_FLAGS().slice(4), ...EXAMPLES]);
-    expect([r.code, r.stderr]).toEqual([1, `hookpoint: cannot listen on 127.0.0.1:${s.port}: address already in use\n`]);
+    expect([r.code, r.stderr]).toEqual([1, `hookpoint webhook: cannot listen on 127.0.0.1:${s.port}: address already in use\n`]);
     s.child.kill("SIGTERM");
     await exitWithin(s, 10_000);
   });
