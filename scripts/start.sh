@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The README's main job (`npm start`): the admission webhook on https://127.0.0.1:8443
 # with no cluster. Installs npm packages when node_modules is missing, builds when
-# src/ changed, makes dev certificates in certs/ when absent, then runs
-# `hookpoint webhook` with the example policy and namespace labels. Extra arguments
-# go to `hookpoint webhook` (e.g. `npm start -- --pretty`).
+# src/ changed, keeps the dev certificates in certs/ when they are a valid set (else
+# makes new ones) and prints their caBundle, then runs `hookpoint webhook` with the
+# example policy and namespace labels. Extra arguments go to `hookpoint webhook`
+# (e.g. `npm start -- --pretty`). HOOKPOINT_START_CERTS names another certificate
+# directory (the tests use a temporary one).
 # Signals: npm forwards SIGTERM/SIGINT to its own child only. package.json's start script
 # execs this script and this script execs the webhook, so that child is the webhook
 # itself: `kill <npm pid>` stops it (no shell left in between to swallow the signal).
@@ -25,11 +27,11 @@ if [[ ! -f dist/cli/main.js ]] || [[ -n $(find src package.json tsconfig.json ts
   npm run --silent build || fail "build failed (see above)"
 fi
 
-certs=certs
-if [[ ! -f $certs/ca.crt || ! -f $certs/tls.crt || ! -f $certs/tls.key ]]; then
-  log "generating dev certificates in $certs/ (a local CA and a serving certificate for localhost, 127.0.0.1, ::1 and the in-cluster service names)"
-  node dist/cli/main.js certs --out "$certs" --force >/dev/null || fail "certificate generation failed (see above)"
-fi
+certs=${HOOKPOINT_START_CERTS:-certs}
+# Kept when they still hold together (the CA signed the serving certificate, the keys
+# match, not expiring soon), else replaced: a second run uses what the first wrote.
+log "dev certificates in $certs/ (a local CA and a serving certificate for localhost, 127.0.0.1, ::1 and the in-cluster service names):"
+bundle=$(node dist/cli/main.js certs --out "$certs" --reuse) || fail "certificate generation failed (see above)"
 
 port=8443
 args=("$@")
@@ -40,8 +42,9 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
-ca="$PWD/$certs/ca.crt"
+ca=$(cd "$certs" && pwd)/ca.crt
 log "CA certificate: $ca"
+log "caBundle (base64 of it, for a MutatingWebhookConfiguration): $bundle"
 log "try it (from another terminal):"
 printf '  curl --cacert %q -H "Content-Type: application/json" --data @%q https://127.0.0.1:%s/mutate\n' \
   "$ca" "$PWD/examples/admission-review.json" "$port" >&2

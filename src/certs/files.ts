@@ -1,7 +1,8 @@
 // Writing certificate files: keys 0600, certificates 0644, never overwriting
 // unless asked, and never leaving a half-written set behind.
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { errnoText } from "../errno-text.js";
 
 export interface OutputFile {
   name: string;
@@ -21,6 +22,33 @@ function writeTemp(tmp: string, content: string, mode: number): void {
   chmodSync(tmp, mode); // exact mode, whatever the umask
 }
 
+/**
+ * Creates `dir` and its missing parents, failing at once with a message in words.
+ * (Node's mkdirSync({recursive: true}) loops forever where the file system
+ * refuses new entries with ENOENT under an existing parent, as /proc does.)
+ */
+export function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      if (statSync(dir).isDirectory()) return;
+      throw new Error(`cannot create the directory ${dir}: a file of that name exists`);
+    }
+    const parent = dirname(dir);
+    if (code !== "ENOENT" || parent === dir) throw new Error(`cannot create the directory ${dir}: ${errnoText(err, "directory")}`);
+    if (existsSync(parent)) throw new Error(`cannot create the directory ${dir}: the file system of ${parent} does not allow new directories`);
+  }
+  makeDirectory(dirname(dir));
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new Error(`cannot create the directory ${dir}: ${errnoText(err, "directory")}`);
+  }
+}
+
 /** Writes every file into `dir` (created if needed) and returns the paths written, in order. */
 export function writeOutputFiles(dir: string, files: readonly OutputFile[], opts: { force: boolean }): string[] {
   const paths = files.map((f) => join(dir, f.name));
@@ -30,19 +58,24 @@ export function writeOutputFiles(dir: string, files: readonly OutputFile[], opts
       throw new Error(`refusing to overwrite ${existing.join(", ")} (pass --force to replace them)`);
     }
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   // Each file goes to a temporary name first, then all are renamed into place.
   const temps: string[] = [];
+  let current = dir;
   try {
     files.forEach((f, i) => {
-      const tmp = tempName(paths[i] ?? f.name);
+      current = paths[i] ?? f.name;
+      const tmp = tempName(current);
       temps.push(tmp);
       writeTemp(tmp, f.content, f.mode);
     });
-    temps.forEach((tmp, i) => renameSync(tmp, paths[i] ?? tmp));
+    temps.forEach((tmp, i) => {
+      current = paths[i] ?? tmp;
+      renameSync(tmp, current);
+    });
   } catch (err) {
     for (const tmp of temps) rmSync(tmp, { force: true });
-    throw err;
+    throw new Error(`cannot write ${current}: ${errnoText(err, "directory")}`);
   }
   return paths;
 }
@@ -60,7 +93,7 @@ export function writeServingFiles(paths: { certFile: string; keyFile: string }, 
   ] as const) {
     const tmp = tempName(file);
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      makeDirectory(dirname(file));
       writeTemp(tmp, content, mode);
       renameSync(tmp, file);
     } catch (err) {
@@ -69,7 +102,7 @@ export function writeServingFiles(paths: { certFile: string; keyFile: string }, 
       } catch {
         // nothing was created
       }
-      throw new Error(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`cannot write ${file}: ${err instanceof Error && !(err as NodeJS.ErrnoException).code ? err.message : errnoText(err, "directory")}`);
     }
   }
 }

@@ -1,21 +1,56 @@
-// `hookpoint certs`'s work: issue the CA and serving certificate, write them, print the caBundle.
+// `hookpoint certs`'s work: issue the CA and serving certificate (or keep a valid
+// set with --reuse), write them, print the caBundle.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CERT_MODE, KEY_MODE, writeOutputFiles } from "../certs/files.js";
 import { checkDays } from "../certs/days.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
 import { servingSubjectAltNames } from "../certs/names.js";
-import { issueMaterial } from "../certs/renewal.js";
+import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type TlsMaterial } from "../certs/renewal.js";
+import { UsageError } from "./errors.js";
 import type { CertsOptions } from "./certs.js";
 
 function parseDays(raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new Error(`--days must be a whole number of days, got ${JSON.stringify(raw)}`);
-  return checkDays("--days", Number(raw));
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--days must be a whole number of days, got ${JSON.stringify(raw)}`);
+  try {
+    return checkDays("--days", Number(raw));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The set already in `dir`, when all four files are there. */
+function readExisting(dir: string): TlsMaterial | undefined {
+  try {
+    const read = (f: string) => readFileSync(join(dir, f), "utf8");
+    return { caBundle: read("ca.crt"), caKey: read("ca.key"), tlsCert: read("tls.crt"), tlsKey: read("tls.key") };
+  } catch {
+    return undefined;
+  }
 }
 
 export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+  if (opts.force && opts.reuse) throw new UsageError("--force and --reuse: --force replaces every file, --reuse keeps a valid set; give one");
   const days = parseDays(opts.days);
-  const names = servingSubjectAltNames(opts.service, opts.namespace, opts.clusterDomain);
-  const material = issueMaterial({ action: "create", reason: "hookpoint certs" }, undefined, {
-    now: new Date(),
+  let names: ReturnType<typeof servingSubjectAltNames>;
+  try {
+    names = servingSubjectAltNames(opts.service, opts.namespace, opts.clusterDomain);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const now = new Date();
+  const existing = opts.reuse ? readExisting(opts.out) : undefined;
+  const plan = opts.reuse ? planRenewal(existing, { now, commonName: "", dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, renewBelow: DEFAULT_RENEW_BELOW }) : undefined;
+  if (existing && plan?.action === "reuse") {
+    const tls = certificateInfo(parseCertificate("tls.crt", existing.tlsCert));
+    out.stderr(`kept ${join(opts.out, "tls.crt")} and ${join(opts.out, "ca.crt")}: they match their keys, tls.crt is issued by ca.crt, names ${[...tls.dnsNames, ...tls.ipAddresses].join(", ")} and is valid until ${tls.notAfter.toISOString().slice(0, 10)}\n`);
+    out.stderr("stdout: the caBundle (base64 of ca.crt) for the MutatingWebhookConfiguration\n");
+    out.stdout(`${Buffer.from(existing.caBundle).toString("base64")}\n`);
+    return;
+  }
+  if (plan && plan.action !== "reuse") out.stderr(`replacing the certificates in ${opts.out}: ${plan.reason}\n`);
+  const material = issueMaterial(plan && plan.action !== "reuse" ? plan : { action: "create", reason: "hookpoint certs" }, existing, {
+    now,
     commonName: `${opts.service}.${opts.namespace}.svc`,
     dnsNames: names.dnsNames,
     ipAddresses: names.ipAddresses,
@@ -29,7 +64,7 @@ export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void;
       { name: "tls.crt", content: material.tlsCert, mode: CERT_MODE },
       { name: "tls.key", content: material.tlsKey, mode: KEY_MODE },
     ],
-    { force: Boolean(opts.force) },
+    { force: Boolean(opts.force || opts.reuse) },
   );
   const ca = certificateInfo(parseCertificate("ca.crt", material.caBundle));
   const tls = certificateInfo(parseCertificate("tls.crt", material.tlsCert));

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { SERVING_DAYS } from "../certs/days.js";
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE } from "../certs/names.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
+import { runCommand } from "./run.js";
 
 export interface CertsOptions {
   out: string;
@@ -13,6 +14,7 @@ export interface CertsOptions {
   clusterDomain: string;
   days: string;
   force?: boolean;
+  reuse?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,8 +27,11 @@ export function register(program: Command): void {
     .option("--cluster-domain <domain>", "cluster DNS domain", DEFAULT_CLUSTER_DOMAIN)
     .option("--days <n>", "serving certificate validity in days (the CA gets 10 years)", String(SERVING_DAYS))
     .option("--force", "replace existing files")
-    .action(async (opts: CertsOptions) => {
-      const { runCerts } = await import("./certs-run.js");
-      runCerts(opts, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
-    });
+    .option("--reuse", "keep the files already there when they form a valid set for these names (not expiring soon), else replace them; print the caBundle either way")
+    .action((opts: CertsOptions) =>
+      runCommand("certs", async () => {
+        const { runCerts } = await import("./certs-run.js");
+        runCerts(opts, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+      }),
+    );
 }

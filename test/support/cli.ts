@@ -47,7 +47,12 @@ export function runCli(args: readonly string[], opts: CliOptions = {}): CliResul
  */
 export function runCliAsync(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, env: cliEnv(opts.env) });
+    const child = spawn(process.execPath, [...CLI, ...args], {
+      cwd: repoRoot,
+      env: cliEnv(opts.env),
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -79,7 +79,7 @@ describe("hookpoint certs", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      `hookpoint: refusing to overwrite ${out}/ca.crt, ${out}/ca.key, ${out}/tls.crt, ${out}/tls.key (pass --force to replace them)\n`,
+      `hookpoint certs: refusing to overwrite ${out}/ca.crt, ${out}/ca.key, ${out}/tls.crt, ${out}/tls.key (pass --force to replace them)\n`,
     );
     expect(readFileSync(join(out, "tls.key"), "utf8")).toBe(before);
   });
@@ -95,18 +95,56 @@ describe("hookpoint certs", () => {
   });
 
   it.each([
-    [["--days", "0"], "hookpoint: --days must be a whole number of days between 1 and 3650, got 0\n"],
-    [["--days", "ten"], 'hookpoint: --days must be a whole number of days, got "ten"\n'],
+    [["--days", "0"], "hookpoint certs: --days must be a whole number of days between 1 and 3650, got 0\n"],
+    [["--days", "ten"], 'hookpoint certs: --days must be a whole number of days, got "ten"\n'],
     [
       ["--namespace", "Hookpoint_System"],
-      "hookpoint: namespace must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), got \"Hookpoint_System\"\n",
+      "hookpoint certs: namespace must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit), got \"Hookpoint_System\"\n",
     ],
-  ])("refuses %j with a message naming the option", async (extra, message) => {
+    [["--force", "--reuse"], "hookpoint certs: --force and --reuse: --force replaces every file, --reuse keeps a valid set; give one\n"],
+  ])("refuses %j with exit 2 and a message naming the option", async (extra, message) => {
     const out = tempDir();
     const r = await runCliAsync(["certs", "--out", join(out, "c"), ...extra]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(message);
     expect(r.stdout).toBe("");
+  });
+
+  it("fails at once, in words, where it cannot create or write the directory", async () => {
+    const proc = await runCliAsync(["certs", "--out", "/proc/hookpoint-nope"]);
+    expect(proc).toEqual({ code: 1, stdout: "", stderr: "hookpoint certs: cannot create the directory /proc/hookpoint-nope: the file system of /proc does not allow new directories\n" });
+    const file = join(tempDir(), "file");
+    writeFileSync(file, "x");
+    const under = await runCliAsync(["certs", "--out", join(file, "c")]);
+    expect(under).toEqual({ code: 1, stdout: "", stderr: `hookpoint certs: cannot create the directory ${join(file, "c")}: a part of the path is not a directory\n` });
+    // Root writes anywhere: an unwritable directory needs another user.
+    const locked = tempDir();
+    chmodSync(locked, 0o555);
+    const r = await runCliAsync(["certs", "--out", locked], process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {});
+    expect(r).toEqual({ code: 1, stdout: "", stderr: `hookpoint certs: cannot write ${locked}/ca.crt: permission denied\n` });
+  });
+
+  it("--reuse keeps a valid set and prints its caBundle; replaces a set that does not hold together", async () => {
+    const out = tempDir();
+    const first = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(first.code).toBe(0);
+    const files = ["ca.crt", "ca.key", "tls.crt", "tls.key"].map((f) => readFileSync(join(out, f), "utf8"));
+    const again = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr.split("\n")[0]).toMatch(new RegExp(`^kept ${out}/tls.crt and ${out}/ca.crt: they match their keys, tls.crt is issued by ca.crt, names hookpoint-webhook, .*, ::1 and is valid until \\d{4}-\\d\\d-\\d\\d$`));
+    expect(["ca.crt", "ca.key", "tls.crt", "tls.key"].map((f) => readFileSync(join(out, f), "utf8"))).toEqual(files);
+    // A serving certificate from another CA: renewed with this CA, so the caBundle stays the same.
+    const other = tempDir();
+    expect((await runCliAsync(["certs", "--out", other])).code).toBe(0);
+    writeFileSync(join(out, "tls.crt"), readFileSync(join(other, "tls.crt")));
+    writeFileSync(join(out, "tls.key"), readFileSync(join(other, "tls.key")));
+    const fixed = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toBe(first.stdout);
+    expect(fixed.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: tls.crt was not issued by ca.crt`);
+    const ca = new X509Certificate(readFileSync(join(out, "ca.crt")));
+    expect(new X509Certificate(readFileSync(join(out, "tls.crt"))).checkIssued(ca)).toBe(true);
   });
 
   it("requires --out", async () => {
@@ -134,6 +172,6 @@ describe("writeServingFiles (self-managed mode → the webhook's TLS reload)", (
     const dir = tempDir();
     writeFileSync(join(dir, "blocker"), "a file where a directory should be");
     const keyFile = join(dir, "blocker", "tls.key");
-    expect(() => writeServingFiles({ certFile: join(dir, "blocker", "tls.crt"), keyFile }, { cert: "c", key: "k" })).toThrow(new RegExp(`^cannot write ${keyFile}: (EEXIST|ENOTDIR)`));
+    expect(() => writeServingFiles({ certFile: join(dir, "blocker", "tls.crt"), keyFile }, { cert: "c", key: "k" })).toThrow(`cannot write ${keyFile}: cannot create the directory ${join(dir, "blocker")}: a file of that name exists`);
   });
 });
