@@ -2,11 +2,13 @@ import type { Command } from "commander";
 import { register as registerAgent } from "./agent.js";
 import { register as registerCerts } from "./certs.js";
 import { register as registerCollect } from "./collect.js";
+import { register as registerCompletion } from "./completion.js";
 import { register as registerExplain } from "./explain.js";
 import { register as registerInject } from "./inject.js";
 import { register as registerScripts } from "./scripts.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerUninject } from "./uninject.js";
+import { register as registerVersion } from "./version.js";
 import { register as registerWebhook } from "./webhook.js";
 
 // Every command module, in help order. Each adds its own subcommand; its
@@ -21,4 +23,6 @@ export function registerCommands(program: Command): void {
   registerScripts(program);
   registerStatus(program);
   registerCollect(program);
+  registerVersion(program);
+  registerCompletion(program);
 }
