@@ -1,0 +1,82 @@
+// Every README code block marked runnable (a fence with the info string
+// `sh runnable`) runs, as written, in a temporary copy of the repository with
+// `hookpoint` on PATH, and must exit 0. Blocks check their own results (cmp,
+// grep, diff), so a README that drifts from the CLI fails here. $TMPDIR is a
+// fresh directory for each block.
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../support/cli.js";
+
+interface Block {
+  line: number;
+  code: string;
+}
+
+/** The runnable blocks of a Markdown text, with the line their fence opens on. */
+export function runnableBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(`{3,})\s*(\S+)\s+runnable\s*$/.exec(lines[i] ?? "");
+    if (!open) continue;
+    const fence = open[1] as string;
+    const body: string[] = [];
+    let j = i + 1;
+    while (j < lines.length && !(lines[j] ?? "").startsWith(fence)) body.push(lines[j++] ?? "");
+    blocks.push({ line: i + 1, code: body.join("\n") });
+    i = j;
+  }
+  return blocks;
+}
+
+/** A copy of the files git tracks (as they are in the work tree), sharing node_modules. */
+function copyRepository(): string {
+  const copy = mkdtempSync(join(tmpdir(), "hookpoint-readme-"));
+  const files = spawnSync("git", ["ls-files", "-z"], { cwd: repoRoot, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
+  for (const f of files) {
+    mkdirSync(dirname(join(copy, f)), { recursive: true });
+    try {
+      copyFileSync(join(repoRoot, f), join(copy, f));
+    } catch {
+      // tracked but deleted in the work tree
+    }
+  }
+  symlinkSync(join(repoRoot, "node_modules"), join(copy, "node_modules"));
+  const bin = join(copy, ".readme-bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "hookpoint"), `#!/bin/sh\nexec "${process.execPath}" --import tsx "${copy}/src/cli/main.ts" "$@"\n`);
+  chmodSync(join(bin, "hookpoint"), 0o755);
+  return copy;
+}
+
+const blocks = runnableBlocks(readFileSync(join(repoRoot, "README.md"), "utf8"));
+
+describe("README runnable blocks", () => {
+  it("finds the blocks marked runnable", () => {
+    expect(runnableBlocks("a\n```sh runnable\necho 1\n```\n```sh\nnot this\n```\n````sh runnable\nx\n```\ny\n````\n")).toEqual([
+      { line: 2, code: "echo 1" },
+      { line: 8, code: "x\n```\ny" },
+    ]);
+    expect(blocks.length).toBeGreaterThan(0);
+  });
+
+  const copy = blocks.length > 0 ? copyRepository() : "";
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+  for (const block of blocks) {
+    it(`README.md line ${block.line}: ${block.code.split("\n")[0]}`, () => {
+      const tmp = mkdtempSync(join(tmpdir(), "hookpoint-readme-block-"));
+      const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", block.code], {
+        cwd: copy,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, PATH: `${join(copy, ".readme-bin")}:${process.env.PATH ?? ""}`, TMPDIR: tmp, NO_COLOR: "1" },
+      });
+      expect({ code: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    }, 180_000);
+  }
+});
