@@ -3,6 +3,7 @@ import { register as registerAgent } from "./agent.js";
 import { register as registerCerts } from "./certs.js";
 import { register as registerCollect } from "./collect.js";
 import { register as registerCompletion } from "./completion.js";
+import { register as registerEnable } from "./enable.js";
 import { register as registerExplain } from "./explain.js";
 import { register as registerInject } from "./inject.js";
 import { register as registerScripts } from "./scripts.js";
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerInject(program);
   registerExplain(program);
   registerUninject(program);
+  registerEnable(program);
   registerCerts(program);
   registerAgent(program);
   registerScripts(program);

@@ -5,7 +5,13 @@ import { DEFAULT_IMAGE } from "../defaults.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../admission/names.js";
 import { VERSION } from "../version.js";
 import { UsageError } from "./errors.js";
-import type { VersionFlags } from "./version.js";
+
+export interface VersionFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  output: string;
+}
 
 export interface Versions {
   client: string;

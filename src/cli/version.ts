@@ -4,14 +4,9 @@
 import type { Command } from "commander";
 import { podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
+import type { VersionFlags } from "./version-run.js";
 import { runCommand } from "./run.js";
 
-export interface VersionFlags {
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
-  output: string;
-}
 
 export function register(program: Command): void {
   program

@@ -1,0 +1,45 @@
+// `hookpoint enable`/`disable`'s work: parse the workloads, then the rollout (k8s/rollout.ts).
+import { rollout, RolloutFailed, WORKLOAD_KINDS, type WorkloadKind, type WorkloadRef } from "../k8s/rollout.js";
+import { JobError, UsageError } from "./errors.js";
+
+export interface EnableFlags {
+  namespace: string;
+  workload?: string[];
+  timeout: string;
+  dryRun: boolean;
+  kubeconfig?: string;
+  context?: string;
+}
+
+const KIND_NAMES: Readonly<Record<string, WorkloadKind>> = {
+  deployment: "Deployment",
+  deployments: "Deployment",
+  deploy: "Deployment",
+  statefulset: "StatefulSet",
+  statefulsets: "StatefulSet",
+  sts: "StatefulSet",
+  daemonset: "DaemonSet",
+  daemonsets: "DaemonSet",
+  ds: "DaemonSet",
+};
+
+export function parseWorkload(raw: string): WorkloadRef {
+  const m = /^([A-Za-z]+)(?:\.apps)?\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(raw);
+  const kind = m ? KIND_NAMES[(m[1] as string).toLowerCase()] : undefined;
+  if (!m || !kind) throw new UsageError(`--workload must be KIND/NAME with KIND one of ${WORKLOAD_KINDS.join(", ")} (or deploy, sts, ds), got ${JSON.stringify(raw)}`);
+  return { kind, name: m[2] as string };
+}
+
+export async function runEnable(mode: "enable" | "disable", flags: EnableFlags): Promise<void> {
+  const workloads = (flags.workload ?? []).map(parseWorkload);
+  const seconds = Number(flags.timeout);
+  if (!/^\d+$/.test(flags.timeout) || seconds < 1 || seconds > 86_400) throw new UsageError(`--timeout must be a whole number of seconds between 1 and 86400, got ${JSON.stringify(flags.timeout)}`);
+  const { loadKubeConfig } = await import("../k8s/kubeconfig.js");
+  const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
+  try {
+    await rollout({ kubeConfig, namespace: flags.namespace, workloads, mode, timeoutMs: seconds * 1000, pollMs: 1000, dryRun: flags.dryRun, say: (line) => process.stdout.write(`${line}\n`) });
+  } catch (err) {
+    if (err instanceof RolloutFailed) throw new JobError(err.message);
+    throw err;
+  }
+}

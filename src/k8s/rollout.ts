@@ -1,0 +1,218 @@
+// `hookpoint enable` / `disable`: change the opt-in (namespace label, or the
+// workloads' pod-template annotation), restart the workloads the way `kubectl
+// rollout restart` does, watch their new pods, and on enable roll the opt-in
+// back (and restart again) when a traced pod crash-loops or its proxy is not
+// ready in time. Every change is a JSON Patch with a test of what was read.
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
+import { escapePointerSegment } from "../admission/patch.js";
+import { INJECT_KEY } from "../admission/names.js";
+import { describeApiError } from "./api-errors.js";
+import { judgePods, type PodView, type Verdict } from "./rollout-health.js";
+
+export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export interface WorkloadRef {
+  kind: WorkloadKind;
+  name: string;
+}
+
+export interface RolloutOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  /** Only these; none: the namespace label and every workload of the namespace. */
+  workloads: WorkloadRef[];
+  mode: "enable" | "disable";
+  timeoutMs: number;
+  pollMs: number;
+  dryRun: boolean;
+  say: (line: string) => void;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Workload = { ref: WorkloadRef; obj: V1Deployment | V1StatefulSet | V1DaemonSet };
+
+/** What the opt-in is made of: the namespace label, or one annotation per workload. */
+interface OptIn {
+  describe(): string;
+  apply(): Promise<void>;
+  undo(): Promise<void>;
+}
+
+export class RolloutFailed extends Error {}
+
+export async function rollout(o: RolloutOptions): Promise<void> {
+  const apps = o.kubeConfig.makeApiClient(AppsV1Api);
+  const core = o.kubeConfig.makeApiClient(CoreV1Api);
+  const now = o.now ?? (() => new Date());
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const workloads = await selectWorkloads(apps, o.namespace, o.workloads);
+  const optIn = o.workloads.length === 0 ? await namespaceOptIn(core, o.namespace, o.mode) : templateOptIn(apps, o.namespace, workloads, o.mode);
+
+  const label = (w: Workload) => `${w.ref.kind} ${o.namespace}/${w.ref.name}`;
+  if (o.dryRun) {
+    o.say(`would ${optIn.describe()}`);
+    for (const w of workloads) o.say(`would restart ${label(w)} (annotation ${RESTARTED_AT} on its pod template)`);
+    o.say(
+      o.mode === "enable"
+        ? `would watch their new pods for ${o.timeoutMs / 1000}s; if one crash-loops or its proxy is not ready by then, undo the opt-in and restart them again`
+        : `would watch their new pods for ${o.timeoutMs / 1000}s until they run untraced`,
+    );
+    return;
+  }
+  if (workloads.length === 0) o.say(`no Deployment, StatefulSet or DaemonSet in ${o.namespace}: only the opt-in changes`);
+  await optIn.apply();
+  o.say(`${optIn.describe().replace(/^(\w+)/, (v) => PAST[v] ?? v)}`);
+  const since = await restartAll(apps, o.namespace, workloads, now(), (w) => o.say(`restarted ${label(w)}`));
+
+  const deadline = now().getTime() + o.timeoutMs;
+  const pending = new Map(workloads.map((w) => [label(w), w]));
+  let last = new Map<string, Verdict>();
+  while (pending.size > 0) {
+    const verdicts = new Map<string, Verdict>();
+    for (const [name, w] of pending) verdicts.set(name, judgePods(await podsOf(core, o.namespace, w), since, wanted(w), o.mode === "enable"));
+    for (const [name, v] of verdicts) {
+      if (v.state === "healthy") {
+        o.say(`${name}: ${v.detail}`);
+        pending.delete(name);
+      }
+    }
+    const failed = [...verdicts].find(([, v]) => v.state === "failed");
+    const timedOut = now().getTime() >= deadline && pending.size > 0;
+    if (failed || timedOut) {
+      const why = failed ? `${failed[0]}: ${failed[1].detail}` : `not ready within ${o.timeoutMs / 1000}s: ${[...pending.keys()].map((n) => `${n}: ${(verdicts.get(n) ?? last.get(n))?.detail ?? "no new pods"}`).join("; ")}`;
+      if (o.mode === "disable") throw new RolloutFailed(why);
+      o.say(`rolling back: ${why}`);
+      await optIn.undo();
+      await restartAll(apps, o.namespace, workloads, now(), (w) => o.say(`restarted ${label(w)} again`));
+      throw new RolloutFailed(`rolled back: ${why}`);
+    }
+    last = verdicts;
+    if (pending.size > 0) await sleep(o.pollMs);
+  }
+}
+
+const PAST: Record<string, string> = { label: "labelled", remove: "removed", annotate: "annotated", set: "set" };
+
+async function selectWorkloads(apps: AppsV1Api, namespace: string, refs: readonly WorkloadRef[]): Promise<Workload[]> {
+  if (refs.length === 0) {
+    const [d, s, ds] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing Deployments in ${namespace}`, e))),
+      apps.listNamespacedStatefulSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing StatefulSets in ${namespace}`, e))),
+      apps.listNamespacedDaemonSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing DaemonSets in ${namespace}`, e))),
+    ]);
+    return [
+      ...d.items.map((obj) => ({ ref: { kind: "Deployment" as const, name: obj.metadata?.name ?? "" }, obj })),
+      ...s.items.map((obj) => ({ ref: { kind: "StatefulSet" as const, name: obj.metadata?.name ?? "" }, obj })),
+      ...ds.items.map((obj) => ({ ref: { kind: "DaemonSet" as const, name: obj.metadata?.name ?? "" }, obj })),
+    ];
+  }
+  return Promise.all(refs.map(async (ref) => ({ ref, obj: await read(apps, namespace, ref) })));
+}
+
+async function read(apps: AppsV1Api, namespace: string, ref: WorkloadRef): Promise<V1Deployment | V1StatefulSet | V1DaemonSet> {
+  try {
+    if (ref.kind === "Deployment") return await apps.readNamespacedDeployment({ name: ref.name, namespace });
+    if (ref.kind === "StatefulSet") return await apps.readNamespacedStatefulSet({ name: ref.name, namespace });
+    return await apps.readNamespacedDaemonSet({ name: ref.name, namespace });
+  } catch (e) {
+    throw describeApiError(`reading ${ref.kind} ${namespace}/${ref.name}`, e);
+  }
+}
+
+async function patch(apps: AppsV1Api, namespace: string, ref: WorkloadRef, body: object[]): Promise<void> {
+  try {
+    if (ref.kind === "Deployment") await apps.patchNamespacedDeployment({ name: ref.name, namespace, body });
+    else if (ref.kind === "StatefulSet") await apps.patchNamespacedStatefulSet({ name: ref.name, namespace, body });
+    else await apps.patchNamespacedDaemonSet({ name: ref.name, namespace, body });
+  } catch (e) {
+    throw describeApiError(`patching ${ref.kind} ${namespace}/${ref.name}`, e);
+  }
+}
+
+/** JSON Patch setting (value) or removing (undefined) one annotation of the pod template. */
+function templateAnnotationOps(obj: Workload["obj"], key: string, value: string | undefined): object[] {
+  const annotations = obj.spec?.template.metadata?.annotations;
+  const path = `/spec/template/metadata/annotations/${escapePointerSegment(key)}`;
+  if (value === undefined) return annotations?.[key] === undefined ? [] : [{ op: "remove", path }];
+  if (!obj.spec?.template.metadata) return [{ op: "add", path: "/spec/template/metadata", value: { annotations: { [key]: value } } }];
+  if (!annotations) return [{ op: "add", path: "/spec/template/metadata/annotations", value: { [key]: value } }];
+  return [{ op: "add", path, value }];
+}
+
+/** Restarts like `kubectl rollout restart`; returns the moment written (new pods are those created from then on). */
+async function restartAll(apps: AppsV1Api, namespace: string, workloads: Workload[], at: Date, done: (w: Workload) => void): Promise<Date> {
+  for (const w of workloads) {
+    w.obj = await read(apps, namespace, w.ref);
+    await patch(apps, namespace, w.ref, templateAnnotationOps(w.obj, RESTARTED_AT, at.toISOString()));
+    done(w);
+  }
+  return at;
+}
+
+function wanted(w: Workload): number {
+  if (w.ref.kind === "DaemonSet") return Math.max(1, (w.obj as V1DaemonSet).status?.desiredNumberScheduled ?? 1);
+  return Math.max(1, (w.obj as V1Deployment).spec?.replicas ?? 1);
+}
+
+async function podsOf(core: CoreV1Api, namespace: string, w: Workload): Promise<PodView[]> {
+  const match = w.obj.spec?.selector?.matchLabels ?? {};
+  const labelSelector = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+  try {
+    return (await core.listNamespacedPod({ namespace, labelSelector })).items as PodView[];
+  } catch (e) {
+    throw describeApiError(`listing the pods of ${w.ref.kind} ${namespace}/${w.ref.name}`, e);
+  }
+}
+
+async function namespaceOptIn(core: CoreV1Api, namespace: string, mode: "enable" | "disable"): Promise<OptIn> {
+  let previous: string | undefined;
+  let hasLabels = false;
+  try {
+    const ns = await core.readNamespace({ name: namespace });
+    previous = ns.metadata?.labels?.[INJECT_KEY];
+    hasLabels = ns.metadata?.labels !== undefined;
+  } catch (e) {
+    throw describeApiError(`reading namespace ${namespace}`, e);
+  }
+  const path = `/metadata/labels/${escapePointerSegment(INJECT_KEY)}`;
+  const set = async (value: string | undefined) => {
+    const body = value === undefined ? [{ op: "remove", path }] : hasLabels ? [{ op: "add", path, value }] : [{ op: "add", path: "/metadata/labels", value: { [INJECT_KEY]: value } }];
+    try {
+      await core.patchNamespace({ name: namespace, body });
+    } catch (e) {
+      throw describeApiError(`labelling namespace ${namespace}`, e);
+    }
+    hasLabels = true;
+  };
+  const target = mode === "enable" ? "enabled" : undefined;
+  return {
+    describe: () => (mode === "enable" ? `label namespace ${namespace} ${INJECT_KEY}=enabled${previous !== undefined ? ` (was ${previous})` : ""}` : `remove label ${INJECT_KEY} from namespace ${namespace}${previous === undefined ? " (it has none)" : ` (was ${previous})`}`),
+    apply: async () => {
+      if (previous !== target) await set(target);
+    },
+    undo: async () => {
+      if (previous !== target) await set(previous);
+    },
+  };
+}
+
+function templateOptIn(apps: AppsV1Api, namespace: string, workloads: Workload[], mode: "enable" | "disable"): OptIn {
+  const value = mode === "enable" ? "true" : "false";
+  const previous = new Map(workloads.map((w) => [w, w.obj.spec?.template.metadata?.annotations?.[INJECT_KEY]]));
+  const names = workloads.map((w) => `${w.ref.kind} ${w.ref.name}`).join(", ");
+  return {
+    describe: () => `annotate the pod template of ${names} in ${namespace} with ${INJECT_KEY}="${value}"`,
+    apply: async () => {
+      for (const w of workloads) await patch(apps, namespace, w.ref, templateAnnotationOps(w.obj, INJECT_KEY, value));
+    },
+    undo: async () => {
+      for (const w of workloads) {
+        w.obj = await read(apps, namespace, w.ref);
+        await patch(apps, namespace, w.ref, templateAnnotationOps(w.obj, INJECT_KEY, previous.get(w)));
+      }
+    },
+  };
+}

@@ -1,0 +1,153 @@
+// `hookpoint enable` / `disable` against the real kube-apiserver. There is no
+// controller-manager: once the CLI has restarted a Deployment, the test creates
+// the pod its ReplicaSet would (traced, as the webhook leaves it) and drives the
+// pod's status through the status subresource: a ready proxy, a crash loop, or
+// nothing at all.
+import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { runCliAsync, type CliResult } from "../support/cli.js";
+import { useCluster } from "./support/e2e.js";
+import { kubeRequest, ok } from "./support/kube-http.js";
+import { pollUntil } from "./support/poll.js";
+
+const e2e = useCluster();
+const RESTARTED = "kubectl.kubernetes.io/restartedAt";
+
+async function deployment(admin: KubeConfig, namespace: string, name: string): Promise<void> {
+  await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }] } },
+      },
+    },
+  });
+}
+
+const restartedAt = async (admin: KubeConfig, namespace: string, name: string) =>
+  (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec?.template.metadata?.annotations?.[RESTARTED];
+
+/** Waits for the CLI's restart, then creates the pod the ReplicaSet would and sets its container statuses. */
+async function newPod(admin: KubeConfig, namespace: string, app: string, pod: string, traced: boolean, statuses: object[] | undefined, after?: string): Promise<string> {
+  const { value } = await pollUntil(() => restartedAt(admin, namespace, app), (v) => v !== undefined && v !== after, { what: `restart of ${app}`, timeoutMs: 120_000, intervalMs: 200 });
+  await admin.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: {
+        name: pod,
+        labels: { app, ...(traced ? { "hookpoint.dev/injected": "true" } : {}) },
+        ...(traced ? { annotations: { "hookpoint.dev/status": JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: "containers" }) } } : {}),
+      },
+      spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/hookpoint/proxy-istio:0.1.0-istio1.28.0" }] },
+    },
+  });
+  if (statuses) {
+    ok(
+      await kubeRequest(admin, { method: "PATCH", path: `/api/v1/namespaces/${namespace}/pods/${pod}/status`, contentType: "application/merge-patch+json", body: { status: { phase: "Running", containerStatuses: statuses } } }),
+      `status of pod ${pod}`,
+    );
+  }
+  return value as string;
+}
+
+const running = (name: string, ready: boolean) => ({ name, ready, restartCount: 0, image: "x", imageID: "", started: ready, state: { running: { startedAt: new Date().toISOString() } } });
+const crashing = (name: string) => ({ name, ready: false, restartCount: 4, image: "x", imageID: "", started: false, state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting failed container" } } });
+
+const label = async (admin: KubeConfig, namespace: string) => (await admin.makeApiClient(CoreV1Api).readNamespace({ name: namespace })).metadata?.labels?.["hookpoint.dev/inject"];
+
+function cli(args: string[], kubeconfig: string): Promise<CliResult> {
+  return runCliAsync([...args, "--kubeconfig", kubeconfig]);
+}
+
+describe("hookpoint enable and disable", () => {
+  it("--dry-run prints the plan and changes nothing", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-dry");
+    await deployment(admin, ns, "web");
+    const r = await cli(["enable", "-n", ns, "--dry-run", "--timeout", "30"], cluster.kubeconfigPath);
+    expect(r).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: [
+        `would label namespace ${ns} hookpoint.dev/inject=enabled`,
+        `would restart Deployment ${ns}/web (annotation ${RESTARTED} on its pod template)`,
+        "would watch their new pods for 30s; if one crash-loops or its proxy is not ready by then, undo the opt-in and restart them again",
+        "",
+      ].join("\n"),
+    });
+    expect(await label(admin, ns)).toBeUndefined();
+    expect(await restartedAt(admin, ns, "web")).toBeUndefined();
+  }, 300_000);
+
+  it("labels the namespace, restarts, and succeeds once the new pod is traced with a ready proxy; disable undoes it", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-ok");
+    await deployment(admin, ns, "web");
+    const run = cli(["enable", "-n", ns, "--timeout", "120"], cluster.kubeconfigPath);
+    const first = await newPod(admin, ns, "web", "web-1", true, [running("app", true), running("istio-proxy", true)]);
+    const r = await run;
+    expect(r).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: [`labelled namespace ${ns} hookpoint.dev/inject=enabled`, `restarted Deployment ${ns}/web`, `Deployment ${ns}/web: 1 new pod traced, proxy ready`, ""].join("\n"),
+    });
+    expect(await label(admin, ns)).toBe("enabled");
+
+    const off = cli(["disable", "-n", ns, "--timeout", "120"], cluster.kubeconfigPath);
+    await newPod(admin, ns, "web", "web-2", false, [running("app", true), running("istio-proxy", true)], first);
+    const d = await off;
+    expect(d.stdout).toBe(
+      [`removed label hookpoint.dev/inject from namespace ${ns} (was enabled)`, `restarted Deployment ${ns}/web`, `Deployment ${ns}/web: 1 new pod untraced and ready`, ""].join("\n"),
+    );
+    expect(d.code).toBe(0);
+    expect(await label(admin, ns)).toBeUndefined();
+  }, 600_000);
+
+  it("rolls the opt-in back and restarts again when a traced pod crash-loops", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-crash");
+    await deployment(admin, ns, "web");
+    const run = cli(["enable", "-n", ns, "--workload", "deploy/web", "--timeout", "120"], cluster.kubeconfigPath);
+    const first = await newPod(admin, ns, "web", "web-1", true, [running("app", true), crashing("istio-proxy")]);
+    const r = await run;
+    const why = `Deployment ${ns}/web: pod web-1: container istio-proxy is in CrashLoopBackOff (back-off 40s restarting failed container)`;
+    expect(r).toEqual({
+      code: 1,
+      stdout: [`annotated the pod template of Deployment web in ${ns} with hookpoint.dev/inject="true"`, `restarted Deployment ${ns}/web`, `rolling back: ${why}`, `restarted Deployment ${ns}/web again`, ""].join("\n"),
+      stderr: `hookpoint enable: rolled back: ${why}\n`,
+    });
+    const dep = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: "web", namespace: ns });
+    expect(dep.spec?.template.metadata?.annotations?.["hookpoint.dev/inject"]).toBeUndefined();
+    expect(dep.spec?.template.metadata?.annotations?.[RESTARTED]).not.toBe(first);
+  }, 600_000);
+
+  it("rolls back when the proxy never becomes ready within the timeout", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-slow", { labels: { "hookpoint.dev/inject": "disabled" } });
+    await deployment(admin, ns, "web");
+    const run = cli(["enable", "-n", ns, "--timeout", "20"], cluster.kubeconfigPath);
+    await newPod(admin, ns, "web", "web-1", true, [running("app", true), running("istio-proxy", false)]);
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`hookpoint enable: rolled back: not ready within 20s: Deployment ${ns}/web: 0/1 new pods traced with a ready proxy (1 new)\n`);
+    expect(await label(admin, ns)).toBe("disabled");
+  }, 600_000);
+
+  it("names what it cannot use: a workload that does not exist, a bad --workload", async (ctx) => {
+    const { cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-bad");
+    expect(await cli(["enable", "-n", ns, "--workload", "deploy/nope"], cluster.kubeconfigPath)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `hookpoint enable: reading Deployment ${ns}/nope failed: HTTP 404: deployments.apps "nope" not found\n`,
+    });
+    expect(await cli(["enable", "-n", ns, "--workload", "pod/x"], cluster.kubeconfigPath)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'hookpoint enable: --workload must be KIND/NAME with KIND one of Deployment, StatefulSet, DaemonSet (or deploy, sts, ds), got "pod/x"\n',
+    });
+  }, 300_000);
+});
