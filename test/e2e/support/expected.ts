@@ -57,9 +57,34 @@ export interface Injection {
   location: "containers" | "initContainers";
 }
 
-/** The hookpoint.dev/status annotation, byte for byte (its field order is part of the contract). */
+/** The hookpoint.dev/status annotation without its `original` record, byte for byte (its field order is part of the contract). */
 export function statusAnnotation(i: Injection): string {
   return JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: i.location, image: i.image, profile: i.profile, scripts: i.scripts, decidedBy: i.decidedBy });
+}
+
+/** A stored status annotation with its last field, the `original` record for uninject, cut off. */
+export function withoutOriginal(status: string | undefined): string | undefined {
+  return status?.replace(/,"original":\{.*\}\}$/, "}");
+}
+
+const names = (list: readonly { name: string }[]) => list.map((x) => x.name);
+
+/**
+ * The `original` record hookpoint keeps of `unmutated` (as stored without it):
+ * the proxy's image, command and securityContext, and by name the env entries,
+ * mounts and volumes it sets (none of which the unmutated pod has).
+ */
+export function originalRecord(unmutated: Pod, i: Injection): Record<string, unknown> {
+  const c = (unmutated.spec[i.location] ?? []).find((x) => x.name === "istio-proxy") as Container;
+  const absent = (v: unknown) => (v === undefined ? { absent: true } : {});
+  const created = [...(unmutated.metadata?.annotations ? [] : ["annotations"]), ...(unmutated.metadata?.labels ? [] : ["labels"])];
+  return {
+    fields: { image: c.image ?? null, command: c.command ?? null, securityContext: c.securityContext ?? null },
+    env: { names: names(agentEnv(i.profile, i.scripts)), ...absent(c.env) },
+    volumeMounts: { names: names(HOOKPOINT_MOUNTS), ...absent(c.volumeMounts) },
+    volumes: { names: names(HOOKPOINT_VOLUMES), ...absent(unmutated.spec.volumes) },
+    ...(created.length > 0 ? { created } : {}),
+  };
 }
 
 /** The istio-proxy container hookpoint makes of `original` (as stored unmutated). */
@@ -88,7 +113,7 @@ export function tracedPod(unmutated: Pod, i: Injection): { labels: Record<string
   };
   return {
     labels: { ...(unmutated.metadata?.labels ?? {}), "hookpoint.dev/injected": "true" },
-    annotations: { ...(unmutated.metadata?.annotations ?? {}), "hookpoint.dev/status": statusAnnotation(i) },
+    annotations: { ...(unmutated.metadata?.annotations ?? {}), "hookpoint.dev/status": statusAnnotation(i).replace(/\}$/, `,"original":${JSON.stringify(originalRecord(unmutated, i))}}`) },
     spec,
   };
 }
