@@ -6,10 +6,10 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
-export function startDaemon(binary: string, args: readonly string[], logPath: string): ChildProcess {
+export function startDaemon(binary: string, args: readonly string[], logPath: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   const fd = openSync(logPath, "w");
   try {
-    const child = spawn(binary, args, { detached: true, stdio: ["ignore", fd, fd] });
+    const child = spawn(binary, args, { detached: true, stdio: ["ignore", fd, fd], ...opts });
     child.on("error", () => undefined); // reported through exitCode/pid checks by the caller
     return child;
   } finally {

@@ -6,9 +6,13 @@
 #   ${HOOKPOINT_CACHE:-$HOME/.cache/hookpoint}/bin/<name>-<version>
 # Only the Go module proxy is needed (no git, no Docker, no C toolchain).
 #
+# Next to them, gateway-api-crds-<version>.yaml: the Gateway API CRDs (standard channel) of
+# the sigs.k8s.io/gateway-api module this Istio requires, which istiod's waypoint and
+# gateway controllers need.
+#
 # Usage: build.sh [--print-paths]
 #   --print-paths  only print "<name>=<path>" lines and "version=<version>" (no build);
-#                  exit 3 if a binary is missing
+#                  exit 3 if one is missing
 # Exit codes: 0 built or cached; 2 cannot build on this machine (no Go, Go older than
 # the module needs, no network to the module proxy); 1 any other failure.
 # Environment: HOOKPOINT_CACHE, HOOKPOINT_GO (the go command, default "go"), and Go's
@@ -36,10 +40,14 @@ targets=(
   "istioctl|istio.io/istio/istioctl/cmd/istioctl|vtprotobuf,disable_pgv"
 )
 
+crds="$bindir/gateway-api-crds-$version.yaml"
+
 print_only=false
 [[ ${1:-} == --print-paths ]] && print_only=true
 
 missing=()
+crds_missing=false
+[[ -f $crds ]] || crds_missing=true
 for t in "${targets[@]}"; do
   IFS='|' read -r name _pkg _tags <<<"$t"
   path="$bindir/$name-$version"
@@ -53,11 +61,11 @@ for t in "${targets[@]}"; do
   fi
 done
 if $print_only; then
-  printf 'version=%s\n' "$version"
-  [[ ${#missing[@]} -eq 0 ]] || exit 3
+  printf 'gateway-api-crds=%s\nversion=%s\n' "$crds" "$version"
+  [[ ${#missing[@]} -eq 0 ]] && ! $crds_missing || exit 3
   exit 0
 fi
-[[ ${#missing[@]} -gt 0 ]] || exit 0
+[[ ${#missing[@]} -gt 0 ]] || $crds_missing || exit 0
 
 if ! command -v "$go_cmd" >/dev/null 2>&1; then
   die 2 "Go is not installed (\"$go_cmd\" not found); it is needed once to build Istio's pilot-discovery and pilot-agent (Go >= 1.$go_minor_needed)"
@@ -103,4 +111,20 @@ for t in "${missing[@]}"; do
   mv -f "$tmp" "$path"
   log "built $name $version in $((SECONDS - started)) s: $path"
 done
+if [[ ! -f $crds ]]; then
+  dir=$(cd "$moddir" && "$go_cmd" list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api) || die 1 "cannot locate the sigs.k8s.io/gateway-api module"
+  gw_version=$(cd "$moddir" && "$go_cmd" list -m -f '{{.Version}}' sigs.k8s.io/gateway-api)
+  shopt -s nullglob
+  files=("$dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml)
+  shopt -u nullglob
+  (( ${#files[@]} > 0 )) || die 1 "no CRDs under $dir/config/crd/standard"
+  { printf '# Gateway API %s CRDs (standard channel) from the sigs.k8s.io/gateway-api Go module (Apache-2.0)\n' "$gw_version"
+    for f in "${files[@]}"; do
+      # The CRDs only: the channel also ships a ValidatingAdmissionPolicy for upgrades.
+      grep -q '^kind: CustomResourceDefinition' "$f" || continue
+      printf -- '---\n'; cat "$f"
+    done; } > "$crds.tmp.$$"
+  mv -f "$crds.tmp.$$" "$crds"
+  log "Gateway API $gw_version CRDs: $crds"
+fi
 log "Istio binaries ready in $((SECONDS - started_all)) s"
