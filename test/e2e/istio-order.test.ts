@@ -9,11 +9,11 @@ import { loadPod } from "../support/pods.js";
 import { agentEnv, BASE_POLICY_IMAGE, DEFAULT_SCRIPTS, HOOKPOINT_VOLUMES, statusAnnotation, tracedProxy, withoutOriginal } from "./support/expected.js";
 import { FakeIstioInjector } from "./support/istio-fake-injector.js";
 import { apply, ok, remove } from "./support/kube-http.js";
-import { parseSamples } from "./support/metrics.js";
+import { delta, mountsSorted, requestsByOutcome } from "./support/compare.js";
 import { container, createPod, readPod, TOKEN_VOLUME_NAME, withoutGeneratedNames, type Pod } from "./support/pods.js";
 import { pollUntil } from "./support/poll.js";
 import { useCluster } from "./support/e2e.js";
-import { INJECT, REQUESTS_METRIC, STATUS, useHookpoint, type Hookpoint } from "./support/webhook.js";
+import { INJECT, STATUS, useHookpoint, type Hookpoint } from "./support/webhook.js";
 
 const e2e = useCluster();
 const hp = useHookpoint(e2e);
@@ -43,30 +43,6 @@ const ISTIO_MOUNTS = ["workload-socket", "credential-socket", "workload-certs", 
 const HOOKPOINT_MOUNT_NAMES = ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"];
 
 const proxyMountNames = (pod: Pod) => withoutGeneratedNames((container(pod, "istio-proxy").volumeMounts ?? []).map((m) => m.name));
-
-/** The spec with every container's volumeMounts in mountPath order. */
-function mountsSorted(spec: Pod["spec"]): Pod["spec"] {
-  const sort = (cs: Pod["spec"]["containers"] | undefined) =>
-    cs?.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? [])].sort((a, b) => (a.mountPath < b.mountPath ? -1 : a.mountPath > b.mountPath ? 1 : 0)) }));
-  return { ...spec, containers: sort(spec.containers) ?? [], initContainers: sort(spec.initContainers) };
-}
-
-/** hookpoint's requests by outcome/reason, e.g. { "injected/namespace-label": 1 }. */
-async function requestsByOutcome(h: Hookpoint): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const s of parseSamples(await h.webhook.metrics())) {
-    if (s.name !== REQUESTS_METRIC || s.labels.dry_run !== "false") continue;
-    const key = `${s.labels.outcome}/${s.labels.reason}`;
-    out[key] = (out[key] ?? 0) + s.value;
-  }
-  return out;
-}
-
-function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
-  return out;
-}
 
 interface Run {
   stored: Pod;
