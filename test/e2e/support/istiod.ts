@@ -56,6 +56,12 @@ export interface Istiod extends IstiodState {
 }
 
 const ISTIOD_READY_MS = 120_000;
+/**
+ * On top of the default profile: istiod's waypoint controller (class istio-waypoint) runs
+ * only with ambient mode allowed; the sidecar injection templates do not read the flag, and
+ * no CNI or ztunnel is installed (their DaemonSets need nodes).
+ */
+export const ISTIOD_VALUES = ["values.pilot.env.PILOT_ENABLE_AMBIENT=true"];
 /** Reused for at most this long: its ServiceAccount token lasts a day. */
 const MAX_AGE_MS = 20 * 3600_000;
 
@@ -139,7 +145,7 @@ async function startOrReuse(): Promise<Istiod> {
   writeFileSync(f.key, serving.keyPem, { mode: 0o600 });
   const caBundle = Buffer.from(ca.certPem).toString("base64");
 
-  const rendered = renderIstio(binaries.istioctl, { injectionUrl: `https://127.0.0.1:${ports.webhook}/inject`, caBundle });
+  const rendered = renderIstio(binaries.istioctl, { injectionUrl: `https://127.0.0.1:${ports.webhook}/inject`, caBundle, set: ISTIOD_VALUES });
   ok(await apply(admin, { apiVersion: "v1", kind: "Namespace", metadata: { name: ISTIO_NAMESPACE } }), `apply Namespace ${ISTIO_NAMESPACE}`);
   const objs = [...gatewayApiCrds(binaries.gatewayApiCrds), ...appliedObjects(rendered)];
   for (const crd of objs.filter((o) => o.kind === "CustomResourceDefinition")) await applyCrd(admin, crd);
