@@ -17,14 +17,19 @@ log "type-check and lint"
 npx tsc -p tsconfig.json --noEmit
 npx eslint . --max-warnings 0
 
-# The e2e tests start the local cluster when none runs and leave it up for the
+# The e2e tests start the local cluster (and istiod) when none runs and leave it up for the
 # next file; a cluster this run started is stopped again at the end.
 cluster_was_up=0
 npx tsx scripts/cluster/cluster.ts status >/dev/null 2>&1 && cluster_was_up=1
+istiod_was_up=0
+npx tsx scripts/istio/istiod.ts status >/dev/null 2>&1 && istiod_was_up=1
 
 log "tests"
 rc=0
 npx vitest run --reporter=default --reporter=./test/support/summary-reporter.ts "$@" || rc=$?
+if [[ $istiod_was_up == 0 ]]; then
+  npx tsx scripts/istio/istiod.ts down >/dev/null 2>&1 || log "could not stop istiod: npm run istio:down"
+fi
 if [[ $cluster_was_up == 0 ]] && npx tsx scripts/cluster/cluster.ts status >/dev/null 2>&1; then
   npx tsx scripts/cluster/cluster.ts down >.cluster/down.log 2>&1 || log "could not stop the local cluster: see .cluster/down.log"
 fi

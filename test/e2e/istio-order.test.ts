@@ -39,7 +39,7 @@ function appPod(name: string): Pod {
   } as Pod;
 }
 
-const ISTIO_MOUNTS = ["workload-socket", "credential-socket", "workload-certs", "istiod-ca-cert", "istio-data", "istio-envoy", "istio-token", "istio-podinfo"];
+const ISTIO_MOUNTS = ["workload-socket", "credential-socket", "workload-certs", "istiod-ca-cert", "istio-ca-crl", "istio-data", "istio-envoy", "istio-token", "istio-podinfo"];
 const HOOKPOINT_MOUNT_NAMES = ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"];
 
 const proxyMountNames = (pod: Pod) => withoutGeneratedNames((container(pod, "istio-proxy").volumeMounts ?? []).map((m) => m.name));

@@ -27,7 +27,7 @@ describe("f. webhook stopped, then back", () => {
     const untraced = (await readPod(admin, ns, "while-down")) as Pod;
     expect(untraced.metadata?.annotations?.[STATUS]).toBeUndefined();
     expect(untraced.metadata?.labels?.["hookpoint.dev/injected"]).toBeUndefined();
-    expect(container(untraced, "istio-proxy").image).toBe("docker.io/istio/proxyv2:1.24.2");
+    expect(container(untraced, "istio-proxy").image).toBe(container(fixturePod("classic-sidecar", "while-down"), "istio-proxy").image);
     expect(container(untraced, "istio-proxy").command).toBeUndefined();
     expect(untraced.spec.volumes?.filter((v) => v.name.startsWith("hookpoint-"))).toEqual([]);
 
