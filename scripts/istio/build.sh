@@ -8,7 +8,9 @@
 #
 # Next to them, gateway-api-crds-<version>.yaml: the Gateway API CRDs (standard channel) of
 # the sigs.k8s.io/gateway-api module this Istio requires, which istiod's waypoint and
-# gateway controllers need.
+# gateway controllers need, and envoy-bootstrap-<version>.json: the Envoy bootstrap template
+# the proxyv2 image carries at /var/lib/istio/envoy/envoy_bootstrap_tmpl.json, which
+# pilot-agent renders before it starts Envoy.
 #
 # Usage: build.sh [--print-paths]
 #   --print-paths  only print "<name>=<path>" lines and "version=<version>" (no build);
@@ -41,13 +43,14 @@ targets=(
 )
 
 crds="$bindir/gateway-api-crds-$version.yaml"
+bootstrap="$bindir/envoy-bootstrap-$version.json"
 
 print_only=false
 [[ ${1:-} == --print-paths ]] && print_only=true
 
 missing=()
 crds_missing=false
-[[ -f $crds ]] || crds_missing=true
+[[ -f $crds && -f $bootstrap ]] || crds_missing=true
 for t in "${targets[@]}"; do
   IFS='|' read -r name _pkg _tags <<<"$t"
   path="$bindir/$name-$version"
@@ -61,7 +64,7 @@ for t in "${targets[@]}"; do
   fi
 done
 if $print_only; then
-  printf 'gateway-api-crds=%s\nversion=%s\n' "$crds" "$version"
+  printf 'gateway-api-crds=%s\nenvoy-bootstrap=%s\nversion=%s\n' "$crds" "$bootstrap" "$version"
   [[ ${#missing[@]} -eq 0 ]] && ! $crds_missing || exit 3
   exit 0
 fi
@@ -126,5 +129,12 @@ if [[ ! -f $crds ]]; then
     done; } > "$crds.tmp.$$"
   mv -f "$crds.tmp.$$" "$crds"
   log "Gateway API $gw_version CRDs: $crds"
+fi
+if [[ ! -f $bootstrap ]]; then
+  dir=$(cd "$moddir" && "$go_cmd" list -m -f '{{.Dir}}' istio.io/istio) || die 1 "cannot locate the istio.io/istio module"
+  cp "$dir/tools/packaging/common/envoy_bootstrap.json" "$bootstrap.tmp.$$" || die 1 "no tools/packaging/common/envoy_bootstrap.json in $dir"
+  chmod 644 "$bootstrap.tmp.$$"
+  mv -f "$bootstrap.tmp.$$" "$bootstrap"
+  log "Envoy bootstrap template: $bootstrap"
 fi
 log "Istio binaries ready in $((SECONDS - started_all)) s"

@@ -16,6 +16,8 @@ export interface IstioBinaries {
   istioctl: string;
   /** The Gateway API CRDs of the module's sigs.k8s.io/gateway-api. */
   gatewayApiCrds: string;
+  /** Istio's Envoy bootstrap template (the proxy image's /var/lib/istio/envoy/envoy_bootstrap_tmpl.json). */
+  envoyBootstrap: string;
 }
 
 /** This machine cannot build Istio (no Go, Go too old, no module proxy): tests skip with the reason. */
@@ -33,7 +35,7 @@ function parsePaths(stdout: string): IstioBinaries {
     if (!value) throw new Error(`unexpected output of ${ISTIO_BUILD_SCRIPT} --print-paths (no ${k}): ${JSON.stringify(stdout)}`);
     return value;
   };
-  return { version: get("version"), pilotDiscovery: get("pilot-discovery"), pilotAgent: get("pilot-agent"), istioctl: get("istioctl"), gatewayApiCrds: get("gateway-api-crds") };
+  return { version: get("version"), pilotDiscovery: get("pilot-discovery"), pilotAgent: get("pilot-agent"), istioctl: get("istioctl"), gatewayApiCrds: get("gateway-api-crds"), envoyBootstrap: get("envoy-bootstrap") };
 }
 
 /** The binaries, built first when one is missing (progress on stderr). */
