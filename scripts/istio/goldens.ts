@@ -13,76 +13,11 @@ import { request } from "node:https";
 import { join } from "node:path";
 import jsonpatch from "fast-json-patch";
 import { stringify } from "yaml";
-import type { Container, Pod, Volume } from "../../src/admission/pod.js";
+import type { Container, Pod } from "../../src/admission/pod.js";
 import { ensureIstiod, type Istiod } from "../../test/e2e/support/istiod.js";
-import { fixtureUrl, loadPod } from "../../test/support/pods.js";
+import { ISTIO_SHAPES } from "../../test/support/istio-shapes.js";
+import { fixtureUrl } from "../../test/support/pods.js";
 import { REPO_ROOT } from "../cluster/layout.js";
-
-const ISTIO_STATUS = "sidecar.istio.io/status";
-const ISTIO_LABELS = ["security.istio.io/tlsMode", "service.istio.io/canonical-name", "service.istio.io/canonical-revision"];
-const ISTIO_ANNOTATIONS = [ISTIO_STATUS, "istio.io/rev", "kubectl.kubernetes.io/default-container", "kubectl.kubernetes.io/default-logs-container", "prometheus.io/path", "prometheus.io/port", "prometheus.io/scrape"];
-
-interface Shape {
-  file: string;
-  /** First comment lines of the fixture (what the shape is). */
-  about: string[];
-  /** The pod as its owner writes it, before Istio. */
-  input: () => Pod;
-}
-
-/** The fixture without what Istio added (its status annotation lists the containers and volumes). */
-function beforeIstio(file: string, annotations: Record<string, string> = {}): Pod {
-  const pod = loadPod(file);
-  const status = JSON.parse(pod.metadata?.annotations?.[ISTIO_STATUS] ?? "{}") as { initContainers?: string[] | null; containers?: string[] | null; volumes?: string[] | null };
-  const drop = <T extends { name: string }>(list: T[] | undefined, names: string[] | null | undefined): T[] | undefined => {
-    const kept = (list ?? []).filter((x) => !(names ?? []).includes(x.name));
-    return kept.length > 0 ? kept : undefined;
-  };
-  const labels = Object.fromEntries(Object.entries(pod.metadata?.labels ?? {}).filter(([k]) => !ISTIO_LABELS.includes(k)));
-  const kept = Object.fromEntries(Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => !ISTIO_ANNOTATIONS.includes(k)));
-  const spec: Pod["spec"] = { ...pod.spec, containers: drop(pod.spec.containers, status.containers) ?? [] };
-  const init = drop(pod.spec.initContainers, status.initContainers);
-  const volumes = drop<Volume>(pod.spec.volumes, status.volumes);
-  if (init) spec.initContainers = init;
-  else delete spec.initContainers;
-  if (volumes) spec.volumes = volumes;
-  else delete spec.volumes;
-  return { ...pod, metadata: { ...pod.metadata, labels, annotations: { ...kept, ...annotations } }, spec };
-}
-
-const SHAPES: Shape[] = [
-  {
-    file: "classic-sidecar",
-    about: ["Classic Istio sidecar: istio-init runs iptables, istio-proxy is the last entry of", "spec.containers (the pod asks for it with sidecar.istio.io/nativeSidecar: \"false\")."],
-    input: () => beforeIstio("classic-sidecar", { "sidecar.istio.io/nativeSidecar": "false" }),
-  },
-  {
-    file: "native-sidecar",
-    about: ["Native sidecar (Istio's default on Kubernetes >= 1.33): istio-proxy is an init container", "with restartPolicy: Always, right after istio-init."],
-    input: () => beforeIstio("native-sidecar"),
-  },
-  {
-    file: "tproxy",
-    about: ["TPROXY interception (sidecar.istio.io/interceptionMode): Istio runs the proxy as uid 0,", "gid 1337, with NET_ADMIN."],
-    input: () => beforeIstio("tproxy", { "sidecar.istio.io/nativeSidecar": "false" }),
-  },
-  {
-    file: "several-apps",
-    about: ["Several application containers around the proxy; only istio-proxy changes."],
-    input: () => beforeIstio("several-apps", { "sidecar.istio.io/nativeSidecar": "false" }),
-  },
-  {
-    file: "gateway",
-    about: ["An ingress gateway as Istio's gateway chart deploys it: the pod declares istio-proxy with", "image auto and asks for the gateway template; istio-proxy is the only container and runs `proxy router`."],
-    input: () => {
-      const pod = beforeIstio("gateway");
-      const declared: Container = { name: "istio-proxy", image: "auto" };
-      pod.metadata = { ...pod.metadata, labels: { ...(pod.metadata?.labels ?? {}), "sidecar.istio.io/inject": "true" }, annotations: { ...(pod.metadata?.annotations ?? {}), "inject.istio.io/templates": "gateway" } };
-      pod.spec = { ...pod.spec, containers: [declared] };
-      return pod;
-    },
-  },
-];
 
 /** POST an AdmissionReview to istiod's /inject, trusting only its CA; the JSON Patch it answers. */
 function inject(istiod: Istiod, pod: Pod): Promise<jsonpatch.Operation[]> {
@@ -119,10 +54,26 @@ function inject(istiod: Istiod, pod: Pod): Promise<jsonpatch.Operation[]> {
   });
 }
 
+/**
+ * Labels, annotations and the fields of each container in key order (a container's name
+ * first): istiod builds its patch for them from Go maps, so their order changes from one
+ * answer to the next while meaning the same.
+ */
+function stableOrder(pod: Pod): Pod {
+  const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a === "name" ? -1 : b === "name" ? 1 : a < b ? -1 : a > b ? 1 : 0);
+  const sorted = <T extends object>(m: T | undefined): T | undefined => (m ? (Object.fromEntries(Object.entries(m).sort(byKey)) as T) : m);
+  const containers = (list: Container[] | undefined) => list?.map((c) => sorted(c)!);
+  return {
+    ...pod,
+    metadata: { ...pod.metadata, labels: sorted(pod.metadata?.labels), annotations: sorted(pod.metadata?.annotations) },
+    spec: { ...pod.spec, containers: containers(pod.spec.containers) ?? [], ...(pod.spec.initContainers ? { initContainers: containers(pod.spec.initContainers) } : {}) },
+  };
+}
+
 const istiod = await ensureIstiod();
-for (const shape of SHAPES) {
+for (const shape of ISTIO_SHAPES) {
   const input = shape.input();
-  const injected = jsonpatch.applyPatch(structuredClone(input), await inject(istiod, input), true, false).newDocument;
+  const injected = stableOrder(jsonpatch.applyPatch(structuredClone(input), await inject(istiod, input), true, false).newDocument);
   const header = [
     ...shape.about,
     `Generated by scripts/istio/goldens.ts (npm run istio:goldens) from the /inject answer of istiod`,
