@@ -20,7 +20,7 @@ import autocannon from "autocannon";
 import type { Pod } from "../src/admission/pod.js";
 import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
 import { ensureIstiod } from "../test/e2e/support/istiod.js";
-import { ISTIO_SHAPES } from "../test/support/istio-shapes.js";
+import { ISTIO_SHAPES, podCreateReview } from "../test/support/istio-shapes.js";
 import { loadPod } from "../test/support/pods.js";
 import { fixedRate, type FixedRateResult } from "./fixed-rate.js";
 
@@ -38,22 +38,7 @@ function flags(argv: string[]): { duration: number; rates: number[]; connections
 }
 
 function review(pod: Pod, i: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      apiVersion: "admission.k8s.io/v1",
-      kind: "AdmissionReview",
-      request: {
-        uid: `0b7e3c1a-0000-4000-8000-${String(i).padStart(12, "0")}`,
-        kind: { group: "", version: "v1", kind: "Pod" },
-        resource: { group: "", version: "v1", resource: "pods" },
-        namespace: pod.metadata?.namespace,
-        operation: "CREATE",
-        userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
-        object: pod,
-        dryRun: false,
-      },
-    }),
-  );
+  return Buffer.from(JSON.stringify(podCreateReview(pod, `0b7e3c1a-0000-4000-8000-${String(i).padStart(12, "0")}`)));
 }
 
 interface Server {

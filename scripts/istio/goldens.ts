@@ -15,26 +15,13 @@ import jsonpatch from "fast-json-patch";
 import { stringify } from "yaml";
 import type { Container, Pod } from "../../src/admission/pod.js";
 import { ensureIstiod, type Istiod } from "../../test/e2e/support/istiod.js";
-import { ISTIO_SHAPES } from "../../test/support/istio-shapes.js";
+import { ISTIO_SHAPES, podCreateReview } from "../../test/support/istio-shapes.js";
 import { fixtureUrl } from "../../test/support/pods.js";
 import { REPO_ROOT } from "../cluster/layout.js";
 
 /** POST an AdmissionReview to istiod's /inject, trusting only its CA; the JSON Patch it answers. */
 function inject(istiod: Istiod, pod: Pod): Promise<jsonpatch.Operation[]> {
-  const review = {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: randomUUID(),
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace: pod.metadata?.namespace,
-      operation: "CREATE",
-      userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
-      object: pod,
-      dryRun: false,
-    },
-  };
+  const review = podCreateReview(pod, randomUUID());
   const body = Buffer.from(JSON.stringify(review));
   return new Promise((resolve, reject) => {
     const r = request(istiod.injectUrl, { method: "POST", ca: istiod.caPem, headers: { "Content-Type": "application/json", "Content-Length": String(body.length) }, timeout: 10_000 }, (res) => {

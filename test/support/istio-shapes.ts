@@ -70,3 +70,21 @@ export const ISTIO_SHAPES: IstioShape[] = [
   },
 ];
 
+
+/** An AdmissionReview for a Pod CREATE, as the API server sends it (the fields injectors read). */
+export function podCreateReview(pod: Pod, uid: string): object {
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      namespace: pod.metadata?.namespace,
+      operation: "CREATE",
+      userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
+      object: pod,
+      dryRun: false,
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fixtureUrl } from "../../support/pods.js";
-import { FIXTURE, bpfSkipReason, load, startAgent, waitFor, type AgentProcess } from "./support.js";
+import { FIXTURE, bpfSkipReason, load, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
 
 interface Container {
   name: string;
@@ -50,16 +50,7 @@ describe("hookpoint agent in front of cilium-envoy-starter", () => {
       [starter, ...ciliumEnvoy.args],
       { HOOKPOINT_FIXTURE_ARGS: `--port-file ${portFile}` },
     ));
-    const s = await waitFor(
-      "hookpoint-pairs running on cilium-envoy",
-      90_000,
-      async () => {
-        if (a.port === null) return undefined;
-        const st = await a.status();
-        return st.scripts.find((x) => x.name === "hookpoint-pairs")?.state === "running" ? st : undefined;
-      },
-      () => a.logText(),
-    );
+    const s = await scriptRunning(a, "hookpoint-pairs", "hookpoint-pairs running on cilium-envoy");
     expect(s.envoy?.binary).toBe(envoy);
     expect(s.envoy?.pid).toBe(s.command.pid);
     expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${s.envoy!.pid}/status`, "utf8"))?.[1]).toBe("0");

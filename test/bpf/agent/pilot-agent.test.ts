@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/cluster/processes.js";
 import { createCertificateAuthority } from "../../../src/certs/generate.js";
 import { istioBinaries, IstioUnavailableError, type IstioBinaries } from "../../e2e/support/istio-binaries.js";
-import { FIXTURE, bpfSkipReason, load, startAgent, waitFor, type AgentProcess } from "./support.js";
+import { FIXTURE, bpfSkipReason, load, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
 
 const DRAIN_DURATION_S = 2; // Envoy's --drain-time-s, from ProxyConfig.drainDuration
 const TERMINATION_DRAIN_S = 3; // how long pilot-agent lets Envoy drain after SIGTERM
@@ -107,16 +107,7 @@ describe("hookpoint agent in front of the real pilot-agent", () => {
     if (skip || !istio) return ctx.skip(skip ?? "no Istio binaries");
     const l = (layout = await podLayout(istio, { rootCert: true }));
     const a = (agent = startAgent(["--output", l.out, "--interval", "3600", "--scripts", "hookpoint-pairs"], podCommand(l), l.env));
-    const s = await waitFor(
-      "hookpoint-pairs running on the Envoy pilot-agent started",
-      90_000,
-      async () => {
-        if (a.port === null) return undefined;
-        const st = await a.status();
-        return st.scripts.find((x) => x.name === "hookpoint-pairs")?.state === "running" ? st : undefined;
-      },
-      () => a.logText(),
-    );
+    const s = await scriptRunning(a, "hookpoint-pairs", "hookpoint-pairs running on the Envoy pilot-agent started");
     const envoyPid = s.envoy!.pid;
     const pilotAgentPid = s.command.pid!;
     // The command is pilot-agent (the shell exec'd it), running as 1337, and Envoy is its child.

@@ -274,3 +274,17 @@ export async function load(port: number, count: number, connections = 4, maxMs =
   agent.destroy();
   return ok;
 }
+
+/** The agent's /status once `script` runs (the agent's log tail in the error otherwise). */
+export function scriptRunning(agent: AgentProcess, script: string, what: string, ms = 90_000): Promise<AgentStatusJson> {
+  return waitFor(
+    what,
+    ms,
+    async () => {
+      if (agent.port === null) return undefined;
+      const st = await agent.status();
+      return st.scripts.find((x) => x.name === script)?.state === "running" ? st : undefined;
+    },
+    () => agent.logText(),
+  );
+}
