@@ -86,9 +86,10 @@ function podCommand(l: Layout): string[] {
   return ["/bin/sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", l.dir, l.pilotAgent, "proxy", "sidecar", "--domain", "bookinfo.svc.cluster.local", "--meshConfig", join(l.dir, "no-mesh-config")];
 }
 
+/** argv[0] of a running process; null once it is gone (a zombie has no command line left). */
 const processExe = (pid: number): string | null => {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? null;
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] || null;
   } catch {
     return null;
   }
