@@ -20,8 +20,8 @@ import { createCertificateAuthority, createServingCertificate } from "../../../s
 import { adminKubeConfig, ensureCluster, serviceAccountKubeConfig } from "./cluster.js";
 import { applyCrd, applyServed, type K8sObject } from "./deploy.js";
 import { istioBinaries, type IstioBinaries } from "./istio-binaries.js";
-import { appliedObjects, gatewayApiCrds, ISTIO_NAMESPACE, istiodEnvironment, meshConfig, renderIstio } from "./istio-manifests.js";
-import { apply, ok } from "./kube-http.js";
+import { appliedObjects, findObject, gatewayApiCrds, ISTIO_INJECTOR_CONFIGURATION, ISTIO_NAMESPACE, istiodEnvironment, meshConfig, renderIstio } from "./istio-manifests.js";
+import { apply, kubeRequest, ok, remove } from "./kube-http.js";
 import { pollUntil } from "./poll.js";
 
 export interface IstiodPorts {
@@ -77,6 +77,7 @@ function files(dir: string) {
     cert: join(dir, "pki", "tls.crt"),
     key: join(dir, "pki", "tls.key"),
     mesh: join(dir, "etc", "istio", "config", "mesh"),
+    webhook: join(dir, "istio-sidecar-injector.json"),
   };
 }
 
@@ -123,7 +124,12 @@ async function startOrReuse(): Promise<Istiod> {
   if (known && isOurProcess(known.pid, known.binary, dir)) {
     const fresh = Date.now() - Date.parse(known.startedAt) < MAX_AGE_MS;
     const sameCluster = known.server === cluster.server && known.clusterStartedPid === cluster.pids.apiserver && known.version === binaries.version;
-    if (fresh && sameCluster && (await httpStatus(`http://127.0.0.1:${known.ports.http}/ready`)) === 200) return info(known, true);
+    if (fresh && sameCluster && existsSync(f.webhook) && (await httpStatus(`http://127.0.0.1:${known.ports.http}/ready`)) === 200) {
+      // Another test may have replaced or deleted the configuration of that name
+      // (istio-order.test.ts registers a stand-in injector as istio-sidecar-injector).
+      await ensureInjectorConfiguration(await adminKubeConfig(), JSON.parse(readFileSync(f.webhook, "utf8")) as K8sObject);
+      return info(known, true);
+    }
   }
   if (known) await stopProcess(known.pid, known.binary, dir);
   rmSync(f.state, { force: true });
@@ -148,6 +154,7 @@ async function startOrReuse(): Promise<Istiod> {
   const rendered = renderIstio(binaries.istioctl, { injectionUrl: `https://127.0.0.1:${ports.webhook}/inject`, caBundle, set: ISTIOD_VALUES });
   ok(await apply(admin, { apiVersion: "v1", kind: "Namespace", metadata: { name: ISTIO_NAMESPACE } }), `apply Namespace ${ISTIO_NAMESPACE}`);
   const objs = [...gatewayApiCrds(binaries.gatewayApiCrds), ...appliedObjects(rendered)];
+  writeFileSync(f.webhook, JSON.stringify(findObject(rendered, "MutatingWebhookConfiguration", ISTIO_INJECTOR_CONFIGURATION)));
   for (const crd of objs.filter((o) => o.kind === "CustomResourceDefinition")) await applyCrd(admin, crd);
   for (const o of objs.filter((o) => o.kind !== "CustomResourceDefinition")) ok(await applyServed(admin, o), `apply ${o.kind} ${o.metadata.name}`);
 
@@ -190,6 +197,15 @@ async function startOrReuse(): Promise<Istiod> {
   const state: IstiodState = { version: binaries.version, pid, binary: binaries.pilotDiscovery, ports, server: cluster.server, clusterStartedPid: cluster.pids.apiserver, startedAt: new Date().toISOString() };
   writeFileSync(f.state, JSON.stringify(state, null, 2) + "\n");
   return info(state, false);
+}
+
+/** Istio's injector configuration as rendered, re-applied unless it is there unchanged. */
+async function ensureInjectorConfiguration(admin: Awaited<ReturnType<typeof adminKubeConfig>>, mwc: K8sObject): Promise<void> {
+  const res = await kubeRequest<K8sObject>(admin, { method: "GET", path: `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${mwc.metadata.name}` });
+  const urls = (o: K8sObject) => JSON.stringify((o.webhooks as { clientConfig: { url?: string } }[] | undefined)?.map((w) => w.clientConfig.url));
+  if (res.status === 200 && urls(res.body) === urls(mwc) && (res.body.webhooks as unknown[]).length === (mwc.webhooks as unknown[]).length) return;
+  await remove(admin, mwc);
+  ok(await apply(admin, mwc), `apply MutatingWebhookConfiguration ${mwc.metadata.name}`);
 }
 
 /** Stops the istiod of the local cluster directory, if one runs; true when it did. */
