@@ -34,6 +34,8 @@ export interface ScriptCheck {
   /** For a generated script that can run: what it will probe. */
   pairs?: string[];
   counters?: string[];
+  /** hookpoint functions it leaves out or counts instead of pairing, with why. */
+  warnings?: string[];
 }
 
 export function checkAll(scripts: readonly BundledScript[], table: SymbolTable): ScriptCheck[] {
@@ -41,7 +43,7 @@ export function checkAll(scripts: readonly BundledScript[], table: SymbolTable):
     const result = checkScript(s, table);
     if (!result.ok || !isTemplate(s.source)) return { name: s.header.name, result };
     const found = findHookpointFunctions(table);
-    return { name: s.header.name, result, pairs: found.pairs.map((p) => p.NAME), counters: found.lone.map((l) => l.NAME) };
+    return { name: s.header.name, result, pairs: found.pairs.map((p) => p.NAME), counters: found.lone.map((l) => l.NAME), warnings: [...found.warnings] };
   });
 }
 
@@ -54,7 +56,7 @@ export function checkJson(table: SymbolTable, checks: readonly ScriptCheck[]): s
     scripts: checks.map((c) => ({
       name: c.name,
       ...c.result,
-      ...(c.pairs ? { pairs: c.pairs, counters: c.counters } : {}),
+      ...(c.pairs ? { pairs: c.pairs, counters: c.counters, ...(c.warnings?.length ? { warnings: c.warnings } : {}) } : {}),
     })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -69,6 +71,7 @@ export function checkText(table: SymbolTable, checks: readonly ScriptCheck[]): s
     if (c.result.ok) {
       const extra = c.pairs ? `  ${describeItems(c.pairs, "pair")}, ${describeItems(c.counters ?? [], "counter")}` : "";
       out.push(`ok       ${c.name.padEnd(width)}${extra}`);
+      for (const w of c.warnings ?? []) out.push(`         ${" ".repeat(width)}  warning: ${w}`);
     } else {
       out.push(`${c.result.reason === "stripped" ? "stripped" : "missing "} ${c.name.padEnd(width)}  ${c.result.message.replace(`${c.name}: `, "")}`);
     }

@@ -7,7 +7,7 @@ import { expandTemplate, GLOBAL_PLACEHOLDERS, isTemplate, placeholders, Template
 
 /** What a generated script is checked with: one pair and one lone function. */
 export const SAMPLE_ITEMS: TemplateItems = {
-  pair: [{ NAME: "Sample", START: "hookpointSampleStart", END: "hookpointSampleEnd" }],
+  pair: [{ NAME: "Sample", LABEL: "Sample", START: "hookpointSampleStart", END: "hookpointSampleEnd", VAR: "Sample", KEY: "arg0" }],
   lone: [{ NAME: "SampleSeen", SYMBOL: "hookpointSampleSeen" }],
 };
 

@@ -6,7 +6,7 @@ import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
 import type { BundledScript } from "./catalog.js";
 import { alternatives, parseScriptFile } from "./header.js";
 import { isKernelRequirement, uprobePattern } from "./lint.js";
-import { findHookpointFunctions, generatePairsScript } from "./pairs.js";
+import { findHookpointFunctions, generatePairsScript, HOOKPOINT_SYMBOL_PATTERN } from "./pairs.js";
 import { parseProgram } from "./program.js";
 import { fill, isTemplate } from "./template.js";
 
@@ -34,7 +34,7 @@ export interface RenderOptions {
 export function checkScript(script: BundledScript, table: SymbolTable): CheckResult {
   const name = script.header.name;
   const template = isTemplate(script.source);
-  const needs = template ? ["hookpoint*"] : script.header.requires.filter((r) => !isKernelRequirement(r));
+  const needs = template ? [HOOKPOINT_SYMBOL_PATTERN] : script.header.requires.filter((r) => !isKernelRequirement(r));
   if (needs.length === 0) return { ok: true };
   if (table.stripped) {
     return {

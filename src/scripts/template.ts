@@ -8,14 +8,22 @@
 // Generated scripts (hookpoint-pairs) also have line directives:
 //   // hookpoint:each pair|lone   ...   // hookpoint:end   lines repeated per item
 //   // hookpoint:if pair|lone     ...   // hookpoint:end   lines kept once if any item
-// with {{NAME}}, {{START}}, {{END}} (pairs) and {{NAME}}, {{SYMBOL}} (lone) inside.
+// with {{NAME}}, {{LABEL}}, {{START}}, {{END}}, {{VAR}}, {{KEY}} (pairs) and {{NAME}},
+// {{SYMBOL}} (lone) inside.
 
 export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL"] as const;
 
 export interface PairItem {
+  /** The pair's name as its map key shows it: "Filters", "Router::Filter::Route". */
   NAME: string;
+  /** NAME inside a bpftrace string literal (maybe NUL-padded: see pairs.ts). */
+  LABEL: string;
   START: string;
   END: string;
+  /** NAME as a bpftrace identifier part (its pending starts' map). */
+  VAR: string;
+  /** The probes' key expression for one interval: "arg0", "arg0, arg1", "tid", ... */
+  KEY: string;
 }
 export interface LoneItem {
   NAME: string;

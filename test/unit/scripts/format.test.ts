@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../../../src/scripts/catalog.js";
 import { checkAll, checkJson, checkText, listJson, listText } from "../../../src/scripts/format.js";
-import { ENVOY, HOOKPOINTS, STOCK, table } from "./tables.js";
+import { ENVOY, HOOKPOINTS, MEMBER_HOOKPOINTS, STOCK, table } from "./tables.js";
 
 describe("scripts list and check output", async () => {
   const catalog = await loadCatalog();
@@ -62,5 +62,16 @@ describe("scripts list and check output", async () => {
       { name: "envoy-socket-io", ok: true },
       { name: "hookpoint-pairs", ok: true, pairs: ["CodecParse", "Filters"], counters: ["RequestSeen"] },
     ]);
+  });
+
+  it("checks a binary with C++ member hookpoints: their pairs by class, and what it leaves out and why", () => {
+    const t = table({ ...HOOKPOINTS, ...MEMBER_HOOKPOINTS, _ZN5Envoy1A17hookpointTplStartIiEEvT_: 0x6000 });
+    const pairs = checkAll(catalog, t).filter((c) => c.name === "hookpoint-pairs");
+    expect(checkText(t, pairs).split("\n").slice(1)).toEqual([
+      "ok       hookpoint-pairs  5 pairs (CodecParse, Filters, Http::ConnectionManagerImpl::ActiveStream::Decode, Router::Filter::Route, Router::UpstreamRequest::Upstream), 2 counters (Http::FilterManager::RequestSeen, RequestSeen)",
+      "                          warning: _ZN5Envoy1A17hookpointTplStartIiEEvT_: left out: function templates are not supported",
+      "",
+    ]);
+    expect(JSON.parse(checkJson(t, pairs)).scripts[0].warnings).toEqual(["_ZN5Envoy1A17hookpointTplStartIiEEvT_: left out: function templates are not supported"]);
   });
 });

@@ -27,7 +27,7 @@ describe("checkScript and renderScript", async () => {
     expect(checkScript(script("hookpoint-pairs"), stock)).toEqual({
       ok: false,
       reason: "missing-symbol",
-      missing: ["hookpoint*"],
+      missing: ["*hookpoint*"],
       message: `hookpoint-pairs: ${ENVOY} has no hookpoint<Name> function (a modified Envoy exports e.g. hookpointFiltersStart/hookpointFiltersEnd)`,
     });
   });

@@ -21,6 +21,17 @@ export const HOOKPOINTS: Record<string, number> = {
   hookpointRequestSeen: 0x4f40,
 };
 
+/** C++ member hookpoints as the fixture (g++) defines them, plus a const End and a lone one. */
+export const MEMBER_HOOKPOINTS: Record<string, number> = {
+  _ZN5Envoy4Http21ConnectionManagerImpl12ActiveStream20hookpointDecodeStartEm: 0x4f50,
+  _ZN5Envoy4Http21ConnectionManagerImpl12ActiveStream18hookpointDecodeEndEm: 0x4f60,
+  _ZN5Envoy6Router6Filter19hookpointRouteStartEv: 0x4f70,
+  _ZN5Envoy6Router6Filter17hookpointRouteEndEv: 0x4f80,
+  _ZN5Envoy6Router15UpstreamRequest22hookpointUpstreamStartEv: 0x4f90,
+  _ZNK5Envoy6Router15UpstreamRequest20hookpointUpstreamEndEv: 0x4fa0,
+  _ZN5Envoy4Http13FilterManager20hookpointRequestSeenEv: 0x4fb0,
+};
+
 export function table(symbols: Record<string, number>, opts: { path?: string; stripped?: boolean } = {}): SymbolTable {
   return {
     path: opts.path ?? ENVOY,

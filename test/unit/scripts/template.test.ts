@@ -3,8 +3,8 @@ import { expandTemplate, isTemplate, TemplateError } from "../../../src/scripts/
 
 const items = {
   pair: [
-    { NAME: "A", START: "hookpointAStart", END: "hookpointAEnd" },
-    { NAME: "B", START: "hookpointBStart", END: "hookpointBEnd" },
+    { NAME: "A", LABEL: "A", START: "hookpointAStart", END: "hookpointAEnd", VAR: "A", KEY: "arg0" },
+    { NAME: "B", LABEL: "B", START: "hookpointBStart", END: "hookpointBEnd", VAR: "B", KEY: "arg0" },
   ],
   lone: [],
 };
