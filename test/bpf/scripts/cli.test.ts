@@ -27,7 +27,7 @@ describe("hookpoint scripts", () => {
       "ok       envoy-filter-chain",
       "ok       envoy-request-flow",
       "ok       envoy-socket-io",
-      "ok       hookpoint-pairs     4 pairs (CodecParse, Filters, Router, UpstreamConnect), 1 counter (RequestSeen)",
+      "ok       hookpoint-pairs     7 pairs (CodecParse, Filters, Http::ConnectionManagerImpl::ActiveStream::Decode, Router, Router::Filter::Route, Router::UpstreamRequest::Upstream, UpstreamConnect), 1 counter (RequestSeen)",
       "",
     ]);
     expect(r.stdout.split("\n")[0]).toMatch(new RegExp(`^${rel(FIXTURE.envoy)}: \\d+ function symbols, build-id [0-9a-f]{40}$`));

@@ -7,6 +7,7 @@ import { readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbol
 import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
 import { checkScript, renderScript } from "../../../src/scripts/render.js";
 import { BPFTRACES, FIXTURE, bpfSkipReason, type BpftraceUnderTest } from "../agent/support.js";
+import { expectDelay } from "./delays.js";
 import { bucketOf, runProgram, sequentialLoad, startFixture, sum, type Fixture, type MapTotals } from "./harness.js";
 
 const REQUESTS = 40;
@@ -25,22 +26,6 @@ const FLAGS = [
   "--delay-upstream-connect-us", String(DELAY.upstreamConnect),
   "--delay-flow-us", String(DELAY.flow),
 ];
-
-/**
- * Every sample of an interval the fixture makes at least `us` long: exactly `count` of
- * them, none below the configured time (bucket bounds are exact, and nothing can be
- * faster than its delay), and the median in the bucket holding it. Only the median: a
- * sleep on a shared 2-core machine is sometimes milliseconds late, never early.
- */
-function expectDelay(buckets: Map<number, number>, us: number, count: number): void {
-  const ns = us * US;
-  const home = bucketOf(ns);
-  const all = JSON.stringify([...buckets].filter(([, n]) => n > 0));
-  expect(sum(buckets), `samples of a ${us} µs interval (${all})`).toBe(count);
-  const early = [...buckets].filter(([min, n]) => n > 0 && min < home);
-  expect(early, `samples below the ${home} ns bucket of ${us} µs`).toEqual([]);
-  expect(buckets.get(home) ?? 0, `samples in the ${home} ns bucket of ${us} µs (${all})`).toBeGreaterThan(count / 2);
-}
 
 describe.each(BPFTRACES)("on $label", (bt: BpftraceUnderTest) => {
   const skip = bpfSkipReason(bt.path);
@@ -93,8 +78,9 @@ describe.each(BPFTRACES)("on $label", (bt: BpftraceUnderTest) => {
     it("hookpoint-pairs: each pair's histogram holds its configured delay, RequestSeen counts requests", async (ctx) => {
       if (skip) return ctx.skip(skip);
       const { totals, probes } = await trace("hookpoint-pairs");
-      // 4 pairs and 1 lone function; BEGIN (the runner's attach marker), interval, END.
-      expect(probes).toBe(9 + 3);
+      // 4 extern "C" and 3 member pairs, 1 lone function; BEGIN (the runner's attach marker),
+      // interval, END. The member hookpoints run only in proxy mode (test/bpf/scripts/pairs.test.ts).
+      expect(probes).toBe(15 + 3);
       expect(totals.keys("@hookpoint_latency_ns")).toEqual(["CodecParse", "Filters", "Router", "UpstreamConnect"]);
       expectDelay(totals.hist("@hookpoint_latency_ns", "CodecParse"), DELAY.codecParse, REQUESTS);
       expectDelay(totals.hist("@hookpoint_latency_ns", "Filters"), DELAY.filters, REQUESTS);

@@ -1,0 +1,84 @@
+// hookpoint-pairs with real bpftrace on the fixture as a reverse proxy, where its C++ member
+// hookpoints run: ActiveStream::hookpointDecode{Start,End}(id), Router::Filter::
+// hookpointRoute{Start,End}() and UpstreamRequest::hookpointUpstream{Start,End}(), for many
+// requests at once on two workers (and many HTTP/2 streams on one connection, so one
+// thread carries several requests' intervals at a time). Each pair must count every request
+// once, nothing unmatched, and no sample below what the fixture or the upstream was told
+// to wait. Skipped, with the reason, where uprobes cannot attach.
+import { beforeAll, describe, expect, it } from "vitest";
+import { readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbols.js";
+import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
+import { renderScript } from "../../../src/scripts/render.js";
+import { send, startProxy, startUpstream, type Proto } from "../../integration/fixture/support.js";
+import { FIXTURE, bpfSkipReason } from "../agent/support.js";
+import { expectDelay } from "./delays.js";
+import { bucketOf, runProgram, sum } from "./harness.js";
+
+const skip = bpfSkipReason();
+const REQUESTS = 200;
+/** Longer than the load: only the final dump counts, so no sample is lost to a flush. */
+const EXACT_INTERVAL_S = 60;
+// Each in its own power-of-two bucket (see expectDelay), so a mix-up of pairs shows.
+const DECODE_US = 300;
+const ROUTE_US = 1500;
+const UPSTREAM_MS = 5;
+const MEMBER_PAIRS = ["Http::ConnectionManagerImpl::ActiveStream::Decode", "Router::Filter::Route", "Router::UpstreamRequest::Upstream"];
+const C_PAIRS = ["CodecParse", "Filters", "Router", "UpstreamConnect"];
+
+describe("hookpoint-pairs on the fixture proxy's C++ member hookpoints", () => {
+  let template: BundledScript;
+  let table: SymbolTable;
+
+  beforeAll(async () => {
+    if (skip) return;
+    const t = (await loadCatalog()).find((s) => s.header.name === "hookpoint-pairs");
+    if (!t) throw new Error("bundled hookpoint-pairs.bt missing");
+    template = t;
+    table = await readSymbolTable(FIXTURE.envoy);
+  });
+
+  const protocols: [Proto, number][] = [
+    ["h1", 8],
+    ["h2", 2],
+  ];
+  for (const [proto, conns] of protocols) {
+    it(`${proto}: every request once in each member pair, none shorter than its delay (${REQUESTS} requests, ${conns} connections, 2 workers)`, async (ctx) => {
+      if (skip) return ctx.skip(skip);
+      const upstream = await startUpstream(proto, UPSTREAM_MS);
+      const proxy = await startProxy(upstream.port, [
+        "--concurrency", "2",
+        "--downstream-protocol", proto,
+        "--upstream-protocol", proto,
+        "--delay-member-decode-us", String(DECODE_US),
+        "--delay-member-route-us", String(ROUTE_US),
+      ]);
+      let run;
+      try {
+        const program = renderScript(template, { binary: FIXTURE.envoy, pid: proxy.pid, table, byAddress: true, intervalSeconds: EXACT_INTERVAL_S });
+        run = await runProgram("hookpoint-pairs", program);
+        // Requests run 8 at a time: on HTTP/2, several streams of one connection at once.
+        const replies = await send(proxy, proto, REQUESTS, `pairs-${proto}`, conns * (proto === "h2" ? 4 : 1));
+        expect(replies.filter((r) => r.status === 200)).toHaveLength(REQUESTS);
+      } finally {
+        await run?.stop();
+        await proxy.stop();
+        await upstream.close();
+      }
+      const totals = run.totals;
+      // 7 pairs and 1 lone function; BEGIN (the runner's attach marker), interval, END.
+      expect(run.probes).toBe(15 + 3);
+      expect(totals.keys("@hookpoint_latency_ns")).toEqual([...C_PAIRS, ...MEMBER_PAIRS].sort());
+      const hist = (pair: string): Map<number, number> => totals.hist("@hookpoint_latency_ns", pair);
+      expectDelay(hist("Http::ConnectionManagerImpl::ActiveStream::Decode"), DECODE_US, REQUESTS);
+      expectDelay(hist("Router::Filter::Route"), ROUTE_US, REQUESTS);
+      // The upstream request lives at least as long as the upstream waits before answering.
+      const upstreamLife = hist("Router::UpstreamRequest::Upstream");
+      expect(sum(upstreamLife)).toBe(REQUESTS);
+      expect([...upstreamLife].filter(([min, n]) => n > 0 && min < bucketOf(UPSTREAM_MS * 1e6))).toEqual([]);
+      for (const pair of C_PAIRS) expect(sum(hist(pair)), pair).toBe(REQUESTS);
+      expect(totals.value("@hookpoint_calls", "RequestSeen")).toBe(REQUESTS);
+      expect(totals.keys("@hookpoint_unmatched_start")).toEqual([]);
+      expect(totals.keys("@hookpoint_unmatched_end")).toEqual([]);
+    });
+  }
+});
