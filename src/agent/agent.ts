@@ -20,7 +20,7 @@ import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import { PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
+import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
 import type { AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
@@ -305,7 +305,7 @@ export class Agent {
     const names = this.selectedNames();
     const patterns = this.deps.scripts.symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
     // hookpoint-pairs is generated from the bundled template when the catalog has none.
-    if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push("hookpoint*");
+    if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push(HOOKPOINT_SYMBOL_PATTERN);
     const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
     const tracePid = pidView.tracePid;
     const number = ++this.sessions;
@@ -395,7 +395,7 @@ export class Agent {
       // Generated from the template in the catalog loaded at start (the bundled one if it has none).
       const generated = this.deps.scripts.generatePairsScript(table, this.catalog.find((s) => s.header.name === name));
       if (!generated && table.stripped) {
-        Object.assign(st, { state: "not-started", reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes hookpoint*` });
+        Object.assign(st, { state: "not-started", reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${HOOKPOINT_SYMBOL_PATTERN}` });
         this.log.error({ script: name, binary: table.path }, "script not started: binary is stripped");
       } else if (!generated) {
         Object.assign(st, { state: "not-started", reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });

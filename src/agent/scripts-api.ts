@@ -11,7 +11,7 @@ export type ScriptInfo = ScriptHeader;
 export type Script = BundledScript;
 export type { CheckResult, RenderOptions };
 /** The script generated per binary from its hookpoint* functions. */
-export { PAIRS_SCRIPT_NAME } from "../scripts/pairs.js";
+export { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../scripts/pairs.js";
 
 /** The script half, injected into the agent. */
 export interface ScriptSource {

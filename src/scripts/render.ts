@@ -69,7 +69,7 @@ export function checkScript(script: BundledScript, table: SymbolTable): CheckRes
  * read for (a generated script probes hookpoint* functions).
  */
 export function symbolPatterns(script: BundledScript): string[] {
-  if (isTemplate(script.source)) return ["hookpoint*"];
+  if (isTemplate(script.source)) return [HOOKPOINT_SYMBOL_PATTERN];
   const { body } = parseScriptFile(script.source, script.file ?? script.header.name);
   const out = new Set<string>();
   for (const b of parseProgram(body)) for (const a of b.attachPoints) {
