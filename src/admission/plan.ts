@@ -13,6 +13,8 @@ export interface InjectionPlan {
   profile: Profile;
   image: string;
   scripts: string[];
+  /** The container's resources with the profile's merged in (resources.ts), when the profile sets any. */
+  resources?: Record<string, unknown>;
 }
 
 export type PlanResult = { ok: true; plan: InjectionPlan; warnings: string[] } | { ok: false; denied: string };

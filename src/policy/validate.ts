@@ -1,11 +1,13 @@
 // HookpointPolicy validation. Structural checks mirror the CRD schema (for
 // policies read from files, where no API server checked them); semantic checks
 // are what the schema cannot express. Each problem names its field path.
+import { parseQuantity, QuantityError } from "../admission/quantity.js";
+import { requestLimitProblem } from "../admission/resources.js";
 import { isObject } from "../is-object.js";
 import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, parseKernelVersion, type KernelRange } from "../privilege.js";
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
-import type { HookpointPolicy } from "./types.js";
+import type { HookpointPolicy, ResourceRequirements } from "./types.js";
 
 export interface PolicyProblem {
   path: string;
@@ -119,12 +121,40 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     const problem = leastPrivilegeProblem(prof.capabilities ?? LEAST_PRIVILEGE_CAPABILITIES, range);
     if (problem) out.push({ path: `spec.profiles.${name}.capabilities`, message: problem });
   }
+  for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
       const needsValues = req.operator === "In" || req.operator === "NotIn";
       if (needsValues && (!req.values || req.values.length === 0)) out.push({ path: `spec.${f}.matchExpressions[${i}].values`, message: `must be non-empty for operator ${req.operator}` });
       if (!needsValues && req.values && req.values.length > 0) out.push({ path: `spec.${f}.matchExpressions[${i}].values`, message: `must be empty for operator ${req.operator}` });
     });
+  }
+  return out;
+}
+
+/** A profile's quantities must be ones the API server accepts, and its own requests must fit its limits. */
+function resourceProblems(at: string, resources: ResourceRequirements | undefined): PolicyProblem[] {
+  if (!resources) return [];
+  const out: PolicyProblem[] = [];
+  let readable = true;
+  for (const side of ["limits", "requests"] as const) {
+    for (const [resource, value] of Object.entries(resources[side] ?? {})) {
+      try {
+        if (parseQuantity(value).mantissa < 0n) out.push({ path: `${at}.${side}.${resource}`, message: `${JSON.stringify(value)} is negative` });
+      } catch (e) {
+        if (!(e instanceof QuantityError)) throw e;
+        readable = false;
+        out.push({ path: `${at}.${side}.${resource}`, message: `${JSON.stringify(value)} is not a quantity: ${e.message}` });
+      }
+    }
+  }
+  if (!readable || out.length > 0) return out;
+  for (const [resource, request] of Object.entries(resources.requests ?? {})) {
+    const limit = resources.limits?.[resource];
+    // A request without a limit is checked against the container's limit at admission.
+    if (limit === undefined) continue;
+    const problem = requestLimitProblem(resource, request, limit);
+    if (problem) out.push({ path: `${at}.requests.${resource}`, message: problem });
   }
   return out;
 }

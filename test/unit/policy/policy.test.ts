@@ -112,4 +112,20 @@ describe("policy validation", () => {
       expect(semanticProblems(policy("p", { profiles: { a: { capabilities: ["BPF"] }, b: { privileged: false, agent: false, capabilities: [] } } }), SCRIPTS)).toEqual([]);
     });
   });
+
+  it("semantics: resources the API server would refuse (a quantity it cannot read, a negative one, requests above limits)", () => {
+    const p = policy("res", {
+      profiles: {
+        a: { resources: { limits: { cpu: "1e3m" }, requests: { memory: "-1Gi" } } },
+        b: { resources: { limits: { cpu: "500m", "hugepages-2Mi": "4Mi" }, requests: { cpu: "0.75", "hugepages-2Mi": "2Mi", memory: "1Gi" } } },
+        c: { resources: { limits: { cpu: "1" }, requests: { cpu: "1000m" } } },
+      },
+    });
+    expect(semanticProblems(p, SCRIPTS)).toEqual([
+      { path: "spec.profiles.a.resources.limits.cpu", message: `"1e3m" is not a quantity: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` },
+      { path: "spec.profiles.a.resources.requests.memory", message: '"-1Gi" is negative' },
+      { path: "spec.profiles.b.resources.requests.cpu", message: "requests.cpu 0.75 exceeds limits.cpu 500m" },
+      { path: "spec.profiles.b.resources.requests.hugepages-2Mi", message: "requests.hugepages-2Mi 2Mi must equal limits.hugepages-2Mi 4Mi (hugepages-2Mi cannot be overcommitted)" },
+    ]);
+  });
 });

@@ -1,0 +1,90 @@
+// A profile's resources merged into the proxy container so that the API server
+// accepts the pod (DESIGN.md, "Resources, quantities and the pods the API
+// server accepts"): the profile's quantities win per resource and are written
+// in canonical form; the container's other quantities stay. A merge that would
+// break the API server's rules (requests above limits, or unequal for
+// resources that cannot be overcommitted) is refused with the reason. Pure.
+import type { ResourceRequirements } from "../policy/types.js";
+import { canonicalQuantity, compareQuantities, parseQuantity, QuantityError, type Quantity } from "./quantity.js";
+
+export type ResourceMerge = { ok: true; resources: Record<string, unknown> } | { ok: false; problem: string };
+
+/** Kubernetes' IsOvercommitAllowed: native resources (no domain, or a kubernetes.io one) except huge pages. */
+export function overcommitAllowed(resource: string): boolean {
+  const native = !resource.includes("/") || resource.includes("kubernetes.io/");
+  return native && !resource.startsWith("hugepages-");
+}
+
+type Quantities = Record<string, unknown>;
+
+function quantitiesOf(v: unknown): Quantities | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Quantities) : undefined;
+}
+
+/** The API server reads JSON numbers as quantities too (inject reads raw manifests). */
+function read(v: unknown): Quantity | undefined {
+  if (typeof v !== "string" && typeof v !== "number") return undefined;
+  try {
+    return parseQuantity(String(v).trim());
+  } catch (e) {
+    if (e instanceof QuantityError) return undefined;
+    throw e;
+  }
+}
+
+/** One resource's request against its limit, as the API server validates them; a sentence when they break its rule. */
+export function requestLimitProblem(resource: string, request: unknown, limit: unknown): string | undefined {
+  if (request === undefined) return undefined;
+  const req = read(request);
+  if (!req) return `requests.${resource} ${JSON.stringify(request)} is not a quantity`;
+  if (req.mantissa < 0n) return `requests.${resource} ${String(request)} is negative`;
+  if (limit === undefined) return overcommitAllowed(resource) ? undefined : `requests.${resource} ${String(request)} needs an equal limit (${resource} cannot be overcommitted)`;
+  const lim = read(limit);
+  if (!lim) return `limits.${resource} ${JSON.stringify(limit)} is not a quantity`;
+  const cmp = compareQuantities(req, lim);
+  if (!overcommitAllowed(resource) && cmp !== 0) return `requests.${resource} ${String(request)} must equal limits.${resource} ${String(limit)} (${resource} cannot be overcommitted)`;
+  if (cmp > 0) return `requests.${resource} ${String(request)} exceeds limits.${resource} ${String(limit)}`;
+  return undefined;
+}
+
+/**
+ * The container's resources with the profile's merged in, or why no valid merge
+ * exists. Merging (rather than replacing) keeps a re-run on the stored pod a
+ * no-op: the API server adds requests equal to limits where a container sets
+ * none. Only the resources the profile names are checked: the others are the
+ * container's own.
+ */
+export function mergeResources(container: string, original: Record<string, unknown> | undefined, profile: ResourceRequirements): ResourceMerge {
+  const out: Record<string, unknown> = { ...(original ?? {}) };
+  const touched = new Set<string>();
+  for (const key of ["limits", "requests"] as const) {
+    const wanted = profile[key];
+    if (!wanted) continue;
+    const merged: Quantities = { ...(quantitiesOf(original?.[key]) ?? {}) };
+    for (const [resource, value] of Object.entries(wanted)) {
+      try {
+        merged[resource] = canonicalQuantity(value);
+      } catch (e) {
+        if (!(e instanceof QuantityError)) throw e;
+        return { ok: false, problem: `the profile's ${key}.${resource} ${JSON.stringify(value)} is not a quantity (${e.message})` };
+      }
+      touched.add(resource);
+    }
+    out[key] = merged;
+  }
+  const requests = quantitiesOf(out.requests) ?? {};
+  const limits = quantitiesOf(out.limits) ?? {};
+  for (const resource of touched) {
+    const problem = requestLimitProblem(resource, requests[resource], limits[resource]);
+    if (problem) return { ok: false, problem: `container ${container}: ${problem} ${provenance(resource, profile)}` };
+  }
+  return { ok: true, resources: out };
+}
+
+/** Which side came from the profile, for the warning. */
+function provenance(resource: string, profile: ResourceRequirements): string {
+  const sides = (["requests", "limits"] as const).filter((k) => profile[k]?.[resource] !== undefined);
+  if (sides.length === 2) return "(both from the profile)";
+  const other = sides[0] === "limits" ? "requests" : "limits";
+  return `after merging the profile's ${sides[0]}.${resource} with the container's ${other}.${resource}; set both in the profile`;
+}
