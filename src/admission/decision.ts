@@ -3,8 +3,9 @@
 import type { EffectivePolicy } from "../policy/effective.js";
 import { policyLabel } from "../policy/effective.js";
 import { selectorMatches } from "../policy/selector.js";
-import { INJECT_KEY, PSA_ENFORCE_LABEL } from "./names.js";
-import { findTarget, type Pod, type TargetRef } from "./pod.js";
+import { envoyDisabled } from "./istio.js";
+import { DEFAULT_POD_SECURITY, INJECT_KEY, POD_SECURITY_LEVELS, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "./names.js";
+import { findTarget, type Container, type Pod, type TargetRef } from "./pod.js";
 
 export type DecidedBy =
   | "target-container"
@@ -15,7 +16,9 @@ export type DecidedBy =
   | "namespace-label"
   | "default"
   | "force"
-  | "pod-security";
+  | "proxy-without-envoy"
+  | "pod-security"
+  | "resources";
 
 export type Reason =
   | "no-target-container"
@@ -30,7 +33,9 @@ export type Reason =
   | "policy-enabled"
   | "not-opted-in"
   | "forced"
-  | "pod-security-enforced";
+  | "envoy-disabled"
+  | "pod-security-enforced"
+  | "invalid-resources";
 
 export interface Decision {
   inject: boolean;
@@ -51,10 +56,13 @@ export interface DecisionInput {
   policy: EffectivePolicy;
   /** CLI `--force`: inject whatever the opt-in says (exclusions still apply). */
   force?: boolean;
+  /** The cluster's default Pod Security level, for a namespace without an enforce label (default privileged). */
+  defaultPodSecurity?: PodSecurityLevel;
 }
 
 export function decide(input: DecisionInput): Decision {
   const { pod, namespace, nsLabels, policy } = input;
+  const checked = (d: Decision): Decision => afterInject(d, pod, namespace, nsLabels, input.defaultPodSecurity ?? DEFAULT_POD_SECURITY);
   const warnings: string[] = [];
   const done = (inject: boolean, decidedBy: DecidedBy, reason: Reason, message: string, target?: TargetRef): Decision => {
     const d: Decision = { inject, decidedBy, reason, message, warnings, policy: policy.name };
@@ -76,7 +84,7 @@ export function decide(input: DecisionInput): Decision {
     return done(false, "host-network", "host-network", "pod uses hostNetwork", target);
   }
 
-  if (input.force) return withPodSecurity(done(true, "force", "forced", "injection forced (--force)", target), namespace, nsLabels);
+  if (input.force) return checked(done(true, "force", "forced", "injection forced (--force)", target));
 
   const podValue = readSwitch(pod.metadata?.annotations?.[INJECT_KEY], ["true", "false"], `pod annotation ${INJECT_KEY}`, warnings);
   const nsValue = readSwitch(nsLabels[INJECT_KEY], ["enabled", "disabled"], `namespace ${namespace} label ${INJECT_KEY}`, warnings);
@@ -97,7 +105,7 @@ export function decide(input: DecisionInput): Decision {
   if (podValue === "true") {
     const allowed = nsValue === "enabled" || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
     if (allowed) {
-      return withPodSecurity(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target), namespace, nsLabels);
+      return checked(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target));
     }
     warnings.push(
       `hookpoint: annotation ${INJECT_KEY}="true" ignored: namespace ${namespace} is not labelled ${INJECT_KEY}=enabled and ${policyLabel(policy)} has no allowPodOptIn selecting it`,
@@ -105,11 +113,11 @@ export function decide(input: DecisionInput): Decision {
   }
   // 7. The namespace opted in.
   if (nsValue === "enabled") {
-    return withPodSecurity(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target), namespace, nsLabels);
+    return checked(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target));
   }
   // 8. A cluster-wide policy opted in (its selectors matched when it was chosen).
   if (policy.mode === "Enabled") {
-    return withPodSecurity(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target), namespace, nsLabels);
+    return checked(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target));
   }
   // 9. An opt-in that rule 6 did not allow (an allowed one returned there).
   if (podValue === "true") {
@@ -118,14 +126,32 @@ export function decide(input: DecisionInput): Decision {
   return done(false, "default", "not-opted-in", "neither the pod, its namespace nor a policy opted in", target);
 }
 
-/** A namespace enforcing baseline or restricted would reject the mutated pod: skip, and say so. */
-function withPodSecurity(d: Decision, namespace: string, nsLabels: Readonly<Record<string, string>>): Decision {
-  const level = nsLabels[PSA_ENFORCE_LABEL];
-  if (level !== "baseline" && level !== "restricted") return d;
+/**
+ * What still skips a pod the rules would inject, with a warning: a proxy that
+ * runs no Envoy, and Pod Security Admission that would reject the mutated pod.
+ */
+function afterInject(d: Decision, pod: Pod, namespace: string, nsLabels: Readonly<Record<string, string>>, clusterDefault: PodSecurityLevel): Decision {
+  const target = d.target;
+  const container = target ? (pod.spec[target.location]?.[target.index] as Container | undefined) : undefined;
+  if (target && container && envoyDisabled(container)) {
+    d.warnings.push(
+      `hookpoint: not injected: container ${target.name} sets DISABLE_ENVOY=true (Istio's proxyless gRPC agent), so there is no Envoy to trace; it is left as it is, never made privileged`,
+    );
+    return { ...d, inject: false, decidedBy: "proxy-without-envoy", reason: "envoy-disabled", message: `container ${target.name} runs no Envoy (DISABLE_ENVOY=true)` };
+  }
+  const level = podSecurityLevel(nsLabels[PSA_ENFORCE_LABEL], clusterDefault);
+  if (level.level === "privileged") return d;
   d.warnings.push(
-    `hookpoint: not injected: namespace ${namespace} enforces Pod Security "${level}", which would reject the privileged tracing container; use a namespace with ${PSA_ENFORCE_LABEL}=privileged`,
+    `hookpoint: not injected: namespace ${namespace} enforces Pod Security "${level.level}" (${level.from}), which would reject the privileged tracing container; use a namespace with ${PSA_ENFORCE_LABEL}=privileged`,
   );
-  return { ...d, inject: false, decidedBy: "pod-security", reason: "pod-security-enforced", message: `namespace ${namespace} enforces Pod Security "${level}"` };
+  return { ...d, inject: false, decidedBy: "pod-security", reason: "pod-security-enforced", message: `namespace ${namespace} enforces Pod Security "${level.level}" (${level.from})` };
+}
+
+/** The level Pod Security Admission enforces: the namespace's label (an invalid value counts as restricted, as in Kubernetes), else the cluster's default. */
+function podSecurityLevel(label: string | undefined, clusterDefault: PodSecurityLevel): { level: PodSecurityLevel; from: string } {
+  if (label === undefined) return { level: clusterDefault, from: "the cluster's default, --default-pod-security" };
+  if ((POD_SECURITY_LEVELS as readonly string[]).includes(label)) return { level: label as PodSecurityLevel, from: `label ${PSA_ENFORCE_LABEL}` };
+  return { level: "restricted", from: `label ${PSA_ENFORCE_LABEL} has the invalid value "${label}", which Kubernetes enforces as restricted` };
 }
 
 /** An on/off value; anything else is a warning and counts as unset. */

@@ -16,9 +16,9 @@ import {
   STATUS_ANNOTATION,
   TRACING_CAPABILITIES,
 } from "./names.js";
-import type { ResourceRequirements } from "../policy/types.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
-import { previousOriginal, recordOriginal, type OriginalState } from "./original.js";
+import { previousOriginal, recordOriginal, type OriginalState, type OtherChanges } from "./original.js";
+import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -38,6 +38,9 @@ export interface InjectionStatus {
   profile: string;
   scripts: string[];
   decidedBy: DecidedBy;
+  /** The proxy's uid/gid before the container was made root: the agent starts the proxy as these (flags in the command, never pod env). */
+  proxyUid: number;
+  proxyGid: number;
   keptMounts?: KeptMount[];
   /** What hookpoint replaced, for `hookpoint uninject` (original.ts). */
   original?: OriginalState;
@@ -60,26 +63,29 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   list[target.index] = c;
 
   const podSc = pod.spec.securityContext ?? {};
-  const origUid = original.securityContext?.runAsUser ?? podSc.runAsUser;
   const origGid = original.securityContext?.runAsGroup ?? podSc.runAsGroup;
+  const { uid: proxyUid, gid: proxyGid } = proxyIds(pod, original);
 
+  if (original.image !== plan.image) {
+    const mismatch = istioVersionWarning(c.name, original.image, plan.image);
+    if (mismatch) warnings.push(mismatch);
+  }
   c.image = plan.image;
   const privileged = profile.privileged !== false;
   c.securityContext = tracingSecurityContext(original.securityContext, privileged, profile.capabilities ?? (privileged ? TRACING_CAPABILITIES : LEAST_PRIVILEGE_CAPABILITIES), origGid);
 
-  if (profile.agent !== false && !isWrapped(c.command)) {
-    const entrypoint = c.command ?? DEFAULT_ENTRYPOINTS[c.name];
-    if (entrypoint) c.command = [...AGENT_COMMAND, ...entrypoint];
-    else warnings.push(`hookpoint: container ${c.name} sets no command and its image entrypoint is unknown; the agent was not added (set command, or use a profile with agent: false)`);
+  const agent = profile.agent !== false;
+  if (agent) {
+    const entrypoint = isWrapped(c.command) ? wrappedCommand(c.command) : (c.command ?? DEFAULT_ENTRYPOINTS[c.name]);
+    if (entrypoint) {
+      const command = [...AGENT_COMMAND.slice(0, -1), "--proxy-uid", String(proxyUid), "--proxy-gid", String(proxyGid), "--", ...entrypoint];
+      if (!sameStrings(c.command, command)) c.command = command;
+    } else warnings.push(`hookpoint: container ${c.name} sets no command and its image entrypoint is unknown; the agent was not added (set command, or use a profile with agent: false)`);
   }
 
   const env = [...(c.env ?? [])];
-  const existing = (name: string) => env.find((e) => e.name === name)?.value;
   setEnv(env, { name: "HOOKPOINT_PROFILE", value: plan.profileName });
   setEnv(env, { name: "HOOKPOINT_SCRIPTS", value: plan.scripts.join(",") });
-  // Keep the first run's uid/gid: on re-invocation the container already runs as 0.
-  setEnv(env, { name: "HOOKPOINT_PROXY_UID", value: existing("HOOKPOINT_PROXY_UID") ?? String(origUid ?? PROXY_UID) });
-  setEnv(env, { name: "HOOKPOINT_PROXY_GID", value: existing("HOOKPOINT_PROXY_GID") ?? String(origGid ?? PROXY_GID) });
   setEnv(env, { name: "HOOKPOINT_OUTPUT_DIR", value: AGENT_OUTPUT_DIR });
   setEnv(env, { name: "HOOKPOINT_METRICS_PORT", value: String(AGENT_METRICS_PORT) });
   // So the agent stops tracing (final dump) before the kubelet's SIGKILL; its default is Kubernetes' 30.
@@ -88,7 +94,7 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
   c.env = env;
 
-  if (profile.resources) c.resources = mergeResources(original.resources, profile.resources);
+  if (plan.resources) c.resources = plan.resources;
 
   // Our mounts are found by name; a mount of someone else's at one of our paths
   // wins (and is recorded), so a second run finds exactly the same state.
@@ -124,6 +130,22 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   }
   if (volumes.length > 0 || spec.volumes) spec.volumes = volumes;
 
+  // The agent's port must stay reachable under Istio's inbound capture: the
+  // annotation for istio-cni (and Istio's injector, should it run later), and
+  // istio-init's own arguments where they are already rendered.
+  const other: OtherChanges = {};
+  const annotations: Record<string, string> = { ...(pod.metadata?.annotations ?? {}) };
+  if (agent && isIstioPod(pod, target.name)) {
+    const ports = annotations[EXCLUDE_INBOUND_PORTS_ANNOTATION];
+    const merged = withPort(ports, AGENT_METRICS_PORT);
+    if (merged !== ports) {
+      annotations[EXCLUDE_INBOUND_PORTS_ANNOTATION] = merged;
+      other.annotations = [EXCLUDE_INBOUND_PORTS_ANNOTATION];
+    }
+    const changed = excludeAgentPortInIstioInit(spec);
+    if (changed) other.istioInit = changed;
+  }
+
   const status: InjectionStatus = {
     version: settings.version,
     container: target.name,
@@ -132,22 +154,87 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
     profile: plan.profileName,
     scripts: plan.scripts,
     decidedBy,
+    proxyUid,
+    proxyGid,
   };
   if (keptMounts.length > 0) status.keptMounts = keptMounts;
   // Re-invocation keeps the first run's record: this pod is no longer the original.
   const previous = previousOriginal(pod, target);
-  const record = previous.injected ? previous.original : recordOriginal(pod, target, c, spec.volumes);
+  const record = previous.injected ? previous.original : recordOriginal(pod, target, c, spec.volumes, other);
   if (record) status.original = record;
 
   const metadata = { ...(pod.metadata ?? {}) };
-  metadata.annotations = { ...(metadata.annotations ?? {}), [STATUS_ANNOTATION]: JSON.stringify(status) };
+  annotations[STATUS_ANNOTATION] = JSON.stringify(status);
+  metadata.annotations = annotations;
   metadata.labels = { ...(metadata.labels ?? {}), [INJECTED_LABEL]: "true" };
 
   return { pod: { ...pod, metadata, spec }, status, warnings };
 }
 
-export function isWrapped(command: readonly string[] | undefined): boolean {
-  return command !== undefined && AGENT_COMMAND.every((part, i) => command[i] === part);
+/** A command that already starts `hookpoint agent` (hookpoint's own, or written by hand). */
+export function isWrapped(command: readonly string[] | undefined): command is readonly string[] {
+  return command !== undefined && command[0] === AGENT_COMMAND[0] && command[1] === AGENT_COMMAND[1] && command.includes("--");
+}
+
+/** The proxy's own entrypoint inside a wrapped command: everything after the first `--`. */
+function wrappedCommand(command: readonly string[]): string[] {
+  return command.slice(command.indexOf("--") + 1);
+}
+
+function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The uid/gid the agent starts the proxy as: the container's own (or the pod's)
+ * runAsUser/runAsGroup, Istio's 1337 when neither sets one. On a pod hookpoint
+ * already made root (reinvocation), the uid recorded in its status annotation;
+ * that is trusted only there, since a pod whose proxy already runs as root
+ * gains nothing from naming another uid, and nowhere else, so an annotation
+ * written by the pod's author cannot turn a 1337 proxy into root.
+ */
+function proxyIds(pod: Pod, container: Container): { uid: number; gid: number } {
+  const podSc = pod.spec.securityContext ?? {};
+  const uid = container.securityContext?.runAsUser ?? podSc.runAsUser;
+  const gid = container.securityContext?.runAsGroup ?? podSc.runAsGroup ?? PROXY_GID;
+  if (uid === 0 && isWrapped(container.command)) {
+    const recorded = recordedProxyUid(pod.metadata?.annotations?.[STATUS_ANNOTATION]);
+    if (recorded !== undefined) return { uid: recorded, gid };
+  }
+  return { uid: uid ?? PROXY_UID, gid };
+}
+
+function recordedProxyUid(status: string | undefined): number | undefined {
+  if (status === undefined) return undefined;
+  try {
+    const uid = (JSON.parse(status) as { proxyUid?: unknown }).proxyUid;
+    return typeof uid === "number" && Number.isSafeInteger(uid) && uid >= 0 ? uid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Istio's pods: an istio-proxy target, or Istio's injector's status annotation. */
+function isIstioPod(pod: Pod, target: string): boolean {
+  return target === "istio-proxy" || pod.metadata?.annotations?.[ISTIO_STATUS_ANNOTATION] !== undefined;
+}
+
+/** istio-init's `-d` list gains the agent's port (copy-on-write: only when it changes); what it was, when it changed. */
+function excludeAgentPortInIstioInit(spec: Pod["spec"]): OtherChanges["istioInit"] {
+  const inits = spec.initContainers;
+  if (!Array.isArray(inits)) return undefined;
+  const i = inits.findIndex((x) => x?.name === ISTIO_INIT_CONTAINER);
+  const init = inits[i];
+  if (!init) return undefined;
+  const field = istioIptablesList(init);
+  if (!field) return undefined;
+  const args = init[field] as string[];
+  const next = withExcludedInboundPort(args, AGENT_METRICS_PORT);
+  if (next === args) return undefined;
+  const copy = [...inits];
+  copy[i] = { ...init, [field]: next };
+  spec.initContainers = copy;
+  return { field, was: args };
 }
 
 function tracingSecurityContext(
@@ -192,20 +279,6 @@ function isOurVolume(existing: Volume, v: HookpointVolume): boolean {
   const ed = rest.emptyDir as Record<string, unknown> | undefined;
   const want = v.source.emptyDir;
   return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 1 && ed.sizeLimit === want.sizeLimit;
-}
-
-/**
- * The profile's limits and requests win per resource; the container's others stay.
- * Merging (rather than replacing) keeps a re-run on the stored pod a no-op: the
- * API server adds requests equal to limits where a container sets none.
- */
-function mergeResources(original: Record<string, unknown> | undefined, profile: ResourceRequirements): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...(original ?? {}) };
-  for (const key of ["limits", "requests"] as const) {
-    const wanted = profile[key];
-    if (wanted) out[key] = { ...((original?.[key] as Record<string, string> | undefined) ?? {}), ...wanted };
-  }
-  return out;
 }
 
 function setEnv(env: EnvVar[], entry: EnvVar): void {

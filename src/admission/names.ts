@@ -8,6 +8,10 @@ export const SCRIPTS_ANNOTATION = "hookpoint.dev/scripts";
 export const STATUS_ANNOTATION = "hookpoint.dev/status";
 export const INJECTED_LABEL = "hookpoint.dev/injected";
 export const PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
+/** Pod Security Admission levels; without a namespace label the cluster's default applies (Kubernetes' own default: privileged). */
+export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+export const DEFAULT_POD_SECURITY: PodSecurityLevel = "privileged";
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 export const DEFAULT_TARGET_CONTAINERS: readonly string[] = ["istio-proxy"];

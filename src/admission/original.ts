@@ -6,6 +6,7 @@
 // only sets, adds or removes entries of its own names and never moves the
 // others, so the names it touched and the entries of those names that were
 // there before (with their positions) are enough to rebuild the list exactly.
+import { ISTIO_INIT_CONTAINER } from "./istio.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "./names.js";
 import type { Container, EnvVar, Pod, TargetRef, Volume, VolumeMount } from "./pod.js";
 
@@ -32,12 +33,24 @@ export interface OriginalState {
   created?: ("metadata" | "annotations" | "labels")[];
   /** The hookpoint.dev/injected label's value before, when the pod had one. */
   label?: string;
+  /** Other annotations hookpoint set (the agent port's excludeInboundPorts): their value before; null: absent. */
+  annotations?: Record<string, string | null>;
+  /** istio-init's istio-iptables arguments before hookpoint added the agent's port to them. */
+  istioInit?: { field: "args" | "command"; was: string[] };
+}
+
+/** What hookpoint changed outside the target container, the volumes and its own label and annotation. */
+export interface OtherChanges {
+  /** Annotations it set, besides the status annotation. */
+  annotations?: readonly string[];
+  /** istio-init's list it rewrote. */
+  istioInit?: { field: "args" | "command"; was: readonly string[] };
 }
 
 type Named = { name: string };
 
 /** The record for a pod whose target container became `container` and whose volumes became `volumes`. */
-export function recordOriginal(pod: Pod, target: TargetRef, container: Container, volumes: Volume[] | undefined): OriginalState {
+export function recordOriginal(pod: Pod, target: TargetRef, container: Container, volumes: Volume[] | undefined, other: OtherChanges = {}): OriginalState {
   const before = pod.spec[target.location]?.[target.index] as Container;
   const fields: Partial<Record<ReplacedField, unknown>> = {};
   for (const f of REPLACED_FIELDS) if (container[f] !== before[f]) fields[f] = before[f] ?? null;
@@ -55,6 +68,12 @@ export function recordOriginal(pod: Pod, target: TargetRef, container: Container
   if (created.length > 0) out.created = created;
   const label = pod.metadata?.labels?.[INJECTED_LABEL];
   if (label !== undefined) out.label = label;
+  if (other.annotations && other.annotations.length > 0) {
+    const was: Record<string, string | null> = {};
+    for (const key of other.annotations) was[key] = pod.metadata?.annotations?.[key] ?? null;
+    out.annotations = was;
+  }
+  if (other.istioInit) out.istioInit = { field: other.istioInit.field, was: [...other.istioInit.was] };
   return out;
 }
 
@@ -121,11 +140,19 @@ export function restorePod(pod: Pod): RestoreResult {
   restoreList(c as Record<string, unknown>, "volumeMounts", original.volumeMounts);
   const spec = { ...pod.spec, [location]: list.map((x, i) => (i === index ? c : x)) };
   restoreList(spec, "volumes", original.volumes);
+  if (original.istioInit && Array.isArray(spec.initContainers)) {
+    const { field, was } = original.istioInit;
+    spec.initContainers = spec.initContainers.map((x) => (x?.name === ISTIO_INIT_CONTAINER ? { ...x, [field]: was } : x));
+  }
 
   const created = new Set(original.created ?? []);
   const metadata = { ...(pod.metadata ?? {}) };
   const annotations = { ...(metadata.annotations ?? {}) };
   delete annotations[STATUS_ANNOTATION];
+  for (const [key, was] of Object.entries(original.annotations ?? {})) {
+    if (was === null) delete annotations[key];
+    else annotations[key] = was;
+  }
   metadata.annotations = annotations;
   const labels = { ...(metadata.labels ?? {}) };
   if (original.label !== undefined) labels[INJECTED_LABEL] = original.label;

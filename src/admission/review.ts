@@ -5,7 +5,8 @@ import { decide, type Decision } from "./decision.js";
 import { mutatePod, type InjectionStatus } from "./mutate.js";
 import { podPatch, type Operation } from "./patch.js";
 import { planInjection } from "./plan.js";
-import type { Pod } from "./pod.js";
+import type { Container, Pod } from "./pod.js";
+import { mergeResources } from "./resources.js";
 
 export interface PodReview {
   decision: Decision;
@@ -25,13 +26,27 @@ export interface ReviewOptions {
 export function reviewPod(pod: Pod, namespace: string, snapshot: Snapshot, settings: Settings, options: ReviewOptions = {}): PodReview {
   const nsLabels = namespaceLabels(snapshot, namespace);
   const policy = governingPolicy(snapshot, nsLabels, pod.metadata?.labels ?? {});
-  const decision = decide({ pod, namespace, nsLabels, policy, force: options.force ?? false });
-  if (!decision.inject || !decision.target) return { decision, patch: [], warnings: [...decision.warnings] };
+  const decision = decide({ pod, namespace, nsLabels, policy, force: options.force ?? false, ...(settings.defaultPodSecurity ? { defaultPodSecurity: settings.defaultPodSecurity } : {}) });
+  const target = decision.target;
+  if (!decision.inject || !target) return { decision, patch: [], warnings: [...decision.warnings] };
 
-  const planned = planInjection(pod, decision.target, policy, settings);
+  const planned = planInjection(pod, target, policy, settings);
   if (!planned.ok) return { decision, patch: [], denied: planned.denied, warnings: [...decision.warnings] };
 
-  const mutation = mutatePod(pod, planned.plan, decision.decidedBy, settings);
+  let plan = planned.plan;
+  if (plan.profile.resources) {
+    // A pod the API server would refuse is worse than an untraced one: skip, and say why.
+    const container = pod.spec[target.location]?.[target.index] as Container;
+    const merged = mergeResources(container.name, container.resources, plan.profile.resources);
+    if (!merged.ok) {
+      const warning = `hookpoint: not injected: profile "${plan.profileName}" cannot be applied validly: ${merged.problem}`;
+      const skipped: Decision = { ...decision, inject: false, decidedBy: "resources", reason: "invalid-resources", message: merged.problem, warnings: [...decision.warnings, warning] };
+      return { decision: skipped, patch: [], warnings: [...skipped.warnings, ...planned.warnings] };
+    }
+    plan = { ...plan, resources: merged.resources };
+  }
+
+  const mutation = mutatePod(pod, plan, decision.decidedBy, settings);
   return {
     decision,
     patch: podPatch(pod, mutation.pod),

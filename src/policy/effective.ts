@@ -1,6 +1,6 @@
 // A policy with every default filled in: what the decision actually uses.
 // With no HookpointPolicy governing a pod, the built-in defaults apply.
-import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_TARGET_CONTAINERS } from "../admission/names.js";
+import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_TARGET_CONTAINERS, type PodSecurityLevel } from "../admission/names.js";
 import type { HookpointPolicy, LabelSelector, PolicyMode, Profile } from "./types.js";
 
 export const BUILTIN_PROFILE = "default";
@@ -17,6 +17,8 @@ export interface Settings {
   webhookNamespace?: string;
   /** hookpoint's version, written into the status annotation. */
   version: string;
+  /** The cluster's default Pod Security level, for namespaces without an enforce label (default privileged, as in Kubernetes). */
+  defaultPodSecurity?: PodSecurityLevel;
 }
 
 export interface EffectivePolicy {

@@ -45,12 +45,12 @@ describe("a. namespace labelled hookpoint.dev/inject=enabled", () => {
     const expected = tracedPod(unmutated, { image: BASE_POLICY_IMAGE, profile: "default", scripts: DEFAULT_SCRIPTS, decidedBy: "namespace-label", location: "containers" });
     expect(withoutOriginal(stored.metadata?.annotations?.[STATUS])).toBe(
       '{"version":"0.1.0","container":"istio-proxy","location":"containers","image":"hookpoint/proxy-istio:0.1.0-istio1.28.0","profile":"default",' +
-        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label"}',
+        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label","proxyUid":1337,"proxyGid":1337}',
     );
     expect(stored.metadata?.labels?.["hookpoint.dev/injected"]).toBe("true");
     const proxy = container(stored, "istio-proxy");
     expect(proxy.image).toBe("hookpoint/proxy-istio:0.1.0-istio1.28.0");
-    expect(proxy.command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
+    expect(proxy.command).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", "/usr/local/bin/pilot-agent"]);
     expect(proxy.args).toEqual(container(unmutated, "istio-proxy").args);
     expect(proxy.securityContext).toEqual(TRACING_SECURITY_CONTEXT);
     expect(withoutGeneratedNames(proxy.volumeMounts?.slice(-5))).toEqual([
@@ -87,7 +87,7 @@ describe("a. namespace labelled hookpoint.dev/inject=enabled", () => {
     ]);
     expect(withoutOriginal(stored.metadata?.annotations?.[STATUS])).toBe(
       '{"version":"0.1.0","container":"istio-proxy","location":"initContainers","image":"hookpoint/proxy-istio:0.1.0-istio1.28.0","profile":"default",' +
-        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label"}',
+        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label","proxyUid":1337,"proxyGid":1337}',
     );
     const expected = tracedPod(unmutated, { image: BASE_POLICY_IMAGE, profile: "default", scripts: DEFAULT_SCRIPTS, decidedBy: "namespace-label", location: "initContainers" });
     expect(withoutGeneratedNames({ labels: stored.metadata?.labels, annotations: stored.metadata?.annotations, spec: stored.spec })).toEqual(
@@ -138,7 +138,7 @@ describe("b. unlabelled namespace, pod annotated hookpoint.dev/inject: \"true\""
       const stored = (await readPod(admin, allowed, "reviews-v1")) as Pod;
       expect(withoutOriginal(stored.metadata?.annotations?.[STATUS])).toBe(
         '{"version":"0.1.0","container":"istio-proxy","location":"containers","image":"hookpoint/proxy-istio:0.1.0-e2e","profile":"requests",' +
-          '"scripts":["envoy-request-flow","envoy-filter-chain"],"decidedBy":"pod-annotation"}',
+          '"scripts":["envoy-request-flow","envoy-filter-chain"],"decidedBy":"pod-annotation","proxyUid":1337,"proxyGid":1337}',
       );
       expect(traced(stored)).toEqual(
         withoutGeneratedNames(
@@ -222,7 +222,7 @@ describe("h. server-side dry-run", () => {
     expect(answer.warnings).toEqual([]);
     expect(withoutOriginal(answer.pod.metadata?.annotations?.[STATUS])).toBe(
       '{"version":"0.1.0","container":"istio-proxy","location":"containers","image":"hookpoint/proxy-istio:0.1.0-istio1.28.0","profile":"default",' +
-        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label"}',
+        '"scripts":["envoy-event-loop","envoy-request-flow","hookpoint-pairs"],"decidedBy":"namespace-label","proxyUid":1337,"proxyGid":1337}',
     );
     expect(await readPod(admin, ns, "reviews-v1")).toBeUndefined();
     expect(await webhook.requests({ outcome: "injected", dry_run: "true" })).toBe(dryRuns + 1);

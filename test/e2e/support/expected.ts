@@ -7,7 +7,7 @@ export const DEFAULT_SCRIPTS = ["envoy-event-loop", "envoy-request-flow", "hookp
 /** deploy/base/default-policy.yaml's profile "default". */
 export const BASE_POLICY_IMAGE = "hookpoint/proxy-istio:0.1.0-istio1.28.0";
 
-export const AGENT_COMMAND = ["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"];
+export const AGENT_COMMAND = ["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", "/usr/local/bin/pilot-agent"];
 
 /** The four mounts, in this order, after the container's own. */
 export const HOOKPOINT_MOUNTS = [
@@ -40,8 +40,6 @@ export function agentEnv(profile: string, scripts: readonly string[]): { name: s
   return [
     { name: "HOOKPOINT_PROFILE", value: profile },
     { name: "HOOKPOINT_SCRIPTS", value: scripts.join(",") },
-    { name: "HOOKPOINT_PROXY_UID", value: "1337" },
-    { name: "HOOKPOINT_PROXY_GID", value: "1337" },
     { name: "HOOKPOINT_OUTPUT_DIR", value: "/tmp/hookpoint" },
     { name: "HOOKPOINT_METRICS_PORT", value: "15099" },
     // The API server defaults terminationGracePeriodSeconds to 30 before admission.
@@ -59,7 +57,7 @@ export interface Injection {
 
 /** The hookpoint.dev/status annotation without its `original` record, byte for byte (its field order is part of the contract). */
 export function statusAnnotation(i: Injection): string {
-  return JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: i.location, image: i.image, profile: i.profile, scripts: i.scripts, decidedBy: i.decidedBy });
+  return JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: i.location, image: i.image, profile: i.profile, scripts: i.scripts, decidedBy: i.decidedBy, proxyUid: 1337, proxyGid: 1337 });
 }
 
 /** A stored status annotation with its last field, the `original` record for uninject, cut off. */
@@ -68,6 +66,8 @@ export function withoutOriginal(status: string | undefined): string | undefined 
 }
 
 const names = (list: readonly { name: string }[]) => list.map((x) => x.name);
+
+export const EXCLUDE_INBOUND_PORTS = "traffic.sidecar.istio.io/excludeInboundPorts";
 
 /**
  * The `original` record hookpoint keeps of `unmutated` (as stored without it):
@@ -78,12 +78,16 @@ export function originalRecord(unmutated: Pod, i: Injection): Record<string, unk
   const c = (unmutated.spec[i.location] ?? []).find((x) => x.name === "istio-proxy") as Container;
   const absent = (v: unknown) => (v === undefined ? { absent: true } : {});
   const created = [...(unmutated.metadata?.annotations ? [] : ["annotations"]), ...(unmutated.metadata?.labels ? [] : ["labels"])];
+  const init = unmutated.spec.initContainers?.find((x) => x.name === "istio-init");
   return {
     fields: { image: c.image ?? null, command: c.command ?? null, securityContext: c.securityContext ?? null },
     env: { names: names(agentEnv(i.profile, i.scripts)), ...absent(c.env) },
     volumeMounts: { names: names(HOOKPOINT_MOUNTS), ...absent(c.volumeMounts) },
     volumes: { names: names(HOOKPOINT_VOLUMES), ...absent(unmutated.spec.volumes) },
     ...(created.length > 0 ? { created } : {}),
+    // The agent's port, excluded from Istio's capture: the annotation as it was, istio-init's arguments as they were.
+    annotations: { [EXCLUDE_INBOUND_PORTS]: unmutated.metadata?.annotations?.[EXCLUDE_INBOUND_PORTS] ?? null },
+    ...(init?.args ? { istioInit: { field: "args", was: init.args } } : {}),
   };
 }
 
@@ -99,9 +103,17 @@ export function tracedProxy(original: Container, i: Injection): Container {
   };
 }
 
+/** istio-init with the agent's port 15099 appended to its `-d` list (Istio's injector always writes one). */
+function withAgentPortExcluded(c: Container): Container {
+  if (c.name !== "istio-init" || !c.args) return c;
+  const i = c.args.indexOf("-d");
+  return { ...c, args: c.args.map((a, j) => (j === i + 1 ? `${a},15099` : a)) };
+}
+
 /**
  * The whole pod hookpoint makes of `unmutated` (the same pod stored without
- * hookpoint): the proxy container, the volumes, the status annotation and the
+ * hookpoint): the proxy container, istio-init's excluded inbound ports, the
+ * volumes, the status annotation, the excludeInboundPorts annotation and the
  * injected label; nothing else.
  */
 export function tracedPod(unmutated: Pod, i: Injection): { labels: Record<string, string>; annotations: Record<string, string>; spec: Pod["spec"] } {
@@ -111,9 +123,15 @@ export function tracedPod(unmutated: Pod, i: Injection): { labels: Record<string
     [i.location]: list.map((c) => (c.name === "istio-proxy" ? tracedProxy(c, i) : c)),
     volumes: [...(unmutated.spec.volumes ?? []), ...HOOKPOINT_VOLUMES],
   };
+  if (spec.initContainers) spec.initContainers = spec.initContainers.map(withAgentPortExcluded);
+  const ports = unmutated.metadata?.annotations?.[EXCLUDE_INBOUND_PORTS];
   return {
     labels: { ...(unmutated.metadata?.labels ?? {}), "hookpoint.dev/injected": "true" },
-    annotations: { ...(unmutated.metadata?.annotations ?? {}), "hookpoint.dev/status": statusAnnotation(i).replace(/\}$/, `,"original":${JSON.stringify(originalRecord(unmutated, i))}}`) },
+    annotations: {
+      ...(unmutated.metadata?.annotations ?? {}),
+      "hookpoint.dev/status": statusAnnotation(i).replace(/\}$/, `,"original":${JSON.stringify(originalRecord(unmutated, i))}}`),
+      [EXCLUDE_INBOUND_PORTS]: ports ? `${ports},15099` : "15099",
+    },
     spec,
   };
 }

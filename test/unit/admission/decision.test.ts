@@ -160,7 +160,7 @@ describe("after inject: Pod Security and images", () => {
       const d = decide(pod(), "web", { ...NS_ON, "pod-security.kubernetes.io/enforce": level });
       expect(d).toMatchObject({ inject: false, decidedBy: "pod-security", reason: "pod-security-enforced", patched: false });
       expect(d.warnings).toEqual([
-        `hookpoint: not injected: namespace web enforces Pod Security "${level}", which would reject the privileged tracing container; use a namespace with pod-security.kubernetes.io/enforce=privileged`,
+        `hookpoint: not injected: namespace web enforces Pod Security "${level}" (label pod-security.kubernetes.io/enforce), which would reject the privileged tracing container; use a namespace with pod-security.kubernetes.io/enforce=privileged`,
       ]);
     });
   }

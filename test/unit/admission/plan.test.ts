@@ -50,6 +50,8 @@ describe("profiles", () => {
       profile: "deep",
       scripts: ["envoy-socket-io", "envoy-event-loop"],
       decidedBy: "namespace-label",
+      proxyUid: 1337,
+      proxyGid: 1337,
     });
     // What uninject needs (original.test.ts checks it gives the pod back).
     expect(original).toEqual({
@@ -81,7 +83,7 @@ describe("profiles", () => {
   });
   it("an explicit command is wrapped as is, args untouched", () => {
     const { c } = proxyAfter({}, {}, { command: ["/usr/local/bin/pilot-agent"], args: ["proxy", "sidecar"] });
-    expect(c?.command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
+    expect(c?.command).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", "/usr/local/bin/pilot-agent"]);
     expect(c?.args).toEqual(["proxy", "sidecar"]);
   });
   it("capabilities listed in drop are taken out of it, others stay", () => {

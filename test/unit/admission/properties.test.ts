@@ -40,14 +40,20 @@ const podArb = fc
     env: fc.uniqueArray(fc.constantFrom("POD_NAME", "HOOKPOINT_SCRIPTS", "HOOKPOINT_PROXY_UID", "ISTIO_META_MESH_ID"), { maxLength: 3 }),
     volumes: fc.uniqueArray(fc.constantFrom(...VOLUME_NAMES), { maxLength: 5 }),
     mounts: fc.array(fc.tuple(fc.nat(8), fc.constantFrom(...PATHS)), { maxLength: 4 }),
-    annotations: fc.option(fc.dictionary(fc.constantFrom("hookpoint.dev/inject", "hookpoint.dev/scripts", "hookpoint.dev/profile", "sidecar.istio.io/status", "team"), fc.constantFrom("true", "false", "envoy-socket-io,nope", "default", "x")), { nil: undefined }),
+    annotations: fc.option(fc.dictionary(fc.constantFrom("hookpoint.dev/inject", "hookpoint.dev/scripts", "hookpoint.dev/profile", "sidecar.istio.io/status", "traffic.sidecar.istio.io/excludeInboundPorts", "team"), fc.constantFrom("true", "false", "envoy-socket-io,nope", "default", "x", "15020", "15099,15020")), { nil: undefined }),
     labels: fc.option(fc.dictionary(fc.constantFrom("app", "hookpoint.dev/injected", "version"), fc.constantFrom("v1", "true", "reviews")), { nil: undefined }),
     hostNetwork: fc.option(fc.boolean(), { nil: undefined }),
+    initArgs: fc.constantFrom(
+      ["istio-iptables", "-p", "15001", "-b", "*", "-d", "15090,15021,15020"],
+      ["istio-iptables", "-p", "15001", "-b", "*", "-d", "15090,15021,15099"],
+      ["istio-iptables", "-p", "15001", "-d=15090"],
+      ["istio-iptables", "-p", "15001", "-m", "TPROXY"],
+    ),
     managedFields: fc.boolean(),
   })
   .map((r): Pod => {
     const containers: Container[] = r.apps.map((name) => ({ name, image: `ghcr.io/example/${name}:1` }));
-    const initContainers: Container[] = [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.24.2" }];
+    const initContainers: Container[] = [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.24.2", args: [...r.initArgs] }];
     const volumes: Volume[] = r.volumes.map((name) => (name.startsWith("hookpoint-") ? { name, hostPath: { path: "/var/tmp" } } : { name, emptyDir: {} }));
     const proxy: Container = { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2", args: ["proxy", "sidecar"] };
     if (r.sc) proxy.securityContext = r.sc;
@@ -77,6 +83,10 @@ const nsLabelsArb = fc.dictionary(fc.constantFrom("hookpoint.dev/inject", "team"
 
 function owned(path: string, pod: Pod): boolean {
   if (path === "/metadata/annotations" || path === "/metadata/annotations/hookpoint.dev~1status") return true;
+  // The agent's port, excluded from Istio's inbound capture (annotation and istio-init's -d list).
+  if (path === "/metadata/annotations/traffic.sidecar.istio.io~1excludeInboundPorts") return true;
+  const init = /^\/spec\/initContainers\/(\d+)\/args(\/|$)/.exec(path);
+  if (init && pod.spec.initContainers?.[Number(init[1])]?.name === "istio-init") return true;
   if (path === "/metadata/labels" || path === "/metadata/labels/hookpoint.dev~1injected") return true;
   if (path === "/spec/volumes") return true;
   const vol = /^\/spec\/volumes\/(\d+)(\/|$)/.exec(path);

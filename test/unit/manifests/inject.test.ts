@@ -66,7 +66,7 @@ describe("formats and kinds", () => {
   it("JSON in, JSON out, with the input's indentation", () => {
     const out = injectManifests(JSON.stringify(pod, null, 4), "pod.json", ctx(s));
     expect(out.output.startsWith('{\n    "apiVersion": "v1"')).toBe(true);
-    expect(JSON.parse(out.output).spec.containers[1].command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
+    expect(JSON.parse(out.output).spec.containers[1].command).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", "/usr/local/bin/pilot-agent"]);
   });
   it("a List's items are each reviewed", () => {
     const list = { apiVersion: "v1", kind: "List", items: [pod, { ...pod, metadata: { name: "q", namespace: "other" } }] };

@@ -34,7 +34,7 @@ describe("POST /mutate", () => {
     const patched = jsonpatch.applyPatch(structuredClone(pod), decodePatch(json.response.patch as string) as jsonpatch.Operation[]).newDocument;
     const proxy = patched.spec.containers.find((c) => c.name === "istio-proxy");
     expect(proxy?.image).toBe("docker.io/hookpoint/proxyv2:1.24.2-hookpoint.0.1.0");
-    expect(proxy?.command).toEqual(["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
+    expect(proxy?.command).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", "/usr/local/bin/pilot-agent"]);
     expect(proxy?.securityContext).toMatchObject({ privileged: true, allowPrivilegeEscalation: true, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false });
     expect(patched.metadata?.labels?.["hookpoint.dev/injected"]).toBe("true");
     expect(patched.spec.volumes?.map((v) => v.name).filter((n) => n.startsWith("hookpoint-"))).toEqual([

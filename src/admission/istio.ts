@@ -1,0 +1,98 @@
+// What hookpoint reads and writes of Istio's own pod conventions (Istio's
+// injection templates are the reference). Pure.
+import type { Container, EnvVar } from "./pod.js";
+
+/** Inbound ports istio-init / istio-cni leave alone (comma list). Istio's injector reads it, and so does the CNI plugin. */
+export const EXCLUDE_INBOUND_PORTS_ANNOTATION = "traffic.sidecar.istio.io/excludeInboundPorts";
+/** Written by Istio's injector on every pod it injected. */
+export const ISTIO_STATUS_ANNOTATION = "sidecar.istio.io/status";
+export const ISTIO_INIT_CONTAINER = "istio-init";
+/** istio-iptables' flag for the inbound ports excluded from capture: `-d`, long form `--istio-local-exclude-ports`. */
+const EXCLUDE_FLAGS = ["-d", "--istio-local-exclude-ports"] as const;
+
+/** A comma list of ports with `port` in it; the same string when it is there already (so a second pass changes nothing). */
+export function withPort(list: string | undefined, port: number): string {
+  const p = String(port);
+  if (list === undefined || list.trim() === "") return p;
+  if (list.split(",").some((x) => x.trim() === p)) return list;
+  return list.endsWith(",") ? `${list}${p}` : `${list},${p}`;
+}
+
+/**
+ * istio-iptables arguments with `port` added to the excluded inbound ports
+ * (`-d 15090,15021` → `-d 15090,15021,15099`, also `-d=…` and the long flag);
+ * `-d port` appended when there is none. The same array when nothing changes.
+ */
+export function withExcludedInboundPort(args: readonly string[], port: number): readonly string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    for (const flag of EXCLUDE_FLAGS) {
+      if (a === flag && i + 1 < args.length) {
+        const value = args[i + 1] as string;
+        const next = withPort(value, port);
+        return next === value ? args : [...args.slice(0, i + 1), next, ...args.slice(i + 2)];
+      }
+      if (a.startsWith(`${flag}=`)) {
+        const value = a.slice(flag.length + 1);
+        const next = withPort(value, port);
+        return next === value ? args : [...args.slice(0, i), `${flag}=${next}`, ...args.slice(i + 1)];
+      }
+    }
+  }
+  return [...args, "-d", String(port)];
+}
+
+/** Which list of istio-init holds istio-iptables' arguments: the one with `-d`, else the one naming istio-iptables (Istio writes `args`; older templates `command`). */
+export function istioIptablesList(c: Container): "args" | "command" | undefined {
+  const lists = ["args", "command"] as const;
+  const isExclude = (a: string) => EXCLUDE_FLAGS.some((f) => a === f || a.startsWith(`${f}=`));
+  for (const k of lists) if (Array.isArray(c[k]) && c[k].some(isExclude)) return k;
+  for (const k of lists) if (Array.isArray(c[k]) && c[k].includes("istio-iptables")) return k;
+  return undefined;
+}
+
+/** Go's strconv.ParseBool true values (pilot-agent reads DISABLE_ENVOY with it). */
+const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
+
+/** Istio's proxyless gRPC template runs pilot-agent with DISABLE_ENVOY=true: there is no Envoy to trace. */
+export function envoyDisabled(c: Container): boolean {
+  const env: EnvVar[] | undefined = Array.isArray(c.env) ? c.env : undefined;
+  const v = env?.find((e) => e?.name === "DISABLE_ENVOY")?.value;
+  return typeof v === "string" && GO_TRUE.has(v);
+}
+
+const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
+
+/** The tag of an image reference (after the last ':' following the last '/'), without a digest. */
+function imageTag(image: string): string | undefined {
+  const ref = image.split("@")[0] as string;
+  const slash = ref.lastIndexOf("/");
+  const colon = ref.lastIndexOf(":");
+  return colon > slash ? ref.slice(colon + 1) : undefined;
+}
+
+/** Istio's version from its proxy image (`…/proxyv2:1.28.0`, `…:1.28.0-distroless`), or undefined when unknown. */
+export function istioVersionOfProxyImage(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const ref = image.split("@")[0] as string;
+  if (!/(^|\/)proxyv2:/.test(ref)) return undefined;
+  const tag = imageTag(ref);
+  if (!tag || !VERSION.test(tag)) return undefined;
+  return tag.replace(/-(distroless|debug)$/, "");
+}
+
+/** The Istio version a tracing image was built for: the `istio<version>` part of its tag (`0.1.0-istio1.28.0`). */
+export function istioVersionOfTracingImage(image: string): string | undefined {
+  const tag = imageTag(image);
+  const m = tag ? /(?:^|-)istio(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)$/.exec(tag) : null;
+  return m?.[1];
+}
+
+/** A warning when the tracing image was built for another Istio than the pod's proxy, else undefined. */
+export function istioVersionWarning(container: string, proxyImage: string | undefined, tracingImage: string): string | undefined {
+  if (proxyImage === tracingImage) return undefined;
+  const proxy = istioVersionOfProxyImage(proxyImage);
+  const built = istioVersionOfTracingImage(tracingImage);
+  if (!proxy || !built || proxy === built) return undefined;
+  return `hookpoint: tracing image ${tracingImage} is built for Istio ${built}, but container ${container} ran Istio ${proxy} (${proxyImage}); the proxy must match the control plane: build deploy/images/proxy-istio.Dockerfile with ISTIO_VERSION=${proxy} and set it as the profile's image`;
+}
