@@ -20,6 +20,11 @@ export function podNamespace(): string | undefined {
   return process.env.POD_NAMESPACE || undefined;
 }
 
+/** HOOKPOINT_DEFAULT_POD_SECURITY: the default of the webhook's --default-pod-security. */
+export function defaultPodSecurityEnv(): string | undefined {
+  return process.env.HOOKPOINT_DEFAULT_POD_SECURITY || undefined;
+}
+
 /** Colour and pretty output only on a terminal and when NO_COLOR is unset. */
 export function wantsColor(isTTY: boolean): boolean {
   return isTTY && !process.env.NO_COLOR;

@@ -9,7 +9,7 @@ import type { ExplainFlags } from "./explain.js";
 import { clusterSnapshotFromFlags } from "./explain-cluster.js";
 import { loadSnapshot } from "./inputs.js";
 import { readSources } from "./manifest-sources.js";
-import { loadSettings } from "./settings.js";
+import { settingsFromFlags } from "./input-options.js";
 import { renderTable } from "./table.js";
 
 export interface ExplainRow {
@@ -35,7 +35,7 @@ export interface ExplainRow {
 
 export async function runExplain(flags: ExplainFlags): Promise<void> {
   if (flags.output !== "table" && flags.output !== "json") throw new UsageError(`--output must be table or json, got "${flags.output}"`);
-  const settings = await loadSettings(flags.image ? { image: flags.image } : {});
+  const settings = await settingsFromFlags(flags);
   const note = (line: string) => process.stderr.write(`hookpoint explain: ${line}\n`);
   const live = await clusterSnapshotFromFlags(flags, settings, note);
   const snapshot = live ?? (await loadSnapshot(flags, settings));

@@ -7,11 +7,11 @@ import type { InjectFlags } from "./inject.js";
 import { loadSnapshot } from "./inputs.js";
 import { checkOutputFlags, writeManifests } from "./manifest-output.js";
 import { readSources } from "./manifest-sources.js";
-import { loadSettings } from "./settings.js";
+import { settingsFromFlags } from "./input-options.js";
 
 export async function runInject(flags: InjectFlags): Promise<void> {
   checkOutputFlags(flags, flags.filename);
-  const settings = await loadSettings(flags.image ? { image: flags.image } : {});
+  const settings = await settingsFromFlags(flags);
   const snapshot = await loadSnapshot(flags, settings);
   const sources = await readSources(flags.filename, flags.recursive);
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force };

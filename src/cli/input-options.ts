@@ -1,6 +1,14 @@
 // Flags of the commands that read manifests (inject, explain, uninject) and of
 // those that decide (inject, explain); inputs.ts reads the decision files.
 import type { Command } from "commander";
+import type { Settings } from "../policy/effective.js";
+import { loadSettings, parsePodSecurityLevel } from "./settings.js";
+
+/** The run's settings from the input flags (--image, --default-pod-security). */
+export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
+  const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
+  return loadSettings({ ...(flags.image ? { image: flags.image } : {}), defaultPodSecurity });
+}
 
 export interface ManifestFlags {
   filename: string[];
@@ -12,6 +20,7 @@ export interface InputFlags extends ManifestFlags {
   namespaces?: string;
   namespace: string;
   image?: string;
+  defaultPodSecurity: string;
 }
 
 export interface WriteFlags {
@@ -34,7 +43,8 @@ export function addDecisionOptions(cmd: Command): Command {
     .option("--policy <file>", "HookpointPolicy objects to apply (YAML or JSON)")
     .option("--namespaces <file>", "Namespace objects whose labels the rules read (YAML or JSON)")
     .option("-n, --namespace <name>", "namespace of documents that name none", "default")
-    .option("--image <image>", "tracing image when the profile names none");
+    .option("--image <image>", "tracing image when the profile names none")
+    .option("--default-pod-security <level>", "the cluster's default Pod Security level, as the webhook's flag (privileged, baseline or restricted)", "privileged");
 }
 
 /** Where rewritten manifests go (inject, uninject). */

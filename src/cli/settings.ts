@@ -1,10 +1,18 @@
 // Settings shared by the commands that decide (inject, explain, webhook).
+import { POD_SECURITY_LEVELS, type PodSecurityLevel } from "../admission/names.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
+import { UsageError } from "./errors.js";
 import type { Settings } from "../policy/effective.js";
 import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
 import { VERSION } from "../version.js";
 
-export async function loadSettings(opts: { image?: string; webhookNamespace?: string } = {}): Promise<Settings> {
+/** A Pod Security level from a flag, or an error naming the flag and the levels. */
+export function parsePodSecurityLevel(flag: string, raw: string): PodSecurityLevel {
+  if ((POD_SECURITY_LEVELS as readonly string[]).includes(raw)) return raw as PodSecurityLevel;
+  throw new UsageError(`${flag} must be one of ${POD_SECURITY_LEVELS.join(", ")}, got ${JSON.stringify(raw)}`);
+}
+
+export async function loadSettings(opts: { image?: string; webhookNamespace?: string; defaultPodSecurity?: PodSecurityLevel } = {}): Promise<Settings> {
   const catalog = await loadCatalog();
   const settings: Settings = {
     defaultImage: opts.image ?? DEFAULT_IMAGE,
@@ -13,5 +21,6 @@ export async function loadSettings(opts: { image?: string; webhookNamespace?: st
     version: VERSION,
   };
   if (opts.webhookNamespace) settings.webhookNamespace = opts.webhookNamespace;
+  if (opts.defaultPodSecurity) settings.defaultPodSecurity = opts.defaultPodSecurity;
   return settings;
 }

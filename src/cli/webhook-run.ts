@@ -13,7 +13,7 @@ import { startWebhook } from "../server/run.js";
 import { exitOnSignals } from "../server/shutdown.js";
 import { UsageError } from "./errors.js";
 import { defaultListenHost } from "./listen-host.js";
-import { loadSettings } from "./settings.js";
+import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 import type { WebhookFlags } from "./webhook.js";
 
 function parsePort(raw: string): number {
@@ -46,7 +46,8 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const settings = await loadSettings({ ...(flags.image ? { image: flags.image } : {}), webhookNamespace: flags.namespace });
+  const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
+  const settings = await loadSettings({ ...(flags.image ? { image: flags.image } : {}), webhookNamespace: flags.namespace, defaultPodSecurity });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

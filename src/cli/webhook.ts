@@ -1,7 +1,8 @@
 // `hookpoint webhook`: the HTTPS mutating admission webhook. Options here; the
 // server (webhook-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { podNamespace } from "../config.js";
+import { DEFAULT_POD_SECURITY } from "../admission/names.js";
+import { defaultPodSecurityEnv, podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
 import { DEFAULT_POLL_INTERVAL_MS } from "../server/tls-reload.js";
 import { runCommand } from "./run.js";
@@ -21,6 +22,7 @@ export interface WebhookFlags {
   pretty: boolean;
   logLevel: string;
   selfManagedCerts: boolean;
+  defaultPodSecurity: string;
 }
 
 export function register(program: Command): void {
@@ -42,6 +44,11 @@ export function register(program: Command): void {
       "--self-managed-certs",
       "create the CA and serving certificate in the cluster (Secret hookpoint-webhook-tls), write them to --cert/--key, keep the MutatingWebhookConfiguration's caBundle current and renew before expiry",
       false,
+    )
+    .option(
+      "--default-pod-security <level>",
+      "the cluster's default Pod Security level for namespaces without a pod-security.kubernetes.io/enforce label (privileged, baseline or restricted; baseline and restricted skip such namespaces) [env HOOKPOINT_DEFAULT_POD_SECURITY]",
+      defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
     )
     .option("--pretty", "human-readable logs instead of JSON lines", false)
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")

@@ -203,6 +203,18 @@ describe("hookpoint explain", () => {
     ]);
     expect(r.stderr).toBe("hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n");
   });
+  it("--default-pod-security baseline: namespaces without an enforce label are skipped, as the webhook would", () => {
+    const r = runCli(["explain", "-f", "examples/bookinfo.yaml", ...inputs, "-o", "json", "--default-pod-security", "baseline"]);
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { kind: string; name: string; inject: boolean; reason: string; message: string }[]).filter((x) => x.kind === "Deployment");
+    expect(rows.map((x) => [x.name, x.inject, x.reason, x.message])).toEqual([
+      ["reviews-v1", false, "pod-security-enforced", `namespace bookinfo enforces Pod Security "baseline" (the cluster's default, --default-pod-security)`],
+      ["loadgen", false, "pod-security-enforced", `namespace perf enforces Pod Security "baseline" (the cluster's default, --default-pod-security)`],
+      ["ledger", false, "namespace-disabled", "namespace payments is labelled hookpoint.dev/inject=disabled"],
+    ]);
+    const bad = runCli(["explain", "-f", "examples/bookinfo.yaml", ...inputs, "--default-pod-security", "strict"]);
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([2, "", 'hookpoint explain: --default-pod-security must be one of privileged, baseline, restricted, got "strict"\n']);
+  });
   it("prints a table, then per resource the reason and what would be applied", () => {
     const r = runCli(["explain", "-f", "examples/bookinfo.yaml", ...inputs]);
     expect(r.code).toBe(0);
