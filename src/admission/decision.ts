@@ -4,7 +4,7 @@ import type { EffectivePolicy } from "../policy/effective.js";
 import { policyLabel } from "../policy/effective.js";
 import { selectorMatches } from "../policy/selector.js";
 import { envoyDisabled } from "./istio.js";
-import { DEFAULT_POD_SECURITY, INJECT_KEY, POD_SECURITY_LEVELS, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "./names.js";
+import { DEFAULT_POD_SECURITY, INJECT_KEY, NS_DISABLED, NS_ENABLED, POD_OPT_IN, POD_OPT_OUT, POD_SECURITY_LEVELS, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "./names.js";
 import { findTarget, type Container, type Pod, type TargetRef } from "./pod.js";
 
 export type DecidedBy =
@@ -86,24 +86,24 @@ export function decide(input: DecisionInput): Decision {
 
   if (input.force) return checked(done(true, "force", "forced", "injection forced (--force)", target));
 
-  const podValue = readSwitch(pod.metadata?.annotations?.[INJECT_KEY], ["true", "false"], `pod annotation ${INJECT_KEY}`, warnings);
-  const nsValue = readSwitch(nsLabels[INJECT_KEY], ["enabled", "disabled"], `namespace ${namespace} label ${INJECT_KEY}`, warnings);
+  const podValue = readSwitch(pod.metadata?.annotations?.[INJECT_KEY], [POD_OPT_IN, POD_OPT_OUT], `pod annotation ${INJECT_KEY}`, warnings);
+  const nsValue = readSwitch(nsLabels[INJECT_KEY], [NS_ENABLED, NS_DISABLED], `namespace ${namespace} label ${INJECT_KEY}`, warnings);
 
   // 3. Kill switch.
   if (policy.mode === "Disabled") {
     return done(false, "policy", "policy-disabled", `${policyLabel(policy)} has mode Disabled`, target);
   }
   // 4. The pod's own opt-out.
-  if (podValue === "false") {
+  if (podValue === POD_OPT_OUT) {
     return done(false, "pod-annotation", "pod-opt-out", `pod annotation ${INJECT_KEY}="false"`, target);
   }
   // 5. A namespace owner's veto beats a pod's opt-in.
-  if (nsValue === "disabled") {
+  if (nsValue === NS_DISABLED) {
     return done(false, "namespace-label", "namespace-disabled", `namespace ${namespace} is labelled ${INJECT_KEY}=disabled`, target);
   }
   // 6. A bare annotation must not hand out privileged containers: only where allowed.
-  if (podValue === "true") {
-    const allowed = nsValue === "enabled" || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
+  if (podValue === POD_OPT_IN) {
+    const allowed = nsValue === NS_ENABLED || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
     if (allowed) {
       return checked(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target));
     }
@@ -112,7 +112,7 @@ export function decide(input: DecisionInput): Decision {
     );
   }
   // 7. The namespace opted in.
-  if (nsValue === "enabled") {
+  if (nsValue === NS_ENABLED) {
     return checked(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target));
   }
   // 8. A cluster-wide policy opted in (its selectors matched when it was chosen).
@@ -120,7 +120,7 @@ export function decide(input: DecisionInput): Decision {
     return checked(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target));
   }
   // 9. An opt-in that rule 6 did not allow (an allowed one returned there).
-  if (podValue === "true") {
+  if (podValue === POD_OPT_IN) {
     return done(false, "pod-annotation", "pod-opt-in-not-allowed", `pod opt-in is not allowed in namespace ${namespace}`, target);
   }
   return done(false, "default", "not-opted-in", "neither the pod, its namespace nor a policy opted in", target);

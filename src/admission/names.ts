@@ -2,6 +2,11 @@
 import { TMP_SIZE_LIMIT } from "../defaults.js";
 
 export const INJECT_KEY = "hookpoint.dev/inject"; // namespace label and pod annotation
+/** The values of INJECT_KEY that decide() and the webhook configuration's routing (routing.ts) both read. */
+export const NS_ENABLED = "enabled";
+export const NS_DISABLED = "disabled";
+export const POD_OPT_IN = "true";
+export const POD_OPT_OUT = "false";
 export const PROFILE_ANNOTATION = "hookpoint.dev/profile";
 export const IMAGE_ANNOTATION = "hookpoint.dev/image";
 export const SCRIPTS_ANNOTATION = "hookpoint.dev/scripts";

@@ -3,6 +3,10 @@
 // each, judged like the webhook judges them; nothing is written to the cluster.
 // The Kubernetes client loads only when a cluster is read.
 import type { Command } from "commander";
+import { routeOfEntry, routeSends, type RoutedCondition } from "../admission/routing.js";
+import type { Pod } from "../admission/pod.js";
+import { WEBHOOK_NAMESPACE } from "../defaults.js";
+import { namespaceLabels } from "../policy/snapshot.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import { UsageError } from "./errors.js";
@@ -20,8 +24,16 @@ export function addClusterOptions(cmd: Command): Command {
     .option("--context <name>", "kubeconfig context to read (implies reading a cluster; default kubeconfig unless --kubeconfig)");
 }
 
+export interface LiveInputs {
+  snapshot: Snapshot;
+  /** The Routed condition of the policy governing a pod (null: the built-in defaults), when known. */
+  routed(policy: string | null): RoutedCondition | undefined;
+  /** Whether the webhook configuration's entries send this pod of this namespace; undefined when they are unknown. */
+  sends(namespace: string, pod: Pod): boolean | undefined;
+}
+
 /** The cluster's snapshot when --kubeconfig or --context is given, else undefined. Notes go to `note`, one line each. */
-export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Settings, note: (line: string) => void): Promise<Snapshot | undefined> {
+export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Settings, note: (line: string) => void): Promise<LiveInputs | undefined> {
   if (flags.kubeconfig === undefined && flags.context === undefined) return undefined;
   const flag = flags.kubeconfig !== undefined ? "--kubeconfig" : "--context";
   if (flags.policy !== undefined || flags.namespaces !== undefined) {
@@ -39,5 +51,26 @@ export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Se
         : "it governs no pods";
     note(`HookpointPolicy ${p.name} (generation ${p.generation ?? "?"}) is not accepted: ${p.message}; ${fallback}`);
   }
-  return live.snapshot;
+  // What the webhook reports as each policy's Routed condition, read the same way.
+  if (!live.routing.ok) note(`which pods reach the webhook is unknown: ${live.routing.problem}`);
+  else {
+    if (live.defaultsRouted.status === "False") note(`pods under the built-in defaults are not all routed: ${live.defaultsRouted.message}`);
+    for (const p of live.policies) if (p.routed?.status === "False") note(`HookpointPolicy ${p.name} is not routed: ${p.routed.message}`);
+  }
+  const routed = new Map(live.policies.flatMap((p) => (p.routed ? [[p.name, p.routed] as const] : [])));
+  const routing = live.routing;
+  const policies = live.snapshot.policies.map((p) => p.policy);
+  const webhookNamespace = settings.webhookNamespace ?? WEBHOOK_NAMESPACE;
+  return {
+    snapshot: live.snapshot,
+    routed: (policy) => (policy === null ? live.defaultsRouted : routed.get(policy)),
+    sends: (namespace, pod) => {
+      if (!routing.ok) return undefined;
+      const nsLabels = namespaceLabels(live.snapshot, namespace);
+      return routing.entries.some((e) => {
+        const route = routeOfEntry(e, policies, webhookNamespace);
+        return route !== undefined && routeSends(route, nsLabels, pod.metadata?.labels ?? {}, pod.metadata?.annotations);
+      });
+    },
+  };
 }

@@ -1,12 +1,14 @@
 // `hookpoint explain`'s work: decide for every resource of every input (a denial
 // does not stop it), print a table or JSON, and say on stderr what it assumed.
+import { WEBHOOK_CONFIGURATION_NAME } from "../k8s/install-names.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import type { PodReview } from "../admission/review.js";
 import { reviewManifests, type ReviewedResource } from "../manifests/inject.js";
 import { resourceLabel } from "../manifests/summary.js";
 import { UsageError } from "./errors.js";
 import type { ExplainFlags } from "./explain.js";
-import { clusterSnapshotFromFlags } from "./explain-cluster.js";
+import { clusterSnapshotFromFlags, type LiveInputs } from "./explain-cluster.js";
 import { loadSnapshot } from "./inputs.js";
 import { readSources } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
@@ -38,16 +40,16 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   const settings = await settingsFromFlags(flags);
   const note = (line: string) => process.stderr.write(`hookpoint explain: ${line}\n`);
   const live = await clusterSnapshotFromFlags(flags, settings, note);
-  const snapshot = live ?? (await loadSnapshot(flags, settings));
+  const snapshot = live?.snapshot ?? (await loadSnapshot(flags, settings));
   const sources = await readSources(flags.filename, flags.recursive);
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false };
   const reviewed = sources.flatMap((s) => reviewManifests(s.text, s.name, ctx).resources);
-  const rows = reviewed.map(toRow);
+  const rows = reviewed.map((r) => toRow(r, live));
   process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows, reviewed));
   for (const a of assumptions(reviewed, snapshot, settings, flags, live !== undefined)) note(`assumed: ${a}`);
 }
 
-function toRow(r: ReviewedResource): ExplainRow {
+function toRow(r: ReviewedResource, live: LiveInputs | undefined): ExplainRow {
   const o = r.outcome;
   const base = { file: r.resource.file, document: r.resource.document + 1, kind: r.resource.kind, name: r.resource.name };
   if (o.status === "passed-through") {
@@ -64,11 +66,19 @@ function toRow(r: ReviewedResource): ExplainRow {
     reason: d.reason,
     message: o.status === "denied" ? `denied: ${o.reason}` : d.message,
     policy: d.policy,
-    warnings: o.review.warnings,
+    warnings: [...o.review.warnings, ...notRouted(r.namespace, o.review, live)],
     profile: status?.profile ?? null,
     image: status?.image ?? null,
     scripts: status ? [...status.scripts] : null,
   };
+}
+
+/** A pod the rules inject but the cluster's webhook configuration does not send: say so, with the policy's Routed condition. */
+function notRouted(namespace: string, review: PodReview, live: LiveInputs | undefined): string[] {
+  const pod = review.mutated;
+  if (!live || !review.decision.inject || !pod || live.sends(namespace, pod) !== false) return [];
+  const routed = live.routed(review.decision.policy);
+  return [`hookpoint: would be injected, but MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME} does not send this pod to the webhook${routed?.status === "False" ? `: ${routed.message}` : ""}`];
 }
 
 export function formatTable(rows: readonly ExplainRow[], reviewed: readonly ReviewedResource[]): string {

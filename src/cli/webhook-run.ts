@@ -54,6 +54,9 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
 
   const kubeConfig = flags.kubeconfig || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
 
+  if (flags.manageRouting && (flags.policy || flags.namespaces || !kubeConfig)) {
+    throw new Error("--manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces");
+  }
   // Local files when given; otherwise the cluster (informers), as in a pod.
   let source: SnapshotSource;
   if (flags.policy || flags.namespaces) {
@@ -65,7 +68,7 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
       onReload: (files) => logger.info({ files }, "policy files reloaded"),
     });
   } else if (kubeConfig) {
-    source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry) });
+    source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry), routing: { manage: flags.manageRouting } });
   } else {
     throw new UsageError("no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster");
   }

@@ -23,6 +23,7 @@ export interface WebhookFlags {
   logLevel: string;
   selfManagedCerts: boolean;
   defaultPodSecurity: string;
+  manageRouting: boolean;
 }
 
 export function register(program: Command): void {
@@ -43,6 +44,11 @@ export function register(program: Command): void {
     .option(
       "--self-managed-certs",
       "create the CA and serving certificate in the cluster (Secret hookpoint-webhook-tls), write them to --cert/--key, keep the MutatingWebhookConfiguration's caBundle current and renew before expiry",
+      false,
+    )
+    .option(
+      "--manage-routing",
+      "keep the namespaceSelector/objectSelector/matchConditions of the MutatingWebhookConfiguration's entries in step with the HookpointPolicies, so every pod they can inject is sent to the webhook (without it, each policy's Routed condition only reports)",
       false,
     )
     .option(

@@ -29,11 +29,11 @@ export interface PolicyStatus {
 
 export type ClusterPolicy = Omit<HookpointPolicy, "status"> & { status?: PolicyStatus };
 
-/** The condition without its timestamp: what decides whether status must be written. */
+/** A condition without its timestamp: what decides whether status must be written. */
 export interface ConditionCore {
-  type: typeof ACCEPTED_CONDITION;
-  status: "True" | "False";
-  reason: typeof REASON_VALID | typeof REASON_INVALID;
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
   message: string;
   observedGeneration?: number;
 }
@@ -138,33 +138,36 @@ function conditionTime(now: Date): string {
 }
 
 /**
- * The status to write for a verdict, or undefined when the object's status
- * already says the same (status, reason, message, observedGeneration).
- * lastTransitionTime changes only when the condition's status flips; other
+ * The status to write for a verdict (its Accepted condition and any `extra`
+ * ones, such as Routed), or undefined when the object's status already says the
+ * same (status, reason, message, observedGeneration) for each of them.
+ * lastTransitionTime changes only when a condition's status flips; other
  * conditions and fields of the status are kept.
  */
-export function statusUpdate(obj: ClusterPolicy, verdict: PolicyVerdict, now: Date): PolicyStatus | undefined {
+export function statusUpdate(obj: ClusterPolicy, verdict: PolicyVerdict, now: Date, extra: readonly ConditionCore[] = []): PolicyStatus | undefined {
   const current = obj.status ?? {};
-  const conditions = Array.isArray(current.conditions) ? current.conditions : [];
-  const existing = conditions.find((c) => c?.type === ACCEPTED_CONDITION);
-  const want = verdict.condition;
-  if (
-    existing &&
-    existing.status === want.status &&
-    existing.reason === want.reason &&
-    existing.message === want.message &&
-    existing.observedGeneration === want.observedGeneration
-  ) {
-    return undefined;
+  let conditions = Array.isArray(current.conditions) ? current.conditions : [];
+  let changed = false;
+  for (const want of [verdict.condition, ...extra]) {
+    const existing = conditions.find((c) => c?.type === want.type);
+    if (
+      existing &&
+      existing.status === want.status &&
+      existing.reason === want.reason &&
+      existing.message === want.message &&
+      existing.observedGeneration === want.observedGeneration
+    ) {
+      continue;
+    }
+    changed = true;
+    const condition: PolicyCondition = {
+      ...want,
+      lastTransitionTime: existing && existing.status === want.status && existing.lastTransitionTime ? existing.lastTransitionTime : conditionTime(now),
+    };
+    conditions = existing ? conditions.map((c) => (c === existing ? condition : c)) : [...conditions, condition];
   }
-  const condition: PolicyCondition = {
-    ...want,
-    lastTransitionTime: existing && existing.status === want.status && existing.lastTransitionTime ? existing.lastTransitionTime : conditionTime(now),
-  };
-  const next: PolicyStatus = {
-    ...current,
-    conditions: existing ? conditions.map((c) => (c === existing ? condition : c)) : [...conditions, condition],
-  };
+  if (!changed) return undefined;
+  const next: PolicyStatus = { ...current, conditions };
   if (verdict.inForce === "this") {
     const { generation } = obj.metadata;
     if (generation !== undefined) next.acceptedGeneration = generation;

@@ -2,7 +2,9 @@
 // --kubeconfig`: a list of Namespaces and one of HookpointPolicies, judged
 // like the webhook judges them (an invalid policy is replaced by its recorded
 // accepted version, if any) but without writing any status.
-import type { KubeConfig } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { routedCondition, type LiveRouting, type RoutedCondition } from "../admission/routing.js";
+import { BUILTIN_POLICY_NAME } from "../policy/effective.js";
 import type { Settings } from "../policy/effective.js";
 import { buildSnapshot, type Snapshot } from "../policy/snapshot.js";
 import type { HookpointPolicy } from "../policy/types.js";
@@ -10,7 +12,9 @@ import { judgePolicy } from "./acceptance.js";
 import { knownErrno } from "../errno-text.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { policyReports, type PolicyReport } from "./cluster-source.js";
+import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAMESPACE } from "./install-names.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
+import { entriesOf, plainConfiguration } from "./routing-patch.js";
 
 export interface ClusterSnapshot {
   snapshot: Snapshot;
@@ -19,13 +23,17 @@ export interface ClusterSnapshot {
   policies: PolicyReport[];
   /** False when the API server does not serve HookpointPolicies (the CRD is not installed): built-in defaults apply. */
   policyCrdInstalled: boolean;
+  /** The webhook configuration's entries (read once), or why they are unknown. */
+  routing: LiveRouting;
+  /** Whether the built-in defaults' pods (no policy governs them) are routed. */
+  defaultsRouted: RoutedCondition;
 }
 
 export async function loadClusterSnapshot(kubeConfig: KubeConfig, settings: Settings, options: ListOptions = {}): Promise<ClusterSnapshot> {
   const server = kubeConfig.getCurrentCluster()?.server ?? "(no server in kubeconfig)";
   const lister = createLister(kubeConfig);
   // Both lists run at once; a failure of the namespaces list is reported first, whatever finished first.
-  const [nsResult, policyResult] = await Promise.allSettled([lister.namespaces(options), lister.policies(options)]);
+  const [nsResult, policyResult, routing] = await Promise.allSettled([lister.namespaces(options), lister.policies(options), readRouting(kubeConfig)]);
   if (nsResult.status === "rejected") throw clusterError("namespaces", server, nsResult.reason);
   let policies: Awaited<ReturnType<typeof lister.policies>> | undefined;
   if (policyResult.status === "fulfilled") policies = policyResult.value;
@@ -33,13 +41,38 @@ export async function loadClusterSnapshot(kubeConfig: KubeConfig, settings: Sett
   const namespaces = nsResult.value;
   const verdicts = (policies?.items ?? []).map((item) => judgePolicy(item, settings.knownScripts));
   const inForce = verdicts.flatMap((v): HookpointPolicy[] => (v.policy ? [v.policy] : []));
+  const live: LiveRouting = routing.status === "fulfilled" ? routing.value : { ok: false, problem: String(routing.reason) };
+  const webhookNamespace = settings.webhookNamespace ?? WEBHOOK_NAMESPACE;
+  const routed = (p: Pick<HookpointPolicy, "metadata" | "spec">) => routedCondition(p, live, webhookNamespace, WEBHOOK_CONFIGURATION_NAME);
+  const byName = new Map(inForce.map((p) => [p.metadata.name, routed(p)]));
   return {
     snapshot: buildSnapshot(namespaces.items.map(namespaceInfo), inForce, settings),
     server,
     namespaces: namespaces.items.length,
-    policies: policyReports(verdicts),
+    policies: policyReports(verdicts).map((r) => {
+      const c = byName.get(r.name);
+      return c ? { ...r, routed: c } : r;
+    }),
     policyCrdInstalled: policies !== undefined,
+    routing: live,
+    defaultsRouted: routed({ metadata: { name: BUILTIN_POLICY_NAME }, spec: { mode: "OptIn" } }),
   };
+}
+
+/** The entries of the webhook's configuration, read once (needs get on it; a refusal is reported, not thrown). */
+async function readRouting(kubeConfig: KubeConfig): Promise<LiveRouting> {
+  try {
+    const config = await kubeConfig.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
+    return { ok: true, entries: entriesOf(plainConfiguration(config)) };
+  } catch (err) {
+    return {
+      ok: false,
+      problem:
+        httpStatus(err) === 404
+          ? `MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME} does not exist: no pod is sent to the webhook`
+          : `cannot read MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME}: ${errorText(err)}`,
+    };
+  }
 }
 
 /** "cannot list <resource> from <server>: HTTP 403: <API server's message>", or the network error. */

@@ -17,6 +17,8 @@ import type { BackoffOptions } from "../backoff.js";
 import { createLister, DEFAULT_LIST_TIMEOUT_MS, namespaceInfo, NAMESPACES_PATH, POLICIES_PATH, type NamespaceItem, type PolicyItem } from "./lists.js";
 import type { SourceLogger } from "./logger.js";
 import { PolicyStatusWriter } from "./policy-status.js";
+import { routedCondition, type LiveRouting, type RoutedCondition } from "../admission/routing.js";
+import { RoutingSync } from "./routing-sync.js";
 import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 import { ResourceWatcher } from "./watcher.js";
 
@@ -38,6 +40,13 @@ export interface ClusterSourceOptions {
   writeStatus?: boolean;
   /** Clock for condition timestamps, for tests. */
   now?: () => Date;
+  /**
+   * Follow the webhook's own MutatingWebhookConfiguration: report in each
+   * policy's Routed condition whether it sends every pod the policy can inject,
+   * and with `manage`, keep its entries in step with the policies (--manage-routing).
+   * Needs the webhook namespace in settings. Off when absent.
+   */
+  routing?: { manage: boolean; configName?: string; checkIntervalMs?: number };
 }
 
 export interface PolicyReport {
@@ -49,6 +58,8 @@ export interface PolicyReport {
   inForceGeneration: number | undefined;
   /** The Accepted condition's message (the problems, when not accepted). */
   message: string;
+  /** Whether the webhook configuration routes every pod the version in force can inject, when known. */
+  routed?: RoutedCondition;
 }
 
 export interface SourceState {
@@ -100,6 +111,11 @@ class ClusterSnapshotSource implements ClusterSource {
   private readonly syncWaiters = new Set<() => void>();
   private readonly watchers: [ResourceWatcher<NamespaceItem & KubernetesObject>, ResourceWatcher<PolicyItem & KubernetesObject>];
   private readonly status: PolicyStatusWriter | undefined;
+  private readonly routing: RoutingSync | undefined;
+  /** The Routed condition of each policy's version in force, from the last routing pass. */
+  private readonly routed = new Map<string, { generation: number | undefined; condition: RoutedCondition }>();
+  /** The policies in force the routing was last given (a namespace change alone does not touch the routing). */
+  private routedPolicies: readonly HookpointPolicy[] | undefined;
   private readonly log: SourceLogger;
   private rebuildQueued = false;
   private isSynced = false;
@@ -135,6 +151,19 @@ class ClusterSnapshotSource implements ClusterSource {
       }),
     ];
     if (opts.writeStatus ?? true) this.status = new PolicyStatusWriter({ kubeConfig: opts.kubeConfig, log: opts.logger, backoff: opts.backoff, ...(opts.now ? { now: opts.now } : {}) });
+    if (opts.routing) {
+      const webhookNamespace = opts.settings.webhookNamespace;
+      if (!webhookNamespace) throw new Error("routing needs the webhook's namespace (settings.webhookNamespace)");
+      this.routing = new RoutingSync({
+        kubeConfig: opts.kubeConfig,
+        webhookNamespace,
+        manage: opts.routing.manage,
+        log: opts.logger,
+        ...(opts.routing.configName ? { configName: opts.routing.configName } : {}),
+        ...(opts.routing.checkIntervalMs ? { checkIntervalMs: opts.routing.checkIntervalMs } : {}),
+        onLive: (live) => this.onRouting(live),
+      });
+    }
     opts.metrics?.ageFrom(() => this.ageSeconds());
   }
 
@@ -159,6 +188,7 @@ class ClusterSnapshotSource implements ClusterSource {
 
   async stop(): Promise<void> {
     await Promise.all(this.watchers.map((w) => w.stop()));
+    await this.routing?.stop();
     await this.status?.stop();
   }
 
@@ -192,7 +222,10 @@ class ClusterSnapshotSource implements ClusterSource {
       connected: { namespaces: ns.connected(), hookpointpolicies: pol.connected() },
       snapshotAgeSeconds: this.ageSeconds(),
       namespaces: this.namespaces.size,
-      policies: policyReports([...this.policies.values()].map((e) => e.verdict)),
+      policies: policyReports([...this.policies.values()].map((e) => e.verdict)).map((r) => {
+        const routed = this.routed.get(r.name)?.condition;
+        return routed ? { ...r, routed } : r;
+      }),
     };
   }
 
@@ -260,11 +293,43 @@ class ClusterSnapshotSource implements ClusterSource {
     }
     if (!prev || prev.verdict.policy !== verdict.policy) this.queueRebuild();
     this.countPolicies();
-    this.status?.update(object, verdict);
+    this.status?.update(object, verdict, this.routedConditions(name, verdict));
+  }
+
+  // --- routing ---
+
+  /** The Routed condition to write with a verdict: the last routing pass's, if it judged the same version. */
+  private routedConditions(name: string, verdict: PolicyVerdict): RoutedCondition[] {
+    const r = this.routed.get(name);
+    return r && verdict.policy && r.generation === verdict.policy.metadata.generation ? [r.condition] : [];
+  }
+
+  private onRouting(live: LiveRouting): void {
+    const namespace = this.opts.settings.webhookNamespace as string;
+    const configName = this.routing?.name ?? "";
+    for (const [name, e] of this.policies) {
+      const inForce = e.verdict.policy;
+      if (!inForce) {
+        this.routed.delete(name);
+        continue;
+      }
+      const condition: RoutedCondition = { ...routedCondition(inForce, live, namespace, configName) };
+      const generation = inForce.metadata.generation;
+      if (generation !== undefined) condition.observedGeneration = generation;
+      const prev = this.routed.get(name)?.condition;
+      if (!prev || prev.status !== condition.status || prev.message !== condition.message) {
+        const fields = { policy: name, routed: condition.status, reason: condition.reason };
+        if (condition.status === "True") this.log.info(fields, "policy routed");
+        else this.log.warn({ ...fields, problem: condition.message }, "policy not routed");
+      }
+      this.routed.set(name, { generation, condition });
+      this.status?.update(e.object, e.verdict, [condition]);
+    }
   }
 
   private removePolicy(name: string): void {
     this.accepted.delete(name);
+    this.routed.delete(name);
     this.status?.forget(name);
     if (this.policies.delete(name)) {
       this.log.info({ policy: name }, "policy deleted");
@@ -300,6 +365,11 @@ class ClusterSnapshotSource implements ClusterSource {
     for (const e of this.policies.values()) if (e.verdict.policy) inForce.push(e.verdict.policy);
     this.snapshot = buildSnapshot(this.namespaces.values(), inForce, this.opts.settings);
     for (const l of this.listeners) l(this.snapshot);
+    const last = this.routedPolicies;
+    if (this.routing && (!last || inForce.length !== last.length || inForce.some((p, i) => p !== last[i]))) {
+      this.routedPolicies = inForce;
+      this.routing.update(inForce);
+    }
   }
 }
 

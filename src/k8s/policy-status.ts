@@ -28,6 +28,8 @@ export interface StatusWriterOptions {
 interface Pending {
   object: ClusterPolicy;
   verdict: PolicyVerdict;
+  /** Conditions besides Accepted (Routed), when known. */
+  extra: readonly ConditionCore[];
 }
 
 interface Entry {
@@ -44,7 +46,7 @@ interface Entry {
   rewriteDue: boolean;
 }
 
-const conditionKey = (c: ConditionCore) => JSON.stringify([c.status, c.reason, c.message, c.observedGeneration]);
+const conditionKey = (p: Pending) => JSON.stringify([p.verdict.condition, ...p.extra].map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]));
 
 export class PolicyStatusWriter {
   private readonly api: CustomObjectsApi;
@@ -58,14 +60,14 @@ export class PolicyStatusWriter {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** The newest object seen for a policy and its verdict: write if its status says otherwise. */
-  update(object: ClusterPolicy, verdict: PolicyVerdict): void {
+  /** The newest object seen for a policy, its verdict and other conditions: write if its status says otherwise. */
+  update(object: ClusterPolicy, verdict: PolicyVerdict, extra: readonly ConditionCore[] = []): void {
     if (this.stopped) return;
     const name = object.metadata.name;
     let entry = this.entries.get(name);
     if (!entry) {
       entry = {
-        latest: { object, verdict },
+        latest: { object, verdict, extra },
         writing: false,
         timer: undefined,
         retry: new Backoff(this.opts.backoff),
@@ -75,8 +77,8 @@ export class PolicyStatusWriter {
       };
       this.entries.set(name, entry);
     } else {
-      entry.latest = { object, verdict };
-      if (entry.timer && entry.rewriteDue && conditionKey(verdict.condition) !== entry.lastWritten) {
+      entry.latest = { object, verdict, extra };
+      if (entry.timer && entry.rewriteDue && conditionKey(entry.latest) !== entry.lastWritten) {
         // A new verdict need not wait for the delay meant for the old one.
         clearTimeout(entry.timer);
         entry.timer = undefined;
@@ -110,9 +112,9 @@ export class PolicyStatusWriter {
   private pump(name: string, entry: Entry): void {
     if (this.stopped || this.entries.get(name) !== entry) return;
     const taken = entry.latest;
-    const status = statusUpdate(taken.object, taken.verdict, this.now());
+    const status = statusUpdate(taken.object, taken.verdict, this.now(), taken.extra);
     if (!status) return;
-    const key = conditionKey(taken.verdict.condition);
+    const key = conditionKey(taken);
     if (key !== entry.lastWritten) {
       entry.rewrite.reset();
     } else if (!entry.rewriteDue) {
@@ -134,11 +136,11 @@ export class PolicyStatusWriter {
           entry.lastWritten = key;
           const condition = taken.verdict.condition;
           this.opts.log.info(
-            { policy: name, accepted: condition.status, reason: condition.reason, observedGeneration: condition.observedGeneration },
+            { policy: name, accepted: condition.status, reason: condition.reason, observedGeneration: condition.observedGeneration, routed: taken.extra.find((c) => c.type === "Routed")?.status },
             "policy status written",
           );
           // Until the informer delivers our own write, judge against what the server returned.
-          if (entry.latest === taken && isPolicy(written)) entry.latest = { object: written, verdict: taken.verdict };
+          if (entry.latest === taken && isPolicy(written)) entry.latest = { object: written, verdict: taken.verdict, extra: taken.extra };
           return true;
         },
         (err: unknown) => {

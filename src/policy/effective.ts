@@ -4,6 +4,8 @@ import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_TARGET_CONTAINERS, type PodSecurit
 import type { HookpointPolicy, LabelSelector, PolicyMode, Profile } from "./types.js";
 
 export const BUILTIN_PROFILE = "default";
+/** How messages name the built-in defaults where a policy name is expected. */
+export const BUILTIN_POLICY_NAME = "(built-in defaults)";
 
 /** Settings of the webhook (or CLI) run, passed in by the edge. */
 export interface Settings {

@@ -1,10 +1,11 @@
 // `hookpoint explain --kubeconfig` as a process against the fake API server:
 // the live cluster decides exactly like the same objects given as files, and
 // bad input or an unreachable cluster gives one clear line.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { loadClusterSnapshot } from "../../../src/k8s/cluster-snapshot.js";
 import { loadNamespacesFile, loadPolicyFile } from "../../../src/policy/files.js";
 import { repoRoot, runCliAsync } from "../../support/cli.js";
@@ -26,6 +27,8 @@ beforeAll(async () => {
   writeFileSync(join(tmp, "unreachable"), api.kubeConfigYaml().replace(api.url, "http://127.0.0.1:1"));
   for (const ns of await loadNamespacesFile(join(repoRoot, "examples/namespaces.yaml"))) api.setNamespace(ns.name, ns.labels);
   for (const p of await loadPolicyFile(join(repoRoot, "examples/policy.yaml"))) api.applyPolicy(p.metadata.name, p.spec);
+  // deploy/base's webhook configuration, as an install leaves it before the webhook manages it.
+  api.webhookConfigurations.set("zz-hookpoint", parse(readFileSync(join(repoRoot, "deploy/base/mutatingwebhookconfiguration.yaml"), "utf8")));
 });
 
 afterAll(async () => {
@@ -64,6 +67,32 @@ describe("hookpoint explain --kubeconfig", () => {
       expect(r.stdout.split("\n")[2]).toBe("Deployment  bookinfo   reviews-v1  yes     namespace-label  namespace-enabled   default");
     } finally {
       api.deletePolicy("zz-broken");
+    }
+  });
+
+  it("notes a policy whose pods the webhook configuration does not send, and flags each such workload", async () => {
+    api.applyPolicy("perf-all", { mode: "Enabled", priority: 50, namespaceSelector: { matchLabels: { team: "perf" } } });
+    try {
+      const r = await runCliAsync(["explain", "-f", "examples/bookinfo.yaml", "--kubeconfig", kubeconfig, "-o", "json"]);
+      expect(r.code).toBe(0);
+      const message =
+        "MutatingWebhookConfiguration zz-hookpoint does not send the webhook the pods its mode Enabled selects in namespaces not labelled hookpoint.dev/inject=enabled (entry perf-all.policy.inject.hookpoint.dev): those pods are admitted untraced. Run the webhook with --manage-routing (every shipped install does) so it writes these entries, or apply deploy/components/cluster-wide.";
+      expect(r.stderr).toBe(`hookpoint explain: HookpointPolicy perf-all is not routed: ${message}\n`);
+      const rows = JSON.parse(r.stdout) as { name: string; inject: boolean; policy: string; warnings: string[] }[];
+      // loadgen carries the opt-in annotation, so the pod route sends it: no warning. A pod without it would not be sent.
+      const routing = (ws: string[]) => ws.filter((w) => w.includes("does not send"));
+      expect(rows.map((x) => [x.name, x.inject, x.policy, routing(x.warnings)])).toEqual([
+        ["reviews-v1", true, "default", []],
+        ["loadgen", true, "perf-all", []],
+        ["ledger", false, "default", []],
+      ]);
+      const plain = join(tmp, "bookinfo-no-opt-in.yaml");
+      writeFileSync(plain, readFileSync(join(repoRoot, "examples/bookinfo.yaml"), "utf8").replace(/hookpoint\.dev\/inject: "true"/g, 'team: "perf"'));
+      const p = await runCliAsync(["explain", "-f", plain, "--kubeconfig", kubeconfig, "-o", "json"]);
+      const loadgen = (JSON.parse(p.stdout) as { name: string; inject: boolean; warnings: string[] }[]).find((x) => x.name === "loadgen");
+      expect({ inject: loadgen?.inject, warnings: routing(loadgen?.warnings ?? []) }).toEqual({ inject: true, warnings: [`hookpoint: would be injected, but MutatingWebhookConfiguration zz-hookpoint does not send this pod to the webhook: ${message}`] });
+    } finally {
+      api.deletePolicy("perf-all");
     }
   });
 

@@ -59,6 +59,8 @@ export class FakeKubeApi {
   prunedStatusFields: string[] = [];
   /** false: the HookpointPolicy CRD is not installed (its paths answer 404). */
   servePolicies = true;
+  /** The MutatingWebhookConfigurations GET answers with (by name); others are 404. */
+  webhookConfigurations = new Map<string, unknown>();
   /** A dead connection: new watches get no answer at all, open ones fall silent and never end. */
   stallWatches = false;
   /** Watches are answered 200 and ended at once (a misbehaving proxy). */
@@ -241,6 +243,12 @@ export class FakeKubeApi {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return fail(401, "Unauthorized", "Unauthorized");
+
+    const mwc = /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
+    if (mwc && method === "GET") {
+      const config = this.webhookConfigurations.get(mwc[1] as string);
+      return config ? send(200, config) : fail(404, "NotFound", `mutatingwebhookconfigurations.admissionregistration.k8s.io "${mwc[1]}" not found`);
+    }
 
     let resource: Resource | undefined;
     let name: string | undefined;

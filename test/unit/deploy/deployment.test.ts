@@ -2,10 +2,10 @@
 // issue 7 asks of them (replicas, spreading, probes, drain, resources, a
 // restricted securityContext) in the base and in every overlay.
 import { describe, expect, it } from "vitest";
-import { find, render, type Target } from "./render.js";
+import { find, render, TARGETS, type Target } from "./render.js";
 import { selectorMatches } from "./support.js";
 
-describe.each(["base", "cert-manager", "self-managed", "cluster-wide"] as const)("webhook Deployment of %s", (target: Target) => {
+describe.each(TARGETS)("webhook Deployment of %s", (target: Target) => {
   it("runs 2 replicas spread over nodes, never fewer during a rollout, protected by a PodDisruptionBudget", (ctx) => {
     const objs = render(ctx, target);
     const d = find(objs, "Deployment", "hookpoint-webhook");

@@ -1,11 +1,13 @@
 // Every manifest in deploy/ parses and validates against the Kubernetes schemas,
 // and so does the output of the base and of each overlay, which is also kept as
 // a reviewed golden file.
-import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkGolden } from "./golden.js";
-import { find, render, type Target } from "./render.js";
-import { isBuiltin, manifestFiles, readDocs, validateBuiltin, type K8sObject } from "./support.js";
+import { find, render, TARGETS, type Target } from "./render.js";
+import { DEPLOY, isBuiltin, KUSTOMIZE_MISSING, kustomizeBinary, kustomizeBuild, manifestFiles, readDocs, validateBuiltin, type K8sObject } from "./support.js";
 import { stringify } from "yaml";
 
 const CERT_MANAGER = "cert-manager.io/v1";
@@ -16,6 +18,7 @@ describe("deploy/ manifest files", () => {
       "deploy/base/default-policy.yaml",
       "deploy/base/deployment.yaml",
       "deploy/base/kustomization.yaml",
+      "deploy/base/kustomizeconfig.yaml",
       "deploy/base/mutatingwebhookconfiguration.yaml",
       "deploy/base/namespace.yaml",
       "deploy/base/poddisruptionbudget.yaml",
@@ -31,6 +34,7 @@ describe("deploy/ manifest files", () => {
       "deploy/overlays/cert-manager/issuers.yaml",
       "deploy/overlays/cert-manager/kustomization.yaml",
       "deploy/overlays/cluster-wide/kustomization.yaml",
+      "deploy/overlays/cluster-wide-cert-manager/kustomization.yaml",
       "deploy/overlays/self-managed/deployment-patch.yaml",
       "deploy/overlays/self-managed/kustomization.yaml",
       "deploy/overlays/self-managed/rbac.yaml",
@@ -41,6 +45,11 @@ describe("deploy/ manifest files", () => {
     const seen: string[] = [];
     for (const file of manifestFiles()) {
       for (const doc of readDocs(file) as K8sObject[]) {
+        // kustomize's transformer configuration is not an object of any API.
+        if (file.endsWith("/kustomizeconfig.yaml")) {
+          expect(Object.keys(doc)).toEqual(["images"]);
+          continue;
+        }
         expect(doc.apiVersion, `${file}: apiVersion`).toBeTypeOf("string");
         expect(doc.kind, `${file}: kind`).toBeTypeOf("string");
         // A strategic-merge patch is a partial object: the rendered overlay is validated instead.
@@ -49,7 +58,7 @@ describe("deploy/ manifest files", () => {
         seen.push(`${doc.kind}/${doc.metadata?.name ?? ""}`);
       }
     }
-    expect(seen.filter((s) => s.startsWith("Kustomization") || s.startsWith("Component"))).toHaveLength(6);
+    expect(seen.filter((s) => s.startsWith("Kustomization") || s.startsWith("Component"))).toHaveLength(7);
     expect(seen).toContain("HookpointPolicy/default");
     expect(seen).toContain("HookpointPolicy/payments");
   });
@@ -74,23 +83,19 @@ const EXPECTED: Record<Target, string[]> = {
     "Certificate hookpoint-system/hookpoint-ca",
     "Certificate hookpoint-system/hookpoint-webhook",
   ],
-  "self-managed": [
-    "Role hookpoint-system/hookpoint-webhook-certs",
-    "ClusterRole hookpoint-webhook-certs",
-    "RoleBinding hookpoint-system/hookpoint-webhook-certs",
-    "ClusterRoleBinding hookpoint-webhook-certs",
-  ],
+  "self-managed": ["Role hookpoint-system/hookpoint-webhook-certs", "RoleBinding hookpoint-system/hookpoint-webhook-certs"],
   "cluster-wide": [],
+  "cluster-wide-cert-manager": [],
 };
 
 function ids(objs: K8sObject[]): string[] {
   return objs.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`);
 }
 
-describe.each(["base", "cert-manager", "self-managed", "cluster-wide"] as const)("kustomize build of %s", (target) => {
+describe.each(TARGETS)("kustomize build of %s", (target) => {
   it("renders exactly the expected objects, each labelled part-of hookpoint", (ctx) => {
     const objs = render(ctx, target);
-    const extra = target === "cluster-wide" ? EXPECTED["self-managed"] : EXPECTED[target];
+    const extra = target === "cluster-wide" ? EXPECTED["self-managed"] : target === "cluster-wide-cert-manager" ? EXPECTED["cert-manager"] : EXPECTED[target];
     const expected = target === "base" ? EXPECTED.base : [...EXPECTED.base, ...extra];
     expect([...ids(objs)].sort()).toEqual([...expected].sort());
     for (const o of objs) expect(o.metadata.labels?.["app.kubernetes.io/part-of"], ids([o])[0]).toBe("hookpoint");
@@ -102,7 +107,7 @@ describe.each(["base", "cert-manager", "self-managed", "cluster-wide"] as const)
     for (const o of builtins) validateBuiltin(o);
     // Everything else is a HookpointPolicy (crd.test.ts) or cert-manager's (below).
     expect(objs.filter((o) => !isBuiltin(o)).map((o) => o.apiVersion).sort()).toEqual(
-      [...(target === "cert-manager" ? [CERT_MANAGER, CERT_MANAGER, CERT_MANAGER, CERT_MANAGER] : []), "hookpoint.dev/v1alpha1"].sort(),
+      [...(target.includes("cert-manager") ? [CERT_MANAGER, CERT_MANAGER, CERT_MANAGER, CERT_MANAGER] : []), "hookpoint.dev/v1alpha1"].sort(),
     );
   });
 
@@ -154,6 +159,29 @@ describe("cert-manager overlay", () => {
   });
 });
 
+describe("the tracing image", () => {
+  it("is named once, in the default policy's profile, and kustomize's images transformer rewrites it from an overlay", (ctx) => {
+    const bin = kustomizeBinary();
+    if (!bin) return ctx.skip(KUSTOMIZE_MISSING);
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-images-"));
+    try {
+      writeFileSync(
+        join(dir, "kustomization.yaml"),
+        stringify({
+          // kustomize takes relative paths only.
+          resources: [relative(dir, join(DEPLOY, "overlays", "self-managed"))],
+          images: [{ name: "hookpoint/proxy-istio", newName: "registry.example.com/mesh/hookpoint-proxy", newTag: "0.1.0-istio1.24.2" }],
+        }),
+      );
+      const objs = kustomizeBuild(bin, dir);
+      expect(find(objs, "HookpointPolicy", "default").spec.profiles.default.image).toBe("registry.example.com/mesh/hookpoint-proxy:0.1.0-istio1.24.2");
+      expect(find(render(ctx, "base"), "HookpointPolicy", "default").spec.profiles.default.image).toBe("hookpoint/proxy-istio:0.1.0-istio1.28.0");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("self-managed overlay", () => {
   it("runs the webhook with --self-managed-certs and a writable in-memory volume where --cert/--key point", (ctx) => {
     const deployment = find(render(ctx, "self-managed"), "Deployment", "hookpoint-webhook");
@@ -166,6 +194,9 @@ describe("self-managed overlay", () => {
       "/etc/hookpoint/tls/tls.crt",
       "--key",
       "/etc/hookpoint/tls/tls.key",
+      "--manage-routing",
+      "--default-pod-security",
+      "privileged",
       "--self-managed-certs",
     ]);
     expect(pod.volumes).toEqual([

@@ -1,6 +1,7 @@
 // RBAC is exactly the least set: the base grants reading namespaces and
-// policies and writing policy status; the self-managed overlay adds its Secret
-// and its own webhook configuration, by name wherever Kubernetes allows.
+// policies, writing policy status, and reading and patching its own webhook
+// configuration (by name: caBundle and routing); the self-managed overlay adds
+// its Secret, by name wherever Kubernetes allows.
 import { describe, expect, it } from "vitest";
 import { find, render, type Target } from "./render.js";
 import type { K8sObject } from "./support.js";
@@ -9,6 +10,7 @@ const BASE_RULES = [
   { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies/status"], verbs: ["update", "patch"] },
+  { apiGroups: ["admissionregistration.k8s.io"], resources: ["mutatingwebhookconfigurations"], resourceNames: ["zz-hookpoint"], verbs: ["get", "patch"] },
 ];
 
 const SUBJECTS = [{ kind: "ServiceAccount", name: "hookpoint-webhook", namespace: "hookpoint-system" }];
@@ -30,8 +32,8 @@ function grants(objs: K8sObject[]): { role: string; rule: unknown }[] {
   return out;
 }
 
-describe.each(["base", "cert-manager"] as const)("RBAC of %s", (target: Target) => {
-  it("is exactly: namespaces and hookpointpolicies get/list/watch, hookpointpolicies/status update/patch", (ctx) => {
+describe.each(["base", "cert-manager", "cluster-wide-cert-manager"] as const)("RBAC of %s", (target: Target) => {
+  it("is exactly: namespaces and hookpointpolicies get/list/watch, hookpointpolicies/status update/patch, zz-hookpoint get/patch", (ctx) => {
     const objs = render(ctx, target);
     expect(sorted(grants(objs))).toEqual(sorted(BASE_RULES.map((rule) => ({ role: "ClusterRole hookpoint-webhook", rule }))));
     expect(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([
@@ -42,18 +44,9 @@ describe.each(["base", "cert-manager"] as const)("RBAC of %s", (target: Target) 
 });
 
 describe.each(["self-managed", "cluster-wide"] as const)("RBAC of %s", (target: Target) => {
-  it("adds only its Secret (by name; create cannot be named) and its own webhook configuration (by name)", (ctx) => {
+  it("adds only its Secret (by name; create cannot be named)", (ctx) => {
     expect(sorted(grants(render(ctx, target)))).toEqual(sorted([
       ...BASE_RULES.map((rule) => ({ role: "ClusterRole hookpoint-webhook", rule })),
-      {
-        role: "ClusterRole hookpoint-webhook-certs",
-        rule: {
-          apiGroups: ["admissionregistration.k8s.io"],
-          resources: ["mutatingwebhookconfigurations"],
-          resourceNames: ["zz-hookpoint"],
-          verbs: ["get", "patch"],
-        },
-      },
       {
         role: "Role hookpoint-system/hookpoint-webhook-certs",
         rule: { apiGroups: [""], resources: ["secrets"], resourceNames: ["hookpoint-webhook-tls"], verbs: ["get", "update"] },

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { DEPLOY, KUSTOMIZE_MISSING, kustomizeBinary, kustomizeBuild, type K8sObject } from "./support.js";
 
-export const TARGETS = ["base", "cert-manager", "self-managed", "cluster-wide"] as const;
+export const TARGETS = ["base", "cert-manager", "self-managed", "cluster-wide", "cluster-wide-cert-manager"] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** Thrown when kustomize was not built on this machine (outside CI: the tests are skipped with this reason). */

@@ -4,7 +4,7 @@
 // with @bufbuild/cel) applied to annotated and unannotated pods.
 import { describe, expect, it } from "vitest";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAMESPACE, WEBHOOK_PATH, WEBHOOK_SERVICE } from "../../../src/k8s/install-names.js";
-import { find, render, type Target } from "./render.js";
+import { find, render, TARGETS, type Target } from "./render.js";
 import { celBool, selectorMatches, type K8sObject, type Selector } from "./support.js";
 
 interface Entry {
@@ -48,14 +48,14 @@ function reaching(es: Entry[], ns: Record<string, string>, p: ReturnType<typeof 
     .map((e) => e.name);
 }
 
-describe.each(["base", "cert-manager", "self-managed", "cluster-wide"] as const)("webhook configuration of %s", (target: Target) => {
+describe.each(TARGETS)("webhook configuration of %s", (target: Target) => {
   it("has the fields issue 7 lists on every entry", (ctx) => {
     const objs = render(ctx, target);
     const mwc = find(objs, "MutatingWebhookConfiguration", WEBHOOK_CONFIGURATION_NAME);
     expect(mwc.metadata.name).toBe("zz-hookpoint");
     const es = entries(objs);
     expect(es.map((e) => e.name)).toEqual(
-      target === "cluster-wide" ? ["cluster.inject.hookpoint.dev"] : ["namespace.inject.hookpoint.dev", "pod.inject.hookpoint.dev"],
+      target.startsWith("cluster-wide") ? ["cluster.inject.hookpoint.dev"] : ["namespace.inject.hookpoint.dev", "pod.inject.hookpoint.dev"],
     );
     for (const e of es) {
       expect(e.admissionReviewVersions).toEqual(["v1"]);
