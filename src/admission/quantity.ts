@@ -204,13 +204,37 @@ export function formatQuantity(q: Quantity): string {
   return `${m}${DECIMAL_BY_EXPONENT.get(e) ?? ""}`;
 }
 
-/** The spelling hookpoint writes: canonical, which the API server keeps as it is (so a second pass changes nothing). Throws QuantityError. */
+/**
+ * Quantity.RoundUp(Milli): the API server rounds every quantity of a resource
+ * list (requests, limits) up to 1m, away from zero (SetDefaults_ResourceList).
+ * A spelling it kept survives only where no rounding was needed.
+ */
+export function roundUpToMilli(q: Quantity): Quantity {
+  if (q.exponent >= -3) return q;
+  const div = 10n ** BigInt(-3 - q.exponent);
+  let mantissa = q.mantissa / div;
+  if (q.mantissa % div !== 0n) mantissa += q.mantissa > 0n ? 1n : -1n;
+  return { mantissa, exponent: -3, format: q.format };
+}
+
+/** The spelling of a plain quantity field the API server keeps as it is (canonical). Throws QuantityError. */
 export function canonicalQuantity(str: string): string {
   return formatQuantity(parseQuantity(str));
 }
 
-/** What the API server stores and returns for a quantity written as `str` (JSON string; surrounding blanks are trimmed). Throws QuantityError. */
+/** The spelling hookpoint writes into requests and limits: canonical and rounded to 1m, which the API server keeps as it is (so a second pass changes nothing). Throws QuantityError. */
+export function canonicalResourceQuantity(str: string): string {
+  return formatQuantity(roundUpToMilli(parseQuantity(str)));
+}
+
+/** What the API server stores and returns for a plain quantity field written as `str` (JSON string; surrounding blanks are trimmed). Throws QuantityError. */
 export function storedQuantity(str: string): string {
   const q = parseQuantity(str.trim());
+  return q.kept ?? formatQuantity(q);
+}
+
+/** What the API server stores and returns for a quantity of a resource list (requests, limits). Throws QuantityError. */
+export function storedResourceQuantity(str: string): string {
+  const q = roundUpToMilli(parseQuantity(str.trim()));
   return q.kept ?? formatQuantity(q);
 }

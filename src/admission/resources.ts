@@ -5,7 +5,7 @@
 // break the API server's rules (requests above limits, or unequal for
 // resources that cannot be overcommitted) is refused with the reason. Pure.
 import type { ResourceRequirements } from "../policy/types.js";
-import { canonicalQuantity, compareQuantities, parseQuantity, QuantityError, type Quantity } from "./quantity.js";
+import { canonicalResourceQuantity, compareQuantities, parseQuantity, QuantityError, roundUpToMilli, type Quantity } from "./quantity.js";
 
 export type ResourceMerge = { ok: true; resources: Record<string, unknown> } | { ok: false; problem: string };
 
@@ -21,11 +21,11 @@ function quantitiesOf(v: unknown): Quantities | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Quantities) : undefined;
 }
 
-/** The API server reads JSON numbers as quantities too (inject reads raw manifests). */
+/** The API server reads JSON numbers as quantities too (inject reads raw manifests), and rounds resource lists up to 1m. */
 function read(v: unknown): Quantity | undefined {
   if (typeof v !== "string" && typeof v !== "number") return undefined;
   try {
-    return parseQuantity(String(v).trim());
+    return roundUpToMilli(parseQuantity(String(v).trim()));
   } catch (e) {
     if (e instanceof QuantityError) return undefined;
     throw e;
@@ -63,7 +63,7 @@ export function mergeResources(container: string, original: Record<string, unkno
     const merged: Quantities = { ...(quantitiesOf(original?.[key]) ?? {}) };
     for (const [resource, value] of Object.entries(wanted)) {
       try {
-        merged[resource] = canonicalQuantity(value);
+        merged[resource] = canonicalResourceQuantity(value);
       } catch (e) {
         if (!(e instanceof QuantityError)) throw e;
         return { ok: false, problem: `the profile's ${key}.${resource} ${JSON.stringify(value)} is not a quantity (${e.message})` };

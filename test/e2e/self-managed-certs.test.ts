@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { serviceAccountKubeConfig } from "./support/cluster.js";
-import { installBase, pick, registerWebhookConfiguration, renderOrSkip, WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT, type K8sObject } from "./support/deploy.js";
+import { installBase, localArgs, pick, registerWebhookConfiguration, renderOrSkip, WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT, type K8sObject } from "./support/deploy.js";
 import { apply, kubeRequest, ok, remove } from "./support/kube-http.js";
 import { createPod, probePod } from "./support/pods.js";
 import { pollUntil } from "./support/poll.js";
@@ -43,28 +43,13 @@ interface Secret {
   data?: Record<string, string>;
 }
 
-/** The Deployment's container arguments with what only a pod has replaced. */
-function localArgs(deployment: K8sObject, port: number, certFile: string, keyFile: string, kubeconfigPath: string): string[] {
-  const args = [...((deployment.spec.template.spec.containers as { args: string[] }[])[0]?.args ?? [])];
-  if (args[0] !== "webhook") throw new Error(`the Deployment does not run "hookpoint webhook": ${args.join(" ")}`);
-  const replace = (flag: string, value: string) => {
-    const i = args.indexOf(flag);
-    if (i < 0) throw new Error(`the Deployment's arguments have no ${flag}: ${args.join(" ")}`);
-    args[i + 1] = value;
-  };
-  replace("--port", String(port));
-  replace("--cert", certFile);
-  replace("--key", keyFile);
-  return [...args.slice(1), "--host", "127.0.0.1", "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info"];
-}
-
 describe("deploy/overlays/self-managed: certificates managed by the webhook itself", () => {
   it("started with the overlay's arguments, it issues its certificate into the Secret, sets zz-hookpoint's caBundle, and the API server calls it", async (ctx) => {
     const cluster = e2e.require(ctx);
     admin = cluster.admin;
     const objs = renderOrSkip(ctx, "self-managed");
     await installBase(admin);
-    for (const [kind, name] of [["Role", "hookpoint-webhook-certs"], ["RoleBinding", "hookpoint-webhook-certs"], ["ClusterRole", "hookpoint-webhook-certs"], ["ClusterRoleBinding", "hookpoint-webhook-certs"]] as const) {
+    for (const [kind, name] of [["Role", "hookpoint-webhook-certs"], ["RoleBinding", "hookpoint-webhook-certs"]] as const) {
       const o = pick(objs, kind, name);
       ok(await apply(admin, o), `apply ${kind} ${name}`);
       installed.push(o);

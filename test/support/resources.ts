@@ -1,7 +1,7 @@
 // The resources matrix (issue: valid pods only), shared by the unit test and the
 // e2e test that creates every output through a real API server.
 import type { Pod } from "../../src/admission/pod.js";
-import { storedQuantity } from "../../src/admission/quantity.js";
+import { storedResourceQuantity } from "../../src/admission/quantity.js";
 import type { HookpointPolicy, ResourceRequirements } from "../../src/policy/types.js";
 import { policy } from "./pods.js";
 
@@ -74,13 +74,14 @@ export function resourcesPolicy(resources: ResourceRequirements): HookpointPolic
   return policy("resources", { profiles: { default: { resources } } });
 }
 
-/** What the API server does to a pod it stores: quantities in its spelling, requests defaulted from limits. */
+/** What the API server does to a pod's resources when it stores it: an empty object where none, quantities in its spelling, requests defaulted from limits. */
 export function asStored(pod: Pod): Pod {
   const out = structuredClone(pod);
   for (const c of [...out.spec.containers, ...(out.spec.initContainers ?? [])]) {
-    const r = c.resources as Sides | undefined;
-    if (!r) continue;
-    for (const side of [r.limits, r.requests]) if (side) for (const k of Object.keys(side)) side[k] = storedQuantity(String(side[k]));
+    // A container without resources is stored with an empty object.
+    c.resources ??= {};
+    const r = c.resources as Sides;
+    for (const side of [r.limits, r.requests]) if (side) for (const k of Object.keys(side)) side[k] = storedResourceQuantity(String(side[k]));
     if (r.limits) r.requests = { ...r.limits, ...(r.requests ?? {}) };
   }
   return out;

@@ -83,3 +83,18 @@ export async function registerWebhookConfiguration(admin: KubeConfig, mwc: K8sOb
   await remove(admin, mwc);
   ok(await apply(admin, mwc), `apply MutatingWebhookConfiguration ${mwc.metadata.name}`);
 }
+
+/** The Deployment's container arguments with what only a pod has replaced. */
+export function localArgs(deployment: K8sObject, port: number, certFile: string, keyFile: string, kubeconfigPath: string): string[] {
+  const args = [...((deployment.spec.template.spec.containers as { args: string[] }[])[0]?.args ?? [])];
+  if (args[0] !== "webhook") throw new Error(`the Deployment does not run "hookpoint webhook": ${args.join(" ")}`);
+  const replace = (flag: string, value: string) => {
+    const i = args.indexOf(flag);
+    if (i < 0) throw new Error(`the Deployment's arguments have no ${flag}: ${args.join(" ")}`);
+    args[i + 1] = value;
+  };
+  replace("--port", String(port));
+  replace("--cert", certFile);
+  replace("--key", keyFile);
+  return [...args.slice(1), "--host", "127.0.0.1", "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info"];
+}

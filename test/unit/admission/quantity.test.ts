@@ -4,13 +4,27 @@
 // table against a real API server's round trips.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalQuantity, compareQuantities, parseQuantity, QuantityError, storedQuantity } from "../../../src/admission/quantity.js";
+import {
+  canonicalQuantity,
+  canonicalResourceQuantity,
+  compareQuantities,
+  parseQuantity,
+  QuantityError,
+  roundUpToMilli,
+  storedQuantity,
+  storedResourceQuantity,
+} from "../../../src/admission/quantity.js";
 import { QUANTITY_CASES, QUANTITY_ERRORS } from "../../support/quantities.js";
 
 describe("quantities as the API server spells them", () => {
-  it.each(QUANTITY_CASES)("%s: stored as %s, canonical %s", (input, stored, canonical) => {
+  it.each(QUANTITY_CASES)("%s: stored as %s, in a resource list as %s, written by hookpoint as %s", (input, stored, inResources, written) => {
     expect(storedQuantity(input)).toBe(stored);
-    expect(canonicalQuantity(input)).toBe(canonical);
+    expect(storedResourceQuantity(input)).toBe(inResources);
+    expect(canonicalResourceQuantity(input)).toBe(written);
+    // What hookpoint writes is kept as it is, and means what the API server would have stored.
+    expect(storedResourceQuantity(written)).toBe(written);
+    expect(compareQuantities(parseQuantity(written), parseQuantity(inResources))).toBe(0);
+    expect(compareQuantities(roundUpToMilli(parseQuantity(written)), roundUpToMilli(parseQuantity(inResources)))).toBe(0);
   });
 
   it.each(QUANTITY_ERRORS)("%s is refused: %s", (input, message) => {
@@ -18,7 +32,7 @@ describe("quantities as the API server spells them", () => {
     expect(() => canonicalQuantity(input)).toThrow(message);
   });
 
-  it("the canonical spelling is kept as it is by the API server, so writing it twice changes nothing", () => {
+  it("the canonical spellings are kept as they are by the API server, so writing them twice changes nothing", () => {
     const digits = fc.stringMatching(/^[0-9]{1,12}$/);
     const arb = fc.tuple(digits, fc.option(fc.stringMatching(/^[0-9]{1,10}$/), { nil: undefined }), fc.constantFrom("", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e3", "e-2", "E6"));
     fc.assert(
@@ -28,6 +42,9 @@ describe("quantities as the API server spells them", () => {
         expect(storedQuantity(canonical)).toBe(canonical);
         expect(canonicalQuantity(canonical)).toBe(canonical);
         expect(compareQuantities(parseQuantity(canonical), parseQuantity(input))).toBe(0);
+        const inResources = canonicalResourceQuantity(input);
+        expect(storedResourceQuantity(inResources)).toBe(inResources);
+        expect(canonicalResourceQuantity(inResources)).toBe(inResources);
       }),
       { numRuns: 3_000, seed: 13_2 },
     );
