@@ -61,7 +61,7 @@ function defaulted(obj: K8sObject): K8sObject {
 }
 
 describe("HookpointPolicy CRD", () => {
-  it("is cluster-scoped hookpoint.dev/v1alpha1 with a status subresource and the Mode, Priority, Accepted, Age columns", () => {
+  it("is cluster-scoped hookpoint.dev/v1alpha1 with a status subresource and the Mode, Priority, Accepted, Routed, Age columns", () => {
     const crd = loadCrd();
     expect(crd.metadata.name).toBe(`${POLICY_PLURAL}.${API_GROUP}`);
     expect(crd.spec.group).toBe(API_GROUP);
@@ -82,6 +82,7 @@ describe("HookpointPolicy CRD", () => {
       { name: "Mode", type: "string", jsonPath: ".spec.mode" },
       { name: "Priority", type: "integer", jsonPath: ".spec.priority" },
       { name: "Accepted", type: "string", jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },
+      { name: "Routed", type: "string", jsonPath: '.status.conditions[?(@.type=="Routed")].status' },
       { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
     ]);
   });
