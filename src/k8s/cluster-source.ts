@@ -319,8 +319,9 @@ class ClusterSnapshotSource implements ClusterSource {
       const prev = this.routed.get(name)?.condition;
       if (!prev || prev.status !== condition.status || prev.message !== condition.message) {
         const fields = { policy: name, routed: condition.status, reason: condition.reason };
-        if (condition.status === "True") this.log.info(fields, "policy routed");
-        else this.log.warn({ ...fields, problem: condition.message }, "policy not routed");
+        // Unknown: the routing module logged why (a missing configuration is normal for a moment at install time).
+        if (condition.status === "False") this.log.warn({ ...fields, problem: condition.message }, "policy not routed");
+        else this.log.info(condition.status === "True" ? fields : { ...fields, problem: condition.message }, condition.status === "True" ? "policy routed" : "policy routing unknown");
       }
       this.routed.set(name, { generation, condition });
       this.status?.update(e.object, e.verdict, [condition]);

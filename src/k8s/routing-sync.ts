@@ -12,6 +12,7 @@
 // the caBundle of the same configuration.
 import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { routes, type LiveRouting } from "../admission/routing.js";
+import { Backoff } from "../backoff.js";
 import type { HookpointPolicy } from "../policy/types.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "./install-names.js";
@@ -43,6 +44,9 @@ export class RoutingSync {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** While the configuration does not exist yet (kubectl apply creates it after the Deployment), look again sooner. */
+  private readonly missing = new Backoff({ initialMs: 1_000, maxMs: 60_000 });
+  private missingSince: number | undefined;
 
   constructor(private readonly opts: RoutingSyncOptions) {
     this.api = opts.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
@@ -88,7 +92,8 @@ export class RoutingSync {
           this.again = false;
           this.kick();
         } else if (!this.stopped) {
-          this.timer = setTimeout(() => this.kick(), this.opts.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS);
+          const interval = this.opts.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS;
+          this.timer = setTimeout(() => this.kick(), this.missingSince === undefined ? interval : Math.min(interval, this.missing.next()));
           this.timer.unref();
         }
       });
@@ -100,13 +105,20 @@ export class RoutingSync {
       try {
         config = plainConfiguration(await this.api.readMutatingWebhookConfiguration({ name: this.configName }));
       } catch (err) {
-        const problem =
-          httpStatus(err) === 404
-            ? `MutatingWebhookConfiguration ${this.configName} does not exist: no pod is sent to the webhook`
-            : `cannot read MutatingWebhookConfiguration ${this.configName}: ${errorText(err)}`;
+        if (httpStatus(err) === 404) {
+          const problem = `MutatingWebhookConfiguration ${this.configName} does not exist: no pod is sent to the webhook`;
+          // Normal for a moment at install time; a warning once it has been gone a while.
+          const since = (this.missingSince ??= Date.now());
+          const log = Date.now() - since > 60_000 ? this.opts.log.warn.bind(this.opts.log) : this.opts.log.info.bind(this.opts.log);
+          log({ webhookConfiguration: this.configName, problem }, "webhook routing unknown");
+          return this.opts.onLive({ ok: false, problem });
+        }
+        const problem = `cannot read MutatingWebhookConfiguration ${this.configName}: ${errorText(err)}`;
         this.opts.log.warn({ webhookConfiguration: this.configName, problem }, "webhook routing unknown");
         return this.opts.onLive({ ok: false, problem });
       }
+      this.missingSince = undefined;
+      this.missing.reset();
       if (!this.opts.manage) return this.opts.onLive({ ok: true, entries: entriesOf(config) });
       const wanted = routes(policies, this.opts.webhookNamespace);
       const patch = routingPatch(config, wanted);

@@ -8,6 +8,8 @@ export interface Access {
   resource: string;
   subresource?: string;
   namespace?: string;
+  /** One object, for grants limited by resourceNames. */
+  name?: string;
 }
 
 export async function canI(kc: KubeConfig, a: Access): Promise<boolean> {
@@ -25,5 +27,5 @@ export async function canI(kc: KubeConfig, a: Access): Promise<boolean> {
 /** "verb group/resource[/sub] [in ns]", as a table row in a test's expectation. */
 export function describeAccess(a: Access): string {
   const res = `${a.group === "" ? "core" : a.group}/${a.resource}${a.subresource ? `/${a.subresource}` : ""}`;
-  return `${a.verb} ${res}${a.namespace ? ` in ${a.namespace}` : ""}`;
+  return `${a.verb} ${res}${a.name ? ` ${a.name}` : ""}${a.namespace ? ` in ${a.namespace}` : ""}`;
 }

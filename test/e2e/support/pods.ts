@@ -34,7 +34,7 @@ export function probePod(name: string, annotations: Record<string, string> = {})
       containers: [
         {
           name: "istio-proxy",
-          image: "docker.io/istio/proxyv2:1.24.2",
+          image: "docker.io/istio/proxyv2:1.28.0",
           args: ["proxy", "sidecar"],
           securityContext: { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } },
         },
