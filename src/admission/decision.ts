@@ -62,7 +62,7 @@ export interface DecisionInput {
 
 export function decide(input: DecisionInput): Decision {
   const { pod, namespace, nsLabels, policy } = input;
-  const checked = (d: Decision): Decision => afterInject(d, pod, namespace, nsLabels, input.defaultPodSecurity ?? DEFAULT_POD_SECURITY);
+  const psa = input.defaultPodSecurity ?? DEFAULT_POD_SECURITY;
   const warnings: string[] = [];
   const done = (inject: boolean, decidedBy: DecidedBy, reason: Reason, message: string, target?: TargetRef): Decision => {
     const d: Decision = { inject, decidedBy, reason, message, warnings, policy: policy.name };
@@ -84,7 +84,7 @@ export function decide(input: DecisionInput): Decision {
     return done(false, "host-network", "host-network", "pod uses hostNetwork", target);
   }
 
-  if (input.force) return checked(done(true, "force", "forced", "injection forced (--force)", target));
+  if (input.force) return afterInject(done(true, "force", "forced", "injection forced (--force)", target), pod, namespace, nsLabels, psa);
 
   const podValue = readSwitch(pod.metadata?.annotations?.[INJECT_KEY], [POD_OPT_IN, POD_OPT_OUT], `pod annotation ${INJECT_KEY}`, warnings);
   const nsValue = readSwitch(nsLabels[INJECT_KEY], [NS_ENABLED, NS_DISABLED], `namespace ${namespace} label ${INJECT_KEY}`, warnings);
@@ -105,7 +105,7 @@ export function decide(input: DecisionInput): Decision {
   if (podValue === POD_OPT_IN) {
     const allowed = nsValue === NS_ENABLED || (policy.allowPodOptIn !== undefined && selectorMatches(policy.allowPodOptIn, nsLabels));
     if (allowed) {
-      return checked(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target));
+      return afterInject(done(true, "pod-annotation", "pod-opt-in", `pod annotation ${INJECT_KEY}="true", allowed in namespace ${namespace}`, target), pod, namespace, nsLabels, psa);
     }
     warnings.push(
       `hookpoint: annotation ${INJECT_KEY}="true" ignored: namespace ${namespace} is not labelled ${INJECT_KEY}=enabled and ${policyLabel(policy)} has no allowPodOptIn selecting it`,
@@ -113,11 +113,11 @@ export function decide(input: DecisionInput): Decision {
   }
   // 7. The namespace opted in.
   if (nsValue === NS_ENABLED) {
-    return checked(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target));
+    return afterInject(done(true, "namespace-label", "namespace-enabled", `namespace ${namespace} is labelled ${INJECT_KEY}=enabled`, target), pod, namespace, nsLabels, psa);
   }
   // 8. A cluster-wide policy opted in (its selectors matched when it was chosen).
   if (policy.mode === "Enabled") {
-    return checked(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target));
+    return afterInject(done(true, "policy", "policy-enabled", `${policyLabel(policy)} has mode Enabled`, target), pod, namespace, nsLabels, psa);
   }
   // 9. An opt-in that rule 6 did not allow (an allowed one returned there).
   if (podValue === POD_OPT_IN) {

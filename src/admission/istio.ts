@@ -14,8 +14,30 @@ const EXCLUDE_FLAGS = ["-d", "--istio-local-exclude-ports"] as const;
 export function withPort(list: string | undefined, port: number): string {
   const p = String(port);
   if (list === undefined || list.trim() === "") return p;
-  if (list.split(",").some((x) => x.trim() === p)) return list;
+  if (hasPort(list, p)) return list;
   return list.endsWith(",") ? `${list}${p}` : `${list},${p}`;
+}
+
+/** Whether a comma list holds `p` (blanks around items ignored), without splitting it. */
+function hasPort(list: string, p: string): boolean {
+  let start = 0;
+  while (start <= list.length) {
+    let end = list.indexOf(",", start);
+    if (end < 0) end = list.length;
+    if (list.slice(start, end).trim() === p) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** The value of istio-iptables' excluded-inbound-ports flag at args[i], if that is the flag: [value, written as flag=value]. */
+function excludeValue(args: readonly string[], i: number): [string, boolean] | undefined {
+  const a = args[i] as string;
+  for (const flag of EXCLUDE_FLAGS) {
+    if (a === flag) return i + 1 < args.length ? [args[i + 1] as string, false] : undefined;
+    if (a.length > flag.length && a.startsWith(flag) && a.charCodeAt(flag.length) === 61 /* = */) return [a.slice(flag.length + 1), true];
+  }
+  return undefined;
 }
 
 /**
@@ -25,29 +47,26 @@ export function withPort(list: string | undefined, port: number): string {
  */
 export function withExcludedInboundPort(args: readonly string[], port: number): readonly string[] {
   for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    for (const flag of EXCLUDE_FLAGS) {
-      if (a === flag && i + 1 < args.length) {
-        const value = args[i + 1] as string;
-        const next = withPort(value, port);
-        return next === value ? args : [...args.slice(0, i + 1), next, ...args.slice(i + 2)];
-      }
-      if (a.startsWith(`${flag}=`)) {
-        const value = a.slice(flag.length + 1);
-        const next = withPort(value, port);
-        return next === value ? args : [...args.slice(0, i), `${flag}=${next}`, ...args.slice(i + 1)];
-      }
-    }
+    const found = excludeValue(args, i);
+    if (!found) continue;
+    const [value, joined] = found;
+    const next = withPort(value, port);
+    if (next === value) return args;
+    const out = [...args];
+    if (joined) out[i] = `${(args[i] as string).slice(0, (args[i] as string).indexOf("=") + 1)}${next}`;
+    else out[i + 1] = next;
+    return out;
   }
   return [...args, "-d", String(port)];
 }
 
 /** Which list of istio-init holds istio-iptables' arguments: the one with `-d`, else the one naming istio-iptables (Istio writes `args`; older templates `command`). */
 export function istioIptablesList(c: Container): "args" | "command" | undefined {
-  const lists = ["args", "command"] as const;
-  const isExclude = (a: string) => EXCLUDE_FLAGS.some((f) => a === f || a.startsWith(`${f}=`));
-  for (const k of lists) if (Array.isArray(c[k]) && c[k].some(isExclude)) return k;
-  for (const k of lists) if (Array.isArray(c[k]) && c[k].includes("istio-iptables")) return k;
+  for (const k of ["args", "command"] as const) {
+    const list = c[k];
+    if (Array.isArray(list)) for (let i = 0; i < list.length; i++) if (excludeValue(list, i)) return k;
+  }
+  for (const k of ["args", "command"] as const) if (Array.isArray(c[k]) && (c[k] as string[]).includes("istio-iptables")) return k;
   return undefined;
 }
 
@@ -71,9 +90,25 @@ function imageTag(image: string): string | undefined {
   return colon > slash ? ref.slice(colon + 1) : undefined;
 }
 
+/** Image → version, for the few images a cluster runs (bounded: cleared when it grows past 1,000). */
+const proxyVersions = new Map<string, string | undefined>();
+const tracingVersions = new Map<string, string | undefined>();
+
+function memo(cache: Map<string, string | undefined>, image: string, compute: (image: string) => string | undefined): string | undefined {
+  const hit = cache.get(image);
+  if (hit !== undefined || cache.has(image)) return hit;
+  if (cache.size >= 1_000) cache.clear();
+  const v = compute(image);
+  cache.set(image, v);
+  return v;
+}
+
 /** Istio's version from its proxy image (`…/proxyv2:1.28.0`, `…:1.28.0-distroless`), or undefined when unknown. */
 export function istioVersionOfProxyImage(image: string | undefined): string | undefined {
-  if (!image) return undefined;
+  return image ? memo(proxyVersions, image, proxyVersion) : undefined;
+}
+
+function proxyVersion(image: string): string | undefined {
   const ref = image.split("@")[0] as string;
   if (!/(^|\/)proxyv2:/.test(ref)) return undefined;
   const tag = imageTag(ref);
@@ -83,6 +118,10 @@ export function istioVersionOfProxyImage(image: string | undefined): string | un
 
 /** The Istio version a tracing image was built for: the `istio<version>` part of its tag (`0.1.0-istio1.28.0`). */
 export function istioVersionOfTracingImage(image: string): string | undefined {
+  return memo(tracingVersions, image, tracingVersion);
+}
+
+function tracingVersion(image: string): string | undefined {
   const tag = imageTag(image);
   const m = tag ? /(?:^|-)istio(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)$/.exec(tag) : null;
   return m?.[1];
