@@ -74,37 +74,24 @@ function and(selector: LabelSelector | undefined, ...requirements: LabelSelector
   return out;
 }
 
+/** A route of every pod whose namespace's opt-in label passes `label` and whose annotation passes `annotation`. */
+function builtinRoute(kind: RouteKind, name: string, label: LabelSelectorRequirement, annotation: AnnotationTest, webhookNamespace: string): Route {
+  return { kind, name, namespaceSelector: and(undefined, label, excludedNamespaces(webhookNamespace)), objectSelector: and(undefined, NOT_THE_WEBHOOK), annotation };
+}
+
 /** Rules 6 and 7 (and 8 for labelled namespaces): namespaces labelled enabled, pods not opted out. */
 export function namespaceRoute(webhookNamespace: string): Route {
-  return {
-    kind: "namespace",
-    name: NAMESPACE_ROUTE,
-    namespaceSelector: and(undefined, { key: INJECT_KEY, operator: "In", values: [NS_ENABLED] }, excludedNamespaces(webhookNamespace)),
-    objectSelector: and(undefined, NOT_THE_WEBHOOK),
-    annotation: "not-opted-out",
-  };
+  return builtinRoute("namespace", NAMESPACE_ROUTE, { key: INJECT_KEY, operator: "In", values: [NS_ENABLED] }, "not-opted-out", webhookNamespace);
 }
 
 /** Rule 6 with allowPodOptIn (and 8 for annotated pods): pods annotated "true" where the namespace has no opt-in label. */
 export function podRoute(webhookNamespace: string): Route {
-  return {
-    kind: "pod",
-    name: POD_ROUTE,
-    namespaceSelector: and(undefined, { key: INJECT_KEY, operator: "NotIn", values: [NS_ENABLED, NS_DISABLED] }, excludedNamespaces(webhookNamespace)),
-    objectSelector: and(undefined, NOT_THE_WEBHOOK),
-    annotation: "opted-in",
-  };
+  return builtinRoute("pod", POD_ROUTE, { key: INJECT_KEY, operator: "NotIn", values: [NS_ENABLED, NS_DISABLED] }, "opted-in", webhookNamespace);
 }
 
 /** Every rule: every namespace but vetoing ones, every pod not opted out. */
 export function clusterRoute(webhookNamespace: string): Route {
-  return {
-    kind: "cluster",
-    name: CLUSTER_ROUTE,
-    namespaceSelector: and(undefined, { key: INJECT_KEY, operator: "NotIn", values: [NS_DISABLED] }, excludedNamespaces(webhookNamespace)),
-    objectSelector: and(undefined, NOT_THE_WEBHOOK),
-    annotation: "not-opted-out",
-  };
+  return builtinRoute("cluster", CLUSTER_ROUTE, { key: INJECT_KEY, operator: "NotIn", values: [NS_DISABLED] }, "not-opted-out", webhookNamespace);
 }
 
 /** Webhook entry names are DNS subdomains of at most 253 characters. */

@@ -8,38 +8,24 @@
 // calls it. The pod creation is retried until then (bounded by those 2 s; the
 // time taken is printed, never asserted beyond the bound). Each policy's
 // status says Routed=True, and a deleted policy's entry goes away.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { serviceAccountKubeConfig } from "./support/cluster.js";
-import { installBase, localArgs, pick, registerWebhookConfiguration, renderOrSkip, WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT, type K8sObject } from "./support/deploy.js";
+import { WEBHOOK_CONFIGURATION, type K8sObject } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";
 import { apply, kubeRequest, ok, remove } from "./support/kube-http.js";
+import { useSelfManaged } from "./support/self-managed.js";
 import { createPod, probePod, readPod } from "./support/pods.js";
 import { pollUntil, sleep } from "./support/poll.js";
-import { freePort, INJECT, STATUS, WebhookProcess } from "./support/webhook.js";
+import { INJECT, STATUS } from "./support/webhook.js";
 
 const e2e = useCluster();
 
-const SECRET_PATH = `/api/v1/namespaces/${WEBHOOK_NAMESPACE}/secrets/hookpoint-webhook-tls`;
 const CONFIG_PATH = `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${WEBHOOK_CONFIGURATION}`;
 /** The bound the issue sets: policy created → a new pod injected. */
 const DEADLINE_MS = 2_000;
 
-let admin: KubeConfig | undefined;
-let webhook: WebhookProcess | undefined;
-let dir: string | undefined;
-const installed: K8sObject[] = [];
-afterAll(async () => {
-  await webhook?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  if (!admin) return;
-  for (const o of installed.reverse()) await remove(admin, o);
-  await kubeRequest(admin, { method: "DELETE", path: SECRET_PATH });
-});
+const selfManaged = useSelfManaged(e2e, "hookpoint-e2e-routing-");
 
 interface Condition {
   type: string;
@@ -50,44 +36,15 @@ interface Condition {
 
 /** The base + self-managed overlay, with the webhook running as a local process; resolves once the API server calls it. */
 async function startSelfManaged(ctx: TestContext): Promise<KubeConfig> {
-  const cluster = e2e.require(ctx);
-  admin = cluster.admin;
-  const objs = renderOrSkip(ctx, "self-managed");
-  await installBase(admin);
-  for (const [kind, name] of [["Role", "hookpoint-webhook-certs"], ["RoleBinding", "hookpoint-webhook-certs"]] as const) {
-    const o = pick(objs, kind, name);
-    ok(await apply(admin, o), `apply ${kind} ${name}`);
-    installed.push(o);
-  }
-  await kubeRequest(admin, { method: "DELETE", path: SECRET_PATH });
-  const configuration = pick(objs, "MutatingWebhookConfiguration", WEBHOOK_CONFIGURATION);
-  const port = await freePort();
-  for (const w of configuration.webhooks as { clientConfig: unknown }[]) w.clientConfig = { url: `https://127.0.0.1:${port}/mutate` };
-  await registerWebhookConfiguration(admin, configuration);
-  installed.push(configuration);
-
-  const sa = await serviceAccountKubeConfig(WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT);
-  dir = mkdtempSync(join(tmpdir(), "hookpoint-e2e-routing-"));
-  const args = localArgs(pick(objs, "Deployment", "hookpoint-webhook"), port, join(dir, "tls.crt"), join(dir, "tls.key"), sa.kubeconfigPath);
-  expect(args).toEqual(expect.arrayContaining(["--manage-routing", "--self-managed-certs"]));
-  const kc = admin;
-  webhook = new WebhookProcess({
-    port,
-    args,
-    ca: async () => {
-      const res = await kubeRequest<{ data?: Record<string, string> }>(kc, { method: "GET", path: SECRET_PATH });
-      const ca = res.status === 200 ? res.body.data?.["ca.crt"] : undefined;
-      return ca === undefined ? undefined : Buffer.from(ca, "base64").toString("utf8");
-    },
-  });
-  await webhook.start();
+  const { admin, setup } = await selfManaged.start(ctx);
+  expect(setup.args).toEqual(expect.arrayContaining(["--manage-routing", "--self-managed-certs"]));
   const ns = await e2e.namespace("routing-settle", { labels: { [INJECT]: "enabled" } });
   await pollUntil(
-    () => createPod(kc, ns, probePod("probe"), { dryRun: true }),
+    () => createPod(admin, ns, probePod("probe"), { dryRun: true }),
     (r) => r.pod.metadata?.annotations?.[STATUS] !== undefined,
     { what: "the API server calling the self-managed webhook", timeoutMs: 30_000 },
   );
-  return kc;
+  return admin;
 }
 
 async function entryNames(kc: KubeConfig): Promise<string[]> {
@@ -156,7 +113,7 @@ describe("deploy/base with self-managed certificates: policies are routed as soo
   });
 
   it("allowPodOptIn selecting an unlabelled namespace: a new pod annotated \"true\" there is injected within 2 s", async (ctx) => {
-    const kc = admin ?? (await startSelfManaged(ctx));
+    const kc = await startSelfManaged(ctx);
     const run = randomBytes(3).toString("hex");
     const ns = await e2e.namespace("routing-opt-in", { labels: { "e2e.hookpoint.dev/run": run } });
     const name = `e2e-opt-in-${run}`;
