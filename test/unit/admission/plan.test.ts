@@ -56,9 +56,10 @@ describe("profiles", () => {
     // What uninject needs (original.test.ts checks it gives the pod back).
     expect(original).toEqual({
       fields: { image: "docker.io/istio/proxyv2:1.24.2", command: null, securityContext: null, resources: null },
-      env: { names: ["HOOKPOINT_PROFILE", "HOOKPOINT_SCRIPTS", "HOOKPOINT_PROXY_UID", "HOOKPOINT_PROXY_GID", "HOOKPOINT_OUTPUT_DIR", "HOOKPOINT_METRICS_PORT", "HOOKPOINT_LOG_LEVEL"], absent: true },
+      env: { names: ["HOOKPOINT_PROFILE", "HOOKPOINT_SCRIPTS", "HOOKPOINT_OUTPUT_DIR", "HOOKPOINT_METRICS_PORT", "HOOKPOINT_LOG_LEVEL"], absent: true },
       volumeMounts: { names: ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"], absent: true },
       volumes: { names: ["hookpoint-lib-modules", "hookpoint-usr-src", "hookpoint-tracefs", "hookpoint-tmp"], absent: true },
+      annotations: { "traffic.sidecar.istio.io/excludeInboundPorts": null },
       created: ["labels"],
     });
   });

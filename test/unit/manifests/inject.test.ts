@@ -40,7 +40,8 @@ describe("inject over the bundled example", () => {
       .flatMap((part) => part.value.split("\n").filter((l) => l !== "").map((l) => l.trim()));
     expect(replaced).toEqual([
       "labels: { app: reviews, version: v1 }",
-      "image: docker.io/istio/proxyv2:1.24.2",
+      'args: [istio-iptables, -p, "15001", -z, "15006", -u, "1337", -m, REDIRECT, -i, "*", -x, "", -b, "*"]',
+      "image: docker.io/istio/proxyv2:1.28.0",
       "allowPrivilegeEscalation: false",
       "capabilities: { drop: [ALL] }",
       "privileged: false",
