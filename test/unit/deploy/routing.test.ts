@@ -169,6 +169,48 @@ describe("the pure evaluation explain uses agrees with the CEL the API server ru
   });
 });
 
+describe("the Routed condition's contract (README: routing; hookpoint check reads it)", () => {
+  const base = (ctx: { skip: (note: string) => void }) => live(configuration(render(ctx, "base")).webhooks);
+  const withRoutes = (ps: HookpointPolicy[]) => live(routes(ps, WEBHOOK_NAMESPACE).map(entryRouting));
+  const judge = (p: HookpointPolicy, l: LiveRouting) => routedCondition(p, l, WEBHOOK_NAMESPACE, WEBHOOK_CONFIGURATION_NAME);
+  it("True, reason Routed: the entries that carry the policy's pods, in order", (ctx) => {
+    expect(judge(policy("optin", {}), base(ctx))).toEqual({
+      type: "Routed",
+      status: "True",
+      reason: "Routed",
+      message: "every pod this policy can inject is sent to the webhook by MutatingWebhookConfiguration zz-hookpoint (entries namespace.inject.hookpoint.dev, pod.inject.hookpoint.dev).",
+    });
+    const everything = policy("everything", { mode: "Enabled" });
+    expect(judge(everything, withRoutes([everything]))).toEqual({
+      type: "Routed",
+      status: "True",
+      reason: "Routed",
+      message: "every pod this policy can inject is sent to the webhook by MutatingWebhookConfiguration zz-hookpoint (entry cluster.inject.hookpoint.dev).",
+    });
+  });
+  it("True for mode Disabled, which injects nothing", (ctx) => {
+    expect(judge(policy("off", { mode: "Disabled" }), base(ctx))).toEqual({ type: "Routed", status: "True", reason: "Routed", message: "mode Disabled: the policy injects no pod." });
+  });
+  it("False, reason NotRouted, for a missing cluster-wide entry", (ctx) => {
+    expect(judge(policy("everything", { mode: "Enabled" }), base(ctx))).toEqual({
+      type: "Routed",
+      status: "False",
+      reason: "NotRouted",
+      message:
+        "MutatingWebhookConfiguration zz-hookpoint does not send the webhook the pods its mode Enabled selects, in every namespace (the policy has no selectors) (entry cluster.inject.hookpoint.dev): those pods are admitted untraced. Run the webhook with --manage-routing (every shipped install does) so it writes these entries, or apply deploy/components/cluster-wide.",
+    });
+  });
+  it("False, reason NotRouted, for selectors no webhook configuration can hold", (ctx) => {
+    expect(judge(policy("odd", { mode: "Enabled", namespaceSelector: { matchLabels: { "team/a/b": "x" } } }), base(ctx))).toEqual({
+      type: "Routed",
+      status: "False",
+      reason: "NotRouted",
+      message:
+        'its selectors cannot be written into MutatingWebhookConfiguration zz-hookpoint (namespaceSelector: label key "team/a/b" has an invalid prefix), so the pods its mode Enabled selects in namespaces not labelled hookpoint.dev/inject=enabled are not sent to the webhook.',
+    });
+  });
+});
+
 describe("Routed=False names what is not routed", () => {
   it("an Enabled policy with a namespace selector against the base's two opt-in entries", (ctx) => {
     const objs = render(ctx, "base");
