@@ -10,11 +10,31 @@ export const ISTIO_INIT_CONTAINER = "istio-init";
 /** istio-iptables' flag for the inbound ports excluded from capture: `-d`, long form `--istio-local-exclude-ports`. */
 const EXCLUDE_FLAGS = ["-d", "--istio-local-exclude-ports"] as const;
 
-/** A comma list of ports with `port` in it; the same string when it is there already (so a second pass changes nothing). */
-export function withPort(list: string | undefined, port: number): string {
+/** Istio's default readiness (status) port, which its templates exclude from inbound capture last. */
+export const ISTIO_STATUS_PORT = "15020";
+/** Overrides the status port per pod (Istio's `status.sidecar.istio.io/port`). */
+export const ISTIO_STATUS_PORT_ANNOTATION = "status.sidecar.istio.io/port";
+
+/** The pod's Istio status port ("0": none), from its annotation or Istio's default. */
+export function istioStatusPort(annotations: Readonly<Record<string, string>> | undefined): string {
+  return annotations?.[ISTIO_STATUS_PORT_ANNOTATION]?.trim() || ISTIO_STATUS_PORT;
+}
+
+/**
+ * A comma list of ports with `port` in it; the same string when it is there
+ * already (so a second pass changes nothing). Where the list ends with the
+ * status port, `port` goes before it: Istio's injector renders both the
+ * annotation (istio-cni) and istio-init's `-d` as the annotation's ports
+ * followed by the status port (its template's excludeInboundPort), so the list
+ * is then exactly what Istio renders when it injects this pod again.
+ */
+export function withPort(list: string | undefined, port: number, statusPort: string = ISTIO_STATUS_PORT): string {
   const p = String(port);
   if (list === undefined || list.trim() === "") return p;
   if (hasPort(list, p)) return list;
+  const comma = list.lastIndexOf(",");
+  const last = list.slice(comma + 1).trim();
+  if (statusPort !== "0" && last === statusPort) return `${list.slice(0, comma + 1)}${p},${list.slice(comma + 1)}`;
   return list.endsWith(",") ? `${list}${p}` : `${list},${p}`;
 }
 
@@ -45,12 +65,12 @@ function excludeValue(args: readonly string[], i: number): [string, boolean] | u
  * (`-d 15090,15021` → `-d 15090,15021,15099`, also `-d=…` and the long flag);
  * `-d port` appended when there is none. The same array when nothing changes.
  */
-export function withExcludedInboundPort(args: readonly string[], port: number): readonly string[] {
+export function withExcludedInboundPort(args: readonly string[], port: number, statusPort: string = ISTIO_STATUS_PORT): readonly string[] {
   for (let i = 0; i < args.length; i++) {
     const found = excludeValue(args, i);
     if (!found) continue;
     const [value, joined] = found;
-    const next = withPort(value, port);
+    const next = withPort(value, port, statusPort);
     if (next === value) return args;
     const out = [...args];
     if (joined) out[i] = `${(args[i] as string).slice(0, (args[i] as string).indexOf("=") + 1)}${next}`;

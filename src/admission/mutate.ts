@@ -18,7 +18,7 @@ import {
 } from "./names.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import { previousOriginal, recordOriginal, type OriginalState, type OtherChanges } from "./original.js";
-import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
+import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -136,13 +136,14 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   const other: OtherChanges = {};
   const annotations: Record<string, string> = { ...(pod.metadata?.annotations ?? {}) };
   if (agent && isIstioPod(pod, target.name)) {
+    const statusPort = istioStatusPort(annotations);
     const ports = annotations[EXCLUDE_INBOUND_PORTS_ANNOTATION];
-    const merged = withPort(ports, AGENT_METRICS_PORT);
+    const merged = withPort(ports, AGENT_METRICS_PORT, statusPort);
     if (merged !== ports) {
       annotations[EXCLUDE_INBOUND_PORTS_ANNOTATION] = merged;
       other.annotations = [EXCLUDE_INBOUND_PORTS_ANNOTATION];
     }
-    const changed = excludeAgentPortInIstioInit(spec);
+    const changed = excludeAgentPortInIstioInit(spec, statusPort);
     if (changed) other.istioInit = changed;
   }
 
@@ -220,7 +221,7 @@ function isIstioPod(pod: Pod, target: string): boolean {
 }
 
 /** istio-init's `-d` list gains the agent's port (copy-on-write: only when it changes); what it was, when it changed. */
-function excludeAgentPortInIstioInit(spec: Pod["spec"]): OtherChanges["istioInit"] {
+function excludeAgentPortInIstioInit(spec: Pod["spec"], statusPort: string): OtherChanges["istioInit"] {
   const inits = spec.initContainers;
   if (!Array.isArray(inits)) return undefined;
   const i = inits.findIndex((x) => x?.name === ISTIO_INIT_CONTAINER);
@@ -229,7 +230,7 @@ function excludeAgentPortInIstioInit(spec: Pod["spec"]): OtherChanges["istioInit
   const field = istioIptablesList(init);
   if (!field) return undefined;
   const args = init[field] as string[];
-  const next = withExcludedInboundPort(args, AGENT_METRICS_PORT);
+  const next = withExcludedInboundPort(args, AGENT_METRICS_PORT, statusPort);
   if (next === args) return undefined;
   const copy = [...inits];
   copy[i] = { ...init, [field]: next };

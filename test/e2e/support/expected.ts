@@ -103,11 +103,22 @@ export function tracedProxy(original: Container, i: Injection): Container {
   };
 }
 
-/** istio-init with the agent's port 15099 appended to its `-d` list (Istio's injector always writes one). */
+/**
+ * A port list with the agent's 15099 in it as Istio's injector would render it
+ * from an annotation holding 15099: before the trailing status port 15020
+ * (Istio's template writes the annotation's ports, then the status port), else last.
+ */
+function with15099(list: string | undefined): string {
+  if (!list) return "15099";
+  const ports = list.split(",");
+  return (ports.at(-1) === "15020" ? [...ports.slice(0, -1), "15099", "15020"] : [...ports, "15099"]).join(",");
+}
+
+/** istio-init with the agent's port 15099 in its `-d` list (Istio's injector always writes one). */
 function withAgentPortExcluded(c: Container): Container {
   if (c.name !== "istio-init" || !c.args) return c;
   const i = c.args.indexOf("-d");
-  return { ...c, args: c.args.map((a, j) => (j === i + 1 ? `${a},15099` : a)) };
+  return { ...c, args: c.args.map((a, j) => (j === i + 1 ? with15099(a) : a)) };
 }
 
 /**
@@ -130,7 +141,7 @@ export function tracedPod(unmutated: Pod, i: Injection): { labels: Record<string
     annotations: {
       ...(unmutated.metadata?.annotations ?? {}),
       "hookpoint.dev/status": statusAnnotation(i).replace(/\}$/, `,"original":${JSON.stringify(originalRecord(unmutated, i))}}`),
-      [EXCLUDE_INBOUND_PORTS]: ports ? `${ports},15099` : "15099",
+      [EXCLUDE_INBOUND_PORTS]: with15099(ports),
     },
     spec,
   };

@@ -87,10 +87,11 @@ describe("hookpoint inject", () => {
     const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "--diff", "-q"]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines.slice(0, 3)).toEqual(["--- a/examples/bookinfo.yaml", "+++ b/examples/bookinfo.yaml", "@@ -23,11 +23,12 @@"]);
+    expect(lines.slice(0, 3)).toEqual(["--- a/examples/bookinfo.yaml", "+++ b/examples/bookinfo.yaml", "@@ -23,16 +23,18 @@"]);
     expect(lines.filter((l) => l.startsWith("-") && !l.startsWith("---"))).toEqual([
       "-      labels: { app: reviews, version: v1 }",
-      "-          image: docker.io/istio/proxyv2:1.24.2",
+      '-          args: [istio-iptables, -p, "15001", -z, "15006", -u, "1337", -m, REDIRECT, -i, "*", -x, "", -b, "*"]',
+      "-          image: docker.io/istio/proxyv2:1.28.0",
       "-            allowPrivilegeEscalation: false",
       "-            capabilities: { drop: [ALL] }",
       "-            privileged: false",
@@ -127,7 +128,7 @@ describe("hookpoint inject", () => {
         "",
       ].join("\n"),
     );
-    expect(r.stdout.split("---\n")[0]).toContain("command: [hookpoint, agent, --, /usr/local/bin/pilot-agent]");
+    expect(r.stdout.split("---\n")[0]).toContain('command: [hookpoint, agent, --proxy-uid, "1337", --proxy-gid, "1337", --, /usr/local/bin/pilot-agent]');
   });
   it("a denied document: every resource is reported, nothing is written, exit 1", () => {
     const f = write("denied.yaml", [pod("bad", "bookinfo", "{hookpoint.dev/image: evil.example.com/x:1}"), pod("good", "bookinfo")].join("---\n"));

@@ -162,7 +162,8 @@ describe("the agent's port under Istio's inbound capture", () => {
     const r = review(pod);
     expect(r.mutated?.metadata?.annotations?.[exclude]).toBe("8080,15099");
     const init = r.mutated?.spec.initContainers?.find((c) => c.name === "istio-init");
-    expect(init?.args?.slice(15, 17)).toEqual(["-d", "15090,15021,15020,15099"]);
+    // Before the status port, where Istio's template puts the annotation's ports.
+    expect(init?.args?.slice(15, 17)).toEqual(["-d", "15090,15021,15099,15020"]);
     expect(again(pod, r).patch).toEqual([]);
   });
   it.each([
@@ -175,6 +176,34 @@ describe("the agent's port under Istio's inbound capture", () => {
     pod.spec.initContainers = [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.24.2", args }];
     expect(review(pod).mutated?.spec.initContainers?.[0]?.args).toEqual(expected);
   });
+  // Istio's template renders the annotation (istio-cni) and istio-init's -d as
+  // "15090,15021," + excludeInboundPort(statusPort, annotation): the annotation's
+  // ports, then the status port unless listed. Istio re-renders both from the
+  // annotation when it injects the stored pod again, so hookpoint's lists must be
+  // exactly that rendering of the annotation hookpoint writes.
+  const excludeInboundPort = (port: string, ports: string) => {
+    const list = ports.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    return port === "0" || list.includes(port) ? ports : [...list, port].join(",");
+  };
+  it.each([
+    ["no annotation", undefined, undefined],
+    ["ports of the pod's own", "8080,9090", undefined],
+    ["the status port listed last (istio-cni's injection writes it so)", "15020", undefined],
+    ["the status port listed first", "15020,8080", undefined],
+    ["another status port", undefined, "15021"],
+    ["no status port", "8080", "0"],
+  ])("%s: the annotation and -d are what Istio renders from the new annotation", (_what, ports, statusPort) => {
+    const status = statusPort ?? "15020";
+    const annotations: Record<string, string> = { ...(ports === undefined ? {} : { [exclude]: ports }), ...(statusPort === undefined ? {} : { "status.sidecar.istio.io/port": statusPort }) };
+    const pod = proxyPod({}, annotations);
+    const rendered = (ann: string | undefined) => `15090,15021,${excludeInboundPort(status, ann ?? "")}`.replace(/,$/, "");
+    pod.spec.initContainers = [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.24.2", args: ["istio-iptables", "-d", rendered(ports)] }];
+    const r = review(pod);
+    const written = r.mutated?.metadata?.annotations?.[exclude];
+    expect(written?.split(",")).toContain("15099");
+    expect(r.mutated?.spec.initContainers?.[0]?.args).toEqual(["istio-iptables", "-d", rendered(written)]);
+    expect(again(pod, r).patch).toEqual([]);
+  });
   it("istio-init written with command (older Istio templates) is rewritten there", () => {
     const pod = proxyPod();
     pod.spec.initContainers = [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.24.2", command: ["istio-iptables", "-d", "15090"] }];
@@ -182,7 +211,7 @@ describe("the agent's port under Istio's inbound capture", () => {
   });
   it("istio-cni's validation container is left alone: the CNI plugin reads the annotation", () => {
     const r = review(loadPod("cni-mode"));
-    expect(r.mutated?.metadata?.annotations?.[exclude]).toBe("15020,15099");
+    expect(r.mutated?.metadata?.annotations?.[exclude]).toBe("15099,15020");
     expect(r.patch.filter((op) => op.path.startsWith("/spec/initContainers"))).toEqual([]);
   });
   it("is not touched by a profile without the agent, nor on a pod outside Istio", () => {
