@@ -31,8 +31,8 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
-function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const e = { ...process.env, ...extra };
   delete e.KUBERNETES_SERVICE_HOST;
   delete e.KUBERNETES_SERVICE_PORT;
   return e;
@@ -45,8 +45,8 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startCli(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [...CLI, "webhook", ...args], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+async function startCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn(process.execPath, [...CLI, "webhook", ...args], { cwd: ROOT, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
   let stderr = "";
@@ -181,6 +181,40 @@ describe("hookpoint webhook (process)", () => {
   it.each(startErrors)("refuses to start with %s, saying why on stderr", async (_name, args, code, stderr) => {
     const r = await runWebhook(args());
     expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code, stderr, stdout: "" });
+  });
+
+  it("--default-pod-security (or HOOKPOINT_DEFAULT_POD_SECURITY) baseline: a namespace without an enforce label gets the pod unmutated, with a warning naming the setting", async () => {
+    /** The example review's answer from a webhook started with `args` and `extraEnv`. */
+    const answerOf = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+      const s = await startCli([...TLS_FLAGS(), ...EXAMPLES, ...args], extraEnv);
+      try {
+        return await new Promise<{ allowed: boolean; patch?: string; warnings?: string[]; auditAnnotations?: Record<string, string> }>((resolve, reject) => {
+          const req = https.request({ host: "127.0.0.1", port: s.port, path: "/mutate", method: "POST", ca: ca.certPem, headers: { "content-type": "application/json" } }, (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => (text += c));
+            res.on("end", () => resolve((JSON.parse(text) as { response: { allowed: boolean; patch?: string; warnings?: string[]; auditAnnotations?: Record<string, string> } }).response));
+          });
+          req.on("error", reject);
+          req.end(EXAMPLE_REVIEW);
+        });
+      } finally {
+        s.child.kill("SIGTERM");
+        await exitWithin(s, 10_000);
+      }
+    };
+    const skipped = {
+      allowed: true,
+      warnings: ['hookpoint: not injected: namespace bookinfo enforces Pod Security "baseline" (the cluster\'s default, --default-pod-security), which would reject the privileged tracing container; use a namespace with pod-security.kubernetes.io/enforce=privileged'],
+      auditAnnotations: { "decided-by": "pod-security", reason: "pod-security-enforced" },
+    };
+    const flag = await answerOf(["--default-pod-security", "baseline"]);
+    expect({ allowed: flag.allowed, patch: flag.patch, warnings: flag.warnings, auditAnnotations: flag.auditAnnotations }).toEqual({ ...skipped, patch: undefined });
+    const fromEnv = await answerOf([], { HOOKPOINT_DEFAULT_POD_SECURITY: "baseline" });
+    expect({ allowed: fromEnv.allowed, patch: fromEnv.patch, warnings: fromEnv.warnings, auditAnnotations: fromEnv.auditAnnotations }).toEqual({ ...skipped, patch: undefined });
+    // The shipped value, privileged, injects as before.
+    const privileged = await answerOf(["--default-pod-security", "privileged"]);
+    expect([privileged.allowed, typeof privileged.patch, privileged.auditAnnotations]).toEqual([true, "string", { "decided-by": "namespace-label", reason: "namespace-enabled" }]);
   });
 
   it("refuses to start on a port already in use", async () => {
