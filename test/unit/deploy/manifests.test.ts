@@ -9,6 +9,7 @@ import { checkGolden } from "./golden.js";
 import { find, render, TARGETS, type Target } from "./render.js";
 import { DEPLOY, isBuiltin, KUSTOMIZE_MISSING, kustomizeBinary, kustomizeBuild, manifestFiles, readDocs, validateBuiltin, type K8sObject } from "./support.js";
 import { stringify } from "yaml";
+import { DEFAULT_IMAGE } from "../../../src/defaults.js";
 
 const CERT_MANAGER = "cert-manager.io/v1";
 
@@ -176,6 +177,13 @@ describe("the tracing image", () => {
       const objs = kustomizeBuild(bin, dir);
       expect(find(objs, "HookpointPolicy", "default").spec.profiles.default.image).toBe("registry.example.com/mesh/hookpoint-proxy:0.1.0-istio1.24.2");
       expect(find(render(ctx, "base"), "HookpointPolicy", "default").spec.profiles.default.image).toBe("hookpoint/proxy-istio:0.1.0-istio1.28.0");
+      // inject/explain without a policy assume the same image the base ships.
+      expect(DEFAULT_IMAGE).toBe("hookpoint/proxy-istio:0.1.0-istio1.28.0");
+      // Named once: no other object of any install mentions the tracing image.
+      for (const target of TARGETS) {
+        const mentions = render(ctx, target).filter((o) => JSON.stringify(o).includes("hookpoint/proxy-istio"));
+        expect(mentions.map((o) => `${o.kind}/${o.metadata.name}`), target).toEqual(["HookpointPolicy/default"]);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
