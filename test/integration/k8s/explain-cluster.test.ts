@@ -77,11 +77,15 @@ describe("hookpoint explain --kubeconfig", () => {
       expect(r.code).toBe(0);
       const message =
         "MutatingWebhookConfiguration zz-hookpoint does not send the webhook the pods its mode Enabled selects in namespaces not labelled hookpoint.dev/inject=enabled (entry perf-all.policy.inject.hookpoint.dev): those pods are admitted untraced. Run the webhook with --manage-routing (every shipped install does) so it writes these entries, or apply deploy/components/cluster-wide.";
-      expect(r.stderr).toBe(`hookpoint explain: HookpointPolicy perf-all is not routed: ${message}\n`);
+      expect(r.stderr).toBe(
+        `hookpoint explain: HookpointPolicy perf-all is not routed: ${message}\n` +
+          "hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n",
+      );
       const rows = JSON.parse(r.stdout) as { name: string; inject: boolean; policy: string; warnings: string[] }[];
       // loadgen carries the opt-in annotation, so the pod route sends it: no warning. A pod without it would not be sent.
       const routing = (ws: string[]) => ws.filter((w) => w.includes("does not send"));
       expect(rows.map((x) => [x.name, x.inject, x.policy, routing(x.warnings)])).toEqual([
+        ["reviews", false, null, []],
         ["reviews-v1", true, "default", []],
         ["loadgen", true, "perf-all", []],
         ["ledger", false, "default", []],
