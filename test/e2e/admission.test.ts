@@ -202,7 +202,7 @@ describe("g. a namespace enforcing Pod Security baseline", () => {
     const { created, stored, unmutated } = await createWithControl(admin, ns, control, fixturePod("cni-mode", "details-v1"));
 
     expect(created.warnings).toEqual([
-      `hookpoint: not injected: namespace ${ns} enforces Pod Security "baseline", which would reject the privileged tracing container; use a namespace with pod-security.kubernetes.io/enforce=privileged`,
+      `hookpoint: not injected: namespace ${ns} enforces Pod Security "baseline" (label pod-security.kubernetes.io/enforce), which would reject the privileged tracing container; use a namespace with pod-security.kubernetes.io/enforce=privileged`,
     ]);
     expect(traced(stored)).toEqual(traced(unmutated));
     expect(await webhook.requests({ outcome: "skipped", reason: "pod-security-enforced" })).toBe(skipped + 1);
