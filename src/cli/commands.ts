@@ -6,6 +6,7 @@ import { register as registerCompletion } from "./completion.js";
 import { register as registerEnable } from "./enable.js";
 import { register as registerExplain } from "./explain.js";
 import { register as registerInject } from "./inject.js";
+import { register as registerReport } from "./report.js";
 import { register as registerScripts } from "./scripts.js";
 import { register as registerStatus } from "./status.js";
 import { register as registerUninject } from "./uninject.js";
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerScripts(program);
   registerStatus(program);
   registerCollect(program);
+  registerReport(program);
   registerVersion(program);
   registerCompletion(program);
 }

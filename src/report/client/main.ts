@@ -1,0 +1,403 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// The report page's script: reads the embedded data, fills the filters, and draws every
+// section for the current selection (again on each filter change).
+import type { MapDumpValue, ReportData } from "../data-types.js";
+import { addBuckets, bucketQuantile, log2Bucket, waterfallRows, type BucketTriple } from "../stats.js";
+import { barChart, timeline } from "./charts.js";
+import { byId, clear, el, fmtNs, fmtTime, fmtUnit } from "./dom.js";
+import { inWindow, NO_FILTERS, podSelected, quantiles, selectRequests, sortedOf, type Filters } from "./select.js";
+import { drawWaterfall, PHASE_COLORS, rowId } from "./waterfall.js";
+
+const started = performance.now();
+const data = JSON.parse(byId("hookpoint-data").textContent ?? "null") as ReportData;
+const parsedMs = performance.now() - started;
+const filters: Filters = { ...NO_FILTERS };
+/** The whole request as a pseudo-phase: end_ns − start_ns. */
+const TOTAL = "request";
+
+function phaseValues(p: number): number[] {
+  return p < data.phases.length ? data.requests.phaseDur[p]! : data.requests.dur;
+}
+
+const phaseNames = [...data.phases, TOTAL];
+
+// ---- filters ----------------------------------------------------------------------------
+
+const fNamespace = byId<HTMLSelectElement>("f-namespace");
+const fWorkload = byId<HTMLSelectElement>("f-workload");
+const fPod = byId<HTMLSelectElement>("f-pod");
+const fProtocol = byId<HTMLSelectElement>("f-protocol");
+const fFrom = byId<HTMLInputElement>("f-from");
+const fTo = byId<HTMLInputElement>("f-to");
+
+function options(select: HTMLSelectElement, all: string, items: [value: string, label: string][], keep: string): string {
+  clear(select);
+  select.append(el("option", { value: "" }, all));
+  for (const [v, label] of items) select.append(el("option", { value: v }, label));
+  const ok = items.some(([v]) => v === keep);
+  select.value = ok ? keep : "";
+  return select.value;
+}
+
+function fillFilters(): void {
+  const namespaces = [...new Set(data.pods.map((p) => p.namespace))].sort();
+  filters.namespace = options(fNamespace, "all namespaces", namespaces.map((n) => [n, n === "" ? "(unknown)" : n]), filters.namespace);
+  const workloads = [...new Map(data.pods.filter((p) => filters.namespace === "" || p.namespace === filters.namespace).map((p) => [p.workload, p])).values()].sort((a, b) => (a.workload < b.workload ? -1 : 1));
+  filters.workload = options(fWorkload, "all workloads", workloads.map((p) => [p.workload, `${p.workload} (${p.workloadKind}${p.workloadDerived ? ", from pod names" : ""})`]), filters.workload);
+  const pods = data.pods.map((p, i) => [p, i] as const).filter(([p]) => (filters.namespace === "" || p.namespace === filters.namespace) && (filters.workload === "" || p.workload === filters.workload));
+  filters.pod = Number(options(fPod, "all pods", pods.map(([p, i]) => [String(i), p.key]), filters.pod < 0 ? "" : String(filters.pod)) || -1);
+  if (fProtocol.options.length === 0) options(fProtocol, "all protocols", data.protocols.map((p, i) => [String(i), p]), "");
+}
+
+function parseTime(text: string): number | null {
+  const t = text.trim();
+  if (t === "") return null;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(t) ? t : `${t.replace(" ", "T")}Z`);
+  return Number.isNaN(ms) ? NaN : ms;
+}
+
+function readTimeInputs(): boolean {
+  const from = parseTime(fFrom.value);
+  const to = parseTime(fTo.value);
+  fFrom.classList.toggle("bad", Number.isNaN(from));
+  fTo.classList.toggle("bad", Number.isNaN(to));
+  if (Number.isNaN(from) || Number.isNaN(to)) return false;
+  filters.from = from;
+  filters.to = to;
+  return true;
+}
+
+function setWindow(from: number | null, to: number | null): void {
+  fFrom.value = from === null ? "" : fmtTime(from);
+  fTo.value = to === null ? "" : fmtTime(to);
+  filters.from = from;
+  filters.to = to;
+}
+
+fNamespace.addEventListener("change", () => {
+  filters.namespace = fNamespace.value;
+  fillFilters();
+  render();
+});
+fWorkload.addEventListener("change", () => {
+  filters.workload = fWorkload.value;
+  fillFilters();
+  render();
+});
+fPod.addEventListener("change", () => {
+  filters.pod = fPod.value === "" ? -1 : Number(fPod.value);
+  render();
+});
+fProtocol.addEventListener("change", () => {
+  filters.protocol = fProtocol.value === "" ? -1 : Number(fProtocol.value);
+  render();
+});
+for (const input of [fFrom, fTo]) {
+  input.addEventListener("change", () => {
+    if (readTimeInputs()) render();
+  });
+}
+byId("f-reset").addEventListener("click", () => {
+  Object.assign(filters, NO_FILTERS);
+  setWindow(null, null);
+  fProtocol.value = "";
+  fillFilters();
+  render();
+});
+
+// ---- sections ---------------------------------------------------------------------------
+
+function qCells(row: Element, sorted: Float64Array, phase: string): void {
+  const q = quantiles(sorted);
+  row.setAttribute("data-phase", phase);
+  row.setAttribute("data-count", String(q.count));
+  if (q.count > 0) {
+    row.setAttribute("data-p50-ns", String(q.p50));
+    row.setAttribute("data-p90-ns", String(q.p90));
+    row.setAttribute("data-p99-ns", String(q.p99));
+  }
+}
+
+function renderSummary(idx: Int32Array): Float64Array[] {
+  const body = byId("summary").querySelector("tbody")!;
+  clear(body);
+  const all: Float64Array[] = [];
+  phaseNames.forEach((name, p) => {
+    const sorted = sortedOf(phaseValues(p), idx);
+    all.push(sorted);
+    const q = quantiles(sorted);
+    const tr = el(
+      "tr",
+      { class: p === data.phases.length ? "total" : "" },
+      el("td", {}, p < data.phases.length ? el("span", { class: "swatch", style: `background:${PHASE_COLORS[p % PHASE_COLORS.length]}` }) : "", ` ${name}`),
+      el("td", { class: "num" }, String(q.count)),
+      el("td", { class: "num" }, fmtNs(q.p50)),
+      el("td", { class: "num" }, fmtNs(q.p90)),
+      el("td", { class: "num" }, fmtNs(q.p99)),
+      el("td", { class: "num" }, fmtNs(q.max)),
+    );
+    qCells(tr, sorted, name);
+    body.append(tr);
+  });
+  return all;
+}
+
+function renderPhaseCharts(sortedByPhase: Float64Array[]): void {
+  const grid = byId("phase-charts");
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of sortedByPhase) {
+    if (s.length === 0) continue;
+    lo = Math.min(lo, log2Bucket(s[0]!)[0]);
+    hi = Math.max(hi, log2Bucket(s[s.length - 1]!)[0]);
+  }
+  clear(grid);
+  if (!Number.isFinite(lo)) {
+    grid.append(el("p", { class: "empty" }, "no request records selected"));
+    return;
+  }
+  // One shared set of power-of-two buckets, so the phases compare at a glance.
+  const bounds: number[] = [];
+  for (let b = lo; b <= hi; b = b === 0 ? 1 : b * 2) bounds.push(b);
+  const labels = bounds.map((b) => fmtNs(b));
+  sortedByPhase.forEach((sorted, p) => {
+    const counts = bounds.map(() => 0);
+    for (const v of sorted) counts[bounds.indexOf(log2Bucket(v)[0])]! += 1;
+    const box = el("div", { class: "chart", "data-chart-phase": phaseNames[p]! });
+    grid.append(box);
+    barChart(box, { title: `${phaseNames[p]} (${sorted.length})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
+  });
+}
+
+function renderGroups(idx: Int32Array): void {
+  const table = byId("groups");
+  const head = table.querySelector("thead tr")!;
+  clear(head);
+  head.append(el("th", {}, "workload / pod"), el("th", { class: "num" }, "requests"));
+  for (const p of phaseNames) head.append(el("th", { class: "num" }, p));
+  const body = table.querySelector("tbody")!;
+  clear(body);
+  const byPod = new Map<number, number[]>();
+  for (const i of idx) {
+    const pod = data.requests.pod[i]!;
+    let list = byPod.get(pod);
+    if (!list) byPod.set(pod, (list = []));
+    list.push(i);
+  }
+  const workloads = new Map<string, number[]>();
+  data.pods.forEach((p, i) => {
+    if (!podSelected(data, i, filters)) return;
+    let list = workloads.get(p.workload);
+    if (!list) workloads.set(p.workload, (list = []));
+    list.push(i);
+  });
+  const row = (kind: string, key: string, label: string, members: number[]): HTMLElement => {
+    const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, el("td", {}, label), el("td", { class: "num" }, String(members.length)));
+    for (let p = 0; p < phaseNames.length; p++) {
+      const sorted = sortedOf(phaseValues(p), members);
+      const q = quantiles(sorted);
+      const td = el("td", { class: "num" }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
+      qCells(td, sorted, phaseNames[p]!);
+      tr.append(td);
+    }
+    return tr;
+  };
+  for (const [w, pods] of [...workloads].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const members = pods.flatMap((p) => byPod.get(p) ?? []);
+    const first = data.pods[pods[0]!]!;
+    body.append(row("workload", w, `${w} (${first.workloadKind}${first.workloadDerived ? ", from pod names" : ""})`, members));
+    for (const p of pods) body.append(row("pod", data.pods[p]!.key, data.pods[p]!.key, byPod.get(p) ?? []));
+  }
+}
+
+function renderWakeups(idx: Int32Array): void {
+  const sorted = sortedOf(data.requests.wakeups, idx);
+  const q = quantiles(sorted);
+  const tr = byId("wakeups").querySelector("tbody tr")!;
+  clear(tr);
+  tr.append(el("td", { class: "num" }, String(q.count)), ...[q.p50, q.p90, q.p99, q.max].map((v) => el("td", { class: "num" }, Number.isNaN(v) ? "–" : String(v))));
+  qCells(tr, sorted, "wakeups");
+  tr.removeAttribute("data-phase");
+  const CAP = 40;
+  const max = Math.min(CAP, sorted.length ? sorted[sorted.length - 1]! : 0);
+  const counts = new Array<number>(max + 1).fill(0);
+  for (const v of sorted) counts[Math.min(v, max)]! += 1;
+  const labels = counts.map((_, i) => (i === CAP && sorted[sorted.length - 1]! > CAP ? `≥${CAP}` : String(i)));
+  barChart(byId("wakeups-chart"), { title: "requests by epoll wake rounds", labels: sorted.length ? labels : [], counts: sorted.length ? counts : [], width: 700 });
+}
+
+function renderTimeline(): void {
+  const idx = selectRequests(data, filters, false);
+  const win: [number, number] | null = filters.from !== null || filters.to !== null ? [filters.from ?? -Infinity, filters.to ?? Infinity] : null;
+  timeline(byId("timeline"), data.requests.t, data.requests.dur, idx, win, (from, to) => {
+    setWindow(from, to);
+    render();
+  });
+}
+
+function highlight(n: number): void {
+  for (const e of document.querySelectorAll(".wf-row.highlight")) e.classList.remove("highlight");
+  const row = document.getElementById(rowId(n));
+  if (!row) return;
+  row.classList.add("highlight");
+  row.scrollIntoView({ block: "center" });
+  history.replaceState(null, "", `#${rowId(n)}`);
+}
+
+function renderSlowestAndWaterfall(idx: Int32Array): void {
+  const r = data.requests;
+  const rows = waterfallRows(idx, r.dur, r.id, r.t);
+  const body = byId("slowest").querySelector("tbody")!;
+  clear(body);
+  rows.slowest.forEach((i, n) => {
+    const link = el("a", { href: `#${rowId(n)}`, "data-row": n }, r.id[i]!);
+    link.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      highlight(n);
+    });
+    body.append(
+      el(
+        "tr",
+        { "data-id": r.id[i]! },
+        el("td", {}, link),
+        el("td", {}, data.pods[r.pod[i]!]!.key),
+        el("td", {}, data.workers[r.worker[i]!]!),
+        el("td", {}, data.protocols[r.protocol[i]!]!),
+        el("td", { class: "num", "data-ns": r.dur[i]! }, fmtNs(r.dur[i]!)),
+        el("td", { class: "num" }, String(r.wakeups[i])),
+        el("td", {}, `${fmtTime(r.t[i]!)}`),
+      ),
+    );
+  });
+  drawWaterfall(byId("waterfall"), data, [
+    { title: "Slowest", rows: rows.slowest },
+    { title: "Sample of the others", rows: rows.sample },
+  ]);
+}
+
+interface MapAggregate {
+  script: string;
+  map: string;
+  keys: string[];
+  kind: string;
+  unit: string;
+  pods: Set<number>;
+  buckets: Map<string, BucketTriple>;
+  sum: number;
+  stats: { count: number; total: number };
+  latest: { t: number; v: MapDumpValue } | null;
+}
+
+function renderMaps(): void {
+  const m = data.maps;
+  const agg = new Map<string, MapAggregate>();
+  // Kept (cumulative) maps: only the last dump of each series and Envoy pid counts.
+  const lastKept = new Map<string, number>();
+  for (let d = 0; d < m.dumps.s.length; d++) {
+    const s = m.series[m.dumps.s[d]!]!;
+    if (s.cumulative && podSelected(data, s.pod, filters) && inWindow(m.dumps.t[d]!, filters)) lastKept.set(`${m.dumps.s[d]}:${m.dumps.pid[d]}`, d);
+  }
+  for (let d = 0; d < m.dumps.s.length; d++) {
+    const s = m.series[m.dumps.s[d]!]!;
+    if (!podSelected(data, s.pod, filters) || !inWindow(m.dumps.t[d]!, filters)) continue;
+    if (s.cumulative && lastKept.get(`${m.dumps.s[d]}:${m.dumps.pid[d]}`) !== d) continue;
+    const key = JSON.stringify([s.script, s.map, s.keys]);
+    let a = agg.get(key);
+    if (!a) agg.set(key, (a = { script: s.script, map: s.map, keys: s.keys, kind: s.kind, unit: s.unit, pods: new Set(), buckets: new Map(), sum: 0, stats: { count: 0, total: 0 }, latest: null }));
+    a.pods.add(s.pod);
+    const v = m.dumps.v[d]!;
+    const t = m.dumps.t[d]!;
+    if (Array.isArray(v)) addBuckets(a.buckets, v);
+    else if (typeof v === "object") {
+      a.stats.count += v.count;
+      a.stats.total += v.total;
+    } else if (typeof v === "number" && (s.kind === "count" || s.kind === "sum")) a.sum += v;
+    if (!a.latest || t >= a.latest.t) a.latest = { t, v };
+  }
+  const body = byId("maps").querySelector("tbody")!;
+  clear(body);
+  const list = [...agg.values()].sort((a, b) => (a.script + a.map + a.keys.join(",") < b.script + b.map + b.keys.join(",") ? -1 : 1));
+  if (list.length === 0) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "no map records selected")));
+  for (const a of list) {
+    const name = `${a.script} ${a.map}${a.keys.length ? `[${a.keys.join(",")}]` : ""}`;
+    const tr = el("tr", { "data-series": name, "data-kind": a.kind }, el("td", {}, name), el("td", { class: "num" }, String(a.pods.size)));
+    if (a.kind === "hist") {
+      const buckets = [...a.buckets.values()].filter((b) => b[2] > 0).sort((x, y) => (x[0] ?? -Infinity) - (y[0] ?? -Infinity));
+      const count = buckets.reduce((n, b) => n + b[2], 0);
+      tr.setAttribute("data-count", String(count));
+      tr.append(el("td", { class: "num" }, String(count)));
+      for (const p of [50, 90, 99]) {
+        const b = bucketQuantile(buckets, p);
+        const text = b ? `${b[0] === null ? "…" : fmtUnit(b[0], a.unit)} – ${b[1] === null ? "…" : fmtUnit(b[1], a.unit)}` : "–";
+        if (b) tr.setAttribute(`data-p${p}-bucket`, `${b[0] ?? ""}..${b[1] ?? ""}`);
+        tr.append(el("td", { class: "num" }, text));
+      }
+      const box = el("div", { class: "chart small" });
+      tr.append(el("td", {}, box));
+      body.append(tr);
+      barChart(box, { title: "", labels: buckets.map((b) => (b[0] === null ? "…" : fmtUnit(b[0], a.unit))), counts: buckets.map((b) => b[2]), width: 320, height: 120 });
+      continue;
+    }
+    let value: string;
+    if (a.kind === "stats") value = `count ${a.stats.count}, average ${a.stats.count ? fmtUnit(a.stats.total / a.stats.count, a.unit) : "–"}`;
+    else if (a.kind === "count" || a.kind === "sum") value = a.kind === "count" ? String(a.sum) : fmtUnit(a.sum, a.unit);
+    else value = `latest ${typeof a.latest?.v === "number" ? fmtUnit(a.latest.v, a.unit) : String(a.latest?.v)}`;
+    tr.setAttribute("data-value", a.kind === "count" || a.kind === "sum" ? String(a.sum) : value);
+    tr.append(el("td", { class: "num", colspan: 4 }, value), el("td", {}, ""));
+    body.append(tr);
+  }
+}
+
+function renderHeader(idx: Int32Array): void {
+  const s = data.source;
+  const r = data.requests;
+  const times = r.t.length ? `${fmtTime(r.t[0]!)} … ${fmtTime(r.t[r.t.length - 1]!)} UTC` : "no request records";
+  const head = byId("source");
+  clear(head);
+  head.append(
+    `${r.id.length} requests (${idx.length} selected) from ${data.pods.length} pods, ${data.maps.dumps.s.length} map records; ${times}.`,
+    s.cluster ? ` Collected from ${s.cluster.context ?? s.cluster.server ?? "a cluster"}${s.collectedAt ? ` at ${s.collectedAt}` : ""}.` : "",
+    s.problems ? ` ${s.problems} bad lines or files (see Notes).` : "",
+  );
+}
+
+function renderNotes(): void {
+  const notes = byId("notes");
+  clear(notes);
+  const s = data.source;
+  notes.append(el("p", {}, `Read ${s.files} files, ${s.lines} lines, generated ${data.generatedAt}.`));
+  const failing = data.pods.filter((p) => p.agentReachable === false || p.errors.length > 0);
+  if (failing.length) {
+    const ul = el("ul");
+    for (const p of failing) ul.append(el("li", {}, `${p.key}: ${p.agentReachable === false ? "agent not reachable. " : ""}${p.errors.join("; ")}`));
+    notes.append(el("p", {}, "Pods the collection could not fully read:"), ul);
+  }
+  if (s.problems) {
+    const ul = el("ul", { id: "problems" });
+    for (const p of s.firstProblems) ul.append(el("li", {}, p));
+    notes.append(el("p", {}, `${s.problems} problems${s.problems > s.firstProblems.length ? ` (the first ${s.firstProblems.length})` : ""}:`), ul);
+  }
+}
+
+let renders = 0;
+function render(): void {
+  const idx = selectRequests(data, filters);
+  renderHeader(idx);
+  const sorted = renderSummary(idx);
+  renderPhaseCharts(sorted);
+  renderGroups(idx);
+  renderWakeups(idx);
+  renderTimeline();
+  renderSlowestAndWaterfall(idx);
+  renderMaps();
+  renders += 1;
+  document.body.setAttribute("data-renders", String(renders));
+}
+
+fillFilters();
+renderNotes();
+render();
+const w = window as unknown as { hookpointTimings: Record<string, number> };
+w.hookpointTimings = { parseMs: parsedMs, firstRenderMs: performance.now() - started };
+document.body.setAttribute("data-ready", "1");

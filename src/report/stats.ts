@@ -1,0 +1,95 @@
+// Figures the report shows, shared by the page's script and Node (no DOM, no I/O).
+//
+// Quantiles of request records are exact, by nearest rank: of n values sorted ascending,
+// the p-th percentile is the value at 1-based rank ⌈p·n/100⌉ (p in whole percent, so the
+// rank is computed in integers without rounding error). It is always a measured value.
+// Map histograms hold only bucket counts, so their quantiles are the bounds [min, max] of
+// the bucket that holds that rank.
+
+/** Nearest-rank p-th percentile (p in 1..100) of values sorted ascending; NaN when empty. */
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const rank = Math.max(1, Math.ceil((p * n) / 100));
+  return sorted[rank - 1]!;
+}
+
+/** A histogram bucket as bpftrace prints it: inclusive bounds, null = open-ended. */
+export type BucketTriple = [min: number | null, max: number | null, count: number];
+
+/** The bucket holding the nearest-rank p-th percentile of a histogram; null when it is empty. */
+export function bucketQuantile(buckets: readonly BucketTriple[], p: number): BucketTriple | null {
+  const sorted = [...buckets].filter((b) => b[2] > 0).sort((a, b) => (a[0] ?? -Infinity) - (b[0] ?? -Infinity));
+  const total = sorted.reduce((a, b) => a + b[2], 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil((p * total) / 100));
+  let seen = 0;
+  for (const b of sorted) {
+    seen += b[2];
+    if (seen >= rank) return b;
+  }
+  return sorted[sorted.length - 1]!;
+}
+
+/** Adds histograms bucket by bucket (same bounds add up). */
+export function addBuckets(into: Map<string, BucketTriple>, buckets: readonly BucketTriple[]): void {
+  for (const b of buckets) {
+    const key = `${b[0]}:${b[1]}`;
+    const have = into.get(key);
+    if (have) have[2] += b[2];
+    else into.set(key, [b[0], b[1], b[2]]);
+  }
+}
+
+/**
+ * bpftrace's power-of-two bucket of a value, so request-record phases and map histograms
+ * read alike: 0 → [0, 0], 1 → [1, 1], else [2^k, 2^(k+1) − 1].
+ */
+export function log2Bucket(v: number): [number, number] {
+  if (v < 1) return [0, 0];
+  const k = Math.floor(Math.log2(v));
+  let lo = 2 ** k;
+  // log2 of a value just below a power of two can round up.
+  if (lo > v) lo /= 2;
+  else if (lo * 2 <= v) lo *= 2;
+  return [lo, lo * 2 - 1];
+}
+
+/** FNV-1a 32-bit hash of a string's UTF-16 code units: the waterfall's sample order. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export const WATERFALL_SLOWEST = 25;
+export const WATERFALL_SAMPLE = 25;
+
+/**
+ * Which requests the waterfall draws, by index: the WATERFALL_SLOWEST slowest (longest
+ * end_ns − start_ns; ties by id, then index), slowest first; then a sample of
+ * WATERFALL_SAMPLE of the others: those with the smallest FNV-1a hash of their id (ties by
+ * index), in start-time order. Hashing ids makes the sample look random yet be the same
+ * every time, and a request sampled in a wide selection stays sampled in a narrower one
+ * while fewer than WATERFALL_SAMPLE others beat it.
+ */
+export function waterfallRows(
+  indices: ArrayLike<number>,
+  dur: ArrayLike<number>,
+  id: readonly string[],
+  start: ArrayLike<number>,
+  slowest = WATERFALL_SLOWEST,
+  sample = WATERFALL_SAMPLE,
+): { slowest: number[]; sample: number[] } {
+  const all = Array.from(indices);
+  const bySlow = [...all].sort((a, b) => dur[b]! - dur[a]! || (id[a]! < id[b]! ? -1 : id[a]! > id[b]! ? 1 : a - b));
+  const top = bySlow.slice(0, slowest);
+  const rest = bySlow.slice(slowest);
+  const hash = new Map(rest.map((i) => [i, fnv1a(id[i]!)]));
+  const picked = rest.sort((a, b) => hash.get(a)! - hash.get(b)! || a - b).slice(0, sample);
+  picked.sort((a, b) => start[a]! - start[b]! || a - b);
+  return { slowest: top, sample: picked };
+}
