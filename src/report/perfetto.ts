@@ -15,6 +15,7 @@
 //
 // Times are µs (ns in the fraction) from the earliest request's wall-clock start, written
 // as `otherData.wallTimeOrigin`; each process's monotonic clock is placed with clock.ts.
+// No `displayTimeUnit`: Perfetto reads "ns" there as the unit of every ts.
 // Pure apart from writePerfetto.
 import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
@@ -23,16 +24,21 @@ import type { RequestPhaseName, RequestRecord } from "../records/request-record.
 import { clockKey, clockOffsets, unixNsToIso } from "./clock.js";
 import type { LoadedRequest, PodInfo } from "./load.js";
 
+/**
+ * One event. Keys are written in this order, ph and ts first: Perfetto's JSON tokenizer
+ * finds an event's ts by reading its keys in order, and gives up at a value holding an
+ * array or a \u escape (an odd request id could need one), so nothing may come before ts.
+ */
 export interface TraceEvent {
-  name: string;
   ph: "X" | "M" | "s" | "f";
-  pid: number;
-  tid: number;
   ts?: number;
   dur?: number;
-  cat?: string;
+  pid: number;
+  tid: number;
   id?: number;
   bp?: "e";
+  name: string;
+  cat?: string;
   args?: Record<string, unknown>;
 }
 
@@ -64,9 +70,16 @@ interface Lane {
   stack: Item[];
 }
 
+/** The whole trace in memory (tests, small sets); writePerfetto streams it instead. */
 export function perfettoTrace(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): PerfettoTrace {
+  const { origin, events } = perfettoStream(requests, pods);
+  return { origin, events: [...events] };
+}
+
+/** The origin, and the events one worker at a time (a worker's lanes need all its requests). */
+export function perfettoStream(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): { origin: bigint; events: Iterable<TraceEvent> } {
   const offsets = clockOffsets(
-    requests.map((r) => ({ ...r.record, podKey: r.pod })),
+    requests.map((r) => ({ ts: r.record.ts, end_ns: r.record.end_ns, pid: r.record.pid, podKey: r.pod })),
     (r) => r.podKey,
   );
   const wall = (r: LoadedRequest, ns: number): bigint => offsets.get(clockKey(r.pod, r.record.pid))! + BigInt(ns);
@@ -75,18 +88,20 @@ export function perfettoTrace(requests: readonly LoadedRequest[], pods: Readonly
     const s = wall(r, r.record.start_ns);
     if (origin === null || s < origin) origin = s;
   }
-  origin ??= 0n;
-  const us = (ns: bigint): number => Number(ns - origin!) / 1000;
+  return { origin: origin ?? 0n, events: traceEvents(requests, pods, wall, origin ?? 0n) };
+}
 
-  const events: TraceEvent[] = [];
+function* traceEvents(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>, wall: (r: LoadedRequest, ns: number) => bigint, origin: bigint): Generator<TraceEvent> {
+  const us = (ns: bigint): number => Number(ns - origin) / 1000;
+  let events: TraceEvent[] = [];
   const podKeys = [...new Set(requests.map((r) => r.pod))].sort();
   let flowId = 0;
-  podKeys.forEach((podKey, podIdx) => {
+  for (const [podIdx, podKey] of podKeys.entries()) {
     const pid = podIdx + 1;
     const pod = pods.get(podKey);
-    events.push({ name: "process_name", ph: "M", pid, tid: 0, args: { name: podKey } });
-    events.push({ name: "process_sort_index", ph: "M", pid, tid: 0, args: { sort_index: pid } });
-    if (pod) events.push({ name: "process_labels", ph: "M", pid, tid: 0, args: { labels: `${pod.workload.kind} ${pod.workload.name}` } });
+    events.push({ ph: "M", pid, tid: 0, name: "process_name", args: { name: podKey } });
+    events.push({ ph: "M", pid, tid: 0, name: "process_sort_index", args: { sort_index: pid } });
+    if (pod) events.push({ ph: "M", pid, tid: 0, name: "process_labels", args: { labels: `${pod.workload.kind} ${pod.workload.name}` } });
     const ofPod = requests.filter((r) => r.pod === podKey);
     const workers = [...new Set(ofPod.map((r) => r.record.worker))].sort(naturalOrder);
     let nextTid = 1;
@@ -96,8 +111,8 @@ export function perfettoTrace(requests: readonly LoadedRequest[], pods: Readonly
       const newLane = (): Lane => {
         const lane: Lane = { tid: nextTid++, stack: [] };
         const name = lanes.length === 0 ? worker : `${worker} #${lanes.length + 1}`;
-        events.push({ name: "thread_name", ph: "M", pid, tid: lane.tid, args: { name } });
-        events.push({ name: "thread_sort_index", ph: "M", pid, tid: lane.tid, args: { sort_index: lane.tid } });
+        events.push({ ph: "M", pid, tid: lane.tid, name: "thread_name", args: { name } });
+        events.push({ ph: "M", pid, tid: lane.tid, name: "thread_sort_index", args: { sort_index: lane.tid } });
         lanes.push(lane);
         return lane;
       };
@@ -127,7 +142,7 @@ export function perfettoTrace(requests: readonly LoadedRequest[], pods: Readonly
         const lane = lanes.find((l) => fits(l, item)) ?? lanes.find((l) => l.stack.length === 0) ?? newLane();
         lane.stack.push(item);
         item.tid = lane.tid;
-        events.push({ name: item.name, cat: item.depth === 0 ? "request" : "phase", ph: "X", ts: us(item.start), dur: Number(item.end - item.start) / 1000, pid, tid: item.tid, args: item.args });
+        events.push({ ph: "X", ts: us(item.start), dur: Number(item.end - item.start) / 1000, pid, tid: item.tid, name: item.name, cat: item.depth === 0 ? "request" : "phase", args: item.args });
       }
       reqs.forEach((r, k) => {
         const byName = phaseItems.get(k)!;
@@ -138,13 +153,14 @@ export function perfettoTrace(requests: readonly LoadedRequest[], pods: Readonly
         for (const [name, from, to] of flows) {
           if (!from || !to) continue;
           flowId += 1;
-          events.push({ name, cat: "flow", ph: "s", id: flowId, pid, tid: from.tid, ts: us(mid(from)), args: { id: r.record.id } });
-          events.push({ name, cat: "flow", ph: "f", bp: "e", id: flowId, pid, tid: to.tid, ts: us(mid(to)), args: { id: r.record.id } });
+          events.push({ ph: "s", ts: us(mid(from)), pid, tid: from.tid, id: flowId, name, cat: "flow", args: { id: r.record.id } });
+          events.push({ ph: "f", ts: us(mid(to)), pid, tid: to.tid, id: flowId, bp: "e", name, cat: "flow", args: { id: r.record.id } });
         }
       });
+      yield* events;
+      events = [];
     }
-  });
-  return { origin, events };
+  }
 }
 
 /** Whether `item` nests on this lane: under one of its own ancestors, or alone for a request. */
@@ -195,17 +211,23 @@ function naturalOrder(a: string, b: string): number {
   return a.localeCompare(b, "en", { numeric: true });
 }
 
-/** The whole trace file's JSON text, in pieces (a 100,000-request trace is too big for one string). */
-export function* perfettoJsonChunks(trace: PerfettoTrace): Generator<string> {
-  yield '{"displayTimeUnit":"ns","otherData":' + JSON.stringify({ generator: "hookpoint report", wallTimeOrigin: unixNsToIso(trace.origin) }) + ',"traceEvents":[\n';
-  const CHUNK = 2000;
-  for (let i = 0; i < trace.events.length; i += CHUNK) {
-    const part = trace.events.slice(i, i + CHUNK).map((e) => JSON.stringify(e));
-    yield (i === 0 ? "" : ",\n") + part.join(",\n");
+/** The trace file's JSON text, in pieces (a 100,000-request trace is too big for one string). */
+export function* perfettoJsonChunks(trace: { origin: bigint; events: Iterable<TraceEvent> }): Generator<string> {
+  yield '{"traceEvents":[\n';
+  let part: string[] = [];
+  let first = true;
+  for (const e of trace.events) {
+    part.push(JSON.stringify(e));
+    if (part.length === 2000) {
+      yield (first ? "" : ",\n") + part.join(",\n");
+      first = false;
+      part = [];
+    }
   }
-  yield "\n]}\n";
+  if (part.length > 0) yield (first ? "" : ",\n") + part.join(",\n");
+  yield '\n],"otherData":' + JSON.stringify({ generator: "hookpoint report", wallTimeOrigin: unixNsToIso(trace.origin) }) + "}\n";
 }
 
 export async function writePerfetto(path: string, requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): Promise<void> {
-  await pipeline(Readable.from(perfettoJsonChunks(perfettoTrace(requests, pods))), createWriteStream(path));
+  await pipeline(Readable.from(perfettoJsonChunks(perfettoStream(requests, pods))), createWriteStream(path));
 }

@@ -1,0 +1,115 @@
+// Reading results folders from disk: collect layout, kubectl-cp layout, rotation, bad lines.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadResults, NoRecordsError } from "../../../src/report/load.js";
+import { generateRequests } from "../../support/request-records.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "hookpoint-report-load-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const mapRecord = (ts: string, count: number): string =>
+  JSON.stringify({ ts, script: "envoy-event-loop", map: "@loop_ready_events", keys: ["wrk:worker_0"], kind: "hist", unit: "events", pid: 4242, buckets: [{ min: 1, max: 1, count }] });
+
+function write(rel: string, text: string | Buffer): void {
+  const path = join(dir, rel);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, text);
+}
+
+const pods = [{ namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", bootWallNs: 1_738_300_000_000_000_000n, pid: 4242, workers: 2 }];
+
+describe("loading a collect folder", () => {
+  it("reads live, rotated and gzipped files, and takes workloads from the manifest", async () => {
+    const reqs = generateRequests({ pods, count: 6, seed: 3 });
+    const lines = reqs.map((r) => JSON.stringify(r) + "\n");
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson", lines.slice(0, 2).join(""));
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.1", lines.slice(2, 4).join(""));
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.2.gz", gzipSync(lines.slice(4).join("")));
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
+    write("shop/cart-7d9f8b6c5d-x2x4z/notes.txt", "not a record file\n");
+    write(
+      "manifest.json",
+      JSON.stringify({
+        version: 1,
+        cluster: { server: "https://127.0.0.1:6443", context: "dev" },
+        collectedAt: "2025-01-31T12:05:00Z",
+        since: null,
+        until: "2025-01-31T12:05:00Z",
+        pods: [
+          { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [] },
+          { namespace: "shop", name: "gone-0", workload: null, node: "n2", podIP: "10.0.0.8", agent: { reachable: false, error: "timeout" }, files: [], bytes: 0, errors: ["agent did not answer"] },
+        ],
+      }),
+    );
+    const loaded = await loadResults(dir);
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.files).toBe(4);
+    expect(loaded.lines).toBe(7);
+    expect(loaded.requests.map((r) => r.record.id).sort()).toEqual(reqs.map((r) => r.id).sort());
+    expect(new Set(loaded.requests.map((r) => r.pod))).toEqual(new Set(["shop/cart-7d9f8b6c5d-x2x4z"]));
+    expect(loaded.maps).toHaveLength(1);
+    expect(loaded.maps[0]).toMatchObject({ pod: "shop/cart-7d9f8b6c5d-x2x4z", cumulative: false });
+    expect(loaded.pods.get("shop/cart-7d9f8b6c5d-x2x4z")?.workload).toEqual({ kind: "Deployment", name: "cart-v2", derived: false });
+    expect(loaded.pods.get("shop/gone-0")).toEqual({ key: "shop/gone-0", namespace: "shop", name: "gone-0", workload: { kind: "StatefulSet", name: "gone", derived: true }, node: "n2" });
+    expect(loaded.manifest?.cluster.context).toBe("dev");
+  });
+
+  it("reports each bad line with file:line and why, and reads the good ones", async () => {
+    const [good] = generateRequests({ pods, count: 1, seed: 4 });
+    const bad = { ...good!, phases: [{ name: "codec", start_ns: 1, end_ns: 2 }] };
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson", [JSON.stringify(good), "{oops", JSON.stringify(bad), "", mapRecord("2025-01-31T12:00:10.000Z", 1).slice(0, 40)].join("\n"));
+    const loaded = await loadResults(dir);
+    expect(loaded.requests).toHaveLength(1);
+    expect(loaded.problems).toHaveLength(3);
+    const file = join(dir, "shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson");
+    expect(loaded.problems[0]).toMatch(new RegExp(`^${file}:2: not JSON \\(`));
+    expect(loaded.problems[1]).toBe(`${file}:3: phases[0]: 1..2 lies outside the request's ${good!.start_ns}..${good!.end_ns}`);
+    expect(loaded.problems[2]).toBe(`${file}:5: incomplete last line (was the file still being written?)`);
+  });
+
+  it("fails when nothing is readable, listing the problems", async () => {
+    write("a/b/x.ndjson", "garbage\n");
+    const err = await loadResults(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoRecordsError);
+    expect((err as NoRecordsError).message).toBe(`no records found in ${dir} (1 record file, 1 problem)`);
+    expect((err as NoRecordsError).problems).toHaveLength(1);
+    expect((err as NoRecordsError).problems[0]).toMatch(new RegExp(`^${join(dir, "a/b/x.ndjson")}:1: not JSON \\(`));
+  });
+});
+
+describe("loading copied folders without a manifest", () => {
+  it("names pods from the records, else from the folder path", async () => {
+    const [r] = generateRequests({ pods, count: 1, seed: 5 });
+    // kubectl cp shop/cart-…:/tmp/hookpoint ./traces/cart: the request records say whose they are.
+    write("cart/envoy-request-trace.ndjson", JSON.stringify(r) + "\n");
+    write("cart/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
+    // Map records alone: one level deep → the folder is the pod; two levels → namespace/pod.
+    write("web-1/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
+    write("prod/api-5f7c9d8b4-x7k2p/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.maps.map((m) => m.pod).sort()).toEqual(["prod/api-5f7c9d8b4-x7k2p", "shop/cart-7d9f8b6c5d-x2x4z", "web-1"]);
+    expect(loaded.pods.get("web-1")).toMatchObject({ namespace: "", name: "web-1", workload: { kind: "StatefulSet", name: "web" } });
+    expect(loaded.pods.get("prod/api-5f7c9d8b4-x7k2p")?.workload).toEqual({ kind: "Deployment", name: "api", derived: true });
+  });
+
+  it("takes files at the top of the folder as one pod named after the folder", async () => {
+    write("envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.maps[0]!.pod).toBe(dir.split("/").pop());
+  });
+
+  it("marks maps the rendered program keeps (no clear) as cumulative", async () => {
+    write("p/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
+    write("p/programs/envoy-event-loop.bt", "interval:s:10 { print(@loop_ready_events); }\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.maps[0]!.cumulative).toBe(true);
+    write("p/programs/envoy-event-loop.bt", "interval:s:10 { print(@loop_ready_events); clear(@loop_ready_events); }\n");
+    expect((await loadResults(dir)).maps[0]!.cumulative).toBe(false);
+  });
+});
