@@ -6,6 +6,7 @@
 // request's wall-clock start.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { MapRecord } from "../../src/records/map-record.js";
 import type { RequestPhase, RequestRecord } from "../../src/records/request-record.js";
 
 export interface PodSpec {
@@ -121,18 +122,44 @@ export function generateRequests(opts: GenerateOptions): RequestRecord[] {
   return out;
 }
 
-/** Writes records as a `hookpoint collect` folder would hold them: DIR/<ns>/<pod>/envoy-request-trace.ndjson. */
-export function writeCollectLayout(dir: string, records: readonly RequestRecord[], manifest?: unknown): void {
-  const byPod = new Map<string, RequestRecord[]>();
-  for (const r of records) {
-    const list = byPod.get(r.pod!) ?? [];
-    list.push(r);
-    byPod.set(r.pod!, list);
+/**
+ * Map records of one pod as the agent writes them every interval: a latency histogram per
+ * phase (envoy-request-flow) and a wake-up count per worker (envoy-event-loop).
+ */
+export function generateMapRecords(pod: PodSpec, dumps: number, firstWallMs: number, seed = 1): (MapRecord & { pod: string })[] {
+  const rnd = prng(seed);
+  const out: (MapRecord & { pod: string })[] = [];
+  for (let d = 0; d < dumps; d++) {
+    const ts = new Date(firstWallMs + d * 10_000).toISOString();
+    for (const phase of ["read_to_dispatch", "dispatch_to_filters", "router_to_upstream"]) {
+      const buckets = [];
+      for (let k = 10; k <= 17; k++) buckets.push({ min: 2 ** k, max: 2 ** (k + 1) - 1, count: Math.floor(rnd() * 50) });
+      out.push({ pod: `${pod.namespace}/${pod.name}`, ts, script: "envoy-request-flow", map: "@request_phase_ns", keys: [phase], kind: "hist", unit: "ns", pid: pod.pid, buckets });
+    }
+    for (let w = 0; w < pod.workers; w++) {
+      out.push({ pod: `${pod.namespace}/${pod.name}`, ts, script: "envoy-event-loop", map: "@loop_wakeups", keys: [`wrk:worker_${w}`], kind: "count", unit: "count", pid: pod.pid, value: 100 + Math.floor(rnd() * 100) });
+    }
   }
-  for (const [pod, list] of byPod) {
-    const folder = join(dir, ...pod.split("/"));
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, "envoy-request-trace.ndjson"), list.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return out;
+}
+
+/**
+ * Writes records as a `hookpoint collect` folder holds them:
+ * DIR/<ns>/<pod>/envoy-request-trace.ndjson and one file per script for map records.
+ */
+export function writeCollectLayout(dir: string, records: readonly RequestRecord[], manifest?: unknown, maps: readonly (MapRecord & { pod: string })[] = []): void {
+  const files = new Map<string, string[]>();
+  const add = (pod: string, script: string, line: string): void => {
+    const path = join(dir, ...pod.split("/"), `${script}.ndjson`);
+    const list = files.get(path) ?? [];
+    list.push(line);
+    files.set(path, list);
+  };
+  for (const r of records) add(r.pod!, r.script, JSON.stringify(r));
+  for (const { pod, ...m } of maps) add(pod, m.script, JSON.stringify(m));
+  for (const [path, lines] of files) {
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(path, lines.join("\n") + "\n");
   }
   if (manifest !== undefined) writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
 }

@@ -108,14 +108,14 @@ byId("f-reset").addEventListener("click", () => {
 
 // ---- sections ---------------------------------------------------------------------------
 
-function qCells(row: Element, sorted: Float64Array, phase: string): void {
+/** The figures as attributes a test or script can read: data-p50-ns etc. (no unit suffix for counts). */
+function qAttrs(row: Element, sorted: Float64Array, unit = "-ns"): void {
   const q = quantiles(sorted);
-  row.setAttribute("data-phase", phase);
   row.setAttribute("data-count", String(q.count));
   if (q.count > 0) {
-    row.setAttribute("data-p50-ns", String(q.p50));
-    row.setAttribute("data-p90-ns", String(q.p90));
-    row.setAttribute("data-p99-ns", String(q.p99));
+    row.setAttribute(`data-p50${unit}`, String(q.p50));
+    row.setAttribute(`data-p90${unit}`, String(q.p90));
+    row.setAttribute(`data-p99${unit}`, String(q.p99));
   }
 }
 
@@ -137,7 +137,8 @@ function renderSummary(idx: Int32Array): Float64Array[] {
       el("td", { class: "num" }, fmtNs(q.p99)),
       el("td", { class: "num" }, fmtNs(q.max)),
     );
-    qCells(tr, sorted, name);
+    tr.setAttribute("data-phase", name);
+    qAttrs(tr, sorted);
     body.append(tr);
   });
   return all;
@@ -198,7 +199,8 @@ function renderGroups(idx: Int32Array): void {
       const sorted = sortedOf(phaseValues(p), members);
       const q = quantiles(sorted);
       const td = el("td", { class: "num" }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
-      qCells(td, sorted, phaseNames[p]!);
+      td.setAttribute("data-phase", phaseNames[p]!);
+      qAttrs(td, sorted);
       tr.append(td);
     }
     return tr;
@@ -217,8 +219,7 @@ function renderWakeups(idx: Int32Array): void {
   const tr = byId("wakeups").querySelector("tbody tr")!;
   clear(tr);
   tr.append(el("td", { class: "num" }, String(q.count)), ...[q.p50, q.p90, q.p99, q.max].map((v) => el("td", { class: "num" }, Number.isNaN(v) ? "–" : String(v))));
-  qCells(tr, sorted, "wakeups");
-  tr.removeAttribute("data-phase");
+  qAttrs(tr, sorted, "");
   const CAP = 40;
   const max = Math.min(CAP, sorted.length ? sorted[sorted.length - 1]! : 0);
   const counts = new Array<number>(max + 1).fill(0);

@@ -1,0 +1,240 @@
+// The report page in a real headless Chromium: built by the CLI from records whose figures
+// this test computes itself, opened from file://, read through the DOM attributes the
+// design fixes (#hookpoint-data, data-phase / data-p50-ns / data-p99-ns, data-request-id).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestRecord } from "../../../src/records/request-record.js";
+import { launchChromium, type Chromium } from "../../support/browser.js";
+import { runCli } from "../../support/cli.js";
+import { generateMapRecords, generateRequests, writeCollectLayout, type PodSpec } from "../../support/request-records.js";
+
+const PHASES = ["downstream_read", "codec", "filters", "router", "upstream_connect", "upstream_write", "upstream_wait", "upstream_read", "downstream_write"];
+
+const pods: PodSpec[] = [
+  { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", bootWallNs: 1_738_300_000_000_000_000n, pid: 4242, workers: 2 },
+  { namespace: "shop", name: "cart-7d9f8b6c5d-b7k2p", bootWallNs: 1_738_300_000_250_000_000n, pid: 17, workers: 2 },
+  { namespace: "web", name: "frontend-0", bootWallNs: 1_738_300_001_000_000_000n, pid: 88, workers: 2 },
+];
+const records: RequestRecord[] = generateRequests({ pods, count: 3000, seed: 21 });
+// The slowest request has an id that tries to break out of the page's script and markup.
+const EVIL = '</script><img src="http://198.51.100.1/x.png" onerror="document.title=1">';
+const slowest = records.reduce((a, b) => (b.end_ns - b.start_ns > a.end_ns - a.start_ns ? b : a));
+slowest.id = EVIL;
+const maps = generateMapRecords(pods[0]!, 6, 1_738_300_010_000, 5);
+
+// ---- the test's own figures, computed from the records ------------------------------
+
+const dur = (r: RequestRecord): number => r.end_ns - r.start_ns;
+
+function nearestRank(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil((p * sorted.length) / 100) - 1]!;
+}
+
+function expectedSummary(rs: RequestRecord[]): Record<string, { count: number; p50: number; p99: number }> {
+  const out: Record<string, { count: number; p50: number; p99: number }> = {};
+  for (const phase of PHASES) {
+    const values = rs.flatMap((r) => r.phases.filter((p) => p.name === phase).map((p) => p.end_ns - p.start_ns));
+    if (values.length) out[phase] = { count: values.length, p50: nearestRank(values, 50), p99: nearestRank(values, 99) };
+  }
+  const totals = rs.map(dur);
+  out.request = { count: totals.length, p50: nearestRank(totals, 50), p99: nearestRank(totals, 99) };
+  return out;
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The README's rule: the 25 slowest (ties by id), then the 25 smallest FNV-1a id hashes of the rest. */
+function expectedWaterfall(rs: RequestRecord[]): string[] {
+  const bySlow = [...rs].sort((a, b) => dur(b) - dur(a) || (a.id < b.id ? -1 : 1));
+  const rest = bySlow.slice(25).sort((a, b) => fnv1a(a.id) - fnv1a(b.id));
+  return [...bySlow.slice(0, 25), ...rest.slice(0, 25)].map((r) => r.id).sort();
+}
+
+// ---- the page ------------------------------------------------------------------------
+
+let chromium: Chromium | null = null;
+let skip = "";
+let dir = "";
+let file = "";
+
+beforeAll(async () => {
+  const launched = await launchChromium();
+  if ("skip" in launched) {
+    skip = launched.skip;
+    return;
+  }
+  chromium = launched;
+  dir = mkdtempSync(join(tmpdir(), "hookpoint-report-browser-"));
+  writeCollectLayout(join(dir, "in"), records, undefined, maps);
+  file = join(dir, "report.html");
+  const r = runCli(["report", join(dir, "in"), "-o", file]);
+  if (r.code !== 0) throw new Error(`hookpoint report failed: ${r.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Opened {
+  page: Page;
+  errors: string[];
+  requests: string[];
+}
+
+async function open(): Promise<Opened> {
+  const page = await chromium!.browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(`file://${file}`);
+  await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
+  return { page, errors, requests };
+}
+
+async function summary(page: Page): Promise<Record<string, { count: number; p50: number; p99: number }>> {
+  const rows = await page.$$eval("#summary tr[data-phase]", (trs) =>
+    trs.map((tr) => ({ phase: tr.getAttribute("data-phase")!, count: Number(tr.getAttribute("data-count")), p50: tr.getAttribute("data-p50-ns"), p99: tr.getAttribute("data-p99-ns") })),
+  );
+  const out: Record<string, { count: number; p50: number; p99: number }> = {};
+  for (const r of rows) if (r.count > 0) out[r.phase] = { count: r.count, p50: Number(r.p50), p99: Number(r.p99) };
+  return out;
+}
+
+async function waterfallIds(page: Page): Promise<string[]> {
+  return (await page.$$eval("#waterfall svg [data-request-id]", (els) => els.map((e) => e.getAttribute("data-request-id")!))).sort();
+}
+
+/** Changes a filter and waits for the page to draw again. */
+async function choose(page: Page, select: string, label: string): Promise<void> {
+  const before = await page.getAttribute("body", "data-renders");
+  await page.selectOption(select, { label });
+  await page.waitForFunction((n) => document.body.getAttribute("data-renders") !== n, before);
+}
+
+describe("report page in headless Chromium", () => {
+  it("opens from file:// with no console errors and no network request", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page, errors, requests } = await open();
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([`file://${file}`]);
+    expect(await page.title()).toBe("hookpoint report");
+    // The hostile id is text, not markup: no <img> exists, the page title is untouched.
+    expect(await page.$$eval("img", (i) => i.length)).toBe(0);
+    expect(await page.$eval("#slowest tbody tr:first-child a", (a) => a.textContent)).toBe(EVIL);
+    await page.close();
+  });
+
+  it("shows exactly the quantiles the records give", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page } = await open();
+    expect(await summary(page)).toEqual(expectedSummary(records));
+    // Per pod and workload too (cells of the breakdown table).
+    const cell = async (key: string, phase: string): Promise<[number, number]> =>
+      page.$eval(`#groups tr[data-key="${key}"] td[data-phase="${phase}"]`, (td) => [Number(td.getAttribute("data-p50-ns")), Number(td.getAttribute("data-p99-ns"))] as [number, number]);
+    const cart = records.filter((r) => r.pod!.startsWith("shop/cart-"));
+    const waits = cart.flatMap((r) => r.phases.filter((p) => p.name === "upstream_wait").map((p) => p.end_ns - p.start_ns));
+    expect(await cell("shop/cart", "upstream_wait")).toEqual([nearestRank(waits, 50), nearestRank(waits, 99)]);
+    const front = records.filter((r) => r.pod === "web/frontend-0").map(dur);
+    expect(await cell("web/frontend-0", "request")).toEqual([nearestRank(front, 50), nearestRank(front, 99)]);
+    // Wake rounds per request.
+    const wake = records.map((r) => r.wakeups);
+    expect(await page.$eval("#wakeups tbody tr", (tr) => [Number(tr.getAttribute("data-p50")), Number(tr.getAttribute("data-p99"))])).toEqual([nearestRank(wake, 50), nearestRank(wake, 99)]);
+    // Map histograms: the bucket holding each rank, over all dumps added up.
+    const phaseHist = maps.filter((m) => m.map === "@request_phase_ns" && m.keys[0] === "router_to_upstream");
+    const counts = new Map<number, number>();
+    for (const m of phaseHist) for (const b of m.buckets!) counts.set(b.min!, (counts.get(b.min!) ?? 0) + b.count);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const bucketAt = (p: number): string => {
+      let seen = 0;
+      for (const [min, n] of [...counts].sort((a, b) => a[0] - b[0])) {
+        seen += n;
+        if (seen >= Math.ceil((p * total) / 100)) return `${min}..${min * 2 - 1}`;
+      }
+      return "";
+    };
+    const row = '#maps tr[data-series="envoy-request-flow @request_phase_ns[router_to_upstream]"]';
+    expect(await page.getAttribute(row, "data-count")).toBe(String(total));
+    expect(await page.getAttribute(row, "data-p50-bucket")).toBe(bucketAt(50));
+    expect(await page.getAttribute(row, "data-p99-bucket")).toBe(bucketAt(99));
+    await page.close();
+  });
+
+  it("draws the slowest requests and the documented sample in the waterfall", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page } = await open();
+    expect(await waterfallIds(page)).toEqual(expectedWaterfall(records));
+    // Each drawn request shows its phases: one bar per phase it went through.
+    const bars = await page.$$eval("#waterfall svg g.wf-row", (gs) => gs.map((g) => [g.getAttribute("data-request-id"), g.querySelectorAll("rect[data-phase]").length] as [string, number]));
+    const phasesOf = new Map(records.map((r) => [r.id, r.phases.length]));
+    for (const [id, n] of bars) expect(n).toBe(phasesOf.get(id));
+    await page.close();
+  });
+
+  it("filters by namespace, workload, pod, protocol and time", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page, errors } = await open();
+    await choose(page, "#f-namespace", "web");
+    let sel = records.filter((r) => r.pod!.startsWith("web/"));
+    expect(await summary(page)).toEqual(expectedSummary(sel));
+    expect(await waterfallIds(page)).toEqual(expectedWaterfall(sel));
+
+    await choose(page, "#f-namespace", "all namespaces");
+    await choose(page, "#f-workload", "shop/cart (Deployment, from pod names)");
+    await choose(page, "#f-pod", "shop/cart-7d9f8b6c5d-b7k2p");
+    sel = records.filter((r) => r.pod === "shop/cart-7d9f8b6c5d-b7k2p");
+    expect(await summary(page)).toEqual(expectedSummary(sel));
+
+    await choose(page, "#f-protocol", "HTTP/2");
+    sel = sel.filter((r) => r.protocol === "HTTP/2");
+    expect(await summary(page)).toEqual(expectedSummary(sel));
+    expect(await waterfallIds(page)).toEqual(expectedWaterfall(sel));
+
+    // Time: requests starting in a window (wall time of start_ns, UTC; the page keeps µs).
+    await page.click("#f-reset");
+    const startUs = (r: RequestRecord): bigint => (pods.find((p) => r.pod === `${p.namespace}/${p.name}`)!.bootWallNs + BigInt(r.start_ns)) / 1000n;
+    const starts = records.map((r) => Number(startUs(r) / 1000n)).sort((a, b) => a - b);
+    const from = starts[1000]!;
+    const to = starts[2000]!;
+    const before = await page.getAttribute("body", "data-renders");
+    await page.evaluate(([f, t]) => {
+      (document.getElementById("f-from") as HTMLInputElement).value = f!;
+      (document.getElementById("f-to") as HTMLInputElement).value = t!;
+      document.getElementById("f-to")!.dispatchEvent(new Event("change"));
+    }, [new Date(from).toISOString(), new Date(to).toISOString()]);
+    await page.waitForFunction((n) => document.body.getAttribute("data-renders") !== n, before);
+    sel = records.filter((r) => Number(startUs(r)) / 1000 >= from && Number(startUs(r)) / 1000 <= to);
+    expect(sel.length).toBeGreaterThan(900);
+    expect(await summary(page)).toEqual(expectedSummary(sel));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("scrolls to and highlights a slow request's waterfall row from the slowest list", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page } = await open();
+    const link = page.locator("#slowest tbody tr:nth-child(7) a");
+    const id = await link.textContent();
+    await link.click();
+    const row = page.locator("#waterfall g.wf-row.highlight");
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute("data-request-id")).toBe(id);
+    const box = (await row.boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(900);
+    expect(await page.evaluate(() => location.hash)).toBe("#wf-row-6");
+    await page.close();
+  });
+});
