@@ -29,22 +29,32 @@ export interface ReportRequests {
   /** Index into protocols. */
   protocol: number[];
   stream: (number | null)[];
-  /** Wall time of the request's start, ms since the Unix epoch (µs in the fraction). */
-  t: number[];
+  /** Wall time of the first request's start, ms since the Unix epoch. */
+  t0: number;
+  /** Each request's start, µs after t0. */
+  tUs: number[];
   /** end_ns − start_ns. */
   dur: number[];
   wakeups: number[];
   bytesIn: number[];
   bytesOut: number[];
-  /** "fd 41 10.0.0.9:51234 → 10.0.0.7:8080" style summaries of both connections. */
+  /** "41 10.0.0.9:51234": the downstream fd and the client's address. */
   down: string[];
+  /** "57 127.0.0.6:40112": the upstream fd and our side's address; null for a local reply. */
   up: (string | null)[];
-  /** Per phase (index into phases): start offset from the request's start_ns, −1 when absent. */
-  phaseStart: number[][];
-  /** Per phase: duration ns, −1 when absent. */
+  /** Per phase (index into phases): duration ns, −1 when absent. */
   phaseDur: number[][];
-  /** Filter sub-phases: [request index, name, start offset ns, duration ns]. */
-  sub: [number, string, number, number][];
+  /**
+   * Per phase: ns from the end of the request's previous phase (from its start for the
+   * first) to this phase's start; mostly 0, so it stays short. Read only where phaseDur ≥ 0.
+   */
+  phaseGap: number[][];
+  /** Filter sub-phases, column-wise: request index, name (index into subNames), start offset ns from the request's start, duration ns. */
+  subNames: string[];
+  subReq: number[];
+  subName: number[];
+  subStart: number[];
+  subDur: number[];
 }
 
 export type MapDumpValue = number | string | BucketTriple[] | { count: number; average: number; total: number };

@@ -1,6 +1,6 @@
 // Loaded records → the page's embedded data (data-types.ts). Pure. Requests are sorted by
 // start time (the timeline draws them in that order).
-import { REQUEST_PHASES, REQUEST_PROTOCOLS, type RequestRecord, type SocketEnds } from "../records/request-record.js";
+import { REQUEST_PHASES, REQUEST_PROTOCOLS } from "../records/request-record.js";
 import { clockKey, clockOffsets } from "./clock.js";
 import { REPORT_DATA_VERSION, type MapDumpValue, type ReportData, type ReportPod } from "./data-types.js";
 import type { Loaded } from "./load.js";
@@ -33,16 +33,19 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
     loaded.requests.map((r) => ({ ts: r.record.ts, end_ns: r.record.end_ns, pid: r.record.pid, pod: r.pod })),
     (r) => r.pod,
   );
-  const wallStartMs = (rec: RequestRecord, pod: string): number => {
-    const off = offsets.get(clockKey(pod, rec.pid))!;
-    return Number((off + BigInt(rec.start_ns)) / 1000n) / 1000;
-  };
-  const reqs = loaded.requests.map((r) => ({ ...r, t: wallStartMs(r.record, r.pod) }));
-  reqs.sort((a, b) => a.t - b.t || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-
+  // Each request's wall-clock start in whole µs.
+  // Each request's wall-clock start in whole µs, ⌊(offset + start_ns) / 1000⌋, in plain
+  // numbers: the offset split into whole µs and the ns left over (µs since 1970 stay
+  // below 2^53 until the year 2255).
+  const split = new Map([...offsets].map(([k, ns]) => [k, [Number(ns / 1000n), Number(ns % 1000n)] as const]));
+  const reqs = loaded.requests.map((r) => {
+    const [us, ns] = split.get(clockKey(r.pod, r.record.pid))!;
+    return { record: r.record, pod: r.pod, us: us + Math.floor((ns + r.record.start_ns) / 1000) };
+  });
+  reqs.sort((a, b) => a.us - b.us || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+  const firstUs = reqs[0]?.us ?? 0;
   const workers: string[] = [];
   const workerIndex = new Map<string, number>();
-  const phaseIndex = new Map<string, number>(REQUEST_PHASES.map((p, i) => [p, i]));
   const data: ReportData = {
     version: REPORT_DATA_VERSION,
     generatedAt: generatedAt.toISOString(),
@@ -66,21 +69,33 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
       worker: [],
       protocol: [],
       stream: [],
-      t: [],
+      t0: Math.floor(firstUs / 1000),
+      tUs: [],
       dur: [],
       wakeups: [],
       bytesIn: [],
       bytesOut: [],
       down: [],
       up: [],
-      phaseStart: REQUEST_PHASES.map(() => []),
-      phaseDur: REQUEST_PHASES.map(() => []),
-      sub: [],
+      phaseDur: [],
+      phaseGap: [],
+      subNames: [],
+      subReq: [],
+      subName: [],
+      subStart: [],
+      subDur: [],
     },
     maps: { series: [], dumps: { s: [], t: [], pid: [], v: [] } },
   };
   const q = data.requests;
-  reqs.forEach(({ record: r, pod, t }, i) => {
+  const t0Us = q.t0 * 1000;
+  const subIndex = new Map<string, number>();
+  const n = reqs.length;
+  const phaseOf: Record<string, number> = Object.fromEntries(REQUEST_PHASES.map((p, i) => [p, i]));
+  q.phaseDur = REQUEST_PHASES.map(() => new Array<number>(n).fill(-1));
+  q.phaseGap = REQUEST_PHASES.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    const { record: r, pod, us } = reqs[i]!;
     let w = workerIndex.get(r.worker);
     if (w === undefined) {
       w = workers.push(r.worker) - 1;
@@ -89,30 +104,38 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
     q.id.push(r.id);
     q.pod.push(podIndex.get(pod)!);
     q.worker.push(w);
-    q.protocol.push(REQUEST_PROTOCOLS.indexOf(r.protocol));
+    q.protocol.push(r.protocol === "HTTP/2" ? 1 : 0);
     q.stream.push(r.stream);
-    q.t.push(t);
+    q.tUs.push(us - t0Us);
     q.dur.push(r.end_ns - r.start_ns);
     q.wakeups.push(r.wakeups);
     q.bytesIn.push(r.bytes_in);
     q.bytesOut.push(r.bytes_out);
-    q.down.push(connection(r.downstream, "peer"));
-    q.up.push(r.upstream === null ? null : connection(r.upstream, "local"));
-    for (let p = 0; p < REQUEST_PHASES.length; p++) {
-      q.phaseStart[p]!.push(-1);
-      q.phaseDur[p]!.push(-1);
-    }
+    q.down.push(`${r.downstream.fd} ${r.downstream.peer ?? "?"}`);
+    q.up.push(r.upstream === null ? null : `${r.upstream.fd} ${r.upstream.local ?? "?"}`);
+    let prevEnd = r.start_ns;
     for (const ph of r.phases) {
-      const p = phaseIndex.get(ph.name)!;
-      q.phaseStart[p]![i] = ph.start_ns - r.start_ns;
+      const p = phaseOf[ph.name]!;
       q.phaseDur[p]![i] = ph.end_ns - ph.start_ns;
-      for (const c of ph.children ?? []) q.sub.push([i, c.name, c.start_ns - r.start_ns, c.end_ns - c.start_ns]);
+      q.phaseGap[p]![i] = ph.start_ns - prevEnd;
+      prevEnd = ph.end_ns;
+      for (const c of ph.children ?? []) {
+        let k = subIndex.get(c.name);
+        if (k === undefined) {
+          k = q.subNames.push(c.name) - 1;
+          subIndex.set(c.name, k);
+        }
+        q.subReq.push(i);
+        q.subName.push(k);
+        q.subStart.push(c.start_ns - r.start_ns);
+        q.subDur.push(c.end_ns - c.start_ns);
+      }
     }
-  });
+  }
 
   const seriesIndex = new Map<string, number>();
-  const mapsSorted = [...loaded.maps].sort((a, b) => Date.parse(a.record.ts) - Date.parse(b.record.ts));
-  for (const { record: m, pod, cumulative } of mapsSorted) {
+  const mapsSorted = loaded.maps.map((m) => ({ ...m, t: Date.parse(m.record.ts) })).sort((a, b) => a.t - b.t);
+  for (const { record: m, pod, cumulative, t } of mapsSorted) {
     const key = JSON.stringify([pod, m.script, m.map, m.keys]);
     let s = seriesIndex.get(key);
     if (s === undefined) {
@@ -121,7 +144,7 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
     }
     const d = data.maps.dumps;
     d.s.push(s);
-    d.t.push(Date.parse(m.ts));
+    d.t.push(t);
     d.pid.push(m.pid);
     const v: MapDumpValue = m.buckets ? m.buckets.map((b) => [b.min, b.max, b.count]) : m.value!;
     d.v.push(v);
@@ -129,8 +152,3 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
   return data;
 }
 
-/** The far end as the user's logs would show it: the client for downstream, our source port upstream. */
-function connection(ends: SocketEnds, side: "peer" | "local"): string {
-  const addr = side === "peer" ? `${ends.local ?? "?"} ← ${ends.peer ?? "?"}` : `${ends.local ?? "?"} → ${ends.peer ?? "?"}`;
-  return `fd ${ends.fd} ${addr}`;
-}

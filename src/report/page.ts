@@ -73,6 +73,10 @@ export function renderPage(data: ReportData, bundle: ClientBundle): string {
 <h2>Request phases</h2>
 <p class="method">From request records: per phase, the requests that went through it. Quantiles are exact, by nearest rank: of n durations sorted, p50 is the one at rank ⌈0.5·n⌉, p99 at ⌈0.99·n⌉. The charts count durations in power-of-two buckets, as bpftrace's histograms do.</p>
 <table id="summary"><thead><tr><th>phase</th><th class="num">requests</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody></tbody></table>
+<div id="filter-timing" hidden>
+<h3>Per-filter timing (sub-phases of filters)</h3>
+<table id="filters-table"><thead><tr><th>filter callback</th><th class="num">calls</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody></tbody></table>
+</div>
 <div id="phase-charts" class="grid"></div>
 </section>
 <section id="sec-groups">

@@ -56,7 +56,7 @@ export function barChart(container: HTMLElement, b: Bars): void {
  * Each selected request as a dot: start time (x) against its duration (y, log scale).
  * Dragging across it calls onSelect with the window in ms.
  */
-export function timeline(container: HTMLElement, t: number[], dur: number[], idx: Int32Array, window: [number, number] | null, onSelect: (from: number, to: number) => void): void {
+export function timeline(container: HTMLElement, t: ArrayLike<number>, dur: ArrayLike<number>, idx: Int32Array, window: [number, number] | null, onSelect: (from: number, to: number) => void): void {
   if (idx.length === 0) {
     clear(container);
     container.append(el("p", { class: "empty" }, "no requests selected"));

@@ -6,21 +6,17 @@ import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, log2Bucket, waterfallRows, type BucketTriple } from "../stats.js";
 import { barChart, timeline } from "./charts.js";
 import { byId, clear, el, fmtNs, fmtTime, fmtUnit } from "./dom.js";
-import { inWindow, NO_FILTERS, podSelected, quantiles, selectRequests, sortedOf, type Filters } from "./select.js";
+import { buildModel } from "./model.js";
+import { inWindow, NO_FILTERS, phaseLists, podSelected, quantiles, selectRequests, type Filters, type PhaseLists, type Selection } from "./select.js";
 import { drawWaterfall, PHASE_COLORS, rowId } from "./waterfall.js";
 
 const started = performance.now();
 const data = JSON.parse(byId("hookpoint-data").textContent ?? "null") as ReportData;
 const parsedMs = performance.now() - started;
+const model = buildModel(data);
+const modelMs = performance.now() - started - parsedMs;
 const filters: Filters = { ...NO_FILTERS };
-/** The whole request as a pseudo-phase: end_ns − start_ns. */
-const TOTAL = "request";
-
-function phaseValues(p: number): number[] {
-  return p < data.phases.length ? data.requests.phaseDur[p]! : data.requests.dur;
-}
-
-const phaseNames = [...data.phases, TOTAL];
+const phaseNames = model.names;
 
 // ---- filters ----------------------------------------------------------------------------
 
@@ -109,7 +105,7 @@ byId("f-reset").addEventListener("click", () => {
 // ---- sections ---------------------------------------------------------------------------
 
 /** The figures as attributes a test or script can read: data-p50-ns etc. (no unit suffix for counts). */
-function qAttrs(row: Element, sorted: Float64Array, unit = "-ns"): void {
+function qAttrs(row: Element, sorted: ArrayLike<number>, unit = "-ns"): void {
   const q = quantiles(sorted);
   row.setAttribute("data-count", String(q.count));
   if (q.count > 0) {
@@ -119,17 +115,15 @@ function qAttrs(row: Element, sorted: Float64Array, unit = "-ns"): void {
   }
 }
 
-function renderSummary(idx: Int32Array): Float64Array[] {
+function renderSummary(lists: PhaseLists[]): void {
   const body = byId("summary").querySelector("tbody")!;
   clear(body);
-  const all: Float64Array[] = [];
   phaseNames.forEach((name, p) => {
-    const sorted = sortedOf(phaseValues(p), idx);
-    all.push(sorted);
+    const sorted = lists[p]!.all;
     const q = quantiles(sorted);
     const tr = el(
       "tr",
-      { class: p === data.phases.length ? "total" : "" },
+      { class: p === data.phases.length ? "total" : "", "data-phase": name },
       el("td", {}, p < data.phases.length ? el("span", { class: "swatch", style: `background:${PHASE_COLORS[p % PHASE_COLORS.length]}` }) : "", ` ${name}`),
       el("td", { class: "num" }, String(q.count)),
       el("td", { class: "num" }, fmtNs(q.p50)),
@@ -137,21 +131,37 @@ function renderSummary(idx: Int32Array): Float64Array[] {
       el("td", { class: "num" }, fmtNs(q.p99)),
       el("td", { class: "num" }, fmtNs(q.max)),
     );
-    tr.setAttribute("data-phase", name);
     qAttrs(tr, sorted);
     body.append(tr);
   });
-  return all;
 }
 
-function renderPhaseCharts(sortedByPhase: Float64Array[]): void {
+/** Per-filter timing: each filter sub-phase's durations over the selected requests. */
+function renderFilterTable(sel: Selection): void {
+  const r = data.requests;
+  const section = byId("filter-timing");
+  section.hidden = r.subNames.length === 0;
+  const body = byId("filters-table").querySelector("tbody")!;
+  clear(body);
+  const lists: number[][] = r.subNames.map(() => []);
+  for (const k of model.subOrder) if (sel.mask[r.subReq[k]!]) lists[r.subName[k]!]!.push(r.subDur[k]!);
+  r.subNames.forEach((name, n) => {
+    const sorted = lists[n]!;
+    const q = quantiles(sorted);
+    const tr = el("tr", { "data-sub-phase": name }, el("td", {}, name), ...[String(q.count), fmtNs(q.p50), fmtNs(q.p90), fmtNs(q.p99), fmtNs(q.max)].map((t) => el("td", { class: "num" }, t)));
+    qAttrs(tr, sorted);
+    body.append(tr);
+  });
+}
+
+function renderPhaseCharts(lists: PhaseLists[]): void {
   const grid = byId("phase-charts");
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of sortedByPhase) {
-    if (s.length === 0) continue;
-    lo = Math.min(lo, log2Bucket(s[0]!)[0]);
-    hi = Math.max(hi, log2Bucket(s[s.length - 1]!)[0]);
+  for (const { all } of lists) {
+    if (all.length === 0) continue;
+    lo = Math.min(lo, log2Bucket(all[0]!)[0]);
+    hi = Math.max(hi, log2Bucket(all[all.length - 1]!)[0]);
   }
   clear(grid);
   if (!Number.isFinite(lo)) {
@@ -162,16 +172,21 @@ function renderPhaseCharts(sortedByPhase: Float64Array[]): void {
   const bounds: number[] = [];
   for (let b = lo; b <= hi; b = b === 0 ? 1 : b * 2) bounds.push(b);
   const labels = bounds.map((b) => fmtNs(b));
-  sortedByPhase.forEach((sorted, p) => {
+  lists.forEach(({ all }, p) => {
+    // The values are sorted: walk them and the buckets' upper bounds together.
     const counts = bounds.map(() => 0);
-    for (const v of sorted) counts[bounds.indexOf(log2Bucket(v)[0])]! += 1;
+    let k = 0;
+    for (const v of all) {
+      while (k < bounds.length - 1 && v >= (bounds[k + 1] ?? Infinity)) k++;
+      counts[k]! += 1;
+    }
     const box = el("div", { class: "chart", "data-chart-phase": phaseNames[p]! });
     grid.append(box);
-    barChart(box, { title: `${phaseNames[p]} (${sorted.length})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
+    barChart(box, { title: `${phaseNames[p]} (${all.length})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
   });
 }
 
-function renderGroups(idx: Int32Array): void {
+function renderGroups(sel: Selection, lists: PhaseLists[]): void {
   const table = byId("groups");
   const head = table.querySelector("thead tr")!;
   clear(head);
@@ -179,42 +194,32 @@ function renderGroups(idx: Int32Array): void {
   for (const p of phaseNames) head.append(el("th", { class: "num" }, p));
   const body = table.querySelector("tbody")!;
   clear(body);
-  const byPod = new Map<number, number[]>();
-  for (const i of idx) {
-    const pod = data.requests.pod[i]!;
-    let list = byPod.get(pod);
-    if (!list) byPod.set(pod, (list = []));
-    list.push(i);
-  }
-  const workloads = new Map<string, number[]>();
-  data.pods.forEach((p, i) => {
-    if (!podSelected(data, i, filters)) return;
-    let list = workloads.get(p.workload);
-    if (!list) workloads.set(p.workload, (list = []));
-    list.push(i);
-  });
-  const row = (kind: string, key: string, label: string, members: number[]): HTMLElement => {
-    const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, el("td", {}, label), el("td", { class: "num" }, String(members.length)));
+  const perPod = new Int32Array(data.pods.length);
+  for (const i of sel.idx) perPod[data.requests.pod[i]!]! += 1;
+  const row = (kind: string, key: string, label: string, count: number, listOf: (l: PhaseLists) => number[]): HTMLElement => {
+    const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, el("td", {}, label), el("td", { class: "num" }, String(count)));
     for (let p = 0; p < phaseNames.length; p++) {
-      const sorted = sortedOf(phaseValues(p), members);
+      const sorted = listOf(lists[p]!);
       const q = quantiles(sorted);
-      const td = el("td", { class: "num" }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
-      td.setAttribute("data-phase", phaseNames[p]!);
+      const td = el("td", { class: "num", "data-phase": phaseNames[p]! }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
       qAttrs(td, sorted);
       tr.append(td);
     }
     return tr;
   };
-  for (const [w, pods] of [...workloads].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const members = pods.flatMap((p) => byPod.get(p) ?? []);
+  model.workloads.forEach((w, wi) => {
+    const pods = data.pods.map((_, i) => i).filter((i) => model.podWorkload[i] === wi && podSelected(data, i, filters));
+    if (pods.length === 0) return;
     const first = data.pods[pods[0]!]!;
-    body.append(row("workload", w, `${w} (${first.workloadKind}${first.workloadDerived ? ", from pod names" : ""})`, members));
-    for (const p of pods) body.append(row("pod", data.pods[p]!.key, data.pods[p]!.key, byPod.get(p) ?? []));
-  }
+    const count = pods.reduce((n, i) => n + perPod[i]!, 0);
+    body.append(row("workload", w, `${w} (${first.workloadKind}${first.workloadDerived ? ", from pod names" : ""})`, count, (l) => l.byWorkload[wi]!));
+    for (const i of pods) body.append(row("pod", data.pods[i]!.key, data.pods[i]!.key, perPod[i]!, (l) => l.byPod[i]!));
+  });
 }
 
-function renderWakeups(idx: Int32Array): void {
-  const sorted = sortedOf(data.requests.wakeups, idx);
+function renderWakeups(sel: Selection): void {
+  const sorted: number[] = [];
+  for (const i of model.wakeOrder) if (sel.mask[i]) sorted.push(data.requests.wakeups[i]!);
   const q = quantiles(sorted);
   const tr = byId("wakeups").querySelector("tbody tr")!;
   clear(tr);
@@ -229,9 +234,9 @@ function renderWakeups(idx: Int32Array): void {
 }
 
 function renderTimeline(): void {
-  const idx = selectRequests(data, filters, false);
+  const { idx } = selectRequests(model, filters, false);
   const win: [number, number] | null = filters.from !== null || filters.to !== null ? [filters.from ?? -Infinity, filters.to ?? Infinity] : null;
-  timeline(byId("timeline"), data.requests.t, data.requests.dur, idx, win, (from, to) => {
+  timeline(byId("timeline"), model.t, model.dur[model.dur.length - 1]!, idx, win, (from, to) => {
     setWindow(from, to);
     render();
   });
@@ -248,7 +253,8 @@ function highlight(n: number): void {
 
 function renderSlowestAndWaterfall(idx: Int32Array): void {
   const r = data.requests;
-  const rows = waterfallRows(idx, r.dur, r.id, r.t);
+  const total = model.dur[model.dur.length - 1]!;
+  const rows = waterfallRows(idx, total, r.id, model.t, undefined, undefined, model.hash);
   const body = byId("slowest").querySelector("tbody")!;
   clear(body);
   rows.slowest.forEach((i, n) => {
@@ -265,13 +271,13 @@ function renderSlowestAndWaterfall(idx: Int32Array): void {
         el("td", {}, data.pods[r.pod[i]!]!.key),
         el("td", {}, data.workers[r.worker[i]!]!),
         el("td", {}, data.protocols[r.protocol[i]!]!),
-        el("td", { class: "num", "data-ns": r.dur[i]! }, fmtNs(r.dur[i]!)),
+        el("td", { class: "num", "data-ns": total[i]! }, fmtNs(total[i]!)),
         el("td", { class: "num" }, String(r.wakeups[i])),
-        el("td", {}, `${fmtTime(r.t[i]!)}`),
+        el("td", {}, `${fmtTime(model.t[i]!)}`),
       ),
     );
   });
-  drawWaterfall(byId("waterfall"), data, [
+  drawWaterfall(byId("waterfall"), model, [
     { title: "Slowest", rows: rows.slowest },
     { title: "Sample of the others", rows: rows.sample },
   ]);
@@ -290,6 +296,9 @@ interface MapAggregate {
   latest: { t: number; v: MapDumpValue } | null;
 }
 
+/** Series of all pods that add up into one row of the map table. */
+const seriesKeys = data.maps.series.map((s) => JSON.stringify([s.script, s.map, s.keys]));
+
 function renderMaps(): void {
   const m = data.maps;
   const agg = new Map<string, MapAggregate>();
@@ -303,7 +312,7 @@ function renderMaps(): void {
     const s = m.series[m.dumps.s[d]!]!;
     if (!podSelected(data, s.pod, filters) || !inWindow(m.dumps.t[d]!, filters)) continue;
     if (s.cumulative && lastKept.get(`${m.dumps.s[d]}:${m.dumps.pid[d]}`) !== d) continue;
-    const key = JSON.stringify([s.script, s.map, s.keys]);
+    const key = seriesKeys[m.dumps.s[d]!]!;
     let a = agg.get(key);
     if (!a) agg.set(key, (a = { script: s.script, map: s.map, keys: s.keys, kind: s.kind, unit: s.unit, pods: new Set(), buckets: new Map(), sum: 0, stats: { count: 0, total: 0 }, latest: null }));
     a.pods.add(s.pod);
@@ -353,11 +362,12 @@ function renderMaps(): void {
 function renderHeader(idx: Int32Array): void {
   const s = data.source;
   const r = data.requests;
-  const times = r.t.length ? `${fmtTime(r.t[0]!)} … ${fmtTime(r.t[r.t.length - 1]!)} UTC` : "no request records";
+  const n = r.id.length;
+  const times = n ? `${fmtTime(model.t[0]!)} … ${fmtTime(model.t[n - 1]!)} UTC` : "no request records";
   const head = byId("source");
   clear(head);
   head.append(
-    `${r.id.length} requests (${idx.length} selected) from ${data.pods.length} pods, ${data.maps.dumps.s.length} map records; ${times}.`,
+    `${n} requests (${idx.length} selected) from ${data.pods.length} pods, ${data.maps.dumps.s.length} map records; ${times}.`,
     s.cluster ? ` Collected from ${s.cluster.context ?? s.cluster.server ?? "a cluster"}${s.collectedAt ? ` at ${s.collectedAt}` : ""}.` : "",
     s.problems ? ` ${s.problems} bad lines or files (see Notes).` : "",
   );
@@ -382,16 +392,27 @@ function renderNotes(): void {
 }
 
 let renders = 0;
+/** ms per section of the last render, for bench:report. */
+const sectionMs: Record<string, number> = {};
+function timed<T>(name: string, f: () => T): T {
+  const t = performance.now();
+  const out = f();
+  sectionMs[name] = performance.now() - t;
+  return out;
+}
+
 function render(): void {
-  const idx = selectRequests(data, filters);
-  renderHeader(idx);
-  const sorted = renderSummary(idx);
-  renderPhaseCharts(sorted);
-  renderGroups(idx);
-  renderWakeups(idx);
-  renderTimeline();
-  renderSlowestAndWaterfall(idx);
-  renderMaps();
+  const sel = timed("select", () => selectRequests(model, filters));
+  const lists = timed("lists", () => phaseNames.map((_, p) => phaseLists(model, p, sel.mask)));
+  timed("header", () => renderHeader(sel.idx));
+  timed("summary", () => renderSummary(lists));
+  timed("filterTable", () => renderFilterTable(sel));
+  timed("phaseCharts", () => renderPhaseCharts(lists));
+  timed("groups", () => renderGroups(sel, lists));
+  timed("wakeups", () => renderWakeups(sel));
+  timed("timeline", () => renderTimeline());
+  timed("waterfall", () => renderSlowestAndWaterfall(sel.idx));
+  timed("maps", () => renderMaps());
   renders += 1;
   document.body.setAttribute("data-renders", String(renders));
 }
@@ -400,5 +421,5 @@ fillFilters();
 renderNotes();
 render();
 const w = window as unknown as { hookpointTimings: Record<string, number> };
-w.hookpointTimings = { parseMs: parsedMs, firstRenderMs: performance.now() - started };
+w.hookpointTimings = { parseMs: parsedMs, modelMs, firstRenderMs: performance.now() - started, ...Object.fromEntries(Object.entries(sectionMs).map(([k, v]) => [`${k}Ms`, v])) };
 document.body.setAttribute("data-ready", "1");

@@ -149,6 +149,14 @@ describe("report page in headless Chromium", () => {
     expect(await cell("shop/cart", "upstream_wait")).toEqual([nearestRank(waits, 50), nearestRank(waits, 99)]);
     const front = records.filter((r) => r.pod === "web/frontend-0").map(dur);
     expect(await cell("web/frontend-0", "request")).toEqual([nearestRank(front, 50), nearestRank(front, 99)]);
+    // Per-filter timing: each filter sub-phase over the requests.
+    const authz = records.flatMap((r) => r.phases.flatMap((p) => (p.children ?? []).filter((c) => c.name === "ext_authz decodeHeaders").map((c) => c.end_ns - c.start_ns)));
+    const authzRow = '#filters-table tr[data-sub-phase="ext_authz decodeHeaders"]';
+    expect([await page.getAttribute(authzRow, "data-count"), await page.getAttribute(authzRow, "data-p50-ns"), await page.getAttribute(authzRow, "data-p99-ns")]).toEqual([
+      String(authz.length),
+      String(nearestRank(authz, 50)),
+      String(nearestRank(authz, 99)),
+    ]);
     // Wake rounds per request.
     const wake = records.map((r) => r.wakeups);
     expect(await page.$eval("#wakeups tbody tr", (tr) => [Number(tr.getAttribute("data-p50")), Number(tr.getAttribute("data-p99"))])).toEqual([nearestRank(wake, 50), nearestRank(wake, 99)]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addBuckets, bucketQuantile, fnv1a, log2Bucket, nearestRank, waterfallRows, type BucketTriple } from "../../../src/report/stats.js";
+import { addBuckets, bucketQuantile, fnv1a, log2Bucket, nearestRank, orderByValue, waterfallRows, type BucketTriple } from "../../../src/report/stats.js";
 
 describe("nearest-rank quantiles", () => {
   it("picks the value at rank ⌈p·n/100⌉ of the sorted values", () => {
@@ -103,5 +103,31 @@ describe("waterfall rows", () => {
   it("draws everything when there are fewer requests than rows", () => {
     const rows = waterfallRows([2, 0], [1, 2, 3], ["x", "y", "z"], [0, 1, 2]);
     expect(rows).toEqual({ slowest: [2, 0], sample: [] });
+  });
+});
+
+describe("orders by value", () => {
+  it("orders indices by value, ties by index, leaving out absent (negative) values", () => {
+    const values = [30, -1, 10, 30, 0, 20];
+    expect(Array.from(orderByValue(values))).toEqual([4, 2, 5, 0, 3]);
+  });
+
+  it("falls back to a comparison sort when packing would lose precision", () => {
+    const big = [2 ** 52, 5, 2 ** 52 - 1, -1];
+    expect(Array.from(orderByValue(big))).toEqual([1, 2, 0]);
+  });
+
+  it("gives the same waterfall rows as a full sort on random data", () => {
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const n = 500;
+    const id = Array.from({ length: n }, (_, i) => `r${Math.floor(rnd() * 300)}-${i % 7}`);
+    const dur = Array.from({ length: n }, () => Math.floor(rnd() * 50));
+    const start = Array.from({ length: n }, () => Math.floor(rnd() * 1000));
+    const all = Array.from({ length: n }, (_, i) => i);
+    const bySlow = [...all].sort((a, b) => dur[b]! - dur[a]! || (id[a]! < id[b]! ? -1 : id[a]! > id[b]! ? 1 : a - b));
+    const rest = bySlow.slice(25).sort((a, b) => fnv1a(id[a]!) - fnv1a(id[b]!) || a - b).slice(0, 25);
+    rest.sort((a, b) => start[a]! - start[b]! || a - b);
+    expect(waterfallRows(all, dur, id, start)).toEqual({ slowest: bySlow.slice(0, 25), sample: rest });
   });
 });
