@@ -29,7 +29,7 @@ h1 { font-size: 20px; margin: 4px 0; } h2 { font-size: 16px; margin: 24px 0 8px;
 #filters input { width: 190px; } input.bad { outline: 2px solid #e45756; }
 table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; vertical-align: middle; }
 th { background: #f6f6f6; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td, tr.workload td { font-weight: 600; } tr.pod td:first-child { padding-left: 24px; }
+tr.total td, tr.workload td { font-weight: 600; } tr.pod td:first-child { padding-left: 24px; } #groups td:first-child { white-space: nowrap; }
 .scroll { overflow-x: auto; } .grid { display: flex; flex-wrap: wrap; gap: 8px; }
 .chart { border: 1px solid #eee; padding: 2px; } .chart.small { border: 0; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; vertical-align: middle; }
