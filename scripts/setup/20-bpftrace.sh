@@ -4,6 +4,7 @@
 # Without root (or without apt) it says what is missing and leaves it: the bpf tests then
 # report themselves skipped with the reason.
 set -euo pipefail
+source "$(dirname "$0")/lib/apt.sh"
 
 log() { printf '[setup bpftrace] %s\n' "$*" >&2; }
 
@@ -12,16 +13,7 @@ command -v bpftrace >/dev/null || missing+=(bpftrace)
 command -v tini >/dev/null || missing+=(tini)
 
 if ((${#missing[@]} > 0)); then
-  if [[ $(id -u) -ne 0 ]]; then
-    log "missing ${missing[*]} and not root: cannot install (the bpf tests will be skipped)"
-  elif ! command -v apt-get >/dev/null; then
-    log "missing ${missing[*]} and no apt-get: install them by hand (the bpf tests will be skipped)"
-  else
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || { log "ERROR: apt-get update failed"; exit 1; }
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { log "ERROR: apt-get install ${missing[*]} failed"; exit 1; }
-  fi
+  apt_install_or_explain "the bpf tests will be skipped" "${missing[@]}"
 fi
 if command -v bpftrace >/dev/null; then
   log "$(bpftrace --version 2>/dev/null | head -1)"
