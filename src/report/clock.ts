@@ -29,11 +29,11 @@ export function clockKey(pod: string, pid: number): ClockKey {
   return `${pod}\u0000${pid}`;
 }
 
-/** Offsets (unix ns − monotonic ns) per (pod, pid); `podOf` gives each record's pod key. */
-export function clockOffsets<T extends Pick<RequestRecord, "ts" | "end_ns" | "pid">>(records: Iterable<T>, podOf: (r: T) => string): Map<ClockKey, bigint> {
+/** Offsets (unix ns − monotonic ns) per (pod, pid) of request records and their pods. */
+export function clockOffsets(requests: Iterable<{ record: Pick<RequestRecord, "ts" | "end_ns" | "pid">; pod: string }>): Map<ClockKey, bigint> {
   const out = new Map<ClockKey, bigint>();
-  for (const r of records) {
-    const key = clockKey(podOf(r), r.pid);
+  for (const { record: r, pod } of requests) {
+    const key = clockKey(pod, r.pid);
     const off = isoToUnixNs(r.ts) - BigInt(r.end_ns);
     const have = out.get(key);
     if (have === undefined || off < have) out.set(key, off);

@@ -29,10 +29,7 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
     });
   const podIndex = new Map(pods.map((p, i) => [p.key, i]));
 
-  const offsets = clockOffsets(
-    loaded.requests.map((r) => ({ ts: r.record.ts, end_ns: r.record.end_ns, pid: r.record.pid, pod: r.pod })),
-    (r) => r.pod,
-  );
+  const offsets = clockOffsets(loaded.requests);
   // Each request's wall-clock start in whole µs.
   // Each request's wall-clock start in whole µs, ⌊(offset + start_ns) / 1000⌋, in plain
   // numbers: the offset split into whole µs and the ns left over (µs since 1970 stay

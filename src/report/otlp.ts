@@ -65,10 +65,7 @@ function hrDuration(ns: bigint): HrTime {
 
 /** One ExportTraceServiceRequest (serialised JSON) per batch of requests, in record order. */
 export function* otlpBatches(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>, version: string, batch = BATCH): Generator<Uint8Array> {
-  const offsets = clockOffsets(
-    requests.map((r) => ({ ...r.record, podKey: r.pod })),
-    (r) => r.podKey,
-  );
+  const offsets = clockOffsets(requests);
   // One trace per request id: a traceparent on any of its records decides for all.
   const parents = new Map<string, { traceId: string; parentId: string; flags: number }>();
   for (const { record: r } of requests) {

@@ -78,10 +78,7 @@ export function perfettoTrace(requests: readonly LoadedRequest[], pods: Readonly
 
 /** The origin, and the events one worker at a time (a worker's lanes need all its requests). */
 export function perfettoStream(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): { origin: bigint; events: Iterable<TraceEvent> } {
-  const offsets = clockOffsets(
-    requests.map((r) => ({ ts: r.record.ts, end_ns: r.record.end_ns, pid: r.record.pid, podKey: r.pod })),
-    (r) => r.podKey,
-  );
+  const offsets = clockOffsets(requests);
   const wall = (r: LoadedRequest, ns: number): bigint => offsets.get(clockKey(r.pod, r.record.pid))! + BigInt(ns);
   let origin: bigint | null = null;
   for (const r of requests) {

@@ -12,11 +12,11 @@ describe("wall clock", () => {
 
   it("maps each process's monotonic clock with the smallest ts − end_ns of its records", () => {
     const recs = [
-      { pod: "a/x", pid: 1, end_ns: 1_000, ts: "2025-01-31T12:00:00.000002000Z" }, // offset +1000 ns too late
-      { pod: "a/x", pid: 1, end_ns: 5_000, ts: "2025-01-31T12:00:00.000005000Z" }, // exact
-      { pod: "a/x", pid: 2, end_ns: 5_000, ts: "2025-01-31T12:00:01.000005000Z" },
+      { pod: "a/x", record: { pid: 1, end_ns: 1_000, ts: "2025-01-31T12:00:00.000002000Z" } }, // stamped 1000 ns late
+      { pod: "a/x", record: { pid: 1, end_ns: 5_000, ts: "2025-01-31T12:00:00.000005000Z" } }, // exact
+      { pod: "a/x", record: { pid: 2, end_ns: 5_000, ts: "2025-01-31T12:00:01.000005000Z" } },
     ];
-    const off = clockOffsets(recs, (r) => r.pod);
+    const off = clockOffsets(recs);
     expect(off.get(clockKey("a/x", 1))).toBe(1738324800000000000n);
     expect(off.get(clockKey("a/x", 2))).toBe(1738324801000000000n);
   });

@@ -111,7 +111,7 @@ describe("OTLP export", () => {
 
   it("makes one trace per request id, a span per phase, with exact unix-nano times", () => {
     const spans = spansOf(parseBatches()[0]!);
-    const offsets = clockOffsets(GOLDEN_LOADED.map((r) => ({ ...r.record, podKey: r.pod })), (r) => r.podKey);
+    const offsets = clockOffsets(GOLDEN_LOADED);
     for (const { record: r, pod } of GOLDEN_LOADED) {
       const mine = spans.filter((s) => s.attributes.some((a) => a.key === "hookpoint.request.id" && a.value.stringValue === r.id));
       const children = r.phases.reduce((n, p) => n + (p.children?.length ?? 0), 0);

@@ -120,7 +120,7 @@ describe("Perfetto export", () => {
     }
 
     // Every phase of every request is a slice with its exact duration and wall-clock start.
-    const offsets = clockOffsets(requests.map((r) => ({ ...r.record, podKey: r.pod })), (r) => r.podKey);
+    const offsets = clockOffsets(requests);
     const slices = new Map(ev.filter((e) => e.ph === "X" && e.cat === "phase").map((e) => [`${e.args!.id}/${e.name}`, e]));
     let phases = 0;
     for (const r of requests) {
