@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeManifest } from "../../../src/collect/manifest.js";
 import { loadResults, NoRecordsError } from "../../../src/report/load.js";
 import { generateRequests } from "../../support/request-records.js";
 
@@ -33,20 +34,18 @@ describe("loading a collect folder", () => {
     write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.2.gz", gzipSync(lines.slice(4).join("")));
     write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
     write("shop/cart-7d9f8b6c5d-x2x4z/notes.txt", "not a record file\n");
-    write(
-      "manifest.json",
-      JSON.stringify({
-        version: 1,
-        cluster: { server: "https://127.0.0.1:6443", context: "dev" },
-        collectedAt: "2025-01-31T12:05:00Z",
-        since: null,
-        until: "2025-01-31T12:05:00Z",
-        pods: [
-          { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [] },
-          { namespace: "shop", name: "gone-0", workload: null, node: "n2", podIP: "10.0.0.8", agent: { reachable: false, error: "timeout" }, files: [], bytes: 0, errors: ["agent did not answer"] },
-        ],
-      }),
-    );
+    // Written by collect's own writer: the report reads what collect writes.
+    await writeManifest(dir, {
+      version: 1,
+      cluster: { server: "https://127.0.0.1:6443", context: "dev" },
+      collectedAt: "2025-01-31T12:05:00Z",
+      since: null,
+      until: "2025-01-31T12:05:00Z",
+      pods: [
+        { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [] },
+        { namespace: "shop", name: "gone-0", workload: null, node: "n2", podIP: "10.0.0.8", agent: { reachable: false, error: "timeout" }, files: [], bytes: 0, errors: ["agent did not answer"] },
+      ],
+    });
     const loaded = await loadResults(dir);
     expect(loaded.problems).toEqual([]);
     expect(loaded.files).toBe(4);
