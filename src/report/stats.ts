@@ -41,20 +41,6 @@ export function addBuckets(into: Map<string, BucketTriple>, buckets: readonly Bu
   }
 }
 
-/**
- * bpftrace's power-of-two bucket of a value, so request-record phases and map histograms
- * read alike: 0 → [0, 0], 1 → [1, 1], else [2^k, 2^(k+1) − 1].
- */
-export function log2Bucket(v: number): [number, number] {
-  if (v < 1) return [0, 0];
-  const k = Math.floor(Math.log2(v));
-  let lo = 2 ** k;
-  // log2 of a value just below a power of two can round up.
-  if (lo > v) lo /= 2;
-  else if (lo * 2 <= v) lo *= 2;
-  return [lo, lo * 2 - 1];
-}
-
 /** FNV-1a 32-bit hash of a string's UTF-16 code units: the waterfall's sample order. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;

@@ -3,11 +3,11 @@
 // The report page's script: reads the embedded data, fills the filters, and draws every
 // section for the current selection (again on each filter change).
 import type { MapDumpValue, ReportData } from "../data-types.js";
-import { addBuckets, bucketQuantile, log2Bucket, waterfallRows, type BucketTriple } from "../stats.js";
+import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
 import { barChart, timeline } from "./charts.js";
 import { byId, clear, el, fmtNs, fmtTime, fmtUnit } from "./dom.js";
 import { buildModel } from "./model.js";
-import { inWindow, NO_FILTERS, phaseLists, podSelected, quantiles, selectRequests, type Filters, type PhaseLists, type Selection } from "./select.js";
+import { inWindow, log2Lower, NO_FILTERS, phaseStats, podSelected, quantiles, selectRequests, type Filters, type PhaseStats, type Quantiles, type Selection } from "./select.js";
 import { drawWaterfall, PHASE_COLORS, rowId } from "./waterfall.js";
 
 const started = performance.now();
@@ -105,8 +105,7 @@ byId("f-reset").addEventListener("click", () => {
 // ---- sections ---------------------------------------------------------------------------
 
 /** The figures as attributes a test or script can read: data-p50-ns etc. (no unit suffix for counts). */
-function qAttrs(row: Element, sorted: ArrayLike<number>, unit = "-ns"): void {
-  const q = quantiles(sorted);
+function qAttrs(row: Element, q: Quantiles, unit = "-ns"): void {
   row.setAttribute("data-count", String(q.count));
   if (q.count > 0) {
     row.setAttribute(`data-p50${unit}`, String(q.p50));
@@ -115,12 +114,11 @@ function qAttrs(row: Element, sorted: ArrayLike<number>, unit = "-ns"): void {
   }
 }
 
-function renderSummary(lists: PhaseLists[]): void {
+function renderSummary(stats: PhaseStats[]): void {
   const body = byId("summary").querySelector("tbody")!;
   clear(body);
   phaseNames.forEach((name, p) => {
-    const sorted = lists[p]!.all;
-    const q = quantiles(sorted);
+    const q = stats[p]!.all;
     const tr = el(
       "tr",
       { class: p === data.phases.length ? "total" : "", "data-phase": name },
@@ -131,7 +129,7 @@ function renderSummary(lists: PhaseLists[]): void {
       el("td", { class: "num" }, fmtNs(q.p99)),
       el("td", { class: "num" }, fmtNs(q.max)),
     );
-    qAttrs(tr, sorted);
+    qAttrs(tr, q);
     body.append(tr);
   });
 }
@@ -146,47 +144,40 @@ function renderFilterTable(sel: Selection): void {
   const lists: number[][] = r.subNames.map(() => []);
   for (const k of model.subOrder) if (sel.mask[r.subReq[k]!]) lists[r.subName[k]!]!.push(r.subDur[k]!);
   r.subNames.forEach((name, n) => {
-    const sorted = lists[n]!;
-    const q = quantiles(sorted);
+    const q = quantiles(lists[n]!);
     const tr = el("tr", { "data-sub-phase": name }, el("td", {}, name), ...[String(q.count), fmtNs(q.p50), fmtNs(q.p90), fmtNs(q.p99), fmtNs(q.max)].map((t) => el("td", { class: "num" }, t)));
-    qAttrs(tr, sorted);
+    qAttrs(tr, q);
     body.append(tr);
   });
 }
 
-function renderPhaseCharts(lists: PhaseLists[]): void {
+function renderPhaseCharts(stats: PhaseStats[]): void {
   const grid = byId("phase-charts");
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const { all } of lists) {
-    if (all.length === 0) continue;
-    lo = Math.min(lo, log2Bucket(all[0]!)[0]);
-    hi = Math.max(hi, log2Bucket(all[all.length - 1]!)[0]);
-  }
   clear(grid);
-  if (!Number.isFinite(lo)) {
+  // One shared range of power-of-two buckets, so the phases compare at a glance.
+  let lo = Infinity;
+  let hi = -1;
+  for (const { log2 } of stats) {
+    const first = log2.findIndex((c) => c > 0);
+    if (first < 0) continue;
+    lo = Math.min(lo, first);
+    hi = Math.max(hi, log2.length - 1);
+  }
+  if (hi < 0) {
     grid.append(el("p", { class: "empty" }, "no request records selected"));
     return;
   }
-  // One shared set of power-of-two buckets, so the phases compare at a glance.
-  const bounds: number[] = [];
-  for (let b = lo; b <= hi; b = b === 0 ? 1 : b * 2) bounds.push(b);
-  const labels = bounds.map((b) => fmtNs(b));
-  lists.forEach(({ all }, p) => {
-    // The values are sorted: walk them and the buckets' upper bounds together.
-    const counts = bounds.map(() => 0);
-    let k = 0;
-    for (const v of all) {
-      while (k < bounds.length - 1 && v >= (bounds[k + 1] ?? Infinity)) k++;
-      counts[k]! += 1;
-    }
+  const labels: string[] = [];
+  for (let b = lo; b <= hi; b++) labels.push(fmtNs(log2Lower(b)));
+  stats.forEach(({ log2, all }, p) => {
+    const counts = labels.map((_, k) => log2[lo + k] ?? 0);
     const box = el("div", { class: "chart", "data-chart-phase": phaseNames[p]! });
     grid.append(box);
-    barChart(box, { title: `${phaseNames[p]} (${all.length})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
+    barChart(box, { title: `${phaseNames[p]} (${all.count})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
   });
 }
 
-function renderGroups(sel: Selection, lists: PhaseLists[]): void {
+function renderGroups(sel: Selection, stats: PhaseStats[]): void {
   const table = byId("groups");
   const head = table.querySelector("thead tr")!;
   clear(head);
@@ -196,13 +187,12 @@ function renderGroups(sel: Selection, lists: PhaseLists[]): void {
   clear(body);
   const perPod = new Int32Array(data.pods.length);
   for (const i of sel.idx) perPod[data.requests.pod[i]!]! += 1;
-  const row = (kind: string, key: string, label: string, count: number, listOf: (l: PhaseLists) => number[]): HTMLElement => {
+  const row = (kind: string, key: string, label: string, count: number, of: (s: PhaseStats) => Quantiles): HTMLElement => {
     const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, el("td", {}, label), el("td", { class: "num" }, String(count)));
     for (let p = 0; p < phaseNames.length; p++) {
-      const sorted = listOf(lists[p]!);
-      const q = quantiles(sorted);
+      const q = of(stats[p]!);
       const td = el("td", { class: "num", "data-phase": phaseNames[p]! }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
-      qAttrs(td, sorted);
+      qAttrs(td, q);
       tr.append(td);
     }
     return tr;
@@ -212,8 +202,8 @@ function renderGroups(sel: Selection, lists: PhaseLists[]): void {
     if (pods.length === 0) return;
     const first = data.pods[pods[0]!]!;
     const count = pods.reduce((n, i) => n + perPod[i]!, 0);
-    body.append(row("workload", w, `${w} (${first.workloadKind}${first.workloadDerived ? ", from pod names" : ""})`, count, (l) => l.byWorkload[wi]!));
-    for (const i of pods) body.append(row("pod", data.pods[i]!.key, data.pods[i]!.key, perPod[i]!, (l) => l.byPod[i]!));
+    body.append(row("workload", w, `${w} (${first.workloadKind}${first.workloadDerived ? ", from pod names" : ""})`, count, (st) => st.byWorkload[wi]!));
+    for (const i of pods) body.append(row("pod", data.pods[i]!.key, data.pods[i]!.key, perPod[i]!, (st) => st.byPod[i]!));
   });
 }
 
@@ -224,7 +214,7 @@ function renderWakeups(sel: Selection): void {
   const tr = byId("wakeups").querySelector("tbody tr")!;
   clear(tr);
   tr.append(el("td", { class: "num" }, String(q.count)), ...[q.p50, q.p90, q.p99, q.max].map((v) => el("td", { class: "num" }, Number.isNaN(v) ? "–" : String(v))));
-  qAttrs(tr, sorted, "");
+  qAttrs(tr, q, "");
   const CAP = 40;
   const max = Math.min(CAP, sorted.length ? sorted[sorted.length - 1]! : 0);
   const counts = new Array<number>(max + 1).fill(0);
@@ -403,12 +393,12 @@ function timed<T>(name: string, f: () => T): T {
 
 function render(): void {
   const sel = timed("select", () => selectRequests(model, filters));
-  const lists = timed("lists", () => phaseNames.map((_, p) => phaseLists(model, p, sel.mask)));
+  const stats = timed("stats", () => phaseNames.map((_, p) => phaseStats(model, p, sel.mask)));
   timed("header", () => renderHeader(sel.idx));
-  timed("summary", () => renderSummary(lists));
+  timed("summary", () => renderSummary(stats));
   timed("filterTable", () => renderFilterTable(sel));
-  timed("phaseCharts", () => renderPhaseCharts(lists));
-  timed("groups", () => renderGroups(sel, lists));
+  timed("phaseCharts", () => renderPhaseCharts(stats));
+  timed("groups", () => renderGroups(sel, stats));
   timed("wakeups", () => renderWakeups(sel));
   timed("timeline", () => renderTimeline());
   timed("waterfall", () => renderSlowestAndWaterfall(sel.idx));

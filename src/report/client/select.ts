@@ -64,29 +64,70 @@ export function quantiles(sorted: ArrayLike<number>): Quantiles {
   return { count: n, p50: nearestRank(sorted, 50), p90: nearestRank(sorted, 90), p99: nearestRank(sorted, 99), max: n ? sorted[n - 1]! : NaN };
 }
 
-export interface PhaseLists {
-  all: number[];
-  byPod: number[][];
-  byWorkload: number[][];
+export interface PhaseStats {
+  all: Quantiles;
+  byPod: Quantiles[];
+  byWorkload: Quantiles[];
+  /** Counts by power-of-two bucket: index 0 holds 0, index 1 holds 1, index k+1 holds [2^k, 2^(k+1) − 1]. */
+  log2: number[];
 }
 
 /**
- * One phase's selected durations in ascending order: all of them, per pod and per
- * workload, by one walk over the precomputed order (no sorting per redraw).
+ * One phase's nearest-rank quantiles over the selected requests, overall, per pod and per
+ * workload, and its power-of-two histogram: two walks over the precomputed order (count,
+ * then pick the values at each group's ranks), no sorting and no copies per redraw.
  */
-export function phaseLists(m: Model, p: number, mask: Uint8Array): PhaseLists {
+export function phaseStats(m: Model, p: number, mask: Uint8Array): PhaseStats {
   const order = m.order[p]!;
   const values = m.dur[p]!;
   const pod = m.data.requests.pod;
-  const out: PhaseLists = { all: [], byPod: m.data.pods.map(() => []), byWorkload: m.workloads.map(() => []) };
+  const pods = m.data.pods.length;
+  const groups = 1 + pods + m.workloads.length; // 0: all, then pods, then workloads
+  const count = new Int32Array(groups);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (!mask[i]) continue;
+    const pi = pod[i]!;
+    count[0]! += 1;
+    count[1 + pi]! += 1;
+    count[1 + pods + m.podWorkload[pi]!]! += 1;
+  }
+  const rank = (g: number, pct: number): number => Math.max(1, Math.ceil((pct * count[g]!) / 100));
+  const r50 = Int32Array.from({ length: groups }, (_, g) => rank(g, 50));
+  const r90 = Int32Array.from({ length: groups }, (_, g) => rank(g, 90));
+  const r99 = Int32Array.from({ length: groups }, (_, g) => rank(g, 99));
+  const q: Quantiles[] = Array.from({ length: groups }, (_, g) => ({ count: count[g]!, p50: NaN, p90: NaN, p99: NaN, max: NaN }));
+  const seen = new Int32Array(groups);
+  const log2: number[] = [];
+  let bucket = 0;
+  let next = 1; // lower bound of the bucket after `bucket`
+  const note = (g: number, v: number): void => {
+    const n = ++seen[g]!;
+    const s = q[g]!;
+    if (n === r50[g]) s.p50 = v;
+    if (n === r90[g]) s.p90 = v;
+    if (n === r99[g]) s.p99 = v;
+    if (n === count[g]) s.max = v;
+  };
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
     if (!mask[i]) continue;
     const v = values[i]!;
+    while (v >= next) {
+      bucket += 1;
+      next = bucket === 1 ? 2 : next * 2;
+    }
+    log2[bucket] = (log2[bucket] ?? 0) + 1;
     const pi = pod[i]!;
-    out.all.push(v);
-    out.byPod[pi]!.push(v);
-    out.byWorkload[m.podWorkload[pi]!]!.push(v);
+    note(0, v);
+    note(1 + pi, v);
+    note(1 + pods + m.podWorkload[pi]!, v);
   }
-  return out;
+  for (let b = 0; b < log2.length; b++) log2[b] ??= 0;
+  return { all: q[0]!, byPod: q.slice(1, 1 + pods), byWorkload: q.slice(1 + pods), log2 };
+}
+
+/** Lower bound of a phaseStats log2 bucket. */
+export function log2Lower(b: number): number {
+  return b === 0 ? 0 : 2 ** (b - 1);
 }

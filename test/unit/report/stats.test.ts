@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addBuckets, bucketQuantile, fnv1a, log2Bucket, nearestRank, orderByValue, waterfallRows, type BucketTriple } from "../../../src/report/stats.js";
+import { addBuckets, bucketQuantile, fnv1a, nearestRank, orderByValue, waterfallRows, type BucketTriple } from "../../../src/report/stats.js";
 
 describe("nearest-rank quantiles", () => {
   it("picks the value at rank ⌈p·n/100⌉ of the sorted values", () => {
@@ -66,19 +66,6 @@ describe("histogram bucket quantiles", () => {
       [2, 3, 6],
       [4, 7, 4],
     ]);
-  });
-});
-
-describe("log2 buckets", () => {
-  it("matches bpftrace's hist() bounds", () => {
-    expect(log2Bucket(0)).toEqual([0, 0]);
-    expect(log2Bucket(1)).toEqual([1, 1]);
-    expect(log2Bucket(2)).toEqual([2, 3]);
-    expect(log2Bucket(3)).toEqual([2, 3]);
-    expect(log2Bucket(1023)).toEqual([512, 1023]);
-    expect(log2Bucket(1024)).toEqual([1024, 2047]);
-    expect(log2Bucket(2 ** 40 - 1)).toEqual([2 ** 39, 2 ** 40 - 1]);
-    expect(log2Bucket(2 ** 40)).toEqual([2 ** 40, 2 ** 41 - 1]);
   });
 });
 
