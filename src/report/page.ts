@@ -3,6 +3,7 @@
 // Policy forbids every network fetch, so the page works from file:// and reaches nothing.
 import type { ReportData } from "./data-types.js";
 import type { ClientBundle } from "./bundle.js";
+import { WATERFALL_SAMPLE, WATERFALL_SLOWEST } from "./stats.js";
 
 /**
  * JSON made safe inside a <script> element: `<`, `>` and `&` become \u escapes (so no
@@ -100,7 +101,7 @@ export function renderPage(data: ReportData, bundle: ClientBundle): string {
 </section>
 <section id="sec-waterfall">
 <h2>Waterfall</h2>
-<p class="method">One row per request, its phases from its start: the 25 slowest of the selection, then a sample of 25 others (those whose id has the smallest FNV-1a hash: the same sample every time). Hover for details.</p>
+<p class="method">One row per request, its phases from its start: the ${WATERFALL_SLOWEST} slowest of the selection, then a sample of ${WATERFALL_SAMPLE} others (those whose id has the smallest FNV-1a hash: the same sample every time). Hover for details.</p>
 <div id="waterfall"></div>
 </section>
 <section id="sec-maps">
