@@ -60,7 +60,7 @@ export interface ReportRequests {
 export type MapDumpValue = number | string | BucketTriple[] | { count: number; average: number; total: number };
 
 export interface ReportMaps {
-  series: { pod: number; script: string; map: string; keys: string[]; kind: string; unit: string; cumulative: boolean }[];
+  series: { pod: number; script: string; map: string; keys: string[]; kind: string; unit: string }[];
   /** One entry per record: series index, wall time ms, Envoy pid, value (buckets as triples). */
   dumps: { s: number[]; t: number[]; pid: number[]; v: MapDumpValue[] };
 }

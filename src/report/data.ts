@@ -132,11 +132,11 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
 
   const seriesIndex = new Map<string, number>();
   const mapsSorted = loaded.maps.map((m) => ({ ...m, t: Date.parse(m.record.ts) })).sort((a, b) => a.t - b.t);
-  for (const { record: m, pod, cumulative, t } of mapsSorted) {
+  for (const { record: m, pod, t } of mapsSorted) {
     const key = JSON.stringify([pod, m.script, m.map, m.keys]);
     let s = seriesIndex.get(key);
     if (s === undefined) {
-      s = data.maps.series.push({ pod: podIndex.get(pod)!, script: m.script, map: m.map, keys: m.keys, kind: m.kind, unit: m.unit, cumulative }) - 1;
+      s = data.maps.series.push({ pod: podIndex.get(pod)!, script: m.script, map: m.map, keys: m.keys, kind: m.kind, unit: m.unit }) - 1;
       seriesIndex.set(key, s);
     }
     const d = data.maps.dumps;

@@ -12,7 +12,6 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { clearedMaps } from "../agent/bpftrace/program.js";
 import { RecordLineError } from "../records/fields.js";
 import type { MapRecord } from "../records/map-record.js";
 import { parseRecordLine } from "../records/record-line.js";
@@ -39,11 +38,10 @@ export interface LoadedRequest {
   pod: string;
 }
 
+/** A map record: the agent writes each interval's delta (gauges as they are). */
 export interface LoadedMap {
   record: MapRecord;
   pod: string;
-  /** The script keeps this map across dumps (each dump is a total, not the interval's delta). */
-  cumulative: boolean;
 }
 
 export interface Loaded {
@@ -96,10 +94,7 @@ export async function loadResults(dir: string): Promise<Loaded> {
       if (!out.pods.has(pod)) addPodKey(out, pod);
       out.requests.push({ record: r, pod });
     }
-    if (maps.length > 0) {
-      const kept = await keptMaps(folder.path, maps);
-      for (const m of maps) out.maps.push({ record: m, pod: folderPod, cumulative: kept.has(`${m.script}\u0000${m.map}`) });
-    }
+    for (const m of maps) out.maps.push({ record: m, pod: folderPod });
   }
   if (out.requests.length === 0 && out.maps.length === 0) {
     const files = `${out.files} record file${out.files === 1 ? "" : "s"}`;
@@ -188,25 +183,4 @@ function addPod(out: Loaded, namespace: string, name: string, workload: Workload
   const key = namespace === "" ? name : `${namespace}/${name}`;
   if (out.pods.has(key)) return;
   out.pods.set(key, { key, namespace, name, workload: workload ?? workloadFromPodName(name), node });
-}
-
-/**
- * Maps the scripts keep across dumps (totals rather than deltas), read from the rendered
- * programs the agent leaves in `programs/` beside its files. Bundled scripts clear every
- * map they print, so without the programs every dump counts as its interval's delta.
- */
-async function keptMaps(folder: string, maps: MapRecord[]): Promise<Set<string>> {
-  const kept = new Set<string>();
-  const scripts = new Set(maps.map((m) => m.script));
-  for (const script of scripts) {
-    let program: string;
-    try {
-      program = await readFile(join(folder, "programs", `${script}.bt`), "utf8");
-    } catch {
-      continue;
-    }
-    const cleared = clearedMaps(program);
-    for (const m of maps) if (m.script === script && !cleared.has(m.map)) kept.add(`${script}\u0000${m.map}`);
-  }
-  return kept;
 }

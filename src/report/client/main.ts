@@ -292,16 +292,11 @@ const seriesKeys = data.maps.series.map((s) => JSON.stringify([s.script, s.map, 
 function renderMaps(): void {
   const m = data.maps;
   const agg = new Map<string, MapAggregate>();
-  // Kept (cumulative) maps: only the last dump of each series and Envoy pid counts.
-  const lastKept = new Map<string, number>();
-  for (let d = 0; d < m.dumps.s.length; d++) {
-    const s = m.series[m.dumps.s[d]!]!;
-    if (s.cumulative && podSelected(data, s.pod, filters) && inWindow(m.dumps.t[d]!, filters)) lastKept.set(`${m.dumps.s[d]}:${m.dumps.pid[d]}`, d);
-  }
+  // Each record is its interval's delta (the agent subtracts the scripts' running
+  // totals), so histograms and counters add up; gauges show their latest value.
   for (let d = 0; d < m.dumps.s.length; d++) {
     const s = m.series[m.dumps.s[d]!]!;
     if (!podSelected(data, s.pod, filters) || !inWindow(m.dumps.t[d]!, filters)) continue;
-    if (s.cumulative && lastKept.get(`${m.dumps.s[d]}:${m.dumps.pid[d]}`) !== d) continue;
     const key = seriesKeys[m.dumps.s[d]!]!;
     let a = agg.get(key);
     if (!a) agg.set(key, (a = { script: s.script, map: s.map, keys: s.keys, kind: s.kind, unit: s.unit, pods: new Set(), buckets: new Map(), sum: 0, stats: { count: 0, total: 0 }, latest: null }));

@@ -53,7 +53,7 @@ describe("loading a collect folder", () => {
     expect(loaded.requests.map((r) => r.record.id).sort()).toEqual(reqs.map((r) => r.id).sort());
     expect(new Set(loaded.requests.map((r) => r.pod))).toEqual(new Set(["shop/cart-7d9f8b6c5d-x2x4z"]));
     expect(loaded.maps).toHaveLength(1);
-    expect(loaded.maps[0]).toMatchObject({ pod: "shop/cart-7d9f8b6c5d-x2x4z", cumulative: false });
+    expect(loaded.maps[0]).toMatchObject({ pod: "shop/cart-7d9f8b6c5d-x2x4z" });
     expect(loaded.pods.get("shop/cart-7d9f8b6c5d-x2x4z")?.workload).toEqual({ kind: "Deployment", name: "cart-v2", derived: false });
     expect(loaded.pods.get("shop/gone-0")).toEqual({ key: "shop/gone-0", namespace: "shop", name: "gone-0", workload: { kind: "StatefulSet", name: "gone", derived: true }, node: "n2" });
     expect(loaded.manifest?.cluster.context).toBe("dev");
@@ -101,14 +101,5 @@ describe("loading copied folders without a manifest", () => {
     write("envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
     const loaded = await loadResults(dir);
     expect(loaded.maps[0]!.pod).toBe(dir.split("/").pop());
-  });
-
-  it("marks maps the rendered program keeps (no clear) as cumulative", async () => {
-    write("p/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 2) + "\n");
-    write("p/programs/envoy-event-loop.bt", "interval:s:10 { print(@loop_ready_events); }\n");
-    const loaded = await loadResults(dir);
-    expect(loaded.maps[0]!.cumulative).toBe(true);
-    write("p/programs/envoy-event-loop.bt", "interval:s:10 { print(@loop_ready_events); clear(@loop_ready_events); }\n");
-    expect((await loadResults(dir)).maps[0]!.cumulative).toBe(false);
   });
 });
