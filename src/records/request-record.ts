@@ -118,6 +118,7 @@ export function parseTraceparent(value: string): { traceId: string; parentId: st
 export function toRequestRecord(value: unknown): RequestRecord {
   const o = objectAt(value, "record");
   if (o.kind !== "request") throw new FieldError("kind", `expected "request", got ${show(o.kind)}`);
+  const protocol = oneOf(o, "protocol", "", REQUEST_PROTOCOLS);
   const rec: RequestRecord = {
     kind: "request",
     ts: isoTimeAt(o, "ts", ""),
@@ -126,8 +127,8 @@ export function toRequestRecord(value: unknown): RequestRecord {
     pid: positiveAt(o, "pid"),
     worker: stringAt(o, "worker", ""),
     id: nonEmptyStringAt(o, "id", ""),
-    protocol: oneOf(o, "protocol", "", REQUEST_PROTOCOLS),
-    stream: null,
+    protocol,
+    stream: streamAt(o, protocol),
     downstream: endsAt(o.downstream, "downstream"),
     upstream: o.upstream === null ? null : endsAt(o.upstream, "upstream"),
     start_ns: countAt(o, "start_ns", ""),
@@ -137,7 +138,6 @@ export function toRequestRecord(value: unknown): RequestRecord {
     bytes_out: countAt(o, "bytes_out", ""),
     phases: [],
   };
-  rec.stream = streamAt(o, rec.protocol);
   if (rec.end_ns < rec.start_ns) throw new FieldError("end_ns", `${rec.end_ns} is before start_ns ${rec.start_ns}`);
   rec.phases = phasesAt(o.phases, rec);
   if (o.traceparent !== undefined) {

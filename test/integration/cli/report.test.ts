@@ -17,7 +17,7 @@ beforeAll(() => {
   // An id that tries to close the data's <script> element and open one of its own.
   records[0]!.id = '</script><script>document.title="pwned"</script>';
   writeCollectLayout(join(dir, "results"), records);
-  writeFileSync(join(dir, "results/shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.1"), '{"kind":"request","ts":"2025-01-31T12:00:00Z"}\n');
+  writeFileSync(join(dir, "results/shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.1"), '{"kind":"request","ts":"2025-01-31T12:00:00Z","protocol":"HTTP/1.1"}\n');
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
