@@ -21,8 +21,9 @@ export interface Bars {
   height?: number;
 }
 
-/** A histogram: one bar per bucket, labelled below. */
+/** A histogram: one bar per bucket, labelled below; its counts also in `data-counts`, for scripts and tests. */
 export function barChart(container: HTMLElement, b: Bars): void {
+  container.setAttribute("data-counts", b.counts.join(","));
   if (b.counts.length === 0) {
     clear(container);
     container.append(el("p", { class: "empty" }, `${b.title}: no data`));

@@ -171,7 +171,7 @@ function renderPhaseCharts(stats: PhaseStats[]): void {
   for (let b = lo; b <= hi; b++) labels.push(fmtNs(log2Lower(b)));
   stats.forEach(({ log2, all }, p) => {
     const counts = labels.map((_, k) => log2[lo + k] ?? 0);
-    const box = el("div", { class: "chart", "data-chart-phase": phaseNames[p]! });
+    const box = el("div", { class: "chart", "data-chart-phase": phaseNames[p]!, "data-bucket-lower-ns": labels.map((_, k) => log2Lower(lo + k)).join(",") });
     grid.append(box);
     barChart(box, { title: `${phaseNames[p]} (${all.count})`, labels, counts, color: p < data.phases.length ? PHASE_COLORS[p % PHASE_COLORS.length]! : "#333" });
   });
@@ -220,6 +220,7 @@ function renderWakeups(sel: Selection): void {
   const counts = new Array<number>(max + 1).fill(0);
   for (const v of sorted) counts[Math.min(v, max)]! += 1;
   const labels = counts.map((_, i) => (i === CAP && sorted[sorted.length - 1]! > CAP ? `≥${CAP}` : String(i)));
+  byId("wakeups-chart").setAttribute("data-bucket-lower", counts.map((_, i) => i).join(","));
   barChart(byId("wakeups-chart"), { title: "requests by epoll wake rounds", labels: sorted.length ? labels : [], counts: sorted.length ? counts : [], width: 700 });
 }
 
@@ -328,7 +329,7 @@ function renderMaps(): void {
         if (b) tr.setAttribute(`data-p${p}-bucket`, `${b[0] ?? ""}..${b[1] ?? ""}`);
         tr.append(el("td", { class: "num" }, text));
       }
-      const box = el("div", { class: "chart small" });
+      const box = el("div", { class: "chart small", "data-bucket-lower": buckets.map((b) => b[0] ?? "").join(",") });
       tr.append(el("td", {}, box));
       body.append(tr);
       barChart(box, { title: "", labels: buckets.map((b) => (b[0] === null ? "…" : fmtUnit(b[0], a.unit))), counts: buckets.map((b) => b[2]), width: 320, height: 120 });

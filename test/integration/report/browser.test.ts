@@ -34,15 +34,30 @@ function nearestRank(values: number[], p: number): number {
   return sorted[Math.ceil((p * sorted.length) / 100) - 1]!;
 }
 
-function expectedSummary(rs: RequestRecord[]): Record<string, { count: number; p50: number; p99: number }> {
-  const out: Record<string, { count: number; p50: number; p99: number }> = {};
+type Figures = Record<string, { count: number; p50: number; p90: number; p99: number }>;
+
+const phaseDurations = (rs: RequestRecord[], phase: string): number[] => rs.flatMap((r) => r.phases.filter((p) => p.name === phase).map((p) => p.end_ns - p.start_ns));
+
+function expectedSummary(rs: RequestRecord[]): Figures {
+  const out: Figures = {};
+  const figures = (values: number[]): Figures[string] => ({ count: values.length, p50: nearestRank(values, 50), p90: nearestRank(values, 90), p99: nearestRank(values, 99) });
   for (const phase of PHASES) {
-    const values = rs.flatMap((r) => r.phases.filter((p) => p.name === phase).map((p) => p.end_ns - p.start_ns));
-    if (values.length) out[phase] = { count: values.length, p50: nearestRank(values, 50), p99: nearestRank(values, 99) };
+    const values = phaseDurations(rs, phase);
+    if (values.length) out[phase] = figures(values);
   }
-  const totals = rs.map(dur);
-  out.request = { count: totals.length, p50: nearestRank(totals, 50), p99: nearestRank(totals, 99) };
+  out.request = figures(rs.map(dur));
   return out;
+}
+
+/** Power-of-two histogram as the README says: 0, then [2^k, 2^(k+1)); lower bound → count. */
+function powerOfTwoCounts(values: number[]): [number, number][] {
+  const counts = new Map<number, number>();
+  for (const v of values) {
+    let lower = v === 0 ? 0 : 1;
+    while (lower * 2 <= v) lower *= 2;
+    counts.set(lower, (counts.get(lower) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => a[0] - b[0]);
 }
 
 function fnv1a(s: string): number {
@@ -104,13 +119,22 @@ async function open(): Promise<Opened> {
   return { page, errors, requests };
 }
 
-async function summary(page: Page): Promise<Record<string, { count: number; p50: number; p99: number }>> {
+async function summary(page: Page): Promise<Figures> {
   const rows = await page.$$eval("#summary tr[data-phase]", (trs) =>
-    trs.map((tr) => ({ phase: tr.getAttribute("data-phase")!, count: Number(tr.getAttribute("data-count")), p50: tr.getAttribute("data-p50-ns"), p99: tr.getAttribute("data-p99-ns") })),
+    trs.map((tr) => ({ phase: tr.getAttribute("data-phase")!, count: Number(tr.getAttribute("data-count")), p50: tr.getAttribute("data-p50-ns"), p90: tr.getAttribute("data-p90-ns"), p99: tr.getAttribute("data-p99-ns") })),
   );
-  const out: Record<string, { count: number; p50: number; p99: number }> = {};
-  for (const r of rows) if (r.count > 0) out[r.phase] = { count: r.count, p50: Number(r.p50), p99: Number(r.p99) };
+  const out: Figures = {};
+  for (const r of rows) if (r.count > 0) out[r.phase] = { count: r.count, p50: Number(r.p50), p90: Number(r.p90), p99: Number(r.p99) };
   return out;
+}
+
+/** A drawn histogram's non-empty bars as lower bound → count, from the chart's attributes. */
+async function bars(page: Page, selector: string, lowerAttr: string): Promise<[number, number][]> {
+  const [lower, counts] = await page.$eval(selector, (e, a) => [e.getAttribute(a) ?? "", e.getAttribute("data-counts") ?? ""], lowerAttr);
+  const l = lower.split(",").map(Number);
+  const c = counts.split(",").map(Number);
+  expect(l).toHaveLength(c.length);
+  return l.map((x, i) => [x, c[i]!] as [number, number]).filter(([, n]) => n > 0);
 }
 
 async function waterfallIds(page: Page): Promise<string[]> {
@@ -141,6 +165,11 @@ describe("report page in headless Chromium", () => {
     if (skip) return ctx.skip(skip);
     const { page } = await open();
     expect(await summary(page)).toEqual(expectedSummary(records));
+    // Distributions: each phase's power-of-two histogram holds exactly its durations.
+    for (const phase of ["upstream_wait", "codec", "upstream_connect"]) {
+      expect(await bars(page, `#phase-charts [data-chart-phase="${phase}"]`, "data-bucket-lower-ns")).toEqual(powerOfTwoCounts(phaseDurations(records, phase)));
+    }
+    expect(await bars(page, '#phase-charts [data-chart-phase="request"]', "data-bucket-lower-ns")).toEqual(powerOfTwoCounts(records.map(dur)));
     // Per pod and workload too (cells of the breakdown table).
     const cell = async (key: string, phase: string): Promise<[number, number]> =>
       page.$eval(`#groups tr[data-key="${key}"] td[data-phase="${phase}"]`, (td) => [Number(td.getAttribute("data-p50-ns")), Number(td.getAttribute("data-p99-ns"))] as [number, number]);
@@ -159,7 +188,11 @@ describe("report page in headless Chromium", () => {
     ]);
     // Wake rounds per request.
     const wake = records.map((r) => r.wakeups);
-    expect(await page.$eval("#wakeups tbody tr", (tr) => [Number(tr.getAttribute("data-p50")), Number(tr.getAttribute("data-p99"))])).toEqual([nearestRank(wake, 50), nearestRank(wake, 99)]);
+    expect(await page.$eval("#wakeups tbody tr", (tr) => [Number(tr.getAttribute("data-p50")), Number(tr.getAttribute("data-p90")), Number(tr.getAttribute("data-p99"))])).toEqual([nearestRank(wake, 50), nearestRank(wake, 90), nearestRank(wake, 99)]);
+    // One bar per wake-round count, the last bar (40) holding every request with 40 or more.
+    const capped = wake.map((w) => Math.min(w, 40));
+    expect(Math.max(...wake)).toBeGreaterThan(40);
+    expect(await bars(page, "#wakeups-chart", "data-bucket-lower")).toEqual([...new Set(capped)].sort((a, b) => a - b).map((w) => [w, capped.filter((x) => x === w).length]));
     // Map histograms: the bucket holding each rank, over all dumps added up.
     const phaseHist = maps.filter((m) => m.map === "@request_phase_ns" && m.keys[0] === "router_to_upstream");
     const counts = new Map<number, number>();
@@ -176,7 +209,9 @@ describe("report page in headless Chromium", () => {
     const row = '#maps tr[data-series="envoy-request-flow @request_phase_ns[router_to_upstream]"]';
     expect(await page.getAttribute(row, "data-count")).toBe(String(total));
     expect(await page.getAttribute(row, "data-p50-bucket")).toBe(bucketAt(50));
+    expect(await page.getAttribute(row, "data-p90-bucket")).toBe(bucketAt(90));
     expect(await page.getAttribute(row, "data-p99-bucket")).toBe(bucketAt(99));
+    expect(await bars(page, `${row} .chart`, "data-bucket-lower")).toEqual([...counts].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]));
     await page.close();
   });
 
