@@ -38,7 +38,7 @@ if (mode === "bare") {
   }
   await app.listen({ host: "127.0.0.1", port: 0 });
   // A clean exit on SIGTERM/SIGINT, so --cpu-prof and friends get to write their files.
-  exitOnSignals(() => app.close(), { log: pino({ enabled: false }) });
+  exitOnSignals(() => app.close(), { log: pino({ enabled: false }), delayMs: 0 });
   const address = app.server.address();
   ready(typeof address === "object" && address ? address.port : 0);
 } else {
@@ -46,6 +46,6 @@ if (mode === "bare") {
   // Production logging (JSON, info), written where it costs a write but fills no disk.
   const logger = createLogger({ level: "info", pretty: false, destination: pino.destination({ dest: "/dev/null", sync: false }) });
   const webhook = await startWebhook({ host: "127.0.0.1", port: 0, certFile, keyFile, source, settings, logger, registry: new Registry() });
-  exitOnSignals(() => webhook.close(), { log: logger });
+  exitOnSignals((close) => webhook.close(close), { log: logger, delayMs: 0 });
   ready(webhook.port);
 }

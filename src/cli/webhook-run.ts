@@ -21,10 +21,16 @@ function parsePort(raw: string): number {
   return Number(raw);
 }
 
-function parseSeconds(flag: string, raw: string): number {
+function parseSeconds(flag: string, raw: string, min = 0.1, max = 3600): number {
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.1 || n > 3600) throw new UsageError(`${flag} must be a number of seconds between 0.1 and 3600, got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max) throw new UsageError(`${flag} must be a number of seconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   return Math.round(n * 1000);
+}
+
+function parseCount(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new UsageError(`${flag} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** Flags that name two sources for one thing are refused, not silently dropped. */
@@ -40,6 +46,9 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   checkFlags(flags);
   const port = parsePort(flags.port);
   const certPollMs = parseSeconds("--cert-poll-interval", flags.certPollInterval);
+  const maxConnections = parseCount("--max-connections", flags.maxConnections, 1, 1_000_000);
+  // Within Kubernetes' default grace period (30 s) together with the drain.
+  const shutdownDelayMs = parseSeconds("--shutdown-delay", flags.shutdownDelay, 0, 20);
   let logger: ReturnType<typeof createLogger>;
   try {
     logger = createLogger({ level: flags.logLevel, pretty: flags.pretty, color: wantsColor(Boolean(process.stdout.isTTY)) });
@@ -86,9 +95,12 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
     });
   }
   const host = flags.host ?? (await defaultListenHost());
-  const webhook = await startWebhook({ host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry });
-  exitOnSignals(async () => {
-    certs?.stop();
-    await webhook.close();
-  }, { log: logger });
+  const webhook = await startWebhook({ host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry, maxConnections });
+  exitOnSignals(
+    async (close) => {
+      await webhook.close(close);
+      certs?.stop();
+    },
+    { log: logger, delayMs: shutdownDelayMs },
+  );
 }

@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import { DEFAULT_POD_SECURITY } from "../admission/names.js";
 import { defaultPodSecurityEnv, podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
+import { DEFAULT_MAX_CONNECTIONS } from "../server/app.js";
+import { DEFAULT_SHUTDOWN_DELAY_MS } from "../server/shutdown.js";
 import { DEFAULT_POLL_INTERVAL_MS } from "../server/tls-reload.js";
 import { runCommand } from "./run.js";
 
@@ -24,6 +26,8 @@ export interface WebhookFlags {
   selfManagedCerts: boolean;
   defaultPodSecurity: string;
   manageRouting: boolean;
+  maxConnections: string;
+  shutdownDelay: string;
 }
 
 export function register(program: Command): void {
@@ -55,6 +59,12 @@ export function register(program: Command): void {
       "--default-pod-security <level>",
       "the cluster's default Pod Security level for namespaces without a pod-security.kubernetes.io/enforce label (privileged, baseline or restricted; baseline and restricted skip such namespaces) [env HOOKPOINT_DEFAULT_POD_SECURITY]",
       defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
+    )
+    .option("--max-connections <n>", "open connections accepted at most; more are refused (hookpoint_connections_refused_total)", String(DEFAULT_MAX_CONNECTIONS))
+    .option(
+      "--shutdown-delay <seconds>",
+      "on SIGTERM, how long to go on answering (not ready) while the endpoint is removed, before closing; Ctrl-C does not wait",
+      String(DEFAULT_SHUTDOWN_DELAY_MS / 1000),
     )
     .option("--pretty", "human-readable logs instead of JSON lines", false)
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")

@@ -4,11 +4,13 @@
 // tls-reload.ts, shutdown.ts).
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Settings } from "../policy/effective.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { answerJson } from "./answer-json.js";
 import { handleClientError } from "./client-errors.js";
+import { newLifecycle, type Lifecycle } from "./lifecycle.js";
 import { answerPod, classify, failedOpen, ignored, INVALID_LABELS, type Answer } from "./answer.js";
 import type { ServerMetrics } from "./metrics.js";
 import { admissionReviewBodySchema, formatSchemaError, type SchemaError } from "./review-schema.js";
@@ -18,8 +20,16 @@ import type { TlsState } from "./tls-state.js";
 export const MUTATE_PATH = "/mutate";
 /** Explicit, so a change in Fastify's default cannot change what we accept. Pods are far smaller. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
-/** The API server gives a webhook at most 30 s; a client that has not sent its request by then is gone. */
+/** The API server gives a webhook at most 30 s; a client that has not sent its whole request by then is gone. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** The API server sends a request's head at once; a client trickling it (or sending nothing on a new connection) is cut off. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Open connections accepted at most (more are refused at once and counted): the API
+ * server keeps a few keep-alive connections per instance, and each idle TLS connection
+ * costs about 30 KB, so this bounds memory well inside the Deployment's limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
 /**
  * Longer than the API server's idle-connection timeout (Go's 90 s), so the server is
  * never the side that closes an idle connection just as the client reuses it.
@@ -40,6 +50,18 @@ export interface AppOptions {
   tls: TlsState;
   bodyLimit?: number;
   requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  maxConnections?: number;
+  /** Shared with whoever shuts the server down (run.ts). */
+  lifecycle?: Lifecycle;
+}
+
+/**
+ * How often Node checks the header and request timeouts: often enough that a timeout
+ * holds within a second (Node's default, 30 s, let a 30 s timeout run to 60-90 s).
+ */
+export function timeoutCheckInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4)));
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -47,17 +69,28 @@ const JSON_TYPE = "application/json; charset=utf-8";
 export function buildApp(options: AppOptions): WebhookApp {
   const { source, settings, logger: log, metrics, tls } = options;
   const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
+  const lifecycle = options.lifecycle ?? newLifecycle();
   const initial = tls.current();
 
   const app = Fastify({
-    https: { minVersion: MIN_TLS_VERSION, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...(initial ? { cert: initial.cert, key: initial.key } : {}) },
+    https: {
+      minVersion: MIN_TLS_VERSION,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      // Given when the server is made: Node derives its checks from these then.
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: timeoutCheckInterval(headersTimeout, requestTimeout),
+      ...(initial ? { cert: initial.cert, key: initial.key } : {}),
+    },
     loggerInstance: log,
     // Reviews log with the request uid; a child logger per request would be pure cost.
     childLoggerFactory: (logger) => logger,
     // Per-request logs would cost more than the review itself; reviews log what matters.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    requestTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // During shutdown, requests already on a connection are still answered (503 would fail the API server's call).
     return503OnClosing: false,
@@ -72,10 +105,24 @@ export function buildApp(options: AppOptions): WebhookApp {
     app.server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION });
     metrics.certificateExpiry(pair.notAfter);
   });
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  app.server.maxConnections = maxConnections;
+  metrics.connectionLimit(maxConnections);
+  app.server.on("connection", (socket: Socket) => {
+    metrics.connectionOpened();
+    socket.once("close", () => metrics.connectionClosed());
+  });
+  app.server.on("drop", () => metrics.connectionRefused());
+
   app.addHook("preClose", async () => {
-    // Connections that finish a request from now on close right after it (Node reads this
-    // when a response ends), so close() does not wait out the keep-alive timeout.
-    app.server.keepAliveTimeout = 1;
+    // From here on no new connections; a keep-alive connection is told to close with
+    // its next answer instead of being cut while the client may be reusing it.
+    lifecycle.stopping = true;
+    lifecycle.closing = true;
+  });
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    if (lifecycle.closing) reply.header("connection", "close");
+    done(null, payload);
   });
   app.addHook("onClose", async () => {
     unsubscribe();
@@ -125,6 +172,7 @@ export function buildApp(options: AppOptions): WebhookApp {
 
   app.get("/readyz", async (_req, reply) => {
     const problems: string[] = [];
+    if (lifecycle.stopping) problems.push("shutting down");
     if (!tls.loaded()) problems.push("serving certificate not loaded");
     if (!source.synced()) problems.push(`policy source (${source.describe()}) not synced yet`);
     reply.code(problems.length === 0 ? 200 : 503);
@@ -160,6 +208,12 @@ function logAnswer(log: FastifyBaseLogger, request: AdmissionReview["request"], 
 function installJsonParser(app: WebhookApp): void {
   const base = app.getDefaultJsonParser("error", "error");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    // The body is decoded as UTF-8 (JSON's only encoding on the wire, RFC 8259); anything else would be misread.
+    const charset = charsetOf(req.headers["content-type"]);
+    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      done(clientError(415, `Content-Type charset must be utf-8 (got ${JSON.stringify(charset)})`), undefined);
+      return;
+    }
     base(req, body as string, (err: Error | null, value?: unknown) => {
       if (err && (err as FastifyError).code === "FST_ERR_CTP_INVALID_JSON_BODY") {
         try {
@@ -175,8 +229,20 @@ function installJsonParser(app: WebhookApp): void {
   });
 }
 
+/** The charset parameter of a Content-Type, lower-cased; undefined when there is none. */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  // Fast path: "application/json" alone, the API server's header.
+  if (contentType === undefined || contentType.length <= 16) return undefined;
+  const m = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType);
+  return m ? (m[1] ?? "").toLowerCase() : undefined;
+}
+
 function badRequest(message: string): FastifyError {
-  return Object.assign(new Error(message), { statusCode: 400, code: "HOOKPOINT_BAD_REQUEST", name: "BadRequest" }) as FastifyError;
+  return clientError(400, message);
+}
+
+function clientError(statusCode: number, message: string): FastifyError {
+  return Object.assign(new Error(message), { statusCode, code: "HOOKPOINT_BAD_REQUEST", name: "BadRequest" }) as FastifyError;
 }
 
 /** Every error answer has the same shape, { statusCode, error, message }, and the message names what was wrong. */

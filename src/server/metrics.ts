@@ -12,6 +12,11 @@ export interface ServerMetrics {
   error(): void;
   tlsReload(result: "success" | "failure"): void;
   certificateExpiry(notAfter: Date): void;
+  connectionLimit(max: number): void;
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A connection refused because the limit was reached. */
+  connectionRefused(): void;
 }
 
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -46,6 +51,22 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     registers: [registry],
   });
 
+  const open = new Gauge({
+    name: "hookpoint_connections_open",
+    help: "TCP connections to the webhook open now (keep-alive ones included)",
+    registers: [registry],
+  });
+  const limit = new Gauge({
+    name: "hookpoint_connections_limit",
+    help: "Open connections accepted at most; more are refused (--max-connections)",
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "hookpoint_connections_refused_total",
+    help: "Connections refused because hookpoint_connections_limit were open",
+    registers: [registry],
+  });
+
   // Both results exist from the start, so a rate() over them works before the first failure.
   reloads.labels("success").inc(0);
   reloads.labels("failure").inc(0);
@@ -68,5 +89,9 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     error: () => errors.inc(),
     tlsReload: (result) => reloads.labels(result).inc(),
     certificateExpiry: (notAfter) => expiry.set(Math.floor(notAfter.getTime() / 1000)),
+    connectionLimit: (max) => limit.set(max),
+    connectionOpened: () => open.inc(),
+    connectionClosed: () => open.dec(),
+    connectionRefused: () => refused.inc(),
   };
 }

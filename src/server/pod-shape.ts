@@ -1,11 +1,92 @@
 // Just enough checking of request.object to hand it to the admission core: the
 // core trusts the Pod's structure, the route schema does not reach that far,
-// and a hostile body must get a 400 naming the field, not a crash.
-import { escapePointerSegment } from "../admission/patch.js";
+// and a hostile body must get a 400 naming the field, not a TypeError inside the
+// review (which would fail open). The schema lists every field the core and the
+// server read, with the type they expect; everything else passes untouched.
+// (A test replaces every value of real pods by every wrong type and checks that
+// either this refuses it or the review does not throw.)
+import { Ajv, type ErrorObject } from "ajv";
 import { isObject } from "../is-object.js";
+import { formatSchemaError, type SchemaError } from "./review-schema.js";
 
 /** Deeper than any real Pod (about 12 levels) and shallow enough for recursive code to be safe. */
 export const MAX_OBJECT_DEPTH = 64;
+
+const str = { type: "string" } as const;
+const bool = { type: "boolean" } as const;
+const int = { type: "integer" } as const;
+const strings = { type: "array", items: str } as const;
+/** Optional lists and maps the API server omits when empty; the core treats null like absent. */
+const orNull = <T extends { type: string }>(s: T) => ({ ...s, type: [s.type, "null"] });
+const stringMap = orNull({ type: "object", additionalProperties: str });
+/** Quantities as the API server writes them (strings), or numbers as YAML users write them. */
+const quantities = orNull({ type: "object", additionalProperties: { type: ["string", "number"] } });
+
+const container = {
+  type: "object",
+  required: ["name"],
+  properties: {
+    name: str,
+    image: str,
+    command: orNull(strings),
+    args: orNull(strings),
+    restartPolicy: str,
+    env: orNull({ type: "array", items: { type: "object", required: ["name"], properties: { name: str, value: str } } }),
+    volumeMounts: orNull({
+      type: "array",
+      items: { type: "object", required: ["name", "mountPath"], properties: { name: str, mountPath: str, readOnly: bool } },
+    }),
+    securityContext: orNull({
+      type: "object",
+      properties: {
+        privileged: bool,
+        allowPrivilegeEscalation: bool,
+        runAsUser: int,
+        runAsGroup: int,
+        runAsNonRoot: bool,
+        capabilities: orNull({ type: "object", properties: { add: orNull(strings), drop: orNull(strings) } }),
+      },
+    }),
+    resources: orNull({ type: "object", properties: { limits: quantities, requests: quantities } }),
+  },
+} as const;
+
+const containers = orNull({ type: "array", items: container });
+
+export const podSchema = {
+  type: "object",
+  required: ["spec"],
+  properties: {
+    metadata: {
+      type: "object",
+      properties: {
+        name: str,
+        generateName: str,
+        namespace: str,
+        labels: stringMap,
+        annotations: stringMap,
+        ownerReferences: orNull({
+          type: "array",
+          items: { type: "object", required: ["kind", "name"], properties: { apiVersion: str, kind: str, name: str, uid: str, controller: bool } },
+        }),
+      },
+    },
+    spec: {
+      type: "object",
+      required: ["containers"],
+      properties: {
+        containers: { type: "array", items: container },
+        initContainers: containers,
+        volumes: orNull({ type: "array", items: { type: "object", required: ["name"], properties: { name: str } } }),
+        hostNetwork: bool,
+        securityContext: orNull({ type: "object", properties: { runAsUser: int, runAsGroup: int } }),
+      },
+    },
+  },
+} as const;
+
+// One compiled validator for the process: stops at the first error, keeps the offending value for the message.
+const validatePod = new Ajv({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true }).compile(podSchema);
 
 /**
  * True when `value` nests objects/arrays deeper than `max` (a scalar is depth 0).
@@ -29,31 +110,6 @@ export function podProblem(object: unknown, where: string): string | undefined {
   if (!isObject(object)) return `${where} must be a Pod object`;
   if (object.kind !== undefined && object.kind !== "Pod") return `${where}/kind must be "Pod" (got ${JSON.stringify(object.kind)})`;
   if (deeperThan(object, MAX_OBJECT_DEPTH)) return `${where} is nested deeper than ${MAX_OBJECT_DEPTH} levels`;
-  const meta = object.metadata;
-  if (meta !== undefined) {
-    if (!isObject(meta)) return `${where}/metadata must be an object`;
-    for (const field of ["labels", "annotations"] as const) {
-      const map = meta[field];
-      if (map === undefined || map === null) continue;
-      if (!isObject(map)) return `${where}/metadata/${field} must be an object`;
-      for (const [k, v] of Object.entries(map)) {
-        if (typeof v !== "string") return `${where}/metadata/${field}/${escapePointerSegment(k)} must be a string`;
-      }
-    }
-  }
-  const spec = object.spec;
-  if (!isObject(spec)) return `${where}/spec must be an object`;
-  if (!Array.isArray(spec.containers)) return `${where}/spec/containers must be an array`;
-  for (const list of ["containers", "initContainers"] as const) {
-    const containers = spec[list];
-    if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) return `${where}/spec/${list} must be an array`;
-    for (let i = 0; i < containers.length; i++) {
-      const c: unknown = containers[i];
-      if (!isObject(c)) return `${where}/spec/${list}/${i} must be an object`;
-      if (typeof c.name !== "string") return `${where}/spec/${list}/${i}/name must be a string`;
-    }
-  }
-  if (spec.volumes !== undefined && spec.volumes !== null && !Array.isArray(spec.volumes)) return `${where}/spec/volumes must be an array`;
-  return undefined;
+  if (validatePod(object)) return undefined;
+  return formatSchemaError((validatePod.errors ?? []) as ErrorObject[] as SchemaError[], where);
 }

@@ -53,13 +53,14 @@ export function formatSchemaError(errors: readonly SchemaError[], dataVar: strin
       return `${where} must not be empty`;
     case "type":
       if (e.instancePath === "" && (e.data === null || e.data === undefined)) return `${where} is missing; expected an AdmissionReview as JSON`;
-      return `${where} must be ${article(String(e.params.type))} (got ${describe(e.data)})`;
+      return `${where} must be ${String(e.params.type).split(",").map(article).join(" or ")} (got ${describe(e.data)})`;
     default:
       return `${where} ${e.message ?? "is invalid"}`;
   }
 }
 
 function article(type: string): string {
+  if (type === "null") return "null";
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 

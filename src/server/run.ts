@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Settings } from "../policy/effective.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { buildApp, type WebhookApp } from "./app.js";
+import { newLifecycle } from "./lifecycle.js";
 import { createServerMetrics } from "./metrics.js";
 import { TlsFileReloader } from "./tls-reload.js";
 import { TlsState } from "./tls-state.js";
@@ -19,6 +20,20 @@ export interface WebhookRunOptions {
   settings: Settings;
   logger: Logger;
   registry: Registry;
+  maxConnections?: number;
+  /** For tests: shorter limits than the production ones. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface CloseOptions {
+  /**
+   * How long to go on answering, not ready, before closing: the API server keeps
+   * sending to a replica until its endpoint is removed everywhere, which lags.
+   */
+  delayMs?: number;
+  /** Called when the delay is over and the server starts closing. */
+  onClosing?: () => void;
 }
 
 export interface RunningWebhook {
@@ -26,8 +41,11 @@ export interface RunningWebhook {
   /** e.g. https://127.0.0.1:8443 */
   url: string;
   port: number;
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
+
+/** How often connections that became idle during the close are closed (Node stops its own checks then). */
+const IDLE_SWEEP_MS = 100;
 
 export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook> {
   const metrics = createServerMetrics(o.registry);
@@ -50,7 +68,18 @@ export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook
   }
 
   o.logger.info({ source: o.source.describe(), synced: o.source.synced() }, "policy source started");
-  const app = buildApp({ source: o.source, settings: o.settings, logger: o.logger, metrics, tls });
+  const lifecycle = newLifecycle();
+  const app = buildApp({
+    source: o.source,
+    settings: o.settings,
+    logger: o.logger,
+    metrics,
+    tls,
+    lifecycle,
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+    ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
+    ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
+  });
   try {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
@@ -66,9 +95,19 @@ export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook
     app,
     url: `https://${host}:${port}`,
     port,
-    async close() {
+    async close(options = {}) {
+      lifecycle.stopping = true;
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      options.onClosing?.();
       reloader.stop();
-      await app.close();
+      // Node closes the connections idle when the close starts; these are the ones that
+      // become idle later (a connection made just before, that never sent a request).
+      const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await o.source.stop();
     },
   };

@@ -96,5 +96,5 @@ export function localArgs(deployment: K8sObject, port: number, certFile: string,
   replace("--port", String(port));
   replace("--cert", certFile);
   replace("--key", keyFile);
-  return [...args.slice(1), "--host", "127.0.0.1", "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info"];
+  return [...args.slice(1), "--host", "127.0.0.1", "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info", "--shutdown-delay", "0"];
 }

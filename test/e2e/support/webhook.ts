@@ -82,6 +82,8 @@ export function webhookArgs(port: number, certs: Certs, kubeconfigPath: string):
   return [
     "--port", String(port), "--host", "127.0.0.1", "--cert", certs.certFile, "--key", certs.keyFile,
     "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info",
+    // No endpoint to be removed from here: stop() need not wait.
+    "--shutdown-delay", "0",
   ];
 }
 

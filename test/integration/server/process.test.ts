@@ -1,15 +1,17 @@
 // `hookpoint webhook` as a real process: the example review answered, graceful
-// SIGTERM (in-flight request finished, idle connections closed, exit 0 within
-// 10 s), and clear start-up errors.
+// SIGTERM (not ready, every request answered through the shutdown delay, then
+// keep-alive connections closed with `Connection: close`, exit 0), Ctrl-C
+// without the delay, and clear start-up errors.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { ClientRequest } from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { runCliAsync } from "../../support/cli.js";
-import { newCa, SecretDir, servingCert } from "./support.js";
+import { get, newCa, SecretDir, servingCert, waitFor } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
@@ -79,95 +81,133 @@ async function exitWithin(s: Started, ms: number) {
   }
 }
 
+interface Reply {
+  status: number;
+  body: string;
+  /** The Connection header of the answer. */
+  connection: string | undefined;
+}
+
+/** POST /mutate; `send` writes the body itself (default: all at once). */
+function request(port: number, agent: https.Agent | false, body: string, send?: (req: ClientRequest) => void): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: "127.0.0.1", port, path: "/mutate", method: "POST", ca: ca.certPem, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    if (send) send(req);
+    else req.end(body);
+  });
+}
+
+/** "connected", or the error code of a plain TCP connect. */
+function connectResult(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1", () => {
+      sock.destroy();
+      resolve("connected");
+    });
+    sock.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
 /** `hookpoint webhook ARGS` to its end, outside any cluster. */
 const runWebhook = (args: string[]) => runCliAsync(["webhook", ...args], { env: { KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined } });
 
 const TLS_FLAGS = () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("tls.key")];
 
 describe("hookpoint webhook (process)", () => {
-  it("answers the bundled example review with a patch, then shuts down gracefully on SIGTERM", async () => {
+  it("answers the bundled example review with a patch", async () => {
     const s = await startCli([...TLS_FLAGS(), ...EXAMPLES]);
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const answer = await request(s.port, false, EXAMPLE_REVIEW);
+    const review = JSON.parse(answer.body) as { response: { uid: string; allowed: boolean; patchType: string; auditAnnotations: Record<string, string> } };
+    expect([answer.status, review.response.uid, review.response.allowed, review.response.patchType, review.response.auditAnnotations]).toEqual([
+      200,
+      "0f8f6a4e-3c1e-4c55-9a7e-6b2f1c9d1a01",
+      true,
+      "JSONPatch",
+      { "decided-by": "namespace-label", reason: "namespace-enabled" },
+    ]);
+    s.child.kill("SIGINT");
+    expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
+  });
 
-    // An idle keep-alive connection, after one complete request: the example a newcomer curls.
-    // (Wrapped in an object: resolving with a bare promise would wait for it.)
-    const idle = await new Promise<{ closed: Promise<void> }>((resolve, reject) => {
-      const req = https.request({ host: "127.0.0.1", port: s.port, path: "/mutate", method: "POST", ca: ca.certPem, agent, headers: { "content-type": "application/json" } }, (res) => {
-        const socket = res.socket;
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => {
-          const answer = JSON.parse(text) as { response: { uid: string; allowed: boolean; patchType: string; auditAnnotations: Record<string, string> } };
-          expect([res.statusCode, answer.response.uid, answer.response.allowed, answer.response.patchType, answer.response.auditAnnotations]).toEqual([
-            200,
-            "0f8f6a4e-3c1e-4c55-9a7e-6b2f1c9d1a01",
-            true,
-            "JSONPatch",
-            { "decided-by": "namespace-label", reason: "namespace-enabled" },
-          ]);
-          resolve({ closed: new Promise<void>((r) => socket.once("close", () => r())) });
-        });
-      });
-      req.on("error", reject);
-      req.end(EXAMPLE_REVIEW);
-    });
-
-    // An in-flight review: headers and half the body sent before SIGTERM, the rest after.
-    const half = Math.floor(EXAMPLE_REVIEW.length / 2);
-    const inflightAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-    let inflightBody = "";
-    let finishInflight = () => {};
-    const inflight = new Promise<number>((resolve, reject) => {
-      const req = https.request(
-        // A keep-alive client, the API server's kind: the connection must still close after the answer.
-        { host: "127.0.0.1", port: s.port, path: "/mutate", method: "POST", ca: ca.certPem, agent: inflightAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(EXAMPLE_REVIEW) } },
-        (res) => {
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (inflightBody += c));
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on("error", reject);
-      req.write(EXAMPLE_REVIEW.slice(0, half));
-      finishInflight = () => req.end(EXAMPLE_REVIEW.slice(half));
-    });
-    // Give the server time to read the request head, so the connection counts as busy.
-    await new Promise((r) => setTimeout(r, 500));
+  it("on SIGTERM: not ready, answers every request on 32 keep-alive connections through the delay, then closes them with Connection: close and exits 0", async () => {
+    const s = await startCli([...TLS_FLAGS(), ...EXAMPLES, "--shutdown-delay", "3"]);
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+    // Load as the API server sends it: 32 keep-alive connections, each sending again as soon as answered,
+    // until its endpoint is gone (`sending` false). Bounded in count and time.
+    let sending = true;
+    let total = 0;
+    const failures: string[] = [];
+    const started = Date.now();
+    const worker = async () => {
+      while (sending && total < 50_000 && Date.now() - started < 30_000) {
+        total++;
+        try {
+          const r = await request(s.port, agent, EXAMPLE_REVIEW);
+          if (r.status !== 200 || !r.body.includes('"patchType":"JSONPatch"')) failures.push(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 32 }, worker));
+    await waitFor("requests on all 32 connections", () => total > 500);
+    const openSockets = Object.values(agent.sockets).flat().length + Object.values(agent.freeSockets).flat().length;
 
     s.child.kill("SIGTERM");
-    await new Promise<void>((resolve) => {
-      const check = () => (s.lines.some((l) => String(l.msg).startsWith("shutting down")) ? resolve() : setTimeout(check, 20));
-      check();
+    await waitFor("the shutdown to begin", () => s.lines.some((l) => String(l.msg).startsWith("shutting down")));
+    const atSignal = total;
+    // Not ready at once (new connections are still accepted during the delay).
+    const ready = await get(s.port, ca.certPem, "/readyz");
+    expect([ready.status, (JSON.parse(ready.body) as { problems: string[] }).problems]).toEqual([503, ["shutting down"]]);
+    // Requests go on for a while inside the delay, then stop: the endpoint is removed.
+    await waitFor("requests after the signal", () => total > atSignal + 300);
+    // One request in flight across the end of the delay: head and half the body now, the rest once closing began.
+    const inflightAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    await request(s.port, inflightAgent, EXAMPLE_REVIEW);
+    const half = Math.floor(EXAMPLE_REVIEW.length / 2);
+    let finish = () => {};
+    const inflight = request(s.port, inflightAgent, EXAMPLE_REVIEW, (req) => {
+      req.write(EXAMPLE_REVIEW.slice(0, half));
+      finish = () => req.end(EXAMPLE_REVIEW.slice(half));
     });
+    sending = false;
+    await load;
+    expect(failures).toEqual([]);
+    expect(openSockets).toBe(32);
 
-    // No new connections once shutting down.
-    const refused = await new Promise<string>((resolve) => {
-      const sock = net.connect(s.port, "127.0.0.1", () => {
-        sock.destroy();
-        resolve("connected");
-      });
-      sock.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-    });
-    expect(refused).toBe("ECONNREFUSED");
+    await waitFor("the delay to end", () => s.lines.some((l) => String(l.msg).startsWith("closing")), 15_000);
+    finish();
+    const last = await inflight;
+    expect([last.status, last.connection]).toEqual([200, "close"]);
+    // No new connections once closing.
+    expect(await connectResult(s.port)).toBe("ECONNREFUSED");
 
-    // The idle connection is closed by the server; the in-flight review is finished.
-    await idle.closed;
-    finishInflight();
-    expect(await inflight).toBe(200);
-    expect((JSON.parse(inflightBody) as { response: { uid: string; patchType: string } }).response).toMatchObject({ uid: "0f8f6a4e-3c1e-4c55-9a7e-6b2f1c9d1a01", patchType: "JSONPatch" });
-
-    expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
-    // The in-flight pod is injected after the shutdown began, and before it ended.
-    expect(s.lines.map((l) => l.msg).slice(-3)).toEqual(["shutting down: no new connections, finishing in-flight requests", "pod injected", "shut down"]);
+    expect(await exitWithin(s, 15_000)).toEqual({ code: 0, signal: null });
+    expect(s.lines.map((l) => l.msg).filter((m) => /^(shutting down|closing|shut down)/.test(String(m)))).toEqual([
+      "shutting down: not ready, still answering for the shutdown delay",
+      "closing: no new connections, finishing in-flight requests",
+      "shut down",
+    ]);
+    expect(s.lines.find((l) => String(l.msg).startsWith("shutting down"))).toMatchObject({ signal: "SIGTERM", delayMs: 3000 });
     agent.destroy();
     inflightAgent.destroy();
   });
 
-  it("exits at once on SIGTERM when nothing is in flight", async () => {
-    const s = await startCli([...TLS_FLAGS(), ...EXAMPLES]);
-    s.child.kill("SIGTERM");
+  it("on Ctrl-C (SIGINT) does not wait for the shutdown delay", async () => {
+    const s = await startCli([...TLS_FLAGS(), ...EXAMPLES, "--shutdown-delay", "20"]);
+    s.child.kill("SIGINT");
     expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
+    expect(s.lines.find((l) => String(l.msg).startsWith("shutting down"))).toMatchObject({ signal: "SIGINT", delayMs: 0 });
   });
 
   const startErrors: Array<[string, () => string[], number, string]> = [
@@ -221,7 +261,7 @@ describe("hookpoint webhook (process)", () => {
     const s = await startCli([...TLS_FLAGS(), ...EXAMPLES]);
     const r = await runWebhook([...TLS_FLAGS().slice(0, 2), "--port", String(s.port), ...TLS_FLAGS().slice(4), ...EXAMPLES]);
     expect([r.code, r.stderr]).toEqual([1, `hookpoint webhook: cannot listen on 127.0.0.1:${s.port}: address already in use\n`]);
-    s.child.kill("SIGTERM");
+    s.child.kill("SIGINT");
     await exitWithin(s, 10_000);
   });
 });

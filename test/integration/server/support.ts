@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { createCertificateAuthority, createServingCertificate, type KeyPairPem } from "../../../src/certs/generate.js";
-import { startWebhook, type RunningWebhook } from "../../../src/server/run.js";
+import { startWebhook, type RunningWebhook, type WebhookRunOptions } from "../../../src/server/run.js";
 import { settings, snapshot } from "../../support/pods.js";
 import { jsonLogSink, NAMESPACES, staticSource, type LogLine } from "../../unit/server/harness.js";
 
@@ -64,7 +64,12 @@ export interface TestWebhook extends RunningWebhook {
   logs: LogLine[];
 }
 
-export async function startTestWebhook(certFile: string, keyFile: string, certPollMs = 100): Promise<TestWebhook> {
+export async function startTestWebhook(
+  certFile: string,
+  keyFile: string,
+  certPollMs = 100,
+  limits: Pick<WebhookRunOptions, "maxConnections" | "headersTimeoutMs" | "requestTimeoutMs"> = {},
+): Promise<TestWebhook> {
   const { logs, sink } = jsonLogSink();
   const webhook = await startWebhook({
     host: "127.0.0.1",
@@ -76,6 +81,7 @@ export async function startTestWebhook(certFile: string, keyFile: string, certPo
     settings,
     logger: pino({ level: "info" }, sink),
     registry: new Registry(),
+    ...limits,
   });
   return Object.assign(webhook, { logs });
 }

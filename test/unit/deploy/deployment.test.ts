@@ -2,6 +2,7 @@
 // issue 7 asks of them (replicas, spreading, probes, drain, resources, a
 // restricted securityContext) in the base and in every overlay.
 import { describe, expect, it } from "vitest";
+import { DEFAULT_GRACE_MS, DEFAULT_SHUTDOWN_DELAY_MS } from "../../../src/server/shutdown.js";
 import { find, render, TARGETS, type Target } from "./render.js";
 import { selectorMatches } from "./support.js";
 
@@ -27,15 +28,17 @@ describe.each(TARGETS)("webhook Deployment of %s", (target: Target) => {
     expect(podLabels["sidecar.istio.io/inject"]).toBe("false");
   });
 
-  it("probes /readyz and /healthz over HTTPS on 8443, drains with a preStop delay, and has requests and limits", (ctx) => {
+  it("probes /readyz and /healthz over HTTPS on 8443, leaves the drain to the server, and has requests and limits", (ctx) => {
     const d = find(render(ctx, target), "Deployment", "hookpoint-webhook");
     const c = d.spec.template.spec.containers[0];
     expect(d.spec.template.spec.containers).toHaveLength(1);
     expect(c.ports).toEqual([{ name: "https", containerPort: 8443, protocol: "TCP" }]);
     expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "https", scheme: "HTTPS" });
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "https", scheme: "HTTPS" });
-    expect(c.lifecycle).toEqual({ preStop: { exec: { command: ["/bin/sleep", "5"] } } });
-    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(5);
+    // The server itself answers on (not ready) for --shutdown-delay after SIGTERM: no preStop (no shell or sleep needed in the image).
+    expect(c.lifecycle).toBeUndefined();
+    expect(c.args).not.toContain("--shutdown-delay");
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual((DEFAULT_SHUTDOWN_DELAY_MS + DEFAULT_GRACE_MS) / 1000 + 10);
     expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } });
     expect(c.args.slice(0, 7)).toEqual(["webhook", "--port", "8443", "--cert", "/etc/hookpoint/tls/tls.crt", "--key", "/etc/hookpoint/tls/tls.key"]);
     expect(c.env).toEqual([{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }]);

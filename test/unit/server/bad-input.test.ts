@@ -35,6 +35,8 @@ const cases: Case[] = [
   { name: "a body shorter than its Content-Length", headers: { ...JSON_TYPE, "content-length": String(validText.length) }, payload: validText.slice(0, 200), status: 400, message: "body length does not match its Content-Length (request cut off?)" },
   { name: "wrong content-type (text/plain)", headers: { "content-type": "text/plain" }, payload: validText, status: 415, message: 'Content-Type must be application/json (got "text/plain")' },
   { name: "wrong content-type (form)", headers: { "content-type": "application/x-www-form-urlencoded" }, payload: "apiVersion=v1", status: 415, message: 'Content-Type must be application/json (got "application/x-www-form-urlencoded")' },
+  { name: "a Latin-1 body", headers: { "content-type": "application/json; charset=ISO-8859-1" }, payload: validText, status: 415, message: 'Content-Type charset must be utf-8 (got "iso-8859-1")' },
+  { name: "a UTF-16 body", headers: { "content-type": 'application/json;charset="utf-16"' }, payload: validText, status: 415, message: 'Content-Type charset must be utf-8 (got "utf-16")' },
   { name: "an empty JSON body", headers: JSON_TYPE, payload: "", status: 400, message: "body is empty; expected an AdmissionReview" },
   { name: "no body at all", status: 400, message: "body is missing; expected an AdmissionReview as JSON" },
   { name: "a JSON array", headers: JSON_TYPE, payload: "[]", status: 400, message: "body must be an object (got an array)" },
@@ -54,10 +56,10 @@ const cases: Case[] = [
   { name: "missing object on a Pod CREATE", headers: JSON_TYPE, payload: review((r) => delete r.request.object), status: 400, message: "body/request/object is required for a Pod CREATE" },
   { name: "object not a Pod (a Service)", headers: JSON_TYPE, payload: review((r) => (r.request.object = { apiVersion: "v1", kind: "Service", metadata: { name: "reviews" }, spec: { ports: [{ port: 9080 }] } })), status: 400, message: 'body/request/object/kind must be "Pod" (got "Service")' },
   { name: "object is an array", headers: JSON_TYPE, payload: review((r) => (r.request.object = [])), status: 400, message: "body/request/object must be a Pod object" },
-  { name: "object without spec", headers: JSON_TYPE, payload: review((r) => (r.request.object = { apiVersion: "v1", kind: "Pod", metadata: { name: "x" } })), status: 400, message: "body/request/object/spec must be an object" },
-  { name: "containers not an array", headers: JSON_TYPE, payload: review((r) => ((r.request.object as { spec: Record<string, unknown> }).spec.containers = { name: "app" })), status: 400, message: "body/request/object/spec/containers must be an array" },
-  { name: "a container without a name", headers: JSON_TYPE, payload: review((r) => delete (r.request.object as { spec: { containers: Array<Record<string, unknown>> } }).spec.containers[1]?.name), status: 400, message: "body/request/object/spec/containers/1/name must be a string" },
-  { name: "an annotation that is not a string", headers: JSON_TYPE, payload: review((r) => ((r.request.object as { metadata: { annotations: Record<string, unknown> } }).metadata.annotations["hookpoint.dev/inject"] = true)), status: 400, message: "body/request/object/metadata/annotations/hookpoint.dev~1inject must be a string" },
+  { name: "object without spec", headers: JSON_TYPE, payload: review((r) => (r.request.object = { apiVersion: "v1", kind: "Pod", metadata: { name: "x" } })), status: 400, message: "body/request/object/spec is required" },
+  { name: "containers not an array", headers: JSON_TYPE, payload: review((r) => ((r.request.object as { spec: Record<string, unknown> }).spec.containers = { name: "app" })), status: 400, message: "body/request/object/spec/containers must be an array (got an object)" },
+  { name: "a container without a name", headers: JSON_TYPE, payload: review((r) => delete (r.request.object as { spec: { containers: Array<Record<string, unknown>> } }).spec.containers[1]?.name), status: 400, message: "body/request/object/spec/containers/1/name is required" },
+  { name: "an annotation that is not a string", headers: JSON_TYPE, payload: review((r) => ((r.request.object as { metadata: { annotations: Record<string, unknown> } }).metadata.annotations["hookpoint.dev/inject"] = true)), status: 400, message: "body/request/object/metadata/annotations/hookpoint.dev~1inject must be a string (got boolean true)" },
   { name: "no namespace anywhere", headers: JSON_TYPE, payload: review((r) => delete r.request.namespace), status: 400, message: "body/request/namespace is required for a Pod CREATE" },
   { name: "a deeply nested object (10,000 levels)", headers: JSON_TYPE, payload: validText.replace('"spec":{', `"spec":{"affinity":${nested(10_000)},`), status: 400, message: "body/request/object is nested deeper than 64 levels" },
   { name: "a deeply nested body (1,000,000 arrays)", headers: JSON_TYPE, payload: "[".repeat(1_000_000) + "]".repeat(1_000_000), status: 400, message: "body must be an object (got an array)" },
@@ -76,6 +78,11 @@ describe("bad input corpus", () => {
   it.each(cases.map((c) => [c.name, c] as const))("%s → exact status and message", async (_name, c) => {
     const res = await h.app.inject({ method: c.method ?? "POST", url: "/mutate", ...(c.headers ? { headers: c.headers } : {}), ...(c.payload !== undefined ? { payload: c.payload } : {}) });
     expect({ status: res.statusCode, message: (res.json() as { message: string }).message }).toEqual({ status: c.status, message: c.message });
+  });
+
+  it.each(["application/json; charset=utf-8", "application/json;charset=UTF-8", 'application/json; charset="utf8"'])("accepts %s", async (type) => {
+    const res = await h.app.inject({ method: "POST", url: "/mutate", headers: { "content-type": type }, payload: validText });
+    expect([res.statusCode, (res.json() as { response: { patchType: string } }).response.patchType]).toEqual([200, "JSONPatch"]);
   });
 
   it("is healthy afterwards: a valid review is answered and every bad one was counted", async () => {

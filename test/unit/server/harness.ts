@@ -7,6 +7,7 @@ import type { Pod } from "../../../src/admission/pod.js";
 import type { Snapshot } from "../../../src/policy/snapshot.js";
 import type { SnapshotSource } from "../../../src/policy/source.js";
 import { buildApp, type WebhookApp } from "../../../src/server/app.js";
+import type { Lifecycle } from "../../../src/server/lifecycle.js";
 import { createServerMetrics, type ServerMetrics } from "../../../src/server/metrics.js";
 import { TlsState, type ServingPair } from "../../../src/server/tls-state.js";
 import { settings, snapshot } from "../../support/pods.js";
@@ -56,7 +57,7 @@ export interface Harness {
   logs: LogLine[];
 }
 
-export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bodyLimit?: number; failOnLog?: string } = {}): Harness {
+export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bodyLimit?: number; failOnLog?: string; lifecycle?: Lifecycle } = {}): Harness {
   const { logs, sink } = jsonLogSink();
   const failOnLog = opts.failOnLog;
   // failOnLog: a log call with that message throws, to test failures outside the review itself.
@@ -78,6 +79,7 @@ export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bod
     metrics,
     tls,
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
   });
   return { app, metrics, tls, logs };
 }

@@ -1,6 +1,8 @@
 // /healthz, /readyz and /metrics, and how the certificate state shows in them.
 import { describe, expect, it } from "vitest";
 import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
+import { DEFAULT_MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, timeoutCheckInterval } from "../../../src/server/app.js";
+import { newLifecycle } from "../../../src/server/lifecycle.js";
 import { servingPair } from "../../../src/server/tls-state.js";
 import { snapshot } from "../../support/pods.js";
 import { harness, NAMESPACES, staticSource } from "./harness.js";
@@ -31,6 +33,25 @@ describe("probes", () => {
     const h = harness({ pair: pair(30) });
     const res = await h.app.inject({ url: "/readyz" });
     expect([res.statusCode, res.json()]).toEqual([200, { ready: true, source: "static test snapshot", problems: [] }]);
+  });
+
+  it("/readyz is 503 once shutting down, while /healthz and reviews still answer; closing answers say Connection: close", async () => {
+    const lifecycle = newLifecycle();
+    const h = harness({ pair: pair(30), lifecycle });
+    expect((await h.app.inject({ url: "/readyz" })).headers.connection).toBe("keep-alive");
+    lifecycle.stopping = true;
+    const res = await h.app.inject({ url: "/readyz" });
+    expect([res.statusCode, res.json()]).toEqual([503, { ready: false, source: "static test snapshot", problems: ["shutting down"] }]);
+    expect((await h.app.inject({ url: "/healthz" })).statusCode).toBe(200);
+    lifecycle.closing = true;
+    const closing = await h.app.inject({ url: "/healthz" });
+    expect([closing.statusCode, closing.headers.connection]).toEqual([200, "close"]);
+  });
+
+  it("holds requests to the production header and request timeouts, checked every second", () => {
+    const h = harness();
+    expect([h.app.server.headersTimeout, h.app.server.requestTimeout, timeoutCheckInterval(HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)]).toEqual([10_000, 30_000, 1000]);
+    expect([h.app.server.maxConnections]).toEqual([DEFAULT_MAX_CONNECTIONS]);
   });
 
   it("/readyz turns ready when a certificate arrives later", async () => {
