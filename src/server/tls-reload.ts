@@ -1,11 +1,12 @@
 // Serving certificate from files, re-read when they change. Kubernetes updates
 // a mounted Secret by swapping a `..data` symlink, which fs.watch loses track
 // of after the first swap, so the files are polled and their contents hashed.
-// A pair that fails to read or parse never replaces the one in use.
+// A pair that fails to read or parse, whose key is not the certificate's, or
+// that is expired or not yet valid never replaces the one in use.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ServerMetrics } from "./metrics.js";
-import { servingPair, type ServingPair, type TlsState } from "./tls-state.js";
+import { servingPair, validityProblem, type ServingPair, type TlsState } from "./tls-state.js";
 import { errnoText } from "../errno-text.js";
 
 export const DEFAULT_POLL_INTERVAL_MS = 3000;
@@ -24,6 +25,8 @@ export interface TlsFileReloaderOptions {
   metrics: ServerMetrics;
   log: ReloadLogger;
   intervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => Date;
 }
 
 export type PollResult = "unchanged" | "reloaded" | "failed";
@@ -32,12 +35,15 @@ interface Read {
   hash: string;
   pair?: ServingPair;
   error?: string;
+  /** A pair refused only because it is not valid yet: checked again from then on. */
+  validFrom?: Date;
 }
 
 export class TlsFileReloader {
   readonly #o: TlsFileReloaderOptions;
   #inUse = "";
   #lastFailure = "";
+  #recheckAt: Date | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = true;
 
@@ -71,7 +77,8 @@ export class TlsFileReloader {
   async poll(): Promise<PollResult> {
     let read = await this.#read();
     if (read.hash === this.#inUse) return "unchanged";
-    if (read.hash === this.#lastFailure) return "failed";
+    // A known broken pair stays refused (one not valid before is parsed again once it may be).
+    if (read.hash === this.#lastFailure && !read.pair) return "failed";
     if (!read.pair) {
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       read = await this.#read();
@@ -84,6 +91,7 @@ export class TlsFileReloader {
     // Count and log each distinct broken state once, not on every poll.
     if (read.hash !== this.#lastFailure) {
       this.#lastFailure = read.hash;
+      this.#recheckAt = read.validFrom;
       this.#o.metrics.tlsReload("failure");
       this.#o.log.warn({ error: read.error, cert: this.#o.certPath, key: this.#o.keyPath }, "serving certificate reload failed; keeping the current one");
     }
@@ -94,6 +102,7 @@ export class TlsFileReloader {
     const pair = read.pair as ServingPair;
     this.#inUse = read.hash;
     this.#lastFailure = "";
+    this.#recheckAt = undefined;
     this.#o.state.set(pair);
     this.#o.metrics.tlsReload("success");
     this.#o.log.info(
@@ -118,12 +127,18 @@ export class TlsFileReloader {
       return { hash: `error:${error}`, error };
     }
     const hash = createHash("sha256").update(cert).update("\0").update(key).digest("hex");
-    if (hash === this.#inUse || hash === this.#lastFailure) return { hash };
+    const now = this.#o.now?.() ?? new Date();
+    if (hash === this.#inUse) return { hash };
+    if (hash === this.#lastFailure && !(this.#recheckAt && now >= this.#recheckAt)) return { hash };
+    let pair: ServingPair;
     try {
-      return { hash, pair: servingPair(cert, key, { cert: certPath, key: keyPath }) };
+      pair = servingPair(cert, key, { cert: certPath, key: keyPath });
     } catch (err) {
       return { hash, error: err instanceof Error ? err.message : String(err) };
     }
+    const problem = validityProblem(pair, now, certPath);
+    if (problem) return { hash, error: problem, ...(now < pair.notBefore ? { validFrom: pair.notBefore } : {}) };
+    return { hash, pair };
   }
 
   #schedule(): void {

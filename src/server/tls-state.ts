@@ -8,6 +8,7 @@ import { createSecureContext } from "node:tls";
 export interface ServingPair {
   cert: string;
   key: string;
+  notBefore: Date;
   notAfter: Date;
   fingerprint256: string;
 }
@@ -67,7 +68,17 @@ export function servingPair(certPem: string, keyPem: string, source: { cert: str
   } catch (err) {
     throw new Error(`${source.cert} and ${source.key} cannot serve TLS: ${reason(err)}`);
   }
-  return { cert: certPem, key: keyPem, notAfter: new Date(x509.validTo), fingerprint256: x509.fingerprint256 };
+  return { cert: certPem, key: keyPem, notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo), fingerprint256: x509.fingerprint256 };
+}
+
+/**
+ * Why `pair` (read from `certPath`) must not be served at `now`, or undefined: clients
+ * refuse an expired or not yet valid certificate, so serving it would fail every call.
+ */
+export function validityProblem(pair: Pick<ServingPair, "notBefore" | "notAfter">, now: Date, certPath: string): string | undefined {
+  if (now < pair.notBefore) return `${certPath} is not valid before ${pair.notBefore.toISOString()}`;
+  if (now > pair.notAfter) return `${certPath} expired at ${pair.notAfter.toISOString()}`;
+  return undefined;
 }
 
 function reason(err: unknown): string {

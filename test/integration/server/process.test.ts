@@ -3,6 +3,7 @@
 // keep-alive connections closed with `Connection: close`, exit 0), Ctrl-C
 // without the delay, and clear start-up errors.
 import { spawn, type ChildProcess } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ClientRequest } from "node:http";
 import https from "node:https";
@@ -10,6 +11,7 @@ import net from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createServingCertificate } from "../../../src/certs/generate.js";
 import { runCliAsync } from "../../support/cli.js";
 import { get, newCa, SecretDir, servingCert, waitFor } from "./support.js";
 
@@ -20,9 +22,12 @@ const EXAMPLE_REVIEW = readFileSync(new URL("examples/admission-review.json", `f
 
 const ca = newCa();
 const pair = servingCert(ca);
+const expired = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], now: new Date(Date.now() - 3 * 86_400_000), days: 1 });
 const secret = new SecretDir({
   "tls.crt": pair.certPem,
   "tls.key": pair.keyPem,
+  "expired.crt": expired.certPem,
+  "expired.key": expired.keyPem,
   "other.key": servingCert(ca).keyPem,
   "bad-policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata:\n  name: x\nspec:\n  mode: Sometimes\n",
 });
@@ -213,6 +218,7 @@ describe("hookpoint webhook (process)", () => {
   const startErrors: Array<[string, () => string[], number, string]> = [
     ["a missing certificate file", () => ["--host", "127.0.0.1", "--port", "0", "--cert", "no/such/tls.crt", "--key", "no/such/tls.key", ...EXAMPLES], 1, "hookpoint webhook: cannot read the serving certificate no/such/tls.crt: no such file\n"],
     ["a key that is not the certificate's", () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("other.key"), ...EXAMPLES], 1, `hookpoint webhook: ${secret.path("other.key")} is not the private key of ${secret.path("tls.crt")}\n`],
+    ["an expired certificate", () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("expired.crt"), "--key", secret.path("expired.key"), ...EXAMPLES], 1, `hookpoint webhook: ${secret.path("expired.crt")} expired at ${new Date(new X509Certificate(expired.certPem).validTo).toISOString()}\n`],
     ["a bad port", () => [...TLS_FLAGS(), "--port", "http", ...EXAMPLES], 2, 'hookpoint webhook: --port must be a port number between 0 and 65535, got "http"\n'],
     ["a bad log level", () => [...TLS_FLAGS(), "--log-level", "loud", ...EXAMPLES], 2, 'hookpoint webhook: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n'],
     ["no policy source", () => TLS_FLAGS(), 2, "hookpoint webhook: no policy source: pass --policy and/or --namespaces (local files), --kubeconfig, or run in a cluster\n"],

@@ -4,6 +4,7 @@ import https from "node:https";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLOCK_SKEW_MS, createServingCertificate } from "../../../src/certs/generate.js";
 import { loadPod } from "../../support/pods.js";
 import { atCreate, get, newCa, podReview, post, SecretDir, servingCert, startTestWebhook, waitFor, type TestWebhook } from "./support.js";
 
@@ -109,5 +110,44 @@ describe("certificate rotation", () => {
     });
     expect(tls11).toBe("ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");
     console.log(`rotation: ${total} requests, 0 failed`);
+  });
+
+  it("refuses an expired, a not yet valid and a mismatched pair with a line naming the file, and takes the early one once it is valid", async () => {
+    const ca = newCa();
+    const a = servingCert(ca);
+    const day = 86_400_000;
+    const expired = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now: new Date(Date.now() - 3 * day), days: 1 });
+    // notBefore is backdated by CLOCK_SKEW_MS from `now`: this one becomes valid 3 s from now.
+    const early = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now: new Date(Date.now() + CLOCK_SKEW_MS + 3000) });
+    const other = servingCert(ca);
+    const secret = new SecretDir({ "tls.crt": a.certPem, "tls.key": a.keyPem });
+    cleanups.push(() => secret.remove());
+    const webhook = await startTestWebhook(secret.path("tls.crt"), secret.path("tls.key"), 100);
+    cleanups.push(() => webhook.close());
+    const { port } = webhook;
+    const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
+    // A real client that verifies the server against the CA, on a new connection each time.
+    const served = async () => {
+      const res = await post(port, ca.certPem, body, false);
+      expect(res.status).toBe(200);
+      return res.fingerprint256;
+    };
+    const failures = async () => (await get(port, ca.certPem, "/metrics")).body.split("\n").find((l) => l.startsWith('hookpoint_tls_reloads_total{result="failure"}'));
+    const refusals = () => webhook.logs.filter((l) => l.msg === "serving certificate reload failed; keeping the current one").map((l) => l.error);
+    const crt = secret.path("tls.crt");
+    const key = secret.path("tls.key");
+
+    for (const [n, pair] of [[1, expired], [2, { certPem: other.certPem, keyPem: a.keyPem }], [3, early]] as const) {
+      secret.write({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
+      await waitFor(`refusal ${n} to be counted`, async () => (await failures()) === `hookpoint_tls_reloads_total{result="failure"} ${n}`);
+      expect(await served()).toBe(fingerprint(a.certPem));
+    }
+    expect(refusals()).toEqual([
+      `${crt} expired at ${new Date(new X509Certificate(expired.certPem).validTo).toISOString()}`,
+      `${key} is not the private key of ${crt}`,
+      `${crt} is not valid before ${new Date(new X509Certificate(early.certPem).validFrom).toISOString()}`,
+    ]);
+    await waitFor("the early pair to be served once valid", async () => (await served()) === fingerprint(early.certPem));
+    expect(refusals()).toHaveLength(3);
   });
 });
