@@ -5,9 +5,16 @@
 // server trusts does not change. When the CA itself nears its end, a new CA is
 // made and the old one stays in the bundle until it expires, so replicas still
 // serving a certificate from the old CA keep being trusted during the switch.
+// The rotation has two steps: first the bundle gains the new CA while the
+// serving certificate from the old CA stays ("rotate-ca"); the serving
+// certificate moves to the new CA ("switch-serving") only once the caller has
+// seen the new bundle where clients read it (the webhook configuration), so no
+// client is ever shown a certificate from a CA it does not trust yet.
+import type { X509Certificate } from "node:crypto";
 import { CA_DAYS, SERVING_DAYS } from "./days.js";
 import { createCertificateAuthority, createServingCertificate, type KeyPairPem } from "./generate.js";
 import {
+  type CertificateInfo,
   certificateInfo,
   issuedBy,
   keyMatches,
@@ -41,7 +48,8 @@ export const DEFAULT_RENEW_BELOW = 1 / 3;
 
 export type RenewalPlan =
   | { action: "reuse"; renewAt: Date }
-  | { action: "create" | "rotate-ca" | "renew-serving"; reason: string };
+  /** switch-serving: tls.crt still serves but is from an older CA of the bundle; move it to the current CA once clients trust it. */
+  | { action: "create" | "rotate-ca" | "renew-serving" | "switch-serving"; reason: string };
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -64,26 +72,57 @@ export function planRenewal(material: TlsMaterial | undefined, policy: RenewalPo
     return { action: "rotate-ca", reason: `the CA expires at ${caInfo.notAfter.toISOString()}` };
   }
 
-  let serving;
-  try {
-    serving = parseCertificate("tls.crt", material.tlsCert);
-  } catch (err) {
-    return { action: "renew-serving", reason: message(err) };
+  const leaf = servingLeaf(material, policy);
+  if ("problem" in leaf) return { action: "renew-serving", reason: leaf.problem };
+  const { cert: serving, info } = leaf;
+  if (!issuedBy(serving, ca)) {
+    const older = splitPemCertificates(material.caBundle).slice(1);
+    if (servesAt(info, policy.now) && older.some((pem) => issuedByTrusted(serving, pem, policy.now))) {
+      return { action: "switch-serving", reason: "tls.crt is from the previous CA (the CA was rotated)" };
+    }
+    return { action: "renew-serving", reason: "tls.crt was not issued by ca.crt" };
   }
-  const info = certificateInfo(serving);
-  if (!issuedBy(serving, ca)) return { action: "renew-serving", reason: "tls.crt was not issued by ca.crt" };
-  if (!keyMatches(serving, material.tlsKey)) return { action: "renew-serving", reason: "tls.key is not the key of tls.crt" };
-  const missing = [
-    ...policy.dnsNames.filter((n) => !info.dnsNames.includes(n)),
-    ...policy.ipAddresses.filter((ip) => !info.ipAddresses.includes(ip)),
-  ];
-  if (missing.length > 0) return { action: "renew-serving", reason: `tls.crt does not name ${missing.join(", ")}` };
   if (remainingFraction(info, policy.now) < policy.renewBelow) {
     return { action: "renew-serving", reason: `tls.crt expires at ${info.notAfter.toISOString()}` };
   }
 
   const renewAt = Math.min(renewalTime(caInfo, policy.renewBelow).getTime(), renewalTime(info, policy.renewBelow).getTime());
   return { action: "reuse", renewAt: new Date(renewAt) };
+}
+
+/** tls.crt parsed, when it goes with tls.key and names what the policy asks; otherwise what is wrong. */
+function servingLeaf(
+  material: Pick<TlsMaterial, "tlsCert" | "tlsKey">,
+  policy: Pick<RenewalPolicy, "dnsNames" | "ipAddresses">,
+): { cert: X509Certificate; info: CertificateInfo } | { problem: string } {
+  let cert;
+  try {
+    cert = parseCertificate("tls.crt", material.tlsCert);
+  } catch (err) {
+    return { problem: message(err) };
+  }
+  if (!keyMatches(cert, material.tlsKey)) return { problem: "tls.key is not the key of tls.crt" };
+  const info = certificateInfo(cert);
+  const missing = [
+    ...policy.dnsNames.filter((n) => !info.dnsNames.includes(n)),
+    ...policy.ipAddresses.filter((ip) => !info.ipAddresses.includes(ip)),
+  ];
+  if (missing.length > 0) return { problem: `tls.crt does not name ${missing.join(", ")}` };
+  return { cert, info };
+}
+
+/** Whether a client checking the certificate at `now` accepts its dates. */
+function servesAt(info: Pick<CertificateInfo, "notBefore" | "notAfter">, now: Date): boolean {
+  return info.notBefore <= now && now < info.notAfter;
+}
+
+function issuedByTrusted(cert: X509Certificate, caPem: string, now: Date): boolean {
+  try {
+    const ca = parseCertificate("ca.crt", caPem);
+    return servesAt(certificateInfo(ca), now) && issuedBy(cert, ca);
+  } catch {
+    return false;
+  }
 }
 
 /** Older CAs of a bundle that are still valid at `now` (expired ones are dropped for good). */
@@ -106,8 +145,8 @@ export function issueMaterial(
   const { now } = policy;
   let ca: KeyPairPem;
   let caBundle: string;
-  if (plan.action === "renew-serving") {
-    if (!material) throw new Error("renew-serving needs the stored CA");
+  if (plan.action === "renew-serving" || plan.action === "switch-serving") {
+    if (!material) throw new Error(`${plan.action} needs the stored CA`);
     const [current = "", ...older] = splitPemCertificates(material.caBundle);
     ca = { certPem: current, keyPem: material.caKey };
     caBundle = [current, ...stillTrusted(older.join(""), now)].join("");
@@ -115,6 +154,14 @@ export function issueMaterial(
     ca = createCertificateAuthority({ now, days: policy.caDays ?? CA_DAYS });
     const older = plan.action === "rotate-ca" && material ? stillTrusted(material.caBundle, now) : [];
     caBundle = [ca.certPem, ...older].join("");
+    // Step one of a rotation: clients do not trust the new CA yet, so a serving
+    // certificate from the old one that still serves stays (switch-serving follows).
+    if (material && older.length > 0) {
+      const leaf = servingLeaf(material, policy);
+      if (!("problem" in leaf) && servesAt(leaf.info, now) && older.some((pem) => issuedByTrusted(leaf.cert, pem, now))) {
+        return { caBundle, caKey: ca.keyPem, tlsCert: material.tlsCert, tlsKey: material.tlsKey };
+      }
+    }
   }
   const serving = createServingCertificate({
     ca,

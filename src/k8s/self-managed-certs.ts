@@ -1,16 +1,18 @@
 // Self-managed webhook certificates (deploy/overlays/self-managed): at start the
-// webhook makes or reuses a CA and a serving certificate kept in a Secret of its
-// namespace, sets the caBundle of its own MutatingWebhookConfiguration, and from
-// then on checks both periodically: it renews before expiry, adopts what another
-// replica renewed, and restores a caBundle that a re-apply wiped.
+// webhook fills (or reuses) a CA and a serving certificate in the Secret its
+// manifests create, empty, in its namespace, sets the caBundle of its own
+// MutatingWebhookConfiguration, and from then on checks both periodically: it
+// renews before expiry, adopts what another replica renewed, and restores a
+// caBundle that a re-apply wiped. A new CA is first added to the caBundle; the
+// serving certificate moves to it only once a later pass reads that caBundle
+// back from the webhook configuration.
 //
-// Replicas race safely: the Secret is created (409 AlreadyExists → read the
-// winner's) or replaced with the resourceVersion read (409 Conflict → read again),
-// so all replicas end up serving the same certificate.
+// Replicas race safely: the Secret is replaced with the resourceVersion read
+// (409 Conflict → read again), so all replicas end up serving the same certificate.
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { Operation } from "fast-json-patch";
 import { CA_DAYS, SERVING_DAYS } from "../certs/days.js";
-import { certificateInfo, parseCertificate } from "../certs/inspect.js";
+import { certificateInfo, parseCertificate, splitPemCertificates } from "../certs/inspect.js";
 import { DEFAULT_CLUSTER_DOMAIN, checkDnsLabel, servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type RenewalPolicy, type TlsMaterial } from "../certs/renewal.js";
 import { describeApiError, httpStatus } from "./api-errors.js";
@@ -71,11 +73,13 @@ interface Settings {
   secretName: string;
   configName: string;
   policy: (now: Date) => RenewalPolicy;
+  /** When a pass that waits for something (a caBundle to be seen) looks again. */
+  recheckMs: number;
   log: CertLogger;
   now: () => Date;
 }
 
-function settingsFrom(opts: Omit<SelfManagedCertsOptions, "onCertificate" | "checkIntervalMs">): Settings {
+function settingsFrom(opts: Omit<SelfManagedCertsOptions, "onCertificate">): Settings {
   const namespace = checkDnsLabel("webhook namespace", opts.namespace);
   const service = opts.service ?? WEBHOOK_SERVICE;
   const names = servingSubjectAltNames(service, namespace, opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
@@ -96,75 +100,121 @@ function settingsFrom(opts: Omit<SelfManagedCertsOptions, "onCertificate" | "che
       servingDays: opts.servingDays ?? SERVING_DAYS,
       caDays: opts.caDays ?? CA_DAYS,
     }),
+    recheckMs: opts.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS,
     log: opts.log,
     now: opts.now ?? (() => new Date()),
   };
 }
 
-async function readSecret(s: Settings): Promise<V1Secret | undefined> {
+async function readSecret(s: Settings): Promise<V1Secret> {
   try {
     return await s.core.readNamespacedSecret({ name: s.secretName, namespace: s.namespace });
   } catch (err) {
-    if (httpStatus(err) === 404) return undefined;
+    if (httpStatus(err) === 404) {
+      // The webhook may only get and update this one Secret, never create one.
+      throw new Error(
+        `Secret ${s.namespace}/${s.secretName} does not exist: it is part of deploy/overlays/self-managed (created empty; the webhook fills it). Apply the overlay again`,
+      );
+    }
     throw describeApiError(`reading Secret ${s.namespace}/${s.secretName}`, err);
   }
 }
 
-/** Reads the Secret and makes sure it holds valid material that is not due for renewal; returns that material. */
-async function ensureSecret(s: Settings): Promise<{ material: TlsMaterial; renewAt: Date }> {
+/** The webhook configuration as read at the start of a pass; undefined when it does not exist (yet). */
+type WebhookConfiguration = Awaited<ReturnType<AdmissionregistrationV1Api["readMutatingWebhookConfiguration"]>>;
+
+async function readWebhookConfiguration(s: Settings): Promise<WebhookConfiguration | undefined> {
+  try {
+    return await s.admission.readMutatingWebhookConfiguration({ name: s.configName });
+  } catch (err) {
+    if (httpStatus(err) === 404) {
+      // kubectl apply creates the configuration after the Deployment: the next pass patches it.
+      s.log.warn({ webhookConfiguration: s.configName }, "webhook configuration not found, caBundle not set yet");
+      return undefined;
+    }
+    throw describeApiError(`reading MutatingWebhookConfiguration ${s.configName}`, err);
+  }
+}
+
+/** Whether every entry of the configuration already trusts `caPem` (what the API server will verify against). */
+function trustedBy(config: WebhookConfiguration | undefined, caPem: string): boolean {
+  const hooks = config?.webhooks ?? [];
+  if (hooks.length === 0) return false;
+  const wanted = certificateInfo(parseCertificate("ca.crt", caPem)).fingerprint256;
+  return hooks.every((hook) => {
+    const pem = Buffer.from(hook.clientConfig.caBundle ?? "", "base64").toString("utf8");
+    return splitPemCertificates(pem).some((block) => {
+      try {
+        return certificateInfo(parseCertificate("caBundle", block)).fingerprint256 === wanted;
+      } catch {
+        return false;
+      }
+    });
+  });
+}
+
+/**
+ * Reads the Secret and makes sure it holds valid material that is not due for renewal;
+ * returns that material. `config` is the webhook configuration read at the start of the
+ * pass: the serving certificate moves to a new CA only when that already trusts it.
+ */
+async function ensureSecret(s: Settings, config: WebhookConfiguration | undefined): Promise<{ material: TlsMaterial; renewAt: Date }> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = s.now();
     const policy = s.policy(now);
     const secret = await readSecret(s);
-    const decoded = secret ? secretToMaterial(secret) : undefined;
-    const plan = planRenewal(decoded?.material, policy);
-    if (plan.action === "reuse" && decoded?.material) return { material: decoded.material, renewAt: plan.renewAt };
+    const decoded = secretToMaterial(secret);
+    const plan = planRenewal(decoded.material, policy);
+    if (plan.action === "reuse" && decoded.material) return { material: decoded.material, renewAt: plan.renewAt };
     if (plan.action === "reuse") throw new Error("unreachable: reuse without material");
+    if (plan.action === "switch-serving" && decoded.material && !trustedBy(config, decoded.material.caBundle)) {
+      s.log.info(
+        { webhookConfiguration: s.configName, reason: plan.reason },
+        "new CA not yet in the webhook configuration's caBundle; serving certificate from the previous CA kept until it is",
+      );
+      return { material: decoded.material, renewAt: new Date(now.getTime() + s.recheckMs) };
+    }
 
-    const reason = decoded?.problem ?? plan.reason;
+    const reason = decoded.problem ?? plan.reason;
     s.log.info({ secret: `${s.namespace}/${s.secretName}`, action: plan.action, reason }, "issuing webhook certificate");
-    const next = issueMaterial(plan, decoded?.material, policy);
-    const resourceVersion = secret?.metadata?.resourceVersion;
+    const next = issueMaterial(plan, decoded.material, policy);
+    const resourceVersion = secret.metadata?.resourceVersion;
     const body = materialToSecret(next, {
       name: s.secretName,
       namespace: s.namespace,
       ...(resourceVersion ? { resourceVersion } : {}),
-      ...(secret?.type ? { type: secret.type } : {}),
+      ...(secret.type ? { type: secret.type } : {}),
+      ...(secret.metadata?.labels ? { labels: secret.metadata.labels } : {}),
     });
     try {
-      if (secret) await s.core.replaceNamespacedSecret({ name: s.secretName, namespace: s.namespace, body });
-      else await s.core.createNamespacedSecret({ namespace: s.namespace, body });
+      await s.core.replaceNamespacedSecret({ name: s.secretName, namespace: s.namespace, body });
     } catch (err) {
       if (httpStatus(err) === 409) {
         // Another replica wrote first: take what it wrote (or renew on top of it).
         s.log.info({ secret: `${s.namespace}/${s.secretName}`, attempt }, "secret written by another replica, reading it again");
         continue;
       }
-      throw describeApiError(`${secret ? "replacing" : "creating"} Secret ${s.namespace}/${s.secretName}`, err);
+      throw describeApiError(`replacing Secret ${s.namespace}/${s.secretName}`, err);
     }
     const stored = planRenewal(next, policy);
-    const renewAt = stored.action === "reuse" ? stored.renewAt : now;
+    // After the first step of a CA rotation, look again once API servers have had a pass to see the new caBundle.
+    const renewAt = stored.action === "reuse" ? stored.renewAt : stored.action === "switch-serving" ? new Date(now.getTime() + s.recheckMs) : now;
     s.log.info({ secret: `${s.namespace}/${s.secretName}`, action: plan.action, renewAt: renewAt.toISOString() }, "webhook certificate stored");
     return { material: next, renewAt };
   }
   throw new Error(`Secret ${s.namespace}/${s.secretName} kept changing under ${MAX_ATTEMPTS} attempts to update it; will try again`);
 }
 
-/** Sets caBundle on every entry of the webhook configuration. False when the configuration does not exist (yet). */
-async function ensureCaBundle(s: Settings, caBundlePem: string): Promise<boolean> {
+/**
+ * Sets caBundle on every entry of the webhook configuration, starting from `config` as
+ * read at the start of the pass. False when the configuration does not exist (yet).
+ */
+async function ensureCaBundle(s: Settings, caBundlePem: string, first: WebhookConfiguration | undefined): Promise<boolean> {
   const caBundle = Buffer.from(caBundlePem, "utf8").toString("base64");
+  let config = first;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    let config;
-    try {
-      config = await s.admission.readMutatingWebhookConfiguration({ name: s.configName });
-    } catch (err) {
-      if (httpStatus(err) === 404) {
-        // kubectl apply creates the configuration after the Deployment: the next pass patches it.
-        s.log.warn({ webhookConfiguration: s.configName }, "webhook configuration not found, caBundle not set yet");
-        return false;
-      }
-      throw describeApiError(`reading MutatingWebhookConfiguration ${s.configName}`, err);
-    }
+    if (attempt > 1) config = await readWebhookConfiguration(s);
+    if (!config) return false;
     const ops: Operation[] = caBundlePatch(config, caBundle);
     if (ops.length === 0) return true;
     try {
@@ -193,8 +243,9 @@ function toServingTls(material: TlsMaterial): ServingTls {
 }
 
 async function ensurePass(s: Settings): Promise<{ tls: ServingTls; renewAt: Date; caBundleSet: boolean }> {
-  const { material, renewAt } = await ensureSecret(s);
-  const caBundleSet = await ensureCaBundle(s, material.caBundle);
+  const config = await readWebhookConfiguration(s);
+  const { material, renewAt } = await ensureSecret(s, config);
+  const caBundleSet = await ensureCaBundle(s, material.caBundle, config);
   return { tls: toServingTls(material), renewAt, caBundleSet };
 }
 
@@ -203,7 +254,7 @@ async function ensurePass(s: Settings): Promise<{ tls: ServingTls; renewAt: Date
  * and when it is due for renewal.
  */
 export async function ensureSelfManagedCerts(
-  opts: Omit<SelfManagedCertsOptions, "onCertificate" | "checkIntervalMs">,
+  opts: Omit<SelfManagedCertsOptions, "onCertificate">,
 ): Promise<{ tls: ServingTls; renewAt: Date; caBundleSet: boolean }> {
   return ensurePass(settingsFrom(opts));
 }

@@ -1,7 +1,8 @@
 // deploy/overlays/self-managed as the API server meets it: the webhook started
 // with the overlay's Deployment arguments (--self-managed-certs), with the
-// overlay's extra RBAC and nothing more, issues its own CA and serving
-// certificate into the Secret hookpoint-webhook-tls, writes them where
+// overlay's extra RBAC and nothing more (get/update of its one Secret, no
+// create), issues its own CA and serving certificate into the empty Secret
+// hookpoint-webhook-tls the overlay creates, writes them where
 // --cert/--key point, sets the caBundle of zz-hookpoint, and the API server then
 // calls it over TLS it trusts. Only what a pod provides is replaced: the port (a
 // free one), the certificate paths (a temporary directory instead of the

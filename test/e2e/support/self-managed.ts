@@ -40,6 +40,9 @@ export async function installSelfManaged(admin: KubeConfig, objs: K8sObject[], d
     installed.push(o);
   }
   await kubeRequest(admin, { method: "DELETE", path: TLS_SECRET_PATH });
+  // The Secret as the overlay creates it, empty: the webhook may fill it, never create it.
+  const secret = pick(objs, "Secret", "hookpoint-webhook-tls");
+  ok(await apply(admin, secret), "apply Secret hookpoint-webhook-tls");
   const configuration = pick(objs, "MutatingWebhookConfiguration", WEBHOOK_CONFIGURATION);
   const port = await freePort();
   for (const w of configuration.webhooks as { clientConfig: unknown }[]) w.clientConfig = { url: `https://127.0.0.1:${port}/mutate` };

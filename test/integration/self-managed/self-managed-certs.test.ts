@@ -1,7 +1,8 @@
 // The self-managed certificate module against a fake API server on 127.0.0.1
-// (./fake-apiserver.ts): first start, restart, two replicas racing, renewal,
-// CA rotation, adopting a peer's renewal, conflicts, a missing or wiped
-// webhook configuration, and a clear error when RBAC is missing.
+// (./fake-apiserver.ts): first start (filling the empty Secret the manifests
+// create), restart, two replicas racing, renewal, CA rotation in two steps,
+// adopting a peer's renewal, conflicts, a missing or wiped webhook
+// configuration, and clear errors when the Secret or RBAC is missing.
 import { X509Certificate } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { certificateInfo, issuedBy, splitPemCertificates } from "../../../src/certs/inspect.js";
@@ -28,10 +29,21 @@ interface LogLine {
 let api: FakeApiServer;
 const handles: SelfManagedCerts[] = [];
 
+/** The Secret as deploy/overlays/self-managed creates it: Opaque, no data (the webhook fills it). */
+function manifestSecret() {
+  api.secrets.set(`${NS}/hookpoint-webhook-tls`, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "hookpoint-webhook-tls", namespace: NS, resourceVersion: "1", labels: { "app.kubernetes.io/part-of": "hookpoint" } },
+    type: "Opaque",
+  });
+}
+
 beforeEach(async () => {
   api = new FakeApiServer();
   await api.start();
   api.putWebhookConfig(webhookConfig("zz-hookpoint"));
+  manifestSecret();
 });
 
 afterEach(async () => {
@@ -78,11 +90,11 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 describe("self-managed certificates", () => {
-  it("on a fresh cluster: creates the Secret, sets the caBundle on both entries, hands over the certificate", async () => {
+  it("on a fresh install: fills the empty Secret, sets the caBundle on both entries, hands over the certificate", async () => {
     const r = replica();
     const h = await r.start();
     const s = storedSecret();
-    expect(s.type).toBe("kubernetes.io/tls");
+    expect(s.type).toBe("Opaque");
     expect(s.keys).toEqual(["ca.crt", "ca.key", "tls.crt", "tls.key"]);
     expect(caBundles()).toEqual([b64(s.caBundle), b64(s.caBundle)]);
     expect(r.delivered).toHaveLength(1);
@@ -91,9 +103,10 @@ describe("self-managed certificates", () => {
     expect(r.delivered[0]?.caBundle).toBe(s.caBundle);
     expect(h.current().fingerprint256).toBe(fp(s.tlsCert));
     expect(new X509Certificate(s.tlsCert).checkHost("hookpoint-webhook.hookpoint-system.svc")).toBe("hookpoint-webhook.hookpoint-system.svc");
-    expect(api.requests.map((q) => `${q.method} ${q.status}`)).toEqual(["GET 404", "POST 201", "GET 200", "PATCH 200"]);
+    // The webhook configuration first (is a new CA trusted yet?), then the Secret; never a create.
+    expect(api.requests.map((q) => `${q.method} ${q.path.includes("secrets") ? "Secret" : "MWC"} ${q.status}`)).toEqual(["GET MWC 200", "GET Secret 200", "PUT Secret 200", "PATCH MWC 200"]);
     expect(r.logs.map((l) => l.msg)).toEqual(["issuing webhook certificate", "webhook certificate stored", "caBundle set"]);
-    expect(r.logs[0]?.obj).toEqual({ secret: `${NS}/hookpoint-webhook-tls`, action: "create", reason: "no certificate is stored yet" });
+    expect(r.logs[0]?.obj).toEqual({ secret: `${NS}/hookpoint-webhook-tls`, action: "create", reason: "the Secret has no ca.crt, ca.key, tls.crt, tls.key" });
   });
 
   it("on restart: reuses the stored certificate and writes nothing", async () => {
@@ -108,7 +121,7 @@ describe("self-managed certificates", () => {
     expect(r.logs).toEqual([]);
   });
 
-  it("two replicas starting together: one creates, the other gets AlreadyExists, re-reads and serves the same certificate", async () => {
+  it("two replicas starting together: one fills the Secret, the other gets a Conflict, re-reads and serves the same certificate", async () => {
     // Hold both first reads until both replicas have asked, so both see "no Secret".
     const waiting: (() => void)[] = [];
     api.secretReadGate = () =>
@@ -122,8 +135,8 @@ describe("self-managed certificates", () => {
     const a = replica();
     const b = replica();
     await Promise.all([a.start(), b.start()]);
-    expect(api.count("POST", SECRET, 201)).toBe(1);
-    expect(api.count("POST", SECRET, 409)).toBe(1);
+    expect(api.count("PUT", SECRET, 200)).toBe(1);
+    expect(api.count("PUT", SECRET, 409)).toBe(1);
     const s = storedSecret();
     expect(a.delivered.map((t) => t.fingerprint256)).toEqual([fp(s.tlsCert)]);
     expect(b.delivered.map((t) => t.fingerprint256)).toEqual([fp(s.tlsCert)]);
@@ -146,7 +159,7 @@ describe("self-managed certificates", () => {
     const after = storedSecret();
     expect(after.tlsCert).not.toBe(before.tlsCert);
     expect(after.caBundle).toBe(before.caBundle);
-    expect(api.count("PUT", SECRET, 200)).toBe(1);
+    expect(api.count("PUT", SECRET, 200)).toBe(2);
     expect(api.count("PATCH", MWC)).toBe(patches);
     expect(renewed.fingerprint256).toBe(fp(after.tlsCert));
     expect(r.delivered.map((t) => t.fingerprint256)).toEqual([fp(before.tlsCert), fp(after.tlsCert)]);
@@ -155,18 +168,44 @@ describe("self-managed certificates", () => {
     expect(r.logs.at(-1)).toEqual({ level: "info", msg: "serving certificate replaced", obj: { notAfter: certificateInfo(new X509Certificate(after.tlsCert)).notAfter.toISOString() } });
   });
 
-  it("rotates the CA near its end: the new CA first, the old one still trusted, the caBundle patched", async () => {
+  it("rotates the CA near its end in two steps: the bundle gains the new CA, the serving certificate moves only once the configuration trusts it", async () => {
     let now = new Date("2026-01-01T00:00:00Z");
-    const h = await replica({ now: () => now }).start();
+    const r = replica({ now: () => now });
+    const h = await r.start();
+    const first = storedSecret();
+    now = new Date(now.getTime() + 2400 * DAY);
+    await h.sync(); // serving certificate renewed (same CA), as it is every 8 months
     const before = storedSecret();
-    now = new Date(now.getTime() + 2500 * DAY);
+    const delivered = r.delivered.length;
+
+    // Step 1: new CA into the Secret and the configuration; the old serving certificate stays.
+    now = new Date(now.getTime() + 35 * DAY);
+    api.injections.push({ method: "PATCH", path: /zz-hookpoint$/, status: 500, reason: "InternalError", times: 1 });
+    await expect(h.sync()).rejects.toThrow(/patching the caBundle of MutatingWebhookConfiguration zz-hookpoint failed: HTTP 500/);
+    const step1 = storedSecret();
+    const bundle = splitPemCertificates(step1.caBundle);
+    expect(bundle).toHaveLength(2);
+    expect(bundle[1]).toBe(first.caBundle);
+    expect([step1.tlsCert, step1.tlsKey]).toEqual([before.tlsCert, before.tlsKey]);
+    expect(caBundles()).toEqual([b64(first.caBundle), b64(first.caBundle)]);
+    expect(r.delivered).toHaveLength(delivered);
+
+    // The next pass reads a configuration without the new CA: it patches it, and still keeps the serving certificate.
+    await h.sync();
+    expect(caBundles()).toEqual([b64(step1.caBundle), b64(step1.caBundle)]);
+    expect(storedSecret().tlsCert).toBe(before.tlsCert);
+    expect(r.delivered).toHaveLength(delivered);
+    expect(r.logs.filter((l) => l.msg.startsWith("new CA not yet")).map((l) => l.obj)).toEqual([
+      { webhookConfiguration: "zz-hookpoint", reason: "tls.crt is from the previous CA (the CA was rotated)" },
+    ]);
+
+    // Step 2: this pass finds the new CA in the configuration: the serving certificate moves to it.
     await h.sync();
     const after = storedSecret();
-    const bundle = splitPemCertificates(after.caBundle);
-    expect(bundle).toHaveLength(2);
-    expect(bundle[1]).toBe(before.caBundle);
+    expect(after.caBundle).toBe(step1.caBundle);
     expect(issuedBy(new X509Certificate(after.tlsCert), new X509Certificate(bundle[0] ?? ""))).toBe(true);
-    expect(caBundles()).toEqual([b64(after.caBundle), b64(after.caBundle)]);
+    expect(r.delivered.map((t) => t.fingerprint256).slice(delivered)).toEqual([fp(after.tlsCert)]);
+    expect(r.logs.filter((l) => l.msg === "issuing webhook certificate").map((l) => l.obj.action)).toEqual(["create", "renew-serving", "rotate-ca", "switch-serving"]);
   });
 
   it("adopts a certificate another replica renewed, without writing", async () => {
@@ -198,7 +237,7 @@ describe("self-managed certificates", () => {
     api.injections.push({ method: "PATCH", path: /zz-hookpoint$/, status: 422, reason: "Invalid", times: 1 });
     await h.sync();
     expect(api.count("PUT", SECRET, 409)).toBe(1);
-    expect(api.count("PUT", SECRET, 200)).toBe(1);
+    expect(api.count("PUT", SECRET, 200)).toBe(2);
     expect(api.count("PATCH", MWC, 422)).toBe(1);
     expect(caBundles()).toEqual([b64(storedSecret().caBundle), b64(storedSecret().caBundle)]);
   });
@@ -257,10 +296,18 @@ describe("self-managed certificates", () => {
     expect(caBundles()).toEqual([b64(storedSecret().caBundle), b64(storedSecret().caBundle)]);
   });
 
-  it("fails start with a clear message when RBAC forbids creating the Secret", async () => {
-    api.forbidden.add("create secrets");
+  it("fails start with a clear message when the Secret is missing (it never creates one)", async () => {
+    api.secrets.clear();
     await expect(replica().start()).rejects.toThrow(
-      `creating Secret ${NS}/hookpoint-webhook-tls failed: HTTP 403: secrets is forbidden: User "system:serviceaccount:${NS}:hookpoint-webhook" cannot create resource "secrets" in API group "" in the namespace "${NS}" (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)`,
+      `Secret ${NS}/hookpoint-webhook-tls does not exist: it is part of deploy/overlays/self-managed (created empty; the webhook fills it). Apply the overlay again`,
+    );
+    expect(api.count("POST", SECRET)).toBe(0);
+  });
+
+  it("fails start with a clear message when RBAC forbids updating the Secret", async () => {
+    api.forbidden.add("update secrets");
+    await expect(replica().start()).rejects.toThrow(
+      `replacing Secret ${NS}/hookpoint-webhook-tls failed: HTTP 403: secrets is forbidden: User "system:serviceaccount:${NS}:hookpoint-webhook" cannot update resource "secrets" in API group "" in the namespace "${NS}" (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)`,
     );
   });
 

@@ -99,6 +99,32 @@ describe("issueMaterial", () => {
     expect(splitPemCertificates(later.caBundle)).toEqual([bundle[0]]);
   });
 
+  it("rotate-ca in two steps when the serving certificate still serves: bundle first, the serving certificate only on switch-serving", () => {
+    // The serving certificate was renewed (same CA) shortly before the CA's own renewal point.
+    const renewed = issueMaterial({ action: "renew-serving", reason: "" }, fresh, policy(at(2400)));
+    expect(planRenewal(renewed, policy(at(2435)))).toEqual({ action: "rotate-ca", reason: "the CA expires at 2035-12-30T00:00:00.000Z" });
+
+    const step1 = issueMaterial({ action: "rotate-ca", reason: "" }, renewed, policy(at(2435)));
+    const bundle = splitPemCertificates(step1.caBundle);
+    expect(bundle).toHaveLength(2);
+    expect(bundle[1]).toBe(fresh.caBundle);
+    expect([step1.tlsCert, step1.tlsKey]).toEqual([renewed.tlsCert, renewed.tlsKey]);
+    expect(step1.caKey).not.toBe(fresh.caKey);
+    expect(planRenewal(step1, policy(at(2435)))).toEqual({ action: "switch-serving", reason: "tls.crt is from the previous CA (the CA was rotated)" });
+
+    const step2 = issueMaterial({ action: "switch-serving", reason: "" }, step1, policy(at(2436)));
+    expect(step2.caBundle).toBe(step1.caBundle);
+    expect(issuedBy(new X509Certificate(step2.tlsCert), new X509Certificate(bundle[0] ?? ""))).toBe(true);
+    expect(planRenewal(step2, policy(at(2436))).action).toBe("reuse");
+  });
+
+  it("switch-serving is not offered for a serving certificate that no longer serves: it is renewed from the new CA at once", () => {
+    const renewed = issueMaterial({ action: "renew-serving", reason: "" }, fresh, policy(at(2400)));
+    const step1 = issueMaterial({ action: "rotate-ca", reason: "" }, renewed, policy(at(2435)));
+    // The old serving certificate (issued day 2400, one year) has expired by day 2770.
+    expect(planRenewal(step1, policy(at(2770)))).toEqual({ action: "renew-serving", reason: "tls.crt was not issued by ca.crt" });
+  });
+
   it("create makes a CA valid 10 years and a serving certificate valid 1 year, or the days asked for", () => {
     const m = issueMaterial({ action: "create", reason: "" }, undefined, policy(T0, { servingDays: 30, caDays: 100 }));
     expect(certificateInfo(parseCertificate("ca.crt", m.caBundle)).notAfter).toEqual(at(100));

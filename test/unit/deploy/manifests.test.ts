@@ -39,6 +39,7 @@ describe("deploy/ manifest files", () => {
       "deploy/overlays/self-managed/deployment-patch.yaml",
       "deploy/overlays/self-managed/kustomization.yaml",
       "deploy/overlays/self-managed/rbac.yaml",
+      "deploy/overlays/self-managed/secret.yaml",
     ]);
   });
 
@@ -84,7 +85,7 @@ const EXPECTED: Record<Target, string[]> = {
     "Certificate hookpoint-system/hookpoint-ca",
     "Certificate hookpoint-system/hookpoint-webhook",
   ],
-  "self-managed": ["Role hookpoint-system/hookpoint-webhook-certs", "RoleBinding hookpoint-system/hookpoint-webhook-certs"],
+  "self-managed": ["Secret hookpoint-system/hookpoint-webhook-tls", "Role hookpoint-system/hookpoint-webhook-certs", "RoleBinding hookpoint-system/hookpoint-webhook-certs"],
   "cluster-wide": [],
   "cluster-wide-cert-manager": [],
 };
@@ -191,6 +192,15 @@ describe("the tracing image", () => {
 });
 
 describe("self-managed overlay", () => {
+  it("creates the TLS Secret empty (no data: a re-apply must not wipe what the webhook wrote; no type: it is immutable)", (ctx) => {
+    const secret = find(render(ctx, "self-managed"), "Secret", "hookpoint-webhook-tls");
+    expect(secret).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "hookpoint-webhook-tls", namespace: "hookpoint-system", labels: { "app.kubernetes.io/name": "hookpoint-webhook", "app.kubernetes.io/part-of": "hookpoint" } },
+    });
+  });
+
   it("runs the webhook with --self-managed-certs and a writable in-memory volume where --cert/--key point", (ctx) => {
     const deployment = find(render(ctx, "self-managed"), "Deployment", "hookpoint-webhook");
     const pod = deployment.spec.template.spec;

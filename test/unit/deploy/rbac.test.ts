@@ -44,14 +44,13 @@ describe.each(["base", "cert-manager", "cluster-wide-cert-manager"] as const)("R
 });
 
 describe.each(["self-managed", "cluster-wide"] as const)("RBAC of %s", (target: Target) => {
-  it("adds only its Secret (by name; create cannot be named)", (ctx) => {
+  it("adds only get/update of its one Secret, by name (never create)", (ctx) => {
     expect(sorted(grants(render(ctx, target)))).toEqual(sorted([
       ...BASE_RULES.map((rule) => ({ role: "ClusterRole hookpoint-webhook", rule })),
       {
         role: "Role hookpoint-system/hookpoint-webhook-certs",
         rule: { apiGroups: [""], resources: ["secrets"], resourceNames: ["hookpoint-webhook-tls"], verbs: ["get", "update"] },
       },
-      { role: "Role hookpoint-system/hookpoint-webhook-certs", rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create"] } },
     ]));
   });
 });

@@ -13,7 +13,7 @@ import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io
 import { Deployment } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
+import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { parseAllDocuments } from "yaml";
 
 export const ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -74,6 +74,7 @@ export function kustomizeBuild(bin: string, dir: string): K8sObject[] {
 
 const MODELS: Record<string, { new (data: never): { validate(): void } }> = {
   "v1/Namespace": Namespace,
+  "v1/Secret": Secret,
   "v1/Service": Service,
   "v1/ServiceAccount": ServiceAccount,
   "apps/v1/Deployment": Deployment,
