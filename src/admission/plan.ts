@@ -17,7 +17,10 @@ export interface InjectionPlan {
   resources?: Record<string, unknown>;
 }
 
-export type PlanResult = { ok: true; plan: InjectionPlan; warnings: string[] } | { ok: false; denied: string };
+/** Why a request is denied; a closed set (a metric label). */
+export type DenialReason = "image-not-allowed";
+
+export type PlanResult = { ok: true; plan: InjectionPlan; warnings: string[] } | { ok: false; denied: string; reason: DenialReason };
 
 export function planInjection(pod: Pod, target: TargetRef, policy: EffectivePolicy, settings: Settings): PlanResult {
   const annotations = pod.metadata?.annotations ?? {};
@@ -39,7 +42,7 @@ export function planInjection(pod: Pod, target: TargetRef, policy: EffectivePoli
   if (askedImage !== undefined) {
     if (!imageAllowed(askedImage, policy.allowedImages)) {
       const allowed = policy.allowedImages.length === 0 ? "it allows no image by annotation (allowedImages is empty)" : `allowedImages is ${policy.allowedImages.join(", ")}`;
-      return { ok: false, denied: `hookpoint: image "${askedImage}" from annotation ${IMAGE_ANNOTATION} is not allowed by ${policyLabel(policy)}: ${allowed}` };
+      return { ok: false, reason: "image-not-allowed", denied: `hookpoint: image "${askedImage}" from annotation ${IMAGE_ANNOTATION} is not allowed by ${policyLabel(policy)}: ${allowed}` };
     }
     image = askedImage;
   }

@@ -4,7 +4,7 @@ import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snaps
 import { decide, type Decision } from "./decision.js";
 import { mutatePod, type InjectionStatus } from "./mutate.js";
 import { podPatch, type Operation } from "./patch.js";
-import { planInjection } from "./plan.js";
+import { planInjection, type DenialReason } from "./plan.js";
 import type { Container, Pod } from "./pod.js";
 import { mergeResources } from "./resources.js";
 
@@ -14,6 +14,8 @@ export interface PodReview {
   patch: Operation[];
   /** Set when the request must be refused; the message names what and why. */
   denied?: string;
+  /** Set with `denied`: the rule that refused it. */
+  deniedReason?: DenialReason;
   warnings: string[];
   mutated?: Pod;
   status?: InjectionStatus;
@@ -31,7 +33,7 @@ export function reviewPod(pod: Pod, namespace: string, snapshot: Snapshot, setti
   if (!decision.inject || !target) return { decision, patch: [], warnings: [...decision.warnings] };
 
   const planned = planInjection(pod, target, policy, settings);
-  if (!planned.ok) return { decision, patch: [], denied: planned.denied, warnings: [...decision.warnings] };
+  if (!planned.ok) return { decision, patch: [], denied: planned.denied, deniedReason: planned.reason, warnings: [...decision.warnings] };
 
   let plan = planned.plan;
   if (plan.profile.resources) {

@@ -1,7 +1,9 @@
 // `hookpoint webhook`'s work: the policy source, certificates and the HTTPS server.
+import { hostname } from "node:os";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { inCluster, wantsColor } from "../config.js";
 import { createClusterSource } from "../k8s/cluster-source.js";
+import { clusterEventApi, createEventMetrics, EventRecorder } from "../k8s/events.js";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { startSelfManagedCerts } from "../k8s/self-managed-certs.js";
 import { writeServingFiles } from "../certs/files.js";
@@ -95,11 +97,29 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
     });
   }
   const host = flags.host ?? (await defaultListenHost());
-  const webhook = await startWebhook({ host, port, certFile: flags.cert, keyFile: flags.key, certPollMs, source, settings, logger, registry, maxConnections });
+  // Warnings about controller-made pods also go on their owner as Events (the controller never shows them).
+  const events = kubeConfig
+    ? new EventRecorder({ api: clusterEventApi(kubeConfig), log: logger, metrics: createEventMetrics(registry), instance: hostname() })
+    : undefined;
+  const webhook = await startWebhook({
+    host,
+    port,
+    certFile: flags.cert,
+    keyFile: flags.key,
+    certPollMs,
+    source,
+    settings,
+    logger,
+    registry,
+    maxConnections,
+    ...(events ? { events } : {}),
+  });
   exitOnSignals(
     async (close) => {
       await webhook.close(close);
       certs?.stop();
+      await events?.flushed(1000);
+      events?.stop();
     },
     { log: logger, delayMs: shutdownDelayMs },
   );

@@ -2,6 +2,7 @@
 // reviewed, and how a PodReview becomes allowed/patch/warnings/audit
 // annotations. Pure: the handler supplies the snapshot and settings.
 import type { DecidedBy, Reason } from "../admission/decision.js";
+import type { DenialReason } from "../admission/plan.js";
 import type { Pod } from "../admission/pod.js";
 import { reviewPod } from "../admission/review.js";
 import type { Settings } from "../policy/effective.js";
@@ -11,7 +12,7 @@ import type { AdmissionRequest, AdmissionResponse } from "./review-types.js";
 
 /** What happened to a request; a closed set, used as a metric label. */
 export type Outcome = "injected" | "unchanged" | "skipped" | "denied" | "ignored" | "error" | "invalid";
-export type AnswerReason = Reason | "not-pod-create" | "internal-error" | "invalid-request";
+export type AnswerReason = Reason | DenialReason | "not-pod-create" | "internal-error" | "invalid-request";
 
 export interface AnswerLabels {
   outcome: Outcome;
@@ -55,10 +56,12 @@ export function classify(request: AdmissionRequest): Classified {
 export function answerPod(uid: string, pod: Pod, namespace: string, snapshot: Snapshot, settings: Settings): Answer {
   const review = reviewPod(pod, namespace, snapshot, settings);
   const { decision } = review;
+  // A denial's reason is the rule that refused the pod, not the opt-in that let it be reviewed.
+  const reason: AnswerReason = review.deniedReason ?? decision.reason;
   const response: AdmissionResponse = {
     uid,
     allowed: review.denied === undefined,
-    auditAnnotations: { [AUDIT_DECIDED_BY]: decision.decidedBy, [AUDIT_REASON]: decision.reason },
+    auditAnnotations: { [AUDIT_DECIDED_BY]: decision.decidedBy, [AUDIT_REASON]: reason },
   };
   if (review.warnings.length > 0) response.warnings = review.warnings;
   let outcome: Outcome;
@@ -73,7 +76,7 @@ export function answerPod(uid: string, pod: Pod, namespace: string, snapshot: Sn
     // Injecting a pod that already is as hookpoint makes it (reinvocation) changes nothing.
     outcome = decision.inject ? "unchanged" : "skipped";
   }
-  return { response, labels: { outcome, decidedBy: decision.decidedBy, reason: decision.reason } };
+  return { response, labels: { outcome, decidedBy: decision.decidedBy, reason } };
 }
 
 // The labels of answers that involve no decision: constants, not an object per request.

@@ -11,8 +11,9 @@ import type { SnapshotSource } from "../policy/source.js";
 import { answerJson } from "./answer-json.js";
 import { handleClientError } from "./client-errors.js";
 import { newLifecycle, type Lifecycle } from "./lifecycle.js";
-import { answerPod, classify, failedOpen, ignored, INVALID_LABELS, type Answer } from "./answer.js";
+import { answerPod, classify, failedOpen, ignored, INVALID_LABELS } from "./answer.js";
 import type { ServerMetrics } from "./metrics.js";
+import { recordReview, reportWarnings, reviewSubject, type WarningSink } from "./review-log.js";
 import { admissionReviewBodySchema, formatSchemaError, type SchemaError } from "./review-schema.js";
 import type { AdmissionReview } from "./review-types.js";
 import type { TlsState } from "./tls-state.js";
@@ -54,6 +55,8 @@ export interface AppOptions {
   maxConnections?: number;
   /** Shared with whoever shuts the server down (run.ts). */
   lifecycle?: Lifecycle;
+  /** Where warnings about pods with an owner go (Kubernetes Events on the owner); none without a cluster. */
+  events?: WarningSink;
 }
 
 /**
@@ -67,7 +70,7 @@ export function timeoutCheckInterval(headersTimeoutMs: number, requestTimeoutMs:
 const JSON_TYPE = "application/json; charset=utf-8";
 
 export function buildApp(options: AppOptions): WebhookApp {
-  const { source, settings, logger: log, metrics, tls } = options;
+  const { source, settings, logger: log, metrics, tls, events } = options;
   const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
@@ -138,9 +141,13 @@ export function buildApp(options: AppOptions): WebhookApp {
       // Any failure once the review is valid (the review itself, logging, metrics): fail open, with a proper answer.
       const { request } = review;
       const answer = failedOpen(request.uid);
+      const dryRun = request.dryRun === true;
       metrics.error();
-      metrics.request(answer.labels, request.dryRun === true, reply.elapsedTime / 1000);
-      log.error({ err, uid: request.uid, namespace: request.namespace }, "admission review failed; pod allowed unchanged");
+      metrics.request(answer.labels, dryRun, reply.elapsedTime / 1000);
+      const namespace = request.namespace || (request.object as { metadata?: { namespace?: string } } | null | undefined)?.metadata?.namespace;
+      const { fields, owner } = reviewSubject(request, namespace);
+      log.error({ err, ...fields, dryRun }, "admission review failed; pod allowed unchanged");
+      reportWarnings(events, owner, namespace, answer, dryRun);
       reply.code(200).type(JSON_TYPE);
       return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
     }
@@ -161,7 +168,7 @@ export function buildApp(options: AppOptions): WebhookApp {
       const c = classify(request);
       if (c.kind === "invalid") throw badRequest(c.message);
       const answer = c.kind === "ignore" ? ignored(request.uid) : answerPod(request.uid, c.pod, c.namespace, source.current(), settings);
-      logAnswer(log, request, answer, dryRun);
+      recordReview(log, events, request, c.kind === "pod" ? c.namespace : request.namespace, answer, dryRun);
       metrics.request(answer.labels, dryRun, reply.elapsedTime / 1000);
       reply.type(JSON_TYPE);
       return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
@@ -185,20 +192,6 @@ export function buildApp(options: AppOptions): WebhookApp {
   });
 
   return app;
-}
-
-function logAnswer(log: FastifyBaseLogger, request: AdmissionReview["request"], answer: Answer, dryRun: boolean): void {
-  const { outcome, decidedBy, reason } = answer.labels;
-  // Injections and denials are rare and worth a line each; skips are the bulk of the traffic.
-  if (outcome === "injected" || outcome === "denied") {
-    const meta = (request.object as { metadata?: { name?: string; generateName?: string } }).metadata;
-    log.info(
-      { uid: request.uid, namespace: request.namespace, pod: meta?.name ?? meta?.generateName, decidedBy, reason, dryRun, ...(outcome === "denied" ? { message: answer.response.status?.message } : {}) },
-      outcome === "denied" ? "pod denied" : "pod injected",
-    );
-  } else {
-    log.debug({ uid: request.uid, namespace: request.namespace, outcome, decidedBy, reason, dryRun }, "admission answered");
-  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { SnapshotSource } from "../policy/source.js";
 import { buildApp, type WebhookApp } from "./app.js";
 import { newLifecycle } from "./lifecycle.js";
 import { createServerMetrics } from "./metrics.js";
+import type { WarningSink } from "./review-log.js";
 import { TlsFileReloader } from "./tls-reload.js";
 import { TlsState } from "./tls-state.js";
 
@@ -21,6 +22,8 @@ export interface WebhookRunOptions {
   logger: Logger;
   registry: Registry;
   maxConnections?: number;
+  /** Where warnings about owned pods go (Kubernetes Events); none without a cluster. */
+  events?: WarningSink;
   /** For tests: shorter limits than the production ones. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -76,6 +79,7 @@ export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook
     metrics,
     tls,
     lifecycle,
+    ...(o.events ? { events: o.events } : {}),
     ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
     ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
     ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),

@@ -1,7 +1,7 @@
 // RBAC is exactly the least set: the base grants reading namespaces and
-// policies, writing policy status, and reading and patching its own webhook
-// configuration (by name: caBundle and routing); the self-managed overlay adds
-// its Secret, by name wherever Kubernetes allows.
+// policies, writing policy status, reading and patching its own webhook
+// configuration (by name: caBundle and routing) and writing Events (warnings on
+// pods' owners); the self-managed overlay adds its Secret, by name.
 import { describe, expect, it } from "vitest";
 import { find, render, type Target } from "./render.js";
 import type { K8sObject } from "./support.js";
@@ -11,6 +11,7 @@ const BASE_RULES = [
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies/status"], verbs: ["update", "patch"] },
   { apiGroups: ["admissionregistration.k8s.io"], resources: ["mutatingwebhookconfigurations"], resourceNames: ["zz-hookpoint"], verbs: ["get", "patch"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
 ];
 
 const SUBJECTS = [{ kind: "ServiceAccount", name: "hookpoint-webhook", namespace: "hookpoint-system" }];
@@ -33,7 +34,7 @@ function grants(objs: K8sObject[]): { role: string; rule: unknown }[] {
 }
 
 describe.each(["base", "cert-manager", "cluster-wide-cert-manager"] as const)("RBAC of %s", (target: Target) => {
-  it("is exactly: namespaces and hookpointpolicies get/list/watch, hookpointpolicies/status update/patch, zz-hookpoint get/patch", (ctx) => {
+  it("is exactly: namespaces and hookpointpolicies get/list/watch, hookpointpolicies/status update/patch, zz-hookpoint get/patch, events create/patch", (ctx) => {
     const objs = render(ctx, target);
     expect(sorted(grants(objs))).toEqual(sorted(BASE_RULES.map((rule) => ({ role: "ClusterRole hookpoint-webhook", rule }))));
     expect(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([

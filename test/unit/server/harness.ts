@@ -8,6 +8,7 @@ import type { Snapshot } from "../../../src/policy/snapshot.js";
 import type { SnapshotSource } from "../../../src/policy/source.js";
 import { buildApp, type WebhookApp } from "../../../src/server/app.js";
 import type { Lifecycle } from "../../../src/server/lifecycle.js";
+import type { WarningSink } from "../../../src/server/review-log.js";
 import { createServerMetrics, type ServerMetrics } from "../../../src/server/metrics.js";
 import { TlsState, type ServingPair } from "../../../src/server/tls-state.js";
 import { settings, snapshot } from "../../support/pods.js";
@@ -57,7 +58,9 @@ export interface Harness {
   logs: LogLine[];
 }
 
-export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bodyLimit?: number; failOnLog?: string; lifecycle?: Lifecycle } = {}): Harness {
+export function harness(
+  opts: { source?: SnapshotSource; pair?: ServingPair; bodyLimit?: number; failOnLog?: string; lifecycle?: Lifecycle; events?: WarningSink } = {},
+): Harness {
   const { logs, sink } = jsonLogSink();
   const failOnLog = opts.failOnLog;
   // failOnLog: a log call with that message throws, to test failures outside the review itself.
@@ -80,6 +83,7 @@ export function harness(opts: { source?: SnapshotSource; pair?: ServingPair; bod
     tls,
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
   });
   return { app, metrics, tls, logs };
 }

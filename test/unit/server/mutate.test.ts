@@ -96,9 +96,14 @@ describe("POST /mutate", () => {
         code: 403,
         message: 'hookpoint: image "evil.example.com/proxy:latest" from annotation hookpoint.dev/image is not allowed by HookpointPolicy prod: allowedImages is registry.example.com/hookpoint/*',
       },
-      auditAnnotations: { "decided-by": "namespace-label", reason: "namespace-enabled" },
+      // The reason is the rule that refused it, in the audit log and the metric alike.
+      auditAnnotations: { "decided-by": "namespace-label", reason: "image-not-allowed" },
     });
-    expect(h.logs.filter((l) => l.msg === "pod denied").map((l) => [l.uid, l.namespace, l.pod])).toEqual([[UID, "bookinfo", "reviews-v1-7598cc9867-x2k8p"]]);
+    expect(h.logs.filter((l) => l.msg === "pod reviewed").map((l) => [l.uid, l.namespace, l.pod, l.decision, l.reason, l.message])).toEqual([
+      [UID, "bookinfo", "reviews-v1-7598cc9867-x2k8p", "denied", "image-not-allowed", (json.response.status as { message: string }).message],
+    ]);
+    const metrics = (await h.app.inject({ url: "/metrics" })).body;
+    expect(metrics).toContain('hookpoint_admission_requests_total{outcome="denied",decided_by="namespace-label",reason="image-not-allowed",dry_run="false"} 1');
   });
 
   it("answers a pod that is already injected (reinvocation) with no patch", async () => {
@@ -147,7 +152,7 @@ describe("POST /mutate", () => {
     const metrics = (await h.app.inject({ url: "/metrics" })).body;
     expect(metrics).toContain('hookpoint_admission_requests_total{outcome="injected",decided_by="namespace-label",reason="namespace-enabled",dry_run="false"} 1');
     expect(metrics).toContain('hookpoint_admission_requests_total{outcome="injected",decided_by="namespace-label",reason="namespace-enabled",dry_run="true"} 1');
-    expect(h.logs.filter((l) => l.msg === "pod injected").map((l) => l.dryRun)).toEqual([false, true]);
+    expect(h.logs.filter((l) => l.msg === "pod reviewed").map((l) => l.dryRun)).toEqual([false, true]);
   });
 
   it("fails open on an internal error: allowed with a warning, logged with the uid, counted", async () => {
@@ -169,7 +174,7 @@ describe("POST /mutate", () => {
   });
 
   it("fails open on an error after the review (here: the log line), with the same answer shape", async () => {
-    const h = harness({ failOnLog: "pod injected" });
+    const h = harness({ failOnLog: "pod reviewed" });
     const { status, json } = await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { uid: "uid-2" }));
     expect([status, json.apiVersion, json.kind]).toEqual([200, "admission.k8s.io/v1", "AdmissionReview"]);
     expect(json.response).toEqual({
@@ -185,12 +190,52 @@ describe("POST /mutate", () => {
     ]);
   });
 
-  it("logs injections at info and nothing for skips at info level", async () => {
+  it("logs one info line per reviewed pod, whatever the decision, with its owner; none at info for requests it does not review", async () => {
     const h = harness();
-    await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { namespace: "plain" }));
-    await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { namespace: "bookinfo" }));
-    expect(h.logs.map((l) => [l.msg, l.namespace, l.pod, l.decidedBy, l.reason])).toEqual([
-      ["pod injected", "bookinfo", "reviews-v1-7598cc9867-x2k8p", "namespace-label", "namespace-enabled"],
+    const { metadata: { name: _name, ...meta } = {}, ...rest } = atCreate(loadPod("classic-sidecar"));
+    const generated = { ...rest, metadata: { ...meta, generateName: "reviews-v1-7598cc9867-" } } as Pod;
+    await mutate(h, podReview(generated, { namespace: "plain", uid: "u1" }));
+    await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { namespace: "bookinfo", uid: "u2" }));
+    await mutate(h, podReview(withAnnotations(atCreate(loadPod("classic-sidecar")), { "hookpoint.dev/inject": "true" }), { namespace: "plain", uid: "u3" }));
+    await mutate(h, podReview(atCreate(loadPod("no-proxy")), { namespace: "bookinfo", uid: "u4", dryRun: true }));
+    await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { operation: "UPDATE", uid: "u5" }));
+    expect(h.logs.map(({ time: _t, pid: _p, hostname: _h, ...l }) => l)).toEqual([
+      { level: 30, msg: "pod reviewed", uid: "u1", namespace: "plain", pod: "reviews-v1-7598cc9867-", owner: "ReplicaSet/reviews-v1-7598cc9867", decision: "skipped", decidedBy: "default", reason: "not-opted-in", dryRun: false },
+      { level: 30, msg: "pod reviewed", uid: "u2", namespace: "bookinfo", pod: "reviews-v1-7598cc9867-x2k8p", owner: "ReplicaSet/reviews-v1-7598cc9867", decision: "injected", decidedBy: "namespace-label", reason: "namespace-enabled", dryRun: false },
+      {
+        level: 30,
+        msg: "pod reviewed",
+        uid: "u3",
+        namespace: "plain",
+        pod: "reviews-v1-7598cc9867-x2k8p",
+        owner: "ReplicaSet/reviews-v1-7598cc9867",
+        decision: "skipped",
+        decidedBy: "pod-annotation",
+        reason: "pod-opt-in-not-allowed",
+        dryRun: false,
+        warnings: [
+          'hookpoint: annotation hookpoint.dev/inject="true" ignored: namespace plain is not labelled hookpoint.dev/inject=enabled and the built-in default policy has no allowPodOptIn selecting it',
+        ],
+      },
+      { level: 30, msg: "pod reviewed", uid: "u4", namespace: "bookinfo", pod: "batch-worker", owner: null, decision: "skipped", decidedBy: "target-container", reason: "no-target-container", dryRun: true },
+    ]);
+  });
+
+  it("hands warnings about an owned pod to the event sink at once (not for a dry run or a bare pod), and answers without waiting for it", async () => {
+    const warned: unknown[] = [];
+    const h = harness({ events: { warn: (w) => void warned.push(w) } });
+    const optIn = withAnnotations(atCreate(loadPod("classic-sidecar")), { "hookpoint.dev/inject": "true" });
+    const { json } = await mutate(h, podReview(optIn, { namespace: "plain" }));
+    await mutate(h, podReview(optIn, { namespace: "plain", dryRun: true }));
+    const { ownerReferences: _o, ...bareMeta } = optIn.metadata ?? {};
+    await mutate(h, podReview({ ...optIn, metadata: bareMeta }, { namespace: "plain" }));
+    await mutate(h, podReview(atCreate(loadPod("classic-sidecar")), { namespace: "bookinfo" })); // no warning
+    expect(warned).toEqual([
+      {
+        namespace: "plain",
+        owner: { apiVersion: "apps/v1", kind: "ReplicaSet", name: "reviews-v1-7598cc9867", uid: "2f1e0c6a-6f52-4d1b-9a43-7c1f6e2d9b10" },
+        message: (json.response.warnings as string[])[0],
+      },
     ]);
   });
 });
