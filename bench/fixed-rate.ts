@@ -1,109 +1,271 @@
-// An open-loop, fixed-rate HTTPS POST driver for the webhook benches: request i is due
-// at start + i/rate whatever happened to earlier ones, and its latency counts from that
-// due time (so a stall shows in the latency of everything queued behind it instead of
-// slowing the sender down). Keep-alive connections, at most `connections` at once
-// (requests beyond wait in the agent's queue, their wait counted). The first
-// `warmupS` seconds are sent but not measured. Bounded: rate × (warmup + duration)
-// requests, and a deadline of the run's length plus `timeoutMs`.
+// An open-loop, fixed-rate HTTPS load driver (for bench:webhook, bench:injector and
+// any other benchmark that asks "what latency at N requests per second?").
+//
+// Open loop: request i is due at start + i / rate whatever the server does, and
+// its latency is counted from that due time, not from when it could be sent, so a
+// server that stalls is charged for the requests that queued behind the stall
+// (no coordinated omission). The first `warmupSec` seconds are sent but not
+// counted. Keep-alive connections (at most `connections`, reused most recently
+// used first, as Go's HTTP client does) carry the requests.
+//
+// The driver must not add its own lateness to the figures: it sleeps with a
+// timer while the next due time is far, and polls the event loop (setImmediate,
+// which still serves the responses) for the last stretch, so sends leave within
+// tens of microseconds of their due time. How late they left is reported
+// (`sendLateMs`), so a driver that could not keep up shows itself. Polling costs
+// CPU: run the driver in its own process (runFixedRateInChild), never in the
+// server's.
+//
+// Usage from a benchmark:
+//   const r = await runFixedRateInChild({ url: "https://127.0.0.1:8443/mutate", ca, bodies, rate: 1000, durationSec: 5 });
+//   console.log(formatFixedRate("hookpoint", r));
+// As a child process: node --import tsx bench/fixed-rate.ts < options.json > result.json
+import { spawn } from "node:child_process";
 import https from "node:https";
+import { fileURLToPath } from "node:url";
 
 export interface FixedRateOptions {
+  /** e.g. https://127.0.0.1:8443/mutate */
   url: string;
-  /** PEM of the CA that signed the server's certificate. */
+  /** PEM of the CA that signed the server's certificate; the connection is verified against it. */
   ca: string;
+  /** TLS server name to verify (default: the URL's host). */
+  servername?: string;
+  method?: string;
+  /** Default: content-type application/json. */
+  headers?: Record<string, string>;
   /** Request bodies, sent round-robin. */
-  bodies: readonly Buffer[];
+  bodies: readonly string[];
+  /** Statuses that count as success (default [200]). */
+  okStatus?: readonly number[];
+  /** Requests per second. */
   rate: number;
-  durationS: number;
-  warmupS: number;
-  connections: number;
+  /** Seconds measured, after the warm-up. */
+  durationSec: number;
+  /** Seconds sent first and not counted (default 1). */
+  warmupSec?: number;
+  /** Keep-alive connections at most (default 32). */
+  connections?: number;
+  /** A request without an answer after this long is an error (default 5000: the API server's webhook timeout here). */
   timeoutMs?: number;
 }
 
 export interface FixedRateResult {
   rate: number;
-  /** Measured requests (after the warm-up) and how many of them failed (non-2xx, error, timeout). */
+  /** Requests counted (sent after the warm-up). */
   measured: number;
+  /** Of those, how many failed (error, timeout or unexpected status), and why. */
   errors: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Completed measured requests per second of measured time. */
+  errorKinds: Record<string, number>;
+  /** Latency from each request's due time to its complete answer, in ms, over successful counted requests. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** How late the driver sent, in ms: its own error. */
+  sendLateMs: { p99: number; max: number };
+  /** Answers per second over the counted window. */
   achievedRate: number;
+  /** Keep-alive connections that were opened. */
+  connectionsOpened: number;
+  /** The driver's own CPU per request, in µs. */
+  driverCpuUs: number;
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
+/** Bounded whatever is asked: at most 60 s measured, 10 s warm-up, 20,000 requests/s. */
+function checked(o: FixedRateOptions): Required<Omit<FixedRateOptions, "servername">> & { servername: string | undefined } {
+  if (!(o.rate > 0 && o.rate <= 20_000)) throw new Error(`rate must be between 0 and 20,000 per second, got ${o.rate}`);
+  if (!(o.durationSec > 0 && o.durationSec <= 60)) throw new Error(`durationSec must be between 0 and 60, got ${o.durationSec}`);
+  if (o.bodies.length === 0) throw new Error("bodies must not be empty");
+  const warmupSec = o.warmupSec ?? 1;
+  if (!(warmupSec >= 0 && warmupSec <= 10)) throw new Error(`warmupSec must be between 0 and 10, got ${warmupSec}`);
+  return {
+    url: o.url,
+    ca: o.ca,
+    servername: o.servername,
+    method: o.method ?? "POST",
+    headers: o.headers ?? { "content-type": "application/json" },
+    bodies: o.bodies,
+    okStatus: o.okStatus ?? [200],
+    rate: o.rate,
+    durationSec: o.durationSec,
+    warmupSec,
+    connections: o.connections ?? 32,
+    timeoutMs: o.timeoutMs ?? 5000,
+  };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-export async function fixedRate(o: FixedRateOptions): Promise<FixedRateResult> {
+/** Runs the load in this process; see the file's comment for why that process should be a dedicated one. */
+export async function runFixedRate(options: FixedRateOptions): Promise<FixedRateResult> {
+  const o = checked(options);
   const url = new URL(o.url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: o.connections, ca: o.ca });
-  const total = Math.round(o.rate * (o.warmupS + o.durationS));
-  const warmup = Math.round(o.rate * o.warmupS);
-  const timeoutMs = o.timeoutMs ?? 10_000;
-  const latencies: number[] = [];
-  let errors = 0;
-  let pending = 0;
-  let firstMeasured = Infinity;
-  let lastMeasured = 0;
-  const start = performance.now() + 50;
+  const agent = new https.Agent({ keepAlive: true, maxSockets: o.connections, scheduling: "lifo" });
+  let connectionsOpened = 0;
+  const bodies = o.bodies.map((b) => Buffer.from(b));
+  const total = Math.round(o.rate * (o.warmupSec + o.durationSec));
+  const warm = Math.round(o.rate * o.warmupSec);
+  const latency = new Float64Array(total);
+  const late = new Float64Array(total);
+  const failed = new Uint8Array(total);
+  const errorKinds: Record<string, number> = {};
+  const intervalMs = 1000 / o.rate;
+  let done = 0;
+  let firstCountedAnswer = Infinity;
+  let lastCountedAnswer = 0;
+
+  const fail = (i: number, kind: string) => {
+    failed[i] = 1;
+    if (i >= warm) errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
 
   const send = (i: number, due: number) => {
-    const body = o.bodies[i % o.bodies.length]!;
-    pending++;
-    const done = (ok: boolean) => {
-      pending--;
-      if (i < warmup) return;
-      const end = performance.now();
-      firstMeasured = Math.min(firstMeasured, due);
-      lastMeasured = Math.max(lastMeasured, end);
-      if (ok) latencies.push(end - due);
-      else errors++;
-    };
+    const body = bodies[i % bodies.length] as Buffer;
+    late[i] = performance.now() - due;
     const req = https.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": body.length }, timeout: timeoutMs },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: o.method,
+        ca: o.ca,
+        servername: o.servername ?? url.hostname,
+        agent,
+        headers: { ...o.headers, "content-length": body.length },
+        timeout: o.timeoutMs,
+      },
       (res) => {
-        res.on("data", () => undefined);
-        res.on("end", () => done((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
-        res.on("error", () => done(false));
+        res.on("data", () => {});
+        res.on("end", () => {
+          const now = performance.now();
+          latency[i] = now - due;
+          if (!o.okStatus.includes(res.statusCode ?? 0)) fail(i, `HTTP ${res.statusCode}`);
+          if (i >= warm) {
+            firstCountedAnswer = Math.min(firstCountedAnswer, now);
+            lastCountedAnswer = Math.max(lastCountedAnswer, now);
+          }
+          done++;
+        });
+        res.on("error", (err: NodeJS.ErrnoException) => {
+          fail(i, err.code ?? err.message);
+          done++;
+        });
       },
     );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => done(false));
+    req.on("socket", (s) => {
+      if (!(s as { hookpointSeen?: boolean }).hookpointSeen) {
+        (s as { hookpointSeen?: boolean }).hookpointSeen = true;
+        connectionsOpened++;
+      }
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      fail(i, err.code ?? err.message);
+      done++;
+    });
     req.end(body);
   };
 
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now() + 20;
+  let next = 0;
   await new Promise<void>((resolve) => {
-    let next = 0;
-    const deadline = start + ((o.warmupS + o.durationS) * 1000) + timeoutMs;
     const tick = () => {
       const now = performance.now();
-      while (next < total) {
-        const due = start + (next * 1000) / o.rate;
-        if (due > now) break;
-        send(next, due);
+      while (next < total && start + next * intervalMs <= now) {
+        send(next, start + next * intervalMs);
         next++;
       }
-      if ((next >= total && pending === 0) || now > deadline) return resolve();
-      // Sleep through long gaps; spin (setImmediate) only in the last 1.5 ms before a send.
-      const wait = next < total ? start + (next * 1000) / o.rate - now : 5;
-      if (wait > 1.5) setTimeout(tick, wait - 1);
+      if (next >= total) return resolve();
+      const wait = start + next * intervalMs - performance.now();
+      // Far from the next due time: sleep (timers are only ms-precise); close to it: poll.
+      if (wait > 2) setTimeout(tick, Math.floor(wait - 1.5));
       else setImmediate(tick);
     };
-    setTimeout(tick, 50);
+    tick();
   });
+  const deadline = performance.now() + o.timeoutMs + 1000;
+  while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const measuredS = Math.max(1e-9, (lastMeasured - firstMeasured) / 1000);
+
+  const ok: number[] = [];
+  const lateCounted: number[] = [];
+  let errors = 0;
+  for (let i = warm; i < total; i++) {
+    lateCounted.push(late[i] as number);
+    if (failed[i]) errors++;
+    else if ((latency[i] as number) > 0) ok.push(latency[i] as number);
+    else {
+      errors++;
+      errorKinds["no answer in time"] = (errorKinds["no answer in time"] ?? 0) + 1;
+    }
+  }
+  const sorted = Float64Array.from(ok).sort();
+  const lateSorted = Float64Array.from(lateCounted).sort();
+  const measured = total - warm;
   return {
     rate: o.rate,
-    measured: total - warmup,
-    errors: errors + (total - warmup - latencies.length - errors),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    maxMs: latencies.at(-1) ?? NaN,
-    achievedRate: latencies.length / measuredS,
+    measured,
+    errors,
+    errorKinds,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? (sorted[sorted.length - 1] as number) : NaN,
+    sendLateMs: { p99: percentile(lateSorted, 99), max: lateSorted.length ? (lateSorted[lateSorted.length - 1] as number) : NaN },
+    achievedRate: lastCountedAnswer > firstCountedAnswer ? ((ok.length - 1) * 1000) / (lastCountedAnswer - firstCountedAnswer) : NaN,
+    connectionsOpened,
+    driverCpuUs: (cpu.user + cpu.system) / total,
   };
+}
+
+/** Runs the load in a child process of its own (the driver polls; it must not share the server's event loop). */
+export function runFixedRateInChild(options: FixedRateOptions): Promise<FixedRateResult> {
+  checked(options);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`fixed-rate driver exited with ${code}`));
+      try {
+        resolve(JSON.parse(out) as FixedRateResult);
+      } catch (err) {
+        reject(new Error(`fixed-rate driver printed no result: ${String(err)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(options));
+  });
+}
+
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
+
+/** One line: "label  p50 … p90 … p99 … max … ms, errors N (M measured; driver late p99 … ms)". */
+export function formatFixedRate(label: string, r: FixedRateResult): string {
+  const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(", ");
+  return (
+    `${label}  p50 ${ms(r.p50)}  p90 ${ms(r.p90)}  p99 ${ms(r.p99)}  max ${ms(r.max)} ms  errors ${r.errors}${kinds ? ` (${kinds})` : ""}` +
+    `  (${r.measured.toLocaleString("en-US")} measured at ${Math.round(r.achievedRate).toLocaleString("en-US")}/s over ${r.connectionsOpened} connections; driver late p99 ${ms(r.sendLateMs.p99)} ms)`
+  );
+}
+
+// As a child process: options as JSON on stdin, the result as JSON on stdout.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  let input = "";
+  process.stdin.setEncoding("utf8").on("data", (c: string) => (input += c));
+  process.stdin.on("end", () => {
+    runFixedRate(JSON.parse(input) as FixedRateOptions).then(
+      (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+      (err: unknown) => {
+        process.stderr.write(`fixed-rate: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+      },
+    );
+  });
 }
