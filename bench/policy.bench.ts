@@ -4,7 +4,10 @@
 //  2. snapshot build time and retained heap (run with --expose-gc);
 //  3. propagation: a namespace relabel or policy change on a (fake, loopback)
 //     API server until new decisions see it (target ≤ 2 s), plus the cluster
-//     source's sync time and memory with the same 10,000 + 100 objects.
+//     source's sync time and memory with the same 10,000 + 100 objects;
+//  4. the webhook process itself with that snapshot (from files): its resident
+//     memory next to the same webhook with the example files, and its latency at
+//     a fixed 500 reviews/s (bench/fixed-rate.ts) with either.
 // Prints figures; asserts nothing. Every loop is bounded in count and time.
 import { decide } from "../src/admission/decision.js";
 import { reviewPod } from "../src/admission/review.js";
@@ -13,8 +16,14 @@ import type { SourceLogger } from "../src/k8s/logger.js";
 import { buildSnapshot, governingPolicy, namespaceLabels, type Snapshot } from "../src/policy/snapshot.js";
 import type { HookpointPolicy, HookpointPolicySpec, NamespaceInfo } from "../src/policy/types.js";
 import { FakeKubeApi } from "../test/integration/k8s/fake-kube-api.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
 import { settings } from "./common.js";
+import { formatFixedRate, runFixedRateInChild } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
+import { rssMiB, startServer, type Server } from "./servers.js";
 
 const NAMESPACES = 10_000;
 const POLICIES = 100;
@@ -150,15 +159,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 }
 
-async function propagation(): Promise<void> {
-  section("cluster source against a fake API server on 127.0.0.1 (list + watch, same process)");
-  const api = new FakeKubeApi();
-  await api.start();
+/** The fake API server holds what a large cluster does: 10,000 namespaces, 100 policies. */
+function fill(api: FakeKubeApi): void {
   for (let i = 0; i < NAMESPACES; i++) {
     const { "kubernetes.io/metadata.name": _n, ...labels } = namespaceLabelsFor(i);
     api.setNamespace(nsName(i), labels);
   }
   for (let t = 0; t < POLICIES; t++) api.applyPolicy(`team-${t}`, policySpec(t));
+}
+
+async function propagation(): Promise<void> {
+  section("cluster source against a fake API server on 127.0.0.1 (list + watch, same process)");
+  const api = new FakeKubeApi();
+  await api.start();
+  fill(api);
 
   const heapBefore = heapUsed();
   const source = createClusterSource({ kubeConfig: api.kubeConfig(), settings, logger: quiet });
@@ -218,3 +232,62 @@ async function propagation(): Promise<void> {
 }
 
 await propagation();
+
+// --- 4. the webhook process with the big snapshot ----------------------------------
+
+/** An AdmissionReview of the realistic pod at CREATE in `namespace`. */
+function reviewBody(namespace: string): string {
+  const { namespace: _ns, name: _name, ...metadata } = pod.metadata ?? {};
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: "7a1d5a2e-0000-4000-8000-000000000001",
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      namespace,
+      operation: "CREATE",
+      object: { ...pod, metadata },
+    },
+  });
+}
+
+async function webhookMemory(): Promise<void> {
+  section("the webhook process (bench/webhook-server.ts) synced from a fake API server holding 10,000 namespaces and 100 policies, beside one with the example files");
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-policy-"));
+  const servers: Server[] = [];
+  const api = new FakeKubeApi();
+  try {
+    const ca = createCertificateAuthority();
+    const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+    const cert = join(dir, "tls.crt");
+    const key = join(dir, "tls.key");
+    writeFileSync(cert, pair.certPem);
+    writeFileSync(key, pair.keyPem, { mode: 0o600 });
+    await api.start();
+    fill(api);
+    const kubeconfig = join(dir, "kubeconfig");
+    writeFileSync(kubeconfig, api.kubeConfigYaml());
+
+    const small = await startServer("webhook", cert, key);
+    servers.push(small);
+    const big = await startServer("webhook", cert, key, { args: ["--kubeconfig", kubeconfig] });
+    servers.push(big);
+    // ns-00020 is labelled enabled (every 20th is) and its team policy governs: the pod is injected.
+    const runs = [
+      ["example files (3 namespaces, 1 policy)", small, reviewBody("bookinfo")],
+      ["cluster: 10,000 namespaces, 100 policies", big, reviewBody(nsName(20))],
+    ] as const;
+    for (const [label, server, body] of runs) {
+      const r = await runFixedRateInChild({ url: `https://127.0.0.1:${server.port}/mutate`, ca: ca.certPem, servername: "localhost", bodies: [body], rate: 500, durationSec: 3 });
+      console.log(`  ${label.padEnd(42)} RSS ${fmt(rssMiB(server.child.pid!), 1)} MiB; at 500 reviews/s: ${formatFixedRate("", r).trim()}`);
+    }
+    console.log("  (resident memory after the load; the Deployment's memory limit is 256 MiB, its request 128 MiB)");
+  } finally {
+    await Promise.all(servers.map((x) => x.stop()));
+    await api.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await webhookMemory();

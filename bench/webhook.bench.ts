@@ -22,12 +22,10 @@
 // saturated runs with injected-only and skipped-only bodies. --soak runs the webhook
 // alone and reports its resident memory at start and end.
 // BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling).
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { availableParallelism, homedir, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import type { Pod } from "../src/admission/pod.js";
 import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
@@ -35,7 +33,8 @@ import { answerJson } from "../src/server/answer-json.js";
 import { answerPod, classify } from "../src/server/answer.js";
 import type { AdmissionReview } from "../src/server/review-types.js";
 import { loadPod } from "../test/support/pods.js";
-import { cpuTicks, exampleSource } from "./common.js";
+import { exampleSource } from "./common.js";
+import { cpuUs, rssMiB, startServer, type Server } from "./servers.js";
 import { formatFixedRate, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
 
@@ -125,46 +124,6 @@ function body(pod: Pod, namespace: string, i: number): string {
 
 const BODIES = SHAPES.map((s, i) => ({ ...s, body: body(s.pod, s.namespace, i) }));
 
-// ---- servers -------------------------------------------------------------
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** A server child process: this checkout's, or (checkout) another one's webhook-server.ts. */
-async function startServer(mode: "webhook" | "bare", cert: string, key: string, answersFile?: string, checkout?: string): Promise<Server> {
-  const script = checkout ? join(checkout, "bench", "webhook-server.ts") : new URL("./webhook-server.ts", import.meta.url).pathname;
-  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", script, mode, cert, key, ...(answersFile ? [answersFile] : [])];
-  const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "pipe", "inherit"],
-    ...(checkout ? { cwd: checkout } : {}),
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 30 s`)), 30_000);
-    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once("line", (line) => {
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-  });
-  return {
-    child,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        child.once("exit", () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill("SIGTERM");
-      }),
-  };
-}
-
 function post(port: number, ca: string, payload: string): Promise<{ status: number; size: number; json: { response?: { uid?: string; allowed?: boolean; patch?: string } } }> {
   return new Promise((resolve, reject) => {
     const req = https.request({ host: "127.0.0.1", port, path: "/mutate", method: "POST", ca, servername: "localhost", headers: { "content-type": "application/json" } }, (res) => {
@@ -239,8 +198,6 @@ interface Load {
   failures: number;
 }
 
-/** utime + stime of a process, in µs (clock ticks of 10 ms). */
-const cpuUs = (pid: number): number => cpuTicks(pid) * 10_000;
 
 async function load(server: Server, seconds: number, connections: number, bodies = BODIES): Promise<Load> {
   const { port } = server;
@@ -266,10 +223,6 @@ async function load(server: Server, seconds: number, connections: number, bodies
   };
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
@@ -283,7 +236,7 @@ const RATIO_STRETCH = 0.65;
 async function saturatedSection(webhook: Server, bare: Server, baseline: Server | undefined, cert: string, key: string, answerSizes: Map<string, number>): Promise<void> {
   const answersFile = join(dir, "answers.json");
   writeFileSync(answersFile, JSON.stringify(Object.fromEntries([...answerSizes].map(([uid, size]) => [uid, sizedAnswer(uid, size)]))));
-  const sized = await startServer("bare", cert, key, answersFile);
+  const sized = await startServer("bare", cert, key, { args: [answersFile] });
   servers.push(sized);
   console.log(`load: autocannon, HTTPS keep-alive, ${f.connections} connections, ${f.rounds} rounds of ${f.duration} s each (after ${f.warmup} s warm-up), servers in child processes`);
   const runs: Record<"bare" | "sized" | "webhook" | "baseline", Load[]> = { bare: [], sized: [], webhook: [], baseline: [] };
@@ -432,7 +385,7 @@ try {
   } else {
     const bare = await startServer("bare", cert, key);
     servers.push(bare);
-    const baseline = f.compare ? await startServer("webhook", cert, key, undefined, f.compare) : undefined;
+    const baseline = f.compare ? await startServer("webhook", cert, key, { checkout: f.compare }) : undefined;
     if (baseline) {
       servers.push(baseline);
       console.log(`baseline: the webhook of ${f.compare}, side by side`);

@@ -1,0 +1,62 @@
+// The benchmarks' server child processes (bench/webhook-server.ts): the real
+// webhook or a bare Fastify server, each in a process of its own so that the load
+// generator never shares its event loop; and what is read from /proc about them.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { cpuTicks } from "./common.js";
+
+export interface Server {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** bare: [answers file] ({uid: answer text}); webhook: nothing (the example files), ["--files", policy, namespaces] or ["--kubeconfig", file]. */
+  args?: readonly string[];
+  /** Another checkout of hookpoint whose webhook-server.ts runs instead of this one's. */
+  checkout?: string;
+}
+
+/** Starts bench/webhook-server.ts MODE CERT KEY [FILES...] and waits for its port. BENCH_NODE_FLAGS adds node flags (profiling). */
+export async function startServer(mode: "webhook" | "bare", cert: string, key: string, o: ServerOptions = {}): Promise<Server> {
+  const script = o.checkout ? join(o.checkout, "bench", "webhook-server.ts") : new URL("./webhook-server.ts", import.meta.url).pathname;
+  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", script, mode, cert, key, ...(o.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    ...(o.checkout ? { cwd: o.checkout } : {}),
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 60 s`)), 60_000);
+    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** utime + stime of a process, in µs (clock ticks of 10 ms). */
+export const cpuUs = (pid: number): number => cpuTicks(pid) * 10_000;
+
+/** Resident memory of a process, in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
