@@ -47,7 +47,7 @@ if (mode === "bare") {
   ready(typeof address === "object" && address ? address.port : 0);
 } else {
   // Production logging (JSON, info), written where it costs a write but fills no disk.
-  const logger = createLogger({ level: "info", pretty: false, destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const logger = createLogger({ level: "info", pretty: false, file: "/dev/null" });
   // The example files, other files, or a (fake) API server through a kubeconfig, as in a cluster.
   const examples = await exampleSource(rest[0] === "--files" && rest[1] && rest[2] ? { policyFile: rest[1], namespacesFile: rest[2] } : undefined);
   const { settings } = examples;

