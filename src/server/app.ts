@@ -195,22 +195,37 @@ export function buildApp(options: AppOptions): WebhookApp {
 }
 
 /**
- * Fastify's JSON parser (with its __proto__/constructor poisoning checks) but
- * with an error that says where the JSON is broken, not only that it is.
+ * JSON bodies, parsed once. Fastify's parser (secure-json-parse) scans every body
+ * with two regular expressions for a "__proto__" or "constructor" key, spelled
+ * plainly or with \u escapes; a body that contains neither word nor any \u escape
+ * cannot match them, so it is only parsed. Any other body goes through Fastify's
+ * parser and its checks. Errors say where the JSON is broken.
  */
 function installJsonParser(app: WebhookApp): void {
   const base = app.getDefaultJsonParser("error", "error");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, raw, done) => {
+    const body = raw as string;
     // The body is decoded as UTF-8 (JSON's only encoding on the wire, RFC 8259); anything else would be misread.
     const charset = charsetOf(req.headers["content-type"]);
     if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
       done(clientError(415, `Content-Type charset must be utf-8 (got ${JSON.stringify(charset)})`), undefined);
       return;
     }
-    base(req, body as string, (err: Error | null, value?: unknown) => {
+    if (body.length > 0 && body.charCodeAt(0) !== 0xfeff && body.indexOf("__proto__") < 0 && body.indexOf("constructor") < 0 && body.indexOf("\\u") < 0) {
+      let value: unknown;
+      try {
+        value = JSON.parse(body);
+      } catch (err) {
+        done(badRequest(`body is not valid JSON: ${(err as Error).message}`), undefined);
+        return;
+      }
+      done(null, value);
+      return;
+    }
+    base(req, body, (err: Error | null, value?: unknown) => {
       if (err && (err as FastifyError).code === "FST_ERR_CTP_INVALID_JSON_BODY") {
         try {
-          JSON.parse(body as string);
+          JSON.parse(body);
           done(badRequest("body contains a forbidden __proto__ or constructor.prototype key"), undefined);
         } catch (parseErr) {
           done(badRequest(`body is not valid JSON: ${(parseErr as Error).message}`), undefined);

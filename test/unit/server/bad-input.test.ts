@@ -65,6 +65,8 @@ const cases: Case[] = [
   { name: "a deeply nested body (1,000,000 arrays)", headers: JSON_TYPE, payload: "[".repeat(1_000_000) + "]".repeat(1_000_000), status: 400, message: "body must be an object (got an array)" },
   { name: "a body over the 10 MiB limit", headers: JSON_TYPE, payload: review((r) => ((r.request.object as { metadata: { annotations: Record<string, string> } }).metadata.annotations.padding = "x".repeat(BODY_LIMIT))), status: 413, message: `body is larger than the limit of ${BODY_LIMIT} bytes` },
   { name: "a __proto__ key", headers: JSON_TYPE, payload: validText.replace('"request":{', '"request":{"__proto__":{"allowed":true},'), status: 400, message: "body contains a forbidden __proto__ or constructor.prototype key" },
+  { name: "a __proto__ key spelled with \\u escapes", headers: JSON_TYPE, payload: validText.replace('"request":{', '"request":{"\\u005f_proto__":{"allowed":true},'), status: 400, message: "body contains a forbidden __proto__ or constructor.prototype key" },
+  { name: "a constructor.prototype key", headers: JSON_TYPE, payload: validText.replace('"request":{', '"request":{"constructor":{"prototype":{"allowed":true}},'), status: 400, message: "body contains a forbidden __proto__ or constructor.prototype key" },
   { name: "GET instead of POST", method: "GET", status: 404, message: "Route GET:/mutate not found" },
 ];
 
@@ -82,6 +84,15 @@ describe("bad input corpus", () => {
 
   it.each(["application/json; charset=utf-8", "application/json;charset=UTF-8", 'application/json; charset="utf8"'])("accepts %s", async (type) => {
     const res = await h.app.inject({ method: "POST", url: "/mutate", headers: { "content-type": type }, payload: validText });
+    expect([res.statusCode, (res.json() as { response: { patchType: string } }).response.patchType]).toEqual([200, "JSONPatch"]);
+  });
+
+  it.each([
+    ["the word constructor as a value", validText.replace('"annotations":{', '"annotations":{"note":"constructor",')],
+    ["\\u escapes as Go writes them (HTML characters)", validText.replace('"annotations":{', '"annotations":{"link":"https://example.com/?a=1\\u0026b=\\u003cc\\u003e",')],
+    ["a byte order mark", `\ufeff${validText}`],
+  ])("reviews a body with %s", async (_what, payload) => {
+    const res = await h.app.inject({ method: "POST", url: "/mutate", headers: JSON_TYPE, payload });
     expect([res.statusCode, (res.json() as { response: { patchType: string } }).response.patchType]).toEqual([200, "JSONPatch"]);
   });
 
