@@ -72,11 +72,22 @@ export function recordReview(
     log.debug({ uid: request.uid, namespace: request.namespace, operation: request.operation, resource: request.resource.resource }, "request allowed without review");
     return;
   }
-  const { fields, owner } = reviewSubject(request, namespace);
+  const meta = (request.object as { metadata?: PodMeta } | null | undefined)?.metadata;
+  const owner = ownerOf(meta);
   const { warnings, status } = answer.response;
-  log.info(
-    { ...fields, decision: outcome, decidedBy, reason, dryRun, ...(warnings ? { warnings } : {}), ...(status ? { message: status.message } : {}) },
-    "pod reviewed",
-  );
+  // One object literal, no spreads: this runs for every review.
+  const line: Record<string, unknown> = {
+    uid: request.uid,
+    namespace,
+    pod: meta?.name || meta?.generateName,
+    owner: owner ? `${owner.kind}/${owner.name}` : null,
+    decision: outcome,
+    decidedBy,
+    reason,
+    dryRun,
+  };
+  if (warnings) line.warnings = warnings;
+  if (status) line.message = status.message;
+  log.info(line, "pod reviewed");
   reportWarnings(events, owner, namespace, answer, dryRun);
 }

@@ -82,6 +82,15 @@ describe("pod shape", () => {
     expect(reviewed).toBeGreaterThan(0);
   });
 
+  it("does not walk managedFields for depth (nothing reads them), and refuses depth anywhere else", () => {
+    const deep = (n: number): unknown => (n === 0 ? {} : { [`f:${n}`]: deep(n - 1) });
+    const pod = atCreate(loadPod("classic-sidecar"));
+    const withDeepManagedFields = { ...pod, metadata: { ...pod.metadata, managedFields: [{ manager: "x", fieldsV1: deep(100) }] } };
+    expect(classify((podReview(withDeepManagedFields) as { request: AdmissionRequest }).request).kind).toBe("pod");
+    const withDeepLabelsParent = { ...pod, metadata: { ...pod.metadata, finalizersDetail: deep(100) } };
+    expect(classify((podReview(withDeepLabelsParent) as { request: AdmissionRequest }).request)).toEqual({ kind: "invalid", message: "body/request/object is nested deeper than 64 levels" });
+  });
+
   const h = harness({ source: staticSource(snapshot(NAMESPACES)) });
   const shapes: Array<[string, (pod: Pod & Record<string, unknown>) => void, string]> = [
     ["a volume that is null", (p) => ((p.spec.volumes as unknown[])[0] = null), "body/request/object/spec/volumes/0 must be an object (got null)"],
