@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import Fastify from "fastify";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { BODY_LIMIT, MIN_TLS_VERSION } from "../src/server/app.js";
+import { BODY_LIMIT, TLS_SETTINGS } from "../src/server/app.js";
 import { createLogger } from "../src/server/logger.js";
 import { createClusterSource } from "../src/k8s/cluster-source.js";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
@@ -29,7 +29,7 @@ function ready(port: number): void {
 }
 
 if (mode === "bare") {
-  const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: MIN_TLS_VERSION }, bodyLimit: BODY_LIMIT });
+  const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile), ...TLS_SETTINGS }, bodyLimit: BODY_LIMIT });
   const answer = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "constant", allowed: true } };
   if (answersFile) {
     const sized = new Map(Object.entries(JSON.parse(readFileSync(answersFile, "utf8")) as Record<string, string>));

@@ -100,7 +100,7 @@ describe("certificate rotation", () => {
       expect.stringMatching(new RegExp(`^${secret.path("tls.crt").replace(/[.]/g, "\\.")} is not a PEM certificate: `)),
     ]);
 
-    // The minimum TLS version survives the swaps.
+    // The minimum TLS version survives the swaps...
     const tls11 = await new Promise<string>((resolve) => {
       const s = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, minVersion: "TLSv1.1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" }, () => {
         s.end();
@@ -109,6 +109,15 @@ describe("certificate rotation", () => {
       s.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     });
     expect(tls11).toBe("ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");
+    // And so does the cipher preference.
+    const cipher = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem }, () => {
+        resolve(s.getCipher().standardName);
+        s.end();
+      });
+      s.on("error", reject);
+    });
+    expect(cipher).toBe("TLS_AES_128_GCM_SHA256");
     console.log(`rotation: ${total} requests, 0 failed`);
   });
 

@@ -47,6 +47,22 @@ describe("HTTPS listener", () => {
     expect(await handshake(webhook.port, { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" })).toEqual({ protocol: "TLSv1.3" });
   });
 
+  it("prefers AES-128-GCM, whatever order the client asks in", async () => {
+    const cipher = (options: tls.ConnectionOptions) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: webhook.port, ca: ca.certPem, servername: "localhost", ...options }, () => {
+          resolve(socket.getCipher().standardName);
+          socket.end();
+        });
+        socket.on("error", reject);
+      });
+    // Node's own client default puts AES-256-GCM first; Go's (the API server's) AES-128-GCM.
+    expect(await cipher({})).toBe("TLS_AES_128_GCM_SHA256");
+    expect(await cipher({ maxVersion: "TLSv1.2" })).toBe("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    // A client that offers only AES-256-GCM still gets it.
+    expect(await cipher({ ciphers: "TLS_AES_256_GCM_SHA384" })).toBe("TLS_AES_256_GCM_SHA384");
+  });
+
   it("refuses a TLS 1.1 client (which a permissive server would accept)", async (ctx) => {
     // Control: the same client against a server that allows TLS 1.1 — proves the client can speak it here.
     const pair = servingCert(ca);
