@@ -19,11 +19,10 @@ import { FakeKubeApi } from "../test/integration/k8s/fake-kube-api.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
 import { settings } from "./common.js";
 import { formatFixedRate, runFixedRateInChild } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
-import { rssMiB, startServer, type Server } from "./servers.js";
+import { rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
 
 const NAMESPACES = 10_000;
 const POLICIES = 100;
@@ -258,12 +257,7 @@ async function webhookMemory(): Promise<void> {
   const servers: Server[] = [];
   const api = new FakeKubeApi();
   try {
-    const ca = createCertificateAuthority();
-    const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-    const cert = join(dir, "tls.crt");
-    const key = join(dir, "tls.key");
-    writeFileSync(cert, pair.certPem);
-    writeFileSync(key, pair.keyPem, { mode: 0o600 });
+    const { caPem, cert, key } = writeBenchCerts(dir);
     await api.start();
     fill(api);
     const kubeconfig = join(dir, "kubeconfig");
@@ -279,7 +273,7 @@ async function webhookMemory(): Promise<void> {
       ["cluster: 10,000 namespaces, 100 policies", big, reviewBody(nsName(20))],
     ] as const;
     for (const [label, server, body] of runs) {
-      const r = await runFixedRateInChild({ url: `https://127.0.0.1:${server.port}/mutate`, ca: ca.certPem, servername: "localhost", bodies: [body], rate: 500, durationSec: 3 });
+      const r = await runFixedRateInChild({ url: `https://127.0.0.1:${server.port}/mutate`, ca: caPem, servername: "localhost", bodies: [body], rate: 500, durationSec: 3 });
       console.log(`  ${label.padEnd(42)} RSS ${fmt(rssMiB(server.child.pid!), 1)} MiB; at 500 reviews/s: ${formatFixedRate("", r).trim()}`);
     }
     console.log("  (resident memory after the load; the Deployment's memory limit is 256 MiB, its request 128 MiB)");

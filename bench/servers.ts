@@ -2,9 +2,10 @@
 // webhook or a bare Fastify server, each in a process of its own so that the load
 // generator never shares its event loop; and what is read from /proc about them.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
 import { cpuTicks } from "./common.js";
 
 export interface Server {
@@ -59,4 +60,15 @@ export const cpuUs = (pid: number): number => cpuTicks(pid) * 10_000;
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** A CA and a serving certificate for localhost/127.0.0.1, written as tls.crt and tls.key into `dir`. */
+export function writeBenchCerts(dir: string): { caPem: string; cert: string; key: string } {
+  const ca = createCertificateAuthority();
+  const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+  const cert = join(dir, "tls.crt");
+  const key = join(dir, "tls.key");
+  writeFileSync(cert, pair.certPem);
+  writeFileSync(key, pair.keyPem, { mode: 0o600 });
+  return { caPem: ca.certPem, cert, key };
 }

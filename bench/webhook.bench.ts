@@ -28,13 +28,12 @@ import { availableParallelism, homedir, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import type { Pod } from "../src/admission/pod.js";
-import { createCertificateAuthority, createServingCertificate } from "../src/certs/generate.js";
 import { answerJson } from "../src/server/answer-json.js";
 import { answerPod, classify } from "../src/server/answer.js";
 import type { AdmissionReview } from "../src/server/review-types.js";
 import { loadPod } from "../test/support/pods.js";
 import { exampleSource } from "./common.js";
-import { cpuUs, rssMiB, startServer, type Server } from "./servers.js";
+import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
 import { formatFixedRate, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
 
@@ -349,12 +348,8 @@ const f = flags(process.argv.slice(2));
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-"));
 const servers: Server[] = [];
 try {
-  const ca = createCertificateAuthority();
-  const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-  const cert = join(dir, "tls.crt");
-  const key = join(dir, "tls.key");
-  writeFileSync(cert, pair.certPem);
-  writeFileSync(key, pair.keyPem, { mode: 0o600 });
+  const { caPem, cert, key } = writeBenchCerts(dir);
+  const ca = { certPem: caPem };
 
   console.log(`hookpoint bench:webhook — node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`bodies: ${BODIES.length} AdmissionReviews, ${fmt(Math.min(...BODIES.map((b) => b.body.length)))}–${fmt(Math.max(...BODIES.map((b) => b.body.length)))} bytes; ${BODIES.filter((b) => b.expect === "injected").length} injected, ${BODIES.filter((b) => b.expect === "skipped").length} skipped`);

@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import { Counter, type Registry } from "prom-client";
+import type { OwnerWarning, WarningSink } from "../owner-warning.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import type { SourceLogger } from "./logger.js";
 
@@ -22,19 +23,6 @@ export const EVENT_SOURCE = "hookpoint-webhook";
 const MAX_MESSAGE = 1024;
 /** Object names are at most 253 characters; the suffix is "." and 16 hex digits. */
 const MAX_OWNER_NAME = 253 - 17;
-
-export interface OwnerRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
-
-export interface OwnerWarning {
-  namespace: string;
-  owner: OwnerRef;
-  message: string;
-}
 
 /** The two calls the recorder makes; the cluster's in production, a fake in unit tests. */
 export interface EventApi {
@@ -78,7 +66,9 @@ interface Written {
   at: number;
 }
 
-export class EventRecorder {
+export type { OwnerWarning } from "../owner-warning.js";
+
+export class EventRecorder implements WarningSink {
   readonly #o: Required<Omit<EventRecorderOptions, "metrics">> & { metrics: EventMetrics | undefined };
   readonly #pending = new Map<string, Pending>();
   /** Insertion-ordered: the first entry is the least recently written. */

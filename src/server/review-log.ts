@@ -5,26 +5,10 @@
 // a controller, never a human.
 import type { FastifyBaseLogger } from "fastify";
 import type { Answer } from "./answer.js";
+import type { OwnerRef, WarningSink } from "../owner-warning.js";
 import type { AdmissionRequest } from "./review-types.js";
 
-export interface OwnerRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
-
-export interface OwnerWarning {
-  /** The pod's namespace, which is its owner's. */
-  namespace: string;
-  owner: OwnerRef;
-  message: string;
-}
-
-/** Takes warnings at once and reports them later, off the request (k8s/events.ts). */
-export interface WarningSink {
-  warn(warning: OwnerWarning): void;
-}
+export type { WarningSink } from "../owner-warning.js";
 
 interface PodMeta {
   name?: string;

@@ -5,7 +5,7 @@
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPod } from "../../support/pods.js";
-import { atCreate, get, newCa, podReview, post, SecretDir, servingCert, startTestWebhook, waitFor, type TestWebhook } from "./support.js";
+import { atCreate, get, newCa, podReview, post, startOnFreshSecret, waitFor, type TestWebhook } from "./support.js";
 
 const HEADERS_TIMEOUT_MS = 400;
 const REQUEST_TIMEOUT_MS = 1200;
@@ -14,21 +14,15 @@ const BOUND_MS = 10_000;
 const MAX_CONNECTIONS = 3;
 
 const ca = newCa();
-let secret: SecretDir;
+let running: Awaited<ReturnType<typeof startOnFreshSecret>> | undefined;
 let webhook: TestWebhook;
 
 beforeAll(async () => {
-  const pair = servingCert(ca);
-  secret = new SecretDir({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
-  webhook = await startTestWebhook(secret.path("tls.crt"), secret.path("tls.key"), 100, {
-    headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    maxConnections: MAX_CONNECTIONS,
-  });
+  running = await startOnFreshSecret(ca, { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxConnections: MAX_CONNECTIONS });
+  webhook = running.webhook;
 });
 afterAll(async () => {
-  await webhook?.close();
-  secret?.remove();
+  await running?.close();
 });
 
 const TIMEOUT_BODY = '{"statusCode":408,"error":"Request Timeout","message":"the request was not received in time"}';

@@ -86,6 +86,24 @@ export async function startTestWebhook(
   return Object.assign(webhook, { logs });
 }
 
+/** A webhook on 127.0.0.1 serving a fresh certificate of `ca` from a Secret-like directory; close() removes both. */
+export async function startOnFreshSecret(
+  ca: KeyPairPem,
+  limits: Parameters<typeof startTestWebhook>[3] = {},
+): Promise<{ secret: SecretDir; webhook: TestWebhook; close(): Promise<void> }> {
+  const pair = servingCert(ca);
+  const secret = new SecretDir({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
+  const webhook = await startTestWebhook(secret.path("tls.crt"), secret.path("tls.key"), 100, limits);
+  return {
+    secret,
+    webhook,
+    async close() {
+      await webhook.close();
+      secret.remove();
+    },
+  };
+}
+
 export interface Answer {
   status: number;
   body: string;

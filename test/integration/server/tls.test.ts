@@ -4,20 +4,18 @@ import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPod } from "../../support/pods.js";
-import { atCreate, get, newCa, podReview, post, SecretDir, servingCert, startTestWebhook, type TestWebhook } from "./support.js";
+import { atCreate, get, newCa, podReview, post, servingCert, startOnFreshSecret, type TestWebhook } from "./support.js";
 
 const ca = newCa();
-let secret: SecretDir;
+let running: Awaited<ReturnType<typeof startOnFreshSecret>> | undefined;
 let webhook: TestWebhook;
 
 beforeAll(async () => {
-  const pair = servingCert(ca);
-  secret = new SecretDir({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
-  webhook = await startTestWebhook(secret.path("tls.crt"), secret.path("tls.key"));
+  running = await startOnFreshSecret(ca);
+  webhook = running.webhook;
 });
 afterAll(async () => {
-  await webhook?.close();
-  secret?.remove();
+  await running?.close();
 });
 
 /** Handshake result: the protocol agreed, or the error code. */
