@@ -126,8 +126,8 @@ describe("certificate rotation", () => {
     const a = servingCert(ca);
     const day = 86_400_000;
     const expired = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now: new Date(Date.now() - 3 * day), days: 1 });
-    // notBefore is backdated by CLOCK_SKEW_MS from `now`: this one becomes valid 3 s from now.
-    const early = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now: new Date(Date.now() + CLOCK_SKEW_MS + 3000) });
+    // notBefore is backdated by CLOCK_SKEW_MS from `now`: made just before it is written, this one becomes valid 8 s later.
+    const early = () => createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now: new Date(Date.now() + CLOCK_SKEW_MS + 8000) });
     const other = servingCert(ca);
     const secret = new SecretDir({ "tls.crt": a.certPem, "tls.key": a.keyPem });
     cleanups.push(() => secret.remove());
@@ -146,7 +146,9 @@ describe("certificate rotation", () => {
     const crt = secret.path("tls.crt");
     const key = secret.path("tls.key");
 
-    for (const [n, pair] of [[1, expired], [2, { certPem: other.certPem, keyPem: a.keyPem }], [3, early]] as const) {
+    let notYet = { certPem: "", keyPem: "" };
+    for (const [n, make] of [[1, () => expired], [2, () => ({ certPem: other.certPem, keyPem: a.keyPem })], [3, () => (notYet = early())]] as const) {
+      const pair = make();
       secret.write({ "tls.crt": pair.certPem, "tls.key": pair.keyPem });
       await waitFor(`refusal ${n} to be counted`, async () => (await failures()) === `hookpoint_tls_reloads_total{result="failure"} ${n}`);
       expect(await served()).toBe(fingerprint(a.certPem));
@@ -154,9 +156,9 @@ describe("certificate rotation", () => {
     expect(refusals()).toEqual([
       `${crt} expired at ${new Date(new X509Certificate(expired.certPem).validTo).toISOString()}`,
       `${key} is not the private key of ${crt}`,
-      `${crt} is not valid before ${new Date(new X509Certificate(early.certPem).validFrom).toISOString()}`,
+      `${crt} is not valid before ${new Date(new X509Certificate(notYet.certPem).validFrom).toISOString()}`,
     ]);
-    await waitFor("the early pair to be served once valid", async () => (await served()) === fingerprint(early.certPem));
+    await waitFor("the early pair to be served once valid", async () => (await served()) === fingerprint(notYet.certPem), 20_000);
     expect(refusals()).toHaveLength(3);
   });
 });
