@@ -74,8 +74,14 @@ describe("warnings on the pod's owner", () => {
       ["Warning", "HookpointWarning", warning, 3, "ReplicaSet", "reviews-v1-7598cc9867", "hookpoint-webhook"],
     ]);
 
-    // One info line per review, naming the owner.
-    const lines = webhook.logLines().filter((l) => l.msg === "pod reviewed" && l.namespace === ns);
+    // One info line per review, naming the owner (log lines are written within 200 ms).
+    const lines = (
+      await pollUntil(
+        async () => webhook.logLines().filter((l) => l.msg === "pod reviewed" && l.namespace === ns),
+        (found) => found.length >= 3,
+        { what: "three pod reviewed lines in the webhook's log" },
+      )
+    ).value;
     expect(lines.map((l) => [l.owner, l.decision, l.reason, (l.pod as string).startsWith("reviews-v1-7598cc9867-")])).toEqual(
       Array.from({ length: 3 }, () => ["ReplicaSet/reviews-v1-7598cc9867", "injected", "namespace-enabled", true]),
     );
