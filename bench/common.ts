@@ -14,13 +14,13 @@ export const settings: Settings = {
   version: "bench",
 };
 
-/** The webhook's settings and a source (not started) over examples/policy.yaml and examples/namespaces.yaml, or the files given. */
-export async function exampleSource(files?: { policyFile: string; namespacesFile: string }): Promise<{ settings: Settings; source: FileSnapshotSource }> {
+/** The webhook's settings and a source (not started) over examples/policy.yaml and examples/namespaces.yaml. */
+export async function exampleSource(): Promise<{ settings: Settings; source: FileSnapshotSource }> {
   const settings = await loadSettings({ webhookNamespace: "hookpoint-system" });
   const examples = new URL("../examples/", import.meta.url);
   const source = new FileSnapshotSource({
-    policyFile: files?.policyFile ?? new URL("policy.yaml", examples).pathname,
-    namespacesFile: files?.namespacesFile ?? new URL("namespaces.yaml", examples).pathname,
+    policyFile: new URL("policy.yaml", examples).pathname,
+    namespacesFile: new URL("namespaces.yaml", examples).pathname,
     settings,
   });
   return { settings, source };

@@ -15,7 +15,7 @@ export interface Server {
 }
 
 export interface ServerOptions {
-  /** bare: [answers file] ({uid: answer text}); webhook: nothing (the example files), ["--files", policy, namespaces] or ["--kubeconfig", file]. */
+  /** bare: [answers file] ({uid: answer text}); webhook: nothing. */
   args?: readonly string[];
   /** Another checkout of hookpoint whose webhook-server.ts runs instead of this one's. */
   checkout?: string;

@@ -1,5 +1,5 @@
-// Child process of `npm run bench:webhook` and bench:policy: either the real webhook
-// (startWebhook, the example policy and namespaces or the files given, JSON logs to /dev/null) or the limit it is
+// Child process of `npm run bench:webhook`: either the real webhook (startWebhook,
+// example policy and namespaces, JSON logs to /dev/null) or the limit it is
 // compared with, a bare Fastify HTTPS server answering every body with a constant
 // allowed AdmissionReview. Given an answers file ({uid: answer text}), the bare
 // server instead sends, for each body, a constant text as large as the webhook's
@@ -11,17 +11,13 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { BODY_LIMIT, TLS_SETTINGS } from "../src/server/app.js";
 import { createLogger } from "../src/server/logger.js";
-import { createClusterSource } from "../src/k8s/cluster-source.js";
-import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
-import type { SnapshotSource } from "../src/policy/source.js";
 import { startWebhook } from "../src/server/run.js";
 import { exitOnSignals } from "../src/server/shutdown.js";
 import { exampleSource } from "./common.js";
 
-const [mode, certFile, keyFile, ...rest] = process.argv.slice(2);
-const answersFile = mode === "bare" ? rest[0] : undefined;
+const [mode, certFile, keyFile, answersFile] = process.argv.slice(2);
 if ((mode !== "webhook" && mode !== "bare") || !certFile || !keyFile) {
-  process.stderr.write("usage: webhook-server.ts bare CERT KEY [ANSWERS_JSON] | webhook CERT KEY [--files POLICY_YAML NAMESPACES_YAML | --kubeconfig FILE]\n");
+  process.stderr.write("usage: webhook-server.ts webhook|bare CERT KEY [ANSWERS_JSON]\n");
   process.exit(2);
 }
 function ready(port: number): void {
@@ -48,13 +44,8 @@ if (mode === "bare") {
 } else {
   // Production logging (JSON, info), written where it costs a write but fills no disk.
   const logger = createLogger({ level: "info", pretty: false, file: "/dev/null" });
-  // The example files, other files, or a (fake) API server through a kubeconfig, as in a cluster.
-  const examples = await exampleSource(rest[0] === "--files" && rest[1] && rest[2] ? { policyFile: rest[1], namespacesFile: rest[2] } : undefined);
-  const { settings } = examples;
-  const cluster = rest[0] === "--kubeconfig" && rest[1] ? createClusterSource({ kubeConfig: loadKubeConfig({ file: rest[1] }), settings, logger }) : undefined;
-  const source: SnapshotSource = cluster ?? examples.source;
+  const { settings, source } = await exampleSource();
   const webhook = await startWebhook({ host: "127.0.0.1", port: 0, certFile, keyFile, source, settings, logger, registry: new Registry() });
   exitOnSignals((close) => webhook.close(close), { log: logger, delayMs: 0 });
-  await cluster?.whenSynced(120_000);
   ready(webhook.port);
 }
