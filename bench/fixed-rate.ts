@@ -133,7 +133,8 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
         path: url.pathname + url.search,
         method: o.method,
         ca: o.ca,
-        servername: o.servername ?? url.hostname,
+        // Without a name, Node verifies the URL's host (an IP address gets no SNI).
+        ...(o.servername ? { servername: o.servername } : {}),
         agent,
         headers: { ...o.headers, "content-length": body.length },
         timeout: o.timeoutMs,

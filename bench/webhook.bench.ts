@@ -16,21 +16,22 @@
 //    exactly as large as the webhook's answer to it. Target: throughput ratio
 //    webhook/bare ≥ 0.5 (stretch 0.65). Server CPU per request is printed.
 //
-// Then istiod, when Istio's pilot-discovery has been built for this repository
-// (scripts/istio/build/go.mod names its version; npm run bench:injector compares it), or
-// "istiod: not built". Prints figures; asserts nothing about time. --breakdown 1 adds
+// Then where Istio's injector is compared: npm run bench:injector runs istiod's /inject
+// and this webhook side by side in one run (this line says whether istiod is built). Prints figures; asserts nothing about time. --breakdown 1 adds
 // saturated runs with injected-only and skipped-only bodies. --soak runs the webhook
 // alone and reports its resident memory at start and end.
 // BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
-import { availableParallelism, homedir, loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import type { Pod } from "../src/admission/pod.js";
 import { answerJson } from "../src/server/answer-json.js";
 import { answerPod, classify } from "../src/server/answer.js";
 import type { AdmissionReview } from "../src/server/review-types.js";
+import { ISTIO_BUILD_SCRIPT } from "../test/e2e/support/istio-binaries.js";
 import { loadPod } from "../test/support/pods.js";
 import { exampleSource } from "./common.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
@@ -332,14 +333,12 @@ async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & {
   }
 }
 
-/** Istio's injector, when its binary was built for this repository's Istio version; otherwise why not. */
+/** Istio's injector is compared in a run of its own that holds both servers: whether its binary is built, and where the figures come from. */
 function istiodLine(): string {
-  const goMod = new URL("../scripts/istio/build/go.mod", import.meta.url);
-  if (!existsSync(goMod)) return "istiod: not built (this repository does not build Istio's pilot-discovery yet)";
-  const version = /istio\.io\/istio\s+(v\S+)/.exec(readFileSync(goMod, "utf8"))?.[1];
-  const bin = join(process.env.HOOKPOINT_CACHE || join(homedir(), ".cache", "hookpoint"), "bin", `pilot-discovery-${version ?? "?"}`);
-  if (!version || !existsSync(bin)) return `istiod: not built (${bin} is missing: bash scripts/setup/45-istio.sh builds it)`;
-  return `istiod: built (${bin}); npm run bench:injector runs its /inject and hookpoint on the same pods`;
+  const printed = spawnSync("bash", [ISTIO_BUILD_SCRIPT, "--print-paths"], { encoding: "utf8" });
+  const bin = /^pilot-discovery=(.*)$/m.exec(printed.stdout ?? "")?.[1];
+  if (printed.status !== 0 || !bin) return `istiod: not built (bash scripts/setup/45-istio.sh builds it); npm run bench:injector then runs its /inject and hookpoint's /mutate on the same pods in one run`;
+  return `istiod: built (${bin}); npm run bench:injector runs its /inject and hookpoint's /mutate on the same Istio pod shapes in one run (throughput, p50/p90/p99 at fixed rates, server CPU per review)`;
 }
 
 // ---- main ----------------------------------------------------------------
