@@ -1,0 +1,64 @@
+// The benchmarks' open-loop driver (bench/fixed-rate.ts) against real HTTPS servers on
+// loopback whose behaviour is known: it sends every scheduled request, counts failures
+// by kind, and charges a slow server for the requests queued behind it (latency from
+// the due time). Only lower bounds that follow from the servers' configured delays are
+// asserted: a loaded machine can make answers later, never earlier.
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { runFixedRate, runFixedRateInChild } from "../../../bench/fixed-rate.js";
+import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
+
+const ca = createCertificateAuthority();
+const pair = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+const servers: https.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** An HTTPS server on 127.0.0.1 answering every POST after `delayMs` with `status`, one request at a time per connection. */
+async function server(delayMs: number, status: number): Promise<{ url: string; bodies: string[] }> {
+  const bodies: string[] = [];
+  const s = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (req, res) => {
+    let body = "";
+    req.setEncoding("utf8").on("data", (c: string) => (body += c));
+    req.on("end", () => {
+      bodies.push(body);
+      setTimeout(() => res.writeHead(status, { "content-type": "application/json" }).end("{}"), delayMs);
+    });
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return { url: `https://127.0.0.1:${(s.address() as AddressInfo).port}/mutate`, bodies };
+}
+
+describe("bench/fixed-rate.ts", () => {
+  it("sends rate × (warm-up + duration) requests round-robin and counts only those after the warm-up", async () => {
+    const s = await server(0, 200);
+    const r = await runFixedRateInChild({ url: s.url, ca: ca.certPem, servername: "localhost", bodies: ["a", "b", "c"], rate: 50, durationSec: 1, warmupSec: 0.4 });
+    expect([s.bodies.length, r.measured, r.errors, r.errorKinds]).toEqual([70, 50, 0, {}]);
+    expect(s.bodies.slice(0, 4)).toEqual(["a", "b", "c", "a"]);
+  });
+
+  it("counts unexpected statuses as errors, by kind", async () => {
+    const s = await server(0, 500);
+    const r = await runFixedRate({ url: s.url, ca: ca.certPem, bodies: ["{}"], rate: 20, durationSec: 1, warmupSec: 0 });
+    expect([r.measured, r.errors, r.errorKinds]).toEqual([20, 20, { "HTTP 500": 20 }]);
+  });
+
+  it("is open loop: a server slower than the rate is charged for the queue behind it, from each request's due time", async () => {
+    // One connection, 50 ms per answer, a request due every 25 ms: request k cannot end
+    // before (k + 1) × 50 ms after the start and was due at k × 25 ms, so its latency is
+    // at least 25 k + 50 ms. A closed-loop driver would report about 50 ms for all.
+    const s = await server(50, 200);
+    const r = await runFixedRate({ url: s.url, ca: ca.certPem, bodies: ["{}"], rate: 40, durationSec: 1, warmupSec: 0, connections: 1 });
+    expect([r.measured, r.errors]).toEqual([40, 0]);
+    expect(r.max).toBeGreaterThanOrEqual(25 * 39 + 50);
+    expect(r.p50).toBeGreaterThanOrEqual(25 * 19 + 50);
+  });
+
+  it("refuses options beyond its bounds, saying which", async () => {
+    await expect(runFixedRate({ url: "https://127.0.0.1:1/", ca: ca.certPem, bodies: ["{}"], rate: 50_000, durationSec: 1 })).rejects.toThrow("rate must be between 0 and 20,000 per second, got 50000");
+    await expect(runFixedRate({ url: "https://127.0.0.1:1/", ca: ca.certPem, bodies: [], rate: 10, durationSec: 1 })).rejects.toThrow("bodies must not be empty");
+  });
+});
