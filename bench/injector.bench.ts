@@ -10,8 +10,10 @@
 // Open-loop fixed rate (bench/fixed-rate.ts, the driver in its own process, latency
 // from each request's due time, the first second not counted): p50/p90/p99/max and
 // server CPU per review at each rate; then saturated throughput (autocannon, 32
-// connections). Servers alternate. Target (DESIGN.md): hookpoint ≥ 3 × istiod's
-// throughput at ≤ its p99. Prints figures; asserts nothing.
+// connections). Servers alternate, and each run starts once both are idle again
+// (istiod goes on with what it was sent after a run it fell behind in). Target
+// (DESIGN.md): hookpoint ≥ 3 × istiod's throughput at ≤ its p99. Prints figures;
+// asserts nothing.
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,6 +57,20 @@ async function withCpu<T>(pid: number, requests: (r: T) => number, run: () => Pr
   return { r, cpuUs: (cpuUs(pid) - before) / Math.max(1, requests(r)) };
 }
 
+/**
+ * Waits (at most 60 s) until none of the servers uses more than a tenth of a core: a
+ * server that fell behind (istiod) goes on working through what it was sent after
+ * the driver has gone, and would take the CPU from the next run.
+ */
+async function settle(pids: readonly number[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const before = pids.map(cpuUs);
+    await new Promise((r) => setTimeout(r, 500));
+    if (pids.every((pid, i) => cpuUs(pid) - before[i]! <= 50_000)) return;
+  }
+}
+
 async function saturated(t: Target, connections: number, seconds: number) {
   const u = new URL(t.url);
   const r = await autocannon({
@@ -86,10 +102,12 @@ try {
   ];
   console.log(`bench:injector: istio.io/istio ${istiod.version} (pilot-discovery), hookpoint webhook (child process); load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`  ${bodies.length} pod shapes (${ISTIO_SHAPES.map((s) => s.file).join(", ")}), ${fmt(avgKb, 1)} KB per review on average; fixed rate: open loop, driver in its own process, ${f.duration} s counted after 1 s warm-up, latency in ms from each request's due time`);
+  const pids = [hookpoint.child.pid!, istiod.pid];
   const rows: Record<string, FixedRateResult[]> = {};
   for (const [n, rate] of f.rates.entries()) {
     // Rotate who goes first, so drift on the shared machine hits all alike.
     for (const t of [...targets.slice(n % targets.length), ...targets.slice(0, n % targets.length)]) {
+      await settle(pids);
       const { r, cpuUs: cpu } = await withCpu(t.pid, (x: FixedRateResult) => x.measured, () =>
         runFixedRateInChild({ url: t.url, ca: t.ca, ...(t.servername ? { servername: t.servername } : {}), bodies: t.bodies, rate, durationSec: f.duration, warmupSec: 1, connections: f.connections, timeoutMs: 10_000 }),
       );
@@ -99,6 +117,7 @@ try {
   }
   const sat: Record<string, Awaited<ReturnType<typeof saturated>>> = {};
   for (const t of targets) {
+    await settle(pids);
     const { r: s, cpuUs: cpu } = await withCpu(t.pid, (x: Awaited<ReturnType<typeof saturated>>) => x.total, () => saturated(t, f.connections, f.duration));
     sat[t.name] = s;
     console.log(`  saturated (${f.connections} connections)  ${t.name.padEnd(40)} ${fmt(s.rps, 0)} reviews/s  p50 ${s.p50} ms  p99 ${s.p99} ms  errors ${s.errors}  ${fmt(cpu, 0)} µs server CPU/review`);
