@@ -58,12 +58,12 @@ async function withCpu<T>(pid: number, requests: (r: T) => number, run: () => Pr
 }
 
 /**
- * Waits (at most 60 s) until none of the servers uses more than a tenth of a core: a
+ * Waits (at most 20 s) until none of the servers uses more than a tenth of a core: a
  * server that fell behind (istiod) goes on working through what it was sent after
  * the driver has gone, and would take the CPU from the next run.
  */
 async function settle(pids: readonly number[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const before = pids.map(cpuUs);
     await new Promise((r) => setTimeout(r, 500));
