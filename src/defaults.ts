@@ -7,6 +7,12 @@ export const WEBHOOK_PORT = 8443;
 export const WEBHOOK_NAMESPACE = "hookpoint-system";
 /** Seconds between bpftrace map flushes (the agent's --interval and `scripts render`). */
 export const DEFAULT_INTERVAL_SECONDS = 10;
+/** Request tracing (envoy-request-trace): trace 1 request in N (the agent's --trace-sample). */
+export const DEFAULT_TRACE_SAMPLE = 100;
+/** Request tracing: at most N traced requests per second (the agent's --trace-rate). */
+export const DEFAULT_TRACE_RATE = 1000;
+/** Largest --trace-sample / --trace-rate (bpftrace compares them as 32-bit-safe constants). */
+export const MAX_TRACE_SETTING = 1_000_000_000;
 /** The scripts run when a pod names none: those whose header says `default: true` (a test checks they agree). */
 export const DEFAULT_SCRIPT_NAMES: readonly string[] = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
 

@@ -27,6 +27,17 @@ export interface ScriptMapInfo {
   keys?: string[];
 }
 
+/**
+ * One kind of line a per-event script prints for sampled events (`printf` in a probe):
+ * the line is its tag and then one space-separated word per field.
+ */
+export interface ScriptEventInfo {
+  /** The line's first word, e.g. "Q". */
+  tag: string;
+  fields: string[];
+  meaning: string;
+}
+
 export interface ScriptHeader {
   name: string;
   /** One line. */
@@ -40,6 +51,16 @@ export interface ScriptHeader {
   minBpftrace: string;
   /** Run when a pod does not name its scripts. */
   default: boolean;
+  /**
+   * The event lines the script prints (only scripts that print per sampled event have
+   * them; the agent parses the lines by these declarations).
+   */
+  events?: ScriptEventInfo[];
+  /**
+   * Optional probes rendered only when another script runs beside this one: script name →
+   * the uprobe symbols (or globs, as the program writes them) that belong to it.
+   */
+  with?: Record<string, string[]>;
 }
 
 export const HEADER_OPEN = "/* hookpoint";
@@ -69,8 +90,10 @@ const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAP_NAME_RE = /^@[A-Za-z][A-Za-z0-9_]*$/;
 const KEY_RE = /^[a-z][a-z0-9_]*$/;
 const VERSION_RE = /^\d+\.\d+(\.\d+)?$/;
-const HEADER_FIELDS = ["name", "purpose", "requires", "maps", "minBpftrace", "default"];
+const TAG_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
+const HEADER_FIELDS = ["name", "purpose", "requires", "maps", "events", "with", "minBpftrace", "default"];
 const MAP_FIELDS = ["name", "kind", "unit", "metric", "meaning", "keys"];
+const EVENT_FIELDS = ["tag", "fields", "meaning"];
 const METRIC_RE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 /** Suffixes the agent adds itself (or that Prometheus reserves for histogram parts). */
 const METRIC_SUFFIX_RE = /_(seconds|ns|us|bytes|total|count|sum|bucket)$/;
@@ -145,7 +168,46 @@ class Validator {
     if (!VERSION_RE.test(minBpftrace)) this.fail(["minBpftrace"], `"${minBpftrace}" is not a version like "0.17" or "0.20.1"`);
     const def = this.doc.getIn(["default"]);
     if (typeof def !== "boolean") this.fail(["default"], "must be true or false");
-    return { name, purpose, requires, maps, minBpftrace, default: def };
+    const header: ScriptHeader = { name, purpose, requires, maps, minBpftrace, default: def };
+    if (this.doc.hasIn(["events"])) header.events = this.events();
+    if (this.doc.hasIn(["with"])) header.with = this.with(name);
+    return header;
+  }
+
+  private with(self: string): Record<string, string[]> {
+    const node = this.doc.getIn(["with"], true);
+    if (!isMap(node) || node.items.length === 0) this.fail(["with"], "must map script names to the probes that run only beside them");
+    const out: Record<string, string[]> = {};
+    for (const pair of node.items) {
+      const script = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (!NAME_RE.test(script) || script === self) this.fail(["with", script], `"${script}" is not another script's name`);
+      const symbols = this.stringList(["with", script], false);
+      symbols.forEach((sym, i) => this.requirement(["with", script, i], sym));
+      out[script] = symbols;
+    }
+    return out;
+  }
+
+  private events(): ScriptEventInfo[] {
+    const n = this.listLength(["events"]);
+    if (n === 0) this.fail(["events"], "must list at least one event line (or leave the field out)");
+    const out: ScriptEventInfo[] = [];
+    for (let i = 0; i < n; i++) {
+      const path = ["events", i];
+      if (!isMap(this.doc.getIn(path, true))) this.fail(path, "each event must be a mapping with tag, fields, meaning");
+      this.noUnknownKeys(path, EVENT_FIELDS);
+      const tag = this.string([...path, "tag"]);
+      if (!TAG_RE.test(tag)) this.fail([...path, "tag"], `"${tag}" is not an event tag (a letter, then letters, digits or "_")`);
+      if (out.some((e) => e.tag === tag)) this.fail([...path, "tag"], `event tag "${tag}" is listed twice`);
+      const fields = this.stringList([...path, "fields"], false);
+      if (fields.length === 0) this.fail([...path, "fields"], "must name at least one field");
+      fields.forEach((f, j) => {
+        if (!KEY_RE.test(f)) this.fail([...path, "fields", j], `"${f}" is not a field name (lower_snake_case)`);
+        if (fields.indexOf(f) !== j) this.fail([...path, "fields", j], `field "${f}" is listed twice`);
+      });
+      out.push({ tag, fields, meaning: this.string([...path, "meaning"]) });
+    }
+    return out;
   }
 
   private map(path: Path): ScriptMapInfo {
@@ -255,6 +317,8 @@ export function formatHeaderComment(header: ScriptHeader): string {
     purpose: header.purpose,
     requires: header.requires,
     maps: header.maps.map((m) => ({ name: m.name, kind: m.kind, unit: m.unit, metric: m.metric, ...(m.keys && m.keys.length > 0 ? { keys: m.keys } : {}), meaning: m.meaning })),
+    ...(header.events ? { events: header.events.map((e) => ({ tag: e.tag, fields: e.fields, meaning: e.meaning })) } : {}),
+    ...(header.with ? { with: header.with } : {}),
     minBpftrace: header.minBpftrace,
     default: header.default,
   };

@@ -1,7 +1,7 @@
 // Checks a bundled script's program against its header and the house rules, so a drift
 // between what a script declares and what it does fails when the catalog loads (and in
 // the unit tests), not on a user's node. Pure.
-import { alternatives, ScriptFileError, type ScriptHeader } from "./header.js";
+import { alternatives, ScriptFileError, type ScriptEventInfo, type ScriptHeader } from "./header.js";
 import { lineAt, mapKeyArities, mapsUsed, maskCommentsAndStrings, parseProgram, ProgramSyntaxError, type ProbeBlock } from "./program.js";
 import { expandTemplate, GLOBAL_PLACEHOLDERS, isTemplate, placeholders, TemplateError, type TemplateItems } from "./template.js";
 
@@ -76,6 +76,7 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
   const kernelProbes = new Set<string>();
   const alwaysPresent: ProbeBlock[] = [];
   let flush: ProbeBlock | null = null;
+  const usedTags = new Set<string>();
 
   for (const b of blocks) {
     let hasUprobe = false;
@@ -114,14 +115,22 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
       }
       const action = maskCommentsAndStrings(b.action);
       for (const f of PER_EVENT_FORBIDDEN) {
+        if (f === "printf" && header.events) continue;
         if (new RegExp(`\\b${f}\\s*\\(`).test(action)) {
-          throw where(b.line, `probe ${b.attachPoints[0]} calls ${f}() per event; aggregate in maps and print them on "${FLUSH_PROBE}"`);
+          throw where(b.line, `probe ${b.attachPoints[0]} calls ${f}() per event; aggregate in maps and print them on "${FLUSH_PROBE}"${f === "printf" ? ' (a script that prints sampled events declares them under "events")' : ""}`);
         }
       }
+      if (header.events) for (const tag of eventLines(header.events, b, program, where)) usedTags.add(tag);
     }
     if (!hasUprobe || hasRequiredUprobe) alwaysPresent.push(b);
   }
 
+  for (const [script, symbols] of Object.entries(header.with ?? {})) {
+    for (const sym of symbols) {
+      if (!uprobePatterns.has(sym)) throw where(null, `with.${script} lists "${sym}" but no "uprobe:{{BINARY}}:${sym}" probe uses it`);
+      if (elfRequired.has(sym)) throw where(null, `with.${script} lists "${sym}", which requires also lists: a probe that runs only beside ${script} must be optional`);
+    }
+  }
   if (!template) {
     for (const r of header.requires) {
       if (isKernelRequirement(r)) {
@@ -134,6 +143,9 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
     }
   }
 
+  for (const e of header.events ?? []) {
+    if (!usedTags.has(e.tag)) throw where(null, `header lists event "${e.tag}" but no probe prints it`);
+  }
   if (!flush) throw where(null, `no "${FLUSH_PROBE}" block flushes the maps`);
   const flushAction = maskCommentsAndStrings(flush.action);
   const used = mapsUsed(program);
@@ -178,4 +190,28 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The tags of the event lines a probe prints. Each printf must print one declared line:
+ * a literal format that starts with the tag and has one word per declared field.
+ */
+function eventLines(events: readonly ScriptEventInfo[], b: ProbeBlock, program: string, where: (line: number | null, problem: string) => ScriptFileError): string[] {
+  const action = maskCommentsAndStrings(b.action, { keepStrings: true });
+  const tags: string[] = [];
+  for (const call of action.matchAll(/\bprintf\s*\(\s*("?)((?:[^"\\\n]|\\.)*)/g)) {
+    // The action ends just before the block's closing brace.
+    const line = lineAt(program, b.end - 1 - b.action.length + (call.index ?? 0));
+    if (call[1] !== '"') throw where(line, `probe ${b.attachPoints[0]}: printf's format must be a string literal (one declared event line)`);
+    const format = call[2] ?? "";
+    if (!format.endsWith("\\n")) throw where(line, `probe ${b.attachPoints[0]}: an event line ends with "\\n", got "${format}"`);
+    const words = format.slice(0, -2).split(" ");
+    const event = events.find((e) => e.tag === words[0]);
+    if (!event) throw where(line, `probe ${b.attachPoints[0]} prints "${words[0]} ...", which the header's events do not declare (declared: ${events.map((e) => e.tag).join(", ")})`);
+    if (words.length - 1 !== event.fields.length) {
+      throw where(line, `probe ${b.attachPoints[0]}: event "${event.tag}" has ${words.length - 1} field(s) but the header declares ${event.fields.length} (${event.fields.join(", ")})`);
+    }
+    tags.push(event.tag);
+  }
+  return tags;
 }

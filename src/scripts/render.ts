@@ -2,7 +2,7 @@
 // whether the binary can run it (checkScript), and the program itself (renderScript).
 // Pure: the symbol table is read by the caller.
 import { matchSymbols, type ElfSymbol, type SymbolTable } from "../agent/elf/symbols.js";
-import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
+import { DEFAULT_INTERVAL_SECONDS, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_TRACE_SETTING } from "../defaults.js";
 import type { BundledScript } from "./catalog.js";
 import { alternatives, parseScriptFile } from "./header.js";
 import { isKernelRequirement, uprobePattern } from "./lint.js";
@@ -28,6 +28,12 @@ export interface RenderOptions {
   byAddress: boolean;
   /** Seconds between map flushes (default 10). */
   intervalSeconds?: number;
+  /** Request tracing: trace 1 request in N (default 100; 1 = all). */
+  traceSample?: number;
+  /** Request tracing: at most N traced requests per second (default 1000). */
+  traceRate?: number;
+  /** The other scripts selected beside this one: probes the header lists under `with` for a script not among them are left out. */
+  companions?: readonly string[];
 }
 
 /** Whether `table`'s binary has what `script` needs, and if not, which symbol is missing. */
@@ -92,7 +98,11 @@ export function symbolPatternsOf(scripts: readonly BundledScript[]): string[] {
  */
 export function renderScript(script: BundledScript, opts: RenderOptions): string {
   const interval = opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
+  const sample = opts.traceSample ?? DEFAULT_TRACE_SAMPLE;
+  const rate = opts.traceRate ?? DEFAULT_TRACE_RATE;
   checkOptions(opts.binary, opts.pid, interval);
+  checkCount("traceSample", sample);
+  checkCount("traceRate", rate);
   let s = script;
   if (isTemplate(s.source)) {
     const generated = generatePairsScript(opts.table, s);
@@ -104,6 +114,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
 
   const { body } = parseScriptFile(s.source, s.file ?? s.header.name);
   const blocks = parseProgram(body);
+  const left = new Set(Object.entries(s.header.with ?? {}).flatMap(([script, symbols]) => (opts.companions?.includes(script) ? [] : symbols)));
   let out = "";
   let at = 0;
   for (const b of blocks) {
@@ -117,6 +128,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
         continue;
       }
       hadUprobe = true;
+      if (left.has(up.pattern)) continue;
       for (const sym of resolve(opts.table, up.pattern)) {
         if (seen.has(sym.address)) continue;
         seen.add(sym.address);
@@ -135,7 +147,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
     at = b.end;
   }
   out += body.slice(at);
-  const program = fill(out, { PID: String(opts.pid), INTERVAL: String(interval) });
+  const program = fill(out, { PID: String(opts.pid), INTERVAL: String(interval), TRACE_SAMPLE: String(sample), TRACE_RATE: String(rate) });
   const title = `// hookpoint ${s.header.name}: pid ${opts.pid}, ${opts.binary}, flush every ${interval}s`;
   return `${title}\n${program.replace(/^\n+/, "").replace(/\n{3,}/g, "\n\n")}`;
 }
@@ -159,6 +171,10 @@ function checkOptions(binary: string, pid: number, interval: number): void {
   if (!Number.isSafeInteger(interval) || interval < 1 || interval > 3600) {
     throw new Error(`intervalSeconds: expected a whole number of seconds from 1 to 3600, got ${interval}`);
   }
+}
+
+function checkCount(name: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_TRACE_SETTING) throw new Error(`${name}: expected a whole number from 1 to ${MAX_TRACE_SETTING}, got ${n}`);
 }
 
 /** Mangled names are plain identifiers, except clang's `$` and suffixes like `.isra.0`. */

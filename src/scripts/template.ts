@@ -4,6 +4,7 @@
 //               SYMBOL, a mangled name or `*` glob, to exact names or addresses)
 //   {{PID}}     the traced process, as bpftrace's `pid` builtin reports it
 //   {{INTERVAL}} seconds between map flushes
+//   {{TRACE_SAMPLE}}, {{TRACE_RATE}}  request tracing: trace 1 request in N, at most N per second
 //
 // Generated scripts (hookpoint-pairs) also have line directives:
 //   // hookpoint:each pair|lone   ...   // hookpoint:end   lines repeated per item
@@ -11,7 +12,7 @@
 // with {{NAME}}, {{LABEL}}, {{START}}, {{END}}, {{VAR}}, {{KEY}} (pairs) and {{NAME}},
 // {{SYMBOL}} (lone) inside.
 
-export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL"] as const;
+export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL", "TRACE_SAMPLE", "TRACE_RATE"] as const;
 
 export interface PairItem {
   /** The pair's name as its map key shows it: "Filters", "Router::Filter::Route". */
