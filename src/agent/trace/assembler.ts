@@ -1,0 +1,511 @@
+// Request records from envoy-request-trace's event lines. Pure: events and the wall
+// clock come in, finished records and counters go out; no I/O.
+//
+// bpftrace reads its output per CPU, so the lines of one request can arrive out of order:
+// a request is written once it is complete and no event of it came for `graceMs`. Events
+// are joined by the request's id (thread id and sequence number) and, for writes, by
+// socket fd and CLOCK_MONOTONIC time; nothing is guessed: a request that cannot be
+// completed is dropped and counted, as are events that belong to no request.
+import { REQUEST_PHASES, toRequestRecord, type FilterSubPhase, type RequestPhase, type RequestPhaseName, type RequestRecord, type SocketEnds } from "../../records/request-record.js";
+import { formatAddress } from "./addresses.js";
+import { hex, num, unescapeR, type EventLine } from "./events.js";
+import { parseRequestHead, type RequestHead } from "./http-head.js";
+
+/** The fields the assembler reads, per event tag (checked against the script header). */
+export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Q: ["tid", "seq", "ts", "comm", "fd", "proto", "read_start", "read_end", "codec_start", "round", "stream", "peer", "peer6a", "peer6b", "local", "local6a", "local6b", "capture"],
+  K: ["tid", "seq", "part", "bytes"],
+  R: ["tid", "seq", "ts", "round"],
+  C: ["tid", "seq", "ts", "fd", "round"],
+  P: ["tid", "seq", "ts", "fd", "round", "end", "last", "peer", "peer6a", "peer6b", "local", "local6a", "local6b"],
+  I: ["tid", "seq", "ts", "fd", "round", "end", "last"],
+  F: ["tid", "seq", "ts", "kind", "round"],
+  U: ["tid", "seq", "ts", "fd", "round"],
+  H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
+  O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
+  G: ["tid", "seq", "ts", "round"],
+  T: ["tid", "fd", "enter", "exit", "count", "ret", "round"],
+  Z: ["tid", "fd", "ts"],
+};
+
+/** Optional per-filter events (the filter probes run only beside envoy-http-filters). */
+export const FILTER_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  L: ["tid", "seq", "enter", "exit", "probe", "round"],
+  A: ["tid", "seq", "ts", "round"],
+};
+
+export const OUTCOMES = ["recorded", "timeout", "incomplete", "invalid", "overflow", "rate_capped", "unfinished"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface AssemblerOptions {
+  script: string;
+  pid: number;
+  pod: string | null;
+  /** At most this many records per second of the requests' sampling time (--trace-rate). */
+  rate: number;
+  /** Unix time in ns for a CLOCK_MONOTONIC ns value. */
+  unixNs(monotonicNs: number): bigint;
+  /** Prefix of the ids the agent makes for requests whose x-request-id it cannot read. */
+  idPrefix: string;
+  /** A filter probe ("uretprobe:PATH:ADDR") → "filter method", or null when unknown. */
+  filterName?: (probe: string) => string | null;
+  /** Quiet time after a request's last event before it is written (default 500 ms). */
+  graceMs?: number;
+  /** How long a request may stay unfinished before it is dropped (default 120 s). */
+  timeoutMs?: number;
+  /** Requests held at most; beyond, the oldest is dropped (default 4096). */
+  maxPending?: number;
+}
+
+export interface AssemblerCounters {
+  /** Event lines by tag. */
+  events: Record<string, number>;
+  /** Event lines that belonged to no request (late, or whose request was dropped), by tag. */
+  unattributed: Record<string, number>;
+  /** Sampled requests by what became of them. */
+  requests: Record<Outcome, number>;
+  /** Requests held now. */
+  pending: number;
+}
+
+interface Ev {
+  tag: string;
+  ts: number;
+  round: number;
+  fd: number;
+  end: boolean;
+  last: number;
+  kind: number;
+  receivedMs: number;
+  line: EventLine;
+}
+
+interface Req {
+  key: string;
+  tid: number;
+  q: Ev | null;
+  r: Ev | null;
+  c: Ev | null;
+  p: Ev | null;
+  f: Ev | null;
+  u: Ev | null;
+  h: Ev | null;
+  /** Response ends (H or O with end), and request ends handed upstream (I with end). */
+  downEnds: Ev[];
+  upEnds: Ev[];
+  rounds: Set<number>;
+  captures: Map<number, Buffer>;
+  filters: { enter: number; exit: number; name: string }[];
+  checkDone: number[];
+  events: number;
+  eventsByTag: Record<string, number>;
+  firstMs: number;
+  lastMs: number;
+}
+
+interface Write {
+  tid: number;
+  enter: number;
+  exit: number;
+  count: number;
+  ret: number;
+  round: number;
+  receivedMs: number;
+}
+
+interface FdLog {
+  writes: Write[];
+  closes: number[];
+}
+
+const WAIT = Symbol("wait");
+type Resolved = { end: number; lastWrite: Write | null; firstAfterArm: Write | null } | typeof WAIT;
+
+const DONE_KEYS = 16_384;
+/** A drained socket's last write counts as a response's end once no write followed for this long. */
+const SETTLE_MS = 1_000;
+
+export class RequestAssembler {
+  private readonly pending = new Map<string, Req>();
+  private readonly fds = new Map<number, FdLog>();
+  private readonly maxRound = new Map<number, number>();
+  private readonly done = new Set<string>();
+  private readonly doneOrder: string[] = [];
+  private readonly perSecond = new Map<number, number>();
+  private ownIds = 0;
+  private readonly graceMs: number;
+  private readonly timeoutMs: number;
+  private readonly maxPending: number;
+  readonly counters: AssemblerCounters = {
+    events: {},
+    unattributed: {},
+    requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    pending: 0,
+  };
+
+  constructor(private readonly opts: AssemblerOptions) {
+    this.graceMs = opts.graceMs ?? 500;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.maxPending = opts.maxPending ?? 4096;
+  }
+
+  /** Takes one event line; throws EventLineError when a field is malformed. */
+  add(line: EventLine, nowMs: number): void {
+    const tag = line.tag;
+    const tid = num(line, "tid");
+    if (tag === "T" || tag === "Z") {
+      this.fdEvent(line, tid, nowMs);
+      this.count(this.counters.events, tag);
+      return;
+    }
+    const key = `${tid}:${num(line, "seq")}`;
+    if (this.done.has(key)) {
+      this.count(this.counters.events, tag);
+      this.count(this.counters.unattributed, tag);
+      return;
+    }
+    const ev = toEv(line, nowMs);
+    this.count(this.counters.events, tag);
+    let req = this.pending.get(key);
+    if (!req) {
+      req = newReq(key, tid, nowMs);
+      this.pending.set(key, req);
+      this.counters.pending = this.pending.size;
+      if (this.pending.size > this.maxPending) this.dropOldest();
+    }
+    req.lastMs = nowMs;
+    req.events++;
+    req.eventsByTag[tag] = (req.eventsByTag[tag] ?? 0) + 1;
+    if (ev.round > (this.maxRound.get(tid) ?? -1)) this.maxRound.set(tid, ev.round);
+    if (tag !== "K") req.rounds.add(ev.round);
+    switch (tag) {
+      case "Q":
+        req.q = ev;
+        break;
+      case "K":
+        req.captures.set(num(line, "part"), unescapeR(line.fields.bytes ?? ""));
+        break;
+      case "R":
+        req.r ??= ev;
+        break;
+      case "C":
+        req.c ??= ev;
+        break;
+      case "P":
+        req.p ??= ev;
+        if (ev.end) req.upEnds.push(ev);
+        break;
+      case "I":
+        if (ev.end) req.upEnds.push(ev);
+        break;
+      case "F":
+        req.f ??= ev;
+        break;
+      case "U":
+        req.u ??= ev;
+        break;
+      case "H":
+        req.h ??= ev;
+        if (ev.end) req.downEnds.push(ev);
+        break;
+      case "O":
+        if (ev.end) req.downEnds.push(ev);
+        break;
+      case "L": {
+        const name = this.opts.filterName?.(line.fields.probe ?? "") ?? null;
+        if (name) req.filters.push({ enter: num(line, "enter"), exit: num(line, "exit"), name });
+        else this.count(this.counters.unattributed, tag);
+        break;
+      }
+      case "A":
+        req.checkDone.push(ev.ts);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Records that are complete and quiet, in end order; drops what timed out. */
+  sweep(nowMs: number): RequestRecord[] {
+    const out: RequestRecord[] = [];
+    for (const req of [...this.pending.values()]) {
+      const quiet = nowMs - req.lastMs >= this.graceMs;
+      if (!quiet) continue;
+      const built = req.q ? this.build(req, nowMs) : WAIT;
+      if (built === WAIT) {
+        if (nowMs - req.firstMs > this.timeoutMs) this.finish(req, "timeout");
+        continue;
+      }
+      if (typeof built === "string") {
+        this.finish(req, built);
+        continue;
+      }
+      if (!this.underRate(req)) {
+        this.finish(req, "rate_capped");
+        continue;
+      }
+      this.finish(req, "recorded");
+      out.push(built);
+    }
+    this.prune(nowMs);
+    return out.sort((a, b) => a.end_ns - b.end_ns);
+  }
+
+  /** At the end of tracing: what can be completed is written, the rest counted unfinished. */
+  flush(nowMs: number): RequestRecord[] {
+    const out = this.sweep(nowMs + this.graceMs);
+    for (const req of [...this.pending.values()]) this.finish(req, "unfinished");
+    this.fds.clear();
+    return out;
+  }
+
+  private build(req: Req, nowMs: number): RequestRecord | Outcome | typeof WAIT {
+    const q = req.q!;
+    const down = this.resolveArm(q.fd, req.downEnds[0], req.tid, nowMs);
+    if (down === WAIT) return WAIT;
+    const h = req.h;
+    if (!h) return "incomplete";
+
+    const phases: RequestPhase[] = [];
+    const add = (name: RequestPhaseName, start: number, end: number): void => {
+      if (end >= start) phases.push({ name, start_ns: start, end_ns: end });
+    };
+    if (q.line.fields.read_start !== "0") add("downstream_read", num(q.line, "read_start"), num(q.line, "read_end"));
+    add("codec", num(q.line, "codec_start"), q.ts);
+    add("filters", q.ts, req.r?.ts ?? h.ts);
+
+    const failure = req.f;
+    let upstream: SocketEnds | null = null;
+    const writeRounds: number[] = [];
+    if (req.r) {
+      const routerEnd = req.c?.ts ?? req.p?.ts ?? failure?.ts ?? h.ts;
+      add("router", req.r.ts, routerEnd);
+    }
+    if (req.c) add("upstream_connect", req.c.ts, req.p?.ts ?? (failure?.kind === 1 ? failure.ts : h.ts));
+    const p = req.p;
+    if (p) {
+      if (p.fd < 0) return "incomplete";
+      upstream = { fd: p.fd, local: address(p, "local"), peer: address(p, "peer") };
+      const ws = this.writesAfter(p.fd, p.ts);
+      const first = ws[0];
+      const stop = req.u?.ts ?? (failure && failure.kind !== 1 ? failure.ts : null);
+      if (!first || (stop !== null && first.enter > stop)) {
+        // Never written: only a failure explains that.
+        if (req.u) return "incomplete";
+      } else {
+        let end: number | null = null;
+        const arm = req.upEnds[0];
+        if (arm) {
+          const r = this.resolveArm(p.fd, arm, req.tid, nowMs);
+          if (r === WAIT && stop === null) return WAIT;
+          if (r !== WAIT) end = r.end;
+        }
+        if (end === null || (stop !== null && end > stop)) end = stop;
+        if (end === null) return WAIT;
+        add("upstream_write", first.enter, end);
+        for (const w of ws) if (w.enter <= end) writeRounds.push(w.round);
+        if (stop !== null && stop > end) add("upstream_wait", end, stop);
+      }
+    }
+    if (req.u) add("upstream_read", req.u.ts, h.ts);
+    add("downstream_write", h.ts, down.end);
+    const downWrites = this.writesAfter(q.fd, h.ts).filter((w) => w.exit <= down.end);
+    for (const w of downWrites) writeRounds.push(w.round);
+
+    const filtersPhase = phases.find((x) => x.name === "filters");
+    if (filtersPhase && (req.filters.length > 0 || req.checkDone.length > 0)) {
+      const children: FilterSubPhase[] = req.filters.map((f) => ({ name: f.name, start_ns: f.enter, end_ns: f.exit }));
+      children.sort((a, b) => a.start_ns - b.start_ns);
+      filtersPhase.children = children;
+    }
+
+    const head = this.head(req, p ? this.writesAfter(p.fd, p.ts)[0] : undefined);
+    const start = phases[0]!.start_ns;
+    const proto = num(q.line, "proto") === 2 ? "HTTP/2" : "HTTP/1.1";
+    const stream = num(q.line, "stream");
+    let bytesOut = 0;
+    for (const w of downWrites) {
+      if (down.firstAfterArm && w === down.firstAfterArm) {
+        bytesOut += w.count;
+        break;
+      }
+      bytesOut += Math.max(w.ret, 0);
+    }
+    const record: RequestRecord = {
+      kind: "request",
+      ts: isoMicro(this.opts.unixNs(down.end)),
+      script: this.opts.script,
+      pod: this.opts.pod,
+      pid: this.opts.pid,
+      worker: q.line.fields.comm ?? "",
+      id: head?.requestId ?? this.ownId(),
+      protocol: proto,
+      stream: proto === "HTTP/2" && stream > 0 ? stream : null,
+      downstream: { fd: q.fd, local: address(q, "local"), peer: address(q, "peer") },
+      upstream,
+      start_ns: start,
+      end_ns: down.end,
+      wakeups: new Set([...req.rounds, ...writeRounds]).size,
+      bytes_in: head?.headBytes != null && proto === "HTTP/1.1" ? head.headBytes + (head.contentLength ?? 0) : 0,
+      bytes_out: bytesOut,
+      phases: orderPhases(phases),
+    };
+    if (head?.traceparent) record.traceparent = head.traceparent;
+    try {
+      return toRequestRecord(JSON.parse(JSON.stringify(record)));
+    } catch {
+      return "invalid";
+    }
+  }
+
+  /**
+   * Where the bytes queued on `fd` up to an event (`arm`) were all written: the first
+   * write after it is `count` bytes long; the write whose return completes that many bytes
+   * ends them. When nothing was queued (the socket was drained and no write followed in
+   * the event's wake-up round), they ended with the socket's last write (`last`).
+   */
+  private resolveArm(fd: number, arm: Ev | undefined, tid: number, nowMs: number): Resolved {
+    if (!arm) return WAIT;
+    const ws = this.writesAfter(fd, arm.ts);
+    const first = ws[0];
+    const movedOn = (this.maxRound.get(tid) ?? -1) > arm.round || (this.fds.get(fd)?.closes.some((c) => c > arm.ts) ?? false);
+    if (!first) {
+      if (arm.last > 0 && (movedOn || nowMs - arm.receivedMs >= SETTLE_MS)) return { end: arm.last, lastWrite: null, firstAfterArm: null };
+      return WAIT;
+    }
+    if (first.round !== arm.round && arm.last > 0) return { end: arm.last, lastWrite: null, firstAfterArm: null };
+    let done = 0;
+    for (const w of ws) {
+      done += Math.max(w.ret, 0);
+      if (done >= first.count) return { end: w.exit, lastWrite: w, firstAfterArm: first };
+    }
+    return WAIT;
+  }
+
+  /** Writes on `fd` that entered after `ts`, in order. */
+  private writesAfter(fd: number, ts: number): Write[] {
+    const log = this.fds.get(fd);
+    if (!log) return [];
+    const w = log.writes;
+    let lo = 0;
+    let hi = w.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (w[mid]!.enter > ts) hi = mid;
+      else lo = mid + 1;
+    }
+    return w.slice(lo);
+  }
+
+  /** The request head from the upstream write (as forwarded) or else the downstream read. */
+  private head(req: Req, firstUpstreamWrite: Write | undefined): RequestHead | null {
+    const up = capture(req.captures, 2, firstUpstreamWrite ? Math.min(firstUpstreamWrite.ret, 512) : 0);
+    const fromUp = up ? parseRequestHead(up) : null;
+    const down = capture(req.captures, 0, req.q ? num(req.q.line, "capture") : 0);
+    const fromDown = down ? parseRequestHead(down) : null;
+    if (fromUp?.requestId) return { ...fromUp, headBytes: fromDown?.headBytes ?? null, contentLength: fromDown?.contentLength ?? null };
+    return fromDown ?? (fromUp ? { ...fromUp, headBytes: null, contentLength: null } : null);
+  }
+
+  private fdEvent(line: EventLine, tid: number, nowMs: number): void {
+    const fd = num(line, "fd");
+    let log = this.fds.get(fd);
+    if (!log) this.fds.set(fd, (log = { writes: [], closes: [] }));
+    if (line.tag === "Z") {
+      log.closes.push(num(line, "ts"));
+      return;
+    }
+    const w: Write = { tid, enter: num(line, "enter"), exit: num(line, "exit"), count: num(line, "count"), ret: num(line, "ret"), round: num(line, "round"), receivedMs: nowMs };
+    if (w.round > (this.maxRound.get(tid) ?? -1)) this.maxRound.set(tid, w.round);
+    const ws = log.writes;
+    let i = ws.length;
+    while (i > 0 && ws[i - 1]!.enter > w.enter) i--;
+    ws.splice(i, 0, w);
+  }
+
+  private underRate(req: Req): boolean {
+    const second = Math.floor(req.q!.ts / 1e9);
+    const n = this.perSecond.get(second) ?? 0;
+    if (n >= this.opts.rate) return false;
+    this.perSecond.set(second, n + 1);
+    return true;
+  }
+
+  private finish(req: Req, outcome: Outcome): void {
+    this.pending.delete(req.key);
+    this.counters.pending = this.pending.size;
+    if (req.q) this.counters.requests[outcome]++;
+    // Events of a request whose start never came belong to nothing we know.
+    else for (const [tag, n] of Object.entries(req.eventsByTag)) this.counters.unattributed[tag] = (this.counters.unattributed[tag] ?? 0) + n;
+    this.done.add(req.key);
+    this.doneOrder.push(req.key);
+    if (this.doneOrder.length > DONE_KEYS) this.done.delete(this.doneOrder.shift()!);
+  }
+
+  private dropOldest(): void {
+    let oldest: Req | null = null;
+    for (const r of this.pending.values()) if (!oldest || r.firstMs < oldest.firstMs) oldest = r;
+    if (oldest) this.finish(oldest, "overflow");
+  }
+
+  /** Forgets writes no held request can need, and old rate windows. */
+  private prune(nowMs: number): void {
+    let oldest = Infinity;
+    for (const r of this.pending.values()) {
+      const s = r.q ? num(r.q.line, "codec_start") : -Infinity;
+      if (s < oldest) oldest = s;
+    }
+    for (const [fd, log] of this.fds) {
+      const keep = log.writes.filter((w) => nowMs - w.receivedMs < 4 * this.graceMs || w.exit >= oldest);
+      const dropped = log.writes.length - keep.length;
+      if (dropped > 0) log.writes = keep;
+      log.closes = log.closes.filter((c) => c >= oldest);
+      if (log.writes.length === 0 && log.closes.length === 0) this.fds.delete(fd);
+    }
+    if (this.perSecond.size > 8) {
+      const keys = [...this.perSecond.keys()].sort((a, b) => a - b);
+      for (const k of keys.slice(0, keys.length - 8)) this.perSecond.delete(k);
+    }
+  }
+
+  private ownId(): string {
+    return `${this.opts.idPrefix}-${(++this.ownIds).toString(16).padStart(8, "0")}`;
+  }
+
+  private count(m: Record<string, number>, tag: string): void {
+    m[tag] = (m[tag] ?? 0) + 1;
+  }
+}
+
+function newReq(key: string, tid: number, nowMs: number): Req {
+  return { key, tid, q: null, r: null, c: null, p: null, f: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], events: 0, eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+}
+
+function toEv(line: EventLine, receivedMs: number): Ev {
+  const f = line.fields;
+  const n = (name: string): number => (f[name] === undefined ? 0 : num(line, name));
+  return { tag: line.tag, ts: n("ts"), round: n("round"), fd: n("fd"), end: f.end === "1", last: n("last"), kind: n("kind"), receivedMs, line };
+}
+
+function address(ev: Ev, which: "peer" | "local"): string | null {
+  return formatAddress(hex(ev.line, which), hex(ev.line, `${which}6a`), hex(ev.line, `${which}6b`));
+}
+
+/** Parts `first` and `first + 1` (256 bytes each) joined, cut to `length`. */
+function capture(parts: Map<number, Buffer>, first: number, length: number): Buffer | null {
+  const a = parts.get(first);
+  if (!a || length <= 0) return null;
+  const b = parts.get(first + 1);
+  return Buffer.concat(b ? [a.subarray(0, 256), b] : [a]).subarray(0, length);
+}
+
+function orderPhases(phases: RequestPhase[]): RequestPhase[] {
+  return [...phases].sort((a, b) => REQUEST_PHASES.indexOf(a.name) - REQUEST_PHASES.indexOf(b.name));
+}
+
+/** ISO 8601 with microseconds, from Unix ns. */
+export function isoMicro(unixNs: bigint): string {
+  const ms = unixNs / 1_000_000n;
+  const micro = Number((unixNs / 1000n) % 1000n);
+  return new Date(Number(ms)).toISOString().replace("Z", `${String(micro).padStart(3, "0")}Z`);
+}
