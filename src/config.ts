@@ -25,6 +25,13 @@ export function defaultPodSecurityEnv(): string | undefined {
   return process.env.HOOKPOINT_DEFAULT_POD_SECURITY || undefined;
 }
 
+/** "namespace/name" of the pod this process runs in (Istio's sidecar gets POD_NAME and POD_NAMESPACE), or null. */
+export function podRef(): string | null {
+  const ns = process.env.POD_NAMESPACE;
+  const name = process.env.POD_NAME;
+  return ns && name && !/[\s/]/.test(ns + name) ? `${ns}/${name}` : null;
+}
+
 /** Colour and pretty output only on a terminal and when NO_COLOR is unset. */
 export function wantsColor(isTTY: boolean): boolean {
   return isTTY && !process.env.NO_COLOR;

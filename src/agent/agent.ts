@@ -27,6 +27,7 @@ import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
 import type { AgentStatus, ScriptStatus } from "./status/types.js";
 import { Supervisor } from "./supervisor.js";
+import { blankTraceStatus, REQUEST_TRACE_SCRIPT, RequestTrace, requestRecordsName } from "./trace/request-trace.js";
 
 export interface AgentDeps {
   settings: AgentSettings;
@@ -43,12 +44,14 @@ export interface AgentDeps {
   btf?: string;
   /** Called once the status server listens (tests read the port). */
   onListening?: (port: number) => void;
+  /** "namespace/name" of the pod, for request records (null outside Kubernetes). */
+  pod?: string | null;
 }
 
 interface Session {
   envoy: ProcInfo;
   /** `deltas`: the script's running totals turned into per-interval records. */
-  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; deltas: IntervalDeltas }>;
+  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
   number: number;
 }
 
@@ -330,7 +333,8 @@ export class Agent {
     await mkdir(programs, { recursive: true }).catch(() => undefined);
     // All files of all scripts stay under the output budget (and so inside the emptyDir).
     const { maxFileBytes, keepFiles, maxOutputBytes } = this.settings;
-    const fileBytes = Math.max(4096, Math.min(maxFileBytes, Math.floor(maxOutputBytes / (names.length * (keepFiles + 1)))));
+    const files = names.length + (names.includes(REQUEST_TRACE_SCRIPT) ? 1 : 0);
+    const fileBytes = Math.max(4096, Math.min(maxFileBytes, Math.floor(maxOutputBytes / (files * (keepFiles + 1)))));
     this.log.info({ scripts: names.length, fileBytes, keepFiles, maxOutputBytes }, "output files capped");
     for (const name of this.selectedNames()) {
       const st = this.scriptStatus(name);
@@ -351,7 +355,16 @@ export class Agent {
       }
       let program: string;
       try {
-        program = this.deps.scripts.renderScript(script, { binary, pid: tracePid, table, byAddress: !table.stripped, intervalSeconds: this.settings.intervalSeconds });
+        program = this.deps.scripts.renderScript(script, {
+          binary,
+          pid: tracePid,
+          table,
+          byAddress: !table.stripped,
+          intervalSeconds: this.settings.intervalSeconds,
+          traceSample: this.settings.traceSample,
+          traceRate: this.settings.traceRate,
+          companions: names.filter((n) => n !== name),
+        });
       } catch (err) {
         Object.assign(st, { state: "failed", reason: "render", message: (err as Error).message });
         this.log.error({ script: name, err: (err as Error).message }, "script not started: cannot render it");
@@ -384,10 +397,31 @@ export class Agent {
       });
       Object.assign(st, { state: "attaching", programFile, output: file.path });
       this.metrics.register(name, script.header.maps);
-      session.runners.set(name, { runner, script, file, deltas: new IntervalDeltas() });
+      session.runners.set(name, { runner, script, file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
       runner.start();
     }
     this.refreshRunnerStatus();
+  }
+
+  /** Request records from envoy-request-trace's events, in their own file. */
+  private requestTrace(name: string, script: Script, envoy: ProcInfo, table: SymbolTable, maxBytes: number): { trace: RequestTrace; file: RotatingFile } {
+    const file = new RotatingFile({ dir: this.settings.outputDir, name: requestRecordsName(name), maxBytes, keep: this.settings.keepFiles });
+    const { traceSample, traceRate } = this.settings;
+    // Counters outlive one Envoy: a restarted proxy adds to them.
+    const status = this.state.trace?.script === name ? this.state.trace : blankTraceStatus(name, file.path, traceSample, traceRate);
+    this.state.trace = status;
+    const trace = new RequestTrace({
+      header: script.header,
+      pid: envoy.pid,
+      pod: this.deps.pod ?? null,
+      rate: traceRate,
+      table,
+      status,
+      log: this.log,
+      write: (records) => this.written(name, file, file.write(records)),
+    });
+    trace.start();
+    return { trace, file };
   }
 
   private scriptFor(name: string, table: SymbolTable, st: ScriptStatus): Script | null {
@@ -427,7 +461,9 @@ export class Agent {
 
   private onEvent(session: Session, name: string, ev: BpftraceEvent, generation: number): void {
     if (ev.type === "printf") {
-      this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
+      const trace = session.runners.get(name)?.trace;
+      if (trace) trace.trace.line(ev.text);
+      else this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
       return;
     }
     if (ev.type !== "maps") return;
@@ -488,9 +524,14 @@ export class Agent {
     this.session = null;
     for (const name of s.runners.keys()) this.scriptStatus(name).state = "stopping";
     await Promise.all(
-      [...s.runners.entries()].map(async ([name, { runner, file }]) => {
+      [...s.runners.entries()].map(async ([name, { runner, file, trace }]) => {
         await runner.stop();
         file.close();
+        if (trace) {
+          // After bpftrace's last line: what can be completed is written.
+          trace.trace.stop();
+          trace.file.close();
+        }
         const st = this.scriptStatus(name);
         st.state = "stopped";
         st.bpftracePid = null;

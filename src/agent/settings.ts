@@ -1,7 +1,7 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../admission/names.js";
-import { DEFAULT_INTERVAL_SECONDS, DEFAULT_KEEP_FILES, DEFAULT_MAX_FILE_BYTES, MAX_OUTPUT_BYTES } from "../defaults.js";
+import { DEFAULT_INTERVAL_SECONDS, DEFAULT_KEEP_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_OUTPUT_BYTES, MAX_TRACE_SETTING } from "../defaults.js";
 
 export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
@@ -29,6 +29,10 @@ export interface AgentSettings {
   recordsEndpoint: boolean;
   recordsMaxBytes: number;
   recordsConcurrency: number;
+  /** envoy-request-trace: trace 1 request in N (1 = all). */
+  traceSample: number;
+  /** envoy-request-trace: at most N traced requests per second. */
+  traceRate: number;
 }
 
 /** Flag values as commander gives them (strings), keyed like the AgentSettings fields. */
@@ -67,6 +71,8 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   recordsEndpoint: { env: "HOOKPOINT_RECORDS_ENDPOINT", flag: "--records-endpoint", def: "on" },
   recordsMaxBytes: { env: "HOOKPOINT_RECORDS_MAX_BYTES", flag: "--records-max-bytes", def: String(8 * 1024 * 1024) },
   recordsConcurrency: { env: "HOOKPOINT_RECORDS_CONCURRENCY", flag: "--records-concurrency", def: "2" },
+  traceSample: { env: "HOOKPOINT_TRACE_SAMPLE", flag: "--trace-sample", def: String(DEFAULT_TRACE_SAMPLE) },
+  traceRate: { env: "HOOKPOINT_TRACE_RATE", flag: "--trace-rate", def: String(DEFAULT_TRACE_RATE) },
 };
 
 export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentSettings {
@@ -131,5 +137,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     recordsEndpoint: records.value === "on",
     recordsMaxBytes: int("recordsMaxBytes", 64 * 1024, 1024 * 1024 * 1024),
     recordsConcurrency: int("recordsConcurrency", 1, 64),
+    traceSample: int("traceSample", 1, MAX_TRACE_SETTING),
+    traceRate: int("traceRate", 1, MAX_TRACE_SETTING),
   };
 }

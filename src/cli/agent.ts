@@ -27,6 +27,8 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   recordsEndpoint: ["<on|off>", "serve the records read-only on the metrics port (/records)"],
   recordsMaxBytes: ["<bytes>", "largest answer of one records download"],
   recordsConcurrency: ["<n>", "records requests served at once (429 beyond)"],
+  traceSample: ["<n>", "envoy-request-trace: trace 1 request in n (1: all)"],
+  traceRate: ["<n>", "envoy-request-trace: at most n traced requests per second"],
 };
 
 export function register(program: Command): void {

@@ -21,7 +21,9 @@ export interface BundledScript {
 export const BUNDLED_SCRIPT_NAMES: readonly string[] = [
   "envoy-event-loop",
   "envoy-filter-chain",
+  "envoy-http-filters",
   "envoy-request-flow",
+  "envoy-request-trace",
   "envoy-socket-io",
   "hookpoint-pairs",
 ];

@@ -1,7 +1,7 @@
 // Text and JSON views of the catalog and of a binary check, for `hookpoint scripts`. Pure.
 import type { SymbolTable } from "../agent/elf/symbols.js";
 import type { BundledScript } from "./catalog.js";
-import { findHookpointFunctions } from "./pairs.js";
+import { findHookpointFunctions, PAIRS_SCRIPT_NAME } from "./pairs.js";
 import { checkScript, type CheckResult } from "./render.js";
 import { isTemplate } from "./template.js";
 
@@ -41,7 +41,7 @@ export interface ScriptCheck {
 export function checkAll(scripts: readonly BundledScript[], table: SymbolTable): ScriptCheck[] {
   return scripts.map((s) => {
     const result = checkScript(s, table);
-    if (!result.ok || !isTemplate(s.source)) return { name: s.header.name, result };
+    if (!result.ok || !isTemplate(s.source) || s.header.name !== PAIRS_SCRIPT_NAME) return { name: s.header.name, result };
     const found = findHookpointFunctions(table);
     return { name: s.header.name, result, pairs: found.pairs.map((p) => p.NAME), counters: found.lone.map((l) => l.NAME), warnings: [...found.warnings] };
   });

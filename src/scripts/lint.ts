@@ -9,6 +9,7 @@ import { expandTemplate, GLOBAL_PLACEHOLDERS, isTemplate, placeholders, Template
 export const SAMPLE_ITEMS: TemplateItems = {
   pair: [{ NAME: "Sample", LABEL: "Sample", START: "hookpointSampleStart", END: "hookpointSampleEnd", VAR: "Sample", KEY: "arg0" }],
   lone: [{ NAME: "SampleSeen", SYMBOL: "hookpointSampleSeen" }],
+  filter: [{ FILTER: "sample", METHOD: "decodeHeaders", SYMBOL: "_ZN5Envoy10Extensions11HttpFilters6Sample6Filter13decodeHeadersERNS_4Http16RequestHeaderMapEb", ID: "1" }],
 };
 
 const UPROBE_RE = /^(uprobe|uretprobe):\{\{BINARY\}\}:(\S+)$/;
@@ -46,7 +47,7 @@ export function uprobePattern(attachPoint: string): { type: "uprobe" | "uretprob
 export function lintScript(header: ScriptHeader, body: string, file: string, bodyLine: number): void {
   const template = isTemplate(body);
   const where = (line: number | null, problem: string): ScriptFileError =>
-    new ScriptFileError(file, line === null ? null : bodyLine + line - 1, template ? `${problem} (in the template expanded for one sample pair)` : problem);
+    new ScriptFileError(file, line === null ? null : bodyLine + line - 1, template ? `${problem} (in the template expanded for one sample item of each kind)` : problem);
 
   let program = body;
   if (template) {

@@ -6,7 +6,8 @@ import { DEFAULT_INTERVAL_SECONDS, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX
 import type { BundledScript } from "./catalog.js";
 import { alternatives, parseScriptFile } from "./header.js";
 import { isKernelRequirement, uprobePattern } from "./lint.js";
-import { findHookpointFunctions, generatePairsScript, HOOKPOINT_SYMBOL_PATTERN } from "./pairs.js";
+import { FILTERS_SCRIPT_NAME, generateFiltersScript } from "./filters.js";
+import { findHookpointFunctions, generatePairsScript, HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "./pairs.js";
 import { parseProgram } from "./program.js";
 import { fill, isTemplate } from "./template.js";
 
@@ -39,7 +40,7 @@ export interface RenderOptions {
 /** Whether `table`'s binary has what `script` needs, and if not, which symbol is missing. */
 export function checkScript(script: BundledScript, table: SymbolTable): CheckResult {
   const name = script.header.name;
-  const template = isTemplate(script.source);
+  const template = isTemplate(script.source) && name === PAIRS_SCRIPT_NAME;
   const needs = template ? [HOOKPOINT_SYMBOL_PATTERN] : script.header.requires.filter((r) => !isKernelRequirement(r));
   if (needs.length === 0) return { ok: true };
   if (table.stripped) {
@@ -75,7 +76,7 @@ export function checkScript(script: BundledScript, table: SymbolTable): CheckRes
  * read for (a generated script probes hookpoint* functions).
  */
 export function symbolPatterns(script: BundledScript): string[] {
-  if (isTemplate(script.source)) return [HOOKPOINT_SYMBOL_PATTERN];
+  if (isTemplate(script.source)) return script.header.name === PAIRS_SCRIPT_NAME ? [HOOKPOINT_SYMBOL_PATTERN] : script.header.requires.filter((r) => !isKernelRequirement(r)).flatMap(alternatives);
   const { body } = parseScriptFile(script.source, script.file ?? script.header.name);
   const out = new Set<string>();
   for (const b of parseProgram(body)) for (const a of b.attachPoints) {
@@ -105,7 +106,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
   checkCount("traceRate", rate);
   let s = script;
   if (isTemplate(s.source)) {
-    const generated = generatePairsScript(opts.table, s);
+    const generated = s.header.name === FILTERS_SCRIPT_NAME ? generateFiltersScript(opts.table, s) : generatePairsScript(opts.table, s);
     if (!generated) throw new Error(checkFailure(s, opts.table));
     s = generated;
   }

@@ -6,11 +6,11 @@
 //   {{INTERVAL}} seconds between map flushes
 //   {{TRACE_SAMPLE}}, {{TRACE_RATE}}  request tracing: trace 1 request in N, at most N per second
 //
-// Generated scripts (hookpoint-pairs) also have line directives:
-//   // hookpoint:each pair|lone   ...   // hookpoint:end   lines repeated per item
-//   // hookpoint:if pair|lone     ...   // hookpoint:end   lines kept once if any item
-// with {{NAME}}, {{LABEL}}, {{START}}, {{END}}, {{VAR}}, {{KEY}} (pairs) and {{NAME}},
-// {{SYMBOL}} (lone) inside.
+// Generated scripts (hookpoint-pairs, envoy-http-filters) also have line directives:
+//   // hookpoint:each pair|lone|filter   ...   // hookpoint:end   lines repeated per item
+//   // hookpoint:if pair|lone|filter     ...   // hookpoint:end   lines kept once if any item
+// with {{NAME}}, {{LABEL}}, {{START}}, {{END}}, {{VAR}}, {{KEY}} (pairs), {{NAME}},
+// {{SYMBOL}} (lone) and {{FILTER}}, {{METHOD}}, {{SYMBOL}}, {{ID}} (filter callbacks) inside.
 
 export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL", "TRACE_SAMPLE", "TRACE_RATE"] as const;
 
@@ -30,10 +30,20 @@ export interface LoneItem {
   NAME: string;
   SYMBOL: string;
 }
+/** One HTTP filter callback (envoy-http-filters): FILTER and METHOD label it, ID keys its state. */
+export interface FilterItem {
+  FILTER: string;
+  METHOD: string;
+  SYMBOL: string;
+  ID: string;
+}
 export interface TemplateItems {
   pair: readonly PairItem[];
   lone: readonly LoneItem[];
+  filter?: readonly FilterItem[];
 }
+
+const KINDS = ["pair", "lone", "filter"] as const;
 
 const DIRECTIVE_RE = /^\s*\/\/\s*hookpoint:(each|if|end)\b\s*(\S*)\s*$/;
 
@@ -67,8 +77,8 @@ export function expandTemplate(source: string, items: TemplateItems, firstLine =
     }
     const [, verb, kind] = m;
     if (verb === "end") throw new TemplateError(firstLine + i, `"hookpoint:end" without "hookpoint:each" or "hookpoint:if"`);
-    if (kind !== "pair" && kind !== "lone") {
-      throw new TemplateError(firstLine + i, `"hookpoint:${verb}" takes "pair" or "lone", got "${kind}"`);
+    if (!(KINDS as readonly string[]).includes(kind ?? "")) {
+      throw new TemplateError(firstLine + i, `"hookpoint:${verb}" takes "pair", "lone" or "filter", got "${kind}"`);
     }
     const close = lines.findIndex((l, k) => k > i && DIRECTIVE_RE.test(l));
     const closing = close < 0 ? null : DIRECTIVE_RE.exec(lines[close] ?? "");
@@ -76,7 +86,7 @@ export function expandTemplate(source: string, items: TemplateItems, firstLine =
       throw new TemplateError(firstLine + i, `"hookpoint:${verb} ${kind}" is not closed by "// hookpoint:end" (blocks do not nest)`);
     }
     const block = lines.slice(i + 1, close);
-    const list: readonly (PairItem | LoneItem)[] = items[kind];
+    const list: readonly (PairItem | LoneItem | FilterItem)[] = items[kind as (typeof KINDS)[number]] ?? [];
     if (verb === "if") {
       if (list.length > 0) out.push(...block);
     } else {

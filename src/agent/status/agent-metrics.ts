@@ -48,5 +48,43 @@ export function agentRegistry(status: () => AgentStatus): Registry {
   perScript("hookpoint_agent_script_lost_events", "events bpftrace reported lost", (s) => s.lostEvents);
   perScript("hookpoint_agent_script_records_dropped_total", "map records not written because the output directory was full or unwritable", (s) => s.recordsDropped, "counter");
   perScript("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors, "counter");
+  traceSeries(registry, status);
   return registry;
+}
+
+/** envoy-request-trace's counters (from /status: they add up over the agent's life). */
+function traceSeries(registry: Registry, status: () => AgentStatus): void {
+  const byLabel = (name: string, help: string, label: string, pick: (t: NonNullable<AgentStatus["trace"]>) => Record<string, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = status().trace;
+        if (t) for (const [k, v] of Object.entries(pick(t))) this.inc({ [label]: k }, v);
+      },
+    });
+  };
+  byLabel("hookpoint_agent_trace_events_total", "envoy-request-trace event lines read, by event tag", "event", (t) => t.events);
+  byLabel("hookpoint_agent_trace_events_unattributed_total", "event lines that belonged to no traced request (late, or their request's start was lost), by event tag", "event", (t) => t.unattributed);
+  byLabel("hookpoint_agent_trace_requests_total", "traced requests by outcome: recorded, or dropped (timeout, incomplete, invalid, overflow, rate_capped, unfinished)", "outcome", (t) => t.requests);
+  new Counter({
+    name: "hookpoint_agent_trace_lines_unparsable_total",
+    help: "printed lines of envoy-request-trace that were not a declared event",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(status().trace?.unparsable ?? 0);
+    },
+  });
+  new Gauge({
+    name: "hookpoint_agent_trace_pending_requests",
+    help: "traced requests held while their events come in",
+    registers: [registry],
+    collect() {
+      this.set(status().trace?.pending ?? 0);
+    },
+  });
 }

@@ -1,5 +1,6 @@
 // The shape of `/status` (JSON). Users and the CLI read it; keep fields stable.
 import type { CheckResult, SystemInfo } from "../preflight.js";
+import type { TraceStatus } from "../trace/request-trace.js";
 
 export type ScriptState = "pending" | "attaching" | "running" | "backoff" | "failed" | "not-started" | "stopping" | "stopped";
 
@@ -51,4 +52,6 @@ export interface AgentStatus {
   } | null;
   scripts: ScriptStatus[];
   outputDir: string;
+  /** envoy-request-trace's request records: events, requests by outcome (absent until it runs). */
+  trace?: TraceStatus;
 }

@@ -55,6 +55,8 @@ export interface AssemblerOptions {
   timeoutMs?: number;
   /** Requests held at most; beyond, the oldest is dropped (default 4096). */
   maxPending?: number;
+  /** Counters to add to (they outlive one assembler: one per traced Envoy). */
+  counters?: AssemblerCounters;
 }
 
 export interface AssemblerCounters {
@@ -122,6 +124,9 @@ const WAIT = Symbol("wait");
 type Resolved = { end: number; lastWrite: Write | null; firstAfterArm: Write | null } | typeof WAIT;
 
 const DONE_KEYS = 16_384;
+const EXT_AUTHZ_DECODE = "ext_authz decodeHeaders";
+/** The sub-phase of ext_authz's wait for its authorization check. */
+export const EXT_AUTHZ_CHECK = "ext_authz check";
 /** A drained socket's last write counts as a response's end once no write followed for this long. */
 const SETTLE_MS = 1_000;
 
@@ -136,14 +141,10 @@ export class RequestAssembler {
   private readonly graceMs: number;
   private readonly timeoutMs: number;
   private readonly maxPending: number;
-  readonly counters: AssemblerCounters = {
-    events: {},
-    unattributed: {},
-    requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
-    pending: 0,
-  };
+  readonly counters: AssemblerCounters;
 
   constructor(private readonly opts: AssemblerOptions) {
+    this.counters = opts.counters ?? { events: {}, unattributed: {}, requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, pending: 0 };
     this.graceMs = opts.graceMs ?? 500;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.maxPending = opts.maxPending ?? 4096;
@@ -315,7 +316,12 @@ export class RequestAssembler {
     const filtersPhase = phases.find((x) => x.name === "filters");
     if (filtersPhase && (req.filters.length > 0 || req.checkDone.length > 0)) {
       const children: FilterSubPhase[] = req.filters.map((f) => ({ name: f.name, start_ns: f.enter, end_ns: f.exit }));
-      children.sort((a, b) => a.start_ns - b.start_ns);
+      // ext_authz's check: from its decodeHeaders' return (it stopped the chain) to the answer.
+      for (const answered of req.checkDone) {
+        const stopped = req.filters.filter((f) => f.name === EXT_AUTHZ_DECODE && f.exit <= answered).pop();
+        if (stopped) children.push({ name: EXT_AUTHZ_CHECK, start_ns: stopped.exit, end_ns: answered });
+      }
+      children.sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns);
       filtersPhase.children = children;
     }
 
