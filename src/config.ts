@@ -32,6 +32,11 @@ export function podRef(): string | null {
   return ns && name && !/[\s/]/.test(ns + name) ? `${ns}/${name}` : null;
 }
 
+/** This process's environment with `extra` set: for a child that needs a variable more. */
+export function envWith(extra: Readonly<Record<string, string>>): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
+
 /** Colour and pretty output only on a terminal and when NO_COLOR is unset. */
 export function wantsColor(isTTY: boolean): boolean {
   return isTTY && !process.env.NO_COLOR;

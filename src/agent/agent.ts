@@ -46,7 +46,16 @@ export interface AgentDeps {
   onListening?: (port: number) => void;
   /** "namespace/name" of the pod, for request records (null outside Kubernetes). */
   pod?: string | null;
+  /** The agent's environment plus `extra`, for a bpftrace that needs a variable more (the CLI edge reads the environment). */
+  envWith?: (extra: Readonly<Record<string, string>>) => Record<string, string | undefined>;
 }
+
+/**
+ * bpftrace's per-CPU perf buffer, in pages, for a script that prints sampled events: a
+ * burst of traced requests must not overflow it while the agent is busy (bpftrace's default
+ * is 64 pages; events that do not fit are lost and counted).
+ */
+const EVENT_RB_PAGES = "1024";
 
 interface Session {
   envoy: ProcInfo;
@@ -387,6 +396,7 @@ export class Agent {
         log: this.log,
         graceMs: this.settings.stopGraceMs,
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
+        ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: EVENT_RB_PAGES }) } : {}),
         onAttached: (ms) => {
           st.state = "running";
           st.attachMs = ms;

@@ -1,7 +1,7 @@
 // `hookpoint agent`'s work once its settings are resolved: start the proxy and trace it.
 // Loaded only when the agent runs, not for the other commands or --help.
 import pino from "pino";
-import { executableSearchPath, podRef } from "../config.js";
+import { envWith, executableSearchPath, podRef } from "../config.js";
 import { Agent } from "../agent/agent.js";
 import { decideReaper, findExecutable } from "../agent/reaper.js";
 import type { ScriptSource } from "../agent/scripts-api.js";
@@ -40,6 +40,7 @@ export async function runAgent(settings: AgentSettings, argv: string[]): Promise
     uid: process.getuid?.() ?? 0,
     reaper: reaper.path,
     pod: podRef(),
+    envWith,
   });
   const code = await agent.run();
   process.exit(code);

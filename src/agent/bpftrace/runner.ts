@@ -22,6 +22,8 @@ export interface RunnerOptions {
   onAttached?: (ms: number, generation: number) => void;
   graceMs: number;
   backoff?: Backoff;
+  /** bpftrace's environment (default: the agent's own). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunnerStatus {
@@ -91,7 +93,7 @@ export class BpftraceRunner {
     this.st.attachMs = null;
     try {
       const program = typeof this.opts.program === "string" ? [this.opts.program] : ["-e", this.opts.program.text];
-      child = spawn(this.opts.bpftrace, ["-f", "json", ...program], { stdio: ["ignore", "pipe", "pipe"] });
+      child = spawn(this.opts.bpftrace, ["-f", "json", ...program], { stdio: ["ignore", "pipe", "pipe"], ...(this.opts.env ? { env: this.opts.env } : {}) });
     } catch (err) {
       this.onExit(generation, started, null, null, `cannot start bpftrace: ${(err as Error).message}`);
       return;

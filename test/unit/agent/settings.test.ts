@@ -26,6 +26,8 @@ describe("resolveAgentSettings", () => {
       recordsEndpoint: true,
       recordsMaxBytes: 8388608,
       recordsConcurrency: 2,
+      traceSample: 100,
+      traceRate: 1000,
     });
   });
 

@@ -36,7 +36,7 @@ describe("bundled script catalog", async () => {
   it("selects scripts by name and names the available ones for an unknown name", () => {
     expect(selectScripts(catalog, ["envoy-socket-io"]).map((s) => s.header.name)).toEqual(["envoy-socket-io"]);
     expect(() => selectScripts(catalog, ["envoy-socket-io", "envoy-tls", "x"])).toThrow(
-      'unknown scripts "envoy-tls", "x"; available: envoy-event-loop, envoy-filter-chain, envoy-request-flow, envoy-socket-io, hookpoint-pairs',
+      'unknown scripts "envoy-tls", "x"; available: envoy-event-loop, envoy-filter-chain, envoy-http-filters, envoy-request-flow, envoy-request-trace, envoy-socket-io, hookpoint-pairs',
     );
   });
 

@@ -64,7 +64,7 @@ describe("script header", () => {
     ["a bad kind", GOOD.replace("kind: count", "kind: histogram"), 9, "bpf/demo-script.bt:9: header: maps[0].kind: expected one of hist, count, sum, avg, stats, value, got \"histogram\""],
     ["an unquoted version", GOOD.replace('minBpftrace: "0.17"', "minBpftrace: 0.20"), 14, "bpf/demo-script.bt:14: header: minBpftrace: write the version as a quoted string, e.g. \"0.17\" (a bare 0.20 is a number)"],
     ["a bad version", GOOD.replace('minBpftrace: "0.17"', 'minBpftrace: "latest"'), 14, "bpf/demo-script.bt:14: header: minBpftrace: \"latest\" is not a version like \"0.17\" or \"0.20.1\""],
-    ["an unknown field", GOOD.replace("default: false", "default: false\nauthor: me"), 16, "bpf/demo-script.bt:16: header: author: unknown field \"author\" (expected name, purpose, requires, maps, minBpftrace, default)"],
+    ["an unknown field", GOOD.replace("default: false", "default: false\nauthor: me"), 16, "bpf/demo-script.bt:16: header: author: unknown field \"author\" (expected name, purpose, requires, maps, events, with, minBpftrace, default)"],
     ["a bad map name", GOOD.replace('name: "@calls"', 'name: "calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"calls\" is not a bpftrace map name like \"@latency_ns\""],
     ["a state map listed as output", GOOD.replace('name: "@calls"', 'name: "@_calls"'), 8, "bpf/demo-script.bt:8: header: maps[0].name: \"@_calls\" is not a bpftrace map name like \"@latency_ns\""],
     ["a non-boolean default", GOOD.replace("default: false", "default: maybe"), 15, "bpf/demo-script.bt:15: header: default: must be true or false"],

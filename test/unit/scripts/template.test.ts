@@ -39,7 +39,7 @@ describe("template directives", () => {
     ["an unclosed block", "a\n// hookpoint:each pair\nx\n", 2, '"hookpoint:each pair" is not closed by "// hookpoint:end" (blocks do not nest)'],
     ["a nested block", "// hookpoint:each pair\n// hookpoint:if lone\n// hookpoint:end\n// hookpoint:end\n", 1, '"hookpoint:each pair" is not closed by "// hookpoint:end" (blocks do not nest)'],
     ["a stray end", "x\n// hookpoint:end\n", 2, '"hookpoint:end" without "hookpoint:each" or "hookpoint:if"'],
-    ["an unknown kind", "// hookpoint:each filter\n// hookpoint:end\n", 1, '"hookpoint:each" takes "pair" or "lone", got "filter"'],
+    ["an unknown kind", "// hookpoint:each chain\n// hookpoint:end\n", 1, '"hookpoint:each" takes "pair", "lone" or "filter", got "chain"'],
   ])("rejects %s with its line", (_what, text, line, message) => {
     let caught: unknown;
     try {

@@ -1,0 +1,365 @@
+// Request tracing under test: the real agent (`hookpoint agent`) running the fixture proxy
+// with envoy-request-trace, a local upstream, bounded clients for both protocols, and the
+// comparison of the agent's request records with the fixture's --truth log.
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import http2 from "node:http2";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseRequestLine, type RequestRecord } from "../../../src/records/request-record.js";
+import { FIXTURE, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../agent/support.js";
+import net from "node:net";
+import { pattern, readTruth, type Proto, type TruthLine } from "../../integration/fixture/support.js";
+
+export type { Proto, TruthLine };
+
+export interface TraceUpstream {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The upstream the proxy forwards to: answers each request `delayMs` after its end with
+ * "hello <path>", or N bytes for `/bytes/N`. HTTP/2 through Node's stream API (its
+ * compatibility API refuses streams under this load, which the proxy rightly turns into
+ * 503s; these tests want every request answered).
+ */
+export async function startTraceUpstream(proto: Proto, delayMs: number): Promise<TraceUpstream> {
+  // Node's timers count from the event loop's cached clock and can fire early: answer only
+  // once the delay has passed on the monotonic clock.
+  const after = (fn: () => void): void => {
+    const due = process.hrtime.bigint() + BigInt(delayMs) * 1_000_000n;
+    const wait = (): void => {
+      const left = due - process.hrtime.bigint();
+      if (left <= 0n) fn();
+      else setTimeout(wait, Math.ceil(Number(left) / 1e6));
+    };
+    wait();
+  };
+  const body = (path: string): Buffer => {
+    const sized = /^\/bytes\/(\d+)$/.exec(path);
+    return sized ? pattern(Number(sized[1])) : Buffer.from(`hello ${path}`);
+  };
+  if (proto === "h1") {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () =>
+        after(() => {
+          const b = body(req.url ?? "/");
+          res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(b.length) });
+          res.end(b);
+        }),
+      );
+    });
+    // Never close idle pooled connections under a test: a close racing a request is a 503.
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 120_000;
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    return {
+      port: (server.address() as net.AddressInfo).port,
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    };
+  }
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", () => undefined);
+  });
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => undefined);
+    stream.resume();
+    stream.on("end", () =>
+      after(() => {
+        if (stream.destroyed) return;
+        const b = body(String(headers[":path"] ?? "/"));
+        stream.respond({ ":status": 200, "content-type": "application/octet-stream", "content-length": String(b.length) });
+        stream.end(b);
+      }),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+export interface TracedProxy {
+  port: number;
+  agent: AgentProcess;
+  /** Whether the proxy's threads run SCHED_FIFO (see startTracedProxy). */
+  realtime: boolean;
+  /** Stops the proxy through the agent (SIGTERM) and returns what each side wrote. */
+  stop(): Promise<{ records: RequestRecord[]; truth: TruthLine[]; status: AgentStatusJson; metrics: string }>;
+  truthSoFar(): TruthLine[];
+  recordsSoFar(): RequestRecord[];
+  status(): Promise<AgentStatusJson>;
+}
+
+export interface TracedProxyOptions {
+  down: Proto;
+  up: Proto;
+  upstreamDelayMs?: number;
+  /** Extra fixture flags. */
+  flags?: string[];
+  scripts?: string[];
+  sample?: number;
+  rate?: number;
+  /** An upstream port to use instead of starting one (a closed port: connects are refused). */
+  upstreamPort?: number;
+}
+
+/**
+ * The agent with envoy-request-trace in front of the fixture proxy (2 workers). The
+ * proxy's threads are made SCHED_FIFO when the kernel allows it: on a machine shared with
+ * other jobs, the worker is otherwise often preempted in the few microseconds between a
+ * probe and the fixture's own clock reading next to it, which is a difference of the
+ * scheduler, not of the trace (both sides read the same clock at the same event).
+ */
+export async function startTracedProxy(o: TracedProxyOptions): Promise<TracedProxy> {
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-trace-"));
+  // The proxy runs as uid 1337 and writes its truth log and port file here.
+  chmodSync(dir, 0o777);
+  const upstream = o.upstreamPort === undefined ? await startTraceUpstream(o.up, o.upstreamDelayMs ?? 0) : null;
+  const upstreamPort = o.upstreamPort ?? upstream!.port;
+  const truthFile = join(dir, "truth.ndjson");
+  const out = join(dir, "out");
+  const agent = startAgent(
+    ["--scripts", (o.scripts ?? ["envoy-request-trace"]).join(","), "--trace-sample", String(o.sample ?? 1), "--trace-rate", String(o.rate ?? 1_000_000), "--output", out, "--interval", "1", "--stop-grace-ms", "20000"],
+    [FIXTURE.envoy, "--listen", "127.0.0.1:0", "--port-file", join(dir, "port"), "--concurrency", "2", "--upstream", `127.0.0.1:${upstreamPort}`, "--downstream-protocol", o.down, "--upstream-protocol", o.up, "--truth", truthFile, ...(o.flags ?? [])],
+  );
+  const fail = async (err: unknown): Promise<never> => {
+    agent.kill();
+    await upstream?.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
+  let status: AgentStatusJson;
+  try {
+    status = await waitFor(
+      "the request trace's probes attached",
+      120_000,
+      async () => {
+        if (agent.exit) throw new Error(`agent exited ${JSON.stringify(agent.exit)}`);
+        if (!agent.port) return undefined;
+        const s = await agent.status();
+        const wanted = o.scripts ?? ["envoy-request-trace"];
+        return s.envoy && wanted.every((w) => s.scripts.find((x) => x.name === w)?.state === "running") ? s : undefined;
+      },
+      () => agent.logText(),
+    );
+  } catch (err) {
+    return fail(err);
+  }
+  const port = await waitFor("the proxy's port", 10_000, () => (existsSync(join(dir, "port")) ? Number(readFileSync(join(dir, "port"), "utf8")) || undefined : undefined));
+  let realtime = false;
+  try {
+    execFileSync("chrt", ["-f", "-a", "-p", "20", String(status.envoy!.pid)], { stdio: "ignore" });
+    realtime = true;
+  } catch {
+    // Not permitted here: the proxy runs at normal priority.
+  }
+  const recordsFile = join(out, "envoy-request-trace-requests.ndjson");
+  const readRecords = (): RequestRecord[] =>
+    existsSync(recordsFile)
+      ? readFileSync(recordsFile, "utf8")
+          .split("\n")
+          .map((l, i) => parseRequestLine(l, recordsFile, i + 1))
+          .filter((r): r is RequestRecord => r !== null)
+      : [];
+  return {
+    port,
+    agent,
+    realtime,
+    truthSoFar: () => (existsSync(truthFile) ? readTruth(truthFile) : []),
+    recordsSoFar: readRecords,
+    status: () => agent.status(),
+    async stop() {
+      const finalStatus = await agent.status();
+      const metrics = await agent.metrics();
+      agent.child.kill("SIGTERM");
+      await agent.exited;
+      await upstream?.close();
+      const result = { records: readRecords(), truth: existsSync(truthFile) ? readTruth(truthFile) : [], status: finalStatus, metrics };
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+export interface Sent {
+  id: string;
+  status: number;
+  stream?: number;
+}
+
+/**
+ * `count` GET requests with x-request-id `${prefix}-i` over `conns` keep-alive client
+ * connections (HTTP/2: `conns` sessions with `streams` requests in flight on each);
+ * bounded by `maxMs`. Resolves with what came back.
+ */
+export async function sendRequests(port: number, proto: Proto, count: number, prefix: string, conns: number, maxMs: number, streams = 1, path = (id: string): string => `/${id}`): Promise<Sent[]> {
+  const deadline = Date.now() + maxMs;
+  const out: Sent[] = [];
+  let next = 0;
+  const more = (): boolean => next < count && Date.now() < deadline;
+  if (proto === "h1") {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+    const worker = async (): Promise<void> => {
+      while (more()) {
+        const id = `${prefix}-${next++}`;
+        const status = await new Promise<number>((resolve) => {
+          const req = http.get({ host: "127.0.0.1", port, path: path(id), agent, headers: { "x-request-id": id }, timeout: 30_000 }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          });
+          req.on("timeout", () => req.destroy(new Error("timeout")));
+          req.on("error", () => resolve(0));
+        });
+        out.push({ id, status });
+      }
+    };
+    await Promise.all(Array.from({ length: conns }, worker));
+    agent.destroy();
+    return out;
+  }
+  const sessions = await Promise.all(
+    Array.from(
+      { length: conns },
+      () =>
+        new Promise<http2.ClientHttp2Session>((resolve, reject) => {
+          const s = http2.connect(`http://127.0.0.1:${port}`);
+          s.once("connect", () => resolve(s));
+          s.once("error", reject);
+        }),
+    ),
+  );
+  const worker = async (s: http2.ClientHttp2Session): Promise<void> => {
+    while (more()) {
+      const id = `${prefix}-${next++}`;
+      const r = await new Promise<Sent>((resolve) => {
+        const req = s.request({ ":path": path(id), "x-request-id": id });
+        let status = 0;
+        req.on("response", (h) => (status = Number(h[":status"])));
+        req.on("data", () => undefined);
+        req.on("end", () => resolve({ id, status, stream: req.id ?? -1 }));
+        req.on("error", () => resolve({ id, status: 0 }));
+        req.setTimeout(30_000, () => req.close(http2.constants.NGHTTP2_CANCEL));
+        req.end();
+      });
+      out.push(r);
+    }
+  };
+  await Promise.all(sessions.flatMap((s) => Array.from({ length: streams }, () => worker(s))));
+  for (const s of sessions) s.close();
+  return out;
+}
+
+/** Waits until the truth log has a line for every id and the records file caught up with it. */
+export async function settle(p: TracedProxy, ids: readonly string[], expectedRecords: (truth: TruthLine[]) => number, maxMs = 30_000): Promise<void> {
+  await waitFor(`truth lines for ${ids.length} requests`, maxMs, () => {
+    const seen = new Set(p.truthSoFar().map((t) => t.id));
+    return ids.every((id) => seen.has(id));
+  });
+  const want = expectedRecords(p.truthSoFar());
+  // The agent writes a request once no event of it came for half a second.
+  await waitFor(`${want} request records`, maxMs, () => p.recordsSoFar().length >= want || undefined).catch(() => undefined);
+}
+
+/** Tolerance for every phase boundary against the truth. */
+export const BOUNDARY_NS = 200_000;
+
+export interface Comparison {
+  /** Records paired with a truth line (same connection and, per connection, same order or stream). */
+  pairs: { record: RequestRecord; truth: TruthLine }[];
+  /** Truth lines without a record, records without a truth line. */
+  unmatchedTruth: TruthLine[];
+  unmatchedRecords: RequestRecord[];
+  /** Pairs whose sockets, stream, id or phase names differ from the truth: what differs. */
+  mismatches: string[];
+  /** Pairs with every boundary within BOUNDARY_NS. */
+  within: number;
+  /** The largest boundary difference of each pair, largest first, with where. */
+  worst: { id: string; ns: number; where: string }[];
+}
+
+/**
+ * Pairs records with truth lines by what a user can check against their own logs: the
+ * downstream connection (its peer address) and, on it, the HTTP/2 stream id or (HTTP/1.1,
+ * one request at a time) the order of the requests; then compares each pair.
+ */
+export function compareWithTruth(records: readonly RequestRecord[], truth: readonly TruthLine[]): Comparison {
+  const key = (peer: string | null, stream: number | null): string => `${peer} ${stream ?? ""}`;
+  const groups = new Map<string, { r: RequestRecord[]; t: TruthLine[] }>();
+  const group = (k: string): { r: RequestRecord[]; t: TruthLine[] } => groups.get(k) ?? groups.set(k, { r: [], t: [] }).get(k)!;
+  for (const r of records) group(key(r.downstream.peer, r.protocol === "HTTP/2" ? r.stream : null)).r.push(r);
+  for (const t of truth) group(key(t.downstream.peer, t.protocol === "HTTP/2" ? t.stream : null)).t.push(t);
+  const c: Comparison = { pairs: [], unmatchedTruth: [], unmatchedRecords: [], mismatches: [], within: 0, worst: [] };
+  for (const { r, t } of groups.values()) {
+    r.sort((a, b) => a.start_ns - b.start_ns);
+    t.sort((a, b) => a.start_ns - b.start_ns);
+    for (let i = 0; i < Math.max(r.length, t.length); i++) {
+      if (!r[i]) c.unmatchedTruth.push(t[i]!);
+      else if (!t[i]) c.unmatchedRecords.push(r[i]!);
+      else c.pairs.push({ record: r[i]!, truth: t[i]! });
+    }
+  }
+  for (const { record: r, truth: t } of c.pairs) {
+    const what: string[] = [];
+    if (!r.id.startsWith("hp-") && r.id !== t.id) what.push(`id ${r.id}`);
+    if (r.worker !== t.worker) what.push(`worker ${r.worker}`);
+    if (r.protocol !== t.protocol) what.push(`protocol ${r.protocol}`);
+    if (r.stream !== t.stream) what.push(`stream ${r.stream} vs ${t.stream}`);
+    const same = (a: { fd: number; local: string | null; peer: string | null } | null, b: { fd: number; local: string; peer: string } | null): boolean =>
+      a === null || b === null ? a === b : a.fd === b.fd && a.local === b.local && a.peer === b.peer;
+    if (!same(r.downstream, t.downstream)) what.push(`downstream ${JSON.stringify(r.downstream)} vs ${JSON.stringify(t.downstream)}`);
+    if (!same(r.upstream, t.upstream)) what.push(`upstream ${JSON.stringify(r.upstream)} vs ${JSON.stringify(t.upstream)}`);
+    const names = r.phases.map((p) => p.name).join(",");
+    const tnames = t.phases.map((p) => p.name).join(",");
+    if (names !== tnames) what.push(`phases ${names} vs ${tnames}`);
+    if (what.length > 0) {
+      c.mismatches.push(`${t.id}: ${what.join("; ")}`);
+      continue;
+    }
+    let ns = 0;
+    let where = "";
+    r.phases.forEach((p, i) => {
+      const q = t.phases[i]!;
+      for (const [a, b, edge] of [
+        [p.start_ns, q.start_ns, "start"],
+        [p.end_ns, q.end_ns, "end"],
+      ] as const) {
+        if (Math.abs(a - b) > ns) {
+          ns = Math.abs(a - b);
+          where = `${p.name}.${edge} ${a - b > 0 ? "+" : ""}${a - b} ns`;
+        }
+      }
+    });
+    if (ns <= BOUNDARY_NS) c.within++;
+    c.worst.push({ id: t.id, ns, where });
+  }
+  c.worst.sort((a, b) => b.ns - a.ns);
+  return c;
+}
+
+/** One line for the test output: the fraction within tolerance and the worst pairs. */
+export function describeComparison(label: string, c: Comparison, realtime: boolean): string {
+  const n = c.pairs.length;
+  const frac = n === 0 ? 0 : c.within / n;
+  const worst = c.worst
+    .slice(0, 3)
+    .map((w) => `${w.id} ${(w.ns / 1000).toFixed(1)} µs (${w.where})`)
+    .join(", ");
+  return `${label}: ${c.within}/${n} requests (${(frac * 100).toFixed(3)} %) have every phase boundary within ${BOUNDARY_NS / 1000} µs of the truth${realtime ? " (proxy threads SCHED_FIFO)" : ""}; worst: ${worst || "none"}`;
+}
