@@ -3,7 +3,7 @@
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import { describe, expect, it } from "vitest";
 import { bpfSkipReason } from "../agent/support.js";
-import { closedPort } from "../../integration/fixture/support.js";
+import { closedPort, rawExchange } from "../../integration/fixture/support.js";
 import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto } from "./support.js";
 
 const skip = bpfSkipReason();
@@ -62,8 +62,173 @@ describe("envoy-request-trace on the fixture proxy", () => {
     });
   }
 
-  it.todo("sampling 1 in 10: a binomial share of the requests, each matching the truth");
-});
+  it("samples 1 request in 10 in the kernel: a binomial share of the requests, each one matching the truth", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 1, sample: 10 });
+    let sent;
+    let result;
+    try {
+      sent = await sendRequests(p.port, "h1", REQUESTS, "sample", CONNECTIONS, 60_000);
+      await settle(p, sent.map((s) => s.id), () => 0);
+      // No event of a sampled request comes after the grace: wait for its records, not more.
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth, status, metrics } = result;
+    expect(truth).toHaveLength(REQUESTS);
+    // Binomial(3000, 0.1): mean 300, standard deviation 16.4; 5 standard deviations either way.
+    expect(records.length).toBeGreaterThanOrEqual(218);
+    expect(records.length).toBeLessThanOrEqual(382);
+    const byId = new Map(truth.map((t) => [t.id, t]));
+    const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
+    console.log(`sampled ${records.length} of ${REQUESTS}; ${describeComparison("1 in 10", c, p.realtime)}`);
+    expect(c.mismatches).toEqual([]);
+    expect(c.within).toBe(records.length);
+    expect(status.trace?.requests.recorded).toBe(records.length);
+    // The kernel's own counts: every request decided, the sampled ones printed.
+    expect(metrics).toContain(`hookpoint_request_trace_requests_total ${REQUESTS}`);
+    expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${records.length}`);
+  });
 
-void BOUNDARY_NS;
-void closedPort;
+  it("caps traced requests per second with --trace-rate, and the cap counts what it turned away", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const RATE = 40;
+    const p = await startTracedProxy({ down: "h1", up: "h1", rate: RATE });
+    let result;
+    try {
+      // About three seconds of load, bounded in count.
+      const until = Date.now() + 3000;
+      let n = 0;
+      while (Date.now() < until && n < 20_000) {
+        const sent = await sendRequests(p.port, "h1", 200, `rate${n}`, 16, 10_000);
+        n += sent.length;
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth, metrics } = result;
+    const perSecond = new Map<number, number>();
+    for (const r of records) {
+      const s = Math.floor(r.phases.find((x) => x.name === "filters")!.start_ns / 1e9);
+      perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    }
+    console.log(`--trace-rate ${RATE}: ${records.length} records of ${truth.length} requests, per second ${JSON.stringify([...perSecond.values()])}`);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(RATE);
+    expect([...perSecond.values()].filter((n) => n === RATE).length).toBeGreaterThanOrEqual(2);
+    const limited = Number(/^hookpoint_request_trace_rate_limited_total (\d+)$/m.exec(metrics)?.[1]);
+    expect(limited).toBeGreaterThan(0);
+    const byId = new Map(truth.map((t) => [t.id, t]));
+    const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
+    expect(c.mismatches).toEqual([]);
+    expect(c.within).toBe(records.length);
+  });
+
+  it("follows pipelined HTTP/1.1 requests (one write) and a response written in short writes to a slow reader", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 2 });
+    const SIZE = 8 * 1024 * 1024;
+    let result;
+    try {
+      const N = 4;
+      const reqs = Array.from({ length: N }, (_, i) => `GET /p${i} HTTP/1.1\r\nhost: x\r\nx-request-id: pipe-${i}\r\n\r\n`).join("");
+      const got = await rawExchange(p.port, reqs, (_, text) => (text.match(/hello \/p\d/g) ?? []).length === N, { keepText: true });
+      expect(got.text.match(/hello \/p\d/g)).toEqual(["hello /p0", "hello /p1", "hello /p2", "hello /p3"]);
+      // Read nothing for 400 ms: the proxy's writes come up short and wait for EPOLLOUT.
+      const slow = await rawExchange(p.port, `GET /bytes/${SIZE} HTTP/1.1\r\nhost: x\r\nx-request-id: slow-reader\r\n\r\n`, (bytes) => bytes > SIZE, { pauseMs: 400 });
+      expect(slow.bytes).toBeGreaterThan(SIZE);
+      await settle(p, ["pipe-0", "pipe-1", "pipe-2", "pipe-3", "slow-reader"], (t) => t.length);
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth } = result;
+    const c = compareWithTruth(records, truth);
+    console.log(describeComparison("pipelined and slow reader", c, p.realtime));
+    expect(c.unmatchedTruth).toEqual([]);
+    expect(c.unmatchedRecords).toEqual([]);
+    expect(c.mismatches).toEqual([]);
+    expect(c.within).toBe(truth.length);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    // Ids of the later pipelined requests come from the request as forwarded upstream.
+    expect([...byId.keys()].sort()).toEqual(["pipe-0", "pipe-1", "pipe-2", "pipe-3", "slow-reader"]);
+    const slowTruth = truth.find((t) => t.id === "slow-reader")!;
+    const slowRecord = byId.get("slow-reader")!;
+    expect(slowRecord.bytes_out).toBe(slowTruth.bytes_out);
+    expect(slowRecord.wakeups).toBe(slowTruth.wakeups);
+    expect(slowTruth.wakeups).toBeGreaterThanOrEqual(4);
+    for (const t of truth) expect(byId.get(t.id)!.wakeups, t.id).toBe(t.wakeups);
+  });
+
+  it("gives every filter callback its sub-phase when envoy-http-filters runs beside it, ext_authz's check included", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1", scripts: ["envoy-request-trace", "envoy-http-filters"], flags: ["--filter-delay-us", "cors=100", "--filter-delay-us", "ext_authz=400", "--filter-delay-us", "lua=200"] });
+    const N = 300;
+    let result;
+    try {
+      const sent = await sendRequests(p.port, "h1", N, "filt", 8, 60_000);
+      await settle(p, sent.map((s) => s.id), (t) => t.length);
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth, metrics } = result;
+    const c = compareWithTruth(records, truth);
+    console.log(describeComparison("with filters", c, p.realtime));
+    expect(c.mismatches).toEqual([]);
+    expect(c.pairs).toHaveLength(N);
+    let subPhases = 0;
+    let within = 0;
+    for (const { record: r, truth: t } of c.pairs) {
+      const children = r.phases.find((x) => x.name === "filters")!.children ?? [];
+      const want = [...t.filters].sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns).map((f) => ({ name: `${f.filter} ${f.method}`, start_ns: f.start_ns, end_ns: f.end_ns }));
+      expect(children.map((x) => x.name), t.id).toEqual(want.map((x) => x.name));
+      children.forEach((x, i) => {
+        subPhases++;
+        if (Math.abs(x.start_ns - want[i]!.start_ns) <= BOUNDARY_NS && Math.abs(x.end_ns - want[i]!.end_ns) <= BOUNDARY_NS) within++;
+      });
+    }
+    console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth`);
+    expect(within / subPhases).toBeGreaterThanOrEqual(0.999);
+    // envoy-http-filters' histograms: one sample per call the truth saw, by filter and method.
+    const calls = new Map<string, number>();
+    for (const t of truth) for (const f of t.filters) if (f.method !== "check") calls.set(`${f.filter} ${f.method}`, (calls.get(`${f.filter} ${f.method}`) ?? 0) + 1);
+    for (const [key, n] of calls) {
+      const [filter, method] = key.split(" ");
+      const count = new RegExp(`^hookpoint_http_filter_duration_seconds_count\\{filter="${filter}",method="${method}"\\} (\\d+)$`, "m").exec(metrics)?.[1];
+      expect(Number(count), key).toBe(n);
+    }
+  });
+
+  it("follows failed requests: a refused upstream connect (503) and an upstream that answers too late (504)", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const refused = await startTracedProxy({ down: "h1", up: "h1", upstreamPort: await closedPort() });
+    let a;
+    try {
+      await sendRequests(refused.port, "h1", 3, "refused", 1, 30_000);
+      await settle(refused, ["refused-0", "refused-1", "refused-2"], (t) => t.length);
+    } finally {
+      a = await refused.stop();
+    }
+    const slow = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 1000, flags: ["--upstream-timeout-ms", "200"] });
+    let b;
+    try {
+      await sendRequests(slow.port, "h1", 2, "late", 1, 30_000);
+      await settle(slow, ["late-0", "late-1"], (t) => t.length);
+    } finally {
+      b = await slow.stop();
+    }
+    for (const [label, r] of [
+      ["503", a],
+      ["504", b],
+    ] as const) {
+      const c = compareWithTruth(r.records, r.truth);
+      console.log(describeComparison(label, c, refused.realtime));
+      expect(c.unmatchedTruth).toEqual([]);
+      expect(c.mismatches).toEqual([]);
+      expect(c.within).toBe(r.truth.length);
+    }
+    expect(a.truth.map((t) => t.status)).toEqual([503, 503, 503]);
+    expect(a.records.map((r) => r.upstream)).toEqual([null, null, null]);
+    expect(b.truth.map((t) => t.status)).toEqual([504, 504]);
+  });
+});
