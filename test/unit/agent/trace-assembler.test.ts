@@ -1,0 +1,261 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { RequestAssembler, type AssemblerOptions } from "../../../src/agent/trace/assembler.js";
+import { EventParser } from "../../../src/agent/trace/events.js";
+import { blankTraceStatus, RequestTrace } from "../../../src/agent/trace/request-trace.js";
+import { loadCatalog } from "../../../src/scripts/catalog.js";
+import type { RequestRecord } from "../../../src/records/request-record.js";
+import { expectGoldenJson } from "../../support/golden.js";
+import { compareWithTruth } from "../../support/trace-truth.js";
+import type { TruthLine } from "../../integration/fixture/support.js";
+import { table } from "../scripts/tables.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = join(HERE, "../../fixtures/trace");
+const catalog = await loadCatalog();
+const script = catalog.find((s) => s.header.name === "envoy-request-trace")!;
+const parser = new EventParser(script.header.events!);
+
+// 127.0.0.1:8080 (client side 127.0.0.1:40000) and the upstream 127.0.0.1:9090 (from :50000).
+const addr = (port: number): string => ((2n << 48n) | (BigInt(((port & 0xff) << 8) | (port >> 8)) << 32n) | 0x0100007fn).toString(16);
+const LOCAL = addr(8080);
+const PEER = addr(40000);
+const UPEER = addr(9090);
+const ULOCAL = addr(50000);
+const T0 = 5_000_000_000;
+
+/** The events of one pooled HTTP/1.1 request on thread 100 (downstream fd 9, upstream fd 11), as the script prints them. */
+function pooled(seq: number, base: number, opts: { round?: number; capture?: string; upBytes?: number } = {}): string[] {
+  const r = opts.round ?? 1;
+  return [
+    `Q 100 ${seq} ${base + 30} wrk:worker_0 9 1 ${base} ${base + 10} ${base + 20} ${r} 0 ${PEER} 0 0 ${LOCAL} 0 0 0`,
+    `R 100 ${seq} ${base + 40} ${r}`,
+    `P 100 ${seq} ${base + 50} 11 ${r} 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0`,
+    `T 100 11 ${base + 60} ${base + 70} ${opts.upBytes ?? 63} ${opts.upBytes ?? 63} ${r}`,
+    ...(opts.capture ? [`K 100 ${seq} 2 ${opts.capture}`] : []),
+    `U 100 ${seq} ${base + 1000} 11 ${r + 1}`,
+    `H 100 ${seq} ${base + 1100} 9 ${r + 1} 0 0`,
+    `O 100 ${seq} ${base + 1200} 9 ${r + 1} 1 0`,
+    `T 100 9 ${base + 1300} ${base + 1400} 126 126 ${r + 1}`,
+  ];
+}
+
+function assembler(opts: Partial<AssemblerOptions> = {}): RequestAssembler {
+  return new RequestAssembler({ script: "envoy-request-trace", pid: 4242, pod: "shop/cart-1", rate: 1000, unixNs: (ns) => 1_700_000_000_000_000_000n + BigInt(ns), idPrefix: "hp-test", ...opts });
+}
+
+function feed(a: RequestAssembler, lines: readonly string[], nowMs = 0): void {
+  for (const l of lines) a.add(parser.parse(l), nowMs);
+}
+
+describe("request assembler", () => {
+  it("assembles a pooled HTTP/1.1 request: every phase from its events, sockets, wake-up rounds, response bytes", () => {
+    const a = assembler();
+    feed(a, pooled(1, T0));
+    expect(a.sweep(100)).toEqual([]); // held until no event came for the grace period
+    const [r] = a.sweep(600);
+    expect(r).toEqual({
+      kind: "request",
+      ts: "2023-11-14T22:13:25.000001Z",
+      script: "envoy-request-trace",
+      pod: "shop/cart-1",
+      pid: 4242,
+      worker: "wrk:worker_0",
+      id: "hp-test-00000001",
+      protocol: "HTTP/1.1",
+      stream: null,
+      downstream: { fd: 9, local: "127.0.0.1:8080", peer: "127.0.0.1:40000" },
+      upstream: { fd: 11, local: "127.0.0.1:50000", peer: "127.0.0.1:9090" },
+      start_ns: T0,
+      end_ns: T0 + 1400,
+      wakeups: 2,
+      bytes_in: 0,
+      bytes_out: 126,
+      phases: [
+        { name: "downstream_read", start_ns: T0, end_ns: T0 + 10 },
+        { name: "codec", start_ns: T0 + 20, end_ns: T0 + 30 },
+        { name: "filters", start_ns: T0 + 30, end_ns: T0 + 40 },
+        { name: "router", start_ns: T0 + 40, end_ns: T0 + 50 },
+        { name: "upstream_write", start_ns: T0 + 60, end_ns: T0 + 70 },
+        { name: "upstream_wait", start_ns: T0 + 70, end_ns: T0 + 1000 },
+        { name: "upstream_read", start_ns: T0 + 1000, end_ns: T0 + 1100 },
+        { name: "downstream_write", start_ns: T0 + 1100, end_ns: T0 + 1400 },
+      ],
+    });
+    expect(a.counters.requests.recorded).toBe(1);
+    expect(a.counters.events).toEqual({ Q: 1, R: 1, P: 1, T: 2, U: 1, H: 1, O: 1 });
+  });
+
+  it("joins events by request and time, whatever order bpftrace's per-CPU buffers deliver them in", () => {
+    const lines = [...pooled(1, T0), ...pooled(2, T0 + 10_000, { round: 3 })];
+    const inOrder = assembler();
+    feed(inOrder, lines);
+    const reversed = assembler();
+    feed(reversed, [...lines].reverse());
+    // Only the ids the agent makes itself follow the order requests complete in.
+    const noId = (rs: RequestRecord[]): unknown[] => rs.map(({ id: _id, ...rest }) => rest);
+    const a = inOrder.sweep(1000);
+    expect(a).toHaveLength(2);
+    expect(noId(reversed.sweep(1000))).toEqual(noId(a));
+    // Each request's response is its own write on fd 9.
+    expect(a.map((r) => r.end_ns)).toEqual([T0 + 1400, T0 + 11_400]);
+  });
+
+  it("takes the id (and traceparent) from the request as forwarded upstream", () => {
+    const head = "GET /x HTTP/1.1\\x0d\\x0ahost: a\\x0d\\x0ax-request-id: abc-123\\x0d\\x0atraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\\x0d\\x0a\\x0d\\x0a\\x00\\x00";
+    const a = assembler();
+    feed(a, pooled(1, T0, { capture: head, upBytes: 160 }));
+    const [r] = a.sweep(1000);
+    expect(r!.id).toBe("abc-123");
+    expect(r!.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  });
+
+  it("ends a response whose last bytes left before its end of stream at that last write (nothing more was queued)", () => {
+    const lines = pooled(1, T0).filter((l) => !l.startsWith("O ") && !l.startsWith("T 100 9 "));
+    // The body's write, then the end of stream with nothing left to write, in a later round.
+    lines.push(`T 100 9 ${T0 + 1300} ${T0 + 1400} 126 126 2`, `O 100 1 ${T0 + 5000} 9 3 1 ${T0 + 1400}`);
+    const a = assembler();
+    feed(a, lines, 0);
+    // Not yet: a write could still follow in the end's round.
+    expect(a.sweep(600)).toEqual([]);
+    // A later round of the thread says none did.
+    feed(a, [`T 100 9 ${T0 + 9000} ${T0 + 9100} 10 10 4`], 700);
+    const [r] = a.sweep(1300);
+    expect(r!.end_ns).toBe(T0 + 1400);
+    expect(r!.phases.at(-1)).toEqual({ name: "downstream_write", start_ns: T0 + 1100, end_ns: T0 + 1400 });
+  });
+
+  it("ends the upstream write at the response when the upstream answers before the request is all written", () => {
+    const lines = pooled(1, T0)
+      .filter((l) => !l.startsWith("P "))
+      .map((l) => (l.startsWith("T 100 11 ") ? `T 100 11 ${T0 + 60} ${T0 + 70} 100 50 1` : l));
+    lines.push(`P 100 1 ${T0 + 50} 11 1 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0`, `T 100 11 ${T0 + 2000} ${T0 + 2010} 50 50 3`);
+    const a = assembler();
+    feed(a, lines);
+    const [r] = a.sweep(1000);
+    expect(r!.phases.map((p) => p.name)).toEqual(["downstream_read", "codec", "filters", "router", "upstream_write", "upstream_read", "downstream_write"]);
+    expect(r!.phases.find((p) => p.name === "upstream_write")).toEqual({ name: "upstream_write", start_ns: T0 + 60, end_ns: T0 + 1000 });
+  });
+
+  it("follows a refused upstream connect to its 503: upstream_connect up to the pool failure, no upstream socket", () => {
+    const a = assembler();
+    feed(a, [
+      `Q 100 1 ${T0 + 30} wrk:worker_0 9 1 ${T0} ${T0 + 10} ${T0 + 20} 1 0 ${PEER} 0 0 ${LOCAL} 0 0 0`,
+      `R 100 1 ${T0 + 40} 1`,
+      `C 100 1 ${T0 + 50} 11 1`,
+      `F 100 1 ${T0 + 500} 1 2`,
+      `H 100 1 ${T0 + 600} 9 2 0 0`,
+      `O 100 1 ${T0 + 700} 9 2 1 0`,
+      `T 100 9 ${T0 + 800} ${T0 + 900} 200 200 2`,
+    ]);
+    const [r] = a.sweep(1000);
+    expect(r!.upstream).toBeNull();
+    expect(r!.phases.map((p) => [p.name, p.start_ns - T0, p.end_ns - T0])).toEqual([
+      ["downstream_read", 0, 10],
+      ["codec", 20, 30],
+      ["filters", 30, 40],
+      ["router", 40, 50],
+      ["upstream_connect", 50, 500],
+      ["downstream_write", 600, 900],
+    ]);
+  });
+
+  it("drops a request that never finishes after the timeout, and counts it", () => {
+    const a = assembler({ timeoutMs: 5000 });
+    feed(a, pooled(1, T0).slice(0, 5));
+    expect(a.sweep(4000)).toEqual([]);
+    expect(a.counters.pending).toBe(1);
+    expect(a.sweep(6000)).toEqual([]);
+    expect(a.counters.pending).toBe(0);
+    expect(a.counters.requests.timeout).toBe(1);
+  });
+
+  it("counts events that belong to no request: a request whose start was lost, and events after its record", () => {
+    const a = assembler({ timeoutMs: 5000 });
+    feed(a, pooled(1, T0).filter((l) => !l.startsWith("Q ")));
+    feed(a, pooled(2, T0 + 10_000, { round: 3 }));
+    expect(a.sweep(1000)).toHaveLength(1);
+    feed(a, [`G 100 2 ${T0 + 20_000} 9`], 1000);
+    a.sweep(7000);
+    expect(a.counters.unattributed).toEqual({ R: 1, P: 1, U: 1, H: 1, O: 1, G: 1 });
+    // A lost start is not a request outcome: nothing is known of that request.
+    expect(a.counters.requests.timeout).toBe(0);
+  });
+
+  it("holds at most maxPending requests, dropping the oldest and counting it", () => {
+    const a = assembler({ maxPending: 2 });
+    feed(a, pooled(1, T0).slice(0, 2), 0);
+    feed(a, pooled(2, T0 + 10_000).slice(0, 2), 1);
+    feed(a, pooled(3, T0 + 20_000).slice(0, 2), 2);
+    expect(a.counters.pending).toBe(2);
+    expect(a.counters.requests.overflow).toBe(1);
+  });
+
+  it("writes at most --trace-rate records per second of sampling time", () => {
+    const a = assembler({ rate: 1 });
+    feed(a, [...pooled(1, T0), ...pooled(2, T0 + 10_000, { round: 3 }), ...pooled(3, T0 + 1_000_000_000, { round: 5 })]);
+    const out = a.sweep(1000);
+    expect(out.map((r) => r.start_ns)).toEqual([T0, T0 + 1_000_000_000]);
+    expect(a.counters.requests).toMatchObject({ recorded: 2, rate_capped: 1 });
+  });
+
+  it("writes what it can complete when tracing stops and counts the rest unfinished", () => {
+    const a = assembler();
+    feed(a, [...pooled(1, T0), ...pooled(2, T0 + 10_000, { round: 3 }).slice(0, 4)]);
+    expect(a.flush(0)).toHaveLength(1);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, unfinished: 1 });
+    expect(a.counters.pending).toBe(0);
+  });
+
+  for (const pair of ["h1-h1", "h2-h2"]) {
+    it(`assembles a recorded event stream of the fixture proxy (${pair}): the records as written, matching the proxy's truth`, () => {
+      const text = readFileSync(join(FIXTURES, `events-${pair}.txt`), "utf8").split("\n");
+      const names = new Map<bigint, string>();
+      for (const l of text) {
+        const m = /^# filter (\d+) (.+)$/.exec(l);
+        if (m) names.set(BigInt(m[1]!), m[2]!);
+      }
+      const a = assembler({ pod: null, filterName: (probe) => names.get(BigInt(probe.slice(probe.lastIndexOf(":") + 1))) ?? null });
+      feed(
+        a,
+        text.filter((l) => l && !l.startsWith("#")),
+      );
+      const records: RequestRecord[] = a.flush(0);
+      expectGoldenJson(join(HERE, `golden/request-records-${pair}.json`), records);
+      const truth = readFileSync(join(FIXTURES, `events-${pair}.truth.ndjson`), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as TruthLine);
+      const c = compareWithTruth(records, truth);
+      expect(c.unmatchedTruth).toEqual([]);
+      expect(c.mismatches).toEqual([]);
+      expect(c.within).toBe(truth.length);
+      expect(a.counters.unattributed).toEqual({});
+      for (const { record: r, truth: t } of c.pairs) {
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        expect(r.bytes_out, t.id).toBe(t.bytes_out);
+        // Measured for an HTTP/1.1 request whose head starts its read; else 0 (not measured).
+        if (r.bytes_in !== 0) expect(r.bytes_in, t.id).toBe(t.bytes_in);
+      }
+      expect(c.pairs.filter((p) => p.record.bytes_in !== 0)).toHaveLength(pair === "h1-h1" ? 5 : 0);
+    });
+  }
+});
+
+describe("request trace output", () => {
+  it("counts lines that are not declared events, and writes the records it completes when stopped", () => {
+    const written: RequestRecord[] = [];
+    const status = blankTraceStatus("envoy-request-trace", "/out/envoy-request-trace-requests.ndjson", 1, 1000);
+    const t = new RequestTrace({ header: script.header, pid: 4242, pod: null, rate: 1000, table: table({}), status, log: pino({ level: "silent" }), write: (r) => written.push(...r) });
+    t.line("hookpoint: not an event\n");
+    t.line("Q 1 2\n");
+    for (const l of pooled(1, T0)) t.line(`${l}\n`);
+    t.stop();
+    expect(status.unparsable).toBe(2);
+    expect(written.map((r) => r.end_ns)).toEqual([T0 + 1400]);
+    expect(status.requests.recorded).toBe(1);
+  });
+});
