@@ -31,6 +31,13 @@ describe("resolveAgentSettings", () => {
     });
   });
 
+  it("takes request tracing's sample and rate from flags over the environment, and refuses 0", () => {
+    const s = resolveAgentSettings({ traceSample: "1" }, { HOOKPOINT_TRACE_SAMPLE: "10", HOOKPOINT_TRACE_RATE: "50" });
+    expect([s.traceSample, s.traceRate]).toEqual([1, 50]);
+    expect(() => resolveAgentSettings({ traceSample: "0" }, {})).toThrow('--trace-sample: expected an integer from 1 to 1000000000, got "0"');
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_TRACE_RATE: "fast" })).toThrow('HOOKPOINT_TRACE_RATE: expected an integer from 1 to 1000000000, got "fast"');
+  });
+
   it("turns the records endpoints off and bounds them", () => {
     const s = resolveAgentSettings({ recordsMaxBytes: "1048576" }, { HOOKPOINT_RECORDS_ENDPOINT: "off", HOOKPOINT_RECORDS_CONCURRENCY: "4" });
     expect([s.recordsEndpoint, s.recordsMaxBytes, s.recordsConcurrency]).toEqual([false, 1048576, 4]);

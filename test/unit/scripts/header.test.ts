@@ -50,6 +50,14 @@ describe("script header", () => {
     expect(parsed.header.maps[0]?.keys).toEqual([]);
   });
 
+  it("reads the event lines and with-probes of a per-event script, and writes them back", () => {
+    const text = GOOD.replace("minBpftrace", "events:\n  - tag: Q\n    fields: [tid, ts]\n    meaning: a request\nwith:\n  other-script:\n    - _ZN4Demo4stopEv\nminBpftrace");
+    const { header } = parseScriptFile(text, "bpf/demo-script.bt");
+    expect(header.events).toEqual([{ tag: "Q", fields: ["tid", "ts"], meaning: "a request" }]);
+    expect(header.with).toEqual({ "other-script": ["_ZN4Demo4stopEv"] });
+    expect(parseScriptFile(formatHeaderComment(header) + "BEGIN {}\n", "bpf/demo-script.bt").header).toEqual(header);
+  });
+
   it("round-trips through formatHeaderComment", () => {
     const { header } = parseScriptFile(GOOD, "bpf/demo-script.bt");
     const again = parseScriptFile(formatHeaderComment(header) + "BEGIN {}\n", "bpf/demo-script.bt");
@@ -79,6 +87,11 @@ describe("script header", () => {
     ["a metric in the agent's own namespace", GOOD.replace("metric: demo_calls", "metric: agent_calls"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"agent_calls\": hookpoint_agent_* are the agent's own series"],
     ["a metric that is not snake_case", GOOD.replace("metric: demo_calls", "metric: demoCalls"), 11, "bpf/demo-script.bt:11: header: maps[0].metric: \"demoCalls\" is not a metric name (lower_snake_case)"],
     ["a metric used twice", GOOD.replace("minBpftrace", '  - name: "@more"\n    kind: count\n    unit: count\n    metric: demo_calls\n    meaning: again\nminBpftrace'), 17, "bpf/demo-script.bt:17: header: maps[1].metric: demo_calls is used by two maps"],
+    ["an event with a bad tag", GOOD.replace("minBpftrace", "events:\n  - tag: 9\n    fields: [tid]\n    meaning: x\nminBpftrace"), 15, 'bpf/demo-script.bt:15: header: events[0].tag: must be a non-empty string'],
+    ["an event tag listed twice", GOOD.replace("minBpftrace", "events:\n  - tag: Q\n    fields: [tid]\n    meaning: x\n  - tag: Q\n    fields: [tid]\n    meaning: y\nminBpftrace"), 18, 'bpf/demo-script.bt:18: header: events[1].tag: event tag "Q" is listed twice'],
+    ["an event field that is not a name", GOOD.replace("minBpftrace", "events:\n  - tag: Q\n    fields: [tid, Time]\n    meaning: x\nminBpftrace"), 16, 'bpf/demo-script.bt:16: header: events[0].fields[1]: "Time" is not a field name (lower_snake_case)'],
+    ["an event without fields", GOOD.replace("minBpftrace", "events:\n  - tag: Q\n    fields: []\n    meaning: x\nminBpftrace"), 16, "bpf/demo-script.bt:16: header: events[0].fields: must name at least one field"],
+    ["with naming the script itself", GOOD.replace("minBpftrace", "with:\n  demo-script:\n    - _ZN4Demo3runEv\nminBpftrace"), 16, 'bpf/demo-script.bt:16: header: with.demo-script: "demo-script" is not another script\'s name'],
   ])("rejects %s with the file, line and field", (_what, text, line, message) => {
     expect(problem(text)).toEqual({ line, message });
   });

@@ -122,6 +122,30 @@ describe("script lint", () => {
     expect(problem(text)).toBe(message);
   });
 
+  describe("a script that prints sampled events", () => {
+    // The demo prints one declared event line per read, and an optional probe runs beside another script.
+    const EVENTS = GOOD.replace(
+      'minBpftrace: "0.17"',
+      'events:\n  - tag: R\n    fields: [tid, ts]\n    meaning: a read\nwith:\n  demo-other:\n    - _ZN4Demo4stopEv\nminBpftrace: "0.17"',
+    ).replace("  @reads = count();", '  @reads = count();\n  printf("R %d %lu\\n", tid, nsecs);');
+
+    it("accepts printf of declared event lines, and optional probes listed under with", () => {
+      expect(problem(EVENTS)).toBe("no problem");
+    });
+
+    it.each([
+      ["an undeclared event", EVENTS.replace('printf("R %d', 'printf("X %d'), 'bpf/demo.bt:50: probe tracepoint:syscalls:sys_enter_read prints "X ...", which the header\'s events do not declare (declared: R)'],
+      ["too few fields", EVENTS.replace('printf("R %d %lu\\n", tid, nsecs)', 'printf("R %d\\n", tid)'), "bpf/demo.bt:50: probe tracepoint:syscalls:sys_enter_read: event \"R\" has 1 field(s) but the header declares 2 (tid, ts)"],
+      ["a line without its newline", EVENTS.replace('%lu\\n", tid', '%lu", tid'), 'bpf/demo.bt:50: probe tracepoint:syscalls:sys_enter_read: an event line ends with "\\n", got "R %d %lu"'],
+      ["a format that is not a literal", EVENTS.replace('printf("R %d %lu\\n", tid, nsecs)', "printf($fmt, tid)"), "bpf/demo.bt:50: probe tracepoint:syscalls:sys_enter_read: printf's format must be a string literal (one declared event line)"],
+      ["a declared event nothing prints", EVENTS.replace("    meaning: a read\n", "    meaning: a read\n  - tag: S\n    fields: [tid]\n    meaning: never\n"), 'bpf/demo.bt: header lists event "S" but no probe prints it'],
+      ["a with probe the program lacks", EVENTS.replace("    - _ZN4Demo4stopEv\n", "    - _ZN4Demo4waitEv\n"), 'bpf/demo.bt: with.demo-other lists "_ZN4Demo4waitEv" but no "uprobe:{{BINARY}}:_ZN4Demo4waitEv" probe uses it'],
+      ["a with probe that requires lists", EVENTS.replace("    - _ZN4Demo4stopEv\n", "    - _ZN4Demo3runEv\n"), "bpf/demo.bt: with.demo-other lists \"_ZN4Demo3runEv\", which requires also lists: a probe that runs only beside demo-other must be optional"],
+    ])("rejects %s, naming file, line and rule", (_what, text, message) => {
+      expect(problem(text)).toBe(message);
+    });
+  });
+
   it("ignores braces, slashes and map names inside comments and strings", () => {
     const text = GOOD.replace("// optional: only where the binary has it", '// optional { @nothing } / here\n/* { "@x" } */').replace(
       "BEGIN\n{\n",
