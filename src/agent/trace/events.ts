@@ -54,8 +54,19 @@ export class EventParser {
 /** A decimal field as a number (bpftrace prints u64/s64 in decimal); throws when it is not one. */
 export function num(e: EventLine, name: string): number {
   const v = e.fields[name];
-  if (v === undefined || !/^-?\d+$/.test(v)) throw new EventLineError(`event "${e.tag}": ${name} is not a number: ${JSON.stringify(v)}`);
+  if (v === undefined || !isDecimal(v)) throw new EventLineError(`event "${e.tag}": ${name} is not a number: ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** An optional "-" then one or more ASCII digits (a char loop: this runs for every field of every event). */
+function isDecimal(v: string): boolean {
+  const start = v.charCodeAt(0) === 45 ? 1 : 0;
+  if (v.length === start) return false;
+  for (let i = start; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A hexadecimal field (no 0x) as a bigint. */

@@ -2,7 +2,7 @@
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import { describe, expect, it } from "vitest";
-import { bpfSkipReason } from "../agent/support.js";
+import { bpfSkipReason, TRIXIE_BPFTRACE } from "../agent/support.js";
 import { closedPort, rawExchange } from "../../integration/fixture/support.js";
 import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto } from "./support.js";
 
@@ -61,6 +61,27 @@ describe("envoy-request-trace on the fixture proxy", () => {
       expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="recorded"} ${REQUESTS}`);
     });
   }
+
+  it("runs on bpftrace 0.23 too (h2 -> h1, 1,000 requests)", async (ctx) => {
+    const why = bpfSkipReason(TRIXIE_BPFTRACE);
+    if (why) return ctx.skip(why);
+    const p = await startTracedProxy({ down: "h2", up: "h1", upstreamDelayMs: DELAY_MS, bpftrace: TRIXIE_BPFTRACE });
+    let sent;
+    let result;
+    try {
+      sent = await sendRequests(p.port, "h2", 1000, "new", 16, 60_000, 2);
+      await settle(p, sent.map((s) => s.id), (t) => t.length);
+    } finally {
+      result = await p.stop();
+    }
+    expect(result.status.bpftraceVersion).toMatch(/^0\.23\./);
+    const c = compareWithTruth(result.records, result.truth);
+    console.log(describeComparison("bpftrace 0.23, h2 -> h1", c, p.realtime));
+    expect(c.unmatchedTruth).toEqual([]);
+    expect(c.mismatches).toEqual([]);
+    expect(c.pairs).toHaveLength(1000);
+    expect(c.within / c.pairs.length).toBeGreaterThanOrEqual(0.999);
+  });
 
   it("samples 1 request in 10 in the kernel: a binomial share of the requests, each one matching the truth", async (ctx) => {
     if (skip) return ctx.skip(skip);

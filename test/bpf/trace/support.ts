@@ -118,6 +118,8 @@ export interface TracedProxyOptions {
   rate?: number;
   /** An upstream port to use instead of starting one (a closed port: connects are refused). */
   upstreamPort?: number;
+  /** The bpftrace the agent runs (default: the one on PATH). */
+  bpftrace?: string;
 }
 
 /**
@@ -136,7 +138,7 @@ export async function startTracedProxy(o: TracedProxyOptions): Promise<TracedPro
   const truthFile = join(dir, "truth.ndjson");
   const out = join(dir, "out");
   const agent = startAgent(
-    ["--scripts", (o.scripts ?? ["envoy-request-trace"]).join(","), "--trace-sample", String(o.sample ?? 1), "--trace-rate", String(o.rate ?? 1_000_000), "--output", out, "--interval", "1", "--stop-grace-ms", "20000"],
+    ["--scripts", (o.scripts ?? ["envoy-request-trace"]).join(","), "--trace-sample", String(o.sample ?? 1), "--trace-rate", String(o.rate ?? 1_000_000), "--output", out, "--interval", "1", "--stop-grace-ms", "20000", ...(o.bpftrace ? ["--bpftrace", o.bpftrace] : [])],
     [FIXTURE.envoy, "--listen", "127.0.0.1:0", "--port-file", join(dir, "port"), "--concurrency", "2", "--upstream", `127.0.0.1:${upstreamPort}`, "--downstream-protocol", o.down, "--upstream-protocol", o.up, "--truth", truthFile, ...(o.flags ?? [])],
   );
   const fail = async (err: unknown): Promise<never> => {
