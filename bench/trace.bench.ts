@@ -1,0 +1,239 @@
+// `npm run bench:trace`: what request tracing (envoy-request-trace) adds to a request,
+// measured through the fixture proxy with a local upstream (root and bpftrace needed; run
+// scripts/setup/20-bpftrace.sh and 30-fixture.sh first).
+//  1. Added latency per request, p50 and p99: three proxies run side by side, each from
+//     its own copy of the fixture binary (uprobes attach to a file: a copy is not traced),
+//     one without the agent, one traced at --trace-sample 1 (every request traced), one at
+//     the default --trace-sample 100 (almost every request untraced). Rounds interleave
+//     the three (rotating order), so machine noise falls on all alike. Measured twice: the
+//     client's round trip (one keep-alive connection, one request at a time), and the
+//     proxy's own time per request from its --truth log (request start to its last byte
+//     written, minus the wait for the upstream). Targets at p50: ≤ 25 µs traced, ≤ 3 µs
+//     untraced.
+//  2. Agent CPU at 5,000 traced requests/s: the traced proxy under paced load; the
+//     agent's and its bpftrace's CPU time over the window.
+// Prints figures; asserts nothing.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentProcess, FIXTURE, bpfSkipReason, startAgent, waitFor } from "../test/bpf/agent/support.js";
+import { readTruth, type TruthLine } from "../test/integration/fixture/support.js";
+import { cpuTicks } from "./common.js";
+
+const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 20);
+const PER_ROUND = Number(process.env.HOOKPOINT_BENCH_REQUESTS ?? 300);
+const LOAD_RATE = 5000;
+const LOAD_SECONDS = 10;
+const TICKS = 100; // USER_HZ
+
+interface Proxy {
+  label: string;
+  port: number;
+  pid: number;
+  truthFile: string;
+  agent: AgentProcess | null;
+  child: ChildProcess | null;
+  rtt: number[];
+  /** Request ids sent in the measured rounds. */
+  ids: Set<string>;
+}
+
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** An upstream that answers at once: "ok", keep-alive. */
+async function upstream(): Promise<{ port: number; close(): void }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+      res.end("ok");
+    });
+  });
+  server.keepAliveTimeout = 600_000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
+/** The fixture binary copied to its own file (and inode), as "envoy" so the agent finds it. */
+function copyOf(dir: string, label: string): string {
+  mkdirSync(join(dir, label), { recursive: true });
+  const bin = join(dir, label, "envoy");
+  copyFileSync(FIXTURE.envoy, bin);
+  chmodSync(bin, 0o755);
+  chmodSync(join(dir, label), 0o777);
+  return bin;
+}
+
+async function startOne(dir: string, label: string, upstreamPort: number, sample: number | null): Promise<Proxy> {
+  const bin = copyOf(dir, label);
+  const portFile = join(dir, label, "port");
+  const truthFile = join(dir, label, "truth.ndjson");
+  const flags = ["--listen", "127.0.0.1:0", "--port-file", portFile, "--concurrency", "1", "--upstream", `127.0.0.1:${upstreamPort}`, "--upstream-pool", "4", "--truth", truthFile];
+  let agent: AgentProcess | null = null;
+  let child: ChildProcess | null = null;
+  let pid: number;
+  if (sample === null) {
+    child = spawn(bin, flags, { stdio: "ignore" });
+    pid = child.pid!;
+  } else {
+    agent = startAgent(["--scripts", "envoy-request-trace", "--trace-sample", String(sample), "--trace-rate", "1000000", "--output", join(dir, label, "out"), "--interval", "5", "--log-level", "info"], [bin, ...flags]);
+    const st = await waitFor(`${label}: probes attached`, 180_000, async () => {
+      if (agent!.exit) throw new Error(`agent exited: ${agent!.logText()}`);
+      const s = agent!.port !== null ? await agent!.status() : null;
+      return s?.envoy && s.scripts.every((x) => x.state === "running") ? s : undefined;
+    }, () => agent!.logText());
+    pid = st.envoy!.pid;
+  }
+  const port = await waitFor(`${label}: port`, 30_000, () => (existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) || undefined : undefined));
+  return { label, port, pid, truthFile, agent, child, rtt: [], ids: new Set() };
+}
+
+/** `n` requests, one at a time, on one raw keep-alive connection; pushes each round trip (ns). */
+function sequential(p: Proxy, n: number, round: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(p.port, "127.0.0.1");
+    sock.setNoDelay(true);
+    let i = 0;
+    let sentAt = 0n;
+    let buf = "";
+    const next = (): void => {
+      if (i === n) {
+        sock.end();
+        resolve();
+        return;
+      }
+      const id = `${p.label}-${round}-${i++}`;
+      p.ids.add(id);
+      sentAt = process.hrtime.bigint();
+      sock.write(`GET /b HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\n\r\n`);
+    };
+    sock.on("connect", next);
+    sock.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const len = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+      if (buf.length < end + 4 + len) return;
+      p.rtt.push(Number(process.hrtime.bigint() - sentAt));
+      buf = buf.slice(end + 4 + len);
+      next();
+    });
+    sock.on("error", reject);
+  });
+}
+
+/** The proxy's own time per request: start to end, minus the wait for the upstream. */
+function proxyTimes(lines: readonly TruthLine[], ids: ReadonlySet<string>): number[] {
+  return lines
+    .filter((t) => ids.has(t.id) && t.aborted === null)
+    .map((t) => {
+      const wait = t.phases.find((x) => x.name === "upstream_wait");
+      return t.end_ns - t.start_ns - (wait ? wait.end_ns - wait.start_ns : 0);
+    });
+}
+
+/** Requests at `rate` per second for `seconds` over 32 connections (each one at a time); resolves with how many completed. */
+async function paced(port: number, rate: number, seconds: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const start = Date.now();
+  const total = rate * seconds;
+  let issued = 0;
+  let done = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
+      while (issued < due) {
+        issued++;
+        const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+          res.resume();
+          res.on("end", () => done++);
+        });
+        req.on("error", () => undefined);
+      }
+      if (issued >= total || Date.now() - start > seconds * 1000 + 5000) {
+        clearInterval(tick);
+        setTimeout(resolve, 500);
+      }
+    }, 5);
+  });
+  agent.destroy();
+  return done;
+}
+
+async function main(): Promise<void> {
+  const skip = bpfSkipReason();
+  if (skip) {
+    console.log(`bench:trace skipped: ${skip}`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-trace-bench-"));
+  chmodSync(dir, 0o755);
+  const up = await upstream();
+  const proxies: Proxy[] = [];
+  try {
+    proxies.push(await startOne(dir, "none", up.port, null));
+    proxies.push(await startOne(dir, "sample-1", up.port, 1));
+    proxies.push(await startOne(dir, "sample-100", up.port, 100));
+    // Warm-up: connections to the upstream, first-touch page faults, bpftrace's maps.
+    for (const p of proxies) await sequential(p, 200, -1);
+    for (const p of proxies) {
+      p.rtt.length = 0;
+      p.ids.clear();
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < proxies.length; k++) await sequential(proxies[(r + k) % proxies.length]!, PER_ROUND, r);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const [base, traced, untraced] = proxies as [Proxy, Proxy, Proxy];
+    const own = new Map(proxies.map((p) => [p.label, proxyTimes(readTruth(p.truthFile), p.ids)]));
+    const row = (p: Proxy): string => {
+      const t = own.get(p.label)!;
+      return `${p.label.padEnd(12)} client p50 ${(quantile(p.rtt, 0.5) / 1000).toFixed(1).padStart(7)} µs  p99 ${(quantile(p.rtt, 0.99) / 1000).toFixed(1).padStart(7)} µs   proxy p50 ${(quantile(t, 0.5) / 1000).toFixed(1).padStart(6)} µs  p99 ${(quantile(t, 0.99) / 1000).toFixed(1).padStart(6)} µs  (${p.rtt.length} requests)`;
+    };
+    const added = (p: Proxy, q: number): string => {
+      const client = (quantile(p.rtt, q) - quantile(base.rtt, q)) / 1000;
+      const proxy = (quantile(own.get(p.label)!, q) - quantile(own.get(base.label)!, q)) / 1000;
+      return `client ${client.toFixed(1)} µs, proxy ${proxy.toFixed(1)} µs`;
+    };
+    console.log(`bench:trace: ${ROUNDS} interleaved rounds of ${PER_ROUND} sequential requests per proxy (1 worker each, HTTP/1.1 both sides, upstream answers at once)`);
+    for (const p of proxies) console.log(`  ${row(p)}`);
+    console.log(`  added per traced request (--trace-sample 1):     p50 ${added(traced, 0.5)}; p99 ${added(traced, 0.99)}   (target ≤ 25 µs at p50)`);
+    console.log(`  added per request at the default (1 in 100):   p50 ${added(untraced, 0.5)}; p99 ${added(untraced, 0.99)}   (target ≤ 3 µs at p50 per untraced request)`);
+    const st = await traced.agent!.status();
+    console.log(`  records written at --trace-sample 1: ${st.trace?.requests.recorded ?? 0} (requests traced: all sent incl. warm-up)`);
+
+    // 2. Agent CPU under paced load.
+    const agentPid = traced.agent!.child.pid!;
+    const bpftracePid = st.scripts[0]!.bpftracePid!;
+    const before = { agent: cpuTicks(agentPid), bpftrace: cpuTicks(bpftracePid), recorded: st.trace?.requests.recorded ?? 0, t: Date.now() };
+    const completed = await paced(traced.port, LOAD_RATE, LOAD_SECONDS);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = { agent: cpuTicks(agentPid), bpftrace: cpuTicks(bpftracePid), recorded: (await traced.agent!.status()).trace?.requests.recorded ?? 0, t: Date.now() };
+    const secs = (after.t - before.t) / 1000;
+    const rate = (after.recorded - before.recorded) / secs;
+    const pct = (ticks: number): string => `${((ticks / TICKS / secs) * 100).toFixed(1)} %`;
+    console.log(
+      `  agent CPU under load: ${completed} requests completed in ${LOAD_SECONDS} s (asked ${LOAD_RATE}/s), ${rate.toFixed(0)} traced requests/s recorded over ${secs.toFixed(1)} s: agent ${pct(after.agent - before.agent)} of a core, its bpftrace ${pct(after.bpftrace - before.bpftrace)}` +
+        (rate > 0 ? `; per 5,000 traced requests/s: agent ${(((after.agent - before.agent) / TICKS / secs) * (5000 / rate) * 100).toFixed(1)} %, bpftrace ${(((after.bpftrace - before.bpftrace) / TICKS / secs) * (5000 / rate) * 100).toFixed(1)} %` : ""),
+    );
+  } finally {
+    for (const p of proxies) {
+      if (p.agent) {
+        p.agent.child.kill("SIGTERM");
+        await Promise.race([p.agent.exited, new Promise((r) => setTimeout(r, 20_000))]);
+        p.agent.kill();
+      }
+      p.child?.kill("SIGTERM");
+    }
+    up.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
