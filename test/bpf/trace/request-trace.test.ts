@@ -2,7 +2,7 @@
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import { describe, expect, it } from "vitest";
-import { bpfSkipReason, TRIXIE_BPFTRACE } from "../agent/support.js";
+import { BPFTRACES, bpfSkipReason } from "../agent/support.js";
 import { closedPort, rawExchange } from "../../integration/fixture/support.js";
 import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto } from "./support.js";
 
@@ -17,11 +17,12 @@ const REQUESTS = 3000;
 const CONNECTIONS = 64;
 const DELAY_MS = 2;
 
-describe("envoy-request-trace on the fixture proxy", () => {
+describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt) => {
+  const why = bpfSkipReason(bt.path);
   for (const [down, up] of pairs) {
     it(`follows every request ${down} -> ${up} (2 workers, ${CONNECTIONS} connections, ${REQUESTS} requests): right sockets and stream, phases within 0.2 ms of the truth`, async (ctx) => {
-      if (skip) return ctx.skip(skip);
-      const p = await startTracedProxy({ down, up, upstreamDelayMs: DELAY_MS });
+      if (why) return ctx.skip(why);
+      const p = await startTracedProxy({ down, up, upstreamDelayMs: DELAY_MS, bpftrace: bt.path });
       let sent;
       let result;
       try {
@@ -36,7 +37,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
       // Every request the client sent is in the truth log, and each truth line has exactly one record.
       expect(new Set(truth.map((t) => t.id))).toEqual(new Set(sent.map((s) => s.id)));
       const c = compareWithTruth(records, truth);
-      console.log(describeComparison(`${down} -> ${up}`, c, p.realtime));
+      console.log(describeComparison(`${bt.label}, ${down} -> ${up}`, c, p.realtime));
       expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
       expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
       expect(c.mismatches).toEqual([]);
@@ -59,30 +60,12 @@ describe("envoy-request-trace on the fixture proxy", () => {
       expect(status.trace?.requests.recorded).toBe(REQUESTS);
       expect(status.trace?.unattributed).toEqual({});
       expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="recorded"} ${REQUESTS}`);
+      expect(status.bpftraceVersion).toMatch(bt.path === "bpftrace" ? /^0\.17\./ : /^0\.23\./);
     });
   }
+});
 
-  it("runs on bpftrace 0.23 too (h2 -> h1, 1,000 requests)", async (ctx) => {
-    const why = bpfSkipReason(TRIXIE_BPFTRACE);
-    if (why) return ctx.skip(why);
-    const p = await startTracedProxy({ down: "h2", up: "h1", upstreamDelayMs: DELAY_MS, bpftrace: TRIXIE_BPFTRACE });
-    let sent;
-    let result;
-    try {
-      sent = await sendRequests(p.port, "h2", 1000, "new", 16, 60_000, 2);
-      await settle(p, sent.map((s) => s.id), (t) => t.length);
-    } finally {
-      result = await p.stop();
-    }
-    expect(result.status.bpftraceVersion).toMatch(/^0\.23\./);
-    const c = compareWithTruth(result.records, result.truth);
-    console.log(describeComparison("bpftrace 0.23, h2 -> h1", c, p.realtime));
-    expect(c.unmatchedTruth).toEqual([]);
-    expect(c.mismatches).toEqual([]);
-    expect(c.pairs).toHaveLength(1000);
-    expect(c.within / c.pairs.length).toBeGreaterThanOrEqual(0.999);
-  });
-
+describe("envoy-request-trace on the fixture proxy", () => {
   it("samples 1 request in 10 in the kernel: a binomial share of the requests, each one matching the truth", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 1, sample: 10 });
