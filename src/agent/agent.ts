@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { Backoff } from "../backoff.js";
-import { forBpftrace, swapPidTid, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
+import { eventBufferPages, forBpftrace, swapPidTid, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
@@ -49,13 +49,6 @@ export interface AgentDeps {
   /** The agent's environment plus `extra`, for a bpftrace that needs a variable more (the CLI edge reads the environment). */
   envWith?: (extra: Readonly<Record<string, string>>) => Record<string, string | undefined>;
 }
-
-/**
- * bpftrace's per-CPU perf buffer, in pages, for a script that prints sampled events: a
- * burst of traced requests must not overflow it while the agent is busy (bpftrace's default
- * is 64 pages; events that do not fit are lost and counted).
- */
-const EVENT_RB_PAGES = "1024";
 
 interface Session {
   envoy: ProcInfo;
@@ -396,7 +389,7 @@ export class Agent {
         log: this.log,
         graceMs: this.settings.stopGraceMs,
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
-        ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: EVENT_RB_PAGES }) } : {}),
+        ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: eventBufferPages(this.pre?.bpftraceVersion ?? null) }) } : {}),
         onAttached: (ms) => {
           st.state = "running";
           st.attachMs = ms;

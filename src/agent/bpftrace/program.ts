@@ -60,3 +60,14 @@ export function versionAtLeast(v: readonly number[], min: string): boolean {
   }
   return true;
 }
+
+/**
+ * BPFTRACE_PERF_RB_PAGES for a script that prints sampled events: a burst of traced
+ * requests must not overflow bpftrace's output buffer while the agent is busy (the default
+ * is 64 pages; events that do not fit are lost and counted). Up to 0.22 that buffer is a
+ * perf buffer per CPU; 0.23 has one BPF ring buffer for all CPUs, so it gets 4 times as
+ * many pages (16 MiB): on 2 CPUs at 0.17's 4 MiB a 3,000-request burst lost events.
+ */
+export function eventBufferPages(version: readonly number[] | null): string {
+  return version && versionAtLeast(version, "0.23") ? "4096" : "1024";
+}

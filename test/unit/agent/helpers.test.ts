@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Backoff } from "../../../src/backoff.js";
-import { ATTACHED_MARKER, forBpftrace, parseBpftraceVersion, swapPidTid, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
+import { ATTACHED_MARKER, eventBufferPages, forBpftrace, parseBpftraceVersion, swapPidTid, versionAtLeast, withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { quantile, summarize } from "../../../src/agent/output/summary.js";
 import { hostPidsFrom, parsePidLine, pidModeFrom } from "../../../src/agent/pidns.js";
@@ -43,6 +43,11 @@ describe("program helpers", () => {
     expect(versionAtLeast([0, 17, 0], "0.23")).toBe(false);
     expect(versionAtLeast([0, 23, 1], "0.23")).toBe(true);
     expect(versionAtLeast([1, 0, 0], "0.23.5")).toBe(true);
+  });
+  it("sizes bpftrace's event buffer per CPU before 0.23 and as one shared ring from 0.23", () => {
+    expect(eventBufferPages([0, 17, 0])).toBe("1024");
+    expect(eventBufferPages(null)).toBe("1024");
+    expect(eventBufferPages([0, 23, 2])).toBe("4096");
   });
 });
 
