@@ -469,6 +469,10 @@ export class Agent {
       else this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
       return;
     }
+    if (ev.type === "lost") {
+      session.runners.get(name)?.trace?.trace.lost();
+      return;
+    }
     if (ev.type !== "maps") return;
     const entry = session.runners.get(name);
     if (!entry) return;

@@ -34,7 +34,7 @@ export const FILTER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   A: ["tid", "seq", "ts", "round"],
 };
 
-export const OUTCOMES = ["recorded", "timeout", "incomplete", "invalid", "overflow", "rate_capped", "unfinished"] as const;
+export const OUTCOMES = ["recorded", "timeout", "incomplete", "invalid", "overflow", "rate_capped", "unfinished", "lost"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface AssemblerOptions {
@@ -437,6 +437,16 @@ export class RequestAssembler {
     if (n >= this.opts.rate) return false;
     this.perSecond.set(second, n + 1);
     return true;
+  }
+
+  /**
+   * bpftrace reported events lost (its output buffer overflowed): any request in flight may
+   * miss some, and a record joined from what is left would be a guess. Each one is dropped
+   * and counted as "lost", and the socket write logs start over.
+   */
+  lost(): void {
+    for (const r of [...this.pending.values()]) this.finish(r, "lost");
+    this.fds.clear();
   }
 
   private finish(req: Req, outcome: Outcome): void {

@@ -83,6 +83,11 @@ export class RequestTrace {
     }
   }
 
+  /** bpftrace lost events: the requests in flight are dropped and counted (see RequestAssembler.lost). */
+  lost(): void {
+    this.assembler.lost();
+  }
+
   start(): void {
     this.timer = setInterval(() => this.emit(this.assembler.sweep(Date.now())), this.o.sweepMs ?? 250);
     this.timer.unref();

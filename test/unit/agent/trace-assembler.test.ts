@@ -185,6 +185,20 @@ describe("request assembler", () => {
     expect(a.counters.requests.timeout).toBe(0);
   });
 
+  it("drops the requests in flight when bpftrace reports lost events, counts them lost, and records the next ones", () => {
+    const a = assembler();
+    feed(a, pooled(1, T0).slice(0, 4));
+    a.lost();
+    expect(a.counters.pending).toBe(0);
+    expect(a.counters.requests.lost).toBe(1);
+    // The rest of the lost request's events belong to nothing; a request started after is whole.
+    feed(a, [...pooled(1, T0).slice(4), ...pooled(2, T0 + 10_000, { round: 3 })]);
+    const out = a.sweep(1000);
+    expect(out.map((r) => r.start_ns)).toEqual([T0 + 10_000]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, lost: 1 });
+    expect(a.counters.unattributed).toEqual({ U: 1, H: 1, O: 1 });
+  });
+
   it("holds at most maxPending requests, dropping the oldest and counting it", () => {
     const a = assembler({ maxPending: 2 });
     feed(a, pooled(1, T0).slice(0, 2), 0);
