@@ -123,7 +123,7 @@ describe("e. HookpointPolicy changes reach the webhook's decisions", () => {
         status: "False",
         reason: "Invalid",
         message:
-          'spec.profiles.tracing.scripts[1]: unknown script "no-such-script"; available: envoy-event-loop, envoy-filter-chain, envoy-request-flow, envoy-socket-io, hookpoint-pairs',
+          'spec.profiles.tracing.scripts[1]: unknown script "no-such-script"; available: envoy-event-loop, envoy-filter-chain, envoy-http-filters, envoy-request-flow, envoy-request-trace, envoy-socket-io, hookpoint-pairs',
         observedGeneration: 3,
       });
       expect(refused.value.spec.profiles?.tracing?.image).toBe("hookpoint/proxy-istio:0.1.0-e2e-c");

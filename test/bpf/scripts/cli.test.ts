@@ -25,9 +25,11 @@ describe("hookpoint scripts", () => {
     expect(r.stdout.split("\n").slice(1)).toEqual([
       "ok       envoy-event-loop",
       "ok       envoy-filter-chain",
+      "ok       envoy-http-filters",
       "ok       envoy-request-flow",
+      "ok       envoy-request-trace",
       "ok       envoy-socket-io",
-      "ok       hookpoint-pairs     7 pairs (CodecParse, Filters, Http::ConnectionManagerImpl::ActiveStream::Decode, Router, Router::Filter::Route, Router::UpstreamRequest::Upstream, UpstreamConnect), 1 counter (RequestSeen)",
+      "ok       hookpoint-pairs      7 pairs (CodecParse, Filters, Http::ConnectionManagerImpl::ActiveStream::Decode, Router, Router::Filter::Route, Router::UpstreamRequest::Upstream, UpstreamConnect), 1 counter (RequestSeen)",
       "",
     ]);
     expect(r.stdout.split("\n")[0]).toMatch(new RegExp(`^${rel(FIXTURE.envoy)}: \\d+ function symbols, build-id [0-9a-f]{40}$`));
@@ -43,7 +45,9 @@ describe("hookpoint scripts", () => {
     expect(doc.scripts.map((s) => [s.name, s.ok, s.reason ?? null])).toEqual([
       ["envoy-event-loop", true, null],
       ["envoy-filter-chain", false, "stripped"],
+      ["envoy-http-filters", false, "stripped"],
       ["envoy-request-flow", false, "stripped"],
+      ["envoy-request-trace", false, "stripped"],
       ["envoy-socket-io", true, null],
       ["hookpoint-pairs", false, "stripped"],
     ]);
@@ -58,7 +62,7 @@ describe("hookpoint scripts", () => {
     const bad = runCli(["scripts", "check", "--binary", rel(FIXTURE.envoy), "--script", "envoy-socket-io,envoy-tls"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      'hookpoint scripts check: unknown script "envoy-tls"; available: envoy-event-loop, envoy-filter-chain, envoy-request-flow, envoy-socket-io, hookpoint-pairs\n',
+      'hookpoint scripts check: unknown script "envoy-tls"; available: envoy-event-loop, envoy-filter-chain, envoy-http-filters, envoy-request-flow, envoy-request-trace, envoy-socket-io, hookpoint-pairs\n',
     );
   });
 
