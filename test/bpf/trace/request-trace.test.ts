@@ -56,6 +56,12 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
         // Only the request whose own connect(2) opened its upstream connection has upstream_connect.
         expect(r.phases.some((x) => x.name === "upstream_connect"), t.id).toBe(t.pooled === false);
         expect(r.stream).toBe(t.stream);
+        // The wake-up rounds are the proxy's own. Bytes: bytes_in is known only where the
+        // request's bytes were captured (0 otherwise); an HTTP/2 response's bytes_out counts
+        // whole writes, which may carry other streams' frames too.
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        if (down === "h1") expect(r.bytes_out, t.id).toBe(t.bytes_out);
+        if (r.bytes_in !== 0) expect(r.bytes_in, t.id).toBe(t.bytes_in);
       }
       expect(status.trace?.requests.recorded).toBe(REQUESTS);
       expect(status.trace?.unattributed).toEqual({});
