@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { register as registerAgent } from "./agent.js";
 import { register as registerCerts } from "./certs.js";
+import { register as registerCheck } from "./check.js";
 import { register as registerCollect } from "./collect.js";
 import { register as registerCompletion } from "./completion.js";
 import { register as registerEnable } from "./enable.js";
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerCollect(program);
   registerReport(program);
+  registerCheck(program);
   registerVersion(program);
   registerCompletion(program);
 }
