@@ -46,6 +46,8 @@ export interface CheckSnapshot {
   policies: PolicyState[];
   /** Namespaces and the policies in force, as the webhook decides with them. */
   decision: Snapshot;
+  /** Namespaces being deleted: they get no new pods, so they are left out. */
+  terminating: readonly string[];
   /** The pods of each opted-in namespace (only their names, labels and containers matter). */
   pods: ReadonlyMap<string, readonly Pod[]>;
   /** Istio control planes found (istiod Deployments): where, and their image. */
@@ -66,7 +68,7 @@ export function clusterChecks(s: CheckSnapshot, now: Date): CheckLine[] {
     if (serving.leaf) lines.push(expiryLine(serving.leaf, serving.root, now));
   }
   if (s.crd.installed) lines.push(...policyLines(s.policies));
-  const opted = optedInNamespaces(s.decision);
+  const opted = optedInNamespaces(s.decision, s.terminating);
   lines.push(...namespaceLines(s, opted), ...podSecurityLines(s, opted));
   const images = tracingImages(s.decision, s.defaultImage);
   lines.push(...imageLines(images), istioLine(s, opted, images));
@@ -132,10 +134,11 @@ interface OptedIn {
   policy: EffectivePolicy;
 }
 
-/** Namespaces whose pods the rules would inject: labelled enabled, or selected by a policy with mode Enabled. */
-export function optedInNamespaces(snapshot: Snapshot): OptedIn[] {
+/** Namespaces whose pods the rules would inject: labelled enabled, or selected by a policy with mode Enabled (Terminating ones left out). */
+export function optedInNamespaces(snapshot: Snapshot, terminating: readonly string[]): OptedIn[] {
   const out: OptedIn[] = [];
   for (const name of [...snapshot.namespaces.keys()].sort()) {
+    if (terminating.includes(name)) continue;
     const labels = namespaceLabels(snapshot, name);
     if (labels[INJECT_KEY] === NS_ENABLED) {
       out.push({ namespace: name, why: `label ${INJECT_KEY}=${NS_ENABLED}`, policy: governingPolicy(snapshot, labels, {}) });

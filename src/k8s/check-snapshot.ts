@@ -35,12 +35,14 @@ export async function readCheckSnapshot(kc: KubeConfig, settings: Settings, opts
     },
   );
   const webhookNamespace = settings.webhookNamespace ?? WEBHOOK_NAMESPACE;
-  const [crd, webhook, live, istiod, defaultPodSecurity] = await Promise.all([
+  const core = kc.makeApiClient(CoreV1Api);
+  const [crd, webhook, live, istiod, defaultPodSecurity, terminating] = await Promise.all([
     readCrd(kc),
     readWebhook(kc),
     loadClusterSnapshot(kc, settings),
     readIstiod(kc),
     readDefaultPodSecurity(kc, webhookNamespace),
+    core.listNamespace({ fieldSelector: "status.phase=Terminating" }).then((l) => l.items.map((n) => n.metadata?.name ?? "")),
   ]);
   const service = webhook.found ? webhook.entries.find((e) => e.service)?.service : undefined;
   // Without a configuration, the Service the shipped one names.
@@ -48,10 +50,9 @@ export async function readCheckSnapshot(kc: KubeConfig, settings: Settings, opts
   const endpoints: EndpointsState = ref ? await readEndpoints(kc, ref) : { kind: "url", urls: webhook.found ? [...new Set(webhook.entries.flatMap((e) => (e.url ? [e.url] : [])))] : [] };
   const serving = webhook.found ? await readServing(kc, webhook.entries, endpoints, service?.namespace ?? webhookNamespace, opts.timeoutMs) : { source: "none" as const, problem: "no webhook configuration" };
   const limit = pLimit(8);
-  const core = kc.makeApiClient(CoreV1Api);
   const pods = new Map<string, Pod[]>(
     await Promise.all(
-      optedInNamespaces(live.snapshot).map((o) =>
+      optedInNamespaces(live.snapshot, terminating).map((o) =>
         limit(async () => {
           const list = await core.listNamespacedPod({ namespace: o.namespace });
           return [o.namespace, list.items.map((p) => ({ metadata: { name: p.metadata?.name, labels: p.metadata?.labels ?? {} }, spec: p.spec as unknown as Pod["spec"] }))] as const;
@@ -68,6 +69,7 @@ export async function readCheckSnapshot(kc: KubeConfig, settings: Settings, opts
     serving,
     policies: live.policies.map((p) => ({ name: p.name, accepted: p.accepted, message: p.message, inForce: p.inForce, inForceGeneration: p.inForceGeneration, ...(p.routed ? { routed: p.routed } : {}) })),
     decision: live.snapshot,
+    terminating,
     pods,
     istiod,
     defaultPodSecurity,

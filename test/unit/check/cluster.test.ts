@@ -37,6 +37,7 @@ function healthy(over: Partial<CheckSnapshot> = {}, opts: { policies?: Hookpoint
   const namespaces = opts.namespaces ?? [
     { name: "shop", labels: { "hookpoint.dev/inject": "enabled" } },
     { name: "other", labels: {} },
+    { name: "gone", labels: { "hookpoint.dev/inject": "enabled" } },
   ];
   return {
     server: "https://127.0.0.1:6443",
@@ -51,6 +52,7 @@ function healthy(over: Partial<CheckSnapshot> = {}, opts: { policies?: Hookpoint
     serving: { source: "served", address: "10.0.0.5:8443", pem: serving.certPem },
     policies: policies.map((p): PolicyState => ({ name: p.metadata.name, accepted: true, message: "valid", inForce: "this", inForceGeneration: 1, routed: ROUTED })),
     decision: buildSnapshot(namespaces, policies, SETTINGS),
+    terminating: ["gone"],
     pods: new Map([["shop", [istioPod("web-1", undefined, true), istioPod("web-2"), plainPod("job-1")]]]),
     istiod: [{ where: "istio-system", image: "docker.io/istio/pilot:1.28.0" }],
     defaultPodSecurity: { level: "privileged", from: "--default-pod-security of Deployment hookpoint-system/hookpoint-webhook" },
