@@ -22,6 +22,6 @@ describe("hookpoint usage", () => {
     const r = runCli(["--help"]);
     expect(r.code).toBe(0);
     const commands = r.stdout.split("Commands:")[1]?.split("\n").filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
-    expect(commands).toEqual(["webhook", "inject", "explain", "uninject", "enable", "disable", "certs", "agent", "scripts", "status", "collect", "report", "version", "completion", "help"]);
+    expect(commands).toEqual(["webhook", "inject", "explain", "uninject", "enable", "disable", "certs", "agent", "scripts", "status", "collect", "report", "check", "version", "completion", "help"]);
   });
 });

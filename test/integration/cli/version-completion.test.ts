@@ -65,6 +65,8 @@ describe("hookpoint completion bash", () => {
     expect(bash("hookpoint", "scripts", "check", "--s")).toEqual(["--script"]);
     expect(bash("hookpoint", "inject", "-f", "x.yaml", "--in")).toEqual(["--in-place"]);
     expect(bash("hookpoint", "completion", "")).toEqual(["bash", "zsh", "fish", "--help"]);
+    expect(bash("hookpoint", "ch")).toEqual(["check"]);
+    expect(bash("hookpoint", "check", "--l")).toEqual(["--local"]);
     writeFileSync(join(tmp, "app.yaml"), "");
     expect(bash("hookpoint", "explain", "--policy", "ap")).toEqual(["app.yaml"]);
   });
@@ -87,5 +89,8 @@ describe("hookpoint completion zsh and fish", () => {
     expect(complete("hookpoint completion ")).toEqual(["bash", "fish", "zsh"]);
     expect(complete("hookpoint inject --in")).toEqual(["--in-place\trewrite each input file that changes (not with -f -)"]);
     expect(complete("hookpoint scripts ").map((l) => l.split("\t")[0])).toEqual(["check", "list", "show"]);
+    // `hookpoint check` and `hookpoint scripts check` each get their own options.
+    expect(complete("hookpoint check --").map((l) => l.split("\t")[0])).toEqual(["--bpftrace", "--context", "--kubeconfig", "--local", "--namespace", "--output", "--timeout"]);
+    expect(complete("hookpoint scripts check --").map((l) => l.split("\t")[0])).toEqual(["--binary", "--output", "--script"]);
   });
 });
