@@ -6,7 +6,7 @@
 // pod and an istiod Deployment. Healthy, every line passes and the exit code is
 // 0; then each part is broken in turn (and restored), and exactly its line
 // fails, with its fix, and the exit code is 1.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -26,7 +26,6 @@ import { pollUntil } from "./support/poll.js";
 import { freePort } from "./support/webhook.js";
 
 const e2e = useCluster();
-const DAY = 86_400_000;
 const IMAGE = "registry.example.com/hookpoint/proxy-istio:0.1.0-istio1.28.0";
 const SECRET = "hookpoint-webhook-tls";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -339,7 +338,7 @@ describe("hookpoint check against the real API server", () => {
         ...healthyWith(i, {
           "✔ policy default": [
             "✔ policy default: Accepted, Routed",
-            `✘ policy e2e-check-broken: not Accepted: spec.profiles.default.scripts[0]: unknown script \"no-such-script\"; available: ${(await loadCatalog()).map((c) => c.header.name).sort().join(", ")}; it governs no pods`,
+            `✘ policy e2e-check-broken: not Accepted: spec.profiles.default.scripts[0]: unknown script "no-such-script"; available: ${(await loadCatalog()).map((c) => c.header.name).sort().join(", ")}; it governs no pods`,
             "  fix: correct its spec (kubectl edit hookpointpolicy e2e-check-broken); kubectl get hookpointpolicy e2e-check-broken -o yaml shows the condition",
             "✘ policy e2e-check-enabled: Accepted, not Routed: MutatingWebhookConfiguration zz-hookpoint does not send the webhook the pods its mode Enabled selects in namespaces not labelled hookpoint.dev/inject=enabled (entry e2e-check-enabled.policy.inject.hookpoint.dev): those pods are admitted untraced. Run the webhook with --manage-routing (every shipped install does) so it writes these entries, or apply deploy/components/cluster-wide.",
             "  fix: run the webhook with --manage-routing (the shipped Deployment does) and the base's RBAC (get/patch on zz-hookpoint), or apply deploy/components/cluster-wide",
