@@ -174,6 +174,13 @@ function healthyWith(i: Install, replace: Record<string, string[]>): string[] {
   });
 }
 
+/** Runs check: the healthy lines with `replace` applied, then `summary`, and the exit code. */
+async function expectCheck(i: Install, replace: Record<string, string[]>, summary: string, code: number): Promise<void> {
+  const r = await check(i);
+  expect(out(r)).toEqual([...healthyWith(i, replace), summary]);
+  expect(r.code).toBe(code);
+}
+
 async function patchSlice(i: Install, endpoints: unknown[]): Promise<void> {
   ok(await apply(i.admin, { ...clone(i.slice), endpoints } as K8sObject), "apply the EndpointSlice");
 }
@@ -194,9 +201,7 @@ describe("hookpoint check against the real API server", () => {
     const i = await healthyInstall(ctx);
     await remove(i.admin, i.configuration);
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ webhook configuration": [
             "✘ webhook configuration: MutatingWebhookConfiguration zz-hookpoint does not exist: no pod is sent to the webhook",
             "  fix: kubectl apply -k deploy/overlays/<yours> (self-managed, cert-manager, ...)",
@@ -208,10 +213,7 @@ describe("hookpoint check against the real API server", () => {
             "✘ policy default: Accepted, Routed unknown: MutatingWebhookConfiguration zz-hookpoint does not exist: no pod is sent to the webhook",
             "  fix: see the webhook configuration check",
           ],
-        }),
-        "2 of 9 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "2 of 9 checks failed", 1);
     } finally {
       await registerWebhookConfiguration(i.admin, i.configuration);
     }
@@ -266,31 +268,21 @@ describe("hookpoint check against the real API server", () => {
     const address = i.net.addresses[0]!;
     await patchSlice(i, [{ addresses: [address], conditions: { ready: false } }]);
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ webhook endpoints": [
             "✘ webhook endpoints: Service hookpoint-system/hookpoint-webhook has no ready endpoints (1 not ready): the API server cannot call the webhook, and failurePolicy Ignore admits pods untraced",
             "  fix: kubectl -n hookpoint-system get pods -l app.kubernetes.io/name=hookpoint-webhook; kubectl -n hookpoint-system logs deploy/hookpoint-webhook",
           ],
           "✔ serving certificate": [i.healthy[5]!.replace(`(served at ${address}:8443)`, "(from Secret hookpoint-system/hookpoint-webhook-tls; no endpoint to connect to)")],
-        }),
-        "1 of 12 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "1 of 12 checks failed", 1);
 
       await patchSlice(i, [{ addresses: [i.net.unused], conditions: { ready: true } }]);
-      const u = await check(i);
-      expect(out(u)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ webhook endpoints": [`✔ webhook endpoints: Service hookpoint-system/hookpoint-webhook has 1 ready endpoint (${i.net.unused}:8443)`],
           "✔ serving certificate": [
             i.healthy[5]!.replace(`(served at ${address}:8443)`, `(from Secret hookpoint-system/hookpoint-webhook-tls; not reachable from here (${i.net.unused}:8443: connection refused))`),
           ],
-        }),
-        "all 12 checks passed",
-      ]);
-      expect(u.code).toBe(0);
+      }, "all 12 checks passed", 0);
     } finally {
       await patchSlice(i, [{ addresses: [address], conditions: { ready: true } }]);
     }
@@ -303,17 +295,12 @@ describe("hookpoint check against the real API server", () => {
     i.tls.kill();
     let tls = await serveTls(i.net, address, i.dir, short);
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ certificate expiry": [
             `✘ certificate expiry: serving certificate valid until ${until(short.certPem)} (2 days), CA valid until ${until(i.ca.certPem)} (3649 days): serving certificate with less than 7 days left, and its renewal (due with a third of the validity left) has not happened`,
             "  fix: self-managed: restart the webhook (it renews at start; its log names a failed renewal); cert-manager: kubectl -n hookpoint-system describe certificate hookpoint-webhook",
           ],
-        }),
-        "1 of 12 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "1 of 12 checks failed", 1);
     } finally {
       tls.kill();
       tls = await serveTls(i.net, address, i.dir, i.serving);
@@ -333,9 +320,7 @@ describe("hookpoint check against the real API server", () => {
     ok(await applyServed(i.admin, broken), "apply a broken policy");
     ok(await applyServed(i.admin, enabled), "apply a policy with mode Enabled");
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ policy default": [
             "✔ policy default: Accepted, Routed",
             `✘ policy e2e-check-broken: not Accepted: spec.profiles.default.scripts[0]: unknown script "no-such-script"; available: ${(await loadCatalog()).map((c) => c.header.name).sort().join(", ")}; it governs no pods`,
@@ -344,10 +329,7 @@ describe("hookpoint check against the real API server", () => {
             "  fix: run the webhook with --manage-routing (the shipped Deployment does) and the base's RBAC (get/patch on zz-hookpoint), or apply deploy/components/cluster-wide",
           ],
           "✔ tracing image": [`✔ tracing image: ${IMAGE} (policy e2e-check-enabled, profile default; policy default, profile default)`],
-        }),
-        "2 of 14 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "2 of 14 checks failed", 1);
     } finally {
       await remove(i.admin, broken);
       await remove(i.admin, enabled);
@@ -360,17 +342,12 @@ describe("hookpoint check against the real API server", () => {
       kubeRequest(i.admin, { method: "PATCH", path: `/api/v1/namespaces/${i.shop}`, contentType: "application/merge-patch+json", body: { metadata: { labels: { "pod-security.kubernetes.io/enforce": value } } } });
     ok(await label("restricted"), "label the namespace restricted");
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ pod security": [
             `✘ pod security: namespace ${i.shop} enforces Pod Security "restricted" (label pod-security.kubernetes.io/enforce): hookpoint skips its pods, which would be rejected with the privileged tracing container`,
             `  fix: kubectl label namespace ${i.shop} pod-security.kubernetes.io/enforce=privileged --overwrite, if privileged tracing containers are acceptable there; otherwise opt the namespace out`,
           ],
-        }),
-        "1 of 12 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "1 of 12 checks failed", 1);
     } finally {
       ok(await label(null), "remove the restricted label");
     }
@@ -407,18 +384,13 @@ describe("hookpoint check against the real API server", () => {
     placeholder.spec.profiles.default.image = "hookpoint/proxy-istio:0.1.0-istio1.28.0";
     ok(await applyServed(i.admin, placeholder), "apply the default policy with the placeholder image");
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ tracing image": [
             "✘ tracing image: hookpoint/proxy-istio:0.1.0-istio1.28.0 (policy default, profile default) is the placeholder name nobody publishes: traced pods would fail to pull it",
             "  fix: build deploy/images/proxy-istio.Dockerfile, push it to your registry and point the profile at it (kustomize edit set image hookpoint/proxy-istio=REGISTRY/hookpoint/proxy-istio:TAG)",
           ],
           "✔ Istio version": [i.healthy[11]!],
-        }),
-        "1 of 12 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "1 of 12 checks failed", 1);
     } finally {
       ok(await applyServed(i.admin, i.policy), "restore the default policy");
     }
@@ -426,17 +398,12 @@ describe("hookpoint check against the real API server", () => {
     older.spec.template.spec.containers[0].image = "docker.io/istio/pilot:1.27.1";
     ok(await apply(i.admin, older), "istiod on 1.27.1");
     try {
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ Istio version": [
             `✘ Istio version: ${IMAGE} is built for Istio 1.28.0, but the cluster runs Istio 1.27.1 (istiod in ${i.istioNs} (docker.io/istio/pilot:1.27.1)) and Istio 1.28.0 (1 proxy in ${i.shop})`,
             "  fix: build deploy/images/proxy-istio.Dockerfile with --build-arg ISTIO_VERSION=1.28.0 and set it as the profiles' image",
           ],
-        }),
-        "1 of 12 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "1 of 12 checks failed", 1);
     } finally {
       ok(await apply(i.admin, i.istiod), "istiod back on 1.28.0");
     }
@@ -464,9 +431,7 @@ describe("hookpoint check against the real API server", () => {
     ok(await kubeRequest(i.admin, { method: "DELETE", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}` }), "delete the CRD");
     try {
       await pollUntil(() => kubeRequest(i.admin, { method: "GET", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}` }), (res) => res.status === 404, { what: "the CRD gone", timeoutMs: 60_000 });
-      const r = await check(i);
-      expect(out(r)).toEqual([
-        ...healthyWith(i, {
+      await expectCheck(i, {
           "✔ HookpointPolicy CRD": [
             "✘ HookpointPolicy CRD: hookpointpolicies.hookpoint.dev is not installed: HookpointPolicies cannot be created, and the webhook applies its built-in defaults",
             "  fix: kubectl apply -k deploy/crd",
@@ -476,10 +441,7 @@ describe("hookpoint check against the real API server", () => {
             "✘ tracing image: hookpoint/proxy-istio:0.1.0-istio1.28.0 (built-in defaults, profile default) is the placeholder name nobody publishes: traced pods would fail to pull it",
             "  fix: build deploy/images/proxy-istio.Dockerfile, push it to your registry and point the profile at it (kustomize edit set image hookpoint/proxy-istio=REGISTRY/hookpoint/proxy-istio:TAG)",
           ],
-        }),
-        "2 of 11 checks failed",
-      ]);
-      expect(r.code).toBe(1);
+      }, "2 of 11 checks failed", 1);
     } finally {
       await applyCrd(i.admin, crd);
       ok(await applyServed(i.admin, i.policy), "restore the default policy");
