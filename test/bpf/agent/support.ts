@@ -177,8 +177,15 @@ export class AgentProcess {
 export type AgentStatusJson = AgentStatus;
 
 /** Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command. */
+/**
+ * The agent's flags for a test: unless the test sets its own, bpftrace gets 20 s (not the
+ * default 5 s) to print its final maps after SIGINT, because on a loaded 2-core CI machine
+ * bpftrace 0.17 has needed more than 5 s and was then killed before its final dump.
+ */
+const testAgentArgs = (agentArgs: string[]): string[] => (agentArgs.includes("--stop-grace-ms") ? agentArgs : ["--stop-grace-ms", "20000", ...agentArgs]);
+
 export function startAgent(agentArgs: string[], command: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...agentArgs, "--", ...command], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...testAgentArgs(agentArgs), "--", ...command], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -199,7 +206,7 @@ export function startAgentAsInit(agentArgs: string[], command: string[], env: Re
   writeFileSync(join(home, "node"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import tsx "$@"\n`, { mode: 0o755 });
   const child = spawn(
     "unshare",
-    ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", join(ROOT, "deploy/images/hookpoint-launcher.sh"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...agentArgs, "--", ...command],
+    ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", join(ROOT, "deploy/images/hookpoint-launcher.sh"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...testAgentArgs(agentArgs), "--", ...command],
     { cwd: ROOT, env: { ...process.env, HOOKPOINT_HOME: home, HOOKPOINT_NODE: join(home, "node"), ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.on("exit", () => rmSync(home, { recursive: true, force: true }));
