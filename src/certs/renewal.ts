@@ -42,6 +42,11 @@ export interface RenewalPolicy {
   renewBelow: number;
   servingDays?: number;
   caDays?: number;
+  /**
+   * When an operator asked for a new CA (`hookpoint certs rotate-ca`): a CA issued
+   * before that moment is rotated like one near its end.
+   */
+  rotateCaRequestedAt?: Date;
 }
 
 export const DEFAULT_RENEW_BELOW = 1 / 3;
@@ -70,6 +75,10 @@ export function planRenewal(material: TlsMaterial | undefined, policy: RenewalPo
   if (!keyMatches(ca, material.caKey)) return { action: "create", reason: "ca.key is not the key of ca.crt" };
   if (remainingFraction(caInfo, policy.now) < policy.renewBelow) {
     return { action: "rotate-ca", reason: `the CA expires at ${caInfo.notAfter.toISOString()}` };
+  }
+  const requested = policy.rotateCaRequestedAt;
+  if (requested && caInfo.notBefore < requested) {
+    return { action: "rotate-ca", reason: `a CA rotation was requested at ${requested.toISOString()} (hookpoint certs rotate-ca)` };
   }
 
   const leaf = servingLeaf(material, policy);

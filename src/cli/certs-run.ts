@@ -29,7 +29,10 @@ function readExisting(dir: string): TlsMaterial | undefined {
   }
 }
 
-export function runCerts(opts: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+export function runCerts(options: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+  const dir = options.out;
+  if (dir === undefined) throw new UsageError("--out <dir> is required: the directory to write the certificates into");
+  const opts = { ...options, out: dir };
   if (opts.force && opts.reuse) throw new UsageError("--force and --reuse: --force replaces every file, --reuse keeps a valid set; give one");
   const days = parseDays(opts.days);
   let names: ReturnType<typeof servingSubjectAltNames>;

@@ -48,6 +48,7 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   checkFlags(flags);
   const port = parsePort(flags.port);
   const certPollMs = parseSeconds("--cert-poll-interval", flags.certPollInterval);
+  const certCheckMs = parseSeconds("--cert-check-interval", flags.certCheckInterval, 1, 86_400);
   const maxConnections = parseCount("--max-connections", flags.maxConnections, 1, 1_000_000);
   // Within Kubernetes' default grace period (30 s) together with the drain.
   const shutdownDelayMs = parseSeconds("--shutdown-delay", flags.shutdownDelay, 0, 20);
@@ -92,6 +93,7 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
     certs = await startSelfManagedCerts({
       kubeConfig,
       namespace: flags.namespace,
+      checkIntervalMs: certCheckMs,
       onCertificate: (tls) => writeServingFiles({ certFile: flags.cert, keyFile: flags.key }, tls),
       log: logger,
     });

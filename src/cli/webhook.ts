@@ -24,6 +24,7 @@ export interface WebhookFlags {
   pretty: boolean;
   logLevel: string;
   selfManagedCerts: boolean;
+  certCheckInterval: string;
   defaultPodSecurity: string;
   manageRouting: boolean;
   maxConnections: string;
@@ -49,6 +50,11 @@ export function register(program: Command): void {
       "--self-managed-certs",
       "create the CA and serving certificate in the cluster (Secret hookpoint-webhook-tls), write them to --cert/--key, keep the MutatingWebhookConfiguration's caBundle current and renew before expiry",
       false,
+    )
+    .option(
+      "--cert-check-interval <seconds>",
+      "with --self-managed-certs: how often the Secret and the caBundle are checked (renewals, a requested CA rotation, each step of a rotation)",
+      "60",
     )
     .option(
       "--manage-routing",

@@ -19,7 +19,7 @@ import { describeApiError, httpStatus } from "./api-errors.js";
 import { caBundlePatch } from "./ca-bundle-patch.js";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_SERVICE } from "./install-names.js";
 import type { SourceLogger } from "./logger.js";
-import { materialToSecret, secretToMaterial } from "./tls-secret.js";
+import { materialToSecret, ROTATE_CA_ANNOTATION, rotateCaRequest, secretToMaterial } from "./tls-secret.js";
 
 /** How often each replica re-reads the Secret and the webhook configuration. */
 const DEFAULT_CHECK_INTERVAL_MS = 60_000;
@@ -164,7 +164,9 @@ async function ensureSecret(s: Settings, config: WebhookConfiguration | undefine
     const policy = s.policy(now);
     const secret = await readSecret(s);
     const decoded = secretToMaterial(secret);
-    const plan = planRenewal(decoded.material, policy);
+    const request = rotateCaRequest(secret);
+    if (request.problem) s.log.warn({ secret: `${s.namespace}/${s.secretName}`, problem: request.problem }, "CA rotation request ignored");
+    const plan = planRenewal(decoded.material, { ...policy, ...(request.at ? { rotateCaRequestedAt: request.at } : {}) });
     if (plan.action === "reuse" && decoded.material) return { material: decoded.material, renewAt: plan.renewAt };
     if (plan.action === "reuse") throw new Error("unreachable: reuse without material");
     if (plan.action === "switch-serving" && decoded.material && !trustedBy(config, decoded.material.caBundle)) {
@@ -179,7 +181,11 @@ async function ensureSecret(s: Settings, config: WebhookConfiguration | undefine
     s.log.info({ secret: `${s.namespace}/${s.secretName}`, action: plan.action, reason }, "issuing webhook certificate");
     const next = issueMaterial(plan, decoded.material, policy);
     const resourceVersion = secret.metadata?.resourceVersion;
+    // A new CA answers any rotation request: it leaves with the same (resourceVersion-guarded) write.
+    const annotations = { ...secret.metadata?.annotations };
+    if (plan.action === "create" || plan.action === "rotate-ca") delete annotations[ROTATE_CA_ANNOTATION];
     const body = materialToSecret(next, {
+      annotations,
       name: s.secretName,
       namespace: s.namespace,
       ...(resourceVersion ? { resourceVersion } : {}),

@@ -3,6 +3,12 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { TlsMaterial } from "../certs/renewal.js";
 
+/**
+ * Set by `hookpoint certs rotate-ca` (RFC 3339 time of the request); the webhook
+ * removes it in the same write that stores the new CA.
+ */
+export const ROTATE_CA_ANNOTATION = "hookpoint.dev/rotate-ca-requested-at";
+
 const KEYS = { caBundle: "ca.crt", caKey: "ca.key", tlsCert: "tls.crt", tlsKey: "tls.key" } as const;
 
 export type DecodedSecret = { material: TlsMaterial; problem?: undefined } | { material?: undefined; problem: string };
@@ -18,13 +24,32 @@ export function secretToMaterial(secret: V1Secret): DecodedSecret {
   };
 }
 
+/** The pending CA rotation request of a Secret: its time, or what is wrong with the annotation. */
+export function rotateCaRequest(secret: V1Secret): { at?: Date; problem?: string } {
+  const raw = secret.metadata?.annotations?.[ROTATE_CA_ANNOTATION];
+  if (raw === undefined) return {};
+  const at = new Date(raw);
+  // RFC 3339 with a zone, as the command writes it; anything else is not acted on.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(at.getTime())) {
+    return { problem: `annotation ${ROTATE_CA_ANNOTATION} is not an RFC 3339 time: ${JSON.stringify(raw)}` };
+  }
+  return { at };
+}
+
 /**
  * The Secret for `material`; pass the resourceVersion read last to replace it (optimistic
  * concurrency), and its type, which the API server does not let an update change.
  */
 export function materialToSecret(
   material: TlsMaterial,
-  ref: { name: string; namespace: string; resourceVersion?: string; type?: string; labels?: Record<string, string> },
+  ref: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    type?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  },
 ): V1Secret {
   const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
   return {
@@ -35,6 +60,7 @@ export function materialToSecret(
       namespace: ref.namespace,
       ...(ref.resourceVersion ? { resourceVersion: ref.resourceVersion } : {}),
       labels: { "app.kubernetes.io/part-of": "hookpoint", "app.kubernetes.io/managed-by": "hookpoint-webhook", ...ref.labels },
+      ...(ref.annotations && Object.keys(ref.annotations).length > 0 ? { annotations: ref.annotations } : {}),
     },
     type: ref.type ?? "kubernetes.io/tls",
     data: {

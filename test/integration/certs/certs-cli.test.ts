@@ -150,7 +150,7 @@ describe("hookpoint certs", () => {
   it("requires --out", async () => {
     const r = await runCliAsync(["certs"]);
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe("error: required option '--out <dir>' not specified");
+    expect(r.stderr).toBe("hookpoint certs: --out <dir> is required: the directory to write the certificates into\n");
   });
 });
 

@@ -54,6 +54,36 @@ describe("planRenewal", () => {
     expect(plan.action !== "reuse" && plan.reason.startsWith(reason)).toBe(true);
   });
 
+  it("rotates the CA on request when the CA was issued before the request, and not when it was issued after", () => {
+    // fresh's CA is valid from T0 minus the clock-skew backdating.
+    const notBefore = new Date(T0.getTime() - CLOCK_SKEW_MS);
+    const requested = at(10);
+    expect(planRenewal(fresh, policy(at(11), { rotateCaRequestedAt: requested }))).toEqual({
+      action: "rotate-ca",
+      reason: "a CA rotation was requested at 2026-01-11T00:00:00.000Z (hookpoint certs rotate-ca)",
+    });
+    expect(planRenewal(fresh, policy(at(11), { rotateCaRequestedAt: new Date(notBefore.getTime() + 1000) })).action).toBe("rotate-ca");
+    // A request older than the CA was answered by it already (or by a rotation that was due).
+    expect(planRenewal(fresh, policy(at(11), { rotateCaRequestedAt: notBefore })).action).toBe("reuse");
+    expect(planRenewal(fresh, policy(at(11), { rotateCaRequestedAt: new Date(notBefore.getTime() - DAY) })).action).toBe("reuse");
+  });
+
+  it("a requested rotation takes the same two steps, and the CA it made answers the request", () => {
+    const requested = at(100);
+    const step1Plan = planRenewal(fresh, policy(at(100), { rotateCaRequestedAt: requested }));
+    expect(step1Plan.action).toBe("rotate-ca");
+    if (step1Plan.action === "reuse") throw new Error("unreachable");
+    // The new CA is issued after the request (its notBefore is only backdated by the clock skew).
+    const step1 = issueMaterial(step1Plan, fresh, policy(at(100)));
+    expect(splitPemCertificates(step1.caBundle)).toEqual([splitPemCertificates(step1.caBundle)[0], fresh.caBundle]);
+    expect([step1.tlsCert, step1.tlsKey]).toEqual([fresh.tlsCert, fresh.tlsKey]);
+    // A request made before the new CA no longer rotates: the serving certificate moves next.
+    expect(planRenewal(step1, policy(at(101), { rotateCaRequestedAt: new Date(requested.getTime() - CLOCK_SKEW_MS) }))).toEqual({
+      action: "switch-serving",
+      reason: "tls.crt is from the previous CA (the CA was rotated)",
+    });
+  });
+
   it("renews a serving certificate that lacks a required name (the Service was renamed)", () => {
     const renamed = servingSubjectAltNames("tracer", "hookpoint-system");
     expect(planRenewal(fresh, policy(at(1), renamed))).toEqual({
