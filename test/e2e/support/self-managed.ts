@@ -71,10 +71,14 @@ export interface SelfManagedRun {
 /**
  * One self-managed webhook per test file: start(ctx) installs the overlay's
  * parts and starts `hookpoint webhook` with its arguments (once; later calls
- * return the same run); after the file's tests the webhook is stopped and the
+ * return the same run; `extraArgs` go after the overlay's arguments); after the file's tests the webhook is stopped and the
  * overlay's parts, the Secret and its directory are removed, leaving the base.
  */
-export function useSelfManaged(e2e: E2E, dirPrefix: string): { start(ctx: TestContext): Promise<SelfManagedRun> } {
+export function useSelfManaged(
+  e2e: E2E,
+  dirPrefix: string,
+  opts: { extraArgs?: readonly string[] } = {},
+): { start(ctx: TestContext): Promise<SelfManagedRun> } {
   let run: SelfManagedRun | undefined;
   let admin: KubeConfig | undefined;
   const installed: K8sObject[] = [];
@@ -95,7 +99,8 @@ export function useSelfManaged(e2e: E2E, dirPrefix: string): { start(ctx: TestCo
       const setup = await installSelfManaged(admin, renderOrSkip(ctx, "self-managed"), dirPrefix);
       installed.push(...setup.installed);
       dir = setup.dir;
-      webhook = new WebhookProcess({ port: setup.port, args: setup.args, ca: setup.secretCa });
+      const args = [...setup.args, ...(opts.extraArgs ?? [])];
+      webhook = new WebhookProcess({ port: setup.port, args, ca: setup.secretCa });
       await webhook.start();
       run = { admin, setup, webhook };
       return run;

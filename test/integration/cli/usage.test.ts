@@ -18,6 +18,15 @@ describe("hookpoint usage", () => {
     const r = runCli(["--version"]);
     expect(r).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
   });
+  it("certs --help lists its rotate-ca subcommand, whose --help lists its options", () => {
+    const certs = runCli(["certs", "--help"]);
+    expect(certs.code).toBe(0);
+    expect(certs.stdout.split("Commands:")[1]?.trim().split(/\s+/).slice(0, 2)).toEqual(["rotate-ca", "[options]"]);
+    const rotate = runCli(["certs", "rotate-ca", "--help"]);
+    expect(rotate.code).toBe(0);
+    const options = rotate.stdout.split("Options:")[1]?.split("\n").filter((l) => /^ {2}-/.test(l)).map((l) => l.trim().split(/\s{2,}/)[0]);
+    expect(options).toEqual(["--kubeconfig <file>", "--context <name>", "-n, --namespace <ns>", "-h, --help"]);
+  });
   it("--help lists every command and exits 0", () => {
     const r = runCli(["--help"]);
     expect(r.code).toBe(0);

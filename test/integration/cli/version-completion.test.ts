@@ -67,6 +67,8 @@ describe("hookpoint completion bash", () => {
     expect(bash("hookpoint", "completion", "")).toEqual(["bash", "zsh", "fish", "--help"]);
     expect(bash("hookpoint", "ch")).toEqual(["check"]);
     expect(bash("hookpoint", "check", "--l")).toEqual(["--local"]);
+    expect(bash("hookpoint", "certs", "ro")).toEqual(["rotate-ca"]);
+    expect(bash("hookpoint", "certs", "rotate-ca", "")).toEqual(["--kubeconfig", "--context", "-n", "--namespace", "--help"]);
     writeFileSync(join(tmp, "app.yaml"), "");
     expect(bash("hookpoint", "explain", "--policy", "ap")).toEqual(["app.yaml"]);
   });
@@ -92,5 +94,6 @@ describe("hookpoint completion zsh and fish", () => {
     // `hookpoint check` and `hookpoint scripts check` each get their own options.
     expect(complete("hookpoint check --").map((l) => l.split("\t")[0])).toEqual(["--bpftrace", "--context", "--kubeconfig", "--local", "--namespace", "--output", "--timeout"]);
     expect(complete("hookpoint scripts check --").map((l) => l.split("\t")[0])).toEqual(["--binary", "--output", "--script"]);
+    expect(complete("hookpoint certs ro")).toEqual(["rotate-ca"]);
   });
 });
