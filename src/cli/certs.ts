@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { SERVING_DAYS } from "../certs/days.js";
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE } from "../certs/names.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
+import type { RotateCaOptions } from "./rotate-ca-run.js";
 import { runCommand } from "./run.js";
 
 export interface CertsOptions {
@@ -17,12 +18,6 @@ export interface CertsOptions {
   days: string;
   force?: boolean;
   reuse?: boolean;
-}
-
-export interface RotateCaOptions {
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
 }
 
 export function register(program: Command): void {

@@ -6,7 +6,12 @@ import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { requestCaRotation } from "../k8s/rotate-ca-request.js";
 import { ROTATE_CA_ANNOTATION } from "../k8s/tls-secret.js";
 import { UsageError } from "./errors.js";
-import type { RotateCaOptions } from "./certs.js";
+
+export interface RotateCaOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+}
 
 export async function runRotateCa(opts: RotateCaOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<void> {
   let namespace: string;
