@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { issuedBy, splitPemCertificates } from "../../src/certs/inspect.js";
 import { runCliAsync } from "../support/cli.js";
 import { loadPod } from "../support/pods.js";
-import { atCreate, podReview, post } from "../integration/server/support.js";
+import { atCreate, podReview, verifiedLoad } from "../integration/server/support.js";
 import { serviceAccountKubeConfig } from "./support/cluster.js";
 import { WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";
@@ -100,24 +100,9 @@ describe("hookpoint certs rotate-ca on a self-managed install", () => {
 
     // A real client, a new connection per request, verifying against zz-hookpoint's caBundle as read just before.
     const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
-    let stop = false;
-    let total = 0;
-    const failures: string[] = [];
-    const seen: string[] = [];
-    const started = Date.now();
-    const load = (async () => {
-      while (!stop && total < MAX_REQUESTS && Date.now() - started < MAX_MS) {
-        total++;
-        try {
-          const res = await post(setup.port, await configBundle(), body, false);
-          if (res.status !== 200) failures.push(`HTTP ${res.status}`);
-          if (seen.at(-1) !== res.fingerprint256) seen.push(res.fingerprint256);
-        } catch (err) {
-          failures.push(String(err));
-        }
-      }
-    })();
-    await pollUntil(async () => total, (n) => n > 20, { what: "requests before the rotation", timeoutMs: 30_000, intervalMs: 50 });
+    const load = verifiedLoad({ port: setup.port, ca: configBundle, body, workers: 1, maxRequests: MAX_REQUESTS, maxMs: MAX_MS });
+    const { failures, seen } = load;
+    await pollUntil(async () => load.total(), (n) => n > 20, { what: "requests before the rotation", timeoutMs: 30_000, intervalMs: 50 });
 
     const requested = await runCliAsync(["certs", "rotate-ca", "--kubeconfig", rotator.kubeconfigPath]);
     expect(requested.stderr).toBe("");
@@ -144,8 +129,7 @@ describe("hookpoint certs rotate-ca on a self-managed install", () => {
 
     // Consumed: three more checks rotate nothing.
     await sleep(3 * CHECK_SECONDS * 1000 + 500);
-    stop = true;
-    await load;
+    await load.stop();
     const after = await secret();
     expect(splitPemCertificates(secretText(after, "ca.crt"))).toEqual([newCa, oldCa]);
     expect(secretText(after, "tls.crt")).toBe(newLeaf);
@@ -158,6 +142,6 @@ describe("hookpoint certs rotate-ca on a self-managed install", () => {
 
     expect(failures).toEqual([]);
     expect(seen).toEqual([fp(oldLeaf), fp(newLeaf)]);
-    console.log(`rotate-ca: ${total} requests verified against zz-hookpoint's caBundle, 0 failed`);
+    console.log(`rotate-ca: ${load.total()} requests verified against zz-hookpoint's caBundle, 0 failed`);
   });
 });

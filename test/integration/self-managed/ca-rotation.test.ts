@@ -14,7 +14,7 @@ import { writeServingFiles } from "../../../src/certs/files.js";
 import { issuedBy, splitPemCertificates } from "../../../src/certs/inspect.js";
 import { startSelfManagedCerts, type SelfManagedCerts, type ServingTls } from "../../../src/k8s/self-managed-certs.js";
 import { loadPod } from "../../support/pods.js";
-import { atCreate, podReview, post, startTestWebhook, waitFor, type TestWebhook } from "../server/support.js";
+import { atCreate, podReview, post, startTestWebhook, verifiedLoad, waitFor, type TestWebhook } from "../server/support.js";
 import { FakeApiServer, webhookConfig } from "./fake-apiserver.js";
 
 const NS = "hookpoint-system";
@@ -82,25 +82,10 @@ describe("CA rotation, verified by a real client against the configuration's caB
     const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
 
     // Load: a new connection per request, each verified against the configuration's caBundle of that moment.
-    let stop = false;
-    let total = 0;
-    const failures: string[] = [];
-    const seen: string[] = [];
-    const started = Date.now();
-    const worker = async () => {
-      while (!stop && total < MAX_REQUESTS && Date.now() - started < MAX_MS) {
-        total++;
-        try {
-          const res = await post(webhook.port, configBundle(), body, false);
-          if (res.status !== 200) failures.push(`HTTP ${res.status}`);
-          if (seen.at(-1) !== res.fingerprint256) seen.push(res.fingerprint256);
-        } catch (err) {
-          failures.push(String(err));
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 4 }, worker));
-    await waitFor("requests before the rotation", () => total > 100);
+    const load = verifiedLoad({ port: webhook.port, ca: configBundle, body, workers: 4, maxRequests: MAX_REQUESTS, maxMs: MAX_MS });
+    const { failures, seen } = load;
+    const total = () => load.total();
+    await waitFor("requests before the rotation", () => total() > 100);
 
     // Step 1 (today): the new CA joins the bundle, in the Secret and the configuration; the serving certificate stays.
     now = new Date(real);
@@ -109,8 +94,8 @@ describe("CA rotation, verified by a real client against the configuration's caB
     expect(bundle).toHaveLength(2);
     expect(bundle[1]).toBe(oldCa);
     expect(delivered.at(-1)?.cert).toBe(oldLeaf);
-    const afterStep1 = total;
-    await waitFor("requests between the steps", () => total > afterStep1 + 200);
+    const afterStep1 = total();
+    await waitFor("requests between the steps", () => total() > afterStep1 + 200);
 
     // Step 2 (the next pass reads the new CA back from the configuration): the serving certificate moves.
     await certs.sync();
@@ -118,15 +103,14 @@ describe("CA rotation, verified by a real client against the configuration's caB
     expect(newLeaf).not.toBe(oldLeaf);
     expect(issuedBy(new X509Certificate(newLeaf), new X509Certificate(bundle[0] ?? ""))).toBe(true);
     await waitFor("a new connection to be served the new certificate", () => seen.includes(fp(newLeaf)));
-    const afterStep2 = total;
-    await waitFor("requests after the switch", () => total > afterStep2 + 200);
-    stop = true;
-    await load;
+    const afterStep2 = total();
+    await waitFor("requests after the switch", () => total() > afterStep2 + 200);
+    await load.stop();
 
     expect(failures).toEqual([]);
     expect(seen).toEqual([fp(oldLeaf), fp(newLeaf)]);
     // Why the order matters: a client that had only the old CA would refuse the new certificate.
     await expect(post(webhook.port, oldCa, body, false)).rejects.toThrow(/unable to (verify|get issuer)|self.signed/i);
-    console.log(`CA rotation: ${total} requests verified against the configuration's caBundle, 0 failed`);
+    console.log(`CA rotation: ${total()} requests verified against the configuration's caBundle, 0 failed`);
   });
 });

@@ -133,6 +133,51 @@ export function post(port: number, ca: string, body: string, agent: https.Agent 
   });
 }
 
+export interface VerifiedLoad {
+  /** Requests sent so far. */
+  total(): number;
+  /** What went wrong, one entry per failed request (a refused certificate among them). */
+  failures: string[];
+  /** The certificates the server presented, each once in the order they first appeared consecutively. */
+  seen: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * POSTs `body` to /mutate on a new connection each time, from `workers` loops, each verified
+ * against `ca()` as it is just before the connection (the caBundle a client holds at that
+ * moment); bounded by `maxRequests` and `maxMs`.
+ */
+export function verifiedLoad(opts: { port: number; ca: () => string | Promise<string>; body: string; workers: number; maxRequests: number; maxMs: number }): VerifiedLoad {
+  let stopped = false;
+  let total = 0;
+  const failures: string[] = [];
+  const seen: string[] = [];
+  const started = Date.now();
+  const worker = async () => {
+    while (!stopped && total < opts.maxRequests && Date.now() - started < opts.maxMs) {
+      total++;
+      try {
+        const res = await post(opts.port, await opts.ca(), opts.body, false);
+        if (res.status !== 200) failures.push(`HTTP ${res.status}`);
+        if (seen.at(-1) !== res.fingerprint256) seen.push(res.fingerprint256);
+      } catch (err) {
+        failures.push(String(err));
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: opts.workers }, worker));
+  return {
+    total: () => total,
+    failures,
+    seen,
+    stop: async () => {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
 export function get(port: number, ca: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     https
