@@ -295,6 +295,6 @@ describe("the built output behind the entrypoints", () => {
 
   it("the built CLI has the certs command", () => {
     const out = execFileSync(process.execPath, [join(home, "dist/cli/main.js"), "certs", "--help"], { encoding: "utf8", timeout: 30_000 });
-    expect(out.split("\n")[0]).toBe("Usage: hookpoint certs [options]");
+    expect(out.split("\n")[0]).toBe("Usage: hookpoint certs [options] [command]");
   });
 });
