@@ -15,6 +15,10 @@
 //     uprobe's cost lands in the traced process), and for the traced ones the agent's and
 //     its bpftrace's; then per 5,000 traced requests/s, scaled from the measured rate.
 // HOOKPOINT_BENCH_BPFTRACE picks the bpftrace (default: the one on PATH).
+// HOOKPOINT_BENCH_VARIANTS="label=DIR[:N],…" adds a proxy per variant, traced at 1 in N
+// (default 100) with the scripts of DIR (--scripts-dir), interleaved with the others: a
+// change to the script is compared with the bundled one in the same sitting.
+// HOOKPOINT_BENCH_SECONDS=0 skips the CPU part.
 // Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -31,6 +35,14 @@ const PER_ROUND = Number(process.env.HOOKPOINT_BENCH_REQUESTS ?? 300);
 const LOAD_RATE = Number(process.env.HOOKPOINT_BENCH_RATE ?? 1000);
 const LOAD_SECONDS = Number(process.env.HOOKPOINT_BENCH_SECONDS ?? 5);
 const BPFTRACE = process.env.HOOKPOINT_BENCH_BPFTRACE;
+const VARIANTS = (process.env.HOOKPOINT_BENCH_VARIANTS ?? "")
+  .split(",")
+  .filter((v) => v !== "")
+  .map((v) => {
+    const m = /^([\w.-]+)=([^:]+)(?::(\d+))?$/.exec(v);
+    if (!m) throw new Error(`HOOKPOINT_BENCH_VARIANTS: "${v}" is not label=DIR[:N]`);
+    return { label: m[1]!, dir: m[2]!, sample: Number(m[3] ?? 100) };
+  });
 const TICKS = 100; // USER_HZ
 
 interface Proxy {
@@ -74,7 +86,7 @@ function copyOf(dir: string, label: string): string {
   return bin;
 }
 
-async function startOne(dir: string, label: string, upstreamPort: number, sample: number | null): Promise<Proxy> {
+async function startOne(dir: string, label: string, upstreamPort: number, sample: number | null, scriptsDir?: string): Promise<Proxy> {
   const bin = copyOf(dir, label);
   const portFile = join(dir, label, "port");
   const truthFile = join(dir, label, "truth.ndjson");
@@ -86,7 +98,7 @@ async function startOne(dir: string, label: string, upstreamPort: number, sample
     child = spawn(bin, flags, { stdio: "ignore" });
     pid = child.pid!;
   } else {
-    agent = startAgent(["--scripts", "envoy-request-trace", "--trace-sample", String(sample), "--trace-rate", "1000000", "--output", join(dir, label, "out"), "--interval", "5", "--log-level", "info", ...(BPFTRACE ? ["--bpftrace", BPFTRACE] : [])], [bin, ...flags]);
+    agent = startAgent(["--scripts", "envoy-request-trace", "--trace-sample", String(sample), "--trace-rate", "1000000", "--output", join(dir, label, "out"), "--interval", "5", "--log-level", "info", ...(scriptsDir ? ["--scripts-dir", scriptsDir] : []), ...(BPFTRACE ? ["--bpftrace", BPFTRACE] : [])], [bin, ...flags]);
     const st = await waitFor(`${label}: probes attached`, 180_000, async () => {
       if (agent!.exit) throw new Error(`agent exited: ${agent!.logText()}`);
       const s = agent!.port !== null ? await agent!.status() : null;
@@ -184,6 +196,7 @@ async function main(): Promise<void> {
     proxies.push(await startOne(dir, "none", up.port, null));
     proxies.push(await startOne(dir, "sample-1", up.port, 1));
     proxies.push(await startOne(dir, "sample-100", up.port, 100));
+    for (const v of VARIANTS) proxies.push(await startOne(dir, v.label, up.port, v.sample, v.dir));
     // Warm-up: connections to the upstream, first-touch page faults, bpftrace's maps.
     for (const p of proxies) await sequential(p, 200, -1);
     for (const p of proxies) {
@@ -194,7 +207,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < proxies.length; k++) await sequential(proxies[(r + k) % proxies.length]!, PER_ROUND, r);
     }
     await new Promise((r) => setTimeout(r, 1500));
-    const [base, traced, untraced] = proxies as [Proxy, Proxy, Proxy];
+    const [base, traced, untraced, ...variants] = proxies as [Proxy, Proxy, Proxy, ...Proxy[]];
     const own = new Map(proxies.map((p) => [p.label, proxyTimes(readTruth(p.truthFile), p.ids)]));
     const row = (p: Proxy): string => {
       const t = own.get(p.label)!;
@@ -209,10 +222,12 @@ async function main(): Promise<void> {
     for (const p of proxies) console.log(`  ${row(p)}`);
     console.log(`  added per traced request (--trace-sample 1):     p50 ${added(traced, 0.5)}; p99 ${added(traced, 0.99)}   (target ≤ 25 µs at p50)`);
     console.log(`  added per request at the default (1 in 100):   p50 ${added(untraced, 0.5)}; p99 ${added(untraced, 0.99)}   (target ≤ 3 µs at p50 per untraced request)`);
+    variants.forEach((p, i) => console.log(`  added per request, variant ${p.label} (1 in ${VARIANTS[i]!.sample}): p50 ${added(p, 0.5)}; p99 ${added(p, 0.99)}`));
     const st = await traced.agent!.status();
     console.log(`  records written at --trace-sample 1: ${st.trace?.requests.recorded ?? 0} (requests traced: all sent incl. warm-up)`);
 
     // 2. CPU at a fixed rate, each proxy in turn.
+    if (LOAD_SECONDS <= 0) return;
     console.log(`  CPU at ${LOAD_RATE} requests/s for ${LOAD_SECONDS} s each (32 keep-alive connections), in % of one core:`);
     for (const p of proxies) {
       const st = p.agent ? await p.agent.status() : null;
