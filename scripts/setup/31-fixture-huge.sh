@@ -13,7 +13,7 @@ fail() { printf '[setup fixture-huge] ERROR: %s\n' "$*" >&2; exit 1; }
 out=test/fixtures/build
 count=3000000
 [[ -f $out/.key && -x $out/usr/local/bin/envoy ]] || fail "the fixture is not built (scripts/setup/30-fixture.sh)"
-gen=$( { cat test/fixtures/envoy/huge-symbols.ts src/agent/elf/format.ts; echo "$count"; } | sha256sum | cut -c1-12)
+gen=$( { cat test/fixtures/envoy/huge-symbols.ts src/elf/format.ts; echo "$count"; } | sha256sum | cut -c1-12)
 key="$(cat "$out/.key")-huge-$gen"
 cache="${HOOKPOINT_CACHE:-$HOME/.cache/hookpoint}/fixture/$key"
 

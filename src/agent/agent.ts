@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { Backoff } from "../backoff.js";
 import { eventBufferPages, forBpftrace, swapPidTid, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
-import { readSymbolTable, type SymbolTable } from "./elf/symbols.js";
+import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
 import { MapMetrics } from "./output/map-metrics.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";

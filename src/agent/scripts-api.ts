@@ -3,7 +3,7 @@
 // edge, so the agent can be tested with small scripts of its own.
 import type { BundledScript, ScriptHeader, ScriptMapInfo } from "../scripts/catalog.js";
 import type { CheckResult, RenderOptions } from "../scripts/render.js";
-import type { SymbolTable } from "./elf/symbols.js";
+import type { SymbolTable } from "../elf/symbols.js";
 
 /** Same shapes as src/scripts (one definition); only the functions are injected. */
 export type MapInfo = ScriptMapInfo;

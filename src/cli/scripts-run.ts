@@ -1,6 +1,6 @@
 // `hookpoint scripts` subcommands' work: list, check a binary, show (rendered).
-import { ElfError } from "../agent/elf/format.js";
-import { readSymbolTable, type SymbolTable } from "../agent/elf/symbols.js";
+import { ElfError } from "../elf/format.js";
+import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { loadCatalog, selectScripts as select, type BundledScript } from "../scripts/catalog.js";
 import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
 import { renderScript, symbolPatterns, symbolPatternsOf } from "../scripts/render.js";

@@ -2,7 +2,7 @@
 // Envoy's Envoy::Extensions::HttpFilters::*), one timed probe pair per callback
 // (decodeHeaders, decodeData, encodeHeaders, encodeData), labelled by filter and method.
 // Also names filter callbacks for request records. Pure.
-import { matchSymbols, type SymbolTable } from "../agent/elf/symbols.js";
+import { matchSymbols, type SymbolTable } from "../elf/symbols.js";
 import { formatHeaderComment, parseScriptFile, type ScriptHeader } from "./header.js";
 import type { BundledScript } from "./catalog.js";
 import { expandTemplate, isTemplate, type FilterItem } from "./template.js";

@@ -1,5 +1,5 @@
 // Text and JSON views of the catalog and of a binary check, for `hookpoint scripts`. Pure.
-import type { SymbolTable } from "../agent/elf/symbols.js";
+import type { SymbolTable } from "../elf/symbols.js";
 import type { BundledScript } from "./catalog.js";
 import { findHookpointFunctions, PAIRS_SCRIPT_NAME } from "./pairs.js";
 import { checkScript, type CheckResult } from "./render.js";

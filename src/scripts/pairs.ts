@@ -10,7 +10,7 @@
 // An id type is an integer of at most 64 bits, a pointer or a reference (passed as an
 // address); narrower integers are cut to their width, since the upper bits of their
 // register are undefined, and widened again so that every key component is 8 bytes.
-import type { SymbolTable } from "../agent/elf/symbols.js";
+import type { SymbolTable } from "../elf/symbols.js";
 import { loadCatalogSync, type BundledScript } from "./catalog.js";
 import { formatHeaderComment, parseScriptFile, type ScriptHeader } from "./header.js";
 import { MangledNameError, parseMangledFunction, type CxxFunction } from "./mangled.js";

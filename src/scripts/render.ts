@@ -1,7 +1,7 @@
 // From a bundled script and a binary's symbol table to a bpftrace program for one process:
 // whether the binary can run it (checkScript), and the program itself (renderScript).
 // Pure: the symbol table is read by the caller.
-import { matchSymbols, type ElfSymbol, type SymbolTable } from "../agent/elf/symbols.js";
+import { matchSymbols, type ElfSymbol, type SymbolTable } from "../elf/symbols.js";
 import { DEFAULT_INTERVAL_SECONDS, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_TRACE_SETTING } from "../defaults.js";
 import type { BundledScript } from "./catalog.js";
 import { alternatives, parseScriptFile } from "./header.js";

@@ -2,7 +2,7 @@
 // records out to `<output>/envoy-request-trace-requests.ndjson` (rotated like every
 // script's file), counters to /status and /metrics. One per traced Envoy.
 import type { Logger } from "pino";
-import type { SymbolTable } from "../elf/symbols.js";
+import type { SymbolTable } from "../../elf/symbols.js";
 import type { ScriptHeader } from "../../scripts/header.js";
 import { filterCallNames } from "../../scripts/filters.js";
 import type { RequestRecord } from "../../records/request-record.js";

@@ -7,7 +7,7 @@
 // Prints figures; asserts nothing. Needs root, bpftrace and the built fixture.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { clearSymbolCache, readSymbolTable } from "../../../src/agent/elf/symbols.js";
+import { clearSymbolCache, readSymbolTable } from "../../../src/elf/symbols.js";
 import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
 import { renderScript, symbolPatternsOf } from "../../../src/scripts/render.js";
 import { FIXTURE, bpfSkipReason } from "../agent/support.js";

@@ -6,7 +6,7 @@
 // once, nothing unmatched, and no sample below what the fixture or the upstream was told
 // to wait. On bpftrace 0.17 and 0.23; skipped, with the reason, where uprobes cannot attach.
 import { beforeAll, describe, expect, it } from "vitest";
-import { readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbols.js";
+import { readSymbolTable, type SymbolTable } from "../../../src/elf/symbols.js";
 import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
 import { renderScript, symbolPatternsOf } from "../../../src/scripts/render.js";
 import { send, startProxy, startUpstream, type Proto } from "../../integration/fixture/support.js";

@@ -3,7 +3,7 @@
 // was told to do - its configured delays, the bytes the client sent and received, one
 // event-loop wake-up per request. Skipped, with the reason, where uprobes cannot attach.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbols.js";
+import { readSymbolTable, type SymbolTable } from "../../../src/elf/symbols.js";
 import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
 import { checkScript, renderScript } from "../../../src/scripts/render.js";
 import { BPFTRACES, FIXTURE, bpfSkipReason, type BpftraceUnderTest } from "../agent/support.js";

@@ -1,7 +1,7 @@
 // The ELF reader against the built fixture binaries and binutils' own view of them.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { clearSymbolCache, matchSymbols, readSymbolTable } from "../../../src/agent/elf/symbols.js";
+import { clearSymbolCache, matchSymbols, readSymbolTable } from "../../../src/elf/symbols.js";
 import { hugeName } from "../../fixtures/envoy/huge-symbols.js";
 import { FIXTURE, fixtureSkipReason, hugeFixtureSkipReason } from "../../bpf/agent/support.js";
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { findBuildId, isSkippedSymbolName } from "../../../src/agent/elf/format.js";
-import { clearSymbolCache, globToRegExp, matchSymbols, readSymbolTable, type SymbolTable } from "../../../src/agent/elf/symbols.js";
+import { findBuildId, isSkippedSymbolName } from "../../../src/elf/format.js";
+import { clearSymbolCache, globToRegExp, matchSymbols, readSymbolTable, type SymbolTable } from "../../../src/elf/symbols.js";
 import { buildElf, type FakeElf } from "./elf-builder.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-elf-"));

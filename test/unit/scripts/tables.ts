@@ -1,5 +1,5 @@
 // Hand-made symbol tables: the shape readSymbolTable returns, for pure tests.
-import type { SymbolTable } from "../../../src/agent/elf/symbols.js";
+import type { SymbolTable } from "../../../src/elf/symbols.js";
 
 export const ENVOY = "/usr/local/bin/envoy";
 

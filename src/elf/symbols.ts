@@ -6,8 +6,8 @@
 // symbols the binary has. Results are cached by GNU build-id and patterns, so every Envoy
 // on the node that runs the same build is read once.
 import { open, type FileHandle } from "node:fs/promises";
-import { globToRegExp as anyGlobToRegExp } from "../../glob.js";
-import { errnoText } from "../../errno-text.js";
+import { globToRegExp as anyGlobToRegExp } from "../glob.js";
+import { errnoText } from "../errno-text.js";
 import {
   EHDR_SIZE,
   ElfError,
