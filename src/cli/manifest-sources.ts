@@ -3,7 +3,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoText } from "../errno-text.js";
-import { readStdin } from "../manifests/stdin.js";
+import { readStdin } from "../input/stdin.js";
 import { InputError, UsageError } from "./errors.js";
 
 export interface ManifestSource {

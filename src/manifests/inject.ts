@@ -5,7 +5,7 @@ import { decide, type Decision } from "../admission/decision.js";
 import { reviewPod, type PodReview } from "../admission/review.js";
 import type { Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
-import { parseDocuments } from "./documents.js";
+import { parseDocuments } from "../input/documents.js";
 import { renderChanges, type TemplateChange } from "./render.js";
 import { resourcesOf, type Resource } from "./resources.js";
 

@@ -2,7 +2,7 @@
 // nodes are rewritten (yaml-edit.ts), every other byte stays. JSON: written from
 // the value with the input's indentation (compact input stays compact).
 import type { Node } from "yaml";
-import type { ParsedInput } from "./documents.js";
+import type { ParsedInput } from "../input/documents.js";
 import { YamlEditor } from "./yaml-edit.js";
 import { detectStyle } from "./yaml-render.js";
 

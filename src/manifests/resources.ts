@@ -6,7 +6,7 @@
 import { podAt, podTemplateOf, TEMPLATE_PATHS } from "../admission/workloads.js";
 import type { Pod } from "../admission/pod.js";
 import { InputError } from "../input-error.js";
-import { isObject, type ParsedInput } from "./documents.js";
+import { isObject, type ParsedInput } from "../input/documents.js";
 
 /** Where unknown kinds are looked at for a pod template, in order. */
 const GENERIC_TEMPLATE_PATHS: readonly (readonly string[])[] = [

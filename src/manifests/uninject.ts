@@ -2,7 +2,7 @@
 // back what it was, from the record in its status annotation; the rest is left
 // as it is. Pure: text in, text and results out.
 import { restorePod } from "../admission/original.js";
-import { parseDocuments } from "./documents.js";
+import { parseDocuments } from "../input/documents.js";
 import { renderChanges, type TemplateChange } from "./render.js";
 import { fieldPath, resourcesOf, type Resource } from "./resources.js";
 

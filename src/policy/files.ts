@@ -1,10 +1,10 @@
 // Decision inputs from local YAML/JSON files: HookpointPolicies and Namespaces.
 // Used by the embedded webhook default and by the CLI (no cluster needed).
 import { readFile } from "node:fs/promises";
-import { readStdin } from "../manifests/stdin.js";
+import { readStdin } from "../input/stdin.js";
 import { InputError } from "../input-error.js";
 import { errnoText } from "../errno-text.js";
-import { isObject, parseDocuments } from "../manifests/documents.js";
+import { isObject, parseDocuments } from "../input/documents.js";
 import type { HookpointPolicy, NamespaceInfo } from "./types.js";
 import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
 
