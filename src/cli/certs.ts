@@ -8,17 +8,7 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE } from "../certs/names.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import type { RotateCaOptions } from "./rotate-ca-run.js";
 import { runCommand } from "./run.js";
-
-export interface CertsOptions {
-  /** Required; checked in certs-run.ts (a required option would also be demanded of rotate-ca). */
-  out?: string;
-  service: string;
-  namespace: string;
-  clusterDomain: string;
-  days: string;
-  force?: boolean;
-  reuse?: boolean;
-}
+import type { CertsOptions } from "./certs-run.js";
 
 export function register(program: Command): void {
   const certs = program

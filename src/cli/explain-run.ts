@@ -7,12 +7,15 @@ import type { PodReview } from "../admission/review.js";
 import { reviewManifests, type ReviewedResource } from "../manifests/inject.js";
 import { resourceLabel } from "../manifests/summary.js";
 import { UsageError } from "./errors.js";
-import type { ExplainFlags } from "./explain.js";
 import { clusterSnapshotFromFlags, type LiveInputs } from "./explain-cluster.js";
 import { loadSnapshot } from "./inputs.js";
 import { readSources } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
 import { renderTable } from "./table.js";
+import type { ClusterFlags } from "./explain-cluster.js";
+import type { InputFlags } from "./input-options.js";
+
+export type ExplainFlags = InputFlags & ClusterFlags & { output: string };
 
 export interface ExplainRow {
   file: string;

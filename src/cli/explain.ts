@@ -1,10 +1,9 @@
 // `hookpoint explain`: options here; the work (explain-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { addClusterOptions, type ClusterFlags } from "./explain-cluster.js";
-import { addDecisionOptions, addManifestOptions, type InputFlags } from "./input-options.js";
+import { addClusterOptions } from "./explain-cluster.js";
+import { addDecisionOptions, addManifestOptions } from "./input-options.js";
 import { runCommand } from "./run.js";
-
-export type ExplainFlags = InputFlags & ClusterFlags & { output: string };
+import type { ExplainFlags } from "./explain-run.js";
 
 export function register(program: Command): void {
   const cmd = program

@@ -3,11 +3,15 @@
 import { reviewManifests } from "../manifests/inject.js";
 import { injectSummary } from "../manifests/summary.js";
 import { JobError } from "./errors.js";
-import type { InjectFlags } from "./inject.js";
 import { loadSnapshot } from "./inputs.js";
 import { checkOutputFlags, writeManifests } from "./manifest-output.js";
 import { readSources } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
+import type { InputFlags, WriteFlags } from "./input-options.js";
+
+export interface InjectFlags extends InputFlags, WriteFlags {
+  force: boolean;
+}
 
 export async function runInject(flags: InjectFlags): Promise<void> {
   checkOutputFlags(flags, flags.filename);

@@ -1,11 +1,8 @@
 // `hookpoint inject`: options here; the work (inject-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { addDecisionOptions, addManifestOptions, addWriteOptions, type InputFlags, type WriteFlags } from "./input-options.js";
+import { addDecisionOptions, addManifestOptions, addWriteOptions } from "./input-options.js";
 import { runCommand } from "./run.js";
-
-export interface InjectFlags extends InputFlags, WriteFlags {
-  force: boolean;
-}
+import type { InjectFlags } from "./inject-run.js";
 
 export function register(program: Command): void {
   const cmd = program

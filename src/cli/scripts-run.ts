@@ -5,7 +5,23 @@ import { loadCatalog, selectScripts as select, type BundledScript } from "../scr
 import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
 import { renderScript, symbolPatterns, symbolPatternsOf } from "../scripts/render.js";
 import { InputError, UsageError } from "./errors.js";
-import type { CheckOptions, ListOptions, ShowOptions } from "./scripts.js";
+
+export interface CheckOptions {
+  binary: string;
+  script?: string[];
+  output: string;
+}
+
+export interface ListOptions {
+  output: string;
+}
+
+export interface ShowOptions {
+  binary?: string;
+  pid?: number;
+  byName?: boolean;
+  interval: number;
+}
 
 /** An unknown script name is a usage error (exit 2). */
 function selectScripts(catalog: readonly BundledScript[], names: readonly string[]): BundledScript[] {

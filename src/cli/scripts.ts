@@ -4,23 +4,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_INTERVAL_SECONDS } from "../defaults.js";
 import { runCommand } from "./run.js";
-
-export interface ListOptions {
-  output: string;
-}
-
-export interface CheckOptions {
-  binary: string;
-  script?: string[];
-  output: string;
-}
-
-export interface ShowOptions {
-  binary?: string;
-  pid?: number;
-  byName?: boolean;
-  interval: number;
-}
+import type { CheckOptions, ListOptions, ShowOptions } from "./scripts-run.js";
 
 export function register(program: Command): void {
   const scripts = program.command("scripts").description("The bundled bpftrace scripts: list them, check a binary, show one rendered");

@@ -16,7 +16,28 @@ import { exitOnSignals } from "../server/shutdown.js";
 import { UsageError } from "./errors.js";
 import { defaultListenHost } from "./listen-host.js";
 import { loadSettings, parsePodSecurityLevel } from "./settings.js";
-import type { WebhookFlags } from "./webhook.js";
+
+export interface WebhookFlags {
+  port: string;
+  host?: string;
+  cert: string;
+  key: string;
+  certPollInterval: string;
+  policy?: string;
+  namespaces?: string;
+  kubeconfig?: string;
+  context?: string;
+  image?: string;
+  namespace: string;
+  pretty: boolean;
+  logLevel: string;
+  selfManagedCerts: boolean;
+  certCheckInterval: string;
+  defaultPodSecurity: string;
+  manageRouting: boolean;
+  maxConnections: string;
+  shutdownDelay: string;
+}
 
 function parsePort(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new UsageError(`--port must be a port number between 0 and 65535, got ${JSON.stringify(raw)}`);

@@ -8,28 +8,7 @@ import { DEFAULT_MAX_CONNECTIONS } from "../server/app.js";
 import { DEFAULT_SHUTDOWN_DELAY_MS } from "../server/shutdown.js";
 import { DEFAULT_POLL_INTERVAL_MS } from "../server/tls-reload.js";
 import { runCommand } from "./run.js";
-
-export interface WebhookFlags {
-  port: string;
-  host?: string;
-  cert: string;
-  key: string;
-  certPollInterval: string;
-  policy?: string;
-  namespaces?: string;
-  kubeconfig?: string;
-  context?: string;
-  image?: string;
-  namespace: string;
-  pretty: boolean;
-  logLevel: string;
-  selfManagedCerts: boolean;
-  certCheckInterval: string;
-  defaultPodSecurity: string;
-  manageRouting: boolean;
-  maxConnections: string;
-  shutdownDelay: string;
-}
+import type { WebhookFlags } from "./webhook-run.js";
 
 export function register(program: Command): void {
   program
