@@ -15,7 +15,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# Runtime dependencies of the agent only: optional ones (pino-pretty, for the webhook's
+# --pretty) stay out of the proxy's image.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS node
 

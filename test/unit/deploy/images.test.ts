@@ -230,6 +230,17 @@ describe("Dockerfiles", () => {
     expect(execForm(final, "ENTRYPOINT")).toEqual(["/usr/local/bin/hookpoint", "agent", "--", "/usr/bin/cilium-envoy-starter"]);
   });
 
+  it("pino-pretty (the webhook's --pretty) is optional: in the webhook image, not in the proxy images beside the agent", () => {
+    const webhook = prunedPackages(false);
+    const proxy = prunedPackages(true);
+    expect(webhook.has("pino-pretty")).toBe(true);
+    expect(proxy.has("pino-pretty")).toBe(false);
+    // What the agent runs on stays.
+    for (const name of ["pino", "fastify", "prom-client"]) expect(proxy.has(name), name).toBe(true);
+    // Nothing but pino-pretty and what only it needs is left out.
+    expect([...webhook].filter((p) => !proxy.has(p)).sort()).toEqual(["colorette", "dateformat", "fast-copy", "fast-safe-stringify", "help-me", "joycon", "pino-pretty", "strip-json-comments"]);
+  });
+
   it(".dockerignore keeps dev certificates, node_modules and local state out of the build context", () => {
     for (const p of ["certs/tls.key", "certs/ca.key", "node_modules/fastify/package.json", "dist/cli/main.js", ".cluster/kubeconfig", ".git/HEAD", "test/unit/version.test.ts"]) {
       expect(dockerIgnored(p), p).toBe(true);
@@ -240,7 +251,26 @@ describe("Dockerfiles", () => {
   });
 });
 
+/**
+ * Packages `npm prune --omit=dev [--omit=optional]` keeps, from the lock file: npm flags a
+ * package dev, optional or devOptional when only such dependencies reach it.
+ */
+function prunedPackages(omitOptional: boolean): Set<string> {
+  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }> };
+  const kept = new Set<string>();
+  for (const [path, p] of Object.entries(lock.packages)) {
+    if (path === "" || p.dev || p.devOptional || (omitOptional && p.optional)) continue;
+    kept.add(path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+  }
+  return kept;
+}
+
 function checkTracingImage(file: string, final: Stage): void {
+  const build = parse(file).stages.find((s) => s.name === "build") as Stage;
+  expect(build.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => args(i).join(" "))).toEqual([
+    "npm ci --no-audit --no-fund",
+    "npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund",
+  ]);
   const runs = final.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => args(i).join(" "));
   expect(runs[0]).toBe(
     "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini && rm -rf /var/lib/apt/lists/*",
