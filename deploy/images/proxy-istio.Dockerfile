@@ -16,6 +16,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# npm run build compiles bpf/*.bt into the typed catalog first (scripts/catalog).
+COPY bpf ./bpf
+COPY scripts/catalog ./scripts/catalog
 # Runtime dependencies of the agent only: optional ones (pino-pretty, for the webhook's
 # --pretty) stay out of the proxy's image.
 RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund

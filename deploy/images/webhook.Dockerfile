@@ -10,6 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# npm run build compiles bpf/*.bt into the typed catalog first (scripts/catalog).
+COPY bpf ./bpf
+COPY scripts/catalog ./scripts/catalog
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim

@@ -1,8 +1,11 @@
-// The bundled bpftrace scripts (bpf/*.bt): each file's header, program and path.
+// The bundled bpftrace scripts (bpf/*.bt): each file's header, program and path. The
+// bundled ones come compiled at build time (compiled.ts); a directory of one's own is read,
+// parsed and linted when loaded.
 import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COMPILED_SCRIPTS } from "./compiled.js";
 import { parseScriptFile, ScriptFileError, type ScriptHeader } from "./header.js";
 import { lintScript } from "./lint.js";
 import { errnoText } from "../errno-text.js";
@@ -15,6 +18,8 @@ export interface BundledScript {
   source: string;
   /** Where it was read from; null for a script generated for one binary. */
   file: string | null;
+  /** The program after the header comment (what is rendered; the header is parsed once). */
+  body: string;
 }
 
 /** Every bundled script, by name (kept in step with bpf/ by the unit tests). */
@@ -43,11 +48,18 @@ export function parseBundledScript(text: string, file: string): BundledScript {
     throw new ScriptFileError(file, 2, `header: name "${header.name}" must match the file name "${expected}.bt"`);
   }
   lintScript(header, body, file, bodyLine);
-  return { header, source: text, file };
+  return { header, source: text, file, body };
 }
 
-/** Reads every `*.bt` in `dir` (default: the bundled bpf/), sorted by name. */
-export async function loadCatalog(dir: string = bundledScriptsDir()): Promise<BundledScript[]> {
+/** The bundled scripts, sorted by name, as compiled at build time (bpf/ is not read). */
+export function bundledCatalog(): BundledScript[] {
+  const dir = bundledScriptsDir();
+  return COMPILED_SCRIPTS.map((c) => ({ header: c.header, source: c.source, file: join(dir, `${c.header.name}.bt`), body: c.source.slice(c.bodyStart) }));
+}
+
+/** Reads every `*.bt` in `dir`, sorted by name; without `dir`, the bundled scripts (compiled). */
+export async function loadCatalog(dir?: string): Promise<BundledScript[]> {
+  if (dir === undefined) return bundledCatalog();
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(".bt")).sort();
@@ -63,7 +75,8 @@ export async function loadCatalog(dir: string = bundledScriptsDir()): Promise<Bu
 }
 
 /** The same, synchronously (for a caller that needs one template outside an async path). */
-export function loadCatalogSync(dir: string = bundledScriptsDir()): BundledScript[] {
+export function loadCatalogSync(dir?: string): BundledScript[] {
+  if (dir === undefined) return bundledCatalog();
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith(".bt")).sort();

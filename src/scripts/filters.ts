@@ -3,7 +3,7 @@
 // (decodeHeaders, decodeData, encodeHeaders, encodeData), labelled by filter and method.
 // Also names filter callbacks for request records. Pure.
 import { matchSymbols, type SymbolTable } from "../elf/symbols.js";
-import { formatHeaderComment, parseScriptFile, type ScriptHeader } from "./header.js";
+import { formatHeaderComment, type ScriptHeader } from "./header.js";
 import type { BundledScript } from "./catalog.js";
 import { expandTemplate, isTemplate, type FilterItem } from "./template.js";
 
@@ -106,8 +106,9 @@ export function generateFiltersScript(table: SymbolTable, template: BundledScrip
   const items = findFilterCallbacks(table);
   if (items.length === 0) return null;
   const header: ScriptHeader = { ...template.header, requires: items.map((i) => i.SYMBOL) };
-  const { body } = parseScriptFile(template.source, template.file ?? FILTERS_SCRIPT_NAME);
-  return { header, source: formatHeaderComment(header) + expandTemplate(body.replace(/^\n/, ""), { pair: [], lone: [], filter: items }), file: null };
+  const program = expandTemplate(template.body.replace(/^\n/, ""), { pair: [], lone: [], filter: items });
+  // The body starts with the newline that ends the header comment, as a parsed file's does.
+  return { header, source: formatHeaderComment(header) + program, body: `\n${program}`, file: null };
 }
 
 function cmp(a: string, b: string): number {

@@ -12,7 +12,7 @@
 // register are undefined, and widened again so that every key component is 8 bytes.
 import type { SymbolTable } from "../elf/symbols.js";
 import { loadCatalogSync, type BundledScript } from "./catalog.js";
-import { formatHeaderComment, parseScriptFile, type ScriptHeader } from "./header.js";
+import { formatHeaderComment, type ScriptHeader } from "./header.js";
 import { MangledNameError, parseMangledFunction, type CxxFunction } from "./mangled.js";
 import { expandTemplate, isTemplate, type LoneItem, type PairItem } from "./template.js";
 
@@ -220,8 +220,9 @@ export function generatePairsScript(table: SymbolTable, template: BundledScript 
   if (items.pairs.length === 0 && items.lone.length === 0) return null;
   const requires = [...items.pairs.flatMap((p) => [p.START, p.END]), ...items.lone.map((l) => l.SYMBOL)];
   const header: ScriptHeader = { ...template.header, requires };
-  const { body } = parseScriptFile(template.source, template.file ?? PAIRS_SCRIPT_NAME);
-  return { header, source: formatHeaderComment(header) + expandTemplate(body.replace(/^\n/, ""), { pair: items.pairs, lone: items.lone }), file: null };
+  const program = expandTemplate(template.body.replace(/^\n/, ""), { pair: items.pairs, lone: items.lone });
+  // The body starts with the newline that ends the header comment, as a parsed file's does.
+  return { header, source: formatHeaderComment(header) + program, body: `\n${program}`, file: null };
 }
 
 function cmp(a: string, b: string): number {

@@ -4,7 +4,7 @@
 import { matchSymbols, type ElfSymbol, type SymbolTable } from "../elf/symbols.js";
 import { DEFAULT_INTERVAL_SECONDS, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_TRACE_SETTING } from "../defaults.js";
 import type { BundledScript } from "./catalog.js";
-import { alternatives, parseScriptFile } from "./header.js";
+import { alternatives } from "./header.js";
 import { isKernelRequirement, uprobePattern } from "./lint.js";
 import { FILTERS_SCRIPT_NAME, generateFiltersScript } from "./filters.js";
 import { findHookpointFunctions, generatePairsScript, HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "./pairs.js";
@@ -77,9 +77,8 @@ export function checkScript(script: BundledScript, table: SymbolTable): CheckRes
  */
 export function symbolPatterns(script: BundledScript): string[] {
   if (isTemplate(script.source)) return script.header.name === PAIRS_SCRIPT_NAME ? [HOOKPOINT_SYMBOL_PATTERN] : script.header.requires.filter((r) => !isKernelRequirement(r)).flatMap(alternatives);
-  const { body } = parseScriptFile(script.source, script.file ?? script.header.name);
   const out = new Set<string>();
-  for (const b of parseProgram(body)) for (const a of b.attachPoints) {
+  for (const b of parseProgram(script.body)) for (const a of b.attachPoints) {
     const up = uprobePattern(a);
     if (up) out.add(up.pattern);
   }
@@ -113,7 +112,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
   const check = checkScript(s, opts.table);
   if (!check.ok) throw new Error(check.message);
 
-  const { body } = parseScriptFile(s.source, s.file ?? s.header.name);
+  const body = s.body;
   const blocks = parseProgram(body);
   const left = new Set(Object.entries(s.header.with ?? {}).flatMap(([script, symbols]) => (opts.companions?.includes(script) ? [] : symbols)));
   let out = "";

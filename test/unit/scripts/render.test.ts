@@ -110,7 +110,8 @@ describe("checkScript and renderScript", async () => {
 
   it("quotes a symbol bpftrace would not read bare, and the binary path (spaces allowed)", () => {
     const odd = table({ hookpointFiltersStart: 0x10, "hookpointFiltersEnd.isra.0": 0x20 });
-    const s: BundledScript = { ...filterChain, source: filterChain.source.replace("hookpointFiltersEnd /pid", "hookpointFiltersEnd* /pid") };
+    const glob = (text: string): string => text.replace("hookpointFiltersEnd /pid", "hookpointFiltersEnd* /pid");
+    const s: BundledScript = { ...filterChain, source: glob(filterChain.source), body: glob(filterChain.body) };
     const program = renderScript({ ...s, header: { ...s.header, requires: ["hookpointFiltersStart", "hookpointFiltersEnd*"] } }, {
       binary: "/opt/my envoy/envoy",
       pid: 1,
