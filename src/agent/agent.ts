@@ -20,7 +20,11 @@ import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME, type Script, type ScriptSource } from "./scripts-api.js";
+import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
+import { loadCatalog, type BundledScript as Script } from "../scripts/catalog.js";
+import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../scripts/pairs.js";
+import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../scripts/render.js";
+import { nextState, type ScriptEvent } from "./script-state.js";
 import type { AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
@@ -34,7 +38,6 @@ export interface AgentDeps {
   command: string;
   args: string[];
   log: Logger;
-  scripts: ScriptSource;
   version: string;
   uid: number;
   /** Path of tini when the command should run under it (decided by the CLI edge). */
@@ -238,7 +241,8 @@ export class Agent {
       this.state.bpftraceVersion = this.pre.bpftraceVersion?.join(".") ?? null;
       if (this.pre.ok) {
         try {
-          this.catalog = await this.deps.scripts.loadCatalog(this.settings.scriptsDir ?? undefined);
+          // The bundled scripts come compiled; a directory of one's own is read and linted now.
+          this.catalog = await loadCatalog(this.settings.scriptsDir ?? undefined);
           break;
         } catch (err) {
           this.log.error({ err: (err as Error).message }, "cannot load the bundled scripts");
@@ -263,7 +267,7 @@ export class Agent {
   }
 
   private selectedNames(): string[] {
-    return [...(this.settings.scripts ?? this.deps.scripts.defaultScriptNames)];
+    return [...(this.settings.scripts ?? DEFAULT_SCRIPT_NAMES)];
   }
 
   private async waitForEnvoy(rootPid: number): Promise<ProcInfo | null> {
@@ -308,7 +312,7 @@ export class Agent {
     const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot);
     // Only what the selected scripts probe is kept of the table, never all of it.
     const names = this.selectedNames();
-    const patterns = this.deps.scripts.symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
+    const patterns = symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
     // hookpoint-pairs is generated from the bundled template when the catalog has none.
     if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push(HOOKPOINT_SYMBOL_PATTERN);
     const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
@@ -340,24 +344,24 @@ export class Agent {
     this.log.info({ scripts: names.length, fileBytes, keepFiles, maxOutputBytes }, "output files capped");
     for (const name of this.selectedNames()) {
       const st = this.scriptStatus(name);
-      Object.assign(st, { state: "pending", reason: null, message: null, missing: [], attachMs: null, bpftracePid: null });
-      const script = this.scriptFor(name, table, st);
+      Object.assign(st, { reason: null, message: null, missing: [], attachMs: null, bpftracePid: null, probes: null });
+      const script = this.scriptFor(name, table);
       if (!script) continue;
-      const check = this.deps.scripts.checkScript(script, table);
+      const check = checkScript(script, table);
       if (!check.ok) {
-        Object.assign(st, { state: "not-started", reason: check.reason, message: check.message, missing: check.missing });
+        this.move(name, "cannot-run", { reason: check.reason, message: check.message, missing: check.missing });
         this.log.error({ script: name, reason: check.reason, missing: check.missing, binary }, check.reason === "stripped" ? "script not started: binary is stripped" : "script not started: required symbols missing");
         continue;
       }
       const min = script.header.minBpftrace;
       if (this.pre?.bpftraceVersion && min && !versionAtLeast(this.pre.bpftraceVersion, min)) {
-        Object.assign(st, { state: "not-started", reason: "bpftrace-version", message: `needs bpftrace ${min}, found ${this.state.bpftraceVersion}` });
+        this.move(name, "cannot-run", { reason: "bpftrace-version", message: `needs bpftrace ${min}, found ${this.state.bpftraceVersion}` });
         this.log.error({ script: name, needs: min, found: this.state.bpftraceVersion }, "script not started: bpftrace too old");
         continue;
       }
       let program: string;
       try {
-        program = this.deps.scripts.renderScript(script, {
+        program = renderScript(script, {
           binary,
           pid: tracePid,
           table,
@@ -368,7 +372,7 @@ export class Agent {
           companions: names.filter((n) => n !== name),
         });
       } catch (err) {
-        Object.assign(st, { state: "failed", reason: "render", message: (err as Error).message });
+        this.move(name, "cannot-run", { reason: "render", message: (err as Error).message });
         this.log.error({ script: name, err: (err as Error).message }, "script not started: cannot render it");
         continue;
       }
@@ -390,15 +394,14 @@ export class Agent {
         graceMs: this.settings.stopGraceMs,
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
         ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: eventBufferPages(this.pre?.bpftraceVersion ?? null) }) } : {}),
+        onSpawned: (pid) => this.move(name, "spawned", { bpftracePid: pid, attachMs: null, probes: null }),
         onAttached: (ms) => {
-          st.state = "running";
-          st.attachMs = ms;
-          st.message = null;
-          st.reason = null;
+          this.move(name, "attached", { attachMs: ms, message: null, reason: null });
           this.log.info({ script: name, attachMs: ms, pid: envoy.pid }, "probes attached");
         },
+        onExited: (why) => this.move(name, "exited", { reason: "bpftrace", message: why, bpftracePid: null }),
       });
-      Object.assign(st, { state: "attaching", programFile, output: file.path });
+      Object.assign(st, { programFile, output: file.path });
       this.metrics.register(name, script.header.maps);
       session.runners.set(name, { runner, script, file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
       runner.start();
@@ -427,15 +430,15 @@ export class Agent {
     return { trace, file };
   }
 
-  private scriptFor(name: string, table: SymbolTable, st: ScriptStatus): Script | null {
+  private scriptFor(name: string, table: SymbolTable): Script | null {
     if (name === PAIRS_SCRIPT_NAME) {
       // Generated from the template in the catalog loaded at start (the bundled one if it has none).
-      const generated = this.deps.scripts.generatePairsScript(table, this.catalog.find((s) => s.header.name === name));
+      const generated = generatePairsScript(table, this.catalog.find((s) => s.header.name === name));
       if (!generated && table.stripped) {
-        Object.assign(st, { state: "not-started", reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${HOOKPOINT_SYMBOL_PATTERN}` });
+        this.move(name, "cannot-run", { reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${HOOKPOINT_SYMBOL_PATTERN}` });
         this.log.error({ script: name, binary: table.path }, "script not started: binary is stripped");
       } else if (!generated) {
-        Object.assign(st, { state: "not-started", reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });
+        this.move(name, "cannot-run", { reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });
         this.log.warn({ script: name, binary: table.path }, "script not started: no hookpoint functions in the binary");
       }
       return generated;
@@ -443,7 +446,7 @@ export class Agent {
     const script = this.catalog.find((s) => s.header.name === name);
     if (!script) {
       const known = this.catalog.map((s) => s.header.name).join(", ");
-      Object.assign(st, { state: "failed", reason: "unknown-script", message: `no bundled script "${name}" (bundled: ${known})` });
+      this.move(name, "cannot-run", { reason: "unknown-script", message: `no bundled script "${name}" (bundled: ${known})` });
       this.log.error({ script: name, bundled: known }, "unknown script name");
     }
     return script ?? null;
@@ -471,6 +474,10 @@ export class Agent {
     }
     if (ev.type === "lost") {
       session.runners.get(name)?.trace?.trace.lost();
+      return;
+    }
+    if (ev.type === "attached") {
+      this.scriptStatus(name).probes = ev.probes;
       return;
     }
     if (ev.type !== "maps") return;
@@ -525,11 +532,18 @@ export class Agent {
     }
   }
 
+  /**
+   * Ends tracing of the current Envoy (final dumps written). Every script then waits,
+   * pending, for its successor, or is stopped for good when the agent stops tracing.
+   */
   private async stopSession(): Promise<void> {
     const s = this.session;
-    if (!s) return;
     this.session = null;
-    for (const name of s.runners.keys()) this.scriptStatus(name).state = "stopping";
+    const event: ScriptEvent = this.stopping ? "stop" : "envoy-gone";
+    if (!s) {
+      for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
+      return;
+    }
     await Promise.all(
       [...s.runners.entries()].map(async ([name, { runner, file, trace }]) => {
         await runner.stop();
@@ -539,12 +553,10 @@ export class Agent {
           trace.trace.stop();
           trace.file.close();
         }
-        const st = this.scriptStatus(name);
-        st.state = "stopped";
-        st.bpftracePid = null;
-        st.restarts = runner.status.restarts;
+        this.scriptStatus(name).restarts = runner.status.restarts;
       }),
     );
+    for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
     this.log.info({ pid: s.envoy.pid }, "tracing stopped for this Envoy");
     this.state.envoy = null;
   }
@@ -555,19 +567,27 @@ export class Agent {
     for (const [name, { runner }] of s.runners) {
       const r = runner.status;
       const st = this.scriptStatus(name);
-      st.bpftracePid = r.pid;
       st.restarts = r.restarts;
       st.lostEvents = r.lostEvents;
-      if (r.state === "backoff") {
-        st.state = "backoff";
-        st.reason = "bpftrace";
-        st.message = r.lastError;
-      } else if (r.state === "starting" && st.state !== "attaching") {
-        st.state = "attaching";
-      } else if (r.state === "attached") {
-        st.state = "running";
-      }
     }
+  }
+
+  /**
+   * One step of a script's state machine (script-state.ts), with the fields that go with
+   * it. An event its state does not take is a bug: logged, and the state stays.
+   */
+  private move(name: string, event: ScriptEvent, fields: Partial<ScriptStatus> = {}): void {
+    const st = this.scriptStatus(name);
+    const next = nextState(st.state, event);
+    if (next === null) {
+      this.log.warn({ script: name, state: st.state, event }, "script state: event ignored in this state");
+      return;
+    }
+    if (next !== st.state) {
+      st.since = new Date().toISOString();
+      this.log.info({ script: name, from: st.state, event, to: next }, "script state");
+    }
+    Object.assign(st, fields, { state: next });
   }
 
   private scriptStatus(name: string): ScriptStatus {
@@ -627,5 +647,5 @@ export class Agent {
 }
 
 function blankStatus(name: string): ScriptStatus {
-  return { name, state: "pending", reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, programFile: null, output: null };
+  return { name, state: "pending", since: new Date().toISOString(), reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, probes: null, programFile: null, output: null };
 }

@@ -4,20 +4,8 @@ import pino from "pino";
 import { envWith, executableSearchPath, podRef } from "../config.js";
 import { Agent } from "../agent/agent.js";
 import { decideReaper, findExecutable } from "../agent/reaper.js";
-import type { ScriptSource } from "../agent/scripts-api.js";
 import type { AgentSettings } from "../agent/settings.js";
-import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
-import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../scripts/render.js";
 import { VERSION } from "../version.js";
-
-const scriptSource: ScriptSource = {
-  loadCatalog,
-  checkScript,
-  renderScript,
-  generatePairsScript,
-  symbolPatternsOf,
-  defaultScriptNames: DEFAULT_SCRIPT_NAMES,
-};
 
 /** Runs the agent until the proxy ends, then exits with its code. */
 export async function runAgent(settings: AgentSettings, argv: string[]): Promise<void> {
@@ -35,7 +23,6 @@ export async function runAgent(settings: AgentSettings, argv: string[]): Promise
     command: command!,
     args,
     log,
-    scripts: scriptSource,
     version: VERSION,
     uid: process.getuid?.() ?? 0,
     reaper: reaper.path,

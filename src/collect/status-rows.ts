@@ -22,7 +22,7 @@ export interface StatusRow extends PodFacts {
 }
 
 /** Script states that mean tracing is broken, not merely on its way. */
-const BROKEN = new Set(["failed", "not-started", "backoff"]);
+const BROKEN = new Set(["failed", "restarting"]);
 
 /** `agent`: null when the pod is not Running (the agent is not asked). */
 export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: RecordsListing | null } | { error: string } | null): StatusRow {

@@ -56,7 +56,7 @@ function agentStatus(envoyPid: number, scripts: Partial<AgentStatus["scripts"][n
     ],
     bpftraceVersion: "0.17.0",
     envoy: { pid: envoyPid, tracePid: envoyPid, pidMode: "host", binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
-    scripts: scripts.map((s) => ({ name: "x", state: "running", reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, programFile: null, output: null, ...s })),
+    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, probes: 12, programFile: null, output: null, ...s })),
     outputDir: "/tmp/hookpoint",
   };
 }
@@ -200,7 +200,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
       JSON.stringify(
         agentStatus(5151, [
           { name: "envoy-event-loop", records: 10 },
-          { name: "envoy-request-flow", state: "not-started", reason: "missing-symbol", message: `envoy-request-flow: missing ${missing}`, missing: [missing], bpftracePid: null },
+          { name: "envoy-request-flow", state: "failed", reason: "missing-symbol", message: `envoy-request-flow: missing ${missing}`, missing: [missing], bpftracePid: null },
         ]),
       ),
     );
@@ -294,12 +294,12 @@ describe("hookpoint status and collect through the pod proxy", () => {
           envoyPid: 5151,
           scripts: [
             { name: "envoy-event-loop", state: "running", reason: null, message: null },
-            { name: "envoy-request-flow", state: "not-started", reason: "missing-symbol", message: `envoy-request-flow: missing ${missing}` },
+            { name: "envoy-request-flow", state: "failed", reason: "missing-symbol", message: `envoy-request-flow: missing ${missing}` },
           ],
           records: 10,
           drops: 0,
           lastRecord: iso(49),
-          problems: [`script envoy-request-flow not-started (missing-symbol): envoy-request-flow: missing ${missing}`],
+          problems: [`script envoy-request-flow failed (missing-symbol): envoy-request-flow: missing ${missing}`],
         },
       ]);
 
@@ -318,7 +318,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
           line([ns, WEB_BAD, "Running", "reachable", "failing", "5151", "1/2 running", "10", "0", iso(49)]) +
           "\n" +
           `${ns}/lost: agent unreachable: GET /status: HTTP 503: ${refused}\n` +
-          `${ns}/${WEB_BAD}: script envoy-request-flow not-started (missing-symbol): envoy-request-flow: missing ${missing}\n`,
+          `${ns}/${WEB_BAD}: script envoy-request-flow failed (missing-symbol): envoy-request-flow: missing ${missing}\n`,
       );
       expect([healthy.code, healthy.stdout.split("\n").length]).toEqual([0, 3]);
       expect([usage.code, usage.stdout, usage.stderr]).toEqual([2, "", "hookpoint status: --all-namespaces: cannot be combined with --namespace\n"]);

@@ -18,8 +18,12 @@ export interface RunnerOptions {
   log: Logger;
   /** Each parsed event, with the generation (1, 2, ... one per bpftrace process). */
   onEvent: (event: BpftraceEvent, generation: number) => void;
+  /** A bpftrace process was started (generation 1, 2, ...). */
+  onSpawned?: (pid: number | null, generation: number) => void;
   /** All probes are attached (BEGIN ran); ms since this process was spawned. */
   onAttached?: (ms: number, generation: number) => void;
+  /** bpftrace exited while still wanted: why, and when it starts again. */
+  onExited?: (why: string, retryInMs: number) => void;
   graceMs: number;
   backoff?: Backoff;
   /** bpftrace's environment (default: the agent's own). */
@@ -95,11 +99,14 @@ export class BpftraceRunner {
       const program = typeof this.opts.program === "string" ? [this.opts.program] : ["-e", this.opts.program.text];
       child = spawn(this.opts.bpftrace, ["-f", "json", ...program], { stdio: ["ignore", "pipe", "pipe"], ...(this.opts.env ? { env: this.opts.env } : {}) });
     } catch (err) {
+      // A start that failed at once is still a start (and an exit) of this generation.
+      this.opts.onSpawned?.(null, generation);
       this.onExit(generation, started, null, null, `cannot start bpftrace: ${(err as Error).message}`);
       return;
     }
     this.child = child;
     this.st.pid = child.pid ?? null;
+    this.opts.onSpawned?.(this.st.pid, generation);
 
     let outClosed = false;
     let exitInfo: { code: number | null; signal: NodeJS.Signals | null; spawnError: string | null } | null = null;
@@ -179,6 +186,7 @@ export class BpftraceRunner {
     this.st.state = "backoff";
     this.st.lastError = `bpftrace exited (${signal ? `signal ${signal}` : `code ${code}`})${why ? `: ${why}` : ""}`;
     this.opts.log.error({ script: this.opts.name, generation, code, signal, stderr: why, ranMs, retryInMs: delay }, "bpftrace exited, restarting after backoff");
+    this.opts.onExited?.(this.st.lastError, delay);
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.wanted) this.spawnOnce();

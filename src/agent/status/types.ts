@@ -2,12 +2,17 @@
 import type { CheckResult, SystemInfo } from "../preflight.js";
 import type { TraceStatus } from "../trace/request-trace.js";
 
-export type ScriptState = "pending" | "attaching" | "running" | "backoff" | "failed" | "not-started" | "stopping" | "stopped";
+import type { ScriptState } from "../script-state.js";
+
+export type { ScriptState };
 
 export interface ScriptStatus {
   name: string;
+  /** Where the script is in its life (script-state.ts): pending, attaching, running, restarting, failed, stopped. */
   state: ScriptState;
-  /** Why it is not running: "stripped", "missing-symbol", "unknown-script", "no-hookpoint-functions", "render", "bpftrace". */
+  /** When it entered that state. */
+  since: string;
+  /** Why it is not running: "stripped", "missing-symbol", "bpftrace-version", "unknown-script", "no-hookpoint-functions", "render", "bpftrace". */
   reason: string | null;
   message: string | null;
   missing: string[];
@@ -23,6 +28,8 @@ export interface ScriptStatus {
   lastWriteError: string | null;
   lastWriteErrorAt: string | null;
   lostEvents: number;
+  /** Probes bpftrace attached for the script (its own count), null until it says. */
+  probes: number | null;
   programFile: string | null;
   output: string | null;
 }

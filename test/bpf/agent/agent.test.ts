@@ -182,6 +182,18 @@ describe("hookpoint agent on the fixture Envoy", () => {
       return s.state === "running" && s.restarts === before.restarts + 1 && s.bpftracePid !== before.bpftracePid ? s : undefined;
     }, () => agent!.logText());
     expect(after.restarts).toBe(before.restarts + 1);
+    // Its state machine, step by step, as /status and the log show it.
+    const steps = agent!.logs.filter((l) => l.msg === "script state" && l.script === "hookpoint-pairs").map((l) => `${l.from} -${l.event}-> ${l.to}`);
+    expect(steps).toEqual([
+      "pending -spawned-> attaching",
+      "attaching -attached-> running",
+      "running -exited-> restarting",
+      "restarting -spawned-> attaching",
+      "attaching -attached-> running",
+    ]);
+    expect(Date.parse(after.since)).toBeGreaterThan(Date.parse(before.since));
+    // bpftrace's own count: the 9 hookpoint functions of the fixture, BEGIN, END and the interval.
+    expect([before.probes, after.probes]).toEqual([12, 12]);
     expect(agent!.logs.some((l) => l.msg === "bpftrace exited, restarting after backoff" && l.script === "hookpoint-pairs" && l.signal === "SIGKILL")).toBe(true);
     const port = readPort(portFile)!;
     const pid = (await agent!.status()).envoy!.pid;
@@ -288,14 +300,14 @@ describe("hookpoint agent on binaries that cannot run a script", () => {
     try {
       const s = await waitFor("the uprobe scripts reported not started", 60_000, async () => {
         const st = agent.port !== null ? await agent.status() : null;
-        return st && st.envoy && ["envoy-request-flow", "hookpoint-pairs"].every((n) => st.scripts.find((x) => x.name === n)?.state === "not-started") && allRunning(st, ["envoy-event-loop"]) ? st : undefined;
+        return st && st.envoy && ["envoy-request-flow", "hookpoint-pairs"].every((n) => st.scripts.find((x) => x.name === n)?.state === "failed") && allRunning(st, ["envoy-event-loop"]) ? st : undefined;
       }, () => agent.logText());
       expect(s.envoy?.stripped).toBe(true);
       // envoy-event-loop needs only syscall tracepoints, so it runs on a stripped binary too.
       expect(s.scripts.map((x) => [x.name, x.state, x.reason])).toEqual([
         ["envoy-event-loop", "running", null],
-        ["envoy-request-flow", "not-started", "stripped"],
-        ["hookpoint-pairs", "not-started", "stripped"],
+        ["envoy-request-flow", "failed", "stripped"],
+        ["hookpoint-pairs", "failed", "stripped"],
       ]);
       expect(s.scripts.find((x) => x.name === "envoy-request-flow")?.message).toContain(`${FIXTURE.stripped} is stripped`);
       expect(agent.logs.some((l) => l.msg === "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)" && l.binary === FIXTURE.stripped)).toBe(true);
@@ -342,13 +354,13 @@ interval:s:{{INTERVAL}} { print(@calls); }
         return st && allRunning(st, ["wants-present"]) ? st : undefined;
       }, () => agent.logText());
       const missing = s.scripts.find((x) => x.name === "wants-missing")!;
-      expect([missing.state, missing.reason, missing.missing]).toEqual(["not-started", "missing-symbol", ["_ZN5Envoy3Foo3barEv"]]);
+      expect([missing.state, missing.reason, missing.missing]).toEqual(["failed", "missing-symbol", ["_ZN5Envoy3Foo3barEv"]]);
       expect(missing.message).toContain("_ZN5Envoy3Foo3barEv");
       const unknown = s.scripts.find((x) => x.name === "no-such-script")!;
       expect([unknown.state, unknown.reason, unknown.message]).toEqual(["failed", "unknown-script", 'no bundled script "no-such-script" (bundled: wants-future, wants-missing, wants-present)']);
       // The header's minBpftrace is checked against the bpftrace found.
       const future = s.scripts.find((x) => x.name === "wants-future")!;
-      expect([future.state, future.reason, future.message]).toEqual(["not-started", "bpftrace-version", `needs bpftrace 9.0, found ${s.system!.bpftrace.version}`]);
+      expect([future.state, future.reason, future.message]).toEqual(["failed", "bpftrace-version", `needs bpftrace 9.0, found ${s.system!.bpftrace.version}`]);
       expect(agent.logs.some((l) => l.msg === "script not started: required symbols missing" && l.script === "wants-missing")).toBe(true);
       agent.child.kill("SIGTERM");
       expect(await agent.exited).toEqual({ code: 0, signal: null });

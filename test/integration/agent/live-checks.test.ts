@@ -10,7 +10,6 @@ import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { Agent } from "../../../src/agent/agent.js";
 import { resolveAgentSettings } from "../../../src/agent/settings.js";
-import type { ScriptSource } from "../../../src/agent/scripts-api.js";
 import type { AgentStatus } from "../../../src/agent/status/types.js";
 import { get, waitFor } from "../../bpf/agent/support.js";
 
@@ -25,16 +24,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Never asked: preflight fails (no bpftrace), so no script is loaded. */
-const NO_SCRIPTS: ScriptSource = {
-  loadCatalog: () => Promise.reject(new Error("unused")),
-  checkScript: () => ({ ok: true }),
-  renderScript: () => "",
-  generatePairsScript: () => null,
-  symbolPatternsOf: () => [],
-  defaultScriptNames: [],
-};
-
 describe("live preflight checks", () => {
   it("report tracefs as it is now, not as it was at startup", async (ctx) => {
     if (skip) return ctx.skip(skip);
@@ -43,7 +32,7 @@ describe("live preflight checks", () => {
     execFileSync("mount", ["-t", "tracefs", "nodev", tracefs]);
     let port = 0;
     const settings = resolveAgentSettings({ bpftrace: "/nonexistent/bpftrace", outputDir: join(dir, "out"), metricsHost: "127.0.0.1", metricsPort: "0" }, {});
-    const agent = new Agent({ settings, command: "sleep", args: ["60"], log: pino({ level: "silent" }), scripts: NO_SCRIPTS, version: "test", uid: 1, reaper: null, tracefs, onListening: (p) => (port = p) });
+    const agent = new Agent({ settings, command: "sleep", args: ["60"], log: pino({ level: "silent" }), version: "test", uid: 1, reaper: null, tracefs, onListening: (p) => (port = p) });
     const running = agent.run();
     const status = async (): Promise<AgentStatus> => JSON.parse(await get(port, "/status")) as AgentStatus;
     const tracefsCheck = async () => (await status()).preflight.find((c) => c.name === "tracefs");
