@@ -4,7 +4,7 @@ import type { EffectivePolicy } from "../policy/effective.js";
 import { policyLabel } from "../policy/effective.js";
 import { selectorMatches } from "../policy/selector.js";
 import { envoyDisabled } from "./istio.js";
-import { DEFAULT_POD_SECURITY, INJECT_KEY, NS_DISABLED, NS_ENABLED, POD_OPT_IN, POD_OPT_OUT, POD_SECURITY_LEVELS, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "./names.js";
+import { DEFAULT_POD_SECURITY, INJECT_KEY, NS_DISABLED, NS_ENABLED, POD_OPT_IN, POD_OPT_OUT, POD_SECURITY_LEVELS, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "../names.js";
 import { findTarget, type Container, type Pod, type TargetRef } from "./pod.js";
 
 export type DecidedBy =

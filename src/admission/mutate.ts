@@ -15,7 +15,7 @@ import {
   PROXY_UID,
   STATUS_ANNOTATION,
   TRACING_CAPABILITIES,
-} from "./names.js";
+} from "../names.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import { previousOriginal, recordOriginal, type OriginalState, type OtherChanges } from "./original.js";
 import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";

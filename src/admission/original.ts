@@ -7,7 +7,7 @@
 // others, so the names it touched and the entries of those names that were
 // there before (with their positions) are enough to rebuild the list exactly.
 import { ISTIO_INIT_CONTAINER } from "./istio.js";
-import { INJECTED_LABEL, STATUS_ANNOTATION } from "./names.js";
+import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import type { Container, EnvVar, Pod, TargetRef, Volume, VolumeMount } from "./pod.js";
 
 export interface ListRecord<T> {

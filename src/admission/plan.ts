@@ -4,7 +4,7 @@ import type { EffectivePolicy, Settings } from "../policy/effective.js";
 import { policyLabel } from "../policy/effective.js";
 import { imageAllowed } from "../policy/images.js";
 import type { Profile } from "../policy/types.js";
-import { IMAGE_ANNOTATION, PROFILE_ANNOTATION, SCRIPTS_ANNOTATION } from "./names.js";
+import { IMAGE_ANNOTATION, PROFILE_ANNOTATION, SCRIPTS_ANNOTATION } from "../names.js";
 import type { Pod, TargetRef } from "./pod.js";
 
 export interface InjectionPlan {

@@ -6,7 +6,7 @@ import { mutatePod, type InjectionStatus } from "./mutate.js";
 import { podPatch, type Operation } from "./patch.js";
 import { planInjection, type DenialReason } from "./plan.js";
 import type { Container, Pod } from "./pod.js";
-import { mergeResources } from "./resources.js";
+import { mergeResources } from "../policy/resources.js";
 
 export interface PodReview {
   decision: Decision;

@@ -12,7 +12,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { selectorMatches } from "../policy/selector.js";
 import type { HookpointPolicy, LabelSelector, LabelSelectorRequirement } from "../policy/types.js";
-import { DEFAULT_EXCLUDED_NAMESPACES, INJECT_KEY, NAMESPACE_NAME_LABEL, NS_DISABLED, NS_ENABLED, POD_OPT_IN, POD_OPT_OUT } from "./names.js";
+import { DEFAULT_EXCLUDED_NAMESPACES, INJECT_KEY, NAMESPACE_NAME_LABEL, NS_DISABLED, NS_ENABLED, POD_OPT_IN, POD_OPT_OUT } from "../names.js";
 
 /** The webhook's own pods carry this label value (deploy/base); they never reach it. */
 export const WEBHOOK_APP_LABEL = "app.kubernetes.io/name";

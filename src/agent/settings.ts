@@ -1,6 +1,6 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
-import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../admission/names.js";
+import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../names.js";
 import { DEFAULT_INTERVAL_SECONDS, DEFAULT_KEEP_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_OUTPUT_BYTES, MAX_TRACE_SETTING } from "../defaults.js";
 
 export interface AgentSettings {

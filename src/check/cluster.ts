@@ -4,7 +4,7 @@
 // policies, namespaces, images).
 import { decide } from "../admission/decision.js";
 import { istioVersionOfProxyImage, istioVersionOfTracingImage } from "../admission/istio.js";
-import { INJECT_KEY, INJECTED_LABEL, NS_DISABLED, NS_ENABLED, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "../admission/names.js";
+import { INJECT_KEY, INJECTED_LABEL, NS_DISABLED, NS_ENABLED, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "../names.js";
 import { findTarget, type Pod } from "../admission/pod.js";
 import type { RoutedCondition } from "../admission/routing.js";
 import { BUILTIN_PROFILE, type EffectivePolicy } from "../policy/effective.js";

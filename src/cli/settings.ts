@@ -1,5 +1,5 @@
 // Settings shared by the commands that decide (inject, explain, webhook).
-import { POD_SECURITY_LEVELS, type PodSecurityLevel } from "../admission/names.js";
+import { POD_SECURITY_LEVELS, type PodSecurityLevel } from "../names.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
 import { UsageError } from "./errors.js";
 import type { Settings } from "../policy/effective.js";

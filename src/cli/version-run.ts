@@ -2,7 +2,7 @@
 // (`hookpoint webhook`, `hookpoint agent`), so locally all three share VERSION;
 // the Istio line comes from the tracing image's name (…-istio1.28.0).
 import { DEFAULT_IMAGE } from "../defaults.js";
-import { INJECTED_LABEL, STATUS_ANNOTATION } from "../admission/names.js";
+import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import { VERSION } from "../version.js";
 import { UsageError } from "./errors.js";
 

@@ -1,7 +1,7 @@
 // `hookpoint webhook`: the HTTPS mutating admission webhook. Options here; the
 // server (webhook-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { DEFAULT_POD_SECURITY } from "../admission/names.js";
+import { DEFAULT_POD_SECURITY } from "../names.js";
 import { defaultPodSecurityEnv, podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
 import { DEFAULT_MAX_CONNECTIONS } from "../server/app.js";

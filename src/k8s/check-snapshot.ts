@@ -6,7 +6,7 @@
 // --default-pod-security. The verdicts are src/check/cluster.ts's, purely.
 import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, DiscoveryV1Api, VersionApi, type KubeConfig, type V1MutatingWebhook } from "@kubernetes/client-node";
 import pLimit from "p-limit";
-import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS, type PodSecurityLevel } from "../admission/names.js";
+import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS, type PodSecurityLevel } from "../names.js";
 import type { Pod } from "../admission/pod.js";
 import type { ServingCertificate, WebhookEntry } from "../check/certificates.js";
 import { CRD_NAME, optedInNamespaces, type CheckSnapshot, type CrdState, type EndpointsState, type WebhookState } from "../check/cluster.js";

@@ -1,6 +1,6 @@
 // Whether a restarted workload's new pods came up traced and healthy. Pure: the
 // pods (as the API server returns them) and the workload in, a verdict out.
-import { INJECTED_LABEL, STATUS_ANNOTATION } from "../admission/names.js";
+import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 
 export interface PodView {
   metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: Date | string; deletionTimestamp?: Date | string };

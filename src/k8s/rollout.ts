@@ -5,7 +5,7 @@
 // ready in time. Every change is a JSON Patch with a test of what was read.
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
 import { escapePointerSegment } from "../admission/patch.js";
-import { INJECT_KEY } from "../admission/names.js";
+import { INJECT_KEY } from "../names.js";
 import { describeApiError } from "./api-errors.js";
 import { judgePods, type PodView, type Verdict } from "./rollout-health.js";
 

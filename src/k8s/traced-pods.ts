@@ -3,7 +3,7 @@
 // HOOKPOINT_METRICS_PORT, and each pod's top owner.
 import pLimit from "p-limit";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from "@kubernetes/client-node";
-import { AGENT_METRICS_PORT, INJECTED_LABEL } from "../admission/names.js";
+import { AGENT_METRICS_PORT, INJECTED_LABEL } from "../names.js";
 import { errorText, httpStatus } from "./api-errors.js";
 
 const PAGE_SIZE = 500;

@@ -1,6 +1,6 @@
 // A policy with every default filled in: what the decision actually uses.
 // With no HookpointPolicy governing a pod, the built-in defaults apply.
-import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_TARGET_CONTAINERS, type PodSecurityLevel } from "../admission/names.js";
+import { DEFAULT_EXCLUDED_NAMESPACES, DEFAULT_TARGET_CONTAINERS, type PodSecurityLevel } from "../names.js";
 import type { HookpointPolicy, LabelSelector, PolicyMode, Profile } from "./types.js";
 
 export const BUILTIN_PROFILE = "default";

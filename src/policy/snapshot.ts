@@ -1,7 +1,7 @@
 // The in-memory view every admission reads: namespaces' labels and the accepted
 // HookpointPolicies, with defaults resolved once per policy version rather than
 // once per request.
-import { NAMESPACE_NAME_LABEL } from "../admission/names.js";
+import { NAMESPACE_NAME_LABEL } from "../names.js";
 import { effectivePolicy, type EffectivePolicy, type Settings } from "./effective.js";
 import { optionalSelectorMatches } from "./selector.js";
 import type { HookpointPolicy, NamespaceInfo } from "./types.js";

@@ -1,8 +1,8 @@
 // HookpointPolicy validation. Structural checks mirror the CRD schema (for
 // policies read from files, where no API server checked them); semantic checks
 // are what the schema cannot express. Each problem names its field path.
-import { parseQuantity, QuantityError } from "../admission/quantity.js";
-import { requestLimitProblem } from "../admission/resources.js";
+import { parseQuantity, QuantityError } from "../quantity.js";
+import { requestLimitProblem } from "./resources.js";
 import { isObject } from "../is-object.js";
 import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, parseKernelVersion, type KernelRange } from "../privilege.js";
 import { BUILTIN_PROFILE } from "./effective.js";

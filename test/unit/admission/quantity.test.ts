@@ -13,7 +13,7 @@ import {
   roundUpToMilli,
   storedQuantity,
   storedResourceQuantity,
-} from "../../../src/admission/quantity.js";
+} from "../../../src/quantity.js";
 import { QUANTITY_CASES, QUANTITY_ERRORS } from "../../support/quantities.js";
 
 describe("quantities as the API server spells them", () => {

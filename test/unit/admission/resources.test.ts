@@ -7,7 +7,7 @@
 // test/e2e/resources.test.ts creates every output through a real API server.
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import { mergeResources } from "../../../src/admission/resources.js";
+import { mergeResources } from "../../../src/policy/resources.js";
 import { reviewPod } from "../../../src/admission/review.js";
 import { asStored, CONTAINER_RESOURCES, PROFILE_RESOURCES, RESOURCE_MATRIX, resourcesPod, resourcesPolicy } from "../../support/resources.js";
 import { snapshot, settings } from "../../support/pods.js";

@@ -4,8 +4,8 @@
 // in canonical form; the container's other quantities stay. A merge that would
 // break the API server's rules (requests above limits, or unequal for
 // resources that cannot be overcommitted) is refused with the reason. Pure.
-import type { ResourceRequirements } from "../policy/types.js";
-import { canonicalResourceQuantity, compareQuantities, parseQuantity, QuantityError, roundUpToMilli, type Quantity } from "./quantity.js";
+import type { ResourceRequirements } from "./types.js";
+import { canonicalResourceQuantity, compareQuantities, parseQuantity, QuantityError, roundUpToMilli, type Quantity } from "../quantity.js";
 
 export type ResourceMerge = { ok: true; resources: Record<string, unknown> } | { ok: false; problem: string };
 

@@ -1,5 +1,5 @@
 // The names of DESIGN.md's contract. Change one only everywhere at once.
-import { TMP_SIZE_LIMIT } from "../defaults.js";
+import { TMP_SIZE_LIMIT } from "./defaults.js";
 
 export const INJECT_KEY = "hookpoint.dev/inject"; // namespace label and pod annotation
 /** The values of INJECT_KEY that decide() and the webhook configuration's routing (routing.ts) both read. */
