@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withAttachedMarker, ATTACHED_MARKER } from "../src/agent/bpftrace/program.js";
 import { clearSymbolCache, readSymbolTable } from "../src/elf/symbols.js";
-import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/scripts/catalog.js";
-import { renderScript, symbolPatternsOf } from "../src/scripts/render.js";
+import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../src/catalog/catalog.js";
+import { renderScript, symbolPatternsOf } from "../src/catalog/render.js";
 import { AgentProcess, FIXTURE, ROOT, bpfSkipReason, startAgent, waitFor } from "../test/bpf/agent/support.js";
 import { cpuTicks, median } from "./common.js";
 

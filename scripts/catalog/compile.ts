@@ -1,5 +1,5 @@
 // `npm run catalog` (the first step of `npm run build`): compiles the bundled bpftrace
-// scripts (bpf/*.bt) into src/scripts/compiled.ts. Every header is parsed and every
+// scripts (bpf/*.bt) into src/catalog/compiled.ts. Every header is parsed and every
 // program linted here, at build time; a script with a problem fails the build, naming
 // the file, line and field. The agent and the CLI then use the typed module and never
 // parse a bundled script at run time (a --scripts-dir of one's own still is).
@@ -7,9 +7,9 @@
 //   tsx scripts/catalog/compile.ts --check    exit 1 when it is not current
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { bundledScriptsDir, loadCatalogSync, type BundledScript } from "../../src/scripts/catalog.js";
+import { bundledScriptsDir, loadCatalogSync, type BundledScript } from "../../src/catalog/catalog.js";
 
-export const COMPILED_MODULE = fileURLToPath(new URL("../../src/scripts/compiled.ts", import.meta.url));
+export const COMPILED_MODULE = fileURLToPath(new URL("../../src/catalog/compiled.ts", import.meta.url));
 
 /** The module's text for these scripts (read from bpf/, parsed and linted). */
 export function compiledCatalogSource(scripts: readonly BundledScript[]): string {
@@ -42,7 +42,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       // missing: not current
     }
     if (current !== text) {
-      console.error("src/scripts/compiled.ts is not current: run npm run catalog");
+      console.error("src/catalog/compiled.ts is not current: run npm run catalog");
       process.exit(1);
     }
   } else {

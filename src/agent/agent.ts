@@ -21,9 +21,9 @@ import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightRes
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
 import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
-import { loadCatalog, type BundledScript as Script } from "../scripts/catalog.js";
-import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../scripts/pairs.js";
-import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../scripts/render.js";
+import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js";
+import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
+import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
 import { nextState, type ScriptEvent } from "./script-state.js";
 import type { AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";

@@ -1,9 +1,9 @@
 // `hookpoint scripts` subcommands' work: list, check a binary, show (rendered).
 import { ElfError } from "../elf/format.js";
 import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
-import { loadCatalog, selectScripts as select, type BundledScript } from "../scripts/catalog.js";
-import { checkAll, checkJson, checkText, listJson, listText } from "../scripts/format.js";
-import { renderScript, symbolPatterns, symbolPatternsOf } from "../scripts/render.js";
+import { loadCatalog, selectScripts as select, type BundledScript } from "../catalog/catalog.js";
+import { checkAll, checkJson, checkText, listJson, listText } from "../catalog/format.js";
+import { renderScript, symbolPatterns, symbolPatternsOf } from "../catalog/render.js";
 import { InputError, UsageError } from "./errors.js";
 
 export interface CheckOptions {

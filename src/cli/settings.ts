@@ -3,7 +3,7 @@ import { POD_SECURITY_LEVELS, type PodSecurityLevel } from "../names.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
 import { UsageError } from "./errors.js";
 import type { Settings } from "../policy/effective.js";
-import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../scripts/catalog.js";
+import { DEFAULT_SCRIPT_NAMES, loadCatalog } from "../catalog/catalog.js";
 import { VERSION } from "../version.js";
 
 /** A Pod Security level from a flag, or an error naming the flag and the levels. */

@@ -2,7 +2,7 @@
 // "Outputs"). The agent writes it (src/agent/output/records.ts builds it from bpftrace's
 // output), `hookpoint report` reads it back. One definition of the shape, with a
 // validating parser. Pure leaf: no I/O.
-import { MAP_KINDS, MAP_UNITS } from "../scripts/header.js";
+import { MAP_KINDS, MAP_UNITS } from "../catalog/header.js";
 import { FieldError, countAt, isoTimeAt, jsonOfLine, nonEmptyStringAt, objectAt, oneOf, RecordLineError, show, stringAt } from "./fields.js";
 
 export interface Bucket {

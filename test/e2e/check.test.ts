@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it, type TestContext } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createCertificateAuthority, createServingCertificate, type KeyPairPem } from "../../src/certs/generate.js";
 import { servingSubjectAltNames } from "../../src/certs/names.js";
-import { loadCatalog } from "../../src/scripts/catalog.js";
+import { loadCatalog } from "../../src/catalog/catalog.js";
 import { runCliAsync, type CliResult } from "../support/cli.js";
 import { applyCrd, applyServed, CRD_NAME, installBase, pick, registerWebhookConfiguration, renderOrSkip, WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE, type K8sObject } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";

@@ -1,5 +1,5 @@
 // Small, pure edits of a rendered bpftrace program.
-import { maskCommentsAndStrings } from "../../scripts/program.js";
+import { maskCommentsAndStrings } from "../../catalog/program.js";
 
 /** The printf line that tells the agent all probes are attached (BEGIN runs after them). */
 export const ATTACHED_MARKER = "hookpoint:attached";

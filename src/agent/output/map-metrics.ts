@@ -7,7 +7,7 @@
 // unit (`_seconds`, `_bytes`) and `_total` for counters, converted here and only here.
 // Histograms expose one fixed log2 ladder per unit from the first scrape, whatever
 // buckets were hit, so `histogram_quantile()` and `rate()` line up across restarts.
-import type { ScriptMapInfo } from "../../scripts/header.js";
+import type { ScriptMapInfo } from "../../catalog/header.js";
 import type { Bucket, MapRecord, StatsValue } from "./records.js";
 
 type Kind = ScriptMapInfo["kind"];

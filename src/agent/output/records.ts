@@ -9,7 +9,7 @@
 //   {"type": "printf", "data": "text\n"}, {"type": "attached_probes", "data": {"probes": 3}},
 //   {"type": "lost_events", "data": {"events": 12}}
 import { isObject } from "../../is-object.js";
-import type { ScriptHeader } from "../../scripts/header.js";
+import type { ScriptHeader } from "../../catalog/header.js";
 
 // The record shapes are defined once, beside their parser, for the agent and the report.
 import type { Bucket, MapRecord, StatsValue } from "../../records/map-record.js";

@@ -2,7 +2,7 @@
 // the script header's `events` declarations: the line's first word is the tag, then one
 // word per declared field; the last field takes the rest of the line (a capture may hold
 // spaces). Pure.
-import type { ScriptEventInfo } from "../../scripts/header.js";
+import type { ScriptEventInfo } from "../../catalog/header.js";
 
 export interface EventLine {
   tag: string;

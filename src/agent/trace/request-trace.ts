@@ -3,8 +3,8 @@
 // script's file), counters to /status and /metrics. One per traced Envoy.
 import type { Logger } from "pino";
 import type { SymbolTable } from "../../elf/symbols.js";
-import type { ScriptHeader } from "../../scripts/header.js";
-import { filterCallNames } from "../../scripts/filters.js";
+import type { ScriptHeader } from "../../catalog/header.js";
+import { filterCallNames } from "../../catalog/filters.js";
 import type { RequestRecord } from "../../records/request-record.js";
 import { FILTER_FIELDS, NEEDED_FIELDS, OUTCOMES, RequestAssembler, type AssemblerCounters } from "./assembler.js";
 import { EventLineError, EventParser } from "./events.js";

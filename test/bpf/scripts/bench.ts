@@ -8,8 +8,8 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { clearSymbolCache, readSymbolTable } from "../../../src/elf/symbols.js";
-import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
-import { renderScript, symbolPatternsOf } from "../../../src/scripts/render.js";
+import { loadCatalog, type BundledScript } from "../../../src/catalog/catalog.js";
+import { renderScript, symbolPatternsOf } from "../../../src/catalog/render.js";
 import { FIXTURE, bpfSkipReason } from "../agent/support.js";
 import { runProgram } from "./harness.js";
 

@@ -1,7 +1,7 @@
 // `hookpoint scripts` as a user runs it, against the fixture binaries. Needs only the
 // built fixture (no bpftrace): skipped, with the reason, when it is not built.
 import { describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../src/scripts/catalog.js";
+import { loadCatalog } from "../../../src/catalog/catalog.js";
 import { runCli } from "../../support/cli.js";
 import { FIXTURE, ROOT, fixtureSkipReason } from "../agent/support.js";
 

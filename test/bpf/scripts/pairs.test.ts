@@ -7,8 +7,8 @@
 // to wait. On bpftrace 0.17 and 0.23; skipped, with the reason, where uprobes cannot attach.
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSymbolTable, type SymbolTable } from "../../../src/elf/symbols.js";
-import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
-import { renderScript, symbolPatternsOf } from "../../../src/scripts/render.js";
+import { loadCatalog, type BundledScript } from "../../../src/catalog/catalog.js";
+import { renderScript, symbolPatternsOf } from "../../../src/catalog/render.js";
 import { send, startProxy, startUpstream, type Proto } from "../../integration/fixture/support.js";
 import { BPFTRACES, FIXTURE, bpfSkipReason, type BpftraceUnderTest } from "../agent/support.js";
 import { expectDelay } from "./delays.js";

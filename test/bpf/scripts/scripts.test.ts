@@ -4,8 +4,8 @@
 // event-loop wake-up per request. Skipped, with the reason, where uprobes cannot attach.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSymbolTable, type SymbolTable } from "../../../src/elf/symbols.js";
-import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
-import { checkScript, renderScript } from "../../../src/scripts/render.js";
+import { loadCatalog, type BundledScript } from "../../../src/catalog/catalog.js";
+import { checkScript, renderScript } from "../../../src/catalog/render.js";
 import { BPFTRACES, FIXTURE, bpfSkipReason, type BpftraceUnderTest } from "../agent/support.js";
 import { expectDelay } from "./delays.js";
 import { bucketOf, runProgram, sequentialLoad, startFixture, sum, type Fixture, type MapTotals } from "./harness.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { IntervalDeltas } from "../../../src/agent/output/deltas.js";
 import { MapMetrics, histogramLadder, metricName } from "../../../src/agent/output/map-metrics.js";
 import type { MapRecord } from "../../../src/agent/output/records.js";
-import type { ScriptMapInfo as MapInfo } from "../../../src/scripts/header.js";
+import type { ScriptMapInfo as MapInfo } from "../../../src/catalog/header.js";
 
 const PAIRS_MAPS: MapInfo[] = [
   { name: "@hookpoint_latency_ns", kind: "hist", unit: "ns", metric: "pairs_duration", keys: ["pair"], meaning: "Start to End" },

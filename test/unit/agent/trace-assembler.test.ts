@@ -6,12 +6,12 @@ import { describe, expect, it } from "vitest";
 import { RequestAssembler, type AssemblerOptions } from "../../../src/agent/trace/assembler.js";
 import { EventParser } from "../../../src/agent/trace/events.js";
 import { blankTraceStatus, RequestTrace } from "../../../src/agent/trace/request-trace.js";
-import { loadCatalog } from "../../../src/scripts/catalog.js";
+import { loadCatalog } from "../../../src/catalog/catalog.js";
 import type { RequestRecord } from "../../../src/records/request-record.js";
 import { expectGoldenJson } from "../../support/golden.js";
 import { compareWithTruth } from "../../support/trace-truth.js";
 import type { TruthLine } from "../../integration/fixture/support.js";
-import { table } from "../scripts/tables.js";
+import { table } from "../catalog/tables.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, "../../fixtures/trace");

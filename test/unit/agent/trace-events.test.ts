@@ -3,7 +3,7 @@ import { formatAddress, formatIpv6 } from "../../../src/agent/trace/addresses.js
 import { EventLineError, EventParser, hex, num, unescapeR } from "../../../src/agent/trace/events.js";
 import { parseRequestHead } from "../../../src/agent/trace/http-head.js";
 import { probeAddress } from "../../../src/agent/trace/request-trace.js";
-import { table } from "../scripts/tables.js";
+import { table } from "../catalog/tables.js";
 
 const parser = new EventParser([
   { tag: "R", fields: ["tid", "seq", "ts", "round"], meaning: "router" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatHeaderComment, parseScriptFile, ScriptFileError } from "../../../src/scripts/header.js";
+import { formatHeaderComment, parseScriptFile, ScriptFileError } from "../../../src/catalog/header.js";
 
 const GOOD = `/* hookpoint
 name: demo-script

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../src/scripts/catalog.js";
-import { checkAll, checkJson, checkText, listJson, listText } from "../../../src/scripts/format.js";
+import { loadCatalog } from "../../../src/catalog/catalog.js";
+import { checkAll, checkJson, checkText, listJson, listText } from "../../../src/catalog/format.js";
 import { ENVOY, HOOKPOINTS, MEMBER_HOOKPOINTS, STOCK, table } from "./tables.js";
 
 describe("scripts list and check output", async () => {

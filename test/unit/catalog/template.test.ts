@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandTemplate, isTemplate, TemplateError } from "../../../src/scripts/template.js";
+import { expandTemplate, isTemplate, TemplateError } from "../../../src/catalog/template.js";
 
 const items = {
   pair: [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadCatalog, type BundledScript } from "../../../src/scripts/catalog.js";
-import { checkScript, renderScript } from "../../../src/scripts/render.js";
+import { loadCatalog, type BundledScript } from "../../../src/catalog/catalog.js";
+import { checkScript, renderScript } from "../../../src/catalog/render.js";
 import { ENVOY, HOOKPOINTS, STOCK, table } from "./tables.js";
 
 describe("checkScript and renderScript", async () => {

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../src/scripts/catalog.js";
-import { filterCall, filterCallNames, findFilterCallbacks, nestedName, snakeCase } from "../../../src/scripts/filters.js";
-import { checkScript, renderScript, symbolPatterns } from "../../../src/scripts/render.js";
+import { loadCatalog } from "../../../src/catalog/catalog.js";
+import { filterCall, filterCallNames, findFilterCallbacks, nestedName, snakeCase } from "../../../src/catalog/filters.js";
+import { checkScript, renderScript, symbolPatterns } from "../../../src/catalog/render.js";
 import { expectGoldenText } from "../../support/golden.js";
 import { ENVOY, STOCK, table } from "./tables.js";
 

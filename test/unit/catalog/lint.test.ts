@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseBundledScript } from "../../../src/scripts/catalog.js";
-import { ScriptFileError } from "../../../src/scripts/header.js";
+import { parseBundledScript } from "../../../src/catalog/catalog.js";
+import { ScriptFileError } from "../../../src/catalog/header.js";
 
 // A small valid script: one required probe, one optional one, a tracepoint, a flush.
 const HEADER = `/* hookpoint

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MangledNameError, parseMangledFunction, type CxxFunction } from "../../../src/scripts/mangled.js";
+import { MangledNameError, parseMangledFunction, type CxxFunction } from "../../../src/catalog/mangled.js";
 
 /** The function as c++filt prints it. */
 function demangled(f: CxxFunction): string {

@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadCatalog, parseBundledScript } from "../../../src/scripts/catalog.js";
-import { parseScriptFile } from "../../../src/scripts/header.js";
-import { lintScript } from "../../../src/scripts/lint.js";
-import { findHookpointFunctions, generatePairsScript, MAX_LABEL_BYTES } from "../../../src/scripts/pairs.js";
-import { renderScript } from "../../../src/scripts/render.js";
+import { loadCatalog, parseBundledScript } from "../../../src/catalog/catalog.js";
+import { parseScriptFile } from "../../../src/catalog/header.js";
+import { lintScript } from "../../../src/catalog/lint.js";
+import { findHookpointFunctions, generatePairsScript, MAX_LABEL_BYTES } from "../../../src/catalog/pairs.js";
+import { renderScript } from "../../../src/catalog/render.js";
 import { expectGoldenText } from "../../support/golden.js";
 import { ENVOY, HOOKPOINTS, MEMBER_HOOKPOINTS, STOCK, table } from "./tables.js";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { BUNDLED_SCRIPT_NAMES, bundledScriptsDir, DEFAULT_SCRIPT_NAMES, loadCatalog, loadCatalogSync, selectScripts } from "../../../src/scripts/catalog.js";
+import { BUNDLED_SCRIPT_NAMES, bundledScriptsDir, DEFAULT_SCRIPT_NAMES, loadCatalog, loadCatalogSync, selectScripts } from "../../../src/catalog/catalog.js";
 import { expectGoldenJson } from "../../support/golden.js";
 
 const golden = (name: string): string => fileURLToPath(new URL(`./golden/${name}.header.json`, import.meta.url));
