@@ -77,12 +77,3 @@ function changeOf(r: ReviewedResource): TemplateChange[] {
   return [{ document: r.resource.document, path: [...r.resource.prefix, ...r.resource.template.path], value: r.outcome.review.mutated }];
 }
 
-export interface InjectOutput {
-  output: string;
-  resources: ReviewedResource[];
-}
-
-export function injectManifests(text: string, file: string, ctx: InjectContext): InjectOutput {
-  const reviewed = reviewManifests(text, file, ctx);
-  return { output: reviewed.render(), resources: reviewed.resources };
-}

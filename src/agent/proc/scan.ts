@@ -72,14 +72,3 @@ async function scanAll(procRoot: string): Promise<ProcInfo[]> {
   }
   return out;
 }
-
-/** The thread names of a process (Envoy's workers are `wrk:worker_N`). */
-export async function threadNames(pid: number, procRoot = "/proc"): Promise<string[]> {
-  try {
-    const tids = await readdir(`${procRoot}/${pid}/task`);
-    const names = await Promise.all(tids.map((t) => readFile(`${procRoot}/${pid}/task/${t}/comm`, "latin1").then((s) => s.trim(), () => "")));
-    return names.filter(Boolean);
-  } catch {
-    return [];
-  }
-}

@@ -2,12 +2,24 @@
 // pilot-agent starting the fixture's envoy).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findEnvoy } from "../../../src/agent/proc/envoy.js";
-import { readSubtree, threadNames } from "../../../src/agent/proc/scan.js";
+import { readSubtree } from "../../../src/agent/proc/scan.js";
 import { FIXTURE, fixtureSkipReason, waitFor } from "../../bpf/agent/support.js";
+
+/** The thread names of a process (Envoy's workers are `wrk:worker_N`). */
+async function threadNames(pid: number, procRoot = "/proc"): Promise<string[]> {
+  try {
+    const tids = await readdir(`${procRoot}/${pid}/task`);
+    const names = await Promise.all(tids.map((t) => readFile(`${procRoot}/${pid}/task/${t}/comm`, "latin1").then((s) => s.trim(), () => "")));
+    return names.filter(Boolean);
+  } catch {
+    return [];
+  }
+}
 
 const skip = fixtureSkipReason();
 let child: ChildProcess | null = null;

@@ -1,14 +1,20 @@
-// injectManifests: multi-document YAML/JSON in, documents back in order.
+// Inject over manifests: multi-document YAML/JSON in, documents back in order.
 import { readFileSync } from "node:fs";
 import { diffLines } from "diff";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../../src/cli/errors.js";
-import { injectManifests } from "../../../src/manifests/inject.js";
+import { reviewManifests, type InjectContext } from "../../../src/manifests/inject.js";
 import { parseNamespaces, parsePolicies } from "../../../src/policy/files.js";
 import { buildSnapshot } from "../../../src/policy/snapshot.js";
 import { expectGoldenText } from "../../support/golden.js";
 import { settings, snapshot } from "../../support/pods.js";
+
+/** What `hookpoint inject` makes of one input: the rewritten text and each resource's outcome. */
+function injectManifests(text: string, file: string, ctx: InjectContext): { output: string; resources: ReturnType<typeof reviewManifests>["resources"] } {
+  const reviewed = reviewManifests(text, file, ctx);
+  return { output: reviewed.render(), resources: reviewed.resources };
+}
 
 const example = (f: string) => readFileSync(new URL(`../../../examples/${f}`, import.meta.url), "utf8");
 const exampleSnapshot = () =>
