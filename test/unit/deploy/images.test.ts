@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DockerfileParser, type Instruction } from "dockerfile-ast";
 import { beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../../src/version.js";
+import { packagesLoadedFrom, prunedPackages, withPeers } from "../../support/dependencies.js";
 import { ROOT } from "./support.js";
 
 const KEYWORDS = new Set([
@@ -230,15 +231,15 @@ describe("Dockerfiles", () => {
     expect(execForm(final, "ENTRYPOINT")).toEqual(["/usr/local/bin/hookpoint", "agent", "--", "/usr/bin/cilium-envoy-starter"]);
   });
 
-  it("pino-pretty (the webhook's --pretty) is optional: in the webhook image, not in the proxy images beside the agent", () => {
+  it("the proxy images keep every package the agent loads and leave pino-pretty (the webhook's --pretty) out; the webhook image keeps it", () => {
     const webhook = prunedPackages(false);
     const proxy = prunedPackages(true);
     expect(webhook.has("pino-pretty")).toBe(true);
     expect(proxy.has("pino-pretty")).toBe(false);
-    // What the agent runs on stays.
-    for (const name of ["pino", "fastify", "prom-client"]) expect(proxy.has(name), name).toBe(true);
-    // Nothing but pino-pretty and what only it needs is left out.
-    expect([...webhook].filter((p) => !proxy.has(p)).sort()).toEqual(["colorette", "dateformat", "fast-copy", "fast-safe-stringify", "help-me", "joycon", "pino-pretty", "strip-json-comments"]);
+    // `hookpoint agent`: the CLI's entry and, of the commands loaded lazily, only the agent's work.
+    const agent = withPeers(packagesLoadedFrom("src/cli/main.ts", ["src/cli/agent-run.ts"]));
+    expect(agent.has("fastify") && agent.has("pino") && agent.has("prom-client")).toBe(true);
+    expect([...agent].filter((name) => !proxy.has(name))).toEqual([]);
   });
 
   it(".dockerignore keeps dev certificates, node_modules and local state out of the build context", () => {
@@ -250,20 +251,6 @@ describe("Dockerfiles", () => {
     }
   });
 });
-
-/**
- * Packages `npm prune --omit=dev [--omit=optional]` keeps, from the lock file: npm flags a
- * package dev, optional or devOptional when only such dependencies reach it.
- */
-function prunedPackages(omitOptional: boolean): Set<string> {
-  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }> };
-  const kept = new Set<string>();
-  for (const [path, p] of Object.entries(lock.packages)) {
-    if (path === "" || p.dev || p.devOptional || (omitOptional && p.optional)) continue;
-    kept.add(path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
-  }
-  return kept;
-}
 
 function checkTracingImage(file: string, final: Stage): void {
   const build = parse(file).stages.find((s) => s.name === "build") as Stage;
