@@ -192,8 +192,9 @@ describe("hookpoint agent on the fixture Envoy", () => {
       "attaching -attached-> running",
     ]);
     expect(Date.parse(after.since)).toBeGreaterThan(Date.parse(before.since));
-    // bpftrace's own count: the 9 hookpoint functions of the fixture, BEGIN, END and the interval.
-    expect([before.probes, after.probes]).toEqual([12, 12]);
+    // bpftrace's own count: the fixture's 4 extern "C" and 3 member pairs and 1 lone function,
+    // BEGIN (the attach marker), the interval and END.
+    expect([before.probes, after.probes]).toEqual([15 + 3, 15 + 3]);
     expect(agent!.logs.some((l) => l.msg === "bpftrace exited, restarting after backoff" && l.script === "hookpoint-pairs" && l.signal === "SIGKILL")).toBe(true);
     const port = readPort(portFile)!;
     const pid = (await agent!.status()).envoy!.pid;
