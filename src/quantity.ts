@@ -217,24 +217,7 @@ export function roundUpToMilli(q: Quantity): Quantity {
   return { mantissa, exponent: -3, format: q.format };
 }
 
-/** The spelling of a plain quantity field the API server keeps as it is (canonical). Throws QuantityError. */
-export function canonicalQuantity(str: string): string {
-  return formatQuantity(parseQuantity(str));
-}
-
 /** The spelling hookpoint writes into requests and limits: canonical and rounded to 1m, which the API server keeps as it is (so a second pass changes nothing). Throws QuantityError. */
 export function canonicalResourceQuantity(str: string): string {
   return formatQuantity(roundUpToMilli(parseQuantity(str)));
-}
-
-/** What the API server stores and returns for a plain quantity field written as `str` (JSON string; surrounding blanks are trimmed). Throws QuantityError. */
-export function storedQuantity(str: string): string {
-  const q = parseQuantity(str.trim());
-  return q.kept ?? formatQuantity(q);
-}
-
-/** What the API server stores and returns for a quantity of a resource list (requests, limits). Throws QuantityError. */
-export function storedResourceQuantity(str: string): string {
-  const q = roundUpToMilli(parseQuantity(str.trim()));
-  return q.kept ?? formatQuantity(q);
 }

@@ -3,7 +3,7 @@
 // output), `hookpoint report` reads it back. One definition of the shape, with a
 // validating parser. Pure leaf: no I/O.
 import { MAP_KINDS, MAP_UNITS } from "../catalog/header.js";
-import { FieldError, countAt, isoTimeAt, jsonOfLine, nonEmptyStringAt, objectAt, oneOf, RecordLineError, show, stringAt } from "./fields.js";
+import { FieldError, countAt, isoTimeAt, nonEmptyStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
 
 export interface Bucket {
   /** Inclusive bounds as bpftrace prints them; null = open-ended. */
@@ -58,18 +58,6 @@ export function toMapRecord(value: unknown): MapRecord {
     throw new FieldError("value", `a map record has "value" or "buckets"; neither is there`);
   }
   return rec;
-}
-
-/** One NDJSON line → record (null for a blank line); throws RecordLineError with file:line and field. */
-export function parseMapLine(text: string, file: string, line: number): MapRecord | null {
-  const value = jsonOfLine(text, file, line);
-  if (value === null) return null;
-  try {
-    return toMapRecord(value);
-  } catch (err) {
-    if (err instanceof FieldError) throw new RecordLineError(file, line, err.field, err.problem);
-    throw err;
-  }
 }
 
 function bucketAt(v: unknown, path: string): Bucket {

@@ -20,7 +20,7 @@
 // round to the nearest 2 ns (4 ns after 208 days, 8 ns after 417 days), far below the
 // ~1 µs a uprobe itself costs. The parser therefore accepts any whole number ≥ 0, not only
 // "safe" integers.
-import { FieldError, countAt, isoTimeAt, jsonOfLine, nonEmptyStringAt, nullableStringAt, objectAt, oneOf, RecordLineError, show, stringAt } from "./fields.js";
+import { FieldError, countAt, isoTimeAt, nonEmptyStringAt, nullableStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
 
 export { FieldError, RecordLineError } from "./fields.js";
 
@@ -146,18 +146,6 @@ export function toRequestRecord(value: unknown): RequestRecord {
     rec.traceparent = tp;
   }
   return rec;
-}
-
-/** One NDJSON line → record (null for a blank line); throws RecordLineError with file:line and field. */
-export function parseRequestLine(text: string, file: string, line: number): RequestRecord | null {
-  const value = jsonOfLine(text, file, line);
-  if (value === null) return null;
-  try {
-    return toRequestRecord(value);
-  } catch (err) {
-    if (err instanceof FieldError) throw new RecordLineError(file, line, err.field, err.problem);
-    throw err;
-  }
 }
 
 function podAt(o: Record<string, unknown>): string | null {

@@ -42,12 +42,6 @@ export interface TraceEvent {
   args?: Record<string, unknown>;
 }
 
-export interface PerfettoTrace {
-  /** Wall-clock time of ts 0, unix ns. */
-  origin: bigint;
-  events: TraceEvent[];
-}
-
 /** The request-side phases a downstream → upstream arrow leaves from (last present wins). */
 const FLOW_FROM: RequestPhaseName[] = ["downstream_read", "codec", "filters", "router"];
 /** … and arrives at (first present wins). */
@@ -68,12 +62,6 @@ interface Item {
 interface Lane {
   tid: number;
   stack: Item[];
-}
-
-/** The whole trace in memory (tests, small sets); writePerfetto streams it instead. */
-export function perfettoTrace(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): PerfettoTrace {
-  const { origin, events } = perfettoStream(requests, pods);
-  return { origin, events: [...events] };
 }
 
 /** The origin, and the events one worker at a time (a worker's lanes need all its requests). */

@@ -1,5 +1,23 @@
 // Quantity spellings and what the API server makes of them, shared by the unit
 // test (the port) and the e2e test (a real kube-apiserver's round trips).
+import { formatQuantity, parseQuantity, roundUpToMilli } from "../../src/quantity.js";
+
+/** The spelling of a plain quantity field the API server keeps as it is (canonical). Throws QuantityError. */
+export function canonicalQuantity(str: string): string {
+  return formatQuantity(parseQuantity(str));
+}
+
+/** What the API server stores and returns for a plain quantity field written as `str` (JSON string; surrounding blanks are trimmed). Throws QuantityError. */
+export function storedQuantity(str: string): string {
+  const q = parseQuantity(str.trim());
+  return q.kept ?? formatQuantity(q);
+}
+
+/** What the API server stores and returns for a quantity of a resource list (requests, limits). Throws QuantityError. */
+export function storedResourceQuantity(str: string): string {
+  const q = roundUpToMilli(parseQuantity(str.trim()));
+  return q.kept ?? formatQuantity(q);
+}
 
 /**
  * [written, stored in a plain quantity field (emptyDir sizeLimit), stored in a

@@ -1,7 +1,7 @@
 // The resources matrix (issue: valid pods only), shared by the unit test and the
 // e2e test that creates every output through a real API server.
 import type { Pod } from "../../src/admission/pod.js";
-import { storedResourceQuantity } from "../../src/quantity.js";
+import { storedResourceQuantity } from "./quantities.js";
 import type { HookpointPolicy, ResourceRequirements } from "../../src/policy/types.js";
 import { policy } from "./pods.js";
 

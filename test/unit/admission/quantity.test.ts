@@ -4,17 +4,8 @@
 // table against a real API server's round trips.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  canonicalQuantity,
-  canonicalResourceQuantity,
-  compareQuantities,
-  parseQuantity,
-  QuantityError,
-  roundUpToMilli,
-  storedQuantity,
-  storedResourceQuantity,
-} from "../../../src/quantity.js";
-import { QUANTITY_CASES, QUANTITY_ERRORS } from "../../support/quantities.js";
+import { canonicalResourceQuantity, compareQuantities, parseQuantity, QuantityError, roundUpToMilli } from "../../../src/quantity.js";
+import { canonicalQuantity, QUANTITY_CASES, QUANTITY_ERRORS, storedQuantity, storedResourceQuantity } from "../../support/quantities.js";
 
 describe("quantities as the API server spells them", () => {
   it.each(QUANTITY_CASES)("%s: stored as %s, in a resource list as %s, written by hookpoint as %s", (input, stored, inResources, written) => {

@@ -5,11 +5,17 @@ import { describe, expect, it } from "vitest";
 import { toRequestRecord } from "../../../src/records/request-record.js";
 import { clockKey, clockOffsets } from "../../../src/report/clock.js";
 import type { LoadedRequest, PodInfo } from "../../../src/report/load.js";
-import { perfettoJsonChunks, perfettoTrace, type TraceEvent } from "../../../src/report/perfetto.js";
+import { perfettoJsonChunks, perfettoStream, type TraceEvent } from "../../../src/report/perfetto.js";
 import { workloadFromPodName } from "../../../src/report/workload.js";
 import { expectGoldenText } from "../../support/golden.js";
 import { GOLDEN_LOADED, GOLDEN_PODS, GOLDEN_RECORDS } from "../../support/golden-requests.js";
 import { generateRequests } from "../../support/request-records.js";
+
+/** The whole trace in memory (writePerfetto streams it). */
+function perfettoTrace(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): { origin: bigint; events: TraceEvent[] } {
+  const { origin, events } = perfettoStream(requests, pods);
+  return { origin, events: [...events] };
+}
 
 const golden = (name: string): string => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 
