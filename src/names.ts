@@ -2,6 +2,8 @@
 import { TMP_SIZE_LIMIT } from "./defaults.js";
 
 export const INJECT_KEY = "hookpoint.dev/inject"; // namespace label and pod annotation
+/** Path the API server posts AdmissionReviews to: the webhook's route, the configuration's service path. */
+export const WEBHOOK_PATH = "/mutate";
 /** The values of INJECT_KEY that decide() and the webhook configuration's routing (routing.ts) both read. */
 export const NS_ENABLED = "enabled";
 export const NS_DISABLED = "disabled";

@@ -7,6 +7,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { DEFAULT_CIPHERS } from "node:tls";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { WEBHOOK_PATH } from "../names.js";
 import type { Settings } from "../policy/effective.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { answerJson } from "./answer-json.js";
@@ -19,7 +20,6 @@ import { admissionReviewBodySchema, formatSchemaError, type SchemaError } from "
 import type { AdmissionReview } from "./review-types.js";
 import type { TlsState } from "./tls-state.js";
 
-export const MUTATE_PATH = "/mutate";
 /** Explicit, so a change in Fastify's default cannot change what we accept. Pods are far smaller. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
 /** The API server gives a webhook at most 30 s; a client that has not sent its whole request by then is gone. */
@@ -146,7 +146,7 @@ export function buildApp(options: AppOptions): WebhookApp {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { statusCode, message } = errorMessage(err, req.headers["content-type"], bodyLimit);
     const review = req.body as AdmissionReview | undefined;
-    if (statusCode >= 500 && req.routeOptions.url === MUTATE_PATH && typeof review?.request?.uid === "string") {
+    if (statusCode >= 500 && req.routeOptions.url === WEBHOOK_PATH && typeof review?.request?.uid === "string") {
       // Any failure once the review is valid (the review itself, logging, metrics): fail open, with a proper answer.
       const { request } = review;
       const answer = failedOpen(request.uid);
@@ -161,13 +161,13 @@ export function buildApp(options: AppOptions): WebhookApp {
       return answerJson({ apiVersion: review.apiVersion, kind: review.kind, response: answer.response });
     }
     if (statusCode >= 500) log.error({ err }, "request failed");
-    else if (req.routeOptions.url === MUTATE_PATH) metrics.request(INVALID_LABELS, false, reply.elapsedTime / 1000);
+    else if (req.routeOptions.url === WEBHOOK_PATH) metrics.request(INVALID_LABELS, false, reply.elapsedTime / 1000);
     reply.code(statusCode);
     return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message };
   });
 
   app.post(
-    MUTATE_PATH,
+    WEBHOOK_PATH,
     { schema: { body: admissionReviewBodySchema } },
     async (req, reply): Promise<string> => {
       const review = req.body as AdmissionReview;
