@@ -2,6 +2,8 @@
 // endpoints' and collect's tests and benchmark.
 import { RotatingFile } from "../../src/agent/output/ndjson.js";
 import type { MapRecord } from "../../src/records/map-record.js";
+import { parseRecordLine } from "../../src/records/record-line.js";
+import type { RequestRecord } from "../../src/records/request-record.js";
 
 /** The i-th record of a script, `ts` = t0 + i·stepMs. */
 export function mapRecord(script: string, i: number, t0Ms: number, stepMs: number): MapRecord {
@@ -33,4 +35,18 @@ export function writeRecords(dir: string, script: string, from: number, to: numb
 /** The NDJSON line of a record, as the writer writes it. */
 export function recordLine(r: MapRecord): string {
   return JSON.stringify(r) + "\n";
+}
+
+/** One line of a map record file, read as collect and the report read it (null: blank line). */
+export function parseMapLine(text: string, file: string, line: number): MapRecord | null {
+  const r = parseRecordLine(text, file, line);
+  if (r && r.kind !== "map") throw new Error(`${file}:${line}: a ${r.kind} record`);
+  return r?.record ?? null;
+}
+
+/** One line of a request record file, read as the report reads it (null: blank line). */
+export function parseRequestLine(text: string, file: string, line: number): RequestRecord | null {
+  const r = parseRecordLine(text, file, line);
+  if (r && r.kind !== "request") throw new Error(`${file}:${line}: a ${r.kind} record`);
+  return r?.record ?? null;
 }

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MapRecord } from "../../../src/records/map-record.js";
-import { parseRecordLine } from "../../../src/records/record-line.js";
-
-/** A map record's line, read as the report and collect read it. */
-function parseMapLine(text: string, file: string, line: number): MapRecord | null {
-  const r = parseRecordLine(text, file, line);
-  if (r && r.kind !== "map") throw new Error(`${file}:${line}: a ${r.kind} record`);
-  return r?.record ?? null;
-}
+import { parseMapLine } from "../../support/records.js";
 
 const hist = {
   ts: "2025-01-31T12:00:10.000Z",

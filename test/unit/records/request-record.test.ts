@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseRecordLine } from "../../../src/records/record-line.js";
 import { parseTraceparent, toRequestRecord, type RequestRecord } from "../../../src/records/request-record.js";
-
-/** A request record's line, read as the report reads it. */
-function parseRequestLine(text: string, file: string, line: number): RequestRecord | null {
-  const r = parseRecordLine(text, file, line);
-  if (r && r.kind !== "request") throw new Error(`${file}:${line}: a ${r.kind} record`);
-  return r?.record ?? null;
-}
+import { parseRequestLine } from "../../support/records.js";
 
 function record(): RequestRecord {
   return {
