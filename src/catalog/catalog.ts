@@ -22,17 +22,6 @@ export interface BundledScript {
   body: string;
 }
 
-/** Every bundled script, by name (kept in step with bpf/ by the unit tests). */
-export const BUNDLED_SCRIPT_NAMES: readonly string[] = [
-  "envoy-event-loop",
-  "envoy-filter-chain",
-  "envoy-http-filters",
-  "envoy-request-flow",
-  "envoy-request-trace",
-  "envoy-socket-io",
-  "hookpoint-pairs",
-];
-
 export { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
 
 /** The package's bpf/ directory (next to src/ when run from source, to dist/ when built). */
