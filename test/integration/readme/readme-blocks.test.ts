@@ -1,14 +1,15 @@
-// Every README code block marked runnable (a fence with the info string
-// `sh runnable`) runs, as written, in a temporary copy of the repository with
-// `hookpoint` on PATH, and must exit 0. Blocks check their own results (cmp,
-// grep, diff), so a README that drifts from the CLI fails here. $TMPDIR is a
-// fresh directory for each block.
+// Every code block marked runnable (a fence with the info string `sh runnable`) in
+// README.md and docs/*.md runs, as written, in a fresh temporary copy of the repository
+// with `hookpoint` (and the kustomize that npm test's setup builds) on PATH, and must
+// exit 0. Blocks check their own results (cmp, grep, diff), so documentation that
+// drifts from the CLI fails here. $TMPDIR is a fresh directory for each block.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../../support/cli.js";
+import { KUSTOMIZE_MISSING, kustomizeBinary } from "../../unit/deploy/support.js";
 
 interface Block {
   line: number;
@@ -49,27 +50,35 @@ function copyRepository(): string {
   mkdirSync(bin);
   writeFileSync(join(bin, "hookpoint"), `#!/bin/sh\nexec "${process.execPath}" --import tsx "${copy}/src/cli/main.ts" "$@"\n`);
   chmodSync(join(bin, "hookpoint"), 0o755);
+  const kustomize = kustomizeBinary();
+  if (kustomize) symlinkSync(kustomize, join(bin, "kustomize"));
   return copy;
 }
 
-const blocks = runnableBlocks(readFileSync(join(repoRoot, "README.md"), "utf8"));
+const documents = ["README.md", ...readdirSync(join(repoRoot, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const blocks = documents.flatMap((doc) => runnableBlocks(readFileSync(join(repoRoot, doc), "utf8")).map((b) => ({ doc, ...b })));
 
-describe("README runnable blocks", () => {
+describe("runnable blocks of README.md and docs/", () => {
   it("finds the blocks marked runnable", () => {
     expect(runnableBlocks("a\n```sh runnable\necho 1\n```\n```sh\nnot this\n```\n````sh runnable\nx\n```\ny\n````\n")).toEqual([
       { line: 2, code: "echo 1" },
       { line: 8, code: "x\n```\ny" },
     ]);
-    expect(blocks.length).toBeGreaterThan(0);
+    expect(blocks.filter((b) => b.doc === "README.md").length).toBeGreaterThan(0);
   });
 
-  const copy = blocks.length > 0 ? copyRepository() : "";
-  afterAll(() => {
-    if (copy) rmSync(copy, { recursive: true, force: true });
+  const copies: string[] = [];
+  afterEach(() => {
+    for (const c of copies.splice(0)) rmSync(c, { recursive: true, force: true });
   });
   for (const block of blocks) {
-    it(`README.md line ${block.line}: ${block.code.split("\n")[0]}`, () => {
+    it(`${block.doc} line ${block.line}: ${block.code.split("\n")[0]}`, (ctx) => {
+      if (/^\s*kustomize\b/m.test(block.code) && !kustomizeBinary()) return ctx.skip(KUSTOMIZE_MISSING);
+      // A fresh copy per block: a block may change files (kustomize edit) without
+      // changing what the next one sees.
+      const copy = copyRepository();
       const tmp = mkdtempSync(join(tmpdir(), "hookpoint-readme-block-"));
+      copies.push(copy, tmp);
       const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", block.code], {
         cwd: copy,
         encoding: "utf8",
@@ -79,4 +88,10 @@ describe("README runnable blocks", () => {
       expect({ code: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
     }, 180_000);
   }
+});
+
+it("the docs/ the README links to exist", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const linked = [...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1] as string);
+  expect(linked.filter((f) => !existsSync(join(repoRoot, f)))).toEqual([]);
 });
