@@ -79,7 +79,8 @@ describe("runnable blocks of README.md and docs/", () => {
       const copy = copyRepository();
       const tmp = mkdtempSync(join(tmpdir(), "hookpoint-readme-block-"));
       copies.push(copy, tmp);
-      const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", block.code], {
+      // -x: on failure, stderr shows the command that failed.
+      const r = spawnSync("bash", ["-x", "-e", "-o", "pipefail", "-c", block.code], {
         cwd: copy,
         encoding: "utf8",
         timeout: 120_000,
