@@ -58,6 +58,18 @@ export class Supervisor {
   /** Starts the command; the returned pid is the root of the process tree to search. */
   start(): number | null {
     const { command, log } = this.opts;
+    // Handlers go in before the spawn: on a busy node the command can start and a signal
+    // arrive before this thread runs again, and without a handler Node's default would end
+    // the agent instead. The handlers run from the event loop, after this method, when
+    // the child is known.
+    for (const sig of FORWARDED_SIGNALS) {
+      const h = (): void => {
+        this.forward(sig);
+        this.opts.onSignal?.(sig);
+      };
+      this.handlers.set(sig, h);
+      process.on(sig, h);
+    }
     let child: ChildProcess | null = null;
     try {
       child = this.spawnAs(this.opts.uid, this.opts.gid);
@@ -94,14 +106,6 @@ export class Supervisor {
       log.info({ command, pid: child.pid, code, signal, exitCode }, "command exited");
       this.finish({ code: exitCode, signal });
     });
-    for (const sig of FORWARDED_SIGNALS) {
-      const h = (): void => {
-        this.forward(sig);
-        this.opts.onSignal?.(sig);
-      };
-      this.handlers.set(sig, h);
-      process.on(sig, h);
-    }
     if (child.pid !== undefined) {
       log.info({ command, args: this.opts.args, pid: child.pid, uid: this.runsAs.uid, gid: this.runsAs.gid, reaper: this.opts.reaper }, "command started");
     }
