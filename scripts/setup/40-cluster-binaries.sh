@@ -8,18 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 log() { printf '[hookpoint setup] %s\n' "$*" >&2; }
+# shellcheck source=lib/build.sh
+source scripts/setup/lib/build.sh
 
 log "cluster binaries: kube-apiserver and etcd (scripts/cluster/build.sh)"
-rc=0
-bash scripts/cluster/build.sh || rc=$?
-case $rc in
-  0) ;;
-  2)
-    if [[ ${CI:-} == true ]]; then
-      log "cluster binaries cannot be built on this machine, and CI needs them for the e2e tests"
-      exit 1
-    fi
-    log "cluster binaries cannot be built here (see above): the e2e tests will be skipped"
-    ;;
-  *) log "building the cluster binaries failed (exit code $rc)"; exit "$rc" ;;
-esac
+build_or_explain scripts/cluster/build.sh "cluster binaries" "e2e tests"

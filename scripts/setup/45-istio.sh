@@ -10,18 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 log() { printf '[hookpoint setup] %s\n' "$*" >&2; }
+# shellcheck source=lib/build.sh
+source scripts/setup/lib/build.sh
 
 log "Istio binaries: pilot-discovery, pilot-agent, istioctl (scripts/istio/build.sh)"
-rc=0
-bash scripts/istio/build.sh || rc=$?
-case $rc in
-  0) ;;
-  2)
-    if [[ ${CI:-} == true ]]; then
-      log "Istio's binaries cannot be built on this machine, and CI needs them for the real-Istio tests"
-      exit 1
-    fi
-    log "Istio's binaries cannot be built here (see above): the real-Istio tests will be skipped"
-    ;;
-  *) log "building Istio's binaries failed (exit code $rc)"; exit "$rc" ;;
-esac
+build_or_explain scripts/istio/build.sh "Istio's binaries" "real-Istio tests"
