@@ -17,7 +17,7 @@ import {
   TRACING_CAPABILITIES,
 } from "../names.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
-import { previousOriginal, recordOriginal, type OriginalState, type OtherChanges } from "./original.js";
+import { previousOriginal, previousStatus, recordOriginal, UNREADABLE_STATUS, type OriginalState, type OtherChanges } from "./original.js";
 import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
@@ -64,7 +64,9 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
 
   const podSc = pod.spec.securityContext ?? {};
   const origGid = original.securityContext?.runAsGroup ?? podSc.runAsGroup;
-  const { uid: proxyUid, gid: proxyGid } = proxyIds(pod, original);
+  // Read once: both the proxy's uid and the original record of a re-invocation come from it.
+  const previous = previousStatus(pod);
+  const { uid: proxyUid, gid: proxyGid } = proxyIds(pod, original, previous);
 
   if (original.image !== plan.image) {
     const mismatch = istioVersionWarning(c.name, original.image, plan.image);
@@ -160,8 +162,8 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   };
   if (keptMounts.length > 0) status.keptMounts = keptMounts;
   // Re-invocation keeps the first run's record: this pod is no longer the original.
-  const previous = previousOriginal(pod, target);
-  const record = previous.injected ? previous.original : recordOriginal(pod, target, c, spec.volumes, other);
+  const before = previousOriginal(previous, target);
+  const record = before.injected ? before.original : recordOriginal(pod, target, c, spec.volumes, other);
   if (record) status.original = record;
 
   const metadata = { ...(pod.metadata ?? {}) };
@@ -194,25 +196,21 @@ function sameStrings(a: readonly string[] | undefined, b: readonly string[]): bo
  * gains nothing from naming another uid, and nowhere else, so an annotation
  * written by the pod's author cannot turn a 1337 proxy into root.
  */
-function proxyIds(pod: Pod, container: Container): { uid: number; gid: number } {
+function proxyIds(pod: Pod, container: Container, status: unknown): { uid: number; gid: number } {
   const podSc = pod.spec.securityContext ?? {};
   const uid = container.securityContext?.runAsUser ?? podSc.runAsUser;
   const gid = container.securityContext?.runAsGroup ?? podSc.runAsGroup ?? PROXY_GID;
   if (uid === 0 && isWrapped(container.command)) {
-    const recorded = recordedProxyUid(pod.metadata?.annotations?.[STATUS_ANNOTATION]);
+    const recorded = recordedProxyUid(status);
     if (recorded !== undefined) return { uid: recorded, gid };
   }
   return { uid: uid ?? PROXY_UID, gid };
 }
 
-function recordedProxyUid(status: string | undefined): number | undefined {
-  if (status === undefined) return undefined;
-  try {
-    const uid = (JSON.parse(status) as { proxyUid?: unknown }).proxyUid;
-    return typeof uid === "number" && Number.isSafeInteger(uid) && uid >= 0 ? uid : undefined;
-  } catch {
-    return undefined;
-  }
+function recordedProxyUid(status: unknown): number | undefined {
+  if (status === undefined || status === null || status === UNREADABLE_STATUS) return undefined;
+  const uid = (status as { proxyUid?: unknown }).proxyUid;
+  return typeof uid === "number" && Number.isSafeInteger(uid) && uid >= 0 ? uid : undefined;
 }
 
 /** Istio's pods: an istio-proxy target, or Istio's injector's status annotation. */

@@ -92,17 +92,27 @@ function recordList<T extends Named>(before: readonly T[] | undefined, after: re
   return rec;
 }
 
-/** The record already on a pod that hookpoint injected before (re-invocation keeps the first one). */
-export function previousOriginal(pod: Pod, target: TargetRef): { injected: boolean; original?: OriginalState } {
+/** A status annotation that is there but is not JSON. */
+export const UNREADABLE_STATUS: unique symbol = Symbol("unreadable status");
+
+/** The pod's status annotation, parsed once for whoever reads it (undefined: absent). */
+export function previousStatus(pod: Pod): unknown {
   const raw = pod.metadata?.annotations?.[STATUS_ANNOTATION];
-  if (raw === undefined) return { injected: false };
+  if (raw === undefined) return undefined;
   try {
-    const status = JSON.parse(raw) as { container?: unknown; location?: unknown; original?: OriginalState };
-    if (status.container !== target.name || status.location !== target.location) return { injected: false };
-    return status.original ? { injected: true, original: status.original } : { injected: true };
+    return JSON.parse(raw) as unknown;
   } catch {
-    return { injected: true };
+    return UNREADABLE_STATUS;
   }
+}
+
+/** The record already on a pod that hookpoint injected before (re-invocation keeps the first one), from previousStatus. */
+export function previousOriginal(parsed: unknown, target: TargetRef): { injected: boolean; original?: OriginalState } {
+  if (parsed === undefined) return { injected: false };
+  if (parsed === UNREADABLE_STATUS || parsed === null) return { injected: true };
+  const status = parsed as { container?: unknown; location?: unknown; original?: OriginalState };
+  if (status.container !== target.name || status.location !== target.location) return { injected: false };
+  return status.original ? { injected: true, original: status.original } : { injected: true };
 }
 
 export type RestoreResult = { ok: true; pod: Pod; restored: boolean; note?: string } | { ok: false; message: string; path: string };

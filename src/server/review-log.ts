@@ -56,20 +56,13 @@ export function recordReview(
     log.debug({ uid: request.uid, namespace: request.namespace, operation: request.operation, resource: request.resource.resource }, "request allowed without review");
     return;
   }
-  const meta = (request.object as { metadata?: PodMeta } | null | undefined)?.metadata;
-  const owner = ownerOf(meta);
+  const { fields: line, owner } = reviewSubject(request, namespace);
   const { warnings, status } = answer.response;
-  // One object literal, no spreads: this runs for every review.
-  const line: Record<string, unknown> = {
-    uid: request.uid,
-    namespace,
-    pod: meta?.name || meta?.generateName,
-    owner: owner ? `${owner.kind}/${owner.name}` : null,
-    decision: outcome,
-    decidedBy,
-    reason,
-    dryRun,
-  };
+  // Added to the subject's object, no spreads: this runs for every review.
+  line.decision = outcome;
+  line.decidedBy = decidedBy;
+  line.reason = reason;
+  line.dryRun = dryRun;
   if (warnings) line.warnings = warnings;
   if (status) line.message = status.message;
   log.info(line, "pod reviewed");
