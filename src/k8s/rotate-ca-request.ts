@@ -3,6 +3,7 @@
 // the same two steps as a rotation that is due (self-managed-certs.ts).
 import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { Operation } from "fast-json-patch";
+import { escapePointerSegment } from "../admission/patch.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { ROTATE_CA_ANNOTATION, rotateCaRequest, secretToMaterial } from "./tls-secret.js";
@@ -77,7 +78,7 @@ export async function requestCaRotation(kubeConfig: KubeConfig, req: RotateCaReq
     const ops: Operation[] = [
       { op: "test", path: "/metadata/resourceVersion", value: secret.metadata?.resourceVersion },
       annotations
-        ? { op: "add", path: `/metadata/annotations/${ROTATE_CA_ANNOTATION.replace(/~/g, "~0").replace(/\//g, "~1")}`, value }
+        ? { op: "add", path: `/metadata/annotations/${escapePointerSegment(ROTATE_CA_ANNOTATION)}`, value }
         : { op: "add", path: "/metadata/annotations", value: { [ROTATE_CA_ANNOTATION]: value } },
     ];
     try {
