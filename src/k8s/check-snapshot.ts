@@ -4,7 +4,7 @@
 // else from the Secret, saying which), the policies as the webhook judges
 // them, the pods of the opted-in namespaces, istiod's image and the webhook's
 // --default-pod-security. The verdicts are src/check/cluster.ts's, purely.
-import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, DiscoveryV1Api, VersionApi, type KubeConfig, type V1MutatingWebhook } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, DiscoveryV1Api, VersionApi, type KubeConfig, type V1MutatingWebhook } from "@kubernetes/client-node";
 import pLimit from "p-limit";
 import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS, type PodSecurityLevel } from "../names.js";
 import type { Pod } from "../admission/pod.js";
@@ -12,7 +12,7 @@ import type { ServingCertificate, WebhookEntry } from "../check/certificates.js"
 import { CRD_NAME, optedInNamespaces, type CheckSnapshot, type CrdState, type EndpointsState, type WebhookState } from "../check/cluster.js";
 import type { Settings } from "../policy/effective.js";
 import { errorText, httpStatus } from "./api-errors.js";
-import { loadClusterSnapshot } from "./cluster-snapshot.js";
+import { loadClusterSnapshot, readWebhookConfiguration, type ConfigurationRead } from "./cluster-snapshot.js";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAMESPACE, WEBHOOK_SERVICE } from "./install-names.js";
 import { fetchServedChain } from "./served-certificate.js";
 
@@ -36,10 +36,12 @@ export async function readCheckSnapshot(kc: KubeConfig, settings: Settings, opts
   );
   const webhookNamespace = settings.webhookNamespace ?? WEBHOOK_NAMESPACE;
   const core = kc.makeApiClient(CoreV1Api);
+  // Read once: its clientConfig for the TLS checks, its selectors for the routing checks.
+  const configuration = readWebhookConfiguration(kc);
   const [crd, webhook, live, istiod, defaultPodSecurity, terminating] = await Promise.all([
     readCrd(kc),
-    readWebhook(kc),
-    loadClusterSnapshot(kc, settings),
+    configuration.then(webhookState),
+    loadClusterSnapshot(kc, settings, {}, configuration),
     readIstiod(kc),
     readDefaultPodSecurity(kc, webhookNamespace),
     core.listNamespace({ fieldSelector: "status.phase=Terminating" }).then((l) => l.items.map((n) => n.metadata?.name ?? "")),
@@ -107,15 +109,9 @@ function entryOf(w: V1MutatingWebhook): WebhookEntry {
   };
 }
 
-async function readWebhook(kc: KubeConfig): Promise<WebhookState> {
+function webhookState(read: ConfigurationRead): WebhookState {
   const name = WEBHOOK_CONFIGURATION_NAME;
-  try {
-    const config = await kc.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name });
-    return { found: true, name, entries: (config.webhooks ?? []).map(entryOf) };
-  } catch (err) {
-    const problem = httpStatus(err) === 404 ? `MutatingWebhookConfiguration ${name} does not exist: no pod is sent to the webhook` : `cannot read MutatingWebhookConfiguration ${name}: ${errorText(err)}`;
-    return { found: false, name, problem };
-  }
+  return read.ok ? { found: true, name, entries: (read.config.webhooks ?? []).map(entryOf) } : { found: false, name, problem: read.problem };
 }
 
 async function readEndpoints(kc: KubeConfig, ref: { namespace: string; name: string; port: number }): Promise<EndpointsState> {

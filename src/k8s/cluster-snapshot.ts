@@ -2,7 +2,7 @@
 // --kubeconfig`: a list of Namespaces and one of HookpointPolicies, judged
 // like the webhook judges them (an invalid policy is replaced by its recorded
 // accepted version, if any) but without writing any status.
-import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, type KubeConfig, type V1MutatingWebhookConfiguration } from "@kubernetes/client-node";
 import { routedCondition, type LiveRouting, type RoutedCondition } from "../admission/routing.js";
 import { BUILTIN_POLICY_NAME } from "../policy/effective.js";
 import type { Settings } from "../policy/effective.js";
@@ -29,11 +29,20 @@ export interface ClusterSnapshot {
   defaultsRouted: RoutedCondition;
 }
 
-export async function loadClusterSnapshot(kubeConfig: KubeConfig, settings: Settings, options: ListOptions = {}): Promise<ClusterSnapshot> {
+/**
+ * `configuration`: the webhook configuration when the caller reads it anyway
+ * (`hookpoint check`), so it is read once; otherwise it is read here.
+ */
+export async function loadClusterSnapshot(
+  kubeConfig: KubeConfig,
+  settings: Settings,
+  options: ListOptions = {},
+  configuration: Promise<ConfigurationRead> = readWebhookConfiguration(kubeConfig),
+): Promise<ClusterSnapshot> {
   const server = kubeConfig.getCurrentCluster()?.server ?? "(no server in kubeconfig)";
   const lister = createLister(kubeConfig);
   // Both lists run at once; a failure of the namespaces list is reported first, whatever finished first.
-  const [nsResult, policyResult, routing] = await Promise.allSettled([lister.namespaces(options), lister.policies(options), readRouting(kubeConfig)]);
+  const [nsResult, policyResult, routing] = await Promise.allSettled([lister.namespaces(options), lister.policies(options), configuration.then(routingOf)]);
   if (nsResult.status === "rejected") throw clusterError("namespaces", server, nsResult.reason);
   let policies: Awaited<ReturnType<typeof lister.policies>> | undefined;
   if (policyResult.status === "fulfilled") policies = policyResult.value;
@@ -59,11 +68,12 @@ export async function loadClusterSnapshot(kubeConfig: KubeConfig, settings: Sett
   };
 }
 
-/** The entries of the webhook's configuration, read once (needs get on it; a refusal is reported, not thrown). */
-async function readRouting(kubeConfig: KubeConfig): Promise<LiveRouting> {
+/** The webhook's configuration, or why it cannot be had (needs get on it; a refusal is reported, not thrown). */
+export type ConfigurationRead = { ok: true; config: V1MutatingWebhookConfiguration } | { ok: false; problem: string };
+
+export async function readWebhookConfiguration(kubeConfig: KubeConfig): Promise<ConfigurationRead> {
   try {
-    const config = await kubeConfig.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
-    return { ok: true, entries: entriesOf(plainConfiguration(config)) };
+    return { ok: true, config: await kubeConfig.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }) };
   } catch (err) {
     return {
       ok: false,
@@ -73,6 +83,11 @@ async function readRouting(kubeConfig: KubeConfig): Promise<LiveRouting> {
           : `cannot read MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME}: ${errorText(err)}`,
     };
   }
+}
+
+/** The entries of the webhook's configuration, as the routing checks read them. */
+function routingOf(read: ConfigurationRead): LiveRouting {
+  return read.ok ? { ok: true, entries: entriesOf(plainConfiguration(read.config)) } : read;
 }
 
 /** "cannot list <resource> from <server>: HTTP 403: <API server's message>", or the network error. */
