@@ -21,15 +21,24 @@ function quantitiesOf(v: unknown): Quantities | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Quantities) : undefined;
 }
 
+/** Spelling → quantity (undefined: not one), for the few spellings a cluster's profiles and proxies use (cleared past 1,000). */
+const parsed = new Map<string, Quantity | undefined>();
+
 /** The API server reads JSON numbers as quantities too (inject reads raw manifests), and rounds resource lists up to 1m. */
 function read(v: unknown): Quantity | undefined {
   if (typeof v !== "string" && typeof v !== "number") return undefined;
+  const spelling = String(v);
+  const hit = parsed.get(spelling);
+  if (hit !== undefined || parsed.has(spelling)) return hit;
+  let q: Quantity | undefined;
   try {
-    return roundUpToMilli(parseQuantity(String(v).trim()));
+    q = roundUpToMilli(parseQuantity(spelling.trim()));
   } catch (e) {
-    if (e instanceof QuantityError) return undefined;
-    throw e;
+    if (!(e instanceof QuantityError)) throw e;
   }
+  if (parsed.size >= 1_000) parsed.clear();
+  parsed.set(spelling, q);
+  return q;
 }
 
 /** One resource's request against its limit, as the API server validates them; a sentence when they break its rule. */
@@ -55,30 +64,58 @@ export function requestLimitProblem(resource: string, request: unknown, limit: u
  * container's own.
  */
 export function mergeResources(container: string, original: Record<string, unknown> | undefined, profile: ResourceRequirements): ResourceMerge {
+  const canonical = canonicalProfile(profile);
+  if (!canonical.ok) return canonical;
   const out: Record<string, unknown> = { ...(original ?? {}) };
+  for (const key of ["limits", "requests"] as const) {
+    const wanted = canonical[key];
+    if (wanted) out[key] = { ...(quantitiesOf(original?.[key]) ?? {}), ...wanted };
+  }
+  const requests = quantitiesOf(out.requests) ?? {};
+  const limits = quantitiesOf(out.limits) ?? {};
+  for (const resource of canonical.touched) {
+    const problem = requestLimitProblem(resource, requests[resource], limits[resource]);
+    if (problem) return { ok: false, problem: `container ${container}: ${problem} ${provenance(resource, profile)}` };
+  }
+  return { ok: true, resources: out };
+}
+
+/** A profile's quantities in the spelling hookpoint writes, and the resources it names; or the first that is not a quantity. */
+type CanonicalProfile =
+  | { ok: true; limits?: Quantities; requests?: Quantities; touched: ReadonlySet<string> }
+  | { ok: false; problem: string };
+
+/** Per profile object, which lives as long as its snapshot: mergeResources runs for every review. */
+const canonicalProfiles = new WeakMap<ResourceRequirements, CanonicalProfile>();
+
+function canonicalProfile(profile: ResourceRequirements): CanonicalProfile {
+  let c = canonicalProfiles.get(profile);
+  if (!c) {
+    c = canonicalize(profile);
+    canonicalProfiles.set(profile, c);
+  }
+  return c;
+}
+
+function canonicalize(profile: ResourceRequirements): CanonicalProfile {
+  const out: { limits?: Quantities; requests?: Quantities } = {};
   const touched = new Set<string>();
   for (const key of ["limits", "requests"] as const) {
     const wanted = profile[key];
     if (!wanted) continue;
-    const merged: Quantities = { ...(quantitiesOf(original?.[key]) ?? {}) };
+    const canonical: Quantities = {};
     for (const [resource, value] of Object.entries(wanted)) {
       try {
-        merged[resource] = canonicalResourceQuantity(value);
+        canonical[resource] = canonicalResourceQuantity(value);
       } catch (e) {
         if (!(e instanceof QuantityError)) throw e;
         return { ok: false, problem: `the profile's ${key}.${resource} ${JSON.stringify(value)} is not a quantity (${e.message})` };
       }
       touched.add(resource);
     }
-    out[key] = merged;
+    out[key] = canonical;
   }
-  const requests = quantitiesOf(out.requests) ?? {};
-  const limits = quantitiesOf(out.limits) ?? {};
-  for (const resource of touched) {
-    const problem = requestLimitProblem(resource, requests[resource], limits[resource]);
-    if (problem) return { ok: false, problem: `container ${container}: ${problem} ${provenance(resource, profile)}` };
-  }
-  return { ok: true, resources: out };
+  return { ok: true, ...out, touched };
 }
 
 /** Which side came from the profile, for the warning. */
