@@ -103,7 +103,7 @@ export function envoyDisabled(c: Container): boolean {
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 
 /** The tag of an image reference (after the last ':' following the last '/'), without a digest. */
-function imageTag(image: string): string | undefined {
+export function imageTag(image: string): string | undefined {
   const ref = image.split("@")[0] as string;
   const slash = ref.lastIndexOf("/");
   const colon = ref.lastIndexOf(":");

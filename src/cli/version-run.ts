@@ -1,6 +1,7 @@
 // `hookpoint version`'s work. The webhook and the agent are this same program
 // (`hookpoint webhook`, `hookpoint agent`), so locally all three share VERSION;
 // the Istio line comes from the tracing image's name (…-istio1.28.0).
+import { imageTag } from "../admission/istio.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import { VERSION } from "../version.js";
@@ -18,13 +19,6 @@ export interface Versions {
   webhook: { version: string; source: string };
   agent: { version: string; source: string };
   istio: { version: string | null; source: string };
-}
-
-/** The tag of an image reference (after the last ":" of its last path part), or null. */
-export function imageTag(image: string): string | null {
-  const last = image.split("@")[0]?.split("/").pop() ?? "";
-  const i = last.lastIndexOf(":");
-  return i >= 0 ? last.slice(i + 1) : null;
 }
 
 /** The Istio version a tracing image is built for, from its tag's -istioX.Y.Z suffix. */
