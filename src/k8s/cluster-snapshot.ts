@@ -14,7 +14,7 @@ import { errorText, httpStatus } from "./api-errors.js";
 import { policyReports, type PolicyReport } from "./cluster-source.js";
 import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAMESPACE } from "./install-names.js";
 import { createLister, namespaceInfo, type ListOptions } from "./lists.js";
-import { entriesOf, plainConfiguration } from "./routing-patch.js";
+import { configurationReadProblem, entriesOf, plainConfiguration } from "./routing-patch.js";
 
 export interface ClusterSnapshot {
   snapshot: Snapshot;
@@ -75,13 +75,7 @@ export async function readWebhookConfiguration(kubeConfig: KubeConfig): Promise<
   try {
     return { ok: true, config: await kubeConfig.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }) };
   } catch (err) {
-    return {
-      ok: false,
-      problem:
-        httpStatus(err) === 404
-          ? `MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME} does not exist: no pod is sent to the webhook`
-          : `cannot read MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME}: ${errorText(err)}`,
-    };
+    return { ok: false, problem: configurationReadProblem(WEBHOOK_CONFIGURATION_NAME, err) };
   }
 }
 

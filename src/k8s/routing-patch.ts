@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Operation } from "fast-json-patch";
 import { entryRouting, isHookpointRoute, type EntryRouting, type Route } from "../admission/routing.js";
+import { errorText, httpStatus } from "./api-errors.js";
 
 export type WebhookEntry = EntryRouting & Record<string, unknown>;
 
@@ -47,6 +48,11 @@ export function routingPatch(config: WebhookConfiguration, wanted: readonly Rout
  * absent fields as undefined and have their own prototypes, which structural
  * comparisons would count as differences.
  */
+/** Why the webhook configuration `name` could not be read, in words (a missing one routes no pod). */
+export function configurationReadProblem(name: string, err: unknown): string {
+  return httpStatus(err) === 404 ? `MutatingWebhookConfiguration ${name} does not exist: no pod is sent to the webhook` : `cannot read MutatingWebhookConfiguration ${name}: ${errorText(err)}`;
+}
+
 export function plainConfiguration(config: unknown): WebhookConfiguration {
   return JSON.parse(JSON.stringify(config)) as WebhookConfiguration;
 }

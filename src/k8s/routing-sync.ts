@@ -17,7 +17,7 @@ import type { HookpointPolicy } from "../policy/types.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "./install-names.js";
 import type { SourceLogger } from "./logger.js";
-import { entriesOf, plainConfiguration, routingPatch, type WebhookConfiguration } from "./routing-patch.js";
+import { configurationReadProblem, entriesOf, plainConfiguration, routingPatch, type WebhookConfiguration } from "./routing-patch.js";
 
 const DEFAULT_CHECK_INTERVAL_MS = 60_000;
 /** Conflicting writes tolerated in one pass before it gives up until the next. */
@@ -105,15 +105,14 @@ export class RoutingSync {
       try {
         config = plainConfiguration(await this.api.readMutatingWebhookConfiguration({ name: this.configName }));
       } catch (err) {
+        const problem = configurationReadProblem(this.configName, err);
         if (httpStatus(err) === 404) {
-          const problem = `MutatingWebhookConfiguration ${this.configName} does not exist: no pod is sent to the webhook`;
           // Normal for a moment at install time; a warning once it has been gone a while.
           const since = (this.missingSince ??= Date.now());
           const log = Date.now() - since > 60_000 ? this.opts.log.warn.bind(this.opts.log) : this.opts.log.info.bind(this.opts.log);
           log({ webhookConfiguration: this.configName, problem }, "webhook routing unknown");
           return this.opts.onLive({ ok: false, problem });
         }
-        const problem = `cannot read MutatingWebhookConfiguration ${this.configName}: ${errorText(err)}`;
         this.opts.log.warn({ webhookConfiguration: this.configName, problem }, "webhook routing unknown");
         return this.opts.onLive({ ok: false, problem });
       }
