@@ -70,6 +70,11 @@ export interface AssemblerCounters {
   pending: number;
 }
 
+/** Counters at zero: every outcome listed, so /status and /metrics show each from the start. */
+export function blankCounters(): AssemblerCounters {
+  return { events: {}, unattributed: {}, requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, pending: 0 };
+}
+
 interface Ev {
   tag: string;
   ts: number;
@@ -99,7 +104,6 @@ interface Req {
   captures: Map<number, Buffer>;
   filters: { enter: number; exit: number; name: string }[];
   checkDone: number[];
-  events: number;
   eventsByTag: Record<string, number>;
   firstMs: number;
   lastMs: number;
@@ -121,7 +125,7 @@ interface FdLog {
 }
 
 const WAIT = Symbol("wait");
-type Resolved = { end: number; lastWrite: Write | null; firstAfterArm: Write | null } | typeof WAIT;
+type Resolved = { end: number; firstAfterArm: Write | null } | typeof WAIT;
 
 const DONE_KEYS = 16_384;
 const EXT_AUTHZ_DECODE = "ext_authz decodeHeaders";
@@ -144,7 +148,7 @@ export class RequestAssembler {
   readonly counters: AssemblerCounters;
 
   constructor(private readonly opts: AssemblerOptions) {
-    this.counters = opts.counters ?? { events: {}, unattributed: {}, requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, pending: 0 };
+    this.counters = opts.counters ?? blankCounters();
     this.graceMs = opts.graceMs ?? 500;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.maxPending = opts.maxPending ?? 4096;
@@ -175,7 +179,6 @@ export class RequestAssembler {
       if (this.pending.size > this.maxPending) this.dropOldest();
     }
     req.lastMs = nowMs;
-    req.events++;
     req.eventsByTag[tag] = (req.eventsByTag[tag] ?? 0) + 1;
     if (ev.round > (this.maxRound.get(tid) ?? -1)) this.maxRound.set(tid, ev.round);
     if (tag !== "K") req.rounds.add(ev.round);
@@ -284,11 +287,14 @@ export class RequestAssembler {
     }
     if (req.c) add("upstream_connect", req.c.ts, req.p?.ts ?? (failure?.kind === 1 ? failure.ts : h.ts));
     const p = req.p;
+    // The request head as forwarded is read from the first upstream write.
+    let firstUpstreamWrite: Write | undefined;
     if (p) {
       if (p.fd < 0) return "incomplete";
       upstream = { fd: p.fd, local: address(p, "local"), peer: address(p, "peer") };
       const ws = this.writesAfter(p.fd, p.ts);
       const first = ws[0];
+      firstUpstreamWrite = first;
       const stop = req.u?.ts ?? (failure && failure.kind !== 1 ? failure.ts : null);
       if (!first || (stop !== null && first.enter > stop)) {
         // Never written: only a failure explains that.
@@ -325,7 +331,7 @@ export class RequestAssembler {
       filtersPhase.children = children;
     }
 
-    const head = this.head(req, p ? this.writesAfter(p.fd, p.ts)[0] : undefined);
+    const head = this.head(req, firstUpstreamWrite);
     const start = phases[0]!.start_ns;
     const proto = num(q.line, "proto") === 2 ? "HTTP/2" : "HTTP/1.1";
     const stream = num(q.line, "stream");
@@ -378,14 +384,14 @@ export class RequestAssembler {
     const first = ws[0];
     const movedOn = (this.maxRound.get(tid) ?? -1) > arm.round || (this.fds.get(fd)?.closes.some((c) => c > arm.ts) ?? false);
     if (!first) {
-      if (arm.last > 0 && (movedOn || nowMs - arm.receivedMs >= SETTLE_MS)) return { end: arm.last, lastWrite: null, firstAfterArm: null };
+      if (arm.last > 0 && (movedOn || nowMs - arm.receivedMs >= SETTLE_MS)) return { end: arm.last, firstAfterArm: null };
       return WAIT;
     }
-    if (first.round !== arm.round && arm.last > 0) return { end: arm.last, lastWrite: null, firstAfterArm: null };
+    if (first.round !== arm.round && arm.last > 0) return { end: arm.last, firstAfterArm: null };
     let done = 0;
     for (const w of ws) {
       done += Math.max(w.ret, 0);
-      if (done >= first.count) return { end: w.exit, lastWrite: w, firstAfterArm: first };
+      if (done >= first.count) return { end: w.exit, firstAfterArm: first };
     }
     return WAIT;
   }
@@ -474,9 +480,7 @@ export class RequestAssembler {
       if (s < oldest) oldest = s;
     }
     for (const [fd, log] of this.fds) {
-      const keep = log.writes.filter((w) => nowMs - w.receivedMs < 4 * this.graceMs || w.exit >= oldest);
-      const dropped = log.writes.length - keep.length;
-      if (dropped > 0) log.writes = keep;
+      log.writes = log.writes.filter((w) => nowMs - w.receivedMs < 4 * this.graceMs || w.exit >= oldest);
       log.closes = log.closes.filter((c) => c >= oldest);
       if (log.writes.length === 0 && log.closes.length === 0) this.fds.delete(fd);
     }
@@ -496,7 +500,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, f: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], events: 0, eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, f: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

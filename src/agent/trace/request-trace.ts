@@ -6,7 +6,7 @@ import type { SymbolTable } from "../../elf/symbols.js";
 import type { ScriptHeader } from "../../catalog/header.js";
 import { filterCallNames } from "../../catalog/filters.js";
 import type { RequestRecord } from "../../records/request-record.js";
-import { FILTER_FIELDS, NEEDED_FIELDS, OUTCOMES, RequestAssembler, type AssemblerCounters } from "./assembler.js";
+import { blankCounters, FILTER_FIELDS, NEEDED_FIELDS, RequestAssembler, type AssemblerCounters } from "./assembler.js";
 import { EventLineError, EventParser } from "./events.js";
 
 export const REQUEST_TRACE_SCRIPT = "envoy-request-trace";
@@ -28,7 +28,7 @@ export interface TraceStatus extends AssemblerCounters {
 }
 
 export function blankTraceStatus(script: string, output: string, sample: number, rate: number): TraceStatus {
-  return { script, output, sample, rate, unparsable: 0, events: {}, unattributed: {}, requests: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as TraceStatus["requests"], pending: 0 };
+  return { script, output, sample, rate, unparsable: 0, ...blankCounters() };
 }
 
 export interface RequestTraceOptions {
