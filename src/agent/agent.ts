@@ -540,12 +540,8 @@ export class Agent {
     const s = this.session;
     this.session = null;
     const event: ScriptEvent = this.stopping ? "stop" : "envoy-gone";
-    if (!s) {
-      for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
-      return;
-    }
     await Promise.all(
-      [...s.runners.entries()].map(async ([name, { runner, file, trace }]) => {
+      [...(s?.runners.entries() ?? [])].map(async ([name, { runner, file, trace }]) => {
         await runner.stop();
         file.close();
         if (trace) {
@@ -557,6 +553,7 @@ export class Agent {
       }),
     );
     for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
+    if (!s) return;
     this.log.info({ pid: s.envoy.pid }, "tracing stopped for this Envoy");
     this.state.envoy = null;
   }
