@@ -6,12 +6,16 @@
 // Map histograms hold only bucket counts, so their quantiles are the bounds [min, max] of
 // the bucket that holds that rank.
 
+/** The 1-based rank of the nearest-rank p-th percentile (p in 1..100) among n values. */
+export function percentileRank(n: number, p: number): number {
+  return Math.max(1, Math.ceil((p * n) / 100));
+}
+
 /** Nearest-rank p-th percentile (p in 1..100) of values sorted ascending; NaN when empty. */
 export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p * n) / 100));
-  return sorted[rank - 1]!;
+  return sorted[percentileRank(n, p) - 1]!;
 }
 
 /** A histogram bucket as bpftrace prints it: inclusive bounds, null = open-ended. */
@@ -22,7 +26,7 @@ export function bucketQuantile(buckets: readonly BucketTriple[], p: number): Buc
   const sorted = [...buckets].filter((b) => b[2] > 0).sort((a, b) => (a[0] ?? -Infinity) - (b[0] ?? -Infinity));
   const total = sorted.reduce((a, b) => a + b[2], 0);
   if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil((p * total) / 100));
+  const rank = percentileRank(total, p);
   let seen = 0;
   for (const b of sorted) {
     seen += b[2];

@@ -1,6 +1,6 @@
 // Which requests and map series the filters select, and the figures over them.
 import type { ReportData } from "../data-types.js";
-import { nearestRank } from "../stats.js";
+import { nearestRank, percentileRank } from "../stats.js";
 import type { Model } from "./model.js";
 
 export interface Filters {
@@ -92,7 +92,7 @@ export function phaseStats(m: Model, p: number, mask: Uint8Array): PhaseStats {
     count[1 + pi]! += 1;
     count[1 + pods + m.podWorkload[pi]!]! += 1;
   }
-  const rank = (g: number, pct: number): number => Math.max(1, Math.ceil((pct * count[g]!) / 100));
+  const rank = (g: number, pct: number): number => percentileRank(count[g]!, pct);
   const r50 = Int32Array.from({ length: groups }, (_, g) => rank(g, 50));
   const r90 = Int32Array.from({ length: groups }, (_, g) => rank(g, 90));
   const r99 = Int32Array.from({ length: groups }, (_, g) => rank(g, 99));
