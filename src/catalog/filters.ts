@@ -3,9 +3,9 @@
 // (decodeHeaders, decodeData, encodeHeaders, encodeData), labelled by filter and method.
 // Also names filter callbacks for request records. Pure.
 import { matchSymbols, type SymbolTable } from "../elf/symbols.js";
-import { formatHeaderComment, type ScriptHeader } from "./header.js";
 import type { BundledScript } from "./catalog.js";
-import { expandTemplate, isTemplate, type FilterItem } from "./template.js";
+import { assertTemplate, fromTemplate } from "./generated.js";
+import type { FilterItem } from "./template.js";
 
 export const FILTERS_SCRIPT_NAME = "envoy-http-filters";
 
@@ -102,13 +102,10 @@ export function filterCallNames(table: SymbolTable): Map<bigint, string> {
  * Its header lists the exact symbols it probes; `file` is null because it is generated.
  */
 export function generateFiltersScript(table: SymbolTable, template: BundledScript): BundledScript | null {
-  if (!isTemplate(template.source)) throw new Error(`${template.header.name} is not a template (no "// hookpoint:each" lines)`);
+  assertTemplate(template);
   const items = findFilterCallbacks(table);
   if (items.length === 0) return null;
-  const header: ScriptHeader = { ...template.header, requires: items.map((i) => i.SYMBOL) };
-  const program = expandTemplate(template.body.replace(/^\n/, ""), { pair: [], lone: [], filter: items });
-  // The body starts with the newline that ends the header comment, as a parsed file's does.
-  return { header, source: formatHeaderComment(header) + program, body: `\n${program}`, file: null };
+  return fromTemplate(template, items.map((i) => i.SYMBOL), { pair: [], lone: [], filter: items });
 }
 
 function cmp(a: string, b: string): number {

@@ -12,9 +12,9 @@
 // register are undefined, and widened again so that every key component is 8 bytes.
 import type { SymbolTable } from "../elf/symbols.js";
 import { loadCatalogSync, type BundledScript } from "./catalog.js";
-import { formatHeaderComment, type ScriptHeader } from "./header.js";
+import { assertTemplate, fromTemplate } from "./generated.js";
 import { MangledNameError, parseMangledFunction, type CxxFunction } from "./mangled.js";
-import { expandTemplate, isTemplate, type LoneItem, type PairItem } from "./template.js";
+import type { LoneItem, PairItem } from "./template.js";
 
 export const PAIRS_SCRIPT_NAME = "hookpoint-pairs";
 /** The symbols a binary's hookpoint functions can have: extern "C", global and member C++ names. */
@@ -215,14 +215,11 @@ export function pairsTemplate(): BundledScript {
  * Its header lists the exact symbols it probes; `file` is null because it is generated.
  */
 export function generatePairsScript(table: SymbolTable, template: BundledScript = pairsTemplate()): BundledScript | null {
-  if (!isTemplate(template.source)) throw new Error(`${template.header.name} is not a template (no "// hookpoint:each" lines)`);
+  assertTemplate(template);
   const items = findHookpointFunctions(table);
   if (items.pairs.length === 0 && items.lone.length === 0) return null;
   const requires = [...items.pairs.flatMap((p) => [p.START, p.END]), ...items.lone.map((l) => l.SYMBOL)];
-  const header: ScriptHeader = { ...template.header, requires };
-  const program = expandTemplate(template.body.replace(/^\n/, ""), { pair: items.pairs, lone: items.lone });
-  // The body starts with the newline that ends the header comment, as a parsed file's does.
-  return { header, source: formatHeaderComment(header) + program, body: `\n${program}`, file: null };
+  return fromTemplate(template, requires, { pair: items.pairs, lone: items.lone });
 }
 
 function cmp(a: string, b: string): number {
