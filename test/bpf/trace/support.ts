@@ -11,7 +11,7 @@ import type { RequestRecord } from "../../../src/records/request-record.js";
 import { parseRequestLine } from "../../support/records.js";
 import { FIXTURE, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../agent/support.js";
 import net from "node:net";
-import { pattern, readTruth, type Proto, type TruthLine } from "../../integration/fixture/support.js";
+import { afterMonotonic, h2Connect, readTruth, replyBody, type Proto, type TruthLine } from "../../integration/fixture/support.js";
 
 export type { Proto, TruthLine };
 
@@ -27,27 +27,12 @@ export interface TraceUpstream {
  * 503s; these tests want every request answered).
  */
 export async function startTraceUpstream(proto: Proto, delayMs: number): Promise<TraceUpstream> {
-  // Node's timers count from the event loop's cached clock and can fire early: answer only
-  // once the delay has passed on the monotonic clock.
-  const after = (fn: () => void): void => {
-    const due = process.hrtime.bigint() + BigInt(delayMs) * 1_000_000n;
-    const wait = (): void => {
-      const left = due - process.hrtime.bigint();
-      if (left <= 0n) fn();
-      else setTimeout(wait, Math.ceil(Number(left) / 1e6));
-    };
-    wait();
-  };
-  const body = (path: string): Buffer => {
-    const sized = /^\/bytes\/(\d+)$/.exec(path);
-    return sized ? pattern(Number(sized[1])) : Buffer.from(`hello ${path}`);
-  };
   if (proto === "h1") {
     const server = http.createServer((req, res) => {
       req.resume();
       req.on("end", () =>
-        after(() => {
-          const b = body(req.url ?? "/");
+        afterMonotonic(delayMs, () => {
+          const b = replyBody(req.url ?? "/");
           res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(b.length) });
           res.end(b);
         }),
@@ -77,9 +62,9 @@ export async function startTraceUpstream(proto: Proto, delayMs: number): Promise
     stream.on("error", () => undefined);
     stream.resume();
     stream.on("end", () =>
-      after(() => {
+      afterMonotonic(delayMs, () => {
         if (stream.destroyed) return;
-        const b = body(String(headers[":path"] ?? "/"));
+        const b = replyBody(String(headers[":path"] ?? "/"));
         stream.respond({ ":status": 200, "content-type": "application/octet-stream", "content-length": String(b.length) });
         stream.end(b);
       }),
@@ -237,17 +222,7 @@ export async function sendRequests(port: number, proto: Proto, count: number, pr
     agent.destroy();
     return out;
   }
-  const sessions = await Promise.all(
-    Array.from(
-      { length: conns },
-      () =>
-        new Promise<http2.ClientHttp2Session>((resolve, reject) => {
-          const s = http2.connect(`http://127.0.0.1:${port}`);
-          s.once("connect", () => resolve(s));
-          s.once("error", reject);
-        }),
-    ),
-  );
+  const sessions = await Promise.all(Array.from({ length: conns }, () => h2Connect(port)));
   const worker = async (s: http2.ClientHttp2Session): Promise<void> => {
     while (more()) {
       const id = `${prefix}-${next++}`;
