@@ -1,4 +1,4 @@
-// An open-loop, fixed-rate HTTPS load driver (for bench:webhook, bench:injector and
+// An open-loop, fixed-rate HTTP(S) load driver (for bench:webhook, bench:injector and
 // any other benchmark that asks "what latency at N requests per second?").
 //
 // Open loop: request i is due at start + i / rate whatever the server does, and
@@ -21,14 +21,15 @@
 //   console.log(formatFixedRate("hookpoint", r));
 // As a child process: node --import tsx bench/fixed-rate.ts < options.json > result.json
 import { spawn } from "node:child_process";
+import http from "node:http";
 import https from "node:https";
 import { fileURLToPath } from "node:url";
 
 export interface FixedRateOptions {
-  /** e.g. https://127.0.0.1:8443/mutate */
+  /** e.g. https://127.0.0.1:8443/mutate (or an http: URL, for plain-HTTP servers such as the fixture proxy) */
   url: string;
-  /** PEM of the CA that signed the server's certificate; the connection is verified against it. */
-  ca: string;
+  /** https: PEM of the CA that signed the server's certificate; the connection is verified against it. */
+  ca?: string;
   /** TLS server name to verify (default: the URL's host). */
   servername?: string;
   method?: string;
@@ -73,7 +74,7 @@ export interface FixedRateResult {
 }
 
 /** Bounded whatever is asked: at most 60 s measured, 10 s warm-up, 20,000 requests/s. */
-function checked(o: FixedRateOptions): Required<Omit<FixedRateOptions, "servername">> & { servername: string | undefined } {
+function checked(o: FixedRateOptions): Required<Omit<FixedRateOptions, "servername" | "ca">> & { servername: string | undefined; ca: string | undefined } {
   if (!(o.rate > 0 && o.rate <= 20_000)) throw new Error(`rate must be between 0 and 20,000 per second, got ${o.rate}`);
   if (!(o.durationSec > 0 && o.durationSec <= 60)) throw new Error(`durationSec must be between 0 and 60, got ${o.durationSec}`);
   if (o.bodies.length === 0) throw new Error("bodies must not be empty");
@@ -104,7 +105,8 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function runFixedRate(options: FixedRateOptions): Promise<FixedRateResult> {
   const o = checked(options);
   const url = new URL(o.url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: o.connections, scheduling: "lifo" });
+  const client = url.protocol === "http:" ? http : https;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: o.connections, scheduling: "lifo" });
   let connectionsOpened = 0;
   const bodies = o.bodies.map((b) => Buffer.from(b));
   const total = Math.round(o.rate * (o.warmupSec + o.durationSec));
@@ -126,7 +128,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
   const send = (i: number, due: number) => {
     const body = bodies[i % bodies.length] as Buffer;
     late[i] = performance.now() - due;
-    const req = https.request(
+    const req = client.request(
       {
         host: url.hostname,
         port: url.port,

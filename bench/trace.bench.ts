@@ -29,6 +29,7 @@ import { join } from "node:path";
 import { AgentProcess, FIXTURE, bpfSkipReason, startAgent, waitFor } from "../test/bpf/agent/support.js";
 import { readTruth, type TruthLine } from "../test/integration/fixture/support.js";
 import { cpuTicks } from "./common.js";
+import { runFixedRateInChild } from "./fixed-rate.js";
 
 const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 20);
 const PER_ROUND = Number(process.env.HOOKPOINT_BENCH_REQUESTS ?? 300);
@@ -154,34 +155,6 @@ function proxyTimes(lines: readonly TruthLine[], ids: ReadonlySet<string>): numb
     });
 }
 
-/** Requests at `rate` per second for `seconds` over 32 connections (each one at a time); resolves with how many completed. */
-async function paced(port: number, rate: number, seconds: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const start = Date.now();
-  const total = rate * seconds;
-  let issued = 0;
-  let done = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
-      while (issued < due) {
-        issued++;
-        const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
-          res.resume();
-          res.on("end", () => done++);
-        });
-        req.on("error", () => undefined);
-      }
-      if (issued >= total || Date.now() - start > seconds * 1000 + 5000) {
-        clearInterval(tick);
-        setTimeout(resolve, 500);
-      }
-    }, 5);
-  });
-  agent.destroy();
-  return done;
-}
-
 async function main(): Promise<void> {
   const skip = bpfSkipReason(BPFTRACE);
   if (skip) {
@@ -240,7 +213,8 @@ async function main(): Promise<void> {
         recorded: 0,
       });
       const before = { ...ticks(), recorded: st?.trace?.requests.recorded ?? 0, t: Date.now() };
-      const completed = await paced(p.port, LOAD_RATE, LOAD_SECONDS);
+      const load = await runFixedRateInChild({ url: `http://127.0.0.1:${p.port}/`, method: "GET", headers: {}, bodies: [""], rate: LOAD_RATE, durationSec: LOAD_SECONDS, warmupSec: 0, connections: 32 });
+      const completed = load.measured - load.errors;
       // Records are written once no event came for half a second.
       await new Promise((r) => setTimeout(r, 1000));
       const after = { ...ticks(), recorded: p.agent ? ((await p.agent.status()).trace?.requests.recorded ?? 0) : 0, t: Date.now() };
