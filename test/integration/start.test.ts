@@ -2,27 +2,10 @@
 // npm forwards SIGTERM only to its own child; the script execs down to the webhook, so
 // that child is the webhook itself and nothing is left running.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import net from "node:net";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ROOT, waitFor } from "../bpf/agent/support.js";
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift()!;
-    let kids: number[] = [];
-    try {
-      kids = readdirSync(`/proc/${p}/task`).flatMap((t) => readFileSync(`/proc/${p}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
-    } catch {
-      // gone
-    }
-    out.push(...kids);
-    queue.push(...kids);
-  }
-  return out;
-}
+import { freePort } from "../../scripts/cluster/processes.js";
+import { ROOT, descendantsOf, waitFor } from "../bpf/agent/support.js";
 
 function cmdline(pid: number): string {
   try {
@@ -41,17 +24,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe("npm start", () => {
   it("stops the webhook when npm gets SIGTERM", async () => {
     const port = await freePort();
@@ -64,7 +36,7 @@ describe("npm start", () => {
     try {
       // The first run may build dist/ and make dev certificates.
       await waitFor("the webhook listening", 170_000, () => out.includes(`Server listening at https://127.0.0.1:${port}`), () => out.slice(-2000));
-      webhook = await waitFor("the webhook process", 10_000, () => descendants(npm.pid!).find((p) => cmdline(p).includes(" webhook ")));
+      webhook = await waitFor("the webhook process", 10_000, () => descendantsOf(npm.pid!).find((p) => cmdline(p).includes(" webhook ")));
       npm.kill("SIGTERM");
       await exited;
       await waitFor("the webhook gone", 15_000, () => !alive(webhook), () => out.slice(-2000));

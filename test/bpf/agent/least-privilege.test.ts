@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LEAST_PRIVILEGE_CAPABILITIES, parseKernelVersion, uprobesNeedSysAdmin } from "../../../src/privilege.js";
-import { AgentProcess, FIXTURE, ROOT, bpfSkipReason, childrenOf, load, waitFor, type AgentStatusJson } from "./support.js";
+import { AgentProcess, FIXTURE, ROOT, bpfSkipReason, descendantsOf, load, waitFor, type AgentStatusJson } from "./support.js";
 
 const kernel = parseKernelVersion(readFileSync("/proc/sys/kernel/osrelease", "utf8"));
 const skip = bpfSkipReason() ?? (kernel && uprobesNeedSysAdmin(kernel) ? null : "this kernel does not carry the CVE-2025-38466 fix; the set proven here is the one for kernels that do");
@@ -32,18 +32,13 @@ function procStatus(pid: number): { uid: string; gid: string; capEff: string } {
 
 /** The fixture Envoy below the agent (found from the host, whatever the agent could see). */
 function envoyBelow(pid: number): number | undefined {
-  const queue = [pid];
-  while (queue.length) {
-    for (const k of childrenOf(queue.shift()!)) {
-      try {
-        if (readFileSync(`/proc/${k}/comm`, "utf8").trim() === "envoy") return k;
-      } catch {
-        // gone
-      }
-      queue.push(k);
+  return descendantsOf(pid).find((k) => {
+    try {
+      return readFileSync(`/proc/${k}/comm`, "utf8").trim() === "envoy";
+    } catch {
+      return false; // gone
     }
-  }
-  return undefined;
+  });
 }
 
 function tempDir(prefix: string): string {

@@ -150,14 +150,7 @@ export class AgentProcess {
    */
   kill(): void {
     if (this.exit || !this.child.pid) return;
-    const below: number[] = [];
-    const queue = [this.child.pid];
-    while (queue.length) {
-      for (const k of childrenOf(queue.shift()!)) {
-        below.push(k);
-        queue.push(k);
-      }
-    }
+    const below = descendantsOf(this.child.pid);
     this.child.kill("SIGKILL");
     for (const pid of below) {
       try {
@@ -220,6 +213,19 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** Every process below `pid`, nearest first (from /proc). */
+export function descendantsOf(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const k of childrenOf(queue.shift()!)) {
+      out.push(k);
+      queue.push(k);
+    }
+  }
+  return out;
 }
 
 /** Polls `check` every 100 ms until it returns a value other than undefined/false, or fails after `ms`. */

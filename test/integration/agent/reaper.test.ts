@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findExecutable } from "../../../src/agent/reaper.js";
-import { ROOT, childrenOf, startAgentAsInit, waitFor } from "../../bpf/agent/support.js";
+import { ROOT, descendantsOf, startAgentAsInit, waitFor } from "../../bpf/agent/support.js";
 
 function state(pid: number): { pid: number; comm: string; state: string } | null {
   try {
@@ -20,16 +20,7 @@ function state(pid: number): { pid: number; comm: string; state: string } | null
 
 /** Every process below `pid`, as the host sees them. */
 function tree(pid: number): { pid: number; comm: string; state: string }[] {
-  const out: { pid: number; comm: string; state: string }[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    for (const k of childrenOf(queue.shift()!)) {
-      const s = state(k);
-      if (s) out.push(s);
-      queue.push(k);
-    }
-  }
-  return out;
+  return descendantsOf(pid).flatMap((k) => state(k) ?? []);
 }
 
 function skipReason(): string | null {
