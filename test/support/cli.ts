@@ -1,5 +1,6 @@
 // Run the hookpoint CLI as a user would: a real process, exit code, stdout, stderr.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -67,6 +68,30 @@ export function runCliAsync(args: readonly string[], opts: CliOptions = {}): Pro
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Waits until `child` (the webhook, spawned with stdout and stderr piped) logs Fastify's
+ * "Server listening at https://HOST:PORT" with a HOST matching `host`; each JSON log line
+ * goes to `onLine` first. Rejects, quoting its stderr, when it exits first or after `ms`.
+ * Resolves with the host, the port and its stderr so far.
+ */
+export function serverListening(child: ChildProcess, what: string, opts: { ms: number; host?: RegExp; onLine?: (entry: Record<string, unknown>) => void }): Promise<{ host: string; port: number; stderr: string }> {
+  const listening = new RegExp(`^Server listening at https://(${(opts.host ?? /127\.0\.0\.1/).source}):(\\d+)$`);
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not listen within ${opts.ms / 1000} s; stderr: ${stderr}`)), opts.ms);
+    child.once("exit", (code) => reject(new Error(`${what} exited with ${code} before listening; stderr: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      opts.onLine?.(entry);
+      const m = listening.exec(String(entry.msg));
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({ host: m[1]!, port: Number(m[2]), stderr });
     });
   });
 }

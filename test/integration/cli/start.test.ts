@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../support/cli.js";
+import { repoRoot, serverListening } from "../../support/cli.js";
 
 const certs = join(mkdtempSync(join(tmpdir(), "hookpoint-start-")), "certs");
 const review = readFileSync(join(repoRoot, "examples/admission-review.json"), "utf8");
@@ -24,21 +23,11 @@ interface Run {
 }
 
 /** scripts/start.sh on port 0, until the webhook listens (the first run may build dist/). */
-function start(): Promise<Run> {
+async function start(): Promise<Run> {
   const child = spawn("bash", ["scripts/start.sh", "--port", "0"], { cwd: repoRoot, env: { ...process.env, HOOKPOINT_START_CERTS: certs, KUBERNETES_SERVICE_HOST: "" }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen within 400 s; stderr: ${stderr}`)), 400_000);
-    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}; stderr: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /^Server listening at https:\/\/127\.0\.0\.1:(\d+)$/.exec(String((JSON.parse(line) as { msg?: unknown }).msg));
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ child, port: Number(m[1]), stderr });
-    });
-  });
+  const { port, stderr } = await serverListening(child, "npm start", { ms: 400_000 });
+  return { child, port, stderr };
 }
 
 /** The caBundle the run printed, decoded to PEM. */

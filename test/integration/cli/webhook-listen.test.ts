@@ -8,9 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot, runCli } from "../../support/cli.js";
+import { repoRoot, runCli, serverListening } from "../../support/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-listen-"));
 const EXAMPLES = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
@@ -49,19 +48,9 @@ async function start(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess
   delete e.KUBERNETES_SERVICE_HOST;
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: e, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`webhook did not listen within 60 s; stderr: ${stderr}`)), 60_000);
-    child.once("exit", (code) => reject(new Error(`webhook exited with ${code}; stderr: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      // Fastify names "::" as [::], and lists 0.0.0.0 by its addresses, loopback first.
-      const m = /^Server listening at https:\/\/(\[::\]|127\.0\.0\.1):(\d+)$/.exec(String((JSON.parse(line) as { msg?: unknown }).msg));
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ child, host: m[1] as string, port: Number(m[2]) });
-    });
-  });
+  // Fastify names "::" as [::], and lists 0.0.0.0 by its addresses, loopback first.
+  const { host, port } = await serverListening(child, "webhook", { ms: 60_000, host: /\[::\]|127\.0\.0\.1/ });
+  return { child, host, port };
 }
 
 /** GET /healthz over HTTPS, verifying the certificate against the dev CA; the status code or the connection error's code. */

@@ -8,11 +8,10 @@ import { readFileSync } from "node:fs";
 import type { ClientRequest } from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createServingCertificate } from "../../../src/certs/generate.js";
-import { runCliAsync } from "../../support/cli.js";
+import { runCliAsync, serverListening } from "../../support/cli.js";
 import { get, newCa, SecretDir, servingCert, waitFor } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -56,22 +55,8 @@ async function startCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promi
   const child = spawn(process.execPath, [...CLI, "webhook", ...args], { cwd: ROOT, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`webhook did not start within 30 s; stderr: ${stderr}`)), 30_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      const m = /^Server listening at https:\/\/127\.0\.0\.1:(\d+)$/.exec(String(entry.msg));
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`webhook exited with ${code} before listening; stderr: ${stderr}`)));
-  });
+  const { port } = await serverListening(child, "webhook", { ms: 30_000, onLine: (entry) => lines.push(entry) });
   return { child, port, lines, exited };
 }
 
