@@ -16,6 +16,7 @@ import type { SourceLogger } from "../src/k8s/logger.js";
 import { buildSnapshot, governingPolicy, namespaceLabels, type Snapshot } from "../src/policy/snapshot.js";
 import type { HookpointPolicy, HookpointPolicySpec, NamespaceInfo } from "../src/policy/types.js";
 import { FakeKubeApi } from "../test/integration/k8s/fake-kube-api.js";
+import { atCreate, podReview } from "../test/unit/server/harness.js";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
@@ -248,19 +249,7 @@ await propagation();
 
 /** An AdmissionReview of the realistic pod at CREATE in `namespace`. */
 function reviewBody(namespace: string): string {
-  const { namespace: _ns, name: _name, ...metadata } = pod.metadata ?? {};
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: "7a1d5a2e-0000-4000-8000-000000000001",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace,
-      operation: "CREATE",
-      object: { ...pod, metadata },
-    },
-  });
+  return JSON.stringify(podReview(atCreate(pod), { uid: "7a1d5a2e-0000-4000-8000-000000000001", namespace }));
 }
 
 /** `hookpoint webhook` as deployed: the built CLI (dist/), synced from the API server behind `kubeconfig`. */

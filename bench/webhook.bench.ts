@@ -33,6 +33,7 @@ import { answerPod, classify } from "../src/server/answer.js";
 import type { AdmissionReview } from "../src/server/review-types.js";
 import { ISTIO_BUILD_SCRIPT } from "../test/e2e/support/istio-binaries.js";
 import { loadPod } from "../test/support/pods.js";
+import { atCreate, podReview } from "../test/unit/server/harness.js";
 import { exampleSource } from "./common.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
 import { formatFixedRate, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
@@ -84,11 +85,6 @@ function flags(argv: string[]): Flags {
 
 // ---- bodies --------------------------------------------------------------
 
-function atCreate(pod: Pod): Pod {
-  const { namespace: _ns, name: _name, ...metadata } = pod.metadata ?? {};
-  return { ...pod, metadata };
-}
-
 /** Namespaces are those of examples/namespaces.yaml, which the webhook child loads. */
 const SHAPES: Array<{ label: string; pod: Pod; namespace: string; expect: "injected" | "skipped" }> = [
   { label: "classic sidecar, 10 KB with managedFields", pod: realisticPod(), namespace: "bookinfo", expect: "injected" },
@@ -101,25 +97,7 @@ const SHAPES: Array<{ label: string; pod: Pod; namespace: string; expect: "injec
 ];
 
 function body(pod: Pod, namespace: string, i: number): string {
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: `7a1d5a2e-0000-4000-8000-${String(i).padStart(12, "0")}`,
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      requestKind: { group: "", version: "v1", kind: "Pod" },
-      requestResource: { group: "", version: "v1", resource: "pods" },
-      name: "",
-      namespace,
-      operation: "CREATE",
-      userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller", groups: ["system:serviceaccounts", "system:authenticated"] },
-      object: atCreate(pod),
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
-    },
-  });
+  return JSON.stringify(podReview(atCreate(pod), { uid: `7a1d5a2e-0000-4000-8000-${String(i).padStart(12, "0")}`, namespace }));
 }
 
 const BODIES = SHAPES.map((s, i) => ({ ...s, body: body(s.pod, s.namespace, i) }));
