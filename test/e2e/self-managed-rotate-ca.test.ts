@@ -17,7 +17,7 @@ import { serviceAccountKubeConfig } from "./support/cluster.js";
 import { WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";
 import { apply, kubeRequest, ok, remove } from "./support/kube-http.js";
-import { pollUntil } from "./support/poll.js";
+import { pollUntil, sleep } from "./support/poll.js";
 import { TLS_SECRET_PATH, useSelfManaged } from "./support/self-managed.js";
 
 const e2e = useCluster();
@@ -34,7 +34,6 @@ interface Secret {
 }
 
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("hookpoint certs rotate-ca on a self-managed install", () => {
   it("new CA into the caBundle first, the serving certificate after, 0 verification failures, the request consumed once", async (ctx) => {
