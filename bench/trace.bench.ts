@@ -21,12 +21,12 @@
 // HOOKPOINT_BENCH_SECONDS=0 skips the CPU part.
 // Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentProcess, FIXTURE, bpfSkipReason, startAgent, waitFor } from "../test/bpf/agent/support.js";
+import { AgentProcess, FIXTURE, bpfSkipReason, portFromFile, probesAttached, startAgent } from "../test/bpf/agent/support.js";
 import { readTruth, type TruthLine } from "../test/integration/fixture/support.js";
 import { cpuTicks } from "./common.js";
 import { runFixedRateInChild } from "./fixed-rate.js";
@@ -100,14 +100,10 @@ async function startOne(dir: string, label: string, upstreamPort: number, sample
     pid = child.pid!;
   } else {
     agent = startAgent(["--scripts", "envoy-request-trace", "--trace-sample", String(sample), "--trace-rate", "1000000", "--output", join(dir, label, "out"), "--interval", "5", "--log-level", "info", ...(scriptsDir ? ["--scripts-dir", scriptsDir] : []), ...(BPFTRACE ? ["--bpftrace", BPFTRACE] : [])], [bin, ...flags]);
-    const st = await waitFor(`${label}: probes attached`, 180_000, async () => {
-      if (agent!.exit) throw new Error(`agent exited: ${agent!.logText()}`);
-      const s = agent!.port !== null ? await agent!.status() : null;
-      return s?.envoy && s.scripts.every((x) => x.state === "running") ? s : undefined;
-    }, () => agent!.logText());
+    const st = await probesAttached(agent, ["envoy-request-trace"], `${label}: probes attached`, 180_000);
     pid = st.envoy!.pid;
   }
-  const port = await waitFor(`${label}: port`, 30_000, () => (existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) || undefined : undefined));
+  const port = await portFromFile(portFile, `${label}: port`, 30_000);
   return { label, port, pid, truthFile, agent, child, rtt: [], ids: new Set() };
 }
 

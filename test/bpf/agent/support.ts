@@ -288,6 +288,26 @@ export async function load(port: number, count: number, connections = 4, maxMs =
   return ok;
 }
 
+/** The agent's /status once it found Envoy and each of `scripts` runs (the agent's log tail in the error otherwise). */
+export function probesAttached(agent: AgentProcess, scripts: readonly string[], what: string, ms: number): Promise<AgentStatusJson> {
+  return waitFor(
+    what,
+    ms,
+    async () => {
+      if (agent.exit) throw new Error(`agent exited ${JSON.stringify(agent.exit)}`);
+      if (agent.port === null) return undefined;
+      const s = await agent.status();
+      return s.envoy && scripts.every((w) => s.scripts.find((x) => x.name === w)?.state === "running") ? s : undefined;
+    },
+    () => agent.logText(),
+  );
+}
+
+/** The port the fixture proxy wrote to `file` (--port-file). */
+export function portFromFile(file: string, what: string, ms: number): Promise<number> {
+  return waitFor(what, ms, () => (existsSync(file) ? Number(readFileSync(file, "utf8")) || undefined : undefined));
+}
+
 /** The agent's /status once `script` runs (the agent's log tail in the error otherwise). */
 export function scriptRunning(agent: AgentProcess, script: string, what: string, ms = 90_000): Promise<AgentStatusJson> {
   return waitFor(

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RequestRecord } from "../../../src/records/request-record.js";
 import { parseRequestLine } from "../../support/records.js";
-import { FIXTURE, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../agent/support.js";
+import { FIXTURE, portFromFile, probesAttached, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../agent/support.js";
 import net from "node:net";
 import { afterMonotonic, h2Connect, readTruth, replyBody, type Proto, type TruthLine } from "../../integration/fixture/support.js";
 
@@ -135,22 +135,11 @@ export async function startTracedProxy(o: TracedProxyOptions): Promise<TracedPro
   };
   let status: AgentStatusJson;
   try {
-    status = await waitFor(
-      "the request trace's probes attached",
-      120_000,
-      async () => {
-        if (agent.exit) throw new Error(`agent exited ${JSON.stringify(agent.exit)}`);
-        if (!agent.port) return undefined;
-        const s = await agent.status();
-        const wanted = o.scripts ?? ["envoy-request-trace"];
-        return s.envoy && wanted.every((w) => s.scripts.find((x) => x.name === w)?.state === "running") ? s : undefined;
-      },
-      () => agent.logText(),
-    );
+    status = await probesAttached(agent, o.scripts ?? ["envoy-request-trace"], "the request trace's probes attached", 120_000);
   } catch (err) {
     return fail(err);
   }
-  const port = await waitFor("the proxy's port", 10_000, () => (existsSync(join(dir, "port")) ? Number(readFileSync(join(dir, "port"), "utf8")) || undefined : undefined));
+  const port = await portFromFile(join(dir, "port"), "the proxy's port", 10_000);
   let realtime = false;
   try {
     execFileSync("chrt", ["-f", "-a", "-p", "20", String(status.envoy!.pid)], { stdio: "ignore" });
