@@ -95,3 +95,18 @@ export function serverListening(child: ChildProcess, what: string, opts: { ms: n
     });
   });
 }
+
+export const NOBODY = { uid: 65534, gid: 65534 } as const;
+let nobodyReason: string | null | undefined;
+
+/**
+ * Why the CLI cannot run as user nobody from this checkout (a clone under a 0700
+ * directory, say), or null when it can. Tests that need a second user skip with this
+ * reason instead of failing on an unrelated EACCES.
+ */
+export function nobodySkipReason(): string | null {
+  if (nobodyReason !== undefined) return nobodyReason;
+  const probe = spawnSync(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], require('node:fs').constants.R_OK)", `${repoRoot}src/cli/main.ts`], { ...NOBODY, encoding: "utf8", timeout: TIMEOUT_MS });
+  nobodyReason = probe.status === 0 ? null : `user nobody (uid 65534) cannot read this checkout (${repoRoot}): a parent directory is not searchable by others`;
+  return nobodyReason;
+}
