@@ -21,10 +21,15 @@ export interface ServerOptions {
   checkout?: string;
 }
 
-/** Starts bench/webhook-server.ts MODE CERT KEY [FILES...] and waits for its port. BENCH_NODE_FLAGS adds node flags (profiling). */
+/**
+ * Starts bench/webhook-server.ts MODE CERT KEY [FILES...] and waits for its port.
+ * BENCH_NODE_FLAGS adds node flags to both servers (profiling); BENCH_WEBHOOK_NODE_FLAGS
+ * to the webhook only (tuning it against an untouched bare server).
+ */
 export async function startServer(mode: "webhook" | "bare", cert: string, key: string, o: ServerOptions = {}): Promise<Server> {
   const script = o.checkout ? join(o.checkout, "bench", "webhook-server.ts") : new URL("./webhook-server.ts", import.meta.url).pathname;
-  const args = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--import", "tsx", script, mode, cert, key, ...(o.args ?? [])];
+  const flags = [process.env.BENCH_NODE_FLAGS, mode === "webhook" ? process.env.BENCH_WEBHOOK_NODE_FLAGS : undefined].flatMap((f) => (f ? f.split(" ") : []));
+  const args = [...flags, "--import", "tsx", script, mode, cert, key, ...(o.args ?? [])];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
     ...(o.checkout ? { cwd: o.checkout } : {}),

@@ -192,8 +192,18 @@ async function main(): Promise<void> {
     console.log(`  added per traced request (--trace-sample 1):     p50 ${added(traced, 0.5)}; p99 ${added(traced, 0.99)}   (target ≤ 25 µs at p50)`);
     console.log(`  added per request at the default (1 in 100):   p50 ${added(untraced, 0.5)}; p99 ${added(untraced, 0.99)}   (target ≤ 3 µs at p50 per untraced request)`);
     variants.forEach((p, i) => console.log(`  added per request, variant ${p.label} (1 in ${VARIANTS[i]!.sample}): p50 ${added(p, 0.5)}; p99 ${added(p, 0.99)}`));
-    const st = await traced.agent!.status();
-    console.log(`  records written at --trace-sample 1: ${st.trace?.requests.recorded ?? 0} (requests traced: all sent incl. warm-up)`);
+    // The rounds send faster than the agent assembles (see the CPU figures below): wait,
+    // bounded, until every request sent to the traced proxy has an outcome.
+    const sent = 200 + ROUNDS * PER_ROUND;
+    const outcomes = async (): Promise<Record<string, number>> => (await traced.agent!.status()).trace?.requests ?? {};
+    const settleBy = Date.now() + 60_000;
+    let seen = await outcomes();
+    while (Object.values(seen).reduce((a, n) => a + n, 0) < sent && Date.now() < settleBy) {
+      await new Promise((r) => setTimeout(r, 500));
+      seen = await outcomes();
+    }
+    const others = Object.entries(seen).filter(([o, n]) => o !== "recorded" && n > 0).map(([o, n]) => `${o} ${n}`);
+    console.log(`  at --trace-sample 1: ${seen.recorded ?? 0} of the ${sent} requests sent (warm-up included) recorded${others.length > 0 ? `; ${others.join(", ")}` : ", none lost or dropped"}`);
 
     // 2. CPU at a fixed rate, each proxy in turn.
     if (LOAD_SECONDS <= 0) return;
