@@ -37,9 +37,13 @@ export async function startServer(mode: "webhook" | "bare", cert: string, key: s
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 60 s`)), 60_000);
     child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once("line", (line) => {
+    // Other lines (node --trace-gc prints to stdout) pass through to stderr.
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
+      if (port === undefined) return void process.stderr.write(`${line}\n`);
       clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
+      resolve(Number(port));
     });
   });
   return {
