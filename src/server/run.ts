@@ -1,5 +1,7 @@
 // `hookpoint webhook` assembled: certificate files, policy source, app,
 // HTTPS listener and certificate poller, with one close() for shutdown.
+import type { Server as HttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Settings } from "../policy/effective.js";
@@ -50,6 +52,24 @@ export interface RunningWebhook {
 /** How often connections that became idle during the close are closed (Node stops its own checks then). */
 const IDLE_SWEEP_MS = 100;
 
+/**
+ * Closes, on each call, the TLS connections that have not received a byte since their
+ * handshake: a client's spare connection (Go's HTTP transport, the API server's, pools
+ * the connections it dialed and then did not need). Node does not count them idle, ends
+ * them only by its headers timeout and stops that check once the server closes, so the
+ * close would wait for them until the grace period forced the exit.
+ */
+function unusedConnectionCloser(server: HttpsServer): () => void {
+  const open = new Set<TLSSocket>();
+  server.on("secureConnection", (socket: TLSSocket) => {
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
+  return () => {
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+  };
+}
+
 export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook> {
   const metrics = createServerMetrics(o.registry);
   const tls = new TlsState();
@@ -92,6 +112,7 @@ export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook
     throw new Error(`cannot listen on ${o.host}:${o.port}: ${code === "EADDRINUSE" ? "address already in use" : (err as Error).message}`);
   }
   reloader.start();
+  const closeUnused = unusedConnectionCloser(app.server);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
@@ -105,8 +126,12 @@ export async function startWebhook(o: WebhookRunOptions): Promise<RunningWebhook
       options.onClosing?.();
       reloader.stop();
       // Node closes the connections idle when the close starts; these are the ones that
-      // become idle later (a connection made just before, that never sent a request).
-      const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+      // become idle later, and those that never carried a request.
+      const sweep = setInterval(() => {
+        app.server.closeIdleConnections();
+        closeUnused();
+      }, IDLE_SWEEP_MS);
+      closeUnused();
       try {
         await app.close();
       } finally {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { ClientRequest } from "node:http";
 import https from "node:https";
 import net from "node:net";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createServingCertificate } from "../../../src/certs/generate.js";
@@ -193,6 +194,22 @@ describe("hookpoint webhook (process)", () => {
     expect(s.lines.find((l) => String(l.msg).startsWith("shutting down"))).toMatchObject({ signal: "SIGTERM", delayMs: 5000 });
     agent.destroy();
     inflightAgent.destroy();
+  });
+
+  it("on SIGTERM: a connection that never sent a request (a client's spare, as the API server pools them) is closed once closing begins, and the process exits 0", async () => {
+    const s = await startCli([...TLS_FLAGS(), ...EXAMPLES, "--shutdown-delay", "1"]);
+    const spare = tls.connect({ host: "127.0.0.1", port: s.port, ca: ca.certPem, servername: "localhost", ALPNProtocols: ["http/1.1"] });
+    await new Promise<void>((resolve, reject) => spare.once("secureConnect", resolve).once("error", reject));
+    const closed = new Promise<void>((resolve) => spare.once("close", () => resolve()));
+    s.child.kill("SIGTERM");
+    await closed;
+    expect(s.lines.some((l) => String(l.msg).startsWith("closing"))).toBe(true);
+    expect(await exitWithin(s, 15_000)).toEqual({ code: 0, signal: null });
+    expect(s.lines.map((l) => l.msg).filter((m) => /^(shutting down|closing|shut down|shutdown)/.test(String(m)))).toEqual([
+      "shutting down: not ready, still answering for the shutdown delay",
+      "closing: no new connections, finishing in-flight requests",
+      "shut down",
+    ]);
   });
 
   it("on Ctrl-C (SIGINT) does not wait for the shutdown delay", async () => {
