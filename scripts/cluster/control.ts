@@ -12,7 +12,7 @@ import { ClusterError, layout, readState, REPO_ROOT, type ClusterState, type Lay
 import { withLock } from "./lock.js";
 import { createClusterPki, type PkiFiles } from "./pki.js";
 import { apiserverReady, etcdHealthy, type ClientTls } from "./probe.js";
-import { freePort, isOurProcess, logTail, portTaken, startDaemon, stopProcess } from "./processes.js";
+import { commandLine, freePort, isOurProcess, logTail, portTaken, startDaemon, stopProcess } from "./processes.js";
 
 export const ADMISSION_PLUGINS = [
   "NamespaceLifecycle",
@@ -92,6 +92,12 @@ async function running(l: Layout, patienceMs = 0): Promise<ClusterState | undefi
   }
 }
 
+/** Whether the running kube-apiserver has the arguments `start` gives it now (a checkout may have changed them). */
+function startedAsNow(l: Layout, s: ClusterState): boolean {
+  const argv = commandLine(s.pids.apiserver);
+  return argv !== undefined && JSON.stringify(argv.slice(1)) === JSON.stringify(apiserverArgs(l, s.ports.apiserver, s.ports.etcdClient));
+}
+
 async function stopRecorded(l: Layout): Promise<boolean> {
   const s = readState(l);
   if (!s) return false;
@@ -157,6 +163,11 @@ function apiserverArgs(l: Layout, port: number, etcdClient: number): string[] {
     `--service-account-signing-key-file=${p("sa.key")}`,
     // Endpoints may not hold a loopback address, and nothing here needs the "kubernetes" Service's endpoints.
     "--endpoint-reconciler-type=none",
+    // A webhook's clientConfig.service is called at one of the Service's ready endpoints
+    // (its EndpointSlices) rather than at its ClusterIP, which nothing routes here (no
+    // kube-proxy). Only configurations naming a Service are affected: every webhook the
+    // e2e tests register by clientConfig.url is called as before, and no APIService exists.
+    "--enable-aggregator-routing=true",
     "--profiling=false",
   ];
 }
@@ -240,8 +251,11 @@ export async function up(opts: ClusterOptions = {}): Promise<ClusterInfo> {
   mkdirSync(l.dir, { recursive: true });
   return withLock(l.lock, async () => {
     const current = await running(l, RUNNING_PATIENCE_MS);
-    if (current) return info(l, current, true);
-    if (await stopRecorded(l)) log("stopped the remains of a cluster that was not healthy");
+    if (current && startedAsNow(l, current)) return info(l, current, true);
+    if (current) {
+      await stopRecorded(l);
+      log("stopped the running cluster: its kube-apiserver runs with other arguments than this checkout gives it");
+    } else if (await stopRecorded(l)) log("stopped the remains of a cluster that was not healthy");
     if (opts.apiserverPort !== undefined && (await portTaken(opts.apiserverPort))) {
       throw new ClusterError(`port 127.0.0.1:${opts.apiserverPort} is taken; choose another --port or stop what listens there`);
     }

@@ -17,16 +17,22 @@ export function startDaemon(binary: string, args: readonly string[], logPath: st
   }
 }
 
-/** True while `pid` runs `binary` with an argument mentioning `marker` (the cluster directory). */
-export function isOurProcess(pid: number, binary: string, marker: string): boolean {
+/** The command line `pid` runs (argv[0] first), or undefined when it is gone. */
+export function commandLine(pid: number): string[] | undefined {
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
   } catch {
-    return false;
+    return undefined;
   }
-  const argv = cmdline.split("\0");
-  return argv[0] === binary && argv.some((a) => a.includes(marker));
+  // Each argument ends with a NUL.
+  return cmdline.replace(/\0$/, "").split("\0");
+}
+
+/** True while `pid` runs `binary` with an argument mentioning `marker` (the cluster directory). */
+export function isOurProcess(pid: number, binary: string, marker: string): boolean {
+  const argv = commandLine(pid);
+  return argv !== undefined && argv[0] === binary && argv.some((a) => a.includes(marker));
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; returns once the process is gone. */
