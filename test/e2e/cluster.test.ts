@@ -171,6 +171,29 @@ describe("local cluster: cluster up / down", () => {
     expect(await status({ dir })).toBeUndefined();
   });
 
+  it("up restarts a running cluster whose kube-apiserver runs with other arguments than up would give it", async (ctx) => {
+    e2e.require(ctx); // the binaries exist
+    const dir = tempDir("cluster-args");
+    const first = await up({ dir, log: () => undefined });
+    const lines: string[] = [];
+    try {
+      // As if a checkout changed the arguments since the start: the ones up derives from the
+      // recorded state (here its etcd port) are not those the process runs with.
+      const l = layout(dir);
+      const state = readState(l);
+      if (!state) throw new Error("no state recorded");
+      writeFileSync(l.state, JSON.stringify({ ...state, ports: { ...state.ports, etcdClient: state.ports.etcdClient + 1 } }));
+      const second = await up({ dir, log: (line) => lines.push(line) });
+      expect(second.alreadyRunning).toBe(false);
+      expect(lines[0]).toBe("stopped the running cluster: its kube-apiserver runs with other arguments than this checkout gives it");
+      expect(runsFor(first.pids.apiserver, dir)).toBe(false);
+      expect(runsFor(second.pids.apiserver, dir)).toBe(true);
+      expect(await up({ dir, log: (line) => lines.push(line) })).toEqual({ ...second, alreadyRunning: true });
+    } finally {
+      expect(await down({ dir })).toEqual({ stopped: true });
+    }
+  });
+
   it("a taken --port is one clear line and exit code 1", async () => {
     const dir = tempDir("port");
     const blocker: Server = createServer();
