@@ -2,9 +2,14 @@
 // a veth pair whose namespace end holds the "pod IPs" (198.18.N.2, .3, ...; RFC 2544's
 // benchmarking range, never routed anywhere). The host end gets no address, only a route
 // to that /24; the namespace routes nothing but the host's source address back, so what
-// runs inside can reach nothing else. Everything is deleted by close().
+// runs inside can reach nothing else (but the host loopback ports it is given with
+// reachHostLoopback). Everything is deleted by close().
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface PodNetwork {
   name: string;
@@ -14,8 +19,38 @@ export interface PodNetwork {
   unused: string;
   /** Starts a process inside the namespace (network only: same files and mounts). */
   spawn(command: string, args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv }): ChildProcess;
+  /**
+   * Makes 127.0.0.1:port inside the namespace lead to 127.0.0.1:port of the host (e.g. the
+   * API server, which listens on the host's loopback only), so a process inside reaches it
+   * with the host's kubeconfig unchanged. The bytes go through a Unix socket: a pathname
+   * socket belongs to the file system, which both sides share, not to a network
+   * namespace; no address is added anywhere. Resolves once both ends listen.
+   */
+  reachHostLoopback(port: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Both ways between two sockets; either one ending or failing ends the other. */
+function splice(a: Socket, b: Socket): void {
+  const end = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on("error", end).on("close", end);
+  b.on("error", end).on("close", end);
+  a.pipe(b).pipe(a);
+}
+
+/** The namespace's end of reachHostLoopback, run inside it: TCP on its 127.0.0.1:port → the Unix socket. */
+const LOOPBACK_END = `const net = require("net");
+const [socketPath, port] = process.argv.slice(1);
+net.createServer((inside) => {
+  const host = net.connect(socketPath);
+  const end = () => { inside.destroy(); host.destroy(); };
+  inside.on("error", end).on("close", end);
+  host.on("error", end).on("close", end);
+  inside.pipe(host).pipe(inside);
+}).listen(Number(port), "127.0.0.1", () => console.log("listening"));`;
 
 function ip(args: string[]): { ok: boolean; out: string } {
   const r = spawnSync("ip", args, { encoding: "utf8" });
@@ -40,8 +75,14 @@ export function createPodNetwork(count: number): PodNetwork | string {
   if (subnet < 0) return "no free /24 in 198.18.0.0/16 for the test's pod addresses";
   const addresses = Array.from({ length: count }, (_v, i) => `198.18.${subnet}.${i + 2}`);
   const children = new Set<ChildProcess>();
+  const relays: { server: Server; sockets: Set<Socket>; dir: string }[] = [];
   const cleanup = (): void => {
     for (const c of children) c.kill("SIGKILL");
+    for (const r of relays.splice(0)) {
+      r.server.close();
+      for (const sock of r.sockets) sock.destroy();
+      rmSync(r.dir, { recursive: true, force: true });
+    }
     ip(["netns", "del", name]); // takes the veth pair (both ends) and the route with it
     ip(["link", "del", hostEnd]);
   };
@@ -69,15 +110,38 @@ export function createPodNetwork(count: number): PodNetwork | string {
     cleanup();
     return `cannot route the network namespace back to the host: ${back.out}`;
   }
+  const inNamespace = (command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess => {
+    const child = spawn("nsenter", [`--net=/run/netns/${name}`, "--", command, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    child.on("exit", () => children.delete(child));
+    return child;
+  };
   return {
     name,
     addresses,
     unused: `198.18.${subnet}.250`,
-    spawn(command, args, opts = {}) {
-      const child = spawn("nsenter", [`--net=/run/netns/${name}`, "--", command, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-      children.add(child);
-      child.on("exit", () => children.delete(child));
-      return child;
+    spawn: inNamespace,
+    async reachHostLoopback(port) {
+      const dir = mkdtempSync(join(tmpdir(), "hookpoint-e2e-relay-"));
+      const socketPath = join(dir, `${port}.sock`);
+      const sockets = new Set<Socket>();
+      const server = createServer((fromInside) => {
+        const toHost = createConnection(port, "127.0.0.1");
+        for (const sock of [fromInside, toHost]) {
+          sockets.add(sock);
+          sock.once("close", () => sockets.delete(sock));
+        }
+        splice(fromInside, toHost);
+      });
+      relays.push({ server, sockets, dir });
+      await new Promise<void>((resolve, reject) => server.once("error", reject).listen(socketPath, resolve));
+      const child = inNamespace(process.execPath, ["-e", LOOPBACK_END, socketPath, String(port)]);
+      await new Promise<void>((resolve, reject) => {
+        let err = "";
+        child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+        child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+        child.once("exit", (code) => reject(new Error(`the namespace's end of 127.0.0.1:${port} exited (code ${code}): ${err}`)));
+      });
     },
     async close() {
       const exits = [...children].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))));

@@ -54,10 +54,10 @@ export function makeCerts(): Certs {
 }
 
 
-/** GET over HTTPS trusting only `ca`. */
-export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+/** GET over HTTPS trusting only `ca`; `servername` is the name the certificate must hold (default: the URL's host). */
+export function httpsGet(url: string, ca: string, servername?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = httpsRequest(url, { ca, timeout: 5_000 }, (res) => {
+    const r = httpsRequest(url, { ca, timeout: 5_000, ...(servername ? { servername } : {}) }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
@@ -75,15 +75,29 @@ export interface WebhookProcessOptions {
   args: readonly string[];
   /** The CA that signed the serving certificate, when it is known (a self-managed one appears only after start). */
   ca: () => Promise<string | undefined>;
+  /** The address it listens on (its --host; default 127.0.0.1). */
+  host?: string;
+  /** The name its certificate is checked for (default: the address), e.g. the Service's <name>.<namespace>.svc. */
+  servername?: string;
+  /** How the process is started (default: node's spawn, here; e.g. PodNetwork.spawn, inside a network namespace). */
+  spawn?: (command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) => ChildProcess;
 }
 
-/** The arguments the tests run `hookpoint webhook` with: certificate files, a kubeconfig, loopback only. */
-export function webhookArgs(port: number, certs: Certs, kubeconfigPath: string): string[] {
+export interface WebhookArgsOptions {
+  /** --host (default 127.0.0.1). */
+  host?: string;
+  /** --shutdown-delay in seconds; undefined leaves hookpoint's default (default 0). */
+  shutdownDelaySeconds?: number | undefined;
+}
+
+/** The arguments the tests run `hookpoint webhook` with: certificate files, a kubeconfig, loopback only unless `host` says otherwise. */
+export function webhookArgs(port: number, certs: Certs, kubeconfigPath: string, opts: WebhookArgsOptions = {}): string[] {
+  const delay = "shutdownDelaySeconds" in opts ? opts.shutdownDelaySeconds : 0;
   return [
-    "--port", String(port), "--host", "127.0.0.1", "--cert", certs.certFile, "--key", certs.keyFile,
+    "--port", String(port), "--host", opts.host ?? "127.0.0.1", "--cert", certs.certFile, "--key", certs.keyFile,
     "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info",
-    // No endpoint to be removed from here: stop() need not wait.
-    "--shutdown-delay", "0",
+    // By default no endpoint to be removed from here: stop() need not wait.
+    ...(delay === undefined ? [] : ["--shutdown-delay", String(delay)]),
   ];
 }
 
@@ -96,14 +110,21 @@ export class WebhookProcess {
 
   constructor(private readonly opts: WebhookProcessOptions) {
     this.port = opts.port;
-    this.url = `https://127.0.0.1:${opts.port}`;
+    this.url = `https://${opts.host ?? "127.0.0.1"}:${opts.port}`;
+  }
+
+  private get(path: string, ca: string): Promise<{ status: number; body: string }> {
+    return httpsGet(`${this.url}${path}`, ca, this.opts.servername);
   }
 
   /** Starts the process and waits until /readyz answers 200 (certificate loaded, informers synced). */
   async start(): Promise<void> {
     if (this.child) throw new Error("the webhook is already running");
     const args = ["--import", "tsx", "src/cli/main.ts", "webhook", ...this.opts.args];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const env = { ...process.env, NO_COLOR: "1" };
+    const child = this.opts.spawn
+      ? this.opts.spawn(process.execPath, args, { cwd: REPO_ROOT, env })
+      : spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env });
     this.child = child;
     child.stdout?.setEncoding("utf8").on("data", (c: string) => (this.output += c));
     child.stderr?.setEncoding("utf8").on("data", (c: string) => (this.output += c));
@@ -119,7 +140,7 @@ export class WebhookProcess {
         async () => {
           if (exitCode !== undefined) throw new Error(`hookpoint webhook exited with code ${exitCode} during start-up`);
           const ca = await this.opts.ca();
-          return ca === undefined ? 0 : httpsGet(`${this.url}/readyz`, ca).then((r) => r.status, () => 0);
+          return ca === undefined ? 0 : this.get("/readyz", ca).then((r) => r.status, () => 0);
         },
         (status) => status === 200,
         { what: `hookpoint webhook ${this.url}/readyz`, timeoutMs: 60_000, intervalMs: 100 },
@@ -148,7 +169,7 @@ export class WebhookProcess {
   async metrics(): Promise<string> {
     const ca = await this.opts.ca();
     if (ca === undefined) throw new Error("the webhook's CA is not known yet");
-    const r = await httpsGet(`${this.url}/metrics`, ca);
+    const r = await this.get("/metrics", ca);
     if (r.status !== 200) throw new Error(`GET ${this.url}/metrics: HTTP ${r.status}`);
     return r.body;
   }
