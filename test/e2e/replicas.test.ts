@@ -215,7 +215,7 @@ describe("two webhook replicas behind the Service hookpoint-system/hookpoint-web
     expect(reviews.a + reviews.b).toBe(SHARED_PODS);
     // Both answered reviews. Not a share: the API server picks a replica per new connection
     // (at random), and reuses the most recently freed connection first, so a few busy
-    // connections carry most reviews and the split is as uneven as they fall. Over nine runs
+    // connections carry most reviews and the split is as uneven as they fall. Over twelve runs
     // of this load it ranged from 7.5 % / 92.5 % to 50 % / 50 % (three below 20 %), so no
     // share bound would hold reliably. That one replica answers none needs every
     // connection that carried a review on the same one: for n connections 2^(1-n), and
