@@ -215,8 +215,8 @@ describe("two webhook replicas behind the Service hookpoint-system/hookpoint-web
     expect(reviews.a + reviews.b).toBe(SHARED_PODS);
     // Both answered reviews. Not a share: the API server picks a replica per new connection
     // (at random), and reuses the most recently freed connection first, so a few busy
-    // connections carry most reviews and the split is as uneven as they fall. Over twelve runs
-    // of this load it ranged from 7.5 % / 92.5 % to 50 % / 50 % (three below 20 %), so no
+    // connections carry most reviews and the split is as uneven as they fall. Over thirteen runs
+    // of this load it ranged from 7.5 % / 92.5 % to 50 % / 50 % (four below 20 %), so no
     // share bound would hold reliably. That one replica answers none needs every
     // connection that carried a review on the same one: for n connections 2^(1-n), and
     // the API server held 11 to 19 after this load (a connection dialed for a review that
