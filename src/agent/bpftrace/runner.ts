@@ -67,25 +67,32 @@ export class BpftraceRunner {
     this.spawnOnce();
   }
 
-  /** SIGINT, then SIGKILL after the grace period; resolves once bpftrace has exited and its output is read. */
-  async stop(): Promise<void> {
+  /**
+   * SIGINT, then SIGKILL after the grace period; resolves once bpftrace has exited and its
+   * output is read: true when it exited on its own (its final dump is in the output),
+   * false when it had to be killed.
+   */
+  async stop(): Promise<boolean> {
     this.wanted = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const child = this.child;
     if (!child) {
       this.st.state = "stopped";
-      return;
+      return true;
     }
     this.st.state = "stopping";
     child.kill("SIGINT");
+    let killed = false;
     const killer = setTimeout(() => {
       this.opts.log.warn({ script: this.opts.name, graceMs: this.opts.graceMs }, "bpftrace did not stop in time, killing it");
+      killed = true;
       child.kill("SIGKILL");
     }, this.opts.graceMs);
     await this.exited;
     clearTimeout(killer);
     this.st.state = "stopped";
+    return !killed;
   }
 
   private spawnOnce(): void {

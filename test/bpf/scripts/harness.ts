@@ -149,6 +149,8 @@ export interface TraceRun {
   stop(): Promise<void>;
 }
 
+const STOP_GRACE_MS = 30_000;
+
 /** Runs a rendered program through the agent's runner; resolves once every probe is attached. */
 export async function runProgram(name: string, program: string, bpftrace = "bpftrace"): Promise<TraceRun> {
   const dir = mkdtempSync(join(tmpdir(), "hookpoint-bt-"));
@@ -162,7 +164,9 @@ export async function runProgram(name: string, program: string, bpftrace = "bpft
     bpftrace,
     program: file,
     log: pino({ level: "silent" }),
-    graceMs: 10_000,
+    // bpftrace can take many seconds to detach under a loaded CI run; killing it would lose
+    // the final dump the tests count on.
+    graceMs: STOP_GRACE_MS,
     onEvent: (event) => {
       if (event.type === "attached") probes = event.probes;
       totals.add(event);
@@ -171,8 +175,10 @@ export async function runProgram(name: string, program: string, bpftrace = "bpft
   });
   runner.start();
   const stop = async (): Promise<void> => {
-    await runner.stop();
+    const clean = await runner.stop();
     rmSync(dir, { recursive: true, force: true });
+    // Without its final dump the totals stop at the last interval print: say so, rather than let a count come out short.
+    if (!clean) throw new Error(`bpftrace (${name}) did not exit within ${STOP_GRACE_MS / 1000} s of SIGINT and was killed: its final dump is lost`);
   };
   const deadline = Date.now() + 60_000;
   while (!attached) {
