@@ -10,7 +10,9 @@
 // the in-cluster credentials and POD_NAMESPACE.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { WEBHOOK_CONFIGURATION } from "./support/deploy.js";
+import { canI, describeAccess, type Access } from "./support/access.js";
+import { serviceAccountKubeConfig } from "./support/cluster.js";
+import { WEBHOOK_CONFIGURATION, WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT } from "./support/deploy.js";
 import { kubeRequest, ok } from "./support/kube-http.js";
 import { createPod, probePod } from "./support/pods.js";
 import { pollUntil } from "./support/poll.js";
@@ -59,5 +61,26 @@ describe("deploy/overlays/self-managed: certificates managed by the webhook itse
       { what: "the API server calling the self-managed webhook" },
     );
     expect(traced.value.warnings).toEqual([]);
+  });
+
+  it("its ServiceAccount may get and update the one Secret hookpoint-webhook-tls and nothing else about Secrets", async (ctx) => {
+    await selfManaged.start(ctx);
+    const sa = await serviceAccountKubeConfig(WEBHOOK_NAMESPACE, WEBHOOK_SERVICE_ACCOUNT);
+    const secret = (verb: string, name?: string, namespace = WEBHOOK_NAMESPACE): Access => ({ verb, group: "", resource: "secrets", namespace, ...(name ? { name } : {}) });
+    const asked = [
+      secret("get", "hookpoint-webhook-tls"),
+      secret("update", "hookpoint-webhook-tls"),
+      secret("patch", "hookpoint-webhook-tls"),
+      secret("delete", "hookpoint-webhook-tls"),
+      secret("get", "another-secret"),
+      secret("update", "another-secret"),
+      secret("create"),
+      secret("list"),
+      secret("watch"),
+      secret("get", "hookpoint-webhook-tls", "default"),
+    ];
+    const allowed: string[] = [];
+    for (const a of asked) if (await canI(sa.kubeConfig, a)) allowed.push(describeAccess(a));
+    expect(allowed).toEqual(["get core/secrets hookpoint-webhook-tls in hookpoint-system", "update core/secrets hookpoint-webhook-tls in hookpoint-system"]);
   });
 });
