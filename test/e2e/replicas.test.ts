@@ -129,7 +129,7 @@ async function setUp(ctx: TestContext, admin: KubeConfig, apiserverPid: number, 
       ca: async () => ca,
       spawn: (command, args, opts) => net.spawn(command, args, opts),
       // hookpoint's own --shutdown-delay (5 s), as the Deployment runs it: the time for the endpoint's removal to reach the API server.
-      args: webhookArgs(servicePort.targetPort, certs, sa.kubeconfigPath, { host, shutdownDelaySeconds: undefined }),
+      args: webhookArgs(servicePort.targetPort, certs, sa.kubeconfigPath, { host, shutdownDelaySeconds: "default" }),
     });
     cleanup.push(() => replica.stop());
     started.push(replica);

@@ -4,16 +4,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/cluster/processes.js";
+import { commandLine, freePort } from "../../scripts/cluster/processes.js";
 import { ROOT, descendantsOf, waitFor } from "../bpf/agent/support.js";
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "";
-  }
-}
+const cmdline = (pid: number): string => commandLine(pid)?.join(" ") ?? "";
 
 function alive(pid: number): boolean {
   try {

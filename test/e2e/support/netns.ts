@@ -7,9 +7,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { relayServer } from "./relay.js";
 
 export interface PodNetwork {
   name: string;
@@ -30,27 +31,7 @@ export interface PodNetwork {
   close(): Promise<void>;
 }
 
-/** Both ways between two sockets; either one ending or failing ends the other. */
-function splice(a: Socket, b: Socket): void {
-  const end = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.on("error", end).on("close", end);
-  b.on("error", end).on("close", end);
-  a.pipe(b).pipe(a);
-}
-
-/** The namespace's end of reachHostLoopback, run inside it: TCP on its 127.0.0.1:port → the Unix socket. */
-const LOOPBACK_END = `const net = require("net");
-const [socketPath, port] = process.argv.slice(1);
-net.createServer((inside) => {
-  const host = net.connect(socketPath);
-  const end = () => { inside.destroy(); host.destroy(); };
-  inside.on("error", end).on("close", end);
-  host.on("error", end).on("close", end);
-  inside.pipe(host).pipe(inside);
-}).listen(Number(port), "127.0.0.1", () => console.log("listening"));`;
+const RELAY = new URL("./relay.ts", import.meta.url).pathname;
 
 function ip(args: string[]): { ok: boolean; out: string } {
   const r = spawnSync("ip", args, { encoding: "utf8" });
@@ -125,17 +106,10 @@ export function createPodNetwork(count: number): PodNetwork | string {
       const dir = mkdtempSync(join(tmpdir(), "hookpoint-e2e-relay-"));
       const socketPath = join(dir, `${port}.sock`);
       const sockets = new Set<Socket>();
-      const server = createServer((fromInside) => {
-        const toHost = createConnection(port, "127.0.0.1");
-        for (const sock of [fromInside, toHost]) {
-          sockets.add(sock);
-          sock.once("close", () => sockets.delete(sock));
-        }
-        splice(fromInside, toHost);
-      });
+      const server = relayServer(() => createConnection(port, "127.0.0.1"), sockets);
       relays.push({ server, sockets, dir });
       await new Promise<void>((resolve, reject) => server.once("error", reject).listen(socketPath, resolve));
-      const child = inNamespace(process.execPath, ["-e", LOOPBACK_END, socketPath, String(port)]);
+      const child = inNamespace(process.execPath, ["--import", "tsx", RELAY, socketPath, String(port)]);
       await new Promise<void>((resolve, reject) => {
         let err = "";
         child.stderr?.on("data", (d: Buffer) => (err += d.toString()));

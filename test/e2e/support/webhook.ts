@@ -86,18 +86,18 @@ export interface WebhookProcessOptions {
 export interface WebhookArgsOptions {
   /** --host (default 127.0.0.1). */
   host?: string;
-  /** --shutdown-delay in seconds; undefined leaves hookpoint's default (default 0). */
-  shutdownDelaySeconds?: number | undefined;
+  /** --shutdown-delay in seconds, or "default" for hookpoint's own (default 0: nothing to wait for here). */
+  shutdownDelaySeconds?: number | "default";
 }
 
 /** The arguments the tests run `hookpoint webhook` with: certificate files, a kubeconfig, loopback only unless `host` says otherwise. */
 export function webhookArgs(port: number, certs: Certs, kubeconfigPath: string, opts: WebhookArgsOptions = {}): string[] {
-  const delay = "shutdownDelaySeconds" in opts ? opts.shutdownDelaySeconds : 0;
+  const delay = opts.shutdownDelaySeconds ?? 0;
   return [
     "--port", String(port), "--host", opts.host ?? "127.0.0.1", "--cert", certs.certFile, "--key", certs.keyFile,
     "--kubeconfig", kubeconfigPath, "--namespace", WEBHOOK_NAMESPACE, "--log-level", "info",
     // By default no endpoint to be removed from here: stop() need not wait.
-    ...(delay === undefined ? [] : ["--shutdown-delay", String(delay)]),
+    ...(delay === "default" ? [] : ["--shutdown-delay", String(delay)]),
   ];
 }
 
