@@ -19,6 +19,7 @@ import {
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import { previousOriginal, previousStatus, recordOriginal, UNREADABLE_STATUS, type OriginalState, type OtherChanges } from "./original.js";
 import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
+import { copyOf } from "./copy.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 
@@ -55,11 +56,11 @@ export interface MutationResult {
 export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, settings: Pick<Settings, "version">): MutationResult {
   const warnings: string[] = [];
   const { target, profile } = plan;
-  const spec = { ...pod.spec };
+  const spec = copyOf(pod.spec);
   const list = [...(spec[target.location] ?? [])];
   spec[target.location] = list;
   const original = list[target.index] as Container;
-  const c: Container = { ...original };
+  const c: Container = copyOf(original);
   list[target.index] = c;
 
   const podSc = pod.spec.securityContext ?? {};
@@ -136,7 +137,7 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   // annotation for istio-cni (and Istio's injector, should it run later), and
   // istio-init's own arguments where they are already rendered.
   const other: OtherChanges = {};
-  const annotations: Record<string, string> = { ...(pod.metadata?.annotations ?? {}) };
+  const annotations: Record<string, string> = copyOf(pod.metadata?.annotations);
   if (agent && isIstioPod(pod, target.name)) {
     const statusPort = istioStatusPort(annotations);
     const ports = annotations[EXCLUDE_INBOUND_PORTS_ANNOTATION];
@@ -166,12 +167,17 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   const record = before.injected ? before.original : recordOriginal(pod, target, c, spec.volumes, other);
   if (record) status.original = record;
 
-  const metadata = { ...(pod.metadata ?? {}) };
+  const metadata = copyOf(pod.metadata);
   annotations[STATUS_ANNOTATION] = JSON.stringify(status);
   metadata.annotations = annotations;
-  metadata.labels = { ...(metadata.labels ?? {}), [INJECTED_LABEL]: "true" };
+  const labels: Record<string, string> = copyOf(metadata.labels);
+  labels[INJECTED_LABEL] = "true";
+  metadata.labels = labels;
 
-  return { pod: { ...pod, metadata, spec }, status, warnings };
+  const out: Pod = copyOf(pod);
+  out.metadata = metadata;
+  out.spec = spec;
+  return { pod: out, status, warnings };
 }
 
 /** A command that already starts `hookpoint agent` (hookpoint's own, or written by hand). */
@@ -231,7 +237,9 @@ function excludeAgentPortInIstioInit(spec: Pod["spec"], statusPort: string): Oth
   const next = withExcludedInboundPort(args, AGENT_METRICS_PORT, statusPort);
   if (next === args) return undefined;
   const copy = [...inits];
-  copy[i] = { ...init, [field]: next };
+  const changed: Container = copyOf(init);
+  changed[field] = next as string[];
+  copy[i] = changed;
   spec.initContainers = copy;
   return { field, was: args };
 }
@@ -242,13 +250,13 @@ function tracingSecurityContext(
   capabilities: readonly string[],
   origGid: number | undefined,
 ): SecurityContext {
-  const sc: SecurityContext = { ...(original ?? {}) };
+  const sc: SecurityContext = copyOf(original);
   if (privileged) {
     sc.privileged = true;
     // The API server rejects privileged with allowPrivilegeEscalation false.
     sc.allowPrivilegeEscalation = true;
   }
-  const caps = { ...(sc.capabilities ?? {}) };
+  const caps: NonNullable<SecurityContext["capabilities"]> = copyOf(sc.capabilities);
   const add = [...(caps.add ?? [])];
   for (const cap of capabilities) if (!add.includes(cap)) add.push(cap);
   caps.add = add;

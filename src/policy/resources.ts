@@ -66,10 +66,11 @@ export function requestLimitProblem(resource: string, request: unknown, limit: u
 export function mergeResources(container: string, original: Record<string, unknown> | undefined, profile: ResourceRequirements): ResourceMerge {
   const canonical = canonicalProfile(profile);
   if (!canonical.ok) return canonical;
-  const out: Record<string, unknown> = { ...(original ?? {}) };
+  // Object.assign, not spreads: see admission/copy.ts.
+  const out: Record<string, unknown> = Object.assign({}, original);
   for (const key of ["limits", "requests"] as const) {
     const wanted = canonical[key];
-    if (wanted) out[key] = { ...(quantitiesOf(original?.[key]) ?? {}), ...wanted };
+    if (wanted) out[key] = Object.assign({}, quantitiesOf(original?.[key]), wanted);
   }
   const requests = quantitiesOf(out.requests) ?? {};
   const limits = quantitiesOf(out.limits) ?? {};
