@@ -34,8 +34,9 @@ export function createLogger(opts: LoggerOptions): Logger {
     const pretty = require("pino-pretty") as typeof import("pino-pretty");
     return pino(base, pretty({ colorize: opts.color ?? false, destination: opts.destination ?? 1, sync: true, ignore: "pid,hostname,component" }));
   }
-  // Asynchronous writes coalesce under load (one line per review could otherwise cost a
-  // syscall per request); pino flushes what is pending when the process exits. (Holding
-  // lines back to write 4 KB at a time saved nothing measurable in bench:webhook.)
-  return pino(base, opts.destination ?? pino.destination({ dest: opts.file ?? 1, sync: false }));
+  // Synchronous writes, pino's default. Asynchronous ones hand every line to libuv's
+  // thread pool, and waking a pool thread on a busy node stalls the event loop: at 1,000
+  // reviews/s they doubled the webhook's p90 (bench:webhook; docs/benchmarks.md). A line
+  // is one write(2) of ~300 bytes to the container runtime's pipe.
+  return pino(base, opts.destination ?? pino.destination({ dest: opts.file ?? 1, sync: true }));
 }
