@@ -125,7 +125,7 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   // One that already is ours as the API server stores it is kept as it is.
   const volumes = [...(spec.volumes ?? [])];
   for (const v of HOOKPOINT_VOLUMES) {
-    const vol: Volume = { name: v.name, ...v.source };
+    const vol: Volume = Object.assign({ name: v.name }, v.source);
     const i = volumes.findIndex((x) => x.name === v.name);
     if (i >= 0) {
       if (!isOurVolume(volumes[i] as Volume, v)) volumes[i] = vol;

@@ -116,7 +116,7 @@ function canonicalize(profile: ResourceRequirements): CanonicalProfile {
     }
     out[key] = canonical;
   }
-  return { ok: true, ...out, touched };
+  return Object.assign({ ok: true as const }, out, { touched });
 }
 
 /** Which side came from the profile, for the warning. */
