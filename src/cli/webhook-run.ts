@@ -11,7 +11,7 @@ import { createSourceMetrics } from "../k8s/source-metrics.js";
 import { FileSnapshotSource } from "../policy/file-source.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { createLogger } from "../server/logger.js";
-import { startWebhook } from "../server/run.js";
+import { startWebhook, type RunningWebhook } from "../server/run.js";
 import { exitOnSignals } from "../server/shutdown.js";
 import { UsageError } from "./errors.js";
 import { defaultListenHost } from "./listen-host.js";
@@ -124,7 +124,19 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   const events = kubeConfig
     ? new EventRecorder({ api: clusterEventApi(kubeConfig), log: logger, metrics: createEventMetrics(registry), instance: hostname() })
     : undefined;
-  const webhook = await startWebhook({
+  // The handlers go in before anything listens: the "listening" line is written as the
+  // server starts, and a Ctrl-C or SIGTERM right after it must shut down, not kill.
+  const running: { webhook?: RunningWebhook } = {};
+  exitOnSignals(
+    async (close) => {
+      await running.webhook?.close(close);
+      certs?.stop();
+      await events?.flushed(1000);
+      events?.stop();
+    },
+    { log: logger, delayMs: shutdownDelayMs },
+  );
+  running.webhook = await startWebhook({
     host,
     port,
     certFile: flags.cert,
@@ -137,13 +149,4 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
     maxConnections,
     ...(events ? { events } : {}),
   });
-  exitOnSignals(
-    async (close) => {
-      await webhook.close(close);
-      certs?.stop();
-      await events?.flushed(1000);
-      events?.stop();
-    },
-    { log: logger, delayMs: shutdownDelayMs },
-  );
 }
