@@ -14,9 +14,9 @@ export default tseslint.config(
     },
   },
   { files: ["src/config.ts", "test/**", "bench/**", "scripts/**"], rules: { "no-restricted-properties": "off" } },
-  // The review path copies pods with copyOf (src/admission/copy.ts says why spreads cost a mark-compact).
+  // The review path copies pods with copyOf (src/copy.ts says why spreads cost a mark-compact).
   {
     files: ["src/admission/mutate.ts", "src/policy/resources.ts"],
-    rules: { "no-restricted-syntax": ["error", { selector: "ObjectExpression > SpreadElement", message: "copy with copyOf() from src/admission/copy.ts: object spreads here are promoted to the old generation (see its comment)" }] },
+    rules: { "no-restricted-syntax": ["error", { selector: "ObjectExpression > SpreadElement", message: "copy with copyOf() from src/copy.ts: object spreads here are promoted to the old generation (see its comment)" }] },
   },
 );

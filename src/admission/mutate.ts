@@ -16,10 +16,10 @@ import {
   STATUS_ANNOTATION,
   TRACING_CAPABILITIES,
 } from "../names.js";
+import { copyOf } from "../copy.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import { previousOriginal, previousStatus, recordOriginal, UNREADABLE_STATUS, type OriginalState, type OtherChanges } from "./original.js";
 import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
-import { copyOf } from "./copy.js";
 import type { InjectionPlan } from "./plan.js";
 import type { Container, EnvVar, Pod, SecurityContext, Volume, VolumeMount } from "./pod.js";
 

@@ -4,6 +4,7 @@
 // in canonical form; the container's other quantities stay. A merge that would
 // break the API server's rules (requests above limits, or unequal for
 // resources that cannot be overcommitted) is refused with the reason. Pure.
+import { copyOf } from "../copy.js";
 import type { ResourceRequirements } from "./types.js";
 import { canonicalResourceQuantity, compareQuantities, parseQuantity, QuantityError, roundUpToMilli, type Quantity } from "../quantity.js";
 
@@ -66,8 +67,7 @@ export function requestLimitProblem(resource: string, request: unknown, limit: u
 export function mergeResources(container: string, original: Record<string, unknown> | undefined, profile: ResourceRequirements): ResourceMerge {
   const canonical = canonicalProfile(profile);
   if (!canonical.ok) return canonical;
-  // Object.assign, not spreads: see admission/copy.ts.
-  const out: Record<string, unknown> = Object.assign({}, original);
+  const out: Record<string, unknown> = copyOf(original);
   for (const key of ["limits", "requests"] as const) {
     const wanted = canonical[key];
     if (wanted) out[key] = Object.assign({}, quantitiesOf(original?.[key]), wanted);

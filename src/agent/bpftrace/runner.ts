@@ -83,16 +83,14 @@ export class BpftraceRunner {
     }
     this.st.state = "stopping";
     child.kill("SIGINT");
-    let killed = false;
     const killer = setTimeout(() => {
       this.opts.log.warn({ script: this.opts.name, graceMs: this.opts.graceMs }, "bpftrace did not stop in time, killing it");
-      killed = true;
       child.kill("SIGKILL");
     }, this.opts.graceMs);
     await this.exited;
     clearTimeout(killer);
     this.st.state = "stopped";
-    return !killed;
+    return child.signalCode !== "SIGKILL";
   }
 
   private spawnOnce(): void {

@@ -1,5 +1,5 @@
 /**
- * A shallow copy of an object the admission path is about to add keys to.
+ * A shallow copy of an object the review path (admission, resource merging) is about to add keys to.
  *
  * Object.assign rather than `{ ...o }` on purpose: on Node 20's V8, a spread copy of
  * an object from JSON.parse that then gains a key survives young-generation
