@@ -26,9 +26,12 @@ export function podPatch(original: Pod, mutated: Pod): Operation[] {
 function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
   if (a === b) return;
   if (isObject(a) && isObject(b)) {
-    for (const key of Object.keys(a)) if (!Object.prototype.hasOwnProperty.call(b, key)) ops.push({ op: "remove", path: `${path}/${escapePointerSegment(key)}` });
-    for (const key of Object.keys(b)) {
-      const hasKey = Object.prototype.hasOwnProperty.call(a, key);
+    // for-in with an own-key test, not Object.keys: no array of keys per object walked
+    // (V8 reads the keys from the map's enum cache and drops the test for them).
+    for (const key in a) if (hasOwn(a, key) && !hasOwn(b, key)) ops.push({ op: "remove", path: `${path}/${escapePointerSegment(key)}` });
+    for (const key in b) {
+      if (!hasOwn(b, key)) continue;
+      const hasKey = hasOwn(a, key);
       // Most keys hold the very same subtree: skip them before building their path.
       if (hasKey && a[key] === b[key]) continue;
       const p = `${path}/${escapePointerSegment(key)}`;
@@ -47,6 +50,10 @@ function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
     return;
   }
   ops.push({ op: "replace", path, value: b }); // a !== b: equal values returned at the top
+}
+
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
 }
 
 /** A key as one JSON Pointer segment (RFC 6901: "~" → "~0", "/" → "~1"). */
