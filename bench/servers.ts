@@ -24,11 +24,13 @@ export interface ServerOptions {
 /**
  * Starts bench/webhook-server.ts MODE CERT KEY [FILES...] and waits for its port.
  * BENCH_NODE_FLAGS adds node flags to both servers (profiling); BENCH_WEBHOOK_NODE_FLAGS
- * to the webhook only (tuning it against an untouched bare server).
+ * to the webhook only (tuning it against an untouched bare server); BENCH_BASELINE_NODE_FLAGS
+ * to the --compare webhook only (the same code with and without a flag, side by side).
  */
 export async function startServer(mode: "webhook" | "bare", cert: string, key: string, o: ServerOptions = {}): Promise<Server> {
   const script = o.checkout ? join(o.checkout, "bench", "webhook-server.ts") : new URL("./webhook-server.ts", import.meta.url).pathname;
-  const flags = [process.env.BENCH_NODE_FLAGS, mode === "webhook" ? process.env.BENCH_WEBHOOK_NODE_FLAGS : undefined].flatMap((f) => (f ? f.split(" ") : []));
+  const own = mode === "bare" ? undefined : o.checkout ? process.env.BENCH_BASELINE_NODE_FLAGS : process.env.BENCH_WEBHOOK_NODE_FLAGS;
+  const flags = [process.env.BENCH_NODE_FLAGS, own].flatMap((f) => (f ? f.split(" ") : []));
   const args = [...flags, "--import", "tsx", script, mode, cert, key, ...(o.args ?? [])];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],

@@ -20,7 +20,9 @@
 // and this webhook side by side in one run (this line says whether istiod is built). Prints figures; asserts nothing about time. --breakdown 1 adds
 // saturated runs with injected-only and skipped-only bodies. --soak runs the webhook
 // alone and reports its resident memory at start and end.
-// BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling).
+// BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to both server processes (profiling);
+// BENCH_WEBHOOK_NODE_FLAGS to this webhook only, BENCH_BASELINE_NODE_FLAGS to the --compare one only
+// (e.g. --compare on a checkout of the same commit: one V8 flag tried side by side).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
