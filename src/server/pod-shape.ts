@@ -95,12 +95,19 @@ const validatePod = new Ajv({ allErrors: false, verbose: true, strict: true, all
 export function deeperThan(value: unknown, max: number): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (max <= 0) return true;
+  // Scalars (most of a pod) are skipped here rather than in a call each.
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], max - 1)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === "object" && v !== null && deeperThan(v, max - 1)) return true;
+    }
     return false;
   }
   const record = value as Record<string, unknown>;
-  for (const k in record) if (deeperThan(record[k], max - 1)) return true;
+  for (const k in record) {
+    const v = record[k];
+    if (typeof v === "object" && v !== null && deeperThan(v, max - 1)) return true;
+  }
   return false;
 }
 
