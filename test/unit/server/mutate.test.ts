@@ -47,6 +47,20 @@ describe("POST /mutate", () => {
     expect(patched.spec.containers.filter((c) => c.name !== "istio-proxy")).toEqual(pod.spec.containers.filter((c) => c.name !== "istio-proxy"));
   });
 
+  it("encodes a patch holding non-ASCII text as UTF-8, so the API server reads back exactly that text", async () => {
+    const h = harness();
+    const base = atCreate(loadPod("classic-sidecar"));
+    const args = ["/usr/local/bin/pilot-agent", "proxy", "--serviceCluster", "café-☕-𝄞"];
+    const pod: Pod = { ...base, spec: { ...base.spec, containers: base.spec.containers.map((c) => (c.name === "istio-proxy" ? { ...c, command: args } : c)) } };
+    const { status, json } = await mutate(h, podReview(pod, { namespace: "bookinfo" }));
+    expect(status).toBe(200);
+    const patched = jsonpatch.applyPatch(structuredClone(pod), decodePatch(json.response.patch as string) as jsonpatch.Operation[]).newDocument;
+    const proxy = patched.spec.containers.find((c) => c.name === "istio-proxy");
+    expect(proxy?.command).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--", ...args]);
+    const recorded = JSON.parse(patched.metadata?.annotations?.["hookpoint.dev/status"] ?? "{}") as { original?: { fields?: { command?: unknown } } };
+    expect(recorded.original?.fields?.command).toEqual(args);
+  });
+
   it("answers admission.k8s.io/v1beta1 with v1beta1 and the same uid", async () => {
     const h = harness();
     const { status, json } = await mutate(h, podReview(atCreate(loadPod("native-sidecar")), { apiVersion: "admission.k8s.io/v1beta1", uid: "b3f0-old-cluster" }));
