@@ -208,7 +208,7 @@ const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { minimumFractionDig
 
 // ---- saturated ---------------------------------------------------------------
 
-/** DESIGN.md: ratio ≥ 0.5 and never lower than the last release (the README's figure), stretch 0.65; judged at the two decimals printed. */
+/** DESIGN.md: ratio ≥ 0.5 and never lower than the last release (the README's figure), stretch 0.65. */
 const RATIO_TARGET = 0.5;
 const LAST_RATIO = 0.51;
 const RATIO_STRETCH = 0.65;
@@ -235,7 +235,8 @@ async function saturatedSection(webhook: Server, bare: Server, baseline: Server 
   const s = summary(runs.sized);
   const w = summary(runs.webhook);
   const failed = [...runs.bare, ...runs.sized, ...runs.webhook].reduce((n, r) => n + r.failures, 0);
-  const ratio = w.rps / b.rps;
+  // Printed and judged at two decimals, so the verdict agrees with the figure beside it.
+  const ratio = Number((w.rps / b.rps).toFixed(2));
   console.log(`bare Fastify (constant answer): ${fmt(b.rps)} req/s, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, ${fmt(b.cpuUs)} µs CPU/request`);
   console.log(`bare, answers of the webhook's sizes: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50, 1)} ms, p99 ${fmt(s.p99, 1)} ms, ${fmt(s.cpuUs)} µs CPU/request`);
   console.log(`hookpoint webhook:              ${fmt(w.rps)} req/s, p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms, ${fmt(w.cpuUs)} µs CPU/request`);
@@ -247,7 +248,7 @@ async function saturatedSection(webhook: Server, bare: Server, baseline: Server 
   console.log(`sizes alone, sized/bare: ${(s.rps / b.rps).toFixed(2)} (the highest ratio a server sending these answers reaches here, with no review at all)`);
   console.log(`webhook CPU beyond that: ${fmt(w.cpuUs - s.cpuUs)} µs/request; the review alone, hot, in this process: ${fmt(review, 1)} µs/request on average over these bodies`);
   console.log(`server CPU per request, bare/webhook: ${(b.cpuUs / w.cpuUs).toFixed(2)} (the throughput ratio a server-bound, otherwise idle machine would show)`);
-  console.log(`throughput ratio webhook/bare:  ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET} and never below the last release's ${LAST_RATIO}: ${Number(ratio.toFixed(2)) >= Math.max(RATIO_TARGET, LAST_RATIO) ? "met" : "NOT met"}; stretch ${RATIO_STRETCH}); failed requests: ${failed}`);
+  console.log(`throughput ratio webhook/bare:  ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET} and never below the last release's ${LAST_RATIO}: ${ratio >= Math.max(RATIO_TARGET, LAST_RATIO) ? "met" : "NOT met"}; stretch ${RATIO_STRETCH}); failed requests: ${failed}`);
   // Each round's pair ran minutes apart at most: one disturbed slot shows here instead of hiding in the mean.
   console.log(`  by round (webhook/bare of the same round): ${runs.webhook.map((r, i) => (r.rps / (runs.bare[i]?.rps ?? NaN)).toFixed(2)).join(", ")}`);
 

