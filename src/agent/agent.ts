@@ -16,6 +16,7 @@ import { MapMetrics } from "./output/map-metrics.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
+import { LOST_UPDATE_WHY, lostUpdateReason, updateSite } from "./output/update-site.js";
 import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
@@ -56,7 +57,7 @@ export interface AgentDeps {
 interface Session {
   envoy: ProcInfo;
   /** `deltas`: the script's running totals turned into per-interval records. */
-  runners: Map<string, { runner: BpftraceRunner; script: Script; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
+  runners: Map<string, { runner: BpftraceRunner; script: Script; text: string; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
   number: number;
 }
 
@@ -403,7 +404,7 @@ export class Agent {
       });
       Object.assign(st, { programFile, output: file.path });
       this.metrics.register(name, script.header.maps);
-      session.runners.set(name, { runner, script, file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
+      session.runners.set(name, { runner, script, text, file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
       runner.start();
     }
     this.refreshRunnerStatus();
@@ -480,6 +481,10 @@ export class Agent {
       this.scriptStatus(name).probes = ev.probes;
       return;
     }
+    if (ev.type === "helperError") {
+      this.helperError(name, session.runners.get(name)?.text ?? "", ev);
+      return;
+    }
     if (ev.type !== "maps") return;
     const entry = session.runners.get(name);
     if (!entry) return;
@@ -499,6 +504,32 @@ export class Agent {
       else dump.set(key, [r]);
     }
     for (const [key, list] of dump) this.lastDump.set(key, list);
+  }
+
+  /**
+   * A failed helper call in a script's program. A failed map update is a sample missing from
+   * that map: counted against the map and key of its statement, and logged once per statement.
+   */
+  private helperError(name: string, program: string, ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
+    const st = this.scriptStatus(name);
+    st.helperErrors++;
+    if (ev.helper !== "map_update_elem") {
+      if (st.helperErrors <= 5 || st.helperErrors % 1000 === 0) {
+        this.log.warn({ script: name, helper: ev.helper, retcode: ev.retcode, problem: ev.message, line: ev.line, count: st.helperErrors }, "bpftrace helper call failed");
+      }
+      return;
+    }
+    const site = ev.line !== null && ev.col !== null ? updateSite(program, ev.line, ev.col) : null;
+    const map = site?.map ?? "unknown";
+    const key = site?.key ?? null;
+    const reason = lostUpdateReason(ev.retcode);
+    const known = st.lostUpdates.find((u) => u.map === map && u.key === key && u.line === ev.line && u.reason === reason);
+    if (known) {
+      known.count++;
+      return;
+    }
+    st.lostUpdates.push({ map, key, line: ev.line, reason, count: 1 });
+    this.log.warn({ script: name, map, key, line: ev.line, reason, retcode: ev.retcode, why: LOST_UPDATE_WHY[reason] ?? ev.message }, "bpftrace lost a map update");
   }
 
   /** Counts what a write did; a failing output is logged at most once a minute per script. */
@@ -644,5 +675,5 @@ export class Agent {
 }
 
 function blankStatus(name: string): ScriptStatus {
-  return { name, state: "pending", since: new Date().toISOString(), reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, probes: null, programFile: null, output: null };
+  return { name, state: "pending", since: new Date().toISOString(), reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: null, programFile: null, output: null };
 }

@@ -1,6 +1,6 @@
 // `hookpoint status`: one row per traced pod, from the pod and its agent's /status and
 // /records. Pure.
-import type { AgentStatus } from "../agent/status/types.js";
+import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
 import type { RecordsListing } from "../records/listing.js";
 
@@ -14,7 +14,7 @@ export interface StatusRow extends PodFacts {
   scripts: { name: string; state: string; reason: string | null; message: string | null }[];
   /** Map records written, summed over the scripts. */
   records: number;
-  /** Events bpftrace reported lost, summed over the scripts. */
+  /** Events bpftrace reported lost and map updates it reported failed, summed over the scripts. */
   drops: number;
   /** `ts` of the newest record in the agent's files (null: none, or the records endpoint is off). */
   lastRecord: string | null;
@@ -39,7 +39,8 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   row.envoyPid = status.envoy?.pid ?? null;
   row.scripts = status.scripts.map((s) => ({ name: s.name, state: s.state, reason: s.reason, message: s.message }));
   row.records = status.scripts.reduce((n, s) => n + s.records, 0);
-  row.drops = status.scripts.reduce((n, s) => n + s.lostEvents, 0);
+  // An agent before lostUpdates existed leaves it out.
+  row.drops = status.scripts.reduce((n, s) => n + s.lostEvents + ((s.lostUpdates as ScriptStatus["lostUpdates"] | undefined) ?? []).reduce((m, u) => m + u.count, 0), 0);
   for (const f of listing?.files ?? []) if (f.last && (row.lastRecord === null || f.last > row.lastRecord)) row.lastRecord = f.last;
   // BTF only matters to scripts using kernel types; the agent traces without it.
   for (const c of status.preflight) if (!c.ok && c.name !== "btf") row.problems.push(`preflight ${c.name}: ${c.detail}`);

@@ -56,7 +56,7 @@ function agentStatus(envoyPid: number, scripts: Partial<AgentStatus["scripts"][n
     ],
     bpftraceVersion: "0.17.0",
     envoy: { pid: envoyPid, tracePid: envoyPid, pidMode: "host", binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
-    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, probes: 12, programFile: null, output: null, ...s })),
+    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: 12, programFile: null, output: null, ...s })),
     outputDir: "/tmp/hookpoint",
   };
 }
@@ -192,7 +192,9 @@ describe("hookpoint status and collect through the pod proxy", () => {
     writeRecords(dirs.real, "hookpoint-pairs", 0, 30, { t0Ms: T0, stepMs: 1000 });
 
     const okStatus = join(work, "status-ok.json");
-    writeFileSync(okStatus, JSON.stringify(agentStatus(4242, [{ name: "envoy-event-loop", records: 120 }, { name: "envoy-request-flow", records: 80, lostEvents: 3 }])));
+    // drops: 3 lost events plus 2 lost map updates; the second script's agent predates lostUpdates (left out of its JSON).
+    const flowWithoutLostUpdates = { name: "envoy-request-flow", records: 80, lostEvents: 3, lostUpdates: undefined };
+    writeFileSync(okStatus, JSON.stringify(agentStatus(4242, [{ name: "envoy-event-loop", records: 120, helperErrors: 2, lostUpdates: [{ map: "@loop_wakeups", key: null, line: 12, reason: "concurrent-create", count: 2 }] }, flowWithoutLostUpdates as Partial<AgentStatus["scripts"][number]>])));
     const badStatus = join(work, "status-bad.json");
     const missing = "_ZN5Envoy4Http12ConnectionManagerImpl10onDataEv";
     writeFileSync(
@@ -283,7 +285,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
             { name: "envoy-request-flow", state: "running", reason: null, message: null },
           ],
           records: 200,
-          drops: 3,
+          drops: 5,
           lastRecord: iso(1499),
           problems: [],
         },
@@ -314,7 +316,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
           line([ns, "db-0", "Running", "reachable", "starting", "-", "0/3 running", "0", "0", iso(29)]) +
           line([ns, "lost", "Running", "unreachable", "failing", "-", "-", "-", "-", "-"]) +
           line([ns, "pending", "Pending", "-", "not-running", "-", "-", "-", "-", "-"]) +
-          line([ns, WEB_OK, "Running", "reachable", "ok", "4242", "2/2 running", "200", "3", iso(1499)]) +
+          line([ns, WEB_OK, "Running", "reachable", "ok", "4242", "2/2 running", "200", "5", iso(1499)]) +
           line([ns, WEB_BAD, "Running", "reachable", "failing", "5151", "1/2 running", "10", "0", iso(49)]) +
           "\n" +
           `${ns}/lost: agent unreachable: GET /status: HTTP 503: ${refused}\n` +

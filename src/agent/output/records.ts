@@ -8,6 +8,8 @@
 //   {"type": "stats", "data": {"@a": 10}}                      avg()
 //   {"type": "printf", "data": "text\n"}, {"type": "attached_probes", "data": {"probes": 3}},
 //   {"type": "lost_events", "data": {"events": 12}}
+//   {"type": "helper_error", "msg": "File exists", "helper": "map_update_elem", "retcode": -17, "line": 90, "col": 43}
+//     (0.23: a helper call in the program failed; `line`/`col` point into the program text)
 import { isObject } from "../../is-object.js";
 import type { ScriptHeader } from "../../catalog/header.js";
 
@@ -28,6 +30,7 @@ export type BpftraceEvent =
   | { type: "printf"; text: string }
   | { type: "attached"; probes: number }
   | { type: "lost"; events: number }
+  | { type: "helperError"; helper: string; retcode: number; message: string; line: number | null; col: number | null }
   | { type: "other"; name: string };
 
 export class ParseError extends Error {
@@ -59,9 +62,24 @@ export function parseLine(line: string): BpftraceEvent | null {
       return { type: "attached", probes: isObject(data) && typeof data.probes === "number" ? data.probes : 0 };
     case "lost_events":
       return { type: "lost", events: isObject(data) && typeof data.events === "number" ? data.events : 0 };
+    case "helper_error":
+      return helperErrorOf(isObject(data) ? data : obj);
     default:
       return { type: "other", name: obj.type };
   }
+}
+
+/** bpftrace 0.23 puts the fields at the top level; a `data` object is read the same way. */
+function helperErrorOf(o: Record<string, unknown>): BpftraceEvent {
+  const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
+  return {
+    type: "helperError",
+    helper: typeof o.helper === "string" ? o.helper : "unknown",
+    retcode: int(o.retcode) ?? 0,
+    message: typeof o.msg === "string" ? o.msg : "",
+    line: int(o.line),
+    col: int(o.col),
+  };
 }
 
 /**

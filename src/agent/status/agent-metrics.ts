@@ -48,6 +48,17 @@ export function agentRegistry(status: () => AgentStatus): Registry {
   perScript("hookpoint_agent_script_lost_events", "events bpftrace reported lost", (s) => s.lostEvents);
   perScript("hookpoint_agent_script_records_dropped_total", "map records not written because the output directory was full or unwritable", (s) => s.recordsDropped, "counter");
   perScript("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors, "counter");
+  perScript("hookpoint_agent_script_helper_errors_total", "helper calls in the script's program that bpftrace reported failed", (s) => s.helperErrors, "counter");
+  new Counter({
+    name: "hookpoint_agent_lost_map_updates_total",
+    help: "map updates bpftrace reported failed: samples missing from that map and key (key empty when not a literal)",
+    labelNames: ["script", "map", "key", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of status().scripts) for (const u of s.lostUpdates) this.inc({ script: s.name, map: u.map, key: u.key ?? "", reason: u.reason }, u.count);
+    },
+  });
   traceSeries(registry, status);
   return registry;
 }

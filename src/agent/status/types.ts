@@ -28,10 +28,25 @@ export interface ScriptStatus {
   lastWriteError: string | null;
   lastWriteErrorAt: string | null;
   lostEvents: number;
+  /** Helper calls in the program that failed, as bpftrace (0.23 and later) reports them; failed map updates among them are in `lostUpdates`. */
+  helperErrors: number;
+  /** Map updates bpftrace reported failed, by statement: the map's numbers are short by `count` samples. Adds up over the agent's life. */
+  lostUpdates: LostUpdate[];
   /** Probes bpftrace attached for the script (its own count), null until it says. */
   probes: number | null;
   programFile: string | null;
   output: string | null;
+}
+
+export interface LostUpdate {
+  /** The map and key of the statement (key: as bpftrace prints it, null when not a literal). */
+  map: string;
+  key: string | null;
+  /** Line of the statement in the program file (`programFile`); null when bpftrace gave none. */
+  line: number | null;
+  /** "concurrent-create": two CPUs created the same map entry at the same moment and bpftrace 0.23 dropped one update (fixed after 0.23); "map-full": the map held its maximum of entries; else "errno N". */
+  reason: string;
+  count: number;
 }
 
 export interface AgentStatus {

@@ -10,6 +10,7 @@ import pino from "pino";
 import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
 import { withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import type { BpftraceEvent } from "../../../src/agent/output/records.js";
+import { lostUpdateReason, updateSite } from "../../../src/agent/output/update-site.js";
 import { waitFor } from "../agent/support.js";
 
 export interface Fixture {
@@ -102,15 +103,34 @@ export function sequentialLoad(port: number, count: number, maxMs = 20_000): Pro
   });
 }
 
-/** The latest dump of each map entry: the scripts print running totals, so that is the total. */
+/**
+ * The latest dump of each map entry: the scripts print running totals, so that is the total.
+ * With the failed map updates bpftrace reported, counted against their statement's map and
+ * key as the agent counts them (`program`: the text bpftrace ran, for their line and column).
+ */
 export class MapTotals {
   readonly hists = new Map<string, Map<string, Map<number, number>>>();
   readonly values = new Map<string, Map<string, number>>();
   readonly seen = new Set<string>();
   /** Dumps seen per map (interval prints and the final one). */
   readonly dumps = new Map<string, number>();
+  /** Failed map updates by `map` + NUL + key (empty when not a literal), and by reason. */
+  readonly lostUpdates = new Map<string, number>();
+  readonly lostReasons = new Set<string>();
+  helperErrors = 0;
+
+  constructor(private readonly program = "") {}
 
   add(event: BpftraceEvent): void {
+    if (event.type === "helperError") {
+      this.helperErrors++;
+      if (event.helper !== "map_update_elem") return;
+      const site = event.line !== null && event.col !== null ? updateSite(this.program, event.line, event.col) : null;
+      const id = `${site?.map ?? "unknown"}\0${site?.key ?? ""}`;
+      this.lostUpdates.set(id, (this.lostUpdates.get(id) ?? 0) + 1);
+      this.lostReasons.add(lostUpdateReason(event.retcode));
+      return;
+    }
     if (event.type !== "maps") return;
     for (const { map, entries } of event.maps) {
       this.seen.add(map);
@@ -136,6 +156,16 @@ export class MapTotals {
     return this.values.get(map)?.get(key) ?? 0;
   }
 
+  /** Samples bpftrace reported lost from one key of a map (its update failed). */
+  lost(map: string, key = ""): number {
+    return this.lostUpdates.get(`${map}\0${key}`) ?? 0;
+  }
+
+  /** Every lost sample, of any map. */
+  get lostTotal(): number {
+    return [...this.lostUpdates.values()].reduce((a, b) => a + b, 0);
+  }
+
   keys(map: string): string[] {
     return [...(this.hists.get(map)?.keys() ?? this.values.get(map)?.keys() ?? [])].sort();
   }
@@ -155,8 +185,9 @@ const STOP_GRACE_MS = 30_000;
 export async function runProgram(name: string, program: string, bpftrace = "bpftrace"): Promise<TraceRun> {
   const dir = mkdtempSync(join(tmpdir(), "hookpoint-bt-"));
   const file = join(dir, `${name}.bt`);
-  writeFileSync(file, withAttachedMarker(program));
-  const totals = new MapTotals();
+  const text = withAttachedMarker(program);
+  writeFileSync(file, text);
+  const totals = new MapTotals(text);
   let probes = 0;
   let attached = false;
   const runner = new BpftraceRunner({

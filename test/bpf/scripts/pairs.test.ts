@@ -70,14 +70,19 @@ describe.each(BPFTRACES)("hookpoint-pairs on the fixture proxy's C++ member hook
       expect(run.probes).toBe(15 + 3);
       expect(totals.keys("@hookpoint_latency_ns")).toEqual([...C_PAIRS, ...MEMBER_PAIRS].sort());
       const hist = (pair: string): Map<number, number> => totals.hist("@hookpoint_latency_ns", pair);
-      expectDelay(hist("Http::ConnectionManagerImpl::ActiveStream::Decode"), DECODE_US, REQUESTS);
-      expectDelay(hist("Router::Filter::Route"), ROUTE_US, REQUESTS);
+      // bpftrace 0.23 can drop an update when two CPUs create one map entry at once, and says
+      // so: a pair's samples plus its reported losses are every request (docs/agent.md).
+      const counted = (pair: string): number => REQUESTS - totals.lost("@hookpoint_latency_ns", pair);
+      expectDelay(hist("Http::ConnectionManagerImpl::ActiveStream::Decode"), DECODE_US, counted("Http::ConnectionManagerImpl::ActiveStream::Decode"));
+      expectDelay(hist("Router::Filter::Route"), ROUTE_US, counted("Router::Filter::Route"));
       // The upstream request lives at least as long as the upstream waits before answering.
       const upstreamLife = hist("Router::UpstreamRequest::Upstream");
-      expect(sum(upstreamLife)).toBe(REQUESTS);
+      expect(sum(upstreamLife)).toBe(counted("Router::UpstreamRequest::Upstream"));
       expect([...upstreamLife].filter(([min, n]) => n > 0 && min < bucketOf(UPSTREAM_MS * 1e6))).toEqual([]);
-      for (const pair of C_PAIRS) expect(sum(hist(pair)), pair).toBe(REQUESTS);
-      expect(totals.value("@hookpoint_calls", "RequestSeen")).toBe(REQUESTS);
+      for (const pair of C_PAIRS) expect(sum(hist(pair)), pair).toBe(counted(pair));
+      expect(totals.value("@hookpoint_calls", "RequestSeen") + totals.lost("@hookpoint_calls", "RequestSeen")).toBe(REQUESTS);
+      if (bt.path === "bpftrace") expect(totals.lostTotal, "bpftrace 0.17 updates map entries in place").toBe(0);
+      else expect([...totals.lostReasons].filter((r) => r !== "concurrent-create")).toEqual([]);
       expect(totals.keys("@hookpoint_unmatched_start")).toEqual([]);
       expect(totals.keys("@hookpoint_unmatched_end")).toEqual([]);
     });

@@ -38,6 +38,26 @@ describe("parseLine", () => {
     expect(parseLine("   ")).toBeNull();
   });
 
+  it("reads a failed helper call as bpftrace 0.23 prints it, with the line and column it names", () => {
+    // As 0.23.2 printed it for `@c[args->who] = count();` when two CPUs created one entry at once.
+    expect(parseLine('{"type": "helper_error", "msg": "File exists", "helper": "map_update_elem", "retcode": -17, "line": 1, "col": 77}')).toEqual({
+      type: "helperError",
+      helper: "map_update_elem",
+      retcode: -17,
+      message: "File exists",
+      line: 1,
+      col: 77,
+    });
+    expect(parseLine('{"type": "helper_error", "data": {"msg": "No such file or directory", "helper": "probe_read", "retcode": -2}}')).toEqual({
+      type: "helperError",
+      helper: "probe_read",
+      retcode: -2,
+      message: "No such file or directory",
+      line: null,
+      col: null,
+    });
+  });
+
   it("keeps open-ended histogram buckets open", () => {
     expect(parseLine('{"type": "hist", "data": {"@l": [{"max": -1, "count": 2}, {"min": 100, "count": 3}]}}')).toEqual({
       type: "maps",

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { lostUpdateReason, updateSite } from "../../../src/agent/output/update-site.js";
+
+/** 1-based line and column of the first `needle` in `text`, as bpftrace reports a statement's call. */
+function lineCol(text: string, needle: string): [number, number] {
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`${needle} not in the text`);
+  const before = text.slice(0, at);
+  return [before.split("\n").length, at - before.lastIndexOf("\n")];
+}
+
+describe("updateSite: the map and key of the statement a failed map update names", () => {
+  it("names each phase of envoy-request-flow by its literal key", () => {
+    const program = readFileSync(new URL("../../../bpf/envoy-request-flow.bt", import.meta.url), "utf8");
+    for (const phase of ["read_to_dispatch", "dispatch_to_filters", "filters_to_router", "dispatch_to_router", "router_to_upstream", "read_to_upstream", "response_to_write"]) {
+      const stmt = `@request_phase_ns["${phase}"] = `;
+      const [line, col] = lineCol(program, stmt);
+      // The column of `hist(`, where bpftrace points.
+      expect(updateSite(program, line, col + stmt.length), phase).toEqual({ map: "@request_phase_ns", key: phase });
+    }
+  });
+
+  it("reads the column bpftrace 0.23.2 reported for a one-line program", () => {
+    // bpftrace printed "stdin:1:77-84" under `count()` and {"line": 1, "col": 77} in JSON.
+    const program = 'tracepoint:syscalls:sys_enter_getppid /comm == "loop"/ { @c[nsecs / 2000] = count(); @n = count(); } END { print(@n); }';
+    expect(program.slice(76, 83)).toBe("count()");
+    expect(updateSite(program, 1, 77)).toEqual({ map: "@c", key: null });
+    expect(updateSite(program, 1, 94)).toEqual({ map: "@n", key: null });
+  });
+
+  it("joins literal key components with a comma, as bpftrace prints them", () => {
+    const program = 'uprobe:/x:f {\n  @filter_ns["cors", "decodeHeaders"] = hist(nsecs - @_enter[tid, 3]);\n  @ = count();\n  @k["a\\"b", 1] = count();\n  @q["a\\"b;{"] = count();\n}\n';
+    expect(updateSite(program, 2, 41)).toEqual({ map: "@filter_ns", key: "cors,decodeHeaders" });
+    expect(updateSite(program, 3, 7)).toEqual({ map: "@", key: null });
+    // A key with a component that is not a literal has no key to name.
+    expect(updateSite(program, 4, 19)).toEqual({ map: "@k", key: null });
+    // Quotes, `;` and `{` inside a literal are text, not structure.
+    expect(updateSite(program, 5, 21)).toEqual({ map: "@q", key: 'a"b;{' });
+  });
+
+  it("names no site for a place that is not a map statement, or is not in the program", () => {
+    const program = "BEGIN {\n  printf(\"x\\n\");\n}\n";
+    expect(updateSite(program, 2, 3)).toBeNull();
+    expect(updateSite(program, 9, 1)).toBeNull();
+    expect(updateSite(program, 1, 80)).toBeNull();
+    expect(updateSite(program, 0, 1)).toBeNull();
+  });
+});
+
+describe("lostUpdateReason", () => {
+  it("names the two reasons a map update fails", () => {
+    expect(lostUpdateReason(-17)).toBe("concurrent-create");
+    expect(lostUpdateReason(-7)).toBe("map-full");
+    expect(lostUpdateReason(-12)).toBe("errno 12");
+  });
+});
