@@ -71,6 +71,10 @@ export interface FixedRateResult {
   connectionsOpened: number;
   /** The driver's own CPU per request, in µs. */
   driverCpuUs: number;
+  /** Every counted successful latency, ascending, in ms (for pooling runs: pooled()). */
+  latencies: number[];
+  /** How late each counted request was sent, ascending, in ms. */
+  sendLate: number[];
 }
 
 /** Bounded whatever is asked: at most 60 s measured, 10 s warm-up, 20,000 requests/s. */
@@ -96,7 +100,7 @@ function checked(o: FixedRateOptions): Required<Omit<FixedRateOptions, "serverna
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
@@ -224,6 +228,41 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     achievedRate: lastCountedAnswer > firstCountedAnswer ? ((ok.length - 1) * 1000) / (lastCountedAnswer - firstCountedAnswer) : NaN,
     connectionsOpened,
     driverCpuUs: (cpu.user + cpu.system) / total,
+    latencies: Array.from(sorted),
+    sendLate: Array.from(lateSorted),
+  };
+}
+
+/**
+ * Several runs at one rate as one: counts and errors added up, percentiles over every
+ * latency of every run, rates and driver CPU averaged by requests. Runs of two servers
+ * interleaved this way share the machine's disturbances instead of one slot taking them all.
+ */
+export function pooled(runs: readonly FixedRateResult[]): FixedRateResult {
+  const first = runs[0];
+  if (!first) throw new Error("pooled() needs at least one run");
+  if (runs.some((r) => r.rate !== first.rate)) throw new Error(`pooled() needs runs at one rate, got ${runs.map((r) => r.rate).join(", ")}`);
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const sendLate = runs.flatMap((r) => r.sendLate).sort((a, b) => a - b);
+  const errorKinds: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + n;
+  const measured = runs.reduce((n, r) => n + r.measured, 0);
+  const byRequests = (pick: (r: FixedRateResult) => number): number => runs.reduce((n, r) => n + pick(r) * r.measured, 0) / measured;
+  return {
+    rate: first.rate,
+    measured,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    errorKinds,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies.length ? (latencies[latencies.length - 1] as number) : NaN,
+    sendLateMs: { p99: percentile(sendLate, 99), max: sendLate.length ? (sendLate[sendLate.length - 1] as number) : NaN },
+    achievedRate: byRequests((r) => r.achievedRate),
+    connectionsOpened: runs.reduce((n, r) => n + r.connectionsOpened, 0),
+    driverCpuUs: byRequests((r) => r.driverCpuUs),
+    latencies,
+    sendLate,
   };
 }
 

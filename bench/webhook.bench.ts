@@ -1,4 +1,4 @@
-// npm run bench:webhook [-- --rates 200,500,1000] [--fixed-seconds S] [--fixed 0|1] [--saturated 0|1]
+// npm run bench:webhook [-- --rates 200,500,1000] [--fixed-seconds S] [--fixed-rounds N] [--fixed 0|1] [--saturated 0|1]
 //                          [--duration S] [--rounds N] [--connections N] [--breakdown 1] [--soak MINUTES]
 //
 // Two views of the real webhook over HTTPS next to a bare Fastify HTTPS server that
@@ -8,7 +8,9 @@
 //    ~10 KB injected pod, open loop (bench/fixed-rate.ts, the driver in a process of
 //    its own: latency from each request's due time, the first second not counted),
 //    HTTPS keep-alive; p50/p90/p99/max, errors and server CPU per review, hookpoint and
-//    bare side by side at each rate (the order alternates). Targets (DESIGN.md) at
+//    bare side by side at each rate, taking turns for --fixed-rounds rounds (default 2,
+//    the order rotating) with each server's latencies pooled over its rounds, so one
+//    disturbed slot of the shared machine does not land on one server alone. Targets (DESIGN.md) at
 //    1,000/s: p50 ≤ 1 ms, p99 ≤ 1.25 × bare's p99, 0 errors.
 // 2. Saturated (what it costs): autocannon, 32 connections, seven realistic bodies
 //    (injected and skipped); rounds alternate bare/sized/webhook so drift hits all
@@ -38,7 +40,7 @@ import { loadPod } from "../test/support/pods.js";
 import { atCreate, podReview } from "../test/unit/server/harness.js";
 import { exampleSource } from "./common.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
-import { formatFixedRate, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
+import { formatFixedRate, pooled, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
 
 interface Flags {
@@ -50,6 +52,7 @@ interface Flags {
   soak: number;
   fixed: number;
   fixedSeconds: number;
+  fixedRounds: number;
   saturated: number;
   rates: number[];
   /** Another checkout of hookpoint whose webhook runs beside this one ("baseline"), for before/after figures. */
@@ -57,7 +60,7 @@ interface Flags {
 }
 
 function flags(argv: string[]): Flags {
-  const f: Flags = { duration: 8, warmup: 2, rounds: 2, connections: 32, breakdown: 0, soak: 0, fixed: 1, fixedSeconds: 5, saturated: 1, rates: [200, 500, 1000], compare: undefined };
+  const f: Flags = { duration: 8, warmup: 2, rounds: 2, connections: 32, breakdown: 0, soak: 0, fixed: 1, fixedSeconds: 5, fixedRounds: 2, saturated: 1, rates: [200, 500, 1000], compare: undefined };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]?.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) as keyof Flags;
     if (name === "compare") {
@@ -78,6 +81,7 @@ function flags(argv: string[]): Flags {
     i++;
   }
   f.fixedSeconds = Math.min(Math.max(f.fixedSeconds, 1), 30);
+  f.fixedRounds = Math.min(Math.max(Math.round(f.fixedRounds), 1), 5);
   // Bounded whatever is asked: at most 60 s per measured run, 24 h of soak.
   f.duration = Math.min(Math.max(f.duration, 1), 60);
   f.rounds = Math.min(Math.max(Math.round(f.rounds), 1), 5);
@@ -287,23 +291,44 @@ async function fixedRate(server: Server, ca: string, rate: number, seconds: numb
   return { result, serverCpuUs: cpu / Math.round(rate * (seconds + 1)) };
 }
 
+/** Rounds of one server at one rate as one run: latencies pooled, CPU per review averaged. */
+function pooledRun(runs: readonly FixedRun[]): FixedRun {
+  return { result: pooled(runs.map((r) => r.result)), serverCpuUs: runs.reduce((n, r) => n + r.serverCpuUs, 0) / runs.length };
+}
+
+/** Seconds each server answers at the highest rate before anything is counted (plus the driver's own 1 s). */
+const WARM_SECONDS = 2;
+
 type ServerName = "bare" | "webhook" | "baseline";
 const LABELS: Record<ServerName, string> = { bare: "bare", webhook: "hookpoint", baseline: "baseline" };
 
 async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & { webhook: Server; bare: Server }, ca: string): Promise<void> {
   const body = BODIES[0] as (typeof BODIES)[number];
-  console.log(`fixed rate: open loop (bench/fixed-rate.ts in its own process), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive, ${f.fixedSeconds} s counted after 1 s of warm-up; latency in ms from each request's due time`);
+  console.log(
+    `fixed rate: open loop (bench/fixed-rate.ts in its own process), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive; per server and rate ${f.fixedRounds} round(s) of ${f.fixedSeconds} s counted after 1 s of warm-up, servers taking turns, latencies pooled over the rounds; latency in ms from each request's due time`,
+  );
   const names = (["bare", "webhook", "baseline"] as const).filter((n) => servers[n]);
+  // A server just started is still compiling its hot paths: without this, whichever server
+  // went first at the first rate paid for its JIT (p99 at 1,000/s 2–4 × its steady value).
+  const warm = Math.max(...f.rates);
+  for (const name of names) await fixedRate(servers[name] as Server, ca, warm, WARM_SECONDS);
+  console.log(`  warm-up: each server first answered ${fmt(warm * (WARM_SECONDS + 1))} reviews at ${fmt(warm)}/s, not counted`);
   const at: Record<number, Partial<Record<ServerName, FixedRun>> & { webhook: FixedRun; bare: FixedRun }> = {};
-  for (const [n, rate] of f.rates.entries()) {
-    // Rotate who goes first, so drift on the shared machine hits all alike.
-    const order = [...names.slice(n % names.length), ...names.slice(0, n % names.length)];
+  let turn = 0;
+  for (const rate of f.rates) {
+    const rounds: Partial<Record<ServerName, FixedRun[]>> = {};
+    for (let round = 0; round < f.fixedRounds; round++, turn++) {
+      // Rotate who goes first, so drift on the shared machine hits all alike.
+      const order = [...names.slice(turn % names.length), ...names.slice(0, turn % names.length)];
+      for (const name of order) (rounds[name] ??= []).push(await fixedRate(servers[name] as Server, ca, rate, f.fixedSeconds));
+    }
     const runs: Partial<Record<ServerName, FixedRun>> = {};
-    for (const name of order) runs[name] = await fixedRate(servers[name] as Server, ca, rate, f.fixedSeconds);
+    for (const name of names) runs[name] = pooledRun(rounds[name] as FixedRun[]);
     at[rate] = runs as (typeof at)[number];
     for (const name of (["webhook", "baseline", "bare"] as const).filter((x) => runs[x])) {
       const r = runs[name] as FixedRun;
-      console.log(`  ${fmt(rate).padStart(5)}/s ${LABELS[name].padEnd(9)} ${formatFixedRate("", r.result).trim()}  ${fmt(r.serverCpuUs)} µs server CPU/review`);
+      const byRound = f.fixedRounds > 1 ? `  (p99 by round ${(rounds[name] as FixedRun[]).map((x) => x.result.p99.toFixed(2)).join(", ")})` : "";
+      console.log(`  ${fmt(rate).padStart(5)}/s ${LABELS[name].padEnd(9)} ${formatFixedRate("", r.result).trim()}  ${fmt(r.serverCpuUs)} µs server CPU/review${byRound}`);
     }
   }
   const top = at[1000];

@@ -6,7 +6,7 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { runFixedRate, runFixedRateInChild } from "../../../bench/fixed-rate.js";
+import { pooled, runFixedRate, runFixedRateInChild } from "../../../bench/fixed-rate.js";
 import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
 
 const ca = createCertificateAuthority();
@@ -55,6 +55,24 @@ describe("bench/fixed-rate.ts", () => {
     expect([r.measured, r.errors]).toEqual([40, 0]);
     expect(r.max).toBeGreaterThanOrEqual(25 * 39 + 50);
     expect(r.p50).toBeGreaterThanOrEqual(25 * 19 + 50);
+  });
+
+  it("pools runs at one rate: counts and errors added, percentiles over every latency of every run", async () => {
+    const good = await server(0, 200);
+    const bad = await server(0, 503);
+    const a = await runFixedRate({ url: good.url, ca: ca.certPem, bodies: ["{}"], rate: 40, durationSec: 1, warmupSec: 0 });
+    const b = await runFixedRate({ url: bad.url, ca: ca.certPem, bodies: ["{}"], rate: 40, durationSec: 0.5, warmupSec: 0 });
+    const c = await runFixedRate({ url: good.url, ca: ca.certPem, bodies: ["{}"], rate: 40, durationSec: 0.5, warmupSec: 0 });
+    expect([a.latencies.length, b.latencies.length, c.latencies.length]).toEqual([40, 0, 20]);
+    const all = [...a.latencies, ...c.latencies].sort((x, y) => x - y);
+    const p = pooled([a, b, c]);
+    expect([p.rate, p.measured, p.errors, p.errorKinds, p.latencies]).toEqual([40, 80, 20, { "HTTP 503": 20 }, all]);
+    // The k-th smallest of the 60 answered: p50 the 30th, p90 the 54th, p99 the 60th.
+    expect([p.p50, p.p90, p.p99, p.max]).toEqual([all[29], all[53], all[59], all[59]]);
+    expect(p.sendLate).toHaveLength(80);
+    expect(p.connectionsOpened).toBe(a.connectionsOpened + b.connectionsOpened + c.connectionsOpened);
+    expect(() => pooled([])).toThrow("pooled() needs at least one run");
+    expect(() => pooled([a, { ...c, rate: 50 }])).toThrow("pooled() needs runs at one rate, got 40, 50");
   });
 
   it("refuses options beyond its bounds, saying which", async () => {
