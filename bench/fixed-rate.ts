@@ -212,24 +212,30 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
       errorKinds["no answer in time"] = (errorKinds["no answer in time"] ?? 0) + 1;
     }
   }
-  const sorted = Float64Array.from(ok).sort();
-  const lateSorted = Float64Array.from(lateCounted).sort();
-  const measured = total - warm;
   return {
     rate: o.rate,
-    measured,
+    measured: total - warm,
     errors,
     errorKinds,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? (sorted[sorted.length - 1] as number) : NaN,
-    sendLateMs: { p99: percentile(lateSorted, 99), max: lateSorted.length ? (lateSorted[lateSorted.length - 1] as number) : NaN },
-    achievedRate: lastCountedAnswer > firstCountedAnswer ? ((ok.length - 1) * 1000) / (lastCountedAnswer - firstCountedAnswer) : NaN,
+    ...spread(Array.from(Float64Array.from(ok).sort()), Array.from(Float64Array.from(lateCounted).sort())),
+    // Successful answers only: a run of failures has no achieved rate.
+    achievedRate: ok.length >= 2 && lastCountedAnswer > firstCountedAnswer ? ((ok.length - 1) * 1000) / (lastCountedAnswer - firstCountedAnswer) : NaN,
     connectionsOpened,
     driverCpuUs: (cpu.user + cpu.system) / total,
-    latencies: Array.from(sorted),
-    sendLate: Array.from(lateSorted),
+  };
+}
+
+/** Percentiles and max of ascending latencies and send delays, and the arrays themselves. */
+function spread(latencies: number[], sendLate: number[]): Pick<FixedRateResult, "p50" | "p90" | "p99" | "max" | "sendLateMs" | "latencies" | "sendLate"> {
+  const last = (xs: number[]): number => (xs.length ? (xs[xs.length - 1] as number) : NaN);
+  return {
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: last(latencies),
+    sendLateMs: { p99: percentile(sendLate, 99), max: last(sendLate) },
+    latencies,
+    sendLate,
   };
 }
 
@@ -242,27 +248,27 @@ export function pooled(runs: readonly FixedRateResult[]): FixedRateResult {
   const first = runs[0];
   if (!first) throw new Error("pooled() needs at least one run");
   if (runs.some((r) => r.rate !== first.rate)) throw new Error(`pooled() needs runs at one rate, got ${runs.map((r) => r.rate).join(", ")}`);
-  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const sendLate = runs.flatMap((r) => r.sendLate).sort((a, b) => a - b);
   const errorKinds: Record<string, number> = {};
   for (const r of runs) for (const [k, n] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + n;
-  const measured = runs.reduce((n, r) => n + r.measured, 0);
-  const byRequests = (pick: (r: FixedRateResult) => number): number => runs.reduce((n, r) => n + pick(r) * r.measured, 0) / measured;
+  // Weighted by requests, over the runs where the figure exists (a run with fewer than two
+  // answers has no achieved rate).
+  const byRequests = (pick: (r: FixedRateResult) => number): number => {
+    const known = runs.filter((r) => Number.isFinite(pick(r)));
+    const n = known.reduce((sum, r) => sum + r.measured, 0);
+    return n > 0 ? known.reduce((sum, r) => sum + pick(r) * r.measured, 0) / n : NaN;
+  };
   return {
     rate: first.rate,
-    measured,
+    measured: runs.reduce((n, r) => n + r.measured, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     errorKinds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    max: latencies.length ? (latencies[latencies.length - 1] as number) : NaN,
-    sendLateMs: { p99: percentile(sendLate, 99), max: sendLate.length ? (sendLate[sendLate.length - 1] as number) : NaN },
+    ...spread(
+      runs.flatMap((r) => r.latencies).sort((a, b) => a - b),
+      runs.flatMap((r) => r.sendLate).sort((a, b) => a - b),
+    ),
     achievedRate: byRequests((r) => r.achievedRate),
     connectionsOpened: runs.reduce((n, r) => n + r.connectionsOpened, 0),
     driverCpuUs: byRequests((r) => r.driverCpuUs),
-    latencies,
-    sendLate,
   };
 }
 

@@ -12,11 +12,11 @@ import { eventBufferPages, forBpftrace, swapPidTid, versionAtLeast, withAttached
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
-import { MapMetrics } from "./output/map-metrics.js";
+import { MapMetrics, metricName } from "./output/map-metrics.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
-import { LOST_UPDATE_WHY, lostUpdateReason, updateSite } from "./output/update-site.js";
+import { LOST_UPDATE_WHY, lostUpdateOf, programSites } from "./output/update-site.js";
 import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
@@ -57,7 +57,7 @@ export interface AgentDeps {
 interface Session {
   envoy: ProcInfo;
   /** `deltas`: the script's running totals turned into per-interval records. */
-  runners: Map<string, { runner: BpftraceRunner; script: Script; text: string; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
+  runners: Map<string, { runner: BpftraceRunner; script: Script; sites: ReturnType<typeof programSites>; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
   number: number;
 }
 
@@ -404,7 +404,7 @@ export class Agent {
       });
       Object.assign(st, { programFile, output: file.path });
       this.metrics.register(name, script.header.maps);
-      session.runners.set(name, { runner, script, text, file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
+      session.runners.set(name, { runner, script, sites: programSites(text), file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
       runner.start();
     }
     this.refreshRunnerStatus();
@@ -482,7 +482,8 @@ export class Agent {
       return;
     }
     if (ev.type === "helperError") {
-      this.helperError(name, session.runners.get(name)?.text ?? "", ev);
+      const entry = session.runners.get(name);
+      if (entry) this.helperError(name, entry.sites, entry.script.header.maps, ev);
       return;
     }
     if (ev.type !== "maps") return;
@@ -507,29 +508,34 @@ export class Agent {
   }
 
   /**
-   * A failed helper call in a script's program. A failed map update is a sample missing from
-   * that map: counted against the map and key of its statement, and logged once per statement.
+   * A failed helper call in a script's program. A failed map update is an update missing
+   * from that map: counted against the map and key of its statement. The first one of a
+   * script is a warning, the first of each further statement an info line; other failed
+   * helpers are warned about (the first 5, then every 1,000th).
    */
-  private helperError(name: string, program: string, ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
+  private helperError(name: string, sites: ReturnType<typeof programSites>, maps: Script["header"]["maps"], ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
     const st = this.scriptStatus(name);
     st.helperErrors++;
-    if (ev.helper !== "map_update_elem") {
-      if (st.helperErrors <= 5 || st.helperErrors % 1000 === 0) {
-        this.log.warn({ script: name, helper: ev.helper, retcode: ev.retcode, problem: ev.message, line: ev.line, count: st.helperErrors }, "bpftrace helper call failed");
+    const lost = lostUpdateOf(sites, ev);
+    if (!lost) {
+      const others = st.helperErrors - st.lostUpdates.reduce((n, u) => n + u.count, 0);
+      if (others <= 5 || others % 1000 === 0) {
+        this.log.warn({ script: name, helper: ev.helper, retcode: ev.retcode, problem: ev.message, line: ev.line, count: others }, "bpftrace helper call failed");
       }
       return;
     }
-    const site = ev.line !== null && ev.col !== null ? updateSite(program, ev.line, ev.col) : null;
-    const map = site?.map ?? "unknown";
-    const key = site?.key ?? null;
-    const reason = lostUpdateReason(ev.retcode);
-    const known = st.lostUpdates.find((u) => u.map === map && u.key === key && u.line === ev.line && u.reason === reason);
+    const known = st.lostUpdates.find((u) => u.map === lost.map && u.key === lost.key && u.line === lost.line && u.reason === lost.reason);
     if (known) {
       known.count++;
       return;
     }
-    st.lostUpdates.push({ map, key, line: ev.line, reason, count: 1 });
-    this.log.warn({ script: name, map, key, line: ev.line, reason, retcode: ev.retcode, why: LOST_UPDATE_WHY[reason] ?? ev.message }, "bpftrace lost a map update");
+    const first = st.lostUpdates.length === 0;
+    const declared = maps.find((m) => m.name === lost.map);
+    const metric = declared ? metricName(declared.metric, declared.kind, declared.unit) : null;
+    st.lostUpdates.push({ ...lost, metric, count: 1 });
+    const fields = { script: name, map: lost.map, key: lost.key, metric, line: lost.line, reason: lost.reason, retcode: ev.retcode, bpftrace: this.state.bpftraceVersion, why: LOST_UPDATE_WHY[lost.reason] ?? ev.message };
+    if (first) this.log.warn(fields, "bpftrace lost a map update");
+    else this.log.info(fields, "bpftrace lost a map update");
   }
 
   /** Counts what a write did; a failing output is logged at most once a minute per script. */

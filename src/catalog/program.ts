@@ -147,24 +147,41 @@ export function mapKeyArities(source: string, name: string): Set<number> {
   const out = new Set<number>();
   const re = new RegExp(`${name.replace(/[$]/g, "\\$&")}(?![A-Za-z0-9_])`, "g");
   for (const m of masked.matchAll(re)) {
-    let k = (m.index ?? 0) + name.length;
+    const k = (m.index ?? 0) + name.length;
     if (masked[k] !== "[") {
       // `print(@m)` / `clear(@m)` name the whole map and say nothing about its key.
       const before = masked.slice(0, m.index).trimEnd();
       if (!/\b(print|clear|zero|delete)\($/.test(before)) out.add(0);
       continue;
     }
-    let depth = 0;
-    let commas = 0;
-    for (; k < masked.length; k++) {
-      const c = masked[k];
-      if (c === "[" || c === "(") depth++;
-      else if (c === "]" || c === ")") {
-        depth--;
-        if (depth === 0) break;
-      } else if (c === "," && depth === 1) commas++;
-    }
-    out.add(commas + 1);
+    out.add(keyComponents(masked, k).parts.length);
   }
   return out;
+}
+
+/**
+ * The key of a map use whose `[` is at `open` in masked text (maskCommentsAndStrings):
+ * the offset of its `]` (-1 when it never closes) and the [start, end) of each top-level
+ * component.
+ */
+export function keyComponents(masked: string, open: number): { close: number; parts: Array<[number, number]> } {
+  const parts: Array<[number, number]> = [];
+  let depth = 0;
+  let from = open + 1;
+  for (let k = open; k < masked.length; k++) {
+    const c = masked[k];
+    if (c === "[" || c === "(") depth++;
+    else if (c === "]" || c === ")") {
+      depth--;
+      if (depth === 0) {
+        parts.push([from, k]);
+        return { close: c === "]" ? k : -1, parts };
+      }
+    } else if (c === "," && depth === 1) {
+      parts.push([from, k]);
+      from = k + 1;
+    }
+  }
+  parts.push([from, masked.length]);
+  return { close: -1, parts };
 }

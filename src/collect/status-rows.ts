@@ -14,7 +14,7 @@ export interface StatusRow extends PodFacts {
   scripts: { name: string; state: string; reason: string | null; message: string | null }[];
   /** Map records written, summed over the scripts. */
   records: number;
-  /** Events bpftrace reported lost and map updates it reported failed, summed over the scripts. */
+  /** Events the running bpftrace reported lost and map updates reported failed over the agent's life, summed over the scripts. */
   drops: number;
   /** `ts` of the newest record in the agent's files (null: none, or the records endpoint is off). */
   lastRecord: string | null;

@@ -194,7 +194,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
     const okStatus = join(work, "status-ok.json");
     // drops: 3 lost events plus 2 lost map updates; the second script's agent predates lostUpdates (left out of its JSON).
     const flowWithoutLostUpdates = { name: "envoy-request-flow", records: 80, lostEvents: 3, lostUpdates: undefined };
-    writeFileSync(okStatus, JSON.stringify(agentStatus(4242, [{ name: "envoy-event-loop", records: 120, helperErrors: 2, lostUpdates: [{ map: "@loop_wakeups", key: null, line: 12, reason: "concurrent-create", count: 2 }] }, flowWithoutLostUpdates as Partial<AgentStatus["scripts"][number]>])));
+    writeFileSync(okStatus, JSON.stringify(agentStatus(4242, [{ name: "envoy-event-loop", records: 120, helperErrors: 2, lostUpdates: [{ map: "@loop_wakeups", key: null, metric: "hookpoint_event_loop_wakeups_total", line: 12, reason: "concurrent-create", count: 2 }] }, flowWithoutLostUpdates as Partial<AgentStatus["scripts"][number]>])));
     const badStatus = join(work, "status-bad.json");
     const missing = "_ZN5Envoy4Http12ConnectionManagerImpl10onDataEv";
     writeFileSync(

@@ -8,8 +8,8 @@
 //   {"type": "stats", "data": {"@a": 10}}                      avg()
 //   {"type": "printf", "data": "text\n"}, {"type": "attached_probes", "data": {"probes": 3}},
 //   {"type": "lost_events", "data": {"events": 12}}
-//   {"type": "helper_error", "msg": "File exists", "helper": "map_update_elem", "retcode": -17, "line": 90, "col": 43}
-//     (0.23: a helper call in the program failed; `line`/`col` point into the program text)
+//   {"type": "helper_error", "msg": "File exists", "helper": "map_update_elem", "retcode": -17, "line": 65, "col": 45}
+//     (0.23: a helper call in the program failed; `line`/`col` point at the call in the program text bpftrace ran)
 import { isObject } from "../../is-object.js";
 import type { ScriptHeader } from "../../catalog/header.js";
 

@@ -2,7 +2,8 @@
 // only by the line and column of the call in the program text. This names the map and the
 // key of the statement there, so a lost update is counted against the numbers it is
 // missing from. Pure.
-import { maskCommentsAndStrings } from "../../catalog/program.js";
+import { keyComponents, maskCommentsAndStrings } from "../../catalog/program.js";
+import type { BpftraceEvent } from "./records.js";
 
 export interface UpdateSite {
   /** The map as the program names it, e.g. `@request_phase_ns`. */
@@ -11,67 +12,70 @@ export interface UpdateSite {
   key: string | null;
 }
 
-/** `line` and `col` are 1-based, as bpftrace reports them; null when they point at no map statement. */
-export function updateSite(program: string, line: number, col: number): UpdateSite | null {
-  if (line < 1 || col < 1) return null;
-  let at = 0;
-  for (let l = 1; l < line; l++) {
-    at = program.indexOf("\n", at) + 1;
-    if (at === 0) return null;
-  }
-  const end = program.indexOf("\n", at);
-  const lineEnd = end < 0 ? program.length : end;
-  if (at + col - 1 > lineEnd) return null;
-  // The statement holding the column starts after the last `;`, `{` or `}` before it.
-  let masked: string;
+/** A failed map update, put against its statement: the map "unknown" when bpftrace named no statement of one. */
+export interface LostUpdateAt extends UpdateSite {
+  line: number | null;
+  reason: string;
+}
+
+/**
+ * The statements of one program text, for naming the sites of failed updates. Failures come
+ * in bursts (hundreds on a load's first requests), so the text is masked once, here.
+ */
+export function programSites(program: string): (line: number, col: number) => UpdateSite | null {
+  let masked: string | null;
   try {
     masked = maskCommentsAndStrings(program);
   } catch {
-    return null;
+    masked = null;
   }
-  const before = masked.slice(0, at + col - 1);
-  const start = Math.max(before.lastIndexOf(";"), before.lastIndexOf("{"), before.lastIndexOf("}")) + 1;
-  const m = /^\s*(@[A-Za-z0-9_]*)\s*(\[)?/.exec(before.slice(start));
-  if (!m) return null;
-  const map = m[1] as string;
-  if (!m[2]) return { map, key: null };
-  const open = start + m[0].length - 1;
-  const close = closingBracket(masked, open);
-  if (close < 0) return { map, key: null };
-  return { map, key: literalKey(program.slice(open + 1, close), masked.slice(open + 1, close)) };
+  const lineStarts = [0];
+  for (let i = program.indexOf("\n"); i >= 0; i = program.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  return (line, col) => {
+    const at = lineStarts[line - 1];
+    if (masked === null || at === undefined || col < 1) return null;
+    const lineEnd = lineStarts[line] ?? program.length + 1;
+    const offset = at + col - 1;
+    if (offset >= lineEnd) return null;
+    // The statement holding the column starts after the last `;`, `{` or `}` before it
+    // (the column may point at the map itself, at `=`, or at the aggregation call).
+    const before = masked.slice(0, offset);
+    const start = Math.max(before.lastIndexOf(";"), before.lastIndexOf("{"), before.lastIndexOf("}")) + 1;
+    const m = /^\s*(@[A-Za-z0-9_]*)\s*(\[)?/.exec(masked.slice(start));
+    if (!m) return null;
+    const map = m[1] as string;
+    if (!m[2]) return { map, key: null };
+    const { close, parts } = keyComponents(masked, start + m[0].length - 1);
+    if (close < 0) return { map, key: null };
+    return { map, key: literalKey(parts.map(([from, to]) => program.slice(from, to))) };
+  };
 }
 
-/** Index of the `]` closing the `[` at `open` in masked text; -1 when there is none. */
-function closingBracket(masked: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < masked.length; i++) {
-    const c = masked[i];
-    if (c === "[" || c === "(") depth++;
-    else if (c === "]" || c === ")") {
-      depth--;
-      if (depth === 0) return c === "]" ? i : -1;
-    }
-  }
-  return -1;
+/** One site, for a program seen once (tests). */
+export function updateSite(program: string, line: number, col: number): UpdateSite | null {
+  return programSites(program)(line, col);
 }
 
-/** The key components joined with "," when each is one string literal (split at top-level commas of the masked text). */
-function literalKey(text: string, masked: string): string | null {
-  const parts: string[] = [];
-  let from = 0;
-  let depth = 0;
-  for (let i = 0; i <= masked.length; i++) {
-    const c = masked[i];
-    if (c === "(" || c === "[") depth++;
-    else if (c === ")" || c === "]") depth--;
-    else if ((c === "," && depth === 0) || i === masked.length) {
-      const m = /^\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(text.slice(from, i));
-      if (!m) return null;
-      parts.push((m[1] as string).replace(/\\(["\\])/g, "$1"));
-      from = i + 1;
-    }
+/** A helper_error that is a failed map update, put against its statement; null for any other failed helper. */
+export function lostUpdateOf(sites: ReturnType<typeof programSites>, ev: Extract<BpftraceEvent, { type: "helperError" }>): LostUpdateAt | null {
+  if (ev.helper !== "map_update_elem") return null;
+  const site = ev.line !== null && ev.col !== null ? sites(ev.line, ev.col) : null;
+  return { map: site?.map ?? "unknown", key: site?.key ?? null, line: ev.line, reason: lostUpdateReason(ev.retcode) };
+}
+
+/**
+ * The key components joined with "," when each is one plain string literal; null otherwise,
+ * and for a literal with an escape other than `\"` or `\\` (bpftrace prints those decoded,
+ * and a guess at the decoding would name a key that is not there).
+ */
+function literalKey(parts: readonly string[]): string | null {
+  const out: string[] = [];
+  for (const text of parts) {
+    const m = /^\s*"((?:[^"\\]|\\["\\])*)"\s*$/.exec(text);
+    if (!m) return null;
+    out.push((m[1] as string).replace(/\\(["\\])/g, "$1"));
   }
-  return parts.join(",");
+  return out.join(",");
 }
 
 /** Why a map update failed, from the helper's return code (a negative errno). */
@@ -84,7 +88,7 @@ export function lostUpdateReason(retcode: number): string {
 /** What each reason means, for the log line that first reports it. */
 export const LOST_UPDATE_WHY: Readonly<Record<string, string>> = {
   // bpftrace 0.23 creates a missing per-CPU map entry with BPF_NOEXIST; a CPU that finds the
-  // entry created by another meanwhile drops its update (bpftrace PR #4074 changed this after 0.23).
-  "concurrent-create": "two CPUs created the same map entry at the same moment and bpftrace dropped one update (bpftrace 0.23; later releases do not)",
+  // entry created by another meanwhile drops its update (bpftrace PR #4074 changed this).
+  "concurrent-create": "two CPUs created the same map entry at the same moment and bpftrace dropped one update (bpftrace 0.23; bpftrace PR #4074 changed this)",
   "map-full": "the map holds its maximum number of entries",
 };

@@ -50,13 +50,13 @@ export function agentRegistry(status: () => AgentStatus): Registry {
   perScript("hookpoint_agent_script_write_errors_total", "failed writes of the script's NDJSON file", (s) => s.writeErrors, "counter");
   perScript("hookpoint_agent_script_helper_errors_total", "helper calls in the script's program that bpftrace reported failed", (s) => s.helperErrors, "counter");
   new Counter({
-    name: "hookpoint_agent_lost_map_updates_total",
-    help: "map updates bpftrace reported failed: samples missing from that map and key (key empty when not a literal)",
-    labelNames: ["script", "map", "key", "reason"],
+    name: "hookpoint_agent_script_lost_map_updates_total",
+    help: "map updates bpftrace reported failed, by the script's map and key (empty when not a literal) and the family it feeds (metric; empty for the script's own state)",
+    labelNames: ["script", "map", "key", "metric", "reason"],
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of status().scripts) for (const u of s.lostUpdates) this.inc({ script: s.name, map: u.map, key: u.key ?? "", reason: u.reason }, u.count);
+      for (const s of status().scripts) for (const u of s.lostUpdates) this.inc({ script: s.name, map: u.map, key: u.key ?? "", metric: u.metric ?? "", reason: u.reason }, u.count);
     },
   });
   traceSeries(registry, status);

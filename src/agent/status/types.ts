@@ -30,7 +30,7 @@ export interface ScriptStatus {
   lostEvents: number;
   /** Helper calls in the program that failed, as bpftrace (0.23 and later) reports them; failed map updates among them are in `lostUpdates`. */
   helperErrors: number;
-  /** Map updates bpftrace reported failed, by statement: the map's numbers are short by `count` samples. Adds up over the agent's life. */
+  /** Map updates bpftrace reported failed, by statement: the map misses `count` updates (samples of a count or histogram, added values of a sum). Adds up over the agent's life. */
   lostUpdates: LostUpdate[];
   /** Probes bpftrace attached for the script (its own count), null until it says. */
   probes: number | null;
@@ -42,6 +42,12 @@ export interface LostUpdate {
   /** The map and key of the statement (key: as bpftrace prints it, null when not a literal). */
   map: string;
   key: string | null;
+  /**
+   * The /metrics family the map feeds, e.g. `hookpoint_request_phase_duration_seconds`
+   * (its count for `key` is short by `count`); null for a map the script keeps for itself,
+   * such as a mark: the sample that needed the mark is then missing from its own map.
+   */
+  metric: string | null;
   /** Line of the statement in the program file (`programFile`); null when bpftrace gave none. */
   line: number | null;
   /** "concurrent-create": two CPUs created the same map entry at the same moment and bpftrace 0.23 dropped one update (fixed after 0.23); "map-full": the map held its maximum of entries; else "errno N". */

@@ -47,13 +47,15 @@ exec bpftrace "$@"
       const program = readFileSync(status.programFile!, "utf8");
       const line = program.slice(0, program.indexOf(STATEMENT)).split("\n").length;
       expect(status.helperErrors).toBe(2);
-      expect(status.lostUpdates).toEqual([{ map: "@request_phase_ns", key: "router_to_upstream", line, reason: "concurrent-create", count: 2 }]);
+      expect(status.lostUpdates).toEqual([{ map: "@request_phase_ns", key: "router_to_upstream", metric: "hookpoint_request_phase_duration_seconds", line, reason: "concurrent-create", count: 2 }]);
       const metrics = await agent.metrics();
-      expect(metrics).toContain('hookpoint_agent_lost_map_updates_total{script="envoy-request-flow",map="@request_phase_ns",key="router_to_upstream",reason="concurrent-create"} 2\n');
+      expect(metrics).toContain(
+        'hookpoint_agent_script_lost_map_updates_total{script="envoy-request-flow",map="@request_phase_ns",key="router_to_upstream",metric="hookpoint_request_phase_duration_seconds",reason="concurrent-create"} 2\n',
+      );
       expect(metrics).toContain('hookpoint_agent_script_helper_errors_total{script="envoy-request-flow"} 2\n');
       const said = agent.logs.filter((l) => l.msg === "bpftrace lost a map update");
       expect(said).toHaveLength(1);
-      expect(said[0]).toMatchObject({ level: 40, script: "envoy-request-flow", map: "@request_phase_ns", key: "router_to_upstream", line, reason: "concurrent-create", retcode: -17 });
+      expect(said[0]).toMatchObject({ level: 40, script: "envoy-request-flow", map: "@request_phase_ns", key: "router_to_upstream", metric: "hookpoint_request_phase_duration_seconds", line, reason: "concurrent-create", retcode: -17, bpftrace: "0.17.0" });
       expect(String(said[0]?.why)).toContain("two CPUs created the same map entry at the same moment");
       // Tracing goes on: requests are still counted.
       const port = await waitFor("the fixture's port", 10_000, () => Number(readFileSync(portFile, "utf8").trim()) || undefined);

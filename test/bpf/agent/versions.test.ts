@@ -23,7 +23,7 @@ function requestSeen(out: string): number {
 
 /** Updates the agent reports bpftrace lost from one key of a script's map, summed over reasons. */
 function lost(metrics: string, script: string, map: string, key: string): number {
-  const series = new RegExp(`^hookpoint_agent_lost_map_updates_total\\{script="${script}",map="${map}",key="${key}",reason="[^"]*"\\} (\\d+)$`, "gm");
+  const series = new RegExp(`^hookpoint_agent_script_lost_map_updates_total\\{script="${script}",map="${map}",key="${key}",metric="[^"]*",reason="[^"]*"\\} (\\d+)$`, "gm");
   return [...metrics.matchAll(series)].reduce((n, m) => n + Number(m[1]), 0);
 }
 

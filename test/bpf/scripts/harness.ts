@@ -10,7 +10,7 @@ import pino from "pino";
 import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
 import { withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import type { BpftraceEvent } from "../../../src/agent/output/records.js";
-import { lostUpdateReason, updateSite } from "../../../src/agent/output/update-site.js";
+import { lostUpdateOf, programSites } from "../../../src/agent/output/update-site.js";
 import { waitFor } from "../agent/support.js";
 
 export interface Fixture {
@@ -118,17 +118,23 @@ export class MapTotals {
   readonly lostUpdates = new Map<string, number>();
   readonly lostReasons = new Set<string>();
   helperErrors = 0;
+  /** Output bpftrace could not print (its buffer was full): helper_error lines may be among it. */
+  lostEvents = 0;
+  private readonly sites: ReturnType<typeof programSites>;
 
-  constructor(private readonly program = "") {}
+  constructor(program = "") {
+    this.sites = programSites(program);
+  }
 
   add(event: BpftraceEvent): void {
+    if (event.type === "lost") this.lostEvents += event.events;
     if (event.type === "helperError") {
       this.helperErrors++;
-      if (event.helper !== "map_update_elem") return;
-      const site = event.line !== null && event.col !== null ? updateSite(this.program, event.line, event.col) : null;
-      const id = `${site?.map ?? "unknown"}\0${site?.key ?? ""}`;
+      const lost = lostUpdateOf(this.sites, event);
+      if (!lost) return;
+      const id = `${lost.map}\0${lost.key ?? ""}`;
       this.lostUpdates.set(id, (this.lostUpdates.get(id) ?? 0) + 1);
-      this.lostReasons.add(lostUpdateReason(event.retcode));
+      this.lostReasons.add(lost.reason);
       return;
     }
     if (event.type !== "maps") return;

@@ -86,6 +86,8 @@ describe.each(BPFTRACES)("map updates lost by $label", (bt: BpftraceUnderTest) =
       const totals = await sweep(bt.path);
       const calls = [...(totals.values.get("@calls")?.values() ?? [])].reduce((a, b) => a + b, 0);
       const spread = sum(totals.hist("@spread", "sweep"));
+      // Output bpftrace could not print may hold helper_error lines: then nothing adds up to check.
+      if (totals.lostEvents > 0) return ctx.skip(`bpftrace could not print ${totals.lostEvents} events (its output buffer was full), so its reported failures are incomplete`);
       expect(calls + totals.lost("@calls"), "@calls: counted + lost").toBe(truth);
       expect(spread + totals.lost("@spread", "sweep"), "@spread[sweep]: counted + lost").toBe(truth);
       // Every failed update was put against one of the two statements.
@@ -100,6 +102,6 @@ describe.each(BPFTRACES)("map updates lost by $label", (bt: BpftraceUnderTest) =
         return;
       }
     }
-    ctx.skip(`the race did not happen in ${MAX_ROUNDS} rounds (the sweepers' calls never overlapped), so no lost update was there to count`);
+    ctx.skip(`bpftrace 0.23 reported no lost update in ${MAX_ROUNDS} rounds (no two CPUs created one entry at the same moment), so there was none to count`);
   });
 });

@@ -71,6 +71,9 @@ describe("bench/fixed-rate.ts", () => {
     expect([p.p50, p.p90, p.p99, p.max]).toEqual([all[29], all[53], all[59], all[59]]);
     expect(p.sendLate).toHaveLength(80);
     expect(p.connectionsOpened).toBe(a.connectionsOpened + b.connectionsOpened + c.connectionsOpened);
+    // A run of failures has no achieved rate; the others are weighted by their requests.
+    expect(b.achievedRate).toBeNaN();
+    expect(p.achievedRate).toBe((a.achievedRate * 40 + c.achievedRate * 20) / 60);
     expect(() => pooled([])).toThrow("pooled() needs at least one run");
     expect(() => pooled([a, { ...c, rate: 50 }])).toThrow("pooled() needs runs at one rate, got 40, 50");
   });

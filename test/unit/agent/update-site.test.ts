@@ -39,6 +39,24 @@ describe("updateSite: the map and key of the statement a failed map update names
     expect(updateSite(program, 5, 21)).toEqual({ map: "@q", key: 'a"b;{' });
   });
 
+  it("finds the statement wherever the column points in it, and across lines, comments and a prepended config line", () => {
+    const program = [
+      'config = { missing_probes = "warn" }',
+      "uprobe:/x:f {",
+      "  // a comment; with { braces } and @fake[1] = 2;",
+      "  @calls[\"a\"] =",
+      "    count();",
+      '  @k["a\\nb"] = count();',
+      "}",
+    ].join("\n");
+    // At the map, at `=`, at the call on the next line.
+    expect(updateSite(program, 4, 3)).toEqual({ map: "@calls", key: "a" });
+    expect(updateSite(program, 4, 14)).toEqual({ map: "@calls", key: "a" });
+    expect(updateSite(program, 5, 5)).toEqual({ map: "@calls", key: "a" });
+    // A literal with an escape bpftrace decodes: no key is named rather than a wrong one.
+    expect(updateSite(program, 6, 15)).toEqual({ map: "@k", key: null });
+  });
+
   it("names no site for a place that is not a map statement, or is not in the program", () => {
     const program = "BEGIN {\n  printf(\"x\\n\");\n}\n";
     expect(updateSite(program, 2, 3)).toBeNull();
