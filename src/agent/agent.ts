@@ -483,7 +483,7 @@ export class Agent {
     }
     if (ev.type === "helperError") {
       const entry = session.runners.get(name);
-      if (entry) this.helperError(name, entry.sites, entry.script.header.maps, ev);
+      if (entry) this.helperError(name, entry, ev);
       return;
     }
     if (ev.type !== "maps") return;
@@ -513,7 +513,7 @@ export class Agent {
    * script is a warning, the first of each further statement an info line; other failed
    * helpers are warned about (the first 5, then every 1,000th).
    */
-  private helperError(name: string, sites: ReturnType<typeof programSites>, maps: Script["header"]["maps"], ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
+  private helperError(name: string, { sites, script }: { sites: ReturnType<typeof programSites>; script: Script }, ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
     const st = this.scriptStatus(name);
     st.helperErrors++;
     const lost = lostUpdateOf(sites, ev);
@@ -530,7 +530,7 @@ export class Agent {
       return;
     }
     const first = st.lostUpdates.length === 0;
-    const declared = maps.find((m) => m.name === lost.map);
+    const declared = script.header.maps.find((m) => m.name === lost.map);
     const metric = declared ? metricName(declared.metric, declared.kind, declared.unit) : null;
     st.lostUpdates.push({ ...lost, metric, count: 1 });
     const fields = { script: name, map: lost.map, key: lost.key, metric, line: lost.line, reason: lost.reason, retcode: ev.retcode, bpftrace: this.state.bpftraceVersion, why: LOST_UPDATE_WHY[lost.reason] ?? ev.message };

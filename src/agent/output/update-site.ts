@@ -51,11 +51,6 @@ export function programSites(program: string): (line: number, col: number) => Up
   };
 }
 
-/** One site, for a program seen once (tests). */
-export function updateSite(program: string, line: number, col: number): UpdateSite | null {
-  return programSites(program)(line, col);
-}
-
 /** A helper_error that is a failed map update, put against its statement; null for any other failed helper. */
 export function lostUpdateOf(sites: ReturnType<typeof programSites>, ev: Extract<BpftraceEvent, { type: "helperError" }>): LostUpdateAt | null {
   if (ev.helper !== "map_update_elem") return null;

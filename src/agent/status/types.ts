@@ -50,7 +50,7 @@ export interface LostUpdate {
   metric: string | null;
   /** Line of the statement in the program file (`programFile`); null when bpftrace gave none. */
   line: number | null;
-  /** "concurrent-create": two CPUs created the same map entry at the same moment and bpftrace 0.23 dropped one update (fixed after 0.23); "map-full": the map held its maximum of entries; else "errno N". */
+  /** "concurrent-create": two CPUs created the same map entry at the same moment and bpftrace 0.23 dropped one update (bpftrace PR #4074 changed this upstream); "map-full": the map held its maximum of entries; else "errno N". */
   reason: string;
   count: number;
 }

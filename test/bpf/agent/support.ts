@@ -95,6 +95,14 @@ export function bpfSkipReason(bpftrace = "bpftrace"): string | null {
   return reason;
 }
 
+/**
+ * Whether this bpftrace drops an aggregation's update when two CPUs create one map entry at
+ * once (0.23 creates per-CPU entries with BPF_NOEXIST and reports each loss; docs/agent.md).
+ */
+export function dropsConcurrentCreates(bpftrace: string): boolean {
+  return /v0\.23\./.test(spawnSync(bpftrace, ["--version"], { encoding: "utf8" }).stdout);
+}
+
 export interface LogLine {
   msg?: string;
   [k: string]: unknown;

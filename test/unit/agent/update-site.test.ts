@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { lostUpdateReason, updateSite } from "../../../src/agent/output/update-site.js";
+import { lostUpdateReason, programSites, type UpdateSite } from "../../../src/agent/output/update-site.js";
+
+/** The site at one line and column of a program seen once. */
+const updateSite = (program: string, line: number, col: number): UpdateSite | null => programSites(program)(line, col);
 
 /** 1-based line and column of the first `needle` in `text`, as bpftrace reports a statement's call. */
 function lineCol(text: string, needle: string): [number, number] {
