@@ -13,16 +13,31 @@
 // which still serves the responses) for the last stretch, so sends leave within
 // tens of microseconds of their due time. How late they left is reported
 // (`sendLateMs`), so a driver that could not keep up shows itself. Polling costs
-// CPU: run the driver in its own process (runFixedRateInChild), never in the
+// CPU: run the driver in its own process (startFixedRateDriver), never in the
 // server's.
 //
+// That process must not disturb the server either. On the 2-core machine two
+// things in the driver made most of the servers' p99 at 1,000/s (measured, see
+// docs/benchmarks.md): V8's parallel garbage collection, whose helper threads took
+// the server's core, and a driver process started cold for every run, whose first
+// seconds of compiling stalled it at the same request counts run after run. So the
+// driver collects garbage on its own thread only (--single-threaded-gc), and one
+// driver process serves every run of a benchmark (startFixedRateDriver), warm
+// after the first. Its own GC pauses are reported (`driverGcMs`).
+//
 // Usage from a benchmark:
-//   const r = await runFixedRateInChild({ url: "https://127.0.0.1:8443/mutate", ca, bodies, rate: 1000, durationSec: 5 });
+//   const driver = startFixedRateDriver();
+//   const r = await driver.run({ url: "https://127.0.0.1:8443/mutate", ca, bodies, rate: 1000, durationSec: 5 });
 //   console.log(formatFixedRate("hookpoint", r));
-// As a child process: node --import tsx bench/fixed-rate.ts < options.json > result.json
+//   await driver.close();
+// (runFixedRateInChild(options) does the three for a single run.)
+// As a child process: node --single-threaded-gc --import tsx bench/fixed-rate.ts, options
+// as one JSON line per run on stdin, one result (or {"error": …}) per line on stdout.
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
+import { PerformanceObserver } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export interface FixedRateOptions {
@@ -71,6 +86,8 @@ export interface FixedRateResult {
   connectionsOpened: number;
   /** The driver's own CPU per request, in µs. */
   driverCpuUs: number;
+  /** The driver's own garbage-collection pauses over the run, in ms: time in which it read no answer. */
+  driverGcMs: number;
   /** Every counted successful latency, ascending, in ms (for pooling runs: pooled()). */
   latencies: number[];
   /** How late each counted request was sent, ascending, in ms. */
@@ -177,6 +194,11 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     req.end(body);
   };
 
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ["gc"] });
   const cpuBefore = process.cpuUsage();
   const start = performance.now() + 20;
   let next = 0;
@@ -198,6 +220,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
   const deadline = performance.now() + o.timeoutMs + 1000;
   while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const cpu = process.cpuUsage(cpuBefore);
+  gc.disconnect();
   agent.destroy();
 
   const ok: number[] = [];
@@ -222,6 +245,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     achievedRate: ok.length >= 2 && lastCountedAnswer > firstCountedAnswer ? ((ok.length - 1) * 1000) / (lastCountedAnswer - firstCountedAnswer) : NaN,
     connectionsOpened,
     driverCpuUs: (cpu.user + cpu.system) / total,
+    driverGcMs: gcMs,
   };
 }
 
@@ -269,51 +293,104 @@ export function pooled(runs: readonly FixedRateResult[]): FixedRateResult {
     achievedRate: byRequests((r) => r.achievedRate),
     connectionsOpened: runs.reduce((n, r) => n + r.connectionsOpened, 0),
     driverCpuUs: byRequests((r) => r.driverCpuUs),
+    driverGcMs: runs.reduce((n, r) => n + r.driverGcMs, 0),
   };
 }
 
-/** Runs the load in a child process of its own (the driver polls; it must not share the server's event loop). */
-export function runFixedRateInChild(options: FixedRateOptions): Promise<FixedRateResult> {
-  checked(options);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], { stdio: ["pipe", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`fixed-rate driver exited with ${code}`));
-      try {
-        resolve(JSON.parse(out) as FixedRateResult);
-      } catch (err) {
-        reject(new Error(`fixed-rate driver printed no result: ${String(err)}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(options));
+export interface FixedRateDriver {
+  /** One run in the driver's process; runs asked for at once are made one after the other. */
+  run(options: FixedRateOptions): Promise<FixedRateResult>;
+  /** Ends the driver's process once its runs are done. */
+  close(): Promise<void>;
+}
+
+/**
+ * Node flags of the driver's process: garbage collection on the driver's own thread. With
+ * V8's parallel scavenges its helper threads took the server's core for a few ms several
+ * times a second, and the server measured paid for it.
+ */
+export const DRIVER_NODE_FLAGS = ["--single-threaded-gc"] as const;
+
+/** A driver in a child process of its own, kept for every run of a benchmark so that only its first run meets it cold. */
+export function startFixedRateDriver(): FixedRateDriver {
+  const child = spawn(process.execPath, [...DRIVER_NODE_FLAGS, "--import", "tsx", fileURLToPath(import.meta.url)], { stdio: ["pipe", "pipe", "inherit"] });
+  const waiting: Array<{ resolve: (r: FixedRateResult) => void; reject: (err: Error) => void }> = [];
+  let ended: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    const fail = (err: Error) => {
+      ended ??= err;
+      for (const w of waiting.splice(0)) w.reject(err);
+      resolve();
+    };
+    child.on("error", fail);
+    child.on("exit", (code, signal) => fail(new Error(code === 0 ? "fixed-rate driver has ended" : `fixed-rate driver exited with ${code ?? signal}`)));
   });
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    const w = waiting.shift();
+    if (!w) return;
+    let answer: FixedRateResult & { error?: string };
+    try {
+      answer = JSON.parse(line) as FixedRateResult & { error?: string };
+    } catch (err) {
+      return w.reject(new Error(`fixed-rate driver printed no result: ${String(err)}`));
+    }
+    if (answer.error !== undefined) w.reject(new Error(`fixed-rate driver: ${answer.error}`));
+    else w.resolve(answer);
+  });
+  return {
+    run(options) {
+      try {
+        checked(options);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      if (ended) return Promise.reject(ended);
+      return new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin!.write(`${JSON.stringify(options)}\n`);
+      });
+    },
+    async close() {
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+/** One run in a driver process of its own (a benchmark of several runs keeps one driver: startFixedRateDriver). */
+export async function runFixedRateInChild(options: FixedRateOptions): Promise<FixedRateResult> {
+  const driver = startFixedRateDriver();
+  try {
+    return await driver.run(options);
+  } finally {
+    await driver.close();
+  }
 }
 
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
 
-/** One line: "label  p50 … p90 … p99 … max … ms, errors N (M measured; driver late p99 … ms)". */
+/** One line: "label  p50 … p90 … p99 … max … ms, errors N (M measured; driver late p99 … ms, GC … ms)". */
 export function formatFixedRate(label: string, r: FixedRateResult): string {
   const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(", ");
   return (
     `${label}  p50 ${ms(r.p50)}  p90 ${ms(r.p90)}  p99 ${ms(r.p99)}  max ${ms(r.max)} ms  errors ${r.errors}${kinds ? ` (${kinds})` : ""}` +
-    `  (${r.measured.toLocaleString("en-US")} measured at ${Math.round(r.achievedRate).toLocaleString("en-US")}/s over ${r.connectionsOpened} connections; driver late p99 ${ms(r.sendLateMs.p99)} ms)`
+    `  (${r.measured.toLocaleString("en-US")} measured at ${Math.round(r.achievedRate).toLocaleString("en-US")}/s over ${r.connectionsOpened} connections; driver late p99 ${ms(r.sendLateMs.p99)} ms, GC ${ms(r.driverGcMs)} ms)`
   );
 }
 
-// As a child process: options as JSON on stdin, the result as JSON on stdout.
+// As a child process: one run per line of options on stdin, one line of result on stdout, in order.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  let input = "";
-  process.stdin.setEncoding("utf8").on("data", (c: string) => (input += c));
-  process.stdin.on("end", () => {
-    runFixedRate(JSON.parse(input) as FixedRateOptions).then(
-      (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-      (err: unknown) => {
-        process.stderr.write(`fixed-rate: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      },
-    );
+  const lines = createInterface({ input: process.stdin });
+  let queue = Promise.resolve();
+  lines.on("line", (line) => {
+    queue = queue.then(async () => {
+      let answer: string;
+      try {
+        answer = JSON.stringify(await runFixedRate(JSON.parse(line) as FixedRateOptions));
+      } catch (err) {
+        answer = JSON.stringify({ error: err instanceof Error ? err.message : String(err) });
+      }
+      process.stdout.write(`${answer}\n`);
+    });
   });
 }

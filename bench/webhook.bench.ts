@@ -40,7 +40,7 @@ import { loadPod } from "../test/support/pods.js";
 import { atCreate, podReview } from "../test/unit/server/harness.js";
 import { exampleSource } from "./common.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
-import { formatFixedRate, pooled, runFixedRateInChild, type FixedRateResult } from "./fixed-rate.js";
+import { formatFixedRate, pooled, startFixedRateDriver, type FixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
 
 interface Flags {
@@ -283,10 +283,10 @@ interface FixedRun {
   serverCpuUs: number;
 }
 
-async function fixedRate(server: Server, ca: string, rate: number, seconds: number): Promise<FixedRun> {
+async function fixedRate(driver: FixedRateDriver, server: Server, ca: string, rate: number, seconds: number): Promise<FixedRun> {
   const body = BODIES[0] as (typeof BODIES)[number];
   const before = cpuUs(server.child.pid!);
-  const result = await runFixedRateInChild({ url: `https://127.0.0.1:${server.port}/mutate`, ca, servername: "localhost", bodies: [body.body], rate, durationSec: seconds, warmupSec: 1 });
+  const result = await driver.run({ url: `https://127.0.0.1:${server.port}/mutate`, ca, servername: "localhost", bodies: [body.body], rate, durationSec: seconds, warmupSec: 1 });
   const cpu = cpuUs(server.child.pid!) - before;
   return { result, serverCpuUs: cpu / Math.round(rate * (seconds + 1)) };
 }
@@ -298,6 +298,8 @@ function pooledRun(runs: readonly FixedRun[]): FixedRun {
 
 /** Seconds each server answers at the highest rate before anything is counted (plus the driver's own 1 s). */
 const WARM_SECONDS = 2;
+/** Seconds each server is first loaded flat out (autocannon), so that its compiler is done before anything is counted. */
+const SATURATED_WARM_SECONDS = 4;
 
 type ServerName = "bare" | "webhook" | "baseline";
 const LABELS: Record<ServerName, string> = { bare: "bare", webhook: "hookpoint", baseline: "baseline" };
@@ -305,14 +307,32 @@ const LABELS: Record<ServerName, string> = { bare: "bare", webhook: "hookpoint",
 async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & { webhook: Server; bare: Server }, ca: string): Promise<void> {
   const body = BODIES[0] as (typeof BODIES)[number];
   console.log(
-    `fixed rate: open loop (bench/fixed-rate.ts in its own process), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive; per server and rate ${f.fixedRounds} round(s) of ${f.fixedSeconds} s counted after 1 s of warm-up, servers taking turns, latencies pooled over the rounds; latency in ms from each request's due time`,
+    `fixed rate: open loop (bench/fixed-rate.ts: one process for every run, its GC on its own thread), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive; per server and rate ${f.fixedRounds} round(s) of ${f.fixedSeconds} s counted after 1 s of warm-up, servers taking turns, latencies pooled over the rounds; latency in ms from each request's due time`,
   );
   const names = (["bare", "webhook", "baseline"] as const).filter((n) => servers[n]);
-  // A server just started is still compiling its hot paths: without this, whichever server
-  // went first at the first rate paid for its JIT (p99 at 1,000/s 2–4 × its steady value).
+  // One driver for every run: the warm-up below warms it too (fixed-rate.ts says why that matters).
+  const driver = startFixedRateDriver();
+  try {
+    await fixedRateRuns(driver, names, servers, ca);
+  } finally {
+    await driver.close();
+  }
+}
+
+async function fixedRateRuns(driver: FixedRateDriver, names: readonly ServerName[], servers: Partial<Record<ServerName, Server>>, ca: string): Promise<void> {
+  // A server just started is still compiling its hot paths, and the webhook went on doing
+  // so for its first ~12,000 reviews (--trace-opt: 382 functions optimized in the first 6 s
+  // at 1,000/s, 62 in the next 6 s, 8 in the third), stealing the core it serves on: p99
+  // 3–6 ms in those runs, 0.7 ms after. So each server is first loaded flat out (all the
+  // bodies, tens of thousands of reviews), then answers the driver at the highest rate,
+  // which warms the driver too. None of it is counted.
   const warm = Math.max(...f.rates);
-  for (const name of names) await fixedRate(servers[name] as Server, ca, warm, WARM_SECONDS);
-  console.log(`  warm-up: each server first answered ${fmt(warm * (WARM_SECONDS + 1))} reviews at ${fmt(warm)}/s, not counted`);
+  let warmed = 0;
+  for (const name of names) warmed += (await load(servers[name] as Server, SATURATED_WARM_SECONDS, f.connections)).requests;
+  for (const name of names) await fixedRate(driver, servers[name] as Server, ca, warm, WARM_SECONDS);
+  console.log(
+    `  warm-up: each server first answered ${SATURATED_WARM_SECONDS} s flat out (${fmt(warmed / names.length)} reviews on average), then ${fmt(warm * (WARM_SECONDS + 1))} reviews at ${fmt(warm)}/s, not counted`,
+  );
   const at: Record<number, Partial<Record<ServerName, FixedRun>> & { webhook: FixedRun; bare: FixedRun }> = {};
   let turn = 0;
   for (const rate of f.rates) {
@@ -320,7 +340,7 @@ async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & {
     for (let round = 0; round < f.fixedRounds; round++, turn++) {
       // Rotate who goes first, so drift on the shared machine hits all alike.
       const order = [...names.slice(turn % names.length), ...names.slice(0, turn % names.length)];
-      for (const name of order) (rounds[name] ??= []).push(await fixedRate(servers[name] as Server, ca, rate, f.fixedSeconds));
+      for (const name of order) (rounds[name] ??= []).push(await fixedRate(driver, servers[name] as Server, ca, rate, f.fixedSeconds));
     }
     const runs: Partial<Record<ServerName, FixedRun>> = {};
     for (const name of names) runs[name] = pooledRun(rounds[name] as FixedRun[]);

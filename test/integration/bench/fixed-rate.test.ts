@@ -6,7 +6,7 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { pooled, runFixedRate, runFixedRateInChild } from "../../../bench/fixed-rate.js";
+import { pooled, runFixedRate, runFixedRateInChild, startFixedRateDriver } from "../../../bench/fixed-rate.js";
 import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
 
 const ca = createCertificateAuthority();
@@ -40,6 +40,28 @@ describe("bench/fixed-rate.ts", () => {
     expect(s.bodies.slice(0, 4)).toEqual(["a", "b", "c", "a"]);
   });
 
+  it("keeps one driver process for several runs, in the order asked, and a failed run does not end it", async () => {
+    const s = await server(0, 200);
+    const driver = startFixedRateDriver();
+    try {
+      const [a, b] = await Promise.all([
+        driver.run({ url: s.url, ca: ca.certPem, servername: "localhost", bodies: ["a"], rate: 40, durationSec: 0.5, warmupSec: 0 }),
+        driver.run({ url: s.url, ca: ca.certPem, servername: "localhost", bodies: ["b"], rate: 40, durationSec: 0.25, warmupSec: 0 }),
+      ]);
+      expect([a.measured, a.errors, b.measured, b.errors]).toEqual([20, 0, 10, 0]);
+      expect(s.bodies.join("")).toBe("a".repeat(20) + "b".repeat(10));
+      await expect(driver.run({ url: "not a url", bodies: ["c"], rate: 40, durationSec: 0.25 })).rejects.toThrow("fixed-rate driver: Invalid URL");
+      await expect(driver.run({ url: s.url, bodies: ["c"], rate: 0, durationSec: 0.25 })).rejects.toThrow("rate must be between 0 and 20,000 per second, got 0");
+      const c = await driver.run({ url: s.url, ca: ca.certPem, servername: "localhost", bodies: ["c"], rate: 40, durationSec: 0.25, warmupSec: 0 });
+      expect([c.measured, c.errors, s.bodies.length]).toEqual([10, 0, 40]);
+      // The driver's own GC pauses are measured, not guessed: a number of ms, 0 or more.
+      expect(Number.isFinite(c.driverGcMs) && c.driverGcMs >= 0).toBe(true);
+    } finally {
+      await driver.close();
+    }
+    await expect(driver.run({ url: s.url, bodies: ["d"], rate: 40, durationSec: 0.25 })).rejects.toThrow("fixed-rate driver has ended");
+  });
+
   it("counts unexpected statuses as errors, by kind", async () => {
     const s = await server(0, 500);
     const r = await runFixedRate({ url: s.url, ca: ca.certPem, bodies: ["{}"], rate: 20, durationSec: 1, warmupSec: 0 });
@@ -71,6 +93,7 @@ describe("bench/fixed-rate.ts", () => {
     expect([p.p50, p.p90, p.p99, p.max]).toEqual([all[29], all[53], all[59], all[59]]);
     expect(p.sendLate).toHaveLength(80);
     expect(p.connectionsOpened).toBe(a.connectionsOpened + b.connectionsOpened + c.connectionsOpened);
+    expect(p.driverGcMs).toBe(a.driverGcMs + b.driverGcMs + c.driverGcMs);
     // A run of failures has no achieved rate; the others are weighted by their requests.
     expect(b.achievedRate).toBeNaN();
     expect(p.achievedRate).toBe((a.achievedRate * 40 + c.achievedRate * 20) / 60);
