@@ -19,7 +19,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import type { Pod } from "../src/admission/pod.js";
-import { ensureIstiod } from "../test/e2e/support/istiod.js";
+import { down as clusterDown, status as clusterStatus } from "../scripts/cluster/control.js";
+import { ensureIstiod, istiodStatus, stopIstiod } from "../test/e2e/support/istiod.js";
 import { ISTIO_SHAPES, podCreateReview } from "../test/support/istio-shapes.js";
 import { loadPod } from "../test/support/pods.js";
 import { formatFixedRate, startFixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
@@ -89,6 +90,11 @@ const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 const WARM_SECONDS = 4;
 
 const f = flags(process.argv.slice(2));
+// What this run starts, it stops: a kube-apiserver, etcd and istiod left running took the
+// CPU in bursts of a few ms from every benchmark run after it (perf sched showed the
+// webhook waiting 2–4 ms for the core they held).
+const clusterWasUp = (await clusterStatus()) !== undefined;
+const istiodWasUp = istiodStatus() !== undefined;
 const istiod = await ensureIstiod();
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-injector-"));
 const { caPem, cert, key } = writeBenchCerts(dir);
@@ -147,4 +153,8 @@ try {
 } finally {
   await hookpoint.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (!istiodWasUp) await stopIstiod();
+  if (!clusterWasUp) await clusterDown();
+  const fate = (wasUp: boolean) => (wasUp ? "left running (it was running before)" : "stopped (this run started it)");
+  console.log(`  istiod: ${fate(istiodWasUp)}; local cluster: ${fate(clusterWasUp)}`);
 }
