@@ -5,8 +5,9 @@
 // answers a constant, each server in its own child process:
 //
 // 1. Fixed rate (what a cluster feels): 200, 500 and 1,000 reviews/s of the realistic
-//    ~10 KB injected pod, open loop (bench/fixed-rate.ts, the driver in a process of
-//    its own: latency from each request's due time, the first second not counted),
+//    ~10 KB injected pod, open loop (bench/fixed-rate.ts, one driver process for every
+//    run: latency from each request's due time, the first second not counted; each
+//    server first loaded flat out, then at the highest rate, none of it counted),
 //    HTTPS keep-alive; p50/p90/p99/max, errors and server CPU per review, hookpoint and
 //    bare side by side at each rate, taking turns for --fixed-rounds rounds (default 2,
 //    the order rotating) with each server's latencies pooled over its rounds, so one
