@@ -323,8 +323,12 @@ export function startFixedRateDriver(): FixedRateDriver {
       resolve();
     };
     child.on("error", fail);
-    child.on("exit", (code, signal) => fail(new Error(code === 0 ? "fixed-rate driver has ended" : `fixed-rate driver exited with ${code ?? signal}`)));
+    // "close", not "exit": it comes after the last result line has been read from stdout.
+    child.on("close", (code, signal) => fail(new Error(code === 0 ? "fixed-rate driver has ended" : `fixed-rate driver exited with ${code ?? signal}`)));
   });
+  // A write to a driver that has died fails with EPIPE; "close" above reports the death to
+  // every waiting run, and an unhandled stream error would kill the benchmark before its cleanup.
+  child.stdin!.on("error", () => {});
   createInterface({ input: child.stdout! }).on("line", (line) => {
     const w = waiting.shift();
     if (!w) return;
@@ -351,6 +355,8 @@ export function startFixedRateDriver(): FixedRateDriver {
       });
     },
     async close() {
+      // Runs asked for from now on are refused (writing after end() would throw); queued ones finish.
+      ended ??= new Error("fixed-rate driver has ended");
       child.stdin!.end();
       await exited;
     },

@@ -3,6 +3,7 @@
 // by kind, and charges a slow server for the requests queued behind it (latency from
 // the due time). Only lower bounds that follow from the servers' configured delays are
 // asserted: a loaded machine can make answers later, never earlier.
+import { readdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -30,6 +31,21 @@ async function server(delayMs: number, status: number): Promise<{ url: string; b
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   return { url: `https://127.0.0.1:${(s.address() as AddressInfo).port}/mutate`, bodies };
+}
+
+/** The pid of this process's driver child (the driver does not expose it: a test alone needs it). */
+function driverPid(): number {
+  const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  const ours = pids.filter((pid) => {
+    try {
+      const ppid = Number(/^\d+ \(.*\) \S (\d+)/.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1]);
+      return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("fixed-rate.ts");
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  if (ours.length !== 1) throw new Error(`expected one fixed-rate driver child, found ${ours.length}`);
+  return ours[0] as number;
 }
 
 describe("bench/fixed-rate.ts", () => {
@@ -60,6 +76,24 @@ describe("bench/fixed-rate.ts", () => {
       await driver.close();
     }
     await expect(driver.run({ url: s.url, bodies: ["d"], rate: 40, durationSec: 0.25 })).rejects.toThrow("fixed-rate driver has ended");
+  });
+
+  it("refuses runs once the driver is closing or has died, with an error the benchmark can catch", async () => {
+    const options = { url: "https://127.0.0.1:1/", bodies: ["a"], rate: 40, durationSec: 0.25 };
+    const closing = startFixedRateDriver();
+    const closed = closing.close();
+    await expect(closing.run(options)).rejects.toThrow("fixed-rate driver has ended");
+    await closed;
+
+    const dying = startFixedRateDriver();
+    const pid = driverPid();
+    process.kill(pid, "SIGKILL");
+    // Held synchronously until the driver is a zombie, so this process has not yet seen it
+    // exit and writes the next run into a pipe nobody reads (EPIPE).
+    const deadline = Date.now() + 10_000;
+    while (!/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    await expect(dying.run(options)).rejects.toThrow("fixed-rate driver exited with SIGKILL");
+    await dying.close();
   });
 
   it("counts unexpected statuses as errors, by kind", async () => {
