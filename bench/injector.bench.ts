@@ -24,7 +24,7 @@ import { ensureIstiod, istiodStatus, stopIstiod } from "../test/e2e/support/isti
 import { ISTIO_SHAPES, podCreateReview } from "../test/support/istio-shapes.js";
 import { loadPod } from "../test/support/pods.js";
 import { formatFixedRate, startFixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
-import { cpuUs, startServer, writeBenchCerts } from "./servers.js";
+import { cpuUs, startServer, writeBenchCerts, type Server } from "./servers.js";
 
 function flags(argv: string[]): { duration: number; rates: number[]; connections: number } {
   const f = { duration: 5, rates: [200, 500, 1000], connections: 32 };
@@ -95,11 +95,13 @@ const f = flags(process.argv.slice(2));
 // webhook waiting 2–4 ms for the core they held).
 const clusterWasUp = (await clusterStatus()) !== undefined;
 const istiodWasUp = istiodStatus() !== undefined;
-const istiod = await ensureIstiod();
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-bench-injector-"));
-const { caPem, cert, key } = writeBenchCerts(dir);
-const hookpoint = await startServer("webhook", cert, key);
+let hookpoint: Server | undefined;
 try {
+  // Inside the try: an istiod or webhook that fails to start must not leave the rest running.
+  const istiod = await ensureIstiod();
+  const { caPem, cert, key } = writeBenchCerts(dir);
+  hookpoint = await startServer("webhook", cert, key);
   const bodies = ISTIO_SHAPES.map((s, i) => review(loadPod(s.file), i));
   const before = ISTIO_SHAPES.map((s, i) => review(s.input(), 100 + i));
   const avgKb = bodies.reduce((n, b) => n + Buffer.byteLength(b), 0) / bodies.length / 1024;
@@ -151,7 +153,7 @@ try {
   const [wh, wi] = [worst("hookpoint /mutate"), worst("istiod /inject")];
   console.log(`  hookpoint / istiod throughput: ${fmt(ratio)} × (target ≥ 3 ×: ${ratio >= 3 ? "met" : "NOT met"}); highest fixed-rate p99: hookpoint ${fmt(wh)} ms, istiod ${fmt(wi)} ms (target hookpoint ≤ istiod: ${wh <= wi ? "met" : "NOT met"})`);
 } finally {
-  await hookpoint.stop();
+  await hookpoint?.stop();
   rmSync(dir, { recursive: true, force: true });
   if (!istiodWasUp) await stopIstiod();
   if (!clusterWasUp) await clusterDown();
