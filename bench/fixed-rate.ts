@@ -309,7 +309,7 @@ export interface FixedRateDriver {
  * V8's parallel scavenges its helper threads took the server's core for a few ms several
  * times a second, and the server measured paid for it.
  */
-export const DRIVER_NODE_FLAGS = ["--single-threaded-gc"] as const;
+const DRIVER_NODE_FLAGS = ["--single-threaded-gc"] as const;
 
 /** A driver in a child process of its own, kept for every run of a benchmark so that only its first run meets it cold. */
 export function startFixedRateDriver(): FixedRateDriver {
