@@ -334,7 +334,9 @@ export function startFixedRateDriver(): FixedRateDriver {
     if (!w) return;
     let answer: FixedRateResult & { error?: string };
     try {
-      answer = JSON.parse(line) as FixedRateResult & { error?: string };
+      // JSON has no NaN: a figure the run does not have (no answers, so no latency or rate)
+      // comes back as null, and is NaN again as runFixedRate() gave it.
+      answer = JSON.parse(line, (_key, value: unknown) => (value === null ? NaN : value)) as FixedRateResult & { error?: string };
     } catch (err) {
       return w.reject(new Error(`fixed-rate driver printed no result: ${String(err)}`));
     }
@@ -380,7 +382,7 @@ export function formatFixedRate(label: string, r: FixedRateResult): string {
   const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(", ");
   return (
     `${label}  p50 ${ms(r.p50)}  p90 ${ms(r.p90)}  p99 ${ms(r.p99)}  max ${ms(r.max)} ms  errors ${r.errors}${kinds ? ` (${kinds})` : ""}` +
-    `  (${r.measured.toLocaleString("en-US")} measured at ${Math.round(r.achievedRate).toLocaleString("en-US")}/s over ${r.connectionsOpened} connections; driver late p99 ${ms(r.sendLateMs.p99)} ms, GC ${ms(r.driverGcMs)} ms)`
+    `  (${r.measured.toLocaleString("en-US")} measured at ${Number.isFinite(r.achievedRate) ? Math.round(r.achievedRate).toLocaleString("en-US") : "-"}/s over ${r.connectionsOpened} connections; driver late p99 ${ms(r.sendLateMs.p99)} ms, GC ${ms(r.driverGcMs)} ms)`
   );
 }
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { pooled, runFixedRate, runFixedRateInChild, startFixedRateDriver } from "../../../bench/fixed-rate.js";
+import { formatFixedRate, pooled, runFixedRate, runFixedRateInChild, startFixedRateDriver } from "../../../bench/fixed-rate.js";
 import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
 
 const ca = createCertificateAuthority();
@@ -100,6 +100,13 @@ describe("bench/fixed-rate.ts", () => {
     const s = await server(0, 500);
     const r = await runFixedRate({ url: s.url, ca: ca.certPem, bodies: ["{}"], rate: 20, durationSec: 1, warmupSec: 0 });
     expect([r.measured, r.errors, r.errorKinds]).toEqual([20, 20, { "HTTP 500": 20 }]);
+  });
+
+  it("gives a run of failures through the driver process the same figures as in this one: no latency, no rate", async () => {
+    const s = await server(0, 500);
+    const r = await runFixedRateInChild({ url: s.url, ca: ca.certPem, servername: "localhost", bodies: ["{}"], rate: 20, durationSec: 0.5, warmupSec: 0 });
+    expect([r.measured, r.errors, r.p50, r.p99, r.max, r.achievedRate]).toEqual([10, 10, NaN, NaN, NaN, NaN]);
+    expect(formatFixedRate("istiod", r)).toMatch(/^istiod {2}p50 - {2}p90 - {2}p99 - {2}max - ms {2}errors 10 \(HTTP 500 ×10\) {2}\(10 measured at -\/s over /);
   });
 
   it("is open loop: a server slower than the rate is charged for the queue behind it, from each request's due time", async () => {
