@@ -157,8 +157,12 @@ try {
 } finally {
   await hookpoint?.stop();
   rmSync(dir, { recursive: true, force: true });
-  if (!istiodWasUp) await stopIstiod();
-  if (!clusterWasUp) await clusterDown();
+  try {
+    if (!istiodWasUp) await stopIstiod();
+  } finally {
+    // Even when istiod would not stop: the cluster this run started goes too.
+    if (!clusterWasUp) await clusterDown();
+  }
   const fate = (wasUp: boolean) => (wasUp ? "left running (it was running before)" : "stopped (this run started it)");
   console.log(`  istiod: ${fate(istiodWasUp)}; local cluster: ${fate(clusterWasUp)}`);
 }
