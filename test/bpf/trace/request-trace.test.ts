@@ -2,9 +2,9 @@
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import { describe, expect, it } from "vitest";
-import { BPFTRACES, bpfSkipReason } from "../agent/support.js";
+import { BPFTRACES, bpfSkipReason, waitFor } from "../agent/support.js";
 import { closedPort, rawExchange } from "../../integration/fixture/support.js";
-import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto } from "./support.js";
+import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
 const pairs: [Proto, Proto][] = [
@@ -178,10 +178,27 @@ describe("envoy-request-trace on the fixture proxy", () => {
     if (skip) return ctx.skip(skip);
     const p = await startTracedProxy({ down: "h1", up: "h1", scripts: ["envoy-request-trace", "envoy-http-filters"], flags: ["--filter-delay-us", "cors=100", "--filter-delay-us", "ext_authz=400", "--filter-delay-us", "lua=200"] });
     const N = 300;
+    // envoy-http-filters' histograms: one sample per call the truth saw, by filter and method.
+    const callsIn = (truth: TruthLine[]): Map<string, number> => {
+      const calls = new Map<string, number>();
+      for (const t of truth) for (const f of t.filters) if (f.method !== "check") calls.set(`${f.filter} ${f.method}`, (calls.get(`${f.filter} ${f.method}`) ?? 0) + 1);
+      return calls;
+    };
+    const countIn = (metrics: string, key: string): number => {
+      const [filter, method] = key.split(" ");
+      return Number(new RegExp(`^hookpoint_http_filter_duration_seconds_count\\{filter="${filter}",method="${method}"\\} (\\d+)$`, "m").exec(metrics)?.[1]);
+    };
     let result;
     try {
       const sent = await sendRequests(p.port, "h1", N, "filt", 8, 60_000);
       await settle(p, sent.map((s) => s.id), (t) => t.length);
+      // The histograms reach /metrics with the script's next dump (every second), which can
+      // come after the last request record: wait for it (bounded), then compare exactly below.
+      const want = callsIn(p.truthSoFar());
+      await waitFor("envoy-http-filters' next dump", 5_000, async () => {
+        const metrics = await p.agent.metrics();
+        return [...want].every(([key, n]) => countIn(metrics, key) >= n) || undefined;
+      }).catch(() => undefined);
     } finally {
       result = await p.stop();
     }
@@ -203,14 +220,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     }
     console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth`);
     expect(within / subPhases).toBeGreaterThanOrEqual(0.999);
-    // envoy-http-filters' histograms: one sample per call the truth saw, by filter and method.
-    const calls = new Map<string, number>();
-    for (const t of truth) for (const f of t.filters) if (f.method !== "check") calls.set(`${f.filter} ${f.method}`, (calls.get(`${f.filter} ${f.method}`) ?? 0) + 1);
-    for (const [key, n] of calls) {
-      const [filter, method] = key.split(" ");
-      const count = new RegExp(`^hookpoint_http_filter_duration_seconds_count\\{filter="${filter}",method="${method}"\\} (\\d+)$`, "m").exec(metrics)?.[1];
-      expect(Number(count), key).toBe(n);
-    }
+    for (const [key, n] of callsIn(truth)) expect(countIn(metrics, key), key).toBe(n);
   });
 
   it("follows failed requests: a refused upstream connect (503) and an upstream that answers too late (504)", async (ctx) => {
