@@ -16,7 +16,7 @@ import { MapMetrics, metricName } from "./output/map-metrics.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
-import { LOST_UPDATE_WHY, lostUpdateOf, programSites } from "./output/update-site.js";
+import { LOST_UPDATE_WHY, lostUpdateOf, programSites, type SiteFinder } from "./output/update-site.js";
 import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
@@ -57,7 +57,7 @@ export interface AgentDeps {
 interface Session {
   envoy: ProcInfo;
   /** `deltas`: the script's running totals turned into per-interval records. */
-  runners: Map<string, { runner: BpftraceRunner; script: Script; sites: ReturnType<typeof programSites>; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
+  runners: Map<string, { runner: BpftraceRunner; script: Script; sites: SiteFinder; file: RotatingFile; deltas: IntervalDeltas; trace?: { trace: RequestTrace; file: RotatingFile } }>;
   number: number;
 }
 
@@ -467,14 +467,14 @@ export class Agent {
   }
 
   private onEvent(session: Session, name: string, ev: BpftraceEvent, generation: number): void {
+    const entry = session.runners.get(name);
     if (ev.type === "printf") {
-      const trace = session.runners.get(name)?.trace;
-      if (trace) trace.trace.line(ev.text);
+      if (entry?.trace) entry.trace.trace.line(ev.text);
       else this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
       return;
     }
     if (ev.type === "lost") {
-      session.runners.get(name)?.trace?.trace.lost();
+      entry?.trace?.trace.lost();
       return;
     }
     if (ev.type === "attached") {
@@ -482,13 +482,10 @@ export class Agent {
       return;
     }
     if (ev.type === "helperError") {
-      const entry = session.runners.get(name);
       if (entry) this.helperError(name, entry, ev);
       return;
     }
-    if (ev.type !== "maps") return;
-    const entry = session.runners.get(name);
-    if (!entry) return;
+    if (ev.type !== "maps" || !entry) return;
     // The scripts print running totals; everything downstream sees each interval's share.
     const totals = toRecords(ev, entry.script.header, new Date().toISOString(), session.envoy.pid);
     const records = entry.deltas.delta(totals, session.number * 1_000_000 + generation);
@@ -513,7 +510,7 @@ export class Agent {
    * script is a warning, the first of each further statement an info line; other failed
    * helpers are warned about (the first 5, then every 1,000th).
    */
-  private helperError(name: string, { sites, script }: { sites: ReturnType<typeof programSites>; script: Script }, ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
+  private helperError(name: string, { sites, script }: { sites: SiteFinder; script: Script }, ev: Extract<BpftraceEvent, { type: "helperError" }>): void {
     const st = this.scriptStatus(name);
     st.helperErrors++;
     const lost = lostUpdateOf(sites, ev);

@@ -18,11 +18,14 @@ export interface LostUpdateAt extends UpdateSite {
   reason: string;
 }
 
+/** The site of the statement at a 1-based line and column of one program, null when there is none. */
+export type SiteFinder = (line: number, col: number) => UpdateSite | null;
+
 /**
  * The statements of one program text, for naming the sites of failed updates. Failures come
  * in bursts (hundreds on a load's first requests), so the text is masked once, here.
  */
-export function programSites(program: string): (line: number, col: number) => UpdateSite | null {
+export function programSites(program: string): SiteFinder {
   let masked: string | null;
   try {
     masked = maskCommentsAndStrings(program);
@@ -52,7 +55,7 @@ export function programSites(program: string): (line: number, col: number) => Up
 }
 
 /** A helper_error that is a failed map update, put against its statement; null for any other failed helper. */
-export function lostUpdateOf(sites: ReturnType<typeof programSites>, ev: Extract<BpftraceEvent, { type: "helperError" }>): LostUpdateAt | null {
+export function lostUpdateOf(sites: SiteFinder, ev: Extract<BpftraceEvent, { type: "helperError" }>): LostUpdateAt | null {
   if (ev.helper !== "map_update_elem") return null;
   const site = ev.line !== null && ev.col !== null ? sites(ev.line, ev.col) : null;
   return { map: site?.map ?? "unknown", key: site?.key ?? null, line: ev.line, reason: lostUpdateReason(ev.retcode) };

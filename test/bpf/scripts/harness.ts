@@ -10,7 +10,7 @@ import pino from "pino";
 import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
 import { withAttachedMarker } from "../../../src/agent/bpftrace/program.js";
 import type { BpftraceEvent } from "../../../src/agent/output/records.js";
-import { lostUpdateOf, programSites } from "../../../src/agent/output/update-site.js";
+import { lostUpdateOf, programSites, type SiteFinder } from "../../../src/agent/output/update-site.js";
 import { waitFor } from "../agent/support.js";
 
 export interface Fixture {
@@ -120,7 +120,7 @@ export class MapTotals {
   helperErrors = 0;
   /** Output bpftrace could not print (its buffer was full): helper_error lines may be among it. */
   lostEvents = 0;
-  private readonly sites: ReturnType<typeof programSites>;
+  private readonly sites: SiteFinder;
 
   constructor(program = "") {
     this.sites = programSites(program);
