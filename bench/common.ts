@@ -33,6 +33,12 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** `xs` starting at its `turn`-th item (modulo its length): servers that take turns go first in rotation, so drift on the shared machine hits all alike. */
+export function rotated<T>(xs: readonly T[], turn: number): T[] {
+  const k = turn % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;

@@ -276,6 +276,7 @@ export function pooled(runs: readonly FixedRateResult[]): FixedRateResult {
   for (const r of runs) for (const [k, n] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + n;
   // Weighted by requests, over the runs where the figure exists (a run with fewer than two
   // answers has no achieved rate).
+  const total = (pick: (r: FixedRateResult) => number): number => runs.reduce((n, r) => n + pick(r), 0);
   const byRequests = (pick: (r: FixedRateResult) => number): number => {
     const known = runs.filter((r) => Number.isFinite(pick(r)));
     const n = known.reduce((sum, r) => sum + r.measured, 0);
@@ -283,17 +284,17 @@ export function pooled(runs: readonly FixedRateResult[]): FixedRateResult {
   };
   return {
     rate: first.rate,
-    measured: runs.reduce((n, r) => n + r.measured, 0),
-    errors: runs.reduce((n, r) => n + r.errors, 0),
+    measured: total((r) => r.measured),
+    errors: total((r) => r.errors),
     errorKinds,
     ...spread(
       runs.flatMap((r) => r.latencies).sort((a, b) => a - b),
       runs.flatMap((r) => r.sendLate).sort((a, b) => a - b),
     ),
     achievedRate: byRequests((r) => r.achievedRate),
-    connectionsOpened: runs.reduce((n, r) => n + r.connectionsOpened, 0),
+    connectionsOpened: total((r) => r.connectionsOpened),
     driverCpuUs: byRequests((r) => r.driverCpuUs),
-    driverGcMs: runs.reduce((n, r) => n + r.driverGcMs, 0),
+    driverGcMs: total((r) => r.driverGcMs),
   };
 }
 

@@ -23,7 +23,8 @@ import { down as clusterDown, status as clusterStatus } from "../scripts/cluster
 import { ensureIstiod, istiodStatus, stopIstiod } from "../test/e2e/support/istiod.js";
 import { ISTIO_SHAPES, podCreateReview } from "../test/support/istio-shapes.js";
 import { loadPod } from "../test/support/pods.js";
-import { formatFixedRate, startFixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
+import { formatFixedRate, startFixedRateDriver, type FixedRateOptions, type FixedRateResult } from "./fixed-rate.js";
+import { rotated } from "./common.js";
 import { cpuUs, startServer, writeBenchCerts, type Server } from "./servers.js";
 
 function flags(argv: string[]): { duration: number; rates: number[]; connections: number } {
@@ -85,6 +86,11 @@ async function saturated(t: Target, connections: number, seconds: number) {
   return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
+/** The driver's options for one run against `t`. */
+function fixedRateOf(t: Target, rate: number, durationSec: number, warmupSec: number): FixedRateOptions {
+  return { url: t.url, ca: t.ca, ...(t.servername ? { servername: t.servername } : {}), bodies: t.bodies, rate, durationSec, warmupSec, connections: f.connections, timeoutMs: 10_000 };
+}
+
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 /** Seconds of each warm-up step, flat out and then at the highest fixed rate. */
 const WARM_SECONDS = 4;
@@ -122,15 +128,14 @@ try {
     for (const t of targets) {
       await saturated(t, f.connections, WARM_SECONDS);
       await settle(pids);
-      await driver.run({ url: t.url, ca: t.ca, ...(t.servername ? { servername: t.servername } : {}), bodies: t.bodies, rate: Math.max(...f.rates), durationSec: WARM_SECONDS, warmupSec: 0, connections: f.connections, timeoutMs: 10_000 });
+      await driver.run(fixedRateOf(t, Math.max(...f.rates), WARM_SECONDS, 0));
     }
     console.log(`  warm-up: each server ${WARM_SECONDS} s flat out, then ${WARM_SECONDS} s at ${Math.max(...f.rates)}/s, not counted`);
     for (const [n, rate] of f.rates.entries()) {
-      // Rotate who goes first, so drift on the shared machine hits all alike.
-      for (const t of [...targets.slice(n % targets.length), ...targets.slice(0, n % targets.length)]) {
+      for (const t of rotated(targets, n)) {
         await settle(pids);
         const { r, cpuUs: cpu } = await withCpu(t.pid, (x: FixedRateResult) => x.measured, () =>
-          driver.run({ url: t.url, ca: t.ca, ...(t.servername ? { servername: t.servername } : {}), bodies: t.bodies, rate, durationSec: f.duration, warmupSec: 1, connections: f.connections, timeoutMs: 10_000 }),
+          driver.run(fixedRateOf(t, rate, f.duration, 1)),
         );
         (rows[t.name] ??= []).push(r);
         console.log(`  ${String(rate).padStart(5)}/s ${t.name.padEnd(40)} ${formatFixedRate("", r).trim()}  ${fmt(cpu, 0)} µs server CPU/review`);

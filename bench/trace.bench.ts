@@ -28,7 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentProcess, FIXTURE, bpfSkipReason, portFromFile, probesAttached, startAgent } from "../test/bpf/agent/support.js";
 import { readTruth, type TruthLine } from "../test/integration/fixture/support.js";
-import { cpuTicks } from "./common.js";
+import { cpuTicks, rotated } from "./common.js";
 import { runFixedRateInChild } from "./fixed-rate.js";
 
 const ROUNDS = Number(process.env.HOOKPOINT_BENCH_ROUNDS ?? 20);
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       p.ids.clear();
     }
     for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < proxies.length; k++) await sequential(proxies[(r + k) % proxies.length]!, PER_ROUND, r);
+      for (const p of rotated(proxies, r)) await sequential(p, PER_ROUND, r);
     }
     await new Promise((r) => setTimeout(r, 1500));
     const [base, traced, untraced, ...variants] = proxies as [Proxy, Proxy, Proxy, ...Proxy[]];

@@ -39,7 +39,7 @@ import type { AdmissionReview } from "../src/server/review-types.js";
 import { ISTIO_BUILD_SCRIPT } from "../test/e2e/support/istio-binaries.js";
 import { loadPod } from "../test/support/pods.js";
 import { atCreate, podReview } from "../test/unit/server/harness.js";
-import { exampleSource } from "./common.js";
+import { exampleSource, rotated } from "./common.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
 import { formatFixedRate, pooled, startFixedRateDriver, type FixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
@@ -339,9 +339,7 @@ async function fixedRateRuns(driver: FixedRateDriver, names: readonly ServerName
   for (const rate of f.rates) {
     const rounds: Partial<Record<ServerName, FixedRun[]>> = {};
     for (let round = 0; round < f.fixedRounds; round++, turn++) {
-      // Rotate who goes first, so drift on the shared machine hits all alike.
-      const order = [...names.slice(turn % names.length), ...names.slice(0, turn % names.length)];
-      for (const name of order) (rounds[name] ??= []).push(await fixedRate(driver, servers[name] as Server, ca, rate, f.fixedSeconds));
+      for (const name of rotated(names, turn)) (rounds[name] ??= []).push(await fixedRate(driver, servers[name] as Server, ca, rate, f.fixedSeconds));
     }
     const runs: Partial<Record<ServerName, FixedRun>> = {};
     for (const name of names) runs[name] = pooledRun(rounds[name] as FixedRun[]);
