@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURE, bpfSkipReason, load, startAgent, waitFor } from "./support.js";
+import { FIXTURE, bpfSkipReason, load, metricSum, startAgent, waitFor } from "./support.js";
 
 const STATEMENT = '@request_phase_ns["router_to_upstream"] = ';
 
@@ -60,8 +60,8 @@ exec bpftrace "$@"
       // Tracing goes on: requests are still counted.
       const port = await waitFor("the fixture's port", 10_000, () => Number(readFileSync(portFile, "utf8").trim()) || undefined);
       expect(await load(port, 20, 2)).toBe(20);
-      const upstream = /^hookpoint_request_phase_duration_seconds_count\{phase="router_to_upstream"\} (\d+)$/m;
-      await waitFor("20 requests in router_to_upstream", 20_000, async () => Number(upstream.exec(await agent.metrics())?.[1] ?? 0) >= 20 || undefined, () => agent.logText());
+      const upstream = async (): Promise<number> => metricSum(await agent.metrics(), "hookpoint_request_phase_duration_seconds_count", { phase: "router_to_upstream" });
+      await waitFor("20 requests in router_to_upstream", 20_000, async () => (await upstream()) >= 20 || undefined, () => agent.logText());
     } finally {
       agent.kill();
       rmSync(dir, { recursive: true, force: true });

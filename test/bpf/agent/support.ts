@@ -103,6 +103,22 @@ export function dropsConcurrentCreates(bpftrace: string): boolean {
   return /v0\.23\./.test(spawnSync(bpftrace, ["--version"], { encoding: "utf8" }).stdout);
 }
 
+/**
+ * The sum of the samples of `name` in Prometheus text whose labels include `labels` (any
+ * other labels allowed); 0 when there is none. Label values are compared as text, never
+ * as patterns.
+ */
+export function metricSum(metrics: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map([...(m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) total += Number(m[3]);
+  }
+  return total;
+}
+
 export interface LogLine {
   msg?: string;
   [k: string]: unknown;

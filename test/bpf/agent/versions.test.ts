@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BPFTRACES, FIXTURE, bpfSkipReason, load, startAgentAsInit, waitFor, type BpftraceUnderTest } from "./support.js";
+import { BPFTRACES, FIXTURE, bpfSkipReason, load, metricSum, startAgentAsInit, waitFor, type BpftraceUnderTest } from "./support.js";
 
 const DEFAULTS = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
 
@@ -23,8 +23,7 @@ function requestSeen(out: string): number {
 
 /** Updates the agent reports bpftrace lost from one key of a script's map, summed over reasons. */
 function lost(metrics: string, script: string, map: string, key: string): number {
-  const series = new RegExp(`^hookpoint_agent_script_lost_map_updates_total\\{script="${script}",map="${map}",key="${key}",metric="[^"]*",reason="[^"]*"\\} (\\d+)$`, "gm");
-  return [...metrics.matchAll(series)].reduce((n, m) => n + Number(m[1]), 0);
+  return metricSum(metrics, "hookpoint_agent_script_lost_map_updates_total", { script, map, key });
 }
 
 describe.each(BPFTRACES)("the agent in a pod's pid namespace on $label", (bt: BpftraceUnderTest) => {
@@ -65,12 +64,12 @@ describe.each(BPFTRACES)("the agent in a pod's pid namespace on $label", (bt: Bp
       await waitFor("120 RequestSeen calls in the NDJSON", 20_000, async () => requestSeen(out) + (await seenLost()) >= 120 || undefined, () => a.logText());
       // Each script is its own bpftrace with its own interval: envoy-request-flow's last
       // dump can come later than hookpoint-pairs' on a loaded machine, so wait for it too.
-      const upstreamCount = /^hookpoint_request_phase_duration_seconds_count\{phase="router_to_upstream"\} (\d+)$/m;
-      const upstream = (metrics: string): number => Number(upstreamCount.exec(metrics)?.[1] ?? 0) + lost(metrics, "envoy-request-flow", "@request_phase_ns", "router_to_upstream");
+      const upstream = (metrics: string): number =>
+        metricSum(metrics, "hookpoint_request_phase_duration_seconds_count", { phase: "router_to_upstream" }) + lost(metrics, "envoy-request-flow", "@request_phase_ns", "router_to_upstream");
       await waitFor("120 requests in envoy-request-flow's router_to_upstream", 20_000, async () => upstream(await a.metrics()) >= 120 || undefined, () => a.logText());
       await new Promise((r) => setTimeout(r, 2100));
       const metrics = await a.metrics();
-      const seen = Number(/^hookpoint_calls_total\{function="RequestSeen"\} (\d+)$/m.exec(metrics)?.[1]);
+      const seen = metricSum(metrics, "hookpoint_calls_total", { function: "RequestSeen" });
       const seenLostNow = lost(metrics, "hookpoint-pairs", "@hookpoint_calls", "RequestSeen");
       expect(seen + seenLostNow).toBe(120);
       expect(requestSeen(out) + seenLostNow).toBe(120);

@@ -2,7 +2,7 @@
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import { describe, expect, it } from "vitest";
-import { BPFTRACES, bpfSkipReason, waitFor } from "../agent/support.js";
+import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, rawExchange } from "../../integration/fixture/support.js";
 import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto, type TruthLine } from "./support.js";
 
@@ -185,8 +185,8 @@ describe("envoy-request-trace on the fixture proxy", () => {
       return calls;
     };
     const countIn = (metrics: string, key: string): number => {
-      const [filter, method] = key.split(" ");
-      return Number(new RegExp(`^hookpoint_http_filter_duration_seconds_count\\{filter="${filter}",method="${method}"\\} (\\d+)$`, "m").exec(metrics)?.[1]);
+      const [filter = "", method = ""] = key.split(" ");
+      return metricSum(metrics, "hookpoint_http_filter_duration_seconds_count", { filter, method });
     };
     let result;
     try {
