@@ -4,7 +4,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPod } from "../../support/pods.js";
-import { atCreate, get, newCa, podReview, post, servingCert, startOnFreshSecret, type TestWebhook } from "./support.js";
+import { atCreate, get, newCa, podReview, post, servingCert, startOnFreshSecret, waitFor, type TestWebhook } from "./support.js";
 
 const ca = newCa();
 let running: Awaited<ReturnType<typeof startOnFreshSecret>> | undefined;
@@ -59,6 +59,57 @@ describe("HTTPS listener", () => {
     expect(await cipher({ maxVersion: "TLSv1.2" })).toBe("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     // A client that offers only AES-256-GCM still gets it.
     expect(await cipher({ ciphers: "TLS_AES_256_GCM_SHA384" })).toBe("TLS_AES_256_GCM_SHA384");
+  });
+
+  // A cost check, not a timing: each answer costs one encryption and one write, however
+  // the HTTP layer hands over headers and body (a record per piece would double both).
+  it("sends each answer in one TLS record on a kept-alive connection, over TLS 1.3 and 1.2", async () => {
+    const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
+    for (const [version, overhead] of [["TLSv1.3", 17], ["TLSv1.2", 24]] as const) {
+      // A relay between client and server reads the record headers (type, version, length) the server sends.
+      const records: number[] = [];
+      let pending = Buffer.alloc(0);
+      const relay = net.createServer((client) => {
+        const upstream = net.connect(webhook.port, "127.0.0.1");
+        client.pipe(upstream);
+        upstream.on("data", (d: Buffer) => {
+          pending = Buffer.concat([pending, d]);
+          while (pending.length >= 5 && pending.length >= 5 + pending.readUInt16BE(3)) {
+            if (pending[0] === 23) records.push(pending.readUInt16BE(3));
+            pending = pending.subarray(5 + pending.readUInt16BE(3));
+          }
+          client.write(d);
+        });
+        client.on("close", () => upstream.destroy());
+        upstream.on("close", () => client.destroy());
+        upstream.on("error", () => client.destroy());
+      });
+      await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+      const socket = tls.connect({ host: "127.0.0.1", port: (relay.address() as net.AddressInfo).port, ca: ca.certPem, servername: "localhost", maxVersion: version });
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+      let received = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (d: string) => (received += d));
+      /** One request on the connection; the whole answer as it arrived (ASCII: bytes = characters). */
+      const exchange = async (): Promise<string> => {
+        received = "";
+        socket.write(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return waitFor("the whole answer", () => {
+          const end = received.indexOf("\r\n\r\n");
+          const length = Number(/content-length: (\d+)/i.exec(received)?.[1]);
+          return end >= 0 && received.length === end + 4 + length && received;
+        });
+      };
+      await exchange(); // the handshake's last records and TLS 1.3's session tickets come with the first
+      for (let i = 0; i < 3; i++) {
+        const before = records.length;
+        const answer = await exchange();
+        expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*"patchType":"JSONPatch"/);
+        expect(records.slice(before)).toEqual([answer.length + overhead]);
+      }
+      socket.destroy();
+      await new Promise((r) => relay.close(r));
+    }
   });
 
   it("refuses a TLS 1.1 client (which a permissive server would accept)", async (ctx) => {
