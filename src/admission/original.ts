@@ -82,8 +82,16 @@ function recordList<T extends Named>(before: readonly T[] | undefined, after: re
   const old = before ?? [];
   const now = after ?? [];
   const names = new Set<string>();
-  for (const e of now) if (!old.includes(e)) names.add(e.name);
-  for (const e of old) if (!now.includes(e)) names.add(e.name);
+  // An entry at the same index in both is in both: the mutation keeps entries in
+  // place, so a search runs only for the few it added, replaced or moved.
+  for (let i = 0; i < now.length; i++) {
+    const e = now[i] as T;
+    if (old[i] !== e && !old.includes(e)) names.add(e.name);
+  }
+  for (let i = 0; i < old.length; i++) {
+    const e = old[i] as T;
+    if (now[i] !== e && !now.includes(e)) names.add(e.name);
+  }
   if (names.size === 0 && before !== undefined) return undefined;
   const rec: ListRecord<T> = { names: [...names] };
   // A loop, not flatMap (a throwaway array per entry): 1.6 µs less per injected pod.
