@@ -1,4 +1,5 @@
 // npm run bench:webhook [-- --rates 200,500,1000] [--fixed-seconds S] [--fixed-rounds N] [--fixed 0|1] [--saturated 0|1]
+//                          [--keep-cpus-awake 0|1]
 //                          [--duration S] [--rounds N] [--connections N] [--breakdown 1] [--soak MINUTES]
 //
 // Two views of the real webhook over HTTPS next to a bare Fastify HTTPS server that
@@ -12,7 +13,9 @@
 //    bare side by side at each rate, taking turns for --fixed-rounds rounds (default 2,
 //    the order rotating) with each server's latencies pooled over its rounds, so one
 //    disturbed slot of the shared machine does not land on one server alone. Targets (DESIGN.md) at
-//    1,000/s: p50 ≤ 1 ms, p99 ≤ 1.25 × bare's p99, 0 errors.
+//    1,000/s: p50 ≤ 1 ms, p99 ≤ 1.25 × bare's p99, 0 errors. --keep-cpus-awake 1 runs
+//    this section with a SCHED_IDLE busy loop on every CPU (bench/cpus-awake.ts), so
+//    no CPU halts between requests: latencies without a virtual machine's wake-ups.
 // 2. Saturated (what it costs): autocannon, 32 connections, seven realistic bodies
 //    (injected and skipped); rounds alternate bare/sized/webhook so drift hits all
 //    alike. "sized" is a bare server that answers each body with a constant text
@@ -40,6 +43,7 @@ import { ISTIO_BUILD_SCRIPT } from "../test/e2e/support/istio-binaries.js";
 import { loadPod } from "../test/support/pods.js";
 import { atCreate, podReview } from "../test/unit/server/harness.js";
 import { exampleSource, rotated } from "./common.js";
+import { keepCpusAwake } from "./cpus-awake.js";
 import { cpuUs, rssMiB, startServer, writeBenchCerts, type Server } from "./servers.js";
 import { formatFixedRate, pooled, startFixedRateDriver, type FixedRateDriver, type FixedRateResult } from "./fixed-rate.js";
 import { realisticPod } from "./realistic-pod.js";
@@ -55,13 +59,14 @@ interface Flags {
   fixedSeconds: number;
   fixedRounds: number;
   saturated: number;
+  keepCpusAwake: number;
   rates: number[];
   /** Another checkout of hookpoint whose webhook runs beside this one ("baseline"), for before/after figures. */
   compare: string | undefined;
 }
 
 function flags(argv: string[]): Flags {
-  const f: Flags = { duration: 8, warmup: 2, rounds: 2, connections: 32, breakdown: 0, soak: 0, fixed: 1, fixedSeconds: 5, fixedRounds: 2, saturated: 1, rates: [200, 500, 1000], compare: undefined };
+  const f: Flags = { duration: 8, warmup: 2, rounds: 2, connections: 32, breakdown: 0, soak: 0, fixed: 1, fixedSeconds: 5, fixedRounds: 2, saturated: 1, keepCpusAwake: 0, rates: [200, 500, 1000], compare: undefined };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]?.replace(/^--/, "").replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) as keyof Flags;
     if (name === "compare") {
@@ -311,12 +316,15 @@ async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & {
     `fixed rate: open loop (bench/fixed-rate.ts: one process for every run, its GC on its own thread), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive; per server and rate ${f.fixedRounds} round(s) of ${f.fixedSeconds} s counted after 1 s of warm-up, servers taking turns, latencies pooled over the rounds; latency in ms from each request's due time`,
   );
   const names = (["bare", "webhook", "baseline"] as const).filter((n) => servers[n]);
+  const awake = f.keepCpusAwake > 0 ? await keepCpusAwake() : undefined;
+  if (awake) console.log(`  CPUs kept awake: ${awake.count} busy loops at SCHED_IDLE (they run only when nothing else wants a CPU; server CPU is counted per process)`);
   // One driver for every run: the warm-up below warms it too (fixed-rate.ts says why that matters).
   const driver = startFixedRateDriver();
   try {
     await fixedRateRuns(driver, names, servers, ca);
   } finally {
     await driver.close();
+    await awake?.stop();
   }
 }
 
