@@ -83,14 +83,19 @@ function recordList<T extends Named>(before: readonly T[] | undefined, after: re
   const now = after ?? [];
   const names = new Set<string>();
   // An entry at the same index in both is in both: the mutation keeps entries in
-  // place, so a search runs only for the few it added, replaced or moved.
-  for (let i = 0; i < now.length; i++) {
-    const e = now[i] as T;
-    if (old[i] !== e && !old.includes(e)) names.add(e.name);
+  // place, so a search runs only for the few it added, replaced or moved. Walked with
+  // `for of` and bounded by the length, so the record is exactly what the search alone
+  // gives (a manifest's `env: "…"` is a string, walked by code point; past the end,
+  // old[i] is undefined without undefined being in the list).
+  let i = 0;
+  for (const e of now) {
+    if (!(i < old.length && old[i] === e) && !old.includes(e)) names.add(e.name);
+    i++;
   }
-  for (let i = 0; i < old.length; i++) {
-    const e = old[i] as T;
-    if (now[i] !== e && !now.includes(e)) names.add(e.name);
+  i = 0;
+  for (const e of old) {
+    if (!(i < now.length && now[i] === e) && !now.includes(e)) names.add(e.name);
+    i++;
   }
   if (names.size === 0 && before !== undefined) return undefined;
   const rec: ListRecord<T> = { names: [...names] };
