@@ -3,6 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relayServer } from "../../e2e/support/relay.js";
 import { loadPod } from "../../support/pods.js";
 import { atCreate, get, newCa, podReview, post, servingCert, startOnFreshSecret, waitFor, type TestWebhook } from "./support.js";
 
@@ -66,49 +67,58 @@ describe("HTTPS listener", () => {
   it("sends each answer in one TLS record on a kept-alive connection, over TLS 1.3 and 1.2", async () => {
     const body = JSON.stringify(podReview(atCreate(loadPod("classic-sidecar"))));
     for (const [version, overhead] of [["TLSv1.3", 17], ["TLSv1.2", 24]] as const) {
-      // A relay between client and server reads the record headers (type, version, length) the server sends.
+      // A relay between client and server reads the headers (type, version, length) of the
+      // records the server sends; a record may span reads, and a read may hold several.
       const records: number[] = [];
       let pending = Buffer.alloc(0);
-      const relay = net.createServer((client) => {
-        const upstream = net.connect(webhook.port, "127.0.0.1");
-        client.pipe(upstream);
-        upstream.on("data", (d: Buffer) => {
-          pending = Buffer.concat([pending, d]);
-          while (pending.length >= 5 && pending.length >= 5 + pending.readUInt16BE(3)) {
-            if (pending[0] === 23) records.push(pending.readUInt16BE(3));
-            pending = pending.subarray(5 + pending.readUInt16BE(3));
-          }
-          client.write(d);
-        });
-        client.on("close", () => upstream.destroy());
-        upstream.on("close", () => client.destroy());
-        upstream.on("error", () => client.destroy());
-      });
-      await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
-      const socket = tls.connect({ host: "127.0.0.1", port: (relay.address() as net.AddressInfo).port, ca: ca.certPem, servername: "localhost", maxVersion: version });
-      await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-      let received = "";
-      socket.setEncoding("latin1");
-      socket.on("data", (d: string) => (received += d));
-      /** One request on the connection; the whole answer as it arrived (ASCII: bytes = characters). */
-      const exchange = async (): Promise<string> => {
-        received = "";
-        socket.write(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-        return waitFor("the whole answer", () => {
-          const end = received.indexOf("\r\n\r\n");
-          const length = Number(/content-length: (\d+)/i.exec(received)?.[1]);
-          return end >= 0 && received.length === end + 4 + length && received;
-        });
-      };
-      await exchange(); // the handshake's last records and TLS 1.3's session tickets come with the first
-      for (let i = 0; i < 3; i++) {
-        const before = records.length;
-        const answer = await exchange();
-        expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*"patchType":"JSONPatch"/);
-        expect(records.slice(before)).toEqual([answer.length + overhead]);
+      const sockets = new Set<net.Socket>();
+      const relay = relayServer(
+        () =>
+          net.connect(webhook.port, "127.0.0.1").on("data", (d: Buffer) => {
+            pending = Buffer.concat([pending, d]);
+            while (pending.length >= 5 && pending.length >= 5 + pending.readUInt16BE(3)) {
+              if (pending[0] === 23) records.push(pending.readUInt16BE(3));
+              pending = pending.subarray(5 + pending.readUInt16BE(3));
+            }
+          }),
+        sockets,
+      );
+      let socket: tls.TLSSocket | undefined;
+      try {
+        await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+        const s = tls.connect({ host: "127.0.0.1", port: (relay.address() as net.AddressInfo).port, ca: ca.certPem, servername: "localhost", maxVersion: version });
+        socket = s;
+        let failed: Error | undefined;
+        await new Promise<void>((resolve, reject) => s.once("secureConnect", resolve).once("error", reject));
+        s.on("error", (err) => (failed = err));
+        expect(s.getProtocol()).toBe(version);
+        let received = "";
+        s.setEncoding("latin1");
+        s.on("data", (d: string) => (received += d));
+        /** One request on the connection; the whole answer as it arrived (ASCII: bytes = characters). */
+        const exchange = async (): Promise<string> => {
+          received = "";
+          s.write(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          return waitFor("the whole answer", () => {
+            if (failed) throw failed;
+            const end = received.indexOf("\r\n\r\n");
+            const length = Number(/content-length: (\d+)/i.exec(received)?.[1]);
+            return end >= 0 && received.length === end + 4 + length && received;
+          });
+        };
+        await exchange(); // the handshake's last records and TLS 1.3's session tickets come with the first
+        for (let i = 0; i < 3; i++) {
+          const before = records.length;
+          const answer = await exchange();
+          expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*"patchType":"JSONPatch"/);
+          expect(records.slice(before)).toEqual([answer.length + overhead]);
+        }
+      } finally {
+        // Also on a failed expectation: no connection left to hold the webhook's close in afterAll.
+        socket?.destroy();
+        for (const sock of sockets) sock.destroy();
+        await new Promise((r) => relay.close(r));
       }
-      socket.destroy();
-      await new Promise((r) => relay.close(r));
     }
   });
 
