@@ -26,10 +26,15 @@ export async function exampleSource(): Promise<{ settings: Settings; source: Fil
   return { settings, source };
 }
 
+/** /proc/<pid>/stat from field 3 (state) on: the command name before it is in parentheses and may hold spaces. */
+export function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** utime + stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15). */
 export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = statFields(pid);
   return Number(fields[11]) + Number(fields[12]);
 }
 
