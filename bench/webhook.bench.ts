@@ -86,6 +86,8 @@ function flags(argv: string[]): Flags {
     (f as unknown as Record<string, number>)[name] = value;
     i++;
   }
+  // On or off: a bigger number is no count of loops or CPUs, and is refused rather than read as 1.
+  if (f.keepCpusAwake !== 0 && f.keepCpusAwake !== 1) throw new Error(`--keep-cpus-awake must be 0 or 1, got ${f.keepCpusAwake}`);
   f.fixedSeconds = Math.min(Math.max(f.fixedSeconds, 1), 30);
   f.fixedRounds = Math.min(Math.max(Math.round(f.fixedRounds), 1), 5);
   // Bounded whatever is asked: at most 60 s per measured run, 24 h of soak.
@@ -316,14 +318,18 @@ async function fixedRateSection(servers: Partial<Record<ServerName, Server>> & {
     `fixed rate: open loop (bench/fixed-rate.ts: one process for every run, its GC on its own thread), ${body.label} (${fmt(body.body.length)} bytes, injected), HTTPS keep-alive; per server and rate ${f.fixedRounds} round(s) of ${f.fixedSeconds} s counted after 1 s of warm-up, servers taking turns, latencies pooled over the rounds; latency in ms from each request's due time`,
   );
   const names = (["bare", "webhook", "baseline"] as const).filter((n) => servers[n]);
-  const awake = f.keepCpusAwake > 0 ? await keepCpusAwake() : undefined;
-  if (awake) console.log(`  CPUs kept awake: ${awake.count} busy loops at SCHED_IDLE (they run only when nothing else wants a CPU; server CPU is counted per process)`);
-  // One driver for every run: the warm-up below warms it too (fixed-rate.ts says why that matters).
-  const driver = startFixedRateDriver();
+  const awake = f.keepCpusAwake === 1 ? await keepCpusAwake() : undefined;
   try {
-    await fixedRateRuns(driver, names, servers, ca);
+    if (awake) console.log(`  CPUs kept awake: ${awake.count} busy loops at SCHED_IDLE (they run only when nothing else wants a CPU; server CPU is counted per process)`);
+    // One driver for every run: the warm-up below warms it too (fixed-rate.ts says why that matters).
+    const driver = startFixedRateDriver();
+    try {
+      await fixedRateRuns(driver, names, servers, ca);
+    } finally {
+      await driver.close();
+    }
   } finally {
-    await driver.close();
+    // Also when the driver fails to start or to close: the loops must not outlive the section.
     await awake?.stop();
   }
 }
