@@ -6,6 +6,7 @@
 import { podAt, podTemplateOf, TEMPLATE_PATHS } from "../admission/workloads.js";
 import type { Pod } from "../admission/pod.js";
 import { InputError } from "../input-error.js";
+import { podShapeProblem } from "../server/pod-shape.js";
 import { isObject, type ParsedInput } from "../input/documents.js";
 
 /** Where unknown kinds are looked at for a pod template, in order. */
@@ -72,19 +73,31 @@ function findTemplate(obj: Record<string, unknown>, fail: (detail: string, path:
   const kind = obj.kind as string;
   if (TEMPLATE_PATHS[kind]) {
     const t = podTemplateOf(obj);
-    if (t.ok === true) return { pod: t.pod, path: t.path };
+    if (t.ok === true) return shaped(t.pod, t.path, fail);
     if (t.ok === false) throw fail(t.message, t.path);
   }
   for (const path of GENERIC_TEMPLATE_PATHS) {
     if (!hasContainers(obj, path)) continue;
     const t = podAt(obj, path);
-    if (t.ok === true) return { pod: t.pod, path: t.path };
+    if (t.ok === true) return shaped(t.pod, t.path, fail);
     if (t.ok === false) throw fail(t.message, t.path);
   }
   const spec = isObject(obj.spec) ? obj.spec : {};
   const ref = isObject(spec.workloadRef) ? spec.workloadRef : undefined;
   if (ref) return { none: `${kind} has no pod template (spec.workloadRef points to ${String(ref.kind ?? "a workload")} ${String(ref.name ?? "")}: inject that one)` };
   return { none: `${kind} has no pod template` };
+}
+
+/**
+ * The template, once it passes the webhook's own check of what the core reads (an `env`
+ * that is a string, say, would otherwise come out as nonsense): the same pods are
+ * refused here as there, naming the field in the manifest.
+ */
+function shaped(pod: Pod, path: readonly string[], fail: (detail: string, path: string) => InputError): { pod: Pod; path: readonly string[] } {
+  const p = podShapeProblem(pod as unknown as Record<string, unknown>);
+  if (!p) return { pod, path };
+  const below = p.path === "" ? [] : p.path.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  throw fail(p.detail, [...path, ...below].map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : i === 0 ? k : `.${k}`)).join(""));
 }
 
 /** Whether `path` leads to something shaped like a pod template: a spec with a containers list. */

@@ -7,7 +7,7 @@
 // either this refuses it or the review does not throw.)
 import { Ajv, type ErrorObject } from "ajv";
 import { isObject } from "../is-object.js";
-import { formatSchemaError, type SchemaError } from "./review-schema.js";
+import { schemaProblem, type SchemaError, type SchemaProblem } from "./review-schema.js";
 
 /** Deeper than any real Pod (about 12 levels) and shallow enough for recursive code to be safe. */
 export const MAX_OBJECT_DEPTH = 64;
@@ -132,8 +132,18 @@ function podDeeperThan(pod: Record<string, unknown>, max: number): boolean {
 export function podProblem(object: unknown, where: string): string | undefined {
   if (object === undefined || object === null) return `${where} is required for a Pod CREATE`;
   if (!isObject(object)) return `${where} must be a Pod object`;
-  if (object.kind !== undefined && object.kind !== "Pod") return `${where}/kind must be "Pod" (got ${JSON.stringify(object.kind)})`;
-  if (podDeeperThan(object, MAX_OBJECT_DEPTH)) return `${where} is nested deeper than ${MAX_OBJECT_DEPTH} levels`;
-  if (validatePod(object)) return undefined;
-  return formatSchemaError((validatePod.errors ?? []) as ErrorObject[] as SchemaError[], where);
+  const p = podShapeProblem(object);
+  return p && `${where}${p.path} ${p.detail}`;
+}
+
+/**
+ * What in a Pod object the core would trip on: where (a JSON Pointer below the pod)
+ * and what is wrong. Shared by the webhook (podProblem) and by `hookpoint inject`,
+ * `explain` and `uninject` over manifests, so both refuse the same pods.
+ */
+export function podShapeProblem(pod: Record<string, unknown>): SchemaProblem | undefined {
+  if (pod.kind !== undefined && pod.kind !== "Pod") return { path: "/kind", detail: `must be "Pod" (got ${JSON.stringify(pod.kind)})` };
+  if (podDeeperThan(pod, MAX_OBJECT_DEPTH)) return { path: "", detail: `is nested deeper than ${MAX_OBJECT_DEPTH} levels` };
+  if (validatePod(pod)) return undefined;
+  return schemaProblem((validatePod.errors ?? []) as ErrorObject[] as SchemaError[]);
 }

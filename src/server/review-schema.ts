@@ -37,26 +37,37 @@ export interface SchemaError {
   data?: unknown;
 }
 
-/** One line naming the field and what is wrong with it, e.g. `body/apiVersion must be one of ... (got "v2")`. */
-export function formatSchemaError(errors: readonly SchemaError[], dataVar: string): string {
+/** Where (a JSON Pointer below the data checked) and what is wrong, from Ajv's first error. */
+export interface SchemaProblem {
+  path: string;
+  detail: string;
+}
+
+export function schemaProblem(errors: readonly SchemaError[]): SchemaProblem {
   const e = errors[0];
-  if (!e) return `${dataVar} is invalid`;
-  const where = `${dataVar}${e.instancePath}`;
+  if (!e) return { path: "", detail: "is invalid" };
+  const path = e.instancePath;
   switch (e.keyword) {
     case "required":
-      return `${where}/${String(e.params.missingProperty)} is required`;
+      return { path: `${path}/${String(e.params.missingProperty)}`, detail: "is required" };
     case "enum": {
       const allowed = (e.params.allowedValues as unknown[] | undefined) ?? [];
-      return `${where} must be ${allowed.length === 1 ? "" : "one of "}${allowed.map((v) => JSON.stringify(v)).join(", ")} (got ${describe(e.data)})`;
+      return { path, detail: `must be ${allowed.length === 1 ? "" : "one of "}${allowed.map((v) => JSON.stringify(v)).join(", ")} (got ${describe(e.data)})` };
     }
     case "minLength":
-      return `${where} must not be empty`;
+      return { path, detail: "must not be empty" };
     case "type":
-      if (e.instancePath === "" && (e.data === null || e.data === undefined)) return `${where} is missing; expected an AdmissionReview as JSON`;
-      return `${where} must be ${String(e.params.type).split(",").map(article).join(" or ")} (got ${describe(e.data)})`;
+      if (path === "" && (e.data === null || e.data === undefined)) return { path, detail: "is missing; expected an AdmissionReview as JSON" };
+      return { path, detail: `must be ${String(e.params.type).split(",").map(article).join(" or ")} (got ${describe(e.data)})` };
     default:
-      return `${where} ${e.message ?? "is invalid"}`;
+      return { path, detail: e.message ?? "is invalid" };
   }
+}
+
+/** One line naming the field and what is wrong with it, e.g. `body/apiVersion must be one of ... (got "v2")`. */
+export function formatSchemaError(errors: readonly SchemaError[], dataVar: string): string {
+  const p = schemaProblem(errors);
+  return `${dataVar}${p.path} ${p.detail}`;
 }
 
 function article(type: string): string {

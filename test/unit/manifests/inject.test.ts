@@ -109,6 +109,27 @@ describe("bad input names file, document and field", () => {
     ["list item without kind", '{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"a"}]}},{"metadata":{}}]}', "in.yaml: document 1: items[1].kind: missing"],
     ["a scalar document", "just a string\n", "in.yaml: document 1: must be an object (a Kubernetes resource)"],
     ["duplicate keys", "kind: Pod\nkind: Pod\n", "in.yaml: document 1: malformed YAML at line 2, column 1: Map keys must be unique"],
+    // What the webhook refuses in a pod (its shape check), refused here too, naming the field in the manifest.
+    [
+      "a container env that is a string (outside the BMP too)",
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\nspec:\n  template:\n    spec:\n      containers: [{name: istio-proxy, image: auto, env: \"HOME=/\u{1F600}\"}]\n",
+      'in.yaml: document 1: spec.template.spec.containers[0].env: must be an array or null (got "HOME=/\u{1F600}")',
+    ],
+    [
+      "an annotation that is not a string",
+      "kind: Pod\nmetadata: {name: p, namespace: bookinfo, annotations: {prometheus.io/scrape: true}}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n",
+      "in.yaml: document 1: metadata.annotations.prometheus.io/scrape: must be a string (got boolean true)",
+    ],
+    [
+      "a volume mount without its path, in a CronJob's template",
+      "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: istio-proxy, volumeMounts: [{name: v}]}]\n",
+      "in.yaml: document 1: spec.jobTemplate.spec.template.spec.containers[0].volumeMounts[0].mountPath: is required",
+    ],
+    [
+      "a list item's pod nested too deep",
+      `{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"a"}],"affinity":${"[".repeat(70)}${"]".repeat(70)}}}]}`,
+      "in.yaml: document 1: items[0]: is nested deeper than 64 levels",
+    ],
   ];
   for (const [what, text, message] of cases) {
     it(what, () => {
