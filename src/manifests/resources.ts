@@ -94,7 +94,7 @@ function findTemplate(obj: Record<string, unknown>, fail: (detail: string, path:
  * refused here as there, naming the field in the manifest.
  */
 function shaped(pod: Pod, path: readonly string[], fail: (detail: string, path: string) => InputError): { pod: Pod; path: readonly string[] } {
-  const p = podShapeProblem(pod as unknown as Record<string, unknown>);
+  const p = podShapeProblem(pod as unknown as Record<string, unknown>, "manifest");
   if (!p) return { pod, path };
   const below = p.path === "" ? [] : p.path.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
   throw fail(p.detail, [...path, ...below].map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : i === 0 ? k : `.${k}`)).join(""));

@@ -5,7 +5,7 @@
 // server read, with the type they expect; everything else passes untouched.
 // (A test replaces every value of real pods by every wrong type and checks that
 // either this refuses it or the review does not throw.)
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { isObject } from "../is-object.js";
 import { schemaProblem, type SchemaError, type SchemaProblem } from "./review-schema.js";
 
@@ -85,8 +85,29 @@ export const podSchema = {
   },
 } as const;
 
+const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
 // One compiled validator for the process: stops at the first error, keeps the offending value for the message.
-const validatePod = new Ajv({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true }).compile(podSchema);
+const validatePod = ajv.compile(podSchema);
+
+/**
+ * The schema with every scalar also allowed to be null, for manifests: YAML writes an
+ * empty value as null (`value:`, a Helm value left out) and the API server reads a null
+ * scalar as unset, so kubectl accepts it; the API server never sends one to the webhook.
+ */
+function nullableScalars(schema: Record<string, unknown>, required = false): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...schema };
+  const types = ([] as unknown[]).concat(schema.type ?? []);
+  // A required field (a name, a mount path) stays required: Kubernetes refuses it null too.
+  if (!required && types.length > 0 && types.every((t) => t === "string" || t === "boolean" || t === "integer" || t === "number")) out.type = [...types, "null"];
+  if (isObject(schema.items)) out.items = nullableScalars(schema.items);
+  if (isObject(schema.additionalProperties)) out.additionalProperties = nullableScalars(schema.additionalProperties);
+  const names = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+  if (isObject(schema.properties)) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, nullableScalars(v as Record<string, unknown>, names.has(k))]));
+  return out;
+}
+
+// Compiled on first use: the webhook never needs it.
+let validateManifestPod: ValidateFunction | undefined;
 
 /**
  * True when `value` nests objects/arrays deeper than `max` (a scalar is depth 0).
@@ -139,11 +160,13 @@ export function podProblem(object: unknown, where: string): string | undefined {
 /**
  * What in a Pod object the core would trip on: where (a JSON Pointer below the pod)
  * and what is wrong. Shared by the webhook (podProblem) and by `hookpoint inject`,
- * `explain` and `uninject` over manifests, so both refuse the same pods.
+ * `explain` and `uninject` over manifests (`from: "manifest"`: null scalars pass, as
+ * kubectl lets them), so both refuse the same wrong types.
  */
-export function podShapeProblem(pod: Record<string, unknown>): SchemaProblem | undefined {
+export function podShapeProblem(pod: Record<string, unknown>, from: "request" | "manifest" = "request"): SchemaProblem | undefined {
   if (pod.kind !== undefined && pod.kind !== "Pod") return { path: "/kind", detail: `must be "Pod" (got ${JSON.stringify(pod.kind)})` };
   if (podDeeperThan(pod, MAX_OBJECT_DEPTH)) return { path: "", detail: `is nested deeper than ${MAX_OBJECT_DEPTH} levels` };
-  if (validatePod(pod)) return undefined;
-  return schemaProblem((validatePod.errors ?? []) as ErrorObject[] as SchemaError[]);
+  const validate = from === "request" ? validatePod : (validateManifestPod ??= ajv.compile(nullableScalars(podSchema)));
+  if (validate(pod)) return undefined;
+  return schemaProblem((validate.errors ?? []) as ErrorObject[] as SchemaError[]);
 }

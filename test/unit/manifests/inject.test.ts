@@ -118,12 +118,17 @@ describe("bad input names file, document and field", () => {
     [
       "an annotation that is not a string",
       "kind: Pod\nmetadata: {name: p, namespace: bookinfo, annotations: {prometheus.io/scrape: true}}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n",
-      "in.yaml: document 1: metadata.annotations.prometheus.io/scrape: must be a string (got boolean true)",
+      "in.yaml: document 1: metadata.annotations.prometheus.io/scrape: must be a string or null (got boolean true)",
     ],
     [
       "a volume mount without its path, in a CronJob's template",
       "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: istio-proxy, volumeMounts: [{name: v}]}]\n",
       "in.yaml: document 1: spec.jobTemplate.spec.template.spec.containers[0].volumeMounts[0].mountPath: is required",
+    ],
+    [
+      "a volume mount whose path is empty (null), which Kubernetes refuses too",
+      "kind: Pod\nspec:\n  containers: [{name: istio-proxy, volumeMounts: [{name: v, mountPath: }]}]\n",
+      "in.yaml: document 1: spec.containers[0].volumeMounts[0].mountPath: must be a string (got null)",
     ],
     [
       "a list item's pod nested too deep",
@@ -143,6 +148,14 @@ describe("bad input names file, document and field", () => {
       expect((caught as Error).message.startsWith(message), (caught as Error).message).toBe(true);
     });
   }
+  it("null scalars (YAML's empty value, a Helm value left out) are not bad input: kubectl accepts them", () => {
+    const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  labels: {version: }\nspec:\n  containers:\n    - name: istio-proxy\n      image: auto\n      env: [{name: LOG_LEVEL, value: }]\n      securityContext: {runAsUser: }\n";
+    const out = injectManifests(text, "in.yaml", ctx());
+    expect(out.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["p", "injected"]]);
+    const pod = parseAllDocuments(out.output)[0]?.toJS() as { metadata: { labels: Record<string, unknown> }; spec: { containers: Array<{ env: unknown[] }> } };
+    expect(pod.metadata.labels).toEqual({ version: null, "hookpoint.dev/injected": "true" });
+    expect(pod.spec.containers[0]?.env[0]).toEqual({ name: "LOG_LEVEL", value: null });
+  });
   it("a disallowed image annotation is a denial naming the image and policy, and the next documents are still reviewed", () => {
     const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  annotations: {hookpoint.dev/image: evil.example.com/x:1}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n---\nkind: Pod\nmetadata: {name: q, namespace: bookinfo}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n";
     const out = injectManifests(text, "in.yaml", ctx());
