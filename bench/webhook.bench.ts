@@ -1,6 +1,6 @@
 // npm run bench:webhook [-- --rates 200,500,1000] [--fixed-seconds S] [--fixed-rounds N] [--fixed 0|1] [--saturated 0|1]
-//                          [--keep-cpus-awake 0|1]
-//                          [--duration S] [--rounds N] [--connections N] [--breakdown 1] [--soak MINUTES]
+//                          [--keep-cpus-awake 0|1] [--breakdown 0|1]
+//                          [--duration S] [--rounds N] [--connections N] [--soak MINUTES]
 //
 // Two views of the real webhook over HTTPS next to a bare Fastify HTTPS server that
 // answers a constant, each server in its own child process:
@@ -86,8 +86,10 @@ function flags(argv: string[]): Flags {
     (f as unknown as Record<string, number>)[name] = value;
     i++;
   }
-  // On or off: a bigger number is no count of loops or CPUs, and is refused rather than read as 1.
-  if (f.keepCpusAwake !== 0 && f.keepCpusAwake !== 1) throw new Error(`--keep-cpus-awake must be 0 or 1, got ${f.keepCpusAwake}`);
+  // On or off: a bigger number is no count of anything, and is refused rather than read as 1.
+  for (const [flag, value] of [["--fixed", f.fixed], ["--saturated", f.saturated], ["--breakdown", f.breakdown], ["--keep-cpus-awake", f.keepCpusAwake]] as const) {
+    if (value !== 0 && value !== 1) throw new Error(`${flag} must be 0 or 1, got ${value}`);
+  }
   f.fixedSeconds = Math.min(Math.max(f.fixedSeconds, 1), 30);
   f.fixedRounds = Math.min(Math.max(Math.round(f.fixedRounds), 1), 5);
   // Bounded whatever is asked: at most 60 s per measured run, 24 h of soak.
