@@ -27,7 +27,7 @@ export async function exampleSource(): Promise<{ settings: Settings; source: Fil
 }
 
 /** /proc/<pid>/stat from field 3 (state) on: the command name before it is in parentheses and may hold spaces. */
-export function statFields(pid: number): string[] {
+export function statFields(pid: number | "self"): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }

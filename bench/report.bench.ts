@@ -22,7 +22,7 @@ import { renderPage } from "../src/report/page.js";
 import { launchChromium } from "../test/support/browser.js";
 import { repoRoot } from "../test/support/cli.js";
 import { generateMapRecords, generateRequests, writeCollectLayout, type PodSpec } from "../test/support/request-records.js";
-import { median } from "./common.js";
+import { median, statFields } from "./common.js";
 
 const REQUESTS = 100_000;
 const RUNS = 3;
@@ -42,8 +42,7 @@ function secs(ms: number): string {
 
 /** CPU time (user + system, ms) of this process's waited-for children so far. */
 function childrenCpuMs(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = statFields("self");
   return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // cutime, cstime in USER_HZ (100)
 }
 
@@ -54,8 +53,7 @@ function descendantsCpuMs(root: number): number {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const f = statFields(Number(name));
       parent.set(Number(name), Number(f[1]));
       ticks.set(Number(name), Number(f[11]) + Number(f[12]));
     } catch {
