@@ -96,8 +96,9 @@ function findTemplate(obj: Record<string, unknown>, fail: (detail: string, path:
 function shaped(pod: Pod, path: readonly string[], fail: (detail: string, path: string) => InputError): { pod: Pod; path: readonly string[] } {
   const p = podShapeProblem(pod as unknown as Record<string, unknown>, "manifest");
   if (!p) return { pod, path };
-  const below = p.path === "" ? [] : p.path.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
-  throw fail(p.detail, [...path, ...below].map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : i === 0 ? k : `.${k}`)).join(""));
+  // The JSON Pointer's segments (RFC 6901 unescaped), list indices as numbers, in fieldPath's words.
+  const below = p.path === "" ? [] : p.path.slice(1).split("/").map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, "/").replace(/~0/g, "~")));
+  throw fail(p.detail, fieldPath([...path, ...below], ""));
 }
 
 /** Whether `path` leads to something shaped like a pod template: a spec with a containers list. */
