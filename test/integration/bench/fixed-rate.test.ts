@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { statFields } from "../../../bench/common.js";
 import { formatFixedRate, pooled, runFixedRate, runFixedRateInChild, startFixedRateDriver } from "../../../bench/fixed-rate.js";
 import { createCertificateAuthority, createServingCertificate } from "../../../src/certs/generate.js";
 
@@ -38,8 +39,7 @@ function driverPid(): number {
   const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
   const ours = pids.filter((pid) => {
     try {
-      const ppid = Number(/^\d+ \(.*\) \S (\d+)/.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1]);
-      return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("fixed-rate.ts");
+      return Number(statFields(pid)[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("fixed-rate.ts");
     } catch {
       return false; // gone meanwhile
     }
@@ -91,7 +91,7 @@ describe("bench/fixed-rate.ts", () => {
     // Held synchronously until the driver is a zombie, so this process has not yet seen it
     // exit and writes the next run into a pipe nobody reads (EPIPE).
     const deadline = Date.now() + 10_000;
-    while (!/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    while (statFields(pid)[0] !== "Z" && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     await expect(dying.run(options)).rejects.toThrow("fixed-rate driver exited with SIGKILL");
     await dying.close();
   });
