@@ -97,7 +97,9 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
       .map((s) => s.trim())
       .filter(Boolean);
 
-  const scripts = list("scripts");
+  // A name given twice runs once: two runners of one script would share its file, its
+  // interval totals and its status entry, and the first would never be stopped.
+  const scripts = [...new Set(list("scripts"))];
   for (const s of scripts) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(`${pick("scripts").from}: "${s}" is not a script name (lowercase letters, digits and dashes)`);
   }

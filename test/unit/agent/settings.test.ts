@@ -53,6 +53,11 @@ describe("resolveAgentSettings", () => {
     expect([f.scripts, f.metricsPort, f.outputDir]).toEqual([["envoy-request-flow"], 0, "/x"]);
   });
 
+  it("runs a script named twice once, in the order first named", () => {
+    expect(resolveAgentSettings({}, { HOOKPOINT_SCRIPTS: "hookpoint-pairs,envoy-event-loop, hookpoint-pairs" }).scripts).toEqual(["hookpoint-pairs", "envoy-event-loop"]);
+    expect(resolveAgentSettings({ scripts: "envoy-event-loop,envoy-event-loop" }, {}).scripts).toEqual(["envoy-event-loop"]);
+  });
+
   it("names the flag or variable and the bad value", () => {
     expect(() => resolveAgentSettings({}, { HOOKPOINT_METRICS_PORT: "http" })).toThrow('HOOKPOINT_METRICS_PORT: expected an integer from 0 to 65535, got "http"');
     expect(() => resolveAgentSettings({ metricsPort: "70000" }, {})).toThrow('--metrics-port: expected an integer from 0 to 65535, got "70000"');
