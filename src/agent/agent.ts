@@ -87,6 +87,8 @@ export class Agent {
   /** When each script's failing output, and its recovery, were last logged. */
   private readonly writeErrorLoggedAt = new Map<string, number>();
   private readonly recoveryLoggedAt = new Map<string, number>();
+  /** Restarts and lost events of each script's runners of Envoys gone: /status counts over the agent's life. */
+  private readonly pastRunners = new Map<string, { restarts: number; lostEvents: number }>();
   readonly state: AgentStatus;
 
   constructor(private readonly deps: AgentDeps) {
@@ -583,7 +585,10 @@ export class Agent {
           trace.trace.stop();
           trace.file.close();
         }
-        this.scriptStatus(name).restarts = runner.status.restarts;
+        const past = this.pastOf(name);
+        past.restarts += runner.status.restarts;
+        past.lostEvents += runner.status.lostEvents;
+        Object.assign(this.scriptStatus(name), past);
       }),
     );
     for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
@@ -598,9 +603,19 @@ export class Agent {
     for (const [name, { runner }] of s.runners) {
       const r = runner.status;
       const st = this.scriptStatus(name);
-      st.restarts = r.restarts;
-      st.lostEvents = r.lostEvents;
+      const past = this.pastOf(name);
+      st.restarts = past.restarts + r.restarts;
+      st.lostEvents = past.lostEvents + r.lostEvents;
     }
+  }
+
+  private pastOf(name: string): { restarts: number; lostEvents: number } {
+    let past = this.pastRunners.get(name);
+    if (!past) {
+      past = { restarts: 0, lostEvents: 0 };
+      this.pastRunners.set(name, past);
+    }
+    return past;
   }
 
   /**

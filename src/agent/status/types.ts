@@ -17,6 +17,7 @@ export interface ScriptStatus {
   message: string | null;
   missing: string[];
   bpftracePid: number | null;
+  /** bpftrace restarts over the agent's life (across Envoy restarts). */
   restarts: number;
   attachMs: number | null;
   /** Records written to the NDJSON file. */
@@ -27,6 +28,7 @@ export interface ScriptStatus {
   /** The last write failure ("ENOSPC: ..."), null once writing works again. */
   lastWriteError: string | null;
   lastWriteErrorAt: string | null;
+  /** Events bpftrace reported lost, over the agent's life. */
   lostEvents: number;
   /** Helper calls in the program that failed, as bpftrace (0.23 and later) reports them; failed map updates among them are in `lostUpdates`. */
   helperErrors: number;

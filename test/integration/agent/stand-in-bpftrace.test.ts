@@ -1,0 +1,80 @@
+// The whole agent (the CLI as a real process) on the fixture Envoy, with a stand-in
+// `bpftrace` (a shell script): what the agent does with what bpftrace says and when it
+// dies is then exact, and no uprobe is needed. The agent's preflight wants root.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FIXTURE, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
+
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-standin-"));
+chmodSync(dir, 0o777);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const skip = fixtureSkipReason() ?? (process.getuid?.() === 0 ? null : "not root: the agent's preflight needs root before it starts bpftrace");
+
+/**
+ * A bpftrace that passes the preflight and, run on a program, says its probes are attached,
+ * reports 3 lost events and a malformed line, and on SIGINT prints its final dump after
+ * `dumpDelay` seconds.
+ */
+function standIn(name: string, dumpDelay = 0): string {
+  const p = join(dir, `${name}-bpftrace`);
+  writeFileSync(
+    p,
+    `#!/bin/sh
+case "$1" in
+  --version) echo "bpftrace v0.17.0"; exit 0 ;;
+  --info) echo "  btf: yes"; exit 0 ;;
+esac
+trap 'sleep ${dumpDelay}; echo "{\\"type\\": \\"map\\", \\"data\\": {\\"@hookpoint_calls\\": {\\"RequestSeen\\": 5}}}"; exit 0' INT
+echo '{"type": "attached_probes", "data": {"probes": 2}}'
+printf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'
+echo '{"type": "lost_events", "data": {"events": 3}}'
+echo 'Attaching 2 probes...'
+while :; do sleep 0.05; done
+`,
+  );
+  chmodSync(p, 0o755);
+  return p;
+}
+
+const pairs = (s: AgentStatusJson): AgentStatusJson["scripts"][number] => s.scripts.find((x) => x.name === "hookpoint-pairs")!;
+
+function running(a: AgentProcess, what: string, also: (s: AgentStatusJson) => boolean = () => true): Promise<AgentStatusJson> {
+  return waitFor(what, 30_000, async () => {
+    if (a.exit) throw new Error(`agent exited ${JSON.stringify(a.exit)}`);
+    const s = a.port !== null ? await a.status() : null;
+    return s && s.envoy && pairs(s).state === "running" && also(s) ? s : undefined;
+  }, () => a.logText());
+}
+
+describe("hookpoint agent with a stand-in bpftrace", () => {
+  it("counts restarts and lost events over the agent's life, across bpftrace and Envoy restarts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const out = join(dir, "life");
+    const a = startAgent(["--output", out, "--interval", "1", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("life")], [
+      FIXTURE.pilotAgent, "--restart", "--restart-delay-ms", "300", "--", "--port-file", join(dir, "life-port"),
+    ]);
+    try {
+      const first = await running(a, "hookpoint-pairs running", (s) => pairs(s).lostEvents === 3);
+      expect([pairs(first).restarts, pairs(first).lostEvents]).toEqual([0, 3]);
+      process.kill(pairs(first).bpftracePid!, "SIGKILL");
+      const second = await running(a, "hookpoint-pairs restarted", (s) => pairs(s).restarts === 1 && pairs(s).lostEvents === 6);
+      process.kill(second.envoy!.pid, "SIGKILL");
+      const third = await running(a, "the successor Envoy traced", (s) => s.envoy!.pid !== second.envoy!.pid && pairs(s).lostEvents > 6);
+      expect([pairs(third).restarts, pairs(third).lostEvents]).toEqual([1, 9]);
+      const metrics = await a.metrics();
+      expect(metricSum(metrics, "hookpoint_agent_script_restarts", { script: "hookpoint-pairs" })).toBe(1);
+      expect(metricSum(metrics, "hookpoint_agent_script_lost_events", { script: "hookpoint-pairs" })).toBe(9);
+      a.child.kill("SIGTERM");
+      // pilot-agent forwards SIGTERM to Envoy, which exits 0 on it.
+      expect(await a.exited).toEqual({ code: 0, signal: null });
+      // Each bpftrace's final dump, one per Envoy (the first Envoy's second bpftrace, and the successor's).
+      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number; pid: number });
+      expect(records.map((r) => [r.keys, r.value, r.pid])).toEqual([[["RequestSeen"], 5, second.envoy!.pid], [["RequestSeen"], 5, third.envoy!.pid]]);
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+});
