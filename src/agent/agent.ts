@@ -591,7 +591,8 @@ export class Agent {
         Object.assign(this.scriptStatus(name), past);
       }),
     );
-    for (const st of this.state.scripts) this.move(st.name, event, { bpftracePid: null });
+    // Stopping tracing ends the trace loop's session and then this again: once is enough.
+    for (const st of this.state.scripts) if (event !== "stop" || st.state !== "stopped") this.move(st.name, event, { bpftracePid: null });
     if (!s) return;
     this.log.info({ pid: s.envoy.pid }, "tracing stopped for this Envoy");
     this.state.envoy = null;

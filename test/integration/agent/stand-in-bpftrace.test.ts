@@ -73,6 +73,11 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       // Each bpftrace's final dump, one per Envoy (the first Envoy's second bpftrace, and the successor's).
       const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number; pid: number });
       expect(records.map((r) => [r.keys, r.value, r.pid])).toEqual([[["RequestSeen"], 5, second.envoy!.pid], [["RequestSeen"], 5, third.envoy!.pid]]);
+      // Warnings and errors are what happened (the malformed line of each bpftrace, the
+      // killed one); a clean shutdown adds none.
+      expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual([
+        "unparsable bpftrace output", "bpftrace exited, restarting after backoff", "unparsable bpftrace output", "unparsable bpftrace output",
+      ]);
     } finally {
       a.kill();
     }
