@@ -153,6 +153,7 @@ export class Agent {
     clearInterval(summary);
     this.logSummary();
     await this.server?.close().catch(() => undefined);
+    sup.release();
     log.info({ exitCode: exit.code }, "agent exiting with the command's exit code");
     return exit.code;
   }

@@ -64,6 +64,12 @@ export class Supervisor {
     // the child is known.
     for (const sig of FORWARDED_SIGNALS) {
       const h = (): void => {
+        if (this.done) {
+          // Kept after the command's exit: the agent is writing its final dumps, and Node's
+          // default would end it with this signal, losing them and the command's exit code.
+          this.opts.log.info({ signal: sig }, "signal after the command exited: the agent finishes writing and exits with the command's code");
+          return;
+        }
         this.forward(sig);
         this.opts.onSignal?.(sig);
       };
@@ -141,11 +147,15 @@ export class Supervisor {
     });
   }
 
+  /** Removes the signal handlers (once the agent has finished after the command's exit). */
+  release(): void {
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+    this.handlers.clear();
+  }
+
   private finish(e: CommandExit): void {
     if (this.done) return;
     this.done = true;
-    for (const [sig, h] of this.handlers) process.off(sig, h);
-    this.handlers.clear();
     this.resolveExit(e);
   }
 }

@@ -82,4 +82,29 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       a.kill();
     }
   }, 120_000);
+
+  it("a signal that comes after the proxy exited, during the final dump, neither ends the agent nor loses the dump", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const out = join(dir, "late");
+    const go = join(dir, "late-go");
+    // The command starts Envoy and exits 5 on its own when told; Envoy outlives it.
+    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("late", 2)], [
+      "sh", "-c", `"${FIXTURE.envoy}" --port-file "${join(dir, "late-port")}" & while [ ! -e "${go}" ]; do sleep 0.05; done; exit 5`,
+    ]);
+    let envoyPid: number | null = null;
+    try {
+      envoyPid = (await running(a, "hookpoint-pairs running")).envoy!.pid;
+      writeFileSync(go, "");
+      // The stand-in takes 2 s to print its final dump after SIGINT; a SIGTERM comes meanwhile.
+      await waitFor("the command's exit", 20_000, () => a.logs.some((l) => l.msg === "command exited"), () => a.logText());
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toEqual({ code: 5, signal: null });
+      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
+      expect(a.logs.at(-1)).toMatchObject({ msg: "agent exiting with the command's exit code", exitCode: 5 });
+    } finally {
+      a.kill();
+      if (envoyPid !== null) process.kill(envoyPid, "SIGKILL");
+    }
+  }, 120_000);
 });
