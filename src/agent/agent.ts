@@ -380,6 +380,18 @@ export class Agent {
         this.log.error({ script: name, err: (err as Error).message }, "script not started: cannot render it");
         continue;
       }
+      let trace: { trace: RequestTrace; file: RotatingFile } | undefined;
+      if (name === REQUEST_TRACE_SCRIPT) {
+        try {
+          trace = this.requestTrace(name, script, envoy, table, fileBytes);
+        } catch (err) {
+          // A script of one's own (--scripts-dir) whose header lacks what request records
+          // are built from: this script cannot run; the others still do.
+          this.move(name, "cannot-run", { reason: "events", message: (err as Error).message });
+          this.log.error({ script: name, err: (err as Error).message }, "script not started: its events cannot make request records");
+          continue;
+        }
+      }
       // The program file is for reference; when it cannot be written (a full /tmp) bpftrace gets the text itself.
       const text = forBpftrace(withAttachedMarker(pidView.mode === "swapped" ? swapPidTid(program) : program), this.pre?.bpftraceVersion ?? null);
       let programFile: string | null = join(programs, `${name}.bt`);
@@ -407,7 +419,7 @@ export class Agent {
       });
       Object.assign(st, { programFile, output: file.path });
       this.metrics.register(name, script.header.maps);
-      session.runners.set(name, { runner, script, sites: programSites(text), file, deltas: new IntervalDeltas(), ...(name === REQUEST_TRACE_SCRIPT ? { trace: this.requestTrace(name, script, envoy, table, fileBytes) } : {}) });
+      session.runners.set(name, { runner, script, sites: programSites(text), file, deltas: new IntervalDeltas(), ...(trace ? { trace } : {}) });
       runner.start();
     }
     this.refreshRunnerStatus();
@@ -419,7 +431,6 @@ export class Agent {
     const { traceSample, traceRate } = this.settings;
     // Counters outlive one Envoy: a restarted proxy adds to them.
     const status = this.state.trace?.script === name ? this.state.trace : blankTraceStatus(name, file.path, traceSample, traceRate);
-    this.state.trace = status;
     const trace = new RequestTrace({
       header: script.header,
       pid: envoy.pid,
@@ -430,6 +441,7 @@ export class Agent {
       log: this.log,
       write: (records) => this.written(name, file, file.write(records)),
     });
+    this.state.trace = status;
     trace.start();
     return { trace, file };
   }

@@ -12,7 +12,7 @@ export interface ScriptStatus {
   state: ScriptState;
   /** When it entered that state. */
   since: string;
-  /** Why it is not running: "stripped", "missing-symbol", "bpftrace-version", "unknown-script", "no-hookpoint-functions", "render", "bpftrace". */
+  /** Why it is not running: "stripped", "missing-symbol", "bpftrace-version", "unknown-script", "no-hookpoint-functions", "render", "events" (envoy-request-trace's header lacks what request records need), "bpftrace". */
   reason: string | null;
   message: string | null;
   missing: string[];

@@ -1,11 +1,11 @@
 // The whole agent (the CLI as a real process) on the fixture Envoy, with a stand-in
 // `bpftrace` (a shell script): what the agent does with what bpftrace says and when it
 // dies is then exact, and no uprobe is needed. The agent's preflight wants root.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIXTURE, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
+import { FIXTURE, ROOT, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-standin-"));
 chmodSync(dir, 0o777);
@@ -78,6 +78,29 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual([
         "unparsable bpftrace output", "bpftrace exited, restarting after backoff", "unparsable bpftrace output", "unparsable bpftrace output",
       ]);
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+
+  it("a request trace of one's own whose header lacks an event field fails alone, naming it; the other scripts run", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const scripts = join(dir, "own-bpf");
+    cpSync(join(ROOT, "bpf"), scripts, { recursive: true });
+    const file = join(scripts, "envoy-request-trace.bt");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("  - tag: Z\n    fields: [tid, fd, ts]\n");
+    writeFileSync(file, text.replace("  - tag: Z\n    fields: [tid, fd, ts]\n", "  - tag: Z\n    fields: [tid, fd, when]\n"));
+    const a = startAgent(["--output", join(dir, "own"), "--scripts-dir", scripts, "--scripts", "envoy-request-trace,hookpoint-pairs", "--bpftrace", standIn("own")], [
+      FIXTURE.pilotAgent, "--", "--port-file", join(dir, "own-port"),
+    ]);
+    try {
+      const s = await running(a, "hookpoint-pairs running");
+      expect(s.scripts.find((x) => x.name === "envoy-request-trace")).toMatchObject({ state: "failed", reason: "events", message: 'envoy-request-trace: event "Z" lacks field ts', bpftracePid: null });
+      expect(s.trace ?? null).toBeNull();
+      expect(a.logs.find((l) => l.msg === "script not started: its events cannot make request records")).toMatchObject({ script: "envoy-request-trace", err: 'envoy-request-trace: event "Z" lacks field ts' });
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toEqual({ code: 0, signal: null });
     } finally {
       a.kill();
     }
