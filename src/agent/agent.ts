@@ -26,7 +26,7 @@ import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js
 import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
 import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
 import { nextState, type ScriptEvent } from "./script-state.js";
-import type { AgentSettings } from "./settings.js";
+import { SETTINGS, type AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
@@ -243,17 +243,9 @@ export class Agent {
       this.state.preflight = this.pre.checks;
       this.state.system = this.pre.system;
       this.state.bpftraceVersion = this.pre.bpftraceVersion?.join(".") ?? null;
-      if (this.pre.ok) {
-        try {
-          // The bundled scripts come compiled; a directory of one's own is read and linted now.
-          this.catalog = await loadCatalog(this.settings.scriptsDir ?? undefined);
-          break;
-        } catch (err) {
-          this.log.error({ err: (err as Error).message }, "cannot load the bundled scripts");
-        }
-      }
+      if (this.pre.ok && (await this.loadScripts())) break;
       const delay = backoff.next();
-      this.log.warn({ retryInMs: delay }, "tracing disabled until preflight passes; the proxy is unaffected");
+      this.log.warn({ retryInMs: delay }, this.pre.ok ? "tracing disabled until the scripts load; the proxy is unaffected" : "tracing disabled until preflight passes; the proxy is unaffected");
       await this.sleep(delay);
     }
     this.state.scripts = this.selectedNames().map((name) => blankStatus(name));
@@ -267,6 +259,30 @@ export class Agent {
       await this.waitUntilGone(envoy);
       if (!this.stopping) this.log.info({ pid: envoy.pid }, "envoy exited, waiting for its successor");
       await this.stopSession();
+    }
+  }
+
+  /**
+   * Loads the catalog: the bundled scripts come compiled; a directory of one's own is read
+   * and linted now, and its outcome is the preflight check `scripts` (in /status, and so
+   * in `hookpoint status`), since nothing else there would say why nothing is traced.
+   */
+  private async loadScripts(): Promise<boolean> {
+    const dir = this.settings.scriptsDir;
+    try {
+      this.catalog = await loadCatalog(dir ?? undefined);
+      if (dir) this.state.preflight = [...this.state.preflight, { name: "scripts", ok: true, detail: `${this.catalog.length} scripts read from ${dir}` }];
+      return true;
+    } catch (err) {
+      const problem = (err as Error).message;
+      if (!dir) {
+        this.log.error({ err: problem }, "cannot load the bundled scripts");
+        return false;
+      }
+      const fix = `correct the script, or unset ${SETTINGS.scriptsDir.env} (${SETTINGS.scriptsDir.flag}) to use the bundled scripts`;
+      this.state.preflight = [...this.state.preflight, { name: "scripts", ok: false, detail: problem, fix }];
+      this.log.error({ check: "scripts", problem, fix }, "preflight check failed");
+      return false;
     }
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { AGENT_CAPABILITY_USES, FIXED_KERNELS_TEXT, effectiveCapabilities, formatKernel, parseKernelVersion, uprobeCapabilityChoices, uprobesNeedSysAdmin } from "../privilege.js";
 import { parseBpftraceVersion, versionAtLeast } from "./bpftrace/program.js";
 
-export type CheckName = "kernel" | "root" | "capabilities" | "proxy-user" | "envoy-access" | "tracefs" | "bpftrace" | "btf";
+export type CheckName = "kernel" | "root" | "capabilities" | "proxy-user" | "envoy-access" | "tracefs" | "bpftrace" | "btf" | "scripts";
 
 export interface CheckResult {
   name: CheckName;

@@ -106,6 +106,38 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     }
   }, 120_000);
 
+  it("a scripts directory that does not load is the failed preflight check `scripts`, naming file and line, until it is corrected", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const scripts = join(dir, "broken-bpf");
+    cpSync(join(ROOT, "bpf"), scripts, { recursive: true });
+    const file = join(scripts, "envoy-socket-io.bt");
+    const text = readFileSync(file, "utf8");
+    const line = text.split("\n").indexOf('minBpftrace: "0.17"') + 1;
+    writeFileSync(file, text.replace('minBpftrace: "0.17"', "minBpftrace: 0.17x"));
+    const a = startAgent(["--output", join(dir, "broken"), "--scripts-dir", scripts, "--scripts", "hookpoint-pairs", "--bpftrace", standIn("broken")], [
+      FIXTURE.pilotAgent, "--", "--port-file", join(dir, "broken-port"),
+    ]);
+    try {
+      const problem = `${file}:${line}: header: minBpftrace: "0.17x" is not a version like "0.17" or "0.20.1"`;
+      const failed = await waitFor("the failed check in /status", 30_000, async () => {
+        const s = a.port !== null ? await a.status() : null;
+        return s?.preflight.find((c) => c.name === "scripts");
+      }, () => a.logText());
+      expect(failed).toEqual({ name: "scripts", ok: false, detail: problem, fix: "correct the script, or unset HOOKPOINT_SCRIPTS_DIR (--scripts-dir) to use the bundled scripts" });
+      expect(metricSum(await a.metrics(), "hookpoint_agent_preflight_ok", { check: "scripts" })).toBe(0);
+      expect(a.logs.find((l) => l.msg === "preflight check failed" && l.check === "scripts")).toMatchObject({ problem });
+      expect(a.logs.some((l) => l.msg === "tracing disabled until the scripts load; the proxy is unaffected")).toBe(true);
+      writeFileSync(file, text);
+      // The next try (after 5 s) loads them.
+      const s = await running(a, "hookpoint-pairs running once the script is corrected");
+      expect(s.preflight.find((c) => c.name === "scripts")).toEqual({ name: "scripts", ok: true, detail: `7 scripts read from ${scripts}` });
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+
   it("a signal that comes after the proxy exited, during the final dump, neither ends the agent nor loses the dump", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const out = join(dir, "late");
