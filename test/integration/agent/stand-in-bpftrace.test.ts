@@ -39,6 +39,24 @@ while :; do sleep 0.05; done
   return p;
 }
 
+/** A copy of the bundled scripts with `from` replaced by `to` in `script`'s file. */
+function scriptsDirWith(name: string, script: string, from: string, to: string): { scripts: string; file: string; text: string } {
+  const scripts = join(dir, `${name}-bpf`);
+  cpSync(join(ROOT, "bpf"), scripts, { recursive: true });
+  const file = join(scripts, `${script}.bt`);
+  const text = readFileSync(file, "utf8");
+  expect(text).toContain(from);
+  writeFileSync(file, text.replace(from, to));
+  return { scripts, file, text };
+}
+
+/** The agent on the fixture with a scripts directory of its own and the stand-in bpftrace. */
+function startOwn(name: string, scriptsDir: string, scripts: string): AgentProcess {
+  return startAgent(["--output", join(dir, name), "--scripts-dir", scriptsDir, "--scripts", scripts, "--bpftrace", standIn(name)], [
+    FIXTURE.pilotAgent, "--", "--port-file", join(dir, `${name}-port`),
+  ]);
+}
+
 const pairs = (s: AgentStatusJson): AgentStatusJson["scripts"][number] => s.scripts.find((x) => x.name === "hookpoint-pairs")!;
 
 function running(a: AgentProcess, what: string, also: (s: AgentStatusJson) => boolean = () => true): Promise<AgentStatusJson> {
@@ -85,15 +103,8 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
 
   it("a request trace of one's own whose header lacks an event field fails alone, naming it; the other scripts run", async (ctx) => {
     if (skip) return ctx.skip(skip);
-    const scripts = join(dir, "own-bpf");
-    cpSync(join(ROOT, "bpf"), scripts, { recursive: true });
-    const file = join(scripts, "envoy-request-trace.bt");
-    const text = readFileSync(file, "utf8");
-    expect(text).toContain("  - tag: Z\n    fields: [tid, fd, ts]\n");
-    writeFileSync(file, text.replace("  - tag: Z\n    fields: [tid, fd, ts]\n", "  - tag: Z\n    fields: [tid, fd, when]\n"));
-    const a = startAgent(["--output", join(dir, "own"), "--scripts-dir", scripts, "--scripts", "envoy-request-trace,hookpoint-pairs", "--bpftrace", standIn("own")], [
-      FIXTURE.pilotAgent, "--", "--port-file", join(dir, "own-port"),
-    ]);
+    const { scripts } = scriptsDirWith("own", "envoy-request-trace", "  - tag: Z\n    fields: [tid, fd, ts]\n", "  - tag: Z\n    fields: [tid, fd, when]\n");
+    const a = startOwn("own", scripts, "envoy-request-trace,hookpoint-pairs");
     try {
       const s = await running(a, "hookpoint-pairs running");
       expect(s.scripts.find((x) => x.name === "envoy-request-trace")).toMatchObject({ state: "failed", reason: "events", message: 'envoy-request-trace: event "Z" lacks field ts', bpftracePid: null });
@@ -108,15 +119,9 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
 
   it("a scripts directory that does not load is the failed preflight check `scripts`, naming file and line, until it is corrected", async (ctx) => {
     if (skip) return ctx.skip(skip);
-    const scripts = join(dir, "broken-bpf");
-    cpSync(join(ROOT, "bpf"), scripts, { recursive: true });
-    const file = join(scripts, "envoy-socket-io.bt");
-    const text = readFileSync(file, "utf8");
+    const { scripts, file, text } = scriptsDirWith("broken", "envoy-socket-io", 'minBpftrace: "0.17"', "minBpftrace: 0.17x");
     const line = text.split("\n").indexOf('minBpftrace: "0.17"') + 1;
-    writeFileSync(file, text.replace('minBpftrace: "0.17"', "minBpftrace: 0.17x"));
-    const a = startAgent(["--output", join(dir, "broken"), "--scripts-dir", scripts, "--scripts", "hookpoint-pairs", "--bpftrace", standIn("broken")], [
-      FIXTURE.pilotAgent, "--", "--port-file", join(dir, "broken-port"),
-    ]);
+    const a = startOwn("broken", scripts, "hookpoint-pairs");
     try {
       const problem = `${file}:${line}: header: minBpftrace: "0.17x" is not a version like "0.17" or "0.20.1"`;
       const failed = await waitFor("the failed check in /status", 30_000, async () => {
