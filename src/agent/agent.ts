@@ -3,6 +3,7 @@
 // descendants, read its symbols, start one bpftrace per selected script, and turn their
 // output into NDJSON files, summary log lines and Prometheus series. Any tracing failure is
 // logged and retried; only the command's exit ends the agent, with the command's code.
+import { constants } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -22,6 +23,7 @@ import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightRes
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
 import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
+import { PROGRAMS_DIR } from "../records/names.js";
 import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js";
 import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
 import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
@@ -62,6 +64,8 @@ interface Session {
 }
 
 const POLL_FAST_MS = 100;
+/** A rendered program is written afresh, never through a symbolic link. */
+const NO_FOLLOW_WRITE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 /** A records download whose client reads nothing for this long is cut off. */
 const RECORDS_IDLE_TIMEOUT_MS = 30_000;
 const POLL_SLOW_MS = 500;
@@ -132,6 +136,12 @@ export class Agent {
         }, ms);
         draining.unref();
       },
+    });
+    // The output directory is made, as the agent's (root's), before the proxy runs: in a
+    // pod's world-writable /tmp the proxy's user could otherwise make it first, as its own,
+    // and link the agent's files to anywhere root may write.
+    await mkdir(join(settings.outputDir, PROGRAMS_DIR), { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+      log.warn({ dir: settings.outputDir, err: (err as Error).message }, "cannot create the output directory");
     });
     const rootPid = sup.start();
     this.state.command.pid = rootPid;
@@ -355,7 +365,7 @@ export class Agent {
       this.log.error({ binary }, "envoy binary is stripped: no symbols to probe; uprobe scripts cannot run (use an Envoy build with symbols)");
     }
 
-    const programs = join(this.settings.outputDir, "programs");
+    const programs = join(this.settings.outputDir, PROGRAMS_DIR);
     await mkdir(programs, { recursive: true }).catch(() => undefined);
     // All files of all scripts stay under the output budget (and so inside the emptyDir).
     const { maxFileBytes, keepFiles, maxOutputBytes } = this.settings;
@@ -412,7 +422,7 @@ export class Agent {
       const text = forBpftrace(withAttachedMarker(pidView.mode === "swapped" ? swapPidTid(program) : program), this.pre?.bpftraceVersion ?? null);
       let programFile: string | null = join(programs, `${name}.bt`);
       try {
-        await writeFile(programFile, text);
+        await writeFile(programFile, text, { flag: NO_FOLLOW_WRITE });
       } catch (err) {
         this.log.warn({ script: name, file: programFile, err: (err as Error).message }, "cannot write the program file; bpftrace gets the program on its command line");
         programFile = null;

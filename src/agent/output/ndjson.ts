@@ -7,7 +7,7 @@
 // are continued), and when a write fails part-way (ENOSPC, EIO) the file is cut back to
 // the end of the last whole record, so a full disk never leaves a torn line. A failure
 // never throws: the caller is told what was written, what was dropped, and why.
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export interface RotatingFileOptions {
@@ -85,7 +85,8 @@ export class RotatingFile {
 
   private openFile(): void {
     mkdirSync(this.opts.dir, { recursive: true });
-    this.fd = openSync(this.path, "a");
+    // Never through a symbolic link: the agent is root, the directory may not always be its alone.
+    this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
     this.size = fstatSync(this.fd).size;
   }
 

@@ -143,6 +143,29 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     }
   }, 120_000);
 
+  it("the proxy's user cannot point the agent's files elsewhere: the output directory is the agent's before the proxy starts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const out = join(dir, "redirect-out");
+    const victim = join(dir, "redirect-victim");
+    writeFileSync(victim, "root's own\n", { mode: 0o644 });
+    // The command runs as uid 1337 and tries to make the output directory its own, with the
+    // records file a link to a file of root's (a compromised proxy could, in a pod's /tmp).
+    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("redirect")], [
+      "sh", "-c", `mkdir "${out}"; ln -s "${victim}" "${out}/hookpoint-pairs.ndjson"; stat -c "output dir: %u %a" "${out}"; exec "${FIXTURE.pilotAgent}" -- --port-file "${join(dir, "redirect-port")}"`,
+    ]);
+    try {
+      await running(a, "hookpoint-pairs running");
+      expect(a.stderr).toContain("output dir: 0 755");
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toEqual({ code: 0, signal: null });
+      expect(readFileSync(victim, "utf8")).toBe("root's own\n");
+      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+
   it("a signal that comes after the proxy exited, during the final dump, neither ends the agent nor loses the dump", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const out = join(dir, "late");

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -114,6 +114,21 @@ describe("RotatingFile", () => {
       g.write([{ i: 10, pad: "x".repeat(30) }]);
       g.close();
       expect(readFileSync(join(dir, "s.ndjson.1"), "utf8")).toBe(line(8) + line(9));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never writes through a symbolic link in place of its file: the batch is dropped with ELOOP", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-ndjson-"));
+    try {
+      writeFileSync(join(dir, "elsewhere"), "kept\n");
+      symlinkSync(join(dir, "elsewhere"), join(dir, "s.ndjson"));
+      const f = new RotatingFile({ dir, name: "s", maxBytes: 1000, keep: 2 });
+      const r = f.write([{ i: 1 }, { i: 2 }]);
+      f.close();
+      expect([r.written, r.dropped, r.error?.code]).toEqual([0, 2, "ELOOP"]);
+      expect(readFileSync(join(dir, "elsewhere"), "utf8")).toBe("kept\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
