@@ -480,8 +480,9 @@ export class Agent {
         this.move(name, "cannot-run", { reason: "stripped", message: `${name}: ${table.path} is stripped (no symbol table), and the script probes ${HOOKPOINT_SYMBOL_PATTERN}` });
         this.log.error({ script: name, binary: table.path }, "script not started: binary is stripped");
       } else if (!generated) {
-        this.move(name, "cannot-run", { reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });
-        this.log.warn({ script: name, binary: table.path }, "script not started: no hookpoint functions in the binary");
+        // A stock Envoy: the script has nothing to trace, which is no failure (it is a default).
+        this.move(name, "skip", { reason: "no-hookpoint-functions", message: `${name}: ${table.path} has no hookpoint<Name> functions (only a modified Envoy has them)` });
+        this.log.info({ script: name, binary: table.path }, "script skipped: no hookpoint functions in the binary");
       }
       return generated;
     }

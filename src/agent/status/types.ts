@@ -8,7 +8,7 @@ export type { ScriptState };
 
 export interface ScriptStatus {
   name: string;
-  /** Where the script is in its life (script-state.ts): pending, attaching, running, restarting, failed, stopped. */
+  /** Where the script is in its life (script-state.ts): pending, attaching, running, restarting, failed, skipped, stopped. */
   state: ScriptState;
   /** When it entered that state. */
   since: string;

@@ -1,7 +1,7 @@
 // The whole agent (the CLI as a real process) on the fixture Envoy, with a stand-in
 // `bpftrace` (a shell script): what the agent does with what bpftrace says and when it
 // dies is then exact, and no uprobe is needed. The agent's preflight wants root.
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -161,6 +161,27 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       expect(readFileSync(victim, "utf8")).toBe("root's own\n");
       const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+
+  it("hookpoint-pairs on a binary without hookpoint functions (a stock Envoy) is skipped, not failed; the other scripts run", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    // Node stands for a stock Envoy: a full symbol table, no hookpoint<Name> function.
+    const a = startAgent(["--output", join(dir, "stock"), "--scripts", "envoy-event-loop,hookpoint-pairs", "--envoy-names", "node", "--bpftrace", standIn("stock")], [
+      process.execPath, "-e", "setInterval(() => undefined, 1000)",
+    ]);
+    try {
+      const s = await waitFor("envoy-event-loop running", 30_000, async () => {
+        const st = a.port !== null ? await a.status() : null;
+        return st?.scripts.find((x) => x.name === "envoy-event-loop")?.state === "running" ? st : undefined;
+      }, () => a.logText());
+      const node = realpathSync(process.execPath);
+      expect(s.scripts.find((x) => x.name === "hookpoint-pairs")).toMatchObject({ state: "skipped", reason: "no-hookpoint-functions", message: `hookpoint-pairs: ${node} has no hookpoint<Name> functions (only a modified Envoy has them)`, bpftracePid: null });
+      expect(a.logs.filter((l) => l.script === "hookpoint-pairs" && (l.level as number) >= 40)).toEqual([]);
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toEqual({ code: 143, signal: null });
     } finally {
       a.kill();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nextState, SCRIPT_STATES, type ScriptEvent, type ScriptState } from "../../../src/agent/script-state.js";
 
-const EVENTS: ScriptEvent[] = ["spawned", "attached", "exited", "cannot-run", "envoy-gone", "stop"];
+const EVENTS: ScriptEvent[] = ["spawned", "attached", "exited", "cannot-run", "skip", "envoy-gone", "stop"];
 
 describe("a script's state machine", () => {
   it("has exactly these transitions; every other event is refused (null)", () => {
@@ -13,6 +13,7 @@ describe("a script's state machine", () => {
     expect(table).toEqual({
       "pending spawned": "attaching",
       "pending cannot-run": "failed",
+      "pending skip": "skipped",
       "pending envoy-gone": "pending",
       "pending stop": "stopped",
       "attaching attached": "running",
@@ -27,6 +28,8 @@ describe("a script's state machine", () => {
       "restarting stop": "stopped",
       "failed envoy-gone": "pending",
       "failed stop": "stopped",
+      "skipped envoy-gone": "pending",
+      "skipped stop": "stopped",
     });
   });
 
