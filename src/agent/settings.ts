@@ -7,6 +7,7 @@ export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
   scripts: string[] | null;
   outputDir: string;
+  /** "" = every address, IPv6 and IPv4 ("::"; 0.0.0.0 where the kernel has no IPv6), decided at the CLI edge. */
   metricsHost: string;
   /** 0 = any free port (tests). */
   metricsPort: number;
@@ -52,7 +53,7 @@ interface Field {
 export const SETTINGS: Record<keyof AgentSettings, Field> = {
   scripts: { env: "HOOKPOINT_SCRIPTS", flag: "--scripts", def: "" },
   outputDir: { env: "HOOKPOINT_OUTPUT_DIR", flag: "--output", def: AGENT_OUTPUT_DIR },
-  metricsHost: { env: "HOOKPOINT_METRICS_HOST", flag: "--metrics-host", def: "0.0.0.0" },
+  metricsHost: { env: "HOOKPOINT_METRICS_HOST", flag: "--metrics-host", def: "" },
   metricsPort: { env: "HOOKPOINT_METRICS_PORT", flag: "--metrics-port", def: String(AGENT_METRICS_PORT) },
   proxyUid: { env: "HOOKPOINT_PROXY_UID", flag: "--proxy-uid", def: String(PROXY_UID) },
   proxyGid: { env: "HOOKPOINT_PROXY_GID", flag: "--proxy-gid", def: String(PROXY_GID) },

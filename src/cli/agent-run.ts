@@ -6,6 +6,7 @@ import { Agent } from "../agent/agent.js";
 import { decideReaper, findExecutable } from "../agent/reaper.js";
 import type { AgentSettings } from "../agent/settings.js";
 import { VERSION } from "../version.js";
+import { IPV4_ANY, defaultListenHost } from "./listen-host.js";
 
 /** Runs the agent until the proxy ends, then exits with its code. */
 export async function runAgent(settings: AgentSettings, argv: string[]): Promise<void> {
@@ -18,8 +19,11 @@ export async function runAgent(settings: AgentSettings, argv: string[]): Promise
   const reaper = decideReaper(settings.reaper, process.pid, findExecutable("tini", executableSearchPath()));
   if (reaper.warn) log.warn({ reaper: settings.reaper }, reaper.note);
   else log.info({ reaper: reaper.path }, reaper.note);
+  // By default every address, as the webhook does: an IPv6-only pod's IP is reached over IPv6.
+  // The proxy starts whatever the probe meets.
+  const metricsHost = settings.metricsHost || (await defaultListenHost().catch(() => IPV4_ANY));
   const agent = new Agent({
-    settings,
+    settings: { ...settings, metricsHost },
     command: command!,
     args,
     log,

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .argument("<command...>", "the proxy's entrypoint and its arguments, after --");
   for (const [key, [arg, help]] of Object.entries(FLAG_HELP) as [keyof AgentSettings, [string, string]][]) {
     const s = SETTINGS[key];
-    const def = key === "scripts" ? DEFAULT_SCRIPT_NAMES.join(",") : key === "scriptsDir" ? "the bundled bpf/" : s.def || "none";
+    const def = key === "scripts" ? DEFAULT_SCRIPT_NAMES.join(",") : key === "scriptsDir" ? "the bundled bpf/" : key === "metricsHost" ? ":: (IPv6 and IPv4; 0.0.0.0 without IPv6)" : s.def || "none";
     cmd.option(`${s.flag} ${arg}`, `${help} [env ${s.env}; default ${def}]`);
   }
   cmd.action(async (argv: string[], opts: Record<string, string>) => {

@@ -270,9 +270,9 @@ export async function waitFor<T>(what: string, ms: number, check: () => Promise<
   }
 }
 
-export function get(port: number, path: string): Promise<string> {
+export function get(port: number, path: string, host = "127.0.0.1"): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, timeout: 5000 }, (res) => {
+    const req = http.get({ host, port, path, timeout: 5000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));

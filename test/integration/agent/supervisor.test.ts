@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startAgent, waitFor } from "../../bpf/agent/support.js";
+import { get, startAgent, waitFor } from "../../bpf/agent/support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-sup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,9 +76,22 @@ describe("hookpoint agent supervising its command", () => {
     expect(a.logs.find((l) => l.msg === "cannot start the command")).toMatchObject({ command: "/nonexistent/pilot-agent" });
   });
 
+  it("serves /status on IPv6 and IPv4 by default, as an IPv6-only pod's IP needs", async () => {
+    // An empty --metrics-host is the default (startAgent gives 127.0.0.1 otherwise).
+    const a = startAgent([...NO_BPFTRACE, "--metrics-host", ""], ["sleep", "30"]);
+    try {
+      await waitFor("the status server", 20_000, () => a.port !== null, () => a.logText());
+      expect(a.logs.find((l) => l.msg === "status server listening")?.host).toBe("::");
+      for (const host of ["::1", "127.0.0.1"]) expect(JSON.parse(await get(a.port!, "/status", host)), host).toMatchObject({ command: { argv: ["sleep", "30"] } });
+    } finally {
+      a.kill();
+    }
+  });
+
   it("rejects a bad setting with a message naming the variable", async () => {
     const a = startAgent(NO_BPFTRACE, ["true"], { HOOKPOINT_INTERVAL_SECONDS: "soon" });
     expect(await a.exited).toEqual({ code: 2, signal: null });
     expect(a.stderr).toContain('hookpoint agent: HOOKPOINT_INTERVAL_SECONDS: expected an integer from 1 to 3600, got "soon"');
   });
 });
+

@@ -6,7 +6,7 @@ describe("resolveAgentSettings", () => {
     expect(resolveAgentSettings({}, {})).toEqual({
       scripts: null,
       outputDir: "/tmp/hookpoint",
-      metricsHost: "0.0.0.0",
+      metricsHost: "",
       metricsPort: 15099,
       proxyUid: 1337,
       proxyGid: 1337,
