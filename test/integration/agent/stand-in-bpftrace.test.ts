@@ -57,6 +57,12 @@ function startOwn(name: string, scriptsDir: string, scripts: string): AgentProce
   ]);
 }
 
+/** SIGTERM to the agent: it passes it on and exits with the command's `code`. */
+async function terminates(a: AgentProcess, code: number): Promise<void> {
+  a.child.kill("SIGTERM");
+  expect(await a.exited).toEqual({ code, signal: null });
+}
+
 const pairs = (s: AgentStatusJson): AgentStatusJson["scripts"][number] => s.scripts.find((x) => x.name === "hookpoint-pairs")!;
 
 function running(a: AgentProcess, what: string, also: (s: AgentStatusJson) => boolean = () => true): Promise<AgentStatusJson> {
@@ -85,9 +91,8 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       const metrics = await a.metrics();
       expect(metricSum(metrics, "hookpoint_agent_script_restarts", { script: "hookpoint-pairs" })).toBe(1);
       expect(metricSum(metrics, "hookpoint_agent_script_lost_events", { script: "hookpoint-pairs" })).toBe(9);
-      a.child.kill("SIGTERM");
       // pilot-agent forwards SIGTERM to Envoy, which exits 0 on it.
-      expect(await a.exited).toEqual({ code: 0, signal: null });
+      await terminates(a, 0);
       // Each bpftrace's final dump, one per Envoy (the first Envoy's second bpftrace, and the successor's).
       const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number; pid: number });
       expect(records.map((r) => [r.keys, r.value, r.pid])).toEqual([[["RequestSeen"], 5, second.envoy!.pid], [["RequestSeen"], 5, third.envoy!.pid]]);
@@ -110,8 +115,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       expect(s.scripts.find((x) => x.name === "envoy-request-trace")).toMatchObject({ state: "failed", reason: "events", message: 'envoy-request-trace: event "Z" lacks field ts', bpftracePid: null });
       expect(s.trace ?? null).toBeNull();
       expect(a.logs.find((l) => l.msg === "script not started: its events cannot make request records")).toMatchObject({ script: "envoy-request-trace", err: 'envoy-request-trace: event "Z" lacks field ts' });
-      a.child.kill("SIGTERM");
-      expect(await a.exited).toEqual({ code: 0, signal: null });
+      await terminates(a, 0);
     } finally {
       a.kill();
     }
@@ -136,8 +140,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       // The next try (after 5 s) loads them.
       const s = await running(a, "hookpoint-pairs running once the script is corrected");
       expect(s.preflight.find((c) => c.name === "scripts")).toEqual({ name: "scripts", ok: true, detail: `7 scripts read from ${scripts}` });
-      a.child.kill("SIGTERM");
-      expect(await a.exited).toEqual({ code: 0, signal: null });
+      await terminates(a, 0);
     } finally {
       a.kill();
     }
@@ -156,8 +159,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     try {
       await running(a, "hookpoint-pairs running");
       expect(a.stderr).toContain("output dir: 0 755");
-      a.child.kill("SIGTERM");
-      expect(await a.exited).toEqual({ code: 0, signal: null });
+      await terminates(a, 0);
       expect(readFileSync(victim, "utf8")).toBe("root's own\n");
       const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
@@ -180,8 +182,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       const node = realpathSync(process.execPath);
       expect(s.scripts.find((x) => x.name === "hookpoint-pairs")).toMatchObject({ state: "skipped", reason: "no-hookpoint-functions", message: `hookpoint-pairs: ${node} has no hookpoint<Name> functions (only a modified Envoy has them)`, bpftracePid: null });
       expect(a.logs.filter((l) => l.script === "hookpoint-pairs" && (l.level as number) >= 40)).toEqual([]);
-      a.child.kill("SIGTERM");
-      expect(await a.exited).toEqual({ code: 143, signal: null });
+      await terminates(a, 143);
     } finally {
       a.kill();
     }
@@ -201,8 +202,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       writeFileSync(go, "");
       // The stand-in takes 2 s to print its final dump after SIGINT; a SIGTERM comes meanwhile.
       await waitFor("the command's exit", 20_000, () => a.logs.some((l) => l.msg === "command exited"), () => a.logText());
-      a.child.kill("SIGTERM");
-      expect(await a.exited).toEqual({ code: 5, signal: null });
+      await terminates(a, 5);
       const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
       expect(a.logs.at(-1)).toMatchObject({ msg: "agent exiting with the command's exit code", exitCode: 5 });
