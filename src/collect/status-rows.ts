@@ -4,7 +4,10 @@ import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
 import type { RecordsListing } from "../records/listing.js";
 
-/** ok: Envoy traced, every script running; starting: not yet; failing: see problems; not-running: the pod is not Running. */
+/**
+ * ok: Envoy traced, every script running or skipped (not meant for this Envoy) and at least one running;
+ * starting: not yet; failing: see problems; not-running: the pod is not Running.
+ */
 export type Tracing = "ok" | "starting" | "failing" | "not-running";
 
 export interface StatusRow extends PodFacts {
@@ -23,6 +26,8 @@ export interface StatusRow extends PodFacts {
 
 /** Script states that mean tracing is broken, not merely on its way. */
 const BROKEN = new Set(["failed", "restarting"]);
+/** Script states that are settled: a skipped script will not run on this Envoy, which is not a failure. */
+const SETTLED = new Set(["running", "skipped"]);
 
 /** `agent`: null when the pod is not Running (the agent is not asked). */
 export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: RecordsListing | null } | { error: string } | null): StatusRow {
@@ -47,8 +52,11 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   for (const s of status.scripts) {
     if (BROKEN.has(s.state)) row.problems.push(`script ${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ""}${s.message ? `: ${s.message}` : ""}`);
   }
+  const settled = row.scripts.length > 0 && row.scripts.every((s) => SETTLED.has(s.state));
+  // Every script skipped: nothing traces this Envoy, and nothing will.
+  if (settled && !row.scripts.some((s) => s.state === "running")) row.problems.push(`no script runs: ${row.scripts.map((s) => `${s.name} skipped${s.reason ? ` (${s.reason})` : ""}`).join(", ")}`);
   if (row.problems.length) row.tracing = "failing";
-  else if (row.envoyPid === null || row.scripts.length === 0 || row.scripts.some((s) => s.state !== "running")) row.tracing = "starting";
+  else if (row.envoyPid === null || !settled) row.tracing = "starting";
   else row.tracing = "ok";
   return row;
 }

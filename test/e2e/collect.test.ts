@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentStatus } from "../../src/agent/status/types.js";
 import type { Manifest } from "../../src/collect/manifest.js";
 import { DEFAULT_SCRIPT_NAMES } from "../../src/defaults.js";
+import { agentStatus as agentStatusAt } from "../support/agent-status.js";
 import { repoRoot, runCliAsync } from "../support/cli.js";
 import { mapRecord, recordLine, writeRecords } from "../support/records.js";
 import { serviceAccountKubeConfig } from "./support/cluster.js";
@@ -36,30 +37,11 @@ afterAll(async () => {
 
 const T0 = Date.parse("2026-03-01T10:00:00.000Z");
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+const agentStatus = (envoyPid: number, scripts: Partial<AgentStatus["scripts"][number]>[]): AgentStatus => agentStatusAt(envoyPid, scripts, iso);
 const HASH = "5d9f8c7b6d";
 const WEB_OK = `web-${HASH}-aaaaa`;
 const WEB_BAD = `web-${HASH}-bbbbb`;
 const ROTATE = { t0Ms: T0, stepMs: 1000, maxBytes: 200_000, keep: 3 };
-
-function agentStatus(envoyPid: number, scripts: Partial<AgentStatus["scripts"][number]>[]): AgentStatus {
-  return {
-    version: "0.1.0",
-    profile: "default",
-    startedAt: iso(-60),
-    command: { pid: 7, argv: ["/usr/local/bin/pilot-agent", "proxy", "sidecar"], uid: 1337, gid: 1337, exitCode: null },
-    system: null,
-    preflight: [
-      { name: "root", ok: true, detail: "running as uid 0" },
-      { name: "tracefs", ok: true, detail: "/sys/kernel/tracing mounted" },
-      { name: "bpftrace", ok: true, detail: "bpftrace v0.17.0" },
-      { name: "btf", ok: true, detail: "/sys/kernel/btf/vmlinux present" },
-    ],
-    bpftraceVersion: "0.17.0",
-    envoy: { pid: envoyPid, tracePid: envoyPid, pidMode: "host", binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
-    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: 12, programFile: null, output: null, ...s })),
-    outputDir: "/tmp/hookpoint",
-  };
-}
 
 /** GET on an agent inside the namespace, straight (not through the API server). */
 function agentGet(host: string, path: string): Promise<{ status: number; body: string }> {
