@@ -2,12 +2,11 @@
 // /records for the last record's time) through the API server's pod proxy, print.
 import pLimit from "p-limit";
 import type { V1Pod } from "@kubernetes/client-node";
-import type { AgentStatus } from "../agent/status/types.js";
-import { getJson } from "../collect/agent-http.js";
-import { statusRow, type StatusRow } from "../collect/status-rows.js";
+import { getChecked } from "../collect/agent-http.js";
+import { statusRow, toAgentStatus, type StatusRow } from "../collect/status-rows.js";
 import { podProxyTransport } from "../collect/pod-proxy.js";
 import { agentPort, listTracedPods, podFacts, tracedSelector } from "../k8s/traced-pods.js";
-import { RECORDS_PATH, type RecordsListing } from "../records/listing.js";
+import { RECORDS_PATH, toRecordsListing } from "../records/listing.js";
 import { InputError } from "./errors.js";
 import { podsChoice, type PodsFlags } from "./pods-options.js";
 import { renderTable } from "./table.js";
@@ -45,9 +44,9 @@ async function podRow(pod: V1Pod, transport: ReturnType<typeof podProxyTransport
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
-    const status = await Promise.race([getJson<AgentStatus>(transport, target, "/status"), deadline]);
+    const status = await Promise.race([getChecked(transport, target, "/status", toAgentStatus), deadline]);
     // The records endpoint may be off (404): the row then has no last record time.
-    const listing = await Promise.race([getJson<RecordsListing>(transport, target, RECORDS_PATH).catch(() => null), deadline]);
+    const listing = await Promise.race([getChecked(transport, target, RECORDS_PATH, toRecordsListing).catch(() => null), deadline]);
     return statusRow(facts, { status, listing });
   } catch (err) {
     return statusRow(facts, { error: (err as Error).message });

@@ -1,6 +1,7 @@
 // Asking an agent for JSON through a transport: answers other than 200 become one clear
 // message (the agent's `error` or the API server's Status `message`), and 429 is waited
 // out a bounded number of times.
+import { FieldError } from "../records/fields.js";
 import { readText, type AgentResponse, type AgentTarget, type AgentTransport } from "./transport.js";
 
 export class AgentHttpError extends Error {
@@ -35,6 +36,21 @@ export async function getJson<T>(transport: AgentTransport, target: AgentTarget,
     return JSON.parse(text) as T;
   } catch {
     throw new AgentHttpError(res.status, `GET ${path}: not JSON: ${text.slice(0, 120)}`);
+  }
+}
+
+/**
+ * getJson, then `check` on the answer (it throws FieldError): an answer that is JSON but
+ * not what an agent sends fails naming the field, e.g. `GET /records: unexpected answer:
+ * files[0].etag: expected a string, got 5`.
+ */
+export async function getChecked<T>(transport: AgentTransport, target: AgentTarget, path: string, check: (value: unknown) => T): Promise<T> {
+  const value = await getJson<unknown>(transport, target, path);
+  try {
+    return check(value);
+  } catch (err) {
+    if (err instanceof FieldError) throw new AgentHttpError(200, `GET ${path}: unexpected answer: ${err.message}`);
+    throw err;
   }
 }
 

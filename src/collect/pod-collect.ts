@@ -8,10 +8,10 @@ import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { RECORDS_PATH, type RecordsListing } from "../records/listing.js";
+import { RECORDS_PATH, toRecordsListing, type RecordsListing } from "../records/listing.js";
 import { PROGRAMS_DIR, recordFileKind } from "../records/names.js";
 import { recordTimes } from "../records/times.js";
-import { getJson, getPatiently, httpError } from "./agent-http.js";
+import { getChecked, getPatiently, httpError } from "./agent-http.js";
 import type { ManifestFile } from "./manifest.js";
 import { planPod, type FetchStep } from "./plan.js";
 import { readPodState, writePodState } from "./state.js";
@@ -51,7 +51,7 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
   for (let round = 1; round <= MAX_LISTINGS; round++) {
     let listing: RecordsListing;
     try {
-      listing = await getJson<RecordsListing>(o.transport, o.target, RECORDS_PATH + (o.since ? `?since=${encodeURIComponent(o.since.toISOString())}` : ""));
+      listing = await getChecked(o.transport, o.target, RECORDS_PATH + (o.since ? `?since=${encodeURIComponent(o.since.toISOString())}` : ""), toRecordsListing);
     } catch (err) {
       const message = (err as Error).message;
       const off = message.includes("HTTP 404") ? " (the agent's records endpoint is off or absent: --records-endpoint)" : "";

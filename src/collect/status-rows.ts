@@ -2,6 +2,7 @@
 // /records. Pure.
 import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
+import { FieldError, countAt, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
 import type { RecordsListing } from "../records/listing.js";
 
 /**
@@ -59,4 +60,39 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   else if (row.envoyPid === null || !settled) row.tracing = "starting";
   else row.tracing = "ok";
   return row;
+}
+
+/**
+ * Checks the parts of an agent's `GET /status` answer that a row reads; throws FieldError
+ * naming the field (`scripts[1].records`), so an answer from something other than a
+ * hookpoint agent is named rather than read as zeros or a crash.
+ */
+export function toAgentStatus(value: unknown): AgentStatus {
+  const o = objectAt(value, "body");
+  if (o.envoy !== null) countAt(objectAt(o.envoy, "envoy"), "pid", "envoy.");
+  listAt(o, "preflight").forEach((item, i) => {
+    const c = objectAt(item, `preflight[${i}]`);
+    if (typeof c.ok !== "boolean") throw new FieldError(`preflight[${i}].ok`, `expected true or false, got ${show(c.ok)}`);
+    stringAt(c, "name", `preflight[${i}].`);
+    stringAt(c, "detail", `preflight[${i}].`);
+  });
+  listAt(o, "scripts").forEach((item, i) => {
+    const path = `scripts[${i}].`;
+    const s = objectAt(item, `scripts[${i}]`);
+    stringAt(s, "name", path);
+    stringAt(s, "state", path);
+    nullableStringAt(s, "reason", path);
+    nullableStringAt(s, "message", path);
+    countAt(s, "records", path);
+    countAt(s, "lostEvents", path);
+    // An agent before lostUpdates existed leaves it out.
+    if (s.lostUpdates !== undefined) listAt(s, "lostUpdates", path).forEach((u, j) => countAt(objectAt(u, `${path}lostUpdates[${j}]`), "count", `${path}lostUpdates[${j}].`));
+  });
+  return value as AgentStatus;
+}
+
+function listAt(o: Record<string, unknown>, key: string, path = ""): unknown[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new FieldError(path + key, `expected a list, got ${show(v)}`);
+  return v;
 }

@@ -1,6 +1,7 @@
 // The agent's records endpoints as both sides see them (`GET /records` and
 // `GET /records/<name>`). Keep fields stable: `hookpoint collect` of one version reads
 // agents of another.
+import { FieldError, countAt, nullableStringAt, objectAt, show, stringAt } from "./fields.js";
 
 export const RECORDS_PATH = "/records";
 
@@ -36,4 +37,24 @@ export interface RecordsListing {
  */
 export function isResumableEtag(etag: string): boolean {
   return etag.startsWith('"n-') && !etag.endsWith('-"');
+}
+
+/**
+ * Checks an agent's `GET /records` answer: what collect and status read from it. Throws
+ * FieldError naming the field (`files[2].bytes`), so an answer that is not an agent's
+ * listing (another program on the port, a broken proxy) is named, not stumbled over.
+ */
+export function toRecordsListing(value: unknown): RecordsListing {
+  const o = objectAt(value, "body");
+  const maxResponseBytes = countAt(o, "maxResponseBytes", "");
+  if (maxResponseBytes === 0) throw new FieldError("maxResponseBytes", "must be > 0");
+  if (!Array.isArray(o.files)) throw new FieldError("files", `expected a list, got ${show(o.files)}`);
+  const files = o.files.map((item, i): RecordFileInfo => {
+    const f = objectAt(item, `files[${i}]`);
+    const path = `files[${i}].`;
+    const info: RecordFileInfo = { name: stringAt(f, "name", path), bytes: countAt(f, "bytes", path), first: nullableStringAt(f, "first", path), last: nullableStringAt(f, "last", path), etag: stringAt(f, "etag", path) };
+    if (f.offset !== undefined) info.offset = countAt(f, "offset", path);
+    return info;
+  });
+  return { version: 1, maxResponseBytes, since: typeof o.since === "string" ? o.since : null, files };
 }
