@@ -7,19 +7,17 @@
 // manifest's pod at DIR/<namespace>/<pod>/, else the pod most of the folder's request
 // records name, else read from the folder path: `…/<namespace>/<pod>/` when two or more
 // levels deep, `<pod>/` (namespace unknown) when one, DIR's own name for files at its top.
-import { existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { RecordLineError } from "../records/fields.js";
 import type { MapRecord } from "../records/map-record.js";
 import { parseRecordLine } from "../records/record-line.js";
 import type { RequestRecord } from "../records/request-record.js";
 import { parseManifest, type Manifest } from "./manifest.js";
 import { workloadFromPodName, type Workload } from "./workload.js";
-
-const gunzipAsync = promisify(gunzip);
 
 /** Agent output files: `<name>.ndjson`, rotated `<name>.ndjson.N`, either possibly `.gz`. */
 export const RECORD_FILE = /\.ndjson(\.\d+)?(\.gz)?$/;
@@ -132,30 +130,89 @@ function byRotation(a: string, b: string): number {
   return an < bn ? -1 : an > bn ? 1 : ai - bi;
 }
 
-async function readRecordFile(path: string, shown: string, out: Loaded, requests: RequestRecord[], maps: MapRecord[]): Promise<void> {
-  let text: string;
-  try {
-    const raw = await readFile(path);
-    text = (path.endsWith(".gz") ? await gunzipAsync(raw) : raw).toString("utf8");
-  } catch (err) {
-    out.problems.push(`${shown}: cannot read: ${(err as Error).message}`);
-    return;
+/** A record line longer than this is skipped unread (ours are a few KB). */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+interface FileLine {
+  /** 1-based. */
+  number: number;
+  /** null: longer than MAX_LINE_BYTES. */
+  text: string | null;
+  /** false for a last line without its newline. */
+  complete: boolean;
+}
+
+/**
+ * The lines of a file, read as a stream: files of any size, never held whole (a string
+ * cannot pass ~512 MiB). Blank lines are left out but counted.
+ */
+async function* fileLines(input: AsyncIterable<Buffer>): AsyncGenerator<FileLine> {
+  let carry: Buffer[] = [];
+  let carried = 0;
+  let number = 0;
+  const take = (piece: Buffer, complete: boolean): FileLine | null => {
+    number += 1;
+    const long = carried + piece.length > MAX_LINE_BYTES;
+    const text = long ? null : (carry.length ? Buffer.concat([...carry, piece]) : piece).toString("utf8");
+    carry = [];
+    carried = 0;
+    return text === "" ? null : { number, text, complete };
+  };
+  for await (const chunk of input) {
+    let at = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, at)) {
+      const line = take(chunk.subarray(at, nl), true);
+      if (line) yield line;
+      at = nl + 1;
+    }
+    if (at < chunk.length) {
+      // Past the limit only the length is kept: the line is skipped, not gathered.
+      if (carried <= MAX_LINE_BYTES) carry.push(chunk.subarray(at));
+      carried += chunk.length - at;
+    }
   }
-  const lines = text.split("\n");
-  const complete = text.endsWith("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === "") continue;
-    out.lines += 1;
+  if (carried > 0) {
+    const line = take(Buffer.alloc(0), false);
+    if (line) yield line;
+  }
+}
+
+async function readRecordFile(path: string, shown: string, out: Loaded, requests: RequestRecord[], maps: MapRecord[]): Promise<void> {
+  const source = createReadStream(path);
+  const input: Readable = path.endsWith(".gz") ? source.pipe(createGunzip()) : source;
+  // A broken gzip stream ends the file there; the records before it are kept.
+  if (input !== source) source.on("error", (err) => input.destroy(err));
+  let last = 0;
+  try {
+    for await (const line of fileLines(input)) {
+      last = line.number;
+      out.lines += 1;
+      if (line.text === null) out.problems.push(`${shown}:${line.number}: longer than ${MAX_LINE_BYTES / 1048576} MiB, skipped`);
+      else readLine(line.text, line.number, line.complete);
+    }
+  } catch (err) {
+    if (err instanceof LineBug) throw err.cause;
+    out.problems.push(last === 0 ? `${shown}: cannot read: ${(err as Error).message}` : `${shown}: cannot read past line ${last}: ${(err as Error).message}`);
+  } finally {
+    source.destroy();
+  }
+
+  function readLine(text: string, number: number, complete: boolean): void {
     try {
-      const rec = parseRecordLine(line, shown, i + 1);
+      const rec = parseRecordLine(text, shown, number);
       if (rec?.kind === "request") requests.push(rec.record);
       else if (rec) maps.push(rec.record);
     } catch (err) {
-      if (!(err instanceof RecordLineError)) throw err;
-      const last = i === lines.length - 1 && !complete;
-      out.problems.push(last && err.field === null ? `${shown}:${i + 1}: incomplete last line (was the file still being written?)` : err.message);
+      if (!(err instanceof RecordLineError)) throw new LineBug(err);
+      out.problems.push(!complete && err.field === null ? `${shown}:${number}: incomplete last line (was the file still being written?)` : err.message);
     }
+  }
+}
+
+/** A failure of our own while reading a line: not the file's fault, so not reported as one. */
+class LineBug extends Error {
+  constructor(override readonly cause: unknown) {
+    super("record line");
   }
 }
 

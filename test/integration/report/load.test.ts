@@ -103,3 +103,39 @@ describe("loading copied folders without a manifest", () => {
     expect(loaded.maps[0]!.pod).toBe(dir.split("/").pop());
   });
 });
+
+describe("loading files whatever their size or state", () => {
+  it("reads a file larger than a string can hold, record by record", async () => {
+    // 540 MiB once unzipped (a string holds at most 512 MiB): a map record, 540 lines of
+    // 1 MiB of spaces (blank to the parser), a map record. The gzip file is one small member
+    // repeated: readers take concatenated members as one stream.
+    const spaces = gzipSync(Buffer.alloc(1024 * 1024, " ").fill("\n", 1024 * 1024 - 1), { level: 9 });
+    const parts = [gzipSync(mapRecord("2025-01-31T12:00:10.000Z", 1) + "\n"), ...Array.from({ length: 540 }, () => spaces), gzipSync(mapRecord("2025-01-31T12:00:20.000Z", 2) + "\n")];
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", Buffer.concat(parts));
+    const loaded = await loadResults(dir);
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.maps.map((m) => [m.record.ts, m.record.buckets?.[0]?.count])).toEqual([
+      ["2025-01-31T12:00:10.000Z", 1],
+      ["2025-01-31T12:00:20.000Z", 2],
+    ]);
+    expect(loaded.lines).toBe(542);
+  });
+
+  it("keeps the records before the cut of a truncated gzip file, and says where it broke", async () => {
+    const lines = [1, 2, 3].map((n) => mapRecord(`2025-01-31T12:00:1${n}.000Z`, n) + "\n").join("");
+    const gz = gzipSync(lines);
+    // Cut inside the gzip trailer: every record is in the stream, the file is not whole.
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.2.gz", gz.subarray(0, gz.length - 4));
+    const loaded = await loadResults(dir);
+    expect(loaded.maps.map((m) => m.record.buckets?.[0]?.count)).toEqual([1, 2, 3]);
+    expect(loaded.problems).toEqual([`${join(dir, "shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.2.gz")}: cannot read past line 3: unexpected end of file`]);
+  });
+
+  it("skips a line longer than 16 MiB, naming it, and reads the lines around it", async () => {
+    const file = "shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson";
+    write(file, [mapRecord("2025-01-31T12:00:10.000Z", 1), "x".repeat(17 * 1024 * 1024), mapRecord("2025-01-31T12:00:20.000Z", 2), ""].join("\n"));
+    const loaded = await loadResults(dir);
+    expect(loaded.maps.map((m) => m.record.buckets?.[0]?.count)).toEqual([1, 2]);
+    expect(loaded.problems).toEqual([`${join(dir, file)}:2: longer than 16 MiB, skipped`]);
+  });
+});
