@@ -16,7 +16,7 @@ export interface StatusRow extends PodFacts {
   tracing: Tracing;
   envoyPid: number | null;
   scripts: { name: string; state: string; reason: string | null; message: string | null }[];
-  /** Map records written, summed over the scripts. */
+  /** Records written (map records, and envoy-request-trace's request records), summed over the scripts. */
   records: number;
   /** Events the running bpftrace reported lost and map updates reported failed over the agent's life, summed over the scripts. */
   drops: number;
