@@ -4,7 +4,7 @@
 // the listing and the request: If-Range answers with the whole file, or 404) sends the
 // pod back to a fresh listing, a bounded number of times.
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -92,7 +92,14 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw new Changed();
     }
     const tmp = `${path}.part`;
-    await pipeline(res.body, counter(count, maxBytes), createWriteStream(tmp));
+    const got = counter(count, maxBytes);
+    try {
+      await pipeline(res.body, got, createWriteStream(tmp));
+    } catch (err) {
+      // A program comes whole or not at all: nothing half-written stays behind.
+      await rm(tmp, { force: true });
+      throw brokeOff(err, `the answer broke off after ${got.seen} of ${step.to} bytes`);
+    }
     await rename(tmp, path);
     return;
   }
@@ -112,12 +119,13 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw new Error(`asked for bytes ${at}-${end}, got ${String(res.headers["content-range"])}`);
     }
     const before = (await stat(path)).size;
+    const received = counter(count, end - at + 1);
     try {
-      await pipeline(res.body, counter(count, end - at + 1), createWriteStream(path, { flags: "a" }));
+      await pipeline(res.body, received, createWriteStream(path, { flags: "a" }));
     } catch (err) {
       // Keep only whole answers' bytes, so the copy never holds a gap.
       await truncate(path, before).catch(() => undefined);
-      throw err;
+      throw brokeOff(err, `bytes ${at}-${end}: the answer broke off after ${received.seen} bytes`);
     }
     const got = (await stat(path)).size - before;
     if (got !== end - at + 1) {
@@ -128,17 +136,28 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
   }
 }
 
-/** Counts what passes, and refuses more than `limit` bytes (an agent sends no more than asked). */
-function counter(count: (n: number) => void, limit: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (seen > limit) return done(new Error(`the answer is longer than the ${limit} bytes asked for`));
-      count(chunk.length);
-      done(null, chunk);
-    },
-  });
+class TooLong extends Error {}
+
+/** Counts what passes (`seen`), and refuses more than `limit` bytes (an agent sends no more than asked). */
+function counter(count: (n: number) => void, limit: number): Transform & { seen: number } {
+  const t = Object.assign(
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (t.seen + chunk.length > limit) return done(new TooLong(`the answer is longer than the ${limit} bytes asked for`));
+        t.seen += chunk.length;
+        count(chunk.length);
+        done(null, chunk);
+      },
+    }),
+    { seen: 0 },
+  );
+  return t;
+}
+
+/** A download that failed on the way: how far it got (the network's word alone, "aborted", says too little). */
+function brokeOff(err: unknown, where: string): Error {
+  if (err instanceof TooLong) return err;
+  return new Error(`${where} (${(err as Error).message})`);
 }
 
 /** Sizes of the local copies (top-level NDJSON files and programs/). */

@@ -1,7 +1,7 @@
 // `collect` and `status` against agents answering what no agent sends (another program on
 // the port, a broken proxy): each pod's error names the request and the field, and a real
 // agent's answers pass the same checks.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,3 +119,61 @@ describe("an agent answering what no agent sends", () => {
     expect(statusRow(facts, { status, listing })).toMatchObject({ agent: { reachable: true }, tracing: "ok", envoyPid: 4242, records: 50, drops: 5, lastRecord: "2026-03-01T10:00:49.000Z", problems: [] });
   });
 });
+
+describe("an agent that goes away in the middle of an answer", () => {
+  const ndjson = mapLines(3);
+  const program = "interval:s:1 { print(@x); }\n".repeat(40);
+  const listing = {
+    version: 1,
+    maxResponseBytes: 1 << 20,
+    since: null,
+    files: [
+      { name: "envoy-event-loop.ndjson", bytes: ndjson.length, first: null, last: null, etag: '"n-1-aa"' },
+      { name: "programs/envoy-event-loop.bt", bytes: program.length, first: null, last: null, etag: '"p-1-bb"' },
+    ],
+  };
+
+  /** An agent whose connection drops after half of the answer for `dies` (the pod was deleted meanwhile). */
+  async function collectFromDying(dies: "ndjson" | "program", name: string) {
+    const server = createServer((req, res) => {
+      if (req.url === "/records") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(listing));
+      const isProgram = req.url === "/records/programs/envoy-event-loop.bt";
+      const body = isProgram ? program : ndjson;
+      if (isProgram) res.writeHead(200, { etag: '"p-1-bb"', "content-length": body.length });
+      else res.writeHead(206, { etag: '"n-1-aa"', "content-range": `bytes 0-${body.length - 1}/${body.length}`, "content-length": body.length });
+      if ((dies === "program") !== isProgram) return res.end(body);
+      res.write(body.slice(0, body.length / 2), () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const out = await collect({ dir: join(root, "dying"), pods: [pod(name)], transport: transportTo(() => port), since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
+      return { pod: out.manifest.pods[0]!, dir: join(root, "dying", "shop", name) };
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("leaves no half-written program behind, and says how far the answer got", async () => {
+    const { pod: p, dir } = await collectFromDying("program", "web-0");
+    expect(p.agent).toEqual({ reachable: true });
+    expect(p.errors).toEqual([`programs/envoy-event-loop.bt: the answer broke off after ${program.length / 2} of ${program.length} bytes (aborted)`]);
+    expect(p.files.map((f) => [f.name, f.bytes])).toEqual([["envoy-event-loop.ndjson", ndjson.length]]);
+    expect(readdirSync(join(dir, "programs"))).toEqual([]);
+    expect(readFileSync(join(dir, "envoy-event-loop.ndjson"), "utf8")).toBe(ndjson);
+  });
+
+  it("keeps no part of a broken NDJSON answer, and says how far it got", async () => {
+    const { pod: p, dir } = await collectFromDying("ndjson", "web-1");
+    expect(p.errors).toEqual([`envoy-event-loop.ndjson: bytes 0-${ndjson.length - 1}: the answer broke off after ${ndjson.length / 2} bytes (aborted)`]);
+    expect(p.files.map((f) => [f.name, f.bytes])).toEqual([
+      ["envoy-event-loop.ndjson", 0],
+      ["programs/envoy-event-loop.bt", program.length],
+    ]);
+    expect(readFileSync(join(dir, "envoy-event-loop.ndjson"), "utf8")).toBe("");
+  });
+});
+
+function mapLines(n: number): string {
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ ts: new Date(T0 + i * 1000).toISOString(), script: "envoy-event-loop", map: "@x", keys: [], kind: "count", unit: "count", pid: 4242, value: i + 1 }) + "\n").join("");
+}
