@@ -6,15 +6,22 @@ import { MANIFEST_FILE } from "../collect/manifest.js";
 import { createProgress, formatBytes } from "../collect/progress.js";
 import { podProxyTransport } from "../collect/pod-proxy.js";
 import { agentPort, listTracedPods, podFacts, podWorkload, replicaSetOwners, tracedSelector } from "../k8s/traced-pods.js";
+import { isoTimeMs } from "../records/fields.js";
 import { InputError } from "./errors.js";
 import { parseDurationFlag, podsChoice, type PodsFlags } from "./pods-options.js";
 
 export type CollectFlags = PodsFlags & { output: string; since?: string };
 
-/** --since: a duration back from `now`, or an ISO 8601 time. */
+/**
+ * --since: a duration back from `now`, an ISO 8601 time with its offset, or a date
+ * (midnight UTC). A time without offset is refused: it would be read as this machine's
+ * local time while every time hookpoint shows is UTC.
+ */
 export function parseSince(text: string, now: Date): Date {
   if (/^\d{4}-\d\d-\d\d/.test(text)) {
-    const ms = Date.parse(text);
+    const time = /^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : text.replace(" ", "T");
+    if (/T[\d:.]+$/.test(time)) throw new InputError("--since", `"${text}" has no UTC offset: add Z (UTC) or one such as +01:00`);
+    const ms = isoTimeMs(time);
     if (!Number.isFinite(ms)) throw new InputError("--since", `"${text}" is not a valid ISO 8601 time`);
     return new Date(ms);
   }

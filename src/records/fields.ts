@@ -63,9 +63,25 @@ export function countAt(o: Record<string, unknown>, key: string, path: string): 
   return v;
 }
 
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|[+-](\d\d):(\d\d))$/;
+
+/**
+ * Unix ms of an ISO 8601 date-time with its offset (2025-01-31T12:00:00.000Z), or NaN
+ * when it is not one or names no real moment: Date.parse alone rolls 2026-02-30 over to
+ * March 2 and reads a time without offset as the machine's local time.
+ */
+export function isoTimeMs(text: string): number {
+  const m = ISO_TIME.exec(text);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute, second, offHour, offMinute] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number, number, number];
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59 || offHour > 23 || offMinute > 59) return NaN;
+  return Date.parse(text);
+}
+
 export function isoTimeAt(o: Record<string, unknown>, key: string, path: string): string {
   const v = stringAt(o, key, path);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) || Number.isNaN(Date.parse(v))) {
+  if (Number.isNaN(isoTimeMs(v))) {
     throw new FieldError(path + key, `expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got ${show(v)}`);
   }
   return v;

@@ -43,4 +43,18 @@ describe("--since", () => {
     expect(() => parseSince("90", now)).toThrow('--since: expected a duration such as 30s, 10m or 1h30m, got "90"');
     expect(() => parseSince("2026-13-45", now)).toThrow('--since: "2026-13-45" is not a valid ISO 8601 time');
   });
+
+  it("reads a time as the moment it names: a date is midnight UTC, no calendar roll-over, no local time", () => {
+    const now = new Date("2026-03-01T12:00:00.000Z");
+    expect(parseSince("2026-02-28", now).toISOString()).toBe("2026-02-28T00:00:00.000Z");
+    expect(parseSince("2026-03-01 10:00:00.250Z", now).toISOString()).toBe("2026-03-01T10:00:00.250Z");
+    expect(parseSince("2026-03-01T11:30+01:00", now).toISOString()).toBe("2026-03-01T10:30:00.000Z");
+    // Date.parse reads these as March 2 and 2027-01-01T00:00:00Z.
+    expect(() => parseSince("2026-02-30T10:00:00Z", now)).toThrow('--since: "2026-02-30T10:00:00Z" is not a valid ISO 8601 time');
+    expect(() => parseSince("2026-02-29", now)).toThrow('--since: "2026-02-29" is not a valid ISO 8601 time');
+    expect(() => parseSince("2026-12-31T24:00:00Z", now)).toThrow('--since: "2026-12-31T24:00:00Z" is not a valid ISO 8601 time');
+    // Date.parse reads these in the machine's time zone.
+    expect(() => parseSince("2026-03-01T10:00:00", now)).toThrow('--since: "2026-03-01T10:00:00" has no UTC offset: add Z (UTC) or one such as +01:00');
+    expect(() => parseSince("2026-03-01T10:00", now)).toThrow('--since: "2026-03-01T10:00" has no UTC offset: add Z (UTC) or one such as +01:00');
+  });
 });

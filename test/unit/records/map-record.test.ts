@@ -43,4 +43,11 @@ describe("map record parser", () => {
     expect(errorOf({ ...hist, buckets: undefined })).toBe('m.ndjson:4: value: a map record has "value" or "buckets"; neither is there');
     expect(errorOf({ ...hist, buckets: undefined, value: { count: 1 } })).toBe("m.ndjson:4: value.average: expected a number, got undefined");
   });
+
+  it("refuses a ts that names no real moment or no offset, which Date.parse would bend", () => {
+    expect(errorOf({ ...hist, ts: "2025-02-30T12:00:10.000Z" })).toBe('m.ndjson:4: ts: expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got "2025-02-30T12:00:10.000Z"');
+    expect(errorOf({ ...hist, ts: "2025-01-31T12:60:10.000Z" })).toBe('m.ndjson:4: ts: expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got "2025-01-31T12:60:10.000Z"');
+    expect(errorOf({ ...hist, ts: "2025-01-31T12:00:10.000" })).toBe('m.ndjson:4: ts: expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got "2025-01-31T12:00:10.000"');
+    expect(errorOf({ ...hist, ts: "2024-02-29T23:59:59.999999+01:00" })).toBe("no error");
+  });
 });
