@@ -77,28 +77,53 @@ export async function loadResults(dir: string): Promise<Loaded> {
   const byManifest = new Map((out.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
   for (const p of byManifest.values()) addPod(out, p.namespace, p.name, p.workload ? { ...p.workload, derived: false } : null, p.node);
 
+  // Where each record was first read, by its identity: the same record read twice (a folder
+  // copied in twice, a file kept both plain and gzipped) is counted once.
+  const seen = new Map<string, string>();
   for (const folder of await recordFolders(root)) {
     const rel = relative(root, folder.path);
     const parts = rel === "" ? [] : rel.split(sep);
-    const requests: RequestRecord[] = [];
-    const maps: MapRecord[] = [];
+    const requests: Read<RequestRecord>[] = [];
+    const maps: Read<MapRecord>[] = [];
     for (const name of folder.files) {
       out.files += 1;
       await readRecordFile(join(folder.path, name), join(dir, rel, name), out, requests, maps);
     }
-    const folderPod = podOfFolder(out, parts, requests, byManifest, root);
-    for (const r of requests) {
+    const folderPod = podOfFolder(out, parts, requests.map((r) => r.record), byManifest, root);
+    for (const { record: r, at } of requests) {
       const pod = r.pod ?? folderPod;
+      if (repeated(out, seen, at, "request", [pod, r.pid, r.worker, r.id, r.stream, r.start_ns, r.end_ns])) continue;
       if (!out.pods.has(pod)) addPodKey(out, pod);
       out.requests.push({ record: r, pod });
     }
-    for (const m of maps) out.maps.push({ record: m, pod: folderPod });
+    for (const { record: m, at } of maps) {
+      if (repeated(out, seen, at, "map", [folderPod, m.pid, m.ts, m.script, m.map, m.keys])) continue;
+      out.maps.push({ record: m, pod: folderPod });
+    }
   }
   if (out.requests.length === 0 && out.maps.length === 0) {
     const files = `${out.files} record file${out.files === 1 ? "" : "s"}`;
     throw new NoRecordsError(`no records found in ${dir} (${files}, ${out.problems.length} problem${out.problems.length === 1 ? "" : "s"})`, out.problems);
   }
   return out;
+}
+
+/** A record and where it was read ("file:line"). */
+interface Read<T> {
+  record: T;
+  at: string;
+}
+
+/** Whether a record with this identity was read before; if so, the repeat is named as a problem. */
+function repeated(out: Loaded, seen: Map<string, string>, at: string, kind: string, identity: unknown[]): boolean {
+  const key = JSON.stringify([kind, ...identity]);
+  const first = seen.get(key);
+  if (first === undefined) {
+    seen.set(key, at);
+    return false;
+  }
+  out.problems.push(`${at}: the same ${kind} record as ${first}`);
+  return true;
 }
 
 interface Folder {
@@ -177,7 +202,7 @@ async function* fileLines(input: AsyncIterable<Buffer>): AsyncGenerator<FileLine
   }
 }
 
-async function readRecordFile(path: string, shown: string, out: Loaded, requests: RequestRecord[], maps: MapRecord[]): Promise<void> {
+async function readRecordFile(path: string, shown: string, out: Loaded, requests: Read<RequestRecord>[], maps: Read<MapRecord>[]): Promise<void> {
   const source = createReadStream(path);
   const input: Readable = path.endsWith(".gz") ? source.pipe(createGunzip()) : source;
   // A broken gzip stream ends the file there; the records before it are kept.
@@ -200,8 +225,8 @@ async function readRecordFile(path: string, shown: string, out: Loaded, requests
   function readLine(text: string, number: number, complete: boolean): void {
     try {
       const rec = parseRecordLine(text, shown, number);
-      if (rec?.kind === "request") requests.push(rec.record);
-      else if (rec) maps.push(rec.record);
+      if (rec?.kind === "request") requests.push({ record: rec.record, at: `${shown}:${number}` });
+      else if (rec) maps.push({ record: rec.record, at: `${shown}:${number}` });
     } catch (err) {
       if (!(err instanceof RecordLineError)) throw new LineBug(err);
       out.problems.push(!complete && err.field === null ? `${shown}:${number}: incomplete last line (was the file still being written?)` : err.message);

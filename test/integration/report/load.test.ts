@@ -139,3 +139,31 @@ describe("loading files whatever their size or state", () => {
     expect(loaded.problems).toEqual([`${join(dir, file)}:2: longer than 16 MiB, skipped`]);
   });
 });
+
+describe("records read twice", () => {
+  it("counts a request or map record once when the same one is found again, and names the repeat", async () => {
+    const reqs = generateRequests({ pods, count: 4, seed: 6 });
+    const lines = reqs.map((r) => JSON.stringify(r) + "\n").join("");
+    // collect's folder, plus the same pod copied by hand beside it (kubectl cp).
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson", lines);
+    write("copied/envoy-request-trace.ndjson", lines.split("\n").slice(2).join("\n"));
+    // A rotated map file kept both plain and gzipped.
+    const maps = mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n" + mapRecord("2025-01-31T12:00:20.000Z", 4) + "\n";
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1", maps);
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", gzipSync(maps));
+    // The same id again, but another request (a retry through the same worker): kept.
+    const retry = { ...reqs[0]!, start_ns: reqs[0]!.end_ns + 1000, end_ns: reqs[0]!.end_ns + 5000, phases: [] };
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.1", JSON.stringify(retry) + "\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.requests).toHaveLength(5);
+    expect(loaded.maps.map((m) => m.record.buckets![0]!.count)).toEqual([3, 4]);
+    const at = (rel: string, line: number) => `${join(dir, rel)}:${line}`;
+    expect(loaded.problems).toEqual([
+      // Folders are read in name order: "copied" first.
+      `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson", 3)}: the same request record as ${at("copied/envoy-request-trace.ndjson", 1)}`,
+      `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson", 4)}: the same request record as ${at("copied/envoy-request-trace.ndjson", 2)}`,
+      `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", 1)}: the same map record as ${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1", 1)}`,
+      `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", 2)}: the same map record as ${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1", 2)}`,
+    ]);
+  });
+});
