@@ -5,6 +5,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { getChecked } from "../collect/agent-http.js";
 import { statusRow, toAgentStatus, type StatusRow } from "../collect/status-rows.js";
 import { podProxyTransport } from "../collect/pod-proxy.js";
+import type { AgentTransport } from "../collect/transport.js";
 import { agentPort, listTracedPods, podFacts, tracedSelector } from "../k8s/traced-pods.js";
 import { RECORDS_PATH, toRecordsListing } from "../records/listing.js";
 import { InputError } from "./errors.js";
@@ -35,7 +36,8 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
   if (rows.some((r) => r.tracing === "failing")) process.exitCode = 1;
 }
 
-async function podRow(pod: V1Pod, transport: ReturnType<typeof podProxyTransport>, timeoutMs: number): Promise<StatusRow> {
+/** One pod's row: its agent's /status, and /records for the last record's time, within `timeoutMs`. */
+export async function podRow(pod: V1Pod, transport: AgentTransport, timeoutMs: number): Promise<StatusRow> {
   const facts = podFacts(pod);
   if (facts.phase !== "Running" || !facts.podIP) return statusRow(facts, null);
   const target = { namespace: facts.namespace, pod: facts.name, port: agentPort(pod) };
@@ -43,15 +45,19 @@ async function podRow(pod: V1Pod, transport: ReturnType<typeof podProxyTransport
   const deadline = new Promise<never>((_r, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
+  // Ends the waits on a busy agent once the row is done, so none outlives it.
+  const done = new AbortController();
   try {
-    const status = await Promise.race([getChecked(transport, target, "/status", toAgentStatus), deadline]);
-    // The records endpoint may be off (404): the row then has no last record time.
-    const listing = await Promise.race([getChecked(transport, target, RECORDS_PATH, toRecordsListing).catch(() => null), deadline]);
+    const status = await Promise.race([getChecked(transport, target, "/status", toAgentStatus, done.signal), deadline]);
+    // The records endpoint may be off (404), or busy serving a collect (429) or slow past
+    // the deadline: the row then has no last record time, and still says how tracing is.
+    const listing = await Promise.race([getChecked(transport, target, RECORDS_PATH, toRecordsListing, done.signal).catch(() => null), deadline.catch(() => null)]);
     return statusRow(facts, { status, listing });
   } catch (err) {
     return statusRow(facts, { error: (err as Error).message });
   } finally {
     clearTimeout(timer);
+    done.abort();
   }
 }
 

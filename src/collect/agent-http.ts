@@ -1,6 +1,7 @@
 // Asking an agent for JSON through a transport: answers other than 200 become one clear
 // message (the agent's `error` or the API server's Status `message`), and 429 is waited
 // out a bounded number of times.
+import { setTimeout as sleep } from "node:timers/promises";
 import { FieldError } from "../records/fields.js";
 import { readText, type AgentResponse, type AgentTarget, type AgentTransport } from "./transport.js";
 
@@ -16,20 +17,24 @@ export class AgentHttpError extends Error {
 
 const MAX_WAITS = 20;
 
-/** GET with up to MAX_WAITS waits on 429 (Retry-After, at most 5 s each). */
-export async function getPatiently(transport: AgentTransport, target: AgentTarget, path: string, headers: Record<string, string> = {}): Promise<AgentResponse> {
+/**
+ * GET with up to MAX_WAITS waits on 429 (Retry-After, at most 5 s each). `signal` ends the
+ * waiting (a caller that gave up must not leave retries running behind it).
+ */
+export async function getPatiently(transport: AgentTransport, target: AgentTarget, path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<AgentResponse> {
   for (let attempt = 0; ; attempt++) {
     const res = await transport.get(target, path, headers);
     if (res.status !== 429 || attempt >= MAX_WAITS) return res;
     res.body.resume();
     const after = Number(res.headers["retry-after"]);
-    await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(after) && after > 0 ? after : 1, 5) * 1000));
+    await sleep(Math.min(Number.isFinite(after) && after > 0 ? after : 1, 5) * 1000, undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) throw new AgentHttpError(429, `GET ${path}: HTTP 429: still busy when given up on`);
   }
 }
 
 /** The body of a 200 as JSON; anything else throws AgentHttpError with the answer's message. */
-export async function getJson<T>(transport: AgentTransport, target: AgentTarget, path: string): Promise<T> {
-  const res = await getPatiently(transport, target, path);
+export async function getJson<T>(transport: AgentTransport, target: AgentTarget, path: string, signal?: AbortSignal): Promise<T> {
+  const res = await getPatiently(transport, target, path, {}, signal);
   if (res.status !== 200) throw await httpError(res, path);
   const text = await readText(res);
   try {
@@ -44,8 +49,8 @@ export async function getJson<T>(transport: AgentTransport, target: AgentTarget,
  * not what an agent sends fails naming the field, e.g. `GET /records: unexpected answer:
  * files[0].etag: expected a string, got 5`.
  */
-export async function getChecked<T>(transport: AgentTransport, target: AgentTarget, path: string, check: (value: unknown) => T): Promise<T> {
-  const value = await getJson<unknown>(transport, target, path);
+export async function getChecked<T>(transport: AgentTransport, target: AgentTarget, path: string, check: (value: unknown) => T, signal?: AbortSignal): Promise<T> {
+  const value = await getJson<unknown>(transport, target, path, signal);
   try {
     return check(value);
   } catch (err) {

@@ -20,7 +20,7 @@ export interface StatusRow extends PodFacts {
   records: number;
   /** Events the running bpftrace reported lost and map updates reported failed over the agent's life, summed over the scripts. */
   drops: number;
-  /** `ts` of the newest record in the agent's files (null: none, or the records endpoint is off). */
+  /** `ts` of the newest record in the agent's files (null: none, or the records endpoint is off, busy or slow). */
   lastRecord: string | null;
   problems: string[];
 }

@@ -15,6 +15,7 @@ import { collect, type CollectPod } from "../../../src/collect/collect.js";
 import { send } from "../../../src/collect/pod-proxy.js";
 import { statusRow, toAgentStatus } from "../../../src/collect/status-rows.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
+import { podRow } from "../../../src/cli/status-run.js";
 import { toRecordsListing } from "../../../src/records/listing.js";
 import { writeRecords } from "../../support/records.js";
 
@@ -177,3 +178,37 @@ describe("an agent that goes away in the middle of an answer", () => {
 function mapLines(n: number): string {
   return Array.from({ length: n }, (_, i) => JSON.stringify({ ts: new Date(T0 + i * 1000).toISOString(), script: "envoy-event-loop", map: "@x", keys: [], kind: "count", unit: "count", pid: 4242, value: i + 1 }) + "\n").join("");
 }
+
+describe("status while the agent's records endpoint is busy", () => {
+  it("shows the pod's tracing from /status, without the last record time, instead of calling the agent unreachable", async () => {
+    const dir = join(root, "busy");
+    mkdirSync(dir);
+    writeRecords(dir, "envoy-event-loop", 0, 20_000, { t0Ms: T0, stepMs: 1000 });
+    const registry = new Registry();
+    const status = { version: "0.1.0", preflight: [], envoy: { pid: 4242 }, scripts: [{ name: "envoy-event-loop", state: "running", reason: null, message: null, records: 20_000, lostEvents: 0, lostUpdates: [] }] };
+    // One records request at a time (the agent's default is 2), taken by a collect that reads slowly.
+    const answered: number[] = [];
+    const busy = buildStatusApp({ metrics: () => registry.metrics(), status: () => status, records: { dir, maxResponseBytes: 8 << 20, concurrency: 1, idleTimeoutMs: 30_000, ...recordsMetrics(registry), onAnswered: (code) => answered.push(code) } });
+    await busy.listen({ host: "127.0.0.1", port: 0 });
+    const port = (busy.server.address() as { port: number }).port;
+    const transport = transportTo(() => port);
+    const target = { namespace: "shop", pod: "web-0", port: 15099 };
+    const download = await transport.get(target, "/records/envoy-event-loop.ndjson", { range: "bytes=0-" });
+    try {
+      expect(download.status).toBe(206);
+      const pod = { metadata: { namespace: "shop", name: "web-0" }, spec: { nodeName: "node-a", containers: [] }, status: { phase: "Running", podIP: "127.0.0.1" } };
+      // The slot stays taken past the deadline: /records answers only 429s.
+      const row = await podRow(pod, transport, 1500);
+      expect(row).toMatchObject({ agent: { reachable: true }, tracing: "ok", envoyPid: 4242, records: 20_000, lastRecord: null, problems: [] });
+      expect(answered.length).toBeGreaterThan(0);
+      expect(new Set(answered)).toEqual(new Set([429]));
+      // Nothing keeps asking behind the finished row (the agent says "retry after 1 s").
+      const asked = answered.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(answered.length).toBe(asked);
+    } finally {
+      download.body.destroy();
+      await busy.close();
+    }
+  });
+});
