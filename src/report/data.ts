@@ -1,7 +1,7 @@
 // Loaded records → the page's embedded data (data-types.ts). Pure. Requests are sorted by
 // start time (the timeline draws them in that order).
 import { REQUEST_PHASES, REQUEST_PROTOCOLS } from "../records/request-record.js";
-import { clockKey, clockOffsets } from "./clock.js";
+import { clockOffsets } from "./clock.js";
 import { REPORT_DATA_VERSION, type MapDumpValue, type ReportData, type ReportPod } from "./data-types.js";
 import type { Loaded } from "./load.js";
 
@@ -30,13 +30,12 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
   const podIndex = new Map(pods.map((p, i) => [p.key, i]));
 
   const offsets = clockOffsets(loaded.requests);
-  // Each request's wall-clock start in whole µs.
   // Each request's wall-clock start in whole µs, ⌊(offset + start_ns) / 1000⌋, in plain
   // numbers: the offset split into whole µs and the ns left over (µs since 1970 stay
-  // below 2^53 until the year 2255).
-  const split = new Map([...offsets].map(([k, ns]) => [k, [Number(ns / 1000n), Number(ns % 1000n)] as const]));
+  // below 2^53 until the year 2255). One split per process's offset.
+  const split = new Map([...new Set(offsets.values())].map((ns) => [ns, [Number(ns / 1000n), Number(ns % 1000n)] as const]));
   const reqs = loaded.requests.map((r) => {
-    const [us, ns] = split.get(clockKey(r.pod, r.record.pid))!;
+    const [us, ns] = split.get(offsets.get(r.record)!)!;
     return { record: r.record, pod: r.pod, us: us + Math.floor((ns + r.record.start_ns) / 1000) };
   });
   reqs.sort((a, b) => a.us - b.us || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));

@@ -21,7 +21,7 @@ import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { RequestPhaseName, RequestRecord } from "../records/request-record.js";
-import { clockKey, clockOffsets, unixNsToIso } from "./clock.js";
+import { clockOffsets, unixNsToIso } from "./clock.js";
 import type { LoadedRequest, PodInfo } from "./load.js";
 
 /**
@@ -67,7 +67,7 @@ interface Lane {
 /** The origin, and the events one worker at a time (a worker's lanes need all its requests). */
 export function perfettoStream(requests: readonly LoadedRequest[], pods: ReadonlyMap<string, PodInfo>): { origin: bigint; events: Iterable<TraceEvent> } {
   const offsets = clockOffsets(requests);
-  const wall = (r: LoadedRequest, ns: number): bigint => offsets.get(clockKey(r.pod, r.record.pid))! + BigInt(ns);
+  const wall = (r: LoadedRequest, ns: number): bigint => offsets.get(r.record)! + BigInt(ns);
   let origin: bigint | null = null;
   for (const r of requests) {
     const s = wall(r, r.record.start_ns);

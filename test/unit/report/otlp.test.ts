@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { clockKey, clockOffsets } from "../../../src/report/clock.js";
+import { clockOffsets } from "../../../src/report/clock.js";
 import { otlpBatches, traceIdOf } from "../../../src/report/otlp.js";
 import { expectGoldenJson } from "../../support/golden.js";
 import { GOLDEN_LOADED, GOLDEN_PODS } from "../../support/golden-requests.js";
@@ -112,7 +112,7 @@ describe("OTLP export", () => {
   it("makes one trace per request id, a span per phase, with exact unix-nano times", () => {
     const spans = spansOf(parseBatches()[0]!);
     const offsets = clockOffsets(GOLDEN_LOADED);
-    for (const { record: r, pod } of GOLDEN_LOADED) {
+    for (const { record: r } of GOLDEN_LOADED) {
       const mine = spans.filter((s) => s.attributes.some((a) => a.key === "hookpoint.request.id" && a.value.stringValue === r.id));
       const children = r.phases.reduce((n, p) => n + (p.children?.length ?? 0), 0);
       expect(mine).toHaveLength(1 + r.phases.length + children);
@@ -121,7 +121,7 @@ describe("OTLP export", () => {
       for (const s of mine) expect(s.spanId).toMatch(/^[0-9a-f]{16}$/);
       const root = mine.find((s) => s.kind === 2)!; // SPAN_KIND_SERVER
       expect(root.name).toBe(`${r.protocol} request`);
-      const off = offsets.get(clockKey(pod, r.pid))!;
+      const off = offsets.get(r)!;
       expect(root.startTimeUnixNano).toBe(String(off + BigInt(r.start_ns)));
       expect(root.endTimeUnixNano).toBe(String(off + BigInt(r.end_ns)));
       for (const p of r.phases) {

@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { toRequestRecord } from "../../../src/records/request-record.js";
-import { clockKey, clockOffsets } from "../../../src/report/clock.js";
+import { clockOffsets } from "../../../src/report/clock.js";
 import type { LoadedRequest, PodInfo } from "../../../src/report/load.js";
 import { perfettoJsonChunks, perfettoStream, type TraceEvent } from "../../../src/report/perfetto.js";
 import { workloadFromPodName } from "../../../src/report/workload.js";
@@ -133,7 +133,7 @@ describe("Perfetto export", () => {
       for (const p of r.record.phases) {
         const s = slices.get(`${r.record.id}/${p.name}`)!;
         expect(ns(s.dur!)).toBe(p.end_ns - p.start_ns);
-        expect(ns(s.ts!)).toBe(Number(offsets.get(clockKey(r.pod, r.record.pid))! + BigInt(p.start_ns) - trace.origin));
+        expect(ns(s.ts!)).toBe(Number(offsets.get(r.record)! + BigInt(p.start_ns) - trace.origin));
         phases += 1;
       }
     }
