@@ -34,8 +34,16 @@ export interface PodPlan {
 
 /** `local`: every local copy's size by name (relative to the pod's directory). */
 export function planPod(state: PodState, local: ReadonlyMap<string, number>, listing: RecordsListing, useSince: boolean): PodPlan {
+  // A rotation while the agent lists its files can show one file under two names (seen
+  // as x.ndjson, then again as x.ndjson.1 once renamed): it is where it went last, the
+  // higher index. The name it left holds a file the listing did not see; the next run
+  // gets it. Fetching both would keep the file twice.
   const byEtag = new Map<string, RecordFileInfo>();
-  for (const f of listing.files) if (recordFileKind(f.name) === "ndjson" && isResumableEtag(f.etag) && !byEtag.has(f.etag)) byEtag.set(f.etag, f);
+  for (const f of listing.files) {
+    if (recordFileKind(f.name) !== "ndjson" || !isResumableEtag(f.etag)) continue;
+    const seen = byEtag.get(f.etag);
+    if (!seen || rotationOf(f.name)!.index > rotationOf(seen.name)!.index) byEtag.set(f.etag, f);
+  }
 
   const next: Record<string, FileState> = {};
   const renames: [string, string][] = [];
@@ -90,6 +98,7 @@ export function planPod(state: PodState, local: ReadonlyMap<string, number>, lis
       continue;
     }
     if (kind !== "ndjson") continue;
+    if (isResumableEtag(r.etag) && byEtag.get(r.etag) !== r) continue; // listed again under its new name
     const have = claimed.get(r.name);
     if (have !== undefined) {
       const from = next[r.name]!.start + have;

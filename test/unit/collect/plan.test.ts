@@ -90,6 +90,28 @@ describe("planPod", () => {
     expect(next.fetches.map((f) => [f.name, f.from, f.to, f.append])).toEqual([["a.ndjson", 500, 700, true]]);
   });
 
+  it("takes a file the listing shows twice (rotated while listed) under its new name only, so it is not kept twice", () => {
+    // The agent listed a.ndjson (E), rotated it to a.ndjson.1, then listed a.ndjson.1 (E again).
+    const racing = listing([
+      { name: "a.ndjson", bytes: 300, etag: '"n-1-aa"' },
+      { name: "a.ndjson.1", bytes: 500, etag: '"n-1-aa"' },
+      { name: "a.ndjson.2", bytes: 900, etag: '"n-2-bb"' },
+    ]);
+    const fresh = planPod(state({}), new Map(), racing, false);
+    expect(fresh.fetches.map((f) => [f.name, f.from, f.to, f.append])).toEqual([
+      ["a.ndjson.1", 0, 500, false],
+      ["a.ndjson.2", 0, 900, false],
+    ]);
+    expect(fresh.state.files).toEqual({ "a.ndjson.1": { etag: '"n-1-aa"', start: 0 }, "a.ndjson.2": { etag: '"n-2-bb"', start: 0 } });
+    // With a copy of E from the last run: it follows E to a.ndjson.1 and resumes there.
+    const resumed = planPod(state({ "a.ndjson": { etag: '"n-1-aa"', start: 0 } }), new Map([["a.ndjson", 100]]), racing, false);
+    expect(resumed.renames).toEqual([["a.ndjson", "a.ndjson.1"]]);
+    expect(resumed.fetches.map((f) => [f.name, f.from, f.to, f.append])).toEqual([
+      ["a.ndjson.1", 100, 500, true],
+      ["a.ndjson.2", 0, 900, false],
+    ]);
+  });
+
   it("forgets copies the user deleted", () => {
     const plan = planPod(state({ "a.ndjson": { etag: '"n-1-aa"', start: 0 } }), new Map(), listing([{ name: "a.ndjson", bytes: 10 }]), false);
     expect(plan.fetches.map((f) => [f.name, f.from, f.append])).toEqual([["a.ndjson", 0, false]]);
