@@ -2,6 +2,7 @@
 /// <reference lib="dom.iterable" />
 // The report page's script: reads the embedded data, fills the filters, and draws every
 // section for the current selection (again on each filter change).
+import { isoTimeMs } from "../../records/fields.js";
 import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
 import { barChart, timeline } from "./charts.js";
@@ -46,11 +47,12 @@ function fillFilters(): void {
   if (fProtocol.options.length === 0) options(fProtocol, "all protocols", data.protocols.map((p, i) => [String(i), p]), "");
 }
 
+/** A typed time: UTC unless it names its offset, a date alone is its midnight; NaN when it names no real moment (2025-04-31). */
 function parseTime(text: string): number | null {
-  const t = text.trim();
+  let t = text.trim().replace(" ", "T");
   if (t === "") return null;
-  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(t) ? t : `${t.replace(" ", "T")}Z`);
-  return Number.isNaN(ms) ? NaN : ms;
+  if (/^\d{4}-\d\d-\d\d$/.test(t)) t += "T00:00";
+  return isoTimeMs(/[zZ]|[+-]\d\d:\d\d$/.test(t) ? t.replace(/z$/, "Z") : `${t}Z`);
 }
 
 function readTimeInputs(): boolean {

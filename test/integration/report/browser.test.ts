@@ -265,6 +265,29 @@ describe("report page in headless Chromium", () => {
     await page.close();
   });
 
+  it("refuses a typed time that names no real moment instead of rolling it over", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page, errors } = await open();
+    const all = await summary(page);
+    const type = async (from: string, to: string) =>
+      page.evaluate(
+        ([f, t]) => {
+          (document.getElementById("f-from") as HTMLInputElement).value = f!;
+          (document.getElementById("f-to") as HTMLInputElement).value = t!;
+          document.getElementById("f-to")!.dispatchEvent(new Event("change"));
+          return [document.getElementById("f-from")!.classList.contains("bad"), document.getElementById("f-to")!.classList.contains("bad"), document.body.getAttribute("data-renders")];
+        },
+        [from, to],
+      );
+    const renders = await page.getAttribute("body", "data-renders");
+    // April has 30 days: Date.parse reads 2025-04-31 as May 1 and would select every request.
+    expect(await type("2025-01-31 05:06:40", "2025-04-31 00:00")).toEqual([false, true, renders]);
+    expect(await type("2025-01-31 24:00", "")).toEqual([true, false, renders]);
+    expect(await summary(page)).toEqual(all);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("scrolls to and highlights a slow request's waterfall row from the slowest list", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const { page } = await open();
