@@ -2,7 +2,7 @@
 // /records. Pure.
 import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
-import { FieldError, countAt, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
+import { FieldError, countAt, isoTimeMs, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
 import type { RecordsListing } from "../records/listing.js";
 
 /**
@@ -47,7 +47,7 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   row.records = status.scripts.reduce((n, s) => n + s.records, 0);
   // An agent before lostUpdates existed leaves it out.
   row.drops = status.scripts.reduce((n, s) => n + s.lostEvents + ((s.lostUpdates as ScriptStatus["lostUpdates"] | undefined) ?? []).reduce((m, u) => m + u.count, 0), 0);
-  for (const f of listing?.files ?? []) if (f.last && (row.lastRecord === null || f.last > row.lastRecord)) row.lastRecord = f.last;
+  for (const f of listing?.files ?? []) if (f.last && (row.lastRecord === null || isoAfter(f.last, row.lastRecord))) row.lastRecord = f.last;
   // BTF only matters to scripts using kernel types; the agent traces without it.
   for (const c of status.preflight) if (!c.ok && c.name !== "btf") row.problems.push(`preflight ${c.name}: ${c.detail}`);
   for (const s of status.scripts) {
@@ -60,6 +60,17 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   else if (row.envoyPid === null || !settled) row.tracing = "starting";
   else row.tracing = "ok";
   return row;
+}
+
+/**
+ * Whether ISO time `a` is later than `b`, to the ns. Not a string comparison: map records
+ * carry ms ("…00.123Z"), request records µs ("…00.123400Z"), and "Z" sorts after digits.
+ */
+function isoAfter(a: string, b: string): boolean {
+  const key = (t: string): [number, string] => [isoTimeMs(t), (/\.\d{3}(\d*)/.exec(t)?.[1] ?? "").padEnd(6, "0").slice(0, 6)];
+  const [am, af] = key(a);
+  const [bm, bf] = key(b);
+  return am > bm || (am === bm && af > bf);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { statusRow } from "../../../src/collect/status-rows.js";
+import type { RecordsListing } from "../../../src/records/listing.js";
 import { agentStatus } from "../../support/agent-status.js";
 
 const iso = (s: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, 0) + s * 1000).toISOString();
@@ -32,5 +33,24 @@ describe("statusRow tracing", () => {
   it("is failing with the script's reason when one failed", () => {
     const r = row(4242, [{ name: "envoy-event-loop" }, { name: "envoy-flow", state: "failed", reason: "missing-symbol", message: "no symbol Envoy::Network::ConnectionImpl::onRead" }]);
     expect([r.tracing, r.problems]).toEqual(["failing", ["script envoy-flow failed (missing-symbol): no symbol Envoy::Network::ConnectionImpl::onRead"]]);
+  });
+});
+
+describe("statusRow last record", () => {
+  const listing = (...last: (string | null)[]): RecordsListing => ({
+    version: 1,
+    maxResponseBytes: 1 << 20,
+    since: null,
+    files: last.map((l, i) => ({ name: `f${i}.ndjson`, bytes: 10, first: null, last: l, etag: `"n-${i}-aa"` })),
+  });
+  const lastOf = (...last: (string | null)[]) => statusRow(pod, { status: agentStatus(4242, [], iso), listing: listing(...last) }).lastRecord;
+
+  it("is the latest moment, whatever the number of fraction digits", () => {
+    // A map record file (ms) and envoy-request-trace's (µs): the request ended 400 µs later.
+    expect(lastOf("2026-03-01T10:00:05.123Z", "2026-03-01T10:00:05.123400Z", null)).toBe("2026-03-01T10:00:05.123400Z");
+    expect(lastOf("2026-03-01T10:00:05.123400Z", "2026-03-01T10:00:05.123Z")).toBe("2026-03-01T10:00:05.123400Z");
+    expect(lastOf("2026-03-01T10:00:05Z", "2026-03-01T10:00:05.100Z")).toBe("2026-03-01T10:00:05.100Z");
+    expect(lastOf("2026-03-01T10:00:05Z", "2026-03-01T10:00:04.900Z")).toBe("2026-03-01T10:00:05Z");
+    expect(lastOf("2026-03-01T11:00:05.000+01:00", "2026-03-01T10:00:05.001Z")).toBe("2026-03-01T10:00:05.001Z");
   });
 });
