@@ -37,7 +37,7 @@ export interface CollectOptions {
 
 export interface CollectOutcome {
   manifest: Manifest;
-  /** Bytes fetched in this run. */
+  /** Bytes added to the copies in this run. */
   fetched: number;
   /** Pods with an unreachable agent or any error. */
   failed: number;

@@ -33,7 +33,7 @@ export interface PodCollectResult {
   reachable: boolean;
   error?: string;
   files: ManifestFile[];
-  /** Bytes fetched in this run. */
+  /** Bytes added to the copies in this run (a broken answer's are not kept, so not counted). */
   fetched: number;
   errors: string[];
 }
@@ -43,10 +43,7 @@ class Changed extends Error {}
 export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult> {
   const errors: string[] = [];
   let fetched = 0;
-  const count = (n: number) => {
-    fetched += n;
-    o.onBytes?.(n);
-  };
+  const tally: Tally = { received: (n) => o.onBytes?.(n), kept: (n) => (fetched += n) };
   let listed = false;
   for (let round = 1; round <= MAX_LISTINGS; round++) {
     let listing: RecordsListing;
@@ -68,7 +65,7 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     let changed = false;
     for (const step of plan.fetches) {
       try {
-        await fetchStep(o, step, listing.maxResponseBytes, count);
+        await fetchStep(o, step, listing.maxResponseBytes, tally);
       } catch (err) {
         if (err instanceof Changed) changed = true;
         else errors.push(`${step.name}: ${(err as Error).message}`);
@@ -80,7 +77,13 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
   return { reachable: true, files: await describeCopies(o.podDir), fetched, errors };
 }
 
-async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number, count: (n: number) => void): Promise<void> {
+/** Bytes as they arrive (the progress bar), and bytes of whole answers kept in the copies. */
+interface Tally {
+  received(n: number): void;
+  kept(n: number): void;
+}
+
+async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number, tally: Tally): Promise<void> {
   const path = join(o.podDir, step.name);
   await mkdir(dirname(path), { recursive: true });
   const url = `${RECORDS_PATH}/${step.name.split("/").map(encodeURIComponent).join("/")}`;
@@ -92,7 +95,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw new Changed();
     }
     const tmp = `${path}.part`;
-    const got = counter(count, maxBytes);
+    const got = counter(tally.received, maxBytes);
     try {
       await pipeline(res.body, got, createWriteStream(tmp));
     } catch (err) {
@@ -101,6 +104,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw brokeOff(err, `the answer broke off after ${got.seen} of ${step.to} bytes`);
     }
     await rename(tmp, path);
+    tally.kept(got.seen);
     return;
   }
   if (!step.append) await (await open(path, "w")).close();
@@ -119,7 +123,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       throw new Error(`asked for bytes ${at}-${end}, got ${String(res.headers["content-range"])}`);
     }
     const before = (await stat(path)).size;
-    const received = counter(count, end - at + 1);
+    const received = counter(tally.received, end - at + 1);
     try {
       await pipeline(res.body, received, createWriteStream(path, { flags: "a" }));
     } catch (err) {
@@ -132,6 +136,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       await truncate(path, before);
       throw new Error(`bytes ${at}-${end}: the answer ended after ${got} bytes`);
     }
+    tally.kept(got);
     at = end + 1;
   }
 }

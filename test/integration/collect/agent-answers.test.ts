@@ -149,14 +149,16 @@ describe("an agent that goes away in the middle of an answer", () => {
     try {
       const port = (server.address() as { port: number }).port;
       const out = await collect({ dir: join(root, "dying"), pods: [pod(name)], transport: transportTo(() => port), since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
-      return { pod: out.manifest.pods[0]!, dir: join(root, "dying", "shop", name) };
+      return { pod: out.manifest.pods[0]!, fetched: out.fetched, dir: join(root, "dying", "shop", name) };
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
   }
 
   it("leaves no half-written program behind, and says how far the answer got", async () => {
-    const { pod: p, dir } = await collectFromDying("program", "web-0");
+    const { pod: p, fetched, dir } = await collectFromDying("program", "web-0");
+    // Only what the folder gained counts as fetched (the progress line's "new").
+    expect(fetched).toBe(ndjson.length);
     expect(p.agent).toEqual({ reachable: true });
     expect(p.errors).toEqual([`programs/envoy-event-loop.bt: the answer broke off after ${program.length / 2} of ${program.length} bytes (aborted)`]);
     expect(p.files.map((f) => [f.name, f.bytes])).toEqual([["envoy-event-loop.ndjson", ndjson.length]]);
@@ -165,7 +167,8 @@ describe("an agent that goes away in the middle of an answer", () => {
   });
 
   it("keeps no part of a broken NDJSON answer, and says how far it got", async () => {
-    const { pod: p, dir } = await collectFromDying("ndjson", "web-1");
+    const { pod: p, fetched, dir } = await collectFromDying("ndjson", "web-1");
+    expect(fetched).toBe(program.length);
     expect(p.errors).toEqual([`envoy-event-loop.ndjson: bytes 0-${ndjson.length - 1}: the answer broke off after ${ndjson.length / 2} bytes (aborted)`]);
     expect(p.files.map((f) => [f.name, f.bytes])).toEqual([
       ["envoy-event-loop.ndjson", 0],
