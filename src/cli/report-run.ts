@@ -25,12 +25,12 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
       loaded = await loadResults(dir);
     } catch (err) {
       if (!(err instanceof NoRecordsError)) throw err;
-      reportProblems(err.problems);
+      reportProblems(err.problems, err.problemCount);
       process.stderr.write(`hookpoint report: ${err.message}\n`);
       process.exitCode = 1;
       return;
     }
-    reportProblems(loaded.problems);
+    reportProblems(loaded.problems, loaded.problemCount);
     const output = opts.output ?? DEFAULT_REPORT_FILES[opts.format];
     const tmp = `${output}.tmp-${process.pid}`;
     try {
@@ -54,7 +54,7 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
   });
 }
 
-function reportProblems(problems: string[]): void {
+function reportProblems(problems: string[], count: number): void {
   for (const p of problems.slice(0, SHOWN_PROBLEMS)) process.stderr.write(`hookpoint report: skipped ${p}\n`);
-  if (problems.length > SHOWN_PROBLEMS) process.stderr.write(`hookpoint report: … and ${problems.length - SHOWN_PROBLEMS} more problems (${problems.length} in all)\n`);
+  if (count > SHOWN_PROBLEMS) process.stderr.write(`hookpoint report: … and ${count - SHOWN_PROBLEMS} more problems (${count} in all)\n`);
 }

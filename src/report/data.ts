@@ -3,10 +3,10 @@
 import { REQUEST_PHASES, REQUEST_PROTOCOLS } from "../records/request-record.js";
 import { clockOffsets } from "./clock.js";
 import { REPORT_DATA_VERSION, type MapDumpValue, type ReportData, type ReportPod } from "./data-types.js";
-import type { Loaded } from "./load.js";
+import { KEPT_PROBLEMS, type Loaded } from "./load.js";
 
 /** How many problems the page lists (all are counted). */
-export const PAGE_PROBLEMS = 100;
+export const PAGE_PROBLEMS = KEPT_PROBLEMS;
 
 export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
   const manifestPods = new Map((loaded.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -52,7 +52,7 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
       until: loaded.manifest?.until ?? null,
       files: loaded.files,
       lines: loaded.lines,
-      problems: loaded.problems.length,
+      problems: loaded.problemCount,
       firstProblems: loaded.problems.slice(0, PAGE_PROBLEMS),
     },
     phases: [...REQUEST_PHASES],

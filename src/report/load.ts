@@ -49,29 +49,40 @@ export interface Loaded {
   maps: LoadedMap[];
   files: number;
   lines: number;
-  /** Bad lines and unreadable files, in file order; each message names file:line and why. */
+  /** The first KEPT_PROBLEMS bad lines and unreadable files, in file order; each message names file:line and why. */
   problems: string[];
+  /** All of them: a folder can hold millions of bad lines (another program's NDJSON), and only the count of the rest is kept. */
+  problemCount: number;
 }
+
+/** Problems kept word for word: the page lists them, stderr the first 50. */
+export const KEPT_PROBLEMS = 100;
 
 export class NoRecordsError extends Error {
   override name = "NoRecordsError";
   constructor(
     message: string,
     readonly problems: string[],
+    readonly problemCount: number,
   ) {
     super(message);
   }
 }
 
+function problem(out: Loaded, text: string): void {
+  out.problemCount += 1;
+  if (out.problems.length < KEPT_PROBLEMS) out.problems.push(text);
+}
+
 export async function loadResults(dir: string): Promise<Loaded> {
   const root = resolve(dir);
-  const out: Loaded = { manifest: null, pods: new Map(), requests: [], maps: [], files: 0, lines: 0, problems: [] };
+  const out: Loaded = { manifest: null, pods: new Map(), requests: [], maps: [], files: 0, lines: 0, problems: [], problemCount: 0 };
   const manifestPath = join(root, "manifest.json");
   if (existsSync(manifestPath)) {
     try {
       out.manifest = parseManifest(await readFile(manifestPath, "utf8"));
     } catch (err) {
-      out.problems.push(`${join(dir, "manifest.json")}: ignored: ${(err as Error).message}`);
+      problem(out, `${join(dir, "manifest.json")}: ignored: ${(err as Error).message}`);
     }
   }
   const byManifest = new Map((out.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -103,7 +114,7 @@ export async function loadResults(dir: string): Promise<Loaded> {
   }
   if (out.requests.length === 0 && out.maps.length === 0) {
     const files = `${out.files} record file${out.files === 1 ? "" : "s"}`;
-    throw new NoRecordsError(`no records found in ${dir} (${files}, ${out.problems.length} problem${out.problems.length === 1 ? "" : "s"})`, out.problems);
+    throw new NoRecordsError(`no records found in ${dir} (${files}, ${out.problemCount} problem${out.problemCount === 1 ? "" : "s"})`, out.problems, out.problemCount);
   }
   return out;
 }
@@ -122,7 +133,7 @@ function repeated(out: Loaded, seen: Map<string, string>, at: string, kind: stri
     seen.set(key, at);
     return false;
   }
-  out.problems.push(`${at}: the same ${kind} record as ${first}`);
+  problem(out, `${at}: the same ${kind} record as ${first}`);
   return true;
 }
 
@@ -212,12 +223,12 @@ async function readRecordFile(path: string, shown: string, out: Loaded, requests
     for await (const line of fileLines(input)) {
       last = line.number;
       out.lines += 1;
-      if (line.text === null) out.problems.push(`${shown}:${line.number}: longer than ${MAX_LINE_BYTES / 1048576} MiB, skipped`);
+      if (line.text === null) problem(out, `${shown}:${line.number}: longer than ${MAX_LINE_BYTES / 1048576} MiB, skipped`);
       else readLine(line.text, line.number, line.complete);
     }
   } catch (err) {
     if (err instanceof LineBug) throw err.cause;
-    out.problems.push(last === 0 ? `${shown}: cannot read: ${(err as Error).message}` : `${shown}: cannot read past line ${last}: ${(err as Error).message}`);
+    problem(out, last === 0 ? `${shown}: cannot read: ${(err as Error).message}` : `${shown}: cannot read past line ${last}: ${(err as Error).message}`);
   } finally {
     source.destroy();
   }
@@ -229,7 +240,7 @@ async function readRecordFile(path: string, shown: string, out: Loaded, requests
       else if (rec) maps.push({ record: rec.record, at: `${shown}:${number}` });
     } catch (err) {
       if (!(err instanceof RecordLineError)) throw new LineBug(err);
-      out.problems.push(!complete && err.field === null ? `${shown}:${number}: incomplete last line (was the file still being written?)` : err.message);
+      problem(out, !complete && err.field === null ? `${shown}:${number}: incomplete last line (was the file still being written?)` : err.message);
     }
   }
 }

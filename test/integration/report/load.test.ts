@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeManifest } from "../../../src/collect/manifest.js";
-import { loadResults, NoRecordsError } from "../../../src/report/load.js";
+import { KEPT_PROBLEMS, loadResults, NoRecordsError } from "../../../src/report/load.js";
 import { generateRequests } from "../../support/request-records.js";
 
 let dir: string;
@@ -165,5 +165,21 @@ describe("records read twice", () => {
       `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", 1)}: the same map record as ${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1", 1)}`,
       `${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1.gz", 2)}: the same map record as ${at("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.1", 2)}`,
     ]);
+  });
+});
+
+describe("a folder with millions of bad lines", () => {
+  it("keeps the first problems word for word and counts all of them", async () => {
+    // Another program's NDJSON log among the records: each of its lines is a problem.
+    const file = "shop/cart-7d9f8b6c5d-x2x4z/access.ndjson";
+    write(file, '{"level":"info","msg":"GET /"}\n'.repeat(250) + mapRecord("2025-01-31T12:00:10.000Z", 1) + "\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.maps).toHaveLength(1);
+    expect(loaded.problemCount).toBe(250);
+    expect(loaded.problems).toHaveLength(KEPT_PROBLEMS);
+    expect(loaded.problems[99]).toBe(`${join(dir, file)}:100: keys: expected a list of strings, got undefined`);
+    write(file, '{"level":"info","msg":"GET /"}\n'.repeat(250));
+    const err = (await loadResults(dir).catch((e: unknown) => e)) as NoRecordsError;
+    expect([err.message, err.problems.length, err.problemCount]).toEqual([`no records found in ${dir} (1 record file, 250 problems)`, KEPT_PROBLEMS, 250]);
   });
 });

@@ -17,7 +17,7 @@ const specs: PodSpec[] = [
 ];
 const records = generateRequests({ pods: specs, count: 900, seed: 5 });
 const pods = new Map<string, PodInfo>(specs.map((s) => [`${s.namespace}/${s.name}`, { key: `${s.namespace}/${s.name}`, namespace: s.namespace, name: s.name, workload: workloadFromPodName(s.name), node: null }]));
-const loaded: Loaded = { manifest: null, pods, requests: records.map((record) => ({ record, pod: record.pod! })), maps: [], files: 1, lines: records.length, problems: [] };
+const loaded: Loaded = { manifest: null, pods, requests: records.map((record) => ({ record, pod: record.pod! })), maps: [], files: 1, lines: records.length, problems: [], problemCount: 0 };
 const model = buildModel(JSON.parse(JSON.stringify(buildReportData(loaded, new Date(0)))));
 
 const sortedNs = (values: number[]): number[] => [...values].sort((a, b) => a - b);
