@@ -2,7 +2,9 @@
 // live file and its rotated copies) and the rendered programs. Nothing else, and no
 // name that could climb out of the directory. Pure; shared by the agent and `collect`.
 
-const NDJSON = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.ndjson)(?:\.([0-9]{1,3}))?$/;
+// Rotation indices are not capped at 3 digits: collect keeps copies of files the agent has
+// deleted past the agent's own names, and a long collection holds thousands of them.
+const NDJSON = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.ndjson)(?:\.([0-9]{1,9}))?$/;
 const PROGRAM = /^programs\/[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.bt$/;
 
 export const PROGRAMS_DIR = "programs";

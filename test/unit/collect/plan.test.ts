@@ -112,6 +112,25 @@ describe("planPod", () => {
     ]);
   });
 
+  it("keeps counting kept copies past .999, so a long collection neither forgets nor overwrites them", () => {
+    // 996 copies of deleted files, .4 to .999, and the agent's own four: at a rotation every
+    // 12 s (a busy envoy-request-trace) a collect every minute gets there in about 3 hours.
+    const kept = Object.fromEntries(Array.from({ length: 996 }, (_, i) => [`a.ndjson.${i + 4}`, { etag: `"n-k${i}-aa"`, start: 0 }]));
+    const agent = (ids: string[]) => listing(ids.map((id, i) => ({ name: i === 0 ? "a.ndjson" : `a.ndjson.${i}`, bytes: 10, etag: `"n-${id}-aa"` })));
+    const before = state({ ...kept, "a.ndjson": { etag: '"n-13-aa"', start: 0 }, "a.ndjson.1": { etag: '"n-12-aa"', start: 0 }, "a.ndjson.2": { etag: '"n-11-aa"', start: 0 }, "a.ndjson.3": { etag: '"n-10-aa"', start: 0 } });
+    const sizes = (s: PodState) => new Map(Object.keys(s.files).map((n) => [n, 10]));
+    // Two rotations per run: two more deleted files to keep each time.
+    const first = planPod(before, sizes(before), agent(["15", "14", "13", "12"]), false);
+    const second = planPod(first.state, sizes(first.state), agent(["17", "16", "15", "14"]), false);
+    const etags = (s: PodState) => new Set(Object.values(s.files).map((f) => f.etag));
+    expect(etags(second.state)).toEqual(new Set([...etags(before), ...["15", "14", "16", "17"].map((id) => `"n-${id}-aa"`)]));
+    expect(Object.keys(second.state.files)).toHaveLength(1004);
+    expect(second.state.files["a.ndjson.1003"]).toEqual({ etag: '"n-k995-aa"', start: 0 });
+    // No rename lands on a name another copy keeps.
+    const sources = new Set(second.renames.map(([from]) => from));
+    for (const [, to] of second.renames) expect(!sizes(first.state).has(to) || sources.has(to)).toBe(true);
+  });
+
   it("forgets copies the user deleted", () => {
     const plan = planPod(state({ "a.ndjson": { etag: '"n-1-aa"', start: 0 } }), new Map(), listing([{ name: "a.ndjson", bytes: 10 }]), false);
     expect(plan.fetches.map((f) => [f.name, f.from, f.append])).toEqual([["a.ndjson", 0, false]]);
