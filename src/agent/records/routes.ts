@@ -9,6 +9,9 @@ import { RECORDS_PATH, type RecordFileInfo, type RecordsListing } from "../../re
 import { recordTimes, sinceOffset } from "../../records/times.js";
 import { fileEtag, listOutputNames, openOutputFile, type OpenedFile } from "./files.js";
 
+/** Refusals are JSON whatever file was asked for (a JSON body under a text type fails Fastify's serializer). */
+const JSON_TYPE = "application/json; charset=utf-8";
+
 export interface RecordsOptions {
   dir: string;
   maxResponseBytes: number;
@@ -79,7 +82,7 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
       // If-Range: the range holds only for the same file; otherwise the whole file is the answer.
       if (range !== undefined && (ifRange === undefined || ifRange === etag)) {
         const r = parseRange(f.size, range, { combine: true });
-        if (r === -1) return reply.code(416).header("content-range", `bytes */${f.size}`).send({ error: `range ${range} is outside the file's ${f.size} bytes` });
+        if (r === -1) return reply.code(416).type(JSON_TYPE).header("content-range", `bytes */${f.size}`).send({ error: `range ${range} is outside the file's ${f.size} bytes` });
         if (r !== -2 && r.type === "bytes" && r.length === 1 && r[0]) {
           ({ start, end } = r[0]);
           partial = true;
@@ -88,7 +91,7 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
       }
       if (end - start + 1 > o.maxResponseBytes) {
         if (!openEnded) {
-          return reply.code(413).send({ error: `the answer would be ${end - start + 1} bytes, more than ${o.maxResponseBytes}: ask for an open-ended range (Range: bytes=N-) or one of at most ${o.maxResponseBytes} bytes`, maxResponseBytes: o.maxResponseBytes });
+          return reply.code(413).type(JSON_TYPE).send({ error: `the answer would be ${end - start + 1} bytes, more than ${o.maxResponseBytes}: ask for an open-ended range (Range: bytes=N-) or one of at most ${o.maxResponseBytes} bytes`, maxResponseBytes: o.maxResponseBytes });
         }
         end = start + o.maxResponseBytes - 1;
       }

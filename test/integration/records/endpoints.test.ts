@@ -146,7 +146,8 @@ describe("records downloads", () => {
 
     const beyond = await get(port, "/records/envoy-latency.ndjson", { range: `bytes=${bytes.length}-` });
     expect(beyond.status).toBe(416);
-    expect(beyond.headers["content-range"]).toBe(`bytes */${bytes.length}`);
+    expect([beyond.headers["content-range"], beyond.headers["content-type"]]).toEqual([`bytes */${bytes.length}`, "application/json; charset=utf-8"]);
+    expect(json<{ error: string }>(beyond).error).toBe(`range bytes=${bytes.length}- is outside the file's ${bytes.length} bytes`);
 
     const program = join(dir, "programs", "envoy-latency.bt");
     writeFileSync(program, "BEGIN { }\n");
@@ -202,8 +203,16 @@ describe("records limits", () => {
     expect(json<{ error: string }>(whole).error).toBe(
       `the answer would be ${bytes.length} bytes, more than ${max}: ask for an open-ended range (Range: bytes=N-) or one of at most ${max} bytes`,
     );
+    expect(whole.headers["content-type"]).toBe("application/json; charset=utf-8");
     const closed = await get(port, "/records/envoy-latency.ndjson", { range: `bytes=0-${max}` });
     expect(closed.status).toBe(413);
+    // A program (served as text) larger than the limit is refused the same way, not a 500.
+    writeFileSync(join(dir, "programs", "envoy-latency.bt"), `${"// padding\n".repeat(max / 8)}BEGIN { }\n`);
+    const program = await get(port, "/records/programs/envoy-latency.bt");
+    expect([program.status, program.headers["content-type"]]).toEqual([413, "application/json; charset=utf-8"]);
+    expect(json<{ error: string }>(program).error).toBe(
+      `the answer would be ${(max / 8) * 11 + 10} bytes, more than ${max}: ask for an open-ended range (Range: bytes=N-) or one of at most ${max} bytes`,
+    );
 
     // A client loops over open-ended ranges and gets exactly the file.
     const parts: Buffer[] = [];
@@ -217,7 +226,7 @@ describe("records limits", () => {
       at += part.body.length;
     }
     expect(Buffer.concat(parts).equals(bytes)).toBe(true);
-    expect(codes.slice(0, 2)).toEqual([413, 413]);
+    expect(codes.slice(0, 3)).toEqual([413, 413, 413]);
   });
 
   it("answers 429 beyond the concurrency limit, and frees a slot when a stalled client times out", async () => {
