@@ -20,6 +20,8 @@ const SPEC_FIELDS = [
 ] as const;
 const PROFILE_FIELDS = ["image", "scripts", "env", "resources", "privileged", "capabilities", "kernels", "agent"] as const;
 const KERNEL_FIELDS = ["min", "max"] as const;
+const ENV_FIELDS = ["name", "value", "valueFrom"] as const;
+const RESOURCE_FIELDS = ["limits", "requests"] as const;
 const KERNEL_VERSION = /^\d+\.\d+(\.\d+)?$/;
 const SELECTOR_FIELDS = ["matchLabels", "matchExpressions"] as const;
 const REQUIREMENT_FIELDS = ["key", "operator", "values"] as const;
@@ -67,10 +69,28 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
         if (prof.env !== undefined) {
           if (!Array.isArray(prof.env)) p(`${at}.env`, "must be a list");
           else prof.env.forEach((e, i) => {
-            if (!isObject(e) || typeof e.name !== "string" || e.name === "") p(`${at}.env[${i}].name`, "is required");
+            const eat = `${at}.env[${i}]`;
+            if (!isObject(e)) return p(eat, "must be an object with a name");
+            unknownFields(e, ENV_FIELDS, eat, p);
+            if (typeof e.name !== "string" || e.name === "") p(`${eat}.name`, "is required");
+            // The pod's env value is a string: a YAML number here would make the API server refuse every injected pod.
+            if (e.value !== undefined && typeof e.value !== "string") p(`${eat}.value`, `must be a string (quote it), got ${JSON.stringify(e.value)}`);
+            if (e.valueFrom !== undefined && !isObject(e.valueFrom)) p(`${eat}.valueFrom`, "must be an object (a core/v1 EnvVarSource)");
           });
         }
-        if (prof.resources !== undefined && !isObject(prof.resources)) p(`${at}.resources`, "must be an object");
+        if (prof.resources !== undefined) {
+          if (!isObject(prof.resources)) p(`${at}.resources`, "must be an object");
+          else {
+            unknownFields(prof.resources, RESOURCE_FIELDS, `${at}.resources`, p);
+            for (const side of RESOURCE_FIELDS) {
+              const list = prof.resources[side];
+              if (list === undefined) continue;
+              if (!isObject(list)) p(`${at}.resources.${side}`, "must be a map of resource name to quantity");
+              // The CRD types quantities as strings; YAML reads `cpu: 1` as a number.
+              else for (const [resource, q] of Object.entries(list)) if (typeof q !== "string") p(`${at}.resources.${side}.${resource}`, `must be a quantity string like "500m" or "1" (quote it), got ${JSON.stringify(q)}`);
+            }
+          }
+        }
         if (prof.kernels !== undefined) {
           if (!isObject(prof.kernels)) p(`${at}.kernels`, "must be an object with min and/or max");
           else {

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { imageAllowed, imagePatternProblem } from "../../../src/policy/images.js";
 import { selectorMatches } from "../../../src/policy/selector.js";
 import { semanticProblems, structuralProblems } from "../../../src/policy/validate.js";
+import { parsePolicies } from "../../../src/policy/files.js";
+import { InputError } from "../../../src/input-error.js";
 import { policy, SCRIPTS } from "../../support/pods.js";
 
 describe("label selectors", () => {
@@ -58,6 +60,35 @@ describe("policy validation", () => {
       { path: "spec.profiles.x.image", message: "must be a non-empty string" },
       { path: "spec.profiles.x.privileged", message: "must be true or false" },
     ]);
+  });
+  it("structure: env values and resource quantities must be strings, as the CRD types them (YAML reads 5 and 1 as numbers)", () => {
+    const doc = {
+      apiVersion: "hookpoint.dev/v1alpha1",
+      kind: "HookpointPolicy",
+      metadata: { name: "p" },
+      spec: {
+        profiles: {
+          x: {
+            env: [{ name: "HOOKPOINT_TRACE_SAMPLE", value: 5 }, { name: "A", valueFrom: "secret" }, { name: "B", vaule: "1" }, "C=1"],
+            resources: { limits: { cpu: 1, memory: "1Gi" }, requests: "1", claims: [] },
+          },
+        },
+      },
+    };
+    expect(structuralProblems(doc)).toEqual([
+      { path: "spec.profiles.x.env[0].value", message: "must be a string (quote it), got 5" },
+      { path: "spec.profiles.x.env[1].valueFrom", message: "must be an object (a core/v1 EnvVarSource)" },
+      { path: "spec.profiles.x.env[2].vaule", message: "unknown field (known: name, value, valueFrom)" },
+      { path: "spec.profiles.x.env[3]", message: "must be an object with a name" },
+      { path: "spec.profiles.x.resources.claims", message: "unknown field (known: limits, requests)" },
+      { path: "spec.profiles.x.resources.limits.cpu", message: 'must be a quantity string like "500m" or "1" (quote it), got 1' },
+      { path: "spec.profiles.x.resources.requests", message: "must be a map of resource name to quantity" },
+    ]);
+  });
+  it("a policy file with a number for a quantity is refused naming the field, not a crash", () => {
+    const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: perf}\nspec:\n  profiles:\n    deep: {resources: {limits: {cpu: 1}}}\n";
+    expect(() => parsePolicies(text, "policy.yaml")).toThrow(new InputError("policy.yaml", 'must be a quantity string like "500m" or "1" (quote it), got 1', 0, "spec.profiles.deep.resources.limits.cpu"));
+    expect(() => parsePolicies(text, "policy.yaml")).toThrow('policy.yaml: document 1: spec.profiles.deep.resources.limits.cpu: must be a quantity string like "500m" or "1" (quote it), got 1');
   });
   it("a valid policy has no problems", () => {
     const p = policy("ok", { mode: "Enabled", priority: 10, defaultProfile: "deep", profiles: { deep: { scripts: ["envoy-socket-io"] } }, allowedImages: ["registry.example.com/*"] });
