@@ -268,13 +268,16 @@ describe("the webhook's identity: deploy/'s RBAC is enough, and no more", () => 
     { verb: "watch", group: "", resource: "namespaces" },
     { verb: "list", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "watch", group: "hookpoint.dev", resource: "hookpointpolicies" },
-    { verb: "patch", group: "hookpoint.dev", resource: "hookpointpolicies", subresource: "status" },
     { verb: "update", group: "hookpoint.dev", resource: "hookpointpolicies", subresource: "status" },
   ];
   const notGranted: Access[] = [
     { verb: "get", group: "", resource: "pods", namespace: "default" },
     { verb: "create", group: "", resource: "pods", namespace: "default" },
     { verb: "list", group: "", resource: "secrets", namespace: "hookpoint-system" },
+    // Informers list and watch; status is written with update: nothing gets one object or patches status.
+    { verb: "get", group: "", resource: "namespaces" },
+    { verb: "get", group: "hookpoint.dev", resource: "hookpointpolicies" },
+    { verb: "patch", group: "hookpoint.dev", resource: "hookpointpolicies", subresource: "status" },
     { verb: "update", group: "", resource: "namespaces" },
     { verb: "update", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "create", group: "hookpoint.dev", resource: "hookpointpolicies" },
