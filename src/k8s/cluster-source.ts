@@ -270,7 +270,15 @@ class ClusterSnapshotSource implements ClusterSource {
   private upsertPolicy(item: PolicyItem): void {
     const object = normalizePolicy(item);
     const name = object.metadata.name;
-    const prev = this.policies.get(name);
+    let prev = this.policies.get(name);
+    if (prev && prev.object.metadata.uid !== object.metadata.uid) {
+      // Deleted and created again while the watch was down (a relist shows only the new
+      // object): nothing of the old one (its accepted version, its generation) carries over.
+      this.accepted.delete(name);
+      this.routed.delete(name);
+      this.status?.forget(name);
+      prev = undefined;
+    }
     const rv = object.metadata.resourceVersion;
     if (prev && rv !== undefined && prev.object.metadata.resourceVersion === rv) return;
 

@@ -422,6 +422,36 @@ describe("failures", () => {
     expect(api.count({ method: "GET", path: "/api/v1/namespaces", watch: false })).toBe(2);
   });
 
+  it("a policy deleted and created again while the watch was down (seen only in the relist) is judged as the new object alone", async () => {
+    api.setNamespace("perf", { team: "perf" });
+    api.setNamespace("web", { team: "web" });
+    api.setNamespace("batch", { team: "batch" });
+    const BATCH: HookpointPolicySpec = { ...PERF, namespaceSelector: { matchLabels: { team: "batch" } } };
+    api.applyPolicy("perf", PERF);
+    api.applyPolicy("batch", BATCH);
+    const { source } = startSource();
+    await source.whenSynced(5_000);
+    expect(decision(source.current(), "perf")).toEqual(byPerfPolicy());
+    expect(decision(source.current(), "batch")).toMatchObject({ inject: true, policy: "batch" });
+
+    await api.stop();
+    // The new objects have generation 1, like the old ones: only their uid tells them apart.
+    api.deletePolicy("perf");
+    api.applyPolicy("perf", { ...PERF, namespaceSelector: { matchLabels: { team: "web" } } });
+    api.deletePolicy("batch");
+    api.applyPolicy("batch", { ...BATCH, defaultProfile: "missing" });
+    api.compact();
+    await api.start();
+
+    await eventually("relisted", () => source.state().policies.find((p) => p.name === "batch")?.accepted === false);
+    await eventually("new perf in force", () => decision(source.current(), "web").inject);
+    // The new perf governs web, not perf; the deleted batch's accepted version does not stand in for the new, invalid one.
+    expect(decision(source.current(), "web")).toEqual(byPerfPolicy());
+    expect(decision(source.current(), "perf")).toEqual(notOptedIn);
+    expect(decision(source.current(), "batch")).toEqual(notOptedIn);
+    expect(source.state().policies.find((p) => p.name === "batch")).toMatchObject({ accepted: false, inForce: "none" });
+  });
+
   it("while the API server is unreachable the last snapshot stays in force, visibly", async () => {
     api.setNamespace("bookinfo", ENABLED);
     api.setNamespace("perf", { team: "perf" });

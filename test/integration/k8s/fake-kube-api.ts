@@ -66,6 +66,7 @@ export class FakeKubeApi {
   /** Watches are answered 200 and ended at once (a misbehaving proxy). */
   endWatchesAtOnce = false;
   private rv = 1000;
+  private nextUid = 1;
   /** Watches from a resourceVersion below this are "too old" (etcd compaction). */
   private oldestRv = 0;
   private history: Event[] = [];
@@ -154,7 +155,8 @@ export class FakeKubeApi {
     const obj: Obj = {
       apiVersion: "hookpoint.dev/v1alpha1",
       kind: "HookpointPolicy",
-      metadata: { name, uid: `uid-pol-${name}`, generation },
+      // A new object (created again after a delete) gets a new uid, as in Kubernetes.
+      metadata: { name, uid: prev ? prev.metadata.uid : `uid-pol-${name}-${this.nextUid++}`, generation },
       spec,
     };
     const keptStatus = status ?? prev?.status;
