@@ -4,8 +4,10 @@ import { knownErrno } from "../errno-text.js";
 
 /** The HTTP status of a failed API call, or undefined for a non-HTTP failure (DNS, refused, TLS). */
 export function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
+  // ApiException carries `code`; a failed watch request (client-node's Watch) carries `statusCode`.
+  const { code, statusCode } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code === "number") return code;
+  return typeof statusCode === "number" ? statusCode : undefined;
 }
 
 /** The API server's Status message of an ApiException, or the reason phrase the client recorded. */

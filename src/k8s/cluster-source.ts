@@ -21,6 +21,7 @@ import { routedCondition, type LiveRouting, type RoutedCondition } from "../admi
 import { RoutingSync } from "./routing-sync.js";
 import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 import { ResourceWatcher } from "./watcher.js";
+import { httpStatus } from "./api-errors.js";
 
 /** Each watch is renewed at least this often (client-go renews every 5 to 10 minutes). */
 const DEFAULT_RESYNC_MS = 300_000;
@@ -147,6 +148,8 @@ class ClusterSnapshotSource implements ClusterSource {
         resource: "hookpointpolicies",
         path: POLICIES_PATH,
         list: (o) => lister.policies(o),
+        // Without the CRD there are no HookpointPolicies: the built-in defaults apply (what explain and check say).
+        notServed: (err) => httpStatus(err) === 404,
         handlers: { upsert: (p) => this.upsertPolicy(p), remove: (name) => this.removePolicy(name), names: () => this.policies.keys() },
       }),
     ];

@@ -34,6 +34,12 @@ export interface WatcherOptions<T> {
   /** API path of the collection, e.g. /api/v1/namespaces. */
   path: string;
   list: (options: ListOptions) => Promise<ItemList<T>>;
+  /**
+   * A list error meaning the API server does not serve the resource at all (a CRD not
+   * installed, or deleted): that counts as a complete, empty list, so the watcher syncs
+   * (holding nothing) and goes on retrying until the resource is served.
+   */
+  notServed?: (err: unknown) => boolean;
   handlers: WatchHandlers<T>;
   log: SourceLogger;
   metrics?: SourceMetrics | undefined;
@@ -59,6 +65,8 @@ export class ResourceWatcher<T extends Named> {
   private connectedNow = false;
   private syncedOnce = false;
   private lists = 0;
+  /** False once a list found the resource not served, until a list succeeds again (logs the change once). */
+  private served = true;
   private attemptFailed = false;
   private connectedAt: number | undefined;
   private disconnectedAt: number | undefined;
@@ -124,8 +132,15 @@ export class ResourceWatcher<T extends Named> {
     const seconds = Math.max(1, Math.ceil(this.opts.resyncMs / 1000));
     const path = `${this.opts.path}?timeoutSeconds=${seconds}`;
     const informer = makeInformer<T>(this.opts.kubeConfig, path, async () => {
-      const list = await this.opts.list({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs });
+      let list: ItemList<T>;
+      try {
+        list = await this.opts.list({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs });
+      } catch (err) {
+        if (live() && this.opts.notServed?.(err)) this.onNotServed(err);
+        throw err;
+      }
       if (live()) {
+        this.served = true;
         this.activity();
         this.lists += 1;
         if (this.lists > 1) this.opts.log.info({ resource: this.opts.resource, items: list.items.length }, "resource relisted");
@@ -152,6 +167,18 @@ export class ResourceWatcher<T extends Named> {
       if (live()) this.onError(err);
     });
     return informer;
+  }
+
+  /** The resource does not exist on the server: an empty list. The error still goes on to a retry, so it is found once served. */
+  private onNotServed(err: unknown): void {
+    this.activity();
+    this.removeMissing([]);
+    if (this.served) this.opts.log.warn({ resource: this.opts.resource, err: errorText(err) }, "resource not served; treated as empty");
+    this.served = false;
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      this.opts.onState();
+    }
   }
 
   private removeMissing(items: readonly T[]): void {
@@ -193,6 +220,9 @@ export class ResourceWatcher<T extends Named> {
 
   private onError(err: unknown): void {
     this.attemptFailed = true;
+    // An informer resumes its watch from its last resourceVersion without listing again, so
+    // it would never see the resource gone: a fresh one lists (and finds it not served).
+    if (this.opts.notServed?.(err)) return this.restartFresh(errorText(err));
     this.setConnected(false);
     this.scheduleRetry(errorText(err), false);
   }

@@ -118,6 +118,39 @@ describe("sync", () => {
     ]);
   });
 
+  it("without the HookpointPolicy CRD, syncs with no policies (the built-in defaults, as explain and check say) and takes the policies once it is installed", async () => {
+    api.servePolicies = false;
+    api.setNamespace("bookinfo", ENABLED);
+    api.setNamespace("perf", { team: "perf" });
+    const { source, log } = startSource();
+    await source.whenSynced(5_000);
+    expect(decision(source.current(), "bookinfo")).toEqual(byNamespaceLabel);
+    expect(source.state()).toMatchObject({ synced: true, connected: { namespaces: true, hookpointpolicies: false }, policies: [] });
+    expect(log.find("resource not served; treated as empty").map((l) => l.fields)).toEqual([{ resource: "hookpointpolicies", err: "HTTP 404: the server could not find the requested resource" }]);
+
+    api.servePolicies = true;
+    api.applyPolicy("perf", PERF);
+    await eventually("the policy once the CRD is served", () => decision(source.current(), "perf").policy === "perf");
+    expect(decision(source.current(), "perf")).toEqual(byPerfPolicy());
+    await eventually("policies watched", () => source.state().connected.hookpointpolicies);
+  });
+
+  it("a CRD deleted under a running webhook takes its policies with it", async () => {
+    api.setNamespace("perf", { team: "perf" });
+    api.applyPolicy("perf", PERF);
+    const { source } = startSource();
+    await source.whenSynced(5_000);
+    expect(decision(source.current(), "perf")).toEqual(byPerfPolicy());
+    // As if the DELETED events were missed: the CRD and its objects are gone at the next list.
+    await api.stop();
+    api.policies.clear();
+    api.servePolicies = false;
+    api.compact();
+    await api.start();
+    await eventually("the policy gone", () => decision(source.current(), "perf").policy === null);
+    expect(decision(source.current(), "perf")).toEqual(notOptedIn);
+  });
+
   it("pages through large lists", async () => {
     for (let i = 0; i < 1_200; i++) api.setNamespace(`ns-${String(i).padStart(4, "0")}`, i % 100 === 0 ? ENABLED : {});
     const { source } = startSource();
