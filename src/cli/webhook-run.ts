@@ -88,7 +88,7 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   const kubeConfig = flags.kubeconfig || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
 
   if (flags.manageRouting && (flags.policy || flags.namespaces || !kubeConfig)) {
-    throw new Error("--manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces");
+    throw new UsageError("--manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces");
   }
   // Local files when given; otherwise the cluster (informers), as in a pod.
   let source: SnapshotSource;

@@ -92,6 +92,11 @@ describe("hookpoint webhook listening", () => {
     ["--policy with --kubeconfig", ["--policy", "examples/policy.yaml", "--kubeconfig", "kc.yaml"], "hookpoint webhook: --policy and --kubeconfig both say where policies come from: give one (files, or the cluster)\n"],
     ["--namespaces with --context", ["--namespaces", "examples/namespaces.yaml", "--context", "kind"], "hookpoint webhook: --namespaces and --context both say where policies come from: give one (files, or the cluster)\n"],
     ["a bad port", ["--port", "http", ...EXAMPLES], 'hookpoint webhook: --port must be a port number between 0 and 65535, got "http"\n'],
+    [
+      "--manage-routing with policy files",
+      ["--manage-routing", ...EXAMPLES],
+      "hookpoint webhook: --manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces\n",
+    ],
   ];
   it.each(refused)("refuses %s with exit 2 and one line", (_what, args, stderr) => {
     expect(runCli(["webhook", ...args])).toEqual({ code: 2, stdout: "", stderr });
