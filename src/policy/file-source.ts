@@ -2,9 +2,8 @@
 // last loaded rather than watched: editors and Kubernetes ConfigMap mounts
 // replace files (a `..data` symlink swap) in ways that break fs.watch after the
 // first change.
-import { readFile } from "node:fs/promises";
 import type { Settings } from "./effective.js";
-import { parseNamespaces, parsePolicies } from "./files.js";
+import { parseNamespaces, parsePolicies, readFileText } from "./files.js";
 import { buildSnapshot, type Snapshot } from "./snapshot.js";
 import type { SnapshotSource } from "./source.js";
 
@@ -25,6 +24,8 @@ export class FileSnapshotSource implements SnapshotSource {
   private timer: NodeJS.Timeout | undefined;
   /** The text of each file as last loaded, to see whether a poll found a change. */
   private texts = new Map<string, string>();
+  /** The error and texts of the last change that could not be used: reported once, not on every poll. */
+  private failed: string | undefined;
 
   constructor(private readonly opts: FileSourceOptions) {
     this.snapshot = buildSnapshot([], [], opts.settings);
@@ -61,18 +62,31 @@ export class FileSnapshotSource implements SnapshotSource {
   private async reload(initial: boolean): Promise<void> {
     const { policyFile, namespacesFile, settings } = this.opts;
     const texts = new Map<string, string>();
-    let changed = initial;
-    for (const f of [policyFile, namespacesFile]) {
-      if (!f) continue;
-      const text = await readFile(f, "utf8");
-      if (this.texts.get(f) !== text) changed = true;
-      texts.set(f, text);
+    try {
+      let changed = initial;
+      for (const f of [policyFile, namespacesFile]) {
+        if (!f) continue;
+        const text = await readFileText(f);
+        if (this.texts.get(f) !== text) changed = true;
+        texts.set(f, text);
+      }
+      if (!changed) {
+        // Back to the files in use: a later failure is a new one.
+        this.failed = undefined;
+        return;
+      }
+      const policies = policyFile ? parsePolicies(texts.get(policyFile) ?? "", policyFile, settings.knownScripts) : [];
+      const namespaces = namespacesFile ? parseNamespaces(texts.get(namespacesFile) ?? "", namespacesFile) : [];
+      this.snapshot = buildSnapshot(namespaces, policies, settings);
+    } catch (err) {
+      if (initial) throw err;
+      const failure = [err instanceof Error ? err.message : String(err), ...texts.values()].join("\0");
+      if (failure === this.failed) return;
+      this.failed = failure;
+      throw err;
     }
-    if (!changed) return;
-    const policies = policyFile ? parsePolicies(texts.get(policyFile) ?? "", policyFile, settings.knownScripts) : [];
-    const namespaces = namespacesFile ? parseNamespaces(texts.get(namespacesFile) ?? "", namespacesFile) : [];
-    this.snapshot = buildSnapshot(namespaces, policies, settings);
     this.texts = texts;
+    this.failed = undefined;
     if (!initial) this.opts.onReload?.([...texts.keys()]);
   }
 }

@@ -9,8 +9,17 @@ import type { HookpointPolicy, NamespaceInfo } from "./types.js";
 import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
 
 async function readText(path: string): Promise<string> {
+  return path === "-" ? await readInput(path, readStdin) : await readFileText(path);
+}
+
+/** A file's text, or an InputError naming the file and why it cannot be read, in words. */
+export function readFileText(path: string): Promise<string> {
+  return readInput(path, () => readFile(path, "utf8"));
+}
+
+async function readInput(path: string, read: () => Promise<string>): Promise<string> {
   try {
-    return path === "-" ? await readStdin() : await readFile(path, "utf8");
+    return await read();
   } catch (err) {
     throw new InputError(path, `cannot read: ${errnoText(err, "file")}`);
   }

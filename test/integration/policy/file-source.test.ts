@@ -1,5 +1,5 @@
 // FileSnapshotSource: local policy and namespace files, polled and compared with the text last loaded.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -41,6 +41,42 @@ describe("FileSnapshotSource", () => {
     await until(() => errors.length > 0);
     expect(errors[0]).toBe(`${namespacesFile}: document 1: kind: must be a Namespace, got "Pod"`);
     expect(namespaceLabels(source.current(), "web")["hookpoint.dev/inject"]).toBe("disabled");
+  });
+
+  it("reports a change it cannot use once, not on every poll, and again when it happens again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+    const namespacesFile = join(dir, "namespaces.yaml");
+    writeFileSync(namespacesFile, ns("enabled"));
+    const errors: string[] = [];
+    const source = new FileSnapshotSource({ namespacesFile, settings, pollMs: 20, onError: (e) => errors.push(e.message), onReload: () => {} });
+    sources.push(source);
+    await source.start();
+    const bad = `${namespacesFile}: document 1: kind: must be a Namespace, got "Pod"`;
+    writeFileSync(namespacesFile, "kind: Pod\nmetadata: {name: x}\n");
+    await until(() => errors.length > 0);
+    // Ten polls more of the same broken file.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors).toEqual([bad]);
+    rmSync(namespacesFile);
+    await until(() => errors.length > 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors).toEqual([bad, `${namespacesFile}: cannot read: no such file`]);
+    writeFileSync(namespacesFile, ns("enabled"));
+    await new Promise((r) => setTimeout(r, 100));
+    writeFileSync(namespacesFile, "kind: Pod\nmetadata: {name: x}\n");
+    await until(() => errors.length > 2);
+    expect(errors).toEqual([bad, `${namespacesFile}: cannot read: no such file`, bad]);
+    expect(namespaceLabels(source.current(), "web")["hookpoint.dev/inject"]).toBe("enabled");
+  });
+
+  it("refuses to start on a file it cannot read, naming it in words", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+    const source = new FileSnapshotSource({ policyFile: join(dir, "policy.yaml"), namespacesFile: dir, settings });
+    sources.push(source);
+    await expect(source.start()).rejects.toThrow(`${join(dir, "policy.yaml")}: cannot read: no such file`);
+    const dirOnly = new FileSnapshotSource({ namespacesFile: dir, settings });
+    sources.push(dirOnly);
+    await expect(dirOnly.start()).rejects.toThrow(`${dir}: cannot read: is a directory`);
   });
 
   it("refuses to start on a bad file, naming it", async () => {
