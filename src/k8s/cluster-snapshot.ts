@@ -55,7 +55,8 @@ export async function loadClusterSnapshot(
   const routed = (p: Pick<HookpointPolicy, "metadata" | "spec">) => routedCondition(p, live, webhookNamespace, WEBHOOK_CONFIGURATION_NAME);
   const byName = new Map(inForce.map((p) => [p.metadata.name, routed(p)]));
   return {
-    snapshot: buildSnapshot(namespaces.items.map(namespaceInfo), inForce, settings),
+    // The webhook never injects in its own namespace: decide as it does, not only route as it does.
+    snapshot: buildSnapshot(namespaces.items.map(namespaceInfo), inForce, { ...settings, webhookNamespace }),
     server,
     namespaces: namespaces.items.length,
     policies: policyReports(verdicts).map((r) => {

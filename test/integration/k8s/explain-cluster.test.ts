@@ -56,6 +56,20 @@ describe("hookpoint explain --kubeconfig", () => {
     expect(api.count({ watch: true })).toBe(0);
   });
 
+  it("never injects in the webhook's own namespace, as the webhook and its configuration never do, even when labelled enabled", async () => {
+    api.setNamespace("hookpoint-system", { "hookpoint.dev/inject": "enabled" });
+    const manifest = join(tmp, "own-namespace.yaml");
+    writeFileSync(manifest, readFileSync(join(repoRoot, "examples/bookinfo.yaml"), "utf8").replaceAll("namespace: bookinfo", "namespace: hookpoint-system"));
+    try {
+      const r = await runCliAsync(["explain", "-f", manifest, "--kubeconfig", kubeconfig, "-o", "json"]);
+      expect(r.code).toBe(0);
+      const row = (JSON.parse(r.stdout) as { name: string; namespace: string; inject: boolean; decidedBy: string; reason: string }[]).find((x) => x.name === "reviews-v1");
+      expect(row).toMatchObject({ namespace: "hookpoint-system", inject: false, decidedBy: "excluded-namespace", reason: "namespace-excluded" });
+    } finally {
+      api.namespaces.delete("hookpoint-system");
+    }
+  });
+
   it("notes a policy that is not accepted, and decides without it", async () => {
     api.applyPolicy("zz-broken", { mode: "Disabled", priority: 100, profiles: { x: { scripts: ["envoy-tcp"] } } });
     try {
