@@ -7,7 +7,7 @@ import { isObject } from "../is-object.js";
 import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, parseKernelVersion, type KernelRange } from "../privilege.js";
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
-import type { HookpointPolicy, ResourceRequirements } from "./types.js";
+import type { EnvVar, HookpointPolicy, ResourceRequirements } from "./types.js";
 
 export interface PolicyProblem {
   path: string;
@@ -142,6 +142,7 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     if (problem) out.push({ path: `spec.profiles.${name}.capabilities`, message: problem });
   }
   for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
+  for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
       const needsValues = req.operator === "In" || req.operator === "NotIn";
@@ -149,6 +150,25 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
       if (!needsValues && req.values && req.values.length > 0) out.push({ path: `spec.${f}.matchExpressions[${i}].values`, message: `must be empty for operator ${req.operator}` });
     });
   }
+  return out;
+}
+
+/** Where an env var may take its value from (core/v1 EnvVarSource). */
+const ENV_SOURCES = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"] as const;
+
+/**
+ * An env var the API server would refuse in the pod (its ValidateEnv): every injected
+ * pod would be refused, however failurePolicy is set, since the webhook answered.
+ */
+function envProblems(at: string, e: EnvVar): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  // Printable ASCII without "=": the API server's most relaxed rule for a name.
+  if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(e.name)) out.push({ path: `${at}.name`, message: `${JSON.stringify(e.name)} is not an environment variable name: printable ASCII characters other than "=" only` });
+  if (!isObject(e.valueFrom)) return out;
+  const sources = ENV_SOURCES.filter((k) => isObject((e.valueFrom as Record<string, unknown>)[k]));
+  if (sources.length === 0) out.push({ path: `${at}.valueFrom`, message: `must specify one of: ${ENV_SOURCES.slice(0, -1).join(", ")} or ${ENV_SOURCES.at(-1)}` });
+  else if (e.value !== undefined && e.value !== "") out.push({ path: `${at}.valueFrom`, message: "may not be specified when value is not empty" });
+  else if (sources.length > 1) out.push({ path: `${at}.valueFrom`, message: `may not have more than one field specified at a time (has ${sources.join(", ")})` });
   return out;
 }
 

@@ -90,6 +90,28 @@ describe("policy validation", () => {
     expect(() => parsePolicies(text, "policy.yaml")).toThrow(new InputError("policy.yaml", 'must be a quantity string like "500m" or "1" (quote it), got 1', 0, "spec.profiles.deep.resources.limits.cpu"));
     expect(() => parsePolicies(text, "policy.yaml")).toThrow('policy.yaml: document 1: spec.profiles.deep.resources.limits.cpu: must be a quantity string like "500m" or "1" (quote it), got 1');
   });
+  it("semantics: env vars the API server would refuse in every injected pod (its ValidateEnv), named by path", () => {
+    const p = policy("env", {
+      profiles: {
+        x: {
+          env: [
+            { name: "A=B", value: "1" },
+            { name: "POD", valueFrom: {} },
+            { name: "NODE", value: "n", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+            { name: "TWO", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" }, secretKeyRef: { name: "s", key: "k" } } },
+            { name: "OK", value: "", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "my var.1", value: "relaxed names are fine" },
+          ],
+        },
+      },
+    });
+    expect(semanticProblems(p, SCRIPTS)).toEqual([
+      { path: "spec.profiles.x.env[0].name", message: '"A=B" is not an environment variable name: printable ASCII characters other than "=" only' },
+      { path: "spec.profiles.x.env[1].valueFrom", message: "must specify one of: fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef or fileKeyRef" },
+      { path: "spec.profiles.x.env[2].valueFrom", message: "may not be specified when value is not empty" },
+      { path: "spec.profiles.x.env[3].valueFrom", message: "may not have more than one field specified at a time (has fieldRef, secretKeyRef)" },
+    ]);
+  });
   it("a valid policy has no problems", () => {
     const p = policy("ok", { mode: "Enabled", priority: 10, defaultProfile: "deep", profiles: { deep: { scripts: ["envoy-socket-io"] } }, allowedImages: ["registry.example.com/*"] });
     expect(structuralProblems(p)).toEqual([]);
