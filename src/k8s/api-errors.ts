@@ -41,10 +41,15 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-/** "<action> failed: HTTP <code>: <API server's message>", with a hint for permission errors. */
-export function describeApiError(action: string, err: unknown): Error {
+/** Who lacks a permission the API server refused: the webhook's own ServiceAccount (self-managed certificates). */
+export const WEBHOOK_FORBIDDEN_HINT = "the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC";
+/** Who lacks a permission the API server refused: the user of a command's kubeconfig. */
+export const USER_FORBIDDEN_HINT = "the kubeconfig's user lacks this permission";
+
+/** "<action> failed: HTTP <code>: <API server's message>", with `forbiddenHint` (who lacks what) on a 403. */
+export function describeApiError(action: string, err: unknown, forbiddenHint: string): Error {
   const code = httpStatus(err);
   if (code === undefined) return new Error(`${action} failed: ${errorText(err)}`);
-  const hint = code === 403 ? " (the webhook's ServiceAccount lacks this permission: apply the self-managed overlay's RBAC)" : "";
+  const hint = code === 403 ? ` (${forbiddenHint})` : "";
   return new Error(`${action} failed: ${errorText(err)}${hint}`);
 }

@@ -6,7 +6,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
 import { escapePointerSegment } from "../admission/patch.js";
 import { INJECT_KEY } from "../names.js";
-import { describeApiError } from "./api-errors.js";
+import { USER_FORBIDDEN_HINT, describeApiError } from "./api-errors.js";
 import { judgePods, type PodView, type Verdict } from "./rollout-health.js";
 
 export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
@@ -99,9 +99,9 @@ const PAST: Record<string, string> = { label: "labelled", remove: "removed", ann
 async function selectWorkloads(apps: AppsV1Api, namespace: string, refs: readonly WorkloadRef[]): Promise<Workload[]> {
   if (refs.length === 0) {
     const [d, s, ds] = await Promise.all([
-      apps.listNamespacedDeployment({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing Deployments in ${namespace}`, e))),
-      apps.listNamespacedStatefulSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing StatefulSets in ${namespace}`, e))),
-      apps.listNamespacedDaemonSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing DaemonSets in ${namespace}`, e))),
+      apps.listNamespacedDeployment({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing Deployments in ${namespace}`, e, USER_FORBIDDEN_HINT))),
+      apps.listNamespacedStatefulSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing StatefulSets in ${namespace}`, e, USER_FORBIDDEN_HINT))),
+      apps.listNamespacedDaemonSet({ namespace }).catch((e: unknown) => Promise.reject(describeApiError(`listing DaemonSets in ${namespace}`, e, USER_FORBIDDEN_HINT))),
     ]);
     return [
       ...d.items.map((obj) => ({ ref: { kind: "Deployment" as const, name: obj.metadata?.name ?? "" }, obj })),
@@ -118,7 +118,7 @@ async function read(apps: AppsV1Api, namespace: string, ref: WorkloadRef): Promi
     if (ref.kind === "StatefulSet") return await apps.readNamespacedStatefulSet({ name: ref.name, namespace });
     return await apps.readNamespacedDaemonSet({ name: ref.name, namespace });
   } catch (e) {
-    throw describeApiError(`reading ${ref.kind} ${namespace}/${ref.name}`, e);
+    throw describeApiError(`reading ${ref.kind} ${namespace}/${ref.name}`, e, USER_FORBIDDEN_HINT);
   }
 }
 
@@ -128,7 +128,7 @@ async function patch(apps: AppsV1Api, namespace: string, ref: WorkloadRef, body:
     else if (ref.kind === "StatefulSet") await apps.patchNamespacedStatefulSet({ name: ref.name, namespace, body });
     else await apps.patchNamespacedDaemonSet({ name: ref.name, namespace, body });
   } catch (e) {
-    throw describeApiError(`patching ${ref.kind} ${namespace}/${ref.name}`, e);
+    throw describeApiError(`patching ${ref.kind} ${namespace}/${ref.name}`, e, USER_FORBIDDEN_HINT);
   }
 }
 
@@ -163,7 +163,7 @@ async function podsOf(core: CoreV1Api, namespace: string, w: Workload): Promise<
   try {
     return (await core.listNamespacedPod({ namespace, labelSelector })).items as PodView[];
   } catch (e) {
-    throw describeApiError(`listing the pods of ${w.ref.kind} ${namespace}/${w.ref.name}`, e);
+    throw describeApiError(`listing the pods of ${w.ref.kind} ${namespace}/${w.ref.name}`, e, USER_FORBIDDEN_HINT);
   }
 }
 
@@ -175,7 +175,7 @@ async function namespaceOptIn(core: CoreV1Api, namespace: string, mode: "enable"
     previous = ns.metadata?.labels?.[INJECT_KEY];
     hasLabels = ns.metadata?.labels !== undefined;
   } catch (e) {
-    throw describeApiError(`reading namespace ${namespace}`, e);
+    throw describeApiError(`reading namespace ${namespace}`, e, USER_FORBIDDEN_HINT);
   }
   const path = `/metadata/labels/${escapePointerSegment(INJECT_KEY)}`;
   const set = async (value: string | undefined) => {
@@ -183,7 +183,7 @@ async function namespaceOptIn(core: CoreV1Api, namespace: string, mode: "enable"
     try {
       await core.patchNamespace({ name: namespace, body });
     } catch (e) {
-      throw describeApiError(`labelling namespace ${namespace}`, e);
+      throw describeApiError(`labelling namespace ${namespace}`, e, USER_FORBIDDEN_HINT);
     }
     hasLabels = true;
   };

@@ -15,7 +15,7 @@ import { CA_DAYS, SERVING_DAYS } from "../certs/days.js";
 import { certificateInfo, parseCertificate, splitPemCertificates } from "../certs/inspect.js";
 import { DEFAULT_CLUSTER_DOMAIN, checkDnsLabel, servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type RenewalPolicy, type TlsMaterial } from "../certs/renewal.js";
-import { describeApiError, httpStatus } from "./api-errors.js";
+import { WEBHOOK_FORBIDDEN_HINT, describeApiError, httpStatus } from "./api-errors.js";
 import { caBundlePatch } from "./ca-bundle-patch.js";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_SERVICE } from "./install-names.js";
 import type { SourceLogger } from "./logger.js";
@@ -116,7 +116,7 @@ async function readSecret(s: Settings): Promise<V1Secret> {
         `Secret ${s.namespace}/${s.secretName} does not exist: it is part of deploy/overlays/self-managed (created empty; the webhook fills it). Apply the overlay again`,
       );
     }
-    throw describeApiError(`reading Secret ${s.namespace}/${s.secretName}`, err);
+    throw describeApiError(`reading Secret ${s.namespace}/${s.secretName}`, err, WEBHOOK_FORBIDDEN_HINT);
   }
 }
 
@@ -132,7 +132,7 @@ async function readWebhookConfiguration(s: Settings): Promise<WebhookConfigurati
       s.log.warn({ webhookConfiguration: s.configName }, "webhook configuration not found, caBundle not set yet");
       return undefined;
     }
-    throw describeApiError(`reading MutatingWebhookConfiguration ${s.configName}`, err);
+    throw describeApiError(`reading MutatingWebhookConfiguration ${s.configName}`, err, WEBHOOK_FORBIDDEN_HINT);
   }
 }
 
@@ -200,7 +200,7 @@ async function ensureSecret(s: Settings, config: WebhookConfiguration | undefine
         s.log.info({ secret: `${s.namespace}/${s.secretName}`, attempt }, "secret written by another replica, reading it again");
         continue;
       }
-      throw describeApiError(`replacing Secret ${s.namespace}/${s.secretName}`, err);
+      throw describeApiError(`replacing Secret ${s.namespace}/${s.secretName}`, err, WEBHOOK_FORBIDDEN_HINT);
     }
     const stored = planRenewal(next, policy);
     // After the first step of a CA rotation, look again once API servers have had a pass to see the new caBundle.
@@ -231,7 +231,7 @@ async function ensureCaBundle(s: Settings, caBundlePem: string, first: WebhookCo
       // 409/422: the configuration changed between our read and our patch (a test op failed); read again.
       const code = httpStatus(err);
       if (code === 409 || code === 422) continue;
-      throw describeApiError(`patching the caBundle of MutatingWebhookConfiguration ${s.configName}`, err);
+      throw describeApiError(`patching the caBundle of MutatingWebhookConfiguration ${s.configName}`, err, WEBHOOK_FORBIDDEN_HINT);
     }
   }
   throw new Error(`MutatingWebhookConfiguration ${s.configName} kept changing under ${MAX_ATTEMPTS} attempts to patch its caBundle; will try again`);

@@ -63,6 +63,8 @@ export class FakeKubeApi {
   webhookConfigurations = new Map<string, unknown>();
   /** A dead connection: new watches get no answer at all, open ones fall silent and never end. */
   stallWatches = false;
+  /** Every authenticated request is refused with 403 (a user whose RBAC allows nothing). */
+  forbidAll = false;
   /** Watches are answered 200 and ended at once (a misbehaving proxy). */
   endWatchesAtOnce = false;
   private rv = 1000;
@@ -245,6 +247,7 @@ export class FakeKubeApi {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return fail(401, "Unauthorized", "Unauthorized");
+    if (this.forbidAll) return fail(403, "Forbidden", `forbidden: User "tester" cannot ${method.toLowerCase()} ${path}`);
 
     const mwc = /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
     if (mwc && method === "GET") {
