@@ -133,7 +133,8 @@ describe("cert-manager overlay", () => {
       secretName: "hookpoint-ca",
       duration: "87600h",
       renewBefore: "8760h",
-      privateKey: { algorithm: "ECDSA", size: 256 },
+      // A renewal keeps the CA's key: serving certificates it issued before stay trusted.
+      privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Never" },
       issuerRef: { kind: "Issuer", name: "hookpoint-selfsigned" },
     });
     expect(find(objs, "Certificate", "hookpoint-webhook").spec).toEqual({
