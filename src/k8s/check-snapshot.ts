@@ -193,14 +193,23 @@ async function readIstiod(kc: KubeConfig): Promise<{ where: string; image: strin
   }
 }
 
+/** The environment variable that sets the webhook's --default-pod-security when the flag is not given. */
+const POD_SECURITY_ENV = "HOOKPOINT_DEFAULT_POD_SECURITY";
+
 async function readDefaultPodSecurity(kc: KubeConfig, namespace: string): Promise<{ level: PodSecurityLevel; from: string }> {
   const where = `Deployment ${namespace}/hookpoint-webhook`;
+  const isLevel = (v: string | undefined): v is PodSecurityLevel => v !== undefined && (POD_SECURITY_LEVELS as readonly string[]).includes(v);
   try {
     const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: "hookpoint-webhook", namespace });
-    const args = d.spec?.template.spec?.containers[0]?.args ?? [];
+    const containers = d.spec?.template.spec?.containers ?? [];
+    const webhook = containers.find((c) => c.name === "webhook") ?? containers[0];
+    const args = webhook?.args ?? [];
     const i = args.findIndex((a) => a === "--default-pod-security" || a.startsWith("--default-pod-security="));
     const value = i < 0 ? undefined : args[i]?.includes("=") ? args[i]?.split("=")[1] : args[i + 1];
-    if (value !== undefined && (POD_SECURITY_LEVELS as readonly string[]).includes(value)) return { level: value as PodSecurityLevel, from: `--default-pod-security of ${where}` };
+    if (isLevel(value)) return { level: value, from: `--default-pod-security of ${where}` };
+    // Without the flag the webhook takes its default from the environment (as `hookpoint webhook --help` says).
+    const env = webhook?.env?.find((e) => e.name === POD_SECURITY_ENV)?.value;
+    if (i < 0 && isLevel(env)) return { level: env, from: `${POD_SECURITY_ENV} of ${where}` };
     return { level: DEFAULT_POD_SECURITY, from: `Kubernetes' default; ${where} sets no --default-pod-security` };
   } catch (err) {
     return { level: DEFAULT_POD_SECURITY, from: `assumed: ${where} ${httpStatus(err) === 404 ? "does not exist" : `cannot be read (${errorText(err)})`}` };

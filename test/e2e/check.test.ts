@@ -353,6 +353,27 @@ describe("hookpoint check against the real API server", () => {
     }
   });
 
+  it("the webhook's default Pod Security set through HOOKPOINT_DEFAULT_POD_SECURITY, not the flag", async (ctx) => {
+    const i = await healthyInstall(ctx);
+    const deployment = clone(pick(renderOrSkip(ctx, "base"), "Deployment", "hookpoint-webhook"));
+    const viaEnv = clone(deployment) as K8sObject & { spec: { template: { spec: { containers: { args: string[]; env: { name: string; value?: string }[] }[] } } } };
+    const container = viaEnv.spec.template.spec.containers[0]!;
+    const at = container.args.indexOf("--default-pod-security");
+    container.args.splice(at, 2);
+    container.env.push({ name: "HOOKPOINT_DEFAULT_POD_SECURITY", value: "baseline" });
+    ok(await apply(i.admin, viaEnv), "the Deployment with the environment variable instead of the flag");
+    try {
+      await expectCheck(i, {
+          "✔ pod security": [
+            `✘ pod security: namespace ${i.shop} enforces Pod Security "baseline" (the cluster's default, --default-pod-security): hookpoint skips its pods, which would be rejected with the privileged tracing container`,
+            `  fix: kubectl label namespace ${i.shop} pod-security.kubernetes.io/enforce=privileged --overwrite, if privileged tracing containers are acceptable there; otherwise opt the namespace out`,
+          ],
+      }, "1 of 12 checks failed", 1);
+    } finally {
+      ok(await apply(i.admin, deployment), "the Deployment as shipped");
+    }
+  });
+
   it("an opted-in namespace whose pods have no proxy", async (ctx) => {
     const i = await healthyInstall(ctx);
     const bare = await e2e.namespace("check-bare");
