@@ -85,7 +85,8 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const kubeConfig = flags.kubeconfig || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
+  // --context alone names a context of the default kubeconfig (as in explain and check).
+  const kubeConfig = flags.kubeconfig !== undefined || flags.context !== undefined || inCluster() ? loadKubeConfig({ file: flags.kubeconfig, context: flags.context }) : undefined;
 
   if (flags.manageRouting && (flags.policy || flags.namespaces || !kubeConfig)) {
     throw new UsageError("--manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces");

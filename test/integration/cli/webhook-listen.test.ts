@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCli, serverListening } from "../../support/cli.js";
+import { FakeKubeApi } from "../k8s/fake-kube-api.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-listen-"));
 const EXAMPLES = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
@@ -64,6 +65,18 @@ function healthz(host: string, port: number): Promise<number | string> {
   });
 }
 
+/** GET a JSON path over HTTPS, verifying the certificate against the dev CA. */
+function getJson(host: string, port: number, path: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host, port, path, ca: readFileSync(join(tmp, "certs/ca.crt")), servername: "localhost", timeout: 10_000 }, (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.on("error", reject);
+  });
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
@@ -98,6 +111,30 @@ describe("hookpoint webhook listening", () => {
       "hookpoint webhook: --manage-routing follows the cluster's policies: pass --kubeconfig or run in a pod, without --policy/--namespaces\n",
     ],
   ];
+  it("--context alone reads that context of the default kubeconfig (KUBECONFIG), as explain does", async () => {
+    const api = new FakeKubeApi();
+    await api.start();
+    const kubeconfig = join(tmp, "fake.kubeconfig");
+    writeFileSync(kubeconfig, api.kubeConfigYaml());
+    const args = ["--import", "tsx", "src/cli/main.ts", "webhook", "--host", "127.0.0.1", "--port", "0", "--cert", join(tmp, "certs/tls.crt"), "--key", join(tmp, "certs/tls.key"), "--context", "fake"];
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
+    delete env.KUBERNETES_SERVICE_HOST;
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    try {
+      const { port } = await serverListening(child, "webhook", { ms: 60_000 });
+      let ready: { status: number; body: unknown } = { status: 0, body: undefined };
+      for (let i = 0; i < 100 && ready.status !== 200; i++) {
+        ready = await getJson("127.0.0.1", port, "/readyz");
+        if (ready.status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toEqual({ status: 200, body: { ready: true, source: `cluster ${api.url}`, problems: [] } });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) await stop(child);
+      await api.stop();
+    }
+  }, 60_000);
+
   it.each(refused)("refuses %s with exit 2 and one line", (_what, args, stderr) => {
     expect(runCli(["webhook", ...args])).toEqual({ code: 2, stdout: "", stderr });
   });
