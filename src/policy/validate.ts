@@ -63,6 +63,8 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
         }
         unknownFields(prof, PROFILE_FIELDS, at, p);
         if (prof.image !== undefined && (typeof prof.image !== "string" || prof.image === "")) p(`${at}.image`, "must be a non-empty string");
+        // The CRD's pattern; the API server refuses a pod whose image has white space around it.
+        else if (typeof prof.image === "string" && !/^\S+$/.test(prof.image)) p(`${at}.image`, `must be an image reference without white space, got ${JSON.stringify(prof.image)}`);
         stringList(prof.scripts, `${at}.scripts`, SCRIPT_NAME, "a script name", p);
         stringList(prof.capabilities, `${at}.capabilities`, CAPABILITY, "a capability name in upper case, without CAP_", p);
         for (const f of ["privileged", "agent"] as const) if (prof[f] !== undefined && typeof prof[f] !== "boolean") p(`${at}.${f}`, "must be true or false");

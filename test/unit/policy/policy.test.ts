@@ -61,7 +61,7 @@ describe("policy validation", () => {
       { path: "spec.profiles.x.privileged", message: "must be true or false" },
     ]);
   });
-  it("structure: env values and resource quantities must be strings, as the CRD types them (YAML reads 5 and 1 as numbers)", () => {
+  it("structure: env values and resource quantities must be strings, as the CRD types them (YAML reads 5 and 1 as numbers), and an image has no white space", () => {
     const doc = {
       apiVersion: "hookpoint.dev/v1alpha1",
       kind: "HookpointPolicy",
@@ -72,6 +72,7 @@ describe("policy validation", () => {
             env: [{ name: "HOOKPOINT_TRACE_SAMPLE", value: 5 }, { name: "A", valueFrom: "secret" }, { name: "B", vaule: "1" }, "C=1"],
             resources: { limits: { cpu: 1, memory: "1Gi" }, requests: "1", claims: [] },
           },
+          y: { image: "registry.example.com/proxy:1 " },
         },
       },
     };
@@ -83,6 +84,7 @@ describe("policy validation", () => {
       { path: "spec.profiles.x.resources.claims", message: "unknown field (known: limits, requests)" },
       { path: "spec.profiles.x.resources.limits.cpu", message: 'must be a quantity string like "500m" or "1" (quote it), got 1' },
       { path: "spec.profiles.x.resources.requests", message: "must be a map of resource name to quantity" },
+      { path: "spec.profiles.y.image", message: 'must be an image reference without white space, got "registry.example.com/proxy:1 "' },
     ]);
   });
   it("a policy file with a number for a quantity is refused naming the field, not a crash", () => {
