@@ -35,6 +35,8 @@ function proxyName(pod: PodView): string {
  * with a ready proxy, waiting otherwise.
  */
 export function judgePods(pods: readonly PodView[], since: Date, want: number, expectTraced: boolean): Verdict {
+  // Scaled to zero (or a DaemonSet on no node): a restart makes no pod, so there is nothing to wait for.
+  if (want === 0) return { state: "healthy", detail: "no replicas wanted: no new pods to wait for" };
   const fresh = pods.filter((p) => !p.metadata?.deletionTimestamp && new Date(p.metadata?.creationTimestamp ?? 0).getTime() >= Math.floor(since.getTime() / 1000) * 1000);
   for (const p of fresh) {
     for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {

@@ -152,9 +152,10 @@ async function restartAll(apps: AppsV1Api, namespace: string, workloads: Workloa
   return at;
 }
 
+/** The pods a workload wants: 0 for one scaled to zero (a restart makes none; waiting for one would time out and roll back). */
 function wanted(w: Workload): number {
-  if (w.ref.kind === "DaemonSet") return Math.max(1, (w.obj as V1DaemonSet).status?.desiredNumberScheduled ?? 1);
-  return Math.max(1, (w.obj as V1Deployment).spec?.replicas ?? 1);
+  if (w.ref.kind === "DaemonSet") return Math.max(0, (w.obj as V1DaemonSet).status?.desiredNumberScheduled ?? 1);
+  return Math.max(0, (w.obj as V1Deployment).spec?.replicas ?? 1);
 }
 
 async function podsOf(core: CoreV1Api, namespace: string, w: Workload): Promise<PodView[]> {

@@ -13,13 +13,13 @@ import { pollUntil } from "./support/poll.js";
 const e2e = useCluster();
 const RESTARTED = "kubectl.kubernetes.io/restartedAt";
 
-async function deployment(admin: KubeConfig, namespace: string, name: string): Promise<void> {
+async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1): Promise<void> {
   await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
     body: {
       metadata: { name },
       spec: {
-        replicas: 1,
+        replicas,
         selector: { matchLabels: { app: name } },
         template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }] } },
       },
@@ -104,6 +104,29 @@ describe("hookpoint enable and disable", () => {
     );
     expect(d.code).toBe(0);
     expect(await label(admin, ns)).toBeUndefined();
+  }, 600_000);
+
+  it("a Deployment scaled to zero is restarted and not waited for (no pod will come)", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-idle");
+    await deployment(admin, ns, "web");
+    await deployment(admin, ns, "idle", 0);
+    const run = cli(["enable", "-n", ns, "--timeout", "60"], cluster.kubeconfigPath);
+    await newPod(admin, ns, "web", "web-1", true, [running("app", true), running("istio-proxy", true)]);
+    const r = await run;
+    expect(r).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: [
+        `labelled namespace ${ns} hookpoint.dev/inject=enabled`,
+        `restarted Deployment ${ns}/idle`,
+        `restarted Deployment ${ns}/web`,
+        `Deployment ${ns}/idle: no replicas wanted: no new pods to wait for`,
+        `Deployment ${ns}/web: 1 new pod traced, proxy ready`,
+        "",
+      ].join("\n"),
+    });
+    expect(await label(admin, ns)).toBe("enabled");
   }, 600_000);
 
   it("rolls the opt-in back and restarts again when a traced pod crash-loops", async (ctx) => {

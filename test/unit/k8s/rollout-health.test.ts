@@ -20,6 +20,10 @@ describe("judgePods", () => {
     const pods = [pod("a", "2026-01-01T10:00:01Z", true, { initContainerStatuses: [{ name: "istio-init", ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }] })];
     expect(judgePods(pods, since, 1, true)).toEqual({ state: "failed", detail: "pod a: container istio-init is in CrashLoopBackOff" });
   });
+  it("a workload that wants no pods (scaled to zero) is healthy at once, traced or not", () => {
+    expect(judgePods([], since, 0, true)).toEqual({ state: "healthy", detail: "no replicas wanted: no new pods to wait for" });
+    expect(judgePods([], since, 0, false)).toEqual({ state: "healthy", detail: "no replicas wanted: no new pods to wait for" });
+  });
   it("new pods that are not traced are named as such", () => {
     const pods = [pod("a", "2026-01-01T10:00:02Z", false, { containerStatuses: [ready("istio-proxy")] })];
     expect(judgePods(pods, since, 1, true)).toEqual({ state: "waiting", detail: "0/1 new pods traced with a ready proxy (1 new, 1 not traced: is the webhook routing this namespace? see hookpoint explain)" });
