@@ -22,6 +22,7 @@ import { RoutingSync } from "./routing-sync.js";
 import type { SourceMetrics, WatchedResource } from "./source-metrics.js";
 import { ResourceWatcher } from "./watcher.js";
 import { httpStatus } from "./api-errors.js";
+import { policyCrdAbsent } from "./policy-crd.js";
 
 /** Each watch is renewed at least this often (client-go renews every 5 to 10 minutes). */
 const DEFAULT_RESYNC_MS = 300_000;
@@ -149,7 +150,9 @@ class ClusterSnapshotSource implements ClusterSource {
         path: POLICIES_PATH,
         list: (o) => lister.policies(o),
         // Without the CRD there are no HookpointPolicies: the built-in defaults apply (what explain and check say).
+        // A 404 alone is not proof: right after an API server restart a CRD's resource is briefly not served.
         notServed: (err) => httpStatus(err) === 404,
+        absent: () => policyCrdAbsent(opts.kubeConfig),
         handlers: { upsert: (p) => this.upsertPolicy(p), remove: (name) => this.removePolicy(name), names: () => this.policies.keys() },
       }),
     ];

@@ -35,11 +35,15 @@ export interface WatcherOptions<T> {
   path: string;
   list: (options: ListOptions) => Promise<ItemList<T>>;
   /**
-   * A list error meaning the API server does not serve the resource at all (a CRD not
-   * installed, or deleted): that counts as a complete, empty list, so the watcher syncs
-   * (holding nothing) and goes on retrying until the resource is served.
+   * For a resource that may not exist (a custom resource): whether an error says the API
+   * server does not serve it now (404). Such a watch is replaced by a fresh list, and
+   * when `absent` confirms it does not exist at all (its CRD is not installed, or was
+   * deleted, not just not served yet after an API server restart), that counts as a
+   * complete, empty list: the watcher syncs holding nothing and goes on retrying until
+   * the resource is served.
    */
   notServed?: (err: unknown) => boolean;
+  absent?: () => Promise<boolean>;
   handlers: WatchHandlers<T>;
   log: SourceLogger;
   metrics?: SourceMetrics | undefined;
@@ -136,7 +140,7 @@ export class ResourceWatcher<T extends Named> {
       try {
         list = await this.opts.list({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs });
       } catch (err) {
-        if (live() && this.opts.notServed?.(err)) this.onNotServed(err);
+        if (live() && this.opts.notServed?.(err) && (await this.confirmedAbsent()) && live()) this.onNotServed(err);
         throw err;
       }
       if (live()) {
@@ -167,6 +171,14 @@ export class ResourceWatcher<T extends Named> {
       if (live()) this.onError(err);
     });
     return informer;
+  }
+
+  private async confirmedAbsent(): Promise<boolean> {
+    try {
+      return (await this.opts.absent?.()) === true;
+    } catch {
+      return false; // unknown: keep what is held and retry, as for any failed list
+    }
   }
 
   /** The resource does not exist on the server: an empty list. The error still goes on to a retry, so it is found once served. */

@@ -269,6 +269,7 @@ describe("the webhook's identity: deploy/'s RBAC is enough, and no more", () => 
     { verb: "list", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "watch", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "update", group: "hookpoint.dev", resource: "hookpointpolicies", subresource: "status" },
+    { verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "hookpointpolicies.hookpoint.dev" },
   ];
   const notGranted: Access[] = [
     { verb: "get", group: "", resource: "pods", namespace: "default" },
@@ -278,6 +279,7 @@ describe("the webhook's identity: deploy/'s RBAC is enough, and no more", () => 
     { verb: "get", group: "", resource: "namespaces" },
     { verb: "get", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "patch", group: "hookpoint.dev", resource: "hookpointpolicies", subresource: "status" },
+    { verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "other.example.com" },
     { verb: "update", group: "", resource: "namespaces" },
     { verb: "update", group: "hookpoint.dev", resource: "hookpointpolicies" },
     { verb: "create", group: "hookpoint.dev", resource: "hookpointpolicies" },

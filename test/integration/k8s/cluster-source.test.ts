@@ -120,6 +120,7 @@ describe("sync", () => {
 
   it("without the HookpointPolicy CRD, syncs with no policies (the built-in defaults, as explain and check say) and takes the policies once it is installed", async () => {
     api.servePolicies = false;
+    api.crdStored = false;
     api.setNamespace("bookinfo", ENABLED);
     api.setNamespace("perf", { team: "perf" });
     const { source, log } = startSource();
@@ -129,6 +130,7 @@ describe("sync", () => {
     expect(log.find("resource not served; treated as empty").map((l) => l.fields)).toEqual([{ resource: "hookpointpolicies", err: "HTTP 404: the server could not find the requested resource" }]);
 
     api.servePolicies = true;
+    api.crdStored = true;
     api.applyPolicy("perf", PERF);
     await eventually("the policy once the CRD is served", () => decision(source.current(), "perf").policy === "perf");
     expect(decision(source.current(), "perf")).toEqual(byPerfPolicy());
@@ -145,10 +147,33 @@ describe("sync", () => {
     await api.stop();
     api.policies.clear();
     api.servePolicies = false;
+    api.crdStored = false;
     api.compact();
     await api.start();
     await eventually("the policy gone", () => decision(source.current(), "perf").policy === null);
     expect(decision(source.current(), "perf")).toEqual(notOptedIn);
+  });
+
+  it("policies not served for a while although their CRD exists (an API server restarting) are kept, and a fresh start waits for them", async () => {
+    api.setNamespace("perf", { team: "perf" });
+    api.applyPolicy("perf", { ...PERF, mode: "Disabled" });
+    api.setNamespace("web", ENABLED);
+    const { source, log } = startSource();
+    await source.whenSynced(5_000);
+    await api.stop();
+    api.servePolicies = false;
+    api.compact();
+    await api.start();
+    await eventually("a few failed lists", () => log.find("watch failed; retrying").filter((l) => l.fields.resource === "hookpointpolicies").length >= 3);
+    // The kill switch stays in force: a 404 alone never drops the policies.
+    expect(decision(source.current(), "perf")).toMatchObject({ inject: false, policy: "perf", reason: "policy-disabled" });
+    expect(log.find("resource not served; treated as empty")).toEqual([]);
+
+    const fresh = startSource();
+    await expect(fresh.source.whenSynced(500)).rejects.toThrow(`not synced with cluster ${api.url} after 500 ms`);
+    api.servePolicies = true;
+    await fresh.source.whenSynced(5_000);
+    expect(decision(fresh.source.current(), "perf")).toMatchObject({ inject: false, policy: "perf", reason: "policy-disabled" });
   });
 
   it("pages through large lists", async () => {

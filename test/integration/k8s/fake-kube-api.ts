@@ -57,8 +57,10 @@ export class FakeKubeApi {
   goneAsHttpStatus = false;
   /** Status fields the CRD schema does not declare are pruned, as the API server would. */
   prunedStatusFields: string[] = [];
-  /** false: the HookpointPolicy CRD is not installed (its paths answer 404). */
+  /** false: HookpointPolicies are not served (their paths answer 404): the CRD is not installed, or not served yet. */
   servePolicies = true;
+  /** Whether the HookpointPolicy CRD object exists (GET of the CustomResourceDefinition); not served with it = just after a restart. */
+  crdStored = true;
   /** The MutatingWebhookConfigurations GET answers with (by name); others are 404. */
   webhookConfigurations = new Map<string, unknown>();
   /** A dead connection: new watches get no answer at all, open ones fall silent and never end. */
@@ -249,6 +251,11 @@ export class FakeKubeApi {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return fail(401, "Unauthorized", "Unauthorized");
     if (this.forbidAll) return fail(403, "Forbidden", `forbidden: User "tester" cannot ${method.toLowerCase()} ${path}`);
 
+    if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/hookpointpolicies.hookpoint.dev" && method === "GET") {
+      return this.crdStored
+        ? send(200, { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "hookpointpolicies.hookpoint.dev" }, spec: { group: "hookpoint.dev", names: { plural: "hookpointpolicies", kind: "HookpointPolicy" }, scope: "Cluster", versions: [] } })
+        : fail(404, "NotFound", 'customresourcedefinitions.apiextensions.k8s.io "hookpointpolicies.hookpoint.dev" not found');
+    }
     const mwc = /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
     if (mwc && method === "GET") {
       const config = this.webhookConfigurations.get(mwc[1] as string);

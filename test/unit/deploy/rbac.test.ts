@@ -1,5 +1,6 @@
 // RBAC is exactly the least set: the base grants listing and watching
-// namespaces and policies (informers), updating policy status, reading and patching its own webhook
+// namespaces and policies (informers), updating policy status, reading the policies' CRD (by
+// name: is it installed?), reading and patching its own webhook
 // configuration (by name: caBundle and routing) and writing Events (warnings on
 // pods' owners); the self-managed overlay adds its Secret, by name.
 import { describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ const BASE_RULES = [
   { apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] },
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies"], verbs: ["list", "watch"] },
   { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies/status"], verbs: ["update"] },
+  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], resourceNames: ["hookpointpolicies.hookpoint.dev"], verbs: ["get"] },
   { apiGroups: ["admissionregistration.k8s.io"], resources: ["mutatingwebhookconfigurations"], resourceNames: ["zz-hookpoint"], verbs: ["get", "patch"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
 ];
@@ -34,7 +36,7 @@ function grants(objs: K8sObject[]): { role: string; rule: unknown }[] {
 }
 
 describe.each(["base", "cert-manager", "cluster-wide-cert-manager"] as const)("RBAC of %s", (target: Target) => {
-  it("is exactly: namespaces and hookpointpolicies list/watch, hookpointpolicies/status update, zz-hookpoint get/patch, events create/patch", (ctx) => {
+  it("is exactly: namespaces and hookpointpolicies list/watch, hookpointpolicies/status update, get of the HookpointPolicy CRD, zz-hookpoint get/patch, events create/patch", (ctx) => {
     const objs = render(ctx, target);
     expect(sorted(grants(objs))).toEqual(sorted(BASE_RULES.map((rule) => ({ role: "ClusterRole hookpoint-webhook", rule }))));
     expect(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([
