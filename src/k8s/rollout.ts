@@ -158,9 +158,25 @@ function wanted(w: Workload): number {
   return Math.max(0, (w.obj as V1Deployment).spec?.replicas ?? 1);
 }
 
+/**
+ * A workload's label selector as a query string, matchExpressions included: left out, a
+ * selector of expressions alone would list every pod of the namespace, and another
+ * workload's new pods (restarted at the same moment) would count for this one.
+ */
+export function selectorQuery(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector?.matchExpressions ?? []) {
+    const values = `(${(e.values ?? []).join(",")})`;
+    if (e.operator === "In") parts.push(`${e.key} in ${values}`);
+    else if (e.operator === "NotIn") parts.push(`${e.key} notin ${values}`);
+    else if (e.operator === "Exists") parts.push(e.key);
+    else if (e.operator === "DoesNotExist") parts.push(`!${e.key}`);
+  }
+  return parts.join(",");
+}
+
 async function podsOf(core: CoreV1Api, namespace: string, w: Workload): Promise<PodView[]> {
-  const match = w.obj.spec?.selector?.matchLabels ?? {};
-  const labelSelector = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+  const labelSelector = selectorQuery(w.obj.spec?.selector);
   try {
     return (await core.listNamespacedPod({ namespace, labelSelector })).items as PodView[];
   } catch (e) {

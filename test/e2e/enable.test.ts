@@ -13,14 +13,14 @@ import { pollUntil } from "./support/poll.js";
 const e2e = useCluster();
 const RESTARTED = "kubectl.kubernetes.io/restartedAt";
 
-async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1): Promise<void> {
+async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1, selectBy: "labels" | "expressions" = "labels"): Promise<void> {
   await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
     body: {
       metadata: { name },
       spec: {
         replicas,
-        selector: { matchLabels: { app: name } },
+        selector: selectBy === "labels" ? { matchLabels: { app: name } } : { matchExpressions: [{ key: "app", operator: "In", values: [name] }] },
         template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }] } },
       },
     },
@@ -127,6 +127,19 @@ describe("hookpoint enable and disable", () => {
       ].join("\n"),
     });
     expect(await label(admin, ns)).toBe("enabled");
+  }, 600_000);
+
+  it("a Deployment selecting its pods by matchExpressions is judged by its own pods, not by another's", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-expr");
+    await deployment(admin, ns, "api");
+    await deployment(admin, ns, "web", 1, "expressions");
+    const run = cli(["enable", "-n", ns, "--timeout", "10"], cluster.kubeconfigPath);
+    // Only api's new pod comes, traced and ready; web's never does.
+    await newPod(admin, ns, "api", "api-1", true, [running("app", true), running("istio-proxy", true)]);
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`hookpoint enable: rolled back: not ready within 10s: Deployment ${ns}/web: 0/1 new pods traced with a ready proxy (0 new)\n`);
   }, 600_000);
 
   it("rolls the opt-in back and restarts again when a traced pod crash-loops", async (ctx) => {
