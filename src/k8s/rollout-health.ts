@@ -29,15 +29,19 @@ function proxyName(pod: PodView): string {
   }
 }
 
+/** The pod-template annotation a restart sets (as `kubectl rollout restart` does); the new pods carry it. */
+export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+
 /**
- * The new pods of a workload (created at or after `since`): failed when one of
- * their containers is in CrashLoopBackOff, healthy when `want` of them are traced
- * with a ready proxy, waiting otherwise.
+ * The new pods of a workload (those made from the template the restart wrote: they carry
+ * its `restartedAt` value; no clock is compared, so the user's may differ from the API
+ * server's): failed when one of their containers is in CrashLoopBackOff, healthy when
+ * `want` of them are traced with a ready proxy, waiting otherwise.
  */
-export function judgePods(pods: readonly PodView[], since: Date, want: number, expectTraced: boolean): Verdict {
+export function judgePods(pods: readonly PodView[], restartedAt: string, want: number, expectTraced: boolean): Verdict {
   // Scaled to zero (or a DaemonSet on no node): a restart makes no pod, so there is nothing to wait for.
   if (want === 0) return { state: "healthy", detail: "no replicas wanted: no new pods to wait for" };
-  const fresh = pods.filter((p) => !p.metadata?.deletionTimestamp && new Date(p.metadata?.creationTimestamp ?? 0).getTime() >= Math.floor(since.getTime() / 1000) * 1000);
+  const fresh = pods.filter((p) => !p.metadata?.deletionTimestamp && p.metadata?.annotations?.[RESTARTED_AT] === restartedAt);
   for (const p of fresh) {
     for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
       if (c.state?.waiting?.reason === "CrashLoopBackOff") {

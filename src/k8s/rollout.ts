@@ -7,9 +7,9 @@ import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deploym
 import { escapePointerSegment } from "../admission/patch.js";
 import { INJECT_KEY } from "../names.js";
 import { USER_FORBIDDEN_HINT, describeApiError } from "./api-errors.js";
-import { judgePods, type PodView, type Verdict } from "./rollout-health.js";
+import { judgePods, RESTARTED_AT, type PodView, type Verdict } from "./rollout-health.js";
 
-export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+export { RESTARTED_AT } from "./rollout-health.js";
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
@@ -65,14 +65,14 @@ export async function rollout(o: RolloutOptions): Promise<void> {
   if (workloads.length === 0) o.say(`no Deployment, StatefulSet or DaemonSet in ${o.namespace}: only the opt-in changes`);
   await optIn.apply();
   o.say(`${optIn.describe().replace(/^(\w+)/, (v) => PAST[v] ?? v)}`);
-  const since = await restartAll(apps, o.namespace, workloads, now(), (w) => o.say(`restarted ${label(w)}`));
+  const restartedAt = await restartAll(apps, o.namespace, workloads, now(), (w) => o.say(`restarted ${label(w)}`));
 
   const deadline = now().getTime() + o.timeoutMs;
   const pending = new Map(workloads.map((w) => [label(w), w]));
   let last = new Map<string, Verdict>();
   while (pending.size > 0) {
     const verdicts = new Map<string, Verdict>();
-    for (const [name, w] of pending) verdicts.set(name, judgePods(await podsOf(core, o.namespace, w), since, wanted(w), o.mode === "enable"));
+    for (const [name, w] of pending) verdicts.set(name, judgePods(await podsOf(core, o.namespace, w), restartedAt, wanted(w), o.mode === "enable"));
     for (const [name, v] of verdicts) {
       if (v.state === "healthy") {
         o.say(`${name}: ${v.detail}`);
@@ -142,14 +142,15 @@ function templateAnnotationOps(obj: Workload["obj"], key: string, value: string 
   return [{ op: "add", path, value }];
 }
 
-/** Restarts like `kubectl rollout restart`; returns the moment written (new pods are those created from then on). */
-async function restartAll(apps: AppsV1Api, namespace: string, workloads: Workload[], at: Date, done: (w: Workload) => void): Promise<Date> {
+/** Restarts like `kubectl rollout restart`; returns the value written (the new pods carry it). */
+async function restartAll(apps: AppsV1Api, namespace: string, workloads: Workload[], at: Date, done: (w: Workload) => void): Promise<string> {
+  const value = at.toISOString();
   for (const w of workloads) {
     w.obj = await read(apps, namespace, w.ref);
-    await patch(apps, namespace, w.ref, templateAnnotationOps(w.obj, RESTARTED_AT, at.toISOString()));
+    await patch(apps, namespace, w.ref, templateAnnotationOps(w.obj, RESTARTED_AT, value));
     done(w);
   }
-  return at;
+  return value;
 }
 
 /** The pods a workload wants: 0 for one scaled to zero (a restart makes none; waiting for one would time out and roll back). */

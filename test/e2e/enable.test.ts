@@ -30,7 +30,7 @@ async function deployment(admin: KubeConfig, namespace: string, name: string, re
 const restartedAt = async (admin: KubeConfig, namespace: string, name: string) =>
   (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec?.template.metadata?.annotations?.[RESTARTED];
 
-/** Waits for the CLI's restart, then creates the pod the ReplicaSet would and sets its container statuses. */
+/** Waits for the CLI's restart, then creates the pod the ReplicaSet would (with the template's restartedAt) and sets its container statuses. */
 async function newPod(admin: KubeConfig, namespace: string, app: string, pod: string, traced: boolean, statuses: object[] | undefined, after?: string): Promise<string> {
   const { value } = await pollUntil(() => restartedAt(admin, namespace, app), (v) => v !== undefined && v !== after, { what: `restart of ${app}`, timeoutMs: 120_000, intervalMs: 200 });
   await admin.makeApiClient(CoreV1Api).createNamespacedPod({
@@ -39,7 +39,7 @@ async function newPod(admin: KubeConfig, namespace: string, app: string, pod: st
       metadata: {
         name: pod,
         labels: { app, ...(traced ? { "hookpoint.dev/injected": "true" } : {}) },
-        ...(traced ? { annotations: { "hookpoint.dev/status": JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: "containers" }) } } : {}),
+        annotations: { [RESTARTED]: value as string, ...(traced ? { "hookpoint.dev/status": JSON.stringify({ version: "0.1.0", container: "istio-proxy", location: "containers" }) } : {}) },
       },
       spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/hookpoint/proxy-istio:0.1.0-istio1.28.0" }] },
     },
