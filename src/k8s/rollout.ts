@@ -2,7 +2,9 @@
 // workloads' pod-template annotation), restart the workloads the way `kubectl
 // rollout restart` does, watch their new pods, and on enable roll the opt-in
 // back (and restart again) when a traced pod crash-loops or its proxy is not
-// ready in time. Every change is a JSON Patch with a test of what was read.
+// ready in time. Every change is a JSON Patch of the one label or annotation it
+// sets, computed from the object just read (no test op: a concurrent edit of other
+// fields is kept, not refused).
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
 import { escapePointerSegment } from "../admission/patch.js";
 import { INJECT_KEY } from "../names.js";
