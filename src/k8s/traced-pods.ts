@@ -58,7 +58,7 @@ export async function listTracedPods(kc: KubeConfig, sel: PodSelection): Promise
       pods.push(...list.items);
       cont = list.metadata?._continue || undefined;
     } catch (err) {
-      const hint = httpStatus(err) === 403 ? " (the user needs get and list on pods: see deploy/examples/hookpoint-collector-rbac.yaml)" : "";
+      const hint = httpStatus(err) === 403 ? " (the user needs list on pods: see deploy/examples/hookpoint-collector-rbac.yaml)" : "";
       throw new Error(`cannot list pods in ${where} with selector ${labelSelector}: ${errorText(err)}${hint}`);
     }
   } while (cont);
