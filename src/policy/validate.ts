@@ -121,12 +121,14 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     const problem = imagePatternProblem(pattern);
     if (problem) out.push({ path: `spec.allowedImages[${i}]`, message: `pattern "${pattern}" can never match: it ${problem}` });
   });
-  if (knownScripts) {
-    for (const [name, prof] of Object.entries(profiles)) {
-      (prof.scripts ?? []).forEach((s, i) => {
-        if (!knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
-      });
-    }
+  for (const [name, prof] of Object.entries(profiles)) {
+    (prof.scripts ?? []).forEach((s, i, list) => {
+      const path = `spec.profiles.${name}.scripts[${i}]`;
+      if (knownScripts && !knownScripts.includes(s)) out.push({ path, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
+      // A script runs once however often it is named; a repeat is a slip worth saying.
+      const first = list.indexOf(s);
+      if (first < i) out.push({ path, message: `script "${s}" is named twice (first at scripts[${first}])` });
+    });
   }
   for (const [name, prof] of Object.entries(profiles)) {
     // A least-privilege profile must be able to start the proxy and trace on every kernel it declares.

@@ -128,6 +128,11 @@ describe("policy validation", () => {
     ]);
   });
 
+  it("semantics: a script named twice in a profile", () => {
+    const p = policy("twice", { profiles: { deep: { scripts: ["envoy-socket-io", "hookpoint-pairs", "envoy-socket-io"] } } });
+    expect(semanticProblems(p, SCRIPTS)).toEqual([{ path: "spec.profiles.deep.scripts[2]", message: 'script "envoy-socket-io" is named twice (first at scripts[0])' }]);
+  });
+
   describe("least-privilege profiles against their kernels", () => {
     const lp = (capabilities: string[] | undefined, kernels?: { min?: string; max?: string }) =>
       semanticProblems(policy("lp", { profiles: { lean: { privileged: false, ...(capabilities ? { capabilities } : {}), ...(kernels ? { kernels } : {}) } } }), SCRIPTS);
