@@ -2,7 +2,8 @@
 // YAML stream), one file (-o), each input file in place (--in-place), or a
 // unified diff instead of the documents (--diff). Files are replaced through a
 // temporary file and a rename, so a reader never sees half of one.
-import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { chmod, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { errnoText } from "../errno-text.js";
@@ -57,21 +58,47 @@ export function joinStreams(texts: readonly string[]): string {
     .join("");
 }
 
-/** Writes `file` through a temporary file in its directory, keeping the mode of the file it replaces. */
+/**
+ * Writes `file` through a temporary file in its directory, keeping the mode of the file it replaces.
+ * A symbolic link is followed (the file it names is replaced, the link stays). What is not a regular
+ * file (a FIFO, a device, /dev/stdout) is written directly: renaming over it would replace the pipe
+ * or device node itself with a plain file that no reader sees.
+ */
 export async function replaceFile(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.hookpoint-${process.pid}`);
-  let mode: number | undefined;
-  try {
-    mode = (await stat(file)).mode & 0o7777;
-  } catch {
-    // a new file: the umask decides
+  const existing = await existingFile(file);
+  if (existing === "special") {
+    try {
+      await writeFile(file, text);
+    } catch (err) {
+      throw new JobError(`cannot write ${file}: ${errnoText(err, "file")}`);
+    }
+    return;
   }
+  const target = existing?.path ?? file;
+  const tmp = join(dirname(target), `.${basename(target)}.hookpoint-${process.pid}`);
   try {
-    await writeFile(tmp, text, { flag: "wx", ...(mode !== undefined ? { mode } : {}) });
-    if (mode !== undefined) await chmod(tmp, mode);
-    await rename(tmp, file);
+    await writeFile(tmp, text, { flag: "wx", ...(existing ? { mode: existing.mode } : {}) });
+    if (existing) await chmod(tmp, existing.mode);
+    await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
     throw new JobError(`cannot write ${file}: ${errnoText(err, "directory")}`);
   }
+}
+
+/**
+ * The regular file a path names after its links, "special" for anything else (or a link
+ * that leads to no path, such as /dev/stdout to a deleted file), or undefined for a new
+ * file (the umask decides its mode).
+ */
+async function existingFile(file: string): Promise<{ path: string; mode: number } | "special" | undefined> {
+  let st: Stats;
+  try {
+    st = await stat(file);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) return "special";
+  const path = await realpath(file).catch(() => undefined);
+  return path === undefined ? "special" : { path, mode: st.mode & 0o7777 };
 }

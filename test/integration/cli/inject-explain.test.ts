@@ -1,12 +1,13 @@
 // `hookpoint inject` and `hookpoint explain` as processes: inputs (files,
 // directories, stdin), outputs (stdout, -o, --in-place, --diff), the
 // per-resource summary, exit codes, and no half-written output on bad input.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectGoldenText } from "../../support/golden.js";
-import { NOBODY, nobodySkipReason, runCli } from "../../support/cli.js";
+import { NOBODY, nobodySkipReason, runCli, runCliAsync } from "../../support/cli.js";
 
 const inputs = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
 const golden = (f: string) => new URL(`./golden/${f}`, import.meta.url).pathname;
@@ -82,6 +83,30 @@ describe("hookpoint inject", () => {
     expect(readFileSync(changed, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
     expect(statSync(changed).mode & 0o777).toBe(0o640);
     expect(statSync(same).mtimeMs).toBe(before);
+  });
+  it("-o into a FIFO writes through the pipe, and --in-place through a symbolic link rewrites the file it names, keeping the link", async () => {
+    const fifo = join(tmp, "pipe.yaml");
+    execFileSync("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo]);
+    let read = "";
+    reader.stdout.setEncoding("utf8").on("data", (d: string) => (read += d));
+    const closed = new Promise((resolve) => reader.on("close", resolve));
+    const r = await runCliAsync(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "-o", fifo, "-q"]);
+    // A FIFO replaced by a plain file never gets a writer: end the reader after a bound.
+    const timer = setTimeout(() => reader.kill(), 5000);
+    await closed;
+    clearTimeout(timer);
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(read).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+
+    const real = write("linked/real.yaml", bookinfo);
+    const link = join(tmp, "linked", "link.yaml");
+    symlinkSync("real.yaml", link);
+    const ip = runCli(["inject", "-f", link, ...inputs, "--in-place", "-q"]);
+    expect(ip).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(readlinkSync(link)).toBe("real.yaml");
+    expect(readFileSync(real, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
   });
   it("--diff prints a unified diff instead of the documents", () => {
     const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "--diff", "-q"]);
