@@ -19,17 +19,31 @@ export interface ParsedInput {
 }
 
 export function parseDocuments(text: string, file: string): ParsedInput {
-  const trimmed = text.trimStart();
+  // An editor's byte order mark is not part of the first document.
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const trimmed = body.trimStart();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(body);
     } catch (err) {
-      throw new InputError(file, `malformed JSON: ${(err as Error).message}`, 0);
+      // YAML's flow style opens the same way ({apiVersion: v1, kind: Pod, ...}), and so do JSON
+      // documents separated by ---: both are YAML. When it is not YAML either, what opens like
+      // JSON ({"... or [{"...) gets JSON's own complaint.
+      try {
+        return parseYaml(text, file);
+      } catch (yamlErr) {
+        if (!/^[[{\s]*("|[\]}]|$)/.test(trimmed)) throw yamlErr;
+        throw new InputError(file, `malformed JSON${jsonPosition(body, (err as Error).message)}`, 0);
+      }
     }
     // JSON output is written from the value, so no yaml Document is built.
     return { format: "json", documents: [{ index: 0, value }] };
   }
+  return parseYaml(text, file);
+}
+
+function parseYaml(text: string, file: string): ParsedInput {
   const parsed = parseAllDocuments(text, { prettyErrors: true, strict: true, uniqueKeys: true });
   if (!Array.isArray(parsed)) throw new InputError(file, "malformed YAML: document stream error");
   const documents: SourceDocument[] = [];
@@ -42,4 +56,15 @@ export function parseDocuments(text: string, file: string): ParsedInput {
     documents.push({ index: i, value: doc.toJS({ maxAliasCount: 100 }), doc });
   });
   return { format: "yaml", documents };
+}
+
+/** " at line L, column C: what" from JSON.parse's "what in JSON at position N" (or its message as it is). */
+function jsonPosition(text: string, message: string): string {
+  const m = / (?:in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
+  if (!m) return `: ${message}`;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  const what = message.slice(0, m.index);
+  return ` at line ${line}, column ${column}: ${what === "Unexpected non-whitespace character" ? "a second value after the first (a stream of JSON objects is not read: put them in a List, or separate them with ---)" : what}`;
 }

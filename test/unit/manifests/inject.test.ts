@@ -100,7 +100,13 @@ describe("formats and kinds", () => {
 describe("bad input names file, document and field", () => {
   const cases: Array<[string, string, string]> = [
     ["malformed YAML", "kind: Pod\nmetadata: {name: [\n", "in.yaml: document 1: malformed YAML at line 3, column 1:"],
-    ["malformed JSON", '{"kind": "Pod",', "in.yaml: document 1: malformed JSON:"],
+    ["malformed JSON", '{"kind": "Pod",', "in.yaml: document 1: malformed JSON at line 1, column 16: Expected double-quoted property name"],
+    ["malformed JSON, on its line and column", '{\n  "kind": "Pod"\n  "metadata": {}\n}\n', "in.yaml: document 1: malformed JSON at line 3, column 3: Expected ',' or '}' after property value"],
+    [
+      "a stream of JSON objects",
+      '{"kind":"Pod","spec":{"containers":[{"name":"a"}]}}\n{"kind":"Pod","spec":{"containers":[{"name":"b"}]}}\n',
+      "in.yaml: document 1: malformed JSON at line 2, column 1: a second value after the first (a stream of JSON objects is not read: put them in a List, or separate them with ---)",
+    ],
     ["document without kind", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nmetadata: {name: x}\n", "in.yaml: document 2: kind: missing"],
     ["pod template without containers", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec: {containers: []}\n", "in.yaml: document 1: spec.template.spec.containers: missing or empty"],
     ["deployment without template", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n", "in.yaml: document 1: spec.template: missing"],
@@ -148,6 +154,21 @@ describe("bad input names file, document and field", () => {
       expect((caught as Error).message.startsWith(message), (caught as Error).message).toBe(true);
     });
   }
+  it("flow-style YAML is YAML, though it opens with { like JSON; it keeps its style", () => {
+    const text = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: bookinfo}, spec: {containers: [{name: istio-proxy, image: auto}]}}\n";
+    const out = injectManifests(text, "in.yaml", ctx());
+    expect(out.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["p", "injected"]]);
+    expect(out.output.startsWith("{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: bookinfo, ")).toBe(true);
+    expect((parseAllDocuments(out.output)[0]?.toJS() as { spec: { containers: Array<{ image: string }> } }).spec.containers[0]?.image).toBe("docker.io/hookpoint/proxyv2:1.24.2-hookpoint.0.1.0");
+  });
+  it("JSON documents separated by --- are read as the YAML stream they are; a byte order mark before JSON is not an error", () => {
+    const p = (name: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "bookinfo" }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+    const two = injectManifests(`${p("a")}\n---\n${p("b")}\n`, "in.yaml", ctx());
+    expect(two.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["a", "injected"], ["b", "injected"]]);
+    const bom = injectManifests(`\uFEFF${p("c")}\n`, "in.json", ctx());
+    expect(bom.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["c", "injected"]]);
+    expect((JSON.parse(bom.output) as { metadata: { labels: unknown } }).metadata.labels).toEqual({ "hookpoint.dev/injected": "true" });
+  });
   it("null scalars (YAML's empty value, a Helm value left out) are not bad input: kubectl accepts them", () => {
     const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  labels: {version: }\nspec:\n  containers:\n    - name: istio-proxy\n      image: auto\n      env: [{name: LOG_LEVEL, value: }]\n      securityContext: {runAsUser: }\n";
     const out = injectManifests(text, "in.yaml", ctx());
