@@ -7,7 +7,8 @@ import { checkDays } from "../certs/days.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
 import { servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type TlsMaterial } from "../certs/renewal.js";
-import { UsageError } from "./errors.js";
+import { errnoText } from "../errno-text.js";
+import { InputError, UsageError } from "./errors.js";
 
 export interface CertsOptions {
   /** Required; checked in certs-run.ts (a required option would also be demanded of rotate-ca). */
@@ -29,14 +30,24 @@ function parseDays(raw: string): number {
   }
 }
 
-/** The set already in `dir`, when all four files are there. */
-function readExisting(dir: string): TlsMaterial | undefined {
-  try {
-    const read = (f: string) => readFileSync(join(dir, f), "utf8");
-    return { caBundle: read("ca.crt"), caKey: read("ca.key"), tlsCert: read("tls.crt"), tlsKey: read("tls.key") };
-  } catch {
-    return undefined;
-  }
+/**
+ * The set already in `dir` (undefined when none of the four files is there), a missing
+ * file read as empty, and the names of those missing: a lost tls.key renews the serving
+ * certificate with the CA that is there, and only a lost CA file makes a new CA.
+ */
+function readExisting(dir: string): { material: TlsMaterial; missing: string[] } | undefined {
+  const missing: string[] = [];
+  const read = (f: string) => {
+    try {
+      return readFileSync(join(dir, f), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new InputError(join(dir, f), `cannot read: ${errnoText(err, "file")}`);
+      missing.push(f);
+      return "";
+    }
+  };
+  const material = { caBundle: read("ca.crt"), caKey: read("ca.key"), tlsCert: read("tls.crt"), tlsKey: read("tls.key") };
+  return missing.length === 4 ? undefined : { material, missing };
 }
 
 export function runCerts(options: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
@@ -52,7 +63,8 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
     throw new UsageError((err as Error).message);
   }
   const now = new Date();
-  const existing = opts.reuse ? readExisting(opts.out) : undefined;
+  const found = opts.reuse ? readExisting(opts.out) : undefined;
+  const existing = found?.material;
   const plan = opts.reuse ? planRenewal(existing, { now, commonName: "", dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, renewBelow: DEFAULT_RENEW_BELOW }) : undefined;
   if (existing && plan?.action === "reuse") {
     const tls = certificateInfo(parseCertificate("tls.crt", existing.tlsCert));
@@ -61,7 +73,11 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
     out.stdout(`${Buffer.from(existing.caBundle).toString("base64")}\n`);
     return;
   }
-  if (plan && plan.action !== "reuse") out.stderr(`replacing the certificates in ${opts.out}: ${plan.reason}\n`);
+  if (plan && plan.action !== "reuse") {
+    const missing = found?.missing ?? [];
+    const why = missing.length > 0 ? `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing` : plan.reason;
+    out.stderr(`replacing the certificates in ${opts.out}: ${why}\n`);
+  }
   const material = issueMaterial(plan && plan.action !== "reuse" ? plan : { action: "create", reason: "hookpoint certs" }, existing, {
     now,
     commonName: `${opts.service}.${opts.namespace}.svc`,

@@ -150,6 +150,30 @@ describe("hookpoint certs", () => {
     expect(new X509Certificate(readFileSync(join(out, "tls.crt"))).checkIssued(ca)).toBe(true);
   });
 
+  it("--reuse with a serving key lost keeps the CA (the caBundle in the cluster stays valid); a lost CA key makes a new CA", async () => {
+    const out = tempDir();
+    const first = await runCliAsync(["certs", "--out", out]);
+    expect(first.code).toBe(0);
+    const caKey = readFileSync(join(out, "ca.key"), "utf8");
+    rmSync(join(out, "tls.key"));
+    const renewed = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(renewed.code).toBe(0);
+    expect(renewed.stdout).toBe(first.stdout);
+    expect(renewed.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: tls.key is missing`);
+    expect(readFileSync(join(out, "ca.key"), "utf8")).toBe(caKey);
+    const ca = new X509Certificate(readFileSync(join(out, "ca.crt")));
+    const tls = new X509Certificate(readFileSync(join(out, "tls.crt")));
+    expect(tls.checkIssued(ca) && tls.verify(ca.publicKey)).toBe(true);
+    expect(mode(join(out, "tls.key"))).toBe(0o600);
+    rmSync(join(out, "ca.key"));
+    rmSync(join(out, "tls.crt"));
+    const fresh = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: ca.key and tls.crt are missing`);
+    expect(fresh.stdout).not.toBe(first.stdout);
+    expect(fresh.stdout).toBe(`${readFileSync(join(out, "ca.crt")).toString("base64")}\n`);
+  });
+
   it("requires --out", async () => {
     const r = await runCliAsync(["certs"]);
     expect(r.code).toBe(2);
