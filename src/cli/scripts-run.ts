@@ -4,6 +4,7 @@ import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { loadCatalog, selectScripts as select, type BundledScript } from "../catalog/catalog.js";
 import { checkAll, checkJson, checkText, listJson, listText } from "../catalog/format.js";
 import { renderScript, symbolPatterns, symbolPatternsOf } from "../catalog/render.js";
+import { errnoText } from "../errno-text.js";
 import { InputError, UsageError } from "./errors.js";
 
 export interface CheckOptions {
@@ -38,6 +39,8 @@ async function symbolsOf(binary: string, patterns: readonly string[]): Promise<S
     return await readSymbolTable(binary, patterns);
   } catch (err) {
     if (err instanceof ElfError) throw new InputError(err.path, err.message.slice(err.path.length + 2));
+    // Opened but not readable as a file (a directory): bad input too, in words.
+    if ((err as NodeJS.ErrnoException).code) throw new InputError(binary, `cannot read: ${errnoText(err, "file")}`);
     throw err;
   }
 }

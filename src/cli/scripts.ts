@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .command("check")
     .description("say, per script, whether a binary can run it and which symbol it lacks (exit 1 if any cannot)")
     .requiredOption("--binary <path>", "the Envoy binary to check")
-    .option("--script <names>", "comma-separated script names (default: all)", splitList)
+    .option("--script <names>", "comma-separated script names, or repeat (default: all)", splitList)
     .addOption(outputOption())
     .action((opts: CheckOptions) => runCommand("scripts check", async () => (await import("./scripts-run.js")).checkScripts(opts)));
 
@@ -38,10 +38,11 @@ function outputOption(): Option {
   return new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
 }
 
-function splitList(value: string): string[] {
+/** --script repeats and takes comma-separated names; each name counts once. */
+function splitList(value: string, previous: string[] | undefined): string[] {
   const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (names.length === 0) throw new InvalidArgumentError(`expected comma-separated script names, got "${value}"`);
-  return names;
+  return [...new Set([...(previous ?? []), ...names])];
 }
 
 function parsePositiveInt(value: string): number {

@@ -71,6 +71,22 @@ describe("hookpoint scripts", () => {
     expect(r).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts check: no/such/envoy: cannot open: no such file\n" });
   });
 
+  it("check and show on a directory say so in words, exit 2", () => {
+    expect(runCli(["scripts", "check", "--binary", "bpf"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts check: bpf: cannot read: is a directory\n" });
+    expect(runCli(["scripts", "show", "envoy-event-loop", "--binary", "bpf", "--pid", "1"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts show: bpf: cannot read: is a directory\n" });
+  });
+
+  // /bin/ls as in the README: a binary with a symbol table and no hookpoint functions.
+  it("check --script repeats, and a name given twice is checked once", () => {
+    const r = runCli(["scripts", "check", "--binary", "/bin/ls", "--script", "envoy-event-loop", "--script", "hookpoint-pairs,hookpoint-pairs"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split("\n").slice(1)).toEqual([
+      "ok       envoy-event-loop",
+      "missing  hookpoint-pairs   /bin/ls has no hookpoint<Name> function (a modified Envoy exports e.g. hookpointFiltersStart/hookpointFiltersEnd)",
+      "",
+    ]);
+  });
+
   it("show prints the bundled script, or the program for one process", async (ctx) => {
     const plain = runCli(["scripts", "show", "envoy-event-loop"]);
     expect(plain.code).toBe(0);
