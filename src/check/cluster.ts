@@ -5,6 +5,7 @@
 import { decide } from "../admission/decision.js";
 import { istioVersionOfProxyImage, istioVersionOfTracingImage } from "../admission/istio.js";
 import { INJECT_KEY, INJECTED_LABEL, NS_DISABLED, NS_ENABLED, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "../names.js";
+import { IMAGE_REFERENCE } from "../image-reference.js";
 import { findTarget, type Pod } from "../admission/pod.js";
 import type { RoutedCondition } from "../admission/routing.js";
 import { BUILTIN_PROFILE, type EffectivePolicy } from "../policy/effective.js";
@@ -214,8 +215,6 @@ export function tracingImages(snapshot: Snapshot, defaultImage: string): Map<str
 
 /** Repositories hookpoint names in its defaults but nobody publishes: build and push your own. */
 const PLACEHOLDER_REPOSITORIES = ["hookpoint/proxy-istio", "hookpoint/proxy-cilium", "hookpoint/webhook"];
-// Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@digest].
-const REFERENCE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 function repositoryOf(image: string): { repository: string; tagged: boolean } {
   const [name = "", digest] = image.split("@");
@@ -231,7 +230,7 @@ function imageLines(images: ReadonlyMap<string, string[]>): CheckLine[] {
   return [...images].map(([image, users]) => {
     const name = "tracing image";
     const who = users.join("; ");
-    if (!REFERENCE.test(image)) return fail(name, `${image} (${who}) is not a valid image reference`, "set the profile's image to REGISTRY/hookpoint/proxy-istio:TAG");
+    if (!IMAGE_REFERENCE.test(image)) return fail(name, `${image} (${who}) is not a valid image reference`, "set the profile's image to REGISTRY/hookpoint/proxy-istio:TAG");
     const { repository, tagged } = repositoryOf(image);
     if (PLACEHOLDER_REPOSITORIES.includes(repository)) {
       return fail(

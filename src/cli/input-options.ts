@@ -7,7 +7,7 @@ import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 /** The run's settings from the input flags (--image, --default-pod-security). */
 export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
   const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
-  return loadSettings({ ...(flags.image ? { image: flags.image } : {}), defaultPodSecurity });
+  return loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), defaultPodSecurity });
 }
 
 export interface ManifestFlags {

@@ -80,7 +80,7 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
-  const settings = await loadSettings({ ...(flags.image ? { image: flags.image } : {}), webhookNamespace: flags.namespace, defaultPodSecurity });
+  const settings = await loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), webhookNamespace: flags.namespace, defaultPodSecurity });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

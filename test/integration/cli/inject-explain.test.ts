@@ -183,6 +183,8 @@ describe("hookpoint inject", () => {
     ["--in-place with -o", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "-o", "@x.yaml"], "hookpoint inject: --in-place and -o/--output both say where to write: give one\n"],
     ["--in-place with --diff", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "--diff"], "hookpoint inject: --in-place and --diff: --diff prints the changes instead of writing them; give one\n"],
     ["--in-place with stdin", ["inject", "-f", "-", "--in-place"], "hookpoint inject: --in-place cannot rewrite standard input (-f -): use -o FILE or standard output\n"],
+    ["an --image that is no image reference", ["inject", "-f", "examples/bookinfo.yaml", "--image", "Registry:5000/Hookpoint/proxy:1"], 'hookpoint inject: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got "Registry:5000/Hookpoint/proxy:1"\n'],
+    ["explain: an empty --image", ["explain", "-f", "examples/bookinfo.yaml", "--image", ""], 'hookpoint explain: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got ""\n'],
     ["explain: bad output format", ["explain", "-f", "examples/bookinfo.yaml", "-o", "xml"], 'hookpoint explain: --output must be table or json, got "xml"\n'],
   ];
   const files: Record<string, string> = {
