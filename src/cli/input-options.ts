@@ -2,12 +2,20 @@
 // those that decide (inject, explain); inputs.ts reads the decision files.
 import type { Command } from "commander";
 import type { Settings } from "../policy/effective.js";
+import { UsageError } from "./errors.js";
 import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 
-/** The run's settings from the input flags (--image, --default-pod-security). */
+/** The run's settings from the input flags (--image, --default-pod-security), once the flags agree. */
 export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
+  checkStdinOnce(flags);
   const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
   return loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), defaultPodSecurity });
+}
+
+/** Standard input serves one file flag: a second reader would get nothing and decide on an empty file. */
+function checkStdinOnce(flags: InputFlags): void {
+  const readers = [flags.filename.includes("-") && "-f -", flags.policy === "-" && "--policy -", flags.namespaces === "-" && "--namespaces -"].filter(Boolean);
+  if (readers.length > 1) throw new UsageError(`${readers.join(" and ")}: standard input can be read only once`);
 }
 
 export interface ManifestFlags {

@@ -180,6 +180,8 @@ describe("hookpoint inject", () => {
     ["a directory without manifests", ["inject", "-f", "@empty"], "hookpoint inject: @empty: no .yaml, .yml or .json file in this directory (-R reads its subdirectories too)\n"],
     ["a URL", ["inject", "-f", "https://example.com/app.yaml"], "hookpoint inject: https://example.com/app.yaml: URLs are not read: download the file first (curl -sL URL | hookpoint ... -f -)\n"],
     ["standard input twice", ["inject", "-f", "-", "-f", "-"], "hookpoint inject: -f -: standard input can be read only once\n"],
+    ["standard input for -f and --policy", ["inject", "-f", "-", "--policy", "-"], "hookpoint inject: -f - and --policy -: standard input can be read only once\n"],
+    ["explain: standard input for --policy and --namespaces", ["explain", "-f", "examples/bookinfo.yaml", "--policy", "-", "--namespaces", "-"], "hookpoint explain: --policy - and --namespaces -: standard input can be read only once\n"],
     ["--in-place with -o", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "-o", "@x.yaml"], "hookpoint inject: --in-place and -o/--output both say where to write: give one\n"],
     ["--in-place with --diff", ["inject", "-f", "examples/bookinfo.yaml", "--in-place", "--diff"], "hookpoint inject: --in-place and --diff: --diff prints the changes instead of writing them; give one\n"],
     ["--in-place with stdin", ["inject", "-f", "-", "--in-place"], "hookpoint inject: --in-place cannot rewrite standard input (-f -): use -o FILE or standard output\n"],
