@@ -5,7 +5,7 @@ import { imageTag } from "../admission/istio.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import { VERSION } from "../version.js";
-import { UsageError } from "./errors.js";
+import { JobError, UsageError } from "./errors.js";
 
 export interface VersionFlags {
   kubeconfig?: string;
@@ -41,7 +41,7 @@ export function localVersions(): Versions {
 }
 
 async function clusterVersions(flags: VersionFlags): Promise<Versions> {
-  const [{ loadKubeConfig }, k8s] = await Promise.all([import("../k8s/kubeconfig.js"), import("@kubernetes/client-node")]);
+  const [{ loadKubeConfig }, { httpStatus, errorText }, k8s] = await Promise.all([import("../k8s/kubeconfig.js"), import("../k8s/api-errors.js"), import("@kubernetes/client-node")]);
   const kc = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
   const server = kc.getCurrentCluster()?.server ?? "the cluster";
   const out = localVersions();
@@ -50,10 +50,14 @@ async function clusterVersions(flags: VersionFlags): Promise<Versions> {
     const image = dep.spec?.template.spec?.containers.find((c) => c.name === "webhook")?.image ?? dep.spec?.template.spec?.containers[0]?.image ?? "";
     out.webhook = { version: versionOfTag(image) ?? "unknown", source: `Deployment ${flags.namespace}/hookpoint-webhook, image ${image} (${dep.status?.readyReplicas ?? 0}/${dep.spec?.replicas ?? 1} ready)` };
   } catch (err) {
-    const { httpStatus, errorText } = await import("../k8s/api-errors.js");
     out.webhook = { version: "not found", source: httpStatus(err) === 404 ? `no Deployment hookpoint-webhook in ${flags.namespace} on ${server}` : `cannot read Deployment ${flags.namespace}/hookpoint-webhook on ${server}: ${errorText(err)}` };
   }
-  const pods = await kc.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces({ labelSelector: `${INJECTED_LABEL}=true` });
+  let pods: Awaited<ReturnType<InstanceType<typeof k8s.CoreV1Api>["listPodForAllNamespaces"]>>;
+  try {
+    pods = await kc.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces({ labelSelector: `${INJECTED_LABEL}=true` });
+  } catch (err) {
+    throw new JobError(`cannot list the traced pods (label ${INJECTED_LABEL}=true) on ${server}: ${errorText(err)}`);
+  }
   const agents = new Map<string, number>();
   const lines = new Set<string>();
   for (const pod of pods.items) {

@@ -45,6 +45,19 @@ describe("hookpoint version", () => {
   it("a bad output format is a usage error", () => {
     expect(runCli(["version", "-o", "yaml"])).toEqual({ code: 2, stdout: "", stderr: 'hookpoint version: --output must be text or json, got "yaml"\n' });
   });
+  it("an API server that cannot be reached: exit 1, the reason in words", () => {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    const kubeconfig = join(tmp, "unreachable");
+    writeFileSync(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:1', insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    );
+    expect(runCli(["version", "--kubeconfig", kubeconfig])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "hookpoint version: cannot list the traced pods (label hookpoint.dev/injected=true) on http://127.0.0.1:1: connection refused\n",
+    });
+  });
 });
 
 /** What bash's completion function offers for the words typed so far (the last one being completed). */
