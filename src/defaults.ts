@@ -1,9 +1,12 @@
 // Product defaults, in one place so README, deploy/ and code agree.
+import type { LevelWithSilent } from "pino";
 import { VERSION } from "./version.js";
 
 /** Tracing proxy image used when no profile names one: the tag deploy/images/proxy-istio.Dockerfile documents (push it to your registry, or set a profile image). */
 export const DEFAULT_IMAGE = `hookpoint/proxy-istio:${VERSION}-istio1.28.0`;
 export const WEBHOOK_PORT = 8443;
+/** The webhook's --log-level values (pino's levels and silent), here so that the CLI lists them without loading the logger. */
+export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 export const WEBHOOK_NAMESPACE = "hookpoint-system";
 /** Seconds between bpftrace map flushes (the agent's --interval and `scripts render`). */
 export const DEFAULT_INTERVAL_SECONDS = 10;

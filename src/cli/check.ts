@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import type { CheckFlags } from "./check-run.js";
+import { outputFormatOption } from "./option-values.js";
 import { runCommand } from "./run.js";
 
 export function register(program: Command): void {
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     .option("--local", "check this node instead of a cluster: kernel, capabilities, bpftrace and tracefs as the agent needs them")
     .option("--bpftrace <file>", "with --local: the bpftrace binary the agent would run", "bpftrace")
     .option("--timeout <duration>", "how long to wait for the API server and for each TLS handshake", "5s")
-    .option("-o, --output <format>", "text or json", "text")
+    .addOption(outputFormatOption("text"))
     .action((flags: CheckFlags, cmd: Command) =>
       runCommand("check", async () => (await import("./check-run.js")).runCheck(flags, (name) => cmd.getOptionValueSource(name) === "cli")),
     );

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { addClusterOptions } from "./explain-cluster.js";
 import { addDecisionOptions, addManifestOptions } from "./input-options.js";
+import { outputFormatOption } from "./option-values.js";
 import { runCommand } from "./run.js";
 import type { ExplainFlags } from "./explain-run.js";
 
@@ -10,6 +11,6 @@ export function register(program: Command): void {
     .command("explain")
     .description("Say, per resource, whether hookpoint would inject it, which rule decided and why, and what it would apply");
   addClusterOptions(addDecisionOptions(addManifestOptions(cmd)))
-    .option("-o, --output <format>", "table or json", "table")
+    .addOption(outputFormatOption("table"))
     .action((flags: ExplainFlags) => runCommand("explain", async () => (await import("./explain-run.js")).runExplain(flags)));
 }

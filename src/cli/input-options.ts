@@ -2,7 +2,9 @@
 // those that decide (inject, explain); inputs.ts reads the decision files.
 import type { Command } from "commander";
 import type { Settings } from "../policy/effective.js";
+import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS } from "../names.js";
 import { UsageError } from "./errors.js";
+import { fixedValuesOption } from "./option-values.js";
 import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 
 /** The run's settings from the input flags (--image, --default-pod-security), once the flags agree. */
@@ -52,7 +54,7 @@ export function addDecisionOptions(cmd: Command): Command {
     .option("--namespaces <file>", "Namespace objects whose labels the rules read (YAML or JSON)")
     .option("-n, --namespace <name>", "namespace of documents that name none", "default")
     .option("--image <image>", "tracing image when the profile names none")
-    .option("--default-pod-security <level>", "the cluster's default Pod Security level, as the webhook's flag (privileged, baseline or restricted)", "privileged");
+    .addOption(fixedValuesOption("--default-pod-security <level>", "the cluster's default Pod Security level, as the webhook's flag", POD_SECURITY_LEVELS, DEFAULT_POD_SECURITY));
 }
 
 /** Where rewritten manifests go (inject, uninject). */

@@ -6,6 +6,7 @@ import { podNamespace } from "../config.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import type { VersionFlags } from "./version-run.js";
 import { runCommand } from "./run.js";
+import { outputFormatOption } from "./option-values.js";
 
 
 export function register(program: Command): void {
@@ -15,6 +16,6 @@ export function register(program: Command): void {
     .option("--kubeconfig <file>", "also read the installed webhook and the traced pods of this cluster")
     .option("--context <name>", "kubeconfig context to read (implies reading a cluster)")
     .option("--namespace <ns>", "the webhook's namespace", podNamespace() ?? WEBHOOK_NAMESPACE)
-    .option("-o, --output <format>", "text or json", "text")
+    .addOption(outputFormatOption("text"))
     .action((flags: VersionFlags) => runCommand("version", async () => (await import("./version-run.js")).runVersion(flags)));
 }

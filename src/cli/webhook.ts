@@ -1,12 +1,13 @@
 // `hookpoint webhook`: the HTTPS mutating admission webhook. Options here; the
 // server (webhook-run.ts) loads only when it runs.
 import type { Command } from "commander";
-import { DEFAULT_POD_SECURITY } from "../names.js";
+import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS } from "../names.js";
 import { defaultPodSecurityEnv, podNamespace } from "../config.js";
-import { WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
+import { LOG_LEVELS, WEBHOOK_NAMESPACE, WEBHOOK_PORT } from "../defaults.js";
 import { DEFAULT_MAX_CONNECTIONS } from "../server/app.js";
 import { DEFAULT_SHUTDOWN_DELAY_MS } from "../server/shutdown.js";
 import { DEFAULT_POLL_INTERVAL_MS } from "../server/tls-reload.js";
+import { fixedValuesOption } from "./option-values.js";
 import { runCommand } from "./run.js";
 import type { WebhookFlags } from "./webhook-run.js";
 
@@ -40,10 +41,13 @@ export function register(program: Command): void {
       "keep the namespaceSelector/objectSelector/matchConditions of the MutatingWebhookConfiguration's entries in step with the HookpointPolicies, so every pod they can inject is sent to the webhook (without it, each policy's Routed condition only reports)",
       false,
     )
-    .option(
-      "--default-pod-security <level>",
-      "the cluster's default Pod Security level for namespaces without a pod-security.kubernetes.io/enforce label (privileged, baseline or restricted; baseline and restricted skip such namespaces) [env HOOKPOINT_DEFAULT_POD_SECURITY]",
-      defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
+    .addOption(
+      fixedValuesOption(
+        "--default-pod-security <level>",
+        "the cluster's default Pod Security level for namespaces without a pod-security.kubernetes.io/enforce label (baseline and restricted skip such namespaces) [env HOOKPOINT_DEFAULT_POD_SECURITY]",
+        POD_SECURITY_LEVELS,
+        defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
+      ),
     )
     .option("--max-connections <n>", "open connections accepted at most; more are refused (hookpoint_connections_refused_total)", String(DEFAULT_MAX_CONNECTIONS))
     .option(
@@ -52,6 +56,6 @@ export function register(program: Command): void {
       String(DEFAULT_SHUTDOWN_DELAY_MS / 1000),
     )
     .option("--pretty", "human-readable logs instead of JSON lines", false)
-    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
+    .addOption(fixedValuesOption("--log-level <level>", "log level", LOG_LEVELS, "info"))
     .action((flags: WebhookFlags) => runCommand("webhook", async () => (await import("./webhook-run.js")).runWebhook(flags)));
 }

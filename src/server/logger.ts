@@ -2,11 +2,12 @@
 // pino-pretty runs in-process (no transport worker), so a crash cannot lose
 // the last lines and start-up stays quick; it is loaded only for --pretty.
 import { createRequire } from "node:module";
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import { pino, type DestinationStream, type LevelWithSilent, type Logger } from "pino";
+import { LOG_LEVELS } from "../defaults.js";
+
+export { LOG_LEVELS };
 
 const require = createRequire(import.meta.url);
-
-export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export interface LoggerOptions {
   level: string;

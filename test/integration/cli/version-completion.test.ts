@@ -85,6 +85,17 @@ describe("hookpoint completion bash", () => {
     writeFileSync(join(tmp, "app.yaml"), "");
     expect(bash("hookpoint", "explain", "--policy", "ap")).toEqual(["app.yaml"]);
   });
+  it("offers the fixed values of the options each command checks itself", () => {
+    expect(bash("hookpoint", "explain", "-o", "")).toEqual(["table", "json"]);
+    expect(bash("hookpoint", "status", "--output", "")).toEqual(["table", "json"]);
+    expect(bash("hookpoint", "check", "-o", "")).toEqual(["text", "json"]);
+    expect(bash("hookpoint", "version", "-o", "j")).toEqual(["json"]);
+    expect(bash("hookpoint", "inject", "--default-pod-security", "")).toEqual(["privileged", "baseline", "restricted"]);
+    expect(bash("hookpoint", "webhook", "--default-pod-security", "b")).toEqual(["baseline"]);
+    expect(bash("hookpoint", "webhook", "--log-level", "")).toEqual(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+    // The commands still refuse another value in one line of their own (usage text not repeated).
+    expect(runCli(["explain", "-f", "examples/bookinfo.yaml", "-o", "xml"])).toEqual({ code: 2, stdout: "", stderr: 'hookpoint explain: --output must be table or json, got "xml"\n' });
+  });
 });
 
 describe("hookpoint completion zsh and fish", () => {
