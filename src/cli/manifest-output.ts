@@ -1,14 +1,11 @@
 // Where rewritten manifests go: standard output (several inputs joined as one
 // YAML stream), one file (-o), each input file in place (--in-place), or a
-// unified diff instead of the documents (--diff). Files are replaced through a
-// temporary file and a rename, so a reader never sees half of one.
-import type { Stats } from "node:fs";
-import { chmod, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+// unified diff instead of the documents (--diff). Files are replaced as
+// replace-file.ts says, so a reader never sees half of one.
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
-import { errnoText } from "../errno-text.js";
-import { JobError, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import type { ManifestSource } from "./manifest-sources.js";
+import { replaceFile } from "./replace-file.js";
 
 export interface OutputFlags {
   output?: string;
@@ -56,49 +53,4 @@ export function joinStreams(texts: readonly string[]): string {
       return i === 0 && !json ? body : `---\n${body}`;
     })
     .join("");
-}
-
-/**
- * Writes `file` through a temporary file in its directory, keeping the mode of the file it replaces.
- * A symbolic link is followed (the file it names is replaced, the link stays). What is not a regular
- * file (a FIFO, a device, /dev/stdout) is written directly: renaming over it would replace the pipe
- * or device node itself with a plain file that no reader sees.
- */
-export async function replaceFile(file: string, text: string): Promise<void> {
-  const existing = await existingFile(file);
-  if (existing === "special") {
-    try {
-      await writeFile(file, text);
-    } catch (err) {
-      throw new JobError(`cannot write ${file}: ${errnoText(err, "file")}`);
-    }
-    return;
-  }
-  const target = existing?.path ?? file;
-  const tmp = join(dirname(target), `.${basename(target)}.hookpoint-${process.pid}`);
-  try {
-    await writeFile(tmp, text, { flag: "wx", ...(existing ? { mode: existing.mode } : {}) });
-    if (existing) await chmod(tmp, existing.mode);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw new JobError(`cannot write ${file}: ${errnoText(err, "directory")}`);
-  }
-}
-
-/**
- * The regular file a path names after its links, "special" for anything else (or a link
- * that leads to no path, such as /dev/stdout to a deleted file), or undefined for a new
- * file (the umask decides its mode).
- */
-async function existingFile(file: string): Promise<{ path: string; mode: number } | "special" | undefined> {
-  let st: Stats;
-  try {
-    st = await stat(file);
-  } catch {
-    return undefined;
-  }
-  if (!st.isFile()) return "special";
-  const path = await realpath(file).catch(() => undefined);
-  return path === undefined ? "special" : { path, mode: st.mode & 0o7777 };
 }

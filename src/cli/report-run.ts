@@ -1,7 +1,7 @@
 // `hookpoint report` work: read the folder, build the page or export, write it atomically.
 // Exit codes: 0 written; 1 nothing readable or the write failed; 2 bad arguments.
 import { existsSync, statSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { clientBundle } from "../report/bundle.js";
 import { buildReportData } from "../report/data.js";
 import { loadResults, NoRecordsError, type Loaded } from "../report/load.js";
@@ -11,6 +11,7 @@ import { renderPage } from "../report/page.js";
 import { writePerfetto } from "../report/perfetto.js";
 import { VERSION } from "../version.js";
 import { InputError } from "./errors.js";
+import { writeReplacing } from "./replace-file.js";
 import { runCommand } from "./run.js";
 
 /** Problems printed on stderr (all are counted, and the page lists the first hundred). */
@@ -32,24 +33,20 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     }
     reportProblems(loaded.problems, loaded.problemCount);
     const output = opts.output ?? DEFAULT_REPORT_FILES[opts.format];
-    const tmp = `${output}.tmp-${process.pid}`;
-    try {
-      if (opts.format === "html") {
-        await writeFile(tmp, renderPage(buildReportData(loaded, new Date()), await clientBundle()));
-      } else if (opts.format === "perfetto") {
-        await writePerfetto(tmp, loaded.requests, loaded.pods);
-      } else {
-        await writeOtlp(tmp, loaded.requests, loaded.pods, VERSION);
-      }
-      await rename(tmp, output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    const page = opts.format === "html" ? renderPage(buildReportData(loaded, new Date()), await clientBundle()) : undefined;
+    let bytes: number | undefined;
+    await writeReplacing(output, async ({ path }) => {
+      if (page !== undefined) await writeFile(path, page);
+      else if (opts.format === "perfetto") await writePerfetto(path, loaded.requests, loaded.pods);
+      else await writeOtlp(path, loaded.requests, loaded.pods, VERSION);
+      // A FIFO or /dev/stdout keeps no size: the page's is known, a stream's is not.
+      const st = await stat(path);
+      bytes = page !== undefined ? Buffer.byteLength(page) : st.isFile() ? st.size : undefined;
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const mb = statSync(output).size / 1048576;
+    const size = bytes === undefined ? "" : `, ${(bytes / 1048576).toFixed(1)} MB`;
     process.stderr.write(
-      `hookpoint report: wrote ${output} (${opts.format}, ${mb.toFixed(1)} MB) from ${loaded.requests.length} request records and ${loaded.maps.length} map records of ${loaded.pods.size} pods in ${seconds.toFixed(1)} s\n`,
+      `hookpoint report: wrote ${output} (${opts.format}${size}) from ${loaded.requests.length} request records and ${loaded.maps.length} map records of ${loaded.pods.size} pods in ${seconds.toFixed(1)} s\n`,
     );
   });
 }

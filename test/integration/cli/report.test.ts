@@ -1,9 +1,10 @@
 // `hookpoint report` as a user runs it: a real process, its exit code, stderr and files.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../support/cli.js";
+import { runCli, runCliAsync } from "../../support/cli.js";
 import { generateRequests, writeCollectLayout } from "../../support/request-records.js";
 
 let dir: string;
@@ -39,7 +40,7 @@ describe("hookpoint report", () => {
     const data = html.slice(html.indexOf('id="hookpoint-data">') + 20, html.indexOf("</script>"));
     expect(JSON.parse(data).requests.id).toContain(records[0]!.id);
     expect(html).not.toMatch(/<(link|img|iframe)\b|src="http|href="http/);
-    expect(existsSync(`${file}.tmp-${process.pid}`)).toBe(false);
+    expect(readdirSync(out).filter((f) => f.includes("hookpoint-") || f.includes(".tmp-"))).toEqual([]);
   });
 
   it("writes the Perfetto and OTLP exports", () => {
@@ -53,6 +54,33 @@ describe("hookpoint report", () => {
     expect(lines).toHaveLength(1);
     const spans = (JSON.parse(lines[0]!) as { resourceSpans: { scopeSpans: { spans: { kind: number }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
     expect(spans.filter((s) => s.kind === 2)).toHaveLength(40);
+  });
+
+  it("writes an export into a FIFO a reader holds open, keeping the FIFO; where it cannot write, says so in words, exit 1", async () => {
+    const fifo = join(out, "spans.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo]);
+    let read = "";
+    reader.stdout.setEncoding("utf8").on("data", (d: string) => (read += d));
+    const closed = new Promise((resolve) => reader.on("close", resolve));
+    const r = await runCliAsync(["report", join(dir, "results"), "--format", "otlp", "-o", fifo]);
+    // A FIFO replaced by a plain file never gets a writer: end the reader after a bound.
+    const timer = setTimeout(() => reader.kill(), 5000);
+    await closed;
+    clearTimeout(timer);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split("\n").at(-2)).toMatch(new RegExp(`^hookpoint report: wrote ${fifo} \\(otlp\\) from 40 request records and 0 map records of 1 pods in \\d+\\.\\d s$`));
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    const spans = (JSON.parse(read.trim()) as { resourceSpans: { scopeSpans: { spans: { kind: number }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(spans.filter((s) => s.kind === 2)).toHaveLength(40);
+
+    for (const format of ["html", "perfetto"]) {
+      const missing = join(out, "no/such/dir", `r.${format}`);
+      const w = runCli(["report", join(dir, "results"), "--format", format, "-o", missing]);
+      expect({ code: w.code, last: w.stderr.split("\n").at(-2) }).toEqual({ code: 1, last: `hookpoint report: cannot write ${missing}: no such directory` });
+    }
+    const folder = runCli(["report", join(dir, "results"), "-o", out]);
+    expect({ code: folder.code, last: folder.stderr.split("\n").at(-2) }).toEqual({ code: 1, last: `hookpoint report: cannot write ${out}: is a directory` });
   });
 
   it("exits 1 when nothing is readable, saying why", () => {
