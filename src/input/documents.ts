@@ -44,7 +44,7 @@ export function parseDocuments(text: string, file: string): ParsedInput {
 }
 
 function parseYaml(text: string, file: string): ParsedInput {
-  const parsed = parseAllDocuments(text, { prettyErrors: true, strict: true, uniqueKeys: true });
+  const parsed = parseAllDocuments(text, { prettyErrors: true, strict: true, uniqueKeys: true, merge: true });
   if (!Array.isArray(parsed)) throw new InputError(file, "malformed YAML: document stream error");
   const documents: SourceDocument[] = [];
   parsed.forEach((doc, i) => {
@@ -53,7 +53,14 @@ function parseYaml(text: string, file: string): ParsedInput {
       const pos = err.linePos?.[0];
       throw new InputError(file, `malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${(err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`, i);
     }
-    documents.push({ index: i, value: doc.toJS({ maxAliasCount: 100 }), doc });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // An alias before its anchor, or aliases that expand without end (a billion laughs).
+      throw new InputError(file, `malformed YAML: ${(e as Error).message}`, i);
+    }
+    documents.push({ index: i, value, doc });
   });
   return { format: "yaml", documents };
 }

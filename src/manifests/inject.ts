@@ -49,7 +49,7 @@ export function reviewManifests(text: string, file: string, ctx: InjectContext):
   return {
     resources,
     denied: resources.some((r) => r.outcome.status === "denied"),
-    render: () => (output ??= renderChanges(text, parsed, resources.flatMap(changeOf))),
+    render: () => (output ??= renderChanges(text, file, parsed, resources.flatMap(changeOf))),
   };
 }
 

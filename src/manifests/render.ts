@@ -1,8 +1,11 @@
 // Writing manifests back with some pod templates changed. YAML: only the changed
 // nodes are rewritten (yaml-edit.ts), every other byte stays. JSON: written from
 // the value with the input's indentation (compact input stays compact).
-import type { Node } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import { isAlias, isMap, isScalar, isSeq, visit, type Document, type Node } from "yaml";
 import type { ParsedInput } from "../input/documents.js";
+import { InputError } from "../input-error.js";
+import { fieldPath } from "./resources.js";
 import { YamlEditor } from "./yaml-edit.js";
 import { detectStyle } from "./yaml-render.js";
 
@@ -14,7 +17,7 @@ export interface TemplateChange {
   value: unknown;
 }
 
-export function renderChanges(text: string, parsed: ParsedInput, changes: readonly TemplateChange[]): string {
+export function renderChanges(text: string, file: string, parsed: ParsedInput, changes: readonly TemplateChange[]): string {
   if (changes.length === 0) return text;
   if (parsed.format === "json") {
     const doc = parsed.documents[0];
@@ -29,6 +32,15 @@ export function renderChanges(text: string, parsed: ParsedInput, changes: readon
     const doc = parsed.documents[c.document]?.doc;
     if (!doc) continue;
     const node = (c.path.length === 0 ? doc.contents : doc.getIn(c.path, true)) as Node;
+    const shared = changedSharedNode(doc, node, c.value, c.path);
+    if (shared) {
+      throw new InputError(
+        file,
+        `has the YAML anchor &${shared.anchor}, which an alias (*${shared.anchor}) repeats elsewhere: rewriting it would change every copy; write the copies out in full`,
+        c.document,
+        fieldPath(shared.path, ""),
+      );
+    }
     editor.update(doc, node, c.value);
   }
   return editor.result();
@@ -48,4 +60,39 @@ function jsonIndent(text: string): number | string {
   const m = /\n([ \t]+)\S/.exec(text);
   if (!m?.[1]) return 0;
   return m[1].startsWith("\t") ? "\t" : m[1].length;
+}
+
+/**
+ * The first node under `node` that carries an anchor some alias of the document repeats and
+ * whose value changes: an edit there would reach the alias too (a `<<: *proxy` container
+ * would become a second traced proxy), and rewriting a node that holds the anchor would
+ * leave the alias pointing nowhere.
+ */
+function changedSharedNode(doc: Document, node: Node, value: unknown, path: readonly (string | number)[]): { anchor: string; path: readonly (string | number)[] } | undefined {
+  const aliased = new Set<string>();
+  visit(doc, { Alias: (_key, alias) => void aliased.add(alias.source) });
+  if (aliased.size === 0) return undefined;
+  const walk = (n: unknown, v: unknown, at: readonly (string | number)[]): { anchor: string; path: readonly (string | number)[] } | undefined => {
+    if (isAlias(n) || !(isMap(n) || isSeq(n) || isScalar(n))) return undefined;
+    if (n.anchor && aliased.has(n.anchor) && !isDeepStrictEqual(n.toJS(doc, { maxAliasCount: -1 }), v)) return { anchor: n.anchor, path: at };
+    if (isSeq(n)) return firstOf(n.items.map((item, i) => () => walk(item, Array.isArray(v) ? v[i] : undefined, [...at, i])));
+    if (!isMap(n)) return undefined;
+    return firstOf(
+      n.items.map((pair) => () => {
+        const key = isScalar(pair.key) ? String(pair.key.value) : "";
+        // A merge key's map lends its keys to this one: its anchor is judged against this map's value.
+        if (key === "<<") return walk(pair.value, v, at);
+        return walk(pair.value, v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined, [...at, key]);
+      }),
+    );
+  };
+  return walk(node, value, path);
+}
+
+function firstOf<T>(tries: readonly (() => T | undefined)[]): T | undefined {
+  for (const t of tries) {
+    const found = t();
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

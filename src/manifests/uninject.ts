@@ -37,5 +37,5 @@ export function uninjectManifests(text: string, file: string): UninjectOutput {
     return { resource, outcome: { status: "uninjected" } };
   });
   const failed = resources.some((r) => r.outcome.status === "failed");
-  return { resources, failed, output: failed ? "" : renderChanges(text, parsed, changes) };
+  return { resources, failed, output: failed ? "" : renderChanges(text, file, parsed, changes) };
 }

@@ -115,6 +115,8 @@ describe("bad input names file, document and field", () => {
     ["list item without kind", '{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"a"}]}},{"metadata":{}}]}', "in.yaml: document 1: items[1].kind: missing"],
     ["a scalar document", "just a string\n", "in.yaml: document 1: must be an object (a Kubernetes resource)"],
     ["duplicate keys", "kind: Pod\nkind: Pod\n", "in.yaml: document 1: malformed YAML at line 2, column 1: Map keys must be unique"],
+    ["an alias before its anchor", "kind: Service\nmetadata: {name: s}\n---\nkind: Pod\nmetadata: {labels: *l}\nspec: {containers: [{name: a, env: &l []}]}\n", "in.yaml: document 2: malformed YAML: Unresolved alias (the anchor must be set before the alias): l"],
+    ["aliases that expand without end", `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `${"bcdefg"[i]}: &${"bcdefg"[i]} [${Array(10).fill(i === 0 ? "*a" : `*${"bcdefg"[i - 1]}`).join(", ")}]`).join("\n")}\n`, "in.yaml: document 1: malformed YAML: Excessive alias count indicates a resource exhaustion attack"],
     // What the webhook refuses in a pod (its shape check), refused here too, naming the field in the manifest.
     [
       "a container env that is a string (outside the BMP too)",
@@ -168,6 +170,50 @@ describe("bad input names file, document and field", () => {
     const bom = injectManifests(`\uFEFF${p("c")}\n`, "in.json", ctx());
     expect(bom.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["c", "injected"]]);
     expect((JSON.parse(bom.output) as { metadata: { labels: unknown } }).metadata.labels).toEqual({ "hookpoint.dev/injected": "true" });
+  });
+  it("YAML merge keys are resolved as kubectl resolves them: a container written as <<: {...} is found and injected", () => {
+    const text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: bookinfo}\nspec:\n  containers:\n    - <<: {name: istio-proxy, image: auto}\n";
+    const out = injectManifests(text, "in.yaml", ctx());
+    expect(out.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["p", "injected"]]);
+    const pod = parseAllDocuments(out.output)[0]?.toJS() as { spec: { containers: Array<{ name: string; image: string }> } };
+    expect(pod.spec.containers.map((c) => [c.name, c.image])).toEqual([["istio-proxy", "docker.io/hookpoint/proxyv2:1.24.2-hookpoint.0.1.0"]]);
+  });
+  it("an anchored node that an alias repeats is not rewritten (the copy would change too); an alias in the template is written out", () => {
+    const shared = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: bookinfo}\nspec:\n  containers:\n    - &proxy\n      name: istio-proxy\n      image: auto\n    - <<: *proxy\n      name: app\n";
+    let caught: unknown;
+    try {
+      injectManifests(shared, "in.yaml", ctx());
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as Error).message).toBe(
+      "in.yaml: document 1: spec.containers[0]: has the YAML anchor &proxy, which an alias (*proxy) repeats elsewhere: rewriting it would change every copy; write the copies out in full",
+    );
+    // The Deployment's selector and the template share labels: adding the injected label there would change the (immutable) selector.
+    const selector = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\nspec:\n  template:\n    metadata:\n      labels: &l {app: d}\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n  selector:\n    matchLabels: *l\n";
+    expect(() => injectManifests(selector, "in.yaml", ctx())).toThrow(
+      "in.yaml: document 1: spec.template.metadata.labels: has the YAML anchor &l, which an alias (*l) repeats elsewhere: rewriting it would change every copy; write the copies out in full",
+    );
+    expect(injectManifests(selector.replace("matchLabels: *l", "matchLabels: {app: d}"), "in.yaml", ctx()).resources[0]?.outcome.status).toBe("injected");
+    // The alias sits in the template, the anchor outside: the template's copy is written out, the anchor stays.
+    const outside = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: bookinfo\n  labels: &l {app: d}\nspec:\n  selector:\n    matchLabels: *l\n  template:\n    metadata:\n      labels: *l\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n";
+    const out = injectManifests(outside, "in.yaml", ctx()).output;
+    expect(out.split("\n").slice(0, 13)).toEqual([
+      "apiVersion: apps/v1",
+      "kind: Deployment",
+      "metadata:",
+      "  name: d",
+      "  namespace: bookinfo",
+      "  labels: &l {app: d}",
+      "spec:",
+      "  selector:",
+      "    matchLabels: *l",
+      "  template:",
+      "    metadata:",
+      "      labels:",
+      "        app: d",
+    ]);
   });
   it("null scalars (YAML's empty value, a Helm value left out) are not bad input: kubectl accepts them", () => {
     const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  labels: {version: }\nspec:\n  containers:\n    - name: istio-proxy\n      image: auto\n      env: [{name: LOG_LEVEL, value: }]\n      securityContext: {runAsUser: }\n";
