@@ -1,5 +1,6 @@
 // The manifests named by -f: files, directories (their .yaml/.yml/.json files,
 // subdirectories with -R), or - for standard input. URLs are not fetched.
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoText } from "../errno-text.js";
@@ -26,7 +27,7 @@ export async function readSources(args: readonly string[], recursive: boolean, s
       continue;
     }
     if (URL_LIKE.test(arg)) throw new InputError(arg, "URLs are not read: download the file first (curl -sL URL | hookpoint ... -f -)");
-    const found = await filesOf(arg, recursive, true);
+    const found = await filesOf(arg, recursive, true, new Set());
     if (found.length === 0) {
       throw new InputError(arg, `no .yaml, .yml or .json file in this directory${recursive ? " or below" : " (-R reads its subdirectories too)"}`);
     }
@@ -35,16 +36,23 @@ export async function readSources(args: readonly string[], recursive: boolean, s
   return out;
 }
 
-/** The path itself when it is a file; a directory's manifest files in name order (recursing with -R). */
-async function filesOf(path: string, recursive: boolean, top: boolean): Promise<string[]> {
-  let isDir: boolean;
+/**
+ * The path itself when it is a file; a directory's manifest files in name order (recursing
+ * with -R). `seen` holds the directories read so far (device and inode), so a symbolic link
+ * back up the tree is read once, not followed round until the path grows too long.
+ */
+async function filesOf(path: string, recursive: boolean, top: boolean, seen: Set<string>): Promise<string[]> {
+  let st: Stats;
   try {
-    isDir = (await stat(path)).isDirectory();
+    st = await stat(path);
   } catch (err) {
     throw new InputError(path, `cannot read: ${errnoText(err)}`);
   }
-  if (!isDir) return top || MANIFEST_EXTENSIONS.some((e) => path.endsWith(e)) ? [path] : [];
+  if (!st.isDirectory()) return top || MANIFEST_EXTENSIONS.some((e) => path.endsWith(e)) ? [path] : [];
   if (!top && !recursive) return [];
+  const id = `${st.dev}:${st.ino}`;
+  if (seen.has(id)) return [];
+  seen.add(id);
   let names: string[];
   try {
     names = (await readdir(path)).sort();
@@ -52,7 +60,7 @@ async function filesOf(path: string, recursive: boolean, top: boolean): Promise<
     throw new InputError(path, `cannot read the directory: ${errnoText(err, "directory")}`);
   }
   const out: string[] = [];
-  for (const n of names) out.push(...(await filesOf(join(path, n), recursive, false)));
+  for (const n of names) out.push(...(await filesOf(join(path, n), recursive, false, seen)));
   return out;
 }
 

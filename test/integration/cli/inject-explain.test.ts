@@ -84,6 +84,14 @@ describe("hookpoint inject", () => {
     expect(statSync(changed).mode & 0o777).toBe(0o640);
     expect(statSync(same).mtimeMs).toBe(before);
   });
+  it("-R reads each directory once: a symbolic link back up the tree is not followed round", () => {
+    write("loop/sub/p.yaml", pod("p", "bookinfo"));
+    symlinkSync("..", join(tmp, "loop/sub/up"));
+    const r = runCli(["inject", "-f", join(tmp, "loop"), "-R", ...inputs, "--diff"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`${join(tmp, "loop/sub/p.yaml")}: document 1: Pod bookinfo/p: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)\n`);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("+++ "))).toEqual([`+++ b/${join(tmp, "loop/sub/p.yaml")}`]);
+  });
   it("-o into a FIFO writes through the pipe, and --in-place through a symbolic link rewrites the file it names, keeping the link", async () => {
     const fifo = join(tmp, "pipe.yaml");
     execFileSync("mkfifo", [fifo]);
