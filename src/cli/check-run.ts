@@ -19,7 +19,7 @@ export async function runCheck(flags: CheckFlags, given: (option: string) => boo
   const timeoutMs = parseDurationFlag("--timeout", flags.timeout);
   let lines: CheckLine[];
   if (flags.local) {
-    const clusterFlags = ["kubeconfig", "context", "namespace"].filter(given);
+    const clusterFlags = ["kubeconfig", "context", "namespace", "timeout"].filter(given);
     if (clusterFlags.length > 0) throw new UsageError(`--local checks this node, not a cluster: it cannot be combined with ${clusterFlags.map((f) => `--${f}`).join(", ")}`);
     const { localCheckLines } = await import("./check-local.js");
     lines = await localCheckLines({ bpftrace: flags.bpftrace });

@@ -10,6 +10,13 @@ describe("hookpoint check usage", () => {
       stderr: "hookpoint check: --local checks this node, not a cluster: it cannot be combined with --kubeconfig, --context\n",
     });
   });
+  it("--local does not take --timeout, which is for the API server and the TLS handshakes", () => {
+    expect(runCli(["check", "--local", "--timeout", "1s"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "hookpoint check: --local checks this node, not a cluster: it cannot be combined with --timeout\n",
+    });
+  });
   it("--bpftrace goes with --local", () => {
     expect(runCli(["check", "--bpftrace", "/usr/bin/bpftrace"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint check: --bpftrace goes with --local\n" });
   });
