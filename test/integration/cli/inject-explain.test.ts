@@ -1,13 +1,13 @@
 // `hookpoint inject` and `hookpoint explain` as processes: inputs (files,
 // directories, stdin), outputs (stdout, -o, --in-place, --diff), the
 // per-resource summary, exit codes, and no half-written output on bad input.
-import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectGoldenText } from "../../support/golden.js";
 import { NOBODY, nobodySkipReason, runCli, runCliAsync } from "../../support/cli.js";
+import { fifoReader } from "../../support/fifo.js";
 
 const inputs = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
 const golden = (f: string) => new URL(`./golden/${f}`, import.meta.url).pathname;
@@ -94,16 +94,9 @@ describe("hookpoint inject", () => {
   });
   it("-o into a FIFO writes through the pipe, and --in-place through a symbolic link rewrites the file it names, keeping the link", async () => {
     const fifo = join(tmp, "pipe.yaml");
-    execFileSync("mkfifo", [fifo]);
-    const reader = spawn("cat", [fifo]);
-    let read = "";
-    reader.stdout.setEncoding("utf8").on("data", (d: string) => (read += d));
-    const closed = new Promise((resolve) => reader.on("close", resolve));
+    const reader = fifoReader(fifo);
     const r = await runCliAsync(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "-o", fifo, "-q"]);
-    // A FIFO replaced by a plain file never gets a writer: end the reader after a bound.
-    const timer = setTimeout(() => reader.kill(), 5000);
-    await closed;
-    clearTimeout(timer);
+    const read = await reader.read();
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(read).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
     expect(lstatSync(fifo).isFIFO()).toBe(true);

@@ -1,10 +1,10 @@
 // `hookpoint report` as a user runs it: a real process, its exit code, stderr and files.
-import { execFileSync, spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, runCliAsync } from "../../support/cli.js";
+import { fifoReader } from "../../support/fifo.js";
 import { generateRequests, writeCollectLayout } from "../../support/request-records.js";
 
 let dir: string;
@@ -58,16 +58,9 @@ describe("hookpoint report", () => {
 
   it("writes an export into a FIFO a reader holds open, keeping the FIFO; where it cannot write, says so in words, exit 1", async () => {
     const fifo = join(out, "spans.fifo");
-    execFileSync("mkfifo", [fifo]);
-    const reader = spawn("cat", [fifo]);
-    let read = "";
-    reader.stdout.setEncoding("utf8").on("data", (d: string) => (read += d));
-    const closed = new Promise((resolve) => reader.on("close", resolve));
+    const reader = fifoReader(fifo);
     const r = await runCliAsync(["report", join(dir, "results"), "--format", "otlp", "-o", fifo]);
-    // A FIFO replaced by a plain file never gets a writer: end the reader after a bound.
-    const timer = setTimeout(() => reader.kill(), 5000);
-    await closed;
-    clearTimeout(timer);
+    const read = await reader.read();
     expect(r.code).toBe(0);
     expect(r.stderr.split("\n").at(-2)).toMatch(new RegExp(`^hookpoint report: wrote ${fifo} \\(otlp\\) from 40 request records and 0 map records of 1 pods in \\d+\\.\\d s$`));
     expect(lstatSync(fifo).isFIFO()).toBe(true);

@@ -180,15 +180,8 @@ describe("bad input names file, document and field", () => {
   });
   it("an anchored node that an alias repeats is not rewritten (the copy would change too); an alias in the template is written out", () => {
     const shared = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: bookinfo}\nspec:\n  containers:\n    - &proxy\n      name: istio-proxy\n      image: auto\n    - <<: *proxy\n      name: app\n";
-    let caught: unknown;
-    try {
-      injectManifests(shared, "in.yaml", ctx());
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InputError);
-    expect((caught as Error).message).toBe(
-      "in.yaml: document 1: spec.containers[0]: has the YAML anchor &proxy, which an alias (*proxy) repeats elsewhere: rewriting it would change every copy; write the copies out in full",
+    expect(() => injectManifests(shared, "in.yaml", ctx())).toThrow(
+      new InputError("in.yaml", "has the YAML anchor &proxy, which an alias (*proxy) repeats elsewhere: rewriting it would change every copy; write the copies out in full", 0, "spec.containers[0]"),
     );
     // The Deployment's selector and the template share labels: adding the injected label there would change the (immutable) selector.
     const selector = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\nspec:\n  template:\n    metadata:\n      labels: &l {app: d}\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n  selector:\n    matchLabels: *l\n";
