@@ -2,6 +2,7 @@
 // those that decide (inject, explain); inputs.ts reads the decision files.
 import type { Command } from "commander";
 import type { Settings } from "../policy/effective.js";
+import { checkDnsLabel } from "../certs/names.js";
 import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS } from "../names.js";
 import { UsageError } from "./errors.js";
 import { fixedValuesOption } from "./option-values.js";
@@ -10,6 +11,12 @@ import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 /** The run's settings from the input flags (--image, --default-pod-security), once the flags agree. */
 export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
   checkStdinOnce(flags);
+  // The namespace of documents that name none decides like a real one: it must be one.
+  try {
+    checkDnsLabel("-n/--namespace", flags.namespace);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
   return loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), defaultPodSecurity });
 }

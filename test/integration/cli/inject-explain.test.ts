@@ -188,6 +188,7 @@ describe("hookpoint inject", () => {
     ["--in-place with stdin", ["inject", "-f", "-", "--in-place"], "hookpoint inject: --in-place cannot rewrite standard input (-f -): use -o FILE or standard output\n"],
     ["an --image that is no image reference", ["inject", "-f", "examples/bookinfo.yaml", "--image", "Registry:5000/Hookpoint/proxy:1"], 'hookpoint inject: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got "Registry:5000/Hookpoint/proxy:1"\n'],
     ["explain: an empty --image", ["explain", "-f", "examples/bookinfo.yaml", "--image", ""], 'hookpoint explain: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got ""\n'],
+    ["a -n that is no namespace name", ["inject", "-f", "examples/bookinfo.yaml", "-n", "Book Info"], 'hookpoint inject: -n/--namespace must be a DNS-1123 label (lower-case letters, digits and \'-\', at most 63 characters, starting and ending with a letter or digit), got "Book Info"\n'],
     ["explain: bad output format", ["explain", "-f", "examples/bookinfo.yaml", "-o", "xml"], 'hookpoint explain: --output must be table or json, got "xml"\n'],
   ];
   const files: Record<string, string> = {
