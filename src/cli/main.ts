@@ -7,7 +7,6 @@ import { registerCommands } from "./commands.js";
 const program = new Command("hookpoint")
   .description("Trace the Envoy proxies of a service mesh with eBPF uprobes")
   .version(VERSION)
-  .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 like other bad input;
   // --help and --version exit 0. Set before the commands so they inherit it.
   .exitOverride((err: CommanderError) => {
@@ -15,6 +14,15 @@ const program = new Command("hookpoint")
   });
 
 registerCommands(program);
+oneLineErrors(program, "hookpoint");
+
+/** Commander's usage errors as every other error: one line, `hookpoint <command>: `, the reason, where to read more. */
+function oneLineErrors(cmd: Command, path: string): void {
+  cmd.configureOutput({
+    outputError: (text, write) => write(`${path}: ${text.trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ")} (see ${path} --help)\n`),
+  });
+  for (const sub of cmd.commands) oneLineErrors(sub, `${path} ${sub.name()}`);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hookpoint: ${err instanceof Error ? err.message : String(err)}\n`);

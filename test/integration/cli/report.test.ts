@@ -92,7 +92,7 @@ describe("hookpoint report", () => {
     expect(missing.stderr).toBe(`hookpoint report: ${join(dir, "nowhere")}: not a folder (give the folder \`hookpoint collect -o\` wrote, or any folder of agent NDJSON files)\n`);
     const format = runCli(["report", join(dir, "results"), "--format", "pdf"]);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain("error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are html, perfetto, otlp.");
+    expect(format.stderr).toBe("hookpoint report: option '--format <format>' argument 'pdf' is invalid. Allowed choices are html, perfetto, otlp. (see hookpoint report --help)\n");
     expect(runCli(["report"]).code).toBe(2);
   });
 });

@@ -1,18 +1,20 @@
-// Usage errors are bad input too: exit 2 with commander's message; help and version exit 0.
+// Usage errors are bad input too: exit 2 with commander's message in one line, as every error; help and version exit 0.
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../support/cli.js";
 
 describe("hookpoint usage", () => {
-  it("an unknown option exits 2 and names it", () => {
-    const r = runCli(["inject", "-f", "examples/bookinfo.yaml", "--bogus"]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.split("\n")[0]).toBe("error: unknown option '--bogus'");
+  it("an unknown option exits 2 and names it in one line, as every error is", () => {
+    expect(runCli(["inject", "-f", "examples/bookinfo.yaml", "--bogus"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint inject: unknown option '--bogus' (see hookpoint inject --help)\n" });
+    expect(runCli(["inject", "-f", "examples/bookinfo.yaml", "--forse"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "hookpoint inject: unknown option '--forse' (Did you mean --force?) (see hookpoint inject --help)\n",
+    });
+    expect(runCli(["certs", "rotate-ca", "--bogus"]).stderr).toBe("hookpoint certs rotate-ca: unknown option '--bogus' (see hookpoint certs rotate-ca --help)\n");
+    expect(runCli(["bogus"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint: unknown command 'bogus' (see hookpoint --help)\n" });
   });
   it("a missing required option exits 2 and names it", () => {
-    const r = runCli(["explain"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe("error: required option '-f, --filename <file>' not specified");
+    expect(runCli(["explain"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint explain: required option '-f, --filename <file>' not specified (see hookpoint explain --help)\n" });
   });
   it("--version prints the version and exits 0", () => {
     const r = runCli(["--version"]);
