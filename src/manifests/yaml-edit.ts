@@ -27,11 +27,15 @@ type Place =
 
 export class YamlEditor {
   private readonly edits: Edit[] = [];
+  /** Whether the file's lines end in CR LF (its first line break says). */
+  private readonly crlf: boolean;
 
   constructor(
     private readonly text: string,
     private readonly style: YamlStyle,
-  ) {}
+  ) {
+    this.crlf = /^[^\n]*\r\n/.test(text);
+  }
 
   /** Records the edits that make `node` (of `doc`) hold `value`. */
   update(doc: Document, node: Node, value: unknown, place: Place = { in: "root" }): void {
@@ -70,7 +74,8 @@ export class YamlEditor {
   }
 
   private add(start: number, end: number, text: string): void {
-    this.edits.push({ start, end, text, seq: this.edits.length });
+    // New lines end as the file's lines do: a CRLF file stays CRLF throughout.
+    this.edits.push({ start, end, text: this.crlf ? text.replace(/\r?\n/g, "\r\n") : text, seq: this.edits.length });
   }
 
   private updateMap(doc: Document, map: YAMLMap, value: Record<string, unknown>, place: Place): void {

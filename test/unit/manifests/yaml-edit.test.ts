@@ -22,6 +22,18 @@ function roundTrip(text: string, change: (v: Record<string, unknown>) => void): 
   return out;
 }
 
+describe("line ends", () => {
+  it("a CRLF file gets CRLF on the lines added, and removing them gives back its bytes", () => {
+    const text = "a: 1\r\nb:\r\n  c: x\r\n";
+    const out = roundTrip(text, (v) => {
+      (v.b as Record<string, unknown>).d = { e: [1, 2] };
+      v.f = "g";
+    });
+    expect(out).toBe("a: 1\r\nb:\r\n  c: x\r\n  d:\r\n    e:\r\n      - 1\r\n      - 2\r\nf: g\r\n");
+    expect(edit(out, parseDocument(text).toJS())).toBe(text);
+  });
+});
+
 describe("block maps", () => {
   const text = "# head\na: 1 # one\nb:\n  c: x\n  d: [1, 2] # flow\ne: 'q'\n";
   it("replaces one scalar and nothing else", () => {
