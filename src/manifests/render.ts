@@ -24,7 +24,9 @@ export function renderChanges(text: string, file: string, parsed: ParsedInput, c
     if (!doc) return text;
     let value = doc.value;
     for (const c of changes) value = setIn(value, c.path, c.value);
-    return JSON.stringify(value, null, jsonIndent(text)) + (text.endsWith("\n") ? "\n" : "");
+    const json = JSON.stringify(value, null, jsonIndent(text)) + (text.endsWith("\n") ? "\n" : "");
+    // Line ends as the file's: a CRLF file stays CRLF.
+    return /^[^\n]*\r\n/.test(text) ? json.replace(/\n/g, "\r\n") : json;
   }
   const docs = parsed.documents.flatMap((d) => (d.doc ? [d.doc] : []));
   const editor = new YamlEditor(text, detectStyle(text, docs));

@@ -208,6 +208,13 @@ describe("bad input names file, document and field", () => {
       "        app: d",
     ]);
   });
+  it("JSON with CRLF line ends comes back with CRLF line ends", () => {
+    const text = `${JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "c", namespace: "bookinfo" }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } }, null, 2).replace(/\n/g, "\r\n")}\r\n`;
+    const out = injectManifests(text, "in.json", ctx()).output;
+    expect(out.split("\r\n").length).toBe(out.split("\n").length);
+    expect(out.startsWith('{\r\n  "apiVersion": "v1",\r\n')).toBe(true);
+    expect(out.endsWith("}\r\n")).toBe(true);
+  });
   it("null scalars (YAML's empty value, a Helm value left out) are not bad input: kubectl accepts them", () => {
     const text = "kind: Pod\nmetadata:\n  name: p\n  namespace: bookinfo\n  labels: {version: }\nspec:\n  containers:\n    - name: istio-proxy\n      image: auto\n      env: [{name: LOG_LEVEL, value: }]\n      securityContext: {runAsUser: }\n";
     const out = injectManifests(text, "in.yaml", ctx());
