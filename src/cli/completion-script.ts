@@ -83,11 +83,15 @@ export function fishScript(program: Command): string {
         return w.length > words.length && w[w.length - 1] === last ? w.filter((x) => !words.includes(x)) : [];
       }),
     );
-    const seen =
-      words.length === 0
-        ? "__fish_use_subcommand"
-        : [...words.map((w) => `__fish_seen_subcommand_from ${w}`), ...[...ruledOut].map((w) => `not __fish_seen_subcommand_from ${w}`)].join("; and ");
-    for (const sub of [...s.subcommands, ...s.values]) lines.push(`complete -c hookpoint -n ${quote(seen)} -a ${sub}`);
+    // Once one of its subcommands is typed, this command's own words stop (`scripts show ` offers
+    // show's options, not list, check and show again), and so do its argument's values once one is.
+    for (const sub of s.subcommands) ruledOut.add(sub);
+    const seenIn = (out: readonly string[]) =>
+      [...words.map((w) => `__fish_seen_subcommand_from ${w}`), ...[...ruledOut, ...out].map((w) => `not __fish_seen_subcommand_from ${w}`)].join("; and ");
+    const seen = words.length === 0 ? "__fish_use_subcommand" : seenIn([]);
+    const valueSeen = words.length === 0 ? "__fish_use_subcommand" : seenIn(s.values);
+    for (const sub of s.subcommands) lines.push(`complete -c hookpoint -n ${quote(seen)} -a ${sub}`);
+    for (const value of s.values) lines.push(`complete -c hookpoint -n ${quote(valueSeen)} -a ${value}`);
     for (const o of s.options) {
       const long = o.names.find((n) => n.startsWith("--"))?.slice(2);
       const short = o.names.find((n) => !n.startsWith("--"))?.slice(1);

@@ -119,5 +119,9 @@ describe("hookpoint completion zsh and fish", () => {
     expect(complete("hookpoint check --").map((l) => l.split("\t")[0])).toEqual(["--bpftrace", "--context", "--kubeconfig", "--local", "--namespace", "--output", "--timeout"]);
     expect(complete("hookpoint scripts check --").map((l) => l.split("\t")[0])).toEqual(["--binary", "--output", "--script"]);
     expect(complete("hookpoint certs ro")).toEqual(["rotate-ca"]);
+    // Once a subcommand (or an argument's value) is typed, the command's own words stop.
+    expect(complete("hookpoint scripts show ")).toEqual([]);
+    expect(complete("hookpoint certs rotate-ca --").map((l) => l.split("\t")[0])).toEqual(["--context", "--kubeconfig", "--namespace"]);
+    expect(complete("hookpoint completion bash ")).toEqual([]);
   });
 });
