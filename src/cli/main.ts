@@ -16,6 +16,15 @@ const program = new Command("hookpoint")
 registerCommands(program);
 oneLineErrors(program, "hookpoint");
 
+// A reader that stops early (`| head`) closes the pipe: end quietly, as Unix tools do,
+// rather than with Node's stack trace for the EPIPE; not all was delivered, so exit 1.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(1);
+  });
+}
+
 /** Commander's usage errors as every other error: one line, `hookpoint <command>: `, the reason, where to read more. */
 function oneLineErrors(cmd: Command, path: string): void {
   cmd.configureOutput({

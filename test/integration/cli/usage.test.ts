@@ -1,6 +1,10 @@
 // Usage errors are bad input too: exit 2 with commander's message in one line, as every error; help and version exit 0.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../support/cli.js";
+import { repoRoot, runCli } from "../../support/cli.js";
 
 describe("hookpoint usage", () => {
   it("an unknown option exits 2 and names it in one line, as every error is", () => {
@@ -15,6 +19,16 @@ describe("hookpoint usage", () => {
   });
   it("a missing required option exits 2 and names it", () => {
     expect(runCli(["explain"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint explain: required option '-f, --filename <file>' not specified (see hookpoint explain --help)\n" });
+  });
+  it("a reader that closes the pipe early (| head): no stack trace, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-epipe-"));
+    const many = join(dir, "many.yaml");
+    // Far more than a pipe's buffer (64 KiB) once injected.
+    writeFileSync(many, Array.from({ length: 300 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: bookinfo}\nspec:\n  containers: [{name: istio-proxy, image: auto}]\n`).join("---\n"));
+    const cli = `"${process.execPath}" --import tsx src/cli/main.ts inject -q -f ${many} --namespaces examples/namespaces.yaml`;
+    const r = spawnSync("bash", ["-c", `${cli} 2>"${dir}/err" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: repoRoot, encoding: "utf8" });
+    expect({ code: r.stdout, stderr: readFileSync(join(dir, "err"), "utf8") }).toEqual({ code: "1\n", stderr: "" });
+    rmSync(dir, { recursive: true, force: true });
   });
   it("--version prints the version and exits 0", () => {
     const r = runCli(["--version"]);
