@@ -2,6 +2,7 @@
 // YAML stream), one file (-o), each input file in place (--in-place), or a
 // unified diff instead of the documents (--diff). Files are replaced as
 // replace-file.ts says, so a reader never sees half of one.
+import { stat } from "node:fs/promises";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { UsageError } from "./errors.js";
 import type { ManifestSource } from "./manifest-sources.js";
@@ -27,6 +28,9 @@ export function checkOutputFlags(flags: OutputFlags, inputs: readonly string[]):
 
 export async function writeManifests(results: readonly Rewritten[], flags: OutputFlags, stdout: (s: string) => void): Promise<void> {
   if (flags.diff) {
+    if (flags.output !== undefined && (await isInput(flags.output, results))) {
+      throw new UsageError(`--diff -o ${flags.output}: that is an input file, and the diff would replace it; write the diff to another file`);
+    }
     const text = results
       .filter((r) => r.output !== r.source.text)
       .map((r) => createTwoFilesPatch(`a/${r.source.name}`, `b/${r.source.name}`, r.source.text, r.output, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }))
@@ -53,4 +57,20 @@ export function joinStreams(texts: readonly string[]): string {
       return i === 0 && !json ? body : `---\n${body}`;
     })
     .join("");
+}
+
+/** Whether `file` is (after links) one of the files read. */
+async function isInput(file: string, results: readonly Rewritten[]): Promise<boolean> {
+  const id = async (path: string) => {
+    try {
+      const st = await stat(path);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const target = await id(file);
+  if (target === undefined) return false;
+  for (const r of results) if (r.source.path && (await id(r.source.path)) === target) return true;
+  return false;
 }

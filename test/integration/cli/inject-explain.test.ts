@@ -84,6 +84,18 @@ describe("hookpoint inject", () => {
     expect(statSync(changed).mode & 0o777).toBe(0o640);
     expect(statSync(same).mtimeMs).toBe(before);
   });
+  it("--diff -o onto an input file is refused: the diff would replace the manifest", () => {
+    const victim = write("victim.yaml", bookinfo);
+    const r = runCli(["inject", "-f", victim, ...inputs, "--diff", "-q", "-o", victim]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: `hookpoint inject: --diff -o ${victim}: that is an input file, and the diff would replace it; write the diff to another file\n` });
+    expect(readFileSync(victim, "utf8")).toBe(bookinfo);
+    // Through a link to the same file, with uninject.
+    const alias = join(tmp, "victim-link.yaml");
+    symlinkSync(victim, alias);
+    const u = runCli(["uninject", "-f", victim, "--diff", "-q", "-o", alias]);
+    expect(u).toEqual({ code: 2, stdout: "", stderr: `hookpoint uninject: --diff -o ${alias}: that is an input file, and the diff would replace it; write the diff to another file\n` });
+    expect(readFileSync(victim, "utf8")).toBe(bookinfo);
+  });
   it("-R reads each directory once: a symbolic link back up the tree is not followed round", () => {
     write("loop/sub/p.yaml", pod("p", "bookinfo"));
     symlinkSync("..", join(tmp, "loop/sub/up"));
