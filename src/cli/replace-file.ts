@@ -1,11 +1,14 @@
 // Writing an output file so that a reader never sees half of it: through a temporary
 // file in the same directory and a rename, keeping the mode of the file it replaces.
 // A symbolic link is followed (the file it names is replaced, the link stays). What is
-// not a regular file (a FIFO, a device, /dev/stdout) is written directly: renaming over
-// it would replace the pipe or device node itself with a plain file no reader sees.
-import type { Stats } from "node:fs";
-import { chmod, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+// not a regular file (a FIFO, a device) is written directly: renaming over it would
+// replace the pipe or device node itself with a plain file no reader sees; and
+// /dev/stdout and the like are written through the descriptor the shell opened.
+import { createReadStream, createWriteStream, type Stats } from "node:fs";
+import { chmod, mkdtemp, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { errnoText } from "../errno-text.js";
 import { JobError } from "./errors.js";
 
@@ -18,6 +21,8 @@ export interface WriteTarget {
 
 /** Writes `file` with `write`, which fills the file at `target.path`; failures are a JobError in words. */
 export async function writeReplacing(file: string, write: (target: WriteTarget) => Promise<void>): Promise<void> {
+  const fd = descriptorOf(file);
+  if (fd !== undefined) return writeToDescriptor(file, fd, write);
   const existing = await existingFile(file);
   if (existing === "special") {
     try {
@@ -37,6 +42,31 @@ export async function writeReplacing(file: string, write: (target: WriteTarget) 
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
     throw new JobError(`cannot write ${file}: ${errnoText(err, "directory")}`);
+  }
+}
+
+/** The descriptor a path names: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N. */
+function descriptorOf(file: string): number | undefined {
+  const m = /^\/(?:dev\/(?:(stdout)|(stderr)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/.exec(file);
+  if (!m) return undefined;
+  return m[1] ? 1 : m[2] ? 2 : Number(m[3] ?? m[4]);
+}
+
+/**
+ * Writes through this process's own descriptor, as the shell opened it: reopening the path
+ * would truncate a file the shell opened for appending (`>> log`). The output is made in a
+ * temporary file first (the writers take a path), then copied.
+ */
+async function writeToDescriptor(file: string, fd: number, write: (target: WriteTarget) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "hookpoint-"));
+  try {
+    const tmp = join(dir, "out");
+    await write({ path: tmp, fresh: true });
+    await pipeline(createReadStream(tmp), createWriteStream("", { fd, autoClose: false }));
+  } catch (err) {
+    throw new JobError(`cannot write ${file}: ${errnoText(err, "file")}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

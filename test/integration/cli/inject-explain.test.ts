@@ -1,12 +1,13 @@
 // `hookpoint inject` and `hookpoint explain` as processes: inputs (files,
 // directories, stdin), outputs (stdout, -o, --in-place, --diff), the
 // per-resource summary, exit codes, and no half-written output on bad input.
+import { spawnSync } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectGoldenText } from "../../support/golden.js";
-import { NOBODY, nobodySkipReason, runCli, runCliAsync } from "../../support/cli.js";
+import { NOBODY, nobodySkipReason, repoRoot, runCli, runCliAsync } from "../../support/cli.js";
 import { fifoReader } from "../../support/fifo.js";
 
 const inputs = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
@@ -83,6 +84,14 @@ describe("hookpoint inject", () => {
     expect(readFileSync(changed, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
     expect(statSync(changed).mode & 0o777).toBe(0o640);
     expect(statSync(same).mtimeMs).toBe(before);
+  });
+  it("-o /dev/fd/1 writes through the descriptor the shell opened: a file opened for appending keeps what it held", () => {
+    // /dev/fd/1, not /dev/stdout: a writer that renamed over the path could not touch /dev here.
+    const log = write("append.log", "first line\n");
+    const cli = `"${process.execPath}" --import tsx src/cli/main.ts inject -q -f examples/bookinfo.yaml ${inputs.join(" ")} -o /dev/fd/1`;
+    const r = spawnSync("bash", ["-c", `${cli} >> "${log}"`], { cwd: repoRoot, encoding: "utf8" });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readFileSync(log, "utf8")).toBe(`first line\n${readFileSync(golden("bookinfo-injected.yaml"), "utf8")}`);
   });
   it("--diff -o onto an input file is refused: the diff would replace the manifest", () => {
     const victim = write("victim.yaml", bookinfo);
