@@ -40,7 +40,12 @@ export function bashScript(program: Command): string {
       const valueCases = valued
         .map((o) => `      ${o.names.join("|")}) ${o.choices ? `COMPREPLY=($(compgen -W ${quote(o.choices.join(" "))} -- "$cur"))` : o.files ? `COMPREPLY=($(compgen -f -- "$cur"))` : "COMPREPLY=()"}; return ;;`)
         .join("\n");
-      return `    ${quote(s.path)})\n      case "$prev" in\n${valueCases ? valueCases + "\n" : ""}      esac\n      COMPREPLY=($(compgen -W ${quote(words)} -- "$cur")) ;;`;
+      // An argument's value is offered until one is typed (`completion bash ` offers no shell again).
+      const others = [...s.subcommands, ...s.options.flatMap((o) => o.names), "--help"].join(" ");
+      const valueTyped = s.values.length
+        ? `      for ((i = 1; i < COMP_CWORD; i++)); do [[ ${quote(` ${s.values.join(" ")} `)} == *" \${COMP_WORDS[i]} "* ]] && { COMPREPLY=($(compgen -W ${quote(others)} -- "$cur")); return; }; done\n`
+        : "";
+      return `    ${quote(s.path)})\n      case "$prev" in\n${valueCases ? valueCases + "\n" : ""}      esac\n${valueTyped}      COMPREPLY=($(compgen -W ${quote(words)} -- "$cur")) ;;`;
     })
     .join("\n");
   const paths = all.map((s) => s.path).filter((p) => p !== "");

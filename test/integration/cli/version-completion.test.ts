@@ -78,6 +78,8 @@ describe("hookpoint completion bash", () => {
     expect(bash("hookpoint", "scripts", "check", "--s")).toEqual(["--script"]);
     expect(bash("hookpoint", "inject", "-f", "x.yaml", "--in")).toEqual(["--in-place"]);
     expect(bash("hookpoint", "completion", "")).toEqual(["bash", "zsh", "fish", "--help"]);
+    // A value once typed is not offered again.
+    expect(bash("hookpoint", "completion", "bash", "")).toEqual(["--help"]);
     expect(bash("hookpoint", "ch")).toEqual(["check"]);
     expect(bash("hookpoint", "check", "--l")).toEqual(["--local"]);
     expect(bash("hookpoint", "certs", "ro")).toEqual(["rotate-ca"]);
