@@ -100,10 +100,16 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
   const until = (d: Date) => d.toISOString().slice(0, 10);
   out.stderr(`wrote ${caPath} (CA, valid until ${until(ca.notAfter)})\n`);
   out.stderr(`wrote ${caKeyPath} (CA key, mode 0600)\n`);
-  out.stderr(
-    `wrote ${tlsPath} (serving certificate for ${[...tls.dnsNames, ...tls.ipAddresses].join(", ")}; valid until ${until(tls.notAfter)})\n`,
-  );
-  out.stderr(`wrote ${tlsKeyPath} (serving key, mode 0600)\n`);
+  if (existing !== undefined && material.tlsCert === existing.tlsCert) {
+    // Step one of a CA rotation (renewal.ts): clients trust only the old CA until they get the new bundle.
+    out.stderr(`kept ${tlsPath} and ${tlsKeyPath}: issued by the previous CA, which the new caBundle still holds, valid until ${until(tls.notAfter)}\n`);
+    out.stderr(`once every client has the new caBundle, run hookpoint certs --reuse again: it moves ${tlsPath} to the new CA\n`);
+  } else {
+    out.stderr(
+      `wrote ${tlsPath} (serving certificate for ${[...tls.dnsNames, ...tls.ipAddresses].join(", ")}; valid until ${until(tls.notAfter)})\n`,
+    );
+    out.stderr(`wrote ${tlsKeyPath} (serving key, mode 0600)\n`);
+  }
   out.stderr("stdout: the caBundle (base64 of ca.crt) for the MutatingWebhookConfiguration\n");
   out.stdout(`${Buffer.from(material.caBundle).toString("base64")}\n`);
 }

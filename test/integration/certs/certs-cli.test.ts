@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { connect } from "node:tls";
 import { afterAll, describe, expect, it } from "vitest";
 import { certificateInfo } from "../../../src/certs/inspect.js";
+import { servingSubjectAltNames } from "../../../src/certs/names.js";
+import { issueMaterial } from "../../../src/certs/renewal.js";
+import { WEBHOOK_NAMESPACE } from "../../../src/defaults.js";
 import { NOBODY, nobodySkipReason, runCliAsync } from "../../support/cli.js";
 
 const dirs: string[] = [];
@@ -172,6 +175,36 @@ describe("hookpoint certs", () => {
     expect(fresh.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: ca.key and tls.crt are missing`);
     expect(fresh.stdout).not.toBe(first.stdout);
     expect(fresh.stdout).toBe(`${readFileSync(join(out, "ca.crt")).toString("base64")}\n`);
+  });
+
+  it("--reuse with a CA in its last third rotates it in two steps, saying so: first the bundle, then tls.crt on the next run", async () => {
+    const out = tempDir();
+    const names = servingSubjectAltNames("hookpoint-webhook", WEBHOOK_NAMESPACE);
+    const at = (daysAgo: number) => ({ now: new Date(Date.now() - daysAgo * 86_400_000), commonName: `hookpoint-webhook.${WEBHOOK_NAMESPACE}.svc`, ...names });
+    // A CA issued 8 of its 10 years ago, and a serving certificate from it issued yesterday.
+    const old = issueMaterial({ action: "create", reason: "test" }, undefined, at(8 * 365));
+    const material = issueMaterial({ action: "renew-serving", reason: "test" }, old, at(1));
+    for (const [f, text] of [["ca.crt", material.caBundle], ["ca.key", material.caKey], ["tls.crt", material.tlsCert], ["tls.key", material.tlsKey]] as const) writeFileSync(join(out, f), text, { mode: 0o600 });
+    const oldCa = new X509Certificate(material.caBundle);
+
+    const step1 = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(step1.code).toBe(0);
+    const until = certificateInfo(new X509Certificate(material.tlsCert)).notAfter.toISOString().slice(0, 10);
+    expect(step1.stderr.split("\n").slice(0, 1).concat(step1.stderr.split("\n").slice(3, 5))).toEqual([
+      `replacing the certificates in ${out}: the CA expires at ${certificateInfo(oldCa).notAfter.toISOString()}`,
+      `kept ${out}/tls.crt and ${out}/tls.key: issued by the previous CA, which the new caBundle still holds, valid until ${until}`,
+      `once every client has the new caBundle, run hookpoint certs --reuse again: it moves ${out}/tls.crt to the new CA`,
+    ]);
+    expect(readFileSync(join(out, "tls.crt"), "utf8")).toBe(material.tlsCert);
+    const bundle = readFileSync(join(out, "ca.crt"), "utf8");
+    expect(bundle.endsWith(material.caBundle)).toBe(true);
+    expect(bundle.length).toBeGreaterThan(material.caBundle.length);
+
+    const step2 = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect(step2.code).toBe(0);
+    expect(step2.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: tls.crt is from the previous CA (the CA was rotated)`);
+    expect(readFileSync(join(out, "ca.crt"), "utf8")).toBe(bundle);
+    expect(new X509Certificate(readFileSync(join(out, "tls.crt"))).checkIssued(new X509Certificate(bundle))).toBe(true);
   });
 
   it("requires --out", async () => {
