@@ -11,11 +11,10 @@ import type { RoutedCondition } from "../admission/routing.js";
 import { BUILTIN_PROFILE, type EffectivePolicy } from "../policy/effective.js";
 import { optionalSelectorMatches } from "../policy/selector.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
-import { API_VERSION } from "../policy/types.js";
+import { API_VERSION, POLICY_CRD_NAME } from "../policy/types.js";
 import { caBundleLine, expiryLine, servingCertificateCheck, type ServingCertificate, type WebhookEntry } from "./certificates.js";
 import { fail, pass, type CheckLine } from "./lines.js";
 
-export const CRD_NAME = "hookpointpolicies.hookpoint.dev";
 
 export type CrdState = { installed: false } | { installed: true; established: boolean; versions: { name: string; served: boolean; storage: boolean }[] };
 
@@ -78,13 +77,13 @@ export function clusterChecks(s: CheckSnapshot, now: Date): CheckLine[] {
 
 function crdLine(crd: CrdState): CheckLine {
   const name = "HookpointPolicy CRD";
-  if (!crd.installed) return fail(name, `${CRD_NAME} is not installed: HookpointPolicies cannot be created, and the webhook applies its built-in defaults`, "kubectl apply -k deploy/crd");
+  if (!crd.installed) return fail(name, `${POLICY_CRD_NAME} is not installed: HookpointPolicies cannot be created, and the webhook applies its built-in defaults`, "kubectl apply -k deploy/crd");
   const versions = crd.versions.map((v) => `${v.name} (${[v.served ? "served" : "not served", ...(v.storage ? ["storage"] : [])].join(", ")})`).join(", ");
-  if (!crd.established) return fail(name, `${CRD_NAME} is installed but not Established; versions ${versions}`, `kubectl describe crd ${CRD_NAME} (its conditions say why)`);
+  if (!crd.established) return fail(name, `${POLICY_CRD_NAME} is installed but not Established; versions ${versions}`, `kubectl describe crd ${POLICY_CRD_NAME} (its conditions say why)`);
   if (!crd.versions.some((v) => v.name === API_VERSION && v.served)) {
-    return fail(name, `${CRD_NAME} does not serve ${API_VERSION}, which this hookpoint reads (versions ${versions})`, "kubectl apply -k deploy/crd of this hookpoint version");
+    return fail(name, `${POLICY_CRD_NAME} does not serve ${API_VERSION}, which this hookpoint reads (versions ${versions})`, "kubectl apply -k deploy/crd of this hookpoint version");
   }
-  return pass(name, `${CRD_NAME} installed, versions ${versions}`);
+  return pass(name, `${POLICY_CRD_NAME} installed, versions ${versions}`);
 }
 
 function webhookLine(w: WebhookState): CheckLine {

@@ -9,7 +9,8 @@ import pLimit from "p-limit";
 import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS, type PodSecurityLevel } from "../names.js";
 import type { Pod } from "../admission/pod.js";
 import type { ServingCertificate, WebhookEntry } from "../check/certificates.js";
-import { CRD_NAME, optedInNamespaces, type CheckSnapshot, type CrdState, type EndpointsState, type WebhookState } from "../check/cluster.js";
+import { optedInNamespaces, type CheckSnapshot, type CrdState, type EndpointsState, type WebhookState } from "../check/cluster.js";
+import { POLICY_CRD_NAME } from "../policy/types.js";
 import type { Settings } from "../policy/effective.js";
 import { errorText, httpStatus } from "./api-errors.js";
 import { loadClusterSnapshot, readWebhookConfiguration, type ConfigurationRead } from "./cluster-snapshot.js";
@@ -86,7 +87,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
 
 async function readCrd(kc: KubeConfig): Promise<CrdState> {
   try {
-    const crd = await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: CRD_NAME });
+    const crd = await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: POLICY_CRD_NAME });
     return {
       installed: true,
       established: crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false,
@@ -94,7 +95,7 @@ async function readCrd(kc: KubeConfig): Promise<CrdState> {
     };
   } catch (err) {
     if (httpStatus(err) === 404) return { installed: false };
-    throw new Error(`cannot read CustomResourceDefinition ${CRD_NAME}: ${errorText(err)}`);
+    throw new Error(`cannot read CustomResourceDefinition ${POLICY_CRD_NAME}: ${errorText(err)}`);
   }
 }
 

@@ -2,10 +2,8 @@
 // (RBAC: get on that one CustomResourceDefinition): the API server may answer 404
 // for the policies for a moment after it restarts, although the CRD exists.
 import { ApiextensionsV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { API_GROUP, POLICY_PLURAL } from "../policy/types.js";
+import { POLICY_CRD_NAME } from "../policy/types.js";
 import { httpStatus } from "./api-errors.js";
-
-export const POLICY_CRD_NAME = `${POLICY_PLURAL}.${API_GROUP}`;
 
 /** True when the CRD does not exist; false when it does; rejects when that cannot be known (403, network). */
 export async function policyCrdAbsent(kubeConfig: KubeConfig): Promise<boolean> {

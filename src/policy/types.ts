@@ -6,6 +6,8 @@ export const API_GROUP = "hookpoint.dev";
 export const API_VERSION = "v1alpha1";
 export const POLICY_KIND = "HookpointPolicy";
 export const POLICY_PLURAL = "hookpointpolicies";
+/** The CustomResourceDefinition's name. */
+export const POLICY_CRD_NAME = `${POLICY_PLURAL}.${API_GROUP}`;
 
 export type PolicyMode = "Disabled" | "OptIn" | "Enabled";
 
