@@ -111,6 +111,8 @@ function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, 
     else if (flags.namespaces) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not in ${flags.namespaces}: no labels`);
     else out.push(`no --namespaces given: namespace${unknown.length > 1 ? "s" : ""} ${list} without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)`);
   }
+  const own = settings.webhookNamespace;
+  if (own !== undefined && decided.some((r) => r.namespace === own)) out.push(`the webhook runs in namespace ${own} (its --namespace default), where it never injects`);
   const unnamed = decided.filter((r) => r.resource.namespace === undefined);
   if (unnamed.length > 0) out.push(`${unnamed.map((r) => `${r.resource.kind} ${r.resource.name}`).join(", ")} name${unnamed.length > 1 ? "" : "s"} no namespace: "${flags.namespace}" (-n)`);
   const defaultImage = decided.some((r) => (r.outcome.status === "injected" || r.outcome.status === "unchanged") && r.outcome.review.status?.image === settings.defaultImage);

@@ -3,12 +3,16 @@
 import type { Command } from "commander";
 import type { Settings } from "../policy/effective.js";
 import { checkDnsLabel } from "../certs/names.js";
+import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import { DEFAULT_POD_SECURITY, POD_SECURITY_LEVELS } from "../names.js";
 import { UsageError } from "./errors.js";
 import { fixedValuesOption } from "./option-values.js";
 import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 
-/** The run's settings from the input flags (--image, --default-pod-security), once the flags agree. */
+/**
+ * The run's settings from the input flags (--image, --default-pod-security), once the flags agree.
+ * The webhook never injects in its own namespace: decide as the shipped webhook does (its --namespace default).
+ */
 export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
   checkStdinOnce(flags);
   // The namespace of documents that name none decides like a real one: it must be one.
@@ -18,7 +22,7 @@ export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
     throw new UsageError((err as Error).message);
   }
   const defaultPodSecurity = parsePodSecurityLevel("--default-pod-security", flags.defaultPodSecurity);
-  return loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), defaultPodSecurity });
+  return loadSettings({ ...(flags.image !== undefined ? { image: flags.image } : {}), webhookNamespace: WEBHOOK_NAMESPACE, defaultPodSecurity });
 }
 
 /** Standard input serves one file flag: a second reader would get nothing and decide on an empty file. */
