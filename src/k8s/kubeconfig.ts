@@ -18,9 +18,11 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
     if (choice.file) kc.loadFromFile(choice.file);
     else kc.loadFromDefault();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(where, code ? `cannot read: ${errnoText(err, "file")}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
+    const { code, path } = err as NodeJS.ErrnoException;
+    // The default search names its file only in the error (a KUBECONFIG that is not there): name it too.
+    throw new InputError(choice.file ?? path ?? where, code ? `cannot read: ${errnoText(err, "file")}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
   }
+  if (!choice.file && isNoConfigFallback(kc)) throw new InputError("no kubeconfig", NO_KUBECONFIG);
   const contexts = kc.getContexts().map((c) => c.name);
   if (choice.context !== undefined) {
     if (!kc.getContextObject(choice.context)) {
@@ -36,4 +38,16 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
     throw new InputError(where, detail);
   }
   return kc;
+}
+
+const NO_KUBECONFIG =
+  "KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account; give one with --kubeconfig FILE or the KUBECONFIG environment variable";
+
+/**
+ * The client's last resort when it found no kubeconfig: an insecure http://localhost:8080
+ * (kubectl proxy's old default) that it then refuses to call, with a message about TLS.
+ */
+function isNoConfigFallback(kc: KubeConfig): boolean {
+  const cluster = kc.getCurrentCluster();
+  return kc.getCurrentContext() === "loaded-context" && kc.getContexts().length === 1 && cluster?.name === "cluster" && cluster.server === "http://localhost:8080" && kc.getCurrentUser()?.name === "user";
 }

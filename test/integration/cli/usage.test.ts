@@ -30,6 +30,17 @@ describe("hookpoint usage", () => {
     expect({ code: r.stdout, stderr: readFileSync(join(dir, "err"), "utf8") }).toEqual({ code: "1\n", stderr: "" });
     rmSync(dir, { recursive: true, force: true });
   });
+  it("no kubeconfig anywhere: every cluster command says so and how to give one, exit 2, not the client's http://localhost:8080 TLS refusal", () => {
+    const home = mkdtempSync(join(tmpdir(), "hookpoint-nohome-"));
+    const env = { HOME: home, KUBECONFIG: "", KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined };
+    const why = "no kubeconfig: KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account; give one with --kubeconfig FILE or the KUBECONFIG environment variable";
+    for (const cmd of [["status"], ["check"], ["certs", "rotate-ca"], ["explain", "-f", "examples/bookinfo.yaml", "--context", "kind"], ["enable", "-n", "bookinfo"]]) {
+      expect(runCli(cmd, { env })).toEqual({ code: 2, stdout: "", stderr: `hookpoint ${cmd[0] === "certs" ? "certs rotate-ca" : cmd[0]}: ${why}\n` });
+    }
+    // A KUBECONFIG that names no file: the error names it.
+    expect(runCli(["status"], { env: { ...env, KUBECONFIG: join(home, "none") } })).toEqual({ code: 2, stdout: "", stderr: `hookpoint status: ${join(home, "none")}: cannot read: no such file\n` });
+    rmSync(home, { recursive: true });
+  });
   it("--version prints the version and exits 0", () => {
     const r = runCli(["--version"]);
     expect(r).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
