@@ -74,6 +74,8 @@ export function parseNamespaces(text: string, file: string): NamespaceInfo[] {
         labels[k] = v;
       }
     }
+    // The last one would silently win: refuse it, as a duplicate policy is.
+    if (out.some((n) => n.name === meta.name)) throw new InputError(file, `duplicate Namespace "${meta.name}"`, index, prefix + "metadata.name");
     out.push({ name: meta.name, labels });
   }
   return out;

@@ -196,6 +196,7 @@ describe("hookpoint inject", () => {
     ["malformed YAML", ["inject", "-f", "@bad.yaml"], "hookpoint inject: @bad.yaml: document 2: malformed YAML at line 7, column 1: Map keys must be unique\n"],
     ["pod template without containers", ["inject", "-f", "@nocontainers.yaml"], "hookpoint inject: @nocontainers.yaml: document 2: spec.template.spec.containers: missing or empty\n"],
     ["unknown --policy field", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@policy.yaml"], "hookpoint inject: @policy.yaml: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n"],
+    ["a Namespace named twice in --namespaces", ["inject", "-f", "examples/bookinfo.yaml", "--namespaces", "@dup-ns.yaml"], 'hookpoint inject: @dup-ns.yaml: document 2: metadata.name: duplicate Namespace "bookinfo"\n'],
     ["missing file", ["inject", "-f", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file or directory\n"],
     ["missing policy file", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file\n"],
     ["unreadable file", ["inject", "-f", "@secret.yaml"], "hookpoint inject: @secret.yaml: cannot read: permission denied\n"],
@@ -217,6 +218,7 @@ describe("hookpoint inject", () => {
     "nocontainers.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: []\n",
     "policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mdoe: Enabled\n",
     "secret.yaml": pod("s", "web"),
+    "dup-ns.yaml": "kind: Namespace\nmetadata: {name: bookinfo, labels: {hookpoint.dev/inject: enabled}}\n---\nkind: Namespace\nmetadata: {name: bookinfo, labels: {hookpoint.dev/inject: disabled}}\n",
   };
   mkdirSync(join(tmp, "empty", "sub"), { recursive: true });
   for (const [what, args, message] of bad) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { imageAllowed, imagePatternProblem } from "../../../src/policy/images.js";
 import { selectorMatches } from "../../../src/policy/selector.js";
 import { semanticProblems, structuralProblems } from "../../../src/policy/validate.js";
-import { parsePolicies } from "../../../src/policy/files.js";
+import { parseNamespaces, parsePolicies } from "../../../src/policy/files.js";
 import { InputError } from "../../../src/input-error.js";
 import { policy, SCRIPTS } from "../../support/pods.js";
 
@@ -40,6 +40,20 @@ describe("allowedImages patterns", () => {
     expect(imagePatternProblem("")).toBe("is empty");
     expect(imagePatternProblem("registry.example.com//x")).toBe("has an empty path component");
     expect(imagePatternProblem("registry.example.com/x:V1-*")).toBeUndefined();
+  });
+});
+
+describe("Namespace files", () => {
+  it("refuse a Namespace named twice, naming the file, the document and the field, as a policy named twice is", () => {
+    const ns = (name: string, value: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}, labels: {hookpoint.dev/inject: ${value}}}\n`;
+    expect(() => parseNamespaces([ns("web", "enabled"), ns("perf", "enabled"), ns("web", "disabled")].join("---\n"), "namespaces.yaml")).toThrow(
+      new InputError("namespaces.yaml", 'duplicate Namespace "web"', 2, "metadata.name"),
+    );
+    expect(() => parseNamespaces("apiVersion: v1\nkind: List\nitems:\n- {kind: Namespace, metadata: {name: web}}\n- {kind: Namespace, metadata: {name: web}}\n", "ns.yaml")).toThrow(/^ns\.yaml: document 1: items\[1\]\.metadata\.name: duplicate Namespace "web"$/);
+    expect(parseNamespaces([ns("web", "enabled"), ns("perf", "disabled")].join("---\n"), "namespaces.yaml")).toEqual([
+      { name: "web", labels: { "hookpoint.dev/inject": "enabled" } },
+      { name: "perf", labels: { "hookpoint.dev/inject": "disabled" } },
+    ]);
   });
 });
 
