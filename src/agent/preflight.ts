@@ -4,7 +4,7 @@
 // the proxy. Checks that can change while the agent runs (tracefs mounted, Envoy's binary
 // readable) are evaluated again on every /status and /metrics request (see live()).
 import { execFile } from "node:child_process";
-import { access, open, readFile, readdir } from "node:fs/promises";
+import { access, open, readFile, readdir, stat } from "node:fs/promises";
 import { release } from "node:os";
 import type { Logger } from "pino";
 import { AGENT_CAPABILITY_USES, FIXED_KERNELS_TEXT, effectiveCapabilities, formatKernel, parseKernelVersion, uprobeCapabilityChoices, uprobesNeedSysAdmin } from "../privilege.js";
@@ -62,6 +62,15 @@ const defaultRun = (file: string, args: string[]): Promise<{ stdout: string; std
     });
   });
 
+/** Why exec refused `path` (EACCES) in words: a directory, a file without execute permission, or neither. */
+async function whyNotRunnable(path: string): Promise<string> {
+  // A bare name was looked up in PATH: which entry refused is not known here.
+  const info = path.includes("/") ? await stat(path).catch(() => undefined) : undefined;
+  if (info?.isDirectory()) return `${path} is a directory, not the bpftrace program`;
+  if (info && (info.mode & 0o111) === 0) return `${path} is not executable (mode ${(info.mode & 0o7777).toString(8).padStart(4, "0")})`;
+  return `${path} cannot be run: permission denied (a directory on its path that cannot be searched, or a file system mounted noexec)`;
+}
+
 /** The agent's effective capabilities, or null where /proc says nothing. */
 export async function readCapabilities(procRoot = "/proc"): Promise<string[] | null> {
   try {
@@ -109,7 +118,9 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
     checks.push(
       e.code === "ENOENT"
         ? { name: "bpftrace", ok: false, detail: `${o.bpftrace} not found (install bpftrace in the image)`, fix: "apt-get install bpftrace in the tracing image, or set HOOKPOINT_BPFTRACE" }
-        : { name: "bpftrace", ok: false, detail: `${o.bpftrace} --version failed: ${e.message}`, fix: "check the bpftrace installation in the image" },
+        : e.code === "EACCES"
+          ? { name: "bpftrace", ok: false, detail: await whyNotRunnable(o.bpftrace), fix: "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)" }
+          : { name: "bpftrace", ok: false, detail: `${o.bpftrace} --version failed: ${e.message}`, fix: "check the bpftrace installation in the image" },
     );
   }
 

@@ -52,6 +52,15 @@ describe("hookpoint check --local, injected", () => {
     );
   });
 
+  it("a --bpftrace that is a directory or a file without execute permission: the line says which, not spawn's EACCES", async () => {
+    const notExecutable = join(dir, "bpftrace.txt");
+    writeFileSync(notExecutable, "#!/bin/sh\necho bpftrace v0.23.5\n", { mode: 0o640 });
+    const line = async (bpftrace: string) => (await localCheckLines({ tracefs, btf, uid: 0, kernelRelease: "6.18.2", procRoot: procWith(SYS_ADMIN_ONLY), bpftrace })).find((l) => l.name === "bpftrace");
+    const fix = "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)";
+    expect(await line(dir)).toEqual({ name: "bpftrace", ok: false, detail: `${dir} is a directory, not the bpftrace program`, fix });
+    expect(await line(notExecutable)).toEqual({ name: "bpftrace", ok: false, detail: `${notExecutable} is not executable (mode 0640)`, fix });
+  });
+
   it("no capabilities, tracefs not mounted, a kernel release without a version, no BTF: each line says what to do", async () => {
     const out = await localCheckLines({ tracefs, btf: join(dir, "no-btf"), uid: 0, kernelRelease: "custom", procRoot: procWith("0000000000000000"), bpftrace: "bpftrace", run: bpftrace });
     expect(formatLines(out)).toBe(
