@@ -62,6 +62,8 @@ const defaultRun = (file: string, args: string[]): Promise<{ stdout: string; std
     });
   });
 
+const BPFTRACE_PATH_FIX = "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)";
+
 /** Why exec refused `path` (EACCES) in words: a directory, a file without execute permission, or neither. */
 async function whyNotRunnable(path: string): Promise<string> {
   // A bare name was looked up in PATH: which entry refused is not known here.
@@ -106,8 +108,13 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
   let features: Record<string, boolean> = {};
   try {
     const { stdout } = await run(o.bpftrace, ["--version"]);
-    bpftraceVersion = parseBpftraceVersion(stdout);
-    if (bpftraceVersion) {
+    // bpftrace prints "bpftrace v0.23.5"; another program's version must not pass for it.
+    const said = stdout.trim().split("\n")[0] ?? "";
+    const isBpftrace = /^bpftrace\b/.test(said);
+    bpftraceVersion = isBpftrace ? parseBpftraceVersion(said) : null;
+    if (!isBpftrace) {
+      checks.push({ name: "bpftrace", ok: false, detail: `${o.bpftrace} is not bpftrace: its --version printed ${JSON.stringify(said)}`, fix: BPFTRACE_PATH_FIX });
+    } else if (bpftraceVersion) {
       features = await run(o.bpftrace, ["--info"]).then((r) => parseBpftraceFeatures(`${r.stdout}\n${r.stderr}`), () => ({}));
       checks.push({ name: "bpftrace", ok: true, detail: `${stdout.trim()}${versionAtLeast(bpftraceVersion, "0.23") ? " (reports pids of its own pid namespace)" : " (reports host pids)"}` });
     } else {
@@ -119,7 +126,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
       e.code === "ENOENT"
         ? { name: "bpftrace", ok: false, detail: `${o.bpftrace} not found (install bpftrace in the image)`, fix: "apt-get install bpftrace in the tracing image, or set HOOKPOINT_BPFTRACE" }
         : e.code === "EACCES"
-          ? { name: "bpftrace", ok: false, detail: await whyNotRunnable(o.bpftrace), fix: "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)" }
+          ? { name: "bpftrace", ok: false, detail: await whyNotRunnable(o.bpftrace), fix: BPFTRACE_PATH_FIX }
           : { name: "bpftrace", ok: false, detail: `${o.bpftrace} --version failed: ${e.message}`, fix: "check the bpftrace installation in the image" },
     );
   }

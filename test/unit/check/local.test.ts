@@ -61,6 +61,18 @@ describe("hookpoint check --local, injected", () => {
     expect(await line(notExecutable)).toEqual({ name: "bpftrace", ok: false, detail: `${notExecutable} is not executable (mode 0640)`, fix });
   });
 
+  it("a --bpftrace that runs but is another program (its --version has a version too) fails, naming what it printed", async () => {
+    const other = join(dir, "other-tool");
+    writeFileSync(other, "#!/bin/sh\necho 'echo (GNU coreutils) 9.1'\necho 'Copyright (C) 2022'\n", { mode: 0o755 });
+    const lines = await localCheckLines({ tracefs, btf, uid: 0, kernelRelease: "6.18.2", procRoot: procWith(SYS_ADMIN_ONLY), bpftrace: other });
+    expect(lines.find((l) => l.name === "bpftrace")).toEqual({
+      name: "bpftrace",
+      ok: false,
+      detail: `${other} is not bpftrace: its --version printed "echo (GNU coreutils) 9.1"`,
+      fix: "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)",
+    });
+  });
+
   it("no capabilities, tracefs not mounted, a kernel release without a version, no BTF: each line says what to do", async () => {
     const out = await localCheckLines({ tracefs, btf: join(dir, "no-btf"), uid: 0, kernelRelease: "custom", procRoot: procWith("0000000000000000"), bpftrace: "bpftrace", run: bpftrace });
     expect(formatLines(out)).toBe(
