@@ -9,6 +9,7 @@ import { release } from "node:os";
 import type { Logger } from "pino";
 import { AGENT_CAPABILITY_USES, FIXED_KERNELS_TEXT, effectiveCapabilities, formatKernel, parseKernelVersion, uprobeCapabilityChoices, uprobesNeedSysAdmin } from "../privilege.js";
 import { parseBpftraceVersion, versionAtLeast } from "./bpftrace/program.js";
+import { errnoText } from "../errno-text.js";
 
 export type CheckName = "kernel" | "root" | "capabilities" | "proxy-user" | "envoy-access" | "tracefs" | "bpftrace" | "btf" | "scripts";
 
@@ -63,6 +64,14 @@ const defaultRun = (file: string, args: string[]): Promise<{ stdout: string; std
   });
 
 const BPFTRACE_PATH_FIX = "give the path of the bpftrace program (--bpftrace, or HOOKPOINT_BPFTRACE for the agent)";
+
+/** How a run of a program failed, in one line: its exit code or signal and the first line it wrote on stderr. */
+function runFailure(err: unknown): string {
+  const e = err as { code?: unknown; signal?: unknown; killed?: boolean; stderr?: unknown; message: string };
+  const said = typeof e.stderr === "string" ? (e.stderr.trim().split("\n")[0] ?? "") : "";
+  const how = e.killed && typeof e.signal === "string" ? `timed out (killed with ${e.signal})` : typeof e.signal === "string" ? `killed by ${e.signal}` : typeof e.code === "number" ? `exit code ${e.code}` : errnoText(err);
+  return said ? `${how}: ${said}` : how;
+}
 
 /** Why exec refused `path` (EACCES) in words: a directory, a file without execute permission, or neither. */
 async function whyNotRunnable(path: string): Promise<string> {
@@ -127,7 +136,7 @@ export async function preflight(o: PreflightOptions): Promise<PreflightResult> {
         ? { name: "bpftrace", ok: false, detail: `${o.bpftrace} not found (install bpftrace in the image)`, fix: "apt-get install bpftrace in the tracing image, or set HOOKPOINT_BPFTRACE" }
         : e.code === "EACCES"
           ? { name: "bpftrace", ok: false, detail: await whyNotRunnable(o.bpftrace), fix: BPFTRACE_PATH_FIX }
-          : { name: "bpftrace", ok: false, detail: `${o.bpftrace} --version failed: ${e.message}`, fix: "check the bpftrace installation in the image" },
+          : { name: "bpftrace", ok: false, detail: `${o.bpftrace} --version failed: ${runFailure(err)}`, fix: "check the bpftrace installation in the image" },
     );
   }
 

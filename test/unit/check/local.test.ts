@@ -61,6 +61,17 @@ describe("hookpoint check --local, injected", () => {
     expect(await line(notExecutable)).toEqual({ name: "bpftrace", ok: false, detail: `${notExecutable} is not executable (mode 0640)`, fix });
   });
 
+  it("a --bpftrace whose --version fails: one line with its exit code or signal and the first line of its stderr", async () => {
+    const broken = join(dir, "broken-bpftrace");
+    writeFileSync(broken, "#!/bin/sh\necho 'bpftrace: error while loading shared libraries: libbcc.so.0' >&2\necho 'second line' >&2\nexit 127\n", { mode: 0o755 });
+    const crashing = join(dir, "crashing-bpftrace");
+    writeFileSync(crashing, "#!/bin/sh\nkill -SEGV $$\n", { mode: 0o755 });
+    const line = async (bpftrace: string) => (await localCheckLines({ tracefs, btf, uid: 0, kernelRelease: "6.18.2", procRoot: procWith(SYS_ADMIN_ONLY), bpftrace })).find((l) => l.name === "bpftrace");
+    const fix = "check the bpftrace installation in the image";
+    expect(await line(broken)).toEqual({ name: "bpftrace", ok: false, detail: `${broken} --version failed: exit code 127: bpftrace: error while loading shared libraries: libbcc.so.0`, fix });
+    expect(await line(crashing)).toEqual({ name: "bpftrace", ok: false, detail: `${crashing} --version failed: killed by SIGSEGV`, fix });
+  });
+
   it("a --bpftrace that runs but is another program (its --version has a version too) fails, naming what it printed", async () => {
     const other = join(dir, "other-tool");
     writeFileSync(other, "#!/bin/sh\necho 'echo (GNU coreutils) 9.1'\necho 'Copyright (C) 2022'\n", { mode: 0o755 });
