@@ -20,7 +20,9 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
   } catch (err) {
     const { code, path } = err as NodeJS.ErrnoException;
     // The default search names its file only in the error (a KUBECONFIG that is not there): name it too.
-    throw new InputError(choice.file ?? path ?? where, code ? `cannot read: ${errnoText(err, "file")}` : `not a valid kubeconfig: ${(err as Error).message.split("\n")[0]}`);
+    // The client reads an empty file as null and then fails on its fields (a TypeError).
+    const invalid = err instanceof TypeError ? "it is empty" : (err as Error).message.split("\n")[0];
+    throw new InputError(choice.file ?? path ?? where, code ? `cannot read: ${errnoText(err, "file")}` : `not a valid kubeconfig: ${invalid}`);
   }
   if (!choice.file && isNoConfigFallback(kc)) throw new InputError("no kubeconfig", NO_KUBECONFIG);
   const contexts = kc.getContexts().map((c) => c.name);
@@ -31,11 +33,10 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
     kc.setCurrentContext(choice.context);
   }
   const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    const detail = kc.getCurrentContext()
-      ? `its current context "${kc.getCurrentContext()}" names no known cluster`
-      : `it has no current context; pass --context (contexts: ${contexts.length ? contexts.join(", ") : "none"})`;
-    throw new InputError(where, detail);
+  if (!cluster) throw new InputError(where, noClusterDetail(kc, contexts));
+  // The client refuses plain HTTP unless TLS verification is off, with a message about TLS: say which cluster and what to set.
+  if (cluster.server.startsWith("http:") && !cluster.skipTLSVerify) {
+    throw new InputError(where, `cluster "${cluster.name}" is served over plain HTTP (${cluster.server}), which the Kubernetes client refuses unless the cluster sets insecure-skip-tls-verify: true`);
   }
   return kc;
 }
@@ -50,4 +51,14 @@ const NO_KUBECONFIG =
 function isNoConfigFallback(kc: KubeConfig): boolean {
   const cluster = kc.getCurrentCluster();
   return kc.getCurrentContext() === "loaded-context" && kc.getContexts().length === 1 && cluster?.name === "cluster" && cluster.server === "http://localhost:8080" && kc.getCurrentUser()?.name === "user";
+}
+
+/** Why the current context gives no cluster: none chosen, a context that is not there, or one naming a cluster that is not there. */
+function noClusterDetail(kc: KubeConfig, contexts: readonly string[]): string {
+  const current = kc.getCurrentContext();
+  const list = (names: readonly string[]) => (names.length ? names.join(", ") : "none");
+  if (!current) return contexts.length ? `it has no current context; pass --context (contexts: ${list(contexts)})` : "it defines no contexts";
+  const context = kc.getContextObject(current);
+  if (!context) return `its current context "${current}" is not one of its contexts (contexts: ${list(contexts)}); pass --context`;
+  return `context "${current}" names cluster "${context.cluster}", which it does not define (clusters: ${list(kc.getClusters().map((c) => c.name))})`;
 }
