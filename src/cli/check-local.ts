@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { preflight, type PreflightOptions } from "../agent/preflight.js";
 import { localChecks, TRACEFS_NOT_MOUNTED_BY_CHECK } from "../check/local.js";
 import type { CheckLine } from "../check/lines.js";
+import { UsageError } from "./errors.js";
 
 export type LocalCheckOptions = Partial<Omit<PreflightOptions, "log" | "proxyUid">>;
 
@@ -16,6 +17,7 @@ const run = (file: string, args: string[]): Promise<{ stdout: string; stderr: st
   });
 
 export async function localCheckLines(o: LocalCheckOptions = {}): Promise<CheckLine[]> {
+  if (o.bpftrace === "") throw new UsageError('--bpftrace must name the bpftrace program (a path, or a name looked up in PATH), got ""');
   const result = await preflight({
     bpftrace: o.bpftrace ?? "bpftrace",
     tracefs: o.tracefs ?? "/sys/kernel/tracing",

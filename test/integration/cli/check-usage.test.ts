@@ -17,6 +17,9 @@ describe("hookpoint check usage", () => {
       stderr: "hookpoint check: --local checks this node, not a cluster: it cannot be combined with --timeout\n",
     });
   });
+  it("an empty --bpftrace is a usage error naming the flag, not a failed check quoting spawn", () => {
+    expect(runCli(["check", "--local", "--bpftrace", ""])).toEqual({ code: 2, stdout: "", stderr: 'hookpoint check: --bpftrace must name the bpftrace program (a path, or a name looked up in PATH), got ""\n' });
+  });
   it("--bpftrace goes with --local", () => {
     expect(runCli(["check", "--bpftrace", "/usr/bin/bpftrace"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint check: --bpftrace goes with --local\n" });
   });
