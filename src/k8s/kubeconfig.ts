@@ -28,7 +28,7 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
   const contexts = kc.getContexts().map((c) => c.name);
   if (choice.context !== undefined) {
     if (!kc.getContextObject(choice.context)) {
-      throw new InputError("--context", `no context "${choice.context}" in ${where} (contexts: ${contexts.length ? contexts.join(", ") : "none"})`);
+      throw new InputError("--context", `no context "${choice.context}" in ${where} (contexts: ${list(contexts)})`);
     }
     kc.setCurrentContext(choice.context);
   }
@@ -41,12 +41,14 @@ export function loadKubeConfig(choice: KubeConfigChoice): KubeConfig {
   return kc;
 }
 
+const list = (names: readonly string[]): string => (names.length ? names.join(", ") : "none");
+
 const NO_KUBECONFIG =
   "KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account; give one with --kubeconfig FILE or the KUBECONFIG environment variable";
 
 /**
  * The client's last resort when it found no kubeconfig: an insecure http://localhost:8080
- * (kubectl proxy's old default) that it then refuses to call, with a message about TLS.
+ * (the API server's old insecure port) that it then refuses to call, with a message about TLS.
  */
 function isNoConfigFallback(kc: KubeConfig): boolean {
   const cluster = kc.getCurrentCluster();
@@ -56,7 +58,6 @@ function isNoConfigFallback(kc: KubeConfig): boolean {
 /** Why the current context gives no cluster: none chosen, a context that is not there, or one naming a cluster that is not there. */
 function noClusterDetail(kc: KubeConfig, contexts: readonly string[]): string {
   const current = kc.getCurrentContext();
-  const list = (names: readonly string[]) => (names.length ? names.join(", ") : "none");
   if (!current) return contexts.length ? `it has no current context; pass --context (contexts: ${list(contexts)})` : "it defines no contexts";
   const context = kc.getContextObject(current);
   if (!context) return `its current context "${current}" is not one of its contexts (contexts: ${list(contexts)}); pass --context`;
