@@ -7,6 +7,7 @@ import { isObject } from "../is-object.js";
 import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, parseKernelVersion, type KernelRange } from "../privilege.js";
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
+import { IMAGE_REFERENCE } from "../image-reference.js";
 import type { EnvVar, HookpointPolicy, ResourceRequirements } from "./types.js";
 
 export interface PolicyProblem {
@@ -65,6 +66,8 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
         if (prof.image !== undefined && (typeof prof.image !== "string" || prof.image === "")) p(`${at}.image`, "must be a non-empty string");
         // The CRD's pattern; the API server refuses a pod whose image has white space around it.
         else if (typeof prof.image === "string" && !/^\S+$/.test(prof.image)) p(`${at}.image`, `must be an image reference without white space, got ${JSON.stringify(prof.image)}`);
+        // What --image accepts and `hookpoint check` requires: an image no runtime can pull (InvalidImageName) would be injected into every pod.
+        else if (typeof prof.image === "string" && !IMAGE_REFERENCE.test(prof.image)) p(`${at}.image`, `must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got ${JSON.stringify(prof.image)}`);
         stringList(prof.scripts, `${at}.scripts`, SCRIPT_NAME, "a script name", p);
         stringList(prof.capabilities, `${at}.capabilities`, CAPABILITY, "a capability name in upper case, without CAP_", p);
         for (const f of ["privileged", "agent"] as const) if (prof[f] !== undefined && typeof prof[f] !== "boolean") p(`${at}.${f}`, "must be true or false");

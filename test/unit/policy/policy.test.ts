@@ -75,6 +75,13 @@ describe("policy validation", () => {
       { path: "spec.profiles.x.privileged", message: "must be true or false" },
     ]);
   });
+  it("a profile image no runtime could pull (upper case in its path) is refused, as --image refuses it and `hookpoint check` fails it", () => {
+    const doc = (image: string) => ({ apiVersion: "hookpoint.dev/v1alpha1", kind: "HookpointPolicy", metadata: { name: "p" }, spec: { profiles: { x: { image } } } });
+    expect(structuralProblems(doc("registry.example.com/Hookpoint/proxy:1"))).toEqual([
+      { path: "spec.profiles.x.image", message: 'must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got "registry.example.com/Hookpoint/proxy:1"' },
+    ]);
+    for (const good of ["registry.example.com:5000/hookpoint/proxy-istio:0.1.0-istio1.28.0", "proxy@sha256:" + "a".repeat(64), "Registry.Example.com/proxy:v1"]) expect(structuralProblems(doc(good))).toEqual([]);
+  });
   it("structure: env values and resource quantities must be strings, as the CRD types them (YAML reads 5 and 1 as numbers), and an image has no white space", () => {
     const doc = {
       apiVersion: "hookpoint.dev/v1alpha1",
