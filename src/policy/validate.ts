@@ -19,6 +19,8 @@ const SPEC_FIELDS = [
   "mode", "priority", "namespaceSelector", "podSelector", "excludedNamespaces", "allowPodOptIn",
   "targetContainers", "allowedImages", "defaultProfile", "profiles",
 ] as const;
+/** Resource names without a domain that a container may have (besides hugepages-<size>). */
+const CONTAINER_RESOURCES = ["cpu", "memory", "ephemeral-storage"];
 const PROFILE_FIELDS = ["image", "scripts", "env", "resources", "privileged", "capabilities", "kernels", "agent"] as const;
 const KERNEL_FIELDS = ["min", "max"] as const;
 const ENV_FIELDS = ["name", "value", "valueFrom"] as const;
@@ -92,7 +94,13 @@ export function structuralProblems(doc: unknown): PolicyProblem[] {
               if (list === undefined) continue;
               if (!isObject(list)) p(`${at}.resources.${side}`, "must be a map of resource name to quantity");
               // The CRD types quantities as strings; YAML reads `cpu: 1` as a number.
-              else for (const [resource, q] of Object.entries(list)) if (typeof q !== "string") p(`${at}.resources.${side}.${resource}`, `must be a quantity string like "500m" or "1" (quote it), got ${JSON.stringify(q)}`);
+              else
+                for (const [resource, q] of Object.entries(list)) {
+                  // Kubernetes' validateContainerResourceName: the API server would refuse every pod injected with it.
+                  if (!resource.includes("/") && !CONTAINER_RESOURCES.includes(resource) && !resource.startsWith("hugepages-")) {
+                    p(`${at}.resources.${side}.${resource}`, "is not a resource a container can have: the API server refuses all but cpu, memory, ephemeral-storage, hugepages-<size> and extended resources with a domain, such as example.com/gpu");
+                  } else if (typeof q !== "string") p(`${at}.resources.${side}.${resource}`, `must be a quantity string like "500m" or "1" (quote it), got ${JSON.stringify(q)}`);
+                }
             }
           }
         }

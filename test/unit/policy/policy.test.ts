@@ -82,6 +82,13 @@ describe("policy validation", () => {
     ]);
     for (const good of ["registry.example.com:5000/hookpoint/proxy-istio:0.1.0-istio1.28.0", "proxy@sha256:" + "a".repeat(64), "Registry.Example.com/proxy:v1"]) expect(structuralProblems(doc(good))).toEqual([]);
   });
+  it("a profile resource no container may have (a bare gpu) is refused: the API server would refuse every injected pod", () => {
+    const doc = (limits: Record<string, string>) => ({ apiVersion: "hookpoint.dev/v1alpha1", kind: "HookpointPolicy", metadata: { name: "p" }, spec: { profiles: { x: { resources: { limits } } } } });
+    expect(structuralProblems(doc({ gpu: "1", cpu: "1" }))).toEqual([
+      { path: "spec.profiles.x.resources.limits.gpu", message: "is not a resource a container can have: the API server refuses all but cpu, memory, ephemeral-storage, hugepages-<size> and extended resources with a domain, such as example.com/gpu" },
+    ]);
+    expect(structuralProblems(doc({ cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi", "hugepages-2Mi": "2Mi", "example.com/gpu": "1" }))).toEqual([]);
+  });
   it("structure: env values and resource quantities must be strings, as the CRD types them (YAML reads 5 and 1 as numbers), and an image has no white space", () => {
     const doc = {
       apiVersion: "hookpoint.dev/v1alpha1",
