@@ -47,7 +47,8 @@ export function planInjection(pod: Pod, target: TargetRef, policy: EffectivePoli
     image = askedImage;
   }
 
-  let scripts = [...(profile.scripts ?? settings.defaultScripts)];
+  // Each script once, in the order first named (a profile may name one twice, as the annotation may).
+  let scripts = [...new Set(profile.scripts ?? settings.defaultScripts)];
   const askedScripts = annotations[SCRIPTS_ANNOTATION];
   if (askedScripts !== undefined) {
     const names = askedScripts.split(",").map((s) => s.trim()).filter((s) => s !== "");

@@ -133,12 +133,10 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     if (problem) out.push({ path: `spec.allowedImages[${i}]`, message: `pattern "${pattern}" can never match: it ${problem}` });
   });
   for (const [name, prof] of Object.entries(profiles)) {
-    (prof.scripts ?? []).forEach((s, i, list) => {
-      const path = `spec.profiles.${name}.scripts[${i}]`;
-      if (knownScripts && !knownScripts.includes(s)) out.push({ path, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
-      // A script runs once however often it is named; a repeat is a slip worth saying.
-      const first = list.indexOf(s);
-      if (first < i) out.push({ path, message: `script "${s}" is named twice (first at scripts[${first}])` });
+    // A script named twice is no problem: the CRD lets it through (scripts is no set), and it
+    // runs once (the plan names each script once). Refusing it would drop a policy in force.
+    (prof.scripts ?? []).forEach((s, i) => {
+      if (knownScripts && !knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
     });
   }
   for (const [name, prof] of Object.entries(profiles)) {

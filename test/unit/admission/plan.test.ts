@@ -93,6 +93,14 @@ describe("profiles", () => {
   });
 });
 
+describe("profile scripts", () => {
+  it("a script the profile names twice is run once, in the order first named", () => {
+    const { env, r } = proxyAfter({}, { defaultProfile: "twice", profiles: { twice: { scripts: ["envoy-socket-io", "hookpoint-pairs", "envoy-socket-io"] } } });
+    expect(env.HOOKPOINT_SCRIPTS).toBe("envoy-socket-io,hookpoint-pairs");
+    expect(JSON.parse(r.mutated?.metadata?.annotations?.["hookpoint.dev/status"] ?? "{}").scripts).toEqual(["envoy-socket-io", "hookpoint-pairs"]);
+  });
+});
+
 describe("scripts annotation", () => {
   it("selects known scripts in the given order, without duplicates", () => {
     const { env, r } = proxyAfter({ "hookpoint.dev/scripts": " envoy-socket-io, hookpoint-pairs,envoy-socket-io " });
