@@ -152,7 +152,7 @@ class ClusterSnapshotSource implements ClusterSource {
         // Without the CRD there are no HookpointPolicies: the built-in defaults apply (what explain and check say).
         // A 404 alone is not proof: right after an API server restart a CRD's resource is briefly not served.
         notServed: (err) => httpStatus(err) === 404,
-        absent: () => policyCrdAbsent(opts.kubeConfig),
+        absent: (o) => policyCrdAbsent(opts.kubeConfig, o),
         handlers: { upsert: (p) => this.upsertPolicy(p), remove: (name) => this.removePolicy(name), names: () => this.policies.keys() },
       }),
     ];

@@ -84,9 +84,7 @@ async function listAll<T>(
   options: ListOptions,
   fetchPage: (page: { limit: number; cont: string | undefined; config: ConfigurationOptions }) => Promise<Page<T>>,
 ): Promise<ItemList<T>> {
-  const signals = [AbortSignal.timeout(options.timeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)];
-  if (options.signal) signals.push(options.signal);
-  const config = withSignal(AbortSignal.any(signals));
+  const config = requestOptions(options);
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let cont: string | undefined;
@@ -98,6 +96,13 @@ async function listAll<T>(
     cont = page.metadata?._continue || page.metadata?.continue || undefined;
   } while (cont);
   return { metadata: resourceVersion !== undefined ? { resourceVersion } : {}, items };
+}
+
+/** Request options that end an API call on `options.signal` or after `options.timeoutMs` (default 60 s). */
+export function requestOptions(options: Pick<ListOptions, "signal" | "timeoutMs">): ConfigurationOptions {
+  const signals = [AbortSignal.timeout(options.timeoutMs ?? DEFAULT_LIST_TIMEOUT_MS)];
+  if (options.signal) signals.push(options.signal);
+  return withSignal(AbortSignal.any(signals));
 }
 
 /** Request options that attach an AbortSignal to every request of an API call. */

@@ -4,11 +4,13 @@
 import { ApiextensionsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { POLICY_CRD_NAME } from "../policy/types.js";
 import { httpStatus } from "./api-errors.js";
+import { requestOptions, type ListOptions } from "./lists.js";
 
 /** True when the CRD does not exist; false when it does; rejects when that cannot be known (403, network). */
-export async function policyCrdAbsent(kubeConfig: KubeConfig): Promise<boolean> {
+export async function policyCrdAbsent(kubeConfig: KubeConfig, options: Pick<ListOptions, "signal" | "timeoutMs"> = {}): Promise<boolean> {
   try {
-    await kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: POLICY_CRD_NAME });
+    // Bounded as a list is: an API server that never answers must not hold the watcher's retries.
+    await kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: POLICY_CRD_NAME }, requestOptions(options));
     return false;
   } catch (err) {
     if (httpStatus(err) === 404) return true;

@@ -43,7 +43,7 @@ export interface WatcherOptions<T> {
    * the resource is served.
    */
   notServed?: (err: unknown) => boolean;
-  absent?: () => Promise<boolean>;
+  absent?: (options: ListOptions) => Promise<boolean>;
   handlers: WatchHandlers<T>;
   log: SourceLogger;
   metrics?: SourceMetrics | undefined;
@@ -175,9 +175,11 @@ export class ResourceWatcher<T extends Named> {
 
   private async confirmedAbsent(): Promise<boolean> {
     try {
-      return (await this.opts.absent?.()) === true;
-    } catch {
-      return false; // unknown: keep what is held and retry, as for any failed list
+      return (await this.opts.absent?.({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs })) === true;
+    } catch (err) {
+      // Unknown (403 on the CRD, no answer): keep what is held and retry, as for any failed list.
+      this.opts.log.warn({ resource: this.opts.resource, err: errorText(err) }, "resource not served; cannot tell whether it exists");
+      return false;
     }
   }
 

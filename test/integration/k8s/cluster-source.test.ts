@@ -176,6 +176,22 @@ describe("sync", () => {
     expect(decision(fresh.source.current(), "perf")).toMatchObject({ inject: false, policy: "perf", reason: "policy-disabled" });
   });
 
+  it("a CRD read that gets no answer ends with the list timeout: the watcher retries, and syncs once the CRD is known absent", async () => {
+    api.servePolicies = false;
+    api.crdStored = false;
+    api.crdSilent = true;
+    api.setNamespace("bookinfo", ENABLED);
+    // The watchdog alone would replace a hung attempt only after the 60 s resync: here the read must end in 300 ms.
+    const { source, log } = startSource({ listTimeoutMs: 300, resyncMs: 60_000 });
+    await eventually("two CRD reads given up", () => log.find("resource not served; cannot tell whether it exists").length >= 2);
+    expect(log.find("resource not served; cannot tell whether it exists")[0]?.fields).toEqual({ resource: "hookpointpolicies", err: "The user aborted a request." });
+    expect(source.synced()).toBe(false);
+
+    api.crdSilent = false;
+    await source.whenSynced(5_000);
+    expect(source.state().policies).toEqual([]);
+  });
+
   it("pages through large lists", async () => {
     for (let i = 0; i < 1_200; i++) api.setNamespace(`ns-${String(i).padStart(4, "0")}`, i % 100 === 0 ? ENABLED : {});
     const { source } = startSource();

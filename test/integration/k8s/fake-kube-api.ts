@@ -61,6 +61,8 @@ export class FakeKubeApi {
   servePolicies = true;
   /** Whether the HookpointPolicy CRD object exists (GET of the CustomResourceDefinition); not served with it = just after a restart. */
   crdStored = true;
+  /** The GET of the HookpointPolicy CRD gets no answer at all (an API server that hangs). */
+  crdSilent = false;
   /** The MutatingWebhookConfigurations GET answers with (by name); others are 404. */
   webhookConfigurations = new Map<string, unknown>();
   /** A dead connection: new watches get no answer at all, open ones fall silent and never end. */
@@ -252,6 +254,7 @@ export class FakeKubeApi {
     if (this.forbidAll) return fail(403, "Forbidden", `forbidden: User "tester" cannot ${method.toLowerCase()} ${path}`);
 
     if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/hookpointpolicies.hookpoint.dev" && method === "GET") {
+      if (this.crdSilent) return;
       return this.crdStored
         ? send(200, { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "hookpointpolicies.hookpoint.dev" }, spec: { group: "hookpoint.dev", names: { plural: "hookpointpolicies", kind: "HookpointPolicy" }, scope: "Cluster", versions: [] } })
         : fail(404, "NotFound", 'customresourcedefinitions.apiextensions.k8s.io "hookpointpolicies.hookpoint.dev" not found');
