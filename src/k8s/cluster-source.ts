@@ -66,7 +66,10 @@ export interface PolicyReport {
 
 export interface SourceState {
   synced: boolean;
+  /** Per resource: its watch is established, or (hookpointpolicies) its CRD is confirmed absent, so the state is known. */
   connected: Record<WatchedResource, boolean>;
+  /** The HookpointPolicy CRD is confirmed not installed (no policies; the built-in defaults decide). */
+  policyCrdAbsent: boolean;
   snapshotAgeSeconds: number;
   namespaces: number;
   policies: PolicyReport[];
@@ -226,6 +229,7 @@ class ClusterSnapshotSource implements ClusterSource {
     return {
       synced: this.isSynced,
       connected: { namespaces: ns.connected(), hookpointpolicies: pol.connected() },
+      policyCrdAbsent: pol.absent(),
       snapshotAgeSeconds: this.ageSeconds(),
       namespaces: this.namespaces.size,
       policies: policyReports([...this.policies.values()].map((e) => e.verdict)).map((r) => {
@@ -235,7 +239,7 @@ class ClusterSnapshotSource implements ClusterSource {
     };
   }
 
-  /** 0 while every watch is established; otherwise seconds since the first one went down (or since start, before the first sync). */
+  /** 0 while every watch is established (or its resource confirmed absent); otherwise seconds since the first one went down (or since start, before the first sync). */
   private ageSeconds(): number {
     if (this.startedAt === undefined) return 0;
     const now = Date.now();

@@ -40,7 +40,9 @@ export interface WatcherOptions<T> {
    * when `absent` confirms it does not exist at all (its CRD is not installed, or was
    * deleted, not just not served yet after an API server restart), that counts as a
    * complete, empty list: the watcher syncs holding nothing and goes on retrying until
-   * the resource is served.
+   * the resource is served. While that absence is confirmed at each retry the watcher
+   * counts as connected (it knows the current state: nothing), without a log line or a
+   * restart counted per retry.
    */
   notServed?: (err: unknown) => boolean;
   absent?: (options: ListOptions) => Promise<boolean>;
@@ -71,6 +73,10 @@ export class ResourceWatcher<T extends Named> {
   private lists = 0;
   /** False once a list found the resource not served, until a list succeeds again (logs the change once). */
   private served = true;
+  /** When the resource was last confirmed not to exist; undefined unless the last attempt confirmed it. */
+  private absentAt: number | undefined;
+  /** The connected state last reported (metric, onState). */
+  private reported = false;
   private attemptFailed = false;
   private connectedAt: number | undefined;
   private disconnectedAt: number | undefined;
@@ -93,9 +99,14 @@ export class ResourceWatcher<T extends Named> {
     return this.opts.resource;
   }
 
-  /** The list+watch is established now. */
+  /** The list+watch is established now, or the resource is confirmed not to exist (nothing to watch). */
   connected(): boolean {
-    return this.connectedNow;
+    return this.connectedNow || this.absentAt !== undefined;
+  }
+
+  /** The last attempt confirmed that the resource does not exist. */
+  absent(): boolean {
+    return this.absentAt !== undefined;
   }
 
   /** A complete list has been received and its watch established at least once. */
@@ -105,7 +116,7 @@ export class ResourceWatcher<T extends Named> {
 
   /** When the watch went down (or, never connected, when it was started); undefined while connected. */
   downSince(): number | undefined {
-    return this.connectedNow ? undefined : this.disconnectedAt;
+    return this.connected() ? undefined : this.disconnectedAt;
   }
 
   start(): void {
@@ -127,6 +138,7 @@ export class ResourceWatcher<T extends Named> {
     this.watchdog = undefined;
     this.abort.abort();
     await this.stopInformer(this.informer);
+    this.endAbsence();
     this.setConnected(false);
   }
 
@@ -140,10 +152,16 @@ export class ResourceWatcher<T extends Named> {
       try {
         list = await this.opts.list({ signal: this.abort.signal, timeoutMs: this.opts.listTimeoutMs });
       } catch (err) {
-        if (live() && this.opts.notServed?.(err) && (await this.confirmedAbsent()) && live()) this.onNotServed(err);
+        const absent = live() && this.opts.notServed?.(err) === true && (await this.confirmedAbsent());
+        if (live()) {
+          if (absent) this.onNotServed(err);
+          else this.endAbsence();
+        }
         throw err;
       }
       if (live()) {
+        if (!this.served) this.opts.log.info({ resource: this.opts.resource, items: list.items.length }, "resource served again");
+        this.endAbsence();
         this.served = true;
         this.activity();
         this.lists += 1;
@@ -189,10 +207,17 @@ export class ResourceWatcher<T extends Named> {
     this.removeMissing([]);
     if (this.served) this.opts.log.warn({ resource: this.opts.resource, err: errorText(err) }, "resource not served; treated as empty");
     this.served = false;
-    if (!this.syncedOnce) {
-      this.syncedOnce = true;
-      this.opts.onState();
-    }
+    this.absentAt = this.now();
+    if (!this.syncedOnce) this.syncedOnce = true;
+    this.report();
+  }
+
+  /** The absence is no longer confirmed (the resource exists, or the check failed): current as of the last confirmation. */
+  private endAbsence(): void {
+    if (this.absentAt === undefined) return;
+    if (!this.connectedNow) this.disconnectedAt = this.absentAt;
+    this.absentAt = undefined;
+    this.report();
   }
 
   private removeMissing(items: readonly T[]): void {
@@ -268,8 +293,11 @@ export class ResourceWatcher<T extends Named> {
     const ranMs = this.connectedAt === undefined ? 0 : this.now() - this.connectedAt;
     this.connectedAt = undefined;
     const delay = this.backoff.next(ranMs);
-    this.opts.metrics?.restarted(this.opts.resource);
-    this.opts.log.warn({ resource: this.opts.resource, err: why, retryInMs: delay, failures: this.backoff.failures, freshInformer: fresh }, "watch failed; retrying");
+    // A resource confirmed absent is checked again at each retry: the known state, not a failure to report.
+    if (this.absentAt === undefined) {
+      this.opts.metrics?.restarted(this.opts.resource);
+      this.opts.log.warn({ resource: this.opts.resource, err: why, retryInMs: delay, failures: this.backoff.failures, freshInformer: fresh }, "watch failed; retrying");
+    }
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
   }
 
@@ -287,7 +315,16 @@ export class ResourceWatcher<T extends Named> {
     } else {
       this.disconnectedAt = this.now();
     }
-    this.opts.metrics?.connected(this.opts.resource, up);
+    this.report();
+  }
+
+  /** Tell the metric and the source when connected() changed; always on a state change, for the first sync. */
+  private report(): void {
+    const up = this.connected();
+    if (up !== this.reported) {
+      this.reported = up;
+      this.opts.metrics?.connected(this.opts.resource, up);
+    }
     this.opts.onState();
   }
 }

@@ -69,6 +69,7 @@ function startSource(overrides: Partial<ClusterSourceOptions> = {}) {
 
 const condition = (name: string) => (api.policies.get(name)?.status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions?.[0];
 const writesFor = (name: string) => api.statusWrites.filter((w) => w.name === name);
+const crdReads = () => api.requests.filter((r) => r.path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/hookpointpolicies.hookpoint.dev").length;
 
 /** Wait until the source has seen every policy event sent so far: events of one watch arrive in order. */
 async function policyBarrier(source: ClusterSource, tag: string): Promise<void> {
@@ -118,23 +119,66 @@ describe("sync", () => {
     ]);
   });
 
-  it("without the HookpointPolicy CRD, syncs with no policies (the built-in defaults, as explain and check say) and takes the policies once it is installed", async () => {
+  it("without the HookpointPolicy CRD, syncs with no policies (the built-in defaults, as explain and check say), a known current state, and takes the policies once it is installed", async () => {
     api.servePolicies = false;
     api.crdStored = false;
     api.setNamespace("bookinfo", ENABLED);
     api.setNamespace("perf", { team: "perf" });
-    const { source, log } = startSource();
+    const { source, log, metric } = startSource();
     await source.whenSynced(5_000);
+    // The retries go on (50, 100, 200, 200 ms here), each confirming the CRD absent again.
+    await eventually("four CRD reads", () => crdReads() >= 4);
     expect(decision(source.current(), "bookinfo")).toEqual(byNamespaceLabel);
-    expect(source.state()).toMatchObject({ synced: true, connected: { namespaces: true, hookpointpolicies: false }, policies: [] });
-    expect(log.find("resource not served; treated as empty").map((l) => l.fields)).toEqual([{ resource: "hookpointpolicies", err: "HTTP 404: the server could not find the requested resource" }]);
+    expect(source.state()).toMatchObject({ synced: true, connected: { namespaces: true, hookpointpolicies: true }, policyCrdAbsent: true, snapshotAgeSeconds: 0, policies: [] });
+    expect(await metric("hookpoint_snapshot_age_seconds")).toBe(0);
+    expect(await metric("hookpoint_source_connected", { resource: "hookpointpolicies" })).toBe(1);
+    expect(await metric("hookpoint_source_restarts_total", { resource: "hookpointpolicies" })).toBe(0);
+    const treatedAsEmpty = [{ level: "warn", msg: "resource not served; treated as empty", fields: { resource: "hookpointpolicies", err: "HTTP 404: the server could not find the requested resource" } }];
+    expect(log.lines.filter((l) => l.fields.resource === "hookpointpolicies")).toEqual(treatedAsEmpty);
 
     api.servePolicies = true;
     api.crdStored = true;
     api.applyPolicy("perf", PERF);
     await eventually("the policy once the CRD is served", () => decision(source.current(), "perf").policy === "perf");
     expect(decision(source.current(), "perf")).toEqual(byPerfPolicy());
-    await eventually("policies watched", () => source.state().connected.hookpointpolicies);
+    await eventually("policies watched", () => log.find("watch connected").some((l) => l.fields.resource === "hookpointpolicies"));
+    expect(source.state()).toMatchObject({ connected: { namespaces: true, hookpointpolicies: true }, policyCrdAbsent: false, snapshotAgeSeconds: 0 });
+    expect(await metric("hookpoint_snapshot_age_seconds")).toBe(0);
+    expect(await metric("hookpoint_source_connected", { resource: "hookpointpolicies" })).toBe(1);
+    expect(log.lines.filter((l) => l.fields.resource === "hookpointpolicies" && l.msg !== "policy accepted")).toEqual([
+      ...treatedAsEmpty,
+      { level: "info", msg: "resource served again", fields: { resource: "hookpointpolicies", items: 1 } },
+      { level: "info", msg: "watch connected", fields: { resource: "hookpointpolicies" } },
+    ]);
+  });
+
+  it("a CRD absence that can no longer be confirmed (its read gets no answer) is not current: the snapshot ages from the last confirmation", async () => {
+    api.servePolicies = false;
+    api.crdStored = false;
+    api.setNamespace("bookinfo", ENABLED);
+    const { source, log, metric } = startSource({ listTimeoutMs: 300, resyncMs: 60_000 });
+    await source.whenSynced(5_000);
+    expect(source.state()).toMatchObject({ connected: { hookpointpolicies: true }, policyCrdAbsent: true, snapshotAgeSeconds: 0 });
+
+    api.crdSilent = true;
+    await eventually("a retry logged", () => log.find("watch failed; retrying").find((l) => l.fields.resource === "hookpointpolicies"));
+    expect(log.find("resource not served; cannot tell whether it exists")[0]?.fields).toEqual({ resource: "hookpointpolicies", err: "The user aborted a request." });
+    const failed = () => log.find("watch failed; retrying").filter((l) => l.fields.resource === "hookpointpolicies");
+    expect(failed()[0]?.fields).toMatchObject({ err: "HTTP 404: the server could not find the requested resource", freshInformer: true });
+    expect(source.state()).toMatchObject({ connected: { namespaces: true, hookpointpolicies: false }, policyCrdAbsent: false, policies: [] });
+    // Last confirmed before the read that was given up after 300 ms.
+    expect(source.state().snapshotAgeSeconds).toBeGreaterThanOrEqual(0.3);
+    expect(await metric("hookpoint_source_connected", { resource: "hookpointpolicies" })).toBe(0);
+    // Each failed check is a restart again, counted and logged (the next one comes 500 ms later at the soonest).
+    expect(await metric("hookpoint_source_restarts_total", { resource: "hookpointpolicies" })).toBe(failed().length);
+    expect(decision(source.current(), "bookinfo")).toEqual(byNamespaceLabel);
+
+    api.crdSilent = false;
+    await eventually("absent again", () => source.state().policyCrdAbsent);
+    expect(source.state()).toMatchObject({ connected: { namespaces: true, hookpointpolicies: true }, snapshotAgeSeconds: 0 });
+    expect(await metric("hookpoint_snapshot_age_seconds")).toBe(0);
+    // The same absence: not announced again.
+    expect(log.find("resource not served; treated as empty")).toHaveLength(1);
   });
 
   it("a CRD deleted under a running webhook takes its policies with it", async () => {
