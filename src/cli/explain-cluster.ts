@@ -3,6 +3,7 @@
 // each, judged like the webhook judges them; nothing is written to the cluster.
 // The Kubernetes client loads only when a cluster is read.
 import type { Command } from "commander";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { routeOfEntry, routeSends, type RoutedCondition } from "../admission/routing.js";
 import type { Pod } from "../admission/pod.js";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
@@ -39,8 +40,13 @@ export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Se
   if (flags.policy !== undefined || flags.namespaces !== undefined) {
     throw new UsageError(`${flag} cannot be combined with --policy or --namespaces: the cluster's policies and namespaces are used`);
   }
-  const [{ loadKubeConfig }, { loadClusterSnapshot }] = await Promise.all([import("../k8s/kubeconfig.js"), import("../k8s/cluster-snapshot.js")]);
-  const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
+  const { loadKubeConfig } = await import("../k8s/kubeconfig.js");
+  return liveInputs(loadKubeConfig({ file: flags.kubeconfig, context: flags.context }), settings, note);
+}
+
+/** The cluster's decision inputs, read once and judged as the webhook judges them (explain, and enable's check before it changes anything). */
+export async function liveInputs(kubeConfig: KubeConfig, settings: Settings, note: (line: string) => void): Promise<LiveInputs> {
+  const { loadClusterSnapshot } = await import("../k8s/cluster-snapshot.js");
   const live = await loadClusterSnapshot(kubeConfig, settings);
   if (!live.policyCrdInstalled) note(`the HookpointPolicy CRD is not installed in ${live.server}; the built-in default policy applies`);
   for (const p of live.policies) {
