@@ -1,6 +1,11 @@
 // `hookpoint enable`/`disable`'s work: parse the workloads, then the rollout (k8s/rollout.ts).
 import { rollout, RolloutFailed, WORKLOAD_KINDS, type WorkloadKind, type WorkloadRef } from "../k8s/rollout.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { WEBHOOK_NAMESPACE } from "../defaults.js";
+import { optInRefusal, type TemplateToCheck } from "./enable-check.js";
 import { JobError, UsageError } from "./errors.js";
+import { liveInputs } from "./explain-cluster.js";
+import { loadSettings } from "./settings.js";
 
 export interface EnableFlags {
   namespace: string;
@@ -36,10 +41,21 @@ export async function runEnable(mode: "enable" | "disable", flags: EnableFlags):
   if (!/^\d+$/.test(flags.timeout) || seconds < 1 || seconds > 86_400) throw new UsageError(`--timeout must be a whole number of seconds between 1 and 86400, got ${JSON.stringify(flags.timeout)}`);
   const { loadKubeConfig } = await import("../k8s/kubeconfig.js");
   const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
+  // Annotated workloads are traced only where the cluster's policies allow it: ask the webhook's own decision first.
+  const precheck = mode === "enable" && workloads.length > 0 ? (templates: TemplateToCheck[]) => wouldInject(kubeConfig, flags.namespace, templates) : undefined;
   try {
-    await rollout({ kubeConfig, namespace: flags.namespace, workloads, mode, timeoutMs: seconds * 1000, pollMs: 1000, dryRun: flags.dryRun, say: (line) => process.stdout.write(`${line}\n`) });
+    await rollout({ kubeConfig, namespace: flags.namespace, workloads, mode, timeoutMs: seconds * 1000, pollMs: 1000, dryRun: flags.dryRun, say: (line) => process.stdout.write(`${line}\n`), ...(precheck ? { precheck } : {}) });
   } catch (err) {
     if (err instanceof RolloutFailed) throw new JobError(err.message);
     throw err;
   }
+}
+
+/** The webhook's decision for each template once annotated, with the cluster's policies and namespace labels (read as `explain --kubeconfig` reads them). */
+async function wouldInject(kubeConfig: KubeConfig, namespace: string, templates: TemplateToCheck[]): Promise<string | undefined> {
+  // Decide as the shipped webhook does (it never injects in its own namespace).
+  const settings = await loadSettings({ webhookNamespace: WEBHOOK_NAMESPACE });
+  // explain's notes describe the whole cluster, not this namespace: the refusal says what matters here.
+  const live = await liveInputs(kubeConfig, settings, () => {});
+  return optInRefusal(live, settings, namespace, templates);
 }

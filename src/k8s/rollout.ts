@@ -5,7 +5,7 @@
 // ready in time. Every change is a JSON Patch of the one label or annotation it
 // sets, computed from the object just read (no test op: a concurrent edit of other
 // fields is kept, not refused).
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1StatefulSet } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1PodTemplateSpec, type V1StatefulSet } from "@kubernetes/client-node";
 import { escapePointerSegment } from "../admission/patch.js";
 import { INJECT_KEY } from "../names.js";
 import { USER_FORBIDDEN_HINT, describeApiError } from "./api-errors.js";
@@ -30,6 +30,8 @@ export interface RolloutOptions {
   pollMs: number;
   dryRun: boolean;
   say: (line: string) => void;
+  /** Asked before anything is changed (dry run included) with each workload's pod template; a reason refuses the rollout. */
+  precheck?: (workloads: { label: string; template: V1PodTemplateSpec }[]) => Promise<string | undefined>;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -54,6 +56,8 @@ export async function rollout(o: RolloutOptions): Promise<void> {
   const optIn = o.workloads.length === 0 ? await namespaceOptIn(core, o.namespace, o.mode) : templateOptIn(apps, o.namespace, workloads, o.mode);
 
   const label = (w: Workload) => `${w.ref.kind} ${o.namespace}/${w.ref.name}`;
+  const refused = await o.precheck?.(workloads.map((w) => ({ label: label(w), template: w.obj.spec?.template ?? {} })));
+  if (refused !== undefined) throw new RolloutFailed(refused);
   if (o.dryRun) {
     o.say(`would ${optIn.describe()}`);
     for (const w of workloads) o.say(`would restart ${label(w)} (annotation ${RESTARTED_AT} on its pod template)`);

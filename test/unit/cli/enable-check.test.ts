@@ -1,0 +1,82 @@
+// `hookpoint enable --workload`'s check before any change, pure: the webhook's own
+// decision for each annotated template on given cluster inputs, and the exact refusal.
+import { describe, expect, it } from "vitest";
+import type { RoutedCondition } from "../../../src/admission/routing.js";
+import { optInRefusal, type TemplateToCheck } from "../../../src/cli/enable-check.js";
+import type { LiveInputs } from "../../../src/cli/explain-cluster.js";
+import { buildSnapshot } from "../../../src/policy/snapshot.js";
+import type { HookpointPolicy, NamespaceInfo } from "../../../src/policy/types.js";
+
+const SETTINGS = { defaultImage: "hookpoint/proxy-istio:0.1.0-istio1.28.0", defaultScripts: [], knownScripts: [], version: "0.1.0", webhookNamespace: "hookpoint-system" };
+const NAMESPACES: NamespaceInfo[] = [
+  { name: "shop", labels: {} },
+  { name: "open", labels: { "hookpoint.dev/inject": "enabled" } },
+  { name: "vetoed", labels: { "hookpoint.dev/inject": "disabled" } },
+  { name: "team", labels: { team: "a" } },
+];
+
+function policy(name: string, spec: HookpointPolicy["spec"]): HookpointPolicy {
+  return { apiVersion: "hookpoint.dev/v1alpha1", kind: "HookpointPolicy", metadata: { name, generation: 1 }, spec };
+}
+
+function live(policies: HookpointPolicy[] = [], routing: { sends?: boolean; routed?: RoutedCondition } = {}): LiveInputs {
+  return { snapshot: buildSnapshot(NAMESPACES, policies, SETTINGS), routed: () => routing.routed, sends: () => routing.sends };
+}
+
+function template(label: string, over: { annotations?: Record<string, string>; hostNetwork?: boolean; proxy?: boolean } = {}): TemplateToCheck {
+  const containers = [{ name: "app", image: "app:1" }, ...(over.proxy === false ? [] : [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }])];
+  return { label, template: { metadata: { labels: { app: "web" }, ...(over.annotations ? { annotations: over.annotations } : {}) }, spec: { containers, ...(over.hostNetwork ? { hostNetwork: true } : {}) } } };
+}
+
+const WEB = (ns: string) => template(`Deployment ${ns}/web`);
+
+describe("optInRefusal", () => {
+  it("refuses where the built-in defaults govern and the namespace is not labelled, naming both fixes", () => {
+    expect(optInRefusal(live(), SETTINGS, "shop", [WEB("shop")])).toBe(
+      "not enabled, nothing was changed: Deployment shop/web: pod opt-in is not allowed in namespace shop: it is not labelled hookpoint.dev/inject=enabled and the built-in default policy (no HookpointPolicy selects the pod) has no allowPodOptIn selecting it; " +
+        "opt the whole namespace in with hookpoint enable -n shop (label hookpoint.dev/inject=enabled), or add a HookpointPolicy whose allowPodOptIn selects it",
+    );
+  });
+
+  it("refuses under a policy whose allowPodOptIn does not select the namespace, naming the policy", () => {
+    const p = policy("team-a", { namespaceSelector: { matchLabels: { team: "a" } }, allowPodOptIn: { matchLabels: { pods: "allowed" } } });
+    expect(optInRefusal(live([p]), SETTINGS, "team", [WEB("team")])).toBe(
+      "not enabled, nothing was changed: Deployment team/web: pod opt-in is not allowed in namespace team: it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy team-a has no allowPodOptIn selecting it; " +
+        "opt the whole namespace in with hookpoint enable -n team (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy team-a that selects it",
+    );
+  });
+
+  it("lets it through where the policy allows pod opt-in or the namespace is labelled enabled, even over a template annotated \"false\"", () => {
+    const p = policy("team-a", { namespaceSelector: { matchLabels: { team: "a" } }, allowPodOptIn: { matchLabels: { team: "a" } } });
+    const optedOut = template("Deployment team/web", { annotations: { "hookpoint.dev/inject": "false" } });
+    expect(optInRefusal(live([p]), SETTINGS, "team", [optedOut])).toBeUndefined();
+    expect(optInRefusal(live(), SETTINGS, "open", [WEB("open")])).toBeUndefined();
+  });
+
+  it("gives the decision's own reason when the webhook would skip for another one, and lists only the refused workloads", () => {
+    const allowAll = policy("all", { allowPodOptIn: {}, excludedNamespaces: ["shop"] });
+    expect(optInRefusal(live([allowAll]), SETTINGS, "team", [WEB("team"), template("DaemonSet team/node", { hostNetwork: true }), template("StatefulSet team/db", { proxy: false })])).toBe(
+      "not enabled, nothing was changed: DaemonSet team/node: the webhook would not inject its pods: pod uses hostNetwork (decided by host-network, reason host-network, under HookpointPolicy all); " +
+        "StatefulSet team/db: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy all)",
+    );
+    expect(optInRefusal(live([allowAll]), SETTINGS, "shop", [WEB("shop")])).toBe(
+      "not enabled, nothing was changed: Deployment shop/web: the webhook would not inject its pods: namespace shop is excluded by HookpointPolicy all (decided by excluded-namespace, reason namespace-excluded, under HookpointPolicy all)",
+    );
+    expect(optInRefusal(live(), SETTINGS, "vetoed", [WEB("vetoed")])).toBe(
+      "not enabled, nothing was changed: Deployment vetoed/web: the webhook would not inject its pods: namespace vetoed is labelled hookpoint.dev/inject=disabled (decided by namespace-label, reason namespace-disabled, under the built-in default policy (no HookpointPolicy selects the pod))",
+    );
+  });
+
+  it("refuses a template the webhook would deny, and one the webhook configuration does not send", () => {
+    const asksImage = template("Deployment open/web", { annotations: { "hookpoint.dev/image": "evil.example.com/x:1" } });
+    expect(optInRefusal(live(), SETTINGS, "open", [asksImage])).toBe(
+      'not enabled, nothing was changed: Deployment open/web: the webhook would refuse to admit its pods: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by the built-in default policy: it allows no image by annotation (allowedImages is empty)',
+    );
+    const routed: RoutedCondition = { type: "Routed", status: "False", reason: "NotRouted", message: "no entry of zz-hookpoint sends annotated pods" };
+    expect(optInRefusal(live([], { sends: false, routed }), SETTINGS, "open", [WEB("open")])).toBe(
+      "not enabled, nothing was changed: Deployment open/web: the webhook would inject its pods, but MutatingWebhookConfiguration zz-hookpoint does not send them to it: no entry of zz-hookpoint sends annotated pods",
+    );
+    // Routing unknown (the user may not read the configuration): not a refusal.
+    expect(optInRefusal(live([], {}), SETTINGS, "open", [WEB("open")])).toBeUndefined();
+  });
+});
