@@ -3,17 +3,22 @@
 // the pod its ReplicaSet would (traced, as the webhook leaves it) and drives the
 // pod's status through the status subresource: a ready proxy, a crash loop, or
 // nothing at all.
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { runCliAsync, type CliResult } from "../support/cli.js";
+import { applyCrd, applyServed, type K8sObject } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";
-import { kubeRequest, ok } from "./support/kube-http.js";
+import { kubeRequest, ok, remove } from "./support/kube-http.js";
 import { pollUntil } from "./support/poll.js";
 
 const e2e = useCluster();
 const RESTARTED = "kubectl.kubernetes.io/restartedAt";
 
-async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1, selectBy: "labels" | "expressions" = "labels"): Promise<void> {
+async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1, selectBy: "labels" | "expressions" = "labels", proxy = true): Promise<void> {
+  const containers = [{ name: "app", image: "app:1" }, ...(proxy ? [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }] : [])];
   await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
     body: {
@@ -21,7 +26,7 @@ async function deployment(admin: KubeConfig, namespace: string, name: string, re
       spec: {
         replicas,
         selector: selectBy === "labels" ? { matchLabels: { app: name } } : { matchExpressions: [{ key: "app", operator: "In", values: [name] }] },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }] } },
+        template: { metadata: { labels: { app: name } }, spec: { containers } },
       },
     },
   });
@@ -61,6 +66,35 @@ const label = async (admin: KubeConfig, namespace: string) => (await admin.makeA
 function cli(args: string[], kubeconfig: string): Promise<CliResult> {
   return runCliAsync([...args, "--kubeconfig", kubeconfig]);
 }
+
+/**
+ * A HookpointPolicy governing only namespace `ns` (above any other policy), allowing pod opt-in there or not;
+ * the CRD is installed first. Returns a function deleting it.
+ */
+async function governingPolicy(admin: KubeConfig, ns: string, allowPodOptIn: boolean): Promise<{ name: string; remove: () => Promise<void> }> {
+  await applyCrd(admin, parse(readFileSync(new URL("../../deploy/crd/hookpointpolicies.hookpoint.dev.yaml", import.meta.url), "utf8")) as K8sObject);
+  const name = `e2e-enable-${randomBytes(3).toString("hex")}`;
+  const nsSelector = { matchLabels: { "kubernetes.io/metadata.name": ns } };
+  const policy: K8sObject = {
+    apiVersion: "hookpoint.dev/v1alpha1",
+    kind: "HookpointPolicy",
+    metadata: { name },
+    spec: {
+      mode: "OptIn",
+      priority: 1000,
+      namespaceSelector: nsSelector,
+      ...(allowPodOptIn ? { allowPodOptIn: nsSelector } : {}),
+      allowedImages: ["hookpoint/proxy-istio:*"],
+      defaultProfile: "default",
+      profiles: { default: { image: "hookpoint/proxy-istio:0.1.0-istio1.28.0", privileged: true, agent: true } },
+    },
+  };
+  ok(await applyServed(admin, policy), `apply HookpointPolicy ${name}`);
+  return { name, remove: () => remove(admin, policy) };
+}
+
+const templateAnnotations = async (admin: KubeConfig, namespace: string, name: string) =>
+  (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec?.template.metadata?.annotations;
 
 describe("hookpoint enable and disable", () => {
   it("--dry-run prints the plan and changes nothing", async (ctx) => {
@@ -146,8 +180,10 @@ describe("hookpoint enable and disable", () => {
     const { admin, cluster } = e2e.require(ctx);
     const ns = await e2e.namespace("enable-crash");
     await deployment(admin, ns, "web");
+    // The annotation is honoured here: a policy's allowPodOptIn selects the namespace.
+    const policy = await governingPolicy(admin, ns, true);
     const run = cli(["enable", "-n", ns, "--workload", "deploy/web", "--timeout", "120"], cluster.kubeconfigPath);
-    const first = await newPod(admin, ns, "web", "web-1", true, [running("app", true), crashing("istio-proxy")]);
+    const first = await newPod(admin, ns, "web", "web-1", true, [running("app", true), crashing("istio-proxy")]).finally(policy.remove);
     const r = await run;
     const why = `Deployment ${ns}/web: pod web-1: container istio-proxy is in CrashLoopBackOff (back-off 40s restarting failed container)`;
     expect(r).toEqual({
@@ -171,6 +207,45 @@ describe("hookpoint enable and disable", () => {
     expect(r.stderr).toBe(`hookpoint enable: rolled back: not ready within 20s: Deployment ${ns}/web: 0/1 new pods traced with a ready proxy (1 new)\n`);
     expect(await label(admin, ns)).toBe("disabled");
   }, 600_000);
+
+  it("--workload where the governing policy does not allow pod opt-in: refused at once, naming the policy and the fix; nothing changed", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-no-opt-in");
+    await deployment(admin, ns, "web");
+    const policy = await governingPolicy(admin, ns, false);
+    try {
+      const why =
+        `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/web: pod opt-in is not allowed in namespace ${ns}: ` +
+        `it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy ${policy.name} has no allowPodOptIn selecting it; ` +
+        `opt the whole namespace in with hookpoint enable -n ${ns} (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy ${policy.name} that selects it\n`;
+      // A timeout far beyond the test's: the refusal must not wait for pods.
+      expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({ code: 1, stdout: "", stderr: why });
+      expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--dry-run"], cluster.kubeconfigPath)).toEqual({ code: 1, stdout: "", stderr: why });
+      expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+      expect(await label(admin, ns)).toBeUndefined();
+    } finally {
+      await policy.remove();
+    }
+  }, 300_000);
+
+  it("--workload the webhook would skip for another reason (no istio-proxy): refused with the decision's reason; nothing changed", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-no-proxy");
+    await deployment(admin, ns, "web");
+    await deployment(admin, ns, "batch", 1, "labels", false);
+    const policy = await governingPolicy(admin, ns, true);
+    try {
+      expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--workload", "deploy/batch", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy ${policy.name})\n`,
+      });
+      expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+      expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
+    } finally {
+      await policy.remove();
+    }
+  }, 300_000);
 
   it("names what it cannot use: a workload that does not exist, a bad --workload", async (ctx) => {
     const { cluster } = e2e.require(ctx);
