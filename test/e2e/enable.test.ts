@@ -5,10 +5,11 @@
 // nothing at all.
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runCliAsync, type CliResult } from "../support/cli.js";
+import { serviceAccountKubeConfig } from "./support/cluster.js";
 import { applyCrd, applyServed, type K8sObject } from "./support/deploy.js";
 import { useCluster } from "./support/e2e.js";
 import { kubeRequest, ok, remove } from "./support/kube-http.js";
@@ -243,6 +244,45 @@ describe("hookpoint enable and disable", () => {
       expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
       expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
     } finally {
+      await policy.remove();
+    }
+  }, 300_000);
+
+  it("--workload's check needs the README's RBAC: without listing namespaces it stops before any change; with it, it decides", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-rbac");
+    await deployment(admin, ns, "web");
+    const policy = await governingPolicy(admin, ns, false);
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const subjects = [{ kind: "ServiceAccount", name: "enabler", namespace: ns }];
+    // What enable --workload needed before the check: its workloads and their pods, in the namespace only.
+    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: "enabler" }, rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "patch"] }, { apiGroups: [""], resources: ["pods"], verbs: ["list"] }] } });
+    await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: "enabler" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "enabler" }, subjects } });
+    const sa = await serviceAccountKubeConfig(ns, "enabler");
+    const name = `hookpoint-enabler-${ns}`;
+    try {
+      const denied = await cli(["enable", "-n", ns, "--workload", "deploy/web"], sa.kubeconfigPath);
+      expect(denied).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `hookpoint enable: cannot list namespaces from ${cluster.server}: HTTP 403: namespaces is forbidden: User "${sa.username}" cannot list resource "namespaces" in API group "" at the cluster scope (the user lacks permission to list namespaces)\n`,
+      });
+      // The README's cluster-wide reads for the check; not the webhook configuration (optional).
+      await rbac.createClusterRole({ body: { metadata: { name }, rules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["list"] }, { apiGroups: ["hookpoint.dev"], resources: ["hookpointpolicies"], verbs: ["list"] }] } });
+      await rbac.createClusterRoleBinding({ body: { metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects } });
+      const refused = await pollUntil(() => cli(["enable", "-n", ns, "--workload", "deploy/web"], sa.kubeconfigPath), (r) => !r.stderr.includes("403"), { what: "the ClusterRoleBinding in force", timeoutMs: 30_000, intervalMs: 500 });
+      expect(refused.value).toEqual({
+        code: 1,
+        stdout: "",
+        stderr:
+          `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/web: pod opt-in is not allowed in namespace ${ns}: ` +
+          `it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy ${policy.name} has no allowPodOptIn selecting it; ` +
+          `opt the whole namespace in with hookpoint enable -n ${ns} (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy ${policy.name} that selects it\n`,
+      });
+      expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+    } finally {
+      await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+      await rbac.deleteClusterRole({ name }).catch(() => undefined);
       await policy.remove();
     }
   }, 300_000);
