@@ -94,6 +94,22 @@ async function governingPolicy(admin: KubeConfig, ns: string, allowPodOptIn: boo
   return { name, remove: () => remove(admin, policy) };
 }
 
+/** Runs `body` with the name of a policy from governingPolicy in force, and deletes the policy after. */
+async function underPolicy(admin: KubeConfig, ns: string, allowPodOptIn: boolean, body: (policy: string) => Promise<void>): Promise<void> {
+  const policy = await governingPolicy(admin, ns, allowPodOptIn);
+  try {
+    await body(policy.name);
+  } finally {
+    await policy.remove();
+  }
+}
+
+/** enable's refusal of Deployment web in `ns`, whose governing `policy` has no allowPodOptIn for it. */
+const optInNotAllowed = (ns: string, policy: string) =>
+  `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/web: pod opt-in is not allowed in namespace ${ns}: ` +
+  `it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy ${policy} has no allowPodOptIn selecting it; ` +
+  `opt the whole namespace in with hookpoint enable -n ${ns} (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy ${policy} that selects it\n`;
+
 const templateAnnotations = async (admin: KubeConfig, namespace: string, name: string) =>
   (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace })).spec?.template.metadata?.annotations;
 
@@ -213,20 +229,14 @@ describe("hookpoint enable and disable", () => {
     const { admin, cluster } = e2e.require(ctx);
     const ns = await e2e.namespace("enable-no-opt-in");
     await deployment(admin, ns, "web");
-    const policy = await governingPolicy(admin, ns, false);
-    try {
-      const why =
-        `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/web: pod opt-in is not allowed in namespace ${ns}: ` +
-        `it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy ${policy.name} has no allowPodOptIn selecting it; ` +
-        `opt the whole namespace in with hookpoint enable -n ${ns} (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy ${policy.name} that selects it\n`;
+    await underPolicy(admin, ns, false, async (policy) => {
+      const why = optInNotAllowed(ns, policy);
       // A timeout far beyond the test's: the refusal must not wait for pods.
       expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({ code: 1, stdout: "", stderr: why });
       expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--dry-run"], cluster.kubeconfigPath)).toEqual({ code: 1, stdout: "", stderr: why });
-      expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
-      expect(await label(admin, ns)).toBeUndefined();
-    } finally {
-      await policy.remove();
-    }
+    });
+    expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+    expect(await label(admin, ns)).toBeUndefined();
   }, 300_000);
 
   it("--workload the webhook would skip for another reason (no istio-proxy): refused with the decision's reason; nothing changed", async (ctx) => {
@@ -234,18 +244,15 @@ describe("hookpoint enable and disable", () => {
     const ns = await e2e.namespace("enable-no-proxy");
     await deployment(admin, ns, "web");
     await deployment(admin, ns, "batch", 1, "labels", false);
-    const policy = await governingPolicy(admin, ns, true);
-    try {
+    await underPolicy(admin, ns, true, async (policy) => {
       expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--workload", "deploy/batch", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({
         code: 1,
         stdout: "",
-        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy ${policy.name})\n`,
+        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy ${policy})\n`,
       });
-      expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
-      expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
-    } finally {
-      await policy.remove();
-    }
+    });
+    expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+    expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
   }, 300_000);
 
   it("--workload's check needs the README's RBAC: without listing namespaces it stops before any change; with it, it decides", async (ctx) => {
@@ -274,10 +281,7 @@ describe("hookpoint enable and disable", () => {
       expect(refused.value).toEqual({
         code: 1,
         stdout: "",
-        stderr:
-          `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/web: pod opt-in is not allowed in namespace ${ns}: ` +
-          `it is not labelled hookpoint.dev/inject=enabled and HookpointPolicy ${policy.name} has no allowPodOptIn selecting it; ` +
-          `opt the whole namespace in with hookpoint enable -n ${ns} (label hookpoint.dev/inject=enabled), or add an allowPodOptIn in HookpointPolicy ${policy.name} that selects it\n`,
+        stderr: optInNotAllowed(ns, policy.name),
       });
       expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
     } finally {
