@@ -78,7 +78,8 @@ export function decide(input: DecisionInput): Decision {
 
   // 2. Exclusions.
   if (policy.excludedNamespaces.includes(namespace)) {
-    return done(false, "excluded-namespace", "namespace-excluded", `namespace ${namespace} is excluded by ${policyLabel(policy)}`, target);
+    const why = namespace === policy.webhookNamespace ? "is the webhook's own namespace, where it never injects" : `is excluded by ${policyLabel(policy)}`;
+    return done(false, "excluded-namespace", "namespace-excluded", `namespace ${namespace} ${why}`, target);
   }
   if (pod.spec.hostNetwork === true) {
     return done(false, "host-network", "host-network", "pod uses hostNetwork", target);

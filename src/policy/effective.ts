@@ -28,6 +28,8 @@ export interface EffectivePolicy {
   name: string | null;
   mode: PolicyMode;
   excludedNamespaces: readonly string[];
+  /** The webhook's own namespace (among excludedNamespaces): named as such when it decides. */
+  webhookNamespace?: string;
   allowPodOptIn: LabelSelector | undefined;
   targetContainers: readonly string[];
   allowedImages: readonly string[];
@@ -46,6 +48,7 @@ export function effectivePolicy(policy: HookpointPolicy | undefined, settings: S
     name: policy?.metadata.name ?? null,
     mode: spec.mode ?? "OptIn",
     excludedNamespaces: excluded,
+    ...(settings.webhookNamespace ? { webhookNamespace: settings.webhookNamespace } : {}),
     allowPodOptIn: spec.allowPodOptIn,
     targetContainers: spec.targetContainers && spec.targetContainers.length > 0 ? spec.targetContainers : DEFAULT_TARGET_CONTAINERS,
     allowedImages: spec.allowedImages ?? [],

@@ -300,10 +300,10 @@ describe("hookpoint explain", () => {
     const ns = write("own-namespace-ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: hookpoint-system, labels: {hookpoint.dev/inject: enabled}}\n");
     const r = runCli(["explain", "-f", f, "--namespaces", ns, "-o", "json"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject([{ namespace: "hookpoint-system", name: "p", inject: false, outcome: "skip", decidedBy: "excluded-namespace", reason: "namespace-excluded", message: "namespace hookpoint-system is excluded by the built-in default policy" }]);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ namespace: "hookpoint-system", name: "p", inject: false, outcome: "skip", decidedBy: "excluded-namespace", reason: "namespace-excluded", message: "namespace hookpoint-system is the webhook's own namespace, where it never injects" }]);
     expect(r.stderr.split("\n")).toContain("hookpoint explain: assumed: the webhook runs in namespace hookpoint-system (its --namespace default), where it never injects");
     const inj = runCli(["inject", "-f", f, "--namespaces", ns]);
-    expect([inj.code, inj.stdout, inj.stderr]).toEqual([0, readFileSync(f, "utf8"), `${f}: document 1: Pod hookpoint-system/p: skipped: namespace hookpoint-system is excluded by the built-in default policy\n`]);
+    expect([inj.code, inj.stdout, inj.stderr]).toEqual([0, readFileSync(f, "utf8"), `${f}: document 1: Pod hookpoint-system/p: skipped: namespace hookpoint-system is the webhook's own namespace, where it never injects\n`]);
   });
   it("goes on past a denial, reports every document, and says what it assumed", () => {
     const f = write("explain-denied.yaml", [pod("bad", "web", "{hookpoint.dev/image: evil.example.com/x:1}"), "apiVersion: v1\nkind: Pod\nmetadata: {name: nons}\nspec:\n  containers: [{name: istio-proxy}]\n"].join("---\n"));

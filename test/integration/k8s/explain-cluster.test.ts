@@ -63,8 +63,8 @@ describe("hookpoint explain --kubeconfig", () => {
     try {
       const r = await runCliAsync(["explain", "-f", manifest, "--kubeconfig", kubeconfig, "-o", "json"]);
       expect(r.code).toBe(0);
-      const row = (JSON.parse(r.stdout) as { name: string; namespace: string; inject: boolean; decidedBy: string; reason: string }[]).find((x) => x.name === "reviews-v1");
-      expect(row).toMatchObject({ namespace: "hookpoint-system", inject: false, decidedBy: "excluded-namespace", reason: "namespace-excluded" });
+      const row = (JSON.parse(r.stdout) as { name: string; namespace: string; inject: boolean; decidedBy: string; reason: string; message: string }[]).find((x) => x.name === "reviews-v1");
+      expect(row).toMatchObject({ namespace: "hookpoint-system", inject: false, decidedBy: "excluded-namespace", reason: "namespace-excluded", message: "namespace hookpoint-system is the webhook's own namespace, where it never injects" });
     } finally {
       api.namespaces.delete("hookpoint-system");
     }

@@ -47,6 +47,12 @@ describe("rule 2: exclusions", () => {
       expect(decide(pod({ annotations: OPT_IN }), ns, NS_ON)).toMatchObject({ inject: false, decidedBy: "excluded-namespace", reason: "namespace-excluded" });
     });
   }
+  it("says why: the webhook's own namespace is named as such, the others as the policy's exclusion", () => {
+    const message = (ns: string, policies: HookpointPolicy[] = []) => reviewPod(pod(), ns, snapshot({ [ns]: NS_ON }, policies), settings).decision.message;
+    expect(message("hookpoint-system")).toBe("namespace hookpoint-system is the webhook's own namespace, where it never injects");
+    expect(message("kube-system")).toBe("namespace kube-system is excluded by the built-in default policy");
+    expect(message("payments", [policy("p", { mode: "Enabled", excludedNamespaces: ["payments"] })])).toBe("namespace payments is excluded by HookpointPolicy p");
+  });
   it("a policy's excludedNamespaces add to the defaults", () => {
     const pol = policy("p", { mode: "Enabled", excludedNamespaces: ["payments"] });
     expect(decide(pod(), "payments", NS_ON, [pol])).toMatchObject({ inject: false, reason: "namespace-excluded", policy: "p" });
