@@ -1,4 +1,5 @@
 // `hookpoint scripts` subcommands' work: list, check a binary, show (rendered).
+import { stat } from "node:fs/promises";
 import { ElfError } from "../elf/format.js";
 import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { loadCatalog, selectScripts as select, type BundledScript } from "../catalog/catalog.js";
@@ -35,6 +36,10 @@ function selectScripts(catalog: readonly BundledScript[], names: readonly string
 
 /** A binary that cannot be read or is not an ELF file is bad input (exit 2). */
 async function symbolsOf(binary: string, patterns: readonly string[]): Promise<SymbolTable> {
+  // Opening a FIFO waits for a writer; a device never ends: neither is a binary.
+  const st = await stat(binary).catch(() => undefined);
+  const special = st === undefined ? undefined : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : undefined;
+  if (special) throw new InputError(binary, `is ${special}, not the Envoy binary`);
   try {
     return await readSymbolTable(binary, patterns);
   } catch (err) {

@@ -1,5 +1,9 @@
 // `hookpoint scripts` as a user runs it, against the fixture binaries. Needs only the
 // built fixture (no bpftrace): skipped, with the reason, when it is not built.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../../../src/catalog/catalog.js";
 import { runCli } from "../../support/cli.js";
@@ -71,6 +75,17 @@ describe("hookpoint scripts", () => {
     expect(r).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts check: no/such/envoy: cannot open: no such file\n" });
   });
 
+  it("check on a FIFO or a device says so in words, exit 2, without waiting for a writer", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-scripts-fifo-"));
+    try {
+      const fifo = join(dir, "envoy");
+      execFileSync("mkfifo", [fifo]);
+      expect(runCli(["scripts", "check", "--binary", fifo])).toEqual({ code: 2, stdout: "", stderr: `hookpoint scripts check: ${fifo}: is a FIFO, not the Envoy binary\n` });
+      expect(runCli(["scripts", "check", "--binary", "/dev/zero"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts check: /dev/zero: is a device, not the Envoy binary\n" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it("check and show on a directory say so in words, exit 2", () => {
     expect(runCli(["scripts", "check", "--binary", "bpf"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts check: bpf: cannot read: is a directory\n" });
     expect(runCli(["scripts", "show", "envoy-event-loop", "--binary", "bpf", "--pid", "1"])).toEqual({ code: 2, stdout: "", stderr: "hookpoint scripts show: bpf: cannot read: is a directory\n" });
