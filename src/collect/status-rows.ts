@@ -2,7 +2,7 @@
 // /records. Pure.
 import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
-import { FieldError, countAt, isoTimeMs, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
+import { FieldError, countAt, isoTimeMs, listAt, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
 import type { RecordsListing } from "../records/listing.js";
 
 /**
@@ -81,13 +81,13 @@ function isoAfter(a: string, b: string): boolean {
 export function toAgentStatus(value: unknown): AgentStatus {
   const o = objectAt(value, "body");
   if (o.envoy !== null) countAt(objectAt(o.envoy, "envoy"), "pid", "envoy.");
-  listAt(o, "preflight").forEach((item, i) => {
+  listAt(o, "preflight", "").forEach((item, i) => {
     const c = objectAt(item, `preflight[${i}]`);
     if (typeof c.ok !== "boolean") throw new FieldError(`preflight[${i}].ok`, `expected true or false, got ${show(c.ok)}`);
     stringAt(c, "name", `preflight[${i}].`);
     stringAt(c, "detail", `preflight[${i}].`);
   });
-  listAt(o, "scripts").forEach((item, i) => {
+  listAt(o, "scripts", "").forEach((item, i) => {
     const path = `scripts[${i}].`;
     const s = objectAt(item, `scripts[${i}]`);
     stringAt(s, "name", path);
@@ -100,10 +100,4 @@ export function toAgentStatus(value: unknown): AgentStatus {
     if (s.lostUpdates !== undefined) listAt(s, "lostUpdates", path).forEach((u, j) => countAt(objectAt(u, `${path}lostUpdates[${j}]`), "count", `${path}lostUpdates[${j}].`));
   });
   return value as AgentStatus;
-}
-
-function listAt(o: Record<string, unknown>, key: string, path = ""): unknown[] {
-  const v = o[key];
-  if (!Array.isArray(v)) throw new FieldError(path + key, `expected a list, got ${show(v)}`);
-  return v;
 }

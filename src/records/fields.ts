@@ -63,6 +63,12 @@ export function countAt(o: Record<string, unknown>, key: string, path: string): 
   return v;
 }
 
+export function listAt(o: Record<string, unknown>, key: string, path: string): unknown[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new FieldError(path + key, `expected a list, got ${show(v)}`);
+  return v;
+}
+
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|[+-](\d\d):(\d\d))$/;
 
 /**

@@ -1,7 +1,7 @@
 // The agent's records endpoints as both sides see them (`GET /records` and
 // `GET /records/<name>`). Keep fields stable: `hookpoint collect` of one version reads
 // agents of another.
-import { FieldError, countAt, nullableStringAt, objectAt, show, stringAt } from "./fields.js";
+import { FieldError, countAt, listAt, nullableStringAt, objectAt, stringAt } from "./fields.js";
 
 export const RECORDS_PATH = "/records";
 
@@ -48,8 +48,7 @@ export function toRecordsListing(value: unknown): RecordsListing {
   const o = objectAt(value, "body");
   const maxResponseBytes = countAt(o, "maxResponseBytes", "");
   if (maxResponseBytes === 0) throw new FieldError("maxResponseBytes", "must be > 0");
-  if (!Array.isArray(o.files)) throw new FieldError("files", `expected a list, got ${show(o.files)}`);
-  const files = o.files.map((item, i): RecordFileInfo => {
+  const files = listAt(o, "files", "").map((item, i): RecordFileInfo => {
     const f = objectAt(item, `files[${i}]`);
     const path = `files[${i}].`;
     const info: RecordFileInfo = { name: stringAt(f, "name", path), bytes: countAt(f, "bytes", path), first: nullableStringAt(f, "first", path), last: nullableStringAt(f, "last", path), etag: stringAt(f, "etag", path) };

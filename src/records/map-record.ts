@@ -3,7 +3,7 @@
 // output), `hookpoint report` reads it back. One definition of the shape, with a
 // validating parser. Pure leaf: no I/O.
 import { MAP_KINDS, MAP_UNITS } from "../catalog/header.js";
-import { FieldError, countAt, isoTimeAt, nonEmptyStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
+import { FieldError, countAt, isoTimeAt, listAt, nonEmptyStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
 
 export interface Bucket {
   /** Inclusive bounds as bpftrace prints them; null = open-ended. */
@@ -50,8 +50,7 @@ export function toMapRecord(value: unknown): MapRecord {
   };
   if (!rec.map.startsWith("@")) throw new FieldError("map", `expected a bpftrace map name starting with "@", got ${show(rec.map)}`);
   if (o.buckets !== undefined) {
-    if (!Array.isArray(o.buckets)) throw new FieldError("buckets", `expected a list, got ${show(o.buckets)}`);
-    rec.buckets = o.buckets.map((b, i) => bucketAt(b, `buckets[${i}]`));
+    rec.buckets = listAt(o, "buckets", "").map((b, i) => bucketAt(b, `buckets[${i}]`));
   } else if (o.value !== undefined) {
     rec.value = valueAt(o.value);
   } else {

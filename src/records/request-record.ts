@@ -20,7 +20,7 @@
 // round to the nearest 2 ns (4 ns after 208 days, 8 ns after 417 days), far below the
 // ~1 µs a uprobe itself costs. The parser therefore accepts any whole number ≥ 0, not only
 // "safe" integers.
-import { FieldError, countAt, isoTimeAt, nonEmptyStringAt, nullableStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
+import { FieldError, countAt, isoTimeAt, listAt, nonEmptyStringAt, nullableStringAt, objectAt, oneOf, show, stringAt } from "./fields.js";
 
 export { FieldError, RecordLineError } from "./fields.js";
 
@@ -195,8 +195,7 @@ function phasesAt(v: unknown, rec: RequestRecord): RequestPhase[] {
     const phase: RequestPhase = { name, ...spanAt(o, path, rec) };
     if (o.children !== undefined) {
       if (name !== "filters") throw new FieldError(`${path}.children`, `only the "filters" phase has children`);
-      if (!Array.isArray(o.children)) throw new FieldError(`${path}.children`, `expected a list, got ${show(o.children)}`);
-      phase.children = o.children.map((c, j) => {
+      phase.children = listAt(o, "children", `${path}.`).map((c, j) => {
         const cp = `${path}.children[${j}]`;
         const co = objectAt(c, cp);
         return { name: nonEmptyStringAt(co, "name", `${cp}.`), ...spanAt(co, cp, rec) };
