@@ -36,12 +36,16 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     const page = opts.format === "html" ? renderPage(buildReportData(loaded, new Date()), await clientBundle()) : undefined;
     let bytes: number | undefined;
     await writeReplacing(output, async ({ path }) => {
-      if (page !== undefined) await writeFile(path, page);
-      else if (opts.format === "perfetto") await writePerfetto(path, loaded.requests, loaded.pods);
+      if (page !== undefined) {
+        await writeFile(path, page);
+        bytes = Buffer.byteLength(page);
+        return;
+      }
+      if (opts.format === "perfetto") await writePerfetto(path, loaded.requests, loaded.pods);
       else await writeOtlp(path, loaded.requests, loaded.pods, VERSION);
-      // A FIFO or /dev/stdout keeps no size: the page's is known, a stream's is not.
+      // A FIFO or /dev/stdout keeps no size: a stream's is not known.
       const st = await stat(path);
-      bytes = page !== undefined ? Buffer.byteLength(page) : st.isFile() ? st.size : undefined;
+      bytes = st.isFile() ? st.size : undefined;
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const size = bytes === undefined ? "" : `, ${(bytes / 1048576).toFixed(1)} MB`;
