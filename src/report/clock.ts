@@ -37,10 +37,15 @@ const BOOT_GAP_NS = 1_000_000_000n;
  * of over a second between them starts another boot (two nodes booted within a second of
  * each other are taken as one).
  */
+/** The key of one Envoy process's records within a collection: its pod and pid (boots are told apart by clockOffsets). */
+export function processKey(pod: string, pid: number): string {
+  return `${pod}\u0000${pid}`;
+}
+
 export function clockOffsets<R extends Stamped>(requests: Iterable<{ record: R; pod: string }>): Map<R, bigint> {
   const byProcess = new Map<string, { r: R; off: bigint }[]>();
   for (const { record: r, pod } of requests) {
-    const key = `${pod}\u0000${r.pid}`;
+    const key = processKey(pod, r.pid);
     let list = byProcess.get(key);
     if (!list) byProcess.set(key, (list = []));
     list.push({ r, off: isoToUnixNs(r.ts) - BigInt(r.end_ns) });

@@ -22,7 +22,7 @@ import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { RequestRecord } from "../records/request-record.js";
 import { parseTraceparent } from "../records/request-record.js";
-import { clockOffsets } from "./clock.js";
+import { clockOffsets, processKey } from "./clock.js";
 import type { LoadedRequest, PodInfo } from "./load.js";
 
 type ReadableSpan = Parameters<typeof JsonTraceSerializer.serializeRequest>[0][number];
@@ -78,7 +78,7 @@ export function* otlpBatches(requests: readonly LoadedRequest[], pods: ReadonlyM
   for (let i = 0; i < requests.length; i += batch) {
     const spans: ReadableSpan[] = [];
     for (const r of requests.slice(i, i + batch)) {
-      const key = `${r.pod}\u0000${r.record.pid}`;
+      const key = processKey(r.pod, r.record.pid);
       let resource = resources.get(key);
       if (!resource) resources.set(key, (resource = resourceOf(pods.get(r.pod), r.pod, r.record.pid)));
       spans.push(...requestSpans(r.record, r.pod, offsets.get(r.record)!, resource, scope, parents.get(r.record.id)));
