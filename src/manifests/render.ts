@@ -30,11 +30,15 @@ export function renderChanges(text: string, file: string, parsed: ParsedInput, c
   }
   const docs = parsed.documents.flatMap((d) => (d.doc ? [d.doc] : []));
   const editor = new YamlEditor(text, detectStyle(text, docs));
+  // A document's aliases are collected once, not once per change (a List holds many templates).
+  const aliasesOf = new Map<Document, Set<string>>();
   for (const c of changes) {
     const doc = parsed.documents[c.document]?.doc;
     if (!doc) continue;
     const node = (c.path.length === 0 ? doc.contents : doc.getIn(c.path, true)) as Node;
-    const shared = changedSharedNode(doc, node, c.value, c.path);
+    let aliased = aliasesOf.get(doc);
+    if (!aliased) aliasesOf.set(doc, (aliased = aliasSources(doc)));
+    const shared = changedSharedNode(doc, aliased, node, c.value, c.path);
     if (shared) {
       throw new InputError(
         file,
@@ -70,9 +74,13 @@ function jsonIndent(text: string): number | string {
  * would become a second traced proxy), and rewriting a node that holds the anchor would
  * leave the alias pointing nowhere.
  */
-function changedSharedNode(doc: Document, node: Node, value: unknown, path: readonly (string | number)[]): { anchor: string; path: readonly (string | number)[] } | undefined {
-  const aliased = new Set<string>();
-  visit(doc, { Alias: (_key, alias) => void aliased.add(alias.source) });
+function changedSharedNode(
+  doc: Document,
+  aliased: ReadonlySet<string>,
+  node: Node,
+  value: unknown,
+  path: readonly (string | number)[],
+): { anchor: string; path: readonly (string | number)[] } | undefined {
   if (aliased.size === 0) return undefined;
   const walk = (n: unknown, v: unknown, at: readonly (string | number)[]): { anchor: string; path: readonly (string | number)[] } | undefined => {
     if (isAlias(n) || !(isMap(n) || isSeq(n) || isScalar(n))) return undefined;
@@ -89,6 +97,13 @@ function changedSharedNode(doc: Document, node: Node, value: unknown, path: read
     );
   };
   return walk(node, value, path);
+}
+
+/** The anchors some alias of `doc` repeats. */
+function aliasSources(doc: Document): Set<string> {
+  const aliased = new Set<string>();
+  visit(doc, { Alias: (_key, alias) => void aliased.add(alias.source) });
+  return aliased;
 }
 
 function firstOf<T>(tries: readonly (() => T | undefined)[]): T | undefined {
