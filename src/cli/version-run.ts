@@ -52,12 +52,12 @@ async function clusterVersions(flags: VersionFlags): Promise<Versions> {
   } catch (err) {
     out.webhook = { version: "not found", source: httpStatus(err) === 404 ? `no Deployment hookpoint-webhook in ${flags.namespace} on ${server}` : `cannot read Deployment ${flags.namespace}/hookpoint-webhook on ${server}: ${errorText(err)}` };
   }
-  let pods: Awaited<ReturnType<InstanceType<typeof k8s.CoreV1Api>["listPodForAllNamespaces"]>>;
-  try {
-    pods = await kc.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces({ labelSelector: `${INJECTED_LABEL}=true` });
-  } catch (err) {
-    throw new JobError(`cannot list the traced pods (label ${INJECTED_LABEL}=true) on ${server}: ${errorText(err)}`);
-  }
+  const pods = await kc
+    .makeApiClient(k8s.CoreV1Api)
+    .listPodForAllNamespaces({ labelSelector: `${INJECTED_LABEL}=true` })
+    .catch((err: unknown) => {
+      throw new JobError(`cannot list the traced pods (label ${INJECTED_LABEL}=true) on ${server}: ${errorText(err)}`);
+    });
   const agents = new Map<string, number>();
   const lines = new Set<string>();
   for (const pod of pods.items) {
