@@ -5,8 +5,6 @@ import { createRequire } from "node:module";
 import { pino, type DestinationStream, type LevelWithSilent, type Logger } from "pino";
 import { LOG_LEVELS } from "../defaults.js";
 
-export { LOG_LEVELS };
-
 const require = createRequire(import.meta.url);
 
 export interface LoggerOptions {
