@@ -11,7 +11,6 @@ import { INJECT_KEY } from "../names.js";
 import { USER_FORBIDDEN_HINT, describeApiError } from "./api-errors.js";
 import { judgePods, RESTARTED_AT, type PodView, type Verdict } from "./rollout-health.js";
 
-export { RESTARTED_AT } from "./rollout-health.js";
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
