@@ -169,7 +169,7 @@ function wanted(w: Workload): number {
  * selector of expressions alone would list every pod of the namespace, and another
  * workload's new pods (restarted at the same moment) would count for this one.
  */
-export function selectorQuery(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+function selectorQuery(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector?.matchExpressions ?? []) {
     const values = `(${(e.values ?? []).join(",")})`;
