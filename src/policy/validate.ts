@@ -132,12 +132,14 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     const problem = imagePatternProblem(pattern);
     if (problem) out.push({ path: `spec.allowedImages[${i}]`, message: `pattern "${pattern}" can never match: it ${problem}` });
   });
-  for (const [name, prof] of Object.entries(profiles)) {
-    // A script named twice is no problem: the CRD lets it through (scripts is no set), and it
-    // runs once (the plan names each script once). Refusing it would drop a policy in force.
-    (prof.scripts ?? []).forEach((s, i) => {
-      if (knownScripts && !knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
-    });
+  // A script named twice is no problem: the CRD lets it through (scripts is no set), and it
+  // runs once (the plan names each script once). Refusing it would drop a policy in force.
+  if (knownScripts) {
+    for (const [name, prof] of Object.entries(profiles)) {
+      (prof.scripts ?? []).forEach((s, i) => {
+        if (!knownScripts.includes(s)) out.push({ path: `spec.profiles.${name}.scripts[${i}]`, message: `unknown script "${s}"; available: ${[...knownScripts].sort().join(", ")}` });
+      });
+    }
   }
   for (const [name, prof] of Object.entries(profiles)) {
     // A least-privilege profile must be able to start the proxy and trace on every kernel it declares.
