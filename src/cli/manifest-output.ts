@@ -4,6 +4,7 @@
 // replace-file.ts says, so a reader never sees half of one.
 import { stat } from "node:fs/promises";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
+import { parseJsonStream } from "../input/documents.js";
 import { UsageError } from "./errors.js";
 import type { ManifestSource } from "./manifest-sources.js";
 import { replaceFile } from "./replace-file.js";
@@ -45,10 +46,14 @@ export async function writeManifests(results: readonly Rewritten[], flags: Outpu
   return flags.output !== undefined ? replaceFile(flags.output, text) : stdout(text);
 }
 
-/** Several files as one YAML stream: each starts a new document. JSON documents are YAML too. */
+/**
+ * Several files as one YAML stream: each starts a new document. JSON documents are YAML too,
+ * but a stream of JSON objects is not one YAML document: each of its objects gets its own.
+ */
 export function joinStreams(texts: readonly string[]): string {
   if (texts.length === 1) return texts[0] as string;
   return texts
+    .flatMap(jsonDocuments)
     .map((t, i) => {
       const body = t === "" || t.endsWith("\n") ? t : `${t}\n`;
       if (/^---(\s|$)/.test(body)) return body;
@@ -57,6 +62,14 @@ export function joinStreams(texts: readonly string[]): string {
       return i === 0 && !json ? body : `---\n${body}`;
     })
     .join("");
+}
+
+/** A stream of several JSON values as one text each; any other text as it is. */
+function jsonDocuments(text: string): string[] {
+  if (!/^\s*[{[]/.test(text)) return [text];
+  const stream = parseJsonStream(text, text.startsWith("\uFEFF") ? 1 : 0);
+  if (!("documents" in stream) || stream.documents.length < 2) return [text];
+  return stream.documents.map((d) => text.slice(d.range.start, d.range.end));
 }
 
 /** Whether `file` is (after links) one of the files read. */

@@ -1,6 +1,6 @@
 // Writing manifests back with some pod templates changed. YAML: only the changed
-// nodes are rewritten (yaml-edit.ts), every other byte stays. JSON: written from
-// the value with the input's indentation (compact input stays compact).
+// nodes are rewritten (yaml-edit.ts), every other byte stays. JSON: each changed
+// document written from its value with its indentation (compact stays compact).
 import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isScalar, isSeq, visit, type Document, type Node } from "yaml";
 import type { ParsedInput } from "../input/documents.js";
@@ -19,15 +19,7 @@ export interface TemplateChange {
 
 export function renderChanges(text: string, file: string, parsed: ParsedInput, changes: readonly TemplateChange[]): string {
   if (changes.length === 0) return text;
-  if (parsed.format === "json") {
-    const doc = parsed.documents[0];
-    if (!doc) return text;
-    let value = doc.value;
-    for (const c of changes) value = setIn(value, c.path, c.value);
-    const json = JSON.stringify(value, null, jsonIndent(text)) + (text.endsWith("\n") ? "\n" : "");
-    // Line ends as the file's: a CRLF file stays CRLF.
-    return /^[^\n]*\r\n/.test(text) ? json.replace(/\n/g, "\r\n") : json;
-  }
+  if (parsed.format === "json") return renderJson(text, parsed, changes);
   const docs = parsed.documents.flatMap((d) => (d.doc ? [d.doc] : []));
   const editor = new YamlEditor(text, detectStyle(text, docs));
   // A document's aliases are collected once, not once per change (a List holds many templates).
@@ -50,6 +42,35 @@ export function renderChanges(text: string, file: string, parsed: ParsedInput, c
     editor.update(doc, node, c.value);
   }
   return editor.result();
+}
+
+/**
+ * Each changed document written from its value with its own indentation (compact stays
+ * compact) where it stood; the other documents and what lies between them keep their bytes,
+ * so a stream of JSON objects comes back as one. A byte order mark is dropped: JSON readers
+ * (jq, kubectl) refuse it.
+ */
+function renderJson(text: string, parsed: ParsedInput, changes: readonly TemplateChange[]): string {
+  const crlf = /^[^\n]*\r\n/.test(text);
+  let out = "";
+  const byDocument = new Map<number, TemplateChange[]>();
+  for (const c of changes) {
+    const list = byDocument.get(c.document);
+    if (list) list.push(c);
+    else byDocument.set(c.document, [c]);
+  }
+  let pos = text.startsWith("\uFEFF") ? 1 : 0;
+  for (const d of parsed.documents) {
+    const mine = byDocument.get(d.index);
+    if (!mine || !d.range) continue;
+    let value = d.value;
+    for (const c of mine) value = setIn(value, c.path, c.value);
+    const json = JSON.stringify(value, null, jsonIndent(text.slice(d.range.start, d.range.end)));
+    // Line ends as the file's: a CRLF file stays CRLF.
+    out += text.slice(pos, d.range.start) + (crlf ? json.replace(/\n/g, "\r\n") : json);
+    pos = d.range.end;
+  }
+  return out + text.slice(pos);
 }
 
 /** A copy of `root` with `value` at `path`; objects on the way are copied, the rest shared. */

@@ -6,6 +6,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { expectGoldenText } from "../../support/golden.js";
 import { NOBODY, nobodySkipReason, repoRoot, runCli, runCliAsync } from "../../support/cli.js";
 import { fifoReader } from "../../support/fifo.js";
@@ -69,6 +70,30 @@ describe("hookpoint inject", () => {
     const docs = deep.stdout.split(/^---\n/m);
     expect(docs[1]).toBe(readFileSync(join(dir, "sub/b.json"), "utf8") + "\n");
     expect(deep.stdout.endsWith(readFileSync(golden("bookinfo-injected.yaml"), "utf8"))).toBe(true);
+  });
+  it("reads a stream of JSON objects (kubectl get -o json | jq -c '.items[]'), writes one back, and joins it with others one object to a document", () => {
+    const stream = parseAllDocuments(bookinfo).map((d) => `${JSON.stringify(d.toJS())}\n`).join("");
+    const r = runCli(["inject", "-f", "-", ...inputs], { input: stream });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(BOOKINFO_SUMMARY.map((l) => l.replace("examples/bookinfo.yaml", "stdin")).join("\n") + "\n");
+    const lines = r.stdout.split("\n");
+    expect(lines).toHaveLength(5);
+    expect([lines[0], lines[3], lines[4]]).toEqual([stream.split("\n")[0], stream.split("\n")[3], ""]);
+    expect(lines.slice(0, 4).map((l) => JSON.parse(l) as unknown)).toEqual(parseAllDocuments(readFileSync(golden("bookinfo-injected.yaml"), "utf8")).map((d) => d.toJS() as unknown));
+    const explained = runCli(["explain", "-f", "-", ...inputs, "-o", "json"], { input: stream });
+    expect((JSON.parse(explained.stdout) as Array<{ document: number; name: string; inject: boolean }>).map((e) => [e.document, e.name, e.inject])).toEqual([
+      [1, "reviews", false],
+      [2, "reviews-v1", true],
+      [3, "loadgen", true],
+      [4, "ledger", false],
+    ]);
+    expect(runCli(["uninject", "-f", "-", "-q"], { input: r.stdout })).toEqual({ code: 0, stdout: stream, stderr: "" });
+    // With another input, the output is one YAML stream: each object its own document.
+    const f = write("stream.json", stream);
+    const joined = runCli(["inject", "-f", f, "-f", write("joined-pod.yaml", pod("a", "payments")), ...inputs, "-q"]);
+    expect(joined.code).toBe(0);
+    expect(joined.stdout).toBe(`${lines.slice(0, 4).map((l) => `---\n${l}\n`).join("")}---\n${pod("a", "payments")}`);
+    expect(parseAllDocuments(joined.stdout).map((d) => d.errors.length)).toEqual([0, 0, 0, 0, 0]);
   });
   it("-o FILE writes the documents there; --in-place rewrites only the files that change, keeping their mode", () => {
     const out = join(tmp, "out.yaml");
@@ -194,6 +219,7 @@ describe("hookpoint inject", () => {
 
   const bad: Array<[string, string[], string]> = [
     ["malformed YAML", ["inject", "-f", "@bad.yaml"], "hookpoint inject: @bad.yaml: document 2: malformed YAML at line 7, column 1: Map keys must be unique\n"],
+    ["a stream of JSON objects whose second is cut short", ["uninject", "-f", "@cut.json"], 'hookpoint uninject: @cut.json: document 2: malformed JSON at line 3, column 25: Expected \',\' or \'}\' after property value\n'],
     ["pod template without containers", ["inject", "-f", "@nocontainers.yaml"], "hookpoint inject: @nocontainers.yaml: document 2: spec.template.spec.containers: missing or empty\n"],
     ["unknown --policy field", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@policy.yaml"], "hookpoint inject: @policy.yaml: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n"],
     ["a Namespace named twice in --namespaces", ["inject", "-f", "examples/bookinfo.yaml", "--namespaces", "@dup-ns.yaml"], 'hookpoint inject: @dup-ns.yaml: document 2: metadata.name: duplicate Namespace "bookinfo"\n'],
@@ -215,6 +241,7 @@ describe("hookpoint inject", () => {
   ];
   const files: Record<string, string> = {
     "bad.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: a}]}\n---\nkind: Pod\nkind: Pod\n",
+    "cut.json": '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}\n{"apiVersion":"v1","kind":"Pod",\n "metadata":{"name":"b"}\n',
     "nocontainers.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: []\n",
     "policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mdoe: Enabled\n",
     "secret.yaml": pod("s", "web"),

@@ -5,6 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../../src/cli/errors.js";
 import { reviewManifests, type InjectContext } from "../../../src/manifests/inject.js";
+import { uninjectManifests } from "../../../src/manifests/uninject.js";
 import { parseNamespaces, parsePolicies } from "../../../src/policy/files.js";
 import { buildSnapshot } from "../../../src/policy/snapshot.js";
 import { expectGoldenText } from "../../support/golden.js";
@@ -102,11 +103,17 @@ describe("bad input names file, document and field", () => {
     ["malformed YAML", "kind: Pod\nmetadata: {name: [\n", "in.yaml: document 1: malformed YAML at line 3, column 1:"],
     ["malformed JSON", '{"kind": "Pod",', "in.yaml: document 1: malformed JSON at line 1, column 16: Expected double-quoted property name"],
     ["malformed JSON, on its line and column", '{\n  "kind": "Pod"\n  "metadata": {}\n}\n', "in.yaml: document 1: malformed JSON at line 3, column 3: Expected ',' or '}' after property value"],
+    // A stream of JSON objects: each object is a document, and the one that is wrong is named.
+    ["a stream of JSON objects whose second is cut short", '{"kind":"ConfigMap"}\n{"kind":"Pod","spec":\n', "in.yaml: document 2: malformed JSON at line 2, column 22: Unexpected end of JSON input"],
+    ["a stream of JSON objects whose third lacks a comma", '{"kind":"ConfigMap"}{"kind":"ConfigMap"}\n{\n  "kind": "Pod"\n  "spec": {}\n}\n', "in.yaml: document 3: malformed JSON at line 4, column 3: Expected ',' or '}' after property value"],
     [
-      "a stream of JSON objects",
-      '{"kind":"Pod","spec":{"containers":[{"name":"a"}]}}\n{"kind":"Pod","spec":{"containers":[{"name":"b"}]}}\n',
-      "in.yaml: document 1: malformed JSON at line 2, column 1: a second value after the first (a stream of JSON objects is not read: put them in a List, or separate them with ---)",
+      "a stream of JSON objects with a stray closing brace",
+      '{"kind":"ConfigMap"}}\n{"kind":"ConfigMap"}\n',
+      `in.yaml: document 2: malformed JSON (the document from line 1, column 21): Unexpected token '}', "}" is not valid JSON`,
     ],
+    ["a stream of JSON objects with a value that is no object", '{"kind":"ConfigMap"}\n"cm"\n', "in.yaml: document 2: must be an object (a Kubernetes resource)"],
+    // A --- line makes it a YAML stream: YAML's complaint, on the document YAML sees.
+    ["JSON documents separated by ---, the second cut short", '{"kind":"ConfigMap"}\n---\n{"kind":\n', "in.yaml: document 2: malformed YAML at line 3, column 9: Flow map must end with a }"],
     ["document without kind", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nmetadata: {name: x}\n", "in.yaml: document 2: kind: missing"],
     ["pod template without containers", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec: {containers: []}\n", "in.yaml: document 1: spec.template.spec.containers: missing or empty"],
     ["deployment without template", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n", "in.yaml: document 1: spec.template: missing"],
@@ -171,6 +178,16 @@ describe("bad input names file, document and field", () => {
     expect(bom.resources.map((r) => [r.resource.name, r.outcome.status])).toEqual([["c", "injected"]]);
     expect((JSON.parse(bom.output) as { metadata: { labels: unknown } }).metadata.labels).toEqual({ "hookpoint.dev/injected": "true" });
   });
+  it("a stream of JSON values runs to the end of a string: a brace inside one, or an escaped quote, does not end a document", () => {
+    const cm = (data: string) => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: data } });
+    const text = `${cm('} {"kind": "Pod"} \\')}${cm('"{[')}\n`;
+    const out = injectManifests(text, "in.json", ctx());
+    expect(out.resources.map((r) => [r.resource.document, r.resource.kind, r.outcome.status])).toEqual([
+      [0, "ConfigMap", "passed-through"],
+      [1, "ConfigMap", "passed-through"],
+    ]);
+    expect(out.output).toBe(text);
+  });
   it("YAML merge keys are resolved as kubectl resolves them: a container written as <<: {...} is found and injected", () => {
     const text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: bookinfo}\nspec:\n  containers:\n    - <<: {name: istio-proxy, image: auto}\n";
     const out = injectManifests(text, "in.yaml", ctx());
@@ -230,6 +247,60 @@ describe("bad input names file, document and field", () => {
       ["p", "denied", 'image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*'],
       ["q", "injected", ""],
     ]);
+  });
+});
+
+describe("a stream of JSON objects (kubectl get -o json | jq '.items[]')", () => {
+  const values = parseAllDocuments(example("bookinfo.yaml")).map((d) => d.toJS() as unknown);
+  // jq's two styles: -c puts one object on each line; without it, each is indented by 2.
+  const compact = values.map((v) => `${JSON.stringify(v)}\n`).join("");
+  const pretty = values.map((v) => `${JSON.stringify(v, null, 2)}\n`).join("");
+  const statuses = [
+    [0, "Service", "passed-through"],
+    [1, "Deployment", "injected"],
+    [2, "Deployment", "injected"],
+    [3, "Deployment", "skipped"],
+  ];
+
+  it("each object is a document: reviewed in order, the changed ones rewritten in place in the input's style, the others byte for byte", () => {
+    const out = injectManifests(pretty, "in.json", ctx());
+    expect(out.resources.map((r) => [r.resource.document, r.resource.kind, r.outcome.status])).toEqual(statuses);
+    expectGoldenText(new URL("./golden/bookinfo-injected.stream.json", import.meta.url).pathname, out.output);
+    const docs = out.output.split(/(?<=^\})\n/m);
+    expect(docs).toHaveLength(5);
+    expect(docs[0]).toBe(JSON.stringify(values[0], null, 2));
+    expect(docs[3]).toBe(JSON.stringify(values[3], null, 2));
+    expect(docs[4]).toBe("");
+    // The same injection as the YAML path makes of the same documents.
+    const viaYaml = parseAllDocuments(injectManifests(example("bookinfo.yaml"), "in.yaml", ctx()).output).map((d) => d.toJS() as unknown);
+    expect(docs.slice(0, 4).map((d) => JSON.parse(d) as unknown)).toEqual(viaYaml);
+  });
+  it("compact in, compact out: one object on each line", () => {
+    const out = injectManifests(compact, "in.json", ctx());
+    expect(out.resources.map((r) => [r.resource.document, r.resource.kind, r.outcome.status])).toEqual(statuses);
+    const prettyOut = injectManifests(pretty, "in.json", ctx()).output;
+    expect(out.output).toBe(prettyOut.split(/(?<=^\})\n/m).slice(0, 4).map((d) => `${JSON.stringify(JSON.parse(d))}\n`).join(""));
+    expect(out.output.split("\n")[0]).toBe(compact.split("\n")[0]);
+  });
+  it("objects with nothing between them, and CRLF line ends, are kept as they are", () => {
+    const joined = values.map((v) => JSON.stringify(v)).join("");
+    const out = injectManifests(joined, "in.json", ctx()).output;
+    expect(out).toBe(injectManifests(compact, "in.json", ctx()).output.replace(/\n/g, ""));
+    const crlf = pretty.replace(/\n/g, "\r\n");
+    expect(injectManifests(crlf, "in.json", ctx()).output).toBe(injectManifests(pretty, "in.json", ctx()).output.replace(/\n/g, "\r\n"));
+  });
+  it("injecting the output again changes nothing, and uninject gives back the input byte for byte", () => {
+    for (const text of [compact, pretty]) {
+      const out = injectManifests(text, "in.json", ctx()).output;
+      const again = injectManifests(out, "out.json", ctx());
+      expect(again.output).toBe(out);
+      expect(again.resources.map((r) => r.outcome.status)).toEqual(["passed-through", "unchanged", "unchanged", "skipped"]);
+      expect(uninjectManifests(out, "out.json").output).toBe(text);
+    }
+  });
+  it("policy and namespace files may be streams of JSON objects too", () => {
+    const ns = parseAllDocuments(example("namespaces.yaml")).map((d) => JSON.stringify(d.toJS())).join("\n");
+    expect(parseNamespaces(ns, "ns.json")).toEqual(parseNamespaces(example("namespaces.yaml"), "namespaces.yaml"));
   });
 });
 
