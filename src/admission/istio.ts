@@ -1,5 +1,6 @@
 // What hookpoint reads and writes of Istio's own pod conventions (Istio's
 // injection templates are the reference). Pure.
+import { imageParts } from "../image-reference.js";
 import type { Container, EnvVar } from "./pod.js";
 
 /** Inbound ports istio-init / istio-cni leave alone (comma list). Istio's injector reads it, and so does the CNI plugin. */
@@ -102,14 +103,6 @@ export function envoyDisabled(c: Container): boolean {
 
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 
-/** The tag of an image reference (after the last ':' following the last '/'), without a digest. */
-export function imageTag(image: string): string | undefined {
-  const ref = image.split("@")[0] as string;
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  return colon > slash ? ref.slice(colon + 1) : undefined;
-}
-
 /** Image → version, for the few images a cluster runs (bounded: cleared when it grows past 1,000). */
 const proxyVersions = new Map<string, string | undefined>();
 const tracingVersions = new Map<string, string | undefined>();
@@ -129,10 +122,8 @@ export function istioVersionOfProxyImage(image: string | undefined): string | un
 }
 
 function proxyVersion(image: string): string | undefined {
-  const ref = image.split("@")[0] as string;
-  if (!/(^|\/)proxyv2:/.test(ref)) return undefined;
-  const tag = imageTag(ref);
-  if (!tag || !VERSION.test(tag)) return undefined;
+  const { repository, tag } = imageParts(image);
+  if (!/(^|\/)proxyv2$/.test(repository) || !tag || !VERSION.test(tag)) return undefined;
   return tag.replace(/-(distroless|debug)$/, "");
 }
 
@@ -142,7 +133,7 @@ export function istioVersionOfTracingImage(image: string): string | undefined {
 }
 
 function tracingVersion(image: string): string | undefined {
-  const tag = imageTag(image);
+  const { tag } = imageParts(image);
   const m = tag ? /(?:^|-)istio(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)$/.exec(tag) : null;
   return m?.[1];
 }

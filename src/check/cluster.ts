@@ -5,7 +5,7 @@
 import { decide } from "../admission/decision.js";
 import { istioVersionOfProxyImage, istioVersionOfTracingImage } from "../admission/istio.js";
 import { INJECT_KEY, INJECTED_LABEL, NS_DISABLED, NS_ENABLED, PSA_ENFORCE_LABEL, type PodSecurityLevel } from "../names.js";
-import { IMAGE_REFERENCE } from "../image-reference.js";
+import { IMAGE_REFERENCE, imageParts } from "../image-reference.js";
 import { findTarget, type Pod } from "../admission/pod.js";
 import type { RoutedCondition } from "../admission/routing.js";
 import { BUILTIN_PROFILE, type EffectivePolicy } from "../policy/effective.js";
@@ -215,14 +215,13 @@ export function tracingImages(snapshot: Snapshot, defaultImage: string): Map<str
 /** Repositories hookpoint names in its defaults but nobody publishes: build and push your own. */
 const PLACEHOLDER_REPOSITORIES = ["hookpoint/proxy-istio", "hookpoint/proxy-cilium", "hookpoint/webhook"];
 
+/**
+ * The repository as Docker Hub names it when it lives there (docker.io/x/y and the legacy
+ * index.docker.io/x/y are x/y, as the kubelet reads them), and whether a tag or digest pins it.
+ */
 function repositoryOf(image: string): { repository: string; tagged: boolean } {
-  const [name = "", digest] = image.split("@");
-  const slash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  const tagged = colon > slash;
-  let repository = tagged ? name.slice(0, colon) : name;
-  if (repository.startsWith("docker.io/")) repository = repository.slice("docker.io/".length);
-  return { repository, tagged: tagged || digest !== undefined };
+  const { repository, tag, digest } = imageParts(image);
+  return { repository: repository.replace(/^(?:index\.)?docker\.io\//, ""), tagged: tag !== undefined || digest !== undefined };
 }
 
 function imageLines(images: ReadonlyMap<string, string[]>): CheckLine[] {
@@ -245,8 +244,9 @@ function imageLines(images: ReadonlyMap<string, string[]>): CheckLine[] {
 
 /** The Istio version of an istiod image (…/pilot:1.28.0), like istioVersionOfProxyImage for proxies. */
 function pilotVersion(image: string): string | undefined {
-  const m = /(?:^|\/)pilot:(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)$/.exec(image.split("@")[0] ?? "");
-  return m?.[1]?.replace(/-(distroless|debug)$/, "");
+  const { repository, tag } = imageParts(image);
+  if (!/(^|\/)pilot$/.test(repository)) return undefined;
+  return /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$/.exec(tag ?? "")?.[0].replace(/-(distroless|debug)$/, "");
 }
 
 function istioLine(s: CheckSnapshot, opted: readonly OptedIn[], images: ReadonlyMap<string, string[]>): CheckLine {

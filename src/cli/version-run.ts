@@ -1,8 +1,8 @@
 // `hookpoint version`'s work. The webhook and the agent are this same program
 // (`hookpoint webhook`, `hookpoint agent`), so locally all three share VERSION;
 // the Istio line comes from the tracing image's name (…-istio1.28.0).
-import { imageTag } from "../admission/istio.js";
 import { DEFAULT_IMAGE } from "../defaults.js";
+import { imageParts } from "../image-reference.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import { VERSION } from "../version.js";
 import { JobError, UsageError } from "./errors.js";
@@ -23,12 +23,12 @@ export interface Versions {
 
 /** The Istio version a tracing image is built for, from its tag's -istioX.Y.Z suffix. */
 export function istioLine(image: string): string | null {
-  return /-istio(\d+\.\d+(?:\.\d+)?)$/.exec(imageTag(image) ?? "")?.[1] ?? null;
+  return /-istio(\d+\.\d+(?:\.\d+)?)$/.exec(imageParts(image).tag ?? "")?.[1] ?? null;
 }
 
 /** The hookpoint version in an image tag (0.1.0 of 0.1.0 or 0.1.0-istio1.28.0). */
 function versionOfTag(image: string): string | null {
-  return /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+?)?)(?:-istio[\d.]+)?$/.exec(imageTag(image) ?? "")?.[1] ?? null;
+  return /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+?)?)(?:-istio[\d.]+)?$/.exec(imageParts(image).tag ?? "")?.[1] ?? null;
 }
 
 export function localVersions(): Versions {

@@ -8,6 +8,7 @@ import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
 import { resolveAgentSettings } from "../../../src/agent/settings.js";
 import type { Container, Pod } from "../../../src/admission/pod.js";
+import { istioVersionOfProxyImage, istioVersionWarning } from "../../../src/admission/istio.js";
 import { reviewPod } from "../../../src/admission/review.js";
 import type { Settings } from "../../../src/policy/effective.js";
 import { loadPod, policy, settings, snapshot } from "../../support/pods.js";
@@ -151,6 +152,20 @@ describe("the tracing image and the pod's Istio", () => {
   ])("no warning with %s", (_what, proxyImage, tracingImage) => {
     const r = review(proxyPod({ image: proxyImage }), ENABLED, settings, [withImage(tracingImage)]);
     expect(r.warnings).toEqual([]);
+  });
+});
+
+describe("the Istio versions in image names", () => {
+  it("are read past a registry port, an IPv6 registry in brackets and a digest", () => {
+    const proxy = `[fd00::1]:5000/istio/proxyv2:1.27.1-distroless@sha256:${"a".repeat(64)}`;
+    const tracing = `registry.example.com:5000/hookpoint/proxy-istio:0.1.0-istio1.28.0@sha512:${"c".repeat(128)}`;
+    expect(istioVersionWarning("istio-proxy", proxy, tracing)).toBe(
+      `hookpoint: tracing image ${tracing} is built for Istio 1.28.0, but container istio-proxy ran Istio 1.27.1 (${proxy}); the proxy must match the control plane: build deploy/images/proxy-istio.Dockerfile with ISTIO_VERSION=1.27.1 and set it as the profile's image`,
+    );
+  });
+  it("a registry whose host is named proxyv2 does not make an image Istio's proxy", () => {
+    expect(istioVersionOfProxyImage("proxyv2:5000/example/web:1.27.1")).toBeUndefined();
+    expect(istioVersionOfProxyImage("proxyv2:5000/istio/proxyv2:1.27.1")).toBe("1.27.1");
   });
 });
 

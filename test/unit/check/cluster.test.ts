@@ -274,6 +274,36 @@ describe("hookpoint check: each broken part fails its own line, with the fix", (
     ]);
   });
 
+  it("tracing images behind an IPv6 registry, pinned by digest, and the placeholder under Docker Hub's legacy name", () => {
+    const digest = `sha384:${"b".repeat(96)}`;
+    const p = policy("default", {
+      mode: "OptIn",
+      profiles: {
+        default: { image: `[fd00::1]:5000/hookpoint/proxy-istio@${digest}` },
+        port: { image: "[fd00::1]:5000/hookpoint/proxy-istio" },
+        legacy: { image: "index.docker.io/hookpoint/proxy-istio:0.1.0-istio1.28.0" },
+      },
+    });
+    const out = lines(healthy({}, { policies: [p] }));
+    expect(out.slice(10, 15)).toEqual([
+      `✔ tracing image: [fd00::1]:5000/hookpoint/proxy-istio@${digest} (policy default, profile default)`,
+      "✘ tracing image: index.docker.io/hookpoint/proxy-istio:0.1.0-istio1.28.0 (policy default, profile legacy) is the placeholder name nobody publishes: traced pods would fail to pull it",
+      "  fix: build deploy/images/proxy-istio.Dockerfile, push it to your registry and point the profile at it (kustomize edit set image hookpoint/proxy-istio=REGISTRY/hookpoint/proxy-istio:TAG)",
+      "✘ tracing image: [fd00::1]:5000/hookpoint/proxy-istio (policy default, profile port) has no tag: nodes would pull :latest, whatever it is then",
+      "  fix: name a tag or digest, e.g. REGISTRY/hookpoint/proxy-istio:0.1.0-istio1.28.0",
+    ]);
+  });
+
+  it("istiod's and the proxies' versions behind an IPv6 registry with a port, pinned by digest", () => {
+    const pilot = `[fd00::1]:5000/istio/pilot:1.27.1-distroless@sha256:${"a".repeat(64)}`;
+    const proxy = `[fd00::1]:5000/istio/proxyv2:1.27.1@sha512:${"c".repeat(128)}`;
+    const s = healthy({ istiod: [{ where: "istio-system", image: pilot }], pods: new Map([["shop", [istioPod("a", proxy)]]]) });
+    expect(lines(s).slice(11)).toEqual([
+      `✘ Istio version: ${IMAGE} is built for Istio 1.28.0, but the cluster runs Istio 1.27.1 (istiod in istio-system (${pilot}), 1 proxy in shop)`,
+      "  fix: build deploy/images/proxy-istio.Dockerfile with --build-arg ISTIO_VERSION=1.27.1 and set it as the profiles' image",
+    ]);
+  });
+
   it("a tracing image built for another Istio than the cluster runs", () => {
     const s = healthy({ istiod: [{ where: "istio-system", image: "docker.io/istio/pilot:1.27.1" }], pods: new Map([["shop", [istioPod("a", "docker.io/istio/proxyv2:1.27.1")]]]) });
     expect(lines(s).slice(11)).toEqual([
