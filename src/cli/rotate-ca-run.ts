@@ -13,7 +13,7 @@ export interface RotateCaOptions {
   namespace: string;
 }
 
-export async function runRotateCa(opts: RotateCaOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<void> {
+export async function runRotateCa(opts: RotateCaOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }, now = new Date()): Promise<void> {
   let namespace: string;
   try {
     namespace = checkDnsLabel("--namespace", opts.namespace);
@@ -22,8 +22,13 @@ export async function runRotateCa(opts: RotateCaOptions, out: { stdout: (s: stri
   }
   const kc = loadKubeConfig({ file: opts.kubeconfig, context: opts.context });
   const secret = `${namespace}/${TLS_SECRET_NAME}`;
-  const done = await requestCaRotation(kc, { namespace, secretName: TLS_SECRET_NAME, now: new Date() });
+  const done = await requestCaRotation(kc, { namespace, secretName: TLS_SECRET_NAME, now });
   const at = done.requestedAt.toISOString().replace(/\.000Z$/, "Z");
+  if (done.requestedAt > now) {
+    out.stderr(
+      `warning: this machine's clock (${now.toISOString()}) is not after the current CA's start (${done.ca.notBefore.toISOString()}), which the webhook's clock set: the request is dated ${at} so that the webhook acts on it; check this machine's clock\n`,
+    );
+  }
   if (done.pending) out.stdout(`an earlier request (${done.pending.toISOString()}) was still pending; it is replaced\n`);
   out.stdout(`requested a CA rotation on Secret ${secret}: annotation ${ROTATE_CA_ANNOTATION}=${at}\n`);
   out.stdout(`current CA: SHA-256 ${done.ca.fingerprint256}, issued ${done.ca.notBefore.toISOString()}, valid until ${done.ca.notAfter.toISOString()}\n`);

@@ -18,6 +18,7 @@ export interface RotateCaRequest {
 }
 
 export interface RotateCaRequested {
+  /** The time the request names: `now` in whole seconds, or just after the current CA's start when `now` is not after it. */
   requestedAt: Date;
   /** The CA in force when the request was made. */
   ca: { fingerprint256: string; notBefore: Date; notAfter: Date };
@@ -63,7 +64,7 @@ function currentCa(req: RotateCaRequest, secret: V1Secret): RotateCaRequested["c
  */
 export async function requestCaRotation(kubeConfig: KubeConfig, req: RotateCaRequest): Promise<RotateCaRequested> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const requestedAt = new Date(Math.floor(req.now.getTime() / 1000) * 1000);
+  const now = new Date(Math.floor(req.now.getTime() / 1000) * 1000);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     let secret: V1Secret;
     try {
@@ -72,6 +73,10 @@ export async function requestCaRotation(kubeConfig: KubeConfig, req: RotateCaReq
       throw failure(req, "reading", err);
     }
     const ca = currentCa(req, secret);
+    // The webhook rotates a CA issued before the request. Dated by a clock that is behind the
+    // webhook's (the CA's start is the webhook's clock less 5 minutes), the request would come
+    // before the current CA and never be acted on: it is dated just after the CA's start then.
+    const requestedAt = now > ca.notBefore ? now : new Date(ca.notBefore.getTime() + 1000);
     const pending = rotateCaRequest(secret).at;
     const annotations = secret.metadata?.annotations;
     const value = requestedAt.toISOString().replace(/\.000Z$/, "Z");

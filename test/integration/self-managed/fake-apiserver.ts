@@ -1,8 +1,9 @@
 // A small stand-in for kube-apiserver on 127.0.0.1: just the Secret and
 // MutatingWebhookConfiguration endpoints the self-managed certificate module
-// calls, with the API server's optimistic concurrency (resourceVersion → 409),
-// AlreadyExists on create, JSON Patch with `test` ops, bearer-token checks and
-// Status error bodies. Tests can hold requests back and inject failures.
+// and `hookpoint certs rotate-ca` call, with the API server's optimistic
+// concurrency (resourceVersion → 409), AlreadyExists on create, JSON Patch with
+// `test` ops, bearer-token checks and Status error bodies. Tests can hold
+// requests back and inject failures.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -75,6 +76,18 @@ export class FakeApiServer {
     return String(this.rv);
   }
 
+  /** A JSON Patch applied as the API server applies it (a failed `test` op is 422), or the error to answer. */
+  private jsonPatch(req: IncomingMessage, raw: string, current: Obj): { obj: Obj } | { status: number; reason: string; message: string } {
+    if (req.headers["content-type"] !== "application/json-patch+json") {
+      return { status: 415, reason: "UnsupportedMediaType", message: `unexpected content type ${String(req.headers["content-type"])}` };
+    }
+    try {
+      return { obj: jsonpatch.applyPatch(structuredClone(current), JSON.parse(raw) as jsonpatch.Operation[], true, false).newDocument };
+    } catch (err) {
+      return { status: 422, reason: "Invalid", message: `the server rejected our request due to an error in our request: ${(err as Error).message}` };
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0] ?? "";
     const method = req.method ?? "GET";
@@ -138,6 +151,15 @@ export class FakeApiServer {
           this.secrets.set(key, stored);
           return send(200, stored);
         }
+        if (method === "PATCH" && name) {
+          const current = this.secrets.get(key);
+          if (!current) return fail(404, "NotFound", `secrets "${name}" not found`);
+          const patched = this.jsonPatch(req, raw, current);
+          if ("status" in patched) return fail(patched.status, patched.reason, patched.message);
+          patched.obj.metadata.resourceVersion = this.nextRv();
+          this.secrets.set(key, patched.obj);
+          return send(200, patched.obj);
+        }
       }
       m = mwcRe.exec(path);
       if (m) {
@@ -146,19 +168,11 @@ export class FakeApiServer {
         if (!current) return fail(404, "NotFound", `mutatingwebhookconfigurations.admissionregistration.k8s.io "${name}" not found`);
         if (method === "GET") return send(200, current);
         if (method === "PATCH") {
-          if (req.headers["content-type"] !== "application/json-patch+json") {
-            return fail(415, "UnsupportedMediaType", `unexpected content type ${String(req.headers["content-type"])}`);
-          }
-          const ops = JSON.parse(raw) as jsonpatch.Operation[];
-          let patched: Obj;
-          try {
-            patched = jsonpatch.applyPatch(structuredClone(current), ops, true, false).newDocument;
-          } catch (err) {
-            return fail(422, "Invalid", `the server rejected our request due to an error in our request: ${(err as Error).message}`);
-          }
-          patched.metadata.resourceVersion = this.nextRv();
-          this.webhookConfigs.set(name, patched);
-          return send(200, patched);
+          const patched = this.jsonPatch(req, raw, current);
+          if ("status" in patched) return fail(patched.status, patched.reason, patched.message);
+          patched.obj.metadata.resourceVersion = this.nextRv();
+          this.webhookConfigs.set(name, patched.obj);
+          return send(200, patched.obj);
         }
       }
       return fail(404, "NotFound", `the server could not find the requested resource (${method} ${path})`);
