@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from "../collect/manifest.js";
 import { createProgress, formatBytes } from "../collect/progress.js";
 import { podProxyTransport } from "../collect/pod-proxy.js";
 import { agentPort, listTracedPods, podFacts, podWorkload, replicaSetOwners, tracedSelector } from "../k8s/traced-pods.js";
-import { isoTimeMs } from "../records/fields.js";
+import { isoTimeMs } from "../records/times.js";
 import { InputError } from "./errors.js";
 import { parseDurationFlag, podsChoice, type PodsFlags } from "./pods-options.js";
 

@@ -2,8 +2,9 @@
 // /records. Pure.
 import type { AgentStatus, ScriptStatus } from "../agent/status/types.js";
 import type { PodFacts } from "../k8s/traced-pods.js";
-import { FieldError, countAt, isoTimeMs, listAt, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
+import { FieldError, countAt, listAt, nullableStringAt, objectAt, show, stringAt } from "../records/fields.js";
 import type { RecordsListing } from "../records/listing.js";
+import { isoTimeNs } from "../records/times.js";
 
 /**
  * ok: Envoy traced, every script running or skipped (not meant for this Envoy) and at least one running;
@@ -47,7 +48,7 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
   row.records = status.scripts.reduce((n, s) => n + s.records, 0);
   // An agent before lostUpdates existed leaves it out.
   row.drops = status.scripts.reduce((n, s) => n + s.lostEvents + ((s.lostUpdates as ScriptStatus["lostUpdates"] | undefined) ?? []).reduce((m, u) => m + u.count, 0), 0);
-  for (const f of listing?.files ?? []) if (f.last && (row.lastRecord === null || isoAfter(f.last, row.lastRecord))) row.lastRecord = f.last;
+  row.lastRecord = latest((listing?.files ?? []).map((f) => f.last));
   // BTF only matters to scripts using kernel types; the agent traces without it.
   for (const c of status.preflight) if (!c.ok && c.name !== "btf") row.problems.push(`preflight ${c.name}: ${c.detail}`);
   for (const s of status.scripts) {
@@ -63,14 +64,16 @@ export function statusRow(pod: PodFacts, agent: { status: AgentStatus; listing: 
 }
 
 /**
- * Whether ISO time `a` is later than `b`, to the ns. Not a string comparison: map records
- * carry ms ("…00.123Z"), request records µs ("…00.123400Z"), and "Z" sorts after digits.
+ * The latest of ISO times, compared to the ns: not as strings, since map records carry ms
+ * ("…00.123Z"), request records µs ("…00.123400Z"), and "Z" sorts after digits.
  */
-function isoAfter(a: string, b: string): boolean {
-  const key = (t: string): [number, string] => [isoTimeMs(t), (/\.\d{3}(\d*)/.exec(t)?.[1] ?? "").padEnd(6, "0").slice(0, 6)];
-  const [am, af] = key(a);
-  const [bm, bf] = key(b);
-  return am > bm || (am === bm && af > bf);
+function latest(times: (string | null)[]): string | null {
+  let best: { text: string; ns: bigint } | null = null;
+  for (const text of times) {
+    const ns = text === null ? null : isoTimeNs(text);
+    if (text !== null && ns !== null && (best === null || ns > best.ns)) best = { text, ns };
+  }
+  return best?.text ?? null;
 }
 
 /**

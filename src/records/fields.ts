@@ -1,6 +1,7 @@
 // Field checks shared by the record parsers: each failure names the field's path
 // (`phases[2].end_ns`) and what was wrong with it. Pure.
 import { isObject } from "../is-object.js";
+import { isoTimeMs } from "./times.js";
 
 /** A record that does not match its format: `field` is the path inside the record. */
 export class FieldError extends Error {
@@ -69,28 +70,16 @@ export function listAt(o: Record<string, unknown>, key: string, path: string): u
   return v;
 }
 
-const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|[+-](\d\d):(\d\d))$/;
-
-/**
- * Unix ms of an ISO 8601 date-time with its offset (2025-01-31T12:00:00.000Z), or NaN
- * when it is not one or names no real moment: Date.parse alone rolls 2026-02-30 over to
- * March 2 and reads a time without offset as the machine's local time.
- */
-export function isoTimeMs(text: string): number {
-  const m = ISO_TIME.exec(text);
-  if (!m) return NaN;
-  const [year, month, day, hour, minute, second, offHour, offMinute] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number, number, number];
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59 || offHour > 23 || offMinute > 59) return NaN;
-  return Date.parse(text);
-}
-
 export function isoTimeAt(o: Record<string, unknown>, key: string, path: string): string {
   const v = stringAt(o, key, path);
   if (Number.isNaN(isoTimeMs(v))) {
     throw new FieldError(path + key, `expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got ${show(v)}`);
   }
   return v;
+}
+
+export function nullableIsoTimeAt(o: Record<string, unknown>, key: string, path: string): string | null {
+  return o[key] === null ? null : isoTimeAt(o, key, path);
 }
 
 export function oneOf<T extends string>(o: Record<string, unknown>, key: string, path: string, values: readonly T[]): T {

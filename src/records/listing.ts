@@ -1,7 +1,7 @@
 // The agent's records endpoints as both sides see them (`GET /records` and
 // `GET /records/<name>`). Keep fields stable: `hookpoint collect` of one version reads
 // agents of another.
-import { FieldError, countAt, listAt, nullableStringAt, objectAt, stringAt } from "./fields.js";
+import { FieldError, countAt, listAt, nullableIsoTimeAt, objectAt, stringAt } from "./fields.js";
 
 export const RECORDS_PATH = "/records";
 
@@ -51,7 +51,7 @@ export function toRecordsListing(value: unknown): RecordsListing {
   const files = listAt(o, "files", "").map((item, i): RecordFileInfo => {
     const f = objectAt(item, `files[${i}]`);
     const path = `files[${i}].`;
-    const info: RecordFileInfo = { name: stringAt(f, "name", path), bytes: countAt(f, "bytes", path), first: nullableStringAt(f, "first", path), last: nullableStringAt(f, "last", path), etag: stringAt(f, "etag", path) };
+    const info: RecordFileInfo = { name: stringAt(f, "name", path), bytes: countAt(f, "bytes", path), first: nullableIsoTimeAt(f, "first", path), last: nullableIsoTimeAt(f, "last", path), etag: stringAt(f, "etag", path) };
     if (f.offset !== undefined) info.offset = countAt(f, "offset", path);
     return info;
   });

@@ -1,17 +1,54 @@
-// Record timestamps read from a file's head and tail without reading the whole file, and
-// the byte offset where records at or after a time start (records are appended in time
-// order, so a binary search over line starts finds it in a few small reads).
+// Record times: reading an ISO 8601 `ts` (to the ms, or to the ns where map records' ms and
+// request records' µs are compared), the timestamps of a file's head and tail without
+// reading the whole file, and the byte offset where records at or after a time start
+// (records are appended in time order, so a binary search over line starts finds it in a
+// few small reads). The parsing is pure (the report's page bundles it).
 import type { FileHandle } from "node:fs/promises";
+
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:Z|[+-](\d\d):(\d\d))$/;
+
+/** The parts of an ISO 8601 date-time with its offset that names a real moment, else null. */
+function isoMatch(text: string): RegExpExecArray | null {
+  const m = ISO_TIME.exec(text);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second, offHour, offMinute] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number, number, number];
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59 || offHour > 23 || offMinute > 59) return null;
+  return m;
+}
+
+/**
+ * Unix ms of an ISO 8601 date-time with its offset (2025-01-31T12:00:00.000Z), digits past
+ * the ms cut off, or NaN when it is not one or names no real moment: Date.parse alone rolls
+ * 2026-02-30 over to March 2 and reads a time without offset as the machine's local time.
+ */
+export function isoTimeMs(text: string): number {
+  return isoMatch(text) ? Date.parse(text) : NaN;
+}
+
+/**
+ * Unix ns of an ISO 8601 date-time as isoTimeMs reads it, keeping every fractional digit up
+ * to the ns (map records carry ms, request records µs, a time may carry ns); null when
+ * isoTimeMs would be NaN.
+ */
+export function isoTimeNs(text: string): bigint | null {
+  const m = isoMatch(text);
+  const ms = m ? Date.parse(text) : NaN;
+  if (!m || Number.isNaN(ms)) return null;
+  // Date.parse keeps the ms and drops further digits, rounding down (before 1970 too).
+  const belowMs = (m[7] ?? "").slice(3, 9).padEnd(6, "0");
+  return BigInt(ms) * 1_000_000n + BigInt(belowMs);
+}
 
 const CHUNK = 64 * 1024;
 /** A record line longer than this is not searched for (none of ours comes close). */
 const MAX_LINE = 1024 * 1024;
 
-/** `ts` of a JSON line, as a string, or null. */
+/** `ts` of a JSON line, or null when it has none that isoTimeMs reads (a listing names only times readers accept). */
 export function lineTs(line: string): string | null {
   try {
     const v = JSON.parse(line) as { ts?: unknown };
-    return typeof v?.ts === "string" ? v.ts : null;
+    return typeof v?.ts === "string" && isoMatch(v.ts) ? v.ts : null;
   } catch {
     return null;
   }

@@ -5,16 +5,7 @@
 // phase of that process is then placed with the same offset, keeping their order and
 // spacing exact. Pure.
 import type { RequestRecord } from "../records/request-record.js";
-
-/** Unix nanoseconds of an ISO 8601 time, keeping every fractional digit up to ns. */
-export function isoToUnixNs(iso: string): bigint {
-  const m = /^(.*?:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
-  if (!m) throw new Error(`not an ISO 8601 time: ${iso}`);
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO 8601 time: ${iso}`);
-  const frac = (m[2] ?? "").slice(0, 9).padEnd(9, "0");
-  return BigInt(ms) * 1_000_000n + BigInt(frac);
-}
+import { isoTimeNs } from "../records/times.js";
 
 /** ISO 8601 UTC with nanoseconds from unix nanoseconds. */
 export function unixNsToIso(ns: bigint): string {
@@ -48,7 +39,10 @@ export function clockOffsets<R extends Stamped>(requests: Iterable<{ record: R; 
     const key = processKey(pod, r.pid);
     let list = byProcess.get(key);
     if (!list) byProcess.set(key, (list = []));
-    list.push({ r, off: isoToUnixNs(r.ts) - BigInt(r.end_ns) });
+    // A loaded record's ts has passed isoTimeAt, which reads times as isoTimeNs does.
+    const ts = isoTimeNs(r.ts);
+    if (ts === null) throw new Error(`ts: not an ISO 8601 time: ${r.ts}`);
+    list.push({ r, off: ts - BigInt(r.end_ns) });
   }
   const out = new Map<R, bigint>();
   for (const list of byProcess.values()) {

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 // The report page's script: reads the embedded data, fills the filters, and draws every
 // section for the current selection (again on each filter change).
-import { isoTimeMs } from "../../records/fields.js";
+import { isoTimeMs } from "../../records/times.js";
 import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
 import { barChart, timeline } from "./charts.js";

@@ -26,6 +26,10 @@ const GARBAGE: Record<string, { records: unknown; status: unknown }> = {
   "string-bytes": { records: { version: 1, maxResponseBytes: 1000, since: null, files: [{ name: "x.ndjson", bytes: "12", first: null, last: null, etag: '"n-1-a"' }] }, status: null },
   "zero-max": { records: { version: 1, maxResponseBytes: 0, since: null, files: [] }, status: { envoy: null, preflight: [], scripts: [{ name: "a", state: "running", reason: null, message: null, records: "7", lostEvents: 0 }] } },
   "a-list": { records: [1, 2], status: [1, 2] },
+  "last-yesterday": {
+    records: { version: 1, maxResponseBytes: 1000, since: null, files: [{ name: "x.ndjson", bytes: 12, first: "2026-03-01T10:00:00.000Z", last: "yesterday", etag: '"n-1-a"' }] },
+    status: { envoy: { pid: 7 }, preflight: [], scripts: [{ name: "a", state: "running", reason: null, message: null, records: 1, lostEvents: 0 }] },
+  },
 };
 
 let root: string;
@@ -88,11 +92,12 @@ describe("an agent answering what no agent sends", () => {
     expect(byName["string-bytes"]!.agent).toEqual(bad('files[0].bytes: expected a whole number ≥ 0, got "12"'));
     expect(byName["zero-max"]!.agent).toEqual(bad("maxResponseBytes: must be > 0"));
     expect(byName["a-list"]!.agent).toEqual(bad("body: expected an object, got [1,2]"));
+    expect(byName["last-yesterday"]!.agent).toEqual(bad('files[0].last: expected an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got "yesterday"'));
     expect(byName["zero-max"]!.errors).toEqual(["GET /records: unexpected answer: maxResponseBytes: must be > 0"]);
     expect(byName["real"]!.agent).toEqual({ reachable: true });
     expect(byName["real"]!.errors).toEqual([]);
     expect(byName["real"]!.files.map((f) => f.name)).toEqual(["envoy-event-loop.ndjson", "programs/envoy-event-loop.bt"]);
-    expect(out.failed).toBe(4);
+    expect(out.failed).toBe(5);
   });
 
   it("status names the request and the field instead of reading garbage as zeros or failing on it", async () => {
@@ -105,6 +110,11 @@ describe("an agent answering what no agent sends", () => {
     expect(await errorOf("no-files")).toBe("GET /no-files/status: unexpected answer: scripts: expected a list, got undefined");
     expect(await errorOf("string-bytes")).toBe("GET /string-bytes/status: unexpected answer: body: expected an object, got null");
     expect(await errorOf("zero-max")).toBe('GET /zero-max/status: unexpected answer: scripts[0].records: expected a whole number ≥ 0, got "7"');
+    // A listing with a record time that is not one: the row shows no last record rather than "yesterday".
+    const standPod = (name: string) => ({ metadata: { namespace: "shop", name }, spec: { nodeName: "node-a", containers: [] }, status: { phase: "Running", podIP: "127.0.0.1" } });
+    const perPod = transportTo(() => standPort);
+    const standIn: AgentTransport = { ...perPod, get: (t, path, h) => perPod.get(t, `/${t.pod}${path}`, h) };
+    expect(await podRow(standPod("last-yesterday"), standIn, 5000)).toMatchObject({ agent: { reachable: true }, tracing: "ok", envoyPid: 7, records: 1, lastRecord: null, problems: [] });
     const message = await errorOf("a-list");
     expect(statusRow(facts, { error: message })).toMatchObject({ agent: { reachable: false, error: message }, tracing: "failing", problems: [`agent unreachable: ${message}`] });
 

@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { buildStatusApp } from "../../../src/agent/status/server.js";
 import type { RecordsOptions } from "../../../src/agent/records/routes.js";
-import type { RecordsListing } from "../../../src/records/listing.js";
+import { toRecordsListing, type RecordsListing } from "../../../src/records/listing.js";
 import { mapRecord, recordLine, writeRecords } from "../../support/records.js";
 
 const root = mkdtempSync(join(tmpdir(), "hookpoint-records-"));
@@ -95,6 +95,20 @@ describe("records listing", () => {
         { name: "programs/envoy-latency.bt", bytes: 33, first: null, last: null, etag: expect.stringMatching(/^"p-[0-9a-f]{24}-33"$/) },
       ],
     });
+  });
+
+  it("lists a record time only when it is one, so that collect and status accept the listing", async () => {
+    const dir = outputDir("odd-times");
+    const good = recordLine(mapRecord("envoy-latency", 0, T0, 1000));
+    // Lines of another program in the agent's directory: a ts that is not a time, and none.
+    writeFileSync(join(dir, "envoy-latency.ndjson"), `${good}${JSON.stringify({ ts: "yesterday", n: 1 })}\n`);
+    writeFileSync(join(dir, "envoy-io.ndjson"), `${JSON.stringify({ ts: "2026-02-30T10:00:00Z" })}\n${JSON.stringify({ n: 2 })}\n`);
+    const { port } = await serve(dir);
+    const listing = toRecordsListing(json<unknown>(await get(port, "/records")));
+    expect(listing.files.map((f) => [f.name, f.first, f.last])).toEqual([
+      ["envoy-io.ndjson", null, null],
+      ["envoy-latency.ndjson", "2026-03-01T10:00:00.000Z", null],
+    ]);
   });
 
   it("gives, with ?since=, the byte offset of each file's first record at or after that time", async () => {

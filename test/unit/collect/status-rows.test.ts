@@ -53,4 +53,15 @@ describe("statusRow last record", () => {
     expect(lastOf("2026-03-01T10:00:05Z", "2026-03-01T10:00:04.900Z")).toBe("2026-03-01T10:00:05Z");
     expect(lastOf("2026-03-01T11:00:05.000+01:00", "2026-03-01T10:00:05.001Z")).toBe("2026-03-01T10:00:05.001Z");
   });
+
+  it("tells times apart to the ns, in either order", () => {
+    expect(lastOf("2026-03-01T10:00:05.123400Z", "2026-03-01T10:00:05.123400001Z")).toBe("2026-03-01T10:00:05.123400001Z");
+    expect(lastOf("2026-03-01T10:00:05.123400001Z", "2026-03-01T10:00:05.123400Z")).toBe("2026-03-01T10:00:05.123400001Z");
+  });
+
+  it("is never a time it cannot read, even when that comes first", () => {
+    expect(lastOf("yesterday", "2026-03-01T10:00:05.123Z")).toBe("2026-03-01T10:00:05.123Z");
+    expect(lastOf("2026-03-01T10:00:05.123Z", "yesterday")).toBe("2026-03-01T10:00:05.123Z");
+    expect(lastOf("yesterday")).toBe(null);
+  });
 });

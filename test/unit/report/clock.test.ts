@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { clockOffsets, isoToUnixNs, unixNsToIso } from "../../../src/report/clock.js";
+import { clockOffsets, unixNsToIso } from "../../../src/report/clock.js";
 
 describe("wall clock", () => {
-  it("keeps every fractional digit of an ISO time", () => {
-    expect(isoToUnixNs("2025-01-31T12:00:00.123456789Z")).toBe(1738324800123456789n);
-    expect(isoToUnixNs("2025-01-31T12:00:00.5Z")).toBe(1738324800500000000n);
-    expect(isoToUnixNs("2025-01-31T12:00:00Z")).toBe(1738324800000000000n);
-    expect(isoToUnixNs("2025-01-31T14:00:00.000000001+02:00")).toBe(1738324800000000001n);
+  it("writes unix ns as an ISO time with every digit", () => {
     expect(unixNsToIso(1738324800123456789n)).toBe("2025-01-31T12:00:00.123456789Z");
   });
 
