@@ -1,14 +1,14 @@
 // Reads a results folder: a `hookpoint collect` output (DIR/manifest.json and
 // DIR/<namespace>/<pod>/*.ndjson*) or any tree of agent NDJSON files (e.g. copied out of
 // pods with kubectl cp). Live and rotated files (`x.ndjson`, `x.ndjson.1`, …, optionally
-// gzipped) are read; bad lines are collected as problems, never fatal here.
+// gzipped) are read; bad lines and skipped links are collected as problems, never fatal here.
 //
 // Whose records: a request record names its pod; for the rest, a folder's pod is the
 // manifest's pod at DIR/<namespace>/<pod>/, else the pod most of the folder's request
 // records name, else read from the folder path: `…/<namespace>/<pod>/` when two or more
 // levels deep, `<pod>/` (namespace unknown) when one, DIR's own name for files at its top.
 import { createReadStream, existsSync, statSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -96,6 +96,8 @@ export async function loadResults(dir: string): Promise<Loaded> {
     const parts = rel === "" ? [] : rel.split(sep);
     const requests: Read<RequestRecord>[] = [];
     const maps: Read<MapRecord>[] = [];
+    for (const link of folder.links) problem(out, `${join(dir, rel, link.name)}: a symbolic link${link.folder ? " to a folder" : ""}, which the report does not follow (copy the ${link.folder ? "folder" : "file"} in to include it)`);
+    if (folder.files.length === 0) continue;
     for (const name of folder.files) {
       out.files += 1;
       await readRecordFile(join(folder.path, name), join(dir, rel, name), out, requests, maps);
@@ -140,20 +142,37 @@ function repeated(out: Loaded, seen: Map<string, string>, at: string, kind: stri
 interface Folder {
   path: string;
   files: string[];
+  /** Symbolic links named like record files, or to folders: skipped, and said so. */
+  links: { name: string; folder: boolean }[];
 }
 
-/** Folders holding record files, each with its files in a stable order (live file, then .1, .2, …). */
+/**
+ * Folders holding record files, each with its files in a stable order (live file, then .1,
+ * .2, …). Symbolic links are not followed: the folder may have come out of a pod, and a
+ * link there could name any file the user can read, whose lines the problems would quote
+ * (on stderr and in the page), or a FIFO or device that never ends.
+ */
 async function recordFolders(root: string): Promise<Folder[]> {
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`not a folder: ${root}`);
   const out: Folder[] = [];
   const walk = async (path: string): Promise<void> => {
     const entries = await readdir(path, { withFileTypes: true });
     const files = entries.filter((e) => e.isFile() && RECORD_FILE.test(e.name)).map((e) => e.name);
-    if (files.length > 0) out.push({ path, files: files.sort(byRotation) });
-    for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) await walk(join(path, e.name));
+    const links: Folder["links"] = [];
+    for (const e of entries.filter((d) => d.isSymbolicLink()).sort(byName)) {
+      // stat reads only the inode the link leads to, never the file.
+      const folder = await stat(join(path, e.name)).then((st) => st.isDirectory(), () => false);
+      if (folder || RECORD_FILE.test(e.name)) links.push({ name: e.name, folder });
+    }
+    if (files.length > 0 || links.length > 0) out.push({ path, files: files.sort(byRotation), links });
+    for (const e of entries.filter((d) => d.isDirectory()).sort(byName)) await walk(join(path, e.name));
   };
   await walk(root);
   return out;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function byRotation(a: string, b: string): number {

@@ -1,5 +1,5 @@
 // `hookpoint report` as a user runs it: a real process, its exit code, stderr and files.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +84,18 @@ describe("hookpoint report", () => {
     expect(r.stderr).toContain(`hookpoint report: skipped ${join(dir, "empty/x/a.ndjson")}:1: not JSON (`);
     expect(r.stderr).toContain(`hookpoint report: no records found in ${join(dir, "empty")} (1 record file, 1 problem)\n`);
     expect(existsSync(join(out, "none.html"))).toBe(false);
+  });
+
+  it("says which record file it skipped as a symbolic link, and why", () => {
+    mkdirSync(join(dir, "linked/shop/web-0"), { recursive: true });
+    symlinkSync(join(dir, "results/shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson"), join(dir, "linked/shop/web-0/envoy-request-trace.ndjson"));
+    const r = runCli(["report", join(dir, "linked"), "-o", join(out, "linked.html")]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 1,
+      stderr:
+        `hookpoint report: skipped ${join(dir, "linked/shop/web-0/envoy-request-trace.ndjson")}: a symbolic link, which the report does not follow (copy the file in to include it)\n` +
+        `hookpoint report: no records found in ${join(dir, "linked")} (0 record files, 1 problem)\n`,
+    });
   });
 
   it("exits 2 on usage errors", () => {

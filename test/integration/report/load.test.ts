@@ -1,5 +1,5 @@
 // Reading results folders from disk: collect layout, kubectl-cp layout, rotation, bad lines.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -181,5 +181,39 @@ describe("a folder with millions of bad lines", () => {
     write(file, '{"level":"info","msg":"GET /"}\n'.repeat(250));
     const err = (await loadResults(dir).catch((e: unknown) => e)) as NoRecordsError;
     expect([err.message, err.problems.length, err.problemCount]).toEqual([`no records found in ${dir} (1 record file, 250 problems)`, KEPT_PROBLEMS, 250]);
+  });
+});
+
+describe("symbolic links in the folder", () => {
+  it("follows none, and names each linked record file or folder it skipped", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "hookpoint-report-outside-"));
+    try {
+      writeFileSync(join(outside, "envoy-event-loop.ndjson"), mapRecord("2025-01-31T12:00:30.000Z", 9) + "\n");
+      mkdirSync(join(outside, "pod"));
+      writeFileSync(join(outside, "pod", "envoy-event-loop.ndjson"), mapRecord("2025-01-31T12:00:40.000Z", 8) + "\n");
+      writeFileSync(join(outside, "notes.txt"), "secret\n");
+      const pod = "shop/cart-7d9f8b6c5d-x2x4z";
+      write(`${pod}/envoy-event-loop.ndjson`, mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
+      symlinkSync(join(outside, "envoy-event-loop.ndjson"), join(dir, pod, "envoy-event-loop.ndjson.1"));
+      symlinkSync(join(outside, "gone.ndjson"), join(dir, pod, "envoy-io.ndjson"));
+      symlinkSync(join(outside, "notes.txt"), join(dir, pod, "notes.txt"));
+      symlinkSync(join(outside, "pod"), join(dir, "shop", "linked-pod"));
+      // A folder holding nothing but a link is no pod of its own.
+      mkdirSync(join(dir, "shop", "db-0"));
+      symlinkSync(join(outside, "envoy-event-loop.ndjson"), join(dir, "shop", "db-0", "envoy-event-loop.ndjson"));
+      const loaded = await loadResults(dir);
+      expect(loaded.maps.map((m) => [m.pod, m.record.buckets![0]!.count])).toEqual([[pod, 3]]);
+      expect([...loaded.pods.keys()]).toEqual([pod]);
+      expect(loaded.files).toBe(1);
+      // In the order folders are walked: a folder's own entries, then its folders by name.
+      expect(loaded.problems).toEqual([
+        `${join(dir, "shop/linked-pod")}: a symbolic link to a folder, which the report does not follow (copy the folder in to include it)`,
+        `${join(dir, pod, "envoy-event-loop.ndjson.1")}: a symbolic link, which the report does not follow (copy the file in to include it)`,
+        `${join(dir, pod, "envoy-io.ndjson")}: a symbolic link, which the report does not follow (copy the file in to include it)`,
+        `${join(dir, "shop/db-0/envoy-event-loop.ndjson")}: a symbolic link, which the report does not follow (copy the file in to include it)`,
+      ]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
