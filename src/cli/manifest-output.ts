@@ -7,7 +7,7 @@ import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { parseJsonStream } from "../input/documents.js";
 import { UsageError } from "./errors.js";
 import type { ManifestSource } from "./manifest-sources.js";
-import { replaceFile } from "./replace-file.js";
+import { replaceFile } from "../replace-file.js";
 
 export interface OutputFlags {
   output?: string;

@@ -11,7 +11,7 @@ import { renderPage } from "../report/page.js";
 import { writePerfetto } from "../report/perfetto.js";
 import { VERSION } from "../version.js";
 import { InputError } from "./errors.js";
-import { writeReplacing } from "./replace-file.js";
+import { writeReplacing } from "../replace-file.js";
 import { runCommand } from "./run.js";
 
 /** Problems printed on stderr (all are counted, and the page lists the first hundred). */

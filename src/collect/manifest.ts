@@ -1,8 +1,8 @@
 // `DIR/manifest.json`: what one `collect` run gathered, from where, and what failed.
 // `hookpoint report` reads it; the schema is fixed (version 1).
-import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Workload } from "../k8s/traced-pods.js";
+import { replaceFile } from "../replace-file.js";
 
 export const MANIFEST_FILE = "manifest.json";
 
@@ -40,8 +40,7 @@ export interface Manifest {
   pods: ManifestPod[];
 }
 
-export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  const tmp = join(dir, `${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n");
-  await rename(tmp, join(dir, MANIFEST_FILE));
+/** Replaces DIR/manifest.json whole (a reader never sees half of it); a failure is a WriteError in words. */
+export function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  return replaceFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
 }

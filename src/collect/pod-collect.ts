@@ -4,13 +4,14 @@
 // the listing and the request: If-Range answers with the whole file, or 404) sends the
 // pod back to a fresh listing, a bounded number of times.
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, truncate } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { RECORDS_PATH, toRecordsListing, type RecordsListing } from "../records/listing.js";
 import { PROGRAMS_DIR, recordFileKind } from "../records/names.js";
 import { recordTimes } from "../records/times.js";
+import { replaceFile } from "../replace-file.js";
 import { getChecked, getPatiently, httpError } from "./agent-http.js";
 import type { ManifestFile } from "./manifest.js";
 import { planPod, type FetchStep } from "./plan.js";
@@ -94,16 +95,17 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       res.body.resume();
       throw new Changed();
     }
-    const tmp = `${path}.part`;
     const got = counter(tally.received, maxBytes);
+    const chunks: Buffer[] = [];
     try {
-      await pipeline(res.body, got, createWriteStream(tmp));
+      await pipeline(res.body, got, async (body: AsyncIterable<Buffer>) => {
+        for await (const chunk of body) chunks.push(chunk);
+      });
     } catch (err) {
-      // A program comes whole or not at all: nothing half-written stays behind.
-      await rm(tmp, { force: true });
       throw brokeOff(err, `the answer broke off after ${got.seen} of ${step.to} bytes`);
     }
-    await rename(tmp, path);
+    // A program comes whole or not at all: written once all of it is here (programs are small).
+    await replaceFile(path, Buffer.concat(chunks));
     tally.kept(got.seen);
     return;
   }

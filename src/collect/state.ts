@@ -2,9 +2,10 @@
 // (`DIR/<namespace>/<pod>/.collect-state.json`): for each local file, the agent's ETag
 // of the file it is a copy of and the remote byte offset the copy starts at (0, or
 // where --since began). The copy's size then says where to resume.
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isObject } from "../is-object.js";
+import { replaceFile } from "../replace-file.js";
 
 export const STATE_FILE = ".collect-state.json";
 
@@ -40,8 +41,6 @@ export async function readPodState(podDir: string): Promise<PodState> {
   return state;
 }
 
-export async function writePodState(podDir: string, state: PodState): Promise<void> {
-  const tmp = join(podDir, `${STATE_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(state, null, 1) + "\n");
-  await rename(tmp, join(podDir, STATE_FILE));
+export function writePodState(podDir: string, state: PodState): Promise<void> {
+  return replaceFile(join(podDir, STATE_FILE), JSON.stringify(state, null, 1) + "\n");
 }

@@ -3,14 +3,19 @@
 // A symbolic link is followed (the file it names is replaced, the link stays). What is
 // not a regular file (a FIFO, a device) is written directly: renaming over it would
 // replace the pipe or device node itself with a plain file no reader sees; and
-// /dev/stdout and the like are written through the descriptor the shell opened.
+// /dev/stdout and the like are written through the descriptor the shell opened. Used for
+// the commands' output files and for the files `collect` keeps in its folder.
 import { createReadStream, createWriteStream, type Stats } from "node:fs";
 import { chmod, mkdtemp, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { errnoText } from "../errno-text.js";
-import { JobError } from "./errors.js";
+import { errnoText } from "./errno-text.js";
+
+/** A file that could not be written, in words: "cannot write out.html: no such directory". */
+export class WriteError extends Error {
+  override name = "WriteError";
+}
 
 /** Where `write` puts the text: a new temporary file (created with `mode` where it can), or the special file itself. */
 export interface WriteTarget {
@@ -19,7 +24,7 @@ export interface WriteTarget {
   mode?: number;
 }
 
-/** Writes `file` with `write`, which fills the file at `target.path`; failures are a JobError in words. */
+/** Writes `file` with `write`, which fills the file at `target.path`; failures are a WriteError in words. */
 export async function writeReplacing(file: string, write: (target: WriteTarget) => Promise<void>): Promise<void> {
   const fd = descriptorOf(file);
   if (fd !== undefined) return writeToDescriptor(file, fd, write);
@@ -28,7 +33,7 @@ export async function writeReplacing(file: string, write: (target: WriteTarget) 
     try {
       await write({ path: file, fresh: false });
     } catch (err) {
-      throw new JobError(`cannot write ${file}: ${errnoText(err, "file")}`);
+      throw new WriteError(`cannot write ${file}: ${errnoText(err, "file")}`);
     }
     return;
   }
@@ -41,7 +46,7 @@ export async function writeReplacing(file: string, write: (target: WriteTarget) 
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
-    throw new JobError(`cannot write ${file}: ${errnoText(err, "directory")}`);
+    throw new WriteError(`cannot write ${file}: ${errnoText(err, "directory")}`);
   }
 }
 
@@ -64,15 +69,15 @@ async function writeToDescriptor(file: string, fd: number, write: (target: Write
     await write({ path: tmp, fresh: true });
     await pipeline(createReadStream(tmp), createWriteStream("", { fd, autoClose: false }));
   } catch (err) {
-    throw new JobError(`cannot write ${file}: ${errnoText(err, "file")}`);
+    throw new WriteError(`cannot write ${file}: ${errnoText(err, "file")}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** writeReplacing for a text. */
-export function replaceFile(file: string, text: string): Promise<void> {
-  return writeReplacing(file, ({ path, fresh, mode }) => writeFile(path, text, fresh ? { flag: "wx", ...(mode !== undefined ? { mode } : {}) } : {}));
+/** writeReplacing for a text or bytes. */
+export function replaceFile(file: string, data: string | Uint8Array): Promise<void> {
+  return writeReplacing(file, ({ path, fresh, mode }) => writeFile(path, data, fresh ? { flag: "wx", ...(mode !== undefined ? { mode } : {}) } : {}));
 }
 
 /**
