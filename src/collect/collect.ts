@@ -1,10 +1,11 @@
 // `collect`'s work once the pods are known: every pod's agent in parallel (bounded), one
-// failure reported for its pod without stopping the others, and the manifest.
-import { mkdir } from "node:fs/promises";
+// failure reported for its pod without stopping the others, and the manifest (keeping the
+// pods of earlier runs into the same folder whose copies are still there).
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { Workload } from "../k8s/traced-pods.js";
-import { writeManifest, type Manifest, type ManifestPod } from "./manifest.js";
+import { earlierManifestPods, MANIFEST_FILE, writeManifest, type Manifest, type ManifestPod } from "./manifest.js";
 import { collectPod, describeCopies, type PodCollectResult } from "./pod-collect.js";
 import type { AgentTransport } from "./transport.js";
 
@@ -75,6 +76,7 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
           files: result.files,
           bytes: result.files.reduce((n, f) => n + f.bytes, 0),
           errors: result.errors,
+          collectedAt,
         };
         o.events?.podDone(pod, entry, result.fetched);
         return entry;
@@ -87,8 +89,30 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
     collectedAt,
     since: o.since ? o.since.toISOString() : null,
     until: now().toISOString(),
-    pods,
+    pods: [...pods, ...(await earlierPods(o.dir, pods))],
   };
   await writeManifest(o.dir, manifest);
   return { manifest, fetched, failed: pods.filter((p) => !p.agent.reachable || p.errors.length > 0).length };
+}
+
+/**
+ * The pods of earlier runs into `dir` that this run did not ask (another selection, or gone
+ * from the cluster since) and whose copies are still in their folders: their records stay in
+ * the folder, so their owner, node and agent facts stay in the manifest, with the copies
+ * described afresh. A pod asked again takes this run's facts.
+ */
+async function earlierPods(dir: string, asked: readonly ManifestPod[]): Promise<ManifestPod[]> {
+  const text = await readFile(join(dir, MANIFEST_FILE), "utf8").catch(() => null);
+  if (text === null) return [];
+  const seen = new Set(asked.map((p) => `${p.namespace}/${p.name}`));
+  const out: ManifestPod[] = [];
+  for (const pod of earlierManifestPods(text)) {
+    const key = `${pod.namespace}/${pod.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // Copies that cannot be read are as good as gone: the report cannot read them either.
+    const files = await describeCopies(join(dir, pod.namespace, pod.name)).catch(() => []);
+    if (files.length > 0) out.push({ ...pod, files, bytes: files.reduce((n, f) => n + f.bytes, 0) });
+  }
+  return out;
 }

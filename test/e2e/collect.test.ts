@@ -358,6 +358,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
         files,
         bytes: files.reduce((s, f) => s + f.bytes, 0),
         errors,
+        collectedAt: manifest.collectedAt,
       });
       expect(manifest).toEqual({
         version: 1,

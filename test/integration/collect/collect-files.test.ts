@@ -1,7 +1,8 @@
 // The files `collect` keeps in its folder (manifest.json, each pod's .collect-state.json and
 // programs): replaced whole through the shared writer, keeping their mode, and a file that
-// cannot be written is named in words with nothing left behind.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+// cannot be written is named in words with nothing left behind; runs into the same folder
+// keep the earlier pods whose records are still there in the manifest.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +12,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordsMetrics } from "../../../src/agent/records/metrics.js";
 import { buildStatusApp } from "../../../src/agent/status/server.js";
 import { collect, type CollectPod } from "../../../src/collect/collect.js";
+import type { Manifest } from "../../../src/collect/manifest.js";
 import { send } from "../../../src/collect/pod-proxy.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
+import { loadResults } from "../../../src/report/load.js";
 import { writeRecords } from "../../support/records.js";
 
 const T0 = Date.parse("2026-03-01T10:00:00.000Z");
 let root: string;
 let agent: FastifyInstance;
 let transport: AgentTransport;
+let agentDir: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "hookpoint-collect-files-"));
-  const dir = join(root, "agent");
+  const dir = (agentDir = join(root, "agent"));
   mkdirSync(join(dir, "programs"), { recursive: true });
   writeRecords(dir, "envoy-event-loop", 0, 20, { t0Ms: T0, stepMs: 1000 });
   writeFileSync(join(dir, "programs", "envoy-event-loop.bt"), "interval:s:1 { print(@x); }\n");
@@ -63,5 +67,56 @@ describe("collect's own files", () => {
     const done = await run(out);
     expect(done.manifest.pods[0]!.errors).toEqual([`programs/envoy-event-loop.bt: cannot write ${out}/shop/web-0/programs/envoy-event-loop.bt: is a directory`]);
     expect(readdirSync(join(out, "shop/web-0/programs"))).toEqual(["envoy-event-loop.bt"]);
+  });
+});
+
+describe("collect into a folder that earlier runs filled", () => {
+  const at = (hour: number) => new Date(Date.UTC(2026, 2, 1, hour));
+  const runAt = (dir: string, hour: number, pods: CollectPod[]) => collect({ dir, pods, transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" }, now: () => at(hour) });
+  const web0: CollectPod = { ...pod, workload: { kind: "Deployment", name: "web" } };
+  const web1: CollectPod = { ...pod, name: "web-1", workload: { kind: "Deployment", name: "web" }, node: "node-b" };
+  const lost: CollectPod = { ...pod, name: "lost", skip: "pod is Pending and has no pod IP: its agent cannot be reached" };
+  const size = (f: string) => statSync(join(agentDir, f)).size;
+  const entry = (p: CollectPod, hour: number) => {
+    const files = [
+      { name: "envoy-event-loop.ndjson", bytes: size("envoy-event-loop.ndjson"), first: "2026-03-01T10:00:00.000Z", last: "2026-03-01T10:00:19.000Z" },
+      { name: "programs/envoy-event-loop.bt", bytes: size("programs/envoy-event-loop.bt"), first: null, last: null },
+    ];
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    return { namespace: p.namespace, name: p.name, workload: p.workload, node: p.node, podIP: p.podIP, agent: { reachable: true }, files, bytes, errors: [], collectedAt: at(hour).toISOString() };
+  };
+  const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
+
+  it("keeps the earlier pods whose records are still there, each with its own run's facts", async () => {
+    const out = join(root, "again");
+    await runAt(out, 11, [web0, lost]);
+    // Another selection: web-0 is not asked, its records stay, and so do its owner and node.
+    const second = await runAt(out, 12, [web1]);
+    expect(second.failed).toBe(0);
+    expect(manifestOf(out)).toEqual({
+      version: 1,
+      cluster: { server: "https://127.0.0.1", context: "test" },
+      collectedAt: at(12).toISOString(),
+      since: null,
+      until: at(12).toISOString(),
+      // "lost" left no records in the folder, so nothing of it is kept.
+      pods: [entry(web1, 12), entry(web0, 11)],
+    });
+    // The report takes web-0's owner and node from the manifest, not from its name.
+    const loaded = await loadResults(out);
+    expect(loaded.pods.get("shop/web-0")).toEqual({ key: "shop/web-0", namespace: "shop", name: "web-0", workload: { kind: "Deployment", name: "web", derived: false }, node: "node-a" });
+
+    // A pod asked again takes the new run's facts; one whose folder is gone is dropped.
+    rmSync(join(out, "shop/web-1"), { recursive: true });
+    await runAt(out, 13, [{ ...web0, node: "node-c" }]);
+    expect(manifestOf(out).pods).toEqual([entry({ ...web0, node: "node-c" }, 13)]);
+  });
+
+  it("replaces an earlier manifest it cannot read, keeping nothing of it", async () => {
+    const out = join(root, "unreadable");
+    await runAt(out, 11, [web0]);
+    writeFileSync(join(out, "manifest.json"), "{not json");
+    await runAt(out, 12, [web1]);
+    expect(manifestOf(out).pods).toEqual([entry(web1, 12)]);
   });
 });

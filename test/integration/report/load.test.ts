@@ -42,8 +42,8 @@ describe("loading a collect folder", () => {
       since: null,
       until: "2025-01-31T12:05:00Z",
       pods: [
-        { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [] },
-        { namespace: "shop", name: "gone-0", workload: null, node: "n2", podIP: "10.0.0.8", agent: { reachable: false, error: "timeout" }, files: [], bytes: 0, errors: ["agent did not answer"] },
+        { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [], collectedAt: "2025-01-31T12:05:00Z" },
+        { namespace: "shop", name: "gone-0", workload: null, node: "n2", podIP: "10.0.0.8", agent: { reachable: false, error: "timeout" }, files: [], bytes: 0, errors: ["agent did not answer"], collectedAt: "2025-01-31T12:05:00Z" },
       ],
     });
     const loaded = await loadResults(dir);
