@@ -28,9 +28,10 @@ FROM quay.io/cilium/cilium-envoy:${CILIUM_ENVOY_VERSION}
 USER root
 # bpftrace runs the scripts; tini becomes the container's PID 1 in front of the
 # agent (see hookpoint-launcher.sh): it reaps orphaned processes and passes SIGTERM to
-# the agent alone, which passes it to the proxy command alone.
+# the agent alone, which passes it to the proxy command alone. util-linux's setpriv
+# starts bpftrace in a session of its own that the kernel ends with the agent.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini util-linux \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /src/package.json /opt/hookpoint/package.json
@@ -41,5 +42,6 @@ COPY --chmod=0755 deploy/images/hookpoint-launcher.sh /usr/local/bin/hookpoint
 RUN test -x /usr/bin/cilium-envoy \
  && test -x /usr/bin/cilium-envoy-starter \
  && bpftrace --version \
+ && setpriv --pdeathsig KILL -- true \
  && hookpoint --version
 ENTRYPOINT ["/usr/local/bin/hookpoint", "agent", "--", "/usr/bin/cilium-envoy-starter"]

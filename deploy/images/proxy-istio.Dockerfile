@@ -29,9 +29,10 @@ FROM docker.io/istio/proxyv2:${ISTIO_VERSION}
 USER root
 # bpftrace runs the scripts; tini becomes the container's PID 1 in front of the
 # agent (see hookpoint-launcher.sh): it reaps orphaned processes and passes SIGTERM to
-# the agent alone, which passes it to the proxy command alone.
+# the agent alone, which passes it to the proxy command alone. util-linux's setpriv
+# starts bpftrace in a session of its own that the kernel ends with the agent.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini util-linux \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /src/package.json /opt/hookpoint/package.json
@@ -43,6 +44,7 @@ COPY --chmod=0755 deploy/images/hookpoint-launcher.sh /usr/local/bin/hookpoint
 RUN test -x /usr/local/bin/pilot-agent \
  && test -x /usr/local/bin/envoy \
  && bpftrace --version \
+ && setpriv --pdeathsig KILL -- true \
  && hookpoint --version
 # Istio's proxy identity; the webhook runs the container as root (bpftrace needs it)
 # and the agent starts pilot-agent as 1337 again.

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { Backoff } from "../backoff.js";
 import { eventBufferPages, forBpftrace, swapPidTid, versionAtLeast, withAttachedMarker } from "./bpftrace/program.js";
+import { bpftraceGuard, type BpftraceGuard } from "./bpftrace/guard.js";
 import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
@@ -45,6 +46,8 @@ export interface AgentDeps {
   uid: number;
   /** Path of tini when the command should run under it (decided by the CLI edge). */
   reaper: string | null;
+  /** Path of setpriv, which ties each bpftrace to the agent (bpftrace/guard.ts); null or absent: none. */
+  setpriv?: string | null;
   procRoot?: string;
   tracefs?: string;
   btf?: string;
@@ -79,6 +82,8 @@ export class Agent {
   private readonly metrics = new MapMetrics();
   private readonly lastDump = new Map<string, MapRecord[]>();
   private catalog: Script[] = [];
+  /** Found out once, after the proxy started (it runs a program). */
+  private guard: BpftraceGuard | null = null;
   private pre: PreflightResult | null = null;
   private server: FastifyInstance | null = null;
   private readonly wakers = new Set<() => void>();
@@ -259,6 +264,8 @@ export class Agent {
       await this.sleep(delay);
     }
     this.state.scripts = this.selectedNames().map((name) => blankStatus(name));
+    this.guard = await bpftraceGuard(this.deps.setpriv ?? null);
+    this.log.info({ wrapper: this.guard.wrapper, detached: this.guard.detached }, this.guard.note);
 
     while (!this.stopping) {
       const envoy = await this.waitForEnvoy(rootPid);
@@ -434,6 +441,7 @@ export class Agent {
         program: programFile ?? { text },
         log: this.log,
         graceMs: this.settings.stopGraceMs,
+        ...(this.guard ? { guard: this.guard } : {}),
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
         ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: eventBufferPages(this.pre?.bpftraceVersion ?? null) }) } : {}),
         onSpawned: (pid) => this.move(name, "spawned", { bpftracePid: pid, attachMs: null, probes: null }),

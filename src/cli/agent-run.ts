@@ -30,6 +30,7 @@ export async function runAgent(settings: AgentSettings, argv: string[]): Promise
     version: VERSION,
     uid: process.getuid?.() ?? 0,
     reaper: reaper.path,
+    setpriv: findExecutable("setpriv", executableSearchPath()),
     pod: podRef(),
     envWith,
   });

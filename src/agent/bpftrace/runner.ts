@@ -1,10 +1,12 @@
 // Runs one bpftrace program for as long as it is wanted: parses its `-f json` output as a
 // stream, restarts it with backoff when it dies, and stops it with SIGINT (bpftrace then
-// prints its maps: the final dump) and SIGKILL after a grace period.
+// prints its maps: the final dump) and SIGKILL after a grace period. Through its guard
+// (guard.ts) it hears no signal but the agent's, and ends with the agent.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import { ParseError, parseLine, type BpftraceEvent } from "../output/records.js";
+import { UNGUARDED, type BpftraceGuard } from "./guard.js";
 import { ATTACHED_MARKER } from "./program.js";
 import { Backoff } from "../../backoff.js";
 
@@ -28,6 +30,8 @@ export interface RunnerOptions {
   backoff?: Backoff;
   /** bpftrace's environment (default: the agent's own). */
   env?: Record<string, string | undefined>;
+  /** How bpftrace is started: in a session of its own, ended with the agent (default: neither). */
+  guard?: BpftraceGuard;
 }
 
 export interface RunnerStatus {
@@ -102,7 +106,9 @@ export class BpftraceRunner {
     this.st.attachMs = null;
     try {
       const program = typeof this.opts.program === "string" ? [this.opts.program] : ["-e", this.opts.program.text];
-      child = spawn(this.opts.bpftrace, ["-f", "json", ...program], { stdio: ["ignore", "pipe", "pipe"], ...(this.opts.env ? { env: this.opts.env } : {}) });
+      const guard = this.opts.guard ?? UNGUARDED;
+      const [file, ...argv] = [...guard.wrapper, this.opts.bpftrace, "-f", "json", ...program];
+      child = spawn(file!, argv, { stdio: ["ignore", "pipe", "pipe"], detached: guard.detached, ...(this.opts.env ? { env: this.opts.env } : {}) });
     } catch (err) {
       // A start that failed at once is still a start (and an exit) of this generation.
       this.opts.onSpawned?.(null, generation);

@@ -248,6 +248,37 @@ describe("hookpoint agent shutdown", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a terminal's Ctrl-C (SIGINT to the agent's whole process group) leaves bpftrace to the agent: no restart, the final dump after the proxy's exit", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = tempDir("hookpoint-ctrl-c-");
+    const portFile = join(dir, "port");
+    // pilot-agent drains 2 s before it passes SIGINT on: a bpftrace that got the terminal's
+    // SIGINT itself would have printed its maps and exited meanwhile, and been restarted.
+    const agent = startAgent(["--output", join(dir, "out"), "--interval", "3600", "--scripts", "hookpoint-pairs"], [FIXTURE.pilotAgent, "--drain-ms", "2000", "--", "--port-file", portFile, "--delay-filters-us", "300"], {}, { group: true });
+    try {
+      await waitFor("hookpoint-pairs running", 90_000, async () => agent.port !== null && allRunning(await agent.status(), ["hookpoint-pairs"]), () => agent.logText());
+      const before = (await agent.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
+      const port = await waitFor("the fixture's port", 10_000, () => readPort(portFile));
+      expect(await load(port, 50, 2)).toBe(50);
+      process.kill(-agent.child.pid!, "SIGINT");
+      await waitFor("pilot-agent draining", 10_000, () => agent.stderr.includes("pilot-agent: draining for 2000 ms"), () => agent.logText());
+      await new Promise((r) => setTimeout(r, 1000));
+      const during = (await agent.status()).scripts.find((x) => x.name === "hookpoint-pairs")!;
+      expect([during.state, during.bpftracePid, during.restarts]).toEqual(["running", before.bpftracePid, 0]);
+      const exit = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+      expect(exit).toEqual({ code: 0, signal: null });
+      const filters = records(join(dir, "out"), "hookpoint-pairs").filter((r) => r.map === "@hookpoint_latency_ns" && r.keys[0] === "Filters");
+      expect(filters.reduce((a, r) => a + (r.buckets ?? []).reduce((x, b) => x + b.count, 0), 0)).toBe(50);
+      expect(agent.logs.filter((l) => l.msg === "bpftrace exited, restarting after backoff")).toEqual([]);
+      expect(agent.logs.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "hookpoint-pairs", code: 0, signal: null });
+      const order = ["command exited", "bpftrace stopped", "agent exiting with the command's exit code"].map((m) => agent.logs.findIndex((l) => l.msg === m));
+      expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), agent.logText()).toBe(true);
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("hookpoint agent at a high event rate", () => {

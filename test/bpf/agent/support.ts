@@ -193,7 +193,6 @@ export class AgentProcess {
 /** `/status` as JSON: the agent's own status type. */
 export type AgentStatusJson = AgentStatus;
 
-/** Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command. */
 /**
  * The agent's flags for a test: unless the test sets its own, bpftrace gets 20 s (not the
  * default 5 s) to print its final maps after SIGINT, because on a loaded 2-core CI machine
@@ -201,11 +200,17 @@ export type AgentStatusJson = AgentStatus;
  */
 const testAgentArgs = (agentArgs: string[]): string[] => (agentArgs.includes("--stop-grace-ms") ? agentArgs : ["--stop-grace-ms", "20000", ...agentArgs]);
 
-export function startAgent(agentArgs: string[], command: string[], env: Record<string, string> = {}): AgentProcess {
+/**
+ * Starts `hookpoint agent` (the CLI, through tsx) with the given agent args and command.
+ * `group`: the agent leads a process group of its own, as a shell's job does (a terminal's
+ * Ctrl-C goes to the whole group).
+ */
+export function startAgent(agentArgs: string[], command: string[], env: Record<string, string> = {}, { group = false } = {}): AgentProcess {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", ...testAgentArgs(agentArgs), "--", ...command], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: group,
   });
   return new AgentProcess(child);
 }

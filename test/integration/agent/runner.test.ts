@@ -1,13 +1,16 @@
 // The bpftrace runner with a stand-in `bpftrace` (a shell script) so its process handling
 // can be checked exactly: streamed parsing, the attached marker, restart with backoff after
 // a crash, the final dump on SIGINT, and SIGKILL after the grace period.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { Backoff } from "../../../src/backoff.js";
+import { bpftraceGuard } from "../../../src/agent/bpftrace/guard.js";
 import { BpftraceRunner } from "../../../src/agent/bpftrace/runner.js";
+import { findExecutable } from "../../../src/agent/reaper.js";
+import { executableSearchPath } from "../../../src/config.js";
 import type { BpftraceEvent } from "../../../src/agent/output/records.js";
 import { waitFor } from "../../bpf/agent/support.js";
 
@@ -91,5 +94,35 @@ while :; do sleep 0.05; done`);
     await waitFor("two attempts", 10_000, () => r.status.restarts >= 2);
     await r.stop();
     expect(String(lines.find((l) => l.msg === "bpftrace exited, restarting after backoff")?.stderr)).toContain(`cannot start ${join(dir, "no-such-bpftrace")}: spawn ${join(dir, "no-such-bpftrace")} ENOENT`);
+  });
+});
+
+describe("bpftraceGuard", () => {
+  it("starts bpftrace through setpriv --pdeathsig KILL, leading a session of its own, so that only the agent signals it", async (ctx) => {
+    const setpriv = findExecutable("setpriv", executableSearchPath());
+    if (!setpriv) return ctx.skip("setpriv (util-linux) is not installed");
+    const guard = await bpftraceGuard(setpriv);
+    expect(guard).toEqual({ wrapper: [setpriv, "--pdeathsig", "KILL", "--"], detached: true, note: "bpftrace runs in a session of its own and the kernel ends it with the agent (setpriv --pdeathsig KILL)" });
+    const bin = fakeBpftrace("guarded", `trap 'exit 0' INT\nprintf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'\nwhile :; do sleep 0.05; done`);
+    const { log } = collect();
+    const r = new BpftraceRunner({ name: "guarded", bpftrace: bin, program: "/dev/null", log, graceMs: 5000, guard, onEvent: () => undefined });
+    r.start();
+    await waitFor("attached", 10_000, () => r.status.state === "attached");
+    const pid = r.status.pid!;
+    // setpriv execs bpftrace: the pid is bpftrace's; its process group and session are its own.
+    const [pgrp, session] = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(2, 4).map(Number);
+    expect([pgrp, session]).toEqual([pid, pid]);
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe(bin);
+    expect(await r.stop()).toBe(true);
+  });
+
+  it("without a setpriv that takes --pdeathsig, bpftrace stays in the agent's process group, and the note says why", async () => {
+    expect(await bpftraceGuard(null)).toEqual({ wrapper: [], detached: false, note: "setpriv (util-linux) not found: bpftrace runs in the agent's process group, where a terminal's Ctrl-C reaches it too" });
+    const old = fakeBpftrace("old-setpriv", `echo "setpriv: unrecognized option '--pdeathsig'" >&2; exit 1`);
+    expect(await bpftraceGuard(old)).toEqual({
+      wrapper: [],
+      detached: false,
+      note: `${old} --pdeathsig KILL does not work here (setpriv: unrecognized option '--pdeathsig'): bpftrace runs in the agent's process group, where a terminal's Ctrl-C reaches it too`,
+    });
   });
 });

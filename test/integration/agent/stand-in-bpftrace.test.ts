@@ -5,7 +5,7 @@ import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIXTURE, ROOT, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
+import { FIXTURE, ROOT, descendantsOf, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-standin-"));
 chmodSync(dir, 0o777);
@@ -61,6 +61,15 @@ function startOwn(name: string, scriptsDir: string, scripts: string): AgentProce
 async function terminates(a: AgentProcess, code: number): Promise<void> {
   a.child.kill("SIGTERM");
   expect(await a.exited).toEqual({ code, signal: null });
+}
+
+/** Whether process `pid` has ended (gone, or a zombie nobody reaped yet). */
+function ended(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+  } catch {
+    return true;
+  }
 }
 
 const pairs = (s: AgentStatusJson): AgentStatusJson["scripts"][number] => s.scripts.find((x) => x.name === "hookpoint-pairs")!;
@@ -209,6 +218,54 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     } finally {
       a.kill();
       if (envoyPid !== null) process.kill(envoyPid, "SIGKILL");
+    }
+  }, 120_000);
+
+  it("a terminal's Ctrl-C (SIGINT to the agent's whole process group) reaches bpftrace only from the agent: no restart, one final dump", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const out = join(dir, "ctrl-c");
+    // pilot-agent drains 2 s before it passes SIGINT on: a bpftrace that got the terminal's
+    // SIGINT itself would have printed its maps, exited and been restarted meanwhile.
+    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("ctrl-c")], [
+      FIXTURE.pilotAgent, "--drain-ms", "2000", "--", "--port-file", join(dir, "ctrl-c-port"),
+    ], {}, { group: true });
+    try {
+      const before = pairs(await running(a, "hookpoint-pairs running"));
+      process.kill(-a.child.pid!, "SIGINT");
+      await waitFor("pilot-agent draining", 10_000, () => a.stderr.includes("pilot-agent: draining for 2000 ms"), () => a.logText());
+      await new Promise((r) => setTimeout(r, 1000));
+      const during = pairs(await a.status());
+      expect([during.state, during.bpftracePid, during.restarts]).toEqual(["running", before.bpftracePid, 0]);
+      expect(await a.exited).toEqual({ code: 0, signal: null });
+      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
+      expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(["unparsable bpftrace output"]);
+      expect(a.logs.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "hookpoint-pairs", code: 0, signal: null });
+      const order = ["forwarding signal to the command", "command exited", "bpftrace stopped", "agent exiting with the command's exit code"].map((m) => a.logs.findIndex((l) => l.msg === m));
+      expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), a.logText()).toBe(true);
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
+
+  it("bpftrace ends with the agent even when the agent is killed (SIGKILL) and cannot stop it", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    // A one-hour interval: bpftrace writes nothing more, so no broken pipe would end it.
+    const a = startAgent(["--output", join(dir, "killed"), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("killed")], [
+      FIXTURE.pilotAgent, "--", "--port-file", join(dir, "killed-port"),
+    ]);
+    const below = new Set<number>();
+    try {
+      const bpftrace = pairs(await running(a, "hookpoint-pairs running")).bpftracePid!;
+      for (const pid of descendantsOf(a.child.pid!)) below.add(pid);
+      expect(below.has(bpftrace)).toBe(true);
+      a.child.kill("SIGKILL");
+      await a.exited;
+      await waitFor(`bpftrace (pid ${bpftrace}) to end with the agent`, 5000, () => ended(bpftrace));
+    } finally {
+      a.kill();
+      // The proxy runs in a session of its own: it outlives a killed agent (a container's end takes it).
+      for (const pid of below) if (!ended(pid)) process.kill(pid, "SIGKILL");
     }
   }, 120_000);
 });

@@ -209,7 +209,7 @@ describe("Dockerfiles", () => {
     expect(execForm(final, "CMD")?.[0]).toBe("webhook");
   });
 
-  it("the Istio proxy image: FROM istio/proxyv2 at ISTIO_VERSION, adds bpftrace, tini, Node, the agent and bpf/, keeps pilot-agent and envoy", () => {
+  it("the Istio proxy image: FROM istio/proxyv2 at ISTIO_VERSION, adds bpftrace, tini, setpriv, Node, the agent and bpf/, keeps pilot-agent and envoy", () => {
     const file = "deploy/images/proxy-istio.Dockerfile";
     const p = parse(file);
     expect(p.globalArgs).toEqual({ ISTIO_VERSION: "1.28.0", NODE_VERSION: "20" });
@@ -218,7 +218,7 @@ describe("Dockerfiles", () => {
     checkTracingImage(file, final);
     expect(execForm(final, "ENTRYPOINT")).toEqual(["/usr/local/bin/hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"]);
     const checks = final.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => args(i).join(" ")).at(-1);
-    expect(checks).toBe("test -x /usr/local/bin/pilot-agent && test -x /usr/local/bin/envoy && bpftrace --version && hookpoint --version");
+    expect(checks).toBe("test -x /usr/local/bin/pilot-agent && test -x /usr/local/bin/envoy && bpftrace --version && setpriv --pdeathsig KILL -- true && hookpoint --version");
   });
 
   it("the Cilium proxy image: FROM cilium-envoy at CILIUM_ENVOY_VERSION (required), same additions, keeps cilium-envoy", () => {
@@ -260,7 +260,7 @@ function checkTracingImage(file: string, final: Stage): void {
   ]);
   const runs = final.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => args(i).join(" "));
   expect(runs[0]).toBe(
-    "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini && rm -rf /var/lib/apt/lists/*",
+    "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bpftrace tini util-linux && rm -rf /var/lib/apt/lists/*",
   );
   expect([...finalCopies(file)]).toEqual([
     ["/usr/local/bin/node", "/usr/local/bin/node"],
