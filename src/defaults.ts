@@ -18,6 +18,8 @@ export const DEFAULT_TRACE_RATE = 1000;
 export const MAX_TRACE_SETTING = 1_000_000_000;
 /** The scripts run when a pod names none: those whose header says `default: true` (a test checks they agree). */
 export const DEFAULT_SCRIPT_NAMES: readonly string[] = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
+/** The script whose events become request records, in a file of their own besides its map records. */
+export const REQUEST_TRACE_SCRIPT = "envoy-request-trace";
 
 const MiB = 1024 * 1024;
 /**
@@ -36,6 +38,8 @@ export const DEFAULT_KEEP_FILES = 3;
 /** How many scripts the default file size makes room for (5 are bundled). */
 export const MAX_SCRIPTS = 8;
 export const DEFAULT_MAX_FILE_BYTES = Math.floor(MAX_OUTPUT_BYTES / (MAX_SCRIPTS * (DEFAULT_KEEP_FILES + 1)));
+/** The smallest size an NDJSON file is rotated at (the least --max-file-bytes, and what --max-output-bytes must leave each file). */
+export const MIN_FILE_BYTES = 4096;
 /** The emptyDir's sizeLimit as the API server stores it. */
 export const TMP_SIZE_LIMIT = `${TMP_VOLUME_BYTES / MiB}Mi`;
 

@@ -23,19 +23,19 @@ import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
-import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
+import { DEFAULT_SCRIPT_NAMES, REQUEST_TRACE_SCRIPT } from "../defaults.js";
 import { PROGRAMS_DIR } from "../records/names.js";
 import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js";
 import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
 import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
 import { nextState, type ScriptEvent } from "./script-state.js";
-import { SETTINGS, type AgentSettings } from "./settings.js";
+import { SETTINGS, fileBytesOf, outputFiles, type AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
 import { agentRegistry } from "./status/agent-metrics.js";
 import { buildStatusApp } from "./status/server.js";
 import type { AgentStatus, ScriptStatus } from "./status/types.js";
 import { Supervisor } from "./supervisor.js";
-import { blankTraceStatus, REQUEST_TRACE_SCRIPT, RequestTrace, requestRecordsName } from "./trace/request-trace.js";
+import { blankTraceStatus, RequestTrace, requestRecordsName } from "./trace/request-trace.js";
 
 export interface AgentDeps {
   settings: AgentSettings;
@@ -374,11 +374,11 @@ export class Agent {
 
     const programs = join(this.settings.outputDir, PROGRAMS_DIR);
     await mkdir(programs, { recursive: true }).catch(() => undefined);
-    // All files of all scripts stay under the output budget (and so inside the emptyDir).
-    const { maxFileBytes, keepFiles, maxOutputBytes } = this.settings;
-    const files = names.length + (names.includes(REQUEST_TRACE_SCRIPT) ? 1 : 0);
-    const fileBytes = Math.max(4096, Math.min(maxFileBytes, Math.floor(maxOutputBytes / (files * (keepFiles + 1)))));
-    this.log.info({ scripts: names.length, fileBytes, keepFiles, maxOutputBytes }, "output files capped");
+    // All files of all scripts stay under the output budget (and so inside the emptyDir);
+    // the settings refuse a budget too small for that.
+    const { keepFiles, maxOutputBytes } = this.settings;
+    const fileBytes = fileBytesOf(this.settings);
+    this.log.info({ scripts: names.length, files: outputFiles(names), fileBytes, keepFiles, maxOutputBytes }, "output files capped");
     for (const name of this.selectedNames()) {
       const st = this.scriptStatus(name);
       Object.assign(st, { reason: null, message: null, missing: [], attachMs: null, bpftracePid: null, probes: null });

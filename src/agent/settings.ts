@@ -1,7 +1,18 @@
 // The agent's settings: command-line flags over HOOKPOINT_* environment (set by the
 // webhook) over defaults. Pure; a bad value is an error naming the flag or variable.
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, PROXY_GID, PROXY_UID } from "../names.js";
-import { DEFAULT_INTERVAL_SECONDS, DEFAULT_KEEP_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_TRACE_RATE, DEFAULT_TRACE_SAMPLE, MAX_OUTPUT_BYTES, MAX_TRACE_SETTING } from "../defaults.js";
+import {
+  DEFAULT_INTERVAL_SECONDS,
+  DEFAULT_KEEP_FILES,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_SCRIPT_NAMES,
+  DEFAULT_TRACE_RATE,
+  DEFAULT_TRACE_SAMPLE,
+  MAX_OUTPUT_BYTES,
+  MAX_TRACE_SETTING,
+  MIN_FILE_BYTES,
+  REQUEST_TRACE_SCRIPT,
+} from "../defaults.js";
 
 export interface AgentSettings {
   /** Script names to run; null = the bundled defaults. */
@@ -76,6 +87,16 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   traceRate: { env: "HOOKPOINT_TRACE_RATE", flag: "--trace-rate", def: String(DEFAULT_TRACE_RATE) },
 };
 
+/** The NDJSON files the agent writes besides their rotated ones: one per script, one more for envoy-request-trace's request records. */
+export function outputFiles(scripts: readonly string[]): number {
+  return scripts.length + (scripts.includes(REQUEST_TRACE_SCRIPT) ? 1 : 0);
+}
+
+/** The size each NDJSON file is rotated at: --max-file-bytes, or less, so that all files with their rotated ones stay under --max-output-bytes. */
+export function fileBytesOf(s: Pick<AgentSettings, "scripts" | "maxFileBytes" | "keepFiles" | "maxOutputBytes">): number {
+  return Math.min(s.maxFileBytes, Math.floor(s.maxOutputBytes / (outputFiles(s.scripts ?? DEFAULT_SCRIPT_NAMES) * (s.keepFiles + 1))));
+}
+
 export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentSettings {
   const pick = (k: keyof AgentSettings): { value: string; from: string } => {
     const f = SETTINGS[k];
@@ -118,7 +139,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
   if (!outputDir.startsWith("/")) throw new SettingsError(`${pick("outputDir").from}: expected an absolute path, got "${outputDir}"`);
   const names = list("envoyNames");
   if (names.length === 0) throw new SettingsError(`${pick("envoyNames").from}: expected at least one Envoy binary name`);
-  return {
+  const settings: AgentSettings = {
     scripts: scripts.length ? scripts : null,
     outputDir,
     metricsHost: pick("metricsHost").value,
@@ -130,9 +151,9 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     envoyNames: names,
     bpftrace: pick("bpftrace").value,
     scriptsDir: pick("scriptsDir").value || null,
-    maxFileBytes: int("maxFileBytes", 4096, 2 ** 40),
+    maxFileBytes: int("maxFileBytes", MIN_FILE_BYTES, 2 ** 40),
     keepFiles: int("keepFiles", 0, 100),
-    maxOutputBytes: int("maxOutputBytes", 4096, 2 ** 40),
+    maxOutputBytes: int("maxOutputBytes", MIN_FILE_BYTES, 2 ** 40),
     stopGraceMs: int("stopGraceMs", 0, 600_000),
     terminationGraceSeconds: int("terminationGraceSeconds", 0, 86_400),
     reaper: reaper.value as AgentSettings["reaper"],
@@ -143,4 +164,14 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     traceSample: int("traceSample", 1, MAX_TRACE_SETTING),
     traceRate: int("traceRate", 1, MAX_TRACE_SETTING),
   };
+  // The budget is shared out at start; a file is never cut below MIN_FILE_BYTES, so a budget
+  // too small for every file would be overrun, not kept.
+  if (fileBytesOf(settings) < MIN_FILE_BYTES) {
+    const files = outputFiles(settings.scripts ?? DEFAULT_SCRIPT_NAMES);
+    const least = files * (settings.keepFiles + 1) * MIN_FILE_BYTES;
+    throw new SettingsError(
+      `${pick("maxOutputBytes").from}: ${settings.maxOutputBytes} is too small: ${files} output file${files === 1 ? "" : "s"} with ${settings.keepFiles} rotated ${settings.keepFiles === 1 ? "one" : "ones"} each need at least ${least} (${files * (settings.keepFiles + 1)} files of ${MIN_FILE_BYTES} bytes)`,
+    );
+  }
+  return settings;
 }

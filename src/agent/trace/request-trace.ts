@@ -9,8 +9,6 @@ import type { RequestRecord } from "../../records/request-record.js";
 import { blankCounters, FILTER_FIELDS, NEEDED_FIELDS, RequestAssembler, type AssemblerCounters } from "./assembler.js";
 import { EventLineError, EventParser } from "./events.js";
 
-export const REQUEST_TRACE_SCRIPT = "envoy-request-trace";
-
 /** The records file's base name (without .ndjson): `<script>-requests`. */
 export function requestRecordsName(script: string): string {
   return `${script}-requests`;

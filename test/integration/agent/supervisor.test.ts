@@ -93,5 +93,11 @@ describe("hookpoint agent supervising its command", () => {
     expect(await a.exited).toEqual({ code: 2, signal: null });
     expect(a.stderr).toContain('hookpoint agent: HOOKPOINT_INTERVAL_SECONDS: expected an integer from 1 to 3600, got "soon"');
   });
+
+  it("refuses an output budget too small for its files, before the command starts, naming the least that works", async () => {
+    const a = startAgent(NO_BPFTRACE, ["sh", "-c", "echo command started"], { HOOKPOINT_MAX_OUTPUT_BYTES: "40000" });
+    expect(await a.exited).toEqual({ code: 2, signal: null });
+    expect(a.stderr).toEqual(["hookpoint agent: HOOKPOINT_MAX_OUTPUT_BYTES: 40000 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes)"]);
+  });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveAgentSettings } from "../../../src/agent/settings.js";
+import { fileBytesOf, resolveAgentSettings } from "../../../src/agent/settings.js";
 
 describe("resolveAgentSettings", () => {
   it("has the documented defaults", () => {
@@ -51,6 +51,21 @@ describe("resolveAgentSettings", () => {
     expect([s.scripts, s.outputDir, s.metricsPort, s.proxyUid, s.proxyGid, s.profile]).toEqual([["envoy-event-loop", "hookpoint-pairs"], "/data/hp", 16000, 0, 1337, "deep"]);
     const f = resolveAgentSettings({ scripts: "envoy-request-flow", metricsPort: "0", outputDir: "/x" }, env);
     expect([f.scripts, f.metricsPort, f.outputDir]).toEqual([["envoy-request-flow"], 0, "/x"]);
+  });
+
+  it("shares the output budget among the files, and refuses a budget that would leave a file under 4096 bytes, naming the least that works", () => {
+    expect(fileBytesOf(resolveAgentSettings({}, {}))).toBe(14680064);
+    // 3 default scripts with 3 rotated files each: 12 files.
+    expect(fileBytesOf(resolveAgentSettings({}, { HOOKPOINT_MAX_OUTPUT_BYTES: "1048576" }))).toBe(87381);
+    expect(fileBytesOf(resolveAgentSettings({}, { HOOKPOINT_MAX_OUTPUT_BYTES: "49152" }))).toBe(4096);
+    expect(() => resolveAgentSettings({}, { HOOKPOINT_MAX_OUTPUT_BYTES: "49151" })).toThrow(
+      "HOOKPOINT_MAX_OUTPUT_BYTES: 49151 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes)",
+    );
+    // envoy-request-trace writes two files (its maps, its request records).
+    expect(() => resolveAgentSettings({ scripts: "envoy-request-trace,hookpoint-pairs", keepFiles: "1", maxOutputBytes: "20000" }, {})).toThrow(
+      "--max-output-bytes: 20000 is too small: 3 output files with 1 rotated one each need at least 24576 (6 files of 4096 bytes)",
+    );
+    expect(fileBytesOf(resolveAgentSettings({ scripts: "hookpoint-pairs" }, { HOOKPOINT_KEEP_FILES: "0", HOOKPOINT_MAX_OUTPUT_BYTES: "4096" }))).toBe(4096);
   });
 
   it("runs a script named twice once, in the order first named", () => {
