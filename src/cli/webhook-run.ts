@@ -9,7 +9,6 @@ import { startSelfManagedCerts } from "../k8s/self-managed-certs.js";
 import { writeServingFiles } from "../certs/files.js";
 import { createSourceMetrics } from "../k8s/source-metrics.js";
 import { FileSnapshotSource } from "../policy/file-source.js";
-import { loadNamespacesFile, loadPolicyFile } from "../policy/files.js";
 import type { SnapshotSource } from "../policy/source.js";
 import { createLogger } from "../server/logger.js";
 import { startWebhook, type RunningWebhook } from "../server/run.js";
@@ -95,17 +94,17 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   // Local files when given; otherwise the cluster (informers), as in a pod.
   let source: SnapshotSource;
   if (flags.policy || flags.namespaces) {
-    // A file that cannot be read or used is bad input, named in words (exit 2) as inject and
-    // explain name it; the source reads the files again as it starts, then polls them.
-    if (flags.policy) await loadPolicyFile(flags.policy, settings.knownScripts);
-    if (flags.namespaces) await loadNamespacesFile(flags.namespaces);
-    source = new FileSnapshotSource({
+    const files = new FileSnapshotSource({
       ...(flags.policy ? { policyFile: flags.policy } : {}),
       ...(flags.namespaces ? { namespacesFile: flags.namespaces } : {}),
       settings,
       onError: (err) => logger.warn({ error: err.message }, "policy files changed but cannot be used; the previous ones stay in force"),
       onReload: (files) => logger.info({ files }, "policy files reloaded"),
     });
+    // The source's first read, before anything else starts: a file that cannot be read or used
+    // is bad input, named in words (exit 2) as inject and explain name it. It then only polls.
+    await files.load();
+    source = files;
   } else if (kubeConfig) {
     source = createClusterSource({ kubeConfig, settings, logger, metrics: createSourceMetrics(registry), routing: { manage: flags.manageRouting } });
   } else {

@@ -44,12 +44,32 @@ export class FileSnapshotSource implements SnapshotSource {
     return files.length ? `files ${files.join(", ")}` : "built-in defaults";
   }
 
-  /** Loads the files once; rejects with an InputError naming what is wrong. */
-  async start(): Promise<void> {
-    await this.reload(true);
+  /**
+   * The first read of the files: rejects with an InputError naming what is wrong. The CLI
+   * calls it before anything else starts, so a bad file is bad input (exit 2); start() then
+   * polls without reading them again.
+   */
+  async load(): Promise<void> {
+    const { policyFile, namespacesFile, settings } = this.opts;
+    const texts = new Map<string, string>();
+    const read = async (file: string): Promise<string> => {
+      const text = await readFileText(file);
+      texts.set(file, text);
+      return text;
+    };
+    // Each file is used as soon as it is read: of two bad files the first is named, as inject and explain name it.
+    const policies = policyFile ? parsePolicies(await read(policyFile), policyFile, settings.knownScripts) : [];
+    const namespaces = namespacesFile ? parseNamespaces(await read(namespacesFile), namespacesFile) : [];
+    this.snapshot = buildSnapshot(namespaces, policies, settings);
+    this.texts = texts;
     this.loaded = true;
+  }
+
+  /** Loads the files unless load() did, then polls them; rejects with an InputError naming what is wrong. */
+  async start(): Promise<void> {
+    if (!this.loaded) await this.load();
     this.timer = setInterval(() => {
-      this.reload(false).catch((err: Error) => this.opts.onError?.(err));
+      this.reload().catch((err: Error) => this.opts.onError?.(err));
     }, this.opts.pollMs ?? 1000);
     this.timer.unref();
   }
@@ -59,11 +79,11 @@ export class FileSnapshotSource implements SnapshotSource {
     this.timer = undefined;
   }
 
-  private async reload(initial: boolean): Promise<void> {
+  private async reload(): Promise<void> {
     const { policyFile, namespacesFile, settings } = this.opts;
     const texts = new Map<string, string>();
     try {
-      let changed = initial;
+      let changed = false;
       for (const f of [policyFile, namespacesFile]) {
         if (!f) continue;
         const text = await readFileText(f);
@@ -79,7 +99,6 @@ export class FileSnapshotSource implements SnapshotSource {
       const namespaces = namespacesFile ? parseNamespaces(texts.get(namespacesFile) ?? "", namespacesFile) : [];
       this.snapshot = buildSnapshot(namespaces, policies, settings);
     } catch (err) {
-      if (initial) throw err;
       const failure = [err instanceof Error ? err.message : String(err), ...texts.values()].join("\0");
       if (failure === this.failed) return;
       this.failed = failure;
@@ -87,6 +106,6 @@ export class FileSnapshotSource implements SnapshotSource {
     }
     this.texts = texts;
     this.failed = undefined;
-    if (!initial) this.opts.onReload?.([...texts.keys()]);
+    this.opts.onReload?.([...texts.keys()]);
   }
 }

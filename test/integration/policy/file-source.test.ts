@@ -87,4 +87,14 @@ describe("FileSnapshotSource", () => {
     sources.push(source);
     await expect(source.start()).rejects.toThrow(`${policyFile}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "On"`);
   });
+
+  it("of a bad policy file and a missing namespaces file, names the policy file's problem first, as inject does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+    const policyFile = join(dir, "policy.yaml");
+    writeFileSync(policyFile, "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec: {mode: On}\n");
+    const source = new FileSnapshotSource({ policyFile, namespacesFile: join(dir, "namespaces.yaml"), settings });
+    sources.push(source);
+    await expect(source.load()).rejects.toThrow(`${policyFile}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "On"`);
+    expect(source.synced()).toBe(false);
+  });
 });

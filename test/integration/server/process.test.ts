@@ -2,9 +2,10 @@
 // SIGTERM (not ready, every request answered through the shutdown delay, then
 // keep-alive connections closed with `Connection: close`, exit 0), Ctrl-C
 // without the delay, and clear start-up errors.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import type { ClientRequest } from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -231,6 +232,40 @@ describe("hookpoint webhook (process)", () => {
   it.each(startErrors)("refuses to start with %s, saying why on stderr", async (_name, args, code, stderr) => {
     const r = await runWebhook(args());
     expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code, stderr, stdout: "" });
+  });
+
+  it("reads a --policy file once at start-up: a FIFO fed one time is enough to start and serve", async () => {
+    // A FIFO gives its content to one reader only: a second read before listening (a check
+    // read, then the source's own) would wait for a writer that never comes.
+    const fifo = secret.path("policy.fifo");
+    execFileSync("mkfifo", [fifo]);
+    let opened = 0;
+    // Resolves when the webhook opens the FIFO to read it.
+    const fed = open(fifo, "w").then(async (fh) => {
+      opened++;
+      await fh.writeFile(readFileSync(new URL("examples/policy.yaml", `file://${ROOT}`)));
+      await fh.close();
+    });
+    try {
+      const s = await startCli([...TLS_FLAGS(), "--policy", fifo, "--namespaces", "examples/namespaces.yaml"]);
+      await fed;
+      const answer = await request(s.port, false, EXAMPLE_REVIEW);
+      const review = JSON.parse(answer.body) as { response: { allowed: boolean; patchType: string; auditAnnotations: Record<string, string> } };
+      expect([opened, answer.status, review.response.allowed, review.response.patchType, review.response.auditAnnotations]).toEqual([
+        1,
+        200,
+        true,
+        "JSONPatch",
+        { "decided-by": "namespace-label", reason: "namespace-enabled" },
+      ]);
+      // SIGKILL: the file source's poll now waits on the FIFO for good.
+      s.child.kill("SIGKILL");
+      await exitWithin(s, 10_000);
+    } finally {
+      // Never opened (the webhook failed first): a reader of our own ends the pending open.
+      if (opened === 0) closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+      await fed;
+    }
   });
 
   it("--default-pod-security (or HOOKPOINT_DEFAULT_POD_SECURITY) baseline: a namespace without an enforce label gets the pod unmutated, with a warning naming the setting", async () => {
