@@ -10,21 +10,40 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof statusCode === "number" ? statusCode : undefined;
 }
 
+/** The body of a failed call: the API server's Status parsed (client-node gives it as text or parsed), or the text when it is not JSON. */
+function responseBody(err: unknown): unknown {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body !== "string") return body;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
+}
+
 /** The API server's Status message of an ApiException, or the reason phrase the client recorded. */
 export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  let parsed: unknown = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      if (body.trim()) return body.trim().slice(0, 300);
-    }
-  }
+  const parsed = responseBody(err);
+  if (typeof parsed === "string" && parsed.trim()) return parsed.trim().slice(0, 300);
   const msg = (parsed as { message?: unknown } | null)?.message;
   if (typeof msg === "string" && msg) return msg;
   const line = /^Message: (.*)$/m.exec(err instanceof Error ? err.message : "");
   return line?.[1]?.trim() || (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)) || "(no message)";
+}
+
+/**
+ * Whether a failed write lost a race, so that reading the object again and writing anew can
+ * succeed: a 409 Conflict, or a JSON patch whose `test` op no longer holds. The API server
+ * answers the latter 422 Invalid, "the server rejected our request due to an error in our
+ * request", with empty details; an object that fails validation is also 422 Invalid, but
+ * names what is invalid (details.causes), and reading again cannot fix that.
+ */
+export function patchLostRace(err: unknown): boolean {
+  const code = httpStatus(err);
+  if (code === 409) return true;
+  if (code !== 422) return false;
+  const causes = (responseBody(err) as { details?: { causes?: unknown } } | null)?.details?.causes;
+  return !(Array.isArray(causes) && causes.length > 0);
 }
 
 /**

@@ -5,7 +5,7 @@ import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-no
 import type { Operation } from "fast-json-patch";
 import { escapePointerSegment } from "../admission/patch.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
-import { errorText, httpStatus } from "./api-errors.js";
+import { errorText, httpStatus, patchLostRace } from "./api-errors.js";
 import { ROTATE_CA_ANNOTATION, rotateCaRequest, secretToMaterial } from "./tls-secret.js";
 
 /** Conflicting writes tolerated before giving up (the webhook may be writing the Secret). */
@@ -89,9 +89,9 @@ export async function requestCaRotation(kubeConfig: KubeConfig, req: RotateCaReq
     try {
       await core.patchNamespacedSecret({ name: req.secretName, namespace: req.namespace, body: ops });
     } catch (err) {
-      // 409/422: the Secret changed between the read and the patch (the test op failed); read again.
-      const code = httpStatus(err);
-      if (code === 409 || code === 422) continue;
+      // The Secret changed between the read and the patch (the test op failed): read again. A
+      // Secret the API server refuses as invalid (annotations too long, say) is reported at once.
+      if (patchLostRace(err)) continue;
       throw failure(req, "patching", err);
     }
     return { requestedAt, ca, ...(pending ? { pending } : {}) };

@@ -14,7 +14,7 @@ import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-
 import { routes, type LiveRouting } from "../admission/routing.js";
 import { Backoff } from "../backoff.js";
 import type { HookpointPolicy } from "../policy/types.js";
-import { errorText, httpStatus } from "./api-errors.js";
+import { errorText, httpStatus, patchLostRace } from "./api-errors.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "./install-names.js";
 import type { SourceLogger } from "./logger.js";
 import { configurationReadProblem, entriesOf, plainConfiguration, routingPatch, type WebhookConfiguration } from "./routing-patch.js";
@@ -131,9 +131,9 @@ export class RoutingSync {
         this.opts.log.info({ webhookConfiguration: this.configName, entries: wanted.map((r) => r.name) }, "webhook routing written");
         return this.opts.onLive({ ok: true, entries: entriesOf(written) });
       } catch (err) {
-        const code = httpStatus(err);
-        // 409/422: the configuration changed since it was read (the resourceVersion test failed): read again.
-        if (code === 409 || code === 422) continue;
+        // The configuration changed since it was read (the resourceVersion test failed): read again.
+        // An entry the API server refuses as invalid is reported at once: no retry can fix it.
+        if (patchLostRace(err)) continue;
         this.opts.log.warn({ webhookConfiguration: this.configName, err: errorText(err) }, "webhook routing not written");
         return this.opts.onLive({ ok: true, entries: entriesOf(config) });
       }

@@ -15,7 +15,7 @@ import { CA_DAYS, SERVING_DAYS } from "../certs/days.js";
 import { certificateInfo, parseCertificate, splitPemCertificates } from "../certs/inspect.js";
 import { DEFAULT_CLUSTER_DOMAIN, checkDnsLabel, servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type RenewalPolicy, type TlsMaterial } from "../certs/renewal.js";
-import { WEBHOOK_FORBIDDEN_HINT, describeApiError, httpStatus } from "./api-errors.js";
+import { WEBHOOK_FORBIDDEN_HINT, describeApiError, httpStatus, patchLostRace } from "./api-errors.js";
 import { caBundlePatch } from "./ca-bundle-patch.js";
 import { TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_SERVICE } from "./install-names.js";
 import type { SourceLogger } from "./logger.js";
@@ -228,9 +228,9 @@ async function ensureCaBundle(s: Settings, caBundlePem: string, first: WebhookCo
       s.log.info({ webhookConfiguration: s.configName, webhooks: ops.length / 2 }, "caBundle set");
       return true;
     } catch (err) {
-      // 409/422: the configuration changed between our read and our patch (a test op failed); read again.
-      const code = httpStatus(err);
-      if (code === 409 || code === 422) continue;
+      // The configuration changed between our read and our patch (a test op failed): read again.
+      // A configuration the API server refuses as invalid is reported at once: no retry can fix it.
+      if (patchLostRace(err)) continue;
       throw describeApiError(`patching the caBundle of MutatingWebhookConfiguration ${s.configName}`, err, WEBHOOK_FORBIDDEN_HINT);
     }
   }

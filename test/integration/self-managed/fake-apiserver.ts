@@ -3,13 +3,22 @@
 // and `hookpoint certs rotate-ca` call, with the API server's optimistic
 // concurrency (resourceVersion → 409), AlreadyExists on create, JSON Patch with
 // `test` ops, bearer-token checks and Status error bodies. Tests can hold
-// requests back and inject failures.
+// requests back and inject failures, with bodies recorded from the real server.
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import jsonpatch from "fast-json-patch";
 
 export const TOKEN = "test-token";
+
+/** A Status body the real kube-apiserver sent, byte for byte (test/fixtures/k8s/README.md). */
+export function recordedStatus(fixture: string): string {
+  return readFileSync(new URL(`../../fixtures/k8s/${fixture}`, import.meta.url), "utf8");
+}
+
+/** The real API server's answer to a JSON patch whose `test` op fails (422, no details). */
+const PATCH_TEST_FAILED = recordedStatus("patch-test-failed.json");
 
 type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown }; [k: string]: unknown };
 
@@ -25,6 +34,8 @@ export interface Injection {
   status: number;
   reason: string;
   times: number;
+  /** The body to answer with (a recorded Status); default a Status saying "injected <reason>". */
+  body?: string;
 }
 
 export class FakeApiServer {
@@ -76,28 +87,33 @@ export class FakeApiServer {
     return String(this.rv);
   }
 
-  /** A JSON Patch applied as the API server applies it (a failed `test` op is 422), or the error to answer. */
-  private jsonPatch(req: IncomingMessage, raw: string, current: Obj): { obj: Obj } | { status: number; reason: string; message: string } {
-    if (req.headers["content-type"] !== "application/json-patch+json") {
-      return { status: 415, reason: "UnsupportedMediaType", message: `unexpected content type ${String(req.headers["content-type"])}` };
-    }
-    try {
-      return { obj: jsonpatch.applyPatch(structuredClone(current), JSON.parse(raw) as jsonpatch.Operation[], true, false).newDocument };
-    } catch (err) {
-      return { status: 422, reason: "Invalid", message: `the server rejected our request due to an error in our request: ${(err as Error).message}` };
-    }
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0] ?? "";
     const method = req.method ?? "GET";
-    const send = (status: number, body: unknown) => {
+    const sendText = (status: number, text: string) => {
       this.requests.push({ method, path, status });
       res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
+      res.end(text);
     };
+    const send = (status: number, body: unknown) => sendText(status, JSON.stringify(body));
     const fail = (status: number, reason: string, message: string) =>
       send(status, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code: status });
+
+    /** A JSON patch as the API server applies it: any op that does not apply (a failed `test`) is its bare 422. */
+    const jsonPatch = (current: Obj, store: (patched: Obj) => void, raw: string) => {
+      if (req.headers["content-type"] !== "application/json-patch+json") {
+        return fail(415, "UnsupportedMediaType", `unexpected content type ${String(req.headers["content-type"])}`);
+      }
+      let patched: Obj;
+      try {
+        patched = jsonpatch.applyPatch(structuredClone(current), JSON.parse(raw) as jsonpatch.Operation[], true, false).newDocument;
+      } catch {
+        return sendText(422, PATCH_TEST_FAILED);
+      }
+      patched.metadata.resourceVersion = this.nextRv();
+      store(patched);
+      return send(200, patched);
+    };
 
     try {
       const chunks: Buffer[] = [];
@@ -109,7 +125,7 @@ export class FakeApiServer {
       const injection = this.injections.find((i) => i.times > 0 && i.method === method && i.path.test(path));
       if (injection) {
         injection.times -= 1;
-        return fail(injection.status, injection.reason, `injected ${injection.reason}`);
+        return injection.body === undefined ? fail(injection.status, injection.reason, `injected ${injection.reason}`) : sendText(injection.status, injection.body);
       }
 
       const secretRe = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/;
@@ -154,11 +170,7 @@ export class FakeApiServer {
         if (method === "PATCH" && name) {
           const current = this.secrets.get(key);
           if (!current) return fail(404, "NotFound", `secrets "${name}" not found`);
-          const patched = this.jsonPatch(req, raw, current);
-          if ("status" in patched) return fail(patched.status, patched.reason, patched.message);
-          patched.obj.metadata.resourceVersion = this.nextRv();
-          this.secrets.set(key, patched.obj);
-          return send(200, patched.obj);
+          return jsonPatch(current, (patched) => this.secrets.set(key, patched), raw);
         }
       }
       m = mwcRe.exec(path);
@@ -167,13 +179,7 @@ export class FakeApiServer {
         const current = this.webhookConfigs.get(name);
         if (!current) return fail(404, "NotFound", `mutatingwebhookconfigurations.admissionregistration.k8s.io "${name}" not found`);
         if (method === "GET") return send(200, current);
-        if (method === "PATCH") {
-          const patched = this.jsonPatch(req, raw, current);
-          if ("status" in patched) return fail(patched.status, patched.reason, patched.message);
-          patched.obj.metadata.resourceVersion = this.nextRv();
-          this.webhookConfigs.set(name, patched.obj);
-          return send(200, patched.obj);
-        }
+        if (method === "PATCH") return jsonPatch(current, (patched) => this.webhookConfigs.set(name, patched), raw);
       }
       return fail(404, "NotFound", `the server could not find the requested resource (${method} ${path})`);
     } catch (err) {

@@ -13,7 +13,7 @@ import {
   type SelfManagedCertsOptions,
   type ServingTls,
 } from "../../../src/k8s/self-managed-certs.js";
-import { FakeApiServer, webhookConfig } from "./fake-apiserver.js";
+import { FakeApiServer, recordedStatus, webhookConfig } from "./fake-apiserver.js";
 
 const NS = "hookpoint-system";
 const SECRET = `/api/v1/namespaces/${NS}/secrets`;
@@ -234,12 +234,22 @@ describe("self-managed certificates", () => {
     const h = await replica({ now: () => now }).start();
     api.injections.push({ method: "PUT", path: /secrets\/hookpoint-webhook-tls$/, status: 409, reason: "Conflict", times: 1 });
     now = new Date(now.getTime() + 2500 * DAY); // rotate-ca: both the Secret and the caBundle change
-    api.injections.push({ method: "PATCH", path: /zz-hookpoint$/, status: 422, reason: "Invalid", times: 1 });
+    api.injections.push({ method: "PATCH", path: /zz-hookpoint$/, status: 422, reason: "Invalid", times: 1, body: recordedStatus("patch-test-failed.json") });
     await h.sync();
     expect(api.count("PUT", SECRET, 409)).toBe(1);
     expect(api.count("PUT", SECRET, 200)).toBe(2);
     expect(api.count("PATCH", MWC, 422)).toBe(1);
     expect(caBundles()).toEqual([b64(storedSecret().caBundle), b64(storedSecret().caBundle)]);
+  });
+
+  it("a caBundle patch refused as invalid (422 with causes) fails at once with the API server's message, not 5 attempts later as 'kept changing'", async () => {
+    api.injections.push({ method: "PATCH", path: /zz-hookpoint$/, status: 422, reason: "Invalid", times: 5, body: recordedStatus("patch-invalid-webhook-configuration.json") });
+    await expect(replica().start()).rejects.toThrow(
+      new Error(
+        `patching the caBundle of MutatingWebhookConfiguration zz-hookpoint failed: HTTP 422: MutatingWebhookConfiguration.admissionregistration.k8s.io "zz-hookpoint" is invalid: webhooks[2].namespaceSelector.matchExpressions[0].values[0]: Invalid value: "perf team": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+      ),
+    );
+    expect(api.count("PATCH", MWC)).toBe(1);
   });
 
   it("replaces a Secret whose contents are unusable, saying why", async () => {
