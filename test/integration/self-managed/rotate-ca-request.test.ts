@@ -18,8 +18,9 @@ beforeEach(async () => {
   await api.start();
   api.putWebhookConfig(webhookConfig("zz-hookpoint"));
   api.secrets.set(`${NS}/hookpoint-webhook-tls`, { apiVersion: "v1", kind: "Secret", metadata: { name: "hookpoint-webhook-tls", namespace: NS, resourceVersion: "1" }, type: "Opaque" });
-  // The Secret as a running webhook filled it.
-  await ensureSelfManagedCerts({ kubeConfig: api.kubeConfig(), namespace: NS, log: quiet });
+  // The Secret as a running webhook filled it, an hour before NOW by the webhook's clock
+  // (a CA that starts after the request's time would move the request: see rotate-ca-clock).
+  await ensureSelfManagedCerts({ kubeConfig: api.kubeConfig(), namespace: NS, log: quiet, now: () => new Date(NOW.getTime() - 3_600_000) });
   api.requests.length = 0;
 });
 afterEach(async () => {
