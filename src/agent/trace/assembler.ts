@@ -358,7 +358,8 @@ export class RequestAssembler {
       start_ns: start,
       end_ns: down.end,
       wakeups: new Set([...req.rounds, ...writeRounds]).size,
-      bytes_in: head?.headBytes != null && proto === "HTTP/1.1" ? head.headBytes + (head.contentLength ?? 0) : 0,
+      // 0 when not known: the head or a chunked body's end was not in the captured read.
+      bytes_in: head?.headBytes != null && head.bodyBytes !== null && proto === "HTTP/1.1" ? head.headBytes + head.bodyBytes : 0,
       bytes_out: bytesOut,
       phases: orderPhases(phases),
     };
@@ -417,8 +418,8 @@ export class RequestAssembler {
     const fromUp = up ? parseRequestHead(up) : null;
     const down = capture(req.captures, 0, req.q ? num(req.q.line, "capture") : 0);
     const fromDown = down ? parseRequestHead(down) : null;
-    if (fromUp?.requestId) return { ...fromUp, headBytes: fromDown?.headBytes ?? null, contentLength: fromDown?.contentLength ?? null };
-    return fromDown ?? (fromUp ? { ...fromUp, headBytes: null, contentLength: null } : null);
+    if (fromUp?.requestId) return { ...fromUp, headBytes: fromDown?.headBytes ?? null, contentLength: fromDown?.contentLength ?? null, bodyBytes: fromDown?.bodyBytes ?? null };
+    return fromDown ?? (fromUp ? { ...fromUp, headBytes: null, contentLength: null, bodyBytes: null } : null);
   }
 
   private fdEvent(line: EventLine, tid: number, nowMs: number): void {

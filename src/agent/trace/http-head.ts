@@ -1,6 +1,9 @@
 // The start of an HTTP/1.1 request as captured from a socket (the first bytes of a read
 // or write): its x-request-id, traceparent and size, from header lines that are complete
 // in the capture (a line the capture cuts off is never used). Pure.
+//
+// Example: "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+// has headBytes 47 and bodyBytes 15 (its chunked body ends inside the capture).
 
 export interface RequestHead {
   /** The x-request-id header's value, when a complete line carries one. */
@@ -11,6 +14,12 @@ export interface RequestHead {
   /** Content-Length, when a complete line carries one (and no chunked encoding). */
   contentLength: number | null;
   chunked: boolean;
+  /**
+   * Bytes of the body as framed on the wire: 0 without Content-Length and chunked coding,
+   * the Content-Length, or a chunked body's size with its chunk lines and trailer when it
+   * ends inside the capture; null when not known.
+   */
+  bodyBytes: number | null;
 }
 
 const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]$/;
@@ -21,7 +30,7 @@ export function parseRequestHead(bytes: Buffer): RequestHead | null {
   const text = bytes.toString("latin1");
   const firstEnd = text.indexOf("\r\n");
   if (firstEnd < 0 || !REQUEST_LINE.test(text.slice(0, firstEnd))) return null;
-  const head: RequestHead = { requestId: null, traceparent: null, headBytes: null, contentLength: null, chunked: false };
+  const head: RequestHead = { requestId: null, traceparent: null, headBytes: null, contentLength: null, chunked: false, bodyBytes: null };
   let pos = firstEnd + 2;
   for (;;) {
     const end = text.indexOf("\r\n", pos);
@@ -42,5 +51,32 @@ export function parseRequestHead(bytes: Buffer): RequestHead | null {
     else if (name === "transfer-encoding" && value.toLowerCase().includes("chunked")) head.chunked = true;
   }
   if (head.chunked) head.contentLength = null;
+  if (head.headBytes !== null) head.bodyBytes = head.chunked ? chunkedLength(text, head.headBytes) : (head.contentLength ?? 0);
   return head;
+}
+
+/** Bytes of the chunked body starting at `from` up to its trailer's blank line, or null when the text ends first. */
+function chunkedLength(text: string, from: number): number | null {
+  let pos = from;
+  for (;;) {
+    const end = text.indexOf("\r\n", pos);
+    if (end < 0) return null;
+    // chunk-size [; chunk-ext]
+    const size = /^([0-9a-fA-F]{1,8})[ \t]*(;.*)?$/.exec(text.slice(pos, end));
+    if (!size) return null;
+    const n = parseInt(size[1]!, 16);
+    pos = end + 2;
+    if (n === 0) break;
+    if (text.slice(pos + n, pos + n + 2) !== "\r\n") return null;
+    pos += n + 2;
+  }
+  // The trailer section: header lines, then a blank line.
+  for (;;) {
+    const end = text.indexOf("\r\n", pos);
+    if (end < 0) return null;
+    const blank = end === pos;
+    pos = end + 2;
+    if (blank) break;
+  }
+  return pos - from;
 }

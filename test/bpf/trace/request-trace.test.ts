@@ -1,6 +1,7 @@
 // envoy-request-trace end to end: the real agent traces the fixture proxy with real
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, rawExchange } from "../../integration/fixture/support.js";
@@ -172,6 +173,47 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(slowRecord.wakeups).toBe(slowTruth.wakeups);
     expect(slowTruth.wakeups).toBeGreaterThanOrEqual(4);
     for (const t of truth) expect(byId.get(t.id)!.wakeups, t.id).toBe(t.wakeups);
+  });
+
+  it("counts a chunked request's bytes_in from the captured read (107 sent, 107 recorded), or gives 0 (unknown) when the body came later", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1" });
+    // 81 bytes of head and 26 of chunked body, in one write: the proxy reads them in one read(2).
+    const whole = "POST /ch HTTP/1.1\r\nhost: x\r\nx-request-id: chunked\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    // The same head with its body in a second write 50 ms later: the capture holds only the head.
+    const head = "POST /ch HTTP/1.1\r\nhost: x\r\nx-request-id: chunked-late\r\ntransfer-encoding: chunked\r\n\r\n";
+    let result;
+    try {
+      const got = await rawExchange(p.port, whole, (_, text) => text.includes("hello /ch"), { keepText: true });
+      expect(got.text).toContain("hello /ch");
+      const late = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        const sock = net.connect(p.port, "127.0.0.1", () => {
+          sock.write(head);
+          setTimeout(() => sock.write("5\r\nhello\r\n0\r\n\r\n"), 50);
+        });
+        sock.on("data", (d: Buffer) => {
+          text += d.toString("latin1");
+          if (text.includes("hello /ch")) {
+            sock.end();
+            resolve(text);
+          }
+        });
+        sock.on("error", reject);
+      });
+      expect(late).toContain("hello /ch");
+      await settle(p, ["chunked", "chunked-late"], (t) => t.length);
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth } = result;
+    const c = compareWithTruth(records, truth);
+    expect(c.mismatches).toEqual([]);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    expect(truth.find((t) => t.id === "chunked")!.bytes_in).toBe(whole.length);
+    expect(byId.get("chunked")!.bytes_in).toBe(107);
+    expect(truth.find((t) => t.id === "chunked-late")!.bytes_in).toBe(head.length + 15);
+    expect(byId.get("chunked-late")!.bytes_in).toBe(0);
   });
 
   it("gives every filter callback its sub-phase when envoy-http-filters runs beside it, ext_authz's check included", async (ctx) => {

@@ -68,12 +68,13 @@ describe("captured request heads", () => {
       headBytes: 142,
       contentLength: 12,
       chunked: false,
+      bodyBytes: 12,
     });
   });
 
   it("never uses a header line the capture cuts off", () => {
     expect(head("GET / HTTP/1.1\r\nx-request-id: abcdef")?.requestId).toBeNull();
-    expect(head("GET / HTTP/1.1\r\nx-request-id: abc\r\nhost: x")).toEqual({ requestId: "abc", traceparent: null, headBytes: null, contentLength: null, chunked: false });
+    expect(head("GET / HTTP/1.1\r\nx-request-id: abc\r\nhost: x")).toEqual({ requestId: "abc", traceparent: null, headBytes: null, contentLength: null, chunked: false, bodyBytes: null });
   });
 
   it("is not fooled by bytes that are not the start of an HTTP/1.x request", () => {
@@ -84,6 +85,18 @@ describe("captured request heads", () => {
 
   it("has no length for a chunked body", () => {
     expect(head("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 5\r\n\r\n")).toMatchObject({ chunked: true, contentLength: null });
+  });
+
+  it("sizes a chunked body that ends in the capture (chunk lines, extensions and trailer included), and no other", () => {
+    const h = "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n";
+    expect(head(`${h}5\r\nhello\r\n0\r\n\r\n`)).toMatchObject({ headBytes: 47, bodyBytes: 15 });
+    expect(head(`${h}5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nx-sum: 1\r\n\r\nGET /next HTTP/1.1\r\n`)).toMatchObject({ headBytes: 47, bodyBytes: 46 });
+    // Cut off in a chunk, before the last chunk, or in the trailer: not known.
+    expect(head(`${h}5\r\nhel`)?.bodyBytes).toBeNull();
+    expect(head(`${h}5\r\nhello\r\n`)?.bodyBytes).toBeNull();
+    expect(head(`${h}5\r\nhello\r\n0\r\nx-sum: 1\r\n`)?.bodyBytes).toBeNull();
+    expect(head(`${h}zz\r\nhello\r\n0\r\n\r\n`)?.bodyBytes).toBeNull();
+    expect(head("GET / HTTP/1.1\r\nhost: x\r\n\r\n")?.bodyBytes).toBe(0);
   });
 });
 
