@@ -519,7 +519,7 @@ export class Agent {
   private onEvent(session: Session, name: string, ev: BpftraceEvent, generation: number): void {
     const entry = session.runners.get(name);
     if (ev.type === "printf") {
-      if (entry?.trace) entry.trace.trace.line(ev.text);
+      if (entry?.trace) entry.trace.trace.line(ev.text, generation);
       else this.log.debug({ script: name, text: ev.text.trimEnd() }, "bpftrace printf");
       return;
     }

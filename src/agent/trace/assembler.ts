@@ -229,6 +229,20 @@ export class RequestAssembler {
     }
   }
 
+  /**
+   * A new bpftrace process (the last one died): its request sequence numbers and wake-up
+   * rounds start from zero again, so the keys seen so far would catch its requests. Like
+   * flush, what can be completed is written and the rest counted unfinished; then every
+   * key is forgotten. The rate windows stay: they count seconds of one clock.
+   */
+  restart(nowMs: number): RequestRecord[] {
+    const out = this.flush(nowMs);
+    this.done.clear();
+    this.doneOrder.length = 0;
+    this.maxRound.clear();
+    return out;
+  }
+
   /** Records that are complete and quiet, in end order; drops what timed out. */
   sweep(nowMs: number): RequestRecord[] {
     const out: RequestRecord[] = [];

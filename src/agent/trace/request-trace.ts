@@ -47,6 +47,8 @@ export class RequestTrace {
   private readonly parser: EventParser;
   private readonly assembler: RequestAssembler;
   private timer: NodeJS.Timeout | null = null;
+  /** The bpftrace process (runner generation) whose lines come in. */
+  private generation: number | null = null;
 
   constructor(private readonly o: RequestTraceOptions) {
     this.parser = new EventParser(o.header.events ?? []);
@@ -68,8 +70,12 @@ export class RequestTrace {
     });
   }
 
-  /** One printf line of the script. */
-  line(text: string): void {
+  /** One printf line of the script, printed by bpftrace process `generation` (1, 2, ...). */
+  line(text: string, generation: number): void {
+    if (generation !== this.generation) {
+      if (this.generation !== null) this.emit(this.assembler.restart(Date.now()));
+      this.generation = generation;
+    }
     try {
       this.assembler.add(this.parser.parse(text), Date.now());
     } catch (err) {

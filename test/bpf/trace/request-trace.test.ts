@@ -216,6 +216,70 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(byId.get("chunked-late")!.bytes_in).toBe(0);
   });
 
+  /**
+   * A bpftrace started while Envoy runs never saw the upstream connections pooled before it:
+   * the first request on each has no known socket (dropped as incomplete), later ones no
+   * known addresses. Those first requests ("after-*" on a connection "before-*" used).
+   */
+  const firstOnOldConnections = (truth: TruthLine[]): string[] => {
+    const upKey = (t: TruthLine): string => `${t.worker} ${t.upstream!.local}`;
+    const oldConns = new Set(truth.filter((t) => t.id.startsWith("before-")).map(upKey));
+    const seen = new Set<string>();
+    const ids: string[] = [];
+    for (const t of truth.filter((x) => x.id.startsWith("after-")).sort((a, b) => a.start_ns - b.start_ns)) {
+      if (!oldConns.has(upKey(t)) || seen.has(upKey(t))) continue;
+      seen.add(upKey(t));
+      ids.push(t.id);
+    }
+    return ids;
+  };
+
+  it("records the requests after bpftrace died and was restarted (its sequence numbers start again) as it did those before", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 2 });
+    const N = 50;
+    let before;
+    let after;
+    let result;
+    try {
+      before = await sendRequests(p.port, "h1", N, "before", 2, 30_000);
+      await settle(p, before.map((s) => s.id), (t) => t.length);
+      const first = (await p.status()).scripts.find((s) => s.name === "envoy-request-trace")!;
+      process.kill(first.bpftracePid!, "SIGKILL");
+      await waitFor("bpftrace restarted and attached", 60_000, async () => {
+        const s = (await p.status()).scripts.find((x) => x.name === "envoy-request-trace")!;
+        return (s.state === "running" && s.bpftracePid !== null && s.bpftracePid !== first.bpftracePid) || undefined;
+      });
+      after = await sendRequests(p.port, "h1", N, "after", 2, 30_000);
+      await settle(p, after.map((s) => s.id), (t) => t.length - firstOnOldConnections(t).length);
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth, status } = result;
+    expect([...before, ...after].filter((s) => s.status !== 200)).toEqual([]);
+    expect(truth).toHaveLength(2 * N);
+    const upKey = (t: TruthLine): string => `${t.worker} ${t.upstream!.local}`;
+    const oldConns = new Set(truth.filter((t) => t.id.startsWith("before-")).map(upKey));
+    const afterTruth = truth.filter((t) => t.id.startsWith("after-")).sort((a, b) => a.start_ns - b.start_ns);
+    const unknownSocket = firstOnOldConnections(truth);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    expect(records.filter((r) => r.id.startsWith("after-")).map((r) => r.id).sort()).toEqual(afterTruth.map((t) => t.id).filter((id) => !unknownSocket.includes(id)).sort());
+    for (const t of afterTruth) {
+      const r = byId.get(t.id);
+      if (!r) continue;
+      const known = !oldConns.has(upKey(t));
+      expect({ down: r.downstream, up: r.upstream, phases: r.phases.map((x) => x.name), wakeups: r.wakeups, bytes_out: r.bytes_out }, t.id).toEqual({
+        down: { fd: t.downstream.fd, local: t.downstream.local, peer: t.downstream.peer },
+        up: { fd: t.upstream!.fd, local: known ? t.upstream!.local : null, peer: known ? t.upstream!.peer : null },
+        phases: t.phases.map((x) => x.name),
+        wakeups: t.wakeups,
+        bytes_out: t.bytes_out,
+      });
+    }
+    expect(status.trace?.requests).toMatchObject({ recorded: 2 * N - unknownSocket.length, incomplete: unknownSocket.length, unfinished: 0 });
+    expect(status.trace?.unattributed).toEqual({});
+  });
+
   it("gives every filter callback its sub-phase when envoy-http-filters runs beside it, ext_authz's check included", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const p = await startTracedProxy({ down: "h1", up: "h1", scripts: ["envoy-request-trace", "envoy-http-filters"], flags: ["--filter-delay-us", "cors=100", "--filter-delay-us", "ext_authz=400", "--filter-delay-us", "lua=200"] });

@@ -224,6 +224,21 @@ describe("request assembler", () => {
     expect(a.counters.pending).toBe(0);
   });
 
+  it("starts its keys over for a restarted bpftrace, whose sequence numbers and rounds begin again", () => {
+    const a = assembler();
+    // The first bpftrace: request 1 recorded, request 2 cut off by its death.
+    feed(a, [...pooled(1, T0, { round: 40 }), ...pooled(2, T0 + 10_000, { round: 42 }).slice(0, 4)]);
+    expect(a.sweep(600).map((r) => r.end_ns)).toEqual([T0 + 1400]);
+    expect(a.restart(700)).toEqual([]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, unfinished: 1 });
+    // The next one numbers its requests and rounds from 1 again.
+    feed(a, pooled(1, T0 + 5_000_000, { round: 1 }), 800);
+    const [r] = a.sweep(1400);
+    expect(r).toMatchObject({ start_ns: T0 + 5_000_000, end_ns: T0 + 5_001_400, wakeups: 2 });
+    expect(a.counters.requests).toMatchObject({ recorded: 2, unfinished: 1 });
+    expect(a.counters.unattributed).toEqual({});
+  });
+
   for (const pair of ["h1-h1", "h2-h2"]) {
     it(`assembles a recorded event stream of the fixture proxy (${pair}): the records as written, matching the proxy's truth`, () => {
       const text = readFileSync(join(FIXTURES, `events-${pair}.txt`), "utf8").split("\n");
@@ -264,12 +279,24 @@ describe("request trace output", () => {
     const written: RequestRecord[] = [];
     const status = blankTraceStatus("envoy-request-trace", "/out/envoy-request-trace-requests.ndjson", 1, 1000);
     const t = new RequestTrace({ header: script.header, pid: 4242, pod: null, rate: 1000, table: table({}), status, log: pino({ level: "silent" }), write: (r) => written.push(...r) });
-    t.line("hookpoint: not an event\n");
-    t.line("Q 1 2\n");
-    for (const l of pooled(1, T0)) t.line(`${l}\n`);
+    t.line("hookpoint: not an event\n", 1);
+    t.line("Q 1 2\n", 1);
+    for (const l of pooled(1, T0)) t.line(`${l}\n`, 1);
     t.stop();
     expect(status.unparsable).toBe(2);
     expect(written.map((r) => r.end_ns)).toEqual([T0 + 1400]);
     expect(status.requests.recorded).toBe(1);
+  });
+
+  it("writes a dead bpftrace's completed requests and takes the next one's lines as new requests", () => {
+    const written: RequestRecord[] = [];
+    const status = blankTraceStatus("envoy-request-trace", "/out/envoy-request-trace-requests.ndjson", 1, 1000);
+    const t = new RequestTrace({ header: script.header, pid: 4242, pod: null, rate: 1000, table: table({}), status, log: pino({ level: "silent" }), write: (r) => written.push(...r) });
+    for (const l of pooled(1, T0)) t.line(`${l}\n`, 1);
+    for (const l of pooled(1, T0 + 5_000_000)) t.line(`${l}\n`, 2);
+    t.stop();
+    expect(written.map((r) => r.end_ns)).toEqual([T0 + 1400, T0 + 5_001_400]);
+    expect(status.requests.recorded).toBe(2);
+    expect(status.unattributed).toEqual({});
   });
 });
