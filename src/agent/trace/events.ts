@@ -76,13 +76,18 @@ export function hex(e: EventLine, name: string): bigint {
   return BigInt(`0x${v}`);
 }
 
-/** bpftrace's `%r` text (printable bytes as themselves, others as \xNN) back to bytes. */
+/**
+ * bpftrace's `%r` text back to bytes: it prints printable bytes (0x20-0x7e, a backslash
+ * too) as themselves and the others as \xNN, so `\x2d` in the text is those 4 bytes, never
+ * a "-". (Only a literal `\x` before the code of a non-printable byte cannot be told apart.)
+ */
 export function unescapeR(text: string): Buffer {
   const out = Buffer.alloc(text.length);
   let n = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text[i] === "\\" && text[i + 1] === "x" && /^[0-9a-f]{2}$/.test(text.slice(i + 2, i + 4))) {
-      out[n++] = parseInt(text.slice(i + 2, i + 4), 16);
+    const code = text[i] === "\\" && text[i + 1] === "x" && /^[0-9a-f]{2}$/.test(text.slice(i + 2, i + 4)) ? parseInt(text.slice(i + 2, i + 4), 16) : -1;
+    if (code >= 0 && (code < 0x20 || code > 0x7e)) {
+      out[n++] = code;
       i += 3;
     } else {
       out[n++] = text.charCodeAt(i) & 0xff;

@@ -216,6 +216,25 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(byId.get("chunked-late")!.bytes_in).toBe(0);
   });
 
+  it("reads a request whose head holds a backslash sequence (\\x2d) as sent: its id and bytes_in", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const p = await startTracedProxy({ down: "h1", up: "h1" });
+    // Legal header values (VCHAR includes "\"): 4 bytes each, never a byte 0x2d or 0x41.
+    const id = String.raw`esc\x2dape`;
+    const request = `GET /esc HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\nx-path: ${String.raw`C:\x41\x7e`}\r\n\r\n`;
+    let result;
+    try {
+      const got = await rawExchange(p.port, request, (_, text) => text.includes("hello /esc"), { keepText: true });
+      expect(got.text).toContain("hello /esc");
+      await settle(p, [id], (t) => t.length);
+    } finally {
+      result = await p.stop();
+    }
+    const { records, truth } = result;
+    expect(truth.map((t) => [t.id, t.bytes_in])).toEqual([[id, request.length]]);
+    expect(records.map((r) => [r.id, r.bytes_in])).toEqual([[id, 76]]);
+  });
+
   /**
    * A bpftrace started while Envoy runs never saw the upstream connections pooled before it:
    * the first request on each has no known socket (dropped as incomplete), later ones no

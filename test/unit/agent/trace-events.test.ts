@@ -39,6 +39,8 @@ describe("event lines", () => {
     expect([...unescapeR("A\\x00\\xff\\x0d\\x0az")]).toEqual([0x41, 0, 0xff, 13, 10, 0x7a]);
     // A backslash not followed by xNN is itself.
     expect(unescapeR("a\\b").toString("latin1")).toBe("a\\b");
+    // A printable byte is never escaped: "\x2d" is 4 bytes of the data, not a "-".
+    expect(unescapeR(String.raw`id\x2d1 \x41\x7e\x7f`).toString("latin1")).toBe(String.raw`id\x2d1 \x41\x7e` + "\x7f");
   });
 });
 
