@@ -122,6 +122,8 @@ interface Write {
 interface FdLog {
   writes: Write[];
   closes: number[];
+  /** When each close came (ms, as closes). */
+  closesReceived: number[];
 }
 
 const WAIT = Symbol("wait");
@@ -439,9 +441,10 @@ export class RequestAssembler {
   private fdEvent(line: EventLine, tid: number, nowMs: number): void {
     const fd = num(line, "fd");
     let log = this.fds.get(fd);
-    if (!log) this.fds.set(fd, (log = { writes: [], closes: [] }));
+    if (!log) this.fds.set(fd, (log = { writes: [], closes: [], closesReceived: [] }));
     if (line.tag === "Z") {
       log.closes.push(num(line, "ts"));
+      log.closesReceived.push(nowMs);
       return;
     }
     const w: Write = { tid, enter: num(line, "enter"), exit: num(line, "exit"), count: num(line, "count"), ret: num(line, "ret"), round: num(line, "round"), receivedMs: nowMs };
@@ -487,22 +490,43 @@ export class RequestAssembler {
     if (oldest) this.finish(oldest, "overflow");
   }
 
-  /** Forgets writes no held request can need, and old rate windows. */
+  /**
+   * Forgets socket events no held request can need, and old rate windows. A pending request
+   * needs only its own connections' events from its start; any other event is kept while
+   * recent (the request it belongs to may not have shown up yet). Keeping every connection's
+   * events since the oldest pending request started would grow with all traffic while one
+   * request waits for its timeout.
+   */
   private prune(nowMs: number): void {
-    let oldest = Infinity;
+    const from = new Map<number, number>();
+    const need = (fd: number | undefined, start: number): void => {
+      if (fd !== undefined && fd >= 0 && !((from.get(fd) ?? Infinity) <= start)) from.set(fd, start);
+    };
     for (const r of this.pending.values()) {
-      const s = r.q ? num(r.q.line, "codec_start") : -Infinity;
-      if (s < oldest) oldest = s;
+      // A request whose start has not come yet: all of its connections' events.
+      const start = r.q ? num(r.q.line, "codec_start") : -Infinity;
+      for (const ev of [r.q, r.c, r.p, r.u, r.h, ...r.downEnds, ...r.upEnds]) need(ev?.fd, start);
     }
+    const recent = (receivedMs: number): boolean => nowMs - receivedMs < 4 * this.graceMs;
     for (const [fd, log] of this.fds) {
-      log.writes = log.writes.filter((w) => nowMs - w.receivedMs < 4 * this.graceMs || w.exit >= oldest);
-      log.closes = log.closes.filter((c) => c >= oldest);
+      const since = from.get(fd) ?? Infinity;
+      log.writes = log.writes.filter((w) => recent(w.receivedMs) || w.exit >= since);
+      const keep = log.closes.map((c, i) => recent(log.closesReceived[i]!) || c >= since);
+      log.closes = log.closes.filter((_, i) => keep[i]);
+      log.closesReceived = log.closesReceived.filter((_, i) => keep[i]);
       if (log.writes.length === 0 && log.closes.length === 0) this.fds.delete(fd);
     }
     if (this.perSecond.size > 8) {
       const keys = [...this.perSecond.keys()].sort((a, b) => a - b);
       for (const k of keys.slice(0, keys.length - 8)) this.perSecond.delete(k);
     }
+  }
+
+  /** Socket writes and closes held for pending requests (what prune keeps). */
+  heldSocketEvents(): number {
+    let n = 0;
+    for (const log of this.fds.values()) n += log.writes.length + log.closes.length;
+    return n;
   }
 
   private ownId(): string {

@@ -173,6 +173,21 @@ describe("request assembler", () => {
     expect(a.counters.requests.timeout).toBe(1);
   });
 
+  it("holds only the socket events a pending request can still use: its own connections' (1), not the 200 writes of 100 later requests on other connections", () => {
+    const a = assembler();
+    // Request 1 waits for its upstream (its only write so far is on fd 11).
+    feed(a, pooled(1, T0).slice(0, 4), 0);
+    // 100 requests on another connection pair (downstream fd 30, upstream fd 31), all recorded.
+    for (let i = 0; i < 100; i++) {
+      const base = T0 + 100_000 * (i + 1);
+      const lines = pooled(i + 2, base, { round: 2 * i + 3 }).map((l) => l.replace(/^(T 100 )9 /, "$130 ").replace(/^(T 100 )11 /, "$131 ").replace(/^([HO] 100 \d+ \d+ )9 /, "$130 ").replace(/^(P 100 \d+ \d+ )11 /, "$131 ").replace(/^(Q 100 \d+ \d+ wrk:worker_0 )9 /, "$130 "));
+      feed(a, lines, 1000 + i);
+    }
+    expect(a.sweep(5000)).toHaveLength(100);
+    expect(a.counters.pending).toBe(1);
+    expect(a.heldSocketEvents()).toBe(1);
+  });
+
   it("counts events that belong to no request: a request whose start was lost, and events after its record", () => {
     const a = assembler({ timeoutMs: 5000 });
     feed(a, pooled(1, T0).filter((l) => !l.startsWith("Q ")));
