@@ -80,7 +80,7 @@ function traceSeries(registry: Registry, status: () => AgentStatus): void {
   };
   byLabel("hookpoint_agent_trace_events_total", "envoy-request-trace event lines read, by event tag", "event", (t) => t.events);
   byLabel("hookpoint_agent_trace_events_unattributed_total", "event lines that belonged to no traced request (late, or their request's start was lost), by event tag", "event", (t) => t.unattributed);
-  byLabel("hookpoint_agent_trace_requests_total", "traced requests by outcome: recorded, or dropped (timeout, incomplete, invalid, overflow, rate_capped, unfinished, lost)", "outcome", (t) => t.requests);
+  byLabel("hookpoint_agent_trace_requests_total", "traced requests by outcome: recorded, or dropped (aborted, timeout, incomplete, invalid, overflow, rate_capped, unfinished, lost)", "outcome", (t) => t.requests);
   new Counter({
     name: "hookpoint_agent_trace_lines_unparsable_total",
     help: "printed lines of envoy-request-trace that were not a declared event",

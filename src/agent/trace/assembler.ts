@@ -34,7 +34,7 @@ export const FILTER_FIELDS: Readonly<Record<string, readonly string[]>> = {
   A: ["tid", "seq", "ts", "round"],
 };
 
-export const OUTCOMES = ["recorded", "timeout", "incomplete", "invalid", "overflow", "rate_capped", "unfinished", "lost"] as const;
+export const OUTCOMES = ["recorded", "aborted", "timeout", "incomplete", "invalid", "overflow", "rate_capped", "unfinished", "lost"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface AssemblerOptions {
@@ -253,7 +253,8 @@ export class RequestAssembler {
       if (!quiet) continue;
       const built = req.q ? this.build(req, nowMs) : WAIT;
       if (built === WAIT) {
-        if (nowMs - req.firstMs > this.timeoutMs) this.finish(req, "timeout");
+        if (this.aborted(req, nowMs)) this.finish(req, "aborted");
+        else if (nowMs - req.firstMs > this.timeoutMs) this.finish(req, "timeout");
         continue;
       }
       if (typeof built === "string") {
@@ -411,6 +412,30 @@ export class RequestAssembler {
       if (done >= first.count) return { end: w.exit, firstAfterArm: first };
     }
     return WAIT;
+  }
+
+  /**
+   * A request still waiting for its response's end that can never get it: its downstream
+   * connection was closed after the request came, its upstream connection was closed
+   * before any answer or failure, or its upstream request failed (reset, response timeout)
+   * after the response had started downstream, which makes Envoy reset the downstream
+   * stream. Asked once the request is quiet, so its own events are all in; a
+   * close counts once it is as old as the grace, so the writes before it are in too.
+   */
+  private aborted(req: Req, nowMs: number): boolean {
+    const q = req.q;
+    if (!q) return false;
+    const closed = (fd: number, after: number): boolean => {
+      const log = this.fds.get(fd);
+      return log?.closes.some((c, i) => c > after && nowMs - log.closesReceived[i]! >= this.graceMs) ?? false;
+    };
+    if (closed(q.fd, q.ts)) return true;
+    // Envoy closed the upstream connection itself (an HTTP/1.1 upstream request cannot be
+    // cancelled otherwise: the client reset its stream): an upstream close or reset before
+    // the answer would have been an F (then a 503).
+    const p = req.p;
+    if (p && p.fd >= 0 && !req.u && !req.f && closed(p.fd, p.ts)) return true;
+    return req.f !== null && req.h !== null && req.f.ts > req.h.ts;
   }
 
   /** Writes on `fd` that entered after `ts`, in order. */

@@ -2,9 +2,10 @@
 // bpftrace uprobes; every request record is checked against the proxy's own --truth log
 // (sockets, stream ids, each phase boundary) and what the clients sent.
 import net from "node:net";
+import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
-import { closedPort, rawExchange } from "../../integration/fixture/support.js";
+import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
 import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
@@ -379,5 +380,120 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(a.truth.map((t) => t.status)).toEqual([503, 503, 503]);
     expect(a.records.map((r) => r.upstream)).toEqual([null, null, null]);
     expect(b.truth.map((t) => t.status)).toEqual([504, 504]);
+  });
+});
+
+/**
+ * An upstream that answers `/reset` with its headers and the start of a 1,000-byte body and
+ * then drops the connection, and never answers `/hold` (a client gives up first).
+ */
+async function startAbortingUpstream(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => undefined);
+    let head = "";
+    sock.on("data", (d: Buffer) => {
+      head += d.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      if (head.startsWith("GET /reset ")) {
+        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nabc");
+        setTimeout(() => sock.destroy(), 100);
+      }
+      head = "";
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Opens a connection, writes `request`, runs `then` on it 200 ms later; resolves when it closed. */
+function abortingClient(port: number, request: string, then: (sock: net.Socket) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1", () => {
+      sock.write(request);
+      setTimeout(() => then(sock), 200);
+    });
+    sock.on("data", () => undefined);
+    sock.on("error", () => undefined);
+    sock.on("close", () => resolve());
+  });
+}
+
+describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
+  // The outcome is counted once the request is quiet for the grace (0.5 s) and the close is
+  // as old; a timeout would take 120 s.
+  const PROMPT_MS = 3000;
+  const abortedWithin = async (p: Awaited<ReturnType<typeof startTracedProxy>>, n: number, what: string): Promise<number> => {
+    const t0 = Date.now();
+    await waitFor(`${what}: aborted ${n}`, PROMPT_MS, async () => ((await p.status()).trace?.requests.aborted ?? 0) >= n || undefined);
+    return Date.now() - t0;
+  };
+
+  it("ends requests whose client closed or half-closed, or whose upstream reset after the response started, as aborted within 3 s (HTTP/1.1)", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const upstream = await startAbortingUpstream();
+    const p = await startTracedProxy({ down: "h1", up: "h1", upstreamPort: upstream.port });
+    const req = (path: string, id: string): string => `GET ${path} HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\n\r\n`;
+    let result;
+    const took: number[] = [];
+    try {
+      await abortingClient(p.port, req("/hold", "client-close"), (s) => s.destroy());
+      took.push(await abortedWithin(p, 1, "client closed"));
+      await abortingClient(p.port, req("/hold", "client-half-close"), (s) => s.end());
+      took.push(await abortedWithin(p, 2, "client half-closed"));
+      await abortingClient(p.port, req("/reset", "upstream-reset"), () => undefined);
+      took.push(await abortedWithin(p, 3, "upstream reset"));
+      await settle(p, ["client-close", "client-half-close", "upstream-reset"], () => 0);
+    } finally {
+      result = await p.stop();
+      await upstream.close();
+    }
+    console.log(`aborted requests counted ${took.join(", ")} ms after their connection closed`);
+    const { records, truth, status, metrics } = result;
+    expect(truth.map((t) => [t.id, t.aborted])).toEqual([
+      ["client-close", "downstream_reset"],
+      ["client-half-close", "downstream_reset"],
+      ["upstream-reset", "upstream_reset"],
+    ]);
+    expect(records).toEqual([]);
+    expect(status.trace?.requests).toMatchObject({ aborted: 3, timeout: 0, recorded: 0 });
+    expect(status.trace?.pending).toBe(0);
+    expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="aborted"} 3`);
+  });
+
+  it("ends a request whose HTTP/2 client reset its stream (RST_STREAM, connection kept) as aborted within 3 s", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const upstream = await startAbortingUpstream();
+    const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port });
+    let result;
+    let took = 0;
+    const session = await h2Connect(p.port);
+    try {
+      const stream = session.request({ ":path": "/hold", "x-request-id": "h2-cancel" });
+      stream.on("error", () => undefined);
+      stream.end();
+      await new Promise((r) => setTimeout(r, 200));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      took = await abortedWithin(p, 1, "HTTP/2 stream reset");
+      await settle(p, ["h2-cancel"], () => 0);
+    } finally {
+      session.close();
+      result = await p.stop();
+      await upstream.close();
+    }
+    console.log(`HTTP/2 reset stream counted aborted ${took} ms after RST_STREAM`);
+    const { records, truth, status } = result;
+    expect(truth.map((t) => [t.id, t.aborted])).toEqual([["h2-cancel", "downstream_reset"]]);
+    expect(records).toEqual([]);
+    expect(status.trace?.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
   });
 });

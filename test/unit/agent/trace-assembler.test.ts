@@ -188,6 +188,50 @@ describe("request assembler", () => {
     expect(a.heldSocketEvents()).toBe(1);
   });
 
+  it("ends a request whose downstream connection closed before its response finished as aborted, at the next quiet sweep (not after the timeout)", () => {
+    const a = assembler();
+    // The request reached its upstream; then the client went away and Envoy closed fd 9.
+    feed(a, pooled(1, T0).slice(0, 4), 0);
+    feed(a, [`Z 100 9 ${T0 + 500}`], 300);
+    // Quiet, but the close is not yet as old as the grace: a write before it may still come.
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.pending).toBe(1);
+    expect(a.sweep(800)).toEqual([]);
+    expect(a.counters.pending).toBe(0);
+    expect(a.counters.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
+  });
+
+  it("ends a request whose upstream connection Envoy closed before any answer or failure as aborted (an HTTP/2 client reset its stream)", () => {
+    const a = assembler();
+    feed(a, [...pooled(1, T0).slice(0, 4), `Z 100 11 ${T0 + 500}`], 0);
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.requests).toMatchObject({ aborted: 1, timeout: 0 });
+    // An upstream that closed before answering is a failure (F), answered with a 503: recorded.
+    const b = assembler();
+    feed(b, [...pooled(1, T0).slice(0, 4), `Z 100 11 ${T0 + 500}`, `F 100 1 ${T0 + 510} 3 2`, `H 100 1 ${T0 + 600} 9 2 1 0`, `T 100 9 ${T0 + 700} ${T0 + 800} 200 200 2`], 0);
+    expect(b.sweep(600).map((r) => r.phases.at(-1))).toEqual([{ name: "downstream_write", start_ns: T0 + 600, end_ns: T0 + 800 }]);
+    expect(b.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+  });
+
+  it("ends a request whose response had started when its upstream reset (or timed out) as aborted", () => {
+    for (const kind of [3, 2]) {
+      const a = assembler();
+      // Response headers went downstream (no end), then the upstream request failed.
+      const lines = pooled(1, T0).filter((l) => !l.startsWith("O ") && !l.startsWith("T 100 9 "));
+      lines.push(`T 100 9 ${T0 + 1300} ${T0 + 1400} 100 100 2`, `F 100 1 ${T0 + 3000} ${kind} 3`);
+      feed(a, lines, 0);
+      expect(a.sweep(600)).toEqual([]);
+      expect(a.counters.requests, `kind ${kind}`).toMatchObject({ aborted: 1, timeout: 0 });
+    }
+  });
+
+  it("records a response that finished before its connection closed (a close after the last write is no abort)", () => {
+    const a = assembler();
+    feed(a, [...pooled(1, T0), `Z 100 9 ${T0 + 2000}`], 0);
+    expect(a.sweep(600).map((r) => r.end_ns)).toEqual([T0 + 1400]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+  });
+
   it("counts events that belong to no request: a request whose start was lost, and events after its record", () => {
     const a = assembler({ timeoutMs: 5000 });
     feed(a, pooled(1, T0).filter((l) => !l.startsWith("Q ")));
