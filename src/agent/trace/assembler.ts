@@ -20,6 +20,7 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   P: ["tid", "seq", "ts", "fd", "round", "end", "last", "peer", "peer6a", "peer6b", "local", "local6a", "local6b"],
   I: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   F: ["tid", "seq", "ts", "kind", "round"],
+  X: ["tid", "seq", "ts", "round"],
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
@@ -95,6 +96,8 @@ interface Req {
   c: Ev | null;
   p: Ev | null;
   f: Ev | null;
+  /** The router reset the upstream request. */
+  x: Ev | null;
   u: Ev | null;
   h: Ev | null;
   /** Response ends (H or O with end), and request ends handed upstream (I with end). */
@@ -206,6 +209,9 @@ export class RequestAssembler {
         break;
       case "F":
         req.f ??= ev;
+        break;
+      case "X":
+        req.x ??= ev;
         break;
       case "U":
         req.u ??= ev;
@@ -416,10 +422,10 @@ export class RequestAssembler {
 
   /**
    * A request still waiting for its response's end that can never get it: its downstream
-   * connection was closed after the request came, its upstream connection was closed
-   * before any answer or failure, or its upstream request failed (reset, response timeout)
-   * after the response had started downstream, which makes Envoy reset the downstream
-   * stream. Asked once the request is quiet, so its own events are all in; a
+   * connection was closed after the request came, its upstream connection was closed or
+   * its upstream request reset by the router before any answer or failure, or its
+   * upstream request failed (reset, response timeout) after the response had started
+   * downstream, which makes Envoy reset the downstream stream. Asked once the request is quiet, so its own events are all in; a
    * close counts once it is as old as the grace, so the writes before it are in too.
    */
   private aborted(req: Req, nowMs: number): boolean {
@@ -435,6 +441,9 @@ export class RequestAssembler {
     // the answer would have been an F (then a 503).
     const p = req.p;
     if (p && p.fd >= 0 && !req.u && !req.f && closed(p.fd, p.ts)) return true;
+    // The router reset its upstream request with no failure of it (a timeout comes with
+    // one): the downstream went away, e.g. an HTTP/2 client reset its stream.
+    if (req.x && !req.f) return true;
     return req.f !== null && req.h !== null && req.f.ts > req.h.ts;
   }
 
@@ -564,7 +573,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, f: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

@@ -470,30 +470,33 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
     expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="aborted"} 3`);
   });
 
-  it("ends a request whose HTTP/2 client reset its stream (RST_STREAM, connection kept) as aborted within 3 s", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const upstream = await startAbortingUpstream();
-    const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port });
-    let result;
-    let took = 0;
-    const session = await h2Connect(p.port);
-    try {
-      const stream = session.request({ ":path": "/hold", "x-request-id": "h2-cancel" });
-      stream.on("error", () => undefined);
-      stream.end();
-      await new Promise((r) => setTimeout(r, 200));
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      took = await abortedWithin(p, 1, "HTTP/2 stream reset");
-      await settle(p, ["h2-cancel"], () => 0);
-    } finally {
-      session.close();
-      result = await p.stop();
-      await upstream.close();
-    }
-    console.log(`HTTP/2 reset stream counted aborted ${took} ms after RST_STREAM`);
-    const { records, truth, status } = result;
-    expect(truth.map((t) => [t.id, t.aborted])).toEqual([["h2-cancel", "downstream_reset"]]);
-    expect(records).toEqual([]);
-    expect(status.trace?.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
-  });
+  for (const up of ["h1", "h2"] as const) {
+    it(`ends a request whose HTTP/2 client reset its stream (RST_STREAM, connection kept) as aborted within 3 s (h2 -> ${up})`, async (ctx) => {
+      if (skip) return ctx.skip(skip);
+      // HTTP/1.1: an upstream that never answers /hold; HTTP/2: one that answers after 5 s.
+      const upstream = up === "h1" ? await startAbortingUpstream() : null;
+      const p = await startTracedProxy({ down: "h2", up, ...(upstream ? { upstreamPort: upstream.port } : { upstreamDelayMs: 5000 }) });
+      let result;
+      let took = 0;
+      const session = await h2Connect(p.port);
+      try {
+        const stream = session.request({ ":path": "/hold", "x-request-id": "h2-cancel" });
+        stream.on("error", () => undefined);
+        stream.end();
+        await new Promise((r) => setTimeout(r, 200));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        took = await abortedWithin(p, 1, "HTTP/2 stream reset");
+        await settle(p, ["h2-cancel"], () => 0);
+      } finally {
+        session.close();
+        result = await p.stop();
+        await upstream?.close();
+      }
+      console.log(`HTTP/2 reset stream (upstream ${up}) counted aborted ${took} ms after RST_STREAM`);
+      const { records, truth, status } = result;
+      expect(truth.map((t) => [t.id, t.aborted])).toEqual([["h2-cancel", "downstream_reset"]]);
+      expect(records).toEqual([]);
+      expect(status.trace?.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
+    });
+  }
 });

@@ -213,6 +213,17 @@ describe("request assembler", () => {
     expect(b.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
   });
 
+  it("ends a request whose upstream request the router reset with no failure (the client reset its HTTP/2 stream) as aborted; a reset for a timeout still gets its 504 recorded", () => {
+    const a = assembler();
+    feed(a, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`], 0);
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.requests).toMatchObject({ aborted: 1, timeout: 0 });
+    const b = assembler();
+    feed(b, [...pooled(1, T0).slice(0, 4), `F 100 1 ${T0 + 500} 2 2`, `X 100 1 ${T0 + 501} 2`, `H 100 1 ${T0 + 600} 9 2 1 0`, `T 100 9 ${T0 + 700} ${T0 + 800} 200 200 2`], 0);
+    expect(b.sweep(600).map((r) => [r.phases.at(-2)?.name, r.phases.at(-1)?.name, r.wakeups])).toEqual([["upstream_wait", "downstream_write", 2]]);
+    expect(b.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+  });
+
   it("ends a request whose response had started when its upstream reset (or timed out) as aborted", () => {
     for (const kind of [3, 2]) {
       const a = assembler();
