@@ -425,8 +425,9 @@ export class RequestAssembler {
    * connection was closed after the request came, its upstream connection was closed or
    * its upstream request reset by the router before any answer or failure, or its
    * upstream request failed (reset, response timeout) after the response had started
-   * downstream, which makes Envoy reset the downstream stream. Asked once the request is quiet, so its own events are all in; a
-   * close counts once it is as old as the grace, so the writes before it are in too.
+   * downstream, which makes Envoy reset the downstream stream. Asked once the request is
+   * quiet, so its own events are all in; a close counts once it is as old as the grace, so
+   * the writes before it are in too.
    */
   private aborted(req: Req, nowMs: number): boolean {
     const q = req.q;
@@ -436,9 +437,9 @@ export class RequestAssembler {
       return log?.closes.some((c, i) => c > after && nowMs - log.closesReceived[i]! >= this.graceMs) ?? false;
     };
     if (closed(q.fd, q.ts)) return true;
-    // Envoy closed the upstream connection itself (an HTTP/1.1 upstream request cannot be
-    // cancelled otherwise: the client reset its stream): an upstream close or reset before
-    // the answer would have been an F (then a 503).
+    // Envoy closed the upstream connection itself, the only way to cancel an HTTP/1.1
+    // upstream request (the client reset its stream): an upstream that closed or reset
+    // before answering would have given an F (then a 503).
     const p = req.p;
     if (p && p.fd >= 0 && !req.u && !req.f && closed(p.fd, p.ts)) return true;
     // The router reset its upstream request with no failure of it (a timeout comes with
@@ -534,7 +535,7 @@ export class RequestAssembler {
   private prune(nowMs: number): void {
     const from = new Map<number, number>();
     const need = (fd: number | undefined, start: number): void => {
-      if (fd !== undefined && fd >= 0 && !((from.get(fd) ?? Infinity) <= start)) from.set(fd, start);
+      if (fd !== undefined && fd >= 0 && start < (from.get(fd) ?? Infinity)) from.set(fd, start);
     };
     for (const r of this.pending.values()) {
       // A request whose start has not come yet: all of its connections' events.
