@@ -95,8 +95,10 @@ interface Req {
   r: Ev | null;
   c: Ev | null;
   p: Ev | null;
+  /** The latest upstream request's pool ready (a retry's after the first). */
+  pLast: Ev | null;
   f: Ev | null;
-  /** The router reset the upstream request. */
+  /** The router's latest reset of an upstream request. */
   x: Ev | null;
   u: Ev | null;
   h: Ev | null;
@@ -202,6 +204,7 @@ export class RequestAssembler {
         break;
       case "P":
         req.p ??= ev;
+        req.pLast = ev;
         if (ev.end) req.upEnds.push(ev);
         break;
       case "I":
@@ -211,7 +214,7 @@ export class RequestAssembler {
         req.f ??= ev;
         break;
       case "X":
-        req.x ??= ev;
+        req.x = ev;
         break;
       case "U":
         req.u ??= ev;
@@ -440,11 +443,15 @@ export class RequestAssembler {
     // Envoy closed the upstream connection itself, the only way to cancel an HTTP/1.1
     // upstream request (the client reset its stream): an upstream that closed or reset
     // before answering would have given an F (then a 503).
-    const p = req.p;
+    // Only the latest upstream request counts: a retry (after a per-try timeout or a
+    // retriable status, which reset the one before and close its HTTP/1.1 connection)
+    // carries the request on.
+    const p = req.pLast;
     if (p && p.fd >= 0 && !req.u && !req.f && closed(p.fd, p.ts)) return true;
     // The router reset its upstream request with no failure of it (a timeout comes with
-    // one): the downstream went away, e.g. an HTTP/2 client reset its stream.
-    if (req.x && !req.f) return true;
+    // one) and started none after: the downstream went away, e.g. an HTTP/2 client reset
+    // its stream.
+    if (req.x && !req.f && !(p && p.ts > req.x.ts)) return true;
     return req.f !== null && req.h !== null && req.f.ts > req.h.ts;
   }
 
@@ -540,7 +547,7 @@ export class RequestAssembler {
     for (const r of this.pending.values()) {
       // A request whose start has not come yet: all of its connections' events.
       const start = r.q ? num(r.q.line, "codec_start") : -Infinity;
-      for (const ev of [r.q, r.c, r.p, r.u, r.h, ...r.downEnds, ...r.upEnds]) need(ev?.fd, start);
+      for (const ev of [r.q, r.c, r.p, r.pLast, r.u, r.h, ...r.downEnds, ...r.upEnds]) need(ev?.fd, start);
     }
     const recent = (receivedMs: number): boolean => nowMs - receivedMs < 4 * this.graceMs;
     for (const [fd, log] of this.fds) {
@@ -574,7 +581,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {
