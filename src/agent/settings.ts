@@ -52,6 +52,17 @@ export type AgentFlags = Partial<Record<keyof AgentSettings, string>>;
 
 export class SettingsError extends Error {
   override name = "SettingsError";
+  /** What the message names first: the flag, the variable or "default of <flag>" whose value is refused. */
+  readonly source: string;
+  constructor(source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.source = source;
+  }
+}
+
+/** The output budget cannot hold every file of the scripts: it depends on which scripts run. */
+export class OutputBudgetError extends SettingsError {
+  override name = "OutputBudgetError";
 }
 
 interface Field {
@@ -87,6 +98,29 @@ export const SETTINGS: Record<keyof AgentSettings, Field> = {
   traceRate: { env: "HOOKPOINT_TRACE_RATE", flag: "--trace-rate", def: String(DEFAULT_TRACE_RATE) },
 };
 
+/** The prefix of every variable the agent reads (src/config.ts passes it those only). */
+export const AGENT_ENV_PREFIX = "HOOKPOINT_";
+
+/** The setting a variable sets, or undefined for a name the agent does not read. */
+export function settingOfVariable(name: string): keyof AgentSettings | undefined {
+  return (Object.keys(SETTINGS) as (keyof AgentSettings)[]).find((k) => SETTINGS[k].env === name);
+}
+
+/**
+ * What the agent would stop on, before it starts the proxy, given these flags and this
+ * environment; undefined when it would start. Its own parsing, so that policy validation and
+ * admission judge the env they hand it exactly as it will.
+ */
+export function agentSettingsProblem(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): SettingsError | undefined {
+  try {
+    resolveAgentSettings(flags, env);
+    return undefined;
+  } catch (err) {
+    if (err instanceof SettingsError) return err;
+    throw err;
+  }
+}
+
 /** The NDJSON files the agent writes besides their rotated ones: one per script, one more for envoy-request-trace's request records. */
 export function outputFiles(scripts: readonly string[]): number {
   return scripts.length + (scripts.includes(REQUEST_TRACE_SCRIPT) ? 1 : 0);
@@ -109,7 +143,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     const { value, from } = pick(k);
     const n = Number(value.trim());
     if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new SettingsError(`${from}: expected an integer from ${min} to ${max}, got "${value}"`);
+      throw new SettingsError(from, `expected an integer from ${min} to ${max}, got "${value}"`);
     }
     return n;
   };
@@ -123,22 +157,22 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
   // interval totals and its status entry, and the first would never be stopped.
   const scripts = [...new Set(list("scripts"))];
   for (const s of scripts) {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(`${pick("scripts").from}: "${s}" is not a script name (lowercase letters, digits and dashes)`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(pick("scripts").from, `"${s}" is not a script name (lowercase letters, digits and dashes)`);
   }
   const reaper = pick("reaper");
   if (!["auto", "tini", "none"].includes(reaper.value)) {
-    throw new SettingsError(`${reaper.from}: expected auto, tini or none, got "${reaper.value}"`);
+    throw new SettingsError(reaper.from, `expected auto, tini or none, got "${reaper.value}"`);
   }
   const level = pick("logLevel");
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level.value)) {
-    throw new SettingsError(`${level.from}: expected fatal, error, warn, info, debug, trace or silent, got "${level.value}"`);
+    throw new SettingsError(level.from, `expected fatal, error, warn, info, debug, trace or silent, got "${level.value}"`);
   }
   const records = pick("recordsEndpoint");
-  if (!["on", "off"].includes(records.value)) throw new SettingsError(`${records.from}: expected on or off, got "${records.value}"`);
+  if (!["on", "off"].includes(records.value)) throw new SettingsError(records.from, `expected on or off, got "${records.value}"`);
   const outputDir = pick("outputDir").value;
-  if (!outputDir.startsWith("/")) throw new SettingsError(`${pick("outputDir").from}: expected an absolute path, got "${outputDir}"`);
+  if (!outputDir.startsWith("/")) throw new SettingsError(pick("outputDir").from, `expected an absolute path, got "${outputDir}"`);
   const names = list("envoyNames");
-  if (names.length === 0) throw new SettingsError(`${pick("envoyNames").from}: expected at least one Envoy binary name`);
+  if (names.length === 0) throw new SettingsError(pick("envoyNames").from, "expected at least one Envoy binary name");
   const settings: AgentSettings = {
     scripts: scripts.length ? scripts : null,
     outputDir,
@@ -169,8 +203,9 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
   if (fileBytesOf(settings) < MIN_FILE_BYTES) {
     const files = outputFiles(settings.scripts ?? DEFAULT_SCRIPT_NAMES);
     const least = files * (settings.keepFiles + 1) * MIN_FILE_BYTES;
-    throw new SettingsError(
-      `${pick("maxOutputBytes").from}: ${settings.maxOutputBytes} is too small: ${files} output file${files === 1 ? "" : "s"} with ${settings.keepFiles} rotated ${settings.keepFiles === 1 ? "one" : "ones"} each need at least ${least} (${files * (settings.keepFiles + 1)} files of ${MIN_FILE_BYTES} bytes)`,
+    throw new OutputBudgetError(
+      pick("maxOutputBytes").from,
+      `${settings.maxOutputBytes} is too small: ${files} output file${files === 1 ? "" : "s"} with ${settings.keepFiles} rotated ${settings.keepFiles === 1 ? "one" : "ones"} each need at least ${least} (${files * (settings.keepFiles + 1)} files of ${MIN_FILE_BYTES} bytes)`,
     );
   }
   return settings;

@@ -39,7 +39,7 @@ export interface Profile {
   image?: string;
   /** Bundled script names the agent runs. */
   scripts?: string[];
-  /** Extra env for the proxy container (HOOKPOINT_* settings for the agent, for instance). */
+  /** Extra env for the proxy container (HOOKPOINT_* settings for the agent, for instance; validation judges those as the agent will). */
   env?: EnvVar[];
   /** Replaces the proxy container's resources when set. */
   resources?: ResourceRequirements;

@@ -8,7 +8,11 @@ import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, par
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
 import { IMAGE_REFERENCE } from "../image-reference.js";
-import type { EnvVar, HookpointPolicy, ResourceRequirements } from "./types.js";
+import { AGENT_ENV_PREFIX, OutputBudgetError, SETTINGS, agentSettingsProblem, settingOfVariable, type AgentSettings, type SettingsError } from "../agent/settings.js";
+import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
+import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, SCRIPTS_ANNOTATION } from "../names.js";
+import { nearestNames } from "../nearest-name.js";
+import type { EnvVar, HookpointPolicy, Profile, ResourceRequirements } from "./types.js";
 
 export interface PolicyProblem {
   path: string;
@@ -158,6 +162,7 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   }
   for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
   for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
+  for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
       const needsValues = req.operator === "In" || req.operator === "NotIn";
@@ -168,6 +173,8 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   return out;
 }
 
+/** Printable ASCII without "=": the API server's most relaxed rule for an env var's name. */
+const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 /** Where an env var may take its value from (core/v1 EnvVarSource). */
 const ENV_SOURCES = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"] as const;
 
@@ -177,13 +184,89 @@ const ENV_SOURCES = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretK
  */
 function envProblems(at: string, e: EnvVar): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  // Printable ASCII without "=": the API server's most relaxed rule for a name.
-  if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(e.name)) out.push({ path: `${at}.name`, message: `${JSON.stringify(e.name)} is not an environment variable name: printable ASCII characters other than "=" only` });
+  if (!ENV_NAME.test(e.name)) out.push({ path: `${at}.name`, message: `${JSON.stringify(e.name)} is not an environment variable name: printable ASCII characters other than "=" only` });
   if (!isObject(e.valueFrom)) return out;
   const sources = ENV_SOURCES.filter((k) => isObject((e.valueFrom as Record<string, unknown>)[k]));
   if (sources.length === 0) out.push({ path: `${at}.valueFrom`, message: `must specify one of: ${ENV_SOURCES.slice(0, -1).join(", ")} or ${ENV_SOURCES.at(-1)}` });
   else if (e.value !== undefined && e.value !== "") out.push({ path: `${at}.valueFrom`, message: "may not be specified when value is not empty" });
   else if (sources.length > 1) out.push({ path: `${at}.valueFrom`, message: `may not have more than one field specified at a time (has ${sources.join(", ")})` });
+  return out;
+}
+
+/**
+ * Agent settings the webhook writes into every injected proxy (admission/mutate.ts), and
+ * how. A profile's env is applied after them, so it would win: the status annotation,
+ * `explain` and the agent would then disagree on the profile or the scripts, the records
+ * would leave the one writable volume, the port would no longer be the one the webhook
+ * leaves out of Istio's capture. The uid and gid are flags, which win over any env.
+ */
+const SET_BY_WEBHOOK: Partial<Record<keyof AgentSettings, string>> = {
+  profile: "to the profile's name, which the status annotation records",
+  scripts: `to the profile's scripts (or the pod's ${SCRIPTS_ANNOTATION} annotation), which the status annotation records: set the profile's scripts instead`,
+  outputDir: `to ${AGENT_OUTPUT_DIR}, in the hookpoint-tmp volume: the container's one writable place, whose size the agent's output budget is cut to`,
+  metricsPort: `to ${AGENT_METRICS_PORT}, the port it leaves out of Istio's inbound capture`,
+  terminationGraceSeconds: "to the pod's own terminationGracePeriodSeconds",
+  proxyUid: `as ${SETTINGS.proxyUid.flag} in the agent's command (the proxy's original runAsUser), which wins over any env`,
+  proxyGid: `as ${SETTINGS.proxyGid.flag} in the agent's command (the proxy's original runAsGroup), which wins over any env`,
+};
+
+const AGENT_VARIABLES = Object.values(SETTINGS).map((f) => f.env);
+const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in every pod the profile injects";
+
+/**
+ * A profile's HOOKPOINT_* env as the agent will read it, judged by the agent's own parser:
+ * a value it refuses stops it before it starts the proxy. Each value alone first (named at
+ * its entry), then all of them together with the scripts the webhook gives it (the output
+ * budget must hold every file of those scripts). A valueFrom is read when the pod starts:
+ * nothing to judge here. A pod's scripts annotation can pick other scripts: admission
+ * judges the container's final env again (admission/review.ts).
+ */
+function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
+  if (prof.agent === false) return [];
+  const out: PolicyProblem[] = [];
+  const scripts = [...new Set(prof.scripts ?? DEFAULT_SCRIPT_NAMES)];
+  // As plan.ts and mutate.ts write it (the webhook's default scripts are DEFAULT_SCRIPT_NAMES,
+  // cli/settings.ts); the agent reads "" (a profile with scripts: []) as its defaults.
+  const base: Record<string, string> = { [SETTINGS.scripts.env]: scripts.join(",") };
+  const env = { ...base };
+  /** Variable → the entry whose value the agent gets: the last one of that name. */
+  const winner = new Map<string, number>();
+  const which = `${prof.scripts ? "the profile's scripts" : "the default scripts"} ${scripts.join(", ")}`;
+  const refused = (path: string, problem: SettingsError) =>
+    out.push({ path, message: `${problem.message}${problem instanceof OutputBudgetError ? `, with ${which}` : ""}: ${AGENT_STOPS}` });
+  let each = true;
+  (prof.env ?? []).forEach((e, i) => {
+    if (!e.name.startsWith(AGENT_ENV_PREFIX) || !ENV_NAME.test(e.name)) return;
+    const key = settingOfVariable(e.name);
+    if (key === undefined) {
+      const near = nearestNames(e.name, AGENT_VARIABLES, AGENT_ENV_PREFIX);
+      const hint = near.length > 0 ? `did you mean ${near.join(" or ")}?` : "hookpoint agent --help lists the settings";
+      out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is not a setting the agent reads: it would be ignored (${hint})` });
+      return;
+    }
+    const set = SET_BY_WEBHOOK[key];
+    if (set !== undefined) {
+      out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is set by the webhook, ${set}` });
+      return;
+    }
+    delete env[e.name];
+    winner.delete(e.name);
+    if (typeof e.value !== "string" || e.value === "") return;
+    const problem = agentSettingsProblem({}, { ...base, [e.name]: e.value });
+    if (problem) {
+      each = false;
+      refused(`${at}.env[${i}].value`, problem);
+      return;
+    }
+    env[e.name] = e.value;
+    winner.set(e.name, i);
+  });
+  if (!each) return out;
+  const problem = agentSettingsProblem({}, env);
+  if (problem) {
+    const i = winner.get(problem.source);
+    refused(i === undefined ? `${at}.env` : `${at}.env[${i}].value`, problem);
+  }
   return out;
 }
 

@@ -222,6 +222,17 @@ describe("hookpoint inject", () => {
     ["a stream of JSON objects whose second is cut short", ["uninject", "-f", "@cut.json"], 'hookpoint uninject: @cut.json: document 2: malformed JSON at line 3, column 25: Expected \',\' or \'}\' after property value\n'],
     ["pod template without containers", ["inject", "-f", "@nocontainers.yaml"], "hookpoint inject: @nocontainers.yaml: document 2: spec.template.spec.containers: missing or empty\n"],
     ["unknown --policy field", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@policy.yaml"], "hookpoint inject: @policy.yaml: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n"],
+    // A profile env the agent would refuse: every pod it injects would get a proxy that never starts.
+    [
+      "a --policy whose profile env has an agent setting the agent refuses",
+      ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@agent-env.yaml"],
+      'hookpoint inject: @agent-env.yaml: document 1: spec.profiles.deep.env[1].value: HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": the agent would exit on it before it starts the proxy, in every pod the profile injects\n',
+    ],
+    [
+      "explain: a --policy whose output budget cannot hold the default scripts' files",
+      ["explain", "-f", "examples/bookinfo.yaml", "--policy", "@agent-budget.yaml"],
+      "hookpoint explain: @agent-budget.yaml: document 1: spec.profiles.deep.env[0].value: HOOKPOINT_MAX_OUTPUT_BYTES: 40000 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes), with the default scripts envoy-event-loop, envoy-request-flow, hookpoint-pairs: the agent would exit on it before it starts the proxy, in every pod the profile injects\n",
+    ],
     ["a Namespace named twice in --namespaces", ["inject", "-f", "examples/bookinfo.yaml", "--namespaces", "@dup-ns.yaml"], 'hookpoint inject: @dup-ns.yaml: document 2: metadata.name: duplicate Namespace "bookinfo"\n'],
     ["missing file", ["inject", "-f", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file or directory\n"],
     ["missing policy file", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@missing.yaml"], "hookpoint inject: @missing.yaml: cannot read: no such file\n"],
@@ -244,6 +255,8 @@ describe("hookpoint inject", () => {
     "cut.json": '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}\n{"apiVersion":"v1","kind":"Pod",\n "metadata":{"name":"b"}\n',
     "nocontainers.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: []\n",
     "policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mdoe: Enabled\n",
+    "agent-env.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  profiles:\n    deep:\n      env:\n      - {name: HOOKPOINT_INTERVAL_SECONDS, value: \"5\"}\n      - {name: HOOKPOINT_LOG_LEVEL, value: verbose}\n",
+    "agent-budget.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  profiles:\n    deep: {env: [{name: HOOKPOINT_MAX_OUTPUT_BYTES, value: \"40000\"}]}\n",
     "secret.yaml": pod("s", "web"),
     "dup-ns.yaml": "kind: Namespace\nmetadata: {name: bookinfo, labels: {hookpoint.dev/inject: enabled}}\n---\nkind: Namespace\nmetadata: {name: bookinfo, labels: {hookpoint.dev/inject: disabled}}\n",
   };

@@ -1,0 +1,161 @@
+// A profile's env reaches the agent in every pod the profile injects; the agent stops
+// (exit code 2, before it starts the proxy) on a setting it refuses. Validation judges
+// those settings with the agent's own parsing, refuses what the webhook itself sets,
+// and names the setting an unknown HOOKPOINT_* name most likely meant.
+import { describe, expect, it } from "vitest";
+import { SETTINGS } from "../../../src/agent/settings.js";
+import { reviewPod } from "../../../src/admission/review.js";
+import type { Pod } from "../../../src/admission/pod.js";
+import { judgePolicy } from "../../../src/k8s/acceptance.js";
+import { parsePolicies } from "../../../src/policy/files.js";
+import type { EnvVar, Profile } from "../../../src/policy/types.js";
+import { semanticProblems } from "../../../src/policy/validate.js";
+import { InputError } from "../../../src/input-error.js";
+import { policy, SCRIPTS, settings, snapshot } from "../../support/pods.js";
+
+const STOPS = "the agent would exit on it before it starts the proxy, in every pod the profile injects";
+const DEFAULTS = "envoy-event-loop, envoy-request-flow, hookpoint-pairs";
+const KNOWN = [...SCRIPTS, "envoy-request-trace"];
+const problems = (env: EnvVar[], profile: Profile = {}) => semanticProblems(policy("p", { profiles: { deep: { ...profile, env } } }), KNOWN);
+
+describe("a profile's agent settings", () => {
+  it("a value the agent refuses is named by its entry, with the agent's own words", () => {
+    expect(
+      problems([
+        { name: "HOOKPOINT_LOG_LEVEL", value: "verbose" },
+        { name: "HOOKPOINT_INTERVAL_SECONDS", value: "5 s" },
+        { name: "HOOKPOINT_TRACE_SAMPLE", value: "0" },
+        { name: "HOOKPOINT_REAPER", value: "dumb-init" },
+        { name: "HOOKPOINT_RECORDS_ENDPOINT", value: "yes" },
+        { name: "HOOKPOINT_ENVOY_NAMES", value: " , " },
+      ]),
+    ).toEqual([
+      { path: "spec.profiles.deep.env[0].value", message: `HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": ${STOPS}` },
+      { path: "spec.profiles.deep.env[1].value", message: `HOOKPOINT_INTERVAL_SECONDS: expected an integer from 1 to 3600, got "5 s": ${STOPS}` },
+      { path: "spec.profiles.deep.env[2].value", message: `HOOKPOINT_TRACE_SAMPLE: expected an integer from 1 to 1000000000, got "0": ${STOPS}` },
+      { path: "spec.profiles.deep.env[3].value", message: `HOOKPOINT_REAPER: expected auto, tini or none, got "dumb-init": ${STOPS}` },
+      { path: "spec.profiles.deep.env[4].value", message: `HOOKPOINT_RECORDS_ENDPOINT: expected on or off, got "yes": ${STOPS}` },
+      { path: "spec.profiles.deep.env[5].value", message: `HOOKPOINT_ENVOY_NAMES: expected at least one Envoy binary name: ${STOPS}` },
+    ]);
+  });
+
+  it("values the agent takes, an empty value (the agent's default), a valueFrom (read at pod start) and other variables pass", () => {
+    expect(
+      problems([
+        { name: "HOOKPOINT_LOG_LEVEL", value: "debug" },
+        { name: "HOOKPOINT_INTERVAL_SECONDS", value: " 5 " },
+        { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "" },
+        { name: "HOOKPOINT_TRACE_RATE", valueFrom: { configMapKeyRef: { name: "tracing", key: "rate" } } },
+        { name: "LOG_LEVEL", value: "verbose" },
+      ]),
+    ).toEqual([]);
+  });
+
+  it("the output budget must hold every file of the scripts the webhook gives the agent: the profile's, else the defaults", () => {
+    expect(problems([{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" }])).toEqual([
+      {
+        path: "spec.profiles.deep.env[0].value",
+        message: `HOOKPOINT_MAX_OUTPUT_BYTES: 40000 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes), with the default scripts ${DEFAULTS}: ${STOPS}`,
+      },
+    ]);
+    // One script, one file: 4 × 4096 fits.
+    expect(problems([{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" }], { scripts: ["hookpoint-pairs"] })).toEqual([]);
+    // envoy-request-trace writes its request records to a file more; a script named twice runs once.
+    expect(problems([{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" }], { scripts: ["envoy-request-trace", "hookpoint-pairs", "hookpoint-pairs"] })).toEqual([
+      {
+        path: "spec.profiles.deep.env[0].value",
+        message: `HOOKPOINT_MAX_OUTPUT_BYTES: 40000 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes), with the profile's scripts envoy-request-trace, hookpoint-pairs: ${STOPS}`,
+      },
+    ]);
+  });
+
+  it("settings that fit alone but not together are named at the budget's entry; the last entry of a name is the one the agent gets", () => {
+    const env = [
+      { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "100000" },
+      { name: "HOOKPOINT_KEEP_FILES", value: "10" },
+      { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "65536" },
+    ];
+    expect(problems(env)).toEqual([
+      {
+        path: "spec.profiles.deep.env[2].value",
+        message: `HOOKPOINT_MAX_OUTPUT_BYTES: 65536 is too small: 3 output files with 10 rotated ones each need at least 135168 (33 files of 4096 bytes), with the default scripts ${DEFAULTS}: ${STOPS}`,
+      },
+    ]);
+    expect(problems([...env, { name: "HOOKPOINT_KEEP_FILES", value: "" }])).toEqual([]);
+  });
+
+  it("every setting the webhook writes into the proxy is refused, saying how the webhook sets it", () => {
+    // What mutatePod writes: its HOOKPOINT_* env and the flags of the agent's command.
+    const pod: Pod = { metadata: { name: "p" }, spec: { terminationGracePeriodSeconds: 45, containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2" }] } };
+    const c = reviewPod(pod, "web", snapshot({ web: { "hookpoint.dev/inject": "enabled" } }), settings).mutated?.spec.containers[0];
+    const flags = (c?.command ?? []).filter((a) => a.startsWith("--proxy-"));
+    const written = [...(c?.env ?? []).map((e) => e.name), ...flags.map((f) => Object.values(SETTINGS).find((s) => s.flag === f)?.env)];
+    expect(written).toEqual([
+      "HOOKPOINT_PROFILE",
+      "HOOKPOINT_SCRIPTS",
+      "HOOKPOINT_OUTPUT_DIR",
+      "HOOKPOINT_METRICS_PORT",
+      "HOOKPOINT_TERMINATION_GRACE_SECONDS",
+      "HOOKPOINT_PROXY_UID",
+      "HOOKPOINT_PROXY_GID",
+    ]);
+    expect(problems(written.map((name) => ({ name: name as string, value: "1" })))).toEqual([
+      { path: "spec.profiles.deep.env[0].name", message: "HOOKPOINT_PROFILE is set by the webhook, to the profile's name, which the status annotation records" },
+      {
+        path: "spec.profiles.deep.env[1].name",
+        message: "HOOKPOINT_SCRIPTS is set by the webhook, to the profile's scripts (or the pod's hookpoint.dev/scripts annotation), which the status annotation records: set the profile's scripts instead",
+      },
+      {
+        path: "spec.profiles.deep.env[2].name",
+        message: "HOOKPOINT_OUTPUT_DIR is set by the webhook, to /tmp/hookpoint, in the hookpoint-tmp volume: the container's one writable place, whose size the agent's output budget is cut to",
+      },
+      { path: "spec.profiles.deep.env[3].name", message: "HOOKPOINT_METRICS_PORT is set by the webhook, to 15099, the port it leaves out of Istio's inbound capture" },
+      { path: "spec.profiles.deep.env[4].name", message: "HOOKPOINT_TERMINATION_GRACE_SECONDS is set by the webhook, to the pod's own terminationGracePeriodSeconds" },
+      { path: "spec.profiles.deep.env[5].name", message: "HOOKPOINT_PROXY_UID is set by the webhook, as --proxy-uid in the agent's command (the proxy's original runAsUser), which wins over any env" },
+      { path: "spec.profiles.deep.env[6].name", message: "HOOKPOINT_PROXY_GID is set by the webhook, as --proxy-gid in the agent's command (the proxy's original runAsGroup), which wins over any env" },
+    ]);
+    // Whatever the value, and from a valueFrom too: the name alone overrides the webhook's.
+    expect(problems([{ name: "HOOKPOINT_SCRIPTS", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }])).toHaveLength(1);
+  });
+
+  it("an unknown HOOKPOINT_* name is refused, naming the setting it most likely meant", () => {
+    expect(
+      problems([
+        { name: "HOOKPOINT_INTERVAL", value: "5" },
+        { name: "HOOKPOINT_LOG_LEVL", value: "debug" },
+        { name: "HOOKPOINT_log_level", value: "debug" },
+        { name: "HOOKPOINT_TRACE", value: "1" },
+        { name: "HOOKPOINT_METRICS", value: "1" },
+        { name: "HOOKPOINT_COLOUR", value: "blue" },
+      ]),
+    ).toEqual([
+      { path: "spec.profiles.deep.env[0].name", message: "HOOKPOINT_INTERVAL is not a setting the agent reads: it would be ignored (did you mean HOOKPOINT_INTERVAL_SECONDS?)" },
+      { path: "spec.profiles.deep.env[1].name", message: "HOOKPOINT_LOG_LEVL is not a setting the agent reads: it would be ignored (did you mean HOOKPOINT_LOG_LEVEL?)" },
+      { path: "spec.profiles.deep.env[2].name", message: "HOOKPOINT_log_level is not a setting the agent reads: it would be ignored (did you mean HOOKPOINT_LOG_LEVEL?)" },
+      { path: "spec.profiles.deep.env[3].name", message: "HOOKPOINT_TRACE is not a setting the agent reads: it would be ignored (did you mean HOOKPOINT_TRACE_RATE?)" },
+      { path: "spec.profiles.deep.env[4].name", message: "HOOKPOINT_METRICS is not a setting the agent reads: it would be ignored (did you mean HOOKPOINT_METRICS_HOST or HOOKPOINT_METRICS_PORT?)" },
+      { path: "spec.profiles.deep.env[5].name", message: "HOOKPOINT_COLOUR is not a setting the agent reads: it would be ignored (hookpoint agent --help lists the settings)" },
+    ]);
+  });
+
+  it("a profile without the agent (agent: false) has no agent to read them", () => {
+    expect(problems([{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }, { name: "HOOKPOINT_SCRIPTS", value: "x" }, { name: "HOOKPOINT_X", value: "1" }], { agent: false })).toEqual([]);
+  });
+
+  it("reaches the policy's Accepted condition and a policy file's error, with the field path", () => {
+    const spec = { profiles: { deep: { env: [{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }] } } };
+    const verdict = judgePolicy({ ...policy("perf", spec), metadata: { name: "perf", generation: 3 } }, SCRIPTS);
+    expect(verdict.inForce).toBe("none");
+    expect(verdict.condition).toEqual({
+      type: "Accepted",
+      status: "False",
+      reason: "Invalid",
+      message: `spec.profiles.deep.env[0].value: HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": ${STOPS}`,
+      observedGeneration: 3,
+    });
+    const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: perf}\nspec:\n  profiles:\n    deep: {env: [{name: HOOKPOINT_INTERVAL_SECONDS, value: 5 s}]}\n";
+    expect(() => parsePolicies(text, "policy.yaml", SCRIPTS)).toThrow(
+      new InputError("policy.yaml", `HOOKPOINT_INTERVAL_SECONDS: expected an integer from 1 to 3600, got "5 s": ${STOPS}`, 0, "spec.profiles.deep.env[0].value"),
+    );
+  });
+});
