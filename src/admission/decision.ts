@@ -18,7 +18,8 @@ export type DecidedBy =
   | "force"
   | "proxy-without-envoy"
   | "pod-security"
-  | "resources";
+  | "resources"
+  | "agent-settings";
 
 export type Reason =
   | "no-target-container"
@@ -35,7 +36,8 @@ export type Reason =
   | "forced"
   | "envoy-disabled"
   | "pod-security-enforced"
-  | "invalid-resources";
+  | "invalid-resources"
+  | "invalid-agent-settings";
 
 export interface Decision {
   inject: boolean;

@@ -2,11 +2,12 @@
 import type { Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
 import { decide, type Decision } from "./decision.js";
-import { mutatePod, type InjectionStatus } from "./mutate.js";
+import { isWrapped, mutatePod, type InjectionStatus } from "./mutate.js";
 import { podPatch, type Operation } from "./patch.js";
 import { planInjection, type DenialReason } from "./plan.js";
-import type { Container, Pod } from "./pod.js";
+import type { Container, Pod, TargetRef } from "./pod.js";
 import { mergeResources } from "../policy/resources.js";
+import { AGENT_ENV_PREFIX, OutputBudgetError, agentSettingsProblem, type SettingsError } from "../agent/settings.js";
 
 export interface PodReview {
   decision: Decision;
@@ -49,6 +50,15 @@ export function reviewPod(pod: Pod, namespace: string, snapshot: Snapshot, setti
   }
 
   const mutation = mutatePod(pod, plan, decision.decidedBy, settings);
+  // A proxy that never starts is worse than an untraced one: the agent stops on a setting it
+  // refuses before it starts the proxy. Policy validation judged the profile's env with the
+  // profile's scripts; here the container's own env and a scripts annotation count too.
+  const refused = agentRefusal(mutation.pod, target, mutation.status);
+  if (refused) {
+    const message = `the agent would exit before it starts the proxy: ${refused.message}${refused instanceof OutputBudgetError ? `, with scripts ${plan.scripts.join(", ")}` : ""}`;
+    const skipped: Decision = { ...decision, inject: false, decidedBy: "agent-settings", reason: "invalid-agent-settings", message, warnings: [...decision.warnings, `hookpoint: not injected: ${message}`] };
+    return { decision: skipped, patch: [], warnings: [...skipped.warnings, ...planned.warnings] };
+  }
   return {
     decision,
     patch: podPatch(pod, mutation.pod),
@@ -56,4 +66,18 @@ export function reviewPod(pod: Pod, namespace: string, snapshot: Snapshot, setti
     mutated: mutation.pod,
     status: mutation.status,
   };
+}
+
+/** What the agent in the mutated container would stop on: its command's flags and the container's HOOKPOINT_* env, as the kubelet passes them (the last entry of a name wins). */
+function agentRefusal(mutated: Pod, target: TargetRef, status: InjectionStatus): SettingsError | undefined {
+  const c = mutated.spec[target.location]?.[target.index] as Container;
+  if (!isWrapped(c.command)) return undefined;
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    if (typeof e?.name !== "string" || !e.name.startsWith(AGENT_ENV_PREFIX)) continue;
+    // A valueFrom is read when the pod starts: unknown here, so not judged.
+    if (typeof e.value === "string") env[e.name] = e.value;
+    else delete env[e.name];
+  }
+  return agentSettingsProblem({ proxyUid: String(status.proxyUid), proxyGid: String(status.proxyGid) }, env);
 }

@@ -49,6 +49,8 @@ export interface AgentSettings {
 
 /** Flag values as commander gives them (strings), keyed like the AgentSettings fields. */
 export type AgentFlags = Partial<Record<keyof AgentSettings, string>>;
+/** HOOKPOINT_* variables, by name. */
+type Env = Readonly<Record<string, string | undefined>>;
 
 export class SettingsError extends Error {
   override name = "SettingsError";
@@ -111,7 +113,7 @@ export function settingOfVariable(name: string): keyof AgentSettings | undefined
  * environment; undefined when it would start. Its own parsing, so that policy validation and
  * admission judge the env they hand it exactly as it will.
  */
-export function agentSettingsProblem(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): SettingsError | undefined {
+export function agentSettingsProblem(flags: AgentFlags, env: Env): SettingsError | undefined {
   try {
     resolveAgentSettings(flags, env);
     return undefined;
@@ -131,72 +133,79 @@ export function fileBytesOf(s: Pick<AgentSettings, "scripts" | "maxFileBytes" | 
   return Math.min(s.maxFileBytes, Math.floor(s.maxOutputBytes / (outputFiles(s.scripts ?? DEFAULT_SCRIPT_NAMES) * (s.keepFiles + 1))));
 }
 
-export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): AgentSettings {
-  const pick = (k: keyof AgentSettings): { value: string; from: string } => {
-    const f = SETTINGS[k];
-    if (flags[k] !== undefined) return { value: flags[k]!, from: f.flag };
-    const e = env[f.env];
-    if (e !== undefined && e !== "") return { value: e, from: f.env };
-    return { value: f.def, from: `default of ${f.flag}` };
-  };
-  const int = (k: keyof AgentSettings, min: number, max: number): number => {
-    const { value, from } = pick(k);
-    const n = Number(value.trim());
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new SettingsError(from, `expected an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
-  };
-  const list = (k: keyof AgentSettings): string[] =>
-    pick(k)
-      .value.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+// Module-level, not closures of resolveAgentSettings: admission runs it for every pod it injects.
+const DEFAULT_OF = Object.fromEntries(Object.entries(SETTINGS).map(([k, f]) => [k, `default of ${f.flag}`])) as Record<keyof AgentSettings, string>;
 
+function pick(flags: AgentFlags, env: Env, k: keyof AgentSettings): { value: string; from: string } {
+  const f = SETTINGS[k];
+  const flag = flags[k];
+  if (flag !== undefined) return { value: flag, from: f.flag };
+  const e = env[f.env];
+  if (e !== undefined && e !== "") return { value: e, from: f.env };
+  return { value: f.def, from: DEFAULT_OF[k] };
+}
+
+function int(flags: AgentFlags, env: Env, k: keyof AgentSettings, min: number, max: number): number {
+  const { value, from } = pick(flags, env, k);
+  const n = Number(value.trim());
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new SettingsError(from, `expected an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function list(flags: AgentFlags, env: Env, k: keyof AgentSettings): string[] {
+  return pick(flags, env, k)
+    .value.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function resolveAgentSettings(flags: AgentFlags, env: Env): AgentSettings {
   // A name given twice runs once: two runners of one script would share its file, its
   // interval totals and its status entry, and the first would never be stopped.
-  const scripts = [...new Set(list("scripts"))];
+  const scripts = [...new Set(list(flags, env, "scripts"))];
   for (const s of scripts) {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(pick("scripts").from, `"${s}" is not a script name (lowercase letters, digits and dashes)`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(s)) throw new SettingsError(pick(flags, env, "scripts").from, `"${s}" is not a script name (lowercase letters, digits and dashes)`);
   }
-  const reaper = pick("reaper");
+  const reaper = pick(flags, env, "reaper");
   if (!["auto", "tini", "none"].includes(reaper.value)) {
     throw new SettingsError(reaper.from, `expected auto, tini or none, got "${reaper.value}"`);
   }
-  const level = pick("logLevel");
+  const level = pick(flags, env, "logLevel");
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level.value)) {
     throw new SettingsError(level.from, `expected fatal, error, warn, info, debug, trace or silent, got "${level.value}"`);
   }
-  const records = pick("recordsEndpoint");
+  const records = pick(flags, env, "recordsEndpoint");
   if (!["on", "off"].includes(records.value)) throw new SettingsError(records.from, `expected on or off, got "${records.value}"`);
-  const outputDir = pick("outputDir").value;
-  if (!outputDir.startsWith("/")) throw new SettingsError(pick("outputDir").from, `expected an absolute path, got "${outputDir}"`);
-  const names = list("envoyNames");
-  if (names.length === 0) throw new SettingsError(pick("envoyNames").from, "expected at least one Envoy binary name");
+  const outputDir = pick(flags, env, "outputDir").value;
+  if (!outputDir.startsWith("/")) throw new SettingsError(pick(flags, env, "outputDir").from, `expected an absolute path, got "${outputDir}"`);
+  const names = list(flags, env, "envoyNames");
+  if (names.length === 0) throw new SettingsError(pick(flags, env, "envoyNames").from, "expected at least one Envoy binary name");
   const settings: AgentSettings = {
     scripts: scripts.length ? scripts : null,
     outputDir,
-    metricsHost: pick("metricsHost").value,
-    metricsPort: int("metricsPort", 0, 65535),
-    proxyUid: int("proxyUid", 0, 2 ** 31 - 1),
-    proxyGid: int("proxyGid", 0, 2 ** 31 - 1),
-    profile: pick("profile").value || null,
-    intervalSeconds: int("intervalSeconds", 1, 3600),
+    metricsHost: pick(flags, env, "metricsHost").value,
+    metricsPort: int(flags, env, "metricsPort", 0, 65535),
+    proxyUid: int(flags, env, "proxyUid", 0, 2 ** 31 - 1),
+    proxyGid: int(flags, env, "proxyGid", 0, 2 ** 31 - 1),
+    profile: pick(flags, env, "profile").value || null,
+    intervalSeconds: int(flags, env, "intervalSeconds", 1, 3600),
     envoyNames: names,
-    bpftrace: pick("bpftrace").value,
-    scriptsDir: pick("scriptsDir").value || null,
-    maxFileBytes: int("maxFileBytes", MIN_FILE_BYTES, 2 ** 40),
-    keepFiles: int("keepFiles", 0, 100),
-    maxOutputBytes: int("maxOutputBytes", MIN_FILE_BYTES, 2 ** 40),
-    stopGraceMs: int("stopGraceMs", 0, 600_000),
-    terminationGraceSeconds: int("terminationGraceSeconds", 0, 86_400),
+    bpftrace: pick(flags, env, "bpftrace").value,
+    scriptsDir: pick(flags, env, "scriptsDir").value || null,
+    maxFileBytes: int(flags, env, "maxFileBytes", MIN_FILE_BYTES, 2 ** 40),
+    keepFiles: int(flags, env, "keepFiles", 0, 100),
+    maxOutputBytes: int(flags, env, "maxOutputBytes", MIN_FILE_BYTES, 2 ** 40),
+    stopGraceMs: int(flags, env, "stopGraceMs", 0, 600_000),
+    terminationGraceSeconds: int(flags, env, "terminationGraceSeconds", 0, 86_400),
     reaper: reaper.value as AgentSettings["reaper"],
     logLevel: level.value,
     recordsEndpoint: records.value === "on",
-    recordsMaxBytes: int("recordsMaxBytes", 64 * 1024, 1024 * 1024 * 1024),
-    recordsConcurrency: int("recordsConcurrency", 1, 64),
-    traceSample: int("traceSample", 1, MAX_TRACE_SETTING),
-    traceRate: int("traceRate", 1, MAX_TRACE_SETTING),
+    recordsMaxBytes: int(flags, env, "recordsMaxBytes", 64 * 1024, 1024 * 1024 * 1024),
+    recordsConcurrency: int(flags, env, "recordsConcurrency", 1, 64),
+    traceSample: int(flags, env, "traceSample", 1, MAX_TRACE_SETTING),
+    traceRate: int(flags, env, "traceRate", 1, MAX_TRACE_SETTING),
   };
   // The budget is shared out at start; a file is never cut below MIN_FILE_BYTES, so a budget
   // too small for every file would be overrun, not kept.
@@ -204,7 +213,7 @@ export function resolveAgentSettings(flags: AgentFlags, env: Readonly<Record<str
     const files = outputFiles(settings.scripts ?? DEFAULT_SCRIPT_NAMES);
     const least = files * (settings.keepFiles + 1) * MIN_FILE_BYTES;
     throw new OutputBudgetError(
-      pick("maxOutputBytes").from,
+      pick(flags, env, "maxOutputBytes").from,
       `${settings.maxOutputBytes} is too small: ${files} output file${files === 1 ? "" : "s"} with ${settings.keepFiles} rotated ${settings.keepFiles === 1 ? "one" : "ones"} each need at least ${least} (${files * (settings.keepFiles + 1)} files of ${MIN_FILE_BYTES} bytes)`,
     );
   }

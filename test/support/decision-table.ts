@@ -25,6 +25,7 @@ export const DECIDED_BY: Record<Reason, string> = {
   "envoy-disabled": "proxy-without-envoy",
   "pod-security-enforced": "pod-security",
   "invalid-resources": "resources",
+  "invalid-agent-settings": "agent-settings",
 };
 
 export interface PolicyVariant {

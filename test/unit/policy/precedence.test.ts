@@ -41,8 +41,8 @@ describe("the decision rules, every combination", () => {
   it("the model reaches every reason but --force", () => {
     const reasons = new Set<Reason>();
     for (const v of VARIANTS) for (const c of cases()) reasons.add(model(c, v).reason);
-    // --force is the CLI's; invalid resources come from a profile, after the decision (test/unit/admission/resources.test.ts).
-    expect([...reasons].sort()).toEqual(Object.keys(DECIDED_BY).filter((r) => r !== "forced" && r !== "invalid-resources").sort());
+    // --force is the CLI's; invalid resources and agent settings come after the decision (test/unit/admission/resources.test.ts, agent-settings.test.ts).
+    expect([...reasons].sort()).toEqual(Object.keys(DECIDED_BY).filter((r) => r !== "forced" && r !== "invalid-resources" && r !== "invalid-agent-settings").sort());
   });
 });
 
