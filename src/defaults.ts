@@ -14,6 +14,8 @@ export const DEFAULT_INTERVAL_SECONDS = 10;
 export const DEFAULT_TRACE_SAMPLE = 100;
 /** Request tracing: at most N traced requests per second (the agent's --trace-rate). */
 export const DEFAULT_TRACE_RATE = 1000;
+/** Largest --termination-grace-seconds the agent takes (a day; its stop timer must fit setTimeout's 24.8 days). Kubernetes sets no limit: the webhook writes a longer grace period as this. */
+export const MAX_TERMINATION_GRACE_SECONDS = 86_400;
 /** Largest --trace-sample / --trace-rate (bpftrace compares them as 32-bit-safe constants). */
 export const MAX_TRACE_SETTING = 1_000_000_000;
 /** The scripts run when a pod names none: those whose header says `default: true` (a test checks they agree). */

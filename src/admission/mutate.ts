@@ -17,6 +17,7 @@ import {
   TRACING_CAPABILITIES,
 } from "../names.js";
 import { copyOf } from "../copy.js";
+import { MAX_TERMINATION_GRACE_SECONDS } from "../defaults.js";
 import { LEAST_PRIVILEGE_CAPABILITIES } from "../privilege.js";
 import { previousOriginal, previousStatus, recordOriginal, UNREADABLE_STATUS, type OriginalState, type OtherChanges } from "./original.js";
 import { EXCLUDE_INBOUND_PORTS_ANNOTATION, ISTIO_INIT_CONTAINER, ISTIO_STATUS_ANNOTATION, istioIptablesList, istioStatusPort, istioVersionWarning, withExcludedInboundPort, withPort } from "./istio.js";
@@ -92,8 +93,10 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   setEnv(env, { name: "HOOKPOINT_OUTPUT_DIR", value: AGENT_OUTPUT_DIR });
   setEnv(env, { name: "HOOKPOINT_METRICS_PORT", value: String(AGENT_METRICS_PORT) });
   // So the agent stops tracing (final dump) before the kubelet's SIGKILL; its default is Kubernetes' 30.
+  // A period longer than the agent takes would stop it before it starts the proxy; at its
+  // largest, tracing stops a day into the drain.
   const grace = pod.spec.terminationGracePeriodSeconds;
-  if (typeof grace === "number") setEnv(env, { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: String(grace) });
+  if (typeof grace === "number") setEnv(env, { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: String(Math.min(grace, MAX_TERMINATION_GRACE_SECONDS)) });
   for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
   c.env = env;
 

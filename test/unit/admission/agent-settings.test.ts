@@ -3,6 +3,7 @@
 // annotation, the container's own HOOKPOINT_* env) is judged at admission, on the mutated
 // container's env and command, with the agent's own parsing: such a pod is left untraced,
 // with a warning, rather than given a proxy that never starts.
+import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
 import { reviewPod } from "../../../src/admission/review.js";
 import type { Container, Pod } from "../../../src/admission/pod.js";
@@ -59,5 +60,17 @@ describe("the agent's settings at admission", () => {
     const verbose = withProxy(pod, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }));
     const noAgent = policy("plain", { profiles: { default: { agent: false } } });
     expect(reviewPod(verbose, "bookinfo", snapshot(NS, [noAgent]), settings).decision.inject).toBe(true);
+  });
+
+  it("a terminationGracePeriodSeconds longer than the agent takes (Kubernetes sets no limit) is written as the agent's largest, a day, and the pod is traced", () => {
+    const slow = structuredClone(pod);
+    slow.spec.terminationGracePeriodSeconds = 172_800;
+    const r = reviewPod(slow, "bookinfo", snapshot(NS), settings);
+    expect(r.decision).toMatchObject({ inject: true, reason: "namespace-enabled" });
+    const proxy = r.mutated?.spec.containers.find((c) => c.name === "istio-proxy");
+    expect(proxy?.env?.find((e) => e.name === "HOOKPOINT_TERMINATION_GRACE_SECONDS")).toEqual({ name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: "86400" });
+    // Reinvocation on the stored pod changes nothing.
+    const stored = jsonpatch.applyPatch(structuredClone(slow), r.patch, true, false).newDocument;
+    expect(reviewPod(stored, "bookinfo", snapshot(NS), settings).patch).toEqual([]);
   });
 });
