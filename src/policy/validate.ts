@@ -11,7 +11,6 @@ import { IMAGE_REFERENCE } from "../image-reference.js";
 import { AGENT_ENV_PREFIX, OutputBudgetError, SETTINGS, agentSettingsProblem, settingOfVariable, type AgentSettings, type SettingsError } from "../agent/settings.js";
 import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, SCRIPTS_ANNOTATION } from "../names.js";
-import { nearestNames } from "../nearest-name.js";
 import type { EnvVar, HookpointPolicy, Profile, ResourceRequirements } from "./types.js";
 
 export interface PolicyProblem {
@@ -210,7 +209,6 @@ const SET_BY_WEBHOOK: Partial<Record<keyof AgentSettings, string>> = {
   proxyGid: `as ${SETTINGS.proxyGid.flag} in the agent's command (the proxy's original runAsGroup), which wins over any env`,
 };
 
-const AGENT_VARIABLES = Object.values(SETTINGS).map((f) => f.env);
 const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in every pod the profile injects";
 
 /**
@@ -238,12 +236,8 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
   (prof.env ?? []).forEach((e, i) => {
     if (!e.name.startsWith(AGENT_ENV_PREFIX) || !ENV_NAME.test(e.name)) return;
     const key = settingOfVariable(e.name);
-    if (key === undefined) {
-      const near = nearestNames(e.name, AGENT_VARIABLES, AGENT_ENV_PREFIX);
-      const hint = near.length > 0 ? `did you mean ${near.join(" or ")}?` : "hookpoint agent --help lists the settings";
-      out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is not a setting the agent reads: it would be ignored (${hint})` });
-      return;
-    }
+    // A name the agent does not read is ignored by it: harmless, and perhaps a newer agent's.
+    if (key === undefined) return;
     const set = SET_BY_WEBHOOK[key];
     if (set !== undefined) {
       out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is set by the webhook, ${set}` });
