@@ -161,7 +161,9 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   }
   for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
   for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
-  for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
+  // A Disabled policy (a kill switch) injects nothing, so no agent reads its profiles' env;
+  // refusing it would make the switch govern nothing, and its pods be injected again.
+  if (spec.mode !== "Disabled") for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
       const needsValues = req.operator === "In" || req.operator === "NotIn";

@@ -132,6 +132,34 @@ describe("a profile's agent settings", () => {
     expect(problems([{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }, { name: "HOOKPOINT_SCRIPTS", value: "x" }, { name: "HOOKPOINT_X", value: "1" }], { agent: false })).toEqual([]);
   });
 
+  it("a Disabled policy (a kill switch) injects nothing: its profiles' agent env is not judged, and is again once it is switched to another mode", () => {
+    const env = [
+      { name: "HOOKPOINT_LOG_LEVEL", value: "verbose" },
+      { name: "HOOKPOINT_SCRIPTS", value: "envoy-event-loop" },
+    ];
+    const spec = (mode: "Disabled" | "OptIn" | "Enabled") => ({ mode, podSelector: { matchLabels: { app: "reviews" } }, profiles: { default: { env } } });
+    const off = judgePolicy({ ...policy("kill", spec("Disabled")), metadata: { name: "kill", generation: 1 } }, SCRIPTS);
+    expect(off.inForce).toBe("this");
+    expect(off.condition).toEqual({ type: "Accepted", status: "True", reason: "Valid", message: "The policy is valid and in force.", observedGeneration: 1 });
+    // In force, it keeps the pods it governs uninjected.
+    const reviews: Pod = { metadata: { name: "r", labels: { app: "reviews" } }, spec: { containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2" }] } };
+    expect(reviewPod(reviews, "web", snapshot({ web: { "hookpoint.dev/inject": "enabled" } }, [off.policy!]), settings).decision).toMatchObject({ inject: false, reason: "policy-disabled", policy: "kill" });
+    const refused = [
+      { path: "spec.profiles.default.env[0].value", message: `HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": ${STOPS}` },
+      {
+        path: "spec.profiles.default.env[1].name",
+        message: "HOOKPOINT_SCRIPTS is set by the webhook, to the profile's scripts (or the pod's hookpoint.dev/scripts annotation), which the status annotation records: set the profile's scripts instead",
+      },
+    ];
+    expect(semanticProblems(policy("kill", spec("OptIn")), KNOWN)).toEqual(refused);
+    expect(semanticProblems(policy("kill", spec("Enabled")), KNOWN)).toEqual(refused);
+    // Switched on with that env: refused, and the Disabled version stays in force.
+    const on = judgePolicy({ ...policy("kill", spec("OptIn")), metadata: { name: "kill", generation: 2 } }, SCRIPTS, off.policy);
+    expect(on.inForce).toBe("previous");
+    expect(on.policy?.spec.mode).toBe("Disabled");
+    expect(on.condition).toEqual({ type: "Accepted", status: "False", reason: "Invalid", message: refused.map((r) => `${r.path}: ${r.message}`).join("; "), observedGeneration: 2 });
+  });
+
   it("reaches the policy's Accepted condition and a policy file's error, with the field path", () => {
     const spec = { profiles: { deep: { env: [{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }] } } };
     const verdict = judgePolicy({ ...policy("perf", spec), metadata: { name: "perf", generation: 3 } }, SCRIPTS);
