@@ -16,6 +16,8 @@ export const DEFAULT_TRACE_SAMPLE = 100;
 export const DEFAULT_TRACE_RATE = 1000;
 /** Largest --termination-grace-seconds the agent takes (a day; its stop timer must fit setTimeout's 24.8 days). Kubernetes sets no limit: the webhook writes a longer grace period as this. */
 export const MAX_TERMINATION_GRACE_SECONDS = 86_400;
+/** Largest --proxy-uid / --proxy-gid the agent takes: Kubernetes' own limit for runAsUser and runAsGroup. */
+export const MAX_PROXY_ID = 2 ** 31 - 1;
 /** Largest --trace-sample / --trace-rate (bpftrace compares them as 32-bit-safe constants). */
 export const MAX_TRACE_SETTING = 1_000_000_000;
 /** The scripts run when a pod names none: those whose header says `default: true` (a test checks they agree). */

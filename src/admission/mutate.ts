@@ -193,7 +193,7 @@ function wrappedCommand(command: readonly string[]): string[] {
   return command.slice(command.indexOf("--") + 1);
 }
 
-function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
+export function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 

@@ -5,8 +5,16 @@
 // with a warning, rather than given a proxy that never starts.
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import { reviewPod } from "../../../src/admission/review.js";
+import { agentRefusal, reviewPod, settingsAsJudged } from "../../../src/admission/review.js";
+import { decide } from "../../../src/admission/decision.js";
+import { mutatePod } from "../../../src/admission/mutate.js";
+import { planInjection } from "../../../src/admission/plan.js";
 import type { Container, Pod } from "../../../src/admission/pod.js";
+import { agentSettingsProblem } from "../../../src/agent/settings.js";
+import { DEFAULT_SCRIPT_NAMES } from "../../../src/defaults.js";
+import type { Settings } from "../../../src/policy/effective.js";
+import { governingPolicy, namespaceLabels, type Snapshot } from "../../../src/policy/snapshot.js";
+import type { HookpointPolicy } from "../../../src/policy/types.js";
 import { semanticProblems } from "../../../src/policy/validate.js";
 import { loadPod, policy, SCRIPTS, settings, snapshot } from "../../support/pods.js";
 
@@ -73,4 +81,108 @@ describe("the agent's settings at admission", () => {
     const stored = jsonpatch.applyPatch(structuredClone(slow), r.patch, true, false).newDocument;
     expect(reviewPod(stored, "bookinfo", snapshot(NS), settings).patch).toEqual([]);
   });
+
+  // Admission runs the agent's parser only when the pod can change what policy validation judged.
+  describe("the parser is skipped only where it can find nothing", () => {
+    const budget = (value: string) => [{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value }];
+    const policies: Record<string, HookpointPolicy> = {
+      lean: LEAN,
+      defaults: policy("defaults", { profiles: { default: { env: budget("60000") } } }),
+      "no agent env": policy("bare", { profiles: { default: { env: [{ name: "TZ", value: "UTC" }] } } }),
+      "disabled, bad env": policy("off", { mode: "Disabled", profiles: { default: { env: [{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }] } } }),
+      "agent: false": policy("plain", { profiles: { default: { agent: false, env: [{ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }] } } }),
+    };
+    const wrapped = (p: Pod) =>
+      withProxy(p, (c) => {
+        c.command = ["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"];
+        c.securityContext = { ...c.securityContext, runAsUser: 0 };
+      });
+    const pods: Record<string, Pod> = {
+      plain: pod,
+      "scripts annotation": annotate(pod, "hookpoint.dev/scripts", "envoy-event-loop,envoy-request-flow,envoy-socket-io"),
+      "own valid env": withProxy(pod, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", value: "debug" })),
+      "own bad env": withProxy(pod, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" })),
+      "grace of two days": withSpec(pod, (s) => (s.terminationGracePeriodSeconds = 172_800)),
+      "no grace": withSpec(pod, (s) => delete s.terminationGracePeriodSeconds),
+      "negative grace": withSpec(pod, (s) => (s.terminationGracePeriodSeconds = -1)),
+      "fractional grace": withSpec(pod, (s) => (s.terminationGracePeriodSeconds = 2.5)),
+      "uid past 2^31-1": withProxy(pod, (c) => (c.securityContext = { ...c.securityContext, runAsUser: 2 ** 31 })),
+      "negative gid": withProxy(pod, (c) => (c.securityContext = { ...c.securityContext, runAsGroup: -1 })),
+      "wrapped by hand": wrapped(pod),
+      "recorded uid past 2^31-1": annotate(wrapped(pod), "hookpoint.dev/status", JSON.stringify({ proxyUid: 2 ** 31 })),
+    };
+    const production: Settings = { ...settings, defaultScripts: DEFAULT_SCRIPT_NAMES };
+    // Default scripts other than those validation assumes: four files need more budget than "defaults" gives.
+    const wider: Settings = { ...settings, defaultScripts: [...DEFAULT_SCRIPT_NAMES, "envoy-socket-io"] };
+
+    /** reviewPod's steps up to the mutation, then both answers: whether the parser is skipped, and what it would say. */
+    function judge(p: Pod, snap: Snapshot, s: Settings) {
+      const nsLabels = namespaceLabels(snap, "bookinfo");
+      const governing = governingPolicy(snap, nsLabels, p.metadata?.labels ?? {});
+      const d = decide({ pod: p, namespace: "bookinfo", nsLabels, policy: governing, force: true });
+      const planned = planInjection(p, d.target!, governing, s);
+      if (!planned.ok) throw new Error(planned.denied);
+      const m = mutatePod(p, planned.plan, d.decidedBy, s);
+      return { skipped: settingsAsJudged(p, d.target!, governing, planned.plan, s, m.status), refusal: agentRefusal(m.pod, d.target!, m.status)?.message };
+    }
+
+    it("every pod under every policy (forced, so that a Disabled one injects too): a skip never hides a refusal", () => {
+      const skipped: string[] = [];
+      const refused: string[] = [];
+      for (const [pn, p] of Object.entries(pods))
+        for (const [qn, q] of Object.entries(policies))
+          for (const [sn, s] of Object.entries({ tests: settings, production, wider })) {
+            const r = judge(p, snapshot(NS, [q]), s);
+            const which = `${pn} / ${qn} / ${sn}`;
+            if (r.skipped) expect({ which, refusal: r.refusal }).toEqual({ which, refusal: undefined });
+            if (r.skipped) skipped.push(which);
+            if (r.refusal) refused.push(which);
+          }
+      // Skipped: the pods whose settings are what validation judged (a grace period the webhook
+      // writes validly, a command wrapped before), under a policy it judged, whose scripts it assumed.
+      const asJudged = ["plain", "grace of two days", "no grace", "wrapped by hand"];
+      expect(skipped).toEqual(asJudged.flatMap((p) => ["lean / tests", "lean / production", "lean / wider", "defaults / production", "no agent env / tests", "no agent env / production", "no agent env / wider"].map((c) => `${p} / ${c}`)));
+      // The parser still runs, and refuses, everywhere else that it matters (104 of the 180).
+      expect(refused.length).toBe(104);
+    });
+
+    it("the agent's own defaults hold every bundled script at once, so a profile setting none holds any default scripts", () => {
+      expect(agentSettingsProblem({}, { HOOKPOINT_SCRIPTS: [...SCRIPTS, "envoy-request-trace"].join(",") })).toBeUndefined();
+    });
+
+    it("what the skip must not miss is refused, in the agent's words", () => {
+      const refusal = (p: Pod, q: HookpointPolicy = LEAN, force = false) => reviewPod(p, "bookinfo", snapshot(NS, [q]), settings, { force }).decision;
+      const stops = "the agent would exit before it starts the proxy: ";
+      expect(refusal(pods["negative grace"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}HOOKPOINT_TERMINATION_GRACE_SECONDS: expected an integer from 0 to 86400, got "-1"` });
+      expect(refusal(pods["fractional grace"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}HOOKPOINT_TERMINATION_GRACE_SECONDS: expected an integer from 0 to 86400, got "2.5"` });
+      expect(refusal(pods["uid past 2^31-1"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-uid: expected an integer from 0 to 2147483647, got "2147483648"` });
+      expect(refusal(pods["negative gid"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-gid: expected an integer from 0 to 2147483647, got "-1"` });
+      expect(refusal(pods["recorded uid past 2^31-1"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-uid: expected an integer from 0 to 2147483647, got "2147483648"` });
+      // A Disabled policy's env is not judged (it injects nothing), but --force injects under it.
+      expect(refusal(pod, policies["disabled, bad env"], true)).toMatchObject({
+        inject: false,
+        reason: "invalid-agent-settings",
+        message: `${stops}HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose"`,
+      });
+      // agent: false leaves a command wrapped by hand, which starts the agent with the profile's env.
+      expect(refusal(pods["wrapped by hand"]!, policies["agent: false"])).toMatchObject({
+        inject: false,
+        reason: "invalid-agent-settings",
+        message: `${stops}HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose"`,
+      });
+    });
+  });
 });
+
+function annotate(pod: Pod, name: string, value: string): Pod {
+  const copy = structuredClone(pod);
+  copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, [name]: value } };
+  return copy;
+}
+
+function withSpec(pod: Pod, change: (spec: Pod["spec"]) => void): Pod {
+  const copy = structuredClone(pod);
+  change(copy.spec);
+  return copy;
+}
+
