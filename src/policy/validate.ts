@@ -9,7 +9,7 @@ import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
 import { IMAGE_REFERENCE } from "../image-reference.js";
 import { AGENT_ENV_PREFIX, OutputBudgetError, SETTINGS, agentSettingsProblem, settingOfVariable, type AgentSettings, type SettingsError } from "../agent/settings.js";
-import { DEFAULT_SCRIPT_NAMES } from "../defaults.js";
+import { DEFAULT_SCRIPT_NAMES, MAX_TERMINATION_GRACE_SECONDS } from "../defaults.js";
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, SCRIPTS_ANNOTATION } from "../names.js";
 import type { EnvVar, HookpointPolicy, Profile, ResourceRequirements } from "./types.js";
 
@@ -202,13 +202,13 @@ function envProblems(at: string, e: EnvVar): PolicyProblem[] {
  * leaves out of Istio's capture. The uid and gid are flags, which win over any env.
  */
 const SET_BY_WEBHOOK: Partial<Record<keyof AgentSettings, string>> = {
-  profile: "to the profile's name, which the status annotation records",
+  profile: "to the profile's name, which the status annotation records: name the profile instead",
   scripts: `to the profile's scripts (or the pod's ${SCRIPTS_ANNOTATION} annotation), which the status annotation records: set the profile's scripts instead`,
   outputDir: `to ${AGENT_OUTPUT_DIR}, in the hookpoint-tmp volume: the container's one writable place, whose size the agent's output budget is cut to`,
   metricsPort: `to ${AGENT_METRICS_PORT}, the port it leaves out of Istio's inbound capture`,
-  terminationGraceSeconds: "to the pod's own terminationGracePeriodSeconds",
-  proxyUid: `as ${SETTINGS.proxyUid.flag} in the agent's command (the proxy's original runAsUser), which wins over any env`,
-  proxyGid: `as ${SETTINGS.proxyGid.flag} in the agent's command (the proxy's original runAsGroup), which wins over any env`,
+  terminationGraceSeconds: `to the pod's own terminationGracePeriodSeconds (${MAX_TERMINATION_GRACE_SECONDS} at most): set that instead`,
+  proxyUid: `as ${SETTINGS.proxyUid.flag} in the agent's command (the proxy's original runAsUser), which wins over any env: set the proxy container's runAsUser instead`,
+  proxyGid: `as ${SETTINGS.proxyGid.flag} in the agent's command (the proxy's original runAsGroup), which wins over any env: set the proxy container's runAsGroup instead`,
 };
 
 const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in every pod the profile injects";

@@ -100,7 +100,7 @@ describe("a profile's agent settings", () => {
       "HOOKPOINT_PROXY_GID",
     ]);
     expect(problems(written.map((name) => ({ name: name as string, value: "1" })))).toEqual([
-      { path: "spec.profiles.deep.env[0].name", message: "HOOKPOINT_PROFILE is set by the webhook, to the profile's name, which the status annotation records" },
+      { path: "spec.profiles.deep.env[0].name", message: "HOOKPOINT_PROFILE is set by the webhook, to the profile's name, which the status annotation records: name the profile instead" },
       {
         path: "spec.profiles.deep.env[1].name",
         message: "HOOKPOINT_SCRIPTS is set by the webhook, to the profile's scripts (or the pod's hookpoint.dev/scripts annotation), which the status annotation records: set the profile's scripts instead",
@@ -110,9 +110,9 @@ describe("a profile's agent settings", () => {
         message: "HOOKPOINT_OUTPUT_DIR is set by the webhook, to /tmp/hookpoint, in the hookpoint-tmp volume: the container's one writable place, whose size the agent's output budget is cut to",
       },
       { path: "spec.profiles.deep.env[3].name", message: "HOOKPOINT_METRICS_PORT is set by the webhook, to 15099, the port it leaves out of Istio's inbound capture" },
-      { path: "spec.profiles.deep.env[4].name", message: "HOOKPOINT_TERMINATION_GRACE_SECONDS is set by the webhook, to the pod's own terminationGracePeriodSeconds" },
-      { path: "spec.profiles.deep.env[5].name", message: "HOOKPOINT_PROXY_UID is set by the webhook, as --proxy-uid in the agent's command (the proxy's original runAsUser), which wins over any env" },
-      { path: "spec.profiles.deep.env[6].name", message: "HOOKPOINT_PROXY_GID is set by the webhook, as --proxy-gid in the agent's command (the proxy's original runAsGroup), which wins over any env" },
+      { path: "spec.profiles.deep.env[4].name", message: "HOOKPOINT_TERMINATION_GRACE_SECONDS is set by the webhook, to the pod's own terminationGracePeriodSeconds (86400 at most): set that instead" },
+      { path: "spec.profiles.deep.env[5].name", message: "HOOKPOINT_PROXY_UID is set by the webhook, as --proxy-uid in the agent's command (the proxy's original runAsUser), which wins over any env: set the proxy container's runAsUser instead" },
+      { path: "spec.profiles.deep.env[6].name", message: "HOOKPOINT_PROXY_GID is set by the webhook, as --proxy-gid in the agent's command (the proxy's original runAsGroup), which wins over any env: set the proxy container's runAsGroup instead" },
     ]);
     // Whatever the value, and from a valueFrom too: the name alone overrides the webhook's.
     expect(problems([{ name: "HOOKPOINT_SCRIPTS", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }])).toHaveLength(1);
