@@ -258,7 +258,7 @@ describe("request assembler", () => {
   it("follows a retry: an upstream request reset (per-try timeout) and its connection closed, then a new upstream request still waiting after the grace, is no abort", () => {
     const a = assembler();
     // The first try was reset and its HTTP/1.1 connection (fd 11) closed; the router retried on fd 12.
-    feed(a, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`, `Z 100 11 ${T0 + 510}`, `P 100 1 ${T0 + 600} 12 3 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0`, `T 100 12 ${T0 + 610} ${T0 + 620} 63 63 3`], 0);
+    feed(a, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`, `Z 100 11 ${T0 + 510}`, `P 100 1 ${T0 + 600} 12 3 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0 0`, `T 100 12 ${T0 + 610} ${T0 + 620} 63 63 3`], 0);
     // The retry's upstream takes its time: quiet, both resets and the close are old, still pending.
     expect(a.sweep(1500)).toEqual([]);
     expect(a.counters.pending).toBe(1);
@@ -269,7 +269,7 @@ describe("request assembler", () => {
     expect(a.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
     // The client going away during the retry still ends it as aborted.
     const b = assembler();
-    feed(b, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`, `P 100 1 ${T0 + 600} 12 3 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0`, `X 100 1 ${T0 + 900} 4`], 0);
+    feed(b, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`, `P 100 1 ${T0 + 600} 12 3 1 0 ${UPEER} 0 0 ${ULOCAL} 0 0 0`, `X 100 1 ${T0 + 900} 4`], 0);
     expect(b.sweep(600)).toEqual([]);
     expect(b.counters.requests).toMatchObject({ aborted: 1, timeout: 0 });
   });
