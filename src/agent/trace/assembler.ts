@@ -17,15 +17,14 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   K: ["tid", "seq", "part", "bytes"],
   R: ["tid", "seq", "ts", "round"],
   C: ["tid", "seq", "ts", "fd", "round"],
-  P: ["tid", "seq", "ts", "fd", "round", "end", "last", "peer", "peer6a", "peer6b", "local", "local6a", "local6b", "frame"],
-  I: ["tid", "seq", "ts", "fd", "round", "end", "last", "frame"],
+  P: ["tid", "seq", "ts", "fd", "round", "end", "last", "peer", "peer6a", "peer6b", "local", "local6a", "local6b"],
+  I: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   F: ["tid", "seq", "ts", "kind", "round"],
   X: ["tid", "seq", "ts", "round"],
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   G: ["tid", "seq", "ts", "round"],
-  E: ["tid", "seq", "ts", "fd", "round", "bytes"],
   T: ["tid", "fd", "enter", "exit", "count", "ret", "round"],
   Z: ["tid", "fd", "ts"],
 };
@@ -106,8 +105,6 @@ interface Req {
   /** Response ends (H or O with end), and request ends handed upstream (I with end). */
   downEnds: Ev[];
   upEnds: Ev[];
-  /** HTTP/2 END_STREAM frames sent (E), either side. */
-  frames: Ev[];
   rounds: Set<number>;
   captures: Map<number, Buffer>;
   filters: { enter: number; exit: number; name: string }[];
@@ -229,9 +226,6 @@ export class RequestAssembler {
       case "O":
         if (ev.end) req.downEnds.push(ev);
         break;
-      case "E":
-        req.frames.push(ev);
-        break;
       case "L": {
         const name = this.opts.filterName?.(line.fields.probe ?? "") ?? null;
         if (name) req.filters.push({ enter: num(line, "enter"), exit: num(line, "exit"), name });
@@ -297,8 +291,7 @@ export class RequestAssembler {
 
   private build(req: Req, nowMs: number): RequestRecord | Outcome | typeof WAIT {
     const q = req.q!;
-    const downFrame = this.downFrame(req);
-    const down = this.resolveArm(q.fd, downFrame === undefined ? req.downEnds[0] : downFrame, req.tid, nowMs);
+    const down = this.resolveArm(q.fd, req.downEnds[0], req.tid, nowMs);
     if (down === WAIT) return WAIT;
     const h = req.h;
     if (!h) return "incomplete";
@@ -334,7 +327,7 @@ export class RequestAssembler {
         if (req.u) return "incomplete";
       } else {
         let end: number | null = null;
-        const arm = this.upArm(req, p.fd);
+        const arm = req.upEnds[0];
         if (arm) {
           const r = this.resolveArm(p.fd, arm, req.tid, nowMs);
           if (r === WAIT && stop === null) return WAIT;
@@ -369,17 +362,12 @@ export class RequestAssembler {
     const proto = num(q.line, "proto") === 2 ? "HTTP/2" : "HTTP/1.1";
     const stream = num(q.line, "stream");
     let bytesOut = 0;
-    if (downFrame) {
-      // An HTTP/2 response's bytes are its own frames' (counted as they were sent).
-      bytesOut = num(downFrame.line, "bytes");
-    } else {
-      for (const w of downWrites) {
-        if (down.firstAfterArm && w === down.firstAfterArm) {
-          bytesOut += w.count;
-          break;
-        }
-        bytesOut += Math.max(w.ret, 0);
+    for (const w of downWrites) {
+      if (down.firstAfterArm && w === down.firstAfterArm) {
+        bytesOut += w.count;
+        break;
       }
+      bytesOut += Math.max(w.ret, 0);
     }
     const record: RequestRecord = {
       kind: "request",
@@ -417,7 +405,7 @@ export class RequestAssembler {
    * ends them. When nothing was queued (the socket was drained and no write followed in
    * the event's wake-up round), they ended with the socket's last write (`last`).
    */
-  private resolveArm(fd: number, arm: Ev | null | undefined, tid: number, nowMs: number): Resolved {
+  private resolveArm(fd: number, arm: Ev | undefined, tid: number, nowMs: number): Resolved {
     if (!arm) return WAIT;
     const ws = this.writesAfter(fd, arm.ts);
     const first = ws[0];
@@ -465,24 +453,6 @@ export class RequestAssembler {
     // its stream.
     if (req.x && !req.f && !(p && p.ts > req.x.ts)) return true;
     return req.f !== null && req.h !== null && req.f.ts > req.h.ts;
-  }
-
-  /**
-   * A traced HTTP/2 downstream stream (its id known) ends with its END_STREAM frame (E):
-   * flow control may hold the frame in the codec long after the filter chain ended the
-   * response. null while that frame was not sent; undefined for other requests.
-   */
-  private downFrame(req: Req): Ev | null | undefined {
-    const q = req.q!;
-    if (num(q.line, "proto") !== 2 || num(q.line, "stream") <= 0) return undefined;
-    return req.frames.find((e) => e.fd === q.fd) ?? null;
-  }
-
-  /** The upstream side's end: its END_STREAM frame when the end event says one follows (frame 1). */
-  private upArm(req: Req, fd: number): Ev | undefined {
-    const end = req.upEnds[0];
-    if (!end || end.line.fields.frame !== "1") return end;
-    return req.frames.find((e) => e.fd === fd);
   }
 
   /** Writes on `fd` that entered after `ts`, in order. */
@@ -611,7 +581,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], frames: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {
