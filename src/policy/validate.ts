@@ -199,7 +199,7 @@ function envProblems(at: string, e: EnvVar): PolicyProblem[] {
  * how. A profile's env is applied after them, so it would win: the status annotation,
  * `explain` and the agent would then disagree on the profile or the scripts, the records
  * would leave the one writable volume, the port would no longer be the one the webhook
- * leaves out of Istio's capture. The uid and gid are flags, which win over any env.
+ * leaves out of Istio's capture.
  */
 const SET_BY_WEBHOOK: Partial<Record<keyof AgentSettings, string>> = {
   profile: "to the profile's name, which the status annotation records: name the profile instead",
@@ -207,9 +207,14 @@ const SET_BY_WEBHOOK: Partial<Record<keyof AgentSettings, string>> = {
   outputDir: `to ${AGENT_OUTPUT_DIR}, in the hookpoint-tmp volume: the container's one writable place, whose size the agent's output budget is cut to`,
   metricsPort: `to ${AGENT_METRICS_PORT}, the port it leaves out of Istio's inbound capture`,
   terminationGraceSeconds: `to the pod's own terminationGracePeriodSeconds (${MAX_TERMINATION_GRACE_SECONDS} at most): set that instead`,
-  proxyUid: `as ${SETTINGS.proxyUid.flag} in the agent's command (the proxy's original runAsUser), which wins over any env: set the proxy container's runAsUser instead`,
-  proxyGid: `as ${SETTINGS.proxyGid.flag} in the agent's command (the proxy's original runAsGroup), which wins over any env: set the proxy container's runAsGroup instead`,
 };
+
+/**
+ * Settings the webhook passes as flags in the agent's command, which win over any env: the
+ * agent never reads these variables, so, like a name it does not know, they change nothing
+ * and pass (refusing them turned a policy that injected working pods Accepted=False on upgrade).
+ */
+const FLAGS_OF_WEBHOOK: ReadonlySet<keyof AgentSettings> = new Set(["proxyUid", "proxyGid"]);
 
 const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in every pod the profile injects";
 
@@ -239,7 +244,7 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
     if (!e.name.startsWith(AGENT_ENV_PREFIX) || !ENV_NAME.test(e.name)) return;
     const key = settingOfVariable(e.name);
     // A name the agent does not read is ignored by it: harmless, and perhaps a newer agent's.
-    if (key === undefined) return;
+    if (key === undefined || FLAGS_OF_WEBHOOK.has(key)) return;
     const set = SET_BY_WEBHOOK[key];
     if (set !== undefined) {
       out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is set by the webhook, ${set}` });

@@ -3,7 +3,7 @@
 // those settings with the agent's own parsing and refuses what the webhook itself sets;
 // a name the agent does not read is left alone, as the agent leaves it.
 import { describe, expect, it } from "vitest";
-import { SETTINGS } from "../../../src/agent/settings.js";
+import { SETTINGS, agentSettingsProblem } from "../../../src/agent/settings.js";
 import { reviewPod } from "../../../src/admission/review.js";
 import type { Pod } from "../../../src/admission/pod.js";
 import { judgePolicy } from "../../../src/k8s/acceptance.js";
@@ -84,7 +84,7 @@ describe("a profile's agent settings", () => {
     expect(problems([...env, { name: "HOOKPOINT_KEEP_FILES", value: "" }])).toEqual([]);
   });
 
-  it("every setting the webhook writes into the proxy is refused, saying how the webhook sets it", () => {
+  it("every setting the webhook writes into the proxy's env is refused, saying how the webhook sets it; those it passes as flags are not", () => {
     // What mutatePod writes: its HOOKPOINT_* env and the flags of the agent's command.
     const pod: Pod = { metadata: { name: "p" }, spec: { terminationGracePeriodSeconds: 45, containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2" }] } };
     const c = reviewPod(pod, "web", snapshot({ web: { "hookpoint.dev/inject": "enabled" } }), settings).mutated?.spec.containers[0];
@@ -111,11 +111,25 @@ describe("a profile's agent settings", () => {
       },
       { path: "spec.profiles.deep.env[3].name", message: "HOOKPOINT_METRICS_PORT is set by the webhook, to 15099, the port it leaves out of Istio's inbound capture" },
       { path: "spec.profiles.deep.env[4].name", message: "HOOKPOINT_TERMINATION_GRACE_SECONDS is set by the webhook, to the pod's own terminationGracePeriodSeconds (86400 at most): set that instead" },
-      { path: "spec.profiles.deep.env[5].name", message: "HOOKPOINT_PROXY_UID is set by the webhook, as --proxy-uid in the agent's command (the proxy's original runAsUser), which wins over any env: set the proxy container's runAsUser instead" },
-      { path: "spec.profiles.deep.env[6].name", message: "HOOKPOINT_PROXY_GID is set by the webhook, as --proxy-gid in the agent's command (the proxy's original runAsGroup), which wins over any env: set the proxy container's runAsGroup instead" },
     ]);
     // Whatever the value, and from a valueFrom too: the name alone overrides the webhook's.
     expect(problems([{ name: "HOOKPOINT_SCRIPTS", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }])).toHaveLength(1);
+  });
+
+  it("HOOKPOINT_PROXY_UID/GID pass whatever their value: the webhook's --proxy-uid/--proxy-gid win, so the agent never reads them and the pods start (a policy the previous release accepted with them stays in force)", () => {
+    const env = [
+      { name: "HOOKPOINT_PROXY_UID", value: "0" },
+      { name: "HOOKPOINT_PROXY_GID", value: "not a gid" },
+    ];
+    expect(problems(env)).toEqual([]);
+    const judged = judgePolicy({ ...policy("root", { profiles: { default: { env } } }), metadata: { name: "root", generation: 3 } }, SCRIPTS);
+    expect(judged.inForce).toBe("this");
+    const pod: Pod = { metadata: { name: "p" }, spec: { containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2" }] } };
+    const r = reviewPod(pod, "web", snapshot({ web: { "hookpoint.dev/inject": "enabled" } }, [judged.policy!]), settings);
+    expect(r.decision).toMatchObject({ inject: true, policy: "root" });
+    const c = r.mutated?.spec.containers[0];
+    expect(c?.command?.slice(0, 7)).toEqual(["hookpoint", "agent", "--proxy-uid", "1337", "--proxy-gid", "1337", "--"]);
+    expect(agentSettingsProblem({ proxyUid: "1337", proxyGid: "1337" }, Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value])))).toBeUndefined();
   });
 
   it("a HOOKPOINT_* name the agent does not read passes: the agent ignores it (a newer agent's setting, or a typo that broke nothing)", () => {
