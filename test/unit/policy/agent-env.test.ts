@@ -84,6 +84,21 @@ describe("a profile's agent settings", () => {
     expect(problems([...env, { name: "HOOKPOINT_KEEP_FILES", value: "" }])).toEqual([]);
   });
 
+  it("a budget too small with the default rotation but held with the profile's own HOOKPOINT_KEEP_FILES passes, in either order: the agent starts with it", () => {
+    const tight = { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" };
+    const noRotation = { name: "HOOKPOINT_KEEP_FILES", value: "0" };
+    expect(problems([tight, noRotation])).toEqual([]);
+    expect(problems([noRotation, tight])).toEqual([]);
+    expect(agentSettingsProblem({}, { HOOKPOINT_SCRIPTS: DEFAULTS.replaceAll(" ", ""), HOOKPOINT_MAX_OUTPUT_BYTES: "40000", HOOKPOINT_KEEP_FILES: "0" })).toBeUndefined();
+    // Three rotated files each are too many for it again: named at the budget's entry.
+    expect(problems([{ name: "HOOKPOINT_KEEP_FILES", value: "3" }, tight])).toEqual([
+      {
+        path: "spec.profiles.deep.env[1].value",
+        message: `HOOKPOINT_MAX_OUTPUT_BYTES: 40000 is too small: 3 output files with 3 rotated ones each need at least 49152 (12 files of 4096 bytes), with the default scripts ${DEFAULTS}: ${STOPS}`,
+      },
+    ]);
+  });
+
   it("every setting the webhook writes into the proxy's env is refused, saying how the webhook sets it; those it passes as flags are not", () => {
     // What mutatePod writes: its HOOKPOINT_* env and the flags of the agent's command.
     const pod: Pod = { metadata: { name: "p" }, spec: { terminationGracePeriodSeconds: 45, containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2" }] } };
