@@ -109,8 +109,9 @@ export function agentRefusal(mutated: Pod, target: TargetRef, status: InjectionS
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) {
     if (typeof e?.name !== "string" || !e.name.startsWith(AGENT_ENV_PREFIX)) continue;
-    // A valueFrom is read when the pod starts: unknown here, so not judged.
-    if (typeof e.value === "string") env[e.name] = e.value;
+    // A valueFrom, or a value holding $(NAME) (the kubelet expands it), is known only when
+    // the pod starts: not judged.
+    if (typeof e.value === "string" && !e.value.includes("$(")) env[e.name] = e.value;
     else delete env[e.name];
   }
   return agentSettingsProblem({ proxyUid: String(status.proxyUid), proxyGid: String(status.proxyGid) }, env);

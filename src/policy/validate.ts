@@ -222,8 +222,8 @@ const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in e
  * A profile's HOOKPOINT_* env as the agent will read it, judged by the agent's own parser:
  * a value it refuses stops it before it starts the proxy. Each value alone first (named at
  * its entry), then all of them together with the scripts the webhook gives it (the output
- * budget, which depends on several entries, must hold every file of those scripts). A valueFrom is read when the pod starts:
- * nothing to judge here. A pod's scripts annotation can pick other scripts: admission
+ * budget, which depends on several entries, must hold every file of those scripts). A valueFrom, or a
+ * value holding $(NAME), is read or expanded when the pod starts: nothing to judge here. A pod's scripts annotation can pick other scripts: admission
  * judges the container's final env again (admission/review.ts).
  */
 function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
@@ -252,7 +252,8 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
     }
     delete env[e.name];
     winner.delete(e.name);
-    if (typeof e.value !== "string" || e.value === "") return;
+    // The kubelet expands $(NAME) in a value when the pod starts: not known here, as a valueFrom.
+    if (typeof e.value !== "string" || e.value === "" || e.value.includes("$(")) return;
     const problem = agentSettingsProblem({}, { ...base, [e.name]: e.value });
     // The output budget depends on the other entries (a HOOKPOINT_KEEP_FILES of 0 lets a
     // small one hold every file): judged once, with all of them, below.

@@ -62,6 +62,9 @@ describe("the agent's settings at admission", () => {
     expect(reviewPod(fixed, "bookinfo", snapshot(NS), settings).decision.inject).toBe(true);
     const fromConfigMap = withProxy(verbose, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", valueFrom: { configMapKeyRef: { name: "tracing", key: "level" } } }));
     expect(reviewPod(fromConfigMap, "bookinfo", snapshot(NS), settings).decision.inject).toBe(true);
+    // $(NAME) is expanded by the kubelet when the pod starts: not judged either.
+    const expanded = withProxy(verbose, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", value: "$(LEVEL)" }));
+    expect(reviewPod(expanded, "bookinfo", snapshot(NS), settings).decision.inject).toBe(true);
   });
 
   it("a profile without the agent leaves the entrypoint, and so the settings, alone", () => {

@@ -51,6 +51,16 @@ describe("a profile's agent settings", () => {
     ).toEqual([]);
   });
 
+  it("a value that takes another variable's value, $(NAME), is expanded by the kubelet when the pod starts: not judged, as a valueFrom", () => {
+    expect(
+      problems([
+        { name: "INTERVAL", value: "5" },
+        { name: "HOOKPOINT_INTERVAL_SECONDS", value: "$(INTERVAL)" },
+        { name: "HOOKPOINT_LOG_LEVEL", value: "verbose" },
+      ]),
+    ).toEqual([{ path: "spec.profiles.deep.env[2].value", message: `HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": ${STOPS}` }]);
+  });
+
   it("the output budget must hold every file of the scripts the webhook gives the agent: the profile's, else the defaults", () => {
     expect(problems([{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" }])).toEqual([
       {
