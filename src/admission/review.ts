@@ -7,7 +7,7 @@ import { podPatch, type Operation } from "./patch.js";
 import { planInjection, type DenialReason, type InjectionPlan } from "./plan.js";
 import type { Container, Pod, TargetRef } from "./pod.js";
 import { mergeResources } from "../policy/resources.js";
-import { AGENT_ENV_PREFIX, OutputBudgetError, agentSettingsProblem, type SettingsError } from "../agent/settings.js";
+import { AGENT_ENV_PREFIX, OutputBudgetError, agentSettingsProblem, valueKnownBeforeStart, type SettingsError } from "../agent/settings.js";
 import { DEFAULT_SCRIPT_NAMES, MAX_PROXY_ID, MAX_TERMINATION_GRACE_SECONDS } from "../defaults.js";
 import { SCRIPTS_ANNOTATION } from "../names.js";
 
@@ -109,9 +109,8 @@ export function agentRefusal(mutated: Pod, target: TargetRef, status: InjectionS
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) {
     if (typeof e?.name !== "string" || !e.name.startsWith(AGENT_ENV_PREFIX)) continue;
-    // A valueFrom, or a value holding $(NAME) (the kubelet expands it), is known only when
-    // the pod starts: not judged.
-    if (typeof e.value === "string" && !e.value.includes("$(")) env[e.name] = e.value;
+    const value = valueKnownBeforeStart(e);
+    if (value !== undefined) env[e.name] = value;
     else delete env[e.name];
   }
   return agentSettingsProblem({ proxyUid: String(status.proxyUid), proxyGid: String(status.proxyGid) }, env);

@@ -125,6 +125,14 @@ export function agentSettingsProblem(flags: AgentFlags, env: Env): SettingsError
   }
 }
 
+/**
+ * The value an env entry gives the agent, as far as it is known before the pod starts:
+ * undefined for a valueFrom, or a value holding $(NAME), which the kubelet expands then.
+ */
+export function valueKnownBeforeStart(e: { value?: unknown }): string | undefined {
+  return typeof e.value === "string" && !e.value.includes("$(") ? e.value : undefined;
+}
+
 /** The NDJSON files the agent writes besides their rotated ones: one per script, one more for envoy-request-trace's request records. */
 export function outputFiles(scripts: readonly string[]): number {
   return scripts.length + (scripts.includes(REQUEST_TRACE_SCRIPT) ? 1 : 0);

@@ -8,7 +8,7 @@ import { LEAST_PRIVILEGE_CAPABILITIES, compareKernel, leastPrivilegeProblem, par
 import { BUILTIN_PROFILE } from "./effective.js";
 import { imagePatternProblem } from "./images.js";
 import { IMAGE_REFERENCE } from "../image-reference.js";
-import { AGENT_ENV_PREFIX, OutputBudgetError, SETTINGS, agentSettingsProblem, settingOfVariable, type AgentSettings, type SettingsError } from "../agent/settings.js";
+import { AGENT_ENV_PREFIX, OutputBudgetError, SETTINGS, agentSettingsProblem, settingOfVariable, valueKnownBeforeStart, type AgentSettings, type SettingsError } from "../agent/settings.js";
 import { DEFAULT_SCRIPT_NAMES, MAX_TERMINATION_GRACE_SECONDS } from "../defaults.js";
 import { AGENT_METRICS_PORT, AGENT_OUTPUT_DIR, SCRIPTS_ANNOTATION } from "../names.js";
 import type { EnvVar, HookpointPolicy, Profile, ResourceRequirements } from "./types.js";
@@ -252,9 +252,9 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
     }
     delete env[e.name];
     winner.delete(e.name);
-    // The kubelet expands $(NAME) in a value when the pod starts: not known here, as a valueFrom.
-    if (typeof e.value !== "string" || e.value === "" || e.value.includes("$(")) return;
-    const problem = agentSettingsProblem({}, { ...base, [e.name]: e.value });
+    const value = valueKnownBeforeStart(e);
+    if (value === undefined || value === "") return;
+    const problem = agentSettingsProblem({}, { ...base, [e.name]: value });
     // The output budget depends on the other entries (a HOOKPOINT_KEEP_FILES of 0 lets a
     // small one hold every file): judged once, with all of them, below.
     if (problem && !(problem instanceof OutputBudgetError)) {
@@ -262,7 +262,7 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
       refused(`${at}.env[${i}].value`, problem);
       return;
     }
-    env[e.name] = e.value;
+    env[e.name] = value;
     winner.set(e.name, i);
   });
   if (!each) return out;
