@@ -208,7 +208,7 @@ export class ResourceWatcher<T extends Named> {
     if (this.served) this.opts.log.warn({ resource: this.opts.resource, err: errorText(err) }, "resource not served; treated as empty");
     this.served = false;
     this.absentAt = this.now();
-    if (!this.syncedOnce) this.syncedOnce = true;
+    this.syncedOnce = true;
     this.report();
   }
 
