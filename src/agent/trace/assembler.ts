@@ -126,9 +126,8 @@ interface Write {
 
 interface FdLog {
   writes: Write[];
-  closes: number[];
-  /** When each close came (ms, as closes). */
-  closesReceived: number[];
+  /** `ts`: the close's time (as the events'); `receivedMs`: when it came. */
+  closes: { ts: number; receivedMs: number }[];
 }
 
 const WAIT = Symbol("wait");
@@ -409,7 +408,7 @@ export class RequestAssembler {
     if (!arm) return WAIT;
     const ws = this.writesAfter(fd, arm.ts);
     const first = ws[0];
-    const movedOn = (this.maxRound.get(tid) ?? -1) > arm.round || (this.fds.get(fd)?.closes.some((c) => c > arm.ts) ?? false);
+    const movedOn = (this.maxRound.get(tid) ?? -1) > arm.round || (this.fds.get(fd)?.closes.some((c) => c.ts > arm.ts) ?? false);
     if (!first) {
       if (arm.last > 0 && (movedOn || nowMs - arm.receivedMs >= SETTLE_MS)) return { end: arm.last, firstAfterArm: null };
       return WAIT;
@@ -437,7 +436,7 @@ export class RequestAssembler {
     if (!q) return false;
     const closed = (fd: number, after: number): boolean => {
       const log = this.fds.get(fd);
-      return log?.closes.some((c, i) => c > after && nowMs - log.closesReceived[i]! >= this.graceMs) ?? false;
+      return log?.closes.some((c) => c.ts > after && nowMs - c.receivedMs >= this.graceMs) ?? false;
     };
     if (closed(q.fd, q.ts)) return true;
     // Envoy closed the upstream connection itself, the only way to cancel an HTTP/1.1
@@ -483,10 +482,9 @@ export class RequestAssembler {
   private fdEvent(line: EventLine, tid: number, nowMs: number): void {
     const fd = num(line, "fd");
     let log = this.fds.get(fd);
-    if (!log) this.fds.set(fd, (log = { writes: [], closes: [], closesReceived: [] }));
+    if (!log) this.fds.set(fd, (log = { writes: [], closes: [] }));
     if (line.tag === "Z") {
-      log.closes.push(num(line, "ts"));
-      log.closesReceived.push(nowMs);
+      log.closes.push({ ts: num(line, "ts"), receivedMs: nowMs });
       return;
     }
     const w: Write = { tid, enter: num(line, "enter"), exit: num(line, "exit"), count: num(line, "count"), ret: num(line, "ret"), round: num(line, "round"), receivedMs: nowMs };
@@ -553,9 +551,7 @@ export class RequestAssembler {
     for (const [fd, log] of this.fds) {
       const since = from.get(fd) ?? Infinity;
       log.writes = log.writes.filter((w) => recent(w.receivedMs) || w.exit >= since);
-      const keep = log.closes.map((c, i) => recent(log.closesReceived[i]!) || c >= since);
-      log.closes = log.closes.filter((_, i) => keep[i]);
-      log.closesReceived = log.closesReceived.filter((_, i) => keep[i]);
+      log.closes = log.closes.filter((c) => recent(c.receivedMs) || c.ts >= since);
       if (log.writes.length === 0 && log.closes.length === 0) this.fds.delete(fd);
     }
     if (this.perSecond.size > 8) {
