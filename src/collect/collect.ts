@@ -74,7 +74,7 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
           podIP: pod.podIP,
           agent: result.reachable ? { reachable: true } : { reachable: false, error: result.error ?? "unreachable" },
           files: result.files,
-          bytes: result.files.reduce((n, f) => n + f.bytes, 0),
+          bytes: bytesOf(result.files),
           errors: result.errors,
           collectedAt,
         };
@@ -104,15 +104,24 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
 async function earlierPods(dir: string, asked: readonly ManifestPod[]): Promise<ManifestPod[]> {
   const text = await readFile(join(dir, MANIFEST_FILE), "utf8").catch(() => null);
   if (text === null) return [];
-  const seen = new Set(asked.map((p) => `${p.namespace}/${p.name}`));
+  const seen = new Set(asked.map(podKey));
   const out: ManifestPod[] = [];
   for (const pod of earlierManifestPods(text)) {
-    const key = `${pod.namespace}/${pod.name}`;
+    const key = podKey(pod);
     if (seen.has(key)) continue;
     seen.add(key);
     // Copies that cannot be read are as good as gone: the report cannot read them either.
     const files = await describeCopies(join(dir, pod.namespace, pod.name)).catch(() => []);
-    if (files.length > 0) out.push({ ...pod, files, bytes: files.reduce((n, f) => n + f.bytes, 0) });
+    if (files.length > 0) out.push({ ...pod, files, bytes: bytesOf(files) });
   }
   return out;
+}
+
+function podKey(pod: { namespace: string; name: string }): string {
+  return `${pod.namespace}/${pod.name}`;
+}
+
+/** Sum of the files' bytes (a manifest pod's `bytes`). */
+function bytesOf(files: readonly { bytes: number }[]): number {
+  return files.reduce((n, f) => n + f.bytes, 0);
 }
