@@ -33,8 +33,9 @@ export function isoTimeMs(text: string): number {
  */
 export function isoTimeNs(text: string): bigint | null {
   const m = isoMatch(text);
-  const ms = m ? Date.parse(text) : NaN;
-  if (!m || Number.isNaN(ms)) return null;
+  if (!m) return null;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return null;
   // Date.parse keeps the ms and drops further digits, rounding down (before 1970 too).
   const belowMs = (m[7] ?? "").slice(3, 9).padEnd(6, "0");
   return BigInt(ms) * 1_000_000n + BigInt(belowMs);
