@@ -16,6 +16,11 @@ export function unixNsToIso(ns: bigint): string {
 
 type Stamped = Pick<RequestRecord, "ts" | "end_ns" | "pid">;
 
+/** The key of one Envoy process's records within a collection: its pod and pid (boots are told apart by clockOffsets). */
+export function processKey(pod: string, pid: number): string {
+  return `${pod}\u0000${pid}`;
+}
+
 /** ts − end_ns values further apart than this belong to different boots. */
 const BOOT_GAP_NS = 1_000_000_000n;
 
@@ -28,11 +33,6 @@ const BOOT_GAP_NS = 1_000_000_000n;
  * of over a second between them starts another boot (two nodes booted within a second of
  * each other are taken as one).
  */
-/** The key of one Envoy process's records within a collection: its pod and pid (boots are told apart by clockOffsets). */
-export function processKey(pod: string, pid: number): string {
-  return `${pod}\u0000${pid}`;
-}
-
 export function clockOffsets<R extends Stamped>(requests: Iterable<{ record: R; pod: string }>): Map<R, bigint> {
   const byProcess = new Map<string, { r: R; off: bigint }[]>();
   for (const { record: r, pod } of requests) {
