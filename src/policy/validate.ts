@@ -220,9 +220,11 @@ const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in e
 
 /**
  * A profile's HOOKPOINT_* env as the agent will read it, judged by the agent's own parser:
- * a value it refuses stops it before it starts the proxy. Each value alone first (named at
- * its entry), then all of them together with the scripts the webhook gives it (the output
- * budget, which depends on several entries, must hold every file of those scripts). A valueFrom, or a
+ * a value it refuses stops it before it starts the proxy. Of a name given twice, only the last
+ * entry reaches the agent (the kubelet's rule; mutate.ts writes that one alone), so only it is
+ * judged. Each value alone first (named at its entry), then all of them together with the scripts
+ * the webhook gives it (the output budget, which depends on several entries, must hold every
+ * file of those scripts). A valueFrom, or a
  * value holding $(NAME), is read or expanded when the pod starts: nothing to judge here. A pod's scripts annotation can pick other scripts: admission
  * judges the container's final env again (admission/review.ts).
  */
@@ -235,7 +237,10 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
   const base: Record<string, string> = { [SETTINGS.scripts.env]: scripts.join(",") };
   const env = { ...base };
   /** Variable → the entry whose value the agent gets: the last one of that name. */
-  const winner = new Map<string, number>();
+  const last = new Map<string, number>();
+  (prof.env ?? []).forEach((e, i) => last.set(e.name, i));
+  /** Variable → the entry whose value `env` holds. */
+  const judged = new Map<string, number>();
   const which = `${prof.scripts ? "the profile's scripts" : "the default scripts"} ${scripts.join(", ")}`;
   const refused = (path: string, problem: SettingsError) =>
     out.push({ path, message: `${problem.message}${problem instanceof OutputBudgetError ? `, with ${which}` : ""}: ${AGENT_STOPS}` });
@@ -250,8 +255,7 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
       out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is set by the webhook, ${set}` });
       return;
     }
-    delete env[e.name];
-    winner.delete(e.name);
+    if (last.get(e.name) !== i) return;
     const value = valueKnownBeforeStart(e);
     if (value === undefined || value === "") return;
     const problem = agentSettingsProblem({}, { ...base, [e.name]: value });
@@ -263,12 +267,12 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
       return;
     }
     env[e.name] = value;
-    winner.set(e.name, i);
+    judged.set(e.name, i);
   });
   if (!each) return out;
   const problem = agentSettingsProblem({}, env);
   if (problem) {
-    const i = winner.get(problem.source);
+    const i = judged.get(problem.source);
     refused(i === undefined ? `${at}.env` : `${at}.env[${i}].value`, problem);
   }
   return out;

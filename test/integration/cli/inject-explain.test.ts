@@ -345,6 +345,21 @@ describe("hookpoint explain", () => {
     const inj = runCli(["inject", "-f", f, "--namespaces", ns]);
     expect([inj.code, inj.stdout, inj.stderr]).toEqual([0, readFileSync(f, "utf8"), `${f}: document 1: Pod hookpoint-system/p: skipped: namespace hookpoint-system is the webhook's own namespace, where it never injects\n`]);
   });
+  it("a --policy whose profile env names an agent variable twice: the last entry, the one the agent gets, is judged", () => {
+    const twice = (first: string, last: string) =>
+      write(`agent-env-${first}-${last}.yaml`, `apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  profiles:\n    default:\n      env:\n      - {name: HOOKPOINT_LOG_LEVEL, value: ${first}}\n      - {name: HOOKPOINT_LOG_LEVEL, value: ${last}}\n`);
+    const f = write("agent-env-pod.yaml", pod("p", "bookinfo"));
+    const ok = runCli(["explain", "-f", f, "--policy", twice("verbose", "debug"), "--namespaces", "examples/namespaces.yaml", "-o", "json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject([{ name: "p", inject: true, outcome: "inject", reason: "namespace-enabled", policy: "p", profile: "default" }]);
+    const policyFile = twice("debug", "verbose");
+    const refused = runCli(["explain", "-f", f, "--policy", policyFile, "--namespaces", "examples/namespaces.yaml"]);
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+      2,
+      "",
+      `hookpoint explain: ${policyFile}: document 1: spec.profiles.default.env[1].value: HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": the agent would exit on it before it starts the proxy, in every pod the profile injects\n`,
+    ]);
+  });
   it("goes on past a denial, reports every document, and says what it assumed", () => {
     const f = write("explain-denied.yaml", [pod("bad", "web", "{hookpoint.dev/image: evil.example.com/x:1}"), "apiVersion: v1\nkind: Pod\nmetadata: {name: nons}\nspec:\n  containers: [{name: istio-proxy}]\n"].join("---\n"));
     const r = runCli(["explain", "-f", f]);

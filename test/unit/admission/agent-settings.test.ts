@@ -67,6 +67,38 @@ describe("the agent's settings at admission", () => {
     expect(reviewPod(expanded, "bookinfo", snapshot(NS), settings).decision.inject).toBe(true);
   });
 
+  it("the container's own env and the profile's combine as in the patched container, and of a name given twice the last entry is judged", () => {
+    const level = (value: string) => ({ name: "HOOKPOINT_LOG_LEVEL", value });
+    const stops = "the agent would exit before it starts the proxy: HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got ";
+    const review = (own: ReturnType<typeof level>[], env: ReturnType<typeof level>[], force = false) => {
+      const q = policy("levels", { ...(force ? { mode: "Disabled" as const } : {}), profiles: { default: { env } } });
+      const r = reviewPod(withProxy(pod, (c) => c.env?.push(...own)), "bookinfo", snapshot(NS, [q]), settings, { force });
+      const proxy = r.mutated?.spec.containers.find((c) => c.name === "istio-proxy");
+      return { decision: r.decision, levels: proxy?.env?.filter((e) => e.name === "HOOKPOINT_LOG_LEVEL") };
+    };
+    // The profile's entries take the place of the container's first of that name, one after the
+    // other: the container keeps one entry, the profile's last, which validation judged alone.
+    expect(semanticProblems(policy("levels", { profiles: { default: { env: [level("verbose"), level("debug")] } } }), SCRIPTS)).toEqual([]);
+    expect(review([level("verbose")], [level("verbose"), level("debug")])).toEqual({
+      decision: expect.objectContaining({ inject: true, reason: "namespace-enabled" }),
+      levels: [level("debug")],
+    });
+    // Under a policy validation did not judge (Disabled, forced): the same rule at admission.
+    expect(review([level("debug")], [level("verbose"), level("debug")], true).decision).toMatchObject({ inject: true, reason: "forced" });
+    expect(review([level("debug")], [level("debug"), level("verbose")], true).decision).toMatchObject({
+      inject: false,
+      decidedBy: "agent-settings",
+      reason: "invalid-agent-settings",
+      message: `${stops}"verbose"`,
+    });
+    // A second entry of the container's own comes after the one the profile replaced: the kubelet gives the agent that one.
+    expect(review([level("verbose"), level("loud")], [level("debug")])).toEqual({
+      decision: expect.objectContaining({ inject: false, decidedBy: "agent-settings", reason: "invalid-agent-settings", message: `${stops}"loud"` }),
+      levels: undefined,
+    });
+    expect(review([level("loud"), level("verbose"), level("info")], [level("debug")]).decision).toMatchObject({ inject: true, reason: "namespace-enabled" });
+  });
+
   it("a profile without the agent leaves the entrypoint, and so the settings, alone", () => {
     const verbose = withProxy(pod, (c) => c.env?.push({ name: "HOOKPOINT_LOG_LEVEL", value: "verbose" }));
     const noAgent = policy("plain", { profiles: { default: { agent: false } } });

@@ -94,6 +94,22 @@ describe("a profile's agent settings", () => {
     expect(problems([...env, { name: "HOOKPOINT_KEEP_FILES", value: "" }])).toEqual([]);
   });
 
+  it("of a name given twice the agent gets the last entry (the kubelet's rule): an earlier one is not judged, alone or in the policy's status", () => {
+    const verbose = { name: "HOOKPOINT_LOG_LEVEL", value: "verbose" };
+    const debug = { name: "HOOKPOINT_LOG_LEVEL", value: "debug" };
+    const refused = { path: "spec.profiles.deep.env[1].value", message: `HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": ${STOPS}` };
+    expect(problems([verbose, debug])).toEqual([]);
+    expect(problems([debug, verbose])).toEqual([refused]);
+    // A later valueFrom (read at pod start) or empty value (the agent's default) hides it too.
+    expect(problems([verbose, { name: "HOOKPOINT_LOG_LEVEL", valueFrom: { configMapKeyRef: { name: "tracing", key: "level" } } }])).toEqual([]);
+    expect(problems([verbose, { name: "HOOKPOINT_LOG_LEVEL", value: "" }])).toEqual([]);
+    // An earlier budget too small for the scripts is not the one the agent shares out.
+    expect(problems([{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" }, { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "60000" }])).toEqual([]);
+    const judged = (env: EnvVar[]) => judgePolicy({ ...policy("perf", { profiles: { deep: { env } } }), metadata: { name: "perf", generation: 4 } }, SCRIPTS);
+    expect(judged([verbose, debug]).condition).toEqual({ type: "Accepted", status: "True", reason: "Valid", message: "The policy is valid and in force.", observedGeneration: 4 });
+    expect(judged([debug, verbose]).condition).toEqual({ type: "Accepted", status: "False", reason: "Invalid", message: `${refused.path}: ${refused.message}`, observedGeneration: 4 });
+  });
+
   it("a budget too small with the default rotation but held with the profile's own HOOKPOINT_KEEP_FILES passes, in either order: the agent starts with it", () => {
     const tight = { name: "HOOKPOINT_MAX_OUTPUT_BYTES", value: "40000" };
     const noRotation = { name: "HOOKPOINT_KEEP_FILES", value: "0" };
