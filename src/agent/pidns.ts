@@ -9,10 +9,12 @@
 // threads (a thread whose tid is not the pid), which shows what `pid` and `tid` report;
 // and SIGCONT sent to itself and to Envoy (no effect on a running process that does not
 // handle it, which Envoy does not), where kill(2) names the target as the agent sees it
-// and the kernel's signal_generate tracepoint names its host pid.
-import { spawn } from "node:child_process";
+// and the kernel's signal_generate tracepoint names its host pid. It runs under the same
+// guard as the scripts (bpftrace/guard.ts), so an agent killed meanwhile leaves none behind.
+import { spawn, type ChildProcess } from "node:child_process";
 import { open, readlink } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { UNGUARDED, type BpftraceGuard } from "./bpftrace/guard.js";
 
 /** /proc/self/ns/pid of the initial pid namespace is always this inode (PROC_PID_INIT_INO). */
 const INIT_PID_NS = "pid:[4026531836]";
@@ -82,10 +84,21 @@ export async function inInitPidNamespace(procRoot = "/proc"): Promise<boolean | 
   }
 }
 
+export interface ResolveOptions {
+  /** How bpftrace is started (bpftrace/guard.ts); default: in the agent's process group. */
+  guard?: BpftraceGuard;
+  /** How long bpftrace gets to answer. */
+  timeoutMs?: number;
+  /** Once answered or timed out: how long after SIGINT bpftrace gets to exit before SIGKILL. */
+  graceMs?: number;
+}
+
 /** How bpftrace reports `nsPid` (a pid of the agent's namespace), or an Error saying why it could not tell. */
-export async function resolvePidView(bpftrace: string, nsPid: number, timeoutMs = 10_000): Promise<PidView> {
+export async function resolvePidView(bpftrace: string, nsPid: number, opts: ResolveOptions = {}): Promise<PidView> {
+  const { guard = UNGUARDED, timeoutMs = 10_000, graceMs = 5_000 } = opts;
   const marker = `/hookpoint-pid-probe-${process.pid}-${Date.now()}`;
-  const child = spawn(bpftrace, ["-e", pidProgram(marker)], { stdio: ["ignore", "pipe", "pipe"] });
+  const [file, ...argv] = [...guard.wrapper, bpftrace, "-e", pidProgram(marker)];
+  const child = spawn(file!, argv, { stdio: ["ignore", "pipe", "pipe"], detached: guard.detached });
   const lines: PidLine[] = [];
   let mode: PidMode | null = null;
   let stderr = "";
@@ -139,6 +152,14 @@ export async function resolvePidView(bpftrace: string, nsPid: number, timeoutMs 
   } finally {
     if (poke) clearInterval(poke);
     child.removeAllListeners("exit");
-    child.kill("SIGINT");
+    stop(child, graceMs);
   }
+}
+
+/** SIGINT, and SIGKILL if it has not exited after `graceMs`: a bpftrace stuck attaching, or deaf to SIGINT, is not left running. */
+function stop(child: ChildProcess, graceMs: number): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  child.once("exit", () => clearTimeout(kill));
+  child.kill("SIGINT");
 }

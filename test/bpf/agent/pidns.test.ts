@@ -1,11 +1,14 @@
 // What bpftrace's `pid` builtin means in a container's pid namespace depends on its
 // version: host pids before 0.23, the namespace's from 0.23 (with `pid` and `tid` swapped
 // until bpftrace PR #4813). The agent finds out with a one-shot bpftrace, checked here
-// running in a new pid namespace on each bpftrace the tests have.
+// running in a new pid namespace on each bpftrace the tests have, under the agent's guard
+// (setpriv --pdeathsig KILL, when installed) as the agent runs it.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { findExecutable } from "../../../src/agent/reaper.js";
+import { executableSearchPath } from "../../../src/config.js";
 import { BPFTRACES, ROOT, bpfSkipReason, waitFor, type BpftraceUnderTest } from "./support.js";
 
 describe.each(BPFTRACES)("pid of a process in a container's pid namespace, on $label", (bt: BpftraceUnderTest) => {
@@ -15,8 +18,10 @@ describe.each(BPFTRACES)("pid of a process in a container's pid namespace, on $l
     const script = `
       import { spawn } from "node:child_process";
       import { inInitPidNamespace, resolvePidView } from ${JSON.stringify(join(ROOT, "src/agent/pidns.ts"))};
+      import { bpftraceGuard } from ${JSON.stringify(join(ROOT, "src/agent/bpftrace/guard.ts"))};
       const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
-      const view = await resolvePidView(${JSON.stringify(bt.path)}, sleeper.pid);
+      const guard = await bpftraceGuard(${JSON.stringify(findExecutable("setpriv", executableSearchPath()))});
+      const view = await resolvePidView(${JSON.stringify(bt.path)}, sleeper.pid, { guard });
       console.log(JSON.stringify({ init: await inInitPidNamespace(), ns: sleeper.pid, ...view }));
       // Stay alive (the sleeper too) until the test has looked.
       setTimeout(() => { sleeper.kill(); process.exit(0); }, 5000);

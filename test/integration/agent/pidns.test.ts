@@ -1,0 +1,149 @@
+// The one-shot bpftrace that finds how bpftrace reports Envoy's pid (resolvePidView), with
+// a stand-in `bpftrace` (a shell script that records its pid and sleeps): whether it dies
+// with the agent, and that its timeout path ends it, checked on real processes.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { findExecutable } from "../../../src/agent/reaper.js";
+import { resolvePidView } from "../../../src/agent/pidns.js";
+import { executableSearchPath } from "../../../src/config.js";
+import { ROOT, waitFor } from "../../bpf/agent/support.js";
+
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-pidns-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const setpriv = findExecutable("setpriv", executableSearchPath());
+const tini = findExecutable("tini", executableSearchPath());
+
+/** A bpftrace that writes its pid to `<name>.pid` and sleeps without ever answering; `trapInt`: SIGINT is ignored. */
+function standIn(name: string, trapInt = false): { bin: string; pidFile: string } {
+  const bin = join(dir, name);
+  const pidFile = `${bin}.pid`;
+  // exec: the pid written is the sleeping process's, and no shell is left to orphan a child.
+  writeFileSync(bin, `#!/bin/sh\n${trapInt ? "trap '' INT\n" : ""}echo $$ > ${pidFile}\nexec sleep 60\n`, { mode: 0o755 });
+  chmodSync(bin, 0o755);
+  return { bin, pidFile };
+}
+
+/** The process's state letter from /proc (S, R, Z...), or null once its pid no longer exists. */
+function stateOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[0]!;
+  } catch {
+    return null;
+  }
+}
+
+/** Parent pid, process group and session, from /proc/PID/stat. */
+function idsOf(pid: number): { ppid: number; pgrp: number; session: number } {
+  const [ppid, pgrp, session] = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(1, 4).map(Number);
+  return { ppid: ppid!, pgrp: pgrp!, session: session! };
+}
+
+function kill(pid: number | null | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * A small agent: a Node process that runs resolvePidView on the stand-in, with the setpriv
+ * guard or without. It runs under `tini -s` (a subreaper that stays, since its child shell
+ * goes on to sleep), so that what its death orphans is reaped, and a pid that is gone is
+ * gone (this machine's PID 1 reaps nothing).
+ */
+function agentTree(bin: string, guarded: boolean): { tree: ChildProcess; parent: () => number | undefined } {
+  const script = `
+    import { resolvePidView } from ${JSON.stringify(join(ROOT, "src/agent/pidns.ts"))};
+    import { UNGUARDED, bpftraceGuard } from ${JSON.stringify(join(ROOT, "src/agent/bpftrace/guard.ts"))};
+    const guard = ${guarded} ? await bpftraceGuard(${JSON.stringify(setpriv)}) : UNGUARDED;
+    console.log(JSON.stringify({ parent: process.pid, wrapper: guard.wrapper }));
+    await resolvePidView(${JSON.stringify(bin)}, process.pid, { guard, timeoutMs: 60_000 });
+  `;
+  const tree = spawn(tini!, ["-s", "--", "sh", "-c", '"$@"; exec sleep 60', "sh", process.execPath, "--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  tree.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  tree.stderr!.on("data", () => undefined);
+  const parent = (): number | undefined => {
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    return line ? (JSON.parse(line) as { parent: number }).parent : undefined;
+  };
+  return { tree, parent };
+}
+
+async function pidIn(file: string): Promise<number> {
+  return waitFor(`the stand-in's pid in ${file}`, 30_000, () => {
+    try {
+      return Number(readFileSync(file, "utf8").trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+describe("the one-shot bpftrace of resolvePidView", () => {
+  it("under the guard, runs in a session of its own and is gone within 5 s of its parent's SIGKILL", async (ctx) => {
+    if (!setpriv) return ctx.skip("setpriv (util-linux) is not installed");
+    if (!tini) return ctx.skip("tini is not installed");
+    const { bin, pidFile } = standIn("guarded");
+    const { tree, parent } = agentTree(bin, true);
+    let pid: number | undefined;
+    try {
+      const parentPid = await waitFor("the parent's pid", 30_000, parent);
+      pid = await pidIn(pidFile);
+      // setpriv execs bpftrace: the parent's child is bpftrace itself, leading its own session.
+      expect(idsOf(pid)).toEqual({ ppid: parentPid, pgrp: pid, session: pid });
+      process.kill(parentPid, "SIGKILL");
+      await waitFor("the stand-in gone", 5_000, () => stateOf(pid!) === null);
+      expect(stateOf(pid)).toBe(null);
+    } finally {
+      kill(parent(), "SIGKILL");
+      kill(pid, "SIGKILL");
+      tree.kill("SIGTERM");
+    }
+  });
+
+  it("without the guard, outlives its parent's SIGKILL (what the guard is for)", async (ctx) => {
+    if (!tini) return ctx.skip("tini is not installed");
+    const { bin, pidFile } = standIn("unguarded");
+    const { tree, parent } = agentTree(bin, false);
+    let pid: number | undefined;
+    try {
+      const parentPid = await waitFor("the parent's pid", 30_000, parent);
+      pid = await pidIn(pidFile);
+      expect(idsOf(pid)).toMatchObject({ ppid: parentPid, pgrp: idsOf(parentPid).pgrp });
+      process.kill(parentPid, "SIGKILL");
+      await waitFor("the parent gone", 5_000, () => stateOf(parentPid) === null);
+      await new Promise((r) => setTimeout(r, 1000));
+      // Still sleeping, now a child of tini, the subreaper.
+      expect(stateOf(pid)).toBe("S");
+      expect(idsOf(pid).ppid).toBe(tree.pid);
+    } finally {
+      kill(parent(), "SIGKILL");
+      kill(pid, "SIGKILL");
+      tree.kill("SIGTERM");
+    }
+  });
+
+  it("on timeout, ends a bpftrace that ignores SIGINT with SIGKILL after the grace period", async () => {
+    const { bin, pidFile } = standIn("deaf", true);
+    const outcome = resolvePidView(bin, process.pid, { timeoutMs: 300, graceMs: 200 }).then(
+      (view) => JSON.stringify(view),
+      (err: Error) => err.message,
+    );
+    const pid = await pidIn(pidFile);
+    try {
+      expect(await outcome).toBe("no answer within 300 ms");
+      // SIGINT did nothing; the SIGKILL after 200 ms does (this process reaps it: the pid goes).
+      await waitFor("the stand-in gone", 5_000, () => stateOf(pid) === null);
+      expect(stateOf(pid)).toBe(null);
+    } finally {
+      kill(pid, "SIGKILL");
+    }
+  });
+});
