@@ -82,8 +82,6 @@ export class Agent {
   private readonly metrics = new MapMetrics();
   private readonly lastDump = new Map<string, MapRecord[]>();
   private catalog: Script[] = [];
-  /** Found out once, after the proxy started (it runs a program). */
-  private guard: BpftraceGuard | null = null;
   private pre: PreflightResult | null = null;
   private server: FastifyInstance | null = null;
   private readonly wakers = new Set<() => void>();
@@ -264,13 +262,15 @@ export class Agent {
       await this.sleep(delay);
     }
     this.state.scripts = this.selectedNames().map((name) => blankStatus(name));
-    this.guard = await bpftraceGuard(this.deps.setpriv ?? null);
-    this.log.info({ wrapper: this.guard.wrapper, detached: this.guard.detached }, this.guard.note);
+    // Found out once, after the proxy started (it runs a program), and before any bpftrace:
+    // the one-shot pid probe (tracePidOf) runs under it as well as the scripts.
+    const guard = await bpftraceGuard(this.deps.setpriv ?? null);
+    this.log.info({ wrapper: guard.wrapper, detached: guard.detached }, guard.note);
 
     while (!this.stopping) {
       const envoy = await this.waitForEnvoy(rootPid);
       if (!envoy) return;
-      await this.startSession(envoy).catch((err: unknown) => {
+      await this.startSession(envoy, guard).catch((err: unknown) => {
         this.log.error({ pid: envoy.pid, err: (err as Error).message }, "cannot trace this Envoy");
       });
       await this.waitUntilGone(envoy);
@@ -345,14 +345,14 @@ export class Agent {
     }
   }
 
-  private async startSession(envoy: ProcInfo): Promise<void> {
+  private async startSession(envoy: ProcInfo, guard: BpftraceGuard): Promise<void> {
     const binary = exePath(envoy.pid, envoy.exe!, this.deps.procRoot);
     // Only what the selected scripts probe is kept of the table, never all of it.
     const names = this.selectedNames();
     const patterns = symbolPatternsOf(this.catalog.filter((s) => names.includes(s.header.name)));
     // hookpoint-pairs is generated from the bundled template when the catalog has none.
     if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push(HOOKPOINT_SYMBOL_PATTERN);
-    const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid)]);
+    const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid, guard)]);
     const tracePid = pidView.tracePid;
     const number = ++this.sessions;
     const session: Session = { envoy, runners: new Map(), number };
@@ -441,7 +441,7 @@ export class Agent {
         program: programFile ?? { text },
         log: this.log,
         graceMs: this.settings.stopGraceMs,
-        ...(this.guard ? { guard: this.guard } : {}),
+        guard,
         onEvent: (ev, gen) => this.onEvent(session, name, ev, gen),
         ...(script.header.events && this.deps.envWith ? { env: this.deps.envWith({ BPFTRACE_PERF_RB_PAGES: eventBufferPages(this.pre?.bpftraceVersion ?? null) }) } : {}),
         onSpawned: (pid) => this.move(name, "spawned", { bpftracePid: pid, attachMs: null, probes: null }),
@@ -504,10 +504,10 @@ export class Agent {
   }
 
   /** How bpftrace reports Envoy's pid: what its scripts filter on, and whether `pid`/`tid` are swapped. */
-  private async tracePidOf(pid: number): Promise<PidView> {
+  private async tracePidOf(pid: number, guard: BpftraceGuard): Promise<PidView> {
     if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return { mode: "host", tracePid: pid };
     try {
-      return await resolvePidView(this.settings.bpftrace, pid);
+      return await resolvePidView(this.settings.bpftrace, pid, { guard, graceMs: this.settings.stopGraceMs });
     } catch (err) {
       const v = this.pre?.bpftraceVersion;
       const guess: PidView = v && versionAtLeast(v, "0.23") ? { mode: "namespace", tracePid: pid } : { mode: "host", tracePid: pid };

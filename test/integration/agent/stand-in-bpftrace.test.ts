@@ -4,8 +4,11 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIXTURE, ROOT, descendantsOf, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../../bpf/agent/support.js";
+import { findExecutable } from "../../../src/agent/reaper.js";
+import { executableSearchPath } from "../../../src/config.js";
+import { AgentProcess, FIXTURE, ROOT, descendantsOf, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentStatusJson } from "../../bpf/agent/support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-standin-"));
 chmodSync(dir, 0o777);
@@ -266,6 +269,32 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       a.kill();
       // The proxy runs in a session of its own: it outlives a killed agent (a container's end takes it).
       for (const pid of below) if (!ended(pid)) process.kill(pid, "SIGKILL");
+    }
+  }, 120_000);
+
+  it("in a pod's pid namespace, the one-shot bpftrace that finds Envoy's pid ends with the agent when the agent is killed (SIGKILL)", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    if (!findExecutable("setpriv", executableSearchPath())) return ctx.skip("setpriv (util-linux) is not installed");
+    // The agent in a pid namespace of its own, not its PID 1: the shell stays PID 1 after the
+    // agent's death (exec sleep), so the namespace, and whatever the agent left, stays too.
+    // The stand-in never answers the pid probe, which waits for it 10 s.
+    const agent = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, "probe"), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("probe")];
+    const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", '"$@"; exec sleep 600', "sh", ...agent, "--", FIXTURE.pilotAgent, "--", "--port-file", join(dir, "probe-port")], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const a = new AgentProcess(child);
+    try {
+      const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdline(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
+      const [ppid, pgrp, session] = readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(1, 4).map(Number);
+      // The agent's own child (setpriv execs it), leading a session of its own: the guard.
+      expect(cmdline(ppid!).slice(3, 5)).toEqual([join(ROOT, "src/cli/main.ts"), "agent"]);
+      expect([pgrp, session]).toEqual([probe, probe]);
+      process.kill(ppid!, "SIGKILL");
+      await waitFor(`the pid probe's bpftrace (pid ${probe}) to end with the agent`, 5000, () => ended(probe));
+    } finally {
+      a.kill();
     }
   }, 120_000);
 });
