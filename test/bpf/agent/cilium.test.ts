@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fixtureUrl } from "../../support/pods.js";
-import { FIXTURE, bpfSkipReason, load, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
+import { FIXTURE, bpfSkipReason, load, pairsRecords, pairsSum, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
 
 interface Container {
   name: string;
@@ -68,8 +68,6 @@ describe("hookpoint agent in front of cilium-envoy-starter", () => {
     // With no pilot-agent in between, the agent's SIGTERM reaches Envoy itself.
     expect(exit).toEqual({ code: 0, signal: null });
     expect(a.stderr).toContain("envoy: served 30 requests");
-    const recs = readFileSync(join(dir, "out", "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((x) => JSON.parse(x) as { map: string; keys: string[]; buckets?: { count: number }[] });
-    const filters = recs.filter((r) => r.map === "@hookpoint_latency_ns" && r.keys[0] === "Filters").reduce((n, r) => n + (r.buckets ?? []).reduce((x, b) => x + b.count, 0), 0);
-    expect(filters).toBe(30);
+    expect(pairsSum(pairsRecords(join(dir, "out"), a), "@hookpoint_latency_ns", "Filters")).toBe(30);
   });
 });

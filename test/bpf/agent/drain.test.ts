@@ -1,12 +1,12 @@
 // SIGTERM as Kubernetes delivers it: to the container's PID 1. pilot-agent must drain
 // Envoy (here the fixture pilot-agent keeps Envoy serving for --drain-ms, then passes
 // SIGTERM on), tracing must go on during the drain, and only then end with its final dump.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURE, bpfSkipReason, startAgent, startAgentAsInit, waitFor, type AgentProcess, type AgentStatusJson } from "./support.js";
+import { FIXTURE, bpfSkipReason, pairsRecords, pairsSum, startAgent, startAgentAsInit, waitFor, type AgentProcess, type AgentStatusJson } from "./support.js";
 
 const skip = bpfSkipReason();
 
@@ -17,14 +17,7 @@ function tempDir(prefix: string): string {
 }
 
 function filtersSamples(out: string): number {
-  const p = join(out, "hookpoint-pairs.ndjson");
-  if (!existsSync(p)) return 0;
-  let n = 0;
-  for (const line of readFileSync(p, "utf8").split("\n").filter(Boolean)) {
-    const r = JSON.parse(line) as { map: string; keys: string[]; buckets?: { count: number }[] };
-    if (r.map === "@hookpoint_latency_ns" && r.keys[0] === "Filters") n += (r.buckets ?? []).reduce((a, b) => a + b.count, 0);
-  }
-  return n;
+  return pairsSum(pairsRecords(out), "@hookpoint_latency_ns", "Filters");
 }
 
 /**
@@ -107,7 +100,7 @@ describe("SIGTERM to the container's PID 1 while requests flow", () => {
       expect(a.stderr).toContain(`envoy: stopped by signal 15 from pid ${st.command.pid}`);
       expect(a.logs.some((l) => l.msg === "SIGTERM: the proxy drains, tracing goes on until it exits")).toBe(true);
       // Tracing went on through the drain: the final dump holds every request, those sent after SIGTERM too.
-      expect(filtersSamples(out)).toBe(load.ok);
+      expect(pairsSum(pairsRecords(out, a), "@hookpoint_latency_ns", "Filters")).toBe(load.ok);
       expect(a.stderr).toContain(`envoy: served ${load.ok} requests`);
       const order = ["SIGTERM: the proxy drains, tracing goes on until it exits", "command exited", "bpftrace stopped", "agent exiting with the command's exit code"].map((m) => a.logs.findIndex((l) => l.msg === m));
       expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), JSON.stringify(order)).toBe(true);

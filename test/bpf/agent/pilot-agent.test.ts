@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/cluster/processes.js";
 import { createCertificateAuthority } from "../../../src/certs/generate.js";
 import { istioBinaries, IstioUnavailableError, type IstioBinaries } from "../../e2e/support/istio-binaries.js";
-import { FIXTURE, bpfSkipReason, load, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
+import { FIXTURE, bpfSkipReason, load, pairsRecords, pairsSum, scriptRunning, startAgent, waitFor, type AgentProcess } from "./support.js";
 
 const DRAIN_DURATION_S = 2; // Envoy's --drain-time-s, from ProxyConfig.drainDuration
 const TERMINATION_DRAIN_S = 3; // how long pilot-agent lets Envoy drain after SIGTERM
@@ -141,9 +141,7 @@ describe("hookpoint agent in front of the real pilot-agent", () => {
     expect(a.stderr.filter((x) => x.startsWith("envoy: served"))).toEqual([]);
     expect(a.logs.filter((x) => x.msg === "forwarding signal to the command").map((x) => [x.signal, x.pid])).toEqual([["SIGTERM", pilotAgentPid]]);
     // The final dump, written when Envoy went: the 40 requests, plus pilot-agent's POST /drain_listeners.
-    const filters = readFileSync(join(l.out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((x) => JSON.parse(x) as { map: string; keys: string[]; buckets?: { count: number }[] });
-    const count = filters.filter((r) => r.map === "@hookpoint_latency_ns" && r.keys[0] === "Filters").reduce((n, r) => n + (r.buckets ?? []).reduce((x, b) => x + b.count, 0), 0);
-    expect(count).toBe(41);
+    expect(pairsSum(pairsRecords(l.out, a), "@hookpoint_latency_ns", "Filters")).toBe(41);
   });
 
   it("a pilot-agent that cannot start (no root CA in the image) exits 255, and so does the agent", async (ctx) => {

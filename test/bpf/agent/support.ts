@@ -190,6 +190,36 @@ export class AgentProcess {
   }
 }
 
+/** One line of hookpoint-pairs' output: a map's key with its count or histogram. */
+export interface PairsRecord {
+  map: string;
+  keys: string[];
+  value?: number;
+  buckets?: { count: number }[];
+}
+
+/**
+ * hookpoint-pairs' records in `out`. Without `agent`, none yet is an empty list (for polling);
+ * with it, a missing file fails with the agent's last log lines, which say what became of
+ * bpftrace's final dump.
+ */
+export function pairsRecords(out: string, agent?: AgentProcess): PairsRecord[] {
+  const p = join(out, "hookpoint-pairs.ndjson");
+  if (!existsSync(p)) {
+    if (!agent) return [];
+    throw new Error(`hookpoint-pairs wrote no records (${p} is missing); the agent's last log lines:\n${agent.logText()}`);
+  }
+  return readFileSync(p, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as PairsRecord);
+}
+
+/** What one key of a hookpoint-pairs map adds up to: a histogram's samples, or a count's calls. */
+export function pairsSum(records: readonly PairsRecord[], map: string, key: string): number {
+  return records.filter((r) => r.map === map && r.keys[0] === key).reduce((n, r) => n + (r.buckets ? r.buckets.reduce((x, b) => x + b.count, 0) : (r.value ?? 0)), 0);
+}
+
 /** `/status` as JSON: the agent's own status type. */
 export type AgentStatusJson = AgentStatus;
 

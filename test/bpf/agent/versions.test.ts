@@ -2,23 +2,16 @@
 // bpftrace the bpf tests have: 0.17 reports host pids, so the agent finds Envoy's host pid
 // and filters on that; 0.23 reports pids of its own namespace, so the agent filters on the
 // pid it sees. Either way every request is counted, exactly (or, on 0.23, reported lost).
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BPFTRACES, FIXTURE, bpfSkipReason, load, metricSum, startAgentAsInit, waitFor, type BpftraceUnderTest } from "./support.js";
+import { BPFTRACES, FIXTURE, bpfSkipReason, load, metricSum, pairsRecords, pairsSum, startAgentAsInit, waitFor, type BpftraceUnderTest } from "./support.js";
 
 const DEFAULTS = ["envoy-event-loop", "envoy-request-flow", "hookpoint-pairs"];
 
 function requestSeen(out: string): number {
-  const p = join(out, "hookpoint-pairs.ndjson");
-  if (!existsSync(p)) return 0;
-  return readFileSync(p, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { map: string; keys: string[]; value?: number })
-    .filter((r) => r.map === "@hookpoint_calls" && r.keys[0] === "RequestSeen")
-    .reduce((a, r) => a + (r.value ?? 0), 0);
+  return pairsSum(pairsRecords(out), "@hookpoint_calls", "RequestSeen");
 }
 
 /** Updates the agent reports bpftrace lost from one key of a script's map, summed over reasons. */
