@@ -6,7 +6,7 @@ import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
-import { BOUNDARY_NS, compareWithTruth, describeComparison, sendRequests, settle, startTracedProxy, type Proto, type TruthLine } from "./support.js";
+import { BOUNDARY_NS, compareWithTruth, describeComparison, describeHost, judgeTimingShare, sendRequests, settle, startTracedProxy, type HostShare, type Proto, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
 const pairs: [Proto, Proto][] = [
@@ -35,17 +35,16 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
       } finally {
         result = await p.stop();
       }
-      const { records, truth, status, metrics } = result;
+      const { records, truth, status, metrics, host } = result;
       expect(sent).toHaveLength(REQUESTS);
       expect(sent.filter((s) => s.status !== 200)).toEqual([]);
       // Every request the client sent is in the truth log, and each truth line has exactly one record.
       expect(new Set(truth.map((t) => t.id))).toEqual(new Set(sent.map((s) => s.id)));
       const c = compareWithTruth(records, truth);
-      console.log(describeComparison(`${bt.label}, ${down} -> ${up}`, c, p.realtime));
+      console.log(`${describeComparison(`${bt.label}, ${down} -> ${up}`, c, p.realtime)}; ${describeHost(host)}`);
       expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
       expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
       expect(c.mismatches).toEqual([]);
-      expect(c.within / c.pairs.length).toBeGreaterThanOrEqual(0.999);
       // An id read from the request's bytes is always the one the truth has; HTTP/2 upstreams
       // carry it HPACK-coded, so with an HTTP/2 downstream too the agent makes its own.
       const readIds = records.filter((r) => !r.id.startsWith("hp-"));
@@ -71,6 +70,7 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
       expect(status.trace?.unattributed).toEqual({});
       expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="recorded"} ${REQUESTS}`);
       expect(status.bpftraceVersion).toMatch(bt.path === "bpftrace" ? /^0\.17\./ : /^0\.23\./);
+      judgeTimingShare(ctx, `${bt.label}, ${down} -> ${up}`, c.within, c.pairs.length, 0.999, host);
       // One retry: a clean-clone CI run once saw bpftrace 0.23 report lost events in the
       // 3,000-request burst (h1 -> h2), and the agent then drops the requests in flight
       // (outcome "lost") rather than guess them. A known open problem, not hidden: the
@@ -93,25 +93,25 @@ describe("envoy-request-trace on the fixture proxy", () => {
     } finally {
       result = await p.stop();
     }
-    const { records, truth, status, metrics } = result;
+    const { records, truth, status, metrics, host } = result;
     expect(truth).toHaveLength(REQUESTS);
     // Binomial(3000, 0.1): mean 300, standard deviation 16.4; 5 standard deviations either way.
     expect(records.length).toBeGreaterThanOrEqual(218);
     expect(records.length).toBeLessThanOrEqual(382);
     const byId = new Map(truth.map((t) => [t.id, t]));
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
-    console.log(`sampled ${records.length} of ${REQUESTS}; ${describeComparison("1 in 10", c, p.realtime)}`);
+    console.log(`sampled ${records.length} of ${REQUESTS}; ${describeComparison("1 in 10", c, p.realtime)}; ${describeHost(host)}`);
     expect(c.mismatches).toEqual([]);
     // Every record is its request's (sockets, stream: exact, above). Its boundaries are within
     // 0.2 ms of the truth unless the host descheduled the vCPU between a probe and the
     // fixture's own clock reading next to it, which SCHED_FIFO cannot prevent: on a quiet
     // 2-core microVM 2 of 321 and 2 of 294 records here (0.22-0.66 ms off), and 2 of 160 in
     // the rate-cap test below. So at most 2 % may be.
-    expect(c.within / records.length).toBeGreaterThanOrEqual(WITHIN_SHARE_SAMPLED);
     expect(status.trace?.requests.recorded).toBe(records.length);
     // The kernel's own counts: every request decided, the sampled ones printed.
     expect(metrics).toContain(`hookpoint_request_trace_requests_total ${REQUESTS}`);
     expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${records.length}`);
+    judgeTimingShare(ctx, "1 in 10", c.within, records.length, WITHIN_SHARE_SAMPLED, host);
   });
 
   it("caps traced requests per second with --trace-rate, and the cap counts what it turned away", async (ctx) => {
@@ -131,7 +131,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     } finally {
       result = await p.stop();
     }
-    const { records, truth, metrics } = result;
+    const { records, truth, metrics, host } = result;
     const perSecond = new Map<number, number>();
     for (const r of records) {
       const s = Math.floor(r.phases.find((x) => x.name === "filters")!.start_ns / 1e9);
@@ -145,7 +145,8 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const byId = new Map(truth.map((t) => [t.id, t]));
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     expect(c.mismatches).toEqual([]);
-    expect(c.within / records.length).toBeGreaterThanOrEqual(WITHIN_SHARE_SAMPLED);
+    console.log(`${describeComparison("--trace-rate", c, p.realtime)}; ${describeHost(host)}`);
+    judgeTimingShare(ctx, "--trace-rate", c.within, records.length, WITHIN_SHARE_SAMPLED, host);
   });
 
   it("follows pipelined HTTP/1.1 requests (one write) and a response written in short writes to a slow reader", async (ctx) => {
@@ -165,13 +166,12 @@ describe("envoy-request-trace on the fixture proxy", () => {
     } finally {
       result = await p.stop();
     }
-    const { records, truth } = result;
+    const { records, truth, host } = result;
     const c = compareWithTruth(records, truth);
-    console.log(describeComparison("pipelined and slow reader", c, p.realtime));
+    console.log(`${describeComparison("pipelined and slow reader", c, p.realtime)}; ${describeHost(host)}`);
     expect(c.unmatchedTruth).toEqual([]);
     expect(c.unmatchedRecords).toEqual([]);
     expect(c.mismatches).toEqual([]);
-    expect(c.within).toBe(truth.length);
     const byId = new Map(records.map((r) => [r.id, r]));
     // Ids of the later pipelined requests come from the request as forwarded upstream.
     expect([...byId.keys()].sort()).toEqual(["pipe-0", "pipe-1", "pipe-2", "pipe-3", "slow-reader"]);
@@ -181,6 +181,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(slowRecord.wakeups).toBe(slowTruth.wakeups);
     expect(slowTruth.wakeups).toBeGreaterThanOrEqual(4);
     for (const t of truth) expect(byId.get(t.id)!.wakeups, t.id).toBe(t.wakeups);
+    judgeTimingShare(ctx, "pipelined and slow reader", c.within, truth.length, 1, host);
   });
 
   it("counts a chunked request's bytes_in from the captured read (107 sent, 107 recorded), or gives 0 (unknown) when the body came later", async (ctx) => {
@@ -335,9 +336,9 @@ describe("envoy-request-trace on the fixture proxy", () => {
     } finally {
       result = await p.stop();
     }
-    const { records, truth, metrics } = result;
+    const { records, truth, metrics, host } = result;
     const c = compareWithTruth(records, truth);
-    console.log(describeComparison("with filters", c, p.realtime));
+    console.log(`${describeComparison("with filters", c, p.realtime)}; ${describeHost(host)}`);
     expect(c.mismatches).toEqual([]);
     expect(c.pairs).toHaveLength(N);
     let subPhases = 0;
@@ -352,8 +353,8 @@ describe("envoy-request-trace on the fixture proxy", () => {
       });
     }
     console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth`);
-    expect(within / subPhases).toBeGreaterThanOrEqual(0.999);
     for (const [key, n] of callsIn(truth)) expect(countIn(metrics, key), key).toBe(n);
+    judgeTimingShare(ctx, "filter sub-phases", within, subPhases, 0.999, host);
   });
 
   it("follows failed requests: a refused upstream connect (503) and an upstream that answers too late (504)", async (ctx) => {
@@ -374,19 +375,21 @@ describe("envoy-request-trace on the fixture proxy", () => {
     } finally {
       b = await slow.stop();
     }
+    const judged: { label: string; within: number; total: number; host: HostShare }[] = [];
     for (const [label, r] of [
       ["503", a],
       ["504", b],
     ] as const) {
       const c = compareWithTruth(r.records, r.truth);
-      console.log(describeComparison(label, c, refused.realtime));
+      judged.push({ label, within: c.within, total: r.truth.length, host: r.host });
+      console.log(`${describeComparison(label, c, refused.realtime)}; ${describeHost(r.host)}`);
       expect(c.unmatchedTruth).toEqual([]);
       expect(c.mismatches).toEqual([]);
-      expect(c.within).toBe(r.truth.length);
     }
     expect(a.truth.map((t) => t.status)).toEqual([503, 503, 503]);
     expect(a.records.map((r) => r.upstream)).toEqual([null, null, null]);
     expect(b.truth.map((t) => t.status)).toEqual([504, 504]);
+    for (const j of judged) judgeTimingShare(ctx, j.label, j.within, j.total, 1, j.host);
   });
 });
 
