@@ -8,8 +8,14 @@ import { isObject, parseDocuments } from "../input/documents.js";
 import type { HookpointPolicy, NamespaceInfo } from "./types.js";
 import { formatProblems, semanticProblems, structuralProblems } from "./validate.js";
 
-async function readText(path: string): Promise<string> {
-  return path === "-" ? await readInput(path, readStdin) : await readFileText(path);
+/** How messages name an input: "stdin" for -, as they name `-f -`. */
+export function inputName(path: string): string {
+  return path === "-" ? "stdin" : path;
+}
+
+/** Standard input for -, else the file's text; an InputError naming it and why it cannot be read. */
+function readText(path: string): Promise<string> {
+  return path === "-" ? readInput(inputName(path), readStdin) : readFileText(path);
 }
 
 /** A file's text, or an InputError naming the file and why it cannot be read, in words. */
@@ -82,9 +88,9 @@ export function parseNamespaces(text: string, file: string): NamespaceInfo[] {
 }
 
 export async function loadPolicyFile(path: string, knownScripts?: readonly string[]): Promise<HookpointPolicy[]> {
-  return parsePolicies(await readText(path), path, knownScripts);
+  return parsePolicies(await readText(path), inputName(path), knownScripts);
 }
 
 export async function loadNamespacesFile(path: string): Promise<NamespaceInfo[]> {
-  return parseNamespaces(await readText(path), path);
+  return parseNamespaces(await readText(path), inputName(path));
 }

@@ -279,6 +279,19 @@ describe("hookpoint inject", () => {
       expect(r.stderr).toBe(message.replace(/@([\w.]+)/g, (_m, f: string) => join(tmp, f)));
     });
   }
+
+  it("names standard input stdin in a --policy - or --namespaces - error, as it names -f -", () => {
+    expect(runCli(["inject", "-f", "examples/bookinfo.yaml", "--policy", "-"], { input: files["policy.yaml"] })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "hookpoint inject: stdin: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n",
+    });
+    expect(runCli(["explain", "-f", "examples/bookinfo.yaml", "--namespaces", "-"], { input: files["dup-ns.yaml"] })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'hookpoint explain: stdin: document 2: metadata.name: duplicate Namespace "bookinfo"\n',
+    });
+  });
 });
 
 /** The CLI as user nobody (for permission errors when the tests run as root). */
