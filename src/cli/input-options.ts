@@ -26,8 +26,8 @@ export function settingsFromFlags(flags: InputFlags): Promise<Settings> {
 }
 
 /** Standard input serves one file flag: a second reader would get nothing and decide on an empty file. */
-function checkStdinOnce(flags: InputFlags): void {
-  const readers = [flags.filename.includes("-") && "-f -", flags.policy === "-" && "--policy -", flags.namespaces === "-" && "--namespaces -"].filter(Boolean);
+export function checkStdinOnce(flags: Pick<InputFlags, "policy" | "namespaces"> & { filename?: string[] }): void {
+  const readers = [flags.filename?.includes("-") && "-f -", flags.policy === "-" && "--policy -", flags.namespaces === "-" && "--namespaces -"].filter(Boolean);
   if (readers.length > 1) throw new UsageError(`${readers.join(" and ")}: standard input can be read only once`);
 }
 

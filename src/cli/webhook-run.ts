@@ -14,6 +14,7 @@ import { createLogger } from "../server/logger.js";
 import { startWebhook, type RunningWebhook } from "../server/run.js";
 import { exitOnSignals } from "../server/shutdown.js";
 import { UsageError } from "./errors.js";
+import { checkStdinOnce } from "./input-options.js";
 import { defaultListenHost } from "./listen-host.js";
 import { loadSettings, parsePodSecurityLevel } from "./settings.js";
 
@@ -58,6 +59,7 @@ function parseCount(flag: string, raw: string, min: number, max: number): number
 
 /** Flags that name two sources for one thing are refused, not silently dropped. */
 function checkFlags(flags: WebhookFlags): void {
+  checkStdinOnce(flags);
   const files = [flags.policy !== undefined && "--policy", flags.namespaces !== undefined && "--namespaces"].filter(Boolean).join("/");
   const cluster = [flags.kubeconfig !== undefined && "--kubeconfig", flags.context !== undefined && "--context"].filter(Boolean).join("/");
   if (files && cluster && !flags.selfManagedCerts) {
@@ -100,9 +102,11 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
       settings,
       onError: (err) => logger.warn({ error: err.message }, "policy files changed but cannot be used; the previous ones stay in force"),
       onReload: (files) => logger.info({ files }, "policy files reloaded"),
+      onReadOnce: (file) => logger.info({ file }, "policy file is standard input or not a regular file: read once at start, not watched for changes"),
     });
     // The source's first read, before anything else starts: a file that cannot be read or used
-    // is bad input, named in words (exit 2) as inject and explain name it. It then only polls.
+    // is bad input, named in words (exit 2) as inject and explain name it. It then only polls
+    // (regular files; standard input and pipes are not read again).
     await files.load();
     source = files;
   } else if (kubeConfig) {

@@ -1,6 +1,6 @@
 // Decision inputs from local YAML/JSON files: HookpointPolicies and Namespaces.
 // Used by the embedded webhook default and by the CLI (no cluster needed).
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { readStdin } from "../input/stdin.js";
 import { InputError } from "../input-error.js";
 import { errnoText } from "../errno-text.js";
@@ -14,8 +14,22 @@ export function inputName(path: string): string {
 }
 
 /** Standard input for -, else the file's text; an InputError naming it and why it cannot be read. */
-function readText(path: string): Promise<string> {
+export function readText(path: string): Promise<string> {
   return path === "-" ? readInput(inputName(path), readStdin) : readFileText(path);
+}
+
+/**
+ * True for an input that gives its text to one reader only, so is read once and never polled:
+ * standard input (-) and anything that is not a regular file (a pipe such as `<(cmd)`, a FIFO, a
+ * character device). A path that cannot be looked at is not: reading it says why.
+ */
+export async function readOnce(path: string): Promise<boolean> {
+  if (path === "-") return true;
+  try {
+    return !(await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A file's text, or an InputError naming the file and why it cannot be read, in words. */

@@ -113,6 +113,7 @@ describe("hookpoint webhook listening", () => {
     ["an --image that is no image reference", ["--image", "hookpoint/proxy istio:1", ...EXAMPLES], 'hookpoint webhook: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got "hookpoint/proxy istio:1"\n'],
     ["a --policy file that is not there", ["--policy", "no/such/policy.yaml"], "hookpoint webhook: no/such/policy.yaml: cannot read: no such file\n"],
     ["a --namespaces path that is a directory", ["--policy", "examples/policy.yaml", "--namespaces", "examples"], "hookpoint webhook: examples: cannot read: is a directory\n"],
+    ["standard input for --policy and --namespaces", ["--policy", "-", "--namespaces", "-"], "hookpoint webhook: --policy - and --namespaces -: standard input can be read only once\n"],
     ["an empty --image", ["--image", "", ...EXAMPLES], 'hookpoint webhook: --image must be an image reference such as registry.example.com/hookpoint/proxy-istio:TAG, got ""\n'],
   ];
   it("--context alone reads that context of the default kubeconfig (KUBECONFIG), as explain does", async () => {

@@ -1,5 +1,8 @@
-// FileSnapshotSource: local policy and namespace files, polled and compared with the text last loaded.
+// FileSnapshotSource: local policy and namespace files, polled and compared with the text last loaded;
+// FIFOs and devices read once.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,6 +11,8 @@ import { namespaceLabels } from "../../../src/policy/snapshot.js";
 import { settings } from "../../support/pods.js";
 
 const ns = (label: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels: {hookpoint.dev/inject: ${label}}\n`;
+const OFF = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: off}\nspec: {mode: Disabled}\n";
+const ONCE = "is empty (standard input, pipes and devices are read once, at start)";
 const sources: FileSnapshotSource[] = [];
 afterEach(async () => {
   for (const s of sources.splice(0)) await s.stop();
@@ -15,6 +20,18 @@ afterEach(async () => {
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** A new FIFO in a new directory, and a writer that gives it `text` once, when the source opens it. */
+function fifoWith(text: string): { fifo: string; dir: string; fed: Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), "hookpoint-files-"));
+  const fifo = join(dir, "policy.fifo");
+  execFileSync("mkfifo", [fifo]);
+  const fed = open(fifo, "w").then(async (fh) => {
+    await fh.writeFile(text);
+    await fh.close();
+  });
+  return { fifo, dir, fed };
 }
 
 describe("FileSnapshotSource", () => {
@@ -96,5 +113,45 @@ describe("FileSnapshotSource", () => {
     sources.push(source);
     await expect(source.load()).rejects.toThrow(`${policyFile}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "On"`);
     expect(source.synced()).toBe(false);
+  });
+
+  it("reads a FIFO once, at start, and keeps its policies while it polls the regular file beside it", async () => {
+    const { fifo, dir, fed } = fifoWith(OFF);
+    const namespacesFile = join(dir, "namespaces.yaml");
+    writeFileSync(namespacesFile, ns("enabled"));
+    const once: string[] = [];
+    const reloads: string[] = [];
+    const errors: string[] = [];
+    const source = new FileSnapshotSource({ policyFile: fifo, namespacesFile, settings, pollMs: 20, onError: (e) => errors.push(e.message), onReload: (f) => reloads.push(f.join(" ")), onReadOnce: (f) => once.push(f) });
+    sources.push(source);
+    await source.start();
+    await fed;
+    expect(once).toEqual([fifo]);
+    expect(source.current().policies.map((p) => p.policy.metadata.name)).toEqual(["off"]);
+
+    writeFileSync(namespacesFile, ns("disabled"));
+    await until(() => reloads.length > 0);
+    // Ten polls more: the FIFO, which has no writer now, is not opened again.
+    await new Promise((r) => setTimeout(r, 200));
+    expect({ once, reloads, errors }).toEqual({ once: [fifo], reloads: [`${fifo} ${namespacesFile}`], errors: [] });
+    expect(namespaceLabels(source.current(), "web")["hookpoint.dev/inject"]).toBe("disabled");
+    expect(source.current().policies.map((p) => p.policy.metadata.name)).toEqual(["off"]);
+  });
+
+  it("refuses an empty or invalid FIFO or device, naming it", async () => {
+    const empty = fifoWith("");
+    const source = new FileSnapshotSource({ policyFile: empty.fifo, settings });
+    sources.push(source);
+    await expect(source.load()).rejects.toThrow(`${empty.fifo}: ${ONCE}`);
+    await empty.fed;
+    const invalid = fifoWith("apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec: {mode: On}\n");
+    const bad = new FileSnapshotSource({ policyFile: invalid.fifo, settings });
+    sources.push(bad);
+    await expect(bad.load()).rejects.toThrow(`${invalid.fifo}: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "On"`);
+    await invalid.fed;
+    const device = new FileSnapshotSource({ namespacesFile: "/dev/null", settings });
+    sources.push(device);
+    await expect(device.load()).rejects.toThrow(`/dev/null: ${ONCE}`);
+    expect([source.synced(), bad.synced(), device.synced()]).toEqual([false, false, false]);
   });
 });

@@ -4,11 +4,13 @@
 // without the delay, and clear start-up errors.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { ClientRequest } from "node:http";
 import https from "node:https";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -21,6 +23,13 @@ const CLI = ["--import", "tsx", "src/cli/main.ts"];
 const EXAMPLES = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
 const EXAMPLE_REVIEW = readFileSync(new URL("examples/admission-review.json", `file://${ROOT}`), "utf8");
 
+const BAD_POLICY = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata:\n  name: x\nspec:\n  mode: Sometimes\n";
+/** A kill switch: the example review is skipped while it is in force, and injected by its namespace label without it. */
+const OFF_POLICY = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: off}\nspec: {mode: Disabled}\n";
+const SKIPPED = { "decided-by": "policy", reason: "policy-disabled" };
+const INJECTED = { "decided-by": "namespace-label", reason: "namespace-enabled" };
+const READ_ONCE = "policy file is standard input or not a regular file: read once at start, not watched for changes";
+
 const ca = newCa();
 const pair = servingCert(ca);
 const expired = createServingCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], now: new Date(Date.now() - 3 * 86_400_000), days: 1 });
@@ -30,7 +39,7 @@ const secret = new SecretDir({
   "expired.crt": expired.certPem,
   "expired.key": expired.keyPem,
   "other.key": servingCert(ca).keyPem,
-  "bad-policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata:\n  name: x\nspec:\n  mode: Sometimes\n",
+  "bad-policy.yaml": BAD_POLICY,
 });
 afterAll(() => secret.remove());
 
@@ -53,9 +62,19 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn(process.execPath, [...CLI, "webhook", ...args], { cwd: ROOT, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
+interface StartOptions {
+  /** Written to the webhook's standard input, which is then closed. */
+  input?: string;
+  /** A bash script run with the webhook's command line as "$@" (for a process substitution such as `<(cat FILE)`). */
+  bash?: string;
+}
+
+async function startCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<Started> {
+  const command = [process.execPath, ...CLI, "webhook", ...args];
+  const options = { cwd: ROOT, env: env(extraEnv), stdio: [opts.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"] as ["pipe" | "ignore", "pipe", "pipe"] };
+  const child = opts.bash !== undefined ? spawn("bash", ["-c", opts.bash, "bash", ...command], options) : spawn(process.execPath, command.slice(1), options);
   children.push(child);
+  child.stdin?.end(opts.input);
   const lines: Array<Record<string, unknown>> = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
   const { port } = await serverListening(child, "webhook", { ms: 30_000, onLine: (entry) => lines.push(entry) });
@@ -99,6 +118,12 @@ function request(port: number, agent: https.Agent | false, body: string, send?: 
   });
 }
 
+/** The audit annotations of the webhook's answer to the example review: how it decided. */
+async function decision(port: number): Promise<Record<string, string>> {
+  const answer = await request(port, false, EXAMPLE_REVIEW);
+  return (JSON.parse(answer.body) as { response: { auditAnnotations: Record<string, string> } }).response.auditAnnotations;
+}
+
 /** "connected", or the error code of a plain TCP connect. */
 function connectResult(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -110,8 +135,9 @@ function connectResult(port: number): Promise<string> {
   });
 }
 
-/** `hookpoint webhook ARGS` to its end, outside any cluster. */
-const runWebhook = (args: string[]) => runCliAsync(["webhook", ...args], { env: { KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined } });
+/** `hookpoint webhook ARGS` to its end, outside any cluster, with `input` on its standard input. */
+const runWebhook = (args: string[], input?: string) =>
+  runCliAsync(["webhook", ...args], { env: { KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined }, ...(input !== undefined ? { input } : {}) });
 
 const TLS_FLAGS = () => ["--host", "127.0.0.1", "--port", "0", "--cert", secret.path("tls.crt"), "--key", secret.path("tls.key")];
 
@@ -234,9 +260,71 @@ describe("hookpoint webhook (process)", () => {
     expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code, stderr, stdout: "" });
   });
 
-  it("reads a --policy file once at start-up: a FIFO fed one time is enough to start and serve", async () => {
-    // A FIFO gives its content to one reader only: a second read before listening (a check
-    // read, then the source's own) would wait for a writer that never comes.
+  const stdinErrors: Array<[string, string, string]> = [
+    ["an empty --policy -", "", "hookpoint webhook: stdin: is empty (standard input, pipes and devices are read once, at start)\n"],
+    ["an invalid --policy -", BAD_POLICY, 'hookpoint webhook: stdin: document 1: spec.mode: must be one of Disabled, OptIn, Enabled, got "Sometimes"\n'],
+  ];
+  it.each(stdinErrors)("refuses to start with %s, naming standard input stdin", async (_name, input, stderr) => {
+    const r = await runWebhook([...TLS_FLAGS(), "--policy", "-"], input);
+    expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code: 2, stderr, stdout: "" });
+  });
+
+  it("reads --policy - from standard input once, at start, and keeps deciding on it: never polled, never reloaded", async () => {
+    const s = await startCli([...TLS_FLAGS(), "--policy", "-", "--namespaces", "examples/namespaces.yaml"], {}, { input: OFF_POLICY });
+    expect(s.lines.filter((l) => l.msg === READ_ONCE).map((l) => l.file)).toEqual(["stdin"]);
+    const ready = await get(s.port, ca.certPem, "/readyz");
+    expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { ready: true, source: "files stdin, examples/namespaces.yaml", problems: [] }]);
+    expect(await decision(s.port)).toEqual(SKIPPED);
+    // Past two polls of a regular file (every second).
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await decision(s.port)).toEqual(SKIPPED);
+    s.child.kill("SIGINT");
+    expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
+    expect(s.lines.filter((l) => /policy files|read once/.test(String(l.msg))).map((l) => l.msg)).toEqual([READ_ONCE]);
+  });
+
+  it("reads --policy <(cmd) (a pipe) once, at start: the first poll does not reload it as empty", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-policy-"));
+    try {
+      writeFileSync(join(dir, "off.yaml"), OFF_POLICY);
+      const s = await startCli([...TLS_FLAGS(), "--namespaces", "examples/namespaces.yaml"], { OFF_POLICY_FILE: join(dir, "off.yaml") }, { bash: 'exec "$@" --policy <(cat "$OFF_POLICY_FILE")' });
+      const pipe = s.lines.find((l) => l.msg === READ_ONCE)?.file;
+      expect(pipe).toMatch(/^\/dev\/fd\/\d+$/);
+      expect(await decision(s.port)).toEqual(SKIPPED);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await decision(s.port)).toEqual(SKIPPED);
+      const ready = await get(s.port, ca.certPem, "/readyz");
+      expect(JSON.parse(ready.body)).toEqual({ ready: true, source: `files ${pipe}, examples/namespaces.yaml`, problems: [] });
+      s.child.kill("SIGINT");
+      expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
+      expect(s.lines.filter((l) => /policy files|read once/.test(String(l.msg))).map((l) => l.msg)).toEqual([READ_ONCE]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("re-reads a regular --policy file when it changes, and decides on the new policies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookpoint-policy-"));
+    const policy = join(dir, "policy.yaml");
+    try {
+      writeFileSync(policy, OFF_POLICY);
+      const s = await startCli([...TLS_FLAGS(), "--policy", policy, "--namespaces", "examples/namespaces.yaml"]);
+      expect(await decision(s.port)).toEqual(SKIPPED);
+      writeFileSync(policy, readFileSync(new URL("examples/policy.yaml", `file://${ROOT}`)));
+      const reloaded = await waitFor("the policy file to be reloaded", () => s.lines.find((l) => l.msg === "policy files reloaded"));
+      expect(reloaded.files).toEqual([policy, "examples/namespaces.yaml"]);
+      expect(await decision(s.port)).toEqual(INJECTED);
+      s.child.kill("SIGINT");
+      expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
+      expect(s.lines.some((l) => l.msg === READ_ONCE)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads a --policy FIFO once at start-up, and never polls it: fed one time is enough to start and serve", async () => {
+    // A FIFO gives its content to one reader only: a second read (a check read before
+    // listening, or a poll) would wait for a writer that never comes.
     const fifo = secret.path("policy.fifo");
     execFileSync("mkfifo", [fifo]);
     let opened = 0;
@@ -258,9 +346,11 @@ describe("hookpoint webhook (process)", () => {
         "JSONPatch",
         { "decided-by": "namespace-label", reason: "namespace-enabled" },
       ]);
-      // SIGKILL: the file source's poll now waits on the FIFO for good.
-      s.child.kill("SIGKILL");
-      await exitWithin(s, 10_000);
+      expect(s.lines.filter((l) => l.msg === READ_ONCE).map((l) => l.file)).toEqual([fifo]);
+      // Past a poll: it would open the FIFO again, wait for a writer for good and keep the process from exiting.
+      await new Promise((r) => setTimeout(r, 1500));
+      s.child.kill("SIGINT");
+      expect(await exitWithin(s, 10_000)).toEqual({ code: 0, signal: null });
     } finally {
       // Never opened (the webhook failed first): a reader of our own ends the pending open.
       if (opened === 0) closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
