@@ -291,10 +291,18 @@ function isOurVolume(existing: Volume, v: HookpointVolume): boolean {
   return keys.length === 1 && typeof ed === "object" && ed !== null && Object.keys(ed).length === 1 && ed.sizeLimit === want.sizeLimit;
 }
 
+/**
+ * Sets a variable so the container gets this value: it takes the place of the first entry of
+ * its name, and later entries of that name go, since the kubelet passes the last one.
+ */
 function setEnv(env: EnvVar[], entry: EnvVar): void {
-  const i = env.findIndex((e) => e.name === entry.name);
-  if (i >= 0) env[i] = entry;
-  else env.push(entry);
+  const i = env.findIndex((e) => e?.name === entry.name);
+  if (i < 0) {
+    env.push(entry);
+    return;
+  }
+  env[i] = entry;
+  for (let j = env.length - 1; j > i; j--) if (env[j]?.name === entry.name) env.splice(j, 1);
 }
 
 function samePath(a: string, b: string): boolean {

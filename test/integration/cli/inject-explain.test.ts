@@ -373,6 +373,25 @@ describe("hookpoint explain", () => {
       `hookpoint explain: ${policyFile}: document 1: spec.profiles.default.env[1].value: HOOKPOINT_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose": the agent would exit on it before it starts the proxy, in every pod the profile injects\n`,
     ]);
   });
+  it("a proxy container that gives an agent variable twice: the injected container gets the one entry explain's scripts come from", () => {
+    const f = write(
+      "scripts-twice.yaml",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: bookinfo}\nspec:\n  containers:\n  - name: istio-proxy\n    image: auto\n    env:\n    - {name: HOOKPOINT_SCRIPTS, value: a}\n    - {name: POD_NAME, value: p}\n    - {name: HOOKPOINT_SCRIPTS, value: envoy-socket-io}\n",
+    );
+    const explained = runCli(["explain", "-f", f, ...inputs, "-o", "json"]);
+    expect(explained.code).toBe(0);
+    expect(JSON.parse(explained.stdout)).toMatchObject([{ name: "p", inject: true, outcome: "inject", profile: "default", scripts: ["envoy-request-flow", "envoy-event-loop"] }]);
+    const injected = runCli(["inject", "-f", f, ...inputs]);
+    expect([injected.code, injected.stderr]).toEqual([0, `${f}: document 1: Pod bookinfo/p: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)\n`]);
+    const out = parseAllDocuments(injected.stdout)[0]?.toJS() as { spec: { containers: { env: unknown }[] } };
+    expect(out.spec.containers[0]?.env).toEqual([
+      { name: "HOOKPOINT_SCRIPTS", value: "envoy-request-flow,envoy-event-loop" },
+      { name: "POD_NAME", value: "p" },
+      { name: "HOOKPOINT_PROFILE", value: "default" },
+      { name: "HOOKPOINT_OUTPUT_DIR", value: "/tmp/hookpoint" },
+      { name: "HOOKPOINT_METRICS_PORT", value: "15099" },
+    ]);
+  });
   it("goes on past a denial, reports every document, and says what it assumed", () => {
     const f = write("explain-denied.yaml", [pod("bad", "web", "{hookpoint.dev/image: evil.example.com/x:1}"), "apiVersion: v1\nkind: Pod\nmetadata: {name: nons}\nspec:\n  containers: [{name: istio-proxy}]\n"].join("---\n"));
     const r = runCli(["explain", "-f", f]);

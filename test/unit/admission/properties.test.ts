@@ -37,7 +37,8 @@ const podArb = fc
     sc: fc.option(securityContext, { nil: undefined }),
     podSc: fc.option(fc.record({ runAsUser: fc.constantFrom(1337, 0), runAsGroup: fc.constantFrom(1337, 3000) }, { requiredKeys: [] }), { nil: undefined }),
     command: fc.option(fc.constantFrom(["/usr/local/bin/pilot-agent"], ["hookpoint", "agent", "--", "/usr/local/bin/pilot-agent"], ["/bin/sh", "-c", "exec pilot-agent"]), { nil: undefined }),
-    env: fc.uniqueArray(fc.constantFrom("POD_NAME", "HOOKPOINT_SCRIPTS", "HOOKPOINT_PROXY_UID", "ISTIO_META_MESH_ID"), { maxLength: 3 }),
+    // Names may come twice: the webhook removes the later entries of the names it sets.
+    env: fc.array(fc.constantFrom("POD_NAME", "HOOKPOINT_SCRIPTS", "HOOKPOINT_PROXY_UID", "ISTIO_META_MESH_ID", "HOOKPOINT_METRICS_PORT"), { maxLength: 5 }),
     volumes: fc.uniqueArray(fc.constantFrom(...VOLUME_NAMES), { maxLength: 5 }),
     mounts: fc.array(fc.tuple(fc.nat(8), fc.constantFrom(...PATHS)), { maxLength: 4 }),
     annotations: fc.option(fc.dictionary(fc.constantFrom("hookpoint.dev/inject", "hookpoint.dev/scripts", "hookpoint.dev/profile", "sidecar.istio.io/status", "traffic.sidecar.istio.io/excludeInboundPorts", "team"), fc.constantFrom("true", "false", "envoy-socket-io,nope", "default", "x", "15020", "15099,15020")), { nil: undefined }),
@@ -58,7 +59,7 @@ const podArb = fc
     const proxy: Container = { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.2", args: ["proxy", "sidecar"] };
     if (r.sc) proxy.securityContext = r.sc;
     if (r.command) proxy.command = [...r.command];
-    if (r.env.length) proxy.env = r.env.map((name) => ({ name, value: "v" }));
+    if (r.env.length) proxy.env = r.env.map((name, i) => ({ name, value: `v${i}` }));
     const mounts: VolumeMount[] = [];
     for (const [vi, path] of r.mounts) {
       const vol = volumes[vi % Math.max(volumes.length, 1)];
@@ -119,6 +120,9 @@ describe("properties of the mutation over random pods", () => {
           const key = (ops: readonly object[]) => ops.map((o) => JSON.stringify(o)).sort();
           expect(key(r.patch)).toEqual(key(reference));
           expect(reviewPod(target, "web", snap, settings, { force }).patch).toEqual([]);
+          // The container gets the scripts the status annotation names, from its one entry.
+          const proxy = [...target.spec.containers, ...(target.spec.initContainers ?? [])].find((c) => c.name === "istio-proxy");
+          expect(proxy?.env?.filter((e) => e.name === "HOOKPOINT_SCRIPTS")).toEqual([{ name: "HOOKPOINT_SCRIPTS", value: r.status?.scripts.join(",") }]);
         } else {
           expect(r.patch).toEqual([]);
         }
