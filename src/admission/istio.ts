@@ -1,7 +1,7 @@
 // What hookpoint reads and writes of Istio's own pod conventions (Istio's
 // injection templates are the reference). Pure.
 import { imageParts } from "../image-reference.js";
-import type { Container, EnvVar } from "./pod.js";
+import { envEntry, type Container } from "./pod.js";
 
 /** Inbound ports istio-init / istio-cni leave alone (comma list). Istio's injector reads it, and so does the CNI plugin. */
 export const EXCLUDE_INBOUND_PORTS_ANNOTATION = "traffic.sidecar.istio.io/excludeInboundPorts";
@@ -96,8 +96,7 @@ const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 
 /** Istio's proxyless gRPC template runs pilot-agent with DISABLE_ENVOY=true: there is no Envoy to trace. */
 export function envoyDisabled(c: Container): boolean {
-  const env: EnvVar[] | undefined = Array.isArray(c.env) ? c.env : undefined;
-  const v = env?.find((e) => e?.name === "DISABLE_ENVOY")?.value;
+  const v = envEntry(c.env, "DISABLE_ENVOY")?.value;
   return typeof v === "string" && GO_TRUE.has(v);
 }
 

@@ -17,6 +17,12 @@ export interface EnvVar {
   [key: string]: unknown;
 }
 
+/** The entry of `name` the container gets: of a name given twice, the kubelet passes the last. */
+export function envEntry<T extends { name: string }>(env: readonly T[] | undefined, name: string): T | undefined {
+  // A manifest's env may be no list at all (`env: "…"`): nothing is read from it.
+  return Array.isArray(env) ? (env as readonly (T | null)[]).findLast((e) => e?.name === name) ?? undefined : undefined;
+}
+
 export interface VolumeMount {
   name: string;
   mountPath: string;

@@ -3,6 +3,7 @@
 // HOOKPOINT_METRICS_PORT, and each pod's top owner.
 import pLimit from "p-limit";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from "@kubernetes/client-node";
+import { envEntry } from "../admission/pod.js";
 import { AGENT_METRICS_PORT, INJECTED_LABEL } from "../names.js";
 import { errorText, httpStatus } from "./api-errors.js";
 
@@ -67,10 +68,10 @@ export async function listTracedPods(kc: KubeConfig, sel: PodSelection): Promise
 
 const key = (p: V1Pod) => `${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`;
 
-/** The agent's port: the HOOKPOINT_METRICS_PORT the webhook set on the traced container, else 15099. */
+/** The agent's port: the HOOKPOINT_METRICS_PORT the traced container gets (its last entry), else 15099. */
 export function agentPort(pod: V1Pod): number {
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    const v = c.env?.find((e) => e.name === "HOOKPOINT_METRICS_PORT")?.value;
+    const v = envEntry(c.env, "HOOKPOINT_METRICS_PORT")?.value;
     if (v && /^\d+$/.test(v) && Number(v) > 0 && Number(v) < 65536) return Number(v);
   }
   return AGENT_METRICS_PORT;

@@ -107,6 +107,11 @@ describe("Istio's proxyless gRPC agent (DISABLE_ENVOY=true)", () => {
   it("DISABLE_ENVOY=false is an ordinary proxy", () => {
     expect(review(proxyPod({ env: [{ name: "DISABLE_ENVOY", value: "false" }] })).decision.inject).toBe(true);
   });
+  it("given twice, the last entry decides: it is the one pilot-agent gets", () => {
+    const twice = (first: string, last: string) => review(proxyPod({ env: [{ name: "DISABLE_ENVOY", value: first }, { name: "POD_NAME", value: "p" }, { name: "DISABLE_ENVOY", value: last }] }));
+    expect(twice("false", "true").decision).toMatchObject({ inject: false, decidedBy: "proxy-without-envoy", reason: "envoy-disabled", message: "container istio-proxy runs no Envoy (DISABLE_ENVOY=true)" });
+    expect(twice("true", "false").decision).toMatchObject({ inject: true, reason: "namespace-enabled" });
+  });
   it("is not warned about in a namespace that did not opt in", () => {
     const r = review(proxyPod({ env: [{ name: "DISABLE_ENVOY", value: "true" }] }), {});
     expect(r.decision.reason).toBe("not-opted-in");

@@ -22,6 +22,12 @@ describe("podWorkload", () => {
   it("finds the agent's port in the traced container's environment", () => {
     const withEnv = (value: string): V1Pod => ({ spec: { containers: [{ name: "app" }, { name: "istio-proxy", env: [{ name: "HOOKPOINT_METRICS_PORT", value }] }] } });
     expect([agentPort(withEnv("16000")), agentPort(withEnv("nope")), agentPort({})]).toEqual([16000, 15099, 15099]);
+    // Given twice (a container injected before the webhook removed its later entries), the
+    // agent listens on the last: the kubelet passes that one.
+    const twice = (first: string, last: string): V1Pod => ({
+      spec: { containers: [{ name: "istio-proxy", env: [{ name: "HOOKPOINT_METRICS_PORT", value: first }, { name: "HOOKPOINT_SCRIPTS", value: "envoy-socket-io" }, { name: "HOOKPOINT_METRICS_PORT", value: last }] }] },
+    });
+    expect([agentPort(twice("15099", "16001")), agentPort(twice("16001", "nope"))]).toEqual([16001, 15099]);
     expect([tracedSelector(undefined), tracedSelector(" app=web ")]).toEqual(["hookpoint.dev/injected=true", "hookpoint.dev/injected=true,app=web"]);
   });
 });
