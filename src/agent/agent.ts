@@ -19,7 +19,7 @@ import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
 import { LOST_UPDATE_WHY, lostUpdateOf, programSites, type SiteFinder } from "./output/update-site.js";
-import { inInitPidNamespace, resolvePidView, type PidView } from "./pidns.js";
+import { inInitPidNamespace, resolvePidViewPatiently, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
@@ -507,7 +507,11 @@ export class Agent {
   private async tracePidOf(pid: number, guard: BpftraceGuard): Promise<PidView> {
     if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return { mode: "host", tracePid: pid };
     try {
-      return await resolvePidView(this.settings.bpftrace, pid, { guard, graceMs: this.settings.stopGraceMs });
+      return await resolvePidViewPatiently(this.settings.bpftrace, pid, {
+        guard,
+        graceMs: this.settings.stopGraceMs,
+        onRetry: (err, nextTimeoutMs) => this.log.warn({ pid, err: err.message, nextTimeoutMs }, "bpftrace did not say how it reports Envoy's pid in time; asking again, waiting longer"),
+      });
     } catch (err) {
       const v = this.pre?.bpftraceVersion;
       const guess: PidView = v && versionAtLeast(v, "0.23") ? { mode: "namespace", tracePid: pid } : { mode: "host", tracePid: pid };

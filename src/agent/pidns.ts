@@ -93,6 +93,27 @@ export interface ResolveOptions {
   graceMs?: number;
 }
 
+/** The pid probe saw nothing in time (bpftrace still compiling or attaching): worth another, longer try, unlike a bpftrace that failed. */
+export class NoAnswerError extends Error {}
+
+/**
+ * resolvePidView, tried `attempts` times while it only times out, each try waiting one
+ * `timeoutMs` longer than the last (10, 20, 30 s by default): on a loaded node bpftrace can
+ * take that long to compile and attach, and the agent's fallback, a guess, filters on the
+ * wrong pid when it is wrong. A bpftrace that fails is not tried again.
+ */
+export async function resolvePidViewPatiently(bpftrace: string, nsPid: number, opts: ResolveOptions & { attempts?: number; onRetry?: (err: Error, nextTimeoutMs: number) => void } = {}): Promise<PidView> {
+  const { attempts = 3, timeoutMs = 10_000, onRetry, ...rest } = opts;
+  for (let i = 1; ; i++) {
+    try {
+      return await resolvePidView(bpftrace, nsPid, { ...rest, timeoutMs: timeoutMs * i });
+    } catch (err) {
+      if (!(err instanceof NoAnswerError) || i >= attempts) throw err;
+      onRetry?.(err, timeoutMs * (i + 1));
+    }
+  }
+}
+
 /** How bpftrace reports `nsPid` (a pid of the agent's namespace), or an Error saying why it could not tell. */
 export async function resolvePidView(bpftrace: string, nsPid: number, opts: ResolveOptions = {}): Promise<PidView> {
   const { guard = UNGUARDED, timeoutMs = 10_000, graceMs = 5_000 } = opts;
@@ -106,7 +127,7 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
   let poke: NodeJS.Timeout | undefined;
   try {
     return await new Promise<PidView>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new NoAnswerError(`no answer within ${timeoutMs} ms`)), timeoutMs);
       const done = (v: PidView): void => {
         clearTimeout(timer);
         resolve(v);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findExecutable } from "../../../src/agent/reaper.js";
-import { resolvePidView } from "../../../src/agent/pidns.js";
+import { resolvePidView, resolvePidViewPatiently } from "../../../src/agent/pidns.js";
 import { executableSearchPath } from "../../../src/config.js";
 import { ROOT, waitFor } from "../../bpf/agent/support.js";
 
@@ -145,5 +145,51 @@ describe("the one-shot bpftrace of resolvePidView", () => {
     } finally {
       kill(pid, "SIGKILL");
     }
+  });
+
+  /** A bpftrace that counts its runs in `<name>.runs`, answers "namespace" from run `answerOn` on (never with 0), and fails at once with `exitCode`. */
+  function counting(name: string, answerOn: number, exitCode?: number): { bin: string; runs: () => number } {
+    const bin = join(dir, name);
+    const runs = `${bin}.runs`;
+    const answer = `echo hookpoint-pid-ready; echo "hookpoint-ids $PPID $PPID"`;
+    writeFileSync(
+      bin,
+      `#!/bin/sh\nn=$(( $(cat ${runs} 2>/dev/null || echo 0) + 1 )); echo $n > ${runs}\n${exitCode === undefined ? "" : `echo "ERROR: stand-in failed" >&2; exit ${exitCode}\n`}[ ${answerOn} -gt 0 ] && [ $n -ge ${answerOn} ] && { ${answer}; }\nexec sleep 60\n`,
+      { mode: 0o755 },
+    );
+    return { bin, runs: () => Number(readFileSync(runs, "utf8").trim()) };
+  }
+
+  it("asks again, waiting longer, while bpftrace only has no answer yet: the second try's answer is used", async () => {
+    const { bin, runs } = counting("slow-first", 2);
+    const retries: [string, number][] = [];
+    const view = await resolvePidViewPatiently(bin, process.pid, { timeoutMs: 300, graceMs: 200, onRetry: (err, next) => retries.push([err.message, next]) });
+    expect(view).toEqual({ mode: "namespace", tracePid: process.pid });
+    expect(retries).toEqual([["no answer within 300 ms", 600]]);
+    expect(runs()).toBe(2);
+  });
+
+  it("gives up after three tries that had no answer (300, 600, 900 ms), with the last one's error", async () => {
+    const { bin, runs } = counting("never", 0);
+    const retries: number[] = [];
+    const outcome = await resolvePidViewPatiently(bin, process.pid, { timeoutMs: 300, graceMs: 200, onRetry: (_, next) => retries.push(next) }).then(
+      (view) => JSON.stringify(view),
+      (err: Error) => err.message,
+    );
+    expect(outcome).toBe("no answer within 900 ms");
+    expect(retries).toEqual([600, 900]);
+    expect(runs()).toBe(3);
+  });
+
+  it("does not ask again when bpftrace fails", async () => {
+    const { bin, runs } = counting("failing", 1, 1);
+    const retries: number[] = [];
+    const outcome = await resolvePidViewPatiently(bin, process.pid, { timeoutMs: 5_000, graceMs: 200, onRetry: (_, next) => retries.push(next) }).then(
+      (view) => JSON.stringify(view),
+      (err: Error) => err.message,
+    );
+    expect(outcome).toBe("bpftrace exited (code 1): ERROR: stand-in failed");
+    expect(retries).toEqual([]);
+    expect(runs()).toBe(1);
   });
 });
