@@ -2,10 +2,10 @@
 // directories, stdin), outputs (stdout, -o, --in-place, --diff), the
 // per-resource summary, exit codes, and no half-written output on bad input.
 import { spawnSync } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { expectGoldenText } from "../../support/golden.js";
 import { NOBODY, nobodySkipReason, repoRoot, runCli, runCliAsync } from "../../support/cli.js";
@@ -14,6 +14,7 @@ import { fifoReader } from "../../support/fifo.js";
 const inputs = ["--policy", "examples/policy.yaml", "--namespaces", "examples/namespaces.yaml"];
 const golden = (f: string) => new URL(`./golden/${f}`, import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-cli-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const p = join(tmp, name);
   mkdirSync(join(p, ".."), { recursive: true });
