@@ -7,7 +7,7 @@
 // manifest's pod at DIR/<namespace>/<pod>/, else the pod most of the folder's request
 // records name, else read from the folder path: `…/<namespace>/<pod>/` when two or more
 // levels deep, `<pod>/` (namespace unknown) when one, DIR's own name for files at its top.
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, lstatSync, statSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
@@ -18,6 +18,9 @@ import { parseRecordLine } from "../records/record-line.js";
 import type { RequestRecord } from "../records/request-record.js";
 import { parseManifest, type Manifest } from "./manifest.js";
 import { workloadFromPodName, type Workload } from "./workload.js";
+
+/** The manifest `collect` writes at the top of DIR. */
+const MANIFEST_FILE = "manifest.json";
 
 /** Agent output files: `<name>.ndjson`, rotated `<name>.ndjson.N`, either possibly `.gz`. */
 export const RECORD_FILE = /\.ndjson(\.\d+)?(\.gz)?$/;
@@ -77,12 +80,13 @@ function problem(out: Loaded, text: string): void {
 export async function loadResults(dir: string): Promise<Loaded> {
   const root = resolve(dir);
   const out: Loaded = { manifest: null, pods: new Map(), requests: [], maps: [], files: 0, lines: 0, problems: [], problemCount: 0 };
-  const manifestPath = join(root, "manifest.json");
-  if (existsSync(manifestPath)) {
+  const manifestPath = join(root, MANIFEST_FILE);
+  // A linked manifest is not read, as no other link is: recordFolders names it as skipped.
+  if (existsSync(manifestPath) && !lstatSync(manifestPath).isSymbolicLink()) {
     try {
       out.manifest = parseManifest(await readFile(manifestPath, "utf8"));
     } catch (err) {
-      problem(out, `${join(dir, "manifest.json")}: ignored: ${(err as Error).message}`);
+      problem(out, `${join(dir, MANIFEST_FILE)}: ignored: ${(err as Error).message}`);
     }
   }
   const byManifest = new Map((out.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -142,7 +146,7 @@ function repeated(out: Loaded, seen: Map<string, string>, at: string, kind: stri
 interface Folder {
   path: string;
   files: string[];
-  /** Symbolic links named like record files, or to folders: skipped, and said so. */
+  /** Symbolic links named like record files (or DIR's manifest.json), or to folders: skipped, and said so. */
   links: { name: string; folder: boolean }[];
 }
 
@@ -162,7 +166,7 @@ async function recordFolders(root: string): Promise<Folder[]> {
     for (const e of entries.filter((d) => d.isSymbolicLink()).sort(byName)) {
       // stat reads only the inode the link leads to, never the file.
       const folder = await stat(join(path, e.name)).then((st) => st.isDirectory(), () => false);
-      if (folder || RECORD_FILE.test(e.name)) links.push({ name: e.name, folder });
+      if (folder || RECORD_FILE.test(e.name) || (path === root && e.name === MANIFEST_FILE)) links.push({ name: e.name, folder });
     }
     if (files.length > 0 || links.length > 0) out.push({ path, files: files.sort(byRotation), links });
     for (const e of entries.filter((d) => d.isDirectory()).sort(byName)) await walk(join(path, e.name));

@@ -216,4 +216,33 @@ describe("symbolic links in the folder", () => {
       rmSync(outside, { recursive: true, force: true });
     }
   });
+
+  it("does not read a linked manifest.json: it is named as skipped, like any other link", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "hookpoint-report-outside-"));
+    try {
+      const pod = "shop/cart-7d9f8b6c5d-x2x4z";
+      write(`${pod}/envoy-event-loop.ndjson`, mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
+      // Shaped as collect writes it, so only not following the link keeps its owner out.
+      await writeManifest(outside, {
+        version: 1,
+        cluster: { server: "https://127.0.0.1:6443", context: "elsewhere" },
+        collectedAt: "2025-01-31T12:05:00Z",
+        since: null,
+        until: "2025-01-31T12:05:00Z",
+        pods: [{ namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart-v2" }, node: "n1", podIP: "10.0.0.7", agent: { reachable: true }, files: [], bytes: 0, errors: [], collectedAt: "2025-01-31T12:05:00Z" }],
+      });
+      symlinkSync(join(outside, "manifest.json"), join(dir, "manifest.json"));
+      const loaded = await loadResults(dir);
+      expect(loaded.manifest).toBeNull();
+      expect(loaded.pods.get(pod)).toEqual({ key: pod, namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z", workload: { kind: "Deployment", name: "cart", derived: true }, node: null });
+      expect(loaded.problems).toEqual([`${join(dir, "manifest.json")}: a symbolic link, which the report does not follow (copy the file in to include it)`]);
+
+      // A link that leads nowhere is named the same way, and nothing else is said of it.
+      rmSync(join(dir, "manifest.json"));
+      symlinkSync(join(outside, "gone.json"), join(dir, "manifest.json"));
+      expect((await loadResults(dir)).problems).toEqual([`${join(dir, "manifest.json")}: a symbolic link, which the report does not follow (copy the file in to include it)`]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
