@@ -11,10 +11,11 @@ import { pipeline } from "node:stream/promises";
 import { RECORDS_PATH, toRecordsListing, type RecordsListing } from "../records/listing.js";
 import { PROGRAMS_DIR, recordFileKind } from "../records/names.js";
 import { recordTimes } from "../records/times.js";
+import { errnoText } from "../errno-text.js";
 import { replaceFile } from "../replace-file.js";
 import { getChecked, getPatiently, httpError } from "./agent-http.js";
 import type { ManifestFile } from "./manifest.js";
-import { planPod, type FetchStep } from "./plan.js";
+import { planPod, type FetchStep, type PodPlan } from "./plan.js";
 import { readPodState, writePodState } from "./state.js";
 import type { AgentTarget, AgentTransport } from "./transport.js";
 
@@ -57,12 +58,17 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
       errors.push(message);
       break;
     }
-    if (!listed) await mkdir(o.podDir, { recursive: true });
+    const first = !listed;
     listed = true;
-    const state = await readPodState(o.podDir);
-    const plan = planPod(state, await localSizes(o.podDir), listing, o.since !== null);
-    await applyRenames(o.podDir, plan.renames);
-    await writePodState(o.podDir, plan.state);
+    let plan: PodPlan;
+    try {
+      plan = await prepare(o.podDir, listing, o.since !== null, first);
+    } catch (err) {
+      // The agent answered: what failed is this machine's folder (read-only, full, a folder
+      // where a file goes). Nothing is fetched: without its state, the next run could not resume.
+      errors.push((err as Error).message);
+      break;
+    }
     let changed = false;
     for (const step of plan.fetches) {
       try {
@@ -76,6 +82,24 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     if (round === MAX_LISTINGS) errors.push(`files kept changing during ${MAX_LISTINGS} listings; run collect again`);
   }
   return { reachable: true, files: await describeCopies(o.podDir), fetched, errors };
+}
+
+/**
+ * The pod's folder brought in line with the listing, before any fetch: its copies renamed
+ * and the state of what is about to be fetched written. A failure names the path.
+ */
+async function prepare(podDir: string, listing: RecordsListing, useSince: boolean, first: boolean): Promise<PodPlan> {
+  if (first) {
+    try {
+      await mkdir(podDir, { recursive: true });
+    } catch (err) {
+      throw new Error(`cannot create folder ${podDir}: ${errnoText(err, "directory")}`);
+    }
+  }
+  const plan = planPod(await readPodState(podDir), await localSizes(podDir), listing, useSince);
+  await applyRenames(podDir, plan.renames);
+  await writePodState(podDir, plan.state);
+  return plan;
 }
 
 /** Bytes as they arrive (the progress bar), and bytes of whole answers kept in the copies. */

@@ -14,6 +14,7 @@ import { buildStatusApp } from "../../../src/agent/status/server.js";
 import { collect, type CollectPod } from "../../../src/collect/collect.js";
 import type { Manifest } from "../../../src/collect/manifest.js";
 import { send } from "../../../src/collect/pod-proxy.js";
+import { podLines } from "../../../src/collect/progress.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
 import { loadResults } from "../../../src/report/load.js";
 import { writeRecords } from "../../support/records.js";
@@ -67,6 +68,28 @@ describe("collect's own files", () => {
     const done = await run(out);
     expect(done.manifest.pods[0]!.errors).toEqual([`programs/envoy-event-loop.bt: cannot write ${out}/shop/web-0/programs/envoy-event-loop.bt: is a directory`]);
     expect(readdirSync(join(out, "shop/web-0/programs"))).toEqual(["envoy-event-loop.bt"]);
+  });
+});
+
+describe("a pod folder collect cannot write", () => {
+  it("is this machine's failure, named with its path: the agent answered, and nothing is fetched", async () => {
+    const out = join(root, "state-blocked");
+    mkdirSync(join(out, "shop/web-0/.collect-state.json"), { recursive: true });
+    const done = await run(out);
+    const message = `cannot write ${out}/shop/web-0/.collect-state.json: is a directory`;
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, entry.files, done.fetched, done.failed]).toEqual([{ reachable: true }, [message], [], 0, 1]);
+    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 0 files, 0 B (0 B new), 1 errors:", `  shop/web-0: ${message}`]);
+    expect(readdirSync(join(out, "shop/web-0"))).toEqual([".collect-state.json"]);
+  });
+
+  it("or whose folder cannot be made, likewise", async () => {
+    const out = join(root, "namespace-file");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "shop"), "");
+    const done = await run(out);
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, done.failed]).toEqual([{ reachable: true }, [`cannot create folder ${out}/shop/web-0: a part of the path is not a directory`], 1]);
   });
 });
 
