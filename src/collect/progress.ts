@@ -11,12 +11,14 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /** The lines a finished pod prints: one, and one per error. */
 export function podLines(done: number, total: number, pod: ManifestPod, fetched: number): string[] {
   const id = `${pod.namespace}/${pod.name}`;
   if (!pod.agent.reachable) return [`[${done}/${total}] ${id}: FAILED: ${pod.agent.error ?? "unreachable"}`];
-  const head = `[${done}/${total}] ${id}: ${pod.files.length} files, ${formatBytes(pod.bytes)} (${formatBytes(fetched)} new)`;
-  return [head + (pod.errors.length ? `, ${pod.errors.length} errors:` : ""), ...pod.errors.map((e) => `  ${id}: ${e}`)];
+  const head = `[${done}/${total}] ${id}: ${count(pod.files.length, "file")}, ${formatBytes(pod.bytes)} (${formatBytes(fetched)} new)`;
+  return [head + (pod.errors.length ? `, ${count(pod.errors.length, "error")}:` : ""), ...pod.errors.map((e) => `  ${id}: ${e}`)];
 }
 
 export interface Progress extends CollectEvents {

@@ -79,7 +79,7 @@ describe("a pod folder collect cannot write", () => {
     const message = `cannot write ${out}/shop/web-0/.collect-state.json: is a directory`;
     const entry = done.manifest.pods[0]!;
     expect([entry.agent, entry.errors, entry.files, done.fetched, done.failed]).toEqual([{ reachable: true }, [message], [], 0, 1]);
-    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 0 files, 0 B (0 B new), 1 errors:", `  shop/web-0: ${message}`]);
+    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 0 files, 0 B (0 B new), 1 error:", `  shop/web-0: ${message}`]);
     expect(readdirSync(join(out, "shop/web-0"))).toEqual([".collect-state.json"]);
   });
 
