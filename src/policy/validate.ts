@@ -161,9 +161,16 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   }
   for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
   for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
-  // A Disabled policy (a kill switch) injects nothing, so no agent reads its profiles' env;
-  // refusing it would make the switch govern nothing, and its pods be injected again.
-  if (spec.mode !== "Disabled") for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
+  // A Disabled policy (a kill switch) injects nothing, so no agent reads its profiles' env and
+  // no pod gets a fileKeyRef; refusing it would make the switch govern nothing, and its pods be injected again.
+  if (spec.mode !== "Disabled") {
+    for (const [name, prof] of Object.entries(profiles)) {
+      (prof.env ?? []).forEach((e, i) => {
+        if (isObject(e.valueFrom) && isObject(e.valueFrom.fileKeyRef)) out.push({ path: `spec.profiles.${name}.env[${i}].valueFrom.fileKeyRef`, message: FILE_KEY_REF_REFUSED });
+      });
+    }
+    for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
+  }
   for (const f of ["namespaceSelector", "podSelector", "allowPodOptIn"] as const) {
     (spec[f]?.matchExpressions ?? []).forEach((req, i) => {
       const needsValues = req.operator === "In" || req.operator === "NotIn";
@@ -178,6 +185,15 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
 const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 /** Where an env var may take its value from (core/v1 EnvVarSource). */
 const ENV_SOURCES = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"] as const;
+/** The sources every cluster takes: fileKeyRef needs the EnvFiles feature gate. */
+const ENV_SOURCES_WITHOUT_GATE = ENV_SOURCES.filter((k) => k !== "fileKeyRef");
+/**
+ * Why a profile may not use fileKeyRef. Seen with kube-apiserver v1.34.4 (gate off, its
+ * default): it drops fileKeyRef from the pod, then refuses the valueFrom left without a source
+ * (422, `must specify one of: ...`). The webhook cannot know whether the gate is on (on the API
+ * servers and on the node's kubelet), so it cannot be offered safely.
+ */
+const FILE_KEY_REF_REFUSED = "needs the EnvFiles feature gate (alpha in Kubernetes 1.34, off by default), which the webhook cannot check: an API server without it drops fileKeyRef and refuses every pod the profile injects, as its valueFrom is left with no source";
 
 /**
  * An env var the API server would refuse in the pod (its ValidateEnv): every injected
@@ -188,7 +204,7 @@ function envProblems(at: string, e: EnvVar): PolicyProblem[] {
   if (!ENV_NAME.test(e.name)) out.push({ path: `${at}.name`, message: `${JSON.stringify(e.name)} is not an environment variable name: printable ASCII characters other than "=" only` });
   if (!isObject(e.valueFrom)) return out;
   const sources = ENV_SOURCES.filter((k) => isObject((e.valueFrom as Record<string, unknown>)[k]));
-  if (sources.length === 0) out.push({ path: `${at}.valueFrom`, message: `must specify one of: ${ENV_SOURCES.slice(0, -1).join(", ")} or ${ENV_SOURCES.at(-1)}` });
+  if (sources.length === 0) out.push({ path: `${at}.valueFrom`, message: `must specify one of: ${ENV_SOURCES_WITHOUT_GATE.slice(0, -1).join(", ")} or ${ENV_SOURCES_WITHOUT_GATE.at(-1)}` });
   else if (e.value !== undefined && e.value !== "") out.push({ path: `${at}.valueFrom`, message: "may not be specified when value is not empty" });
   else if (sources.length > 1) out.push({ path: `${at}.valueFrom`, message: `may not have more than one field specified at a time (has ${sources.join(", ")})` });
   return out;

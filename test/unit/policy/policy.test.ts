@@ -137,10 +137,31 @@ describe("policy validation", () => {
     });
     expect(semanticProblems(p, SCRIPTS)).toEqual([
       { path: "spec.profiles.x.env[0].name", message: '"A=B" is not an environment variable name: printable ASCII characters other than "=" only' },
-      { path: "spec.profiles.x.env[1].valueFrom", message: "must specify one of: fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef or fileKeyRef" },
+      { path: "spec.profiles.x.env[1].valueFrom", message: "must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef" },
       { path: "spec.profiles.x.env[2].valueFrom", message: "may not be specified when value is not empty" },
       { path: "spec.profiles.x.env[3].valueFrom", message: "may not have more than one field specified at a time (has fieldRef, secretKeyRef)" },
     ]);
+  });
+  it("semantics: a fileKeyRef is refused, named at its entry: without the EnvFiles gate (off by default) the API server refuses every injected pod", () => {
+    const fileKeyRef = { volumeName: "hookpoint-tmp", path: "vars.env", key: "A", optional: true };
+    const p = policy("files", {
+      profiles: {
+        x: { env: [{ name: "OK", value: "1" }, { name: "FROM_FILE", valueFrom: { fileKeyRef } }] },
+        y: { env: [{ name: "BOTH", valueFrom: { fieldRef: { fieldPath: "metadata.name" }, fileKeyRef } }] },
+      },
+    });
+    const why = "needs the EnvFiles feature gate (alpha in Kubernetes 1.34, off by default), which the webhook cannot check: an API server without it drops fileKeyRef and refuses every pod the profile injects, as its valueFrom is left with no source";
+    expect(semanticProblems(p, SCRIPTS)).toEqual([
+      { path: "spec.profiles.y.env[0].valueFrom", message: "may not have more than one field specified at a time (has fieldRef, fileKeyRef)" },
+      { path: "spec.profiles.x.env[1].valueFrom.fileKeyRef", message: why },
+      { path: "spec.profiles.y.env[0].valueFrom.fileKeyRef", message: why },
+    ]);
+    // A kill switch injects nothing: its fileKeyRef reaches no pod, and refusing it would let other rules inject its pods.
+    expect(semanticProblems({ ...p, spec: { ...p.spec, mode: "Disabled" } }, SCRIPTS)).toEqual([
+      { path: "spec.profiles.y.env[0].valueFrom", message: "may not have more than one field specified at a time (has fieldRef, fileKeyRef)" },
+    ]);
+    const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: files}\nspec:\n  profiles:\n    deep:\n      env: [{name: FROM_FILE, valueFrom: {fileKeyRef: {volumeName: hookpoint-tmp, path: vars.env, key: A}}}]\n";
+    expect(() => parsePolicies(text, "policy.yaml")).toThrow(`policy.yaml: document 1: spec.profiles.deep.env[0].valueFrom.fileKeyRef: ${why}`);
   });
   it("a valid policy has no problems", () => {
     const p = policy("ok", { mode: "Enabled", priority: 10, defaultProfile: "deep", profiles: { deep: { scripts: ["envoy-socket-io"] } }, allowedImages: ["registry.example.com/*"] });
