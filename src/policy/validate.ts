@@ -160,10 +160,10 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     if (problem) out.push({ path: `spec.profiles.${name}.capabilities`, message: problem });
   }
   for (const [name, prof] of Object.entries(profiles)) out.push(...resourceProblems(`spec.profiles.${name}.resources`, prof.resources));
-  for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
-  // A Disabled policy (a kill switch) injects nothing, so no agent reads its profiles' env and
-  // no pod gets a fileKeyRef; refusing it would make the switch govern nothing, and its pods be injected again.
+  // A Disabled policy (a kill switch) injects nothing, so no pod gets its profiles' env and no
+  // agent reads it; refusing it for that env would make the switch govern nothing, and its pods be injected again.
   if (spec.mode !== "Disabled") {
+    for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
     for (const [name, prof] of Object.entries(profiles)) {
       (prof.env ?? []).forEach((e, i) => {
         if (isObject(e.valueFrom) && isObject(e.valueFrom.fileKeyRef)) out.push({ path: `spec.profiles.${name}.env[${i}].valueFrom.fileKeyRef`, message: FILE_KEY_REF_REFUSED });
