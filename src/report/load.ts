@@ -82,12 +82,16 @@ export async function loadResults(dir: string): Promise<Loaded> {
   const out: Loaded = { manifest: null, pods: new Map(), requests: [], maps: [], files: 0, lines: 0, problems: [], problemCount: 0 };
   const manifestPath = join(root, MANIFEST_FILE);
   // A linked manifest is not read, as no other link is: recordFolders names it as skipped.
-  if (existsSync(manifestPath) && !lstatSync(manifestPath).isSymbolicLink()) {
+  // Nor is anything but a regular file: reading a FIFO would wait for a writer for ever.
+  const manifestStat = existsSync(manifestPath) ? lstatSync(manifestPath) : null;
+  if (manifestStat?.isFile()) {
     try {
       out.manifest = parseManifest(await readFile(manifestPath, "utf8"));
     } catch (err) {
       problem(out, `${join(dir, MANIFEST_FILE)}: ignored: ${(err as Error).message}`);
     }
+  } else if (manifestStat && !manifestStat.isSymbolicLink()) {
+    problem(out, `${join(dir, MANIFEST_FILE)}: ignored: not a regular file`);
   }
   const byManifest = new Map((out.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
   for (const p of byManifest.values()) addPod(out, p.namespace, p.name, p.workload ? { ...p.workload, derived: false } : null, p.node);

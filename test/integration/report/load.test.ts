@@ -1,4 +1,5 @@
 // Reading results folders from disk: collect layout, kubectl-cp layout, rotation, bad lines.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,5 +245,16 @@ describe("symbolic links in the folder", () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  it("does not read a manifest.json that is a FIFO or a folder, which would never end or cannot be read: it is named as ignored", async () => {
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
+    execFileSync("mkfifo", [join(dir, "manifest.json")]);
+    const loaded = await loadResults(dir);
+    expect(loaded.manifest).toBeNull();
+    expect(loaded.problems).toEqual([`${join(dir, "manifest.json")}: ignored: not a regular file`]);
+    rmSync(join(dir, "manifest.json"));
+    mkdirSync(join(dir, "manifest.json"));
+    expect((await loadResults(dir)).problems).toEqual([`${join(dir, "manifest.json")}: ignored: not a regular file`]);
   });
 });
