@@ -12,9 +12,24 @@ import { runCommand } from "./run.js";
 import type { WebhookFlags } from "./webhook-run.js";
 
 export function register(program: Command): void {
-  program
-    .command("webhook")
-    .description("Serve the mutating admission webhook over HTTPS (POST /mutate, /healthz, /readyz, /metrics)")
+  addWebhookOptions(program.command("webhook").description("Serve the mutating admission webhook over HTTPS (POST /mutate, /healthz, /readyz, /metrics)"), {
+    namespace: podNamespace() ?? WEBHOOK_NAMESPACE,
+    defaultPodSecurity: defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
+  }).action((flags: WebhookFlags) => runCommand("webhook", async () => (await import("./webhook-run.js")).runWebhook(flags)));
+}
+
+/** The defaults the webhook takes from its environment. */
+export interface WebhookOptionDefaults {
+  namespace: string;
+  defaultPodSecurity: string;
+}
+
+/**
+ * The webhook's options, on `cmd`. Also what `hookpoint check` parses the webhook
+ * Deployment's command line with, so that it reads the flags as the webhook does.
+ */
+export function addWebhookOptions(cmd: Command, defaults: WebhookOptionDefaults): Command {
+  return cmd
     .option("--port <n>", "HTTPS port", String(WEBHOOK_PORT))
     .option("--host <address>", "address to listen on (default: :: with IPv4 mapped, 0.0.0.0 where IPv6 is off)")
     .option("--cert <file>", "serving certificate (PEM); re-read when it changes", "certs/tls.crt")
@@ -25,7 +40,7 @@ export function register(program: Command): void {
     .option("--kubeconfig <file>", "read HookpointPolicies and namespaces from this cluster (in a pod: its service account); with --self-managed-certs also for the certificates")
     .option("--context <name>", "kubeconfig context (default: the current one)")
     .option("--image <image>", "tracing image when the profile names none")
-    .option("--namespace <name>", "the webhook's own namespace (never injected)", podNamespace() ?? WEBHOOK_NAMESPACE)
+    .option("--namespace <name>", "the webhook's own namespace (never injected)", defaults.namespace)
     .option(
       "--self-managed-certs",
       "create the CA and serving certificate in the cluster (Secret hookpoint-webhook-tls), write them to --cert/--key, keep the MutatingWebhookConfiguration's caBundle current and renew before expiry",
@@ -46,7 +61,7 @@ export function register(program: Command): void {
         "--default-pod-security <level>",
         "the cluster's default Pod Security level for namespaces without a pod-security.kubernetes.io/enforce label (baseline and restricted skip such namespaces) [env HOOKPOINT_DEFAULT_POD_SECURITY]",
         POD_SECURITY_LEVELS,
-        defaultPodSecurityEnv() ?? DEFAULT_POD_SECURITY,
+        defaults.defaultPodSecurity,
       ),
     )
     .option("--max-connections <n>", "open connections accepted at most; more are refused (hookpoint_connections_refused_total)", String(DEFAULT_MAX_CONNECTIONS))
@@ -56,6 +71,5 @@ export function register(program: Command): void {
       String(DEFAULT_SHUTDOWN_DELAY_MS / 1000),
     )
     .option("--pretty", "human-readable logs instead of JSON lines", false)
-    .addOption(fixedValuesOption("--log-level <level>", "log level", LOG_LEVELS, "info"))
-    .action((flags: WebhookFlags) => runCommand("webhook", async () => (await import("./webhook-run.js")).runWebhook(flags)));
+    .addOption(fixedValuesOption("--log-level <level>", "log level", LOG_LEVELS, "info"));
 }
