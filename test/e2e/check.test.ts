@@ -353,7 +353,7 @@ describe("hookpoint check against the real API server", () => {
     }
   });
 
-  it("the webhook's default Pod Security set through HOOKPOINT_DEFAULT_POD_SECURITY, not the flag", async (ctx) => {
+  it("the webhook's default Pod Security set through HOOKPOINT_DEFAULT_POD_SECURITY, not the flag: its last entry, the one the container gets", async (ctx) => {
     const i = await healthyInstall(ctx);
     const deployment = clone(pick(renderOrSkip(ctx, "base"), "Deployment", "hookpoint-webhook"));
     const viaEnv = clone(deployment) as K8sObject & { spec: { template: { spec: { containers: { args: string[]; env: { name: string; value?: string }[] }[] } } } };
@@ -362,6 +362,12 @@ describe("hookpoint check against the real API server", () => {
     container.args.splice(at, 2);
     container.env.push({ name: "HOOKPOINT_DEFAULT_POD_SECURITY", value: "baseline" });
     ok(await apply(i.admin, viaEnv), "the Deployment with the environment variable instead of the flag");
+    // A second entry of the name before it: an update keeps both (server-side apply refuses
+    // them), and the kubelet passes the last, baseline.
+    const path = `/apis/apps/v1/namespaces/${WEBHOOK_NAMESPACE}/deployments/hookpoint-webhook`;
+    const first = `/spec/template/spec/containers/0/env/${container.env.length - 1}`;
+    const jsonPatch = (op: unknown) => kubeRequest(i.admin, { method: "PATCH", path, contentType: "application/json-patch+json", body: [op] });
+    ok(await jsonPatch({ op: "add", path: first, value: { name: "HOOKPOINT_DEFAULT_POD_SECURITY", value: "privileged" } }), "a first HOOKPOINT_DEFAULT_POD_SECURITY entry");
     try {
       await expectCheck(i, {
           "✔ pod security": [
@@ -370,6 +376,7 @@ describe("hookpoint check against the real API server", () => {
           ],
       }, "1 of 12 checks failed", 1);
     } finally {
+      ok(await jsonPatch({ op: "remove", path: first }), "remove the first entry");
       ok(await apply(i.admin, deployment), "the Deployment as shipped");
     }
   });
