@@ -32,16 +32,17 @@ export async function runCheck(flags: CheckFlags, given: (option: string) => boo
 }
 
 async function clusterCheckLines(flags: CheckFlags, timeoutMs: number): Promise<CheckLine[]> {
-  const [{ loadKubeConfig }, { readCheckSnapshot, ClusterUnreachableError }, { clusterChecks }, { loadSettings }] = await Promise.all([
+  const [{ loadKubeConfig }, { readCheckSnapshot, ClusterUnreachableError }, { clusterChecks }, { loadSettings }, { webhookDefaultPodSecurity }] = await Promise.all([
     import("../k8s/kubeconfig.js"),
     import("../k8s/check-snapshot.js"),
     import("../check/cluster.js"),
     import("./settings.js"),
+    import("./webhook-pod-security.js"),
   ]);
   const kc = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
   const settings = await loadSettings({ webhookNamespace: flags.namespace });
   try {
-    return clusterChecks(await readCheckSnapshot(kc, settings, { timeoutMs }), new Date());
+    return clusterChecks(await readCheckSnapshot(kc, settings, { timeoutMs, defaultPodSecurityOf: webhookDefaultPodSecurity }), new Date());
   } catch (err) {
     if (!(err instanceof ClusterUnreachableError)) throw err;
     return [{ name: "API server", ok: false, detail: err.message, fix: "check --kubeconfig/--context and that the cluster is up (kubectl cluster-info)" }];

@@ -3,14 +3,11 @@
 // certificate the webhook serves (over TLS from an endpoint when one answers,
 // else from the Secret, saying which), the policies as the webhook judges
 // them, the pods of the opted-in namespaces, istiod's image and the webhook's
-// --default-pod-security. The verdicts are src/check/cluster.ts's, purely.
+// --default-pod-security (read by the parser the CLI passes in, src/cli/webhook-pod-security.ts). The verdicts are src/check/cluster.ts's, purely.
 import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, DiscoveryV1Api, VersionApi, type KubeConfig, type V1Container, type V1MutatingWebhook } from "@kubernetes/client-node";
-import { Command, CommanderError } from "commander";
 import pLimit from "p-limit";
 import { DEFAULT_POD_SECURITY, type PodSecurityLevel } from "../names.js";
-import { envEntry, type Pod } from "../admission/pod.js";
-import { parsePodSecurityLevel } from "../cli/settings.js";
-import { addWebhookOptions } from "../cli/webhook.js";
+import type { Pod } from "../admission/pod.js";
 import type { ServingCertificate, WebhookEntry } from "../check/certificates.js";
 import { optedInNamespaces, type CheckSnapshot, type CrdState, type EndpointsState, type WebhookState } from "../check/cluster.js";
 import { POLICY_CRD_NAME } from "../policy/types.js";
@@ -23,7 +20,11 @@ import { fetchServedChain } from "./served-certificate.js";
 export interface CheckReadOptions {
   /** How long to wait for the API server's first answer, and for each TLS handshake. */
   timeoutMs: number;
+  /** The --default-pod-security the webhook in this container runs with, read as the webhook reads its flags and env (the CLI's parser, passed in). */
+  defaultPodSecurityOf: DefaultPodSecurityOf;
 }
+
+export type DefaultPodSecurityOf = (container: Pick<V1Container, "command" | "args" | "env" | "envFrom"> | undefined, where: string) => { level: PodSecurityLevel; from: string };
 
 /** The API server did not answer: `hookpoint check` prints it as its one failing line. */
 export class ClusterUnreachableError extends Error {
@@ -47,7 +48,7 @@ export async function readCheckSnapshot(kc: KubeConfig, settings: Settings, opts
     configuration.then(webhookState),
     loadClusterSnapshot(kc, settings, {}, configuration),
     readIstiod(kc),
-    readDefaultPodSecurity(kc, webhookNamespace),
+    readDefaultPodSecurity(kc, webhookNamespace, opts.defaultPodSecurityOf),
     core.listNamespace({ fieldSelector: "status.phase=Terminating" }).then((l) => l.items.map((n) => n.metadata?.name ?? "")),
   ]);
   const service = webhook.found ? webhook.entries.find((e) => e.service)?.service : undefined;
@@ -197,61 +198,14 @@ async function readIstiod(kc: KubeConfig): Promise<{ where: string; image: strin
   }
 }
 
-/** The environment variable that sets the webhook's --default-pod-security when the flag is not given. */
-const POD_SECURITY_ENV = "HOOKPOINT_DEFAULT_POD_SECURITY";
-
-async function readDefaultPodSecurity(kc: KubeConfig, namespace: string): Promise<{ level: PodSecurityLevel; from: string }> {
+async function readDefaultPodSecurity(kc: KubeConfig, namespace: string, of: DefaultPodSecurityOf): Promise<{ level: PodSecurityLevel; from: string }> {
   const where = `Deployment ${namespace}/hookpoint-webhook`;
   try {
     const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: "hookpoint-webhook", namespace });
     const containers = d.spec?.template.spec?.containers ?? [];
-    return webhookDefaultPodSecurity(containers.find((c) => c.name === "webhook") ?? containers[0], where);
+    return of(containers.find((c) => c.name === "webhook") ?? containers[0], where);
   } catch (err) {
     return { level: DEFAULT_POD_SECURITY, from: `assumed: ${where} ${httpStatus(err) === 404 ? "does not exist" : `cannot be read (${errorText(err)})`}` };
   }
 }
 
-/**
- * The --default-pod-security the webhook in this container runs with, and where it comes
- * from, read as the webhook reads it: its own option parser over command and args (the
- * last --default-pod-security wins, `--x=v` or `--x v`), else the last env entry of
- * HOOKPOINT_DEFAULT_POD_SECURITY (the one the kubelet passes), else privileged.
- */
-export function webhookDefaultPodSecurity(container: Pick<V1Container, "command" | "args" | "env" | "envFrom"> | undefined, where: string): { level: PodSecurityLevel; from: string } {
-  const assumed = (why: string) => ({ level: DEFAULT_POD_SECURITY, from: `assumed: ${why}` });
-  // Without command and args the image's CMD runs, which sets no --default-pod-security.
-  const argv = [...(container?.command ?? []), ...(container?.args ?? [])];
-  const options = addWebhookOptions(new Command("webhook"), { namespace: WEBHOOK_NAMESPACE, defaultPodSecurity: DEFAULT_POD_SECURITY })
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
-  try {
-    // The webhook parses what follows its subcommand.
-    options.parseOptions(argv.slice(argv.indexOf("webhook") + 1));
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    return assumed(`the webhook of ${where} stops at start: ${err.message.replace(/^error: /, "")}`);
-  }
-  if (options.getOptionValueSource("defaultPodSecurity") === "cli") {
-    return levelOf(String(options.opts<{ defaultPodSecurity: string }>().defaultPodSecurity), `--default-pod-security of ${where}`);
-  }
-  const entry = envEntry(container?.env, POD_SECURITY_ENV);
-  if (entry === undefined) {
-    if ((container?.envFrom ?? []).length > 0) return assumed(`${where} sets no --default-pod-security, and its envFrom may set ${POD_SECURITY_ENV}`);
-    return { level: DEFAULT_POD_SECURITY, from: `Kubernetes' default; ${where} sets no --default-pod-security` };
-  }
-  if (entry.valueFrom) return assumed(`${POD_SECURITY_ENV} of ${where} comes from a valueFrom, read when the pod starts`);
-  // The webhook takes an empty variable as unset (src/config.ts).
-  if (!entry.value) return { level: DEFAULT_POD_SECURITY, from: `Kubernetes' default; ${where} sets no --default-pod-security, and ${POD_SECURITY_ENV} empty` };
-  return levelOf(entry.value, `${POD_SECURITY_ENV} of ${where}`);
-}
-
-/** A level as the webhook checks it at start (webhook-run.ts). */
-function levelOf(value: string, from: string): { level: PodSecurityLevel; from: string } {
-  // The kubelet expands $(NAME) when the pod starts: the value is not known before.
-  if (value.includes("$(")) return { level: DEFAULT_POD_SECURITY, from: `assumed: ${from} is ${JSON.stringify(value)}, which the kubelet expands when the pod starts` };
-  try {
-    return { level: parsePodSecurityLevel("--default-pod-security", value), from };
-  } catch (err) {
-    return { level: DEFAULT_POD_SECURITY, from: `assumed: the webhook stops at start on ${from}: ${(err as Error).message}` };
-  }
-}

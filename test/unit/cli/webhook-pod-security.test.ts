@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { V1Container, V1Deployment } from "@kubernetes/client-node";
-import { webhookDefaultPodSecurity } from "../../../src/k8s/check-snapshot.js";
+import { webhookDefaultPodSecurity } from "../../../src/cli/webhook-pod-security.js";
 
 const W = "Deployment hookpoint-system/hookpoint-webhook";
 const FLAG = `--default-pod-security of ${W}`;
