@@ -6,7 +6,7 @@ import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
-import { BOUNDARY_NS, compareWithTruth, describeComparison, describeHost, judgeTimingShare, sendRequests, settle, startTracedProxy, type HostShare, type Proto, type TruthLine } from "./support.js";
+import { BOUNDARY_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, judgeTimingShare, sendRequests, settle, startTracedProxy, WindowTally, type HostShare, type Proto, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
 const pairs: [Proto, Proto][] = [
@@ -18,8 +18,6 @@ const pairs: [Proto, Proto][] = [
 const REQUESTS = 3000;
 const CONNECTIONS = 64;
 const DELAY_MS = 2;
-/** The share of a few hundred sampled records that must have every boundary within 0.2 ms (see the 1-in-10 test). */
-const WITHIN_SHARE_SAMPLED = 0.98;
 
 describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt) => {
   const why = bpfSkipReason(bt.path);
@@ -70,10 +68,14 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
       expect(status.trace?.unattributed).toEqual({});
       expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="recorded"} ${REQUESTS}`);
       expect(status.bpftraceVersion).toMatch(bt.path === "bpftrace" ? /^0\.17\./ : /^0\.23\./);
-      judgeTimingShare(ctx, `${bt.label}, ${down} -> ${up}`, c.within, c.pairs.length, 0.999, host);
-      // One retry: a clean-clone CI run once saw bpftrace 0.23 report lost events in the
-      // 3,000-request burst (h1 -> h2), and the agent then drops the requests in flight
-      // (outcome "lost") rather than guess them. A known open problem, not hidden: the
+      // Every request: each boundary lies within 0.2 ms of the window of two proxy clock
+      // readings around its probe (a single reading was up to 2.4 ms off when the thread was
+      // held between the probe and it, so 99.9 % was all a single reading allowed).
+      judgeTimingShare(ctx, `${bt.label}, ${down} -> ${up}`, c.within, c.pairs.length, 1, host);
+      // One retry, for lost events only (timing no longer needs one: every boundary is judged
+      // against its window): a clean-clone CI run once saw bpftrace 0.23 report lost events
+      // in the 3,000-request burst (h1 -> h2), and the agent then drops the requests in
+      // flight (outcome "lost") rather than guess them. A known open problem, not hidden: the
       // retry is the only one in the suite and the closing note names it.
     });
   }
@@ -102,16 +104,15 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     console.log(`sampled ${records.length} of ${REQUESTS}; ${describeComparison("1 in 10", c, p.realtime)}; ${describeHost(host)}`);
     expect(c.mismatches).toEqual([]);
-    // Every record is its request's (sockets, stream: exact, above). Its boundaries are within
-    // 0.2 ms of the truth unless the host descheduled the vCPU between a probe and the
-    // fixture's own clock reading next to it, which SCHED_FIFO cannot prevent: on a quiet
-    // 2-core microVM 2 of 321 and 2 of 294 records here (0.22-0.66 ms off), and 2 of 160 in
-    // the rate-cap test below. So at most 2 % may be.
+    // Every record is its request's (sockets, stream: exact, above), and every boundary lies
+    // within 0.2 ms of the truth's window around its probe. (A single reading was off by
+    // 0.22-0.66 ms for about 1 % of the records when the host held the vCPU between the
+    // probe and that reading; the window holds the probe however long that took.)
     expect(status.trace?.requests.recorded).toBe(records.length);
     // The kernel's own counts: every request decided, the sampled ones printed.
     expect(metrics).toContain(`hookpoint_request_trace_requests_total ${REQUESTS}`);
     expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${records.length}`);
-    judgeTimingShare(ctx, "1 in 10", c.within, records.length, WITHIN_SHARE_SAMPLED, host);
+    judgeTimingShare(ctx, "1 in 10", c.within, records.length, 1, host);
   });
 
   it("caps traced requests per second with --trace-rate, and the cap counts what it turned away", async (ctx) => {
@@ -146,7 +147,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     expect(c.mismatches).toEqual([]);
     console.log(`${describeComparison("--trace-rate", c, p.realtime)}; ${describeHost(host)}`);
-    judgeTimingShare(ctx, "--trace-rate", c.within, records.length, WITHIN_SHARE_SAMPLED, host);
+    judgeTimingShare(ctx, "--trace-rate", c.within, records.length, 1, host);
   });
 
   it("follows pipelined HTTP/1.1 requests (one write) and a response written in short writes to a slow reader", async (ctx) => {
@@ -343,18 +344,23 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(c.pairs).toHaveLength(N);
     let subPhases = 0;
     let within = 0;
+    const tally = new WindowTally();
     for (const { record: r, truth: t } of c.pairs) {
       const children = r.phases.find((x) => x.name === "filters")!.children ?? [];
-      const want = [...t.filters].sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns).map((f) => ({ name: `${f.filter} ${f.method}`, start_ns: f.start_ns, end_ns: f.end_ns }));
-      expect(children.map((x) => x.name), t.id).toEqual(want.map((x) => x.name));
+      const want = [...t.filters].sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns);
+      expect(children.map((x) => x.name), t.id).toEqual(want.map((f) => `${f.filter} ${f.method}`));
       children.forEach((x, i) => {
+        const f = want[i]!;
         subPhases++;
-        if (Math.abs(x.start_ns - want[i]!.start_ns) <= BOUNDARY_NS && Math.abs(x.end_ns - want[i]!.end_ns) <= BOUNDARY_NS) within++;
+        // Both edges judged (no short cut), so each one is tallied.
+        const start = tally.within(boundaryOffset(x.start_ns, f.start_ns, f.start_window));
+        const end = tally.within(boundaryOffset(x.end_ns, f.end_ns, f.end_window));
+        if (start && end) within++;
       });
     }
-    console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth`);
+    console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth's windows; ${tally.describe()}`);
     for (const [key, n] of callsIn(truth)) expect(countIn(metrics, key), key).toBe(n);
-    judgeTimingShare(ctx, "filter sub-phases", within, subPhases, 0.999, host);
+    judgeTimingShare(ctx, "filter sub-phases", within, subPhases, 1, host);
   });
 
   it("follows failed requests: a refused upstream connect (503) and an upstream that answers too late (504)", async (ctx) => {
