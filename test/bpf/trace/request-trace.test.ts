@@ -6,7 +6,7 @@ import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
-import { BOUNDARY_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, judgeTimingShare, sendRequests, settle, startTracedProxy, WindowTally, type HostShare, type Proto, type TruthLine } from "./support.js";
+import { BOUNDARY_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, expectAllWithin, sendRequests, settle, startTracedProxy, WindowTally, type HostShare, type Proto, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
 const pairs: [Proto, Proto][] = [
@@ -71,7 +71,7 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
       // Every request: each boundary lies within 0.2 ms of the window of two proxy clock
       // readings around its probe (a single reading was up to 2.4 ms off when the thread was
       // held between the probe and it, so 99.9 % was all a single reading allowed).
-      judgeTimingShare(ctx, `${bt.label}, ${down} -> ${up}`, c.within, c.pairs.length, 1, host);
+      expectAllWithin(`${bt.label}, ${down} -> ${up}`, c.within, c.pairs.length, host);
       // One retry, for lost events only (timing no longer needs one: every boundary is judged
       // against its window): a clean-clone CI run once saw bpftrace 0.23 report lost events
       // in the 3,000-request burst (h1 -> h2), and the agent then drops the requests in
@@ -112,7 +112,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     // The kernel's own counts: every request decided, the sampled ones printed.
     expect(metrics).toContain(`hookpoint_request_trace_requests_total ${REQUESTS}`);
     expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${records.length}`);
-    judgeTimingShare(ctx, "1 in 10", c.within, records.length, 1, host);
+    expectAllWithin("1 in 10", c.within, records.length, host);
   });
 
   it("caps traced requests per second with --trace-rate, and the cap counts what it turned away", async (ctx) => {
@@ -147,7 +147,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
     expect(c.mismatches).toEqual([]);
     console.log(`${describeComparison("--trace-rate", c, p.realtime)}; ${describeHost(host)}`);
-    judgeTimingShare(ctx, "--trace-rate", c.within, records.length, 1, host);
+    expectAllWithin("--trace-rate", c.within, records.length, host);
   });
 
   it("follows pipelined HTTP/1.1 requests (one write) and a response written in short writes to a slow reader", async (ctx) => {
@@ -182,7 +182,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(slowRecord.wakeups).toBe(slowTruth.wakeups);
     expect(slowTruth.wakeups).toBeGreaterThanOrEqual(4);
     for (const t of truth) expect(byId.get(t.id)!.wakeups, t.id).toBe(t.wakeups);
-    judgeTimingShare(ctx, "pipelined and slow reader", c.within, truth.length, 1, host);
+    expectAllWithin("pipelined and slow reader", c.within, truth.length, host);
   });
 
   it("counts a chunked request's bytes_in from the captured read (107 sent, 107 recorded), or gives 0 (unknown) when the body came later", async (ctx) => {
@@ -360,7 +360,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     }
     console.log(`filter sub-phases: ${within}/${subPhases} within ${BOUNDARY_NS / 1000} µs of the truth's windows; ${tally.describe()}`);
     for (const [key, n] of callsIn(truth)) expect(countIn(metrics, key), key).toBe(n);
-    judgeTimingShare(ctx, "filter sub-phases", within, subPhases, 1, host);
+    expectAllWithin("filter sub-phases", within, subPhases, host);
   });
 
   it("follows failed requests: a refused upstream connect (503) and an upstream that answers too late (504)", async (ctx) => {
@@ -395,7 +395,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     expect(a.truth.map((t) => t.status)).toEqual([503, 503, 503]);
     expect(a.records.map((r) => r.upstream)).toEqual([null, null, null]);
     expect(b.truth.map((t) => t.status)).toEqual([504, 504]);
-    for (const j of judged) judgeTimingShare(ctx, j.label, j.within, j.total, 1, j.host);
+    for (const j of judged) expectAllWithin(j.label, j.within, j.total, j.host);
   });
 });
 
