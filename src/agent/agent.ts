@@ -19,7 +19,7 @@ import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
 import { LOST_UPDATE_WHY, lostUpdateOf, programSites, type SiteFinder } from "./output/update-site.js";
-import { inInitPidNamespace, resolvePidViewPatiently, type PidView } from "./pidns.js";
+import { AbortedError, inInitPidNamespace, resolvePidViewPatiently, type PidView } from "./pidns.js";
 import { envoyAccess, liveChecks, preflight, readCapabilities, type PreflightResult } from "./preflight.js";
 import { exePath, findEnvoy, type ProcInfo } from "./proc/envoy.js";
 import { readProc, readSubtree } from "./proc/scan.js";
@@ -353,6 +353,8 @@ export class Agent {
     // hookpoint-pairs is generated from the bundled template when the catalog has none.
     if (names.includes(PAIRS_SCRIPT_NAME)) patterns.push(HOOKPOINT_SYMBOL_PATTERN);
     const [table, pidView] = await Promise.all([readSymbolTable(binary, patterns), this.tracePidOf(envoy.pid, guard)]);
+    // Stopped meanwhile (the pid probe returns at once then): start no script only to stop it.
+    if (this.stopping) return;
     const tracePid = pidView.tracePid;
     const number = ++this.sessions;
     const session: Session = { envoy, runners: new Map(), number };
@@ -506,17 +508,27 @@ export class Agent {
   /** How bpftrace reports Envoy's pid: what its scripts filter on, and whether `pid`/`tid` are swapped. */
   private async tracePidOf(pid: number, guard: BpftraceGuard): Promise<PidView> {
     if ((await inInitPidNamespace(this.deps.procRoot)) !== false) return { mode: "host", tracePid: pid };
+    // Stopping ends the probe at once: its tries can take a minute, past the pod's grace period.
+    const abort = new AbortController();
+    const wake = (): void => abort.abort();
+    this.wakers.add(wake);
+    if (this.stopping) abort.abort();
+    const v = this.pre?.bpftraceVersion;
+    const guess: PidView = v && versionAtLeast(v, "0.23") ? { mode: "namespace", tracePid: pid } : { mode: "host", tracePid: pid };
     try {
       return await resolvePidViewPatiently(this.settings.bpftrace, pid, {
         guard,
         graceMs: this.settings.stopGraceMs,
+        signal: abort.signal,
         onRetry: (err, nextTimeoutMs) => this.log.warn({ pid, err: err.message, nextTimeoutMs }, "bpftrace did not say how it reports Envoy's pid in time; asking again, waiting longer"),
       });
     } catch (err) {
-      const v = this.pre?.bpftraceVersion;
-      const guess: PidView = v && versionAtLeast(v, "0.23") ? { mode: "namespace", tracePid: pid } : { mode: "host", tracePid: pid };
+      // Stopping: no script will start, so the guess is never used.
+      if (err instanceof AbortedError) return guess;
       this.log.error({ pid, err: (err as Error).message, assumed: guess.mode }, "cannot tell how bpftrace reports Envoy's pid; scripts may see no events");
       return guess;
+    } finally {
+      this.wakers.delete(wake);
     }
   }
 

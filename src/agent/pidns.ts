@@ -91,10 +91,18 @@ export interface ResolveOptions {
   timeoutMs?: number;
   /** Once answered or timed out: how long after SIGINT bpftrace gets to exit before SIGKILL. */
   graceMs?: number;
+  /** Ends the wait at once (the agent is stopping): rejects with an AbortedError. */
+  signal?: AbortSignal;
 }
 
 /** The pid probe saw nothing in time (bpftrace still compiling or attaching): worth another, longer try, unlike a bpftrace that failed. */
-export class NoAnswerError extends Error {}
+export class NoAnswerError extends Error {
+  /** Resolves once that try's bpftrace has exited, so the next one does not compile beside it. */
+  exited: Promise<void> = Promise.resolve();
+}
+
+/** The wait was ended by ResolveOptions.signal. */
+export class AbortedError extends Error {}
 
 /**
  * resolvePidView, tried `attempts` times while it only times out, each try waiting one
@@ -108,15 +116,17 @@ export async function resolvePidViewPatiently(bpftrace: string, nsPid: number, o
     try {
       return await resolvePidView(bpftrace, nsPid, { ...rest, timeoutMs: timeoutMs * i });
     } catch (err) {
-      if (!(err instanceof NoAnswerError) || i >= attempts) throw err;
+      if (!(err instanceof NoAnswerError) || i >= attempts || rest.signal?.aborted) throw err;
       onRetry?.(err, timeoutMs * (i + 1));
+      await err.exited;
     }
   }
 }
 
 /** How bpftrace reports `nsPid` (a pid of the agent's namespace), or an Error saying why it could not tell. */
 export async function resolvePidView(bpftrace: string, nsPid: number, opts: ResolveOptions = {}): Promise<PidView> {
-  const { guard = UNGUARDED, timeoutMs = 10_000, graceMs = 5_000 } = opts;
+  const { guard = UNGUARDED, timeoutMs = 10_000, graceMs = 5_000, signal } = opts;
+  if (signal?.aborted) throw new AbortedError("stopped before the pid probe started");
   const marker = `/hookpoint-pid-probe-${process.pid}-${Date.now()}`;
   const [file, ...argv] = [...guard.wrapper, bpftrace, "-e", pidProgram(marker)];
   const child = spawn(file!, argv, { stdio: ["ignore", "pipe", "pipe"], detached: guard.detached });
@@ -125,9 +135,28 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let poke: NodeJS.Timeout | undefined;
+  // Once settled, later lines change nothing: a "ready" after the timeout must not start pokes no finally clears.
+  let settled = false;
+  let lineReader: ReturnType<typeof createInterface> | undefined;
+  let onAbort: (() => void) | undefined;
+  let failure: unknown;
   try {
-    return await new Promise<PidView>((resolve, reject) => {
+    return await new Promise<PidView>((resolveView, rejectView) => {
+      const resolve = (v: PidView): void => {
+        settled = true;
+        resolveView(v);
+      };
+      const reject = (err: Error): void => {
+        settled = true;
+        failure = err;
+        rejectView(err);
+      };
       const timer = setTimeout(() => reject(new NoAnswerError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      onAbort = () => {
+        clearTimeout(timer);
+        reject(new AbortedError("stopped while the pid probe ran"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
       const done = (v: PidView): void => {
         clearTimeout(timer);
         resolve(v);
@@ -138,7 +167,9 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
         const found = hostPidsFrom(lines, process.pid, [nsPid])?.get(nsPid);
         if (found !== undefined) done({ mode: "host", tracePid: found });
       };
-      createInterface({ input: child.stdout! }).on("line", (line) => {
+      lineReader = createInterface({ input: child.stdout! });
+      lineReader.on("line", (line) => {
+        if (settled) return;
         if (line.includes("hookpoint-pid-ready")) {
           const send = (): void => {
             // fs opens run on libuv's thread pool: a thread other than the main one.
@@ -171,16 +202,28 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
       });
     });
   } finally {
+    settled = true;
     if (poke) clearInterval(poke);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+    lineReader?.close();
     child.removeAllListeners("exit");
-    stop(child, graceMs);
+    const exited = stop(child, graceMs);
+    if (failure instanceof NoAnswerError) failure.exited = exited;
   }
 }
 
-/** SIGINT, and SIGKILL if it has not exited after `graceMs`: a bpftrace stuck attaching, or deaf to SIGINT, is not left running. */
-function stop(child: ChildProcess, graceMs: number): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  child.once("exit", () => clearTimeout(kill));
-  child.kill("SIGINT");
+/**
+ * SIGINT, and SIGKILL if it has not exited after `graceMs`: a bpftrace stuck attaching, or
+ * deaf to SIGINT, is not left running. Resolves once it has exited.
+ */
+function stop(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGINT");
+  });
 }

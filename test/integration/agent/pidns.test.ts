@@ -192,4 +192,40 @@ describe("the one-shot bpftrace of resolvePidView", () => {
     expect(retries).toEqual([]);
     expect(runs()).toBe(1);
   });
+
+  it("ends the wait at once when told to stop (AbortSignal), without another try, and ends the bpftrace", async () => {
+    const { bin, pidFile } = standIn("stopped");
+    const stop = new AbortController();
+    const retries: number[] = [];
+    const outcome = resolvePidViewPatiently(bin, process.pid, { timeoutMs: 60_000, graceMs: 200, signal: stop.signal, onRetry: (_, next) => retries.push(next) }).then(
+      (view) => JSON.stringify(view),
+      (err: Error) => `${err.constructor.name}: ${err.message}`,
+    );
+    const pid = await pidIn(pidFile);
+    stop.abort();
+    expect(await outcome).toBe("AbortedError: stopped while the pid probe ran");
+    expect(retries).toEqual([]);
+    await waitFor("the stand-in gone", 5_000, () => stateOf(pid) === null);
+  });
+
+  it("ignores a bpftrace's ready line that comes after its wait ended: nothing signals this process afterwards", async () => {
+    // Deaf to SIGINT, it lives on through the 1.5 s grace and says "ready" at 0.5 s, after the 200 ms wait.
+    const bin = join(dir, "late-ready");
+    writeFileSync(bin, "#!/bin/sh\ntrap '' INT\nsleep 0.5\necho hookpoint-pid-ready\nexec sleep 60\n", { mode: 0o755 });
+    let conts = 0;
+    const onCont = (): void => void conts++;
+    process.on("SIGCONT", onCont);
+    try {
+      const outcome = await resolvePidView(bin, process.pid, { timeoutMs: 200, graceMs: 1500 }).then(
+        (view) => JSON.stringify(view),
+        (err: Error) => err.message,
+      );
+      expect(outcome).toBe("no answer within 200 ms");
+      // Past the late line and the SIGKILL after the grace.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(conts).toBe(0);
+    } finally {
+      process.off("SIGCONT", onCont);
+    }
+  });
 });

@@ -297,4 +297,31 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       a.kill();
     }
   }, 120_000);
+
+  it("in a pod's pid namespace, an agent told to stop (SIGTERM) while the one-shot bpftrace that finds Envoy's pid runs stops it at once and exits with the command", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    // As above; the stand-in never answers, so the probe would wait 10, 20 and 30 s.
+    const agent = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, "probe-stop"), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("probe-stop")];
+    const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", '"$@"; exec sleep 600', "sh", ...agent, "--", FIXTURE.pilotAgent, "--", "--port-file", join(dir, "probe-stop-port")], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const a = new AgentProcess(child);
+    try {
+      const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdline(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
+      const agentPid = Number(readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      process.kill(agentPid, "SIGTERM");
+      // Well before the probe's first 10 s are up: the stop ends it.
+      await waitFor("the agent to exit", 8000, () => ended(agentPid), () => a.logText());
+      expect(ended(probe)).toBe(true);
+      const messages = a.logs.map((l) => l.msg);
+      expect(messages).toContain("agent exiting with the command's exit code");
+      expect(messages).not.toContain("bpftrace did not say how it reports Envoy's pid in time; asking again, waiting longer");
+      expect(messages).not.toContain("cannot tell how bpftrace reports Envoy's pid; scripts may see no events");
+      expect(messages).not.toContain("probes attached");
+    } finally {
+      a.kill();
+    }
+  }, 120_000);
 });
