@@ -208,4 +208,3 @@ async function readDefaultPodSecurity(kc: KubeConfig, namespace: string, of: Def
     return { level: DEFAULT_POD_SECURITY, from: `assumed: ${where} ${httpStatus(err) === 404 ? "does not exist" : `cannot be read (${errorText(err)})`}` };
   }
 }
-

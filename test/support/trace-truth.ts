@@ -13,23 +13,34 @@ import type { TruthLine, Window } from "../integration/fixture/support.js";
 export const BOUNDARY_NS = 200_000;
 
 /**
+ * The widest window that may vouch for a boundary. A hold between two readings lasts
+ * milliseconds even when the host takes most of the CPU (13 ms was the widest seen); a
+ * window of seconds would mean a stale reading in the fixture, and would let a wrong
+ * boundary pass.
+ */
+export const MAX_WINDOW_NS = 1_000_000_000;
+
+/**
  * A record's boundary `r` against the truth's: `off` is 0 inside the window, else the
  * signed distance to its nearer edge (no window: to the single reading `ns`); `raw` is
- * the signed distance to the single reading.
+ * the signed distance to the single reading; `width` the window's (0 without one).
  */
-export function boundaryOffset(r: number, ns: number, window?: Window): { off: number; raw: number } {
+export function boundaryOffset(r: number, ns: number, window?: Window): { off: number; raw: number; width: number } {
   const raw = r - ns;
-  if (!window) return { off: raw, raw };
-  return { off: r < window[0] ? r - window[0] : r > window[1] ? r - window[1] : 0, raw };
+  if (!window) return { off: raw, raw, width: 0 };
+  return { off: r < window[0] ? r - window[0] : r > window[1] ? r - window[1] : 0, raw, width: window[1] - window[0] };
 }
 
-/** Counts boundaries within BOUNDARY_NS only thanks to their window, and the largest single-reading difference among them. */
+/** Counts boundaries within BOUNDARY_NS only thanks to their window, the largest single-reading difference among them, and the widest window. */
 export class WindowTally {
   needed = 0;
   maxRawNs = 0;
+  widestNs = 0;
 
-  /** Judges one boundary: within BOUNDARY_NS of its window (or reading). */
-  within(o: { off: number; raw: number }): boolean {
+  /** Judges one boundary: within BOUNDARY_NS of its window (or reading); a window wider than MAX_WINDOW_NS vouches for nothing. */
+  within(o: { off: number; raw: number; width: number }): boolean {
+    this.widestNs = Math.max(this.widestNs, o.width);
+    if (o.width > MAX_WINDOW_NS) return false;
     const within = Math.abs(o.off) <= BOUNDARY_NS;
     if (within && Math.abs(o.raw) > BOUNDARY_NS) {
       this.needed++;
@@ -39,7 +50,7 @@ export class WindowTally {
   }
 
   describe(): string {
-    return `${this.needed} boundar${this.needed === 1 ? "y" : "ies"} within only by the window${this.needed > 0 ? ` (single reading up to ${(this.maxRawNs / 1000).toFixed(1)} µs off)` : ""}`;
+    return `${this.needed} boundar${this.needed === 1 ? "y" : "ies"} within only by the window${this.needed > 0 ? ` (single reading up to ${(this.maxRawNs / 1000).toFixed(1)} µs off)` : ""}; widest window ${(this.widestNs / 1000).toFixed(1)} µs`;
   }
 }
 

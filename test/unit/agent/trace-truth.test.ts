@@ -17,7 +17,7 @@ const ENTERED = T0 + 3_500_000;
  * have the window [BEFORE_CALL, ENTERED], the other boundaries one of 1 µs; or no window at
  * all (`windows` false: a log written before windows).
  */
-function truth(peer: string, windows = true): TruthLine {
+function truth(peer: string, windows = true, beforeCall = BEFORE_CALL): TruthLine {
   const w = (ns: number, lo = ns - 1000): { start_window?: Window } => (windows ? { start_window: [lo, ns] } : {});
   const e = (ns: number, lo = ns - 1000): { end_window?: Window } => (windows ? { end_window: [lo, ns] } : {});
   return {
@@ -37,8 +37,8 @@ function truth(peer: string, windows = true): TruthLine {
     end_ns: T0 + 4_000_000,
     phases: [
       { name: "codec", start_ns: T0, end_ns: T0 + 500_000, ...w(T0), ...e(T0 + 500_000) },
-      { name: "filters", start_ns: T0 + 500_000, end_ns: ENTERED, ...w(T0 + 500_000), ...e(ENTERED, BEFORE_CALL) },
-      { name: "router", start_ns: ENTERED, end_ns: T0 + 4_000_000, ...w(ENTERED, BEFORE_CALL), ...e(T0 + 4_000_000) },
+      { name: "filters", start_ns: T0 + 500_000, end_ns: ENTERED, ...w(T0 + 500_000), ...e(ENTERED, beforeCall) },
+      { name: "router", start_ns: ENTERED, end_ns: T0 + 4_000_000, ...w(ENTERED, beforeCall), ...e(T0 + 4_000_000) },
     ],
     filters: [],
     aborted: null,
@@ -81,7 +81,7 @@ describe("compareWithTruth with the truth's windows", () => {
     // filters.end and router.start: the same probe, both read 2.37 ms before ENTERED.
     expect({ needed: c.neededWindow.needed, maxRawNs: c.neededWindow.maxRawNs }).toEqual({ needed: 2, maxRawNs: 2_370_602 });
     expect(describeComparison("one", c, true)).toBe(
-      "one: 1/1 requests (100.000 %) have every phase boundary within 200 µs of the truth (proxy threads SCHED_FIFO); 2 boundaries within only by the window (single reading up to 2370.6 µs off); worst: req-127.0.0.1:40001 0.0 µs (no boundary off)",
+      "one: 1/1 requests (100.000 %) have every phase boundary within 200 µs of the truth (proxy threads SCHED_FIFO); 2 boundaries within only by the window (single reading up to 2370.6 µs off); widest window 2500.0 µs; worst: req-127.0.0.1:40001 0.0 µs (no boundary off)",
     );
   });
 
@@ -111,7 +111,14 @@ describe("compareWithTruth with the truth's windows", () => {
     ]);
     expect(c.neededWindow.needed).toBe(0);
     expect(describeComparison("old", c, false)).toBe(
-      "old: 1/2 requests (50.000 %) have every phase boundary within 200 µs of the truth; 0 boundaries within only by the window; worst: req-127.0.0.1:40005 2370.6 µs (filters.end -2370602 ns), req-127.0.0.1:40006 150.0 µs (filters.end -150000 ns)",
+      "old: 1/2 requests (50.000 %) have every phase boundary within 200 µs of the truth; 0 boundaries within only by the window; widest window 0.0 µs; worst: req-127.0.0.1:40005 2370.6 µs (filters.end -2370602 ns), req-127.0.0.1:40006 150.0 µs (filters.end -150000 ns)",
     );
+  });
+
+  it("lets no window wider than 1 s vouch for a boundary: such a window would mean a stale reading in the fixture", () => {
+    const c = compareWithTruth([record("127.0.0.1:40007", ENTERED - 1_500_000_000)], [truth("127.0.0.1:40007", true, ENTERED - 2_000_000_000)]);
+    expect(c.within).toBe(0);
+    expect(c.neededWindow.widestNs).toBe(2_000_000_000);
+    expect(c.neededWindow.describe()).toBe("0 boundaries within only by the window; widest window 2000000.0 µs");
   });
 });
