@@ -163,11 +163,11 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
   // A Disabled policy (a kill switch) injects nothing, so no pod gets its profiles' env and no
   // agent reads it; refusing it for that env would make the switch govern nothing, and its pods be injected again.
   if (spec.mode !== "Disabled") {
-    for (const [name, prof] of Object.entries(profiles)) (prof.env ?? []).forEach((e, i) => out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e)));
+    for (const [name, prof] of Object.entries(profiles)) for (const { e, i } of entriesPassed(prof.env)) out.push(...envProblems(`spec.profiles.${name}.env[${i}]`, e));
     for (const [name, prof] of Object.entries(profiles)) {
-      (prof.env ?? []).forEach((e, i) => {
+      for (const { e, i } of entriesPassed(prof.env)) {
         if (isObject(e.valueFrom) && isObject(e.valueFrom.fileKeyRef)) out.push({ path: `spec.profiles.${name}.env[${i}].valueFrom.fileKeyRef`, message: FILE_KEY_REF_REFUSED });
-      });
+      }
     }
     for (const [name, prof] of Object.entries(profiles)) out.push(...agentEnvProblems(`spec.profiles.${name}`, prof));
   }
@@ -179,6 +179,17 @@ export function semanticProblems(policy: HookpointPolicy, knownScripts?: readonl
     });
   }
   return out;
+}
+
+/**
+ * The entries of a profile's env that reach the pod, with their indexes: of a name given
+ * twice, the webhook writes the last alone (admission/mutate.ts setEnv), so an earlier one
+ * can make no pod invalid.
+ */
+function entriesPassed(env: EnvVar[] | undefined): { e: EnvVar; i: number }[] {
+  const list = env ?? [];
+  const last = new Map(list.map((e, i) => [e.name, i]));
+  return list.flatMap((e, i) => (last.get(e.name) === i ? [{ e, i }] : []));
 }
 
 /** Printable ASCII without "=": the API server's most relaxed rule for an env var's name. */
@@ -252,9 +263,8 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
   // cli/settings.ts); the agent reads "" (a profile with scripts: []) as its defaults.
   const base: Record<string, string> = { [SETTINGS.scripts.env]: scripts.join(",") };
   const env = { ...base };
-  /** Variable → the entry whose value the agent gets: the last one of that name. */
-  const last = new Map<string, number>();
-  (prof.env ?? []).forEach((e, i) => last.set(e.name, i));
+  /** The entries whose values the agent gets: of a name given twice, the last. */
+  const passed = new Set(entriesPassed(prof.env).map(({ i }) => i));
   /** Variable → the entry whose value `env` holds. */
   const judged = new Map<string, number>();
   const which = `${prof.scripts ? "the profile's scripts" : "the default scripts"} ${scripts.join(", ")}`;
@@ -271,7 +281,7 @@ function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
       out.push({ path: `${at}.env[${i}].name`, message: `${e.name} is set by the webhook, ${set}` });
       return;
     }
-    if (last.get(e.name) !== i) return;
+    if (!passed.has(i)) return;
     const value = valueKnownBeforeStart(e);
     if (value === undefined || value === "") return;
     const problem = agentSettingsProblem({}, { ...base, [e.name]: value });

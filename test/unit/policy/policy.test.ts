@@ -161,6 +161,29 @@ describe("policy validation", () => {
     const text = "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: files}\nspec:\n  profiles:\n    deep:\n      env: [{name: FROM_FILE, valueFrom: {fileKeyRef: {volumeName: hookpoint-tmp, path: vars.env, key: A}}}]\n";
     expect(() => parsePolicies(text, "policy.yaml")).toThrow(`policy.yaml: document 1: spec.profiles.deep.env[0].valueFrom.fileKeyRef: ${why}`);
   });
+  it("semantics: of an env name given twice only the last entry reaches the pod, so only it is judged", () => {
+    const fileKeyRef = { volumeName: "hookpoint-tmp", path: "vars.env", key: "A" };
+    const p = policy("twice", {
+      profiles: {
+        x: {
+          env: [
+            { name: "A", valueFrom: { fileKeyRef } },
+            { name: "A", value: "1" },
+            { name: "B", valueFrom: {} },
+            { name: "B", value: "2" },
+            { name: "C", value: "3" },
+            { name: "C", valueFrom: { fileKeyRef } },
+          ],
+        },
+      },
+    });
+    expect(semanticProblems(p, SCRIPTS)).toEqual([
+      {
+        path: "spec.profiles.x.env[5].valueFrom.fileKeyRef",
+        message: "needs the EnvFiles feature gate (alpha in Kubernetes 1.34, off by default), which the webhook cannot check: an API server without it drops fileKeyRef and refuses every pod the profile injects, as its valueFrom is left with no source",
+      },
+    ]);
+  });
   it("a valid policy has no problems", () => {
     const p = policy("ok", { mode: "Enabled", priority: 10, defaultProfile: "deep", profiles: { deep: { scripts: ["envoy-socket-io"] } }, allowedImages: ["registry.example.com/*"] });
     expect(structuralProblems(p)).toEqual([]);
