@@ -275,21 +275,11 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
   it("in a pod's pid namespace, the one-shot bpftrace that finds Envoy's pid ends with the agent when the agent is killed (SIGKILL)", async (ctx) => {
     if (skip) return ctx.skip(skip);
     if (!findExecutable("setpriv", executableSearchPath())) return ctx.skip("setpriv (util-linux) is not installed");
-    // The agent in a pid namespace of its own, not its PID 1: the shell stays PID 1 after the
-    // agent's death (exec sleep), so the namespace, and whatever the agent left, stays too.
-    // The stand-in never answers the pid probe, which waits for it 10 s.
-    const agent = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, "probe"), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("probe")];
-    const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", '"$@"; exec sleep 600', "sh", ...agent, "--", FIXTURE.pilotAgent, "--", "--port-file", join(dir, "probe-port")], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const a = new AgentProcess(child);
+    const { a, probe } = await agentProbingInPidNamespace("probe");
     try {
-      const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdline(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
       const [ppid, pgrp, session] = readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(1, 4).map(Number);
       // The agent's own child (setpriv execs it), leading a session of its own: the guard.
-      expect(cmdline(ppid!).slice(3, 5)).toEqual([join(ROOT, "src/cli/main.ts"), "agent"]);
+      expect(cmdlineOf(ppid!).slice(3, 5)).toEqual([join(ROOT, "src/cli/main.ts"), "agent"]);
       expect([pgrp, session]).toEqual([probe, probe]);
       process.kill(ppid!, "SIGKILL");
       await waitFor(`the pid probe's bpftrace (pid ${probe}) to end with the agent`, 5000, () => ended(probe));
@@ -300,16 +290,9 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
 
   it("in a pod's pid namespace, an agent told to stop (SIGTERM) while the one-shot bpftrace that finds Envoy's pid runs stops it at once and exits with the command", async (ctx) => {
     if (skip) return ctx.skip(skip);
-    // As above; the stand-in never answers, so the probe would wait 10, 20 and 30 s.
-    const agent = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, "probe-stop"), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn("probe-stop")];
-    const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", '"$@"; exec sleep 600', "sh", ...agent, "--", FIXTURE.pilotAgent, "--", "--port-file", join(dir, "probe-stop-port")], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const a = new AgentProcess(child);
+    // The stand-in never answers, so the probe would wait 10, 20 and 30 s.
+    const { a, probe } = await agentProbingInPidNamespace("probe-stop");
     try {
-      const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdline(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
       const agentPid = Number(readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
       process.kill(agentPid, "SIGTERM");
       // Well before the probe's first 10 s are up: the stop ends it.
@@ -325,3 +308,28 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     }
   }, 120_000);
 });
+
+/**
+ * The agent in a pid namespace of its own, not its PID 1 (the shell stays PID 1 after the
+ * agent's death, exec sleep, so the namespace, and whatever the agent left, stays too), with
+ * a stand-in bpftrace that never answers; resolves once its pid probe's bpftrace runs.
+ */
+async function agentProbingInPidNamespace(name: string): Promise<{ a: AgentProcess; probe: number }> {
+  const agent = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "agent", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--output", join(dir, name), "--interval", "3600", "--scripts", "hookpoint-pairs", "--bpftrace", standIn(name)];
+  const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", '"$@"; exec sleep 600', "sh", ...agent, "--", FIXTURE.pilotAgent, "--", "--port-file", join(dir, `${name}-port`)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const a = new AgentProcess(child);
+  try {
+    const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdlineOf(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
+    return { a, probe };
+  } catch (err) {
+    a.kill();
+    throw err;
+  }
+}
+
+function cmdlineOf(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+}
