@@ -56,13 +56,17 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
         const podDir = join(o.dir, pod.namespace, pod.name);
         let result: PodCollectResult;
         if (pod.skip) {
-          result = { reachable: false, error: pod.skip, files: await describeCopies(podDir), fetched: 0, errors: [pod.skip] };
+          const copies = await describeCopies(podDir);
+          result = { reachable: false, error: pod.skip, files: copies.files, fetched: 0, errors: [pod.skip, ...copies.errors] };
         } else {
+          // collectPod reports the agent's failures and this machine's as the pod's own;
+          // what it throws is unforeseen, and whether the agent answered is not known.
           try {
             result = await collectPod({ transport: o.transport, target: { namespace: pod.namespace, pod: pod.name, port: pod.port }, podDir, since: o.since, onBytes: (n) => o.events?.bytes(n) });
           } catch (err) {
             const message = (err as Error).message;
-            result = { reachable: false, error: message, files: await describeCopies(podDir), fetched: 0, errors: [message] };
+            const copies = await describeCopies(podDir);
+            result = { reachable: false, error: message, files: copies.files, fetched: 0, errors: [message, ...copies.errors] };
           }
         }
         fetched += result.fetched;
@@ -111,7 +115,7 @@ async function earlierPods(dir: string, asked: readonly ManifestPod[]): Promise<
     if (seen.has(key)) continue;
     seen.add(key);
     // Copies that cannot be read are as good as gone: the report cannot read them either.
-    const files = await describeCopies(join(dir, pod.namespace, pod.name)).catch(() => []);
+    const { files } = await describeCopies(join(dir, pod.namespace, pod.name));
     if (files.length > 0) out.push({ ...pod, files, bytes: bytesOf(files) });
   }
   return out;

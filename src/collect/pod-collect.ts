@@ -54,7 +54,10 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     } catch (err) {
       const message = (err as Error).message;
       const off = message.includes("HTTP 404") ? " (the agent's records endpoint is off or absent: --records-endpoint)" : "";
-      if (!listed) return { reachable: false, error: `${message}${off}`, files: await describeCopies(o.podDir), fetched, errors: [`${message}${off}`] };
+      if (!listed) {
+        const copies = await describeCopies(o.podDir);
+        return { reachable: false, error: `${message}${off}`, files: copies.files, fetched, errors: [`${message}${off}`, ...copies.errors] };
+      }
       errors.push(message);
       break;
     }
@@ -81,7 +84,10 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     if (!changed) break;
     if (round === MAX_LISTINGS) errors.push(`files kept changing during ${MAX_LISTINGS} listings; run collect again`);
   }
-  return { reachable: true, files: await describeCopies(o.podDir), fetched, errors };
+  const copies = await describeCopies(o.podDir);
+  // A copy that cannot be read fails the plan and its description alike: named once.
+  errors.push(...copies.errors.filter((e) => !errors.includes(e)));
+  return { reachable: true, files: copies.files, fetched, errors };
 }
 
 /**
@@ -194,7 +200,14 @@ function brokeOff(err: unknown, where: string): Error {
 /** Sizes of the local copies (top-level NDJSON files and programs/). */
 async function localSizes(podDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const name of await localNames(podDir)) out.set(name, (await stat(join(podDir, name))).size);
+  for (const name of await localNames(podDir)) {
+    const path = join(podDir, name);
+    try {
+      out.set(name, (await stat(path)).size);
+    } catch (err) {
+      throw new Error(cannotRead(path, err));
+    }
+  }
   return out;
 }
 
@@ -210,30 +223,48 @@ async function localNames(podDir: string): Promise<string[]> {
   return names.sort();
 }
 
-/** Renames that may swap names: every source first moves to a temporary name. */
+/**
+ * Renames that may swap names: every source first moves to a temporary name. A failure
+ * names the copy's own names, not the temporary one.
+ */
 async function applyRenames(podDir: string, renames: readonly [string, string][]): Promise<void> {
-  const moved = await Promise.all(
-    renames.map(async ([from], i) => {
-      const tmp = join(podDir, `.rename-${i}`);
-      await rename(join(podDir, from), tmp);
-      return tmp;
-    }),
-  );
-  for (const [i, [, to]] of renames.entries()) await rename(moved[i]!, join(podDir, to));
+  const move = async (from: string, to: string, source: string, target: string) => {
+    try {
+      await rename(source, target);
+    } catch (err) {
+      throw new Error(`cannot rename ${from} to ${to}: ${errnoText(err)}`);
+    }
+  };
+  const paths = renames.map(([from, to], i) => ({ from: join(podDir, from), to: join(podDir, to), tmp: join(podDir, `.rename-${i}`) }));
+  await Promise.all(paths.map((p) => move(p.from, p.to, p.from, p.tmp)));
+  for (const p of paths) await move(p.from, p.to, p.tmp, p.to);
 }
 
-/** The manifest's view of the pod's directory: every copy with its size and record times. */
-export async function describeCopies(podDir: string): Promise<ManifestFile[]> {
-  const out: ManifestFile[] = [];
+function cannotRead(path: string, err: unknown): string {
+  return `cannot read ${path}: ${errnoText(err, "file")}`;
+}
+
+/**
+ * The manifest's view of the pod's directory: every copy with its size and record times.
+ * A copy that cannot be read is left out and named in `errors`.
+ */
+export async function describeCopies(podDir: string): Promise<{ files: ManifestFile[]; errors: string[] }> {
+  const files: ManifestFile[] = [];
+  const errors: string[] = [];
   for (const name of await localNames(podDir)) {
-    const fh = await open(join(podDir, name), "r");
+    const path = join(podDir, name);
     try {
-      const { size } = await fh.stat();
-      const times = recordFileKind(name) === "ndjson" ? await recordTimes(fh, size) : { first: null, last: null };
-      out.push({ name, bytes: size, ...times });
-    } finally {
-      await fh.close();
+      const fh = await open(path, "r");
+      try {
+        const { size } = await fh.stat();
+        const times = recordFileKind(name) === "ndjson" ? await recordTimes(fh, size) : { first: null, last: null };
+        files.push({ name, bytes: size, ...times });
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      errors.push(cannotRead(path, err));
     }
   }
-  return out;
+  return { files, errors };
 }

@@ -2,7 +2,7 @@
 // programs): replaced whole through the shared writer, keeping their mode, and a file that
 // cannot be written is named in words with nothing left behind; runs into the same folder
 // keep the earlier pods whose records are still there in the manifest.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +90,56 @@ describe("a pod folder collect cannot write", () => {
     const done = await run(out);
     const entry = done.manifest.pods[0]!;
     expect([entry.agent, entry.errors, done.failed]).toEqual([{ reachable: true }, [`cannot create folder ${out}/shop/web-0: a part of the path is not a directory`], 1]);
+  });
+
+  it("or where a copy cannot be renamed to the agent's new name for its file, likewise", async () => {
+    const out = join(root, "rename-blocked");
+    const podDir = join(out, "shop/web-0");
+    await run(out);
+    // As if the agent had rotated the file away from the copy's name since the last run...
+    const statePath = join(podDir, ".collect-state.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as { files: Record<string, unknown> };
+    state.files["envoy-event-loop.ndjson.1"] = state.files["envoy-event-loop.ndjson"];
+    delete state.files["envoy-event-loop.ndjson"];
+    writeFileSync(statePath, JSON.stringify(state));
+    renameSync(join(podDir, "envoy-event-loop.ndjson"), join(podDir, "envoy-event-loop.ndjson.1"));
+    // ...and a folder, not empty, had taken that name here.
+    mkdirSync(join(podDir, "envoy-event-loop.ndjson/x"), { recursive: true });
+    const done = await run(out);
+    const message = `cannot rename ${podDir}/envoy-event-loop.ndjson.1 to ${podDir}/envoy-event-loop.ndjson: is a directory`;
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, done.fetched, done.failed]).toEqual([{ reachable: true }, [message], 0, 1]);
+    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 1 file, 28 B (0 B new), 1 error:", `  shop/web-0: ${message}`]);
+  });
+
+  it("or holding a copy that cannot be read, likewise, and that copy is left out of the manifest", async () => {
+    // A path longer than the system allows (4096 bytes) cannot be opened, even by root; the
+    // folder holding it can, and the copy is made through a short link to that folder.
+    let out = join(root, "long");
+    while (out.length < 3889 - 201) out = join(out, "d".repeat(200));
+    out = join(out, "d".repeat(3889 - out.length - 1));
+    const podDir = join(out, "shop/web-0");
+    const name = `${"a".repeat(200)}.ndjson`;
+    mkdirSync(podDir, { recursive: true });
+    const link = join(root, "long-pod");
+    symlinkSync(podDir, link);
+    writeFileSync(join(link, name), '{"ts":"2026-03-01T09:00:00.000Z"}\n');
+    try {
+      const message = `cannot read ${podDir}/${name}: file name too long`;
+      const done = await run(out);
+      const entry = done.manifest.pods[0]!;
+      // Nothing is fetched (the plan needs every copy's size), and the copy is named once.
+      expect([entry.agent, entry.errors, entry.files, done.fetched, done.failed]).toEqual([{ reachable: true }, [message], [], 0, 1]);
+      expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 0 files, 0 B (0 B new), 1 error:", `  shop/web-0: ${message}`]);
+
+      const skip = "pod is Pending and has no pod IP: its agent cannot be reached";
+      const skipped = await collect({ dir: out, pods: [{ ...pod, skip }], transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
+      const again = skipped.manifest.pods[0]!;
+      expect([again.agent, again.errors, again.files]).toEqual([{ reachable: false, error: skip }, [skip, message], []]);
+    } finally {
+      // rmSync cannot reach it by its long path either.
+      rmSync(join(link, name));
+    }
   });
 });
 
