@@ -142,30 +142,26 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
   let failure: unknown;
   try {
     return await new Promise<PidView>((resolveView, rejectView) => {
+      // Whichever settles first ends the wait: the timer too.
       const resolve = (v: PidView): void => {
         settled = true;
+        clearTimeout(timer);
         resolveView(v);
       };
       const reject = (err: Error): void => {
         settled = true;
+        clearTimeout(timer);
         failure = err;
         rejectView(err);
       };
       const timer = setTimeout(() => reject(new NoAnswerError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      onAbort = () => {
-        clearTimeout(timer);
-        reject(new AbortedError("stopped while the pid probe ran"));
-      };
+      onAbort = () => reject(new AbortedError("stopped while the pid probe ran"));
       signal?.addEventListener("abort", onAbort, { once: true });
-      const done = (v: PidView): void => {
-        clearTimeout(timer);
-        resolve(v);
-      };
       child.on("error", (err) => reject(new Error(`cannot start ${bpftrace}: ${err.message}`)));
       child.on("exit", (code) => reject(new Error(`bpftrace exited (code ${code}): ${stderr.split("\n").filter((l) => l && !/RLIMIT_MEMLOCK/.test(l)).slice(-2).join(" | ")}`)));
       const hostAnswer = (): void => {
         const found = hostPidsFrom(lines, process.pid, [nsPid])?.get(nsPid);
-        if (found !== undefined) done({ mode: "host", tracePid: found });
+        if (found !== undefined) resolve({ mode: "host", tracePid: found });
       };
       lineReader = createInterface({ input: child.stdout! });
       lineReader.on("line", (line) => {
@@ -181,7 +177,6 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
               process.kill(process.pid, "SIGCONT");
               process.kill(nsPid, "SIGCONT");
             } catch (err) {
-              clearTimeout(timer);
               reject(new Error(`pid ${nsPid}: ${(err as Error).message}`));
             }
           };
@@ -192,7 +187,7 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
         const ids = /hookpoint-ids (\d+) (\d+)/.exec(line);
         if (ids && mode === null) {
           mode = pidModeFrom({ pid: Number(ids[1]), tid: Number(ids[2]) }, process.pid);
-          if (mode !== "host") return done({ mode, tracePid: nsPid });
+          if (mode !== "host") return resolve({ mode, tracePid: nsPid });
           return hostAnswer();
         }
         const l = parsePidLine(line);

@@ -4,6 +4,7 @@ import type { BundledScript } from "./catalog.js";
 import { findHookpointFunctions, PAIRS_SCRIPT_NAME } from "./pairs.js";
 import { checkScript, type CheckResult } from "./render.js";
 import { isTemplate } from "./template.js";
+import { counted } from "../counted.js";
 
 export function listJson(catalog: readonly BundledScript[]): string {
   return `${JSON.stringify(catalog.map((s) => s.header), null, 2)}\n`;
@@ -80,5 +81,5 @@ export function checkText(table: SymbolTable, checks: readonly ScriptCheck[]): s
 }
 
 function describeItems(names: string[], what: string): string {
-  return `${names.length} ${what}${names.length === 1 ? "" : "s"}${names.length > 0 ? ` (${names.join(", ")})` : ""}`;
+  return `${counted(names.length, what)}${names.length > 0 ? ` (${names.join(", ")})` : ""}`;
 }

@@ -5,8 +5,8 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { Workload } from "../k8s/traced-pods.js";
-import { earlierManifestPods, MANIFEST_FILE, writeManifest, type Manifest, type ManifestPod } from "./manifest.js";
-import { collectPod, describeCopies, type PodCollectResult } from "./pod-collect.js";
+import { earlierManifestPods, MANIFEST_FILE, podKey, writeManifest, type Manifest, type ManifestPod } from "./manifest.js";
+import { collectPod, describeCopies, unreachable, type PodCollectResult } from "./pod-collect.js";
 import type { AgentTransport } from "./transport.js";
 
 export interface CollectPod {
@@ -56,17 +56,14 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
         const podDir = join(o.dir, pod.namespace, pod.name);
         let result: PodCollectResult;
         if (pod.skip) {
-          const copies = await describeCopies(podDir);
-          result = { reachable: false, error: pod.skip, files: copies.files, fetched: 0, errors: [pod.skip, ...copies.errors] };
+          result = await unreachable(podDir, pod.skip);
         } else {
           // collectPod reports the agent's failures and this machine's as the pod's own;
           // what it throws is unforeseen, and whether the agent answered is not known.
           try {
             result = await collectPod({ transport: o.transport, target: { namespace: pod.namespace, pod: pod.name, port: pod.port }, podDir, since: o.since, onBytes: (n) => o.events?.bytes(n) });
           } catch (err) {
-            const message = (err as Error).message;
-            const copies = await describeCopies(podDir);
-            result = { reachable: false, error: message, files: copies.files, fetched: 0, errors: [message, ...copies.errors] };
+            result = await unreachable(podDir, (err as Error).message);
           }
         }
         fetched += result.fetched;
@@ -119,10 +116,6 @@ async function earlierPods(dir: string, asked: readonly ManifestPod[]): Promise<
     if (files.length > 0) out.push({ ...pod, files, bytes: bytesOf(files) });
   }
   return out;
-}
-
-function podKey(pod: { namespace: string; name: string }): string {
-  return `${pod.namespace}/${pod.name}`;
 }
 
 /** Sum of the files' bytes (a manifest pod's `bytes`). */

@@ -18,6 +18,11 @@ export interface ManifestFile {
   last: string | null;
 }
 
+/** How a pod is named in the manifest's keys and on collect's progress lines: namespace/name. */
+export function podKey(pod: { namespace: string; name: string }): string {
+  return `${pod.namespace}/${pod.name}`;
+}
+
 export interface ManifestPod {
   namespace: string;
   name: string;

@@ -54,10 +54,7 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     } catch (err) {
       const message = (err as Error).message;
       const off = message.includes("HTTP 404") ? " (the agent's records endpoint is off or absent: --records-endpoint)" : "";
-      if (!listed) {
-        const copies = await describeCopies(o.podDir);
-        return { reachable: false, error: `${message}${off}`, files: copies.files, fetched, errors: [`${message}${off}`, ...copies.errors] };
-      }
+      if (!listed) return unreachable(o.podDir, `${message}${off}`, fetched);
       errors.push(message);
       break;
     }
@@ -88,6 +85,12 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
   // A copy that cannot be read fails the plan and its description alike: named once.
   errors.push(...copies.errors.filter((e) => !errors.includes(e)));
   return { reachable: true, files: copies.files, fetched, errors };
+}
+
+/** A pod whose agent did not answer (or was not asked: `error` says why): its copies as they are, any unreadable one named after the error. */
+export async function unreachable(podDir: string, error: string, fetched = 0): Promise<PodCollectResult> {
+  const copies = await describeCopies(podDir);
+  return { reachable: false, error, files: copies.files, fetched, errors: [error, ...copies.errors] };
 }
 
 /**

@@ -1,8 +1,9 @@
 // `collect`'s progress on stderr: a bar (pods done/total, bytes) on a terminal, plain
 // lines otherwise (one per pod, so a CI log tells what happened).
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
-import type { ManifestPod } from "./manifest.js";
+import { podKey, type ManifestPod } from "./manifest.js";
 import type { CollectEvents, CollectPod } from "./collect.js";
+import { counted } from "../counted.js";
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -11,14 +12,12 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
-
 /** The lines a finished pod prints: one, and one per error. */
 export function podLines(done: number, total: number, pod: ManifestPod, fetched: number): string[] {
-  const id = `${pod.namespace}/${pod.name}`;
+  const id = podKey(pod);
   if (!pod.agent.reachable) return [`[${done}/${total}] ${id}: FAILED: ${pod.agent.error ?? "unreachable"}`];
-  const head = `[${done}/${total}] ${id}: ${count(pod.files.length, "file")}, ${formatBytes(pod.bytes)} (${formatBytes(fetched)} new)`;
-  return [head + (pod.errors.length ? `, ${count(pod.errors.length, "error")}:` : ""), ...pod.errors.map((e) => `  ${id}: ${e}`)];
+  const head = `[${done}/${total}] ${id}: ${counted(pod.files.length, "file")}, ${formatBytes(pod.bytes)} (${formatBytes(fetched)} new)`;
+  return [head + (pod.errors.length ? `, ${counted(pod.errors.length, "error")}:` : ""), ...pod.errors.map((e) => `  ${id}: ${e}`)];
 }
 
 export interface Progress extends CollectEvents {

@@ -1,6 +1,7 @@
 // Whether a restarted workload's new pods came up traced and healthy. Pure: the
 // pods (as the API server returns them) and the workload in, a verdict out.
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
+import { counted } from "../counted.js";
 
 export interface PodView {
   metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: Date | string; deletionTimestamp?: Date | string };
@@ -53,11 +54,11 @@ export function judgePods(pods: readonly PodView[], restartedAt: string, want: n
   if (!expectTraced) {
     const untracedReady = fresh.filter((p) => p.metadata?.labels?.[INJECTED_LABEL] !== "true" && (p.status?.containerStatuses ?? []).every((c) => c.ready));
     return untracedReady.length >= want
-      ? { state: "healthy", detail: `${untracedReady.length} new pod${untracedReady.length === 1 ? "" : "s"} untraced and ready` }
+      ? { state: "healthy", detail: `${counted(untracedReady.length, "new pod")} untraced and ready` }
       : { state: "waiting", detail: `${untracedReady.length}/${want} new pods untraced and ready (${traced.length} still traced)` };
   }
   const ready = traced.filter((p) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].some((c) => c.name === proxyName(p) && c.ready));
-  if (ready.length >= want) return { state: "healthy", detail: `${ready.length} new pod${ready.length === 1 ? "" : "s"} traced, proxy ready` };
+  if (ready.length >= want) return { state: "healthy", detail: `${counted(ready.length, "new pod")} traced, proxy ready` };
   const untraced = fresh.length - traced.length;
   return {
     state: "waiting",

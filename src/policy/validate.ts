@@ -249,11 +249,11 @@ const AGENT_STOPS = "the agent would exit on it before it starts the proxy, in e
  * A profile's HOOKPOINT_* env as the agent will read it, judged by the agent's own parser:
  * a value it refuses stops it before it starts the proxy. Of a name given twice, only the last
  * entry reaches the agent (the kubelet's rule; mutate.ts writes that one alone), so only it is
- * judged. Each value alone first (named at its entry), then all of them together with the scripts
- * the webhook gives it (the output budget, which depends on several entries, must hold every
- * file of those scripts). A valueFrom, or a
- * value holding $(NAME), is read or expanded when the pod starts: nothing to judge here. A pod's scripts annotation can pick other scripts: admission
- * judges the container's final env again (admission/review.ts).
+ * judged. Each value alone first (named at its entry), then all of them together with the
+ * scripts the webhook gives it (the output budget, which depends on several entries, must hold
+ * every file of those scripts). A valueFrom, or a value holding $(NAME), is read or expanded
+ * when the pod starts: nothing to judge here. A pod's scripts annotation can pick other
+ * scripts: admission judges the container's final env again (admission/review.ts).
  */
 function agentEnvProblems(at: string, prof: Profile): PolicyProblem[] {
   if (prof.agent === false) return [];

@@ -18,6 +18,7 @@ import { parseRecordLine } from "../records/record-line.js";
 import type { RequestRecord } from "../records/request-record.js";
 import { parseManifest, type Manifest } from "./manifest.js";
 import { workloadFromPodName, type Workload } from "./workload.js";
+import { counted } from "../counted.js";
 
 /** The manifest `collect` writes at the top of DIR. */
 const MANIFEST_FILE = "manifest.json";
@@ -123,8 +124,8 @@ export async function loadResults(dir: string): Promise<Loaded> {
     }
   }
   if (out.requests.length === 0 && out.maps.length === 0) {
-    const files = `${out.files} record file${out.files === 1 ? "" : "s"}`;
-    throw new NoRecordsError(`no records found in ${dir} (${files}, ${out.problemCount} problem${out.problemCount === 1 ? "" : "s"})`, out.problems, out.problemCount);
+    const files = counted(out.files, "record file");
+    throw new NoRecordsError(`no records found in ${dir} (${files}, ${counted(out.problemCount, "problem")})`, out.problems, out.problemCount);
   }
   return out;
 }

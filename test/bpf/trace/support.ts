@@ -189,7 +189,7 @@ export interface HostShare {
 }
 
 /** Steal time of all CPUs so far, in ms (/proc/stat counts it in USER_HZ ticks, 100 a second on Linux); 0 where it is not counted. */
-export function hostStealMs(): number {
+function hostStealMs(): number {
   try {
     const cpu = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith("cpu "));
     const steal = Number(cpu?.trim().split(/\s+/)[8] ?? 0);

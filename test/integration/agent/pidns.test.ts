@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { findExecutable } from "../../../src/agent/reaper.js";
 import { resolvePidView, resolvePidViewPatiently } from "../../../src/agent/pidns.js";
 import { executableSearchPath } from "../../../src/config.js";
+import { statFields } from "../../../bench/common.js";
 import { ROOT, waitFor } from "../../bpf/agent/support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-pidns-"));
@@ -30,7 +31,7 @@ function standIn(name: string, trapInt = false): { bin: string; pidFile: string 
 /** The process's state letter from /proc (S, R, Z...), or null once its pid no longer exists. */
 function stateOf(pid: number): string | null {
   try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[0]!;
+    return statFields(pid)[0]!;
   } catch {
     return null;
   }
@@ -38,8 +39,16 @@ function stateOf(pid: number): string | null {
 
 /** Parent pid, process group and session, from /proc/PID/stat. */
 function idsOf(pid: number): { ppid: number; pgrp: number; session: number } {
-  const [ppid, pgrp, session] = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(1, 4).map(Number);
+  const [ppid, pgrp, session] = statFields(pid).slice(1, 4).map(Number);
   return { ppid: ppid!, pgrp: pgrp!, session: session! };
+}
+
+/** What a pid probe came to, as one string: the view it found, or its error's message. */
+function outcomeOf(probe: Promise<unknown>): Promise<string> {
+  return probe.then(
+    (view) => JSON.stringify(view),
+    (err: Error) => err.message,
+  );
 }
 
 function kill(pid: number | null | undefined, signal: NodeJS.Signals): void {
@@ -132,10 +141,7 @@ describe("the one-shot bpftrace of resolvePidView", () => {
 
   it("on timeout, ends a bpftrace that ignores SIGINT with SIGKILL after the grace period", async () => {
     const { bin, pidFile } = standIn("deaf", true);
-    const outcome = resolvePidView(bin, process.pid, { timeoutMs: 300, graceMs: 200 }).then(
-      (view) => JSON.stringify(view),
-      (err: Error) => err.message,
-    );
+    const outcome = outcomeOf(resolvePidView(bin, process.pid, { timeoutMs: 300, graceMs: 200 }));
     const pid = await pidIn(pidFile);
     try {
       expect(await outcome).toBe("no answer within 300 ms");
@@ -172,10 +178,7 @@ describe("the one-shot bpftrace of resolvePidView", () => {
   it("gives up after three tries that had no answer (300, 600, 900 ms), with the last one's error", async () => {
     const { bin, runs } = counting("never", 0);
     const retries: number[] = [];
-    const outcome = await resolvePidViewPatiently(bin, process.pid, { timeoutMs: 300, graceMs: 200, onRetry: (_, next) => retries.push(next) }).then(
-      (view) => JSON.stringify(view),
-      (err: Error) => err.message,
-    );
+    const outcome = await outcomeOf(resolvePidViewPatiently(bin, process.pid, { timeoutMs: 300, graceMs: 200, onRetry: (_, next) => retries.push(next) }));
     expect(outcome).toBe("no answer within 900 ms");
     expect(retries).toEqual([600, 900]);
     expect(runs()).toBe(3);
@@ -184,10 +187,7 @@ describe("the one-shot bpftrace of resolvePidView", () => {
   it("does not ask again when bpftrace fails", async () => {
     const { bin, runs } = counting("failing", 1, 1);
     const retries: number[] = [];
-    const outcome = await resolvePidViewPatiently(bin, process.pid, { timeoutMs: 5_000, graceMs: 200, onRetry: (_, next) => retries.push(next) }).then(
-      (view) => JSON.stringify(view),
-      (err: Error) => err.message,
-    );
+    const outcome = await outcomeOf(resolvePidViewPatiently(bin, process.pid, { timeoutMs: 5_000, graceMs: 200, onRetry: (_, next) => retries.push(next) }));
     expect(outcome).toBe("bpftrace exited (code 1): ERROR: stand-in failed");
     expect(retries).toEqual([]);
     expect(runs()).toBe(1);
@@ -216,10 +216,7 @@ describe("the one-shot bpftrace of resolvePidView", () => {
     const onCont = (): void => void conts++;
     process.on("SIGCONT", onCont);
     try {
-      const outcome = await resolvePidView(bin, process.pid, { timeoutMs: 200, graceMs: 1500 }).then(
-        (view) => JSON.stringify(view),
-        (err: Error) => err.message,
-      );
+      const outcome = await outcomeOf(resolvePidView(bin, process.pid, { timeoutMs: 200, graceMs: 1500 }));
       expect(outcome).toBe("no answer within 200 ms");
       // Past the late line and the SIGKILL after the grace.
       await new Promise((r) => setTimeout(r, 2000));

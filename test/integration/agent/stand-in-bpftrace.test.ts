@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
+import { statFields } from "../../../bench/common.js";
+import { commandLine } from "../../../scripts/cluster/processes.js";
 import { findExecutable } from "../../../src/agent/reaper.js";
 import { executableSearchPath } from "../../../src/config.js";
 import { AgentProcess, FIXTURE, ROOT, descendantsOf, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentStatusJson } from "../../bpf/agent/support.js";
@@ -69,7 +71,7 @@ async function terminates(a: AgentProcess, code: number): Promise<void> {
 /** Whether process `pid` has ended (gone, or a zombie nobody reaped yet). */
 function ended(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+    return statFields(pid)[0] === "Z";
   } catch {
     return true;
   }
@@ -277,9 +279,9 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     if (!findExecutable("setpriv", executableSearchPath())) return ctx.skip("setpriv (util-linux) is not installed");
     const { a, probe } = await agentProbingInPidNamespace("probe");
     try {
-      const [ppid, pgrp, session] = readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ").slice(1, 4).map(Number);
+      const [ppid, pgrp, session] = statFields(probe).slice(1, 4).map(Number);
       // The agent's own child (setpriv execs it), leading a session of its own: the guard.
-      expect(cmdlineOf(ppid!).slice(3, 5)).toEqual([join(ROOT, "src/cli/main.ts"), "agent"]);
+      expect(commandLine(ppid!)?.slice(3, 5)).toEqual([join(ROOT, "src/cli/main.ts"), "agent"]);
       expect([pgrp, session]).toEqual([probe, probe]);
       process.kill(ppid!, "SIGKILL");
       await waitFor(`the pid probe's bpftrace (pid ${probe}) to end with the agent`, 5000, () => ended(probe));
@@ -293,7 +295,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     // The stand-in never answers, so the probe would wait 10, 20 and 30 s.
     const { a, probe } = await agentProbingInPidNamespace("probe-stop");
     try {
-      const agentPid = Number(readFileSync(`/proc/${probe}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      const agentPid = Number(statFields(probe)[1]);
       process.kill(agentPid, "SIGTERM");
       // Well before the probe's first 10 s are up: the stop ends it.
       await waitFor("the agent to exit", 8000, () => ended(agentPid), () => a.logText());
@@ -322,14 +324,10 @@ async function agentProbingInPidNamespace(name: string): Promise<{ a: AgentProce
   });
   const a = new AgentProcess(child);
   try {
-    const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => cmdlineOf(pid).some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
+    const probe = await waitFor("the pid probe's bpftrace", 60_000, () => descendantsOf(child.pid!).find((pid) => commandLine(pid)?.some((arg) => arg.includes("hookpoint-pid-ready"))), () => a.logText());
     return { a, probe };
   } catch (err) {
     a.kill();
     throw err;
   }
-}
-
-function cmdlineOf(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
 }
