@@ -158,7 +158,8 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
       onAbort = () => reject(new AbortedError("stopped while the pid probe ran"));
       signal?.addEventListener("abort", onAbort, { once: true });
       child.on("error", (err) => reject(new Error(`cannot start ${bpftrace}: ${err.message}`)));
-      child.on("exit", (code) => reject(new Error(`bpftrace exited (code ${code}): ${stderr.split("\n").filter((l) => l && !/RLIMIT_MEMLOCK/.test(l)).slice(-2).join(" | ")}`)));
+      // "close", not "exit": only then has all of its stderr been read, which says why.
+      child.on("close", (code) => reject(new Error(`bpftrace exited (code ${code}): ${stderr.split("\n").filter((l) => l && !/RLIMIT_MEMLOCK/.test(l)).slice(-2).join(" | ")}`)));
       const hostAnswer = (): void => {
         const found = hostPidsFrom(lines, process.pid, [nsPid])?.get(nsPid);
         if (found !== undefined) resolve({ mode: "host", tracePid: found });
@@ -201,7 +202,7 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
     if (poke) clearInterval(poke);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
     lineReader?.close();
-    child.removeAllListeners("exit");
+    child.removeAllListeners("close");
     const exited = stop(child, graceMs);
     if (failure instanceof NoAnswerError) failure.exited = exited;
   }
