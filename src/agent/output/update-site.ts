@@ -63,13 +63,15 @@ export function lostUpdateOf(sites: SiteFinder, ev: Extract<BpftraceEvent, { typ
 
 /**
  * The key components joined with "," when each is one plain string literal; null otherwise,
- * and for a literal with an escape other than `\"` or `\\` (bpftrace prints those decoded,
- * and a guess at the decoding would name a key that is not there).
+ * and for a literal with another escape than `\"` or `\\` (bpftrace prints those
+ * decoded, and a guess at the decoding would name a key that is not there). Trailing `\0`s
+ * are not part of the key as bpftrace prints it: hookpoint-pairs pads its longest name with them.
  */
 function literalKey(parts: readonly string[]): string | null {
   const out: string[] = [];
   for (const text of parts) {
-    const m = /^\s*"((?:[^"\\]|\\["\\])*)"\s*$/.exec(text);
+    // Trailing `\0`s only: elsewhere, `\0` followed by digits would be an octal escape.
+    const m = /^\s*"((?:[^"\\]|\\["\\])*)(?:\\0)*"\s*$/.exec(text);
     if (!m) return null;
     out.push((m[1] as string).replace(/\\(["\\])/g, "$1"));
   }

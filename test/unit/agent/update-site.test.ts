@@ -60,6 +60,23 @@ describe("updateSite: the map and key of the statement a failed map update names
     expect(updateSite(program, 6, 15)).toEqual({ map: "@k", key: null });
   });
 
+  it("names the key as bpftrace prints it when its literal ends in NUL padding (hookpoint-pairs' longest name)", () => {
+    const program = [
+      "uprobe:/x:e {",
+      '  @hookpoint_latency_ns["Http::ConnectionManagerImpl::ActiveStream::Decode\\0\\0\\0\\0\\0\\0"] = hist(1);',
+      '  @m["a\\\\0"] = count();',
+      '  @m["\\0a"] = count();',
+      '  @m["a\\012"] = count();',
+      "}",
+    ].join("\n");
+    expect(updateSite(program, 2, 3)).toEqual({ map: "@hookpoint_latency_ns", key: "Http::ConnectionManagerImpl::ActiveStream::Decode" });
+    // An escaped backslash before a 0 is text.
+    expect(updateSite(program, 3, 3)).toEqual({ map: "@m", key: "a\\0" });
+    // A NUL that is not trailing padding, or an octal escape: no key rather than a wrong one.
+    expect(updateSite(program, 4, 3)).toEqual({ map: "@m", key: null });
+    expect(updateSite(program, 5, 3)).toEqual({ map: "@m", key: null });
+  });
+
   it("names no site for a place that is not a map statement, or is not in the program", () => {
     const program = "BEGIN {\n  printf(\"x\\n\");\n}\n";
     expect(updateSite(program, 2, 3)).toBeNull();
