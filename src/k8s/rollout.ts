@@ -5,10 +5,10 @@
 // ready in time. Every change is a JSON Patch of the one label or annotation it
 // sets, computed from the object just read (no test op: a concurrent edit of other
 // fields is kept, not refused).
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1PodTemplateSpec, type V1StatefulSet } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1Namespace, type V1PodTemplateSpec, type V1StatefulSet } from "@kubernetes/client-node";
 import { escapePointerSegment } from "../admission/patch.js";
 import { INJECT_KEY } from "../names.js";
-import { USER_FORBIDDEN_HINT, describeApiError } from "./api-errors.js";
+import { USER_FORBIDDEN_HINT, describeApiError, httpStatus } from "./api-errors.js";
 import { judgePods, RESTARTED_AT, type PodView, type Verdict } from "./rollout-health.js";
 
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
@@ -51,8 +51,10 @@ export async function rollout(o: RolloutOptions): Promise<void> {
   const core = o.kubeConfig.makeApiClient(CoreV1Api);
   const now = o.now ?? (() => new Date());
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const ns = await readNamespace(core, o.namespace, o.kubeConfig.getCurrentCluster()?.server ?? "", o.workloads.length > 0);
   const workloads = await selectWorkloads(apps, o.namespace, o.workloads);
-  const optIn = o.workloads.length === 0 ? await namespaceOptIn(core, o.namespace, o.mode) : templateOptIn(apps, o.namespace, workloads, o.mode);
+  // ns is undefined only with --workload (see readNamespace).
+  const optIn = o.workloads.length > 0 || ns === undefined ? templateOptIn(apps, o.namespace, workloads, o.mode) : await namespaceOptIn(core, o.namespace, ns, o.mode);
 
   const label = (w: Workload) => `${w.ref.kind} ${o.namespace}/${w.ref.name}`;
   const refused = await o.precheck?.(workloads.map((w) => ({ label: label(w), template: w.obj.spec?.template ?? {} })));
@@ -190,27 +192,43 @@ async function podsOf(core: CoreV1Api, namespace: string, w: Workload): Promise<
   }
 }
 
-async function namespaceOptIn(core: CoreV1Api, namespace: string, mode: "enable" | "disable"): Promise<OptIn> {
-  let previous: string | undefined;
-  let hasLabels = false;
+/**
+ * The namespace, read before anything else: a missing one is named as such, where listing
+ * its workloads would find none and reading one would blame the workload ("deployments.apps
+ * \"web\" not found"). With --workload, getting Namespaces is not among the permissions
+ * enable needs: refused, the namespace is not checked (undefined) and the workloads' reads say.
+ */
+async function readNamespace(core: CoreV1Api, namespace: string, server: string, optional: boolean): Promise<V1Namespace | undefined> {
   try {
-    const ns = await core.readNamespace({ name: namespace });
-    previous = ns.metadata?.labels?.[INJECT_KEY];
-    hasLabels = ns.metadata?.labels !== undefined;
+    return await core.readNamespace({ name: namespace });
   } catch (e) {
+    const code = httpStatus(e);
+    if (code === 404) throw new RolloutFailed(`namespace ${namespace} does not exist on ${server}: nothing was changed`);
+    if (optional && code === 403) return undefined;
     throw describeApiError(`reading namespace ${namespace}`, e, USER_FORBIDDEN_HINT);
   }
+}
+
+/**
+ * The namespace label as the opt-in. Whether the user may set it is asked up front with a
+ * server-side dry run of the patch, so that --dry-run does not promise a change the API
+ * server would refuse.
+ */
+async function namespaceOptIn(core: CoreV1Api, namespace: string, ns: V1Namespace, mode: "enable" | "disable"): Promise<OptIn> {
+  const previous = ns.metadata?.labels?.[INJECT_KEY];
+  let hasLabels = ns.metadata?.labels !== undefined;
   const path = `/metadata/labels/${escapePointerSegment(INJECT_KEY)}`;
-  const set = async (value: string | undefined) => {
+  const set = async (value: string | undefined, dryRun = false) => {
     const body = value === undefined ? [{ op: "remove", path }] : hasLabels ? [{ op: "add", path, value }] : [{ op: "add", path: "/metadata/labels", value: { [INJECT_KEY]: value } }];
     try {
-      await core.patchNamespace({ name: namespace, body });
+      await core.patchNamespace({ name: namespace, body, ...(dryRun ? { dryRun: "All" } : {}) });
     } catch (e) {
       throw describeApiError(`labelling namespace ${namespace}`, e, USER_FORBIDDEN_HINT);
     }
-    hasLabels = true;
+    if (!dryRun) hasLabels = true;
   };
   const target = mode === "enable" ? "enabled" : undefined;
+  if (previous !== target) await set(target, true);
   return {
     describe: () => (mode === "enable" ? `label namespace ${namespace} ${INJECT_KEY}=enabled${previous !== undefined ? ` (was ${previous})` : ""}` : `remove label ${INJECT_KEY} from namespace ${namespace}${previous === undefined ? " (it has none)" : ` (was ${previous})`}`),
     apply: async () => {

@@ -291,6 +291,42 @@ describe("hookpoint enable and disable", () => {
     }
   }, 300_000);
 
+  it("a namespace that does not exist: one line naming it and the server, exit 1, before anything is changed", async (ctx) => {
+    const { cluster } = e2e.require(ctx);
+    const ns = `e2e-missing-${randomBytes(3).toString("hex")}`;
+    const missing = (mode: string) => ({ code: 1, stdout: "", stderr: `hookpoint ${mode}: namespace ${ns} does not exist on ${cluster.server}: nothing was changed\n` });
+    expect(await cli(["enable", "-n", ns], cluster.kubeconfigPath)).toEqual(missing("enable"));
+    expect(await cli(["enable", "-n", ns, "--dry-run"], cluster.kubeconfigPath)).toEqual(missing("enable"));
+    expect(await cli(["enable", "-n", ns, "--workload", "deploy/web"], cluster.kubeconfigPath)).toEqual(missing("enable"));
+    expect(await cli(["disable", "-n", ns], cluster.kubeconfigPath)).toEqual(missing("disable"));
+    expect(await cli(["disable", "-n", ns, "--workload", "deploy/web"], cluster.kubeconfigPath)).toEqual(missing("disable"));
+  }, 300_000);
+
+  it("a namespace the user may read but not label: refused before any change, --dry-run included", async (ctx) => {
+    const { admin } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-no-label");
+    await deployment(admin, ns, "web");
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    // Everything enable needs but patching the Namespace.
+    const rules = [
+      { apiGroups: [""], resources: ["namespaces"], resourceNames: [ns], verbs: ["get"] },
+      { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets"], verbs: ["get", "list", "patch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+    ];
+    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: "reader" }, rules } });
+    await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: "reader" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" }, subjects: [{ kind: "ServiceAccount", name: "reader", namespace: ns }] } });
+    const sa = await serviceAccountKubeConfig(ns, "reader");
+    const refused = {
+      code: 1,
+      stdout: "",
+      stderr: `hookpoint enable: labelling namespace ${ns} failed: HTTP 403: namespaces "${ns}" is forbidden: User "${sa.username}" cannot patch resource "namespaces" in API group "" in the namespace "${ns}" (the kubeconfig's user lacks this permission)\n`,
+    };
+    expect(await cli(["enable", "-n", ns, "--dry-run"], sa.kubeconfigPath)).toEqual(refused);
+    expect(await cli(["enable", "-n", ns, "--timeout", "86400"], sa.kubeconfigPath)).toEqual(refused);
+    expect(await label(admin, ns)).toBeUndefined();
+    expect(await restartedAt(admin, ns, "web")).toBeUndefined();
+  }, 300_000);
+
   it("names what it cannot use: a workload that does not exist, a bad --workload", async (ctx) => {
     const { cluster } = e2e.require(ctx);
     const ns = await e2e.namespace("enable-bad");

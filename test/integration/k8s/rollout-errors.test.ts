@@ -22,7 +22,8 @@ describe("rollout", () => {
     await expect(
       rollout({ kubeConfig: api.kubeConfig(), namespace: "shop", workloads: [], mode: "enable", timeoutMs: 1000, pollMs: 100, dryRun: true, say: (l) => said.push(l) }),
     ).rejects.toThrow(
-      new Error('listing Deployments in shop failed: HTTP 403: forbidden: User "tester" cannot get /apis/apps/v1/namespaces/shop/deployments (the kubeconfig\'s user lacks this permission)'),
+      // The namespace is read first (a missing one is named before anything else).
+      new Error('reading namespace shop failed: HTTP 403: forbidden: User "tester" cannot get /api/v1/namespaces/shop (the kubeconfig\'s user lacks this permission)'),
     );
     expect(said).toEqual([]);
   });
