@@ -20,6 +20,8 @@ import { readPodState, writePodState } from "./state.js";
 import type { AgentTarget, AgentTransport } from "./transport.js";
 
 const MAX_LISTINGS = 3;
+/** The system calls of writing a copy: their failures are this machine's. */
+const FILE_CALLS = new Set(["open", "write", "close", "fsync"]);
 
 export interface PodCollectOptions {
   transport: AgentTransport;
@@ -98,13 +100,7 @@ export async function unreachable(podDir: string, error: string, fetched = 0): P
  * and the state of what is about to be fetched written. A failure names the path.
  */
 async function prepare(podDir: string, listing: RecordsListing, useSince: boolean, first: boolean): Promise<PodPlan> {
-  if (first) {
-    try {
-      await mkdir(podDir, { recursive: true });
-    } catch (err) {
-      throw new Error(`cannot create folder ${podDir}: ${errnoText(err, "directory")}`);
-    }
-  }
+  if (first) await makeFolder(podDir);
   const plan = planPod(await readPodState(podDir), await localSizes(podDir), listing, useSince);
   await applyRenames(podDir, plan.renames);
   await writePodState(podDir, plan.state);
@@ -119,7 +115,7 @@ interface Tally {
 
 async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number, tally: Tally): Promise<void> {
   const path = join(o.podDir, step.name);
-  await mkdir(dirname(path), { recursive: true });
+  await makeFolder(dirname(path));
   const url = `${RECORDS_PATH}/${step.name.split("/").map(encodeURIComponent).join("/")}`;
   if (step.whole) {
     const res = await getPatiently(o.transport, o.target, url);
@@ -142,7 +138,7 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
     tally.kept(got.seen);
     return;
   }
-  if (!step.append) await (await open(path, "w")).close();
+  if (!step.append) await local(() => open(path, "w").then((fh) => fh.close()), cannotWrite(path));
   let at = step.from;
   while (at < step.to) {
     const end = Math.min(step.to, at + maxBytes) - 1;
@@ -157,16 +153,25 @@ async function fetchStep(o: PodCollectOptions, step: FetchStep, maxBytes: number
       res.body.destroy();
       throw new Error(`asked for bytes ${at}-${end}, got ${String(res.headers["content-range"])}`);
     }
-    const before = (await stat(path)).size;
+    const before = await sizeOf(path);
     const received = counter(tally.received, end - at + 1);
+    const copy = createWriteStream(path, { flags: "a" });
+    // What the copy failed at itself (opening or writing the file), not an error of the
+    // answer that the pipeline passed on to it.
+    let copyFailed: unknown;
+    copy.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.syscall !== undefined && FILE_CALLS.has(err.syscall)) copyFailed = err;
+    });
     try {
-      await pipeline(res.body, received, createWriteStream(path, { flags: "a" }));
+      await pipeline(res.body, received, copy);
     } catch (err) {
       // Keep only whole answers' bytes, so the copy never holds a gap.
       await truncate(path, before).catch(() => undefined);
+      // The copy's own failure is this machine's, not the answer's.
+      if (copyFailed !== undefined) throw new Error(cannotWrite(path)(copyFailed));
       throw brokeOff(err, `bytes ${at}-${end}: the answer broke off after ${received.seen} bytes`);
     }
-    const got = (await stat(path)).size - before;
+    const got = (await sizeOf(path)) - before;
     if (got !== end - at + 1) {
       await truncate(path, before);
       throw new Error(`bytes ${at}-${end}: the answer ended after ${got} bytes`);
@@ -241,6 +246,28 @@ async function applyRenames(podDir: string, renames: readonly [string, string][]
   const paths = renames.map(([from, to], i) => ({ from: join(podDir, from), to: join(podDir, to), tmp: join(podDir, `.rename-${i}`) }));
   await Promise.all(paths.map((p) => move(p.from, p.to, p.from, p.tmp)));
   for (const p of paths) await move(p.from, p.to, p.tmp, p.to);
+}
+
+/** Runs a step on this machine's files; its failure is `words(err)`, not Node's message. */
+async function local<T>(step: () => Promise<T>, words: (err: unknown) => string): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw new Error(words(err));
+  }
+}
+
+/** A folder for a copy (programs/), made as the pod's own is, named in words when it cannot be. */
+function makeFolder(dir: string): Promise<unknown> {
+  return local(() => mkdir(dir, { recursive: true }), (err) => `cannot create folder ${dir}: ${(err as NodeJS.ErrnoException).code === "EEXIST" ? "a file of that name is in the way" : errnoText(err, "directory")}`);
+}
+
+function sizeOf(path: string): Promise<number> {
+  return local(async () => (await stat(path)).size, (err) => cannotRead(path, err));
+}
+
+function cannotWrite(path: string): (err: unknown) => string {
+  return (err) => `cannot write ${path}: ${errnoText(err, "directory")}`;
 }
 
 function cannotRead(path: string, err: unknown): string {

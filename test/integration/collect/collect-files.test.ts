@@ -2,7 +2,8 @@
 // programs): replaced whole through the shared writer, keeping their mode, and a file that
 // cannot be written is named in words with nothing left behind; runs into the same folder
 // keep the earlier pods whose records are still there in the manifest.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,50 @@ describe("a pod folder collect cannot write", () => {
     const done = await run(out);
     const entry = done.manifest.pods[0]!;
     expect([entry.agent, entry.errors, done.failed]).toEqual([{ reachable: true }, [`cannot create folder ${out}/shop/web-0: a part of the path is not a directory`], 1]);
+  });
+
+  it("or where a copy cannot be opened for writing (a folder in its place), that file's step names the path in words", async () => {
+    const out = join(root, "copy-blocked");
+    const podDir = join(out, "shop/web-0");
+    mkdirSync(join(podDir, "envoy-event-loop.ndjson"), { recursive: true });
+    const done = await run(out);
+    const message = `envoy-event-loop.ndjson: cannot write ${podDir}/envoy-event-loop.ndjson: is a directory`;
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, entry.files.map((f) => f.name), done.failed]).toEqual([{ reachable: true }, [message], ["programs/envoy-event-loop.bt"], 1]);
+    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 1 file, 28 B (28 B new), 1 error:", `  shop/web-0: ${message}`]);
+  });
+
+  it("or where the programs folder cannot be made (a file in its place), likewise", async () => {
+    const out = join(root, "programs-blocked");
+    const podDir = join(out, "shop/web-0");
+    mkdirSync(podDir, { recursive: true });
+    writeFileSync(join(podDir, "programs"), "");
+    const done = await run(out);
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, entry.files.map((f) => f.name), done.failed]).toEqual([
+      { reachable: true },
+      [`programs/envoy-event-loop.bt: cannot create folder ${podDir}/programs: a file of that name is in the way`],
+      ["envoy-event-loop.ndjson"],
+      1,
+    ]);
+  });
+
+  it("or where a copy to resume cannot be opened for appending, likewise, not as an answer that broke off", async (ctx) => {
+    const out = join(root, "append-blocked");
+    const copy = join(out, "shop/web-0/envoy-event-loop.ndjson");
+    await run(out);
+    // A shorter copy is resumed; an immutable file cannot be opened for appending, even by root.
+    truncateSync(copy, 10);
+    const chattr = spawnSync("chattr", ["+i", copy], { encoding: "utf8" });
+    if (chattr.status !== 0) return ctx.skip(`chattr +i is not possible here: ${chattr.stderr.trim() || String(chattr.error)}`);
+    try {
+      const done = await run(out);
+      const entry = done.manifest.pods[0]!;
+      expect([entry.agent, entry.errors, done.fetched, done.failed]).toEqual([{ reachable: true }, [`envoy-event-loop.ndjson: cannot write ${copy}: operation not permitted`], 0, 1]);
+      expect(statSync(copy).size).toBe(10);
+    } finally {
+      spawnSync("chattr", ["-i", copy]);
+    }
   });
 
   it("or where a copy cannot be renamed to the agent's new name for its file, likewise", async () => {
