@@ -4,7 +4,7 @@
 // the listing and the request: If-Range answers with the whole file, or 404) sends the
 // pod back to a fresh listing, a bounded number of times.
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rename, rmdir, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -232,20 +232,44 @@ async function localNames(podDir: string): Promise<string[]> {
 }
 
 /**
- * Renames that may swap names: every source first moves to a temporary name. A failure
- * names the copy's own names, not the temporary one.
+ * Renames that may swap names, as one step: every copy first moves into a folder of this
+ * run's own (mkdtemp: never one an earlier run left, whose copy a rename would replace),
+ * then to its new name. A failure, named with the copy's own names, puts every copy back
+ * under its old name, which the state on disk still describes, and the next run tries
+ * again; a copy that cannot be put back is named where it is.
  */
 async function applyRenames(podDir: string, renames: readonly [string, string][]): Promise<void> {
-  const move = async (from: string, to: string, source: string, target: string) => {
-    try {
-      await rename(source, target);
-    } catch (err) {
-      throw new Error(`cannot rename ${from} to ${to}: ${errnoText(err)}`);
-    }
+  if (renames.length === 0) return;
+  const tmpDir = await local(() => mkdtemp(join(podDir, ".rename-")), (err) => `cannot create folder ${join(podDir, ".rename-XXXXXX")}: ${errnoText(err, "directory")}`);
+  const copies = renames.map(([from, to], i) => ({ from: join(podDir, from), to: join(podDir, to), tmp: join(tmpDir, String(i)), at: join(podDir, from) }));
+  const move = async (c: (typeof copies)[number], target: string) => {
+    await rename(c.at, target);
+    c.at = target;
   };
-  const paths = renames.map(([from, to], i) => ({ from: join(podDir, from), to: join(podDir, to), tmp: join(podDir, `.rename-${i}`) }));
-  await Promise.all(paths.map((p) => move(p.from, p.to, p.from, p.tmp)));
-  for (const p of paths) await move(p.from, p.to, p.tmp, p.to);
+  let failed: string | undefined;
+  for (const [source, target] of [["from", "tmp"], ["tmp", "to"]] as const) {
+    for (const c of copies) {
+      if (c.at !== c[source]) continue;
+      try {
+        await move(c, c[target]);
+      } catch (err) {
+        failed = `cannot rename ${c.from} to ${c.to}: ${errnoText(err)}`;
+        break;
+      }
+    }
+    if (failed !== undefined) break;
+  }
+  if (failed === undefined) {
+    await rmdir(tmpDir).catch(() => undefined);
+    return;
+  }
+  // Back through the folder, so that no copy takes an old name before its holder left it.
+  for (const c of copies) if (c.at === c.to) await move(c, c.tmp).catch(() => undefined);
+  const taken = new Set(copies.filter((c) => c.at === c.to).map((c) => c.to));
+  for (const c of copies) if (c.at === c.tmp && !taken.has(c.from)) await move(c, c.from).catch(() => undefined);
+  const stranded = copies.filter((c) => c.at !== c.from);
+  if (stranded.length === 0) await rmdir(tmpDir).catch(() => undefined);
+  throw new Error([failed, ...stranded.map((c) => `the copy of ${c.from} is left at ${c.at}`)].join("; "));
 }
 
 /** Runs a step on this machine's files; its failure is `words(err)`, not Node's message. */

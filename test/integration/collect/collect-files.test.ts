@@ -47,6 +47,19 @@ afterAll(async () => {
 const pod: CollectPod = { namespace: "shop", name: "web-0", workload: null, node: "node-a", podIP: "127.0.0.1", port: 15099, skip: null };
 const run = (dir: string) => collect({ dir, pods: [pod], transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
 
+/** A pod folder as if the agent had rotated the file away from the copy's name since the last run. */
+async function rotatedSince(out: string): Promise<string> {
+  const podDir = join(out, "shop/web-0");
+  await run(out);
+  const statePath = join(podDir, ".collect-state.json");
+  const state = JSON.parse(readFileSync(statePath, "utf8")) as { files: Record<string, unknown> };
+  state.files["envoy-event-loop.ndjson.1"] = state.files["envoy-event-loop.ndjson"];
+  delete state.files["envoy-event-loop.ndjson"];
+  writeFileSync(statePath, JSON.stringify(state));
+  renameSync(join(podDir, "envoy-event-loop.ndjson"), join(podDir, "envoy-event-loop.ndjson.1"));
+  return podDir;
+}
+
 describe("collect's own files", () => {
   it("keep the mode they were given when a later run replaces them", async () => {
     const out = join(root, "modes");
@@ -137,24 +150,20 @@ describe("a pod folder collect cannot write", () => {
     }
   });
 
-  it("or where a copy cannot be renamed to the agent's new name for its file, likewise", async () => {
-    const out = join(root, "rename-blocked");
-    const podDir = join(out, "shop/web-0");
-    await run(out);
-    // As if the agent had rotated the file away from the copy's name since the last run...
-    const statePath = join(podDir, ".collect-state.json");
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as { files: Record<string, unknown> };
-    state.files["envoy-event-loop.ndjson.1"] = state.files["envoy-event-loop.ndjson"];
-    delete state.files["envoy-event-loop.ndjson"];
-    writeFileSync(statePath, JSON.stringify(state));
-    renameSync(join(podDir, "envoy-event-loop.ndjson"), join(podDir, "envoy-event-loop.ndjson.1"));
-    // ...and a folder, not empty, had taken that name here.
+  it("or where a copy cannot be renamed to the agent's new name for its file, likewise, and the copy keeps its old name, listed", async () => {
+    const podDir = await rotatedSince(join(root, "rename-blocked"));
+    // A folder, not empty, has taken the new name here.
     mkdirSync(join(podDir, "envoy-event-loop.ndjson/x"), { recursive: true });
-    const done = await run(out);
     const message = `cannot rename ${podDir}/envoy-event-loop.ndjson.1 to ${podDir}/envoy-event-loop.ndjson: is a directory`;
-    const entry = done.manifest.pods[0]!;
-    expect([entry.agent, entry.errors, done.fetched, done.failed]).toEqual([{ reachable: true }, [message], 0, 1]);
-    expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 1 file, 28 B (0 B new), 1 error:", `  shop/web-0: ${message}`]);
+    // Twice: the next run finds the folder as the state describes it, and fails alike.
+    for (const _ of [1, 2]) {
+      const done = await run(join(root, "rename-blocked"));
+      const entry = done.manifest.pods[0]!;
+      expect([entry.agent, entry.errors, entry.files.map((f) => f.name), done.fetched, done.failed]).toEqual([{ reachable: true }, [message], ["envoy-event-loop.ndjson.1", "programs/envoy-event-loop.bt"], 0, 1]);
+      expect(podLines(1, 1, entry, done.fetched)).toEqual(["[1/1] shop/web-0: 2 files, 4.3 KiB (0 B new), 1 error:", `  shop/web-0: ${message}`]);
+      // Nothing is left under a temporary name.
+      expect(readdirSync(podDir)).toEqual([".collect-state.json", "envoy-event-loop.ndjson", "envoy-event-loop.ndjson.1", "programs"]);
+    }
   });
 
   it("or holding a copy that cannot be read, likewise, and that copy is left out of the manifest", async () => {
@@ -185,6 +194,19 @@ describe("a pod folder collect cannot write", () => {
       // rmSync cannot reach it by its long path either.
       rmSync(join(link, name));
     }
+  });
+});
+
+describe("a rename of a copy", () => {
+  it("never replaces a file an earlier run left under a temporary name", async () => {
+    const out = join(root, "rename-left");
+    const podDir = await rotatedSince(out);
+    writeFileSync(join(podDir, ".rename-0"), "left by an earlier run\n");
+    const done = await run(out);
+    const entry = done.manifest.pods[0]!;
+    expect([entry.errors, entry.files.map((f) => f.name), done.failed]).toEqual([[], ["envoy-event-loop.ndjson", "programs/envoy-event-loop.bt"], 0]);
+    expect(readFileSync(join(podDir, ".rename-0"), "utf8")).toBe("left by an earlier run\n");
+    expect(readdirSync(podDir)).toEqual([".collect-state.json", ".rename-0", "envoy-event-loop.ndjson", "programs"]);
   });
 });
 
