@@ -58,13 +58,8 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
         if (pod.skip) {
           result = await unreachable(podDir, pod.skip);
         } else {
-          // collectPod reports the agent's failures and this machine's as the pod's own;
-          // what it throws is unforeseen, and whether the agent answered is not known.
-          try {
-            result = await collectPod({ transport: o.transport, target: { namespace: pod.namespace, pod: pod.name, port: pod.port }, podDir, since: o.since, onBytes: (n) => o.events?.bytes(n) });
-          } catch (err) {
-            result = await unreachable(podDir, (err as Error).message);
-          }
+          // Never throws: an error of its own is named as such, for this pod alone.
+          result = await collectPod({ transport: o.transport, target: { namespace: pod.namespace, pod: pod.name, port: pod.port }, podDir, since: o.since, onBytes: (n) => o.events?.bytes(n) });
         }
         fetched += result.fetched;
         const entry: ManifestPod = {

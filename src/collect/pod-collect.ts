@@ -44,24 +44,56 @@ export interface PodCollectResult {
 
 class Changed extends Error {}
 
+/** What a pod's run has come to so far. */
+interface PodRun {
+  /** The agent answered a listing. */
+  listed: boolean;
+  fetched: number;
+  errors: string[];
+}
+
+/**
+ * Never throws: the agent's failures and this machine's are the pod's own errors, and
+ * anything else is named as an error of collect itself, with what is known of the agent
+ * (it answered, or it was not asked yet), never as an agent that did not answer.
+ */
 export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult> {
-  const errors: string[] = [];
-  let fetched = 0;
-  const tally: Tally = { received: (n) => o.onBytes?.(n), kept: (n) => (fetched += n) };
-  let listed = false;
+  const run: PodRun = { listed: false, fetched: 0, errors: [] };
+  let unanswered: string | undefined;
+  try {
+    unanswered = await rounds(o, run);
+  } catch (err) {
+    const own = `an error in collect itself: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+    if (run.listed) run.errors.push(own);
+    else unanswered = `not asked: ${own}`;
+  }
+  if (unanswered !== undefined) return unreachable(o.podDir, unanswered, run.fetched);
+  const { errors, fetched } = run;
+  const copies = await describeCopies(o.podDir);
+  // A copy that cannot be read fails the plan and its description alike: named once.
+  errors.push(...copies.errors.filter((e) => !errors.includes(e)));
+  return { reachable: true, files: copies.files, fetched, errors };
+}
+
+/** The listings and their fetches; the agent's failure to answer the first listing, else undefined. */
+async function rounds(o: PodCollectOptions, run: PodRun): Promise<string | undefined> {
+  const { errors } = run;
+  const tally: Tally = { received: (n) => o.onBytes?.(n), kept: (n) => (run.fetched += n) };
+  // Outside the catch below: what fails here is not the agent's answer.
+  const listingPath = RECORDS_PATH + (o.since ? `?since=${encodeURIComponent(o.since.toISOString())}` : "");
   for (let round = 1; round <= MAX_LISTINGS; round++) {
     let listing: RecordsListing;
     try {
-      listing = await getChecked(o.transport, o.target, RECORDS_PATH + (o.since ? `?since=${encodeURIComponent(o.since.toISOString())}` : ""), toRecordsListing);
+      listing = await getChecked(o.transport, o.target, listingPath, toRecordsListing);
     } catch (err) {
       const message = (err as Error).message;
       const off = message.includes("HTTP 404") ? " (the agent's records endpoint is off or absent: --records-endpoint)" : "";
-      if (!listed) return unreachable(o.podDir, `${message}${off}`, fetched);
+      if (!run.listed) return `${message}${off}`;
       errors.push(message);
       break;
     }
-    const first = !listed;
-    listed = true;
+    const first = !run.listed;
+    run.listed = true;
     let plan: PodPlan;
     try {
       plan = await prepare(o.podDir, listing, o.since !== null, first);
@@ -83,10 +115,7 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
     if (!changed) break;
     if (round === MAX_LISTINGS) errors.push(`files kept changing during ${MAX_LISTINGS} listings; run collect again`);
   }
-  const copies = await describeCopies(o.podDir);
-  // A copy that cannot be read fails the plan and its description alike: named once.
-  errors.push(...copies.errors.filter((e) => !errors.includes(e)));
-  return { reachable: true, files: copies.files, fetched, errors };
+  return undefined;
 }
 
 /** A pod whose agent did not answer (or was not asked: `error` says why): its copies as they are, any unreadable one named after the error. */

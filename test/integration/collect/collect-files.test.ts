@@ -210,6 +210,26 @@ describe("a rename of a copy", () => {
   });
 });
 
+describe("an error of collect itself", () => {
+  it("is named as such for its pod, and an agent it did not ask is said to be not asked", async () => {
+    // A fault of collect's own before it asks the agent: building the listing's URL fails
+    // (the first toISOString; the manifest's, later, works).
+    class FaultyDate extends Date {
+      faults = 1;
+      override toISOString(): string {
+        if (this.faults-- > 0) throw new TypeError("a fault injected by the test");
+        return super.toISOString();
+      }
+    }
+    const since = new FaultyDate(T0);
+    const done = await collect({ dir: join(root, "own-error"), pods: [pod], transport, since, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
+    const error = "not asked: an error in collect itself: TypeError: a fault injected by the test";
+    const entry = done.manifest.pods[0]!;
+    expect([entry.agent, entry.errors, done.failed]).toEqual([{ reachable: false, error }, [error], 1]);
+    expect(podLines(1, 1, entry, done.fetched)).toEqual([`[1/1] shop/web-0: FAILED: ${error}`]);
+  });
+});
+
 describe("collect into a folder that earlier runs filled", () => {
   const at = (hour: number) => new Date(Date.UTC(2026, 2, 1, hour));
   const runAt = (dir: string, hour: number, pods: CollectPod[]) => collect({ dir, pods, transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" }, now: () => at(hour) });
