@@ -77,6 +77,8 @@ export class Agent {
   private readonly log: Logger;
   private readonly settings: AgentSettings;
   private stopping = false;
+  /** When the kubelet will SIGKILL the pod (performance.now() ms, less 1 s), from the first SIGTERM; null before one. */
+  private killAt: number | null = null;
   private session: Session | null = null;
   private sessions = 0;
   private readonly metrics = new MapMetrics();
@@ -129,6 +131,7 @@ export class Agent {
       log,
       onSignal: (sig) => {
         if (sig !== "SIGTERM" || draining || this.stopping) return;
+        this.killAt = performance.now() + settings.terminationGraceSeconds * 1000 - 1000;
         // The proxy drains (pilot-agent: --drain-time-s); tracing goes on meanwhile, and
         // stops in time for its final dump to be written before the kubelet's SIGKILL.
         const ms = Math.max(0, settings.terminationGraceSeconds * 1000 - settings.stopGraceMs - 1000);
@@ -640,9 +643,11 @@ export class Agent {
     const s = this.session;
     this.session = null;
     const event: ScriptEvent = this.stopping ? "stop" : "envoy-gone";
+    const graceMs = this.finalDumpGraceMs();
+    if (s && s.runners.size > 0) this.log.info({ graceMs, scripts: s.runners.size }, "stopping bpftrace (SIGINT): final dumps");
     await Promise.all(
       [...(s?.runners.entries() ?? [])].map(async ([name, { runner, file, trace }]) => {
-        await runner.stop();
+        await runner.stop(graceMs);
         file.close();
         if (trace) {
           // After bpftrace's last line: what can be completed is written.
@@ -660,6 +665,17 @@ export class Agent {
     if (!s) return;
     this.log.info({ pid: s.envoy.pid }, "tracing stopped for this Envoy");
     this.state.envoy = null;
+  }
+
+  /**
+   * How long bpftrace may take over its final dump: --stop-grace-ms, or, once the pod is
+   * terminating, all that is left before the kubelet's SIGKILL when that is longer. A
+   * loaded node can make bpftrace take seconds to detach and print, and the container
+   * would wait for nothing else.
+   */
+  private finalDumpGraceMs(): number {
+    const left = this.stopping && this.killAt !== null ? Math.floor(this.killAt - performance.now()) : 0;
+    return Math.max(this.settings.stopGraceMs, left);
   }
 
   private refreshRunnerStatus(): void {

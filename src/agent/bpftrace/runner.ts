@@ -72,11 +72,11 @@ export class BpftraceRunner {
   }
 
   /**
-   * SIGINT, then SIGKILL after the grace period; resolves once bpftrace has exited and its
-   * output is read: true when it exited on its own (its final dump is in the output),
-   * false when it had to be killed.
+   * SIGINT, then SIGKILL after the grace period (`graceMs`, else the runner's own);
+   * resolves once bpftrace has exited and its output is read: true when it exited on its
+   * own (its final dump is in the output), false when it had to be killed.
    */
-  async stop(): Promise<boolean> {
+  async stop(graceMs = this.opts.graceMs): Promise<boolean> {
     this.wanted = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -88,9 +88,9 @@ export class BpftraceRunner {
     this.st.state = "stopping";
     child.kill("SIGINT");
     const killer = setTimeout(() => {
-      this.opts.log.warn({ script: this.opts.name, graceMs: this.opts.graceMs }, "bpftrace did not stop in time, killing it");
+      this.opts.log.warn({ script: this.opts.name, graceMs }, "bpftrace did not stop in time, killing it");
       child.kill("SIGKILL");
-    }, this.opts.graceMs);
+    }, graceMs);
     await this.exited;
     clearTimeout(killer);
     this.st.state = "stopped";

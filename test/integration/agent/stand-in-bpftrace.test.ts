@@ -1,7 +1,7 @@
 // The whole agent (the CLI as a real process) on the fixture Envoy, with a stand-in
 // `bpftrace` (a shell script): what the agent does with what bpftrace says and when it
 // dies is then exact, and no uprobe is needed. The agent's preflight wants root.
-import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -223,6 +223,45 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     } finally {
       a.kill();
       if (envoyPid !== null) process.kill(envoyPid, "SIGKILL");
+    }
+  }, 120_000);
+
+  it("after SIGTERM, bpftrace gets what is left of the grace period for its final dump, not only --stop-grace-ms; without one, --stop-grace-ms", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    // No records file at all when nothing was dumped (it is made at the first record).
+    const dumped = (out: string): [string[], number][] =>
+      (existsSync(join(out, "hookpoint-pairs.ndjson")) ? readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8") : "").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number }).map((r) => [r.keys, r.value]);
+    // The stand-in takes 3 s over its final dump; --stop-grace-ms allows 1 s.
+    const grace = ["--interval", "3600", "--scripts", "hookpoint-pairs", "--stop-grace-ms", "1000", "--termination-grace-seconds", "20"];
+    const out = join(dir, "slow-dump");
+    const a = startAgent(["--output", out, ...grace, "--bpftrace", standIn("slow-dump", 3)], [FIXTURE.pilotAgent, "--", "--port-file", join(dir, "slow-dump-port")]);
+    try {
+      await running(a, "hookpoint-pairs running");
+      // pilot-agent forwards SIGTERM to Envoy, which exits 0 on it, within a second: some 18 s of the 20 are left.
+      await terminates(a, 0);
+      expect(dumped(out)).toEqual([[["RequestSeen"], 5]]);
+      const stopping = a.logs.find((l) => l.msg === "stopping bpftrace (SIGINT): final dumps");
+      expect(stopping?.graceMs, a.logText()).toBeGreaterThan(15_000);
+      expect(a.logs.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "hookpoint-pairs", code: 0, signal: null });
+      expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(["unparsable bpftrace output"]);
+    } finally {
+      a.kill();
+    }
+    // The proxy exits on its own (no SIGTERM, so no kubelet's deadline): 1 s, then SIGKILL.
+    const own = join(dir, "slow-dump-own");
+    const go = join(dir, "slow-dump-go");
+    const b = startAgent(["--output", own, ...grace, "--bpftrace", standIn("slow-dump-own", 3)], [
+      "sh", "-c", `"${FIXTURE.envoy}" --port-file "${join(dir, "slow-dump-own-port")}" & envoy=$!; while [ ! -e "${go}" ]; do sleep 0.05; done; kill $envoy; wait $envoy; exit 7`,
+    ]);
+    try {
+      await running(b, "hookpoint-pairs running");
+      writeFileSync(go, "");
+      expect(await b.exited).toEqual({ code: 7, signal: null });
+      expect(b.logs.find((l) => l.msg === "stopping bpftrace (SIGINT): final dumps")).toMatchObject({ graceMs: 1000 });
+      expect(b.logs.find((l) => l.msg === "bpftrace did not stop in time, killing it")).toMatchObject({ script: "hookpoint-pairs", graceMs: 1000 });
+      expect(dumped(own)).toEqual([]);
+    } finally {
+      b.kill();
     }
   }, 120_000);
 
