@@ -28,6 +28,7 @@ import { PROGRAMS_DIR } from "../records/names.js";
 import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js";
 import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
 import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
+import { finalDumpGraceMs } from "./final-dump.js";
 import { nextState, type ScriptEvent } from "./script-state.js";
 import { SETTINGS, fileBytesOf, outputFiles, type AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
@@ -667,15 +668,8 @@ export class Agent {
     this.state.envoy = null;
   }
 
-  /**
-   * How long bpftrace may take over its final dump: --stop-grace-ms, or, once the pod is
-   * terminating, all that is left before the kubelet's SIGKILL when that is longer. A
-   * loaded node can make bpftrace take seconds to detach and print, and the container
-   * would wait for nothing else.
-   */
   private finalDumpGraceMs(): number {
-    const left = this.stopping && this.killAt !== null ? Math.floor(this.killAt - performance.now()) : 0;
-    return Math.max(this.settings.stopGraceMs, left);
+    return finalDumpGraceMs(this.settings.stopGraceMs, this.stopping && this.killAt !== null ? this.killAt - performance.now() : null);
   }
 
   private refreshRunnerStatus(): void {

@@ -241,7 +241,9 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       await terminates(a, 0);
       expect(dumped(out)).toEqual([[["RequestSeen"], 5]]);
       const stopping = a.logs.find((l) => l.msg === "stopping bpftrace (SIGINT): final dumps");
+      // 20 s less the 1 s margin less the time since SIGTERM.
       expect(stopping?.graceMs, a.logText()).toBeGreaterThan(15_000);
+      expect(stopping?.graceMs, a.logText()).toBeLessThan(19_000);
       expect(a.logs.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "hookpoint-pairs", code: 0, signal: null });
       expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(["unparsable bpftrace output"]);
     } finally {
