@@ -21,6 +21,7 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   I: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   F: ["tid", "seq", "ts", "kind", "round"],
   X: ["tid", "seq", "ts", "round"],
+  D: ["tid", "seq", "ts", "reason", "round"],
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
@@ -100,6 +101,8 @@ interface Req {
   f: Ev | null;
   /** The router's latest reset of an upstream request. */
   x: Ev | null;
+  /** Envoy's reset of the downstream stream (ActiveStream::onResetStream). */
+  d: Ev | null;
   u: Ev | null;
   h: Ev | null;
   /** Response ends (H or O with end), and request ends handed upstream (I with end). */
@@ -214,6 +217,9 @@ export class RequestAssembler {
         break;
       case "X":
         req.x = ev;
+        break;
+      case "D":
+        req.d ??= ev;
         break;
       case "U":
         req.u ??= ev;
@@ -427,9 +433,10 @@ export class RequestAssembler {
    * connection was closed after the request came, its upstream connection was closed or
    * its upstream request reset by the router before any answer or failure, or its
    * upstream request failed (reset, response timeout) after the response had started
-   * downstream, which makes Envoy reset the downstream stream. Asked once the request is
-   * quiet, so its own events are all in; a close counts once it is as old as the grace, so
-   * the writes before it are in too.
+   * downstream, which makes Envoy reset the downstream stream, or Envoy reset the
+   * downstream stream (a client's RST_STREAM, wherever the request was). Asked once the
+   * request is quiet, so its own events are all in; a close counts once it is as old as the
+   * grace, so the writes before it are in too.
    */
   private aborted(req: Req, nowMs: number): boolean {
     const q = req.q;
@@ -439,6 +446,10 @@ export class RequestAssembler {
       return log?.closes.some((c) => c.ts > after && nowMs - c.receivedMs >= this.graceMs) ?? false;
     };
     if (closed(q.fd, q.ts)) return true;
+    // Envoy reset its downstream stream: whatever the request waited for (a filter's check,
+    // the router, the upstream) will not go downstream any more, e.g. an HTTP/2 client's
+    // RST_STREAM while ext_authz held the request, before the router saw it.
+    if (req.d) return true;
     // Envoy closed the upstream connection itself, the only way to cancel an HTTP/1.1
     // upstream request (the client reset its stream): an upstream that closed or reset
     // before answering would have given an F (then a 503).
@@ -577,7 +588,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, d: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

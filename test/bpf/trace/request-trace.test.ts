@@ -486,6 +486,68 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
     expect(metrics).toContain(`hookpoint_agent_trace_requests_total{outcome="aborted"} 3`);
   });
 
+  for (const bt of BPFTRACES) {
+    it(`ends requests whose HTTP/2 client reset their streams while ext_authz held them (before the router) as aborted within 3 s, the other streams of that connection recorded, ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      // ext_authz's check answers 1.5 s after each request's headers: the client resets
+      // RESET of its streams 300 ms in, while the check still holds them.
+      const RESET = 3;
+      const KEPT = 4;
+      const p = await startTracedProxy({ down: "h2", up: "h1", upstreamDelayMs: DELAY_MS, flags: ["--filter-delay-us", "ext_authz=1500000"], bpftrace: bt.path });
+      const session = await h2Connect(p.port);
+      const kept = Array.from({ length: KEPT }, (_, i) => `kept-${i}`);
+      const reset = Array.from({ length: RESET }, (_, i) => `reset-${i}`);
+      let result;
+      let took = 0;
+      let statuses: number[] = [];
+      try {
+        const answers = kept.map(
+          (id) =>
+            new Promise<number>((resolve) => {
+              const s = session.request({ ":path": `/${id}`, "x-request-id": id });
+              let status = 0;
+              s.on("response", (h) => (status = Number(h[":status"])));
+              s.on("data", () => undefined);
+              s.on("end", () => resolve(status));
+              s.on("error", () => resolve(-1));
+              s.end();
+            }),
+        );
+        const cancelled = reset.map((id) => {
+          const s = session.request({ ":path": `/${id}`, "x-request-id": id });
+          s.on("error", () => undefined);
+          s.end();
+          return s;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        for (const s of cancelled) s.close(http2.constants.NGHTTP2_CANCEL);
+        took = await abortedWithin(p, RESET, "HTTP/2 streams reset in ext_authz");
+        statuses = await Promise.all(answers);
+        await settle(p, [...kept, ...reset], (t) => t.filter((x) => x.aborted === null).length);
+      } finally {
+        session.close();
+        result = await p.stop();
+      }
+      console.log(`${bt.label}: ${RESET} HTTP/2 streams reset before the router counted aborted ${took} ms after RST_STREAM`);
+      const { records, truth, status, host } = result;
+      expect(statuses).toEqual(kept.map(() => 200));
+      expect(truth.map((t) => [t.id, t.aborted]).sort()).toEqual([...kept.map((id) => [id, null]), ...reset.map((id) => [id, "downstream_reset"])].sort());
+      // Reset before the router: no router phase in their truth.
+      for (const t of truth.filter((x) => x.aborted !== null)) expect(t.phases.map((x) => x.name), t.id).not.toContain("router");
+      const c = compareWithTruth(records, truth.filter((t) => t.aborted === null));
+      console.log(`${describeComparison(`${bt.label}, reset streams' neighbours`, c, p.realtime)}; ${describeHost(host)}`);
+      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
+      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
+      expect(c.mismatches).toEqual([]);
+      for (const { record: r, truth: t } of c.pairs) expect(r.stream, t.id).toBe(t.stream);
+      expect(status.trace?.requests).toMatchObject({ aborted: RESET, recorded: KEPT, timeout: 0, incomplete: 0, invalid: 0 });
+      expect(status.trace?.pending).toBe(0);
+      expect(status.trace?.unattributed).toEqual({});
+      expectAllWithin(`${bt.label}, reset streams' neighbours`, c.within, c.pairs.length, host);
+    });
+  }
+
   for (const up of ["h1", "h2"] as const) {
     it(`ends a request whose HTTP/2 client reset its stream (RST_STREAM, connection kept) as aborted within 3 s (h2 -> ${up})`, async (ctx) => {
       if (skip) return ctx.skip(skip);

@@ -224,6 +224,26 @@ describe("request assembler", () => {
     expect(b.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
   });
 
+  it("ends a request whose downstream stream Envoy reset while a filter held it, before the router (an HTTP/2 client's RST_STREAM), as aborted; without the reset it waits", () => {
+    const held = `Q 100 1 ${T0 + 30} wrk:worker_0 9 2 ${T0} ${T0 + 10} ${T0 + 20} 1 1 ${PEER} 0 0 ${LOCAL} 0 0 0`;
+    const a = assembler();
+    feed(a, [held, `D 100 1 ${T0 + 500} 2 2`], 0);
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.pending).toBe(0);
+    expect(a.counters.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
+    expect(a.counters.unattributed).toEqual({});
+    const b = assembler();
+    feed(b, [held], 0);
+    expect(b.sweep(600)).toEqual([]);
+    expect(b.counters.pending).toBe(1);
+    expect(b.counters.requests).toMatchObject({ aborted: 0, timeout: 0 });
+    // A reset after the response was all written changes nothing: it is recorded.
+    const c = assembler();
+    feed(c, [...pooled(1, T0), `D 100 1 ${T0 + 2000} 0 3`], 0);
+    expect(c.sweep(600).map((r) => r.end_ns)).toEqual([T0 + 1400]);
+    expect(c.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+  });
+
   it("follows a retry: an upstream request reset (per-try timeout) and its connection closed, then a new upstream request still waiting after the grace, is no abort", () => {
     const a = assembler();
     // The first try was reset and its HTTP/1.1 connection (fd 11) closed; the router retried on fd 12.
