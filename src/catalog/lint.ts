@@ -59,8 +59,8 @@ export function lintScript(header: ScriptHeader, body: string, file: string, bod
     }
   }
   for (const p of placeholders(maskCommentsAndStrings(program, { keepStrings: true }))) {
-    if (!(GLOBAL_PLACEHOLDERS as readonly string[]).includes(p) && !/^HAS_SYMBOL:[^{}\s]+$/.test(p)) {
-      throw where(null, `unknown placeholder {{${p}}} (known: ${[...GLOBAL_PLACEHOLDERS, "HAS_SYMBOL:PATTERN"].map((g) => `{{${g}}}`).join(", ")})`);
+    if (!(GLOBAL_PLACEHOLDERS as readonly string[]).includes(p)) {
+      throw where(null, `unknown placeholder {{${p}}} (known: ${GLOBAL_PLACEHOLDERS.map((g) => `{{${g}}}`).join(", ")})`);
     }
   }
   let blocks: ProbeBlock[];

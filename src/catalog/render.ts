@@ -9,7 +9,7 @@ import { isKernelRequirement, uprobePattern } from "./lint.js";
 import { FILTERS_SCRIPT_NAME, generateFiltersScript } from "./filters.js";
 import { findHookpointFunctions, generatePairsScript, HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "./pairs.js";
 import { parseProgram } from "./program.js";
-import { fill, HAS_SYMBOL_RE, isTemplate } from "./template.js";
+import { fill, isTemplate } from "./template.js";
 
 export { generatePairsScript } from "./pairs.js";
 // The CLI imports the default from here.
@@ -147,7 +147,7 @@ export function renderScript(script: BundledScript, opts: RenderOptions): string
     at = b.end;
   }
   out += body.slice(at);
-  const program = fill(out.replace(HAS_SYMBOL_RE, (_whole, pattern: string) => (matchSymbols(opts.table, pattern).length > 0 ? "1" : "0")), { PID: String(opts.pid), INTERVAL: String(interval), TRACE_SAMPLE: String(sample), TRACE_RATE: String(rate) });
+  const program = fill(out, { PID: String(opts.pid), INTERVAL: String(interval), TRACE_SAMPLE: String(sample), TRACE_RATE: String(rate) });
   const title = `// hookpoint ${s.header.name}: pid ${opts.pid}, ${opts.binary}, flush every ${interval}s`;
   return `${title}\n${program.replace(/^\n+/, "").replace(/\n{3,}/g, "\n\n")}`;
 }

@@ -14,14 +14,6 @@
 
 export const GLOBAL_PLACEHOLDERS = ["BINARY", "PID", "INTERVAL", "TRACE_SAMPLE", "TRACE_RATE"] as const;
 
-/**
- * `{{HAS_SYMBOL:PATTERN}}`: 1 where the binary has a function PATTERN (a name or `*` glob)
- * names, else 0. For state that only an optional probe's block clears: the code that makes
- * it stays in the program (bpftrace refuses a map that is read but never assigned), and
- * runs only where that probe is attached.
- */
-export const HAS_SYMBOL_RE = /\{\{HAS_SYMBOL:([^{}\s]+)\}\}/g;
-
 export interface PairItem {
   /** The pair's name as its map key shows it: "Filters", "Router::Filter::Route". */
   NAME: string;

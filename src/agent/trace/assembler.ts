@@ -22,7 +22,6 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   F: ["tid", "seq", "ts", "kind", "round"],
   X: ["tid", "seq", "ts", "round"],
   D: ["tid", "seq", "ts", "reason", "round"],
-  E: ["tid", "seq", "ts", "fd", "round", "last"],
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
@@ -52,13 +51,6 @@ export interface AssemblerOptions {
   idPrefix: string;
   /** A filter probe ("uretprobe:PATH:ADDR") → "filter method", or null when unknown. */
   filterName?: (probe: string) => string | null;
-  /**
-   * Whether an HTTP/2 response's last frame is marked (E, from Http2::ConnectionImpl::
-   * onFrameSend): its record then ends at the write that carries that frame, and waits for
-   * it, rather than at the first write after the filter chain ended the response, which
-   * flow control can make too early.
-   */
-  h2EndMarked?: boolean;
   /** Quiet time after a request's last event before it is written (default 500 ms). */
   graceMs?: number;
   /** How long a request may stay unfinished before it is dropped (default 120 s). */
@@ -111,8 +103,6 @@ interface Req {
   x: Ev | null;
   /** Envoy's reset of the downstream stream (ActiveStream::onResetStream). */
   d: Ev | null;
-  /** The HTTP/2 response's last frame queued on the downstream connection. */
-  e: Ev | null;
   u: Ev | null;
   h: Ev | null;
   /** Response ends (H or O with end), and request ends handed upstream (I with end). */
@@ -231,9 +221,6 @@ export class RequestAssembler {
       case "D":
         req.d ??= ev;
         break;
-      case "E":
-        req.e ??= ev;
-        break;
       case "U":
         req.u ??= ev;
         break;
@@ -309,9 +296,7 @@ export class RequestAssembler {
 
   private build(req: Req, nowMs: number): RequestRecord | Outcome | typeof WAIT {
     const q = req.q!;
-    const h2Stream = num(q.line, "proto") === 2 && num(q.line, "stream") > 0;
-    const downArm = h2Stream && this.opts.h2EndMarked ? (req.e ?? undefined) : req.downEnds[0];
-    const down = this.resolveArm(q.fd, downArm, req.tid, nowMs);
+    const down = this.resolveArm(q.fd, req.downEnds[0], req.tid, nowMs);
     if (down === WAIT) return WAIT;
     const h = req.h;
     if (!h) return "incomplete";
@@ -603,7 +588,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, d: null, e: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, d: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

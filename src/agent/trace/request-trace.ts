@@ -2,15 +2,12 @@
 // records out to `<output>/envoy-request-trace-requests.ndjson` (rotated like every
 // script's file), counters to /status and /metrics. One per traced Envoy.
 import type { Logger } from "pino";
-import { matchSymbols, type SymbolTable } from "../../elf/symbols.js";
+import type { SymbolTable } from "../../elf/symbols.js";
 import type { ScriptHeader } from "../../catalog/header.js";
 import { filterCallNames } from "../../catalog/filters.js";
 import type { RequestRecord } from "../../records/request-record.js";
 import { blankCounters, FILTER_FIELDS, NEEDED_FIELDS, RequestAssembler, type AssemblerCounters } from "./assembler.js";
 import { EventLineError, EventParser } from "./events.js";
-
-/** Http2::ConnectionImpl::onFrameSend(int, unsigned long, unsigned char, unsigned char, unsigned int), whose probe prints E. */
-const H2_FRAME_SEND = "_ZN5Envoy4Http5Http214ConnectionImpl11onFrameSendEimhhj";
 
 /** The records file's base name (without .ndjson): `<script>-requests`. */
 export function requestRecordsName(script: string): string {
@@ -69,8 +66,6 @@ export class RequestTrace {
       unixNs: (ns) => BigInt(ns) + offset,
       idPrefix: `hp-${o.pid.toString(16)}-${(Date.now() % 0x1000000).toString(16)}`,
       filterName: (probe) => filterNames.get(probeAddress(probe, o.table) ?? -1n) ?? null,
-      // The script marks HTTP/2 responses' last frames where the binary has onFrameSend.
-      h2EndMarked: (o.header.events ?? []).some((e) => e.tag === "E") && matchSymbols(o.table, H2_FRAME_SEND).length > 0,
       counters: o.status,
     });
   }

@@ -128,26 +128,6 @@ describe("request assembler", () => {
     expect(r!.phases.at(-1)).toEqual({ name: "downstream_write", start_ns: T0 + 1100, end_ns: T0 + 1400 });
   });
 
-  it("ends an HTTP/2 response at the write that carries its last frame (E) when those are marked, waiting for it past the grace, not at the first write after the filter chain ended it", () => {
-    // HTTP/2 stream 1: the end of stream goes through the filters at T0+1200; flow control
-    // lets 65,630 bytes out then, the rest in later rounds, the last frame queued at T0+5000.
-    const lines = pooled(1, T0).map((l) => (l.startsWith("Q ") ? l.replace(" 9 1 ", " 9 2 ").replace(` 1 0 ${PEER}`, ` 1 1 ${PEER}`) : l));
-    lines[lines.length - 1] = `T 100 9 ${T0 + 1300} ${T0 + 1400} 65630 65630 2`;
-    const later = [`T 100 9 ${T0 + 3000} ${T0 + 3100} 131070 131070 3`, `E 100 1 ${T0 + 5000} 9 4 ${T0 + 3100}`, `T 100 9 ${T0 + 5100} ${T0 + 5200} 103530 103530 4`];
-    const a = assembler({ h2EndMarked: true });
-    feed(a, lines, 0);
-    // Quiet past the grace, but its last frame has not gone out: it waits.
-    expect(a.sweep(1000)).toEqual([]);
-    expect(a.counters.pending).toBe(1);
-    feed(a, later, 1100);
-    const [r] = a.sweep(1700);
-    expect({ stream: r!.stream, end_ns: r!.end_ns, bytes_out: r!.bytes_out, wakeups: r!.wakeups }).toEqual({ stream: 1, end_ns: T0 + 5200, bytes_out: 300_230, wakeups: 4 });
-    // Unmarked (a binary without onFrameSend): the first write after the filter chain's end.
-    const b = assembler();
-    feed(b, [...lines, ...later], 0);
-    expect(b.sweep(600).map((x) => [x.end_ns, x.bytes_out])).toEqual([[T0 + 1400, 65_630]]);
-  });
-
   it("ends the upstream write at the response when the upstream answers before the request is all written", () => {
     const lines = pooled(1, T0)
       .filter((l) => !l.startsWith("P "))

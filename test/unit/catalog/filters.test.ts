@@ -71,12 +71,11 @@ describe("HTTP filter callbacks", () => {
 describe("probes that run only beside another script", async () => {
   const catalog = await loadCatalog();
   const trace = catalog.find((s) => s.header.name === "envoy-request-trace")!;
-  const fixtureSymbols: Record<string, number> = {
+  const fixtureLike = table({
     ...Object.fromEntries(trace.header.requires.filter((r) => r.startsWith("_Z")).map((r, i) => [r.split(" | ")[0]!.replace("*", "E"), 0x20000 + i * 0x100])),
     ...FILTERS,
     _ZN5Envoy10Extensions11HttpFilters8ExtAuthz6Filter10onCompleteEOSt10unique_ptrINS1_7Filters6Common8ExtAuthz8ResponseESt14default_deleteIS8_EE: 0x19f00,
-  };
-  const fixtureLike = table(fixtureSymbols);
+  });
   const render = (companions: string[]): string => renderScript(trace, { binary: ENVOY, pid: 7, table: fixtureLike, byAddress: true, companions, traceSample: 10, traceRate: 50 });
 
   it("leaves envoy-request-trace's filter probes out unless envoy-http-filters is selected too", () => {
@@ -87,17 +86,6 @@ describe("probes that run only beside another script", async () => {
     expect(beside.match(/uprobe:"\/usr\/local\/bin\/envoy":0x19b80/g)).toHaveLength(1);
     expect(beside.match(/uretprobe:"\/usr\/local\/bin\/envoy":0x19b80/g)).toHaveLength(1);
     expect(beside).toContain(`uprobe:"/usr/local/bin/envoy":0x19f00`);
-  });
-
-  it("records HTTP/2 streams for their last frame only where the binary has onFrameSend, whose probe alone clears them", () => {
-    const frameSend = "_ZN5Envoy4Http5Http214ConnectionImpl11onFrameSendEimhhj";
-    const withIt = renderScript(trace, { binary: ENVOY, pid: 7, table: table({ ...fixtureSymbols, [frameSend]: 0x30000 }), byAddress: true });
-    const without = render([]);
-    expect(withIt).toContain("if ($stream > 0 && 1) {");
-    expect(withIt).toContain(`uprobe:"${ENVOY}":0x30000 /pid == 7/`);
-    expect(without).toContain("if ($stream > 0 && 0) {");
-    expect(without).not.toContain("onFrameSend(int stream_id");
-    expect(without).not.toContain("HAS_SYMBOL");
   });
 
   it("renders the sampling settings into the program", () => {

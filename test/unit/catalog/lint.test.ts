@@ -114,7 +114,7 @@ describe("script lint", () => {
     ["a fixed flush interval", GOOD.replace("interval:s:{{INTERVAL}}", "interval:s:5"),
       "bpf/demo.bt:45: \"interval:s:5\": flush on \"interval:s:{{INTERVAL}}\" so the agent sets the interval"],
     ["an unknown placeholder", GOOD.replace("/pid == {{PID}}/\n{\n  @reads", "/pid == {{TID}}/\n{\n  @reads"),
-      "bpf/demo.bt: unknown placeholder {{TID}} (known: {{BINARY}}, {{PID}}, {{INTERVAL}}, {{TRACE_SAMPLE}}, {{TRACE_RATE}}, {{HAS_SYMBOL:PATTERN}})"],
+      "bpf/demo.bt: unknown placeholder {{TID}} (known: {{BINARY}}, {{PID}}, {{INTERVAL}}, {{TRACE_SAMPLE}}, {{TRACE_RATE}})"],
     ["an unclosed action", GOOD.replace("END\n{\n  clear(@_t);", "END\n{\n  {clear(@_t);"),
       "bpf/demo.bt:52: probe action is not closed with \"}\""],
     ["text that is not a probe", GOOD + "\nstray text\n", "bpf/demo.bt:57: expected a probe block, found \"stray text\" without \"{\""],
