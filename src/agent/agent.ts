@@ -669,7 +669,8 @@ export class Agent {
   }
 
   private finalDumpGraceMs(): number {
-    return finalDumpGraceMs(this.settings.stopGraceMs, this.stopping && this.killAt !== null ? this.killAt - performance.now() : null);
+    // After a SIGTERM, whether Envoy's exit or the command's was noticed first.
+    return finalDumpGraceMs(this.settings.stopGraceMs, this.killAt !== null ? this.killAt - performance.now() : null);
   }
 
   private refreshRunnerStatus(): void {

@@ -249,6 +249,22 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     } finally {
       a.kill();
     }
+    // After SIGTERM, Envoy gone 2 s before the command exits: the agent sees Envoy's exit
+    // first and stops its bpftrace then, which still gets the rest of the grace period.
+    const first = join(dir, "slow-dump-first");
+    const c = startAgent(["--output", first, ...grace, "--bpftrace", standIn("slow-dump-first", 3)], [
+      "sh", "-c", `"${FIXTURE.envoy}" --port-file "${join(dir, "slow-dump-first-port")}" & envoy=$!; trap 'kill $envoy; wait $envoy; sleep 2; exit 3' TERM; wait $envoy`,
+    ]);
+    try {
+      await running(c, "hookpoint-pairs running");
+      await terminates(c, 3);
+      expect(dumped(first)).toEqual([[["RequestSeen"], 5]]);
+      const order = ["envoy exited, waiting for its successor", "stopping bpftrace (SIGINT): final dumps", "command exited"].map((m) => c.logs.findIndex((l) => l.msg === m));
+      expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), c.logText()).toBe(true);
+      expect(c.logs.find((l) => l.msg === "stopping bpftrace (SIGINT): final dumps")?.graceMs, c.logText()).toBeGreaterThan(15_000);
+    } finally {
+      c.kill();
+    }
     // The proxy exits on its own (no SIGTERM, so no kubelet's deadline): 1 s, then SIGKILL.
     const own = join(dir, "slow-dump-own");
     const go = join(dir, "slow-dump-go");
