@@ -44,6 +44,12 @@ interface Entry {
   lastWritten: string | undefined;
   /** The pending timer is a rewrite delay: when it fires, write. */
   rewriteDue: boolean;
+  /**
+   * Our last successful write: the resourceVersion it replaced and the object the server
+   * returned. A caller that hands in the replaced version again (the routing pass holds the
+   * object the informer last delivered, which may predate our write) gets the written one.
+   */
+  written: { over: string; object: ClusterPolicy } | undefined;
 }
 
 const conditionKey = (p: Pending) => JSON.stringify([p.verdict.condition, ...p.extra].map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]));
@@ -74,10 +80,12 @@ export class PolicyStatusWriter {
         rewrite: new Backoff(this.opts.backoff),
         lastWritten: undefined,
         rewriteDue: false,
+        written: undefined,
       };
       this.entries.set(name, entry);
     } else {
-      entry.latest = { object, verdict, extra };
+      const stale = entry.written !== undefined && object.metadata.resourceVersion === entry.written.over;
+      entry.latest = { object: stale ? entry.written!.object : object, verdict, extra };
       if (entry.timer && entry.rewriteDue && conditionKey(entry.latest) !== entry.lastWritten) {
         // A new verdict need not wait for the delay meant for the old one.
         clearTimeout(entry.timer);
@@ -140,7 +148,11 @@ export class PolicyStatusWriter {
             "policy status written",
           );
           // Until the informer delivers our own write, judge against what the server returned.
-          if (entry.latest === taken && isPolicy(written)) entry.latest = { object: written, verdict: taken.verdict, extra: taken.extra };
+          if (isPolicy(written)) {
+            const over = taken.object.metadata.resourceVersion;
+            entry.written = over !== undefined ? { over, object: written } : undefined;
+            if (entry.latest === taken) entry.latest = { object: written, verdict: taken.verdict, extra: taken.extra };
+          }
           return true;
         },
         (err: unknown) => {

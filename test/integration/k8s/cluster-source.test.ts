@@ -4,7 +4,9 @@
 // stall, or the API server goes away.
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { judgePolicy, type ClusterPolicy } from "../../../src/k8s/acceptance.js";
 import { createClusterSource, type ClusterSource, type ClusterSourceOptions } from "../../../src/k8s/cluster-source.js";
+import { PolicyStatusWriter } from "../../../src/k8s/policy-status.js";
 import { createSourceMetrics } from "../../../src/k8s/source-metrics.js";
 import type { HookpointPolicySpec } from "../../../src/policy/types.js";
 import { settings } from "../../support/pods.js";
@@ -432,6 +434,25 @@ describe("policy acceptance and status", () => {
       { policy: "perf", retryInMs: 200, rewrites: 3 },
     ]);
     expect(condition("perf")).toMatchObject({ status: "True", reason: "Valid", observedGeneration: 1 });
+  });
+
+  it("the object it wrote over, handed in again (the routing pass holds what the informer last delivered), is no other writer", async () => {
+    api.applyPolicy("perf", PERF);
+    const log = new RecordingLogger();
+    const writer = new PolicyStatusWriter({ kubeConfig: api.kubeConfig(), log, backoff: { initialMs: 50, maxMs: 200, random: () => 1 }, now: () => new Date(T0) });
+    try {
+      const before = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
+      const verdict = judgePolicy(before, ["envoy-socket-io"]);
+      writer.update(before, verdict);
+      await eventually("status written", () => writesFor("perf").length === 1);
+      await eventually("write answered", () => log.find("policy status written").length === 1);
+      writer.update(before, verdict);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(log.find("policy status replaced by another writer; rewriting after a delay")).toEqual([]);
+      expect(writesFor("perf")).toHaveLength(1);
+    } finally {
+      await writer.stop();
+    }
   });
 
   it("a deleted policy stops governing", async () => {
