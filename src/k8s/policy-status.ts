@@ -84,8 +84,9 @@ export class PolicyStatusWriter {
       };
       this.entries.set(name, entry);
     } else {
-      const stale = entry.written !== undefined && object.metadata.resourceVersion === entry.written.over;
-      entry.latest = { object: stale ? entry.written!.object : object, verdict, extra };
+      const { written } = entry;
+      const stale = written !== undefined && object.metadata.resourceVersion === written.over;
+      entry.latest = { object: stale ? written.object : object, verdict, extra };
       if (entry.timer && entry.rewriteDue && conditionKey(entry.latest) !== entry.lastWritten) {
         // A new verdict need not wait for the delay meant for the old one.
         clearTimeout(entry.timer);
