@@ -79,6 +79,19 @@ function ended(pid: number): boolean {
 
 const pairs = (s: AgentStatusJson): AgentStatusJson["scripts"][number] => s.scripts.find((x) => x.name === "hookpoint-pairs")!;
 
+interface PairRecord {
+  keys: string[];
+  value: number;
+  pid: number;
+}
+
+/** hookpoint-pairs' records in `out`; none when no file was made (it is made at the first record). */
+function pairRecords(out: string): PairRecord[] {
+  const file = join(out, "hookpoint-pairs.ndjson");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as PairRecord);
+}
+
 function running(a: AgentProcess, what: string, also: (s: AgentStatusJson) => boolean = () => true): Promise<AgentStatusJson> {
   return waitFor(what, 30_000, async () => {
     if (a.exit) throw new Error(`agent exited ${JSON.stringify(a.exit)}`);
@@ -108,7 +121,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       // pilot-agent forwards SIGTERM to Envoy, which exits 0 on it.
       await terminates(a, 0);
       // Each bpftrace's final dump, one per Envoy (the first Envoy's second bpftrace, and the successor's).
-      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number; pid: number });
+      const records = pairRecords(out);
       expect(records.map((r) => [r.keys, r.value, r.pid])).toEqual([[["RequestSeen"], 5, second.envoy!.pid], [["RequestSeen"], 5, third.envoy!.pid]]);
       // Warnings and errors are what happened (the malformed line of each bpftrace, the
       // killed one); a clean shutdown adds none.
@@ -175,7 +188,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       expect(a.stderr).toContain("output dir: 0 755");
       await terminates(a, 0);
       expect(readFileSync(victim, "utf8")).toBe("root's own\n");
-      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      const records = pairRecords(out);
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
     } finally {
       a.kill();
@@ -217,7 +230,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       // The stand-in takes 2 s to print its final dump after SIGINT; a SIGTERM comes meanwhile.
       await waitFor("the command's exit", 20_000, () => a.logs.some((l) => l.msg === "command exited"), () => a.logText());
       await terminates(a, 5);
-      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      const records = pairRecords(out);
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
       expect(a.logs.at(-1)).toMatchObject({ msg: "agent exiting with the command's exit code", exitCode: 5 });
     } finally {
@@ -228,9 +241,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
 
   it("after SIGTERM, bpftrace gets what is left of the grace period for its final dump, not only --stop-grace-ms; without one, --stop-grace-ms", async (ctx) => {
     if (skip) return ctx.skip(skip);
-    // No records file at all when nothing was dumped (it is made at the first record).
-    const dumped = (out: string): [string[], number][] =>
-      (existsSync(join(out, "hookpoint-pairs.ndjson")) ? readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8") : "").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number }).map((r) => [r.keys, r.value]);
+    const dumped = (out: string): [string[], number][] => pairRecords(out).map((r) => [r.keys, r.value]);
     // The stand-in takes 3 s over its final dump; --stop-grace-ms allows 1 s.
     const grace = ["--interval", "3600", "--scripts", "hookpoint-pairs", "--stop-grace-ms", "1000", "--termination-grace-seconds", "20"];
     const out = join(dir, "slow-dump");
@@ -299,7 +310,7 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
       const during = pairs(await a.status());
       expect([during.state, during.bpftracePid, during.restarts]).toEqual(["running", before.bpftracePid, 0]);
       expect(await a.exited).toEqual({ code: 0, signal: null });
-      const records = readFileSync(join(out, "hookpoint-pairs.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { keys: string[]; value: number });
+      const records = pairRecords(out);
       expect(records.map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
       expect(a.logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(["unparsable bpftrace output"]);
       expect(a.logs.find((l) => l.msg === "bpftrace stopped")).toMatchObject({ script: "hookpoint-pairs", code: 0, signal: null });
