@@ -93,10 +93,8 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   setEnv(env, { name: "HOOKPOINT_OUTPUT_DIR", value: AGENT_OUTPUT_DIR });
   setEnv(env, { name: "HOOKPOINT_METRICS_PORT", value: String(AGENT_METRICS_PORT) });
   // So the agent stops tracing (final dump) before the kubelet's SIGKILL; its default is Kubernetes' 30.
-  // A period longer than the agent takes would stop it before it starts the proxy; at its
-  // largest, tracing stops a day into the drain.
   const grace = pod.spec.terminationGracePeriodSeconds;
-  if (typeof grace === "number") setEnv(env, { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: String(Math.min(grace, MAX_TERMINATION_GRACE_SECONDS)) });
+  if (typeof grace === "number") setEnv(env, { name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: String(agentGraceSeconds(grace)) });
   for (const e of profile.env ?? []) setEnv(env, e as EnvVar);
   c.env = env;
 
@@ -181,6 +179,17 @@ export function mutatePod(pod: Pod, plan: InjectionPlan, decidedBy: DecidedBy, s
   out.metadata = metadata;
   out.spec = spec;
   return { pod: out, status, warnings };
+}
+
+/**
+ * The grace period the agent is told for a pod's terminationGracePeriodSeconds: the one the
+ * pod gets. Kubernetes stores a negative one as 1 (1.27+, before admission; older API servers
+ * keep it and delete the pod with 1). A longer one than the agent takes would stop it before
+ * it starts the proxy: at its largest, tracing stops a day into the drain. A fraction, which
+ * the API server cannot decode, is written as it is, for the agent's parser to refuse.
+ */
+export function agentGraceSeconds(grace: number): number {
+  return grace < 0 ? 1 : Math.min(grace, MAX_TERMINATION_GRACE_SECONDS);
 }
 
 /** A command that already starts `hookpoint agent` (hookpoint's own, or written by hand). */

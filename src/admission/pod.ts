@@ -64,6 +64,7 @@ export interface PodSpec {
   volumes?: Volume[];
   hostNetwork?: boolean;
   securityContext?: { runAsUser?: number; runAsGroup?: number; [key: string]: unknown };
+  terminationGracePeriodSeconds?: number;
   [key: string]: unknown;
 }
 

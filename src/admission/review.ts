@@ -2,13 +2,13 @@
 import type { EffectivePolicy, Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
 import { decide, type Decision } from "./decision.js";
-import { isWrapped, mutatePod, sameStrings, type InjectionStatus } from "./mutate.js";
+import { agentGraceSeconds, isWrapped, mutatePod, sameStrings, type InjectionStatus } from "./mutate.js";
 import { podPatch, type Operation } from "./patch.js";
 import { planInjection, type DenialReason, type InjectionPlan } from "./plan.js";
 import type { Container, Pod, TargetRef } from "./pod.js";
 import { mergeResources } from "../policy/resources.js";
 import { AGENT_ENV_PREFIX, OutputBudgetError, agentSettingsProblem, valueKnownBeforeStart, type SettingsError } from "../agent/settings.js";
-import { DEFAULT_SCRIPT_NAMES, MAX_PROXY_ID, MAX_TERMINATION_GRACE_SECONDS } from "../defaults.js";
+import { DEFAULT_SCRIPT_NAMES, MAX_PROXY_ID } from "../defaults.js";
 import { SCRIPTS_ANNOTATION } from "../names.js";
 
 export interface PodReview {
@@ -88,9 +88,9 @@ export function settingsAsJudged(pod: Pod, target: TargetRef, policy: EffectiveP
   if (plan.profile.scripts === undefined && !sameStrings(settings.defaultScripts, DEFAULT_SCRIPT_NAMES) && setsAgent(plan.profile.env)) return false;
   const container = pod.spec[target.location]?.[target.index] as Container;
   for (const e of container.env ?? []) if (typeof e?.name !== "string" || e.name.startsWith(AGENT_ENV_PREFIX)) return false;
-  const grace = pod.spec.terminationGracePeriodSeconds;
-  // Written as min(grace, MAX_TERMINATION_GRACE_SECONDS): a negative or fractional one is the pod's mistake.
-  if (grace !== undefined && !(typeof grace === "number" && grace >= 0 && (grace >= MAX_TERMINATION_GRACE_SECONDS || Number.isInteger(grace)))) return false;
+  const grace: unknown = pod.spec.terminationGracePeriodSeconds;
+  // Written as agentGraceSeconds(grace), from 0 to the agent's largest: only a fraction is wrong.
+  if (grace !== undefined && !(typeof grace === "number" && Number.isInteger(agentGraceSeconds(grace)))) return false;
   return isProxyId(status.proxyUid) && isProxyId(status.proxyGid);
 }
 

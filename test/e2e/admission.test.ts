@@ -297,3 +297,32 @@ describe("the webhook's identity: deploy/'s RBAC is enough, and no more", () => 
     expect(webhook.logLines().filter((l) => l.level >= 40)).toEqual([]);
   });
 });
+
+describe("j. a negative terminationGracePeriodSeconds", () => {
+  it("reaches the webhook as the 1 the API server makes of it (Kubernetes 1.27+, before admission): the pod is traced and the agent told 1 s; a fractional one is refused at decoding", async (ctx) => {
+    const { admin, webhook, settle } = hp.require(ctx);
+    const ns = await e2e.namespace("j-negative-grace", { labels: { [INJECT]: "enabled" } });
+    const control = await e2e.namespace("j-negative-grace-control");
+    await settle();
+    const injected = await webhook.requests({ outcome: "injected" });
+    const pod = fixturePod("classic-sidecar", "reviews-v1");
+    pod.spec.terminationGracePeriodSeconds = -5;
+
+    const { created, stored, unmutated } = await createWithControl(admin, ns, control, pod);
+
+    expect(created.warnings).toEqual([]);
+    expect([unmutated.spec.terminationGracePeriodSeconds, stored.spec.terminationGracePeriodSeconds]).toEqual([1, 1]);
+    expect(stored.metadata?.labels?.["hookpoint.dev/injected"]).toBe("true");
+    expect(container(stored, "istio-proxy").env?.find((e) => e.name === "HOOKPOINT_TERMINATION_GRACE_SECONDS")).toEqual({ name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: "1" });
+    expect(await webhook.requests({ outcome: "injected" })).toBe(injected + 1);
+
+    const fractional = fixturePod("classic-sidecar", "reviews-v2");
+    fractional.spec.terminationGracePeriodSeconds = 2.5;
+    const out = await postPod(admin, ns, fractional, { dryRun: true });
+    // What `hookpoint inject` and `explain` refuse such a manifest for, too.
+    expect([out.status, (out.body as unknown as { message: string }).message]).toEqual([
+      400,
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number 2.5 into Go struct field PodSpec.spec.terminationGracePeriodSeconds of type int64',
+    ]);
+  });
+});

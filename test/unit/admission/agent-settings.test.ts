@@ -121,6 +121,20 @@ describe("the agent's settings at admission", () => {
     expect(reviewPod(stored, "bookinfo", snapshot(NS), settings).patch).toEqual([]);
   });
 
+  it("a negative terminationGracePeriodSeconds (the API server stores it as 1, before admission since Kubernetes 1.27) is written as 1, and the pod is traced", () => {
+    const negative = structuredClone(pod);
+    negative.spec.terminationGracePeriodSeconds = -5;
+    const r = reviewPod(negative, "bookinfo", snapshot(NS), settings);
+    expect(r.decision).toMatchObject({ inject: true, reason: "namespace-enabled" });
+    expect(r.warnings).toEqual([]);
+    const proxy = r.mutated?.spec.containers.find((c) => c.name === "istio-proxy");
+    expect(proxy?.env?.find((e) => e.name === "HOOKPOINT_TERMINATION_GRACE_SECONDS")).toEqual({ name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: "1" });
+    // The pod as a 1.27+ API server hands it over gets the same patch.
+    const asServed = structuredClone(pod);
+    asServed.spec.terminationGracePeriodSeconds = 1;
+    expect(reviewPod(asServed, "bookinfo", snapshot(NS), settings).patch).toEqual(r.patch);
+  });
+
   // Admission runs the agent's parser only when the pod can change what policy validation judged.
   describe("the parser is skipped only where it can find nothing", () => {
     const budget = (value: string) => [{ name: "HOOKPOINT_MAX_OUTPUT_BYTES", value }];
@@ -179,10 +193,10 @@ describe("the agent's settings at admission", () => {
           }
       // Skipped: the pods whose settings are what validation judged (a grace period the webhook
       // writes validly, a command wrapped before), under a policy it judged, whose scripts it assumed.
-      const asJudged = ["plain", "grace of two days", "no grace", "wrapped by hand"];
+      const asJudged = ["plain", "grace of two days", "no grace", "negative grace", "wrapped by hand"];
       expect(skipped).toEqual(asJudged.flatMap((p) => ["lean / tests", "lean / production", "lean / wider", "defaults / production", "no agent env / tests", "no agent env / production", "no agent env / wider"].map((c) => `${p} / ${c}`)));
-      // The parser still runs, and refuses, everywhere else that it matters (104 of the 180).
-      expect(refused.length).toBe(104);
+      // The parser still runs, and refuses, everywhere else that it matters (96 of the 180).
+      expect(refused.length).toBe(96);
     });
 
     it("the agent's own defaults hold every bundled script at once, so a profile setting none holds any default scripts", () => {
@@ -192,7 +206,6 @@ describe("the agent's settings at admission", () => {
     it("what the skip must not miss is refused, in the agent's words", () => {
       const refusal = (p: Pod, q: HookpointPolicy = LEAN, force = false) => reviewPod(p, "bookinfo", snapshot(NS, [q]), settings, { force }).decision;
       const stops = "the agent would exit before it starts the proxy: ";
-      expect(refusal(pods["negative grace"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}HOOKPOINT_TERMINATION_GRACE_SECONDS: expected an integer from 0 to 86400, got "-1"` });
       expect(refusal(pods["fractional grace"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}HOOKPOINT_TERMINATION_GRACE_SECONDS: expected an integer from 0 to 86400, got "2.5"` });
       expect(refusal(pods["uid past 2^31-1"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-uid: expected an integer from 0 to 2147483647, got "2147483648"` });
       expect(refusal(pods["negative gid"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-gid: expected an integer from 0 to 2147483647, got "-1"` });

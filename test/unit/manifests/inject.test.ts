@@ -88,6 +88,15 @@ describe("formats and kinds", () => {
     const cm = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}}  \n';
     expect(injectManifests(cm, "cm.json", ctx(s)).output).toBe(cm);
   });
+  it("a negative terminationGracePeriodSeconds is injected as the webhook does, telling the agent the 1 s the API server turns it into", () => {
+    const yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: web}\nspec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: -5\n      containers: [{name: istio-proxy, image: auto}]\n";
+    const out = injectManifests(yaml, "d.yaml", ctx(s));
+    expect(out.resources.map((r) => [r.outcome.status, r.outcome.status === "injected" ? r.outcome.review.warnings : undefined])).toEqual([["injected", []]]);
+    const spec = (parseAllDocuments(out.output)[0]?.toJS() as { spec: { template: { spec: { terminationGracePeriodSeconds: number; containers: { env: unknown[] }[] } } } }).spec.template.spec;
+    // The template keeps the user's value: the API server makes each pod's 1 (it warns on the template).
+    expect(spec.terminationGracePeriodSeconds).toBe(-5);
+    expect(spec.containers[0]?.env).toContainEqual({ name: "HOOKPOINT_TERMINATION_GRACE_SECONDS", value: "1" });
+  });
   it("--force injects without opt-in", () => {
     const out = injectManifests(JSON.stringify({ ...pod, metadata: { name: "p", namespace: "elsewhere" } }), "p.json", { ...ctx(s), force: true });
     const first = out.resources[0]?.outcome;
