@@ -80,6 +80,8 @@ export const podSchema = {
         volumes: orNull({ type: "array", items: { type: "object", required: ["name"], properties: { name: str } } }),
         hostNetwork: bool,
         securityContext: orNull({ type: "object", properties: { runAsUser: int, runAsGroup: int } }),
+        // int64 to the API server: a fraction (from a manifest) fails its decoding.
+        terminationGracePeriodSeconds: int,
       },
     },
   },

@@ -206,6 +206,7 @@ describe("the agent's settings at admission", () => {
     it("what the skip must not miss is refused, in the agent's words", () => {
       const refusal = (p: Pod, q: HookpointPolicy = LEAN, force = false) => reviewPod(p, "bookinfo", snapshot(NS, [q]), settings, { force }).decision;
       const stops = "the agent would exit before it starts the proxy: ";
+      // A fraction never gets this far (the shape check refuses it, as the API server's decoding does), but if it did:
       expect(refusal(pods["fractional grace"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}HOOKPOINT_TERMINATION_GRACE_SECONDS: expected an integer from 0 to 86400, got "2.5"` });
       expect(refusal(pods["uid past 2^31-1"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-uid: expected an integer from 0 to 2147483647, got "2147483648"` });
       expect(refusal(pods["negative gid"]!)).toMatchObject({ inject: false, reason: "invalid-agent-settings", message: `${stops}--proxy-gid: expected an integer from 0 to 2147483647, got "-1"` });

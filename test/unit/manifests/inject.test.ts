@@ -145,6 +145,11 @@ describe("bad input names file, document and field", () => {
       "in.yaml: document 1: metadata.annotations.prometheus.io/scrape: must be a string or null (got boolean true)",
     ],
     [
+      "a fractional terminationGracePeriodSeconds, which the API server cannot decode (int64)",
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\nspec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: 2.5\n      containers: [{name: istio-proxy, image: auto}]\n",
+      "in.yaml: document 1: spec.template.spec.terminationGracePeriodSeconds: must be an integer or null (got number 2.5)",
+    ],
+    [
       "a volume mount without its path, in a CronJob's template",
       "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: istio-proxy, volumeMounts: [{name: v}]}]\n",
       "in.yaml: document 1: spec.jobTemplate.spec.template.spec.containers[0].volumeMounts[0].mountPath: is required",

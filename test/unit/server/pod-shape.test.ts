@@ -98,6 +98,7 @@ describe("pod shape", () => {
     ["a volumeMount without mountPath", (p) => delete (p.spec.containers[1]!.volumeMounts![0] as Partial<Record<string, unknown>>).mountPath, "body/request/object/spec/containers/1/volumeMounts/0/mountPath is required"],
     ["env as an object", (p) => ((p.spec.containers[1] as Record<string, unknown>).env = {}), "body/request/object/spec/containers/1/env must be an array or null (got an object)"],
     ["runAsUser as a string", (p) => ((p.spec.containers[1]!.securityContext as Record<string, unknown>).runAsUser = "1337"), 'body/request/object/spec/containers/1/securityContext/runAsUser must be an integer (got "1337")'],
+    ["a fractional terminationGracePeriodSeconds", (p) => (p.spec.terminationGracePeriodSeconds = 2.5), "body/request/object/spec/terminationGracePeriodSeconds must be an integer (got number 2.5)"],
     ["an env entry without a name", (p) => delete (p.spec.containers[1]!.env![0] as Partial<Record<string, unknown>>).name, "body/request/object/spec/containers/1/env/0/name is required"],
     ["a limit that is an object", (p) => ((p.spec.containers[1] as Record<string, unknown>).resources = { limits: { cpu: { m: 2 } } }), "body/request/object/spec/containers/1/resources/limits/cpu must be a string or a number (got an object)"],
     ["an owner reference without a kind", (p) => (p.metadata!.ownerReferences = [{ name: "reviews-v1-7598cc9867", uid: "u" }]), "body/request/object/metadata/ownerReferences/0/kind is required"],
