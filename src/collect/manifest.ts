@@ -13,7 +13,7 @@ export interface ManifestFile {
   /** Relative to the pod's directory `DIR/<namespace>/<pod>/`. */
   name: string;
   bytes: number;
-  /** `ts` of the first and last complete record of the local copy; null for programs. */
+  /** The earliest and the latest `ts` of the local copy's complete records; null for programs. */
   first: string | null;
   last: string | null;
 }

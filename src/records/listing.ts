@@ -9,7 +9,11 @@ export interface RecordFileInfo {
   /** Relative to the output directory: "x.ndjson", "x.ndjson.1", "programs/x.bt". */
   name: string;
   bytes: number;
-  /** `ts` of the first and last complete record; null for programs and empty files. */
+  /**
+   * The earliest and the latest `ts` of the complete records (request records are only
+   * nearly in time order: not always the first and last lines); null for programs and
+   * empty files.
+   */
   first: string | null;
   last: string | null;
   /**
@@ -18,7 +22,7 @@ export interface RecordFileInfo {
    * keeps its ETag under its new name. A program's ETag is its content's hash.
    */
   etag: string;
-  /** With `?since=`: byte offset of the first record at or after it (`bytes` when none). */
+  /** With `?since=`: byte offset of the first record at or after it in file order (`bytes` when none); older request records may follow it. */
   offset?: number;
 }
 

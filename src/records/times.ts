@@ -1,8 +1,9 @@
 // Record times: reading an ISO 8601 `ts` (to the ms, or to the ns where map records' ms and
-// request records' µs are compared), the timestamps of a file's head and tail without
-// reading the whole file, and the byte offset where records at or after a time start
-// (records are appended in time order, so a binary search over line starts finds it in a
-// few small reads). The parsing is pure (the report's page bundles it).
+// request records' µs are compared), the earliest and latest timestamps of a file without
+// reading the whole file, and the byte offset where records at or after a time start.
+// Records are appended nearly in time order (MAX_DISORDER_MS), so a binary search over
+// line starts and a scan of that window find them in a few small reads. The parsing is
+// pure (the report's page bundles it).
 import type { FileHandle } from "node:fs/promises";
 
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:Z|[+-](\d\d):(\d\d))$/;
@@ -41,17 +42,36 @@ export function isoTimeNs(text: string): bigint | null {
   return BigInt(ms) * 1_000_000n + BigInt(belowMs);
 }
 
+/**
+ * How far out of time order a records file may be: a record may follow one whose `ts` is
+ * up to this much later. A request record's `ts` is its response's end, and the agent
+ * writes it at its assembler's next sweep (every 250 ms) once no event of the request came
+ * for 500 ms and, when its end is a write that must settle, 1 s after that write's event:
+ * at most about 1.25 s after the end, plus the events' delivery. Nothing makes that a hard
+ * limit (a request whose own events go on after its response ended is held until they
+ * stop), so the readers allow four times it. Map records are written at their `ts`, in
+ * order: a file whose records at the end being read are map records is read without it.
+ */
+export const MAX_DISORDER_MS = 5_000;
+
 const CHUNK = 64 * 1024;
+/** The first read at either end of a file: map records need a line or two there. */
+const FIRST_READ = 4 * 1024;
 /** A record line longer than this is not searched for (none of ours comes close). */
 const MAX_LINE = 1024 * 1024;
 
 /** `ts` of a JSON line, or null when it has none that isoTimeMs reads (a listing names only times readers accept). */
 export function lineTs(line: string): string | null {
+  return lineRecord(line).ts;
+}
+
+/** A line's `ts` as lineTs reads it, and how far out of time order records around it may be (MAX_DISORDER_MS for request records). */
+function lineRecord(line: string): { ts: string | null; disorderMs: number } {
   try {
-    const v = JSON.parse(line) as { ts?: unknown };
-    return typeof v?.ts === "string" && isoMatch(v.ts) ? v.ts : null;
+    const v = JSON.parse(line) as { ts?: unknown; kind?: unknown };
+    return { ts: typeof v?.ts === "string" && isoMatch(v.ts) ? v.ts : null, disorderMs: v?.kind === "request" ? MAX_DISORDER_MS : 0 };
   } catch {
-    return null;
+    return { ts: null, disorderMs: 0 };
   }
 }
 
@@ -73,21 +93,97 @@ export async function firstLine(fh: FileHandle, size: number): Promise<Buffer | 
   }
 }
 
-/** `ts` of the first and the last complete record (a line still being written is not one). */
+/**
+ * The earliest and the latest `ts` of the complete records (a line still being written is
+ * not one), each null when the first (last) complete record has no `ts`. Reads only the
+ * head and the tail: a record at least MAX_DISORDER_MS (for map records 0) beyond the
+ * earliest (latest) seen so far is followed (preceded) by none that is earlier (later).
+ */
 export async function recordTimes(fh: FileHandle, size: number): Promise<{ first: string | null; last: string | null }> {
   if (size === 0) return { first: null, last: null };
-  const head = await firstLine(fh, size);
-  const first = head ? lineTs(head.toString("utf8")) : null;
-  let length = Math.min(size, 16 * 1024);
+  return { first: await extremeTs(linesFrom(fh, 0, size), -1n), last: await extremeTs(linesBefore(fh, size), 1n) };
+}
+
+/** The latest (`sign` 1) or earliest (-1) `ts` of lines read away from that end of the file. */
+async function extremeTs(lines: AsyncIterable<Line>, sign: bigint): Promise<string | null> {
+  let best: { ts: string; ns: bigint } | null = null;
+  let windowNs = 0n;
+  for await (const line of lines) {
+    const { ts, disorderMs } = lineRecord(line.text);
+    if (best === null) {
+      if (ts === null) return null;
+      // Records in time order: the end's own is the answer.
+      if (disorderMs === 0) return ts;
+      best = { ts, ns: isoTimeNs(ts)! };
+      windowNs = BigInt(disorderMs) * 1_000_000n;
+      continue;
+    }
+    if (ts === null) continue;
+    const ns = isoTimeNs(ts)!;
+    if (sign * (ns - best.ns) > 0n) best = { ts, ns };
+    else if (sign * (best.ns - ns) >= windowNs) break;
+  }
+  return best?.ts ?? null;
+}
+
+interface Line {
+  text: string;
+  /** Byte offsets of its first byte and of the next line. */
+  start: number;
+  next: number;
+}
+
+/** Complete lines from `from` (a line start) on, in a few large reads; stops at a line longer than MAX_LINE. */
+async function* linesFrom(fh: FileHandle, from: number, size: number): AsyncGenerator<Line> {
+  let buf: Buffer = Buffer.alloc(0);
+  let bufStart = from;
+  let readLength = FIRST_READ;
   for (;;) {
-    const start = size - length;
-    const tail = await readAt(fh, start, length);
-    const end = tail.lastIndexOf(10);
-    if (end < 0) return { first, last: null };
-    const prev = end === 0 ? -1 : tail.lastIndexOf(10, end - 1);
-    if (prev >= 0 || start === 0) return { first, last: lineTs(tail.subarray(prev + 1, end).toString("utf8")) };
-    if (length >= MAX_LINE) return { first, last: null };
-    length = Math.min(size, length * 4, MAX_LINE);
+    let nl = buf.indexOf(10);
+    while (nl >= 0) {
+      yield { text: buf.subarray(0, nl).toString("utf8"), start: bufStart, next: bufStart + nl + 1 };
+      bufStart += nl + 1;
+      buf = buf.subarray(nl + 1);
+      nl = buf.indexOf(10);
+    }
+    const at = bufStart + buf.length;
+    if (at >= size || buf.length >= MAX_LINE) return;
+    const chunk = await readAt(fh, at, Math.min(readLength, size - at));
+    if (chunk.length === 0) return;
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    readLength = CHUNK;
+  }
+}
+
+/** Complete lines before `end`, the last first (a line not ended by a newline is not one); stops at a line longer than MAX_LINE. */
+async function* linesBefore(fh: FileHandle, end: number): AsyncGenerator<Line> {
+  // buf holds bytes [bufStart, bufStart + buf.length); once a newline is found it ends with one.
+  let buf: Buffer = Buffer.alloc(0);
+  let bufStart = end;
+  let readLength = FIRST_READ;
+  const more = async (): Promise<boolean> => {
+    if (bufStart === 0 || buf.length > MAX_LINE) return false;
+    const length = Math.min(readLength, bufStart);
+    readLength = CHUNK;
+    const chunk = await readAt(fh, bufStart - length, length);
+    bufStart -= length;
+    buf = buf.length === 0 ? chunk : Buffer.concat([chunk, buf]);
+    return true;
+  };
+  let tail = -1;
+  while (tail < 0) {
+    if (!(await more())) return;
+    tail = buf.lastIndexOf(10);
+  }
+  buf = buf.subarray(0, tail + 1);
+  while (buf.length > 0) {
+    const prev = buf.length < 2 ? -1 : buf.lastIndexOf(10, buf.length - 2);
+    if (prev < 0 && bufStart > 0) {
+      if (!(await more())) return;
+      continue;
+    }
+    yield { text: buf.subarray(prev + 1, buf.length - 1).toString("utf8"), start: bufStart + prev + 1, next: bufStart + buf.length };
+    buf = buf.subarray(0, prev + 1);
   }
 }
 
@@ -118,15 +214,20 @@ async function lineAt(fh: FileHandle, start: number, size: number): Promise<{ te
 
 /**
  * Byte offset of the first complete record whose `ts` is at or after `sinceMs`, or `size`
- * when there is none. A line without a readable `ts` counts as old.
+ * when there is none: the first that a scan of the whole file would find. Request records
+ * after it may still be older (by up to MAX_DISORDER_MS). A line without a readable `ts`
+ * is never one, and tells the search nothing.
  */
 export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number): Promise<number> {
-  const isNew = (text: string): boolean => {
+  const msOf = (text: string): number => {
     const ts = lineTs(text);
-    const ms = ts === null ? NaN : Date.parse(ts);
-    return Number.isFinite(ms) && ms >= sinceMs;
+    return ts === null ? NaN : Date.parse(ts);
   };
-  // Invariant: every line starting before `lo` is old; the answer is at most `hi` or is `size`.
+  // Searched for sinceMs - MAX_DISORDER_MS (request records): no line before a record older
+  // than that is at or after sinceMs. Invariant: no line starting before `lo` is; `hi`
+  // only bounds the search.
+  const head = await firstLine(fh, size);
+  const searchMs = sinceMs - (head ? lineRecord(head.toString("utf8")).disorderMs : 0);
   let lo = 0;
   let hi = size;
   while (hi - lo > CHUNK) {
@@ -136,21 +237,16 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number)
       hi = mid;
       continue;
     }
-    const line = await lineAt(fh, start, size);
-    if (!line) {
-      hi = start;
-      continue;
-    }
-    if (isNew(line.text)) hi = start;
-    else lo = line.next;
+    // The first line from there on that has a `ts`.
+    let line = await lineAt(fh, start, size);
+    while (line && Number.isNaN(msOf(line.text)) && line.next < hi) line = await lineAt(fh, line.next, size);
+    const ms = line ? msOf(line.text) : NaN;
+    if (line && ms < searchMs) lo = line.next;
+    else hi = start;
   }
-  // Lines from `lo` on, a chunk or two of them: the first new one is the answer.
-  let at = lo;
-  while (at < size) {
-    const line = await lineAt(fh, at, size);
-    if (!line) return size;
-    if (isNew(line.text)) return at;
-    at = line.next;
+  // From `lo`, through the window: the first record at or after sinceMs is the answer.
+  for await (const line of linesFrom(fh, lo, size)) {
+    if (msOf(line.text) >= sinceMs) return line.start;
   }
   return size;
 }

@@ -51,7 +51,11 @@ export interface AssemblerOptions {
   idPrefix: string;
   /** A filter probe ("uretprobe:PATH:ADDR") → "filter method", or null when unknown. */
   filterName?: (probe: string) => string | null;
-  /** Quiet time after a request's last event before it is written (default 500 ms). */
+  /**
+   * Quiet time after a request's last event before it is written (default 500 ms). With
+   * SETTLE_MS and the sweep's period it sets how far out of time order the records file
+   * is, which its readers bound by MAX_DISORDER_MS (src/records/times.ts): keep within it.
+   */
   graceMs?: number;
   /** How long a request may stay unfinished before it is dropped (default 120 s). */
   timeoutMs?: number;
@@ -140,7 +144,7 @@ const DONE_KEYS = 16_384;
 const EXT_AUTHZ_DECODE = "ext_authz decodeHeaders";
 /** The sub-phase of ext_authz's wait for its authorization check. */
 export const EXT_AUTHZ_CHECK = "ext_authz check";
-/** A drained socket's last write counts as a response's end once no write followed for this long. */
+/** A drained socket's last write counts as a response's end once no write followed for this long (within MAX_DISORDER_MS, see graceMs). */
 const SETTLE_MS = 1_000;
 
 export class RequestAssembler {

@@ -39,7 +39,7 @@ export interface RequestTraceOptions {
   log: Logger;
   /** Writes finished records (the agent's rotating file). */
   write(records: RequestRecord[]): void;
-  /** How often finished requests are written (default 250 ms). */
+  /** How often finished requests are written (default 250 ms; within MAX_DISORDER_MS, see RequestAssembler's graceMs). */
   sweepMs?: number;
 }
 
