@@ -12,7 +12,7 @@ import { parseRequestLine } from "../../support/records.js";
 import { FIXTURE, portFromFile, probesAttached, startAgent, waitFor, type AgentProcess, type AgentStatusJson } from "../agent/support.js";
 import net from "node:net";
 import { expect } from "vitest";
-import { BOUNDARY_NS } from "../../support/trace-truth.js";
+import { WINDOW_SLACK_NS } from "../../support/trace-truth.js";
 import { afterMonotonic, h2Connect, readTruth, replyBody, type Proto, type TruthLine } from "../../integration/fixture/support.js";
 
 export type { Proto, TruthLine };
@@ -200,12 +200,12 @@ function hostStealMs(): number {
 }
 
 /**
- * Every one of `total` within 0.2 ms of the truth's windows. The windows hold each probe
+ * Every one of `total` within WINDOW_SLACK_NS (1 µs) of the truth's windows. The windows hold each probe
  * however long the thread was held next to it (the host's steal included), so nothing is
  * excused; the message gives the steal of the run for whoever reads a failure.
  */
 export function expectAllWithin(label: string, within: number, total: number, host: HostShare): void {
-  expect(within, `${label}: ${within}/${total} within ${BOUNDARY_NS / 1000} µs of the truth's windows; ${describeHost(host)}`).toBe(total);
+  expect(within, `${label}: ${within}/${total} within ${WINDOW_SLACK_NS / 1000} µs of the truth's windows; ${describeHost(host)}`).toBe(total);
 }
 
 /** The steal during a run, for the test output. */
@@ -282,4 +282,4 @@ export async function settle(p: TracedProxy, ids: readonly string[], expectedRec
   await waitFor(`${want} request records`, maxMs, () => p.recordsSoFar().length >= want || undefined).catch(() => undefined);
 }
 
-export { BOUNDARY_NS, boundaryOffset, compareWithTruth, describeComparison, WindowTally, type Comparison } from "../../support/trace-truth.js";
+export { WINDOW_SLACK_NS, boundaryOffset, compareWithTruth, describeComparison, WindowTally, type Comparison } from "../../support/trace-truth.js";

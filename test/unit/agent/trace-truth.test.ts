@@ -81,25 +81,28 @@ describe("compareWithTruth with the truth's windows", () => {
     // filters.end and router.start: the same probe, both read 2.37 ms before ENTERED.
     expect({ needed: c.neededWindow.needed, maxRawNs: c.neededWindow.maxRawNs }).toEqual({ needed: 2, maxRawNs: 2_370_602 });
     expect(describeComparison("one", c, true)).toBe(
-      "one: 1/1 requests (100.000 %) have every phase boundary within 200 µs of the truth (proxy threads SCHED_FIFO); 2 boundaries within only by the window (single reading up to 2370.6 µs off); widest window 2500.0 µs; worst: req-127.0.0.1:40001 0.0 µs (no boundary off)",
+      "one: 1/1 requests (100.000 %) have every phase boundary within 1 µs of its truth window, or 200 µs of a reading without one (proxy threads SCHED_FIFO); 2 boundaries within only by the window (single reading up to 2370.6 µs off); widest window 2500.0 µs; worst: req-127.0.0.1:40001 0.0 µs (no boundary off)",
     );
   });
 
-  it("takes a boundary 0.3 ms outside the window as not within, with its distance to the window's nearer edge", () => {
+  it("takes a boundary 2 µs outside the window as not within, with its distance to the window's nearer edge; 1 µs is still within", () => {
     const c = compareWithTruth(
-      [record("127.0.0.1:40002", BEFORE_CALL - 300_000), record("127.0.0.1:40003", BEFORE_CALL - 200_000), record("127.0.0.1:40004", ENTERED + 300_000)],
+      [record("127.0.0.1:40002", BEFORE_CALL - 2_000), record("127.0.0.1:40003", BEFORE_CALL - 1_000), record("127.0.0.1:40004", ENTERED + 2_000)],
       [truth("127.0.0.1:40002"), truth("127.0.0.1:40003"), truth("127.0.0.1:40004")],
     );
     expect(c.mismatches).toEqual([]);
-    // 0.2 ms beyond the window's edge is still within; 0.3 ms is not, either side.
+    // 1 µs beyond the window's edge is still within; 2 µs is not, either side.
     expect(c.within).toBe(1);
     expect(c.worst).toEqual([
-      { id: "req-127.0.0.1:40002", ns: 300_000, where: "filters.end -300000 ns" },
-      { id: "req-127.0.0.1:40004", ns: 300_000, where: "filters.end +300000 ns" },
-      { id: "req-127.0.0.1:40003", ns: 200_000, where: "filters.end -200000 ns" },
+      { id: "req-127.0.0.1:40002", ns: 2_000, where: "filters.end -2000 ns" },
+      { id: "req-127.0.0.1:40004", ns: 2_000, where: "filters.end +2000 ns" },
+      { id: "req-127.0.0.1:40003", ns: 1_000, where: "filters.end -1000 ns" },
     ]);
-    // Only 40003's two boundaries (2.7 ms from the reading) are within, by the window.
-    expect({ needed: c.neededWindow.needed, maxRawNs: c.neededWindow.maxRawNs }).toEqual({ needed: 2, maxRawNs: 2_700_000 });
+    // Only 40003's two boundaries (2.501 ms from the reading) are within, by the window.
+    expect({ needed: c.neededWindow.needed, maxRawNs: c.neededWindow.maxRawNs }).toEqual({ needed: 2, maxRawNs: 2_501_000 });
+    expect(describeComparison("edges", c, false)).toBe(
+      "edges: 1/3 requests (33.333 %) have every phase boundary within 1 µs of its truth window, or 200 µs of a reading without one; 2 boundaries within only by the window (single reading up to 2501.0 µs off); widest window 2500.0 µs; worst: req-127.0.0.1:40002 2.0 µs (filters.end -2000 ns), req-127.0.0.1:40004 2.0 µs (filters.end +2000 ns), req-127.0.0.1:40003 1.0 µs (filters.end -1000 ns)",
+    );
   });
 
   it("judges a truth line without windows (an older log) against its single reading, as before", () => {
@@ -111,7 +114,7 @@ describe("compareWithTruth with the truth's windows", () => {
     ]);
     expect(c.neededWindow.needed).toBe(0);
     expect(describeComparison("old", c, false)).toBe(
-      "old: 1/2 requests (50.000 %) have every phase boundary within 200 µs of the truth; 0 boundaries within only by the window; widest window 0.0 µs; worst: req-127.0.0.1:40005 2370.6 µs (filters.end -2370602 ns), req-127.0.0.1:40006 150.0 µs (filters.end -150000 ns)",
+      "old: 1/2 requests (50.000 %) have every phase boundary within 1 µs of its truth window, or 200 µs of a reading without one; 0 boundaries within only by the window; widest window 0.0 µs; worst: req-127.0.0.1:40005 2370.6 µs (filters.end -2370602 ns), req-127.0.0.1:40006 150.0 µs (filters.end -150000 ns)",
     );
   });
 
