@@ -1,0 +1,78 @@
+// recordTimes and sinceOffset at a file's edges: no complete line, a line still being
+// written, CRLF, blank lines and lines without `ts`, lines longer than the first read, than
+// a chunk and than the longest line searched for. Request records are out of order here,
+// so the window reads (not a line at each end) are what is tested.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { recordTimes, sinceOffset } from "../../../src/records/times.js";
+
+const dir = mkdtempSync(join(tmpdir(), "hookpoint-file-ends-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const T = (s: number) => new Date(Date.parse("2026-03-01T10:00:00.000Z") + s * 1000).toISOString();
+const req = (s: number, pad = 0) => JSON.stringify({ kind: "request", ts: T(s), pad: "x".repeat(pad) });
+const map = (s: number) => JSON.stringify({ ts: T(s), map: "@m", value: 1 });
+
+let n = 0;
+/**
+ * recordTimes of a file holding `text`, and sinceOffset at each of `sinces` (seconds after
+ * T(0)) as the line it is the start of (0 the first), or "end" for the file's size.
+ */
+async function read(text: string, sinces: number[]): Promise<{ first: string | null; last: string | null; offsets: (number | "end")[] }> {
+  const path = join(dir, `f${n++}.ndjson`);
+  writeFileSync(path, text);
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(Buffer.byteLength(text.slice(0, i + 1)));
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    const offsets: (number | "end")[] = [];
+    for (const s of sinces) {
+      const offset = await sinceOffset(fh, size, Date.parse(T(s)));
+      offsets.push(offset === size ? "end" : starts.includes(offset) ? starts.indexOf(offset) : -offset);
+    }
+    return { ...(await recordTimes(fh, size)), offsets };
+  } finally {
+    await fh.close();
+  }
+}
+
+describe("record times at a file's edges", () => {
+  it("has none without a complete line: empty, a line being written, a line without its newline", async () => {
+    expect(await read("", [0])).toEqual({ first: null, last: null, offsets: ["end"] });
+    expect(await read(req(1).slice(0, 20), [0])).toEqual({ first: null, last: null, offsets: ["end"] });
+    expect(await read(req(1), [0])).toEqual({ first: null, last: null, offsets: ["end"] });
+    expect(await read("\n", [0])).toEqual({ first: null, last: null, offsets: ["end"] });
+  });
+
+  it("reads one line, CRLF-ended too, and leaves out a newer record still being written", async () => {
+    expect(await read(`${req(1)}\r\n`, [0, 1, 2])).toEqual({ first: T(1), last: T(1), offsets: [0, 0, "end"] });
+    // Line 2 is being written: neither its time nor its start counts.
+    expect(await read(`${req(2)}\n${req(1)}\n${req(9).slice(0, 30)}`, [0, 1.5, 2, 3, 9])).toEqual({ first: T(1), last: T(2), offsets: [0, 0, 0, "end", "end"] });
+  });
+
+  it("names no time when the record at that end has none, and skips one without a ts further in", async () => {
+    const lines = [req(3), '{"kind":"request"}', req(1), "", req(2)];
+    expect(await read(`${lines.join("\n")}\n`, [0.5, 1.5, 2.5, 3.5])).toEqual({ first: T(1), last: T(3), offsets: [0, 0, 0, "end"] });
+    expect(await read(`${lines.slice(1).join("\n")}\n`, [0.5, 1.5, 2.5])).toEqual({ first: null, last: T(2), offsets: [1, 3, "end"] });
+    expect(await read(`${lines.slice(0, 4).join("\n")}\n`, [0.5, 2, 3.5])).toEqual({ first: T(1), last: null, offsets: [0, 0, "end"] });
+  });
+
+  it("finds the earliest and latest past lines longer than the first read and than a chunk", async () => {
+    // 5 KB (past the first 4 KB read) and 70 KB (past a 64 KB chunk), the extremes one line in.
+    const lines = [req(2, 5_000), req(1, 70_000), req(4, 70_000), req(3, 5_000), req(5, 100), req(4.5, 70_000)];
+    expect(await read(`${lines.join("\n")}\n`, [0, 1.5, 2.5, 3.5, 4.2, 4.8, 6])).toEqual({ first: T(1), last: T(5), offsets: [0, 0, 2, 2, 4, 4, "end"] });
+  });
+
+  it("stops at a line longer than the longest searched for (1 MiB), as before", async () => {
+    expect(await read(`${req(2)}\n${req(1)}\n${req(9, 1_200_000)}\n`, [0, 3])).toEqual({ first: T(1), last: null, offsets: [0, "end"] });
+  });
+
+  it("reads map records, written in time order, as a line at each end", async () => {
+    // A clock stepped back mid-file: the ends' own times, not the earliest and latest.
+    expect(await read(`${map(5)}\n${map(1)}\n${map(9)}\n${map(3)}\n`, [0, 6, 9.5])).toEqual({ first: T(5), last: T(3), offsets: [0, 2, "end"] });
+  });
+});
