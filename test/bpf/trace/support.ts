@@ -108,6 +108,8 @@ export interface TracedProxyOptions {
   upstreamPort?: number;
   /** The bpftrace the agent runs (default: the one on PATH). */
   bpftrace?: string;
+  /** Extra environment of the agent (and so of its bpftrace). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -128,6 +130,7 @@ export async function startTracedProxy(o: TracedProxyOptions): Promise<TracedPro
   const agent = startAgent(
     ["--scripts", (o.scripts ?? ["envoy-request-trace"]).join(","), "--trace-sample", String(o.sample ?? 1), "--trace-rate", String(o.rate ?? 1_000_000), "--output", out, "--interval", "1", "--stop-grace-ms", "20000", ...(o.bpftrace ? ["--bpftrace", o.bpftrace] : [])],
     [FIXTURE.envoy, "--listen", "127.0.0.1:0", "--port-file", join(dir, "port"), "--concurrency", "2", "--upstream", `127.0.0.1:${upstreamPort}`, "--downstream-protocol", o.down, "--upstream-protocol", o.up, "--truth", truthFile, ...(o.flags ?? [])],
+    o.env,
   );
   const fail = async (err: unknown): Promise<never> => {
     agent.kill();
