@@ -12,9 +12,11 @@ const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?
 function isoMatch(text: string): RegExpExecArray | null {
   const m = ISO_TIME.exec(text);
   if (!m) return null;
-  const [year, month, day, hour, minute, second, offHour, offMinute] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number, number, number];
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59 || offHour > 23 || offMinute > 59) return null;
+  // Called for every line of a file's ends: no array or Date unless a day past the 28th.
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59 || Number(m[8] ?? 0) > 23 || Number(m[9] ?? 0) > 59) return null;
+  if (day > 28 && day > new Date(Date.UTC(Number(m[1]), month, 0)).getUTCDate()) return null;
   return m;
 }
 
@@ -75,6 +77,32 @@ function lineRecord(line: string): { ts: string | null; disorderMs: number } {
   }
 }
 
+/**
+ * How the agent starts a request record and a map record (toRequestRecord and toRecords
+ * build them in this key order). Made on first use: the report's page bundles this module,
+ * and a browser has no Buffer.
+ */
+let written: { heads: Buffer[]; tsKey: Buffer } | undefined;
+
+/**
+ * A line's `ts` value read from the start the agent writes, without parsing the line: when
+ * the line is JSON, its `ts` is this text (lineTs takes it if it is a time). A line that
+ * starts so but is not JSON (a torn record the next one was appended to, after a crash or
+ * a cut that failed) has none, so a caller parses the line where that decides something.
+ * undefined when the bytes cannot tell: another start, or a backslash or a second `"ts"`
+ * (an escaped or a repeated key).
+ */
+function writtenTs(line: Buffer): string | undefined {
+  written ??= { heads: [Buffer.from('{"kind":"request","ts":"'), Buffer.from('{"ts":"')], tsKey: Buffer.from('"ts"') };
+  const head = written.heads.find((h) => line.length > h.length && h.compare(line, 0, h.length) === 0);
+  if (!head) return undefined;
+  // No backslash: every string is its bytes, so the one `"ts"` is the key at the start and
+  // its value ends at the next quote. Neither byte occurs inside a multi-byte UTF-8 character.
+  const end = line.indexOf(0x22, head.length);
+  if (end < 0 || line.includes(0x5c) || line.includes(written.tsKey, head.length - 5)) return undefined;
+  return line.toString("latin1", head.length, end);
+}
+
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, position);
@@ -109,8 +137,8 @@ async function extremeTs(lines: AsyncIterable<Line>, sign: bigint): Promise<stri
   let best: { ts: string; ns: bigint } | null = null;
   let windowNs = 0n;
   for await (const line of lines) {
-    const { ts, disorderMs } = lineRecord(line.text);
     if (best === null) {
+      const { ts, disorderMs } = lineRecord(line.bytes.toString("utf8"));
       if (ts === null) return null;
       // Records in time order: the end's own is the answer.
       if (disorderMs === 0) return ts;
@@ -118,6 +146,13 @@ async function extremeTs(lines: AsyncIterable<Line>, sign: bigint): Promise<stri
       windowNs = BigInt(disorderMs) * 1_000_000n;
       continue;
     }
+    // Most lines of the window change nothing whether or not they are JSON: not parsed.
+    const written = writtenTs(line.bytes);
+    if (written !== undefined) {
+      const ns = isoTimeNs(written);
+      if (ns === null || (sign * (ns - best.ns) <= 0n && sign * (best.ns - ns) < windowNs)) continue;
+    }
+    const ts = lineTs(line.bytes.toString("utf8"));
     if (ts === null) continue;
     const ns = isoTimeNs(ts)!;
     if (sign * (ns - best.ns) > 0n) best = { ts, ns };
@@ -127,7 +162,8 @@ async function extremeTs(lines: AsyncIterable<Line>, sign: bigint): Promise<stri
 }
 
 interface Line {
-  text: string;
+  /** Without the newline; decoded only where needed. */
+  bytes: Buffer;
   /** Byte offsets of its first byte and of the next line. */
   start: number;
   next: number;
@@ -141,7 +177,7 @@ async function* linesFrom(fh: FileHandle, from: number, size: number): AsyncGene
   for (;;) {
     let nl = buf.indexOf(10);
     while (nl >= 0) {
-      yield { text: buf.subarray(0, nl).toString("utf8"), start: bufStart, next: bufStart + nl + 1 };
+      yield { bytes: buf.subarray(0, nl), start: bufStart, next: bufStart + nl + 1 };
       bufStart += nl + 1;
       buf = buf.subarray(nl + 1);
       nl = buf.indexOf(10);
@@ -182,7 +218,7 @@ async function* linesBefore(fh: FileHandle, end: number): AsyncGenerator<Line> {
       if (!(await more())) return;
       continue;
     }
-    yield { text: buf.subarray(prev + 1, buf.length - 1).toString("utf8"), start: bufStart + prev + 1, next: bufStart + buf.length };
+    yield { bytes: buf.subarray(prev + 1, buf.length - 1), start: bufStart + prev + 1, next: bufStart + buf.length };
     buf = buf.subarray(0, prev + 1);
   }
 }
@@ -246,7 +282,10 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number)
   }
   // From `lo`, through the window: the first record at or after sinceMs is the answer.
   for await (const line of linesFrom(fh, lo, size)) {
-    if (msOf(line.text) >= sinceMs) return line.start;
+    // A line earlier than sinceMs by its start is not the answer, JSON or not: not parsed.
+    const written = writtenTs(line.bytes);
+    if (written !== undefined && !(isoTimeMs(written) >= sinceMs)) continue;
+    if (msOf(line.bytes.toString("utf8")) >= sinceMs) return line.start;
   }
   return size;
 }

@@ -71,6 +71,25 @@ describe("record times at a file's edges", () => {
     expect(await read(`${req(2)}\n${req(1)}\n${req(9, 1_200_000)}\n`, [0, 3])).toEqual({ first: T(1), last: null, offsets: [0, "end"] });
   });
 
+  it("takes a line's ts as JSON.parse does, not from how the agent starts a record", async () => {
+    // A torn record that the next one was appended to (a crash mid-write, or a cut back that
+    // failed), and a record cut short: each starts as the agent writes, with the latest ts,
+    // but is not JSON, so has none.
+    const torn = `${req(9).slice(0, 60)}${req(4)}`;
+    const cut = req(8).slice(0, -1);
+    expect([torn, cut].map((l) => l.slice(0, 48))).toEqual([`{"kind":"request","ts":"${T(9)}`, `{"kind":"request","ts":"${T(8)}`]);
+    expect(await read(`${[req(3), req(2), torn, cut, req(1)].join("\n")}\n`, [0, 2.5, 3.5, 8])).toEqual({ first: T(1), last: T(3), offsets: [0, 0, "end", "end"] });
+    // JSON with a second `ts` (plain, or spelled with an escape): JSON.parse takes the last.
+    const twice = `{"kind":"request","ts":"${T(2)}","pad":"x","ts":"${T(7)}"}`;
+    const escaped = `{"kind":"request","ts":"${T(2)}","t\\u0073":"${T(7)}"}`;
+    expect(JSON.parse(escaped)).toEqual({ kind: "request", ts: T(7) });
+    for (const line of [twice, escaped]) {
+      expect(await read(`${[req(3), line, req(1)].join("\n")}\n`, [2.5, 3.5, 7.5])).toEqual({ first: T(1), last: T(7), offsets: [0, 1, "end"] });
+    }
+    // Map records are searched past the same way.
+    expect(await read(`${map(1)}\n${map(9).slice(0, -1)}\n${map(3)}\n`, [0, 2.5])).toEqual({ first: T(1), last: T(3), offsets: [0, 2] });
+  });
+
   it("reads map records, written in time order, as a line at each end", async () => {
     // A clock stepped back mid-file: the ends' own times, not the earliest and latest.
     expect(await read(`${map(5)}\n${map(1)}\n${map(9)}\n${map(3)}\n`, [0, 6, 9.5])).toEqual({ first: T(5), last: T(3), offsets: [0, 2, "end"] });
