@@ -116,7 +116,8 @@ export async function firstLine(fh: FileHandle, size: number): Promise<Buffer | 
     const head = await readAt(fh, 0, length);
     const nl = head.indexOf(10);
     if (nl >= 0) return head.subarray(0, nl);
-    if (length >= size || length >= MAX_LINE) return null;
+    // A short read: the file ends before `size` (cut back since it was listed).
+    if (head.length < length || length >= size || length >= MAX_LINE) return null;
     length = Math.min(size, length * 4, MAX_LINE);
   }
 }
@@ -228,9 +229,12 @@ async function lineStartFrom(fh: FileHandle, pos: number, size: number): Promise
   if (pos === 0) return 0;
   let at = pos - 1;
   while (at < size && at - pos < MAX_LINE) {
-    const buf = await readAt(fh, at, Math.min(CHUNK, size - at));
+    const length = Math.min(CHUNK, size - at);
+    const buf = await readAt(fh, at, length);
     const nl = buf.indexOf(10);
     if (nl >= 0) return at + nl + 1 < size ? at + nl + 1 : null;
+    // A short read: the file ends before `size`; reading on from there would never end.
+    if (buf.length < length) return null;
     at += buf.length;
   }
   return null;
@@ -243,7 +247,8 @@ async function lineAt(fh: FileHandle, start: number, size: number): Promise<{ te
     const buf = await readAt(fh, start, length);
     const nl = buf.indexOf(10);
     if (nl >= 0) return { text: buf.subarray(0, nl).toString("utf8"), next: start + nl + 1 };
-    if (start + length >= size || length >= MAX_LINE) return null;
+    // A short read: the file ends before `size`.
+    if (buf.length < length || start + length >= size || length >= MAX_LINE) return null;
     length = Math.min(size - start, length * 4, MAX_LINE);
   }
 }

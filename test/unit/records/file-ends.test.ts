@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { recordTimes, sinceOffset } from "../../../src/records/times.js";
+import { firstLine, recordTimes, sinceOffset } from "../../../src/records/times.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-file-ends-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,6 +88,35 @@ describe("record times at a file's edges", () => {
     }
     // Map records are searched past the same way.
     expect(await read(`${map(1)}\n${map(9).slice(0, -1)}\n${map(3)}\n`, [0, 2.5])).toEqual({ first: T(1), last: T(3), offsets: [0, 2] });
+  });
+
+  it("ends the search at a read past the file's end: a file cut below the size it was listed with", async () => {
+    // 100 lines of 1,000 bytes at T(1)..T(100); searched as if 1 MiB more had been there.
+    const line = (s: number) => `${req(s, 999 - req(s).length)}\n`;
+    const text = Array.from({ length: 100 }, (_v, i) => line(i + 1)).join("");
+    expect(text.length).toBe(100_000);
+    const path = join(dir, "cut.ndjson");
+    writeFileSync(path, text);
+    const listed = 100_000 + 1024 * 1024;
+    const fh = await open(path, "r");
+    try {
+      const offsets = [];
+      for (const s of [0, 1, 50.5, 100, 101]) offsets.push(await sinceOffset(fh, listed, Date.parse(T(s))));
+      expect(offsets).toEqual([0, 0, 50_000, 99_000, listed]);
+      expect((await firstLine(fh, listed))?.toString()).toBe(line(1).slice(0, -1));
+      expect(await recordTimes(fh, listed)).toEqual({ first: T(1), last: T(100) });
+    } finally {
+      await fh.close();
+    }
+    // No complete line before the listed end: none.
+    writeFileSync(path, req(1));
+    const cut = await open(path, "r");
+    try {
+      expect(await firstLine(cut, listed)).toBe(null);
+      expect(await sinceOffset(cut, listed, Date.parse(T(0)))).toBe(listed);
+    } finally {
+      await cut.close();
+    }
   });
 
   it("reads map records, written in time order, as a line at each end", async () => {
