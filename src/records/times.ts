@@ -109,6 +109,29 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buf.subarray(0, bytesRead);
 }
 
+/** The blocks a scan through a window grows to: a request file's window may be all of it. */
+const MAX_BLOCK = 1024 * 1024;
+
+/**
+ * readAt for a scan that steps one way through a file (`back`: towards its start): each
+ * step gets the bytes a readAt of it would, served from blocks that double up to MAX_BLOCK
+ * (ending at `limit` when forward), since each read is a round trip to libuv's pool.
+ */
+function blockReader(fh: FileHandle, back: boolean, limit: number): (position: number, length: number) => Promise<Buffer> {
+  let block: Buffer = Buffer.alloc(0);
+  let blockStart = 0;
+  let blockLength = 0;
+  return async (position, length) => {
+    const held = position - blockStart;
+    if (held >= 0 && held + length <= block.length) return block.subarray(held, held + length);
+    blockLength = Math.max(length, Math.min(blockLength * 2, MAX_BLOCK));
+    blockStart = back ? Math.max(0, position + length - blockLength) : position;
+    block = await readAt(fh, blockStart, (back ? position + length : Math.min(limit, position + blockLength)) - blockStart);
+    // A short block (the file ends sooner) holds what a read of the step would get.
+    return block.subarray(position - blockStart, position - blockStart + length);
+  };
+}
+
 /** The first complete line's bytes (without the newline), or null when there is none yet. */
 export async function firstLine(fh: FileHandle, size: number): Promise<Buffer | null> {
   let length = Math.min(size, 4096);
@@ -175,6 +198,7 @@ async function* linesFrom(fh: FileHandle, from: number, size: number): AsyncGene
   let buf: Buffer = Buffer.alloc(0);
   let bufStart = from;
   let readLength = FIRST_READ;
+  const read = blockReader(fh, false, size);
   for (;;) {
     let nl = buf.indexOf(10);
     while (nl >= 0) {
@@ -185,7 +209,7 @@ async function* linesFrom(fh: FileHandle, from: number, size: number): AsyncGene
     }
     const at = bufStart + buf.length;
     if (at >= size || buf.length >= MAX_LINE) return;
-    const chunk = await readAt(fh, at, Math.min(readLength, size - at));
+    const chunk = await read(at, Math.min(readLength, size - at));
     if (chunk.length === 0) return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     readLength = CHUNK;
@@ -198,11 +222,12 @@ async function* linesBefore(fh: FileHandle, end: number): AsyncGenerator<Line> {
   let buf: Buffer = Buffer.alloc(0);
   let bufStart = end;
   let readLength = FIRST_READ;
+  const read = blockReader(fh, true, end);
   const more = async (): Promise<boolean> => {
     if (bufStart === 0 || buf.length > MAX_LINE) return false;
     const length = Math.min(readLength, bufStart);
     readLength = CHUNK;
-    const chunk = await readAt(fh, bufStart - length, length);
+    const chunk = await read(bufStart - length, length);
     bufStart -= length;
     buf = buf.length === 0 ? chunk : Buffer.concat([chunk, buf]);
     return true;
