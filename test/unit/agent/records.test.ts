@@ -93,6 +93,14 @@ describe("toRecords", () => {
       { ts: "t", script: "demo", map: "@h", keys: [], kind: "hist", unit: "ns", pid: 7, buckets: [{ min: 64, max: 127, count: 1 }, { min: 128, max: 255, count: 0 }, { min: 2048, max: 4095, count: 1 }] },
     ]);
   });
+  it("writes ts as a record's first key, where the records readers find it without parsing the line (src/records/times.ts)", () => {
+    const ev = parseLine(LINES.keyed);
+    if (ev?.type !== "maps") throw new Error("expected maps");
+    expect(toRecords(ev, header, "2026-01-01T00:00:00.000Z", 42).map((r) => JSON.stringify(r).slice(0, 40))).toEqual([
+      '{"ts":"2026-01-01T00:00:00.000Z","script',
+      '{"ts":"2026-01-01T00:00:00.000Z","script',
+    ]);
+  });
   it("splits keys into the declared number of components", () => {
     expect(splitKey(null, 0)).toEqual([]);
     expect(splitKey("a,b", 1)).toEqual(["a,b"]);

@@ -55,6 +55,10 @@ describe("request record parser", () => {
     expect(parseRequestLine(JSON.stringify(rec), "f.ndjson", 1)).toEqual(rec);
   });
 
+  it("writes kind and ts as a record's first keys, where the records readers find ts without parsing the line (src/records/times.ts)", () => {
+    expect(JSON.stringify(toRequestRecord(record())).slice(0, 55)).toBe('{"kind":"request","ts":"2025-01-31T12:00:00.000350Z","s');
+  });
+
   it("treats a blank line as nothing", () => {
     expect(parseRequestLine("   ", "f.ndjson", 3)).toBeNull();
   });
