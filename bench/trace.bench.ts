@@ -97,14 +97,28 @@ async function startOne(dir: string, label: string, upstreamPort: number, sample
   let pid: number;
   if (sample === null) {
     child = spawn(bin, flags, { stdio: "ignore" });
-    pid = child.pid!;
   } else {
     agent = startAgent(["--scripts", "envoy-request-trace", "--trace-sample", String(sample), "--trace-rate", "1000000", "--output", join(dir, label, "out"), "--interval", "5", "--log-level", "info", ...(scriptsDir ? ["--scripts-dir", scriptsDir] : []), ...(BPFTRACE ? ["--bpftrace", BPFTRACE] : [])], [bin, ...flags]);
-    const st = await probesAttached(agent, ["envoy-request-trace"], `${label}: probes attached`, 180_000);
-    pid = st.envoy!.pid;
   }
-  const port = await portFromFile(portFile, `${label}: port`, 30_000);
-  return { label, port, pid, truthFile, agent, child, rtt: [], ids: new Set() };
+  try {
+    pid = agent ? (await probesAttached(agent, ["envoy-request-trace"], `${label}: probes attached`, 180_000)).envoy!.pid : child!.pid!;
+    const port = await portFromFile(portFile, `${label}: port`, 30_000);
+    return { label, port, pid, truthFile, agent, child, rtt: [], ids: new Set() };
+  } catch (err) {
+    // Not yet in the caller's list: stopped here, or its agent and proxy outlive the run.
+    await stopProxy({ agent, child });
+    throw err;
+  }
+}
+
+/** SIGTERM to the agent (it stops its proxy and bpftrace), SIGKILL after 20 s; SIGTERM to an untraced proxy. */
+async function stopProxy(p: Pick<Proxy, "agent" | "child">): Promise<void> {
+  if (p.agent) {
+    p.agent.child.kill("SIGTERM");
+    await Promise.race([p.agent.exited, new Promise((r) => setTimeout(r, 20_000))]);
+    p.agent.kill();
+  }
+  p.child?.kill("SIGTERM");
 }
 
 /** `n` requests, one at a time, on one raw keep-alive connection; pushes each round trip (ns). */
@@ -238,14 +252,7 @@ async function main(): Promise<void> {
       console.log(line);
     }
   } finally {
-    for (const p of proxies) {
-      if (p.agent) {
-        p.agent.child.kill("SIGTERM");
-        await Promise.race([p.agent.exited, new Promise((r) => setTimeout(r, 20_000))]);
-        p.agent.kill();
-      }
-      p.child?.kill("SIGTERM");
-    }
+    for (const p of proxies) await stopProxy(p);
     up.close();
     rmSync(dir, { recursive: true, force: true });
   }
