@@ -21,6 +21,7 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   I: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   F: ["tid", "seq", "ts", "kind", "round"],
   X: ["tid", "seq", "ts", "round"],
+  Y: ["tid", "seq", "ts", "round"],
   D: ["tid", "seq", "ts", "reason", "round"],
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
@@ -98,16 +99,16 @@ interface Req {
   tid: number;
   q: Ev | null;
   r: Ev | null;
-  c: Ev | null;
-  p: Ev | null;
+  /** Connects, pool readies, failures and response headers of every try (see latestTry). */
+  tries: Ev[];
   /** The latest upstream request's pool ready (a retry's after the first). */
   pLast: Ev | null;
-  f: Ev | null;
+  /** The router's latest retry (Router::Filter::doRetry): the try after it is the one recorded. */
+  y: Ev | null;
   /** The router's latest reset of an upstream request. */
   x: Ev | null;
   /** Envoy's reset of the downstream stream (ActiveStream::onResetStream). */
   d: Ev | null;
-  u: Ev | null;
   h: Ev | null;
   /** Response ends (H or O with end), and request ends handed upstream (I with end). */
   downEnds: Ev[];
@@ -206,27 +207,26 @@ export class RequestAssembler {
         req.r ??= ev;
         break;
       case "C":
-        req.c ??= ev;
+      case "F":
+      case "U":
+        req.tries.push(ev);
         break;
       case "P":
-        req.p ??= ev;
+        req.tries.push(ev);
         req.pLast = ev;
         if (ev.end) req.upEnds.push(ev);
         break;
       case "I":
         if (ev.end) req.upEnds.push(ev);
         break;
-      case "F":
-        req.f ??= ev;
-        break;
       case "X":
         req.x = ev;
         break;
+      case "Y":
+        if (!req.y || ev.ts > req.y.ts) req.y = ev;
+        break;
       case "D":
         req.d ??= ev;
-        break;
-      case "U":
-        req.u ??= ev;
         break;
       case "H":
         req.h ??= ev;
@@ -313,15 +313,14 @@ export class RequestAssembler {
     add("codec", num(q.line, "codec_start"), q.ts);
     add("filters", q.ts, req.r?.ts ?? h.ts);
 
-    const failure = req.f;
+    const { c, p, f: failure, u, upEnds } = latestTry(req);
     let upstream: SocketEnds | null = null;
     const writeRounds: number[] = [];
     if (req.r) {
-      const routerEnd = req.c?.ts ?? req.p?.ts ?? failure?.ts ?? h.ts;
+      const routerEnd = c?.ts ?? p?.ts ?? failure?.ts ?? h.ts;
       add("router", req.r.ts, routerEnd);
     }
-    if (req.c) add("upstream_connect", req.c.ts, req.p?.ts ?? (failure?.kind === 1 ? failure.ts : h.ts));
-    const p = req.p;
+    if (c) add("upstream_connect", c.ts, p?.ts ?? (failure?.kind === 1 ? failure.ts : h.ts));
     // The request head as forwarded is read from the first upstream write.
     let firstUpstreamWrite: Write | undefined;
     if (p) {
@@ -330,13 +329,13 @@ export class RequestAssembler {
       const ws = this.writesAfter(p.fd, p.ts);
       const first = ws[0];
       firstUpstreamWrite = first;
-      const stop = req.u?.ts ?? (failure && failure.kind !== 1 ? failure.ts : null);
+      const stop = u?.ts ?? (failure && failure.kind !== 1 ? failure.ts : null);
       if (!first || (stop !== null && first.enter > stop)) {
         // Never written: only a failure explains that.
-        if (req.u) return "incomplete";
+        if (u) return "incomplete";
       } else {
         let end: number | null = null;
-        const arm = req.upEnds[0];
+        const arm = upEnds[0];
         if (arm) {
           const r = this.resolveArm(p.fd, arm, req.tid, nowMs);
           if (r === WAIT && stop === null) return WAIT;
@@ -349,7 +348,7 @@ export class RequestAssembler {
         if (stop !== null && stop > end) add("upstream_wait", end, stop);
       }
     }
-    if (req.u) add("upstream_read", req.u.ts, h.ts);
+    if (u) add("upstream_read", u.ts, h.ts);
     add("downstream_write", h.ts, down.end);
     const downWrites = this.writesAfter(q.fd, h.ts).filter((w) => w.exit <= down.end);
     for (const w of downWrites) writeRounds.push(w.round);
@@ -459,14 +458,16 @@ export class RequestAssembler {
     // before answering would have given an F (then a 503).
     // Only the latest upstream request counts: a retry (after a per-try timeout or a
     // retriable status, which reset the one before and close its HTTP/1.1 connection)
-    // carries the request on.
-    const p = req.pLast;
-    if (p && p.fd >= 0 && !req.u && !req.f && closed(p.fd, p.ts)) return true;
+    // carries the request on; one the router started (Y) has no pool ready before it.
+    const { f, u } = latestTry(req);
+    const yTs = req.y?.ts ?? -Infinity;
+    const p = req.pLast && req.pLast.ts > yTs ? req.pLast : null;
+    if (p && p.fd >= 0 && !u && !f && closed(p.fd, p.ts)) return true;
     // The router reset its upstream request with no failure of it (a timeout comes with
     // one) and started none after: the downstream went away, e.g. an HTTP/2 client reset
-    // its stream.
-    if (req.x && !req.f && !(p && p.ts > req.x.ts)) return true;
-    return req.f !== null && req.h !== null && req.f.ts > req.h.ts;
+    // its stream. A reset before a retry was that try's end (a per-try timeout).
+    if (req.x && req.x.ts > yTs && !f && !(p && p.ts > req.x.ts)) return true;
+    return f !== null && req.h !== null && f.ts > req.h.ts;
   }
 
   /** Writes on `fd` that entered after `ts`, in order. */
@@ -560,7 +561,7 @@ export class RequestAssembler {
     for (const r of this.pending.values()) {
       // A request whose start has not come yet: all of its connections' events.
       const start = r.q ? num(r.q.line, "codec_start") : -Infinity;
-      for (const ev of [r.q, r.c, r.p, r.pLast, r.u, r.h, ...r.downEnds, ...r.upEnds]) need(ev?.fd, start);
+      for (const ev of [r.q, ...r.tries, r.h, ...r.downEnds, ...r.upEnds]) need(ev?.fd, start);
     }
     const recent = (receivedMs: number): boolean => nowMs - receivedMs < 4 * this.graceMs;
     for (const [fd, log] of this.fds) {
@@ -592,7 +593,18 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, c: null, p: null, pLast: null, f: null, x: null, d: null, u: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, tries: [], pLast: null, y: null, x: null, d: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+}
+
+/**
+ * The upstream request that counts: the first connect, pool ready, failure and response
+ * headers after the router's latest retry (all of them when it never retried), and the
+ * request ends handed to it. The earlier tries and the backoffs lie inside the router phase.
+ */
+function latestTry(req: Req): { c: Ev | null; p: Ev | null; f: Ev | null; u: Ev | null; upEnds: Ev[] } {
+  const yTs = req.y?.ts ?? -Infinity;
+  const first = (tag: string): Ev | null => req.tries.find((e) => e.tag === tag && e.ts > yTs) ?? null;
+  return { c: first("C"), p: first("P"), f: first("F"), u: first("U"), upEnds: req.upEnds.filter((e) => e.ts > yTs) };
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

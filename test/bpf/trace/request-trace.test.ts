@@ -433,9 +433,10 @@ async function startAbortingUpstream(): Promise<{ port: number; close(): Promise
 
 /**
  * An HTTP/1.1 upstream that drops the connection on the first `resets` tries of each
- * request (by x-request-id), before any answer, and answers the next one `200 ok`.
+ * request (by x-request-id), before any answer (or, `hang`, never answers them), and
+ * answers the next one `200 ok`.
  */
-async function startResettingUpstream(resets: number): Promise<{ port: number; tries(): number; close(): Promise<void> }> {
+async function startResettingUpstream(resets: number, hang = false): Promise<{ port: number; tries(): number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const seen = new Map<string, number>();
   let tries = 0;
@@ -454,7 +455,7 @@ async function startResettingUpstream(resets: number): Promise<{ port: number; t
         const n = (seen.get(id) ?? 0) + 1;
         seen.set(id, n);
         if (n <= resets) {
-          sock.destroy();
+          if (!hang) sock.destroy();
           return;
         }
         sock.write("HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n");
@@ -491,6 +492,9 @@ const FEW_KEYS = 64;
 const MANY = 200;
 /** Tries per request in the retry test: the upstream resets all but the last. */
 const TRIES = 3;
+/** The per-try timeout test: requests, and the fixture's --per-try-timeout-ms. */
+const PER_TRY_REQUESTS = 50;
+const PER_TRY_MS = 40;
 
 /** One GET on an HTTP/2 session; resolves with its status once the response ended. */
 function h2Get(session: http2.ClientHttp2Session, id: string): Promise<number> {
@@ -704,7 +708,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
   }
 
   for (const bt of BPFTRACES) {
-    it(`keeps no entries of a retried request's upstream requests: with bpftrace's maps cut to ${FEW_KEYS} keys, ${MANY} requests each reset ${TRIES - 1} times by the upstream and retried are all recorded, ${bt.label}`, async (ctx) => {
+    it(`follows a retried request's upstream requests to the last try, as the truth has it, and keeps no entries of them: with bpftrace's maps cut to ${FEW_KEYS} keys, ${MANY} requests each reset ${TRIES - 1} times by the upstream and retried are all recorded, ${bt.label}`, async (ctx) => {
       const why = bpfSkipReason(bt.path);
       if (why) return ctx.skip(why);
       // Each try is a new UpstreamRequest at its own address (the fixture frees failed tries
@@ -727,17 +731,77 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
         result = await p.stop();
         await upstream.close();
       }
-      const { records, truth, status } = result;
+      const { records, truth, status, host } = result;
       expect(statuses).toEqual(ids.map(() => 200));
       expect(upstream.tries()).toEqual(MANY * TRIES);
       expect(truth.map((t) => [t.id, t.aborted])).toEqual(ids.map((id) => [id, null]));
       expect(records.map((r) => r.id)).toEqual(ids);
       expect(status.trace?.requests).toMatchObject({ recorded: MANY, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
-      // The first try only: a retry's upstream request starts from the router's retry timer,
-      // a later wake-up with no router call to link it to its request, so the script does not
-      // follow it (no C, P, U or F of it) and keeps no entries of it.
-      expect(status.trace?.events).toMatchObject({ Q: MANY, R: MANY, P: MANY, F: MANY, H: MANY });
-      expect(status.trace?.events.U ?? 0).toBe(0);
+      // The last try's upstream socket and phases: its own connect (the reset closed the
+      // try before), write, wait and read; the earlier tries and backoffs are in router.
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`retried, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
+      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
+      expect(c.mismatches).toEqual([]);
+      expect(new Set(records.map((r) => r.phases.map((x) => x.name).join(",")))).toEqual(new Set(["downstream_read,codec,filters,router,upstream_connect,upstream_write,upstream_wait,upstream_read,downstream_write"]));
+      expect(new Set(truth.map((t) => t.pooled))).toEqual(new Set([false]));
+      for (const { record: r, truth: t } of c.pairs) expect(r.wakeups, t.id).toBe(t.wakeups);
+      expectAllWithin(`retried, ${bt.label}`, c.within, MANY, host);
+      // Every try is followed: one retry (Y) per failed try; each try's pool ready (P), its
+      // one upstream write (T) and the capture of it (K), and its failure (F, the reset, whose
+      // connection closes: Z) or response headers (U). Connects (C): every retry's (the reset
+      // closed the connection) and the first request's first try's; a later first try takes
+      // the connection the previous request's last try left in the pool. Downstream: one
+      // write (T), one close (Z) and one body (O) per request.
+      expect(status.trace?.events).toEqual({ Q: MANY, R: MANY, Y: MANY * (TRIES - 1), C: MANY * (TRIES - 1) + 1, P: MANY * TRIES, T: MANY * TRIES + MANY, K: MANY * TRIES, F: MANY * (TRIES - 1), Z: MANY * (TRIES - 1) + MANY, U: MANY, H: MANY, O: MANY });
+      expect(status.trace?.unattributed).toEqual({});
+    });
+  }
+
+  for (const bt of BPFTRACES) {
+    it(`follows a request retried after a per-try timeout to its second try, as the truth has it: with bpftrace's maps cut to ${FEW_KEYS} keys, ${PER_TRY_REQUESTS} requests whose first try gets no answer in ${PER_TRY_MS} ms are all recorded, ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      const env: Record<string, string> = bt.label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
+      const upstream = await startResettingUpstream(1, true);
+      const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--retries", "1", "--per-try-timeout-ms", String(PER_TRY_MS)], bpftrace: bt.path, env });
+      const ids = Array.from({ length: PER_TRY_REQUESTS }, (_, i) => `per-try-${i}`);
+      let result;
+      const statuses: number[] = [];
+      try {
+        for (const id of ids) {
+          const session = await h2Connect(p.port);
+          statuses.push(await h2Get(session, id));
+          session.close();
+        }
+        await settle(p, ids, () => PER_TRY_REQUESTS);
+      } finally {
+        result = await p.stop();
+        await upstream.close();
+      }
+      const { records, truth, status, host } = result;
+      const n = PER_TRY_REQUESTS;
+      expect(statuses).toEqual(ids.map(() => 200));
+      expect(upstream.tries()).toEqual(2 * n);
+      expect(records.map((r) => r.id)).toEqual(ids);
+      expect(status.trace?.requests).toMatchObject({ recorded: n, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`per-try timeout, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
+      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
+      expect(c.mismatches).toEqual([]);
+      for (const { record: r, truth: t } of c.pairs) {
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        // The first try's wait for its timeout is inside router.
+        const router = r.phases.find((x) => x.name === "router")!;
+        expect(router.end_ns - router.start_ns, t.id).toBeGreaterThanOrEqual(PER_TRY_MS * 1e6);
+      }
+      expectAllWithin(`per-try timeout, ${bt.label}`, c.within, n, host);
+      // The router's reset of each first try (X) with no failure, its retry (Y); the first
+      // try's connection is closed by the reset (Z), so every retry connects (C), as does the
+      // first request's first try; a later first try takes the pooled connection.
+      expect(status.trace?.events).toEqual({ Q: n, R: n, X: n, Y: n, C: n + 1, P: 2 * n, T: 2 * n + n, K: 2 * n, Z: n + n, U: n, H: n, O: n });
       expect(status.trace?.unattributed).toEqual({});
     });
   }

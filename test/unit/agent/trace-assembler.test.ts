@@ -263,6 +263,47 @@ describe("request assembler", () => {
     expect(b.counters.requests).toMatchObject({ aborted: 1, timeout: 0 });
   });
 
+  it("records a retried request's last try (Y): its upstream socket and phases, the earlier try and the backoff inside router", () => {
+    const a = assembler();
+    // Try 1 (pooled, fd 11) was reset by the upstream (F) and its connection closed; the
+    // router's retry timer (Y) opened fd 12 (C), whose try answered.
+    feed(a, [
+      ...pooled(1, T0).slice(0, 4),
+      `F 100 1 ${T0 + 500} 3 2`,
+      `Z 100 11 ${T0 + 510}`,
+      `Y 100 1 ${T0 + 1500} 3`,
+      `C 100 1 ${T0 + 1510} 12 3`,
+      `P 100 1 ${T0 + 1600} 12 4 1 0 ${UPEER} 0 0 ${addr(50001)} 0 0`,
+      `T 100 12 ${T0 + 1610} ${T0 + 1620} 63 63 4`,
+      `U 100 1 ${T0 + 3000} 12 5`,
+      `H 100 1 ${T0 + 3100} 9 5 0 0`,
+      `O 100 1 ${T0 + 3200} 9 5 1 0`,
+      `T 100 9 ${T0 + 3300} ${T0 + 3400} 126 126 5`,
+    ]);
+    const [r] = a.sweep(600);
+    expect(r?.upstream).toEqual({ fd: 12, local: "127.0.0.1:50001", peer: "127.0.0.1:9090" });
+    expect(r?.wakeups).toBe(5);
+    expect(r?.phases).toEqual([
+      { name: "downstream_read", start_ns: T0, end_ns: T0 + 10 },
+      { name: "codec", start_ns: T0 + 20, end_ns: T0 + 30 },
+      { name: "filters", start_ns: T0 + 30, end_ns: T0 + 40 },
+      { name: "router", start_ns: T0 + 40, end_ns: T0 + 1510 },
+      { name: "upstream_connect", start_ns: T0 + 1510, end_ns: T0 + 1600 },
+      { name: "upstream_write", start_ns: T0 + 1610, end_ns: T0 + 1620 },
+      { name: "upstream_wait", start_ns: T0 + 1620, end_ns: T0 + 3000 },
+      { name: "upstream_read", start_ns: T0 + 3000, end_ns: T0 + 3100 },
+      { name: "downstream_write", start_ns: T0 + 3100, end_ns: T0 + 3400 },
+    ]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, aborted: 0, incomplete: 0 });
+    // A per-try timeout: the router reset try 1 (X, no failure) and retried (Y); the retry's
+    // pool ready has not come after the grace: no abort, still pending.
+    const b = assembler();
+    feed(b, [...pooled(1, T0).slice(0, 4), `X 100 1 ${T0 + 500} 2`, `Z 100 11 ${T0 + 510}`, `Y 100 1 ${T0 + 1500} 3`, `C 100 1 ${T0 + 1510} 12 3`], 0);
+    expect(b.sweep(1500)).toEqual([]);
+    expect(b.counters.pending).toBe(1);
+    expect(b.counters.requests).toMatchObject({ aborted: 0, timeout: 0 });
+  });
+
   it("ends a request whose response had started when its upstream reset (or timed out) as aborted", () => {
     for (const kind of [3, 2]) {
       const a = assembler();
