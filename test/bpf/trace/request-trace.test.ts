@@ -6,7 +6,7 @@ import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
 import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
-import { WINDOW_SLACK_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, expectAllWithin, sendRequests, settle, startTracedProxy, WindowTally, type HostShare, type Proto, type TruthLine } from "./support.js";
+import { WINDOW_SLACK_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, expectAllWithin, sendRequests, settle, startTracedProxy, WindowTally, type Comparison, type HostShare, type Proto, type TracedProxy, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
 const pairs: [Proto, Proto][] = [
@@ -40,9 +40,7 @@ describe.each(BPFTRACES)("envoy-request-trace on the fixture proxy, $label", (bt
       expect(new Set(truth.map((t) => t.id))).toEqual(new Set(sent.map((s) => s.id)));
       const c = compareWithTruth(records, truth);
       console.log(`${describeComparison(`${bt.label}, ${down} -> ${up}`, c, p.realtime)}; ${describeHost(host)}`);
-      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
-      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
-      expect(c.mismatches).toEqual([]);
+      expectPairedWithTruth(c);
       // An id read from the request's bytes is always the one the truth has; HTTP/2 upstreams
       // carry it HPACK-coded, so with an HTTP/2 downstream too the agent makes its own.
       const readIds = records.filter((r) => !r.id.startsWith("hp-"));
@@ -403,12 +401,8 @@ describe("envoy-request-trace on the fixture proxy", () => {
  * An upstream that answers `/reset` with its headers and the start of a 1,000-byte body and
  * then drops the connection, and never answers `/hold` (a client gives up first).
  */
-async function startAbortingUpstream(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("error", () => undefined);
+function startAbortingUpstream(): Promise<{ port: number; close(): Promise<void> }> {
+  return tcpServer((sock) => {
     let head = "";
     sock.on("data", (d: Buffer) => {
       head += d.toString("latin1");
@@ -419,6 +413,17 @@ async function startAbortingUpstream(): Promise<{ port: number; close(): Promise
       }
       head = "";
     });
+  });
+}
+
+/** A TCP server on 127.0.0.1 whose connections `serve` handles; close() ends them all. */
+async function tcpServer(serve: (sock: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => undefined);
+    serve(sock);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return {
@@ -437,13 +442,9 @@ async function startAbortingUpstream(): Promise<{ port: number; close(): Promise
  * answers the next one `200 ok`.
  */
 async function startResettingUpstream(resets: number, hang = false): Promise<{ port: number; tries(): number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
   const seen = new Map<string, number>();
   let tries = 0;
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("error", () => undefined);
+  const server = await tcpServer((sock) => {
     let head = "";
     sock.on("data", (d: Buffer) => {
       head += d.toString("latin1");
@@ -462,16 +463,7 @@ async function startResettingUpstream(resets: number, hang = false): Promise<{ p
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    tries: () => tries,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  return { ...server, tries: () => tries };
 }
 
 /** Opens a connection, writes `request`, runs `then` on it 200 ms later; resolves when it closed. */
@@ -495,6 +487,40 @@ const TRIES = 3;
 /** The per-try timeout test: requests, and the fixture's --per-try-timeout-ms. */
 const PER_TRY_REQUESTS = 50;
 const PER_TRY_MS = 40;
+
+/** bpftrace's map size cut to FEW_KEYS (each version reads its own variable). */
+function fewMapKeys(label: string): Record<string, string> {
+  return label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
+}
+
+/**
+ * One GET per id, one after another, each on an HTTP/2 connection of its own; then, once
+ * every id has its record, the proxy stopped (and `after`, also on a failure): its result
+ * and the statuses.
+ */
+async function getEachAndStop(p: TracedProxy, ids: readonly string[], after?: () => Promise<void>): Promise<{ statuses: number[]; result: Awaited<ReturnType<TracedProxy["stop"]>> }> {
+  const statuses: number[] = [];
+  let result;
+  try {
+    for (const id of ids) {
+      const session = await h2Connect(p.port);
+      statuses.push(await h2Get(session, id));
+      session.close();
+    }
+    await settle(p, ids, () => ids.length);
+  } finally {
+    result = await p.stop();
+    await after?.();
+  }
+  return { statuses, result };
+}
+
+/** Every record paired with its truth line and none differing in sockets, stream, id or phase names. */
+function expectPairedWithTruth(c: Comparison): void {
+  expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
+  expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
+  expect(c.mismatches).toEqual([]);
+}
 
 /** One GET on an HTTP/2 session; resolves with its status once the response ended. */
 function h2Get(session: http2.ClientHttp2Session, id: string): Promise<number> {
@@ -631,9 +657,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       for (const t of truth.filter((x) => x.aborted !== null)) expect(t.phases.map((x) => x.name), t.id).not.toContain("router");
       const c = compareWithTruth(records, truth.filter((t) => t.aborted === null));
       console.log(`${describeComparison(`${bt.label}, reset streams' neighbours`, c, p.realtime)}; ${describeHost(host)}`);
-      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
-      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
-      expect(c.mismatches).toEqual([]);
+      expectPairedWithTruth(c);
       for (const { record: r, truth: t } of c.pairs) expect(r.stream, t.id).toBe(t.stream);
       expect(status.trace?.requests).toMatchObject({ aborted: RESET, recorded: KEPT, timeout: 0, incomplete: 0, invalid: 0 });
       expect(status.trace?.pending).toBe(0);
@@ -683,21 +707,10 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // Each request's FilterManager, Router::Filter and UpstreamRequest take new addresses
       // here: entries left behind would fill the maps after ${FEW_KEYS} requests, and the
       // requests after that would lose their events (bpftrace drops an update to a full map).
-      const env: Record<string, string> = bt.label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
+      const env = fewMapKeys(bt.label);
       const p = await startTracedProxy({ down: "h2", up: "h1", flags: ["--concurrency", "1"], bpftrace: bt.path, env });
       const ids = Array.from({ length: MANY }, (_, i) => `many-${i}`);
-      let result;
-      const statuses: number[] = [];
-      try {
-        for (const id of ids) {
-          const session = await h2Connect(p.port);
-          statuses.push(await h2Get(session, id));
-          session.close();
-        }
-        await settle(p, ids, () => MANY);
-      } finally {
-        result = await p.stop();
-      }
+      const { statuses, result } = await getEachAndStop(p, ids);
       const { records, truth, status } = result;
       expect(statuses).toEqual(ids.map(() => 200));
       expect(truth.map((t) => [t.id, t.aborted])).toEqual(ids.map((id) => [id, null]));
@@ -714,23 +727,11 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // Each try is a new UpstreamRequest at its own address (the fixture frees failed tries
       // with the stream): an entry kept for any try but the one the stream's end deletes would
       // fill the maps within ${FEW_KEYS} requests.
-      const env: Record<string, string> = bt.label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
+      const env = fewMapKeys(bt.label);
       const upstream = await startResettingUpstream(TRIES - 1);
       const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--retries", String(TRIES - 1)], bpftrace: bt.path, env });
       const ids = Array.from({ length: MANY }, (_, i) => `retried-${i}`);
-      let result;
-      const statuses: number[] = [];
-      try {
-        for (const id of ids) {
-          const session = await h2Connect(p.port);
-          statuses.push(await h2Get(session, id));
-          session.close();
-        }
-        await settle(p, ids, () => MANY);
-      } finally {
-        result = await p.stop();
-        await upstream.close();
-      }
+      const { statuses, result } = await getEachAndStop(p, ids, () => upstream.close());
       const { records, truth, status, host } = result;
       expect(statuses).toEqual(ids.map(() => 200));
       expect(upstream.tries()).toEqual(MANY * TRIES);
@@ -741,9 +742,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // try before), write, wait and read; the earlier tries and backoffs are in router.
       const c = compareWithTruth(records, truth);
       console.log(`${describeComparison(`retried, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
-      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
-      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
-      expect(c.mismatches).toEqual([]);
+      expectPairedWithTruth(c);
       expect(new Set(records.map((r) => r.phases.map((x) => x.name).join(",")))).toEqual(new Set(["downstream_read,codec,filters,router,upstream_connect,upstream_write,upstream_wait,upstream_read,downstream_write"]));
       expect(new Set(truth.map((t) => t.pooled))).toEqual(new Set([false]));
       for (const { record: r, truth: t } of c.pairs) expect(r.wakeups, t.id).toBe(t.wakeups);
@@ -763,23 +762,11 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
     it(`follows a request retried after a per-try timeout to its second try, as the truth has it: with bpftrace's maps cut to ${FEW_KEYS} keys, ${PER_TRY_REQUESTS} requests whose first try gets no answer in ${PER_TRY_MS} ms are all recorded, ${bt.label}`, async (ctx) => {
       const why = bpfSkipReason(bt.path);
       if (why) return ctx.skip(why);
-      const env: Record<string, string> = bt.label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
+      const env = fewMapKeys(bt.label);
       const upstream = await startResettingUpstream(1, true);
       const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--retries", "1", "--per-try-timeout-ms", String(PER_TRY_MS)], bpftrace: bt.path, env });
       const ids = Array.from({ length: PER_TRY_REQUESTS }, (_, i) => `per-try-${i}`);
-      let result;
-      const statuses: number[] = [];
-      try {
-        for (const id of ids) {
-          const session = await h2Connect(p.port);
-          statuses.push(await h2Get(session, id));
-          session.close();
-        }
-        await settle(p, ids, () => PER_TRY_REQUESTS);
-      } finally {
-        result = await p.stop();
-        await upstream.close();
-      }
+      const { statuses, result } = await getEachAndStop(p, ids, () => upstream.close());
       const { records, truth, status, host } = result;
       const n = PER_TRY_REQUESTS;
       expect(statuses).toEqual(ids.map(() => 200));
@@ -788,9 +775,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       expect(status.trace?.requests).toMatchObject({ recorded: n, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
       const c = compareWithTruth(records, truth);
       console.log(`${describeComparison(`per-try timeout, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
-      expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
-      expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
-      expect(c.mismatches).toEqual([]);
+      expectPairedWithTruth(c);
       for (const { record: r, truth: t } of c.pairs) {
         expect(r.wakeups, t.id).toBe(t.wakeups);
         // The first try's wait for its timeout is inside router.
