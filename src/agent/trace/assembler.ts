@@ -101,8 +101,6 @@ interface Req {
   r: Ev | null;
   /** Connects, pool readies, failures and response headers of every try (see latestTry). */
   tries: Ev[];
-  /** The latest upstream request's pool ready (a retry's after the first). */
-  pLast: Ev | null;
   /** The router's latest retry (Router::Filter::doRetry): the try after it is the one recorded. */
   y: Ev | null;
   /** The router's latest reset of an upstream request. */
@@ -213,7 +211,6 @@ export class RequestAssembler {
         break;
       case "P":
         req.tries.push(ev);
-        req.pLast = ev;
         if (ev.end) req.upEnds.push(ev);
         break;
       case "I":
@@ -461,7 +458,9 @@ export class RequestAssembler {
     // carries the request on; one the router started (Y) has no pool ready before it.
     const { f, u } = latestTry(req);
     const yTs = req.y?.ts ?? -Infinity;
-    const p = req.pLast && req.pLast.ts > yTs ? req.pLast : null;
+    // The latest upstream request's pool ready (a retry's after the first).
+    const pLast = req.tries.findLast((e) => e.tag === "P");
+    const p = pLast && pLast.ts > yTs ? pLast : null;
     if (p && p.fd >= 0 && !u && !f && closed(p.fd, p.ts)) return true;
     // The router reset its upstream request with no failure of it (a timeout comes with
     // one) and started none after: the downstream went away, e.g. an HTTP/2 client reset
@@ -593,7 +592,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, tries: [], pLast: null, y: null, x: null, d: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, tries: [], y: null, x: null, d: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 /**
