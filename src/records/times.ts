@@ -133,15 +133,23 @@ function blockReader(fh: FileHandle, back: boolean, limit: number): (position: n
 }
 
 /** The first complete line's bytes (without the newline), or null when there is none yet. */
-export async function firstLine(fh: FileHandle, size: number): Promise<Buffer | null> {
-  let length = Math.min(size, 4096);
+export function firstLine(fh: FileHandle, size: number): Promise<Buffer | null> {
+  return lineBytesAt(fh, 0, size, FIRST_READ);
+}
+
+/**
+ * The bytes of the line starting at `start` (without the newline), read `firstRead` bytes
+ * first and four times more each time until its newline; null when it is not complete.
+ */
+async function lineBytesAt(fh: FileHandle, start: number, size: number, firstRead: number): Promise<Buffer | null> {
+  let length = Math.min(firstRead, size - start);
   for (;;) {
-    const head = await readAt(fh, 0, length);
-    const nl = head.indexOf(10);
-    if (nl >= 0) return head.subarray(0, nl);
+    const buf = await readAt(fh, start, length);
+    const nl = buf.indexOf(10);
+    if (nl >= 0) return buf.subarray(0, nl);
     // A short read: the file ends before `size` (cut back since it was listed).
-    if (head.length < length || length >= size || length >= MAX_LINE) return null;
-    length = Math.min(size, length * 4, MAX_LINE);
+    if (buf.length < length || start + length >= size || length >= MAX_LINE) return null;
+    length = Math.min(size - start, length * 4, MAX_LINE);
   }
 }
 
@@ -267,15 +275,8 @@ async function lineStartFrom(fh: FileHandle, pos: number, size: number): Promise
 
 /** The line starting at `start` and its end (after the newline); null when it is not complete. */
 async function lineAt(fh: FileHandle, start: number, size: number): Promise<{ text: string; next: number } | null> {
-  let length = Math.min(CHUNK, size - start);
-  for (;;) {
-    const buf = await readAt(fh, start, length);
-    const nl = buf.indexOf(10);
-    if (nl >= 0) return { text: buf.subarray(0, nl).toString("utf8"), next: start + nl + 1 };
-    // A short read: the file ends before `size`.
-    if (buf.length < length || start + length >= size || length >= MAX_LINE) return null;
-    length = Math.min(size - start, length * 4, MAX_LINE);
-  }
+  const line = await lineBytesAt(fh, start, size, CHUNK);
+  return line && { text: line.toString("utf8"), next: start + line.length + 1 };
 }
 
 /**
