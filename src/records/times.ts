@@ -49,10 +49,13 @@ export function isoTimeNs(text: string): bigint | null {
  * up to this much later. A request record's `ts` is its response's end, and the agent
  * writes it at its assembler's next sweep (every 250 ms) once no event of the request came
  * for 500 ms and, when its end is a write that must settle, 1 s after that write's event:
- * at most about 1.25 s after the end, plus the events' delivery. Nothing makes that a hard
- * limit (a request whose own events go on after its response ended is held until they
- * stop), so the readers allow four times it. Map records are written at their `ts`, in
- * order: a file whose records at the end being read are map records is read without it.
+ * at most about 1.25 s after the end, plus the events' delivery, so the readers allow four
+ * times it. Nothing makes that a hard limit (a request whose own events go on after its
+ * response ended is held until they stop, up to 120 s): the agent tracks how far out of
+ * order it really wrote each of its files, and reads those with that window when it is
+ * larger (`writtenDisorderMs` below); a file of an earlier agent run is read with this one.
+ * Map records are written at their `ts`, in order: a file whose records at the end being
+ * read are map records is read without it.
  */
 export const MAX_DISORDER_MS = 5_000;
 
@@ -156,26 +159,37 @@ async function lineBytesAt(fh: FileHandle, start: number, size: number, firstRea
 /**
  * The earliest and the latest `ts` of the complete records (a line still being written is
  * not one), each null when the first (last) complete record has no `ts`. Reads only the
- * head and the tail: a record at least MAX_DISORDER_MS (for map records 0) beyond the
- * earliest (latest) seen so far is followed (preceded) by none that is earlier (later).
+ * head and the tail: a record at least the window (MAX_DISORDER_MS, for map records 0, or
+ * `writtenDisorderMs` when larger) beyond the earliest (latest) seen so far is followed
+ * (preceded) by none that is earlier (later).
+ *
+ * `writtenDisorderMs`: how far out of time order the file's writer is known to have
+ * written it (the agent's own files: WrittenOrder in src/agent/output/disorder.ts); 0 when
+ * not known.
  */
-export async function recordTimes(fh: FileHandle, size: number): Promise<{ first: string | null; last: string | null }> {
+export async function recordTimes(fh: FileHandle, size: number, writtenDisorderMs = 0): Promise<{ first: string | null; last: string | null }> {
   if (size === 0) return { first: null, last: null };
-  return { first: await extremeTs(linesFrom(fh, 0, size), -1n), last: await extremeTs(linesBefore(fh, size), 1n) };
+  return { first: await extremeTs(linesFrom(fh, 0, size), -1n, writtenDisorderMs), last: await extremeTs(linesBefore(fh, size), 1n, writtenDisorderMs) };
+}
+
+/** How far out of time order records around a line may be: its kind's bound, or what the writer saw when larger. */
+function lineWindow(line: string, writtenDisorderMs: number): { ts: string | null; windowMs: number } {
+  const { ts, disorderMs } = lineRecord(line);
+  return { ts, windowMs: Math.max(disorderMs, writtenDisorderMs) };
 }
 
 /** The latest (`sign` 1) or earliest (-1) `ts` of lines read away from that end of the file. */
-async function extremeTs(lines: AsyncIterable<Line>, sign: bigint): Promise<string | null> {
+async function extremeTs(lines: AsyncIterable<Line>, sign: bigint, writtenDisorderMs: number): Promise<string | null> {
   let best: { ts: string; ns: bigint } | null = null;
   let windowNs = 0n;
   for await (const line of lines) {
     if (best === null) {
-      const { ts, disorderMs } = lineRecord(line.bytes.toString("utf8"));
+      const { ts, windowMs } = lineWindow(line.bytes.toString("utf8"), writtenDisorderMs);
       if (ts === null) return null;
       // Records in time order: the end's own is the answer.
-      if (disorderMs === 0) return ts;
+      if (windowMs === 0) return ts;
       best = { ts, ns: isoTimeNs(ts)! };
-      windowNs = BigInt(disorderMs) * 1_000_000n;
+      windowNs = BigInt(windowMs) * 1_000_000n;
       continue;
     }
     // Most lines of the window change nothing whether or not they are JSON: not parsed.
@@ -282,19 +296,20 @@ async function lineAt(fh: FileHandle, start: number, size: number): Promise<{ te
 /**
  * Byte offset of the first complete record whose `ts` is at or after `sinceMs`, or `size`
  * when there is none: the first that a scan of the whole file would find. Request records
- * after it may still be older (by up to MAX_DISORDER_MS). A line without a readable `ts`
- * is never one, and tells the search nothing.
+ * after it may still be older (by up to the window, see recordTimes, which also says what
+ * `writtenDisorderMs` is). A line without a readable `ts` is never one, and tells the
+ * search nothing.
  */
-export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number): Promise<number> {
+export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number, writtenDisorderMs = 0): Promise<number> {
   const msOf = (text: string): number => {
     const ts = lineTs(text);
     return ts === null ? NaN : Date.parse(ts);
   };
-  // Searched for sinceMs - MAX_DISORDER_MS (request records): no line before a record older
+  // Searched for sinceMs less the window (request records): no line before a record older
   // than that is at or after sinceMs. Invariant: no line starting before `lo` is; `hi`
   // only bounds the search.
   const head = await firstLine(fh, size);
-  const searchMs = sinceMs - (head ? lineRecord(head.toString("utf8")).disorderMs : 0);
+  const searchMs = sinceMs - (head ? lineWindow(head.toString("utf8"), writtenDisorderMs).windowMs : 0);
   let lo = 0;
   let hi = size;
   while (hi - lo > CHUNK) {

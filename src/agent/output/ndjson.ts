@@ -7,8 +7,12 @@
 // are continued), and when a write fails part-way (ENOSPC, EIO) the file is cut back to
 // the end of the last whole record, so a full disk never leaves a torn line. A failure
 // never throws: the caller is told what was written, what was dropped, and why.
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+//
+// How far out of time order each file's records were written is tracked as they go out
+// (disorder.ts): the agent's readers of its files need it.
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { WrittenOrder } from "./disorder.js";
 
 export interface RotatingFileOptions {
   dir: string;
@@ -16,6 +20,8 @@ export interface RotatingFileOptions {
   maxBytes: number;
   /** Rotated files kept besides the live one. */
   keep: number;
+  /** Keeps how far out of time order each file was written (the agent shares one with its records endpoints); default: this writer's own. */
+  order?: WrittenOrder;
 }
 
 export interface WriteResult {
@@ -23,20 +29,25 @@ export interface WriteResult {
   dropped: number;
   /** Why records were dropped (the first failure of this write). */
   error: NodeJS.ErrnoException | null;
+  /** Records written more than MAX_DISORDER_MS after a record of the same file with a later `ts`. */
+  outOfOrder: number;
 }
 
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
+  private ino = 0;
+  private readonly order: WrittenOrder;
   readonly path: string;
 
   constructor(private readonly opts: RotatingFileOptions) {
     this.path = join(opts.dir, `${opts.name}.ndjson`);
+    this.order = opts.order ?? new WrittenOrder();
   }
 
   /** Appends one JSON value per line; never throws. */
   write(values: readonly unknown[]): WriteResult {
-    if (values.length === 0) return { written: 0, dropped: 0, error: null };
+    if (values.length === 0) return { written: 0, dropped: 0, error: null, outOfOrder: 0 };
     const lines = values.map((v) => Buffer.from(`${JSON.stringify(v)}\n`));
     const buf = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
     try {
@@ -44,7 +55,7 @@ export class RotatingFile {
       if (this.size > 0 && this.size + buf.length > this.opts.maxBytes) this.rotate();
     } catch (err) {
       this.close();
-      return { written: 0, dropped: values.length, error: err as NodeJS.ErrnoException };
+      return { written: 0, dropped: values.length, error: err as NodeJS.ErrnoException, outOfOrder: 0 };
     }
     const start = this.size;
     let done = 0;
@@ -55,12 +66,13 @@ export class RotatingFile {
         done += n;
       }
       this.size += done;
-      return { written: values.length, dropped: 0, error: null };
+      return { written: values.length, dropped: 0, error: null, outOfOrder: this.order.appended(this.ino, values) };
     } catch (err) {
       // Keep the whole records that went out, cut the torn one.
       let whole = 0;
       let keep = 0;
       while (whole < lines.length && keep + lines[whole]!.length <= done) keep += lines[whole++]!.length;
+      const ino = this.ino;
       try {
         if (keep < done) ftruncateSync(this.fd!, start + keep);
         this.size = start + keep;
@@ -68,7 +80,7 @@ export class RotatingFile {
         // Could not cut it: start afresh from what the file really holds.
         this.close();
       }
-      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException };
+      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder: this.order.appended(ino, values.slice(0, whole)) };
     }
   }
 
@@ -87,12 +99,17 @@ export class RotatingFile {
     mkdirSync(this.opts.dir, { recursive: true });
     // Never through a symbolic link: the agent is root, the directory may not always be its alone.
     this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
-    this.size = fstatSync(this.fd).size;
+    const st = fstatSync(this.fd);
+    this.size = st.size;
+    this.ino = st.ino;
+    this.order.opened(this.ino, this.size);
   }
 
   private rotate(): void {
     this.close();
-    rmSync(`${this.path}.${this.opts.keep}`, { force: true });
+    const oldest = `${this.path}.${this.opts.keep}`;
+    this.forget(oldest);
+    rmSync(oldest, { force: true });
     for (let i = this.opts.keep - 1; i >= 1; i--) {
       try {
         renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
@@ -101,7 +118,19 @@ export class RotatingFile {
       }
     }
     if (this.opts.keep >= 1) renameSync(this.path, `${this.path}.1`);
-    else rmSync(this.path, { force: true });
+    else {
+      this.forget(this.path);
+      rmSync(this.path, { force: true });
+    }
     this.openFile();
+  }
+
+  /** The file at `path` is about to be deleted: its order is no longer kept. */
+  private forget(path: string): void {
+    try {
+      this.order.forget(lstatSync(path).ino);
+    } catch {
+      // none there
+    }
   }
 }

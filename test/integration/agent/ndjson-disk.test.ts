@@ -1,11 +1,13 @@
 // NDJSON output on a real, small tmpfs: a full disk or a read-only one drops whole
 // records (counted, with the reason), never leaves a torn line, and writing resumes when
-// space comes back.
+// space comes back; what is known of how out of order each file was written follows the
+// records that went out and the files that exist.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 
 const skip = process.getuid?.() !== 0 ? "not root: mounting a tmpfs needs root" : null;
@@ -61,7 +63,7 @@ describe("RotatingFile on a full or read-only disk", () => {
     expect(statSync(f.path).size).toBe(onDisk.reduce<number>((a, r) => a + JSON.stringify(r).length + 1, 0));
     rmSync(join(dir, "filler"));
     const again = f.write([record(1000), record(1001)]);
-    expect(again).toEqual({ written: 2, dropped: 0, error: null });
+    expect(again).toEqual({ written: 2, dropped: 0, error: null, outOfOrder: 0 });
     expect(lines(f.path)).toHaveLength(written + 2);
     f.close();
   });
@@ -76,5 +78,44 @@ describe("RotatingFile on a full or read-only disk", () => {
     const r = f.write([record(2), record(3)]);
     expect([r.written, r.dropped, r.error?.code]).toEqual([0, 2, "EROFS"]);
     expect(lines(f.path)).toHaveLength(1);
+  });
+
+  it("counts as written out of order only the whole records that went out before the disk filled", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("64k");
+    writeFileSync(join(dir, "filler"), Buffer.alloc(48 * 1024));
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1 });
+    // Record k ends k s after T0, every odd one 21 s earlier: 20 s behind the one before it.
+    const late = (k: number) => ({ ...record(k), ts: new Date(Date.parse("2026-01-01T00:00:00.000Z") + (k % 2 === 0 ? k : k - 21) * 1000).toISOString() });
+    let written = 0;
+    let outOfOrder = 0;
+    let failed = 0;
+    // Batches of 20 (~6 KB): the third fills the disk part-way through.
+    for (let batch = 0; batch < 5; batch++) {
+      const r = f.write(Array.from({ length: 20 }, (_, k) => late(batch * 20 + k)));
+      written += r.written;
+      outOfOrder += r.outOfOrder;
+      if (r.error && r.written > 0) failed++;
+    }
+    f.close();
+    // One batch cut part-way; the odd records among those on disk, and no other, counted.
+    expect(failed).toBe(1);
+    expect(lines(f.path)).toHaveLength(written);
+    expect(outOfOrder).toBe(Math.floor(written / 2));
+  });
+});
+
+describe("RotatingFile's record of how out of order it wrote each file", () => {
+  it("forgets the files rotation deletes (tmpfs gives every new file a new inode)", (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("1m");
+    for (const keep of [1, 0]) {
+      const order = new WrittenOrder();
+      const f = new RotatingFile({ dir, name: `keep${keep}`, maxBytes: 700, keep, order });
+      // Two records a file: 20 rotations.
+      for (let i = 0; i < 42; i++) f.write([record(i)]);
+      f.close();
+      expect([keep, order.size]).toEqual([keep, keep + 1]);
+    }
   });
 });

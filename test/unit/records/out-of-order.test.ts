@@ -7,6 +7,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { isoMicro } from "../../../src/agent/trace/assembler.js";
 import { isoTimeNs, MAX_DISORDER_MS, recordTimes, sinceOffset } from "../../../src/records/times.js";
@@ -21,18 +22,28 @@ interface Rec {
   endUs: number;
 }
 
-/** Writes sweeps of records through the agent's own writer, one write per sweep, as the agent does. */
-function writeSweeps(name: string, sweeps: readonly Rec[][], pad: number): string {
-  const file = new RotatingFile({ dir, name, maxBytes: 1 << 30, keep: 1 });
+/**
+ * Writes sweeps of records through the agent's own writer, one write per sweep, as the
+ * agent does; `order`: the agent's record of how out of order it wrote its files. Returns
+ * the file and how many records the writer said came more than MAX_DISORDER_MS late.
+ */
+function writeSweepsCounted(name: string, sweeps: readonly Rec[][], pad: number, order?: WrittenOrder): { path: string; outOfOrder: number } {
+  const file = new RotatingFile({ dir, name, maxBytes: 1 << 30, keep: 1, ...(order ? { order } : {}) });
+  let outOfOrder = 0;
   try {
     for (const sweep of sweeps) {
       const r = file.write(sweep.map((s) => ({ kind: "request", ts: isoMicro(BigInt(T0_MS * 1000 + s.endUs) * 1000n), id: s.id, pad: "x".repeat(pad) })));
       if (r.error) throw r.error;
+      outOfOrder += r.outOfOrder;
     }
   } finally {
     file.close();
   }
-  return join(dir, `${name}.ndjson`);
+  return { path: join(dir, `${name}.ndjson`), outOfOrder };
+}
+
+function writeSweeps(name: string, sweeps: readonly Rec[][], pad: number): string {
+  return writeSweepsCounted(name, sweeps, pad).path;
 }
 
 interface Line {
@@ -59,12 +70,15 @@ function scan(path: string): Line[] {
   return out;
 }
 
-/** What collect gets with `--since`: the offset, and the records from there on at or after `since`. */
-async function fromSince(path: string, since: string): Promise<{ offset: number; ids: string[] }> {
+/**
+ * What collect gets with `--since`: the offset, and the records from there on at or after
+ * `since`; `writtenMs` as the agent's listing passes it (how out of order it wrote the file).
+ */
+async function fromSince(path: string, since: string, writtenMs = 0): Promise<{ offset: number; ids: string[] }> {
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
-    const offset = await sinceOffset(fh, size, Date.parse(since));
+    const offset = await sinceOffset(fh, size, Date.parse(since), writtenMs);
     const ids = scan(path)
       .filter((l) => l.offset >= offset && l.ms >= Date.parse(since))
       .map((l) => l.id);
@@ -81,10 +95,10 @@ function fullScan(path: string, since: string): { offset: number; ids: string[] 
   return { offset: hits[0]?.offset ?? readFileSync(path).length, ids: hits.map((l) => l.id) };
 }
 
-async function times(path: string): Promise<{ first: string | null; last: string | null }> {
+async function times(path: string, writtenMs = 0): Promise<{ first: string | null; last: string | null }> {
   const fh = await open(path, "r");
   try {
-    return await recordTimes(fh, (await fh.stat()).size);
+    return await recordTimes(fh, (await fh.stat()).size, writtenMs);
   } finally {
     await fh.close();
   }
@@ -153,5 +167,51 @@ describe("a records file nearly in time order", () => {
     }
     const sorted = [...lines].sort((a, b) => (isoTimeNs(a.ts)! < isoTimeNs(b.ts)! ? -1 : 1));
     expect(await times(path)).toEqual({ first: sorted[0]!.ts, last: sorted.at(-1)!.ts });
+  });
+});
+
+describe("a records file with records written more than MAX_DISORDER_MS out of order", () => {
+  // Requests ending 10.00 to 29.95 s after T0, then 400 ending 3.000 to 3.399 s held until
+  // their own events stopped and written together (27 s late), then requests ending 30.00
+  // to 39.95 s, and a last sweep of three held ones ending 20, 25 and 36 s (the last only
+  // 3.95 s late). Lines of ~250 bytes: the file is larger than one read, so the offset is
+  // found by the binary search, and a 5 s window misses records at both ends and in between.
+  const s = (id: string, sec: number): Rec => ({ id, endUs: Math.round(sec * 1e6) });
+  const run = (prefix: string, from: number, count: number, stepSec: number): Rec[] => Array.from({ length: count }, (_v, i) => s(`${prefix}${i}`, from + i * stepSec));
+  const inSweeps = (recs: Rec[]): Rec[][] => Array.from({ length: Math.ceil(recs.length / 5) }, (_v, i) => recs.slice(i * 5, i * 5 + 5));
+  const sweeps = [...inSweeps(run("a", 10, 400, 0.05)), run("h", 3, 400, 0.001), ...inSweeps(run("b", 30, 200, 0.05)), [s("y", 20), s("x", 25), s("z", 36)]];
+  const order = new WrittenOrder();
+  const { path, outOfOrder } = writeSweepsCounted("held-requests", sweeps, 200, order);
+  const written = async (): Promise<number> => {
+    const fh = await open(path, "r");
+    try {
+      return order.disorderMs((await fh.stat()).ino);
+    } finally {
+      await fh.close();
+    }
+  };
+
+  it("is counted by the writer: each record more than 5 s late, and how late the latest was", async () => {
+    // The 400 held ones and y and x; z came 3.95 s late.
+    expect(outOfOrder).toBe(402);
+    // h0 (3.000 s) after a399 (29.95 s).
+    expect(await written()).toBe(26_950);
+  });
+
+  it("starts --since at the first record at or after it in file order, as a full scan does, with the window the writer saw", async () => {
+    const writtenMs = await written();
+    const lines = scan(path);
+    const offsetOf = (id: string) => lines.find((l) => l.id === id)!.offset;
+    const all = (prefix: string, from = 0, to = 400) => Array.from({ length: to - from }, (_v, i) => `${prefix}${from + i}`);
+    expect(await fromSince(path, at(15), writtenMs)).toEqual({ offset: offsetOf("a100"), ids: [...all("a", 100), ...all("b", 0, 200), "y", "x", "z"] });
+    expect(await fromSince(path, at(3.2), writtenMs)).toEqual({ offset: 0, ids: [...all("a"), ...all("h", 200), ...all("b", 0, 200), "y", "x", "z"] });
+    expect(await fromSince(path, at(39.9), writtenMs)).toEqual({ offset: offsetOf("b198"), ids: ["b198", "b199"] });
+    for (const sec of [0, 3, 3.2, 3.4, 5, 9.99, 10, 12.5, 15, 19.99, 20, 20.01, 25, 29.95, 30, 33, 36, 38, 39.95, 40]) {
+      expect([sec, await fromSince(path, at(sec), writtenMs)]).toEqual([sec, fullScan(path, at(sec))]);
+    }
+  });
+
+  it("gives the earliest and the latest ts, as a full scan does, with the window the writer saw", async () => {
+    expect(await times(path, await written())).toEqual({ first: "2026-03-01T10:00:03.000000Z", last: "2026-03-01T10:00:39.950000Z" });
   });
 });
