@@ -15,6 +15,7 @@ import { BpftraceRunner } from "./bpftrace/runner.js";
 import { readSymbolTable, type SymbolTable } from "../elf/symbols.js";
 import { IntervalDeltas } from "./output/deltas.js";
 import { MapMetrics, metricName } from "./output/map-metrics.js";
+import { WrittenOrder } from "./output/disorder.js";
 import { RotatingFile, type WriteResult } from "./output/ndjson.js";
 import { toRecords, type BpftraceEvent, type MapRecord } from "./output/records.js";
 import { summarize } from "./output/summary.js";
@@ -99,6 +100,8 @@ export class Agent {
   private readonly recoveryLoggedAt = new Map<string, number>();
   /** Restarts and lost events of each script's runners of Envoys gone: /status counts over the agent's life. */
   private readonly pastRunners = new Map<string, { restarts: number; lostEvents: number }>();
+  /** How far out of time order each records file was written (its records endpoints read the files with it). */
+  private readonly order = new WrittenOrder();
   readonly state: AgentStatus;
 
   constructor(private readonly deps: AgentDeps) {
@@ -222,7 +225,7 @@ export class Agent {
         return this.snapshot();
       },
       ...(settings.recordsEndpoint
-        ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, ...recordsMetrics(registry) } }
+        ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, disorderMs: (ino) => this.order.disorderMs(ino), ...recordsMetrics(registry) } }
         : {}),
     });
     const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: false });
@@ -440,7 +443,7 @@ export class Agent {
         this.log.warn({ script: name, file: programFile, err: (err as Error).message }, "cannot write the program file; bpftrace gets the program on its command line");
         programFile = null;
       }
-      const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: fileBytes, keep: keepFiles });
+      const file = new RotatingFile({ dir: this.settings.outputDir, name, maxBytes: fileBytes, keep: keepFiles, order: this.order });
       const runner = new BpftraceRunner({
         name,
         bpftrace: this.settings.bpftrace,
@@ -467,7 +470,7 @@ export class Agent {
 
   /** Request records from envoy-request-trace's events, in their own file. */
   private requestTrace(name: string, script: Script, envoy: ProcInfo, table: SymbolTable, maxBytes: number): { trace: RequestTrace; file: RotatingFile } {
-    const file = new RotatingFile({ dir: this.settings.outputDir, name: requestRecordsName(name), maxBytes, keep: this.settings.keepFiles });
+    const file = new RotatingFile({ dir: this.settings.outputDir, name: requestRecordsName(name), maxBytes, keep: this.settings.keepFiles, order: this.order });
     const { traceSample, traceRate } = this.settings;
     // Counters outlive one Envoy: a restarted proxy adds to them.
     const status = this.state.trace?.script === name ? this.state.trace : blankTraceStatus(name, file.path, traceSample, traceRate);
@@ -609,6 +612,7 @@ export class Agent {
   private written(name: string, file: RotatingFile, r: WriteResult): void {
     const st = this.scriptStatus(name);
     st.records += r.written;
+    st.recordsOutOfOrder += r.outOfOrder;
     const now = Date.now();
     if (!r.error) {
       if (st.lastWriteError !== null) {
@@ -769,5 +773,5 @@ export class Agent {
 }
 
 function blankStatus(name: string): ScriptStatus {
-  return { name, state: "pending", since: new Date().toISOString(), reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: null, programFile: null, output: null };
+  return { name, state: "pending", since: new Date().toISOString(), reason: null, message: null, missing: [], bpftracePid: null, restarts: 0, attachMs: null, records: 0, recordsOutOfOrder: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: null, programFile: null, output: null };
 }

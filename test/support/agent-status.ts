@@ -18,7 +18,7 @@ export function agentStatus(envoyPid: number | null, scripts: Partial<ScriptStat
     ],
     bpftraceVersion: "0.17.0",
     envoy: envoyPid === null ? null : { pid: envoyPid, tracePid: envoyPid, pidMode: "host", binary: "/usr/local/bin/envoy", buildId: "ab12", stripped: false, symbols: 200000, since: iso(-50) },
-    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: 12, programFile: null, output: null, ...s })),
+    scripts: scripts.map((s) => ({ name: "x", state: "running", since: iso(-40), reason: null, message: null, missing: [], bpftracePid: 9, restarts: 0, attachMs: 700, records: 0, recordsOutOfOrder: 0, recordsDropped: 0, writeErrors: 0, lastWriteError: null, lastWriteErrorAt: null, lostEvents: 0, helperErrors: 0, lostUpdates: [], probes: 12, programFile: null, output: null, ...s })),
     outputDir: "/tmp/hookpoint",
   };
 }

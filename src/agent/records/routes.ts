@@ -21,6 +21,12 @@ export interface RecordsOptions {
   onServed?: (bytes: number) => void;
   /** Called with the status code of every records request. */
   onAnswered?: (code: number) => void;
+  /**
+   * How far out of time order the running agent wrote the file with this inode, in ms (0:
+   * in order, or not its file): listings read it with that window when larger than the
+   * records' own (src/records/times.ts), so `first`, `last` and `offset` are exact.
+   */
+  disorderMs?: (ino: number) => number;
 }
 
 const OPEN_ENDED = /^bytes=\s*\d+\s*-\s*$/;
@@ -55,7 +61,7 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
       const f = await openOutputFile(o.dir, name);
       if (!f) continue; // gone (rotated away) since it was listed
       try {
-        files.push(await describe(f, sinceMs, o.maxResponseBytes));
+        files.push(await describe(f, sinceMs, o.maxResponseBytes, o.disorderMs));
       } finally {
         await f.fh.close();
       }
@@ -110,11 +116,13 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
   });
 }
 
-async function describe(f: OpenedFile, sinceMs: number | null, maxProgramBytes: number): Promise<RecordFileInfo> {
+async function describe(f: OpenedFile, sinceMs: number | null, maxProgramBytes: number, disorderMs: RecordsOptions["disorderMs"]): Promise<RecordFileInfo> {
   const etag = await fileEtag(f, maxProgramBytes);
   if (f.kind === "program") return { name: f.name, bytes: f.size, first: null, last: null, etag, ...(sinceMs === null ? {} : { offset: 0 }) };
-  const { first, last } = await recordTimes(f.fh, f.size);
+  // Taken after the file's size: it covers every record up to there (it only grows).
+  const written = disorderMs?.(f.ino) ?? 0;
+  const { first, last } = await recordTimes(f.fh, f.size, written);
   const info: RecordFileInfo = { name: f.name, bytes: f.size, first, last, etag };
-  if (sinceMs !== null) info.offset = await sinceOffset(f.fh, f.size, sinceMs);
+  if (sinceMs !== null) info.offset = await sinceOffset(f.fh, f.size, sinceMs, written);
   return info;
 }

@@ -22,6 +22,13 @@ export interface ScriptStatus {
   attachMs: number | null;
   /** Records written to the NDJSON file. */
   records: number;
+  /**
+   * Records written more than MAX_DISORDER_MS (5 s) after a record of the same file with a
+   * later `ts` (a request held until its own events stopped), over the agent's life. The
+   * agent's records endpoints read its own files exactly all the same; other readers of a
+   * file (a copy, or the agent after a restart) assume 5 s.
+   */
+  recordsOutOfOrder: number;
   /** Records that could not be written (full or unwritable output directory). */
   recordsDropped: number;
   writeErrors: number;
