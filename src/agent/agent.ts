@@ -29,7 +29,7 @@ import { PROGRAMS_DIR } from "../records/names.js";
 import { loadCatalog, type BundledScript as Script } from "../catalog/catalog.js";
 import { HOOKPOINT_SYMBOL_PATTERN, PAIRS_SCRIPT_NAME } from "../catalog/pairs.js";
 import { checkScript, generatePairsScript, renderScript, symbolPatternsOf } from "../catalog/render.js";
-import { finalDumpGraceMs } from "./final-dump.js";
+import { drainPlan, finalDumpGraceMs } from "./final-dump.js";
 import { nextState, type ScriptEvent } from "./script-state.js";
 import { SETTINGS, fileBytesOf, outputFiles, type AgentSettings } from "./settings.js";
 import { recordsMetrics } from "./records/metrics.js";
@@ -79,7 +79,7 @@ export class Agent {
   private readonly log: Logger;
   private readonly settings: AgentSettings;
   private stopping = false;
-  /** When the kubelet will SIGKILL the pod (performance.now() ms, less 1 s), from the first SIGTERM; null before one. */
+  /** When the kubelet will SIGKILL the pod (performance.now() ms, less the margin), from the first SIGTERM; null before one. */
   private killAt: number | null = null;
   private session: Session | null = null;
   private sessions = 0;
@@ -135,10 +135,11 @@ export class Agent {
       log,
       onSignal: (sig) => {
         if (sig !== "SIGTERM" || draining || this.stopping) return;
-        this.killAt = performance.now() + settings.terminationGraceSeconds * 1000 - 1000;
+        const plan = drainPlan(settings.terminationGraceSeconds, settings.stopGraceMs);
+        this.killAt = performance.now() + plan.killInMs;
         // The proxy drains (pilot-agent: --drain-time-s); tracing goes on meanwhile, and
         // stops in time for its final dump to be written before the kubelet's SIGKILL.
-        const ms = Math.max(0, settings.terminationGraceSeconds * 1000 - settings.stopGraceMs - 1000);
+        const ms = plan.tracingStopsInMs;
         log.info({ tracingStopsInMs: ms }, "SIGTERM: the proxy drains, tracing goes on until it exits");
         draining = setTimeout(() => {
           log.warn({ terminationGraceSeconds: settings.terminationGraceSeconds }, "the proxy is still draining near the end of the grace period: stopping tracing now (final dump)");

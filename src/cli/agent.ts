@@ -21,7 +21,7 @@ const FLAG_HELP: Partial<Record<keyof AgentSettings, [string, string]>> = {
   keepFiles: ["<n>", "rotated NDJSON files kept per script"],
   maxOutputBytes: ["<bytes>", "all NDJSON files together stay under this (the file size shrinks to fit)"],
   stopGraceMs: ["<ms>", "time bpftrace gets to print its maps after SIGINT before SIGKILL, or what is left of the pod's grace period (up to 60 s) once it is terminating when that is longer (also the one-shot pid probe's, to exit)"],
-  terminationGraceSeconds: ["<seconds>", "the pod's terminationGracePeriodSeconds: after SIGTERM, tracing stops in time for its final dump"],
+  terminationGraceSeconds: ["<seconds>", "the pod's terminationGracePeriodSeconds (0 or 1 counts as 2, the least the kubelet gives): after SIGTERM, tracing stops in time for its final dump"],
   reaper: ["<mode>", "auto (tini when PID 1), tini or none"],
   logLevel: ["<level>", "fatal, error, warn, info, debug, trace or silent"],
   recordsEndpoint: ["<on|off>", "serve the records read-only on the metrics port (/records)"],

@@ -128,6 +128,8 @@ describe("SIGTERM to the container's PID 1 while requests flow", () => {
       expect((await client.done).ok).toBe(30);
       a.child.kill("SIGTERM");
       await waitFor("the final dump", 15_000, () => filtersSamples(out) === 30 || undefined, () => a.logText());
+      // 8 s less the 1 s margin less bpftrace's 4 s.
+      expect(a.logs.find((l) => l.msg === "SIGTERM: the proxy drains, tracing goes on until it exits")).toMatchObject({ tracingStopsInMs: 3000 });
       // Dumped while the proxy still runs.
       expect(a.exit).toBeNull();
       expect(a.logs.some((l) => l.msg === "the proxy is still draining near the end of the grace period: stopping tracing now (final dump)")).toBe(true);

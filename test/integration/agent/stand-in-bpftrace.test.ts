@@ -294,6 +294,36 @@ describe("hookpoint agent with a stand-in bpftrace", () => {
     }
   }, 120_000);
 
+  it("a pod whose terminationGracePeriodSeconds is 0 is planned on the 2 s the kubelet still gives: tracing goes on 700 ms into the drain, and the final dump is on disk before that SIGKILL", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const out = join(dir, "grace-zero");
+    // bpftrace may take 300 ms over its final dump; the proxy drains for 5 s, past the kubelet's SIGKILL.
+    const a = startAgent(["--output", out, "--interval", "3600", "--scripts", "hookpoint-pairs", "--termination-grace-seconds", "0", "--stop-grace-ms", "300", "--bpftrace", standIn("grace-zero")], [
+      FIXTURE.pilotAgent, "--drain-ms", "5000", "--", "--port-file", join(dir, "grace-zero-port"),
+    ]);
+    try {
+      await running(a, "hookpoint-pairs running");
+      a.child.kill("SIGTERM");
+      const sigterm = Date.now();
+      // SIGTERM at 0; the kubelet's SIGKILL at 2 s; the final dump planned 1 s before it, with 300 ms for bpftrace.
+      const planned = await waitFor("the SIGTERM plan", 5000, () => a.logs.find((l) => l.msg === "SIGTERM: the proxy drains, tracing goes on until it exits"), () => a.logText());
+      expect(planned.tracingStopsInMs).toBe(700);
+      await waitFor("the final dump", 5000, () => pairRecords(out).length > 0 || undefined, () => a.logText());
+      const dumpedAfterMs = Date.now() - sigterm;
+      const stopped = a.logs.find((l) => l.msg === "the proxy is still draining near the end of the grace period: stopping tracing now (final dump)");
+      expect(stopped, a.logText()).toMatchObject({ terminationGraceSeconds: 0 });
+      // Tracing went on after SIGTERM for the planned 700 ms (pino's time is in ms).
+      expect((stopped!.time as number) - (planned.time as number)).toBeGreaterThanOrEqual(700);
+      expect(a.logs.find((l) => l.msg === "stopping bpftrace (SIGINT): final dumps")).toMatchObject({ graceMs: 300, scripts: 1 });
+      expect(pairRecords(out).map((r) => [r.keys, r.value])).toEqual([[["RequestSeen"], 5]]);
+      // Before the kubelet's SIGKILL, the proxy still draining.
+      expect(dumpedAfterMs, a.logText()).toBeLessThan(2000);
+      expect(a.exit).toBeNull();
+    } finally {
+      a.kill();
+    }
+  }, 60_000);
+
   it("a terminal's Ctrl-C (SIGINT to the agent's whole process group) reaches bpftrace only from the agent: no restart, one final dump", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const out = join(dir, "ctrl-c");
