@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { restorePod } from "../../../src/admission/original.js";
 import type { Pod } from "../../../src/admission/pod.js";
 import { reviewPod } from "../../../src/admission/review.js";
+import { uninjectManifests } from "../../../src/manifests/uninject.js";
 import { podTemplateOf } from "../../../src/admission/workloads.js";
 import { fixtureUrl, loadPod, loadYaml, policy, settings, snapshot } from "../../support/pods.js";
 
@@ -72,5 +73,56 @@ describe("what restorePod refuses, naming the field", () => {
       path: "metadata.annotations.hookpoint.dev/status",
       message: 'names container "cilium-envoy" in containers, which the pod does not have',
     });
+  });
+});
+
+describe("a proxy container whose env holds many entries of hookpoint's names", () => {
+  // 10,003 entries: a stale HOOKPOINT_PROFILE before each of 5,000 others, then HOOKPOINT_SCRIPTS twice.
+  // setEnv keeps the first entry of a name and removes the rest, which moves every later entry.
+  const stale = Array.from({ length: 5000 }, (_, i) => ({ name: "HOOKPOINT_PROFILE", value: `stale-${i}` }));
+  const scripts = [{ name: "HOOKPOINT_SCRIPTS", value: "a" }, { name: "HOOKPOINT_SCRIPTS", value: "b" }];
+  const env = [...stale.flatMap((e, i) => [e, { name: `APP_${i}`, value: String(i) }]), scripts[0], { name: "APP_END", value: "end" }, scripts[1]];
+  const pod: Pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "many-env", namespace: "web" }, spec: { containers: [{ name: "app", image: "app:1" }, { name: "istio-proxy", image: "auto", env }] } } as Pod;
+  const profiles = { big: { env: [{ name: "EXTRA", value: "1" }] } };
+
+  it("is injected with one entry of each name, recorded with every entry it removed, and restored exactly", () => {
+    const r = inject(pod, profiles);
+    const proxy = r.mutated?.spec.containers[1];
+    expect(proxy?.env).toEqual([
+      { name: "HOOKPOINT_PROFILE", value: "big" },
+      ...Array.from({ length: 5000 }, (_, i) => ({ name: `APP_${i}`, value: String(i) })),
+      { name: "HOOKPOINT_SCRIPTS", value: "envoy-request-flow,envoy-event-loop" },
+      { name: "APP_END", value: "end" },
+      { name: "HOOKPOINT_OUTPUT_DIR", value: "/tmp/hookpoint" },
+      { name: "HOOKPOINT_METRICS_PORT", value: "15099" },
+      { name: "EXTRA", value: "1" },
+    ]);
+    const status = JSON.parse(r.mutated?.metadata?.annotations?.["hookpoint.dev/status"] as string) as { original: { env: unknown } };
+    expect(status.original.env).toEqual({
+      names: ["HOOKPOINT_PROFILE", "HOOKPOINT_SCRIPTS", "HOOKPOINT_OUTPUT_DIR", "HOOKPOINT_METRICS_PORT", "EXTRA"],
+      was: [...stale.map((e, i) => [2 * i, e]), [10_000, scripts[0]], [10_002, scripts[1]]],
+    });
+    const back = restorePod(r.mutated as Pod);
+    expect(back.ok && JSON.stringify(back.pod)).toBe(JSON.stringify(pod));
+    // `hookpoint uninject` over the injected manifest gives back the input byte for byte.
+    expect(uninjectManifests(JSON.stringify(r.mutated), "pod.json").output).toBe(JSON.stringify(pod));
+  });
+
+  it("a record whose positions do not ascend (edited by hand) is put back entry by entry, as before", () => {
+    const injected = inject(loadPod("classic-sidecar")).mutated as Pod;
+    const status = JSON.parse(injected.metadata?.annotations?.["hookpoint.dev/status"] as string) as { original: { env: unknown } };
+    const withEnvRecord = (was: unknown): Pod => ({
+      ...injected,
+      metadata: { ...injected.metadata, annotations: { "hookpoint.dev/status": JSON.stringify({ ...status, original: { ...status.original, env: { names: ["X", "Y"], was } } }) } },
+      spec: { ...injected.spec, containers: injected.spec.containers.map((c) => (c.name === "istio-proxy" ? { ...c, env: [{ name: "A" }, { name: "B" }, { name: "C" }] } : c)) },
+    });
+    const envAfter = (was: unknown) => {
+      const back = restorePod(withEnvRecord(was));
+      return back.ok ? back.pod.spec.containers.find((c) => c.name === "istio-proxy")?.env?.map((e) => e.name) : back.message;
+    };
+    expect(envAfter([[3, { name: "X" }], [1, { name: "Y" }]])).toEqual(["A", "Y", "B", "C", "X"]);
+    expect(envAfter([[1, { name: "Y" }], [1, { name: "X" }]])).toEqual(["A", "X", "Y", "B", "C"]);
+    expect(envAfter([[1, { name: "Y" }], [10, { name: "X" }]])).toEqual(["A", "Y", "B", "C", "X"]);
+    expect(envAfter([[-1, { name: "Y" }]])).toEqual(["A", "B", "Y", "C"]);
   });
 });
