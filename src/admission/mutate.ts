@@ -311,7 +311,13 @@ function setEnv(env: EnvVar[], entry: EnvVar): void {
     return;
   }
   env[i] = entry;
-  for (let j = env.length - 1; j > i; j--) if (env[j]?.name === entry.name) env.splice(j, 1);
+  // Later entries of the name go, in one pass (a splice each would copy the rest of the list each time).
+  let kept = i + 1;
+  for (let j = i + 1; j < env.length; j++) {
+    const e = env[j] as EnvVar;
+    if (e?.name !== entry.name) env[kept++] = e;
+  }
+  env.length = kept;
 }
 
 function samePath(a: string, b: string): boolean {
