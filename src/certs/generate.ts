@@ -7,6 +7,13 @@ import { CA_DAYS, checkDays, SERVING_DAYS } from "./days.js";
 
 /** notBefore is backdated so that a node whose clock runs a little behind still accepts a fresh certificate. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+/**
+ * The backdating of `hookpoint certs`, which runs on a workstation whose clock nothing keeps in
+ * step with the cluster's: an hour, as Kubernetes' own self-signed certificates (client-go's
+ * cert.GenerateSelfSignedCertKey). Less, and a laptop a few minutes ahead wrote certificates
+ * that the webhook refused to load and the API server to trust until the cluster caught up.
+ */
+export const WORKSTATION_CLOCK_SKEW_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface KeyPairPem {
@@ -18,6 +25,8 @@ export interface CaOptions {
   commonName?: string;
   days?: number;
   now?: Date;
+  /** How long before `now` it is valid from (default CLOCK_SKEW_MS). */
+  backdateMs?: number;
 }
 
 export interface ServingOptions {
@@ -27,6 +36,8 @@ export interface ServingOptions {
   ipAddresses?: readonly string[];
   days?: number;
   now?: Date;
+  /** How long before `now` it is valid from (default CLOCK_SKEW_MS). */
+  backdateMs?: number;
 }
 
 export interface RsaKey {
@@ -68,9 +79,9 @@ export function utf8(name: string, value: string): forge.pki.CertificateField {
   return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.pki.CertificateField["valueTagClass"] };
 }
 
-/** Valid from CLOCK_SKEW_MS before `now` until `days` after it. */
-export function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
-  cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+/** Valid from `backdateMs` before `now` until `days` after it. */
+export function validity(cert: forge.pki.Certificate, now: Date, days: number, backdateMs = CLOCK_SKEW_MS): void {
+  cert.validity.notBefore = new Date(now.getTime() - backdateMs);
   cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
 }
 
@@ -82,7 +93,7 @@ export function createCertificateAuthority(opts: CaOptions = {}): KeyPairPem {
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serialNumber();
-  validity(cert, now, days);
+  validity(cert, now, days, opts.backdateMs);
   // The timestamp tells rotated CAs apart in a bundle, as Kubernetes' own self-signed CAs do.
   const subject = [
     utf8("commonName", `${opts.commonName ?? "hookpoint-webhook-ca"}@${Math.floor(now.getTime() / 1000)}`),
@@ -112,7 +123,7 @@ export function createServingCertificate(opts: ServingOptions): KeyPairPem {
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serialNumber();
-  validity(cert, now, days);
+  validity(cert, now, days, opts.backdateMs);
   // A serving certificate must not outlive the CA that vouches for it.
   if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
   cert.setSubject([utf8("commonName", opts.commonName)]);

@@ -42,6 +42,8 @@ export interface RenewalPolicy {
   renewBelow: number;
   servingDays?: number;
   caDays?: number;
+  /** How long before `now` issued certificates are valid from (default: generate.ts's CLOCK_SKEW_MS). */
+  backdateMs?: number;
   /**
    * When an operator asked for a new CA (`hookpoint certs rotate-ca`): a CA issued
    * before that moment is rotated like one near its end.
@@ -160,7 +162,7 @@ export function issueMaterial(
     ca = { certPem: current, keyPem: material.caKey };
     caBundle = [current, ...stillTrusted(older.join(""), now)].join("");
   } else {
-    ca = createCertificateAuthority({ now, days: policy.caDays ?? CA_DAYS });
+    ca = createCertificateAuthority({ now, days: policy.caDays ?? CA_DAYS, backdateMs: policy.backdateMs });
     const older = plan.action === "rotate-ca" && material ? stillTrusted(material.caBundle, now) : [];
     caBundle = [ca.certPem, ...older].join("");
     // Step one of a rotation: clients do not trust the new CA yet, so a serving
@@ -179,6 +181,7 @@ export function issueMaterial(
     ipAddresses: policy.ipAddresses,
     days: policy.servingDays ?? SERVING_DAYS,
     now,
+    backdateMs: policy.backdateMs,
   });
   return { caBundle, caKey: ca.keyPem, tlsCert: serving.certPem, tlsKey: serving.keyPem };
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CERT_MODE, KEY_MODE, writeOutputFiles } from "../certs/files.js";
 import { checkDays } from "../certs/days.js";
+import { WORKSTATION_CLOCK_SKEW_MS } from "../certs/generate.js";
 import { certificateInfo, parseCertificate } from "../certs/inspect.js";
 import { servingSubjectAltNames } from "../certs/names.js";
 import { DEFAULT_RENEW_BELOW, issueMaterial, planRenewal, type TlsMaterial } from "../certs/renewal.js";
@@ -50,7 +51,8 @@ function readExisting(dir: string): { material: TlsMaterial; missing: string[] }
   return missing.length === 4 ? undefined : { material, missing };
 }
 
-export function runCerts(options: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+/** `now`: this machine's clock (a parameter for tests). */
+export function runCerts(options: CertsOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }, now = new Date()): void {
   const dir = options.out;
   if (dir === undefined) throw new UsageError("--out <dir> is required: the directory to write the certificates into");
   const opts = { ...options, out: dir };
@@ -62,7 +64,6 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const now = new Date();
   const found = opts.reuse ? readExisting(opts.out) : undefined;
   const existing = found?.material;
   const plan = opts.reuse ? planRenewal(existing, { now, commonName: "", dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, renewBelow: DEFAULT_RENEW_BELOW }) : undefined;
@@ -84,6 +85,7 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
     dnsNames: names.dnsNames,
     ipAddresses: names.ipAddresses,
     servingDays: days,
+    backdateMs: WORKSTATION_CLOCK_SKEW_MS,
   });
   const [caPath, caKeyPath, tlsPath, tlsKeyPath] = writeOutputFiles(
     opts.out,

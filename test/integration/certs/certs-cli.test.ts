@@ -214,6 +214,43 @@ describe("hookpoint certs", () => {
   });
 });
 
+describe("hookpoint certs on a machine whose clock runs ahead of the cluster's", () => {
+  const CLUSTER_NOW = new Date("2026-03-01T10:00:00.000Z");
+  const MINUTE = 60_000;
+  /** runCerts on this machine's clock `now`: stderr, and what the webhook's own check says of tls.crt on the cluster's clock. */
+  async function certsAt(now: Date): Promise<{ out: string; stderr: string; caFrom: string; tlsFrom: string; webhook: string | undefined }> {
+    const { runCerts } = await import("../../../src/cli/certs-run.js");
+    const { servingPair, validityProblem } = await import("../../../src/server/tls-state.js");
+    const out = tempDir();
+    let stderr = "";
+    runCerts({ out, service: "hookpoint-webhook", namespace: WEBHOOK_NAMESPACE, clusterDomain: "cluster.local", days: "365" }, { stdout: () => {}, stderr: (t) => void (stderr += t) }, now);
+    const [tlsCert, tlsKey] = [readFileSync(join(out, "tls.crt"), "utf8"), readFileSync(join(out, "tls.key"), "utf8")];
+    const pair = servingPair(tlsCert, tlsKey, { cert: join(out, "tls.crt"), key: join(out, "tls.key") });
+    return {
+      out,
+      stderr,
+      caFrom: certificateInfo(new X509Certificate(readFileSync(join(out, "ca.crt")))).notBefore.toISOString(),
+      tlsFrom: pair.notBefore.toISOString(),
+      webhook: validityProblem(pair, CLUSTER_NOW, join(out, "tls.crt")),
+    };
+  }
+
+  it("30 minutes ahead: the certificates are valid from an hour before this clock, so the webhook and the API server accept them at once", async () => {
+    const r = await certsAt(new Date(CLUSTER_NOW.getTime() + 30 * MINUTE));
+    expect([r.caFrom, r.tlsFrom, r.webhook]).toEqual(["2026-03-01T09:30:00.000Z", "2026-03-01T09:30:00.000Z", undefined]);
+    expect(r.stderr.split("\n").slice(0, 3)).toEqual([
+      `wrote ${r.out}/ca.crt (CA, valid until 2036-02-27)`,
+      `wrote ${r.out}/ca.key (CA key, mode 0600)`,
+      `wrote ${r.out}/tls.crt (serving certificate for hookpoint-webhook, hookpoint-webhook.hookpoint-system, hookpoint-webhook.hookpoint-system.svc, hookpoint-webhook.hookpoint-system.svc.cluster.local, localhost, 127.0.0.1, ::1; valid until 2027-03-01)`,
+    ]);
+  });
+
+  it("more than an hour ahead: still not valid on the cluster's clock, which the webhook says naming the file and the time", async () => {
+    const r = await certsAt(new Date(CLUSTER_NOW.getTime() + 90 * MINUTE));
+    expect(r.webhook).toBe(`${r.out}/tls.crt is not valid before 2026-03-01T10:30:00.000Z`);
+  });
+});
+
 describe("writeServingFiles (self-managed mode → the webhook's TLS reload)", () => {
   it("replaces the certificate and key in place, key 0600, creating the directory", async () => {
     const { writeServingFiles } = await import("../../../src/certs/files.js");
