@@ -9,6 +9,7 @@
 import { ISTIO_INIT_CONTAINER } from "./istio.js";
 import { INJECTED_LABEL, STATUS_ANNOTATION } from "../names.js";
 import type { Container, EnvVar, Pod, TargetRef, Volume, VolumeMount } from "./pod.js";
+import { originalProblem, REPLACED_FIELDS, type ReplacedField } from "./original-shape.js";
 
 export interface ListRecord<T> {
   /** Names of the entries hookpoint set, added or removed. */
@@ -19,9 +20,7 @@ export interface ListRecord<T> {
   absent?: true;
 }
 
-/** Container fields hookpoint replaces outright. */
-export const REPLACED_FIELDS = ["image", "command", "securityContext", "resources"] as const;
-export type ReplacedField = (typeof REPLACED_FIELDS)[number];
+export { REPLACED_FIELDS, type ReplacedField } from "./original-shape.js";
 
 export interface OriginalState {
   /** Each replaced field as it was; null: it was absent. Fields hookpoint left alone are not listed. */
@@ -169,6 +168,8 @@ export function restorePod(pod: Pod): RestoreResult {
   if (!original || typeof original !== "object" || typeof original.fields !== "object") {
     return { ok: false, message: `holds no record of the original pod (injected by hookpoint ${String(status.version ?? "unknown")}); re-create the pod from its un-injected manifest`, path: at };
   }
+  const problem = originalProblem(original as unknown as Record<string, unknown>);
+  if (problem) return { ok: false, message: `${problem} (the record was edited or damaged; re-create the pod from its un-injected manifest)`, path: at };
   const location = status.location === "initContainers" ? "initContainers" : "containers";
   const list = pod.spec[location] ?? [];
   const index = list.findIndex((c) => c?.name === status.container);

@@ -67,6 +67,18 @@ describe("hookpoint uninject", () => {
       ].join("\n"),
     );
   });
+  it("a damaged record: exit 1, the field inside the record named, nothing written", () => {
+    const status = '{"version":"0.1.0","container":"istio-proxy","location":"containers","original":{"fields":{},"env":{"names":5}}}';
+    const text = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: edited\n  annotations:\n    hookpoint.dev/status: '${status}'\nspec:\n  containers: [{name: istio-proxy}]\n`;
+    const r = runCli(["uninject", "-f", "-"], { input: text });
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "stdin: document 1: Pod edited: failed: metadata.annotations.hookpoint.dev/status: original.env.names: must be a list of strings (got number 5) (the record was edited or damaged; re-create the pod from its un-injected manifest)\n" +
+        "hookpoint uninject: 1 resource could not be restored (see above): nothing written\n",
+    });
+  });
   it("a pod injected by a hookpoint that kept no record: exit 1, the field named, nothing written", () => {
     const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: old\n  annotations:\n    hookpoint.dev/status: \'{"version":"0.0.9","container":"istio-proxy","location":"containers"}\'\nspec:\n  containers: [{name: istio-proxy}]\n';
     const r = runCli(["uninject", "-f", "-"], { input: text });

@@ -76,6 +76,41 @@ describe("what restorePod refuses, naming the field", () => {
   });
 });
 
+describe("what restorePod refuses in a damaged record, naming the field", () => {
+  const injected = inject(loadPod("classic-sidecar")).mutated as Pod;
+  const status = JSON.parse(injected.metadata?.annotations?.["hookpoint.dev/status"] as string) as { original: Record<string, unknown> };
+  const withOriginal = (change: Record<string, unknown>): Pod => ({
+    ...injected,
+    metadata: { ...injected.metadata, annotations: { "hookpoint.dev/status": JSON.stringify({ ...status, original: { ...status.original, ...change } }) } },
+  });
+  const refused = (what: string) => ({
+    ok: false,
+    path: "metadata.annotations.hookpoint.dev/status",
+    message: `${what} (the record was edited or damaged; re-create the pod from its un-injected manifest)`,
+  });
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["env names that are not a list", { env: { names: 5 } }, "original.env.names: must be a list of strings (got number 5)"],
+    ["an env name that is not a string", { env: { names: ["HOOKPOINT_PROFILE", 7] } }, "original.env.names[1]: must be a string (got number 7)"],
+    ["a position that is not a whole number", { volumeMounts: { names: ["hookpoint-output"], was: [[1.5, { name: "hookpoint-output" }]] } }, "original.volumeMounts.was[0][0]: must be a position, a whole number from 0 (got number 1.5)"],
+    ["an entry without a name", { volumes: { names: ["v"], was: [[0, { path: "/x" }]] } }, "original.volumes.was[0][1]: must be an entry with a string name (got an object without one)"],
+    ["absent that is not true", { env: { names: [], absent: "yes" } }, 'original.env.absent: must be true when present (got string "yes")'],
+    ["a field hookpoint never replaces", { fields: { image: "proxyv2:1.28.0", ports: null } }, "original.fields.ports: is not a field hookpoint replaces (image, command, securityContext, resources)"],
+    ["created naming something else", { created: ["spec"] }, 'original.created: "spec" is not one of metadata, annotations, labels'],
+    ["a label that is not a string", { label: 1 }, "original.label: must be a string (got number 1)"],
+    ["an annotation value that is a list", { annotations: { "traffic.sidecar.istio.io/excludeInboundPorts": ["9464"] } }, "original.annotations.traffic.sidecar.istio.io/excludeInboundPorts: must be a string or null (got a list)"],
+    ["istio-init's field unknown", { istioInit: { field: "env", was: [] } }, 'original.istioInit.field: must be "args" or "command" (got string "env")'],
+    ["istio-init's list of numbers", { istioInit: { field: "args", was: [1] } }, "original.istioInit.was[0]: must be a string (got number 1)"],
+  ];
+  for (const [name, change, what] of cases) {
+    it(name, () => {
+      expect(restorePod(withOriginal(change))).toEqual(refused(what));
+    });
+  }
+  it("the record as written is accepted", () => {
+    expect(restorePod(withOriginal({})).ok).toBe(true);
+  });
+});
+
 describe("a proxy container whose env holds many entries of hookpoint's names", () => {
   // 10,003 entries: a stale HOOKPOINT_PROFILE before each of 5,000 others, then HOOKPOINT_SCRIPTS twice.
   // setEnv keeps the first entry of a name and removes the rest, which moves every later entry.
@@ -123,6 +158,9 @@ describe("a proxy container whose env holds many entries of hookpoint's names", 
     expect(envAfter([[3, { name: "X" }], [1, { name: "Y" }]])).toEqual(["A", "Y", "B", "C", "X"]);
     expect(envAfter([[1, { name: "Y" }], [1, { name: "X" }]])).toEqual(["A", "X", "Y", "B", "C"]);
     expect(envAfter([[1, { name: "Y" }], [10, { name: "X" }]])).toEqual(["A", "Y", "B", "C", "X"]);
-    expect(envAfter([[-1, { name: "Y" }]])).toEqual(["A", "B", "Y", "C"]);
+    // A negative position is no position recordOriginal writes: refused, not spliced from the end.
+    expect(envAfter([[-1, { name: "Y" }]])).toBe(
+      "original.env.was[0][0]: must be a position, a whole number from 0 (got number -1) (the record was edited or damaged; re-create the pod from its un-injected manifest)",
+    );
   });
 });
