@@ -100,7 +100,7 @@ export class Agent {
   private readonly recoveryLoggedAt = new Map<string, number>();
   /** Restarts and lost events of each script's runners of Envoys gone: /status counts over the agent's life. */
   private readonly pastRunners = new Map<string, { restarts: number; lostEvents: number }>();
-  /** How far out of time order each records file was written (its records endpoints read the files with it). */
+  /** How far out of time order each records file was written, and its late records (its records endpoints read the files with it). */
   private readonly order = new WrittenOrder();
   readonly state: AgentStatus;
 
@@ -226,7 +226,7 @@ export class Agent {
         return this.snapshot();
       },
       ...(settings.recordsEndpoint
-        ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, disorderMs: (ino) => this.order.disorderMs(ino), ...recordsMetrics(registry) } }
+        ? { records: { dir: settings.outputDir, maxResponseBytes: settings.recordsMaxBytes, concurrency: settings.recordsConcurrency, idleTimeoutMs: RECORDS_IDLE_TIMEOUT_MS, writtenOrder: (ino) => this.order.known(ino), ...recordsMetrics(registry) } }
         : {}),
     });
     const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: false });

@@ -51,13 +51,51 @@ export function isoTimeNs(text: string): bigint | null {
  * for 500 ms and, when its end is a write that must settle, 1 s after that write's event:
  * at most about 1.25 s after the end, plus the events' delivery, so the readers allow four
  * times it. Nothing makes that a hard limit (a request whose own events go on after its
- * response ended is held until they stop, up to 120 s): the agent tracks how far out of
- * order it really wrote each of its files, and reads those with that window when it is
- * larger (`writtenDisorderMs` below); a file of an earlier agent run is read with this one.
- * Map records are written at their `ts`, in order: a file whose records at the end being
- * read are map records is read without it.
+ * response ended is held until they stop, up to 120 s): the agent notes where in each of
+ * its files it wrote a record further out of order, and its readers take those records on
+ * their own and this window for the rest (WrittenOrderOf below); a file of an earlier
+ * agent run is read with this window alone. Map records are written at their `ts`, in
+ * order: a file whose records at the end being read are map records is read without it.
  */
 export const MAX_DISORDER_MS = 5_000;
+
+/** A record its writer appended more than MAX_DISORDER_MS after one with a later `ts` in the same file. */
+export interface LateRecord {
+  /** Byte offsets of its line's first byte and of the next line. */
+  start: number;
+  next: number;
+  /** Its `ts` as written, and that in ns (isoTimeNs). */
+  ts: string;
+  ns: bigint;
+}
+
+/**
+ * What the writer of a records file knows of how out of time order it wrote it (the
+ * agent's own files: WrittenOrder in src/agent/output/disorder.ts). The readers take the
+ * late records on their own, so one held request does not widen the window they read.
+ */
+export interface WrittenOrderOf {
+  /**
+   * How far out of time order the records not in `late` were written, in ms rounded up
+   * (the readers' window when larger than their kind's): at most MAX_DISORDER_MS unless
+   * `late` was full.
+   */
+  disorderMs: number;
+  /** Its records written more than MAX_DISORDER_MS late, in file order; those past the end being read are left out. */
+  late: readonly LateRecord[];
+}
+
+/** WrittenOrderOf for the complete records before `size`, the late ones by where they start. */
+interface Known {
+  disorderMs: number;
+  late: readonly LateRecord[];
+  lateAt: ReadonlyMap<number, LateRecord>;
+}
+
+function knownOrder(written: WrittenOrderOf | null | undefined, size: number): Known {
+  const late = written ? written.late.filter((r) => r.next <= size) : [];
+  return { disorderMs: written?.disorderMs ?? 0, late, lateAt: new Map(late.map((r) => [r.start, r])) };
+}
 
 const CHUNK = 64 * 1024;
 /** The first read at either end of a file: map records need a line or two there. */
@@ -160,50 +198,55 @@ async function lineBytesAt(fh: FileHandle, start: number, size: number, firstRea
  * The earliest and the latest `ts` of the complete records (a line still being written is
  * not one), each null when the first (last) complete record has no `ts`. Reads only the
  * head and the tail: a record at least the window (MAX_DISORDER_MS, for map records 0, or
- * `writtenDisorderMs` when larger) beyond the earliest (latest) seen so far is followed
- * (preceded) by none that is earlier (later).
+ * the writer's `disorderMs` when larger) beyond the earliest (latest) seen so far is
+ * followed (preceded) by none that is earlier (later), other than the writer's late ones.
  *
- * `writtenDisorderMs`: how far out of time order the file's writer is known to have
- * written it (the agent's own files: WrittenOrder in src/agent/output/disorder.ts); 0 when
- * not known.
+ * `written`: what the file's writer knows of how out of order it wrote it (the agent's
+ * own files); none when not known.
  */
-export async function recordTimes(fh: FileHandle, size: number, writtenDisorderMs = 0): Promise<{ first: string | null; last: string | null }> {
+export async function recordTimes(fh: FileHandle, size: number, written?: WrittenOrderOf | null): Promise<{ first: string | null; last: string | null }> {
   if (size === 0) return { first: null, last: null };
-  return { first: await extremeTs(linesFrom(fh, 0, size), -1n, writtenDisorderMs), last: await extremeTs(linesBefore(fh, size), 1n, writtenDisorderMs) };
+  const known = knownOrder(written, size);
+  return { first: await extremeTs(linesFrom(fh, 0, size), -1n, known), last: await extremeTs(linesBefore(fh, size), 1n, known) };
 }
 
 /** How far out of time order records around a line may be: its kind's bound, or what the writer saw when larger. */
-function lineWindow(line: string, writtenDisorderMs: number): { ts: string | null; windowMs: number } {
-  const { ts, disorderMs } = lineRecord(line);
-  return { ts, windowMs: Math.max(disorderMs, writtenDisorderMs) };
+function windowMs(line: string, known: Known): number {
+  return Math.max(lineRecord(line).disorderMs, known.disorderMs);
 }
 
-/** The latest (`sign` 1) or earliest (-1) `ts` of lines read away from that end of the file. */
-async function extremeTs(lines: AsyncIterable<Line>, sign: bigint, writtenDisorderMs: number): Promise<string | null> {
+/** The latest (`sign` 1) or earliest (-1) `ts` of lines read away from that end of the file, and of the writer's late records. */
+async function extremeTs(lines: AsyncIterable<Line>, sign: bigint, known: Known): Promise<string | null> {
   let best: { ts: string; ns: bigint } | null = null;
-  let windowNs = 0n;
+  let window = 0n;
   for await (const line of lines) {
+    // A record written late is taken as any other but ends no window: records before it may
+    // be later than it by more than the window.
+    const late = known.lateAt.has(line.start);
     if (best === null) {
-      const { ts, windowMs } = lineWindow(line.bytes.toString("utf8"), writtenDisorderMs);
+      const text = line.bytes.toString("utf8");
+      const ts = lineTs(text);
       if (ts === null) return null;
-      // Records in time order: the end's own is the answer.
-      if (windowMs === 0) return ts;
       best = { ts, ns: isoTimeNs(ts)! };
-      windowNs = BigInt(windowMs) * 1_000_000n;
+      window = BigInt(windowMs(text, known)) * 1_000_000n;
+      // Records in time order: the end's own is the answer.
+      if (window === 0n && !late) break;
       continue;
     }
     // Most lines of the window change nothing whether or not they are JSON: not parsed.
     const written = writtenTs(line.bytes);
     if (written !== undefined) {
       const ns = isoTimeNs(written);
-      if (ns === null || (sign * (ns - best.ns) <= 0n && sign * (best.ns - ns) < windowNs)) continue;
+      if (ns === null || (sign * (ns - best.ns) <= 0n && (late || sign * (best.ns - ns) < window))) continue;
     }
     const ts = lineTs(line.bytes.toString("utf8"));
     if (ts === null) continue;
     const ns = isoTimeNs(ts)!;
     if (sign * (ns - best.ns) > 0n) best = { ts, ns };
-    else if (sign * (best.ns - ns) >= windowNs) break;
+    else if (!late && sign * (best.ns - ns) >= window) break;
   }
+  // The late records the window did not reach (by their `ts` a late one is never the latest).
+  for (const r of known.late) if (best !== null && sign * (r.ns - best.ns) > 0n) best = r;
   return best?.ts ?? null;
 }
 
@@ -297,10 +340,11 @@ async function lineAt(fh: FileHandle, start: number, size: number): Promise<{ te
  * Byte offset of the first complete record whose `ts` is at or after `sinceMs`, or `size`
  * when there is none: the first that a scan of the whole file would find. Request records
  * after it may still be older (by up to the window, see recordTimes, which also says what
- * `writtenDisorderMs` is). A line without a readable `ts` is never one, and tells the
- * search nothing.
+ * `written` is). A line without a readable `ts` is never one, and tells the search nothing;
+ * nor does a record its writer wrote late, though it may be the one.
  */
-export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number, writtenDisorderMs = 0): Promise<number> {
+export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number, written?: WrittenOrderOf | null): Promise<number> {
+  const known = knownOrder(written, size);
   const msOf = (text: string): number => {
     const ts = lineTs(text);
     return ts === null ? NaN : Date.parse(ts);
@@ -309,7 +353,7 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number,
   // than that is at or after sinceMs. Invariant: no line starting before `lo` is; `hi`
   // only bounds the search.
   const head = await firstLine(fh, size);
-  const searchMs = sinceMs - (head ? lineWindow(head.toString("utf8"), writtenDisorderMs).windowMs : 0);
+  const searchMs = sinceMs - (head ? windowMs(head.toString("utf8"), known) : 0);
   let lo = 0;
   let hi = size;
   while (hi - lo > CHUNK) {
@@ -319,9 +363,19 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number,
       hi = mid;
       continue;
     }
-    // The first line from there on that has a `ts`.
-    let line = await lineAt(fh, start, size);
-    while (line && Number.isNaN(msOf(line.text)) && line.next < hi) line = await lineAt(fh, line.next, size);
+    // The first line from there on that has a `ts` and was not written late: records before
+    // a late one may be later than sinceMs by more than the window. Late ones are not read.
+    let line: { text: string; next: number } | null = null;
+    for (let at = start; at < hi; ) {
+      const late = known.lateAt.get(at);
+      if (late) {
+        at = late.next;
+        continue;
+      }
+      line = await lineAt(fh, at, size);
+      if (!line || !Number.isNaN(msOf(line.text))) break;
+      at = line.next;
+    }
     const ms = line ? msOf(line.text) : NaN;
     if (line && ms < searchMs) lo = line.next;
     else hi = start;

@@ -8,8 +8,9 @@
 // the end of the last whole record, so a full disk never leaves a torn line. A failure
 // never throws: the caller is told what was written, what was dropped, and why.
 //
-// How far out of time order each file's records were written is tracked as they go out
-// (disorder.ts): the agent's readers of its files need it.
+// How far out of time order each file's records were written, and where each record more
+// than 5 s late starts, is tracked as they go out (disorder.ts): the agent's readers of its
+// files need it.
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { WrittenOrder } from "./disorder.js";
@@ -49,6 +50,7 @@ export class RotatingFile {
   write(values: readonly unknown[]): WriteResult {
     if (values.length === 0) return { written: 0, dropped: 0, error: null, outOfOrder: 0 };
     const lines = values.map((v) => Buffer.from(`${JSON.stringify(v)}\n`));
+    const lengths = lines.map((l) => l.length);
     const buf = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
     try {
       if (this.fd === null) this.openFile();
@@ -66,7 +68,7 @@ export class RotatingFile {
         done += n;
       }
       this.size += done;
-      return { written: values.length, dropped: 0, error: null, outOfOrder: this.order.appended(this.ino, values) };
+      return { written: values.length, dropped: 0, error: null, outOfOrder: this.order.appended(this.ino, start, values, lengths) };
     } catch (err) {
       // Keep the whole records that went out, cut the torn one.
       let whole = 0;
@@ -80,7 +82,7 @@ export class RotatingFile {
         // Could not cut it: start afresh from what the file really holds.
         this.close();
       }
-      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder: this.order.appended(ino, values.slice(0, whole)) };
+      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder: this.order.appended(ino, start, values.slice(0, whole), lengths) };
     }
   }
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import parseRange from "range-parser";
 import { RECORDS_PATH, type RecordFileInfo, type RecordsListing } from "../../records/listing.js";
-import { recordTimes, sinceOffset } from "../../records/times.js";
+import { recordTimes, sinceOffset, type WrittenOrderOf } from "../../records/times.js";
 import { fileEtag, listOutputNames, openOutputFile, type OpenedFile } from "./files.js";
 
 /** Refusals are JSON whatever file was asked for (a JSON body under a text type fails Fastify's serializer). */
@@ -22,11 +22,12 @@ export interface RecordsOptions {
   /** Called with the status code of every records request. */
   onAnswered?: (code: number) => void;
   /**
-   * How far out of time order the running agent wrote the file with this inode, in ms (0:
-   * in order, or not its file): listings read it with that window when larger than the
-   * records' own (src/records/times.ts), so `first`, `last` and `offset` are exact.
+   * How far out of time order the running agent wrote the file with this inode (null: not
+   * its file): listings take its late records on their own and read the rest with the
+   * window it saw when larger than the records' own (src/records/times.ts), so `first`,
+   * `last` and `offset` are exact.
    */
-  disorderMs?: (ino: number) => number;
+  writtenOrder?: (ino: number) => WrittenOrderOf | null;
 }
 
 const OPEN_ENDED = /^bytes=\s*\d+\s*-\s*$/;
@@ -61,7 +62,7 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
       const f = await openOutputFile(o.dir, name);
       if (!f) continue; // gone (rotated away) since it was listed
       try {
-        files.push(await describe(f, sinceMs, o.maxResponseBytes, o.disorderMs));
+        files.push(await describe(f, sinceMs, o.maxResponseBytes, o.writtenOrder));
       } finally {
         await f.fh.close();
       }
@@ -116,11 +117,12 @@ export function registerRecordsRoutes(app: FastifyInstance, o: RecordsOptions): 
   });
 }
 
-async function describe(f: OpenedFile, sinceMs: number | null, maxProgramBytes: number, disorderMs: RecordsOptions["disorderMs"]): Promise<RecordFileInfo> {
+async function describe(f: OpenedFile, sinceMs: number | null, maxProgramBytes: number, writtenOrder: RecordsOptions["writtenOrder"]): Promise<RecordFileInfo> {
   const etag = await fileEtag(f, maxProgramBytes);
   if (f.kind === "program") return { name: f.name, bytes: f.size, first: null, last: null, etag, ...(sinceMs === null ? {} : { offset: 0 }) };
-  // Taken after the file's size: it covers every record up to there (it only grows).
-  const written = disorderMs?.(f.ino) ?? 0;
+  // Taken after the file's size: it covers every record up to there (it only grows; the
+  // readers leave out late records past that size).
+  const written = writtenOrder?.(f.ino);
   const { first, last } = await recordTimes(f.fh, f.size, written);
   const info: RecordFileInfo = { name: f.name, bytes: f.size, first, last, etag };
   if (sinceMs !== null) info.offset = await sinceOffset(f.fh, f.size, sinceMs, written);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
+import { lateLines } from "../../support/written-order.js";
 
 const skip = process.getuid?.() !== 0 ? "not root: mounting a tmpfs needs root" : null;
 
@@ -80,11 +81,12 @@ describe("RotatingFile on a full or read-only disk", () => {
     expect(lines(f.path)).toHaveLength(1);
   });
 
-  it("counts as written out of order only the whole records that went out before the disk filled", (ctx) => {
+  it("counts and notes as written out of order only the whole records that went out before the disk filled, each where it is in the file", (ctx) => {
     if (skip) return ctx.skip(skip);
     const dir = smallTmpfs("64k");
     writeFileSync(join(dir, "filler"), Buffer.alloc(48 * 1024));
-    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1 });
+    const order = new WrittenOrder();
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1, order });
     // Record k ends k s after T0, every odd one 21 s earlier: 20 s behind the one before it.
     const late = (k: number) => ({ ...record(k), ts: new Date(Date.parse("2026-01-01T00:00:00.000Z") + (k % 2 === 0 ? k : k - 21) * 1000).toISOString() });
     let written = 0;
@@ -97,11 +99,20 @@ describe("RotatingFile on a full or read-only disk", () => {
       outOfOrder += r.outOfOrder;
       if (r.error && r.written > 0) failed++;
     }
-    f.close();
     // One batch cut part-way; the odd records among those on disk, and no other, counted.
     expect(failed).toBe(1);
     expect(lines(f.path)).toHaveLength(written);
     expect(outOfOrder).toBe(Math.floor(written / 2));
+    // Space again: a batch after the cut goes on from the file's real end.
+    rmSync(join(dir, "filler"));
+    expect(f.write(Array.from({ length: 4 }, (_, k) => late(200 + k)))).toEqual({ written: 4, dropped: 0, error: null, outOfOrder: 2 });
+    f.close();
+    // Each noted record is its line of the file (lateLines checks the bytes): the odd ones.
+    const onDisk = lines(f.path) as { value: number; ts: string }[];
+    expect(onDisk.map((r) => r.value)).toEqual([...Array.from({ length: written }, (_, i) => i), 200, 201, 202, 203]);
+    const odd = onDisk.flatMap((r, i): [number, string][] => (r.value % 2 === 1 ? [[i, r.ts]] : []));
+    expect(odd.map(([i]) => i)).toEqual([...Array.from({ length: written >> 1 }, (_, i) => 2 * i + 1), written + 1, written + 3]);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: odd });
   });
 });
 

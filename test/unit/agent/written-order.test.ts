@@ -1,40 +1,44 @@
 // How far out of time order the agent's writer wrote each records file (WrittenOrder, kept
-// by RotatingFile as records go out): per file, across rotation and a new writer of the
-// same file, and for a file an earlier agent run wrote.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+// by RotatingFile as records go out): where each record more than 5 s late starts, how far
+// out of order the rest came, per file, across rotation and a new writer of the same file,
+// for a file an earlier agent run wrote, and past the bound on late records kept.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
+import { lateLines } from "../../support/written-order.js";
 
 const root = mkdtempSync(join(tmpdir(), "hookpoint-written-order-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const T0_MS = Date.parse("2026-03-01T10:00:00.000Z");
+const at = (sec: number): string => new Date(T0_MS + sec * 1000).toISOString();
 /** A request record ending `sec` after T0, ~140 bytes as a line. */
-const rec = (sec: number) => ({ kind: "request", ts: new Date(T0_MS + sec * 1000).toISOString(), pad: "x".repeat(80) });
+const rec = (sec: number) => ({ kind: "request", ts: at(sec), pad: "x".repeat(80) });
 
 let n = 0;
 const outputDir = (): string => join(root, `d${n++}`);
 
-/** Disorder (ms) the order knows of the file now at `name` in `dir`. */
-const disorderOf = (order: WrittenOrder, dir: string, name: string): number => order.disorderMs(statSync(join(dir, name)).ino);
-
 describe("the writer's record of how out of order it wrote each file", () => {
-  it("counts records more than 5 s late and keeps the largest lateness, to the ms rounded up", () => {
+  it("notes where each record more than 5 s late is, and how late the others came, to the ms rounded up", () => {
     const dir = outputDir();
     const order = new WrittenOrder();
     const f = new RotatingFile({ dir, name: "r", maxBytes: 1 << 20, keep: 1, order });
-    // 20 s, then 14.9995 s (5.0005 s late: counted), 15 s (exactly 5 s: not), 20.5 s, a record without a ts, 1 s (19.5 s late).
+    // 20 s, then 14.9995 s (5.0005 s late: noted), 15 s (exactly 5 s: not), 20.5 s, a record without a ts, 1 s (19.5 s late), 16.9994 s (3.5006 s late).
     expect(f.write([rec(20), rec(14.9995), rec(15)]).outOfOrder).toBe(1);
-    expect(disorderOf(order, dir, "r.ndjson")).toBe(5001);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 5000, late: [[1, at(14.9995)]] });
     expect(f.write([rec(20.5), { kind: "request", pad: "no ts" }, rec(1)])).toEqual({ written: 3, dropped: 0, error: null, outOfOrder: 1 });
-    expect(disorderOf(order, dir, "r.ndjson")).toBe(19_500);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 5000, late: [[1, at(14.9995)], [5, at(1)]] });
     f.close();
+    const g = new RotatingFile({ dir, name: "s", maxBytes: 1 << 20, keep: 1, order });
+    g.write([rec(20.5), rec(16.9994)]);
+    g.close();
+    expect(lateLines(order, g.path)).toEqual({ disorderMs: 3501, late: [] });
   });
 
-  it("keeps a rotated file's disorder under its new name, starts the new file afresh, and goes on across writers of the same file", () => {
+  it("keeps a rotated file's late records under its new name, starts the new file afresh, and goes on across writers of the same file", () => {
     const dir = outputDir();
     const order = new WrittenOrder();
     // Two records a file.
@@ -42,16 +46,22 @@ describe("the writer's record of how out of order it wrote each file", () => {
     f.write([rec(30), rec(10)]);
     // The new file's first record is older than the last file's latest: the new file is in order.
     expect(f.write([rec(12)]).outOfOrder).toBe(0);
-    expect([disorderOf(order, dir, "r.ndjson.1"), disorderOf(order, dir, "r.ndjson")]).toEqual([20_000, 0]);
+    expect([lateLines(order, `${f.path}.1`), lateLines(order, f.path)]).toEqual([
+      { disorderMs: 0, late: [[1, at(10)]] },
+      { disorderMs: 0, late: [] },
+    ]);
     f.close();
     // Envoy restarted: a new writer of the same live file knows its latest (12 s).
     const g = new RotatingFile({ dir, name: "r", maxBytes: 300, keep: 1, order });
     expect(g.write([rec(6)]).outOfOrder).toBe(1);
-    expect([disorderOf(order, dir, "r.ndjson.1"), disorderOf(order, dir, "r.ndjson")]).toEqual([20_000, 6000]);
-    // Rotation deletes r.ndjson.1 (20 s) and renames r.ndjson (6 s) to it.
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: [[1, at(6)]] });
+    // Rotation deletes r.ndjson.1 (10 s at line 1) and renames r.ndjson (6 s) to it.
     g.write([rec(40)]);
     g.close();
-    expect([disorderOf(order, dir, "r.ndjson.1"), disorderOf(order, dir, "r.ndjson")]).toEqual([6000, 0]);
+    expect([lateLines(order, `${f.path}.1`), lateLines(order, f.path)]).toEqual([
+      { disorderMs: 0, late: [[1, at(6)]] },
+      { disorderMs: 0, late: [] },
+    ]);
   });
 
   it("compares what it appends to a file of an earlier agent run among itself: the earlier records are taken as within 5 s", () => {
@@ -62,7 +72,20 @@ describe("the writer's record of how out of order it wrote each file", () => {
     const order = new WrittenOrder();
     const f = new RotatingFile({ dir, name: "r", maxBytes: 1 << 20, keep: 1, order });
     expect(f.write([rec(60), rec(200), rec(199)]).outOfOrder).toBe(0);
-    expect(disorderOf(order, dir, "r.ndjson")).toBe(1000);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 1000, late: [] });
+    // Noted where it is in the file, after the earlier run's records.
+    expect(f.write([rec(150)]).outOfOrder).toBe(1);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 1000, late: [[5, at(150)]] });
+    f.close();
+  });
+
+  it("past its bound on late records per file, takes how late the others came as the file's window", () => {
+    const dir = outputDir();
+    const order = new WrittenOrder(2);
+    const f = new RotatingFile({ dir, name: "r", maxBytes: 1 << 20, keep: 1, order });
+    // 100 s, then 10 s, 20 s, 90 s (10 s late), 30 s, 94 s (6 s late): five late, two noted.
+    expect(f.write([rec(100), rec(10), rec(20), rec(90), rec(30), rec(94)]).outOfOrder).toBe(5);
+    expect(lateLines(order, f.path)).toEqual({ disorderMs: 70_000, late: [[1, at(10)], [2, at(20)]] });
     f.close();
   });
 });

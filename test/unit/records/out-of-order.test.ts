@@ -2,7 +2,7 @@
 // end, and it is written once the request has been quiet, at the assembler's next sweep,
 // each sweep's records sorted by end. The `?since=` offset and a file's first/last times
 // must still be what a full scan of the file finds.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
 import { isoMicro } from "../../../src/agent/trace/assembler.js";
-import { isoTimeNs, MAX_DISORDER_MS, recordTimes, sinceOffset } from "../../../src/records/times.js";
+import { isoTimeNs, MAX_DISORDER_MS, recordTimes, sinceOffset, type WrittenOrderOf } from "../../../src/records/times.js";
+import { lateLines } from "../../support/written-order.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-out-of-order-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,13 +73,13 @@ function scan(path: string): Line[] {
 
 /**
  * What collect gets with `--since`: the offset, and the records from there on at or after
- * `since`; `writtenMs` as the agent's listing passes it (how out of order it wrote the file).
+ * `since`; `written` as the agent's listing passes it (how out of order it wrote the file).
  */
-async function fromSince(path: string, since: string, writtenMs = 0): Promise<{ offset: number; ids: string[] }> {
+async function fromSince(path: string, since: string, written?: WrittenOrderOf | null): Promise<{ offset: number; ids: string[] }> {
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
-    const offset = await sinceOffset(fh, size, Date.parse(since), writtenMs);
+    const offset = await sinceOffset(fh, size, Date.parse(since), written);
     const ids = scan(path)
       .filter((l) => l.offset >= offset && l.ms >= Date.parse(since))
       .map((l) => l.id);
@@ -95,10 +96,10 @@ function fullScan(path: string, since: string): { offset: number; ids: string[] 
   return { offset: hits[0]?.offset ?? readFileSync(path).length, ids: hits.map((l) => l.id) };
 }
 
-async function times(path: string, writtenMs = 0): Promise<{ first: string | null; last: string | null }> {
+async function times(path: string, written?: WrittenOrderOf | null): Promise<{ first: string | null; last: string | null }> {
   const fh = await open(path, "r");
   try {
-    return await recordTimes(fh, (await fh.stat()).size, writtenMs);
+    return await recordTimes(fh, (await fh.stat()).size, written);
   } finally {
     await fh.close();
   }
@@ -170,7 +171,11 @@ describe("a records file nearly in time order", () => {
   });
 });
 
-describe("a records file with records written more than MAX_DISORDER_MS out of order", () => {
+describe.each([
+  { kept: "every late record noted", maxLate: undefined, disorderMs: 3950, noted: 402 },
+  // Past the bound the rest widen the window: h100 (3.1 s) after a399 (29.95 s).
+  { kept: "100 late records noted a file", maxLate: 100, disorderMs: 26_850, noted: 100 },
+])("a records file with records written more than MAX_DISORDER_MS out of order, $kept", ({ maxLate, disorderMs, noted }) => {
   // Requests ending 10.00 to 29.95 s after T0, then 400 ending 3.000 to 3.399 s held until
   // their own events stopped and written together (27 s late), then requests ending 30.00
   // to 39.95 s, and a last sweep of three held ones ending 20, 25 and 36 s (the last only
@@ -180,38 +185,67 @@ describe("a records file with records written more than MAX_DISORDER_MS out of o
   const run = (prefix: string, from: number, count: number, stepSec: number): Rec[] => Array.from({ length: count }, (_v, i) => s(`${prefix}${i}`, from + i * stepSec));
   const inSweeps = (recs: Rec[]): Rec[][] => Array.from({ length: Math.ceil(recs.length / 5) }, (_v, i) => recs.slice(i * 5, i * 5 + 5));
   const sweeps = [...inSweeps(run("a", 10, 400, 0.05)), run("h", 3, 400, 0.001), ...inSweeps(run("b", 30, 200, 0.05)), [s("y", 20), s("x", 25), s("z", 36)]];
-  const order = new WrittenOrder();
-  const { path, outOfOrder } = writeSweepsCounted("held-requests", sweeps, 200, order);
-  const written = async (): Promise<number> => {
+  const order = new WrittenOrder(maxLate);
+  const { path, outOfOrder } = writeSweepsCounted(`held-${maxLate ?? "all"}-requests`, sweeps, 200, order);
+  const written = async (): Promise<WrittenOrderOf | null> => {
     const fh = await open(path, "r");
     try {
-      return order.disorderMs((await fh.stat()).ino);
+      return order.known((await fh.stat()).ino);
     } finally {
       await fh.close();
     }
   };
 
-  it("is counted by the writer: each record more than 5 s late, and how late the latest was", async () => {
+  it("is noted by the writer: where each record more than 5 s late is, and how late the others came", () => {
     // The 400 held ones and y and x; z came 3.95 s late.
     expect(outOfOrder).toBe(402);
-    // h0 (3.000 s) after a399 (29.95 s).
-    expect(await written()).toBe(26_950);
+    const lines = scan(path);
+    const known = lateLines(order, path)!;
+    expect(known.disorderMs).toBe(disorderMs);
+    expect(known.late.map(([line]) => lines[line]!.id)).toEqual([...Array.from({ length: 400 }, (_v, i) => `h${i}`), "y", "x"].slice(0, noted));
   });
 
-  it("starts --since at the first record at or after it in file order, as a full scan does, with the window the writer saw", async () => {
-    const writtenMs = await written();
+  it("starts --since at the first record at or after it in file order, as a full scan does, with what the writer noted", async () => {
+    const known = await written();
     const lines = scan(path);
     const offsetOf = (id: string) => lines.find((l) => l.id === id)!.offset;
     const all = (prefix: string, from = 0, to = 400) => Array.from({ length: to - from }, (_v, i) => `${prefix}${from + i}`);
-    expect(await fromSince(path, at(15), writtenMs)).toEqual({ offset: offsetOf("a100"), ids: [...all("a", 100), ...all("b", 0, 200), "y", "x", "z"] });
-    expect(await fromSince(path, at(3.2), writtenMs)).toEqual({ offset: 0, ids: [...all("a"), ...all("h", 200), ...all("b", 0, 200), "y", "x", "z"] });
-    expect(await fromSince(path, at(39.9), writtenMs)).toEqual({ offset: offsetOf("b198"), ids: ["b198", "b199"] });
+    expect(await fromSince(path, at(15), known)).toEqual({ offset: offsetOf("a100"), ids: [...all("a", 100), ...all("b", 0, 200), "y", "x", "z"] });
+    expect(await fromSince(path, at(3.2), known)).toEqual({ offset: 0, ids: [...all("a"), ...all("h", 200), ...all("b", 0, 200), "y", "x", "z"] });
+    expect(await fromSince(path, at(39.9), known)).toEqual({ offset: offsetOf("b198"), ids: ["b198", "b199"] });
     for (const sec of [0, 3, 3.2, 3.4, 5, 9.99, 10, 12.5, 15, 19.99, 20, 20.01, 25, 29.95, 30, 33, 36, 38, 39.95, 40]) {
-      expect([sec, await fromSince(path, at(sec), writtenMs)]).toEqual([sec, fullScan(path, at(sec))]);
+      expect([sec, await fromSince(path, at(sec), known)]).toEqual([sec, fullScan(path, at(sec))]);
     }
   });
 
-  it("gives the earliest and the latest ts, as a full scan does, with the window the writer saw", async () => {
+  it("gives the earliest and the latest ts, as a full scan does, with what the writer noted", async () => {
     expect(await times(path, await written())).toEqual({ first: "2026-03-01T10:00:03.000000Z", last: "2026-03-01T10:00:39.950000Z" });
+  });
+});
+
+describe("a map records file with a record written more than MAX_DISORDER_MS out of order", () => {
+  // Map records are read without a window; the wall clock stepped back 25 s before the last dump.
+  const order = new WrittenOrder();
+  const file = new RotatingFile({ dir, name: "map", maxBytes: 1 << 20, keep: 1, order });
+  file.write([10, 20, 30, 5].map((sec) => ({ ts: at(sec), script: "demo", map: "@calls", keys: [], kind: "count", value: sec })));
+  file.close();
+
+  it("gives the earliest and the latest ts and --since offsets as a full scan does, with what the writer noted", async () => {
+    expect(lateLines(order, file.path)).toEqual({ disorderMs: 0, late: [[3, at(5)]] });
+    const written = order.known(statSync(file.path).ino);
+    expect(await times(file.path, written)).toEqual({ first: at(5), last: at(30) });
+    for (const sec of [4, 5, 6, 11, 25, 31]) expect([sec, (await fromSince(file.path, at(sec), written)).offset]).toEqual([sec, fullScan(file.path, at(sec)).offset]);
+  });
+
+  it("leaves out a late record past the end it reads (written since the file's size was taken)", async () => {
+    const fh = await open(file.path, "r");
+    try {
+      const before = scan(file.path)[3]!.offset;
+      const written = order.known(statSync(file.path).ino);
+      expect(await recordTimes(fh, before, written)).toEqual({ first: at(10), last: at(30) });
+      expect(await sinceOffset(fh, before, Date.parse(at(4)), written)).toBe(0);
+    } finally {
+      await fh.close();
+    }
   });
 });
