@@ -340,23 +340,7 @@ describe("envoy-request-trace on the fixture proxy", () => {
     console.log(`${describeComparison("with filters", c, p.realtime)}; ${describeHost(host)}`);
     expect(c.mismatches).toEqual([]);
     expect(c.pairs).toHaveLength(N);
-    let subPhases = 0;
-    let within = 0;
-    const tally = new WindowTally();
-    for (const { record: r, truth: t } of c.pairs) {
-      const children = r.phases.find((x) => x.name === "filters")!.children ?? [];
-      const want = [...t.filters].sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns);
-      expect(children.map((x) => x.name), t.id).toEqual(want.map((f) => `${f.filter} ${f.method}`));
-      children.forEach((x, i) => {
-        const f = want[i]!;
-        subPhases++;
-        // Both edges judged (no short cut), so each one is tallied.
-        const start = tally.within(boundaryOffset(x.start_ns, f.start_ns, f.start_window));
-        const end = tally.within(boundaryOffset(x.end_ns, f.end_ns, f.end_window));
-        if (start && end) within++;
-      });
-    }
-    console.log(`filter sub-phases: ${within}/${subPhases} within ${WINDOW_SLACK_NS / 1000} µs of the truth's windows; ${tally.describe()}`);
+    const { within, subPhases } = expectFilterSubPhases("filter sub-phases", c);
     for (const [key, n] of callsIn(truth)) expect(countIn(metrics, key), key).toBe(n);
     expectAllWithin("filter sub-phases", within, subPhases, host);
   });
@@ -520,6 +504,32 @@ function expectPairedWithTruth(c: Comparison): void {
   expect(c.unmatchedTruth.map((t) => t.id)).toEqual([]);
   expect(c.unmatchedRecords.map((r) => r.id)).toEqual([]);
   expect(c.mismatches).toEqual([]);
+}
+
+/**
+ * Each paired record's filter sub-phases are its truth's filter calls (ext_authz's check
+ * included), by name and in order; returns how many there are and how many have both
+ * edges inside (1 µs) the truth's windows.
+ */
+function expectFilterSubPhases(label: string, c: Comparison): { within: number; subPhases: number } {
+  let subPhases = 0;
+  let within = 0;
+  const tally = new WindowTally();
+  for (const { record: r, truth: t } of c.pairs) {
+    const children = r.phases.find((x) => x.name === "filters")!.children ?? [];
+    const want = [...t.filters].sort((a, b) => a.start_ns - b.start_ns || a.end_ns - b.end_ns);
+    expect(children.map((x) => x.name), t.id).toEqual(want.map((f) => `${f.filter} ${f.method}`));
+    children.forEach((x, i) => {
+      const f = want[i]!;
+      subPhases++;
+      // Both edges judged (no short cut), so each one is tallied.
+      const start = tally.within(boundaryOffset(x.start_ns, f.start_ns, f.start_window));
+      const end = tally.within(boundaryOffset(x.end_ns, f.end_ns, f.end_window));
+      if (start && end) within++;
+    });
+  }
+  console.log(`${label}: ${within}/${subPhases} within ${WINDOW_SLACK_NS / 1000} µs of the truth's windows; ${tally.describe()}`);
+  return { within, subPhases };
 }
 
 /** One GET on an HTTP/2 session; resolves with its status once the response ended. */
@@ -717,6 +727,39 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       expect(records.map((r) => r.id)).toEqual(ids);
       expect(status.trace?.requests).toMatchObject({ recorded: MANY, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
       expect(status.trace?.unattributed).toEqual({});
+    });
+  }
+
+  for (const bt of BPFTRACES) {
+    it(`deletes a request's per-filter entries when its stream ends: with bpftrace's maps cut to ${FEW_KEYS} keys and envoy-http-filters beside, ${MANY} requests (a connection each) all get every filter sub-phase, ext_authz's check included, ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      // Each request's filters take new addresses here, as its FilterManager does: a
+      // per-filter entry (the filter -> request map that ext_authz's answer is found by) left
+      // behind would fill that map within ${FEW_KEYS} / 3 requests, and the later requests
+      // would lose their check (bpftrace drops an update to a full map).
+      const env = fewMapKeys(bt.label);
+      const p = await startTracedProxy({ down: "h2", up: "h1", scripts: ["envoy-request-trace", "envoy-http-filters"], flags: ["--concurrency", "1", "--filter-delay-us", "ext_authz=1000"], bpftrace: bt.path, env });
+      const ids = Array.from({ length: MANY }, (_, i) => `filters-${i}`);
+      const { statuses, result } = await getEachAndStop(p, ids);
+      const { records, truth, status, host } = result;
+      expect(statuses).toEqual(ids.map(() => 200));
+      expect(truth.map((t) => [t.id, t.aborted])).toEqual(ids.map((id) => [id, null]));
+      expect(records.map((r) => r.id)).toEqual(ids);
+      expect(status.trace?.requests).toMatchObject({ recorded: MANY, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
+      expect(status.trace?.unattributed).toEqual({});
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`per-filter entries, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      // Every request's 13 filter calls: 3 decodeHeaders, ext_authz's check (its answer: A),
+      // 3 encodeHeaders and 6 encodeData (the body, then its empty end); one L for each
+      // callback, and each a sub-phase as the truth has it.
+      expect(truth.map((t) => t.filters.length)).toEqual(ids.map(() => 13));
+      expect(status.trace?.events?.A).toBe(MANY);
+      expect(status.trace?.events?.L).toBe(MANY * 12);
+      const { within, subPhases } = expectFilterSubPhases(`per-filter entries, ${bt.label}: filter sub-phases`, c);
+      expect(subPhases).toBe(MANY * 13);
+      expectAllWithin(`per-filter entries, ${bt.label}: filter sub-phases`, within, subPhases, host);
     });
   }
 
