@@ -143,6 +143,8 @@ const DONE_KEYS = 16_384;
 const EXT_AUTHZ_DECODE = "ext_authz decodeHeaders";
 /** The sub-phase of ext_authz's wait for its authorization check. */
 export const EXT_AUTHZ_CHECK = "ext_authz check";
+/** Http::StreamResetReason::LocalReset (the first of Envoy's reasons, in every version): a D's `reason`. */
+const LOCAL_RESET = 0;
 /** A drained socket's last write counts as a response's end once no write followed for this long (within MAX_DISORDER_MS, see graceMs). */
 const SETTLE_MS = 1_000;
 
@@ -436,7 +438,8 @@ export class RequestAssembler {
    * downstream, which makes Envoy reset the downstream stream, or Envoy reset the
    * downstream stream (a client's RST_STREAM, wherever the request was). Asked once the
    * request is quiet, so its own events are all in; a close counts once it is as old as the
-   * grace, so the writes before it are in too.
+   * grace, so the writes before it are in too. Once the response's end entered the encoder
+   * chain, only what stops its writing counts (a close, or a reset other than the one below).
    */
   private aborted(req: Req, nowMs: number): boolean {
     const q = req.q;
@@ -446,10 +449,17 @@ export class RequestAssembler {
       return log?.closes.some((c) => c.ts > after && nowMs - c.receivedMs >= this.graceMs) ?? false;
     };
     if (closed(q.fd, q.ts)) return true;
+    const ended = req.downEnds[0];
     // Envoy reset its downstream stream: whatever the request waited for (a filter's check,
     // the router, the upstream) will not go downstream any more, e.g. an HTTP/2 client's
-    // RST_STREAM while ext_authz held the request, before the router saw it.
-    if (req.d) return true;
+    // RST_STREAM while ext_authz held the request, before the router saw it. Not so the
+    // local reset of a stream whose whole response Envoy has while its request body is still
+    // coming (ConnectionManagerImpl::doEndStream): the response goes out, and a slow reader's
+    // writes may well outlast the grace.
+    if (req.d && !(ended && req.d.ts >= ended.ts && num(req.d.line, "reason") === LOCAL_RESET)) return true;
+    // The response is whole: the upstream side no longer matters (the router resets an
+    // upstream request that answered before the request's end, as doEndStream the stream).
+    if (ended) return false;
     // Envoy closed the upstream connection itself, the only way to cancel an HTTP/1.1
     // upstream request (the client reset its stream): an upstream that closed or reset
     // before answering would have given an F (then a 503).

@@ -5,7 +5,7 @@ import net from "node:net";
 import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
-import { closedPort, h2Connect, rawExchange } from "../../integration/fixture/support.js";
+import { closedPort, h2Connect, rawExchange, replyBody } from "../../integration/fixture/support.js";
 import { WINDOW_SLACK_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, expectAllWithin, sendRequests, settle, startTracedProxy, WindowTally, type Comparison, type HostShare, type Proto, type TracedProxy, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
@@ -450,6 +450,79 @@ async function startResettingUpstream(resets: number, hang = false): Promise<{ p
   return { ...server, tries: () => tries };
 }
 
+/**
+ * An HTTP/1.1 upstream that answers each connection's first request as soon as its head
+ * came ("hello <path>", or N bytes for /bytes/N) and never reads its body.
+ */
+async function startEarlyUpstream(): Promise<{ port: number; heads(): number; close(): Promise<void> }> {
+  let heads = 0;
+  const server = await tcpServer((sock) => {
+    let head = "";
+    let answered = false;
+    sock.on("data", (d: Buffer) => {
+      if (answered) return;
+      head += d.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      answered = true;
+      heads++;
+      const path = /^[A-Z]+ (\S+) /.exec(head)?.[1] ?? "/";
+      const body = replyBody(path);
+      sock.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      sock.write(body);
+    });
+  });
+  return { ...server, heads: () => heads };
+}
+
+/**
+ * An HTTP/1.1 POST on a connection of its own that sends its head and EARLY_BODY_SENT of
+ * EARLY_BODY_SAID body bytes, then reads nothing for `pauseMs`; resolves with "status
+ * body-bytes" once the proxy closed the connection after the whole answer.
+ */
+function postEarly(port: number, path: string, id: string, pauseMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const sock = net.connect(port, "127.0.0.1", () => {
+      sock.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\ncontent-length: ${EARLY_BODY_SAID}\r\n\r\n${"b".repeat(EARLY_BODY_SENT)}`);
+    });
+    if (pauseMs > 0) {
+      sock.pause();
+      setTimeout(() => sock.resume(), pauseMs);
+    }
+    const timer = setTimeout(() => sock.destroy(new Error(`${id}: no answer and close in 20 s`)), 20_000);
+    sock.on("data", (d: Buffer) => (got = Buffer.concat([got, d])));
+    sock.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    sock.on("close", () => {
+      clearTimeout(timer);
+      const end = got.indexOf("\r\n\r\n");
+      const head = got.subarray(0, Math.max(end, 0)).toString("latin1");
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1]);
+      const body = end < 0 ? 0 : got.length - end - 4;
+      resolve(`${/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? "none"} ${body === length ? body : `${body} of ${length}`}`);
+    });
+  });
+}
+
+/**
+ * An HTTP/2 POST that sends EARLY_BODY_SENT body bytes and no end; resolves with "status
+ * body-bytes rst code" once the stream closed (after the answer and the proxy's RST_STREAM).
+ */
+function h2PostEarly(session: http2.ClientHttp2Session, id: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = session.request({ ":method": "POST", ":path": `/${id}`, "x-request-id": id, "content-length": String(EARLY_BODY_SAID) });
+    let status = 0;
+    let bytes = 0;
+    s.on("response", (h) => (status = Number(h[":status"])));
+    s.on("data", (d: Buffer) => (bytes += d.length));
+    s.on("error", () => undefined);
+    s.on("close", () => resolve(`${status} ${bytes} rst ${s.rstCode}`));
+    s.write(Buffer.alloc(EARLY_BODY_SENT, "b"));
+  });
+}
+
 /** Opens a connection, writes `request`, runs `then` on it 200 ms later; resolves when it closed. */
 function abortingClient(port: number, request: string, then: (sock: net.Socket) => void): Promise<void> {
   return new Promise((resolve) => {
@@ -471,6 +544,14 @@ const TRIES = 3;
 /** The per-try timeout test: requests, and the fixture's --per-try-timeout-ms. */
 const PER_TRY_REQUESTS = 50;
 const PER_TRY_MS = 40;
+
+/** Requests of each protocol answered before their body had all come, and the slow reader's answer and pause. */
+const EARLY = 20;
+const EARLY_SLOW_BYTES = 6_000_000;
+const EARLY_PAUSE_MS = 1500;
+/** What a client of an early answer sends of its request: the head says 100,000 body bytes. */
+const EARLY_BODY_SENT = 1000;
+const EARLY_BODY_SAID = 100_000;
 
 /** bpftrace's map size cut to FEW_KEYS (each version reads its own variable). */
 function fewMapKeys(label: string): Record<string, string> {
@@ -831,6 +912,64 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // first request's first try; a later first try takes the pooled connection.
       expect(status.trace?.events).toEqual({ Q: n, R: n, X: n, Y: n, C: n + 1, P: 2 * n, T: 2 * n + n, K: 2 * n, Z: n + n, U: n, H: n, O: n });
       expect(status.trace?.unattributed).toEqual({});
+    });
+  }
+
+  for (const bt of BPFTRACES) {
+    it(`keeps requests answered before their body had all come recorded, though Envoy then resets their streams (doEndStream's local reset): ${EARLY} HTTP/1.1 and ${EARLY} HTTP/2 ones, and one whose client reads its ${EARLY_SLOW_BYTES}-byte answer ${EARLY_PAUSE_MS} ms late (recorded ${2 * EARLY + 1}, aborted 0, 0 unattributed), ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      // Each client sends its head and 1,000 of 100,000 body bytes; the upstream answers on
+      // the head. Envoy (and the fixture) then resets the upstream request (X), sends the
+      // answer, and resets the downstream stream (doEndStream: onResetStream(LocalReset), a
+      // D) with the response whole: an HTTP/1.1 connection closes once written, an HTTP/2
+      // stream gets RST_STREAM(NO_ERROR) after END_STREAM. The slow reader's answer waits in
+      // the socket for longer than the agent's grace after that reset.
+      const upstream = await startEarlyUpstream();
+      const p = await startTracedProxy({ down: "h1", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--downstream-protocol", "auto"], bpftrace: bt.path });
+      const h1 = Array.from({ length: EARLY }, (_, i) => `early-h1-${i}`);
+      const h2 = Array.from({ length: EARLY }, (_, i) => `early-h2-${i}`);
+      const slow = "early-slow";
+      const answers: string[] = [];
+      let result;
+      try {
+        for (const id of h1) answers.push(await postEarly(p.port, `/${id}`, id, 0));
+        const session = await h2Connect(p.port);
+        try {
+          for (const id of h2) answers.push(await h2PostEarly(session, id));
+        } finally {
+          session.close();
+        }
+        answers.push(await postEarly(p.port, `/bytes/${EARLY_SLOW_BYTES}`, slow, EARLY_PAUSE_MS));
+        await settle(p, [...h1, ...h2, slow], (t) => t.length);
+      } finally {
+        result = await p.stop();
+        await upstream.close();
+      }
+      const { records, truth, status, host } = result;
+      const n = 2 * EARLY + 1;
+      expect(answers).toEqual([...h1.map((id) => `200 ${`hello /${id}`.length}`), ...h2.map((id) => `200 ${`hello /${id}`.length} rst 0`), `200 ${EARLY_SLOW_BYTES}`]);
+      expect(upstream.heads()).toBe(n);
+      expect(truth.map((t) => [t.id, t.status, t.aborted]).sort()).toEqual([...h1, ...h2, slow].map((id) => [id, 200, null]).sort());
+      expect(status.trace?.requests).toMatchObject({ recorded: n, aborted: 0, timeout: 0, incomplete: 0, invalid: 0 });
+      expect(status.trace?.pending).toBe(0);
+      expect(status.trace?.unattributed).toEqual({});
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`answered early, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      // Written until the upstream answered, which it did before the request's end: no wait.
+      expect(new Set(records.map((r) => r.phases.map((x) => x.name).join(",")))).toEqual(new Set(["downstream_read,codec,filters,router,upstream_connect,upstream_write,upstream_read,downstream_write"]));
+      for (const { record: r, truth: t } of c.pairs) {
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        if (t.protocol === "HTTP/1.1") expect(r.bytes_out, t.id).toBe(t.bytes_out);
+      }
+      // The slow reader's answer was written for longer than the agent's half-second grace
+      // after the reset (which came as the answer's end went in).
+      const slowWrite = records.find((r) => r.id === slow)!.phases.find((x) => x.name === "downstream_write")!;
+      expect(slowWrite.end_ns - slowWrite.start_ns).toBeGreaterThan(500e6);
+      // Every request: the router's reset of its upstream request and Envoy's of its stream.
+      expect(status.trace?.events).toMatchObject({ Q: n, X: n, D: n });
+      expectAllWithin(`answered early, ${bt.label}`, c.within, n, host);
     });
   }
 

@@ -244,6 +244,40 @@ describe("request assembler", () => {
     expect(c.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
   });
 
+  it("keeps a request answered before its body had all come pending while a slow reader takes its response, though Envoy reset its stream after the response's end (doEndStream's LocalReset), then records it; a client's RST_STREAM there still aborts it", () => {
+    // The upstream answered on the head: the router reset its upstream request (X), the
+    // response's end went in (O), Envoy reset the stream (D, reason 0 = LocalReset), and the
+    // first write took 4,000,000 of its 6,000,000 bytes.
+    const early = (reason: number): string[] => [
+      ...pooled(1, T0).slice(0, 6),
+      `X 100 1 ${T0 + 1150} 2`,
+      `O 100 1 ${T0 + 1200} 9 2 1 0`,
+      `D 100 1 ${T0 + 1250} ${reason} 2`,
+      `T 100 9 ${T0 + 1300} ${T0 + 1400} 6000000 4000000 2`,
+    ];
+    const a = assembler();
+    feed(a, early(0), 0);
+    // Quiet for longer than the grace, the rest not written yet: no abort.
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.pending).toBe(1);
+    expect(a.counters.requests).toMatchObject({ aborted: 0, timeout: 0 });
+    // The client reads on: the rest leaves 1.5 s later, and the request is recorded.
+    feed(a, [`T 100 9 ${T0 + 1_500_000_000} ${T0 + 1_500_000_100} 2000000 2000000 5`], 1500);
+    expect(a.sweep(2100).map((r) => [r.end_ns, r.bytes_out, r.phases.at(-1)?.start_ns])).toEqual([[T0 + 1_500_000_100, 6_000_000, T0 + 1100]]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+    // The client's RST_STREAM (reason 2) while the response is being written ends it.
+    const b = assembler();
+    feed(b, early(2), 0);
+    expect(b.sweep(600)).toEqual([]);
+    expect(b.counters.pending).toBe(0);
+    expect(b.counters.requests).toMatchObject({ aborted: 1, recorded: 0 });
+    // So does a LocalReset before the response's end (the upstream reset after the response started).
+    const c = assembler();
+    feed(c, [...pooled(1, T0).slice(0, 6), `D 100 1 ${T0 + 1150} 0 2`, `T 100 9 ${T0 + 1300} ${T0 + 1400} 100 100 2`], 0);
+    expect(c.sweep(600)).toEqual([]);
+    expect(c.counters.requests).toMatchObject({ aborted: 1, recorded: 0 });
+  });
+
   it("follows a retry: an upstream request reset (per-try timeout) and its connection closed, then a new upstream request still waiting after the grace, is no abort", () => {
     const a = assembler();
     // The first try was reset and its HTTP/1.1 connection (fd 11) closed; the router retried on fd 12.
