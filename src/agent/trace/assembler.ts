@@ -455,8 +455,13 @@ export class RequestAssembler {
     // RST_STREAM while ext_authz held the request, before the router saw it. Not so the
     // local reset of a stream whose whole response Envoy has while its request body is still
     // coming (ConnectionManagerImpl::doEndStream): the response goes out, and a slow reader's
-    // writes may well outlast the grace.
-    if (req.d && !(ended && req.d.ts >= ended.ts && num(req.d.line, "reason") === LOCAL_RESET)) return true;
+    // writes may well outlast the grace. doEndStream resets in the call that hands the
+    // response's end to the codec, so in that end's wake-up round; a LocalReset in a later
+    // round is a timer's (stream idle timeout, max stream duration, a filter's callout) while
+    // an encoder filter held the end, and HTTP/2 then drops what the codec had not sent.
+    const d = req.d;
+    const endReset = d !== null && num(d.line, "reason") === LOCAL_RESET && req.downEnds.some((e) => e.round === d.round && d.ts >= e.ts);
+    if (d && !endReset) return true;
     // The response is whole: the upstream side no longer matters (the router resets an
     // upstream request that answered before the request's end, as doEndStream the stream).
     if (ended) return false;

@@ -278,6 +278,26 @@ describe("request assembler", () => {
     expect(c.counters.requests).toMatchObject({ aborted: 1, recorded: 0 });
   });
 
+  it("ends as aborted a request whose response's end an encoder filter held when a timer reset its stream (a LocalReset in a later wake-up round than the end: HTTP/2 drops the rest), but not one whose held end went on and was reset in that round", () => {
+    // The response's end went into the encoder chain in round 2 and stopped in a filter; the
+    // slow reader's socket took 4,000,000 of the 6,000,000 bytes queued before it.
+    const held = [...pooled(1, T0).slice(0, 6), `O 100 1 ${T0 + 1200} 9 2 1 0`, `T 100 9 ${T0 + 1300} ${T0 + 1400} 6000000 4000000 2`];
+    // The stream idle timeout (or max stream duration, or the filter's callout timing out)
+    // fires in round 7: the response has started, so Envoy resets the stream (LocalReset).
+    const a = assembler();
+    feed(a, [...held, `D 100 1 ${T0 + 300_000_000} 0 7`], 0);
+    expect(a.sweep(600)).toEqual([]);
+    expect(a.counters.pending).toBe(0);
+    expect(a.counters.requests).toMatchObject({ aborted: 1, recorded: 0, timeout: 0 });
+    // The filter let the end go on in round 5 (an O with end from the resumed chain), and
+    // doEndStream reset the stream there: the response is whole, the request stays pending.
+    const b = assembler();
+    feed(b, [...held, `O 100 1 ${T0 + 200_000_000} 9 5 1 0`, `D 100 1 ${T0 + 200_000_100} 0 5`], 0);
+    expect(b.sweep(600)).toEqual([]);
+    expect(b.counters.pending).toBe(1);
+    expect(b.counters.requests).toMatchObject({ aborted: 0, recorded: 0, timeout: 0 });
+  });
+
   it("follows a retry: an upstream request reset (per-try timeout) and its connection closed, then a new upstream request still waiting after the grace, is no abort", () => {
     const a = assembler();
     // The first try was reset and its HTTP/1.1 connection (fd 11) closed; the router retried on fd 12.
