@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { toRecordsListing } from "../../../src/records/listing.js";
 import { isoTimeNs } from "../../../src/records/times.js";
 import { FIXTURE, fixtureSkipReason, get, startAgent, waitFor } from "../../bpf/agent/support.js";
+import { STAND_IN_ATTACHED, STAND_IN_PROLOGUE } from "../../support/stand-in-bpftrace.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-held-"));
 chmodSync(dir, 0o777);
@@ -91,15 +92,8 @@ describe("request records written more than 5 s out of order by the agent", () =
     const bpftrace = join(dir, "bpftrace");
     writeFileSync(
       bpftrace,
-      `#!/bin/sh
-case "$1" in
-  --version) echo "bpftrace v0.17.0"; exit 0 ;;
-  --info) echo "  btf: yes"; exit 0 ;;
-esac
-trap 'exit 0' INT
-echo '{"type": "attached_probes", "data": {"probes": 2}}'
-printf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'
-cat "${phases[0]}"
+      `${STAND_IN_PROLOGUE}trap 'exit 0' INT
+${STAND_IN_ATTACHED}cat "${phases[0]}"
 ${lines(300)}
 cat "${phases[1]}"
 ${lines(600)}

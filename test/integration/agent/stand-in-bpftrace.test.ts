@@ -11,6 +11,7 @@ import { commandLine } from "../../../scripts/cluster/processes.js";
 import { findExecutable } from "../../../src/agent/reaper.js";
 import { executableSearchPath } from "../../../src/config.js";
 import { AgentProcess, FIXTURE, ROOT, descendantsOf, fixtureSkipReason, metricSum, startAgent, waitFor, type AgentStatusJson } from "../../bpf/agent/support.js";
+import { STAND_IN_ATTACHED, STAND_IN_PROLOGUE } from "../../support/stand-in-bpftrace.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-standin-"));
 chmodSync(dir, 0o777);
@@ -27,15 +28,8 @@ function standIn(name: string, dumpDelay = 0): string {
   const p = join(dir, `${name}-bpftrace`);
   writeFileSync(
     p,
-    `#!/bin/sh
-case "$1" in
-  --version) echo "bpftrace v0.17.0"; exit 0 ;;
-  --info) echo "  btf: yes"; exit 0 ;;
-esac
-trap 'sleep ${dumpDelay}; echo "{\\"type\\": \\"map\\", \\"data\\": {\\"@hookpoint_calls\\": {\\"RequestSeen\\": 5}}}"; exit 0' INT
-echo '{"type": "attached_probes", "data": {"probes": 2}}'
-printf '%s\\n' '{"type": "printf", "data": "hookpoint:attached\\n"}'
-echo '{"type": "lost_events", "data": {"events": 3}}'
+    `${STAND_IN_PROLOGUE}trap 'sleep ${dumpDelay}; echo "{\\"type\\": \\"map\\", \\"data\\": {\\"@hookpoint_calls\\": {\\"RequestSeen\\": 5}}}"; exit 0' INT
+${STAND_IN_ATTACHED}echo '{"type": "lost_events", "data": {"events": 3}}'
 echo 'Attaching 2 probes...'
 while :; do sleep 0.05; done
 `,
