@@ -75,14 +75,17 @@ export class RotatingFile {
       let keep = 0;
       while (whole < lines.length && keep + lines[whole]!.length <= done) keep += lines[whole++]!.length;
       const ino = this.ino;
+      const outOfOrder = this.order.appended(ino, start, values.slice(0, whole), lengths);
       try {
         if (keep < done) ftruncateSync(this.fd!, start + keep);
         this.size = start + keep;
       } catch {
-        // Could not cut it: start afresh from what the file really holds.
+        // Could not cut it: start afresh from what the file really holds (the next record
+        // appended joins the torn one's line).
         this.close();
+        this.order.torn(ino);
       }
-      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder: this.order.appended(ino, start, values.slice(0, whole), lengths) };
+      return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder };
     }
   }
 

@@ -4,11 +4,13 @@
 // records that went out and the files that exist.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { WrittenOrder } from "../../../src/agent/output/disorder.js";
 import { RotatingFile } from "../../../src/agent/output/ndjson.js";
+import { recordTimes } from "../../../src/records/times.js";
 import { lateLines } from "../../support/written-order.js";
 
 const skip = process.getuid?.() !== 0 ? "not root: mounting a tmpfs needs root" : null;
@@ -113,6 +115,49 @@ describe("RotatingFile on a full or read-only disk", () => {
     const odd = onDisk.flatMap((r, i): [number, string][] => (r.value % 2 === 1 ? [[i, r.ts]] : []));
     expect(odd.map(([i]) => i)).toEqual([...Array.from({ length: written >> 1 }, (_, i) => 2 * i + 1), written + 1, written + 3]);
     expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: odd });
+  });
+
+  it("notes nothing of the record that joins a torn line left when the disk filled and the cut back failed, so the listing's first is a record a scan can read", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("64k");
+    writeFileSync(join(dir, "filler"), Buffer.alloc(48 * 1024));
+    const order = new WrittenOrder();
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1, order });
+    // Closed before the tmpfs is unmounted, whatever happens (an open file keeps it busy).
+    try {
+      const at = (sec: number) => new Date(Date.parse("2026-01-01T00:00:00.000Z") + sec * 1000).toISOString();
+      const timed = (i: number, sec: number) => ({ ...record(i), ts: at(sec) });
+      expect(f.write([timed(0, 0)]).written).toBe(1);
+      // Append-only (tmpfs has it since Linux 6.0): appends go on, the cut back fails (EPERM).
+      try {
+        execFileSync("chattr", ["+a", f.path], { stdio: "ignore" });
+      } catch {
+        return ctx.skip("chattr +a does not work on this tmpfs");
+      }
+      // Batches of 20 (~6 KB) in time order until the disk fills part-way through one.
+      let written = 1;
+      for (let batch = 0; batch < 5; batch++) {
+        const r = f.write(Array.from({ length: 20 }, (_, k) => timed(1 + batch * 20 + k, 1 + batch * 20 + k)));
+        written += r.written;
+        if (r.error) break;
+      }
+      const tornAt = statSync(f.path).size;
+      expect(readFileSync(f.path).at(-1), "the file ends in part of a record").not.toBe(10);
+      rmSync(join(dir, "filler"));
+      // The first joins the torn line (100 s before the latest: not noted, as no reader sees it); 900 s is 100 s late.
+      expect(f.write([timed(500, -100), timed(501, 1000), timed(502, 900)])).toEqual({ written: 3, dropped: 0, error: null, outOfOrder: 1 });
+      expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: [[written + 2, at(900)]] });
+      const text = readFileSync(f.path, "utf8");
+      expect(text.slice(tornAt).startsWith(JSON.stringify(timed(500, -100)))).toBe(true);
+      const fh = await open(f.path, "r");
+      try {
+        expect(await recordTimes(fh, (await fh.stat()).size, order.known((await fh.stat()).ino))).toEqual({ first: at(0), last: at(1000) });
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      f.close();
+    }
   });
 });
 

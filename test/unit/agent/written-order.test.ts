@@ -79,6 +79,27 @@ describe("the writer's record of how out of order it wrote each file", () => {
     f.close();
   });
 
+  it("does not order the record that joins a torn line the writer could not cut back, nor a failed write's none, and notes the rest where they start", () => {
+    const order = new WrittenOrder();
+    const line = (sec: number): number => JSON.stringify(rec(sec)).length + 1;
+    order.opened(7, 0);
+    expect(order.appended(7, 0, [rec(100)], [line(100)])).toBe(0);
+    // 30 bytes of a record left at the end; the next write fails before a whole record goes out.
+    order.torn(7);
+    const torn = line(100) + 30;
+    expect(order.appended(7, torn, [], [line(101)])).toBe(0);
+    // 10 s joins the torn line; 20 s is 80 s late, on the line after it.
+    expect(order.appended(7, torn, [rec(10), rec(20), rec(30)], [line(10), line(20), line(30)])).toBe(2);
+    const from = torn + line(10);
+    expect(order.known(7)).toEqual({
+      disorderMs: 0,
+      late: [
+        { start: from, next: from + line(20), ts: at(20), ns: 1772359220000000000n },
+        { start: from + line(20), next: from + line(20) + line(30), ts: at(30), ns: 1772359230000000000n },
+      ],
+    });
+  });
+
   it("past its bound on late records per file, takes how late the others came as the file's window", () => {
     const dir = outputDir();
     const order = new WrittenOrder(2);
