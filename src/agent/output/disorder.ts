@@ -21,13 +21,11 @@ interface FileOrder {
   /** The most a record not in `late` came after a later one in the file (ns). */
   unlistedNs: bigint;
   late: LateRecord[];
-  /** It ends in part of a record (a write that failed part-way could not be cut back): the next record appended joins that line. */
-  torn: boolean;
 }
 
 const BOUND_NS = BigInt(MAX_DISORDER_MS) * 1_000_000n;
 
-const fresh = (): FileOrder => ({ latestNs: null, unlistedNs: 0n, late: [], torn: false });
+const fresh = (): FileOrder => ({ latestNs: null, unlistedNs: 0n, late: [] });
 
 /**
  * Per records file this agent process appends to, by inode: rotation renames a file and
@@ -64,17 +62,6 @@ export class WrittenOrder {
   }
 
   /**
-   * The writer left file `ino` ending in part of a record. The next record appended to it
-   * joins that line, which no reader can read (it is not JSON): it is not ordered, and the
-   * file's late records stay lines of it.
-   */
-  torn(ino: number): void {
-    let f = this.files.get(ino);
-    if (!f) this.files.set(ino, (f = fresh()));
-    f.torn = true;
-  }
-
-  /**
    * Whole records appended to file `ino` from byte `at` on, in file order, each line
    * `lengths[i]` bytes with its newline. Returns how many of them came more than
    * MAX_DISORDER_MS after a record with a later `ts` in the same file. A record without a
@@ -85,12 +72,7 @@ export class WrittenOrder {
     if (!f) this.files.set(ino, (f = fresh()));
     let beyond = 0;
     let start = at;
-    let i = 0;
-    if (f.torn && records.length > 0) {
-      f.torn = false;
-      start += lengths[i++]!;
-    }
-    for (; i < records.length; i++) {
+    for (let i = 0; i < records.length; i++) {
       const r = records[i];
       const next = start + lengths[i]!;
       const ts = isObject(r) && typeof r.ts === "string" ? r.ts : null;

@@ -7,11 +7,15 @@
 // are continued), and when a write fails part-way (ENOSPC, EIO) the file is cut back to
 // the end of the last whole record, so a full disk never leaves a torn line. A failure
 // never throws: the caller is told what was written, what was dropped, and why.
+// A file may still end in part of a record (an earlier agent run was killed mid-write, or
+// the cut back failed): the next record then starts on a new line, so the torn line stays
+// one no reader can read and the record is whole. Bytes already in a file never change
+// (collect resumes its copies by byte range).
 //
 // How far out of time order each file's records were written, and where each record more
 // than 5 s late starts, is tracked as they go out (disorder.ts): the agent's readers of its
 // files need it.
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { WrittenOrder } from "./disorder.js";
 
@@ -38,6 +42,8 @@ export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
   private ino = 0;
+  /** The open file ends in part of a record: the next write starts with a newline. */
+  private tornEnd = false;
   private readonly order: WrittenOrder;
   readonly path: string;
 
@@ -51,15 +57,18 @@ export class RotatingFile {
     if (values.length === 0) return { written: 0, dropped: 0, error: null, outOfOrder: 0 };
     const lines = values.map((v) => Buffer.from(`${JSON.stringify(v)}\n`));
     const lengths = lines.map((l) => l.length);
-    const buf = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
+    const body = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
     try {
       if (this.fd === null) this.openFile();
-      if (this.size > 0 && this.size + buf.length > this.opts.maxBytes) this.rotate();
+      if (this.size > 0 && this.size + Number(this.tornEnd) + body.length > this.opts.maxBytes) this.rotate();
     } catch (err) {
       this.close();
       return { written: 0, dropped: values.length, error: err as NodeJS.ErrnoException, outOfOrder: 0 };
     }
     const start = this.size;
+    // Bytes before the first record: the newline that ends a torn line.
+    const lead = Number(this.tornEnd);
+    const buf = lead ? Buffer.concat([NEWLINE, body]) : body;
     let done = 0;
     try {
       while (done < buf.length) {
@@ -68,22 +77,24 @@ export class RotatingFile {
         done += n;
       }
       this.size += done;
-      return { written: values.length, dropped: 0, error: null, outOfOrder: this.order.appended(this.ino, start, values, lengths) };
+      this.tornEnd = false;
+      return { written: values.length, dropped: 0, error: null, outOfOrder: this.order.appended(this.ino, start + lead, values, lengths) };
     } catch (err) {
-      // Keep the whole records that went out, cut the torn one.
+      // Keep the whole records that went out, cut the torn one (and the newline before the
+      // first when none did: the file is left as it was, its last line the last record).
       let whole = 0;
-      let keep = 0;
+      let keep = lead;
       while (whole < lines.length && keep + lines[whole]!.length <= done) keep += lines[whole++]!.length;
-      const ino = this.ino;
-      const outOfOrder = this.order.appended(ino, start, values.slice(0, whole), lengths);
+      if (whole === 0) keep = 0;
+      const outOfOrder = this.order.appended(this.ino, start + lead, values.slice(0, whole), lengths);
       try {
         if (keep < done) ftruncateSync(this.fd!, start + keep);
         this.size = start + keep;
+        if (whole > 0) this.tornEnd = false;
       } catch {
-        // Could not cut it: start afresh from what the file really holds (the next record
-        // appended joins the torn one's line).
+        // Could not cut it: start afresh from what the file really holds (opening it again
+        // finds it torn, and the next record starts on a new line).
         this.close();
-        this.order.torn(ino);
       }
       return { written: whole, dropped: values.length - whole, error: err as NodeJS.ErrnoException, outOfOrder };
     }
@@ -102,11 +113,13 @@ export class RotatingFile {
 
   private openFile(): void {
     mkdirSync(this.opts.dir, { recursive: true });
-    // Never through a symbolic link: the agent is root, the directory may not always be its alone.
-    this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    // Never through a symbolic link: the agent is root, the directory may not always be its
+    // alone. Read too: only its last byte, to know whether it ends torn.
+    this.fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
     const st = fstatSync(this.fd);
     this.size = st.size;
     this.ino = st.ino;
+    this.tornEnd = this.size > 0 && !endsWithNewline(this.fd, this.size);
     this.order.opened(this.ino, this.size);
   }
 
@@ -137,5 +150,21 @@ export class RotatingFile {
     } catch {
       // none there
     }
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+
+/**
+ * Whether the file's last byte is a newline. One that cannot be read is taken as not: a
+ * newline too many is a blank line, which readers skip; one too few joins a record to a
+ * torn line, which no reader can read.
+ */
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  try {
+    return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
+  } catch {
+    return false;
   }
 }

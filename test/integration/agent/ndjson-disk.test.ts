@@ -40,6 +40,33 @@ function lines(path: string): unknown[] {
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
 }
 
+/** Each line's record number, null for a line that is not JSON (a torn one); the file ends with a whole line. */
+function values(path: string): (number | null)[] {
+  const text = readFileSync(path, "utf8");
+  expect(text.endsWith("\n"), "the file ends with a whole line").toBe(true);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((l) => {
+      try {
+        return (JSON.parse(l) as { value: number }).value;
+      } catch {
+        return null;
+      }
+    });
+}
+
+/** first and last as the agent's records listing reads them from the file. */
+async function listed(path: string, order: WrittenOrder): Promise<{ first: string | null; last: string | null }> {
+  const fh = await open(path, "r");
+  try {
+    const { size, ino } = await fh.stat();
+    return await recordTimes(fh, size, order.known(ino));
+  } finally {
+    await fh.close();
+  }
+}
+
 describe("RotatingFile on a full or read-only disk", () => {
   it("drops whole records when the disk fills, keeps every written line whole, and resumes", (ctx) => {
     if (skip) return ctx.skip(skip);
@@ -117,7 +144,7 @@ describe("RotatingFile on a full or read-only disk", () => {
     expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: odd });
   });
 
-  it("notes nothing of the record that joins a torn line left when the disk filled and the cut back failed, so the listing's first is a record a scan can read", async (ctx) => {
+  it("starts the next record on a line of its own after a torn one left when the disk filled and the cut back failed: it is read, and noted where it is", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const dir = smallTmpfs("64k");
     writeFileSync(join(dir, "filler"), Buffer.alloc(48 * 1024));
@@ -141,20 +168,42 @@ describe("RotatingFile on a full or read-only disk", () => {
         written += r.written;
         if (r.error) break;
       }
-      const tornAt = statSync(f.path).size;
-      expect(readFileSync(f.path).at(-1), "the file ends in part of a record").not.toBe(10);
+      const torn = readFileSync(f.path);
+      expect(torn.at(-1), "the file ends in part of a record").not.toBe(10);
       rmSync(join(dir, "filler"));
-      // The first joins the torn line (100 s before the latest: not noted, as no reader sees it); 900 s is 100 s late.
-      expect(f.write([timed(500, -100), timed(501, 1000), timed(502, 900)])).toEqual({ written: 3, dropped: 0, error: null, outOfOrder: 1 });
-      expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: [[written + 2, at(900)]] });
-      const text = readFileSync(f.path, "utf8");
-      expect(text.slice(tornAt).startsWith(JSON.stringify(timed(500, -100)))).toBe(true);
-      const fh = await open(f.path, "r");
-      try {
-        expect(await recordTimes(fh, (await fh.stat()).size, order.known((await fh.stat()).ino))).toEqual({ first: at(0), last: at(1000) });
-      } finally {
-        await fh.close();
-      }
+      // -100 s and 900 s are late (the latest is written - 1 s, then 1000 s).
+      expect(f.write([timed(500, -100), timed(501, 1000), timed(502, 900)])).toEqual({ written: 3, dropped: 0, error: null, outOfOrder: 2 });
+      expect(values(f.path)).toEqual([...Array.from({ length: written }, (_, i) => i), null, 500, 501, 502]);
+      const bytes = readFileSync(f.path);
+      expect([bytes.subarray(0, torn.length).equals(torn), bytes.toString("utf8", torn.length, torn.length + 1)]).toEqual([true, "\n"]);
+      expect(lateLines(order, f.path)).toEqual({ disorderMs: 0, late: [[written + 1, at(-100)], [written + 3, at(900)]] });
+      expect(await listed(f.path, order)).toEqual({ first: at(-100), last: at(1000) });
+    } finally {
+      f.close();
+    }
+  });
+
+  it("leaves a file an earlier run left torn as it was while the disk is full, and starts the next record on a line of its own once there is space", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const dir = smallTmpfs("64k");
+    // 12 whole records and part of one (killed mid-write): one page, 20 bytes of it free.
+    const path = join(dir, "demo.ndjson");
+    const whole = Array.from({ length: 12 }, (_, i) => `${JSON.stringify(record(i))}\n`).join("");
+    writeFileSync(path, `${whole}${JSON.stringify(record(12)).slice(0, 100)}`);
+    const before = readFileSync(path);
+    expect(before.length).toBe(4076);
+    // The other 15 pages: the next write fills the page's rest, then fails.
+    writeFileSync(join(dir, "filler"), Buffer.alloc(15 * 4096));
+    const order = new WrittenOrder();
+    const f = new RotatingFile({ dir, name: "demo", maxBytes: 1 << 20, keep: 1, order });
+    try {
+      const full = f.write([record(20), record(21), record(22), record(23)]);
+      expect([full.written, full.dropped, full.error?.code]).toEqual([0, 4, "ENOSPC"]);
+      expect(readFileSync(path).equals(before), "the file is as it was").toBe(true);
+      rmSync(join(dir, "filler"));
+      expect(f.write([record(30), record(31)])).toEqual({ written: 2, dropped: 0, error: null, outOfOrder: 0 });
+      expect(values(path)).toEqual([...Array.from({ length: 12 }, (_, i) => i), null, 30, 31]);
+      expect(readFileSync(path).toString("utf8", before.length, before.length + 1)).toBe("\n");
     } finally {
       f.close();
     }
