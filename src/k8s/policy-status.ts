@@ -152,7 +152,12 @@ export class PolicyStatusWriter {
           if (isPolicy(written)) {
             const over = taken.object.metadata.resourceVersion;
             entry.written = over !== undefined ? { over, object: written } : undefined;
-            if (entry.latest === taken) entry.latest = { object: written, verdict: taken.verdict, extra: taken.extra };
+            // Still the version written over, be it the same object or the informer's copy of
+            // it that arrived during the write (the echo of our previous write): ours is newer.
+            const { latest } = entry;
+            if (latest === taken || (over !== undefined && latest.object.metadata.resourceVersion === over)) {
+              entry.latest = { object: written, verdict: latest.verdict, extra: latest.extra };
+            }
           }
           return true;
         },

@@ -4,7 +4,7 @@
 // stall, or the API server goes away.
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { judgePolicy, type ClusterPolicy } from "../../../src/k8s/acceptance.js";
+import { judgePolicy, type ClusterPolicy, type ConditionCore } from "../../../src/k8s/acceptance.js";
 import { createClusterSource, type ClusterSource, type ClusterSourceOptions } from "../../../src/k8s/cluster-source.js";
 import { PolicyStatusWriter } from "../../../src/k8s/policy-status.js";
 import { createSourceMetrics } from "../../../src/k8s/source-metrics.js";
@@ -450,6 +450,30 @@ describe("policy acceptance and status", () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(log.find("policy status replaced by another writer; rewriting after a delay")).toEqual([]);
       expect(writesFor("perf")).toHaveLength(1);
+    } finally {
+      await writer.stop();
+    }
+  });
+
+  it("the echo of its previous write, delivered while the next write is in flight, is no other writer", async () => {
+    api.applyPolicy("perf", PERF);
+    const log = new RecordingLogger();
+    const writer = new PolicyStatusWriter({ kubeConfig: api.kubeConfig(), log, backoff: { initialMs: 50, maxMs: 200, random: () => 1 }, now: () => new Date(T0) });
+    try {
+      const before = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
+      const verdict = judgePolicy(before, ["envoy-socket-io"]);
+      writer.update(before, verdict);
+      await eventually("first write answered", () => log.find("policy status written").length === 1);
+      // What the informer delivers of that first write, as the API server now holds it.
+      const echo = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
+      const routed: ConditionCore[] = [{ type: "Routed", status: "True", reason: "Routed", message: "routed" }];
+      writer.update(before, verdict, routed);
+      // In the same turn, so before that second write's answer: the echo arrives.
+      writer.update(echo, verdict, routed);
+      await eventually("second write answered", () => log.find("policy status written").length === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(log.find("policy status replaced by another writer; rewriting after a delay")).toEqual([]);
+      expect(writesFor("perf")).toHaveLength(2);
     } finally {
       await writer.stop();
     }
