@@ -26,6 +26,7 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   U: ["tid", "seq", "ts", "fd", "round"],
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
+  E: ["tid", "seq", "ts", "fd", "round", "last"],
   G: ["tid", "seq", "ts", "round"],
   T: ["tid", "fd", "enter", "exit", "count", "ret", "round"],
   Z: ["tid", "fd", "ts"],
@@ -108,7 +109,7 @@ interface Req {
   /** Envoy's reset of the downstream stream (ActiveStream::onResetStream). */
   d: Ev | null;
   h: Ev | null;
-  /** Response ends (H or O with end), and request ends handed upstream (I with end). */
+  /** Response ends (H or O with end, or its trailers: E), and request ends handed upstream (I with end). */
   downEnds: Ev[];
   upEnds: Ev[];
   rounds: Set<number>;
@@ -233,6 +234,11 @@ export class RequestAssembler {
         break;
       case "O":
         if (ev.end) req.downEnds.push(ev);
+        break;
+      case "E":
+        // Trailers always end the response (the body before them had no end).
+        ev.end = true;
+        req.downEnds.push(ev);
         break;
       case "L": {
         const name = this.opts.filterName?.(line.fields.probe ?? "") ?? null;

@@ -5,7 +5,7 @@ import net from "node:net";
 import http2 from "node:http2";
 import { describe, expect, it } from "vitest";
 import { BPFTRACES, bpfSkipReason, metricSum, waitFor } from "../agent/support.js";
-import { closedPort, h2Connect, rawExchange, replyBody } from "../../integration/fixture/support.js";
+import { closedPort, h2Connect, h2Trailed, rawExchange, replyBody, startTrailersUpstream } from "../../integration/fixture/support.js";
 import { WINDOW_SLACK_NS, boundaryOffset, compareWithTruth, describeComparison, describeHost, expectAllWithin, sendRequests, settle, startTracedProxy, WindowTally, type Comparison, type HostShare, type Proto, type TracedProxy, type TruthLine } from "./support.js";
 
 const skip = bpfSkipReason();
@@ -553,6 +553,10 @@ const EARLY_PAUSE_MS = 1500;
 const EARLY_BODY_SENT = 1000;
 const EARLY_BODY_SAID = 100_000;
 
+/** Responses of each kind that end with trailers, and the upstream's time between their body and trailers. */
+const TRAILED = 10;
+const TRAILERS_DELAY_MS = 100;
+
 /** bpftrace's map size cut to FEW_KEYS (each version reads its own variable). */
 function fewMapKeys(label: string): Record<string, string> {
   return label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
@@ -970,6 +974,72 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // Every request: the router's reset of its upstream request and Envoy's of its stream.
       expect(status.trace?.events).toMatchObject({ Q: n, X: n, D: n });
       expectAllWithin(`answered early, ${bt.label}`, c.within, n, host);
+    });
+  }
+
+  for (const bt of BPFTRACES) {
+    it(`ends a response that ends with trailers (gRPC: headers, data, then trailers) at the trailers' write, as the truth does: ${TRAILED} HTTP/1.1 GETs, ${TRAILED} HTTP/2 GETs and ${TRAILED} HTTP/2 POSTs answered before their body had all come, each ${TRAILERS_DELAY_MS} ms between body and trailers (recorded ${3 * TRAILED}, aborted 0), ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      // The HTTP/2 upstream answers each stream on its head: headers and body at once, the
+      // trailers (grpc-status) 100 ms later. The proxy ends each response with the trailers
+      // (FilterManager::encodeTrailers): HTTP/2 clients get them, HTTP/1.1 clients the last
+      // chunk. The early POSTs' streams are then reset by doEndStream (LocalReset, a D), as
+      // the early-answer test's are, but in the trailers' call.
+      const upstream = await startTrailersUpstream(TRAILERS_DELAY_MS);
+      const p = await startTracedProxy({ down: "h1", up: "h2", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--downstream-protocol", "auto"], bpftrace: bt.path });
+      const h1 = Array.from({ length: TRAILED }, (_, i) => `trailed-h1-${i}`);
+      const h2 = Array.from({ length: TRAILED }, (_, i) => `trailed-h2-${i}`);
+      const early = Array.from({ length: TRAILED }, (_, i) => `trailed-early-${i}`);
+      const h1Bytes = new Map<string, number>();
+      const answers: string[] = [];
+      let result;
+      try {
+        for (const id of h1) {
+          const got = await rawExchange(p.port, `GET /${id} HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\n\r\n`, (_, text) => text.endsWith("\r\n0\r\n\r\n"), { keepText: true });
+          h1Bytes.set(id, got.bytes);
+          answers.push(got.text.slice(got.text.indexOf("\r\n\r\n") + 4));
+        }
+        const session = await h2Connect(p.port);
+        try {
+          for (const id of h2) answers.push(await h2Trailed(session, id, false));
+          for (const id of early) answers.push(await h2Trailed(session, id, true));
+        } finally {
+          session.close();
+        }
+        await settle(p, [...h1, ...h2, ...early], (t) => t.length);
+      } finally {
+        result = await p.stop();
+        await upstream.close();
+      }
+      const { records, truth, status, host } = result;
+      const n = 3 * TRAILED;
+      const chunked = (id: string): string => `${(`hello /${id}`.length).toString(16)}\r\nhello /${id}\r\n0\r\n\r\n`;
+      expect(answers).toEqual([...h1.map(chunked), ...[...h2, ...early].map((id) => `200 hello /${id} grpc-status=0,grpc-message=ok rst 0`)]);
+      expect(upstream.streams()).toBe(n);
+      expect(truth.map((t) => [t.id, t.status, t.aborted]).sort()).toEqual([...h1, ...h2, ...early].map((id) => [id, 200, null]).sort());
+      expect(status.trace?.requests).toMatchObject({ recorded: n, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, unfinished: 0 });
+      expect(status.trace?.pending).toBe(0);
+      expect(status.trace?.unattributed).toEqual({});
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`trailers, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      for (const { record: r, truth: t } of c.pairs) {
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        // The response's end is the trailers' write, 100 ms after its body's.
+        const write = r.phases.find((x) => x.name === "downstream_write")!;
+        expect(write.end_ns - write.start_ns, t.id).toBeGreaterThanOrEqual(TRAILERS_DELAY_MS * 1e6);
+        // Every byte of the response, the last chunk or the trailers included; an early
+        // answer's trailers share their write(2) with the RST_STREAM(NO_ERROR) doEndStream
+        // queued after them (13 bytes, counted in the record's whole writes).
+        const extra = early.includes(t.id) ? 13 : 0;
+        expect(r.bytes_out, t.id).toBe(t.bytes_out + extra);
+        if (h1.includes(t.id)) expect(t.bytes_out, t.id).toBe(h1Bytes.get(t.id));
+      }
+      // One trailers event (E) per response; each early answer's upstream request reset by the
+      // router (X) and its stream by doEndStream (D).
+      expect(status.trace?.events).toMatchObject({ Q: n, E: n, X: TRAILED, D: TRAILED });
+      expectAllWithin(`trailers, ${bt.label}`, c.within, n, host);
     });
   }
 

@@ -278,6 +278,30 @@ describe("request assembler", () => {
     expect(c.counters.requests).toMatchObject({ aborted: 1, recorded: 0 });
   });
 
+  it("ends a response that ends with trailers (gRPC: its body had no end) at the trailers' write (E), also one answered before its body had all come whose stream doEndStream reset in the trailers' wake-up round", () => {
+    // Headers and body went in and out in round 2 with no end; the trailers 100 ms later, round 4.
+    const trailed = [...pooled(1, T0).slice(0, 6), `T 100 9 ${T0 + 1300} ${T0 + 1400} 100 100 2`, `E 100 1 ${T0 + 100_000_000} 9 4 ${T0 + 1400}`];
+    const a = assembler();
+    feed(a, [...trailed, `T 100 9 ${T0 + 100_000_100} ${T0 + 100_000_200} 26 26 4`], 0);
+    const [r] = a.sweep(600);
+    expect([r!.end_ns, r!.bytes_out, r!.wakeups, r!.phases.at(-1)]).toEqual([T0 + 100_000_200, 126, 3, { name: "downstream_write", start_ns: T0 + 1100, end_ns: T0 + 100_000_200 }]);
+    expect(a.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+    // Without the trailers' event (an Envoy without the symbol) the response has no end: it waits.
+    const b = assembler();
+    feed(b, [...pooled(1, T0).slice(0, 6), `T 100 9 ${T0 + 1300} ${T0 + 1400} 100 100 2`], 0);
+    expect(b.sweep(600)).toEqual([]);
+    expect(b.counters.pending).toBe(1);
+    // Answered early: the router reset its upstream request (X) and doEndStream the stream
+    // (D, LocalReset) in the trailers' call; the slow reader took 20 of the 26 bytes at first.
+    const c = assembler();
+    feed(c, [...trailed, `X 100 1 ${T0 + 99_999_000} 4`, `D 100 1 ${T0 + 100_000_050} 0 4`, `T 100 9 ${T0 + 100_000_100} ${T0 + 100_000_200} 26 20 4`], 0);
+    expect(c.sweep(600)).toEqual([]);
+    expect(c.counters.requests).toMatchObject({ recorded: 0, aborted: 0 });
+    feed(c, [`T 100 9 ${T0 + 1_500_000_000} ${T0 + 1_500_000_100} 6 6 6`], 1500);
+    expect(c.sweep(2100).map((x) => [x.end_ns, x.bytes_out])).toEqual([[T0 + 1_500_000_100, 126]]);
+    expect(c.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
+  });
+
   it("ends as aborted a request whose response's end an encoder filter held when a timer reset its stream (a LocalReset in a later wake-up round than the end: HTTP/2 drops the rest), but not one whose held end went on and was reset in that round", () => {
     // The response's end went into the encoder chain in round 2 and stopped in a filter; the
     // slow reader's socket took 4,000,000 of the 6,000,000 bytes queued before it.
