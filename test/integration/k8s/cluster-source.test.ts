@@ -436,13 +436,18 @@ describe("policy acceptance and status", () => {
     expect(condition("perf")).toMatchObject({ status: "True", reason: "Valid", observedGeneration: 1 });
   });
 
-  it("the object it wrote over, handed in again (the routing pass holds what the informer last delivered), is no other writer", async () => {
+  /** A status writer alone (no informer) over the policy "perf", and that policy as first stored with its verdict. */
+  function writerOfPerf() {
     api.applyPolicy("perf", PERF);
     const log = new RecordingLogger();
     const writer = new PolicyStatusWriter({ kubeConfig: api.kubeConfig(), log, backoff: { initialMs: 50, maxMs: 200, random: () => 1 }, now: () => new Date(T0) });
+    const before = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
+    return { log, writer, before, verdict: judgePolicy(before, ["envoy-socket-io"]) };
+  }
+
+  it("the object it wrote over, handed in again (the routing pass holds what the informer last delivered), is no other writer", async () => {
+    const { log, writer, before, verdict } = writerOfPerf();
     try {
-      const before = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
-      const verdict = judgePolicy(before, ["envoy-socket-io"]);
       writer.update(before, verdict);
       await eventually("status written", () => writesFor("perf").length === 1);
       await eventually("write answered", () => log.find("policy status written").length === 1);
@@ -456,12 +461,8 @@ describe("policy acceptance and status", () => {
   });
 
   it("the echo of its previous write, delivered while the next write is in flight, is no other writer", async () => {
-    api.applyPolicy("perf", PERF);
-    const log = new RecordingLogger();
-    const writer = new PolicyStatusWriter({ kubeConfig: api.kubeConfig(), log, backoff: { initialMs: 50, maxMs: 200, random: () => 1 }, now: () => new Date(T0) });
+    const { log, writer, before, verdict } = writerOfPerf();
     try {
-      const before = structuredClone(api.policies.get("perf")!) as unknown as ClusterPolicy;
-      const verdict = judgePolicy(before, ["envoy-socket-io"]);
       writer.update(before, verdict);
       await eventually("first write answered", () => log.find("policy status written").length === 1);
       // What the informer delivers of that first write, as the API server now holds it.
