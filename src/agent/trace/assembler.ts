@@ -305,7 +305,9 @@ export class RequestAssembler {
 
   private build(req: Req, nowMs: number): RequestRecord | Outcome | typeof WAIT {
     const q = req.q!;
-    const down = this.resolveArm(q.fd, req.downEnds[0], req.tid, nowMs);
+    // The last end: an encoder filter that held the end (e.g. ext_proc on trailers) passes it
+    // on in a later wake-up, where the chain's resumption prints the end again.
+    const down = this.resolveArm(q.fd, latest(req.downEnds), req.tid, nowMs);
     if (down === WAIT) return WAIT;
     const h = req.h;
     if (!h) return "incomplete";
@@ -625,6 +627,13 @@ function latestTry(req: Req): { c: Ev | null; p: Ev | null; f: Ev | null; u: Ev 
   const yTs = req.y?.ts ?? -Infinity;
   const first = (tag: string): Ev | null => req.tries.find((e) => e.tag === tag && e.ts > yTs) ?? null;
   return { c: first("C"), p: first("P"), f: first("F"), u: first("U"), upEnds: req.upEnds.filter((e) => e.ts > yTs) };
+}
+
+/** The latest of events by their time (lines from several CPUs may come out of order). */
+function latest(evs: readonly Ev[]): Ev | undefined {
+  let out: Ev | undefined;
+  for (const e of evs) if (!out || e.ts > out.ts) out = e;
+  return out;
 }
 
 function toEv(line: EventLine, receivedMs: number): Ev {

@@ -302,6 +302,20 @@ describe("request assembler", () => {
     expect(c.counters.requests).toMatchObject({ recorded: 1, aborted: 0 });
   });
 
+  it("ends a response whose end an encoder filter held (its trailers: E, or its body's end: O) at the write after the chain resumed, not at the socket's last write before it", () => {
+    // Headers and body written in round 2; the trailers enter the chain in round 4 and a filter
+    // holds them (ext_proc sending them out); resumed in round 6 (E again), written then.
+    const head = [...pooled(1, T0).slice(0, 6), `T 100 9 ${T0 + 1300} ${T0 + 1400} 100 100 2`];
+    for (const [end, again] of [
+      [`E 100 1 ${T0 + 100_000_000} 9 4 ${T0 + 1400}`, `E 100 1 ${T0 + 300_000_000} 9 6 ${T0 + 1400}`],
+      [`O 100 1 ${T0 + 100_000_000} 9 4 1 ${T0 + 1400}`, `O 100 1 ${T0 + 300_000_000} 9 6 1 ${T0 + 1400}`],
+    ]) {
+      const a = assembler();
+      feed(a, [...head, end!, again!, `T 100 9 ${T0 + 300_000_100} ${T0 + 300_000_200} 26 26 6`], 0);
+      expect(a.sweep(600).map((r) => [r.end_ns, r.bytes_out, r.wakeups])).toEqual([[T0 + 300_000_200, 126, 4]]);
+    }
+  });
+
   it("ends as aborted a request whose response's end an encoder filter held when a timer reset its stream (a LocalReset in a later wake-up round than the end: HTTP/2 drops the rest), but not one whose held end went on and was reset in that round", () => {
     // The response's end went into the encoder chain in round 2 and stopped in a filter; the
     // slow reader's socket took 4,000,000 of the 6,000,000 bytes queued before it.
