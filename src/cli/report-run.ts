@@ -1,6 +1,6 @@
 // `hookpoint report` work: read the folder, build the page or export, write it atomically.
 // Exit codes: 0 written; 1 nothing readable or the write failed; 2 bad arguments.
-import { existsSync, statSync } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { clientBundle } from "../report/bundle.js";
 import { buildReportData } from "../report/data.js";
@@ -10,6 +10,7 @@ import { DEFAULT_REPORT_FILES, type ReportOptions } from "../report/formats.js";
 import { renderPage } from "../report/page.js";
 import { writePerfetto } from "../report/perfetto.js";
 import { VERSION } from "../version.js";
+import { errnoText } from "../errno-text.js";
 import { InputError } from "./errors.js";
 import { writeReplacing } from "../replace-file.js";
 import { runCommand } from "./run.js";
@@ -19,7 +20,14 @@ const SHOWN_PROBLEMS = 50;
 
 export async function runReport(dir: string, opts: ReportOptions): Promise<void> {
   await runCommand("report", async () => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(dir, "not a folder (give the folder `hookpoint collect -o` wrote, or any folder of agent NDJSON files)");
+    // A mistyped folder is missing, not "not a folder": say which, in words.
+    let st: Stats;
+    try {
+      st = statSync(dir);
+    } catch (err) {
+      throw new InputError(dir, `cannot read: ${errnoText(err, "directory")}`);
+    }
+    if (!st.isDirectory()) throw new InputError(dir, "not a folder (give the folder `hookpoint collect -o` wrote, or any folder of agent NDJSON files)");
     const started = process.hrtime.bigint();
     let loaded: Loaded;
     try {

@@ -101,7 +101,14 @@ describe("hookpoint report", () => {
   it("exits 2 on usage errors", () => {
     const missing = runCli(["report", join(dir, "nowhere")]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe(`hookpoint report: ${join(dir, "nowhere")}: not a folder (give the folder \`hookpoint collect -o\` wrote, or any folder of agent NDJSON files)\n`);
+    expect(missing.stderr).toBe(`hookpoint report: ${join(dir, "nowhere")}: cannot read: no such directory\n`);
+    const file = join(dir, "results.yaml");
+    writeFileSync(file, "");
+    expect(runCli(["report", file])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `hookpoint report: ${file}: not a folder (give the folder \`hookpoint collect -o\` wrote, or any folder of agent NDJSON files)\n`,
+    });
     const format = runCli(["report", join(dir, "results"), "--format", "pdf"]);
     expect(format.code).toBe(2);
     expect(format.stderr).toBe("hookpoint report: option '--format <format>' argument 'pdf' is invalid. Allowed choices are html, perfetto, otlp. (see hookpoint report --help)\n");
