@@ -4,7 +4,7 @@ import { reviewManifests } from "../manifests/inject.js";
 import { injectSummary } from "../manifests/summary.js";
 import { JobError } from "./errors.js";
 import { loadSnapshot } from "./inputs.js";
-import { checkOutputFlags, writeManifests } from "./manifest-output.js";
+import { checkDiffOutput, checkOutputFlags, writeManifests } from "./manifest-output.js";
 import { readSources } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
 import type { InputFlags, WriteFlags } from "./input-options.js";
@@ -18,6 +18,7 @@ export async function runInject(flags: InjectFlags): Promise<void> {
   const settings = await settingsFromFlags(flags);
   const snapshot = await loadSnapshot(flags, settings);
   const sources = await readSources(flags.filename, flags.recursive);
+  await checkDiffOutput(flags, sources);
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force };
   const reviewed = sources.map((source) => ({ source, reviewed: reviewManifests(source.text, source.name, ctx) }));
   for (const { reviewed: r } of reviewed) {

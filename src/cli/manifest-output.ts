@@ -27,11 +27,15 @@ export function checkOutputFlags(flags: OutputFlags, inputs: readonly string[]):
   if (flags.inPlace && inputs.includes("-")) throw new UsageError("--in-place cannot rewrite standard input (-f -): use -o FILE or standard output");
 }
 
+/** `--diff -o` naming an input file: once the inputs are known, and before a summary line, as the other usage errors. */
+export async function checkDiffOutput(flags: OutputFlags, sources: readonly ManifestSource[]): Promise<void> {
+  if (flags.diff && flags.output !== undefined && (await isInput(flags.output, sources))) {
+    throw new UsageError(`--diff -o ${flags.output}: that is an input file, and the diff would replace it; write the diff to another file`);
+  }
+}
+
 export async function writeManifests(results: readonly Rewritten[], flags: OutputFlags, stdout: (s: string) => void): Promise<void> {
   if (flags.diff) {
-    if (flags.output !== undefined && (await isInput(flags.output, results))) {
-      throw new UsageError(`--diff -o ${flags.output}: that is an input file, and the diff would replace it; write the diff to another file`);
-    }
     const text = results
       .filter((r) => r.output !== r.source.text)
       .map((r) => createTwoFilesPatch(`a/${r.source.name}`, `b/${r.source.name}`, r.source.text, r.output, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }))
@@ -73,7 +77,7 @@ function jsonDocuments(text: string): string[] {
 }
 
 /** Whether `file` is (after links) one of the files read. */
-async function isInput(file: string, results: readonly Rewritten[]): Promise<boolean> {
+async function isInput(file: string, sources: readonly ManifestSource[]): Promise<boolean> {
   const id = async (path: string) => {
     try {
       const st = await stat(path);
@@ -84,6 +88,6 @@ async function isInput(file: string, results: readonly Rewritten[]): Promise<boo
   };
   const target = await id(file);
   if (target === undefined) return false;
-  for (const r of results) if (r.source.path && (await id(r.source.path)) === target) return true;
+  for (const s of sources) if (s.path && (await id(s.path)) === target) return true;
   return false;
 }

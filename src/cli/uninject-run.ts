@@ -3,13 +3,14 @@
 import { uninjectSummary } from "../manifests/summary.js";
 import { uninjectManifests } from "../manifests/uninject.js";
 import { JobError } from "./errors.js";
-import { checkOutputFlags, writeManifests } from "./manifest-output.js";
+import { checkDiffOutput, checkOutputFlags, writeManifests } from "./manifest-output.js";
 import { readSources } from "./manifest-sources.js";
 import type { UninjectFlags } from "./input-options.js";
 
 export async function runUninject(flags: UninjectFlags): Promise<void> {
   checkOutputFlags(flags, flags.filename);
   const sources = await readSources(flags.filename, flags.recursive);
+  await checkDiffOutput(flags, sources);
   const done = sources.map((source) => ({ source, result: uninjectManifests(source.text, source.name) }));
   for (const { result } of done) {
     for (const r of result.resources) if (!flags.quiet || r.outcome.status === "failed") process.stderr.write(`${uninjectSummary(r)}\n`);

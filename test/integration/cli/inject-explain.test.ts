@@ -119,15 +119,15 @@ describe("hookpoint inject", () => {
     expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(readFileSync(log, "utf8")).toBe(`first line\n${readFileSync(golden("bookinfo-injected.yaml"), "utf8")}`);
   });
-  it("--diff -o onto an input file is refused: the diff would replace the manifest", () => {
+  it("--diff -o onto an input file is refused in one line, before any summary: the diff would replace the manifest", () => {
     const victim = write("victim.yaml", bookinfo);
-    const r = runCli(["inject", "-f", victim, ...inputs, "--diff", "-q", "-o", victim]);
+    const r = runCli(["inject", "-f", victim, ...inputs, "--diff", "-o", victim]);
     expect(r).toEqual({ code: 2, stdout: "", stderr: `hookpoint inject: --diff -o ${victim}: that is an input file, and the diff would replace it; write the diff to another file\n` });
     expect(readFileSync(victim, "utf8")).toBe(bookinfo);
     // Through a link to the same file, with uninject.
     const alias = join(tmp, "victim-link.yaml");
     symlinkSync(victim, alias);
-    const u = runCli(["uninject", "-f", victim, "--diff", "-q", "-o", alias]);
+    const u = runCli(["uninject", "-f", victim, "--diff", "-o", alias]);
     expect(u).toEqual({ code: 2, stdout: "", stderr: `hookpoint uninject: --diff -o ${alias}: that is an input file, and the diff would replace it; write the diff to another file\n` });
     expect(readFileSync(victim, "utf8")).toBe(bookinfo);
   });
