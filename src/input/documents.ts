@@ -1,7 +1,7 @@
 // Multi-document YAML, or JSON (one value or a stream of them), in; documents with
 // their source positions out (the yaml Documents keep node ranges, which render.ts
 // edits in place; a JSON document its range, which render.ts replaces).
-import { parseAllDocuments, type Document } from "yaml";
+import { isCollection, parseAllDocuments, visit, type Document } from "yaml";
 import { InputError } from "../input-error.js";
 
 export { isObject } from "../is-object.js";
@@ -116,10 +116,7 @@ function textEnd(text: string): number {
  */
 function jsonProblem(text: string, from: number, start: number, end: number, index: number, message: string): { where: string; what: string } {
   const m = / (?:in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
-  const at = (pos: number) => {
-    const before = text.slice(from, pos);
-    return `line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
-  };
+  const at = (pos: number) => lineColumn(text, pos, from);
   if (m) return { where: ` at ${at(start + Number(m[1]))}`, what: message.slice(0, m.index) };
   if (message === "Unexpected end of JSON input") return { where: ` at ${at(end)}`, what: message };
   return { where: index > 0 ? ` (the document from ${at(start)})` : "", what: message };
@@ -135,6 +132,11 @@ function parseYaml(text: string, file: string): ParsedInput {
       const pos = err.linePos?.[0];
       throw new InputError(file, `malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${(err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`, i);
     }
+    const key = collectionKey(doc);
+    if (key !== undefined) {
+      // kubectl refuses it too; and toJS would make it a string key with a Node.js warning on stderr.
+      throw new InputError(file, `malformed YAML at ${lineColumn(text, key, text.startsWith("\uFEFF") ? 1 : 0)}: a key that is a mapping or a sequence, which kubectl cannot read either (an unrendered template such as {{ .Values.name }}?)`, i);
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
@@ -145,4 +147,25 @@ function parseYaml(text: string, file: string): ParsedInput {
     documents.push({ index: i, value, doc });
   });
   return { format: "yaml", documents };
+}
+
+/** Where the first mapping key that is itself a mapping or a sequence starts, if any (`{{ x }}` is a map with a map as key). */
+function collectionKey(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        at = pair.key.range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
+}
+
+/** "line L, column C" of an offset, counted from `from` (after a byte order mark). */
+function lineColumn(text: string, offset: number, from = 0): string {
+  const before = text.slice(from, offset);
+  return `line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
 }

@@ -220,6 +220,12 @@ describe("hookpoint inject", () => {
 
   const bad: Array<[string, string[], string]> = [
     ["malformed YAML", ["inject", "-f", "@bad.yaml"], "hookpoint inject: @bad.yaml: document 2: malformed YAML at line 7, column 1: Map keys must be unique\n"],
+    // One line, no Node.js warning from the YAML library after it: kubectl cannot read such a key either.
+    [
+      "an unrendered Helm template",
+      ["explain", "-f", "@helm.yaml"],
+      "hookpoint explain: @helm.yaml: document 1: malformed YAML at line 4, column 10: a key that is a mapping or a sequence, which kubectl cannot read either (an unrendered template such as {{ .Values.name }}?)\n",
+    ],
     ["a stream of JSON objects whose second is cut short", ["uninject", "-f", "@cut.json"], 'hookpoint uninject: @cut.json: document 2: malformed JSON at line 3, column 25: Expected \',\' or \'}\' after property value\n'],
     ["pod template without containers", ["inject", "-f", "@nocontainers.yaml"], "hookpoint inject: @nocontainers.yaml: document 2: spec.template.spec.containers: missing or empty\n"],
     ["unknown --policy field", ["inject", "-f", "examples/bookinfo.yaml", "--policy", "@policy.yaml"], "hookpoint inject: @policy.yaml: document 1: spec.mdoe: unknown field (known: mode, priority, namespaceSelector, podSelector, excludedNamespaces, allowPodOptIn, targetContainers, allowedImages, defaultProfile, profiles)\n"],
@@ -253,6 +259,7 @@ describe("hookpoint inject", () => {
   ];
   const files: Record<string, string> = {
     "bad.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: a}]}\n---\nkind: Pod\nkind: Pod\n",
+    "helm.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers: [{name: istio-proxy, image: auto}]\n",
     "cut.json": '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}\n{"apiVersion":"v1","kind":"Pod",\n "metadata":{"name":"b"}\n',
     "nocontainers.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: []\n",
     "policy.yaml": "apiVersion: hookpoint.dev/v1alpha1\nkind: HookpointPolicy\nmetadata: {name: p}\nspec:\n  mdoe: Enabled\n",

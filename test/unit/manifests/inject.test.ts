@@ -131,6 +131,12 @@ describe("bad input names file, document and field", () => {
     ["list item without kind", '{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"a"}]}},{"metadata":{}}]}', "in.yaml: document 1: items[1].kind: missing"],
     ["a scalar document", "just a string\n", "in.yaml: document 1: must be an object (a Kubernetes resource)"],
     ["duplicate keys", "kind: Pod\nkind: Pod\n", "in.yaml: document 1: malformed YAML at line 2, column 1: Map keys must be unique"],
+    [
+      "a key that is a mapping (an unrendered template)",
+      "kind: Service\nmetadata: {name: s}\n---\nkind: Pod\nmetadata:\n  labels: {{ .Values.labels }}\n",
+      "in.yaml: document 2: malformed YAML at line 6, column 12: a key that is a mapping or a sequence, which kubectl cannot read either (an unrendered template such as {{ .Values.name }}?)",
+    ],
+    ["a key that is a sequence", "kind: Pod\n? [a, b]\n: c\n", "in.yaml: document 1: malformed YAML at line 2, column 3: a key that is a mapping or a sequence, which kubectl cannot read either (an unrendered template such as {{ .Values.name }}?)"],
     ["an alias before its anchor", "kind: Service\nmetadata: {name: s}\n---\nkind: Pod\nmetadata: {labels: *l}\nspec: {containers: [{name: a, env: &l []}]}\n", "in.yaml: document 2: malformed YAML: Unresolved alias (the anchor must be set before the alias): l"],
     ["aliases that expand without end", `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `${"bcdefg"[i]}: &${"bcdefg"[i]} [${Array(10).fill(i === 0 ? "*a" : `*${"bcdefg"[i - 1]}`).join(", ")}]`).join("\n")}\n`, "in.yaml: document 1: malformed YAML: Excessive alias count indicates a resource exhaustion attack"],
     // What the webhook refuses in a pod (its shape check), refused here too, naming the field in the manifest.
