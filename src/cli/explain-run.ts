@@ -103,7 +103,10 @@ function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, 
   const out: string[] = [];
   const decided = reviewed.filter((r) => r.outcome.status !== "passed-through");
   if (decided.length === 0) return out;
-  if (!cluster && !flags.policy) out.push("no --policy given: the built-in default policy decides (mode OptIn: only a namespace label or an allowed pod annotation opts in)");
+  const defaults = "the built-in default policy decides (mode OptIn: only a namespace label or an allowed pod annotation opts in)";
+  if (!cluster && !flags.policy) out.push(`no --policy given: ${defaults}`);
+  // An empty file (or `kubectl get hookpointpolicies -o yaml` of a cluster with none) decides like no --policy: say so, not nothing.
+  else if (!cluster && snapshot.policies.length === 0) out.push(`${flags.policy === "-" ? "stdin" : flags.policy} (--policy) holds no HookpointPolicy: ${defaults}`);
   const unknown = [...new Set(decided.map((r) => r.namespace).filter((ns) => !snapshot.namespaces.has(ns)))];
   if (unknown.length > 0) {
     const list = unknown.join(", ");

@@ -426,4 +426,19 @@ describe("hookpoint explain", () => {
     ]);
     expect(both.stdout).toContain(`${web}: document 1: Pod bookinfo/bad: denied: image "evil.example.com/x:1" from annotation hookpoint.dev/image is not allowed by HookpointPolicy default: allowedImages is hookpoint/proxy-istio:*\n`);
   });
+  it("says that a --policy file holding no HookpointPolicy leaves the built-in default policy deciding", () => {
+    const none = write("no-policies.yaml", "# kubectl get hookpointpolicies -o yaml, on a cluster with none\napiVersion: v1\nkind: List\nitems: []\n");
+    const f = write("explain-no-policies.yaml", pod("p", "bookinfo"));
+    expect(runCli(["explain", "-f", f, "--policy", none, "--namespaces", "examples/namespaces.yaml"])).toEqual({
+      code: 0,
+      stdout:
+        "KIND  NAMESPACE  NAME  INJECT  DECIDED BY       REASON             POLICY\n" +
+        "Pod   bookinfo   p     yes     namespace-label  namespace-enabled  (defaults)\n\n" +
+        `${f}: document 1: Pod bookinfo/p: namespace bookinfo is labelled hookpoint.dev/inject=enabled\n` +
+        `${f}: document 1: Pod bookinfo/p: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-event-loop, envoy-request-flow, hookpoint-pairs\n`,
+      stderr:
+        `hookpoint explain: assumed: ${none} (--policy) holds no HookpointPolicy: the built-in default policy decides (mode OptIn: only a namespace label or an allowed pod annotation opts in)\n` +
+        "hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n",
+    });
+  });
 });
