@@ -9,6 +9,8 @@ interface Spec {
   subcommands: string[];
   /** Values of its arguments that have a fixed set (completion <shell>). */
   values: string[];
+  /** An argument is a path (report <dir>): offer files and folders, not only the options. */
+  pathArgument: boolean;
   options: { names: string[]; takesValue: boolean; choices?: readonly string[]; files: boolean; help: string }[];
 }
 
@@ -18,6 +20,7 @@ function specs(cmd: Command, prefix = ""): Spec[] {
     path,
     subcommands: cmd.commands.map((c) => c.name()),
     values: cmd.registeredArguments.flatMap((a) => a.argChoices ?? []),
+    pathArgument: cmd.registeredArguments.some((a) => /^(file|dir|path)$/.test(a.name())),
     options: cmd.options.map((o: Option) => ({
       names: [o.short, o.long].filter((n): n is string => Boolean(n)),
       takesValue: o.required || o.optional,
@@ -45,7 +48,9 @@ export function bashScript(program: Command): string {
       const valueTyped = s.values.length
         ? `      for ((i = 1; i < COMP_CWORD; i++)); do [[ ${quote(` ${s.values.join(" ")} `)} == *" \${COMP_WORDS[i]} "* ]] && { COMPREPLY=($(compgen -W ${quote(others)} -- "$cur")); return; }; done\n`
         : "";
-      return `    ${quote(s.path)})\n      case "$prev" in\n${valueCases ? valueCases + "\n" : ""}      esac\n${valueTyped}      COMPREPLY=($(compgen -W ${quote(words)} -- "$cur")) ;;`;
+      // A path argument: files and folders too, unless an option is being typed (compopt: a folder gets its "/").
+      const paths = s.pathArgument ? `\n      [[ $cur == -* ]] || { compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -- "$cur")); }` : "";
+      return `    ${quote(s.path)})\n      case "$prev" in\n${valueCases ? valueCases + "\n" : ""}      esac\n${valueTyped}      COMPREPLY=($(compgen -W ${quote(words)} -- "$cur"))${paths} ;;`;
     })
     .join("\n");
   const paths = all.map((s) => s.path).filter((p) => p !== "");
@@ -97,6 +102,8 @@ export function fishScript(program: Command): string {
     const valueSeen = words.length === 0 ? "__fish_use_subcommand" : seenIn(s.values);
     for (const sub of s.subcommands) lines.push(`complete -c hookpoint -n ${quote(seen)} -a ${sub}`);
     for (const value of s.values) lines.push(`complete -c hookpoint -n ${quote(valueSeen)} -a ${value}`);
+    // The script's first line turns file completion off everywhere; a path argument turns it back on here.
+    if (s.pathArgument) lines.push(`complete -c hookpoint -n ${quote(seen)} -F`);
     for (const o of s.options) {
       const long = o.names.find((n) => n.startsWith("--"))?.slice(2);
       const short = o.names.find((n) => !n.startsWith("--"))?.slice(1);

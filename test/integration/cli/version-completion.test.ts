@@ -3,7 +3,7 @@
 // through their own machinery (bash's COMP_WORDS/complete, fish's complete -C;
 // zsh through bashcompinit, where zsh itself filters by the typed prefix).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -87,6 +87,11 @@ describe("hookpoint completion bash", () => {
     writeFileSync(join(tmp, "app.yaml"), "");
     expect(bash("hookpoint", "explain", "--policy", "ap")).toEqual(["app.yaml"]);
   });
+  it("offers files and folders for report's folder argument, options once a dash is typed", () => {
+    mkdirSync(join(tmp, "traces"), { recursive: true });
+    expect(bash("hookpoint", "report", "tr")).toEqual(["traces"]);
+    expect(bash("hookpoint", "report", "-")).toEqual(["-o", "--output", "--format", "--help"]);
+  });
   it("offers the fixed values of the options each command checks itself", () => {
     expect(bash("hookpoint", "explain", "-o", "")).toEqual(["table", "json"]);
     expect(bash("hookpoint", "status", "--output", "")).toEqual(["table", "json"]);
@@ -125,5 +130,9 @@ describe("hookpoint completion zsh and fish", () => {
     expect(complete("hookpoint scripts show ")).toEqual([]);
     expect(complete("hookpoint certs rotate-ca --").map((l) => l.split("\t")[0])).toEqual(["--context", "--kubeconfig", "--namespace"]);
     expect(complete("hookpoint completion bash ")).toEqual([]);
+    // report's folder argument completes as a path (file completion is off for every other word).
+    mkdirSync(join(tmp, "traces"), { recursive: true });
+    expect(complete("hookpoint report tr")).toEqual(["traces/"]);
+    expect(complete("hookpoint inject tr")).toEqual([]);
   });
 });
