@@ -5,6 +5,7 @@ import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import { optInRefusal, type TemplateToCheck } from "./enable-check.js";
 import { JobError, UsageError } from "./errors.js";
 import { liveInputs } from "./explain-cluster.js";
+import { parseDurationFlag } from "./pods-options.js";
 import { loadSettings } from "./settings.js";
 
 export interface EnableFlags {
@@ -35,10 +36,23 @@ export function parseWorkload(raw: string): WorkloadRef {
   return { kind, name: m[2] as string };
 }
 
+/** --timeout in seconds: a bare number (300), or a duration as status, collect and check take it (5m, 1h30m). */
+export function timeoutSeconds(text: string): number {
+  let ms: number | undefined;
+  try {
+    ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDurationFlag("--timeout", text);
+  } catch {
+    ms = undefined;
+  }
+  if (ms === undefined || ms < 1000 || ms > 86_400_000 || ms % 1000 !== 0) {
+    throw new UsageError(`--timeout must be whole seconds (300) or a duration (5m, 1h30m) from 1s to 24h, got ${JSON.stringify(text)}`);
+  }
+  return ms / 1000;
+}
+
 export async function runEnable(mode: "enable" | "disable", flags: EnableFlags): Promise<void> {
   const workloads = (flags.workload ?? []).map(parseWorkload);
-  const seconds = Number(flags.timeout);
-  if (!/^\d+$/.test(flags.timeout) || seconds < 1 || seconds > 86_400) throw new UsageError(`--timeout must be a whole number of seconds between 1 and 86400, got ${JSON.stringify(flags.timeout)}`);
+  const seconds = timeoutSeconds(flags.timeout);
   const { loadKubeConfig } = await import("../k8s/kubeconfig.js");
   const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
   // Annotated workloads are traced only where the cluster's policies allow it: ask the webhook's own decision first.

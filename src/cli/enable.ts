@@ -14,7 +14,7 @@ function command(program: Command, mode: "enable" | "disable", description: stri
     .description(description)
     .requiredOption("-n, --namespace <ns>", "the namespace")
     .option("--workload <kind/name>", "only this Deployment, StatefulSet or DaemonSet (deployment/web, sts/db, ds/agent); repeat for more", collect)
-    .option("--timeout <seconds>", "how long the new pods get to run with a ready proxy", "300")
+    .option("--timeout <seconds|duration>", "how long the new pods get to run with a ready proxy: seconds, or a duration such as 5m", "300")
     .option("--dry-run", "print the plan and change nothing", false)
     .option("--kubeconfig <file>", "kubeconfig (default: KUBECONFIG, ~/.kube/config or in-cluster)")
     .option("--context <name>", "kubeconfig context")

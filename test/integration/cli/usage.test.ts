@@ -41,6 +41,18 @@ describe("hookpoint usage", () => {
     expect(runCli(["status"], { env: { ...env, KUBECONFIG: join(home, "none") } })).toEqual({ code: 2, stdout: "", stderr: `hookpoint status: ${join(home, "none")}: cannot read: no such file\n` });
     rmSync(home, { recursive: true });
   });
+  it("enable and disable take --timeout as seconds or as a duration, as status, collect and check take it", () => {
+    const home = mkdtempSync(join(tmpdir(), "hookpoint-nohome-"));
+    const env = { HOME: home, KUBECONFIG: "", KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined };
+    // Accepted: the command goes on to look for a kubeconfig.
+    const noKubeconfig = (cmd: string) =>
+      `hookpoint ${cmd}: no kubeconfig: KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account; give one with --kubeconfig FILE or the KUBECONFIG environment variable\n`;
+    expect(runCli(["enable", "-n", "shop", "--timeout", "5m"], { env })).toEqual({ code: 2, stdout: "", stderr: noKubeconfig("enable") });
+    expect(runCli(["disable", "-n", "shop", "--timeout", "300"], { env })).toEqual({ code: 2, stdout: "", stderr: noKubeconfig("disable") });
+    const refused = (value: string) => `hookpoint enable: --timeout must be whole seconds (300) or a duration (5m, 1h30m) from 1s to 24h, got "${value}"\n`;
+    for (const value of ["soon", "0", "25h", "1.5s", "500ms"]) expect(runCli(["enable", "-n", "shop", "--timeout", value], { env })).toEqual({ code: 2, stdout: "", stderr: refused(value) });
+    rmSync(home, { recursive: true });
+  });
   it("--version prints the version and exits 0", () => {
     const r = runCli(["--version"]);
     expect(r).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
