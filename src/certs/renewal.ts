@@ -49,6 +49,13 @@ export interface RenewalPolicy {
    * before that moment is rotated like one near its end.
    */
   rotateCaRequestedAt?: Date;
+  /**
+   * Replace a set that is not valid yet at `now`, as one that is broken or expiring
+   * (`hookpoint certs --reuse`: this machine's clock is its only guess at the cluster's, and
+   * the webhook refuses a tls.crt that is not valid yet on its clock). The self-managed
+   * webhook leaves it unset: inspect.ts's remainingFraction counts such a set as fresh.
+   */
+  replaceNotYetValid?: boolean;
 }
 
 export const DEFAULT_RENEW_BELOW = 1 / 3;
@@ -75,6 +82,9 @@ export function planRenewal(material: TlsMaterial | undefined, policy: RenewalPo
   const caInfo = certificateInfo(ca);
   if (!caInfo.isCA) return { action: "create", reason: "ca.crt is not a CA certificate" };
   if (!keyMatches(ca, material.caKey)) return { action: "create", reason: "ca.key is not the key of ca.crt" };
+  // A new CA, not a rotation: no client can have trusted this one yet on this clock.
+  const notYet = notValidYet(policy);
+  if (notYet(caInfo)) return { action: "create", reason: `ca.crt is not valid before ${caInfo.notBefore.toISOString()}` };
   if (remainingFraction(caInfo, policy.now) < policy.renewBelow) {
     return { action: "rotate-ca", reason: `the CA expires at ${caInfo.notAfter.toISOString()}` };
   }
@@ -93,6 +103,7 @@ export function planRenewal(material: TlsMaterial | undefined, policy: RenewalPo
     }
     return { action: "renew-serving", reason: "tls.crt was not issued by ca.crt" };
   }
+  if (notYet(info)) return { action: "renew-serving", reason: `tls.crt is not valid before ${info.notBefore.toISOString()}` };
   if (remainingFraction(info, policy.now) < policy.renewBelow) {
     return { action: "renew-serving", reason: `tls.crt expires at ${info.notAfter.toISOString()}` };
   }
@@ -120,6 +131,11 @@ function servingLeaf(
   ];
   if (missing.length > 0) return { problem: `tls.crt does not name ${missing.join(", ")}` };
   return { cert, info };
+}
+
+/** Whether a certificate is to be replaced for starting after `now` (never, unless the policy asks). */
+function notValidYet(policy: Pick<RenewalPolicy, "now" | "replaceNotYetValid">): (info: Pick<CertificateInfo, "notBefore">) => boolean {
+  return (info) => policy.replaceNotYetValid === true && policy.now < info.notBefore;
 }
 
 /** Whether a client checking the certificate at `now` accepts its dates. */

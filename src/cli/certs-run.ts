@@ -66,7 +66,7 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
   }
   const found = opts.reuse ? readExisting(opts.out) : undefined;
   const existing = found?.material;
-  const plan = opts.reuse ? planRenewal(existing, { now, commonName: "", dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, renewBelow: DEFAULT_RENEW_BELOW }) : undefined;
+  const plan = opts.reuse ? planRenewal(existing, { now, commonName: "", dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, renewBelow: DEFAULT_RENEW_BELOW, replaceNotYetValid: true }) : undefined;
   if (existing && plan?.action === "reuse") {
     const tls = certificateInfo(parseCertificate("tls.crt", existing.tlsCert));
     out.stderr(`kept ${join(opts.out, "tls.crt")} and ${join(opts.out, "ca.crt")}: they match their keys, tls.crt is issued by ca.crt, names ${[...tls.dnsNames, ...tls.ipAddresses].join(", ")} and is valid until ${tls.notAfter.toISOString().slice(0, 10)}\n`);

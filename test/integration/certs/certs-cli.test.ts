@@ -249,6 +249,57 @@ describe("hookpoint certs on a machine whose clock runs ahead of the cluster's",
     const r = await certsAt(new Date(CLUSTER_NOW.getTime() + 90 * MINUTE));
     expect(r.webhook).toBe(`${r.out}/tls.crt is not valid before 2026-03-01T10:30:00.000Z`);
   });
+
+  /** runCerts --reuse on the cluster's clock over the set in `out`: stdout, stderr, and what the webhook's own check says of tls.crt then. */
+  async function reuseAtClusterNow(out: string): Promise<{ stdout: string; stderr: string; tlsFrom: string; webhook: string | undefined }> {
+    const { runCerts } = await import("../../../src/cli/certs-run.js");
+    const { servingPair, validityProblem } = await import("../../../src/server/tls-state.js");
+    let stdout = "";
+    let stderr = "";
+    runCerts(
+      { out, service: "hookpoint-webhook", namespace: WEBHOOK_NAMESPACE, clusterDomain: "cluster.local", days: "365", reuse: true },
+      { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
+      CLUSTER_NOW,
+    );
+    const pair = servingPair(readFileSync(join(out, "tls.crt"), "utf8"), readFileSync(join(out, "tls.key"), "utf8"), { cert: join(out, "tls.crt"), key: join(out, "tls.key") });
+    return { stdout, stderr, tlsFrom: pair.notBefore.toISOString(), webhook: validityProblem(pair, CLUSTER_NOW, join(out, "tls.crt")) };
+  }
+
+  it("--reuse on a clock in step with the cluster replaces a set written more than an hour ahead, saying why, and the webhook loads the new one", async () => {
+    const written = await certsAt(new Date(CLUSTER_NOW.getTime() + 90 * MINUTE));
+    const before = readFileSync(join(written.out, "ca.crt"), "utf8");
+    const r = await reuseAtClusterNow(written.out);
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([
+      `replacing the certificates in ${written.out}: ca.crt is not valid before 2026-03-01T10:30:00.000Z`,
+      `wrote ${written.out}/ca.crt (CA, valid until 2036-02-27)`,
+    ]);
+    expect(r.stdout).not.toBe(`${Buffer.from(before).toString("base64")}\n`);
+    expect(r.stdout).toBe(`${readFileSync(join(written.out, "ca.crt")).toString("base64")}\n`);
+    expect([r.tlsFrom, r.webhook]).toEqual(["2026-03-01T09:00:00.000Z", undefined]);
+  });
+
+  it("--reuse renews a serving certificate that is not valid yet from the CA that is (an older hookpoint's 5-minute backdating, 30 minutes ahead): the caBundle stays", async () => {
+    const out = tempDir();
+    const names = servingSubjectAltNames("hookpoint-webhook", WEBHOOK_NAMESPACE);
+    const at = (now: Date) => ({ now, commonName: `hookpoint-webhook.${WEBHOOK_NAMESPACE}.svc`, ...names });
+    const ca = issueMaterial({ action: "create", reason: "test" }, undefined, at(new Date(CLUSTER_NOW.getTime() - 24 * 60 * MINUTE)));
+    const material = issueMaterial({ action: "renew-serving", reason: "test" }, ca, at(new Date(CLUSTER_NOW.getTime() + 30 * MINUTE)));
+    for (const [f, text] of [["ca.crt", material.caBundle], ["ca.key", material.caKey], ["tls.crt", material.tlsCert], ["tls.key", material.tlsKey]] as const) writeFileSync(join(out, f), text, { mode: 0o600 });
+    const r = await reuseAtClusterNow(out);
+    expect(r.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: tls.crt is not valid before 2026-03-01T10:25:00.000Z`);
+    expect(r.stdout).toBe(`${Buffer.from(material.caBundle).toString("base64")}\n`);
+    expect(readFileSync(join(out, "ca.key"), "utf8")).toBe(material.caKey);
+    expect([r.tlsFrom, r.webhook]).toEqual(["2026-03-01T09:00:00.000Z", undefined]);
+  });
+
+  it("--reuse keeps a set written 50 minutes ahead: valid on this clock (from 09:10), as the webhook on it finds", async () => {
+    const written = await certsAt(new Date(CLUSTER_NOW.getTime() + 50 * MINUTE));
+    const r = await reuseAtClusterNow(written.out);
+    expect(r.stderr.split("\n")[0]).toBe(
+      `kept ${written.out}/tls.crt and ${written.out}/ca.crt: they match their keys, tls.crt is issued by ca.crt, names hookpoint-webhook, hookpoint-webhook.hookpoint-system, hookpoint-webhook.hookpoint-system.svc, hookpoint-webhook.hookpoint-system.svc.cluster.local, localhost, 127.0.0.1, ::1 and is valid until 2027-03-01`,
+    );
+    expect([r.tlsFrom, r.webhook]).toEqual(["2026-03-01T09:50:00.000Z", undefined]);
+  });
 });
 
 describe("writeServingFiles (self-managed mode → the webhook's TLS reload)", () => {

@@ -92,6 +92,21 @@ describe("planRenewal", () => {
     });
   });
 
+  it("with replaceNotYetValid (hookpoint certs --reuse), replaces a set not valid yet at now: a new CA when the CA is, else the serving certificate", () => {
+    // fresh is valid from T0 minus the 5-minute backdating; a clock 6 minutes before T0 is before that.
+    const early = new Date(T0.getTime() - 6 * 60_000);
+    expect(planRenewal(fresh, policy(early, { replaceNotYetValid: true }))).toEqual({ action: "create", reason: "ca.crt is not valid before 2025-12-31T23:55:00.000Z" });
+    const laterLeaf = issueMaterial({ action: "renew-serving", reason: "test" }, fresh, policy(at(1)));
+    expect(planRenewal(laterLeaf, policy(at(1 - 6 / 1440), { replaceNotYetValid: true }))).toEqual({
+      action: "renew-serving",
+      reason: "tls.crt is not valid before 2026-01-01T23:55:00.000Z",
+    });
+    // At its very start it is valid: kept.
+    expect(planRenewal(laterLeaf, policy(new Date(at(1).getTime() - CLOCK_SKEW_MS), { replaceNotYetValid: true })).action).toBe("reuse");
+    // The self-managed webhook's policy counts it as fresh (an API server may have a better clock than this replica).
+    expect(planRenewal(fresh, policy(early)).action).toBe("reuse");
+  });
+
   it("keeps material until exactly the renewal point, for any moment of its life (property)", () => {
     const info = certificateInfo(parseCertificate("tls.crt", fresh.tlsCert));
     const total = info.notAfter.getTime() - info.notBefore.getTime();
