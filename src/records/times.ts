@@ -196,10 +196,12 @@ async function lineBytesAt(fh: FileHandle, start: number, size: number, firstRea
 
 /**
  * The earliest and the latest `ts` of the complete records (a line still being written is
- * not one), each null when the first (last) complete record has no `ts`. Reads only the
- * head and the tail: a record at least the window (MAX_DISORDER_MS, for map records 0, or
- * the writer's `disorderMs` when larger) beyond the earliest (latest) seen so far is
- * followed (preceded) by none that is earlier (later), other than the writer's late ones.
+ * not one). Reads only the head and the tail: from each end, the first line that has a
+ * `ts` (past lines without one, such as a first write the agent was killed in, within the
+ * end's first read: see endRecord), then a record at least the window (MAX_DISORDER_MS,
+ * for map records 0, or the writer's `disorderMs` when larger) beyond the earliest
+ * (latest) seen so far is followed (preceded) by none that is earlier (later), other than
+ * the writer's late ones. Null at an end with no such line.
  *
  * `written`: what the file's writer knows of how out of order it wrote it (the agent's
  * own files); none when not known.
@@ -210,29 +212,45 @@ export async function recordTimes(fh: FileHandle, size: number, written?: Writte
   return { first: await extremeTs(linesFrom(fh, 0, size), -1n, known), last: await extremeTs(linesBefore(fh, size), 1n, known) };
 }
 
+/**
+ * The first line of `lines` (complete lines read away from one end of a file; `sign` -1
+ * from its start, 1 from its end) that has a `ts`, with it. Lines without one (a torn first
+ * write: the agent killed in it, and the next run starts a new line; a blank line) are
+ * passed over within the end's first read (FIRST_READ bytes from the end's first line):
+ * null when no line there has one, so a file of such lines is not read through. Leaves
+ * `lines` after the line returned.
+ */
+async function endRecord(lines: AsyncGenerator<Line>, sign: bigint): Promise<{ line: Line; text: string; ts: string } | null> {
+  let edge: number | undefined;
+  for (;;) {
+    const next = await lines.next();
+    if (next.done === true) return null;
+    const line = next.value;
+    edge ??= sign < 0n ? line.start : line.next;
+    if (sign < 0n ? line.start >= edge + FIRST_READ : line.next <= edge - FIRST_READ) return null;
+    const text = line.bytes.toString("utf8");
+    const ts = lineTs(text);
+    if (ts !== null) return { line, text, ts };
+  }
+}
+
 /** How far out of time order records around a line may be: its kind's bound, or what the writer saw when larger. */
 function windowMs(line: string, known: Known): number {
   return Math.max(lineRecord(line).disorderMs, known.disorderMs);
 }
 
 /** The latest (`sign` 1) or earliest (-1) `ts` of lines read away from that end of the file, and of the writer's late records. */
-async function extremeTs(lines: AsyncIterable<Line>, sign: bigint, known: Known): Promise<string | null> {
-  let best: { ts: string; ns: bigint } | null = null;
-  let window = 0n;
-  for await (const line of lines) {
+async function extremeTs(lines: AsyncGenerator<Line>, sign: bigint, known: Known): Promise<string | null> {
+  const end = await endRecord(lines, sign);
+  if (end === null) return null;
+  let best: { ts: string; ns: bigint } = { ts: end.ts, ns: isoTimeNs(end.ts)! };
+  const window = BigInt(windowMs(end.text, known)) * 1_000_000n;
+  // Records in time order: the end's own is the answer.
+  const inOrder = window === 0n && !known.lateAt.has(end.line.start);
+  for await (const line of inOrder ? [] : lines) {
     // A record written late is taken as any other but ends no window: records before it may
     // be later than it by more than the window.
     const late = known.lateAt.has(line.start);
-    if (best === null) {
-      const text = line.bytes.toString("utf8");
-      const ts = lineTs(text);
-      if (ts === null) return null;
-      best = { ts, ns: isoTimeNs(ts)! };
-      window = BigInt(windowMs(text, known)) * 1_000_000n;
-      // Records in time order: the end's own is the answer.
-      if (window === 0n && !late) break;
-      continue;
-    }
     // Most lines of the window change nothing whether or not they are JSON: not parsed.
     const written = writtenTs(line.bytes);
     if (written !== undefined) {
@@ -246,8 +264,8 @@ async function extremeTs(lines: AsyncIterable<Line>, sign: bigint, known: Known)
     else if (!late && sign * (best.ns - ns) >= window) break;
   }
   // The late records the window did not reach (by their `ts` a late one is never the latest).
-  for (const r of known.late) if (best !== null && sign * (r.ns - best.ns) > 0n) best = r;
-  return best?.ts ?? null;
+  for (const r of known.late) if (sign * (r.ns - best.ns) > 0n) best = r;
+  return best.ts;
 }
 
 interface Line {
@@ -352,8 +370,9 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number,
   // Searched for sinceMs less the window (request records): no line before a record older
   // than that is at or after sinceMs. Invariant: no line starting before `lo` is; `hi`
   // only bounds the search.
-  const head = await firstLine(fh, size);
-  const searchMs = sinceMs - (head ? windowMs(head.toString("utf8"), known) : 0);
+  // The window of the first record; none in the head read: not known, so a request file's.
+  const head = await endRecord(linesFrom(fh, 0, size), -1n);
+  const searchMs = sinceMs - (head ? windowMs(head.text, known) : Math.max(MAX_DISORDER_MS, known.disorderMs));
   let lo = 0;
   let hi = size;
   while (hi - lo > CHUNK) {

@@ -105,10 +105,30 @@ describe("records listing", () => {
     writeFileSync(join(dir, "envoy-io.ndjson"), `${JSON.stringify({ ts: "2026-02-30T10:00:00Z" })}\n${JSON.stringify({ n: 2 })}\n`);
     const { port } = await serve(dir);
     const listing = toRecordsListing(json<unknown>(await get(port, "/records")));
+    // A line without a time is passed over at either end, as a torn first write is.
     expect(listing.files.map((f) => [f.name, f.first, f.last])).toEqual([
       ["envoy-io.ndjson", null, null],
-      ["envoy-latency.ndjson", "2026-03-01T10:00:00.000Z", null],
+      ["envoy-latency.ndjson", "2026-03-01T10:00:00.000Z", "2026-03-01T10:00:00.000Z"],
     ]);
+  });
+
+  it("names the first record of a request file whose first line is torn (the agent killed in its first write), and finds ?since= offsets with its 5 s window", async () => {
+    const dir = outputDir("torn-head");
+    // 1,000 request records of 1,000 bytes, 10 a second, each 100th written 4.9 s ahead of its neighbours.
+    const iso = (s: number) => new Date(T0 + Math.round(s * 1000)).toISOString();
+    const line = (s: number) => {
+      const head = JSON.stringify({ kind: "request", ts: iso(s), pad: "" });
+      return `${JSON.stringify({ kind: "request", ts: iso(s), pad: "x".repeat(999 - head.length) })}\n`;
+    };
+    const secs = Array.from({ length: 1_000 }, (_v, i) => i / 10 + (i % 100 === 0 ? 4.9 : 0));
+    const torn = `{"kind":"request","ts":"${iso(0.05)}","scr`;
+    writeFileSync(join(dir, "envoy-request-trace.ndjson"), `${torn}\n${secs.map(line).join("")}`);
+    const { port } = await serve(dir);
+    const listed = await get(port, "/records?since=2026-03-01T10:00:14.500Z");
+    expect(listed.status).toBe(200);
+    const file = toRecordsListing(json<unknown>(listed)).files[0];
+    // The record written ahead at 10:00:14.900Z is line 101, after the torn line and 100 records of 1,000 bytes.
+    expect([file?.first, file?.last, file?.offset]).toEqual(["2026-03-01T10:00:00.100Z", "2026-03-01T10:01:39.900Z", torn.length + 1 + 100 * 1000]);
   });
 
   it("gives, with ?since=, the byte offset of each file's first record at or after that time", async () => {

@@ -54,11 +54,32 @@ describe("record times at a file's edges", () => {
     expect(await read(`${req(2)}\n${req(1)}\n${req(9).slice(0, 30)}`, [0, 1.5, 2, 3, 9])).toEqual({ first: T(1), last: T(2), offsets: [0, 0, 0, "end", "end"] });
   });
 
-  it("names no time when the record at that end has none, and skips one without a ts further in", async () => {
+  it("skips lines without a ts, at either end too, within the first (last) 4 KiB read", async () => {
     const lines = [req(3), '{"kind":"request"}', req(1), "", req(2)];
     expect(await read(`${lines.join("\n")}\n`, [0.5, 1.5, 2.5, 3.5])).toEqual({ first: T(1), last: T(3), offsets: [0, 0, 0, "end"] });
-    expect(await read(`${lines.slice(1).join("\n")}\n`, [0.5, 1.5, 2.5])).toEqual({ first: null, last: T(2), offsets: [1, 3, "end"] });
-    expect(await read(`${lines.slice(0, 4).join("\n")}\n`, [0.5, 2, 3.5])).toEqual({ first: T(1), last: null, offsets: [0, 0, "end"] });
+    expect(await read(`${lines.slice(1).join("\n")}\n`, [0.5, 1.5, 2.5])).toEqual({ first: T(1), last: T(2), offsets: [1, 3, "end"] });
+    expect(await read(`${lines.slice(0, 4).join("\n")}\n`, [0.5, 2, 3.5])).toEqual({ first: T(1), last: T(3), offsets: [0, 0, "end"] });
+    // No complete record in the head (tail) read: none named, as a file of no records.
+    const long = `{"kind":"request","pad":"${"x".repeat(4_100)}"}`;
+    expect(await read(`${long}\n${req(1, 200)}\n${req(2)}\n${long}\n`, [0.5, 1.5, 2.5])).toEqual({ first: null, last: null, offsets: [1, 2, "end"] });
+  });
+
+  it("a file whose first line is torn (the agent killed during its first write; the next run starts a new line) names its first record and searches with its window", async () => {
+    const torn = req(2).slice(0, 40);
+    expect(await read(`${torn}\n${req(3)}\n${req(1)}\n${req(2)}\n`, [0.5, 1.5, 2.5, 3.5])).toEqual({ first: T(1), last: T(3), offsets: [1, 1, 1, "end"] });
+    // Past a chunk, where sinceOffset searches: 1,000 lines of 1,000 bytes, 10 a second, each
+    // 100th written 4.9 s ahead of its neighbours (within the 5 s window of request records).
+    const line = (s: number) => `${req(s, 999 - req(s).length)}\n`;
+    const secs = Array.from({ length: 1_000 }, (_v, i) => i / 10 + (i % 100 === 0 ? 4.9 : 0));
+    const text = `${torn}\n${secs.map(line).join("")}`;
+    const scan = (since: number) => 1 + secs.findIndex((t) => t >= since);
+    const sinces = [14.5, 24.5, 34.5, 44.5, 54.5, 64.5, 74.5, 84.5, 94.5];
+    // A scan of the whole file: the lines written ahead, 101, 201, ... 901.
+    expect(sinces.map(scan)).toEqual([101, 201, 301, 401, 501, 601, 701, 801, 901]);
+    expect(await read(text, sinces)).toEqual({ first: T(0.1), last: T(99.9), offsets: [101, 201, 301, 401, 501, 601, 701, 801, 901] });
+    // A head of more than 4 KiB without a ts names no first; the offsets are searched with a request file's window.
+    const long = `{"kind":"request","pad":"${"x".repeat(4_100)}"}`;
+    expect(await read(`${long}\n${secs.map(line).join("")}`, sinces)).toEqual({ first: null, last: T(99.9), offsets: [101, 201, 301, 401, 501, 601, 701, 801, 901] });
   });
 
   it("finds the earliest and latest past lines longer than the first read and than a chunk", async () => {
