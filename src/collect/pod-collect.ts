@@ -10,7 +10,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { RECORDS_PATH, toRecordsListing, type RecordsListing } from "../records/listing.js";
 import { PROGRAMS_DIR, recordFileKind } from "../records/names.js";
-import { recordTimes } from "../records/times.js";
+import { mayBeOutOfOrder, recordTimes, scanTimes } from "../records/times.js";
 import { errnoText } from "../errno-text.js";
 import { replaceFile } from "../replace-file.js";
 import { getChecked, getPatiently, httpError } from "./agent-http.js";
@@ -329,19 +329,40 @@ function cannotRead(path: string, err: unknown): string {
 
 /**
  * The manifest's view of the pod's directory: every copy with its size and record times.
- * A copy that cannot be read is left out and named in `errors`.
+ * A copy that cannot be read is left out and named in `errors`. The times of a copy of
+ * request records are read from all of it, so exact however far out of time order the
+ * agent wrote them (the 5 s window of the agent's own reads does not hold for a request
+ * held up to 120 s), and kept in the pod's state: a copy only appended to since is read
+ * on from where that read ended. Map records are written in time order: their ends' own.
  */
 export async function describeCopies(podDir: string): Promise<{ files: ManifestFile[]; errors: string[] }> {
   const files: ManifestFile[] = [];
   const errors: string[] = [];
+  const state = await readPodState(podDir);
+  let noted = false;
   for (const name of await localNames(podDir)) {
     const path = join(podDir, name);
     try {
       const fh = await open(path, "r");
       try {
         const { size } = await fh.stat();
-        const times = recordFileKind(name) === "ndjson" ? await recordTimes(fh, size) : { first: null, last: null };
-        files.push({ name, bytes: size, ...times });
+        if (recordFileKind(name) !== "ndjson") {
+          files.push({ name, bytes: size, first: null, last: null });
+          continue;
+        }
+        const entry = state.files[name];
+        // A copy shorter than what was read of it was not only appended to: read afresh.
+        const known = entry?.times && entry.times.end <= size ? entry.times : undefined;
+        if (!known && !(await mayBeOutOfOrder(fh, size))) {
+          files.push({ name, bytes: size, ...(await recordTimes(fh, size)) });
+          continue;
+        }
+        const times = await scanTimes(fh, known?.end ?? 0, size, known);
+        files.push({ name, bytes: size, first: times.first, last: times.last });
+        if (entry && times.end !== known?.end) {
+          entry.times = times;
+          noted = true;
+        }
       } finally {
         await fh.close();
       }
@@ -349,5 +370,7 @@ export async function describeCopies(podDir: string): Promise<{ files: ManifestF
       errors.push(cannotRead(path, err));
     }
   }
+  // Only a speed-up for the next run: a state that cannot be written was named when the run wrote it.
+  if (noted) await writePodState(podDir, state).catch(() => undefined);
   return { files, errors };
 }

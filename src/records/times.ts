@@ -2,8 +2,9 @@
 // request records' µs are compared), the earliest and latest timestamps of a file without
 // reading the whole file, and the byte offset where records at or after a time start.
 // Records are appended nearly in time order (MAX_DISORDER_MS), so a binary search over
-// line starts and a scan of that window find them in a few small reads. The parsing is
-// pure (the report's page bundles it).
+// line starts and a scan of that window find them in a few small reads; a reader that has
+// the whole file (collect, of its copies) can read it through instead (scanTimes). The
+// parsing is pure (the report's page bundles it).
 import type { FileHandle } from "node:fs/promises";
 
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:Z|[+-](\d\d):(\d\d))$/;
@@ -407,4 +408,107 @@ export async function sinceOffset(fh: FileHandle, size: number, sinceMs: number,
     if (msOf(line.bytes.toString("utf8")) >= sinceMs) return line.start;
   }
   return size;
+}
+
+/**
+ * Whether a file's records may be written out of time order by more than the readers'
+ * window (MAX_DISORDER_MS): its first record, as recordTimes finds it, is a request record,
+ * or there is none there. The agent writes its request records and map records to files
+ * of their own, map records in time order.
+ */
+export async function mayBeOutOfOrder(fh: FileHandle, size: number): Promise<boolean> {
+  const head = await endRecord(linesFrom(fh, 0, size), -1n);
+  return head === null || lineRecord(head.text).disorderMs > 0;
+}
+
+/** The earliest and latest `ts` of a file's complete records up to `end`, read through (scanTimes). */
+export interface ScannedTimes {
+  first: string | null;
+  last: string | null;
+  /** Where the complete lines read end: the start of a line still being written, or the size read to. */
+  end: number;
+}
+
+/**
+ * The earliest and latest `ts` of the complete lines from `from` (a line start) to `size`,
+ * read through, so exact however far out of time order they were written. `before`: what
+ * an earlier call found for the lines before `from` (its `end`), which the answer includes,
+ * so a file that only grows is read once. A line longer than MAX_LINE is passed over.
+ */
+export async function scanTimes(fh: FileHandle, from: number, size: number, before?: ScannedTimes): Promise<ScannedTimes> {
+  const quick = await readThrough(fh, from, size, before, false);
+  // The extremes taken from how their lines start are checked to be JSON (a torn line
+  // starts so too): rarely not, and then the lines are read again, each parsed.
+  for (const c of quick.unchecked) {
+    const line = await lineAt(fh, c.start, size);
+    if (!line || lineTs(line.text) !== c.ts) return (await readThrough(fh, from, size, before, true)).times;
+  }
+  return quick.times;
+}
+
+interface Extreme {
+  ts: string;
+  ns: bigint;
+  /** Where its line starts; its `ts` was taken from how the line starts, not parsed (writtenTs). */
+  start: number;
+  unchecked: boolean;
+}
+
+/**
+ * scanTimes' read: a line is parsed only when it does not start as the agent writes its
+ * records, or (`parseEach`) when it would be a new earliest or latest. Without `parseEach`,
+ * the extremes whose line was not parsed are returned to be checked.
+ */
+async function readThrough(fh: FileHandle, from: number, size: number, before: ScannedTimes | undefined, parseEach: boolean): Promise<{ times: ScannedTimes; unchecked: Extreme[] }> {
+  const known = (ts: string | null | undefined): Extreme | null => {
+    const ns = ts ? isoTimeNs(ts) : null;
+    return ts && ns !== null ? { ts, ns, start: -1, unchecked: false } : null;
+  };
+  let min = known(before?.first);
+  let max = known(before?.last);
+  const take = (line: Buffer, start: number): void => {
+    let ts = writtenTs(line);
+    let ns: bigint | null;
+    let unchecked = false;
+    if (ts !== undefined) {
+      ns = isoTimeNs(ts);
+      // Its ts, if the line is JSON: not a time, or within those found, changes nothing.
+      if (ns === null || (min !== null && max !== null && ns >= min.ns && ns <= max.ns)) return;
+      if (parseEach && lineTs(line.toString("utf8")) === null) return;
+      unchecked = !parseEach;
+    } else {
+      const parsed = lineTs(line.toString("utf8"));
+      if (parsed === null) return;
+      ts = parsed;
+      ns = isoTimeNs(ts)!;
+    }
+    if (min === null || ns < min.ns) min = { ts, ns, start, unchecked };
+    if (max === null || ns > max.ns) max = { ts, ns, start, unchecked };
+  };
+  let end = from;
+  let at = from;
+  // The line being read (from `end`), unless it is longer than MAX_LINE.
+  let rest: Buffer = Buffer.alloc(0);
+  let tooLong = false;
+  while (at < size) {
+    const chunk = await readAt(fh, at, Math.min(MAX_BLOCK, size - at));
+    // A short read: the file ends before `size` (cut back since it was measured).
+    if (chunk.length === 0) break;
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (!tooLong && rest.length + nl - start <= MAX_LINE) take(rest.length === 0 ? chunk.subarray(start, nl) : Buffer.concat([rest, chunk.subarray(start, nl)]), end);
+      rest = Buffer.alloc(0);
+      tooLong = false;
+      start = nl + 1;
+      end = at + start;
+    }
+    at += chunk.length;
+    if (!tooLong) rest = Buffer.concat([rest, chunk.subarray(start)]);
+    if (rest.length > MAX_LINE) {
+      rest = Buffer.alloc(0);
+      tooLong = true;
+    }
+  }
+  const unchecked = [min, max].filter((e): e is Extreme => e !== null && e.unchecked);
+  return { times: { first: min?.ts ?? null, last: max?.ts ?? null, end }, unchecked };
 }

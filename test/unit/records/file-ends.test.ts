@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { firstLine, recordTimes, sinceOffset } from "../../../src/records/times.js";
+import { firstLine, mayBeOutOfOrder, recordTimes, scanTimes, sinceOffset, type ScannedTimes } from "../../../src/records/times.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hookpoint-file-ends-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -143,5 +143,58 @@ describe("record times at a file's edges", () => {
   it("reads map records, written in time order, as a line at each end", async () => {
     // A clock stepped back mid-file: the ends' own times, not the earliest and latest.
     expect(await read(`${map(5)}\n${map(1)}\n${map(9)}\n${map(3)}\n`, [0, 6, 9.5])).toEqual({ first: T(5), last: T(3), offsets: [0, 2, "end"] });
+  });
+});
+
+describe("scanTimes: a file read through", () => {
+  /** scanTimes of a file holding `text`, from `from` with `before`. */
+  async function scan(text: string, from = 0, before?: ScannedTimes, size?: number): Promise<ScannedTimes> {
+    const path = join(dir, `s${n++}.ndjson`);
+    writeFileSync(path, text);
+    const fh = await open(path, "r");
+    try {
+      return await scanTimes(fh, from, size ?? (await fh.stat()).size, before);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  it("finds the earliest and latest however far out of order, past torn lines, lines without a ts and a line being written", async () => {
+    const torn = `${req(99).slice(0, 60)}${req(4)}`;
+    const text = `${req(20)}\n${torn}\n\n{"kind":"request"}\n${req(1)}\r\n${req(30)}\n${map(2)}\n${req(25)}\n${req(98).slice(0, 30)}`;
+    expect(await scan(text)).toEqual({ first: T(1), last: T(30), end: Buffer.byteLength(text) - 30 });
+    expect(await scan("")).toEqual({ first: null, last: null, end: 0 });
+    expect(await scan(req(1))).toEqual({ first: null, last: null, end: 0 });
+  });
+
+  it("reads on from where an earlier call ended, keeping what it found", async () => {
+    const head = `${req(20)}\n${req(10)}\n`;
+    const text = `${head}${req(15)}\n${req(12)}\n`;
+    expect(await scan(text, Buffer.byteLength(head), { first: T(10), last: T(20), end: Buffer.byteLength(head) })).toEqual({ first: T(10), last: T(20), end: Buffer.byteLength(text) });
+    expect(await scan(`${head}${req(5)}\n${req(21)}\n`, Buffer.byteLength(head), { first: T(10), last: T(20), end: Buffer.byteLength(head) })).toEqual({
+      first: T(5),
+      last: T(21),
+      end: Buffer.byteLength(head) + 2 * (req(5).length + 1),
+    });
+  });
+
+  it("is what a reader that has the file reads for request records; map records, written in time order, it need not", async () => {
+    const outOfOrder = async (text: string) => {
+      const path = join(dir, `o${n++}.ndjson`);
+      writeFileSync(path, text);
+      const fh = await open(path, "r");
+      try {
+        return await mayBeOutOfOrder(fh, (await fh.stat()).size);
+      } finally {
+        await fh.close();
+      }
+    };
+    expect(await Promise.all([`${map(2)}\n${map(1)}\n`, `${req(2)}\n`, `${req(2).slice(0, 40)}\n${req(1)}\n`, "", `${"x".repeat(5_000)}\n${map(1)}\n`].map(outOfOrder))).toEqual([false, true, true, true, true]);
+  });
+
+  it("passes over a line longer than 1 MiB and reads on; a file cut below the size asked stops the read", async () => {
+    const text = `${req(3)}\n${req(9, 1_200_000)}\n${req(1)}\n${req(2)}\n`;
+    expect(await scan(text)).toEqual({ first: T(1), last: T(3), end: Buffer.byteLength(text) });
+    expect(await scan(`${req(3)}\n${req(1)}\n`, 0, undefined, 10_000_000)).toEqual({ first: T(1), last: T(3), end: 2 * (req(1).length + 1) });
   });
 });
