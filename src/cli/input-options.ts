@@ -71,7 +71,7 @@ export function addDecisionOptions(cmd: Command): Command {
 /** Where rewritten manifests go (inject, uninject). */
 export function addWriteOptions(cmd: Command): Command {
   return cmd
-    .option("-o, --output <file>", "write the documents to this file instead of standard output")
+    .option("-o, --output <file>", "write the documents to this file instead of standard output (- is standard output)")
     .option("--in-place", "rewrite each input file that changes (not with -f -)", false)
     .option("--diff", "print a unified diff of the changes instead of the documents", false)
     .option("-q, --quiet", "no per-resource summary on standard error (warnings and errors still)", false);

@@ -1,5 +1,5 @@
 // Where rewritten manifests go: standard output (several inputs joined as one
-// YAML stream), one file (-o), each input file in place (--in-place), or a
+// YAML stream; also -o -, as -f - reads standard input), one file (-o), each input file in place (--in-place), or a
 // unified diff instead of the documents (--diff). Files are replaced as
 // replace-file.ts says, so a reader never sees half of one.
 import { stat } from "node:fs/promises";
@@ -29,7 +29,7 @@ export function checkOutputFlags(flags: OutputFlags, inputs: readonly string[]):
 
 /** `--diff -o` naming an input file: once the inputs are known, and before a summary line, as the other usage errors. */
 export async function checkDiffOutput(flags: OutputFlags, sources: readonly ManifestSource[]): Promise<void> {
-  if (flags.diff && flags.output !== undefined && (await isInput(flags.output, sources))) {
+  if (flags.diff && toFile(flags) !== undefined && (await isInput(flags.output as string, sources))) {
     throw new UsageError(`--diff -o ${flags.output}: that is an input file, and the diff would replace it; write the diff to another file`);
   }
 }
@@ -40,14 +40,21 @@ export async function writeManifests(results: readonly Rewritten[], flags: Outpu
       .filter((r) => r.output !== r.source.text)
       .map((r) => createTwoFilesPatch(`a/${r.source.name}`, `b/${r.source.name}`, r.source.text, r.output, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }))
       .join("");
-    return flags.output !== undefined ? replaceFile(flags.output, text) : stdout(text);
+    const file = toFile(flags);
+    return file !== undefined ? replaceFile(file, text) : stdout(text);
   }
   if (flags.inPlace) {
     for (const r of results) if (r.output !== r.source.text && r.source.path) await replaceFile(r.source.path, r.output);
     return;
   }
   const text = joinStreams(results.map((r) => r.output));
-  return flags.output !== undefined ? replaceFile(flags.output, text) : stdout(text);
+  const file = toFile(flags);
+  return file !== undefined ? replaceFile(file, text) : stdout(text);
+}
+
+/** The file -o names; undefined for standard output (no -o, or -o -, as -f - is standard input). */
+function toFile(flags: OutputFlags): string | undefined {
+  return flags.output === "-" ? undefined : flags.output;
 }
 
 /**

@@ -41,9 +41,11 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     }
     reportProblems(loaded.problems, loaded.problemCount);
     const output = opts.output ?? DEFAULT_REPORT_FILES[opts.format];
+    // -o - is standard output, as for inject (written directly, like any file that is not a regular one).
+    const target = output === "-" ? "/dev/stdout" : output;
     const page = opts.format === "html" ? renderPage(buildReportData(loaded, new Date()), await clientBundle()) : undefined;
     let bytes: number | undefined;
-    await writeReplacing(output, async ({ path }) => {
+    await writeReplacing(target, async ({ path }) => {
       if (page !== undefined) {
         await writeFile(path, page);
         bytes = Buffer.byteLength(page);
@@ -58,7 +60,7 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const size = bytes === undefined ? "" : `, ${(bytes / 1048576).toFixed(1)} MB`;
     process.stderr.write(
-      `hookpoint report: wrote ${output} (${opts.format}${size}) from ${loaded.requests.length} request records and ${loaded.maps.length} map records of ${loaded.pods.size} pods in ${seconds.toFixed(1)} s\n`,
+      `hookpoint report: wrote ${output === "-" ? "standard output" : output} (${opts.format}${size}) from ${loaded.requests.length} request records and ${loaded.maps.length} map records of ${loaded.pods.size} pods in ${seconds.toFixed(1)} s\n`,
     );
   });
 }

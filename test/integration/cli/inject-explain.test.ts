@@ -2,7 +2,7 @@
 // directories, stdin), outputs (stdout, -o, --in-place, --diff), the
 // per-resource summary, exit codes, and no half-written output on bad input.
 import { spawnSync } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -110,6 +110,14 @@ describe("hookpoint inject", () => {
     expect(readFileSync(changed, "utf8")).toBe(readFileSync(golden("bookinfo-injected.yaml"), "utf8"));
     expect(statSync(changed).mode & 0o777).toBe(0o640);
     expect(statSync(same).mtimeMs).toBe(before);
+  });
+  it("-o - is standard output, as -f - is standard input: no file named - is written", () => {
+    const r = runCli(["inject", "-f", "examples/bookinfo.yaml", ...inputs, "-o", "-", "-q"]);
+    expect(r).toEqual({ code: 0, stdout: readFileSync(golden("bookinfo-injected.yaml"), "utf8"), stderr: "" });
+    const injected = write("to-uninject.yaml", r.stdout);
+    const u = runCli(["uninject", "-f", injected, "--diff", "-o", "-", "-q"]);
+    expect({ code: u.code, stderr: u.stderr, plus: u.stdout.split("\n").filter((l) => l.startsWith("+++ ")) }).toEqual({ code: 0, stderr: "", plus: [`+++ b/${injected}`] });
+    expect(existsSync(join(repoRoot, "-"))).toBe(false);
   });
   it("-o /dev/fd/1 writes through the descriptor the shell opened: a file opened for appending keeps what it held", () => {
     // /dev/fd/1, not /dev/stdout: a writer that renamed over the path could not touch /dev here.

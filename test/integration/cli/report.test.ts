@@ -56,6 +56,15 @@ describe("hookpoint report", () => {
     expect(spans.filter((s) => s.kind === 2)).toHaveLength(40);
   });
 
+  it("-o - writes the export to standard output", () => {
+    const r = runCli(["report", join(dir, "results"), "--format", "otlp", "-o", "-"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split("\n").at(-2)).toMatch(/^hookpoint report: wrote standard output \(otlp, 0\.\d MB\) from 40 request records and 0 map records of 1 pods in \d+\.\d s$/);
+    const lines = r.stdout.trim().split("\n");
+    const spans = (JSON.parse(lines[0]!) as { resourceSpans: { scopeSpans: { spans: { kind: number }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect({ lines: lines.length, server: spans.filter((s) => s.kind === 2).length }).toEqual({ lines: 1, server: 40 });
+  });
+
   it("writes an export into a FIFO a reader holds open, keeping the FIFO; where it cannot write, says so in words, exit 1", async () => {
     const fifo = join(out, "spans.fifo");
     const reader = fifoReader(fifo);
