@@ -77,7 +77,8 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
   if (plan && plan.action !== "reuse") {
     const missing = found?.missing ?? [];
     const why = missing.length > 0 ? `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing` : plan.reason;
-    out.stderr(`replacing the certificates in ${opts.out}: ${why}\n`);
+    // A first run has nothing to replace.
+    out.stderr(existing === undefined ? `writing new certificates into ${opts.out}: none is there yet\n` : `replacing the certificates in ${opts.out}: ${why}\n`);
   }
   const material = issueMaterial(plan && plan.action !== "reuse" ? plan : { action: "create", reason: "hookpoint certs" }, existing, {
     now,
@@ -100,8 +101,13 @@ export function runCerts(options: CertsOptions, out: { stdout: (s: string) => vo
   const ca = certificateInfo(parseCertificate("ca.crt", material.caBundle));
   const tls = certificateInfo(parseCertificate("tls.crt", material.tlsCert));
   const until = (d: Date) => d.toISOString().slice(0, 10);
-  out.stderr(`wrote ${caPath} (CA, valid until ${until(ca.notAfter)})\n`);
-  out.stderr(`wrote ${caKeyPath} (CA key, mode 0600)\n`);
+  if (existing !== undefined && material.caBundle === existing.caBundle && material.caKey === existing.caKey) {
+    // Only the serving certificate changed (new names, or it was expiring): the caBundle clients hold stays right.
+    out.stderr(`kept ${caPath} and ${caKeyPath} (CA, valid until ${until(ca.notAfter)}): the caBundle is unchanged\n`);
+  } else {
+    out.stderr(`wrote ${caPath} (CA, valid until ${until(ca.notAfter)})\n`);
+    out.stderr(`wrote ${caKeyPath} (CA key, mode 0600)\n`);
+  }
   if (existing !== undefined && material.tlsCert === existing.tlsCert) {
     // Step one of a CA rotation (renewal.ts): clients trust only the old CA until they get the new bundle.
     out.stderr(`kept ${tlsPath} and ${tlsKeyPath}: issued by the previous CA, which the new caBundle still holds, valid until ${until(tls.notAfter)}\n`);

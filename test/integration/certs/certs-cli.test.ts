@@ -153,6 +153,16 @@ describe("hookpoint certs", () => {
     expect(new X509Certificate(readFileSync(join(out, "tls.crt"))).checkIssued(ca)).toBe(true);
   });
 
+  it("--reuse into an empty folder says it writes new certificates, not that it replaces any", async () => {
+    const out = tempDir();
+    const r = await runCliAsync(["certs", "--out", out, "--reuse"]);
+    expect({ code: r.code, first: r.stderr.split("\n")[0], second: r.stderr.split("\n")[1]?.replace(/\d{4}-\d\d-\d\d/, "DATE") }).toEqual({
+      code: 0,
+      first: `writing new certificates into ${out}: none is there yet`,
+      second: `wrote ${out}/ca.crt (CA, valid until DATE)`,
+    });
+  });
+
   it("--reuse with a serving key lost keeps the CA (the caBundle in the cluster stays valid); a lost CA key makes a new CA", async () => {
     const out = tempDir();
     const first = await runCliAsync(["certs", "--out", out]);
@@ -163,6 +173,8 @@ describe("hookpoint certs", () => {
     expect(renewed.code).toBe(0);
     expect(renewed.stdout).toBe(first.stdout);
     expect(renewed.stderr.split("\n")[0]).toBe(`replacing the certificates in ${out}: tls.key is missing`);
+    // The CA files are not rewritten, and the output does not say they were (a user would hand out the caBundle again).
+    expect(renewed.stderr.split("\n")[1]).toMatch(new RegExp(`^kept ${out}/ca.crt and ${out}/ca.key \\(CA, valid until \\d{4}-\\d\\d-\\d\\d\\): the caBundle is unchanged$`));
     expect(readFileSync(join(out, "ca.key"), "utf8")).toBe(caKey);
     const ca = new X509Certificate(readFileSync(join(out, "ca.crt")));
     const tls = new X509Certificate(readFileSync(join(out, "tls.crt")));
