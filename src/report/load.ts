@@ -89,10 +89,10 @@ export async function loadResults(dir: string): Promise<Loaded> {
     try {
       out.manifest = parseManifest(await readFile(manifestPath, "utf8"));
     } catch (err) {
-      problem(out, `${join(dir, MANIFEST_FILE)}: ignored: ${(err as Error).message}`);
+      problem(out, `${join(dir, MANIFEST_FILE)}: ${(err as Error).message}; the folder is read without it`);
     }
   } else if (manifestStat && !manifestStat.isSymbolicLink()) {
-    problem(out, `${join(dir, MANIFEST_FILE)}: ignored: not a regular file`);
+    problem(out, `${join(dir, MANIFEST_FILE)}: not a regular file; the folder is read without it`);
   }
   const byManifest = new Map((out.manifest?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
   for (const p of byManifest.values()) addPod(out, p.namespace, p.name, p.workload ? { ...p.workload, derived: false } : null, p.node);
@@ -256,7 +256,8 @@ async function readRecordFile(path: string, shown: string, out: Loaded, requests
     }
   } catch (err) {
     if (err instanceof LineBug) throw err.cause;
-    problem(out, last === 0 ? `${shown}: cannot read: ${(err as Error).message}` : `${shown}: cannot read past line ${last}: ${(err as Error).message}`);
+    const why = readError(err as NodeJS.ErrnoException, last === 0);
+    problem(out, last === 0 ? `${shown}: cannot read: ${why}` : `${shown}: cannot read past line ${last}: ${why}`);
   } finally {
     source.destroy();
   }
@@ -271,6 +272,13 @@ async function readRecordFile(path: string, shown: string, out: Loaded, requests
       problem(out, !complete && err.field === null ? `${shown}:${number}: incomplete last line (was the file still being written?)` : err.message);
     }
   }
+}
+
+/** A read error in words: zlib's own messages ("incorrect header check") do not say the file is not gzip. */
+function readError(err: NodeJS.ErrnoException, atStart: boolean): string {
+  if (err.code === "Z_DATA_ERROR") return `${atStart ? "not gzip data, though named .gz" : "the gzip data is damaged here"} (zlib: ${err.message})`;
+  if (err.code === "Z_BUF_ERROR") return `the gzip data is cut short (zlib: ${err.message})`;
+  return err.message;
 }
 
 /** A failure of our own while reading a line: not the file's fault, so not reported as one. */

@@ -129,7 +129,15 @@ describe("loading files whatever their size or state", () => {
     write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.2.gz", gz.subarray(0, gz.length - 4));
     const loaded = await loadResults(dir);
     expect(loaded.maps.map((m) => m.record.buckets?.[0]?.count)).toEqual([1, 2, 3]);
-    expect(loaded.problems).toEqual([`${join(dir, "shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.2.gz")}: cannot read past line 3: unexpected end of file`]);
+    expect(loaded.problems).toEqual([`${join(dir, "shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.2.gz")}: cannot read past line 3: the gzip data is cut short (zlib: unexpected end of file)`]);
+  });
+
+  it("names a .gz file that is not gzip data as such, in words, and reads the other files", async () => {
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:12.000Z", 2) + "\n");
+    write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.3.gz", mapRecord("2025-01-31T12:00:11.000Z", 1) + "\n");
+    const loaded = await loadResults(dir);
+    expect(loaded.maps.map((m) => m.record.buckets?.[0]?.count)).toEqual([2]);
+    expect(loaded.problems).toEqual([`${join(dir, "shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson.3.gz")}: cannot read: not gzip data, though named .gz (zlib: incorrect header check)`]);
   });
 
   it("skips a line longer than 16 MiB, naming it, and reads the lines around it", async () => {
@@ -247,14 +255,14 @@ describe("symbolic links in the folder", () => {
     }
   });
 
-  it("does not read a manifest.json that is a FIFO or a folder, which would never end or cannot be read: it is named as ignored", async () => {
+  it("does not read a manifest.json that is a FIFO or a folder, which would never end or cannot be read: it is named as not read", async () => {
     write("shop/cart-7d9f8b6c5d-x2x4z/envoy-event-loop.ndjson", mapRecord("2025-01-31T12:00:10.000Z", 3) + "\n");
     execFileSync("mkfifo", [join(dir, "manifest.json")]);
     const loaded = await loadResults(dir);
     expect(loaded.manifest).toBeNull();
-    expect(loaded.problems).toEqual([`${join(dir, "manifest.json")}: ignored: not a regular file`]);
+    expect(loaded.problems).toEqual([`${join(dir, "manifest.json")}: not a regular file; the folder is read without it`]);
     rmSync(join(dir, "manifest.json"));
     mkdirSync(join(dir, "manifest.json"));
-    expect((await loadResults(dir)).problems).toEqual([`${join(dir, "manifest.json")}: ignored: not a regular file`]);
+    expect((await loadResults(dir)).problems).toEqual([`${join(dir, "manifest.json")}: not a regular file; the folder is read without it`]);
   });
 });
