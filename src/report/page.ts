@@ -64,7 +64,7 @@ export function renderPage(data: ReportData, bundle: ClientBundle): string {
 <label>workload <select id="f-workload"></select></label>
 <label>pod <select id="f-pod"></select></label>
 <label>protocol <select id="f-protocol"></select></label>
-<label>from <input id="f-from" placeholder="2025-01-31 12:00:00.000" title="UTC"></label>
+<label>from <input id="f-from" placeholder="YYYY-MM-DD hh:mm:ss.sss, UTC" title="UTC"></label>
 <label>to <input id="f-to" placeholder="UTC, or drag on the timeline" title="UTC"></label>
 <button id="f-reset" type="button">reset</button>
 </nav>

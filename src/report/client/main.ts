@@ -2,6 +2,7 @@
 /// <reference lib="dom.iterable" />
 // The report page's script: reads the embedded data, fills the filters, and draws every
 // section for the current selection (again on each filter change).
+import { counted } from "../../counted.js";
 import { isoTimeMs } from "../../records/times.js";
 import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
@@ -44,7 +45,11 @@ function fillFilters(): void {
   filters.workload = options(fWorkload, "all workloads", workloads.map((p) => [p.workload, `${p.workload} (${p.workloadKind}${p.workloadDerived ? ", from pod names" : ""})`]), filters.workload);
   const pods = data.pods.map((p, i) => [p, i] as const).filter(([p]) => (filters.namespace === "" || p.namespace === filters.namespace) && (filters.workload === "" || p.workload === filters.workload));
   filters.pod = Number(options(fPod, "all pods", pods.map(([p, i]) => [String(i), p.key]), filters.pod < 0 ? "" : String(filters.pod)) || -1);
-  if (fProtocol.options.length === 0) options(fProtocol, "all protocols", data.protocols.map((p, i) => [String(i), p]), "");
+  if (fProtocol.options.length === 0) {
+    // Only the protocols the records have: a choice that selects nothing is no choice.
+    const present = new Set(data.requests.protocol);
+    options(fProtocol, "all protocols", data.protocols.flatMap((p, i): [string, string][] => (present.has(i) ? [[String(i), p]] : [])), "");
+  }
 }
 
 /** A typed time: UTC unless it names its offset, a date alone is its midnight; NaN when it names no real moment (2025-04-31). */
@@ -355,7 +360,7 @@ function renderHeader(idx: Int32Array): void {
   const head = byId("source");
   clear(head);
   head.append(
-    `${n} requests (${idx.length} selected) from ${data.pods.length} pods, ${data.maps.dumps.s.length} map records; ${times}.`,
+    `${counted(n, "request")} (${idx.length} selected) from ${counted(data.pods.length, "pod")}, ${counted(data.maps.dumps.s.length, "map record")}; ${times}.`,
     s.cluster ? ` Collected from ${s.cluster.context ?? s.cluster.server ?? "a cluster"}${s.collectedAt ? ` at ${s.collectedAt}` : ""}.` : "",
     s.problems ? ` ${s.problems} bad lines or files (see Notes).` : "",
   );

@@ -105,7 +105,7 @@ interface Opened {
   requests: string[];
 }
 
-async function open(): Promise<Opened> {
+async function open(report = file): Promise<Opened> {
   const page = await chromium!.browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors: string[] = [];
   const requests: string[] = [];
@@ -114,7 +114,7 @@ async function open(): Promise<Opened> {
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("request", (r) => requests.push(r.url()));
-  await page.goto(`file://${file}`);
+  await page.goto(`file://${report}`);
   await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
   return { page, errors, requests };
 }
@@ -158,6 +158,24 @@ describe("report page in headless Chromium", () => {
     // The hostile id is text, not markup: no <img> exists, the page title is untouched.
     expect(await page.$$eval("img", (i) => i.length)).toBe(0);
     expect(await page.$eval("#slowest tbody tr:first-child a", (a) => a.textContent)).toBe(EVIL);
+    await page.close();
+  });
+
+  it("counts in words a user reads (1 request, 1 pod), offers only the protocols the records have, and hints the time format", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const one = generateRequests({ pods: [pods[0]!], count: 1, seed: 5 })[0]!;
+    one.protocol = "HTTP/1.1";
+    one.stream = null;
+    writeCollectLayout(join(dir, "one"), [one]);
+    const single = join(dir, "one.html");
+    const r = runCli(["report", join(dir, "one"), "-o", single]);
+    expect(r.code).toBe(0);
+    const { page, errors } = await open(single);
+    const header = (await page.$eval("#source", (e) => e.textContent ?? "")).replace(/; .* UTC\./, "; TIMES.");
+    const protocols = await page.$$eval("#f-protocol option", (os) => os.map((o) => o.textContent));
+    // The time filter's hint is a format, not a date that looks like a value.
+    const hint = await page.getAttribute("#f-from", "placeholder");
+    expect({ errors, header, protocols, hint }).toEqual({ errors: [], header: "1 request (1 selected) from 1 pod, 0 map records; TIMES.", protocols: ["all protocols", "HTTP/1.1"], hint: "YYYY-MM-DD hh:mm:ss.sss, UTC" });
     await page.close();
   });
 
