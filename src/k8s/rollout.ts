@@ -205,7 +205,7 @@ async function readNamespace(core: CoreV1Api, namespace: string, server: string,
     const code = httpStatus(e);
     if (code === 404) throw new RolloutFailed(`namespace ${namespace} does not exist on ${server}: nothing was changed`);
     if (optional && code === 403) return undefined;
-    throw describeApiError(`reading namespace ${namespace}`, e, USER_FORBIDDEN_HINT);
+    throw describeApiError(`reading namespace ${namespace} from ${server}`, e, USER_FORBIDDEN_HINT);
   }
 }
 

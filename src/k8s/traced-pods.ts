@@ -51,7 +51,8 @@ export async function listTracedPods(kc: KubeConfig, sel: PodSelection): Promise
   const labelSelector = tracedSelector(sel.selector);
   const pods: V1Pod[] = [];
   let cont: string | undefined;
-  const where = sel.namespace === null ? "all namespaces" : `namespace ${sel.namespace}`;
+  // Named with the server, as explain and check do: a user with several clusters sees which one failed.
+  const where = `${sel.namespace === null ? "all namespaces" : `namespace ${sel.namespace}`} of ${kc.getCurrentCluster()?.server ?? "the cluster"}`;
   do {
     const page = { labelSelector, limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) };
     try {

@@ -129,6 +129,16 @@ describe("hookpoint explain --kubeconfig", () => {
 });
 
 describe("loadClusterSnapshot", () => {
+  it("status and collect name the unreachable API server too, as explain does", async () => {
+    const kubeconfig = join(tmp, "unreachable");
+    const status = await runCliAsync(["status", "-n", "shop", "--kubeconfig", kubeconfig]);
+    const collect = await runCliAsync(["collect", "-n", "shop", "-o", join(tmp, "collected"), "--kubeconfig", kubeconfig]);
+    expect([status, collect].map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual([
+      { code: 1, stderr: "hookpoint status: cannot list pods in namespace shop of http://127.0.0.1:1 with selector hookpoint.dev/injected=true: connection refused\n" },
+      { code: 1, stderr: "hookpoint collect: cannot list pods in namespace shop of http://127.0.0.1:1 with selector hookpoint.dev/injected=true: connection refused\n" },
+    ]);
+  });
+
   it("an unreachable API server is named, with the cause", async () => {
     const down = new FakeKubeApi();
     await down.start();

@@ -23,7 +23,7 @@ describe("rollout", () => {
       rollout({ kubeConfig: api.kubeConfig(), namespace: "shop", workloads: [], mode: "enable", timeoutMs: 1000, pollMs: 100, dryRun: true, say: (l) => said.push(l) }),
     ).rejects.toThrow(
       // The namespace is read first (a missing one is named before anything else).
-      new Error('reading namespace shop failed: HTTP 403: forbidden: User "tester" cannot get /api/v1/namespaces/shop (the kubeconfig\'s user lacks this permission)'),
+      new Error(`reading namespace shop from ${api.kubeConfig().getCurrentCluster()!.server} failed: HTTP 403: forbidden: User "tester" cannot get /api/v1/namespaces/shop (the kubeconfig's user lacks this permission)`),
     );
     expect(said).toEqual([]);
   });
