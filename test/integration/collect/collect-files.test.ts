@@ -4,19 +4,15 @@
 // keep the earlier pods whose records are still there in the manifest.
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
-import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordsMetrics } from "../../../src/agent/records/metrics.js";
-import { buildStatusApp } from "../../../src/agent/status/server.js";
 import { collect, type CollectPod } from "../../../src/collect/collect.js";
 import type { Manifest } from "../../../src/collect/manifest.js";
-import { send } from "../../../src/collect/pod-proxy.js";
 import { podLines } from "../../../src/collect/progress.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
+import { serveRecords } from "../../support/records-agent.js";
 import { loadResults } from "../../../src/report/load.js";
 import { writeRecords } from "../../support/records.js";
 
@@ -32,11 +28,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, "programs"), { recursive: true });
   writeRecords(dir, "envoy-event-loop", 0, 20, { t0Ms: T0, stepMs: 1000 });
   writeFileSync(join(dir, "programs", "envoy-event-loop.bt"), "interval:s:1 { print(@x); }\n");
-  const registry = new Registry();
-  agent = buildStatusApp({ metrics: () => registry.metrics(), status: () => ({}), records: { dir, maxResponseBytes: 1 << 20, concurrency: 2, idleTimeoutMs: 5000, ...recordsMetrics(registry) } });
-  await agent.listen({ host: "127.0.0.1", port: 0 });
-  const port = (agent.server.address() as { port: number }).port;
-  transport = { get: (t, path, headers: Record<string, string> = {}) => send(false, { host: "127.0.0.1", port, path, headers: headers as IncomingHttpHeaders, agent: false }, 5000, t.pod), close: () => undefined };
+  ({ agent, transport } = await serveRecords(dir));
 });
 
 afterAll(async () => {

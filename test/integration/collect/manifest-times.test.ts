@@ -3,17 +3,13 @@
 // request held until its own events stopped): collect reads its local copy through, once,
 // and on later runs only the bytes added to it since.
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordsMetrics } from "../../../src/agent/records/metrics.js";
-import { buildStatusApp } from "../../../src/agent/status/server.js";
 import { collect, type CollectPod } from "../../../src/collect/collect.js";
-import { send } from "../../../src/collect/pod-proxy.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
+import { serveRecords } from "../../support/records-agent.js";
 
 const T0 = Date.parse("2026-03-01T10:00:00.000Z");
 const ts = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -29,11 +25,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "hookpoint-manifest-times-"));
   agentDir = join(root, "agent");
   mkdirSync(agentDir);
-  const registry = new Registry();
-  agent = buildStatusApp({ metrics: () => registry.metrics(), status: () => ({}), records: { dir: agentDir, maxResponseBytes: 1 << 20, concurrency: 2, idleTimeoutMs: 5000, ...recordsMetrics(registry) } });
-  await agent.listen({ host: "127.0.0.1", port: 0 });
-  const port = (agent.server.address() as { port: number }).port;
-  transport = { get: (t, path, headers: Record<string, string> = {}) => send(false, { host: "127.0.0.1", port, path, headers: headers as IncomingHttpHeaders, agent: false }, 5000, t.pod), close: () => undefined };
+  ({ agent, transport } = await serveRecords(agentDir));
 });
 
 afterAll(async () => {
