@@ -103,9 +103,11 @@ describe.each(BPFTRACES)("on $label", (bt: BpftraceUnderTest) => {
     it("envoy-request-flow: each phase holds the fixture's delays between its flow functions", async (ctx) => {
       if (skip) return ctx.skip(skip);
       const { totals, probes } = await trace("envoy-request-flow");
-      // Its 7 functions but acceptHeadersFromRouter (Envoy >= 1.24's name, not the fixture's),
-      // the dispatch glob matching both codecs' (HTTP/1.1 and HTTP/2); BEGIN, interval, END.
-      expect(probes).toBe(8 + 3);
+      // Its 7 functions, the upstream request's under both names (the fixture has Envoy
+      // >= 1.24's acceptHeadersFromRouter too, for --upstream-filter-manager; the local
+      // answer calls encodeHeaders), the dispatch glob matching both codecs' (HTTP/1.1 and
+      // HTTP/2); BEGIN, interval, END.
+      expect(probes).toBe(9 + 3);
       const phase = (p: string): Map<number, number> => totals.hist("@request_phase_ns", p);
       // The local answer has no upstream, so no UpstreamRequest::decodeHeaders call and no response_to_write.
       expect(totals.keys("@request_phase_ns")).toEqual(["dispatch_to_filters", "dispatch_to_router", "filters_to_router", "read_to_dispatch", "read_to_upstream", "router_to_upstream"]);
@@ -136,7 +138,7 @@ describe.each(BPFTRACES)("on $label", (bt: BpftraceUnderTest) => {
         await run.stop();
       }
       expect(load.ok).toBe(REQUESTS);
-      expect(run.probes).toBe(8 + 3);
+      expect(run.probes).toBe(9 + 3);
       expect(sum(run.totals.hist("@request_phase_ns", "response_to_write"))).toBe(REQUESTS);
       expect(sum(run.totals.hist("@request_phase_ns", "router_to_upstream"))).toBe(REQUESTS);
     });
@@ -144,7 +146,7 @@ describe.each(BPFTRACES)("on $label", (bt: BpftraceUnderTest) => {
     it("envoy-request-flow attached by exact name measures the same", async (ctx) => {
       if (skip) return ctx.skip(skip);
       const { totals, probes } = await trace("envoy-request-flow", { byAddress: false });
-      expect(probes).toBe(8 + 3);
+      expect(probes).toBe(9 + 3);
       expectDelay(totals.hist("@request_phase_ns", "filters_to_router"), DELAY.filters + DELAY.flow, REQUESTS);
       expectDelay(totals.hist("@request_phase_ns", "router_to_upstream"), DELAY.router + DELAY.flow, REQUESTS);
     });
