@@ -557,6 +557,19 @@ const EARLY_BODY_SAID = 100_000;
 const TRAILED = 10;
 const TRAILERS_DELAY_MS = 100;
 
+/**
+ * The fixture as Envoy < 1.25 (the default) and as Envoy >= 1.27, whose upstream request runs
+ * a FilterManager of its own (--upstream-filter-manager); the default's titles are unchanged.
+ */
+const FILTER_MANAGERS = [
+  { title: "", flags: [] as string[] },
+  { title: " (the upstream request running a filter manager of its own)", flags: ["--upstream-filter-manager"] },
+];
+/** The upstream filter manager's tests: GETs and POSTs of each protocol, and requests of each at 1 in 2. */
+const UFM_GETS = 10;
+const UFM_POSTS = 5;
+const UFM_SAMPLED = 200;
+
 /** bpftrace's map size cut to FEW_KEYS (each version reads its own variable). */
 function fewMapKeys(label: string): Record<string, string> {
   return label.includes("0.17") ? { BPFTRACE_MAP_KEYS_MAX: String(FEW_KEYS) } : { BPFTRACE_MAX_MAP_KEYS: String(FEW_KEYS) };
@@ -615,6 +628,23 @@ function expectFilterSubPhases(label: string, c: Comparison): { within: number; 
   }
   console.log(`${label}: ${within}/${subPhases} within ${WINDOW_SLACK_NS / 1000} µs of the truth's windows; ${tally.describe()}`);
   return { within, subPhases };
+}
+
+/** A POST's body in the upstream filter manager's tests. */
+const UFM_BODY = "b".repeat(1000);
+
+/** One POST with `body` on an HTTP/2 session; resolves with "status response-body" once it ended. */
+function h2Post(session: http2.ClientHttp2Session, id: string, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = session.request({ ":method": "POST", ":path": `/${id}`, "x-request-id": id, "content-length": String(body.length) });
+    let status = 0;
+    const chunks: Buffer[] = [];
+    s.on("response", (h) => (status = Number(h[":status"])));
+    s.on("data", (d: Buffer) => chunks.push(d));
+    s.on("end", () => resolve(`${status} ${Buffer.concat(chunks).toString()}`));
+    s.on("error", (err) => resolve(`error ${err.message}`));
+    s.end(body);
+  });
 }
 
 /** One GET on an HTTP/2 session; resolves with its status once the response ended. */
@@ -848,8 +878,8 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
     });
   }
 
-  for (const bt of BPFTRACES) {
-    it(`follows a retried request's upstream requests to the last try, as the truth has it, and keeps no entries of them: with bpftrace's maps cut to ${FEW_KEYS} keys, ${MANY} requests each reset ${TRIES - 1} times by the upstream and retried are all recorded, ${bt.label}`, async (ctx) => {
+  for (const [mode, bt] of FILTER_MANAGERS.flatMap((m) => BPFTRACES.map((b) => [m, b] as const))) {
+    it(`follows a retried request's upstream requests to the last try, as the truth has it, and keeps no entries of them: with bpftrace's maps cut to ${FEW_KEYS} keys, ${MANY} requests each reset ${TRIES - 1} times by the upstream and retried are all recorded${mode.title}, ${bt.label}`, async (ctx) => {
       const why = bpfSkipReason(bt.path);
       if (why) return ctx.skip(why);
       // Each try is a new UpstreamRequest at its own address (the fixture frees failed tries
@@ -857,7 +887,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // fill the maps within ${FEW_KEYS} requests.
       const env = fewMapKeys(bt.label);
       const upstream = await startResettingUpstream(TRIES - 1);
-      const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--retries", String(TRIES - 1)], bpftrace: bt.path, env });
+      const p = await startTracedProxy({ down: "h2", up: "h1", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--retries", String(TRIES - 1), ...mode.flags], bpftrace: bt.path, env });
       const ids = Array.from({ length: MANY }, (_, i) => `retried-${i}`);
       const { statuses, result } = await getEachAndStop(p, ids, () => upstream.close());
       const { records, truth, status, host } = result;
@@ -880,7 +910,8 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // connection closes: Z) or response headers (U). Connects (C): every retry's (the reset
       // closed the connection) and the first request's first try's; a later first try takes
       // the connection the previous request's last try left in the pool. Downstream: one
-      // write (T), one close (Z) and one body (O) per request.
+      // write (T), one close (Z) and one body (O) per request. With an upstream filter
+      // manager, each try's decodeHeaders(NULL) there is no request of its own (no Q).
       expect(status.trace?.events).toEqual({ Q: MANY, R: MANY, Y: MANY * (TRIES - 1), C: MANY * (TRIES - 1) + 1, P: MANY * TRIES, T: MANY * TRIES + MANY, K: MANY * TRIES, F: MANY * (TRIES - 1), Z: MANY * (TRIES - 1) + MANY, U: MANY, H: MANY, O: MANY });
       expect(status.trace?.unattributed).toEqual({});
     });
@@ -977,8 +1008,8 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
     });
   }
 
-  for (const bt of BPFTRACES) {
-    it(`ends a response that ends with trailers (gRPC: headers, data, then trailers) at the trailers' write, as the truth does: ${TRAILED} HTTP/1.1 GETs, ${TRAILED} HTTP/2 GETs and ${TRAILED} HTTP/2 POSTs answered before their body had all come, each ${TRAILERS_DELAY_MS} ms between body and trailers (recorded ${3 * TRAILED}, aborted 0), ${bt.label}`, async (ctx) => {
+  for (const [mode, bt] of FILTER_MANAGERS.flatMap((m) => BPFTRACES.map((b) => [m, b] as const))) {
+    it(`ends a response that ends with trailers (gRPC: headers, data, then trailers) at the trailers' write, as the truth does: ${TRAILED} HTTP/1.1 GETs, ${TRAILED} HTTP/2 GETs and ${TRAILED} HTTP/2 POSTs answered before their body had all come, each ${TRAILERS_DELAY_MS} ms between body and trailers (recorded ${3 * TRAILED}, aborted 0)${mode.title}, ${bt.label}`, async (ctx) => {
       const why = bpfSkipReason(bt.path);
       if (why) return ctx.skip(why);
       // The HTTP/2 upstream answers each stream on its head: headers and body at once, the
@@ -987,7 +1018,7 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       // chunk. The early POSTs' streams are then reset by doEndStream (LocalReset, a D), as
       // the early-answer test's are, but in the trailers' call.
       const upstream = await startTrailersUpstream(TRAILERS_DELAY_MS);
-      const p = await startTracedProxy({ down: "h1", up: "h2", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--downstream-protocol", "auto"], bpftrace: bt.path });
+      const p = await startTracedProxy({ down: "h1", up: "h2", upstreamPort: upstream.port, flags: ["--concurrency", "1", "--downstream-protocol", "auto", ...mode.flags], bpftrace: bt.path });
       const h1 = Array.from({ length: TRAILED }, (_, i) => `trailed-h1-${i}`);
       const h2 = Array.from({ length: TRAILED }, (_, i) => `trailed-h2-${i}`);
       const early = Array.from({ length: TRAILED }, (_, i) => `trailed-early-${i}`);
@@ -1039,7 +1070,8 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
         if (h1.includes(t.id)) expect(t.bytes_out, t.id).toBe(h1Bytes.get(t.id));
       }
       // One trailers event (E) per response; each early answer's upstream request reset by the
-      // router (X) and its stream by doEndStream (D).
+      // router (X) and its stream by doEndStream (D). With an upstream filter manager the
+      // trailers pass its encodeTrailers first: no second E.
       expect(status.trace?.events).toMatchObject({ Q: n, E: n, X: TRAILED, D: TRAILED });
       expectAllWithin(`trailers, ${bt.label}`, c.within, n, host);
     });
@@ -1072,6 +1104,107 @@ describe("envoy-request-trace on the fixture proxy: aborted requests", () => {
       expect(truth.map((t) => [t.id, t.aborted])).toEqual([["h2-cancel", "downstream_reset"]]);
       expect(records).toEqual([]);
       expect(status.trace?.requests).toMatchObject({ aborted: 1, timeout: 0, recorded: 0 });
+    });
+  }
+});
+
+describe("envoy-request-trace on an Envoy whose upstream request runs a filter manager of its own (the fixture's --upstream-filter-manager)", () => {
+  // Envoy >= 1.27 (1.25 and 1.26 by default): UpstreamRequest::acceptHeadersFromRouter calls
+  // FilterManager::decodeHeaders(NULL) of the upstream request's own FilterManager, inside the
+  // request's router; its body and response pass that FilterManager's decodeData and
+  // encodeHeaders/encodeData/encodeTrailers too. None of it is a request of its own.
+  for (const bt of BPFTRACES) {
+    const n = 2 * (UFM_GETS + UFM_POSTS);
+    it(`counts and follows each downstream request once: ${UFM_GETS} HTTP/1.1 and ${UFM_GETS} HTTP/2 GETs, then ${UFM_POSTS} POSTs with a body on each (HTTP/2 streams 1, 3, 5, ...; requests, sampled, Q and recorded ${n}), ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: DELAY_MS, flags: ["--upstream-filter-manager", "--concurrency", "1", "--downstream-protocol", "auto"], bpftrace: bt.path });
+      const ids = (what: string, count: number): string[] => Array.from({ length: count }, (_, i) => `ufm-${what}-${i}`);
+      const h1Gets = ids("get-h1", UFM_GETS);
+      const h1Posts = ids("post-h1", UFM_POSTS);
+      const h2Gets = ids("get-h2", UFM_GETS);
+      const h2Posts = ids("post-h2", UFM_POSTS);
+      const all = [...h1Gets, ...h1Posts, ...h2Gets, ...h2Posts];
+      const answers: string[] = [];
+      let result;
+      try {
+        // HTTP/1.1: the GETs on one keep-alive connection, each POST on its own.
+        const gets = await sendRequests(p.port, "h1", UFM_GETS, "ufm-get-h1", 1, 30_000);
+        answers.push(...gets.map((g) => `${g.status}`));
+        for (const id of h1Posts) {
+          const got = await rawExchange(p.port, `POST /${id} HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\ncontent-length: ${UFM_BODY.length}\r\n\r\n${UFM_BODY}`, (_, text) => text.endsWith(`hello /${id}`), { keepText: true });
+          answers.push(got.text.slice(0, 12));
+        }
+        // HTTP/2: one connection, one stream at a time.
+        const session = await h2Connect(p.port);
+        try {
+          for (const id of h2Gets) answers.push(`${await h2Get(session, id)}`);
+          for (const id of h2Posts) answers.push(await h2Post(session, id, UFM_BODY));
+        } finally {
+          session.close();
+        }
+        await settle(p, all, (t) => t.length);
+        // The kernel's counts come with bpftrace's next print (every second).
+        await waitFor("the kernel's request count", 5000, async () => metricSum(await p.agent.metrics(), "hookpoint_request_trace_requests_total") >= n || undefined);
+      } finally {
+        result = await p.stop();
+      }
+      const { records, truth, status, metrics, host } = result;
+      expect(answers).toEqual([...h1Gets.map(() => "200"), ...h1Posts.map(() => "HTTP/1.1 200"), ...h2Gets.map(() => "200"), ...h2Posts.map((id) => `200 hello /${id}`)]);
+      expect(truth.map((t) => t.id).sort()).toEqual([...all].sort());
+      // The kernel's counts: each downstream request decided once, and (1 in 1) traced.
+      expect(metrics).toContain(`hookpoint_request_trace_requests_total ${n}`);
+      expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${n}`);
+      expect(status.trace?.events).toMatchObject({ Q: n, R: n, H: n });
+      expect(status.trace?.requests).toMatchObject({ recorded: n, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, unfinished: 0 });
+      expect(status.trace?.unattributed).toEqual({});
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`upstream filter manager, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      // The HTTP/2 connection's k-th request is its stream 2k - 1.
+      const h2Streams = records.filter((r) => r.protocol === "HTTP/2").sort((a, b) => a.start_ns - b.start_ns).map((r) => r.stream);
+      expect(h2Streams).toEqual(Array.from({ length: UFM_GETS + UFM_POSTS }, (_, i) => 2 * i + 1));
+      for (const { record: r, truth: t } of c.pairs) {
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        if (t.protocol === "HTTP/1.1") expect(r.bytes_out, t.id).toBe(t.bytes_out);
+      }
+      expectAllWithin(`upstream filter manager, ${bt.label}`, c.within, n, host);
+    });
+  }
+
+  for (const bt of BPFTRACES) {
+    it(`samples 1 in 2 of the downstream requests only: ${UFM_SAMPLED} HTTP/1.1 and ${UFM_SAMPLED} HTTP/2 GETs decided once each (requests ${2 * UFM_SAMPLED}), every record one of them and matching its truth, ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      const p = await startTracedProxy({ down: "h1", up: "h1", upstreamDelayMs: 1, sample: 2, flags: ["--upstream-filter-manager", "--downstream-protocol", "auto"], bpftrace: bt.path });
+      let sent;
+      let result;
+      try {
+        sent = [...(await sendRequests(p.port, "h1", UFM_SAMPLED, "ufm-sampled-h1", 4, 30_000)), ...(await sendRequests(p.port, "h2", UFM_SAMPLED, "ufm-sampled-h2", 2, 30_000, 2))];
+        await settle(p, sent.map((s) => s.id), () => 0);
+        // No event of a sampled request comes after the grace: wait for its records, not more.
+        await new Promise((r) => setTimeout(r, 1500));
+      } finally {
+        result = await p.stop();
+      }
+      const { records, truth, status, metrics, host } = result;
+      const total = 2 * UFM_SAMPLED;
+      expect(sent.filter((s) => s.status !== 200)).toEqual([]);
+      expect(truth).toHaveLength(total);
+      expect(metrics).toContain(`hookpoint_request_trace_requests_total ${total}`);
+      expect(metrics).toContain(`hookpoint_request_trace_sampled_total ${records.length}`);
+      expect(status.trace?.requests.recorded).toBe(records.length);
+      // Binomial(400, 0.5): mean 200, standard deviation 10; 5 standard deviations either way.
+      expect(records.length).toBeGreaterThanOrEqual(150);
+      expect(records.length).toBeLessThanOrEqual(250);
+      // Every record is a downstream request's (its id read from its bytes, once) and matches it.
+      const byId = new Map(truth.map((t) => [t.id, t]));
+      expect(records.map((r) => r.id).filter((id) => !byId.has(id))).toEqual([]);
+      expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+      const c = compareWithTruth(records, records.map((r) => byId.get(r.id)!));
+      console.log(`sampled ${records.length} of ${total}; ${describeComparison(`upstream filter manager, 1 in 2, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      expectAllWithin(`upstream filter manager, 1 in 2, ${bt.label}`, c.within, records.length, host);
     });
   }
 });
