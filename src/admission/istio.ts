@@ -1,13 +1,15 @@
 // What hookpoint reads and writes of Istio's own pod conventions (Istio's
 // injection templates are the reference). Pure.
 import { imageParts } from "../image-reference.js";
-import { envEntry, type Container } from "./pod.js";
+import { envEntry, type Container, type Pod } from "./pod.js";
 
 /** Inbound ports istio-init / istio-cni leave alone (comma list). Istio's injector reads it, and so does the CNI plugin. */
 export const EXCLUDE_INBOUND_PORTS_ANNOTATION = "traffic.sidecar.istio.io/excludeInboundPorts";
 /** Written by Istio's injector on every pod it injected. */
 export const ISTIO_STATUS_ANNOTATION = "sidecar.istio.io/status";
 export const ISTIO_INIT_CONTAINER = "istio-init";
+/** The container Istio's injector adds. */
+export const ISTIO_PROXY_CONTAINER = "istio-proxy";
 /** istio-iptables' flag for the inbound ports excluded from capture: `-d`, long form `--istio-local-exclude-ports`. */
 const EXCLUDE_FLAGS = ["-d", "--istio-local-exclude-ports"] as const;
 
@@ -144,4 +146,69 @@ export function istioVersionWarning(container: string, proxyImage: string | unde
   const built = istioVersionOfTracingImage(tracingImage);
   if (!proxy || !built || proxy === built) return undefined;
   return `hookpoint: tracing image ${tracingImage} is built for Istio ${built}, but container ${container} ran Istio ${proxy} (${proxyImage}); the proxy must match the control plane: build deploy/images/proxy-istio.Dockerfile with ISTIO_VERSION=${proxy} and set it as the profile's image`;
+}
+
+/** Where Istio's injector puts its proxy: a classic sidecar (last of containers) or a native one (an init container that keeps running). */
+export type IstioSidecarKind = "classic" | "native";
+
+const PROXY_RESOURCE_ANNOTATIONS = [
+  ["requests", "cpu", "sidecar.istio.io/proxyCPU"],
+  ["requests", "memory", "sidecar.istio.io/proxyMemory"],
+  ["limits", "cpu", "sidecar.istio.io/proxyCPULimit"],
+  ["limits", "memory", "sidecar.istio.io/proxyMemoryLimit"],
+] as const;
+
+/**
+ * The pod as Istio's injector hands it over to the webhooks after it, as far as
+ * hookpoint's decision reads it: the istio-proxy container of Istio's default
+ * injection template (istio-discovery files/injection-template.yaml: args, uid
+ * and gid 1337, resources from its values or the pod's sidecar.istio.io/proxy*
+ * annotations) and the labels it adds. Its image (Istio's version) is not known
+ * offline and is left out, and so is istio-init, which the decision does not
+ * read. The input pod is not modified.
+ */
+export function withIstioProxy(pod: Pod, workloadName: string, kind: IstioSidecarKind = "classic"): Pod {
+  const labels = pod.metadata?.labels ?? {};
+  const annotations = pod.metadata?.annotations ?? {};
+  const fromAnnotations = PROXY_RESOURCE_ANNOTATIONS.filter(([, , a]) => annotations[a] !== undefined);
+  const resources: Record<string, Record<string, string>> = {};
+  if (fromAnnotations.length === 0) Object.assign(resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2000m", memory: "1024Mi" } });
+  for (const [part, resource, a] of fromAnnotations) (resources[part] ??= {})[resource] = annotations[a] as string;
+  // TPROXY interception and capNetBindService run the proxy as root with gid 1337; otherwise uid and gid 1337.
+  const root = annotations["sidecar.istio.io/interceptionMode"] === "TPROXY" || annotations["sidecar.istio.io/capNetBindService"] === "true";
+  const proxy: Container = {
+    name: ISTIO_PROXY_CONTAINER,
+    ...(kind === "native" ? { restartPolicy: "Always" } : {}),
+    ports: [{ containerPort: 15090, protocol: "TCP", name: "http-envoy-prom" }],
+    args: ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local", "--proxyLogLevel=warning", "--proxyComponentLogLevel=misc:error", "--log_output_level=default:info"],
+    resources,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: root ? { add: annotations["sidecar.istio.io/interceptionMode"] === "TPROXY" ? ["NET_ADMIN"] : ["NET_BIND_SERVICE"], drop: ["ALL"] } : { drop: ["ALL"] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      ...(root ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 1337 } : { runAsNonRoot: true, runAsUser: 1337, runAsGroup: 1337 }),
+    },
+  };
+  // Sprig's `default`, as the template chains it: an empty value counts as unset.
+  const canonicalName = labels["service.istio.io/canonical-name"] || labels["app.kubernetes.io/name"] || labels.app || workloadName;
+  const istioLabels = {
+    "security.istio.io/tlsMode": labels["security.istio.io/tlsMode"] || "istio",
+    "service.istio.io/canonical-name": trimAll(canonicalName.slice(0, 63), "-_."),
+    "service.istio.io/canonical-revision": labels["service.istio.io/canonical-revision"] || labels["app.kubernetes.io/version"] || labels.version || "latest",
+  };
+  const spec = { ...pod.spec };
+  // Istio's reorderPod: a native sidecar goes first of the init containers (istio-init aside), a classic one last.
+  if (kind === "native") spec.initContainers = [proxy, ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])];
+  else spec.containers = [...(Array.isArray(spec.containers) ? spec.containers : []), proxy];
+  return { ...pod, metadata: { ...pod.metadata, labels: { ...labels, ...istioLabels } }, spec };
+}
+
+/** Sprig's trimAll: `cut` removed from both ends. */
+function trimAll(s: string, cut: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && cut.includes(s[start] as string)) start++;
+  while (end > start && cut.includes(s[end - 1] as string)) end--;
+  return s.slice(start, end);
 }

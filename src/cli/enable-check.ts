@@ -2,7 +2,9 @@
 // webhook inject a pod of each workload's template once annotated? Decided by
 // the webhook's own review (reviewPod) on the cluster's inputs as `explain
 // --kubeconfig` reads them, so a refusal costs no restart, no wait and no rollback.
-import { reviewPod } from "../admission/review.js";
+// A template without istio-proxy is judged as Istio's injector hands its pods
+// over (istio-handover.ts): with the proxy where Istio adds one, else saying why not.
+import { reviewHandedOver } from "../admission/istio-handover.js";
 import type { Pod } from "../admission/pod.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "../k8s/install-names.js";
 import { INJECT_KEY, NS_ENABLED, POD_OPT_IN } from "../names.js";
@@ -12,6 +14,8 @@ import type { LiveInputs } from "./explain-cluster.js";
 export interface TemplateToCheck {
   /** "Deployment shop/web" */
   label: string;
+  /** The workload's name ("web"). */
+  name: string;
   template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
 }
 
@@ -29,7 +33,7 @@ function refusal(live: LiveInputs, settings: Settings, namespace: string, w: Tem
   const meta = w.template.metadata ?? {};
   // The pod as enable would make it: its template with the opt-in annotation.
   const pod = { metadata: { ...meta, annotations: { ...meta.annotations, [INJECT_KEY]: POD_OPT_IN } }, spec: w.template.spec ?? { containers: [] } } as unknown as Pod;
-  const review = reviewPod(pod, namespace, live.snapshot, settings);
+  const { review } = reviewHandedOver(pod, namespace, live.snapshot, settings, { namespaceKnown: live.snapshot.namespaces.has(namespace), workloadName: w.name, subject: "the template" });
   const d = review.decision;
   const governing = d.policy === null ? "the built-in default policy (no HookpointPolicy selects the pod)" : `HookpointPolicy ${d.policy}`;
   if (review.denied !== undefined) return `the webhook would refuse to admit its pods: ${review.denied.replace(/^hookpoint: /, "")}`;

@@ -45,7 +45,9 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   const live = await clusterSnapshotFromFlags(flags, settings, note);
   const snapshot = live?.snapshot ?? (await loadSnapshot(flags, settings));
   const sources = await readSources(flags.filename, flags.recursive);
-  const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false };
+  // A template without istio-proxy is judged as Istio's injector hands its pods over; a namespace the cluster lacks has no labels.
+  const istio = { namespaceKnown: (ns: string) => live !== undefined || snapshot.namespaces.has(ns) };
+  const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false, istio };
   const reviewed = sources.flatMap((s) => reviewManifests(s.text, s.name, ctx).resources);
   const rows = reviewed.map((r) => toRow(r, live));
   process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows, reviewed));
@@ -98,6 +100,18 @@ export function formatTable(rows: readonly ExplainRow[], reviewed: readonly Revi
   return out;
 }
 
+/** One line per reason Istio's injector is taken to add its proxy, naming the resources it applies to. */
+function istioAssumptions(decided: readonly ReviewedResource[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const r of decided) {
+    if (!r.istio?.added) continue;
+    const what = `${r.resource.kind} ${r.namespace}/${r.resource.name}`;
+    const why = r.istio.inject === "yes" ? `: ${r.istio.reason}` : `, as if namespace ${r.namespace} were labelled istio-injection=enabled: ${r.istio.reason} (give its Namespace object with --namespaces, or read it with --kubeconfig)`;
+    byReason.set(why, [...(byReason.get(why) ?? []), what]);
+  }
+  return [...byReason].map(([why, what]) => `Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of ${what.join(", ")}${why}`);
+}
+
 /** What explain took for granted: unknown namespaces' labels, the default policy, namespace and image. */
 function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, settings: Settings, flags: ExplainFlags, cluster: boolean): string[] {
   const out: string[] = [];
@@ -114,6 +128,7 @@ function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, 
     else if (flags.namespaces) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not in ${flags.namespaces}: no labels`);
     else out.push(`no --namespaces given: namespace${unknown.length > 1 ? "s" : ""} ${list} without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)`);
   }
+  out.push(...istioAssumptions(decided));
   const own = settings.webhookNamespace;
   if (own !== undefined && decided.some((r) => r.namespace === own)) out.push(`the webhook runs in namespace ${own} (its --namespace default), where it never injects`);
   const unnamed = decided.filter((r) => r.resource.namespace === undefined);

@@ -30,7 +30,7 @@ export interface RolloutOptions {
   dryRun: boolean;
   say: (line: string) => void;
   /** Asked before anything is changed (dry run included) with each workload's pod template; a reason refuses the rollout. */
-  precheck?: (workloads: { label: string; template: V1PodTemplateSpec }[]) => Promise<string | undefined>;
+  precheck?: (workloads: { label: string; name: string; template: V1PodTemplateSpec }[]) => Promise<string | undefined>;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -57,7 +57,7 @@ export async function rollout(o: RolloutOptions): Promise<void> {
   const optIn = o.workloads.length > 0 || ns === undefined ? templateOptIn(apps, o.namespace, workloads, o.mode) : await namespaceOptIn(core, o.namespace, ns, o.mode);
 
   const label = (w: Workload) => `${w.ref.kind} ${o.namespace}/${w.ref.name}`;
-  const refused = await o.precheck?.(workloads.map((w) => ({ label: label(w), template: w.obj.spec?.template ?? {} })));
+  const refused = await o.precheck?.(workloads.map((w) => ({ label: label(w), name: w.ref.name, template: w.obj.spec?.template ?? {} })));
   if (refused !== undefined) throw new RolloutFailed(refused);
   if (o.dryRun) {
     o.say(`would ${optIn.describe()}`);

@@ -2,6 +2,7 @@
 // template, say what happened to each, and write the documents back with only
 // the injected templates changed (render.ts). Pure: text in, text and results out.
 import { decide, type Decision } from "../admission/decision.js";
+import { reviewHandedOver, type HandedOverReview } from "../admission/istio-handover.js";
 import { reviewPod, type PodReview } from "../admission/review.js";
 import type { Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
@@ -15,6 +16,12 @@ export interface InjectContext {
   /** Namespace of documents that name none (like kubectl's current namespace). */
   defaultNamespace: string;
   force: boolean;
+  /**
+   * explain: judge a template without istio-proxy as Istio's injector hands its pods
+   * over (istio-handover.ts), given whether a namespace's labels are known. inject
+   * leaves it unset: it cannot add Istio's container.
+   */
+  istio?: { namespaceKnown(namespace: string): boolean };
 }
 
 export type InjectOutcome =
@@ -31,6 +38,8 @@ export interface ReviewedResource {
   /** The namespace the decision used: the resource's own, or the default. */
   namespace: string;
   outcome: InjectOutcome;
+  /** With ctx.istio: what Istio's injector would do with a template that has no proxy. */
+  istio?: HandedOverReview["istio"];
 }
 
 export interface ReviewedManifests {
@@ -57,10 +66,16 @@ function reviewResource(resource: Resource, ctx: InjectContext): ReviewedResourc
   const namespace = resource.namespace ?? ctx.defaultNamespace;
   const t = resource.template;
   if ("none" in t) return { resource, namespace, outcome: { status: "passed-through", reason: t.none } };
-  const review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
-  if (review.denied) return { resource, namespace, outcome: { status: "denied", review, reason: review.denied.replace(/^hookpoint: /, "") } };
-  if (!review.decision.inject) return { resource, namespace, outcome: { status: "skipped", review } };
-  if (review.patch.length === 0) return { resource, namespace, outcome: { status: "unchanged", review } };
+  let review: PodReview;
+  let istio: HandedOverReview["istio"];
+  if (ctx.istio) {
+    const subject = resource.kind === "Pod" ? "the pod" : "the template";
+    ({ review, istio } = reviewHandedOver(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force, namespaceKnown: ctx.istio.namespaceKnown(namespace), workloadName: resource.name, subject }));
+  } else review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
+  const reviewed = (outcome: InjectOutcome): ReviewedResource => (istio ? { resource, namespace, outcome, istio } : { resource, namespace, outcome });
+  if (review.denied) return reviewed({ status: "denied", review, reason: review.denied.replace(/^hookpoint: /, "") });
+  if (!review.decision.inject) return reviewed({ status: "skipped", review });
+  if (review.patch.length === 0) return reviewed({ status: "unchanged", review });
   const outcome: InjectOutcome = { status: "injected", review };
   // --force: say which decision it overrode, so no veto is overridden silently.
   if (ctx.force) {
@@ -69,7 +84,7 @@ function reviewResource(resource: Resource, ctx: InjectContext): ReviewedResourc
     const unforced = decide({ pod: t.pod, namespace, nsLabels, policy });
     if (!unforced.inject) outcome.overrode = unforced;
   }
-  return { resource, namespace, outcome };
+  return reviewed(outcome);
 }
 
 function changeOf(r: ReviewedResource): TemplateChange[] {

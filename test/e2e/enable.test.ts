@@ -248,7 +248,7 @@ describe("hookpoint enable and disable", () => {
       expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--workload", "deploy/batch", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({
         code: 1,
         stdout: "",
-        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy ${policy})\n`,
+        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace ${ns} has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label (decided by target-container, reason no-target-container, under HookpointPolicy ${policy})\n`,
       });
     });
     expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();

@@ -57,8 +57,10 @@ describe("Cilium's cilium-envoy DaemonSet, as its chart renders it", () => {
   it("explain: never injected, and says why (kube-system excluded; elsewhere hostNetwork)", () => {
     expect(explain(DAEMONSET)).toEqual([{ inject: false, decidedBy: "excluded-namespace", reason: "namespace-excluded", message: "namespace kube-system is excluded by HookpointPolicy everything" }]);
     expect(explain(inCiliumNamespace)).toEqual([{ inject: false, decidedBy: "host-network", reason: "host-network", message: "pod uses hostNetwork" }]);
-    // Without cilium-envoy among the targets the first rule already says no.
-    expect(explain(DAEMONSET, [])).toEqual([{ inject: false, decidedBy: "target-container", reason: "no-target-container", message: "no container named istio-proxy" }]);
+    // Without cilium-envoy among the targets the first rule already says no, and Istio's injector adds no istio-proxy to a hostNetwork pod.
+    expect(explain(DAEMONSET, [])).toEqual([
+      { inject: false, decidedBy: "target-container", reason: "no-target-container", message: "no container named istio-proxy, and Istio's injector would not add one: the template uses hostNetwork, where Istio's injector never adds its proxy" },
+    ]);
   });
 
   it("inject, even with --force, writes the DaemonSet back byte for byte", () => {

@@ -450,3 +450,66 @@ describe("hookpoint explain", () => {
     });
   });
 });
+
+describe("hookpoint explain, where Istio's injector adds the proxy when the pod is created", () => {
+  const deployment = (ns: string, name: string, labels = `{app: ${name}}`) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: ${labels}}\n    spec:\n      containers: [{name: app, image: app:1}]\n`;
+  const namespaces = () =>
+    write(
+      "istio-namespaces.yaml",
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled, hookpoint.dev/inject: enabled}}\n---\n" +
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: plain, labels: {hookpoint.dev/inject: enabled}}\n",
+    );
+  const policy = ["--policy", "examples/policy.yaml"];
+  const IMAGE = "hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n";
+
+  it("Istio's injector adds: a plain Deployment in a namespace labelled istio-injection=enabled: decided on the pod Istio hands over, and says it assumed Istio's proxy", () => {
+    const f = write("istio-enabled.yaml", deployment("shop", "web") + "---\n" + deployment("shop", "api"));
+    expect(runCli(["explain", "-f", f, ...policy, "--namespaces", namespaces()])).toEqual({
+      code: 0,
+      stdout:
+        "KIND        NAMESPACE  NAME  INJECT  DECIDED BY       REASON             POLICY\n" +
+        "Deployment  shop       web   yes     namespace-label  namespace-enabled  default\n" +
+        "Deployment  shop       api   yes     namespace-label  namespace-enabled  default\n\n" +
+        `${f}: document 1: Deployment shop/web: namespace shop is labelled hookpoint.dev/inject=enabled\n` +
+        `${f}: document 1: Deployment shop/web: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop\n` +
+        `${f}: document 2: Deployment shop/api: namespace shop is labelled hookpoint.dev/inject=enabled\n` +
+        `${f}: document 2: Deployment shop/api: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop\n`,
+      stderr:
+        "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment shop/web, Deployment shop/api: namespace shop is labelled istio-injection=enabled\n" +
+        IMAGE,
+    });
+    const json = runCli(["explain", "-f", f, ...policy, "--namespaces", namespaces(), "-o", "json"]);
+    expect(JSON.parse(json.stdout)[0]).toEqual({
+      file: f, document: 1, kind: "Deployment", name: "web", namespace: "shop", inject: true, outcome: "inject", decidedBy: "namespace-label", reason: "namespace-enabled",
+      message: "namespace shop is labelled hookpoint.dev/inject=enabled", policy: "default", warnings: [], profile: "default", image: "hookpoint/proxy-istio:0.1.0-istio1.28.0", scripts: ["envoy-request-flow", "envoy-event-loop"],
+    });
+  });
+
+  it("Istio's injector adds none: a plain Deployment where Istio's injection is not enabled, and one labelled sidecar.istio.io/inject=false: no, saying why Istio adds no proxy", () => {
+    const f = write("istio-not-enabled.yaml", deployment("plain", "web") + "---\n" + deployment("shop", "batch", '{app: batch, sidecar.istio.io/inject: "false"}'));
+    expect(runCli(["explain", "-f", f, ...policy, "--namespaces", namespaces()])).toEqual({
+      code: 0,
+      stdout:
+        "KIND        NAMESPACE  NAME   INJECT  DECIDED BY        REASON               POLICY\n" +
+        "Deployment  plain      web    no      target-container  no-target-container  default\n" +
+        "Deployment  shop       batch  no      target-container  no-target-container  default\n\n" +
+        `${f}: document 1: Deployment plain/web: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace plain has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label\n` +
+        `${f}: document 2: Deployment shop/batch: no container named istio-proxy, and Istio's injector would not add one: the template is labelled sidecar.istio.io/inject=false\n`,
+      stderr: "",
+    });
+  });
+
+  it("namespace labels unknown (no --namespaces): Istio's injector adds Istio's proxy and says so; inject still leaves the template alone", () => {
+    const f = write("istio-unknown.yaml", deployment("shop", "web"));
+    const r = runCli(["explain", "-f", f, ...policy]);
+    expect([r.code, r.stdout.split("\n")[1]]).toEqual([0, "Deployment  shop       web   no      default     not-opted-in  default"]);
+    expect(r.stderr).toBe(
+      "hookpoint explain: assumed: no --namespaces given: namespace shop without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)\n" +
+        "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment shop/web, as if namespace shop were labelled istio-injection=enabled: " +
+        "Istio's decision needs namespace shop's labels (istio-injection, istio.io/rev), which are not known (give its Namespace object with --namespaces, or read it with --kubeconfig)\n",
+    );
+    const inj = runCli(["inject", "-f", f, ...policy, "--namespaces", namespaces()]);
+    expect([inj.code, inj.stdout, inj.stderr]).toEqual([0, readFileSync(f, "utf8"), `${f}: document 1: Deployment shop/web: skipped: no container named istio-proxy\n`]);
+  });
+});

@@ -70,6 +70,32 @@ describe("hookpoint explain --kubeconfig", () => {
     }
   });
 
+  it("a plain Deployment (Istio adds its proxy at creation): yes where the cluster's namespace is labelled istio-injection=enabled, else no and why", async () => {
+    api.setNamespace("mesh", { "hookpoint.dev/inject": "enabled", "istio-injection": "enabled" });
+    const manifest = join(tmp, "plain.yaml");
+    const deployment = (ns: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ${ns}}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: app:1}]\n`;
+    writeFileSync(manifest, `${deployment("mesh")}---\n${deployment("bookinfo")}`);
+    try {
+      const r = await runCliAsync(["explain", "-f", manifest, "--kubeconfig", kubeconfig]);
+      expect(r).toEqual({
+        code: 0,
+        stdout:
+          "KIND        NAMESPACE  NAME  INJECT  DECIDED BY        REASON               POLICY\n" +
+          "Deployment  mesh       web   yes     namespace-label   namespace-enabled    default\n" +
+          "Deployment  bookinfo   web   no      target-container  no-target-container  default\n\n" +
+          `${manifest}: document 1: Deployment mesh/web: namespace mesh is labelled hookpoint.dev/inject=enabled\n` +
+          `${manifest}: document 1: Deployment mesh/web: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop\n` +
+          `${manifest}: document 2: Deployment bookinfo/web: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace bookinfo has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label\n`,
+        stderr:
+          "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment mesh/web: namespace mesh is labelled istio-injection=enabled\n" +
+          "hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n",
+      });
+    } finally {
+      api.namespaces.delete("mesh");
+    }
+  });
+
   it("notes a policy that is not accepted, and decides without it", async () => {
     api.applyPolicy("zz-broken", { mode: "Disabled", priority: 100, profiles: { x: { scripts: ["envoy-tcp"] } } });
     try {

@@ -13,6 +13,7 @@ const NAMESPACES: NamespaceInfo[] = [
   { name: "open", labels: { "hookpoint.dev/inject": "enabled" } },
   { name: "vetoed", labels: { "hookpoint.dev/inject": "disabled" } },
   { name: "team", labels: { team: "a" } },
+  { name: "mesh", labels: { "hookpoint.dev/inject": "enabled", "istio-injection": "enabled" } },
 ];
 
 function policy(name: string, spec: HookpointPolicy["spec"]): HookpointPolicy {
@@ -23,9 +24,10 @@ function live(policies: HookpointPolicy[] = [], routing: { sends?: boolean; rout
   return { snapshot: buildSnapshot(NAMESPACES, policies, SETTINGS), routed: () => routing.routed, sends: () => routing.sends };
 }
 
-function template(label: string, over: { annotations?: Record<string, string>; hostNetwork?: boolean; proxy?: boolean } = {}): TemplateToCheck {
+function template(label: string, over: { annotations?: Record<string, string>; labels?: Record<string, string>; hostNetwork?: boolean; proxy?: boolean } = {}): TemplateToCheck {
   const containers = [{ name: "app", image: "app:1" }, ...(over.proxy === false ? [] : [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }])];
-  return { label, template: { metadata: { labels: { app: "web" }, ...(over.annotations ? { annotations: over.annotations } : {}) }, spec: { containers, ...(over.hostNetwork ? { hostNetwork: true } : {}) } } };
+  const name = label.slice(label.indexOf("/") + 1);
+  return { label, name, template: { metadata: { labels: { app: "web", ...over.labels }, ...(over.annotations ? { annotations: over.annotations } : {}) }, spec: { containers, ...(over.hostNetwork ? { hostNetwork: true } : {}) } } };
 }
 
 const WEB = (ns: string) => template(`Deployment ${ns}/web`);
@@ -57,7 +59,7 @@ describe("optInRefusal", () => {
     const allowAll = policy("all", { allowPodOptIn: {}, excludedNamespaces: ["shop"] });
     expect(optInRefusal(live([allowAll]), SETTINGS, "team", [WEB("team"), template("DaemonSet team/node", { hostNetwork: true }), template("StatefulSet team/db", { proxy: false })])).toBe(
       "not enabled, nothing was changed: DaemonSet team/node: the webhook would not inject its pods: pod uses hostNetwork (decided by host-network, reason host-network, under HookpointPolicy all); " +
-        "StatefulSet team/db: the webhook would not inject its pods: no container named istio-proxy (decided by target-container, reason no-target-container, under HookpointPolicy all)",
+        "StatefulSet team/db: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace team has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label (decided by target-container, reason no-target-container, under HookpointPolicy all)",
     );
     expect(optInRefusal(live([allowAll]), SETTINGS, "shop", [WEB("shop")])).toBe(
       "not enabled, nothing was changed: Deployment shop/web: the webhook would not inject its pods: namespace shop is excluded by HookpointPolicy all (decided by excluded-namespace, reason namespace-excluded, under HookpointPolicy all)",
@@ -65,6 +67,22 @@ describe("optInRefusal", () => {
     expect(optInRefusal(live(), SETTINGS, "vetoed", [WEB("vetoed")])).toBe(
       "not enabled, nothing was changed: Deployment vetoed/web: the webhook would not inject its pods: namespace vetoed is labelled hookpoint.dev/inject=disabled (decided by namespace-label, reason namespace-disabled, under the built-in default policy (no HookpointPolicy selects the pod))",
     );
+  });
+
+  it("a template without istio-proxy (Istio's automatic injection): decided on the pod Istio hands over, else says why Istio adds none", () => {
+    const plain = (ns: string, labels?: Record<string, string>) => template(`Deployment ${ns}/web`, { proxy: false, ...(labels ? { labels } : {}) });
+    expect(optInRefusal(live(), SETTINGS, "mesh", [plain("mesh")])).toBeUndefined();
+    expect(optInRefusal(live(), SETTINGS, "open", [plain("open")])).toBe(
+      "not enabled, nothing was changed: Deployment open/web: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: " +
+        "Istio's injection is not enabled for its pods: namespace open has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label " +
+        "(decided by target-container, reason no-target-container, under the built-in default policy (no HookpointPolicy selects the pod))",
+    );
+    expect(optInRefusal(live(), SETTINGS, "mesh", [plain("mesh", { "sidecar.istio.io/inject": "false" })])).toBe(
+      "not enabled, nothing was changed: Deployment mesh/web: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: " +
+        "the template is labelled sidecar.istio.io/inject=false (decided by target-container, reason no-target-container, under the built-in default policy (no HookpointPolicy selects the pod))",
+    );
+    // Opted in by its own label where the namespace has no Istio label: Istio's object webhook adds the proxy.
+    expect(optInRefusal(live(), SETTINGS, "open", [plain("open", { "sidecar.istio.io/inject": "true" })])).toBeUndefined();
   });
 
   it("refuses a template the webhook would deny, and one the webhook configuration does not send", () => {
