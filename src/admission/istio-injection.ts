@@ -5,7 +5,7 @@
 // (pkg/kube/inject/inject.go injectRequired, IgnoredNamespaces in initializer.go).
 // Pure. What it cannot know (the mesh config's injection policy, its
 // never/alwaysInjectSelector, enableNamespacesByDefault, whether a revision is
-// installed) is assumed to be Istio's default: docs/istio.md says so.
+// installed) is assumed to be Istio's default: docs/webhook.md says so.
 
 export const ISTIO_INJECTION_LABEL = "istio-injection";
 export const ISTIO_REV_LABEL = "istio.io/rev";

@@ -255,6 +255,25 @@ describe("hookpoint enable and disable", () => {
     expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
   }, 300_000);
 
+  it("--workload of a plain Deployment where Istio's automatic injection adds istio-proxy: accepted (the check decides on the pod Istio hands over)", async (ctx) => {
+    const { admin, cluster } = e2e.require(ctx);
+    const ns = await e2e.namespace("enable-istio-auto", { labels: { "istio-injection": "enabled" } });
+    await deployment(admin, ns, "web", 1, "labels", false);
+    await underPolicy(admin, ns, true, async () => {
+      expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--dry-run", "--timeout", "30"], cluster.kubeconfigPath)).toEqual({
+        code: 0,
+        stderr: "",
+        stdout: [
+          `would annotate the pod template of Deployment web in ${ns} with hookpoint.dev/inject="true"`,
+          `would restart Deployment ${ns}/web (annotation ${RESTARTED} on its pod template)`,
+          "would watch their new pods for 30s; if one crash-loops or its proxy is not ready by then, undo the opt-in and restart them again",
+          "",
+        ].join("\n"),
+      });
+    });
+    expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
+  }, 300_000);
+
   it("--workload's check needs the README's RBAC: without listing namespaces it stops before any change; with it, it decides", async (ctx) => {
     const { admin, cluster } = e2e.require(ctx);
     const ns = await e2e.namespace("enable-rbac");

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { delta, mountsSorted, requestsByOutcome } from "./support/compare.js";
 import { useCluster } from "./support/e2e.js";
 import { AGENT_COMMAND, BASE_POLICY_IMAGE, DEFAULT_SCRIPTS, tracedPod, type Injection } from "./support/expected.js";
-import { createDeployment, explainPod, ISTIO_INJECTION, ISTIO_STATUS, replicaSetPod, useIstio, withHookpointNamed, type Deployment } from "./support/istio-real.js";
+import { createDeployment, explainManifests, explainPod, ISTIO_INJECTION, ISTIO_STATUS, replicaSetPod, useIstio, withHookpointNamed, type Deployment } from "./support/istio-real.js";
 import { kubeRequest, ok } from "./support/kube-http.js";
 import { container, createPod, readPod, withoutGeneratedNames, type Pod } from "./support/pods.js";
 import { INJECT, STATUS, useHookpoint, type Hookpoint } from "./support/webhook.js";
@@ -205,5 +205,48 @@ describe("real Istio injector and hookpoint on the API server", () => {
     expect(status.keptMounts).toEqual([{ path: "/tmp", volume: "scratch" }]);
     await expectResubmittedUnchanged(h, r.both);
     expect(jsonpatch.compare(comparable(r.istioOnly) as object, comparable(r.both) as object).every((op) => !op.path.includes("/containers/0/"))).toBe(true);
+  });
+
+  it("explain on a plain Deployment (no istio-proxy in its template) says what the pod its ReplicaSet creates gets", async (ctx) => {
+    const h = hp.require(ctx);
+    istio.require(ctx);
+    const nsBoth = await e2e.namespace("explain-both", { labels: BOTH });
+    const nsHookpoint = await e2e.namespace("explain-hookpoint", { labels: { [INJECT]: "enabled" } });
+    const optedOut = (d: Deployment): Deployment => {
+      const labels = { ...d.spec.template.metadata?.labels, "sidecar.istio.io/inject": "false" };
+      return { ...d, metadata: { ...d.metadata, name: "reviews-out" }, spec: { ...d.spec, template: { ...d.spec.template, metadata: { ...d.spec.template.metadata, labels } } } };
+    };
+    const deployments = [
+      { ...reviews(), metadata: { ...reviews().metadata, namespace: nsBoth } },
+      { ...reviews(), metadata: { ...reviews().metadata, namespace: nsHookpoint } },
+      optedOut({ ...reviews(), metadata: { ...reviews().metadata, namespace: nsBoth } }),
+    ];
+    const explained = await explainManifests(h.cluster.kubeconfigPath, deployments);
+    expect(explained.stderr).toBe(
+      `hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment ${nsBoth}/reviews-v1: namespace ${nsBoth} is labelled istio-injection=enabled\n` +
+        `hookpoint explain: assumed: the tracing image where the profile names none: ${BASE_POLICY_IMAGE} (the built-in default; --image or the profile's image sets another)\n`,
+    );
+    expect(explained.rows.map((r) => [r.namespace, r.name, r.inject, r.decidedBy, r.reason, r.message])).toEqual([
+      [nsBoth, "reviews-v1", true, "namespace-label", "namespace-enabled", `namespace ${nsBoth} is labelled hookpoint.dev/inject=enabled`],
+      [nsHookpoint, "reviews-v1", false, "target-container", "no-target-container",
+        `no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace ${nsHookpoint} has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label`],
+      [nsBoth, "reviews-out", false, "target-container", "no-target-container", "no container named istio-proxy, and Istio's injector would not add one: the template is labelled sidecar.istio.io/inject=false"],
+    ]);
+    // The pods as the API server stores them, through both injectors (Istio's picks a native sidecar here: explain's answer does not depend on it).
+    for (const [i, d] of deployments.entries()) {
+      const ns = d.metadata.namespace as string;
+      await createDeployment(h.admin, ns, d);
+      const pod = replicaSetPod(d);
+      await createPod(h.admin, ns, pod);
+      const got = (await readPod(h.admin, ns, pod.metadata?.name ?? "")) as Pod;
+      // explain assumed a classic sidecar; Istio chose a native one here (no node below Kubernetes 1.33).
+      if (i === 0) expect(got.spec.initContainers?.find((c) => c.name === "istio-proxy")?.restartPolicy).toBe("Always");
+      const row = explained.rows[i];
+      const hasProxy = [...got.spec.containers, ...(got.spec.initContainers ?? [])].some((c) => c.name === "istio-proxy");
+      expect([hasProxy, got.metadata?.annotations?.[STATUS] !== undefined]).toEqual([row?.reason !== "no-target-container", row?.inject]);
+      if (!row?.inject) continue;
+      const status = JSON.parse(got.metadata?.annotations?.[STATUS] ?? "{}") as { decidedBy: string; profile: string; image: string; scripts: string[] };
+      expect([status.decidedBy, status.profile, status.image, status.scripts]).toEqual([row.decidedBy, row.profile, row.image, row.scripts]);
+    }
   });
 });

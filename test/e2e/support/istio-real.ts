@@ -102,3 +102,10 @@ export async function explainPod(kubeconfigPath: string, pod: Pod): Promise<Expl
   if (rows.length !== 1 || !rows[0]) throw new Error(`hookpoint explain printed ${rows.length} rows: ${r.stdout}`);
   return rows[0];
 }
+
+/** `hookpoint explain --kubeconfig ... -o json` on manifests as a user writes them: the rows and what it said on stderr. */
+export async function explainManifests(kubeconfigPath: string, objects: readonly object[]): Promise<{ rows: ExplainRow[]; stderr: string }> {
+  const r = await runCliAsync(["explain", "-f", "-", "--kubeconfig", kubeconfigPath, "-o", "json"], { input: objects.map((o) => JSON.stringify(o)).join("\n") });
+  if (r.code !== 0) throw new Error(`hookpoint explain exited ${r.code}: ${r.stderr}`);
+  return { rows: JSON.parse(r.stdout) as ExplainRow[], stderr: r.stderr };
+}
