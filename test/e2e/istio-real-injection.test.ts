@@ -249,4 +249,41 @@ describe("real Istio injector and hookpoint on the API server", () => {
       expect([status.decidedBy, status.profile, status.image, status.scripts]).toEqual([row.decidedBy, row.profile, row.image, row.scripts]);
     }
   });
+
+  it("explain's reading of Istio's rules agrees with the real injector, rule by rule", async (ctx) => {
+    const h = hp.require(ctx);
+    istio.require(ctx);
+    const HP = { [INJECT]: "enabled" };
+    // [case, namespace labels, template labels, template annotations, hostNetwork, Istio adds its proxy]
+    const cases: [string, Record<string, string>, Record<string, string>, Record<string, string>, boolean, boolean][] = [
+      ["pod-label-true", HP, { "sidecar.istio.io/inject": "true" }, {}, false, true],
+      ["pod-rev", HP, { "istio.io/rev": "default" }, {}, false, true],
+      ["annotation-true", HP, {}, { "sidecar.istio.io/inject": "true" }, false, false],
+      ["ns-disabled", { ...HP, [ISTIO_INJECTION]: "disabled" }, { "sidecar.istio.io/inject": "true" }, {}, false, false],
+      ["ns-rev", { ...HP, "istio.io/rev": "default" }, {}, {}, false, true],
+      ["annotation-false", BOTH, {}, { "sidecar.istio.io/inject": "false" }, false, false],
+      ["label-invalid", BOTH, { "sidecar.istio.io/inject": "True" }, {}, false, true],
+      ["label-over-annotation", BOTH, { "sidecar.istio.io/inject": "" }, { "sidecar.istio.io/inject": "false" }, false, true],
+      ["host-network", BOTH, {}, {}, true, false],
+    ];
+    const deployments: Deployment[] = [];
+    for (const [name, nsLabels, labels, annotations, hostNetwork] of cases) {
+      const ns = await e2e.namespace(`rule-${name}`, { labels: nsLabels });
+      const d = reviews();
+      const template = { metadata: { labels: { ...d.spec.template.metadata?.labels, ...labels }, annotations }, spec: { ...d.spec.template.spec, ...(hostNetwork ? { hostNetwork } : {}) } };
+      deployments.push({ ...d, metadata: { ...d.metadata, namespace: ns }, spec: { ...d.spec, template } });
+    }
+    const { rows } = await explainManifests(h.cluster.kubeconfigPath, deployments);
+    const got: [string, boolean, boolean][] = [];
+    for (const [i, d] of deployments.entries()) {
+      const ns = d.metadata.namespace as string;
+      await createDeployment(h.admin, ns, d);
+      const pod = replicaSetPod(d);
+      await createPod(h.admin, ns, pod);
+      const stored = (await readPod(h.admin, ns, pod.metadata?.name ?? "")) as Pod;
+      const hasProxy = [...stored.spec.containers, ...(stored.spec.initContainers ?? [])].some((c) => c.name === "istio-proxy");
+      got.push([cases[i]?.[0] ?? "", hasProxy, rows[i]?.reason !== "no-target-container"]);
+    }
+    expect(got).toEqual(cases.map(([name, , , , , adds]) => [name, adds, adds]));
+  });
 });
