@@ -62,9 +62,12 @@ export function istioInjection(input: IstioInjectionInput): IstioInjection {
     if (nsInjection !== "enabled") return no(`namespace ${namespace} is labelled ${ISTIO_INJECTION_LABEL}=${nsInjection}, and only ${ISTIO_INJECTION_LABEL}=enabled has Istio inject there (it also overrides ${subject}'s own labels)`);
     return yes(`namespace ${namespace} is labelled ${ISTIO_INJECTION_LABEL}=enabled`);
   }
+  // An empty istio.io/rev names no revision (the rev webhooks select `In [REV]`), yet it is present, so the webhooks that want it absent (`DoesNotExist`) skip the pod too.
   const nsRev = ns[ISTIO_REV_LABEL];
+  if (nsRev === "") return no(`namespace ${namespace} is labelled ${ISTIO_REV_LABEL} with an empty value, which names no revision, so none of Istio's webhooks selects its pods`);
   if (nsRev !== undefined) return yes(`namespace ${namespace} is labelled ${ISTIO_REV_LABEL}=${nsRev}`);
   const podRev = labels[ISTIO_REV_LABEL];
+  if (podRev === "") return no(`${subject} is labelled ${ISTIO_REV_LABEL} with an empty value, which names no revision, so none of Istio's webhooks selects it (namespace ${namespace} has neither ${ISTIO_INJECTION_LABEL} nor ${ISTIO_REV_LABEL})`);
   if (podRev !== undefined) return yes(`${subject} is labelled ${ISTIO_REV_LABEL}=${podRev} (namespace ${namespace} has neither ${ISTIO_INJECTION_LABEL} nor ${ISTIO_REV_LABEL})`);
   if (label === "true") return yes(`${subject} is labelled ${SIDECAR_INJECT_KEY}=true (namespace ${namespace} has neither ${ISTIO_INJECTION_LABEL} nor ${ISTIO_REV_LABEL})`);
   const why =

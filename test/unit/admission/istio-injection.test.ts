@@ -32,6 +32,19 @@ describe("istioInjection: which webhook of Istio's configuration sends the pod",
     expect(istio({ labels: { "istio.io/rev": "default" } })).toEqual({ inject: "yes", reason: "the template is labelled istio.io/rev=default (namespace shop has neither istio-injection nor istio.io/rev)" });
   });
 
+  it("an empty istio.io/rev names no revision (In [REV] fails) and is present (DoesNotExist fails): no webhook sends the pod", () => {
+    expect(istio({ namespaceLabels: { "istio.io/rev": "" } })).toEqual({
+      inject: "no",
+      reason: "namespace shop is labelled istio.io/rev with an empty value, which names no revision, so none of Istio's webhooks selects its pods",
+    });
+    expect(istio({ labels: { "istio.io/rev": "", "sidecar.istio.io/inject": "true" } })).toEqual({
+      inject: "no",
+      reason: "the template is labelled istio.io/rev with an empty value, which names no revision, so none of Istio's webhooks selects it (namespace shop has neither istio-injection nor istio.io/rev)",
+    });
+    // namespace.sidecar-injector selects on istio-injection=enabled alone: an empty istio.io/rev beside it does not matter.
+    expect(istio({ namespaceLabels: { ...ENABLED, "istio.io/rev": "" }, labels: { "istio.io/rev": "" } }).inject).toBe("yes");
+  });
+
   it("object.sidecar-injector: the pod label sidecar.istio.io/inject=true in a namespace with neither label", () => {
     expect(istio({ labels: { "sidecar.istio.io/inject": "true" } })).toEqual({ inject: "yes", reason: "the template is labelled sidecar.istio.io/inject=true (namespace shop has neither istio-injection nor istio.io/rev)" });
   });
