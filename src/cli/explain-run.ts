@@ -46,7 +46,8 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   const snapshot = live?.snapshot ?? (await loadSnapshot(flags, settings));
   const sources = await readSources(flags.filename, flags.recursive);
   // A template without istio-proxy is judged as Istio's injector hands its pods over; a namespace the cluster lacks has no labels.
-  const istio = { namespaceKnown: (ns: string) => live !== undefined || snapshot.namespaces.has(ns) };
+  // A namespace missing from --namespaces is taken without labels (as the notes say), not as unknown.
+  const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns) };
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false, istio };
   const reviewed = sources.flatMap((s) => reviewManifests(s.text, s.name, ctx).resources);
   const rows = reviewed.map((r) => toRow(r, live));

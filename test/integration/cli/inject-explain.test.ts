@@ -500,6 +500,16 @@ describe("hookpoint explain, where Istio's injector adds the proxy when the pod 
     });
   });
 
+  it("a namespace missing from --namespaces is taken without labels for Istio's step too: no proxy, and no note that contradicts the other", () => {
+    const f = write("istio-missing.yaml", deployment("elsewhere", "web"));
+    const r = runCli(["explain", "-f", f, ...policy, "--namespaces", namespaces()]);
+    expect({ code: r.code, row: r.stdout.split("\n")[1], stderr: r.stderr }).toEqual({
+      code: 0,
+      row: "Deployment  elsewhere  web   no      target-container  no-target-container  default",
+      stderr: `hookpoint explain: assumed: namespace elsewhere not in ${namespaces()}: no labels\n`,
+    });
+  });
+
   it("namespace labels unknown (no --namespaces): Istio's injector adds Istio's proxy and says so; inject still leaves the template alone", () => {
     const f = write("istio-unknown.yaml", deployment("shop", "web"));
     const r = runCli(["explain", "-f", f, ...policy]);
