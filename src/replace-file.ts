@@ -50,8 +50,9 @@ export async function writeReplacing(file: string, write: (target: WriteTarget) 
   }
 }
 
-/** The descriptor a path names: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N. */
+/** The descriptor a path names: - (standard output, as commands take -f - for standard input), /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N. */
 function descriptorOf(file: string): number | undefined {
+  if (file === "-") return 1;
   const m = /^\/(?:dev\/(?:(stdout)|(stderr)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/.exec(file);
   if (!m) return undefined;
   return m[1] ? 1 : m[2] ? 2 : Number(m[3] ?? m[4]);

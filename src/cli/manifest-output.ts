@@ -29,7 +29,8 @@ export function checkOutputFlags(flags: OutputFlags, inputs: readonly string[]):
 
 /** `--diff -o` naming an input file: once the inputs are known, and before a summary line, as the other usage errors. */
 export async function checkDiffOutput(flags: OutputFlags, sources: readonly ManifestSource[]): Promise<void> {
-  if (flags.diff && toFile(flags) !== undefined && (await isInput(flags.output as string, sources))) {
+  const file = toFile(flags);
+  if (flags.diff && file !== undefined && (await isInput(file, sources))) {
     throw new UsageError(`--diff -o ${flags.output}: that is an input file, and the diff would replace it; write the diff to another file`);
   }
 }

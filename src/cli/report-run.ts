@@ -41,11 +41,9 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     }
     reportProblems(loaded.problems, loaded.problemCount);
     const output = opts.output ?? DEFAULT_REPORT_FILES[opts.format];
-    // -o - is standard output, as for inject (written directly, like any file that is not a regular one).
-    const target = output === "-" ? "/dev/stdout" : output;
     const page = opts.format === "html" ? renderPage(buildReportData(loaded, new Date()), await clientBundle()) : undefined;
     let bytes: number | undefined;
-    await writeReplacing(target, async ({ path }) => {
+    await writeReplacing(output, async ({ path }) => {
       if (page !== undefined) {
         await writeFile(path, page);
         bytes = Buffer.byteLength(page);
