@@ -270,29 +270,44 @@ async function extremeTs(lines: AsyncGenerator<Line>, sign: bigint, known: Known
 }
 
 interface Line {
-  /** Without the newline; decoded only where needed. */
+  /** Without the newline; decoded only where needed. Empty for a line passed over as too long. */
   bytes: Buffer;
   /** Byte offsets of its first byte and of the next line. */
   start: number;
   next: number;
+  /** Longer than MAX_LINE: its bytes were not kept (linesFrom with `passLong`). */
+  long?: true;
 }
 
-/** Complete lines from `from` (a line start) on, in a few large reads; stops at a line longer than MAX_LINE. */
-async function* linesFrom(fh: FileHandle, from: number, size: number): AsyncGenerator<Line> {
+/**
+ * Complete lines from `from` (a line start) on, in a few large reads. A line longer than
+ * MAX_LINE ends them, or (`passLong`, a read through the whole file) comes as `long`, without
+ * its bytes, and the lines after it follow.
+ */
+async function* linesFrom(fh: FileHandle, from: number, size: number, passLong = false): AsyncGenerator<Line> {
   let buf: Buffer = Buffer.alloc(0);
   let bufStart = from;
+  // Where the too-long line being passed over starts (its bytes so far are dropped).
+  let longStart: number | null = null;
   let readLength = FIRST_READ;
   const read = blockReader(fh, false, size);
   for (;;) {
     let nl = buf.indexOf(10);
     while (nl >= 0) {
-      yield { bytes: buf.subarray(0, nl), start: bufStart, next: bufStart + nl + 1 };
+      yield longStart === null ? { bytes: buf.subarray(0, nl), start: bufStart, next: bufStart + nl + 1 } : { bytes: Buffer.alloc(0), start: longStart, next: bufStart + nl + 1, long: true };
+      longStart = null;
       bufStart += nl + 1;
       buf = buf.subarray(nl + 1);
       nl = buf.indexOf(10);
     }
     const at = bufStart + buf.length;
-    if (at >= size || buf.length >= MAX_LINE) return;
+    if (at >= size) return;
+    if (buf.length >= MAX_LINE) {
+      if (!passLong) return;
+      longStart ??= bufStart;
+      bufStart = at;
+      buf = Buffer.alloc(0);
+    }
     const chunk = await read(at, Math.min(readLength, size - at));
     if (chunk.length === 0) return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -485,29 +500,11 @@ async function readThrough(fh: FileHandle, from: number, size: number, before: S
     if (min === null || ns < min.ns) min = { ts, ns, start, unchecked };
     if (max === null || ns > max.ns) max = { ts, ns, start, unchecked };
   };
+  // Where the complete lines read end: a line still being written is left for the next read.
   let end = from;
-  let at = from;
-  // The line being read (from `end`), unless it is longer than MAX_LINE.
-  let rest: Buffer = Buffer.alloc(0);
-  let tooLong = false;
-  while (at < size) {
-    const chunk = await readAt(fh, at, Math.min(MAX_BLOCK, size - at));
-    // A short read: the file ends before `size` (cut back since it was measured).
-    if (chunk.length === 0) break;
-    let start = 0;
-    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-      if (!tooLong && rest.length + nl - start <= MAX_LINE) take(rest.length === 0 ? chunk.subarray(start, nl) : Buffer.concat([rest, chunk.subarray(start, nl)]), end);
-      rest = Buffer.alloc(0);
-      tooLong = false;
-      start = nl + 1;
-      end = at + start;
-    }
-    at += chunk.length;
-    if (!tooLong) rest = Buffer.concat([rest, chunk.subarray(start)]);
-    if (rest.length > MAX_LINE) {
-      rest = Buffer.alloc(0);
-      tooLong = true;
-    }
+  for await (const line of linesFrom(fh, from, size, true)) {
+    if (line.long !== true) take(line.bytes, line.start);
+    end = line.next;
   }
   const unchecked = [min, max].filter((e): e is Extreme => e !== null && e.unchecked);
   return { times: { first: min?.ts ?? null, last: max?.ts ?? null, end }, unchecked };
