@@ -8,7 +8,7 @@
 import type { Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
 import { ISTIO_PROXY_CONTAINER, withIstioProxy, type IstioSidecarKind } from "./istio.js";
-import { istioInjection, type IstioInjection } from "./istio-injection.js";
+import { istioInjection, type IstioInjection, type IstioWebhook } from "./istio-injection.js";
 import { findTarget, type Pod } from "./pod.js";
 import { reviewPod, type PodReview, type ReviewOptions } from "./review.js";
 
@@ -20,6 +20,8 @@ export interface IstioHandOverOptions extends ReviewOptions {
   /** How reasons name the pod: "the template", "the pod". */
   subject: string;
   kind?: IstioSidecarKind;
+  /** The cluster's Istio injector webhooks, where read (istio-injection.ts); else Istio's default install is assumed. */
+  istioWebhooks?: readonly IstioWebhook[];
 }
 
 export interface HandedOverReview {
@@ -32,7 +34,7 @@ export interface HandedOverReview {
 }
 
 export function reviewHandedOver(pod: Pod, namespace: string, snapshot: Snapshot, settings: Settings, options: IstioHandOverOptions): HandedOverReview {
-  const { namespaceKnown, workloadName, subject, kind, ...reviewOptions } = options;
+  const { namespaceKnown, workloadName, subject, kind, istioWebhooks, ...reviewOptions } = options;
   const nsLabels = namespaceLabels(snapshot, namespace);
   const policy = governingPolicy(snapshot, nsLabels, pod.metadata?.labels ?? {});
   // hookpoint never adds a proxy: only a pod that lacks one Istio would add is Istio's to decide.
@@ -44,6 +46,7 @@ export function reviewHandedOver(pod: Pod, namespace: string, snapshot: Snapshot
     annotations: pod.metadata?.annotations,
     hostNetwork: pod.spec.hostNetwork,
     subject,
+    ...(istioWebhooks ? { webhooks: istioWebhooks } : {}),
   });
   if (istio.inject === "no") {
     const review = reviewPod(pod, namespace, snapshot, settings, reviewOptions);

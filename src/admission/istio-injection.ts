@@ -1,11 +1,14 @@
-// Would Istio's sidecar injector add its proxy to a pod? Istio's own rules, as
-// its default install applies them (checked in istio/istio at 86c9f01, Aug 2026):
-// which of its webhooks the API server calls (istio-discovery's
-// templates/mutatingwebhook.yaml) and what its handler then decides
-// (pkg/kube/inject/inject.go injectRequired, IgnoredNamespaces in initializer.go).
-// Pure. What it cannot know (the mesh config's injection policy, its
-// never/alwaysInjectSelector, enableNamespacesByDefault, whether a revision is
-// installed) is assumed to be Istio's default: docs/webhook.md says so.
+// Would Istio's sidecar injector add its proxy to a pod? Istio's own rules
+// (checked in istio/istio at 86c9f01, Aug 2026): which of its webhooks the API
+// server calls and what its handler then decides (pkg/kube/inject/inject.go
+// injectRequired, IgnoredNamespaces in initializer.go). Which webhooks are called
+// is read from the cluster's own MutatingWebhookConfigurations where the caller
+// has them (their *.sidecar-injector.istio.io entries), else taken from Istio's
+// default install (istio-discovery's templates/mutatingwebhook.yaml). Pure. What it
+// cannot know (the mesh config's injection policy, its never/alwaysInjectSelector)
+// is assumed to be Istio's default: docs/webhook.md says so.
+import { optionalSelectorMatches } from "../policy/selector.js";
+import type { LabelSelector } from "../policy/types.js";
 
 export const ISTIO_INJECTION_LABEL = "istio-injection";
 export const ISTIO_REV_LABEL = "istio.io/rev";
@@ -23,7 +26,46 @@ export interface IstioInjectionInput {
   hostNetwork: unknown;
   /** How the reasons name the pod: "the pod", "the template". */
   subject?: string;
+  /**
+   * The cluster's Istio injector webhooks in the order the API server calls them;
+   * undefined when they are not known (offline, or not readable): Istio's default install is assumed.
+   */
+  webhooks?: readonly IstioWebhook[];
 }
+
+/** Istio names every injector webhook so (rev.namespace., object., ...; a revision tag's too). */
+export const ISTIO_INJECTOR_WEBHOOK_SUFFIX = "sidecar-injector.istio.io";
+
+/** One of Istio's injector webhooks as a cluster has it. */
+export interface IstioWebhook {
+  /** The MutatingWebhookConfiguration holding it. */
+  configuration: string;
+  name: string;
+  namespaceSelector?: LabelSelector;
+  objectSelector?: LabelSelector;
+}
+
+export interface ConfigurationLike {
+  metadata?: { name?: string };
+  webhooks?: readonly { name: string; namespaceSelector?: LabelSelector; objectSelector?: LabelSelector }[];
+}
+
+/** Istio's injector webhooks among a cluster's MutatingWebhookConfigurations, in the order the API server calls them (configurations by name). */
+export function istioWebhooksOf(configurations: readonly ConfigurationLike[]): IstioWebhook[] {
+  const byName = [...configurations].sort((a, b) => compare(a.metadata?.name ?? "", b.metadata?.name ?? ""));
+  return byName.flatMap((c) =>
+    (c.webhooks ?? [])
+      .filter((w) => w.name === ISTIO_INJECTOR_WEBHOOK_SUFFIX || w.name.endsWith(`.${ISTIO_INJECTOR_WEBHOOK_SUFFIX}`))
+      .map((w) => ({
+        configuration: c.metadata?.name ?? "",
+        name: w.name,
+        ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : {}),
+        ...(w.objectSelector ? { objectSelector: w.objectSelector } : {}),
+      })),
+  );
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface IstioInjection {
   inject: "yes" | "no" | "unknown";
@@ -53,6 +95,8 @@ export function istioInjection(input: IstioInjectionInput): IstioInjection {
   // Sent or not, "false" from the annotation ends it: the namespace webhooks send it and injectRequired says no; the object ones need the label "true".
   if (setting === "false") return no(`${subject} is annotated ${SIDECAR_INJECT_KEY}=false (Istio's older switch, still read)`);
 
+  if (input.webhooks !== undefined) return selectedByCluster(input.webhooks, namespace, input.namespaceLabels ?? {}, labels, subject);
+
   const ns = input.namespaceLabels;
   if (ns === undefined) return { inject: "unknown", reason: `Istio's decision needs namespace ${namespace}'s labels (${ISTIO_INJECTION_LABEL}, ${ISTIO_REV_LABEL}), which are not known` };
 
@@ -77,4 +121,62 @@ export function istioInjection(input: IstioInjectionInput): IstioInjection {
         ? `the annotation ${SIDECAR_INJECT_KEY}=true does not select a pod for injection, only the label does`
         : `${subject} has no ${SIDECAR_INJECT_KEY}=true label`;
   return no(`Istio's injection is not enabled for its pods: namespace ${namespace} has neither ${ISTIO_INJECTION_LABEL}=enabled nor ${ISTIO_REV_LABEL}, and ${why}`);
+}
+
+/** The namespace's own name label: every namespace has it, and the reasons name the namespace anyway. */
+const NAME_LABEL = "kubernetes.io/metadata.name";
+
+/** Which of the cluster's Istio webhooks the API server calls for the pod: the first whose selectors match it, else none. */
+function selectedByCluster(webhooks: readonly IstioWebhook[], namespace: string, nsLabels: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>, subject: string): IstioInjection {
+  if (webhooks.length === 0) return { inject: "no", reason: `no Istio sidecar injector is installed: no MutatingWebhookConfiguration has a webhook named *.${ISTIO_INJECTOR_WEBHOOK_SUFFIX}` };
+  const ns = `namespace ${namespace}`;
+  const hit = webhooks.find((w) => optionalSelectorMatches(w.namespaceSelector, nsLabels) && optionalSelectorMatches(w.objectSelector, labels));
+  if (hit) {
+    const nsKeys = selectorKeys([hit.namespaceSelector]);
+    const podKeys = selectorKeys([hit.objectSelector]);
+    const present = [labelled(ns, nsLabels, nsKeys), labelled(subject, labels, podKeys)].filter((p): p is string => p !== undefined);
+    const what = present.length > 0 ? present.join(" and ") : nsKeys.length > 0 ? lacks(ns, nsKeys) : podKeys.length > 0 ? lacks(subject, podKeys) : `${ns} holds the pod`;
+    return { inject: "yes", reason: `${what} (Istio's webhook ${hit.name} of MutatingWebhookConfiguration ${hit.configuration} selects it)` };
+  }
+  const nsKeys = selectorKeys(webhooks.map((w) => w.namespaceSelector));
+  const podKeys = selectorKeys(webhooks.map((w) => w.objectSelector));
+  const parts = [labelled(ns, nsLabels, nsKeys) ?? lacks(ns, nsKeys), labelled(subject, labels, podKeys) ?? lacks(subject, podKeys)].filter((p) => p !== "");
+  // A revision (or tag) a label names that no webhook selects on is the usual cause: name it and what is installed.
+  const installed = revisionsOf(webhooks);
+  const named = [nsLabels[ISTIO_REV_LABEL], labels[ISTIO_REV_LABEL]].filter((r): r is string => r !== undefined && r !== "");
+  const missing = [...new Set(named)].filter((r) => !installed.includes(r));
+  const revision = missing.length > 0 ? `; no revision or tag ${missing.join(" or ")} is installed (installed: ${installed.length > 0 ? installed.join(", ") : "none"})` : "";
+  return { inject: "no", reason: `no installed Istio webhook selects ${subject}: ${parts.join(", and ")}${revision}` };
+}
+
+/** Istio's own labels first, in the order its docs name them; others after, as the selectors have them. */
+const KEY_ORDER = [ISTIO_INJECTION_LABEL, SIDECAR_INJECT_KEY, ISTIO_REV_LABEL];
+const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
+
+/** The label keys the selectors test, but the namespace's own name label. */
+function selectorKeys(selectors: readonly (LabelSelector | undefined)[]): string[] {
+  const keys = selectors.flatMap((s) => [...Object.keys(s?.matchLabels ?? {}), ...(s?.matchExpressions ?? []).map((r) => r.key)]);
+  return [...new Set(keys)].filter((k) => k !== NAME_LABEL).sort((a, b) => rank(a) - rank(b));
+}
+
+/** "namespace shop is labelled istio.io/rev=canary", or undefined when it has none of the keys. */
+function labelled(who: string, labels: Readonly<Record<string, string>>, keys: readonly string[]): string | undefined {
+  const present = keys.filter((k) => Object.prototype.hasOwnProperty.call(labels, k)).map((k) => `${k}=${labels[k] === "" ? '""' : labels[k]}`);
+  return present.length > 0 ? `${who} is labelled ${present.join(", ")}` : undefined;
+}
+
+/** "the template has no label sidecar.istio.io/inject or istio.io/rev"; "" without keys. */
+function lacks(who: string, keys: readonly string[]): string {
+  return keys.length === 0 ? "" : `${who} has no label ${keys.join(" or ")}`;
+}
+
+/** The revisions and tags the webhooks select on (their istio.io/rev values), in order. */
+function revisionsOf(webhooks: readonly IstioWebhook[]): string[] {
+  const values = webhooks.flatMap((w) =>
+    [w.namespaceSelector, w.objectSelector].flatMap((s) => [
+      ...(s?.matchLabels?.[ISTIO_REV_LABEL] !== undefined ? [s.matchLabels[ISTIO_REV_LABEL]] : []),
+      ...(s?.matchExpressions ?? []).filter((r) => r.key === ISTIO_REV_LABEL && r.operator === "In").flatMap((r) => r.values ?? []),
+    ]),
+  );
+  return [...new Set(values)];
 }

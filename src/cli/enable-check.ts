@@ -4,7 +4,8 @@
 // --kubeconfig` reads them, so a refusal costs no restart, no wait and no rollback.
 // A template without istio-proxy is judged as Istio's injector hands its pods
 // over (istio-handover.ts): with the proxy where Istio adds one, else saying why not.
-import { reviewHandedOver } from "../admission/istio-handover.js";
+import { reviewHandedOver, type HandedOverReview } from "../admission/istio-handover.js";
+import type { PodReview } from "../admission/review.js";
 import type { Pod } from "../admission/pod.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "../k8s/install-names.js";
 import { INJECT_KEY, NS_ENABLED, POD_OPT_IN } from "../names.js";
@@ -19,21 +20,37 @@ export interface TemplateToCheck {
   template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
 }
 
-/** Why the webhook would not trace the workloads' new pods (one clause each), or undefined when it would trace them all. */
-export function optInRefusal(live: LiveInputs, settings: Settings, namespace: string, workloads: readonly TemplateToCheck[]): string | undefined {
-  const problems = workloads.flatMap((w) => {
-    const why = refusal(live, settings, namespace, w);
-    return why === undefined ? [] : [`${w.label}: ${why}`];
-  });
-  if (problems.length === 0) return undefined;
-  return `not enabled, nothing was changed: ${problems.join("; ")}`;
+export interface OptInCheck {
+  /** Why the webhook would not trace the workloads' new pods (one clause each), or undefined when it would trace them all. */
+  refusal: string | undefined;
+  /** Accepted because Istio's injector adds the proxy their templates lack: one line each, saying why (as explain's assumed: line). */
+  istioAdds: string[];
 }
 
-function refusal(live: LiveInputs, settings: Settings, namespace: string, w: TemplateToCheck): string | undefined {
+export function checkOptIn(live: LiveInputs, settings: Settings, namespace: string, workloads: readonly TemplateToCheck[]): OptInCheck {
+  const checked = workloads.map((w) => ({ w, ...check(live, settings, namespace, w) }));
+  const problems = checked.flatMap((c) => (c.refusal === undefined ? [] : [`${c.w.label}: ${c.refusal}`]));
+  // Where the webhooks could not be listed, the reason rests on Istio's default install: say that too.
+  const assumed = live.istioWebhooks.ok ? "" : ` (assumed: Istio's webhooks are those of its default install: ${live.istioWebhooks.problem})`;
+  const istioAdds = checked.flatMap((c) => (c.refusal === undefined && c.istioReason !== undefined ? [`${c.w.label}: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to its pods: ${c.istioReason}${assumed}`] : []));
+  return { refusal: problems.length === 0 ? undefined : `not enabled, nothing was changed: ${problems.join("; ")}`, istioAdds };
+}
+
+function check(live: LiveInputs, settings: Settings, namespace: string, w: TemplateToCheck): { refusal: string | undefined; istioReason?: string } {
+  const { review, istio } = handedOver(live, settings, namespace, w);
+  const r = refusal(live, namespace, review);
+  return istio?.added && istio.inject === "yes" ? { refusal: r, istioReason: istio.reason } : { refusal: r };
+}
+
+function handedOver(live: LiveInputs, settings: Settings, namespace: string, w: TemplateToCheck): HandedOverReview {
   const meta = w.template.metadata ?? {};
   // The pod as enable would make it: its template with the opt-in annotation.
   const pod = { metadata: { ...meta, annotations: { ...meta.annotations, [INJECT_KEY]: POD_OPT_IN } }, spec: w.template.spec ?? { containers: [] } } as unknown as Pod;
-  const { review } = reviewHandedOver(pod, namespace, live.snapshot, settings, { namespaceKnown: live.snapshot.namespaces.has(namespace), workloadName: w.name, subject: "the template" });
+  const webhooks = live.istioWebhooks.ok ? { istioWebhooks: live.istioWebhooks.webhooks } : {};
+  return reviewHandedOver(pod, namespace, live.snapshot, settings, { namespaceKnown: live.snapshot.namespaces.has(namespace), workloadName: w.name, subject: "the template", ...webhooks });
+}
+
+function refusal(live: LiveInputs, namespace: string, review: PodReview): string | undefined {
   const d = review.decision;
   const governing = d.policy === null ? "the built-in default policy (no HookpointPolicy selects the pod)" : `HookpointPolicy ${d.policy}`;
   if (review.denied !== undefined) return `the webhook would refuse to admit its pods: ${review.denied.replace(/^hookpoint: /, "")}`;

@@ -2,7 +2,7 @@
 import { rollout, RolloutFailed, WORKLOAD_KINDS, type WorkloadKind, type WorkloadRef } from "../k8s/rollout.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { WEBHOOK_NAMESPACE } from "../defaults.js";
-import { optInRefusal, type TemplateToCheck } from "./enable-check.js";
+import { checkOptIn, type TemplateToCheck } from "./enable-check.js";
 import { JobError, UsageError } from "./errors.js";
 import { liveInputs } from "./explain-cluster.js";
 import { parseDurationFlag } from "./pods-options.js";
@@ -56,20 +56,26 @@ export async function runEnable(mode: "enable" | "disable", flags: EnableFlags):
   const { loadKubeConfig } = await import("../k8s/kubeconfig.js");
   const kubeConfig = loadKubeConfig({ file: flags.kubeconfig, context: flags.context });
   // Annotated workloads are traced only where the cluster's policies allow it: ask the webhook's own decision first.
-  const precheck = mode === "enable" && workloads.length > 0 ? (templates: TemplateToCheck[]) => wouldInject(kubeConfig, flags.namespace, templates) : undefined;
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const precheck = mode === "enable" && workloads.length > 0 ? (templates: TemplateToCheck[]) => wouldInject(kubeConfig, flags.namespace, templates, say) : undefined;
   try {
-    await rollout({ kubeConfig, namespace: flags.namespace, workloads, mode, timeoutMs: seconds * 1000, pollMs: 1000, dryRun: flags.dryRun, say: (line) => process.stdout.write(`${line}\n`), ...(precheck ? { precheck } : {}) });
+    await rollout({ kubeConfig, namespace: flags.namespace, workloads, mode, timeoutMs: seconds * 1000, pollMs: 1000, dryRun: flags.dryRun, say, ...(precheck ? { precheck } : {}) });
   } catch (err) {
     if (err instanceof RolloutFailed) throw new JobError(err.message);
     throw err;
   }
 }
 
-/** The webhook's decision for each template once annotated, with the cluster's policies and namespace labels (read as `explain --kubeconfig` reads them). */
-async function wouldInject(kubeConfig: KubeConfig, namespace: string, templates: TemplateToCheck[]): Promise<string | undefined> {
+/**
+ * The webhook's decision for each template once annotated, with the cluster's policies and namespace labels (read as `explain --kubeconfig` reads them).
+ * Accepted, a template whose proxy Istio's injector adds gets one line saying so and why.
+ */
+async function wouldInject(kubeConfig: KubeConfig, namespace: string, templates: TemplateToCheck[], say: (line: string) => void): Promise<string | undefined> {
   // Decide as the shipped webhook does (it never injects in its own namespace).
   const settings = await loadSettings({ webhookNamespace: WEBHOOK_NAMESPACE });
   // explain's notes describe the whole cluster, not this namespace: the refusal says what matters here.
   const live = await liveInputs(kubeConfig, settings, () => {});
-  return optInRefusal(live, settings, namespace, templates);
+  const { refusal, istioAdds } = checkOptIn(live, settings, namespace, templates);
+  if (refusal === undefined) for (const line of istioAdds) say(line);
+  return refusal;
 }

@@ -10,6 +10,7 @@ import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import { namespaceLabels } from "../policy/snapshot.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import type { IstioWebhooksRead } from "../k8s/istio-webhooks.js";
 import { UsageError } from "./errors.js";
 
 export interface ClusterFlags {
@@ -31,6 +32,8 @@ export interface LiveInputs {
   routed(policy: string | null): RoutedCondition | undefined;
   /** Whether the webhook configuration's entries send this pod of this namespace; undefined when they are unknown. */
   sends(namespace: string, pod: Pod): boolean | undefined;
+  /** Istio's injector webhooks in the cluster, or why they could not be listed (Istio's default install is then assumed). */
+  istioWebhooks: IstioWebhooksRead;
 }
 
 /** The cluster's snapshot when --kubeconfig or --context is given, else undefined. Notes go to `note`, one line each. */
@@ -46,7 +49,8 @@ export async function clusterSnapshotFromFlags(flags: ClusterFlags, settings: Se
 
 /** The cluster's decision inputs, read once and judged as the webhook judges them (explain, and enable's check before it changes anything). */
 export async function liveInputs(kubeConfig: KubeConfig, settings: Settings, note: (line: string) => void): Promise<LiveInputs> {
-  const { loadClusterSnapshot } = await import("../k8s/cluster-snapshot.js");
+  const [{ loadClusterSnapshot }, { listIstioWebhooks }] = await Promise.all([import("../k8s/cluster-snapshot.js"), import("../k8s/istio-webhooks.js")]);
+  const istioWebhooks = listIstioWebhooks(kubeConfig);
   const live = await loadClusterSnapshot(kubeConfig, settings);
   if (!live.policyCrdInstalled) note(`the HookpointPolicy CRD is not installed in ${live.server}; the built-in default policy applies`);
   for (const p of live.policies) {
@@ -69,6 +73,7 @@ export async function liveInputs(kubeConfig: KubeConfig, settings: Settings, not
   const webhookNamespace = settings.webhookNamespace ?? WEBHOOK_NAMESPACE;
   return {
     snapshot: live.snapshot,
+    istioWebhooks: await istioWebhooks,
     routed: (policy) => (policy === null ? live.defaultsRouted : routed.get(policy)),
     sends: (namespace, pod) => {
       if (!routing.ok) return undefined;

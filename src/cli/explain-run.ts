@@ -47,12 +47,14 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   const sources = await readSources(flags.filename, flags.recursive);
   // A template without istio-proxy is judged as Istio's injector hands its pods over; a namespace the cluster lacks has no labels.
   // A namespace missing from --namespaces is taken without labels (as the notes say), not as unknown.
-  const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns) };
+  // With a cluster, which of Istio's webhooks select a pod is read from it where it lets us list them.
+  const webhooks = live?.istioWebhooks.ok ? { webhooks: live.istioWebhooks.webhooks } : {};
+  const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns), ...webhooks };
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false, istio };
   const reviewed = sources.flatMap((s) => reviewManifests(s.text, s.name, ctx).resources);
   const rows = reviewed.map((r) => toRow(r, live));
   process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows, reviewed));
-  for (const a of assumptions(reviewed, snapshot, settings, flags, live !== undefined)) note(`assumed: ${a}`);
+  for (const a of assumptions(reviewed, snapshot, settings, flags, live)) note(`assumed: ${a}`);
 }
 
 function toRow(r: ReviewedResource, live: LiveInputs | undefined): ExplainRow {
@@ -114,7 +116,8 @@ function istioAssumptions(decided: readonly ReviewedResource[]): string[] {
 }
 
 /** What explain took for granted: unknown namespaces' labels, the default policy, namespace and image. */
-function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, settings: Settings, flags: ExplainFlags, cluster: boolean): string[] {
+function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, settings: Settings, flags: ExplainFlags, live: LiveInputs | undefined): string[] {
+  const cluster = live !== undefined;
   const out: string[] = [];
   const decided = reviewed.filter((r) => r.outcome.status !== "passed-through");
   if (decided.length === 0) return out;
@@ -128,6 +131,10 @@ function assumptions(reviewed: readonly ReviewedResource[], snapshot: Snapshot, 
     if (cluster) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not found in the cluster: no labels`);
     else if (flags.namespaces) out.push(`namespace${unknown.length > 1 ? "s" : ""} ${list} not in ${flags.namespaces}: no labels`);
     else out.push(`no --namespaces given: namespace${unknown.length > 1 ? "s" : ""} ${list} without labels (give their Namespace objects with --namespaces, or read them with --kubeconfig)`);
+  }
+  // Only where Istio's step was taken: a template with its proxy needs no webhook list.
+  if (live && !live.istioWebhooks.ok && decided.some((r) => r.istio !== undefined)) {
+    out.push(`Istio's webhooks are those of its default install (${live.istioWebhooks.problem})`);
   }
   out.push(...istioAssumptions(decided));
   const own = settings.webhookNamespace;

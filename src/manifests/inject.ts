@@ -3,6 +3,7 @@
 // the injected templates changed (render.ts). Pure: text in, text and results out.
 import { decide, type Decision } from "../admission/decision.js";
 import { reviewHandedOver, type HandedOverReview } from "../admission/istio-handover.js";
+import type { IstioWebhook } from "../admission/istio-injection.js";
 import { reviewPod, type PodReview } from "../admission/review.js";
 import type { Settings } from "../policy/effective.js";
 import { governingPolicy, namespaceLabels, type Snapshot } from "../policy/snapshot.js";
@@ -21,7 +22,11 @@ export interface InjectContext {
    * over (istio-handover.ts), given whether a namespace's labels are known. inject
    * leaves it unset: it cannot add Istio's container.
    */
-  istio?: { namespaceKnown(namespace: string): boolean };
+  istio?: {
+    namespaceKnown(namespace: string): boolean;
+    /** The cluster's Istio injector webhooks, where read; else Istio's default install is assumed. */
+    webhooks?: readonly IstioWebhook[];
+  };
 }
 
 export type InjectOutcome =
@@ -70,7 +75,7 @@ function reviewResource(resource: Resource, ctx: InjectContext): ReviewedResourc
   let istio: HandedOverReview["istio"];
   if (ctx.istio) {
     const subject = resource.kind === "Pod" ? "the pod" : "the template";
-    ({ review, istio } = reviewHandedOver(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force, namespaceKnown: ctx.istio.namespaceKnown(namespace), workloadName: resource.name, subject }));
+    ({ review, istio } = reviewHandedOver(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force, namespaceKnown: ctx.istio.namespaceKnown(namespace), workloadName: resource.name, subject, ...(ctx.istio.webhooks ? { istioWebhooks: ctx.istio.webhooks } : {}) }));
   } else review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
   const reviewed = (outcome: InjectOutcome): ReviewedResource => (istio ? { resource, namespace, outcome, istio } : { resource, namespace, outcome });
   if (review.denied) return reviewed({ status: "denied", review, reason: review.denied.replace(/^hookpoint: /, "") });

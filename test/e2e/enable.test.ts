@@ -11,11 +11,15 @@ import { parse } from "yaml";
 import { runCliAsync, type CliResult } from "../support/cli.js";
 import { serviceAccountKubeConfig } from "./support/cluster.js";
 import { applyCrd, applyServed, type K8sObject } from "./support/deploy.js";
+import { istioRevisionTag } from "../support/istio-webhooks.js";
 import { useCluster } from "./support/e2e.js";
+import { withIstioConfigurations } from "./support/istio-configurations.js";
 import { kubeRequest, ok, remove } from "./support/kube-http.js";
 import { pollUntil } from "./support/poll.js";
 
 const e2e = useCluster();
+/** Istio's default revision, as its revision tag "default" serves it (sorts before the istio-sidecar-injector another file's istiod may leave). */
+const DEFAULT_REVISION = istioRevisionTag("default", "");
 const RESTARTED = "kubectl.kubernetes.io/restartedAt";
 
 async function deployment(admin: KubeConfig, namespace: string, name: string, replicas = 1, selectBy: "labels" | "expressions" = "labels", proxy = true): Promise<void> {
@@ -244,33 +248,38 @@ describe("hookpoint enable and disable", () => {
     const ns = await e2e.namespace("enable-no-proxy");
     await deployment(admin, ns, "web");
     await deployment(admin, ns, "batch", 1, "labels", false);
-    await underPolicy(admin, ns, true, async (policy) => {
-      expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--workload", "deploy/batch", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({
-        code: 1,
-        stdout: "",
-        stderr: `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace ${ns} has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label (decided by target-container, reason no-target-container, under HookpointPolicy ${policy})\n`,
-      });
-    });
+    await withIstioConfigurations(admin, [DEFAULT_REVISION], () =>
+      underPolicy(admin, ns, true, async (policy) => {
+        expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--workload", "deploy/batch", "--timeout", "86400"], cluster.kubeconfigPath)).toEqual({
+          code: 1,
+          stdout: "",
+          stderr:
+            `hookpoint enable: not enabled, nothing was changed: Deployment ${ns}/batch: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: ` +
+            `no installed Istio webhook selects the template: namespace ${ns} has no label istio-injection or istio.io/rev, and the template has no label sidecar.istio.io/inject or istio.io/rev (decided by target-container, reason no-target-container, under HookpointPolicy ${policy})\n`,
+        });
+      }),
+    );
     expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
     expect(await templateAnnotations(admin, ns, "batch")).toBeUndefined();
   }, 300_000);
 
-  it("--workload of a plain Deployment where Istio's automatic injection adds istio-proxy: accepted (the check decides on the pod Istio hands over)", async (ctx) => {
+  it("--workload of a plain Deployment where Istio's automatic injection adds istio-proxy: accepted (the check decides on the pod Istio hands over), saying so", async (ctx) => {
     const { admin, cluster } = e2e.require(ctx);
     const ns = await e2e.namespace("enable-istio-auto", { labels: { "istio-injection": "enabled" } });
     await deployment(admin, ns, "web", 1, "labels", false);
-    await underPolicy(admin, ns, true, async () => {
+    await withIstioConfigurations(admin, [DEFAULT_REVISION], () => underPolicy(admin, ns, true, async () => {
       expect(await cli(["enable", "-n", ns, "--workload", "deploy/web", "--dry-run", "--timeout", "30"], cluster.kubeconfigPath)).toEqual({
         code: 0,
         stderr: "",
         stdout: [
+          `Deployment ${ns}/web: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to its pods: namespace ${ns} is labelled istio-injection=enabled (Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-revision-tag-default selects it)`,
           `would annotate the pod template of Deployment web in ${ns} with hookpoint.dev/inject="true"`,
           `would restart Deployment ${ns}/web (annotation ${RESTARTED} on its pod template)`,
           "would watch their new pods for 30s; if one crash-loops or its proxy is not ready by then, undo the opt-in and restart them again",
           "",
         ].join("\n"),
       });
-    });
+    }));
     expect(await templateAnnotations(admin, ns, "web")).toBeUndefined();
   }, 300_000);
 

@@ -223,13 +223,14 @@ describe("real Istio injector and hookpoint on the API server", () => {
     ];
     const explained = await explainManifests(h.cluster.kubeconfigPath, deployments);
     expect(explained.stderr).toBe(
-      `hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment ${nsBoth}/reviews-v1: namespace ${nsBoth} is labelled istio-injection=enabled\n` +
+      `hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment ${nsBoth}/reviews-v1: namespace ${nsBoth} is labelled istio-injection=enabled ` +
+        `(Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)\n` +
         `hookpoint explain: assumed: the tracing image where the profile names none: ${BASE_POLICY_IMAGE} (the built-in default; --image or the profile's image sets another)\n`,
     );
     expect(explained.rows.map((r) => [r.namespace, r.name, r.inject, r.decidedBy, r.reason, r.message])).toEqual([
       [nsBoth, "reviews-v1", true, "namespace-label", "namespace-enabled", `namespace ${nsBoth} is labelled hookpoint.dev/inject=enabled`],
       [nsHookpoint, "reviews-v1", false, "target-container", "no-target-container",
-        `no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace ${nsHookpoint} has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label`],
+        `no container named istio-proxy, and Istio's injector would not add one: no installed Istio webhook selects the template: namespace ${nsHookpoint} has no label istio-injection or istio.io/rev, and the template has no label sidecar.istio.io/inject or istio.io/rev`],
       [nsBoth, "reviews-out", false, "target-container", "no-target-container", "no container named istio-proxy, and Istio's injector would not add one: the template is labelled sidecar.istio.io/inject=false"],
     ]);
     // The pods as the API server stores them, through both injectors (Istio's picks a native sidecar here: explain's answer does not depend on it).

@@ -12,6 +12,7 @@ import { repoRoot, runCliAsync } from "../../support/cli.js";
 import { settings } from "../../support/pods.js";
 import { FakeKubeApi } from "./fake-kube-api.js";
 import { decision } from "./support.js";
+import { istioInstall } from "../../support/istio-webhooks.js";
 
 const api = new FakeKubeApi();
 const tmp = mkdtempSync(join(tmpdir(), "hookpoint-explain-"));
@@ -34,6 +35,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.stop();
 });
+
+/** A Deployment whose template has no istio-proxy: Istio's automatic injection adds it, if one of its webhooks selects the pod. */
+const plainDeployment = (ns: string) =>
+  `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ${ns}}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: app:1}]\n`;
 
 describe("hookpoint explain --kubeconfig", () => {
   it("decides like the same policies and namespaces given as files, and writes nothing", async () => {
@@ -70,12 +75,11 @@ describe("hookpoint explain --kubeconfig", () => {
     }
   });
 
-  it("a plain Deployment (Istio adds its proxy at creation): yes where the cluster's namespace is labelled istio-injection=enabled, else no and why", async () => {
+  it("a plain Deployment (Istio adds its proxy at creation): yes where one of the cluster's Istio webhooks selects it, else no and why", async () => {
     api.setNamespace("mesh", { "hookpoint.dev/inject": "enabled", "istio-injection": "enabled" });
+    api.webhookConfigurations.set("istio-sidecar-injector", istioInstall(""));
     const manifest = join(tmp, "plain.yaml");
-    const deployment = (ns: string) =>
-      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ${ns}}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: app:1}]\n`;
-    writeFileSync(manifest, `${deployment("mesh")}---\n${deployment("bookinfo")}`);
+    writeFileSync(manifest, `${plainDeployment("mesh")}---\n${plainDeployment("bookinfo")}`);
     try {
       const r = await runCliAsync(["explain", "-f", manifest, "--kubeconfig", kubeconfig]);
       expect(r).toEqual({
@@ -86,13 +90,60 @@ describe("hookpoint explain --kubeconfig", () => {
           "Deployment  bookinfo   web   no      target-container  no-target-container  default\n\n" +
           `${manifest}: document 1: Deployment mesh/web: namespace mesh is labelled hookpoint.dev/inject=enabled\n` +
           `${manifest}: document 1: Deployment mesh/web: would apply profile "default", image hookpoint/proxy-istio:0.1.0-istio1.28.0, scripts envoy-request-flow, envoy-event-loop\n` +
-          `${manifest}: document 2: Deployment bookinfo/web: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace bookinfo has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label\n`,
+          `${manifest}: document 2: Deployment bookinfo/web: no container named istio-proxy, and Istio's injector would not add one: no installed Istio webhook selects the template: namespace bookinfo has no label istio-injection or istio.io/rev, and the template has no label sidecar.istio.io/inject or istio.io/rev\n`,
         stderr:
-          "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment mesh/web: namespace mesh is labelled istio-injection=enabled\n" +
+          "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment mesh/web: namespace mesh is labelled istio-injection=enabled (Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)\n" +
           "hookpoint explain: assumed: the tracing image where the profile names none: hookpoint/proxy-istio:0.1.0-istio1.28.0 (the built-in default; --image or the profile's image sets another)\n",
       });
     } finally {
       api.namespaces.delete("mesh");
+      api.webhookConfigurations.delete("istio-sidecar-injector");
+    }
+  });
+
+  it("a plain Deployment where the namespace names a revision: no while no webhook of that revision exists, yes once it does; without list permission, Istio's default install is assumed and said", async () => {
+    api.setNamespace("canary", { "hookpoint.dev/inject": "enabled", "istio.io/rev": "canary" });
+    api.webhookConfigurations.set("istio-sidecar-injector", istioInstall(""));
+    const manifest = join(tmp, "canary.yaml");
+    writeFileSync(manifest, plainDeployment("canary"));
+    const explain = async () => {
+      const r = await runCliAsync(["explain", "-f", manifest, "--kubeconfig", kubeconfig, "-o", "json"]);
+      expect(r.code).toBe(0);
+      const [row] = JSON.parse(r.stdout) as { inject: boolean; message: string }[];
+      return { inject: row?.inject, message: row?.message, stderr: r.stderr.split("\n").filter((l) => !l.includes("tracing image")) };
+    };
+    try {
+      expect(await explain()).toEqual({
+        inject: false,
+        message:
+          "no container named istio-proxy, and Istio's injector would not add one: no installed Istio webhook selects the template: namespace canary is labelled istio.io/rev=canary, and the template has no label sidecar.istio.io/inject or istio.io/rev; no revision or tag canary is installed (installed: default)",
+        stderr: [""],
+      });
+      api.webhookConfigurations.set("istio-sidecar-injector-canary", istioInstall("canary"));
+      expect(await explain()).toEqual({
+        inject: true,
+        message: "namespace canary is labelled hookpoint.dev/inject=enabled",
+        stderr: [
+          "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment canary/web: namespace canary is labelled istio.io/rev=canary (Istio's webhook rev.namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector-canary selects it)",
+          "",
+        ],
+      });
+      api.webhookConfigurations.delete("istio-sidecar-injector-canary");
+      api.forbidWebhookList = true;
+      expect(await explain()).toEqual({
+        inject: true,
+        message: "namespace canary is labelled hookpoint.dev/inject=enabled",
+        stderr: [
+          'hookpoint explain: assumed: Istio\'s webhooks are those of its default install (cannot list MutatingWebhookConfigurations: HTTP 403: mutatingwebhookconfigurations.admissionregistration.k8s.io is forbidden: User "tester" cannot list resource "mutatingwebhookconfigurations" in API group "admissionregistration.k8s.io" at the cluster scope)',
+          "hookpoint explain: assumed: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to the pods of Deployment canary/web: namespace canary is labelled istio.io/rev=canary",
+          "",
+        ],
+      });
+    } finally {
+      api.forbidWebhookList = false;
+      api.namespaces.delete("canary");
+      api.webhookConfigurations.delete("istio-sidecar-injector");
+      api.webhookConfigurations.delete("istio-sidecar-injector-canary");
     }
   });
 

@@ -63,8 +63,10 @@ export class FakeKubeApi {
   crdStored = true;
   /** The GET of the HookpointPolicy CRD gets no answer at all (an API server that hangs). */
   crdSilent = false;
-  /** The MutatingWebhookConfigurations GET answers with (by name); others are 404. */
+  /** The MutatingWebhookConfigurations GET answers with (by name; others are 404) and the list holds. */
   webhookConfigurations = new Map<string, unknown>();
+  /** The list of MutatingWebhookConfigurations is refused with 403 (a user who may only get zz-hookpoint). */
+  forbidWebhookList = false;
   /** A dead connection: new watches get no answer at all, open ones fall silent and never end. */
   stallWatches = false;
   /** Every authenticated request is refused with 403 (a user whose RBAC allows nothing). */
@@ -258,6 +260,12 @@ export class FakeKubeApi {
       return this.crdStored
         ? send(200, { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "hookpointpolicies.hookpoint.dev" }, spec: { group: "hookpoint.dev", names: { plural: "hookpointpolicies", kind: "HookpointPolicy" }, scope: "Cluster", versions: [] } })
         : fail(404, "NotFound", 'customresourcedefinitions.apiextensions.k8s.io "hookpointpolicies.hookpoint.dev" not found');
+    }
+    if (path === "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations" && method === "GET") {
+      if (this.forbidWebhookList) {
+        return fail(403, "Forbidden", 'mutatingwebhookconfigurations.admissionregistration.k8s.io is forbidden: User "tester" cannot list resource "mutatingwebhookconfigurations" in API group "admissionregistration.k8s.io" at the cluster scope');
+      }
+      return send(200, { apiVersion: "admissionregistration.k8s.io/v1", kind: "MutatingWebhookConfigurationList", metadata: { resourceVersion: String(this.rv) }, items: [...this.webhookConfigurations.values()] });
     }
     const mwc = /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
     if (mwc && method === "GET") {

@@ -1,7 +1,8 @@
 // Istio's own injection rules (istio/istio: istio-discovery templates/mutatingwebhook.yaml,
 // pkg/kube/inject/inject.go injectRequired, initializer.go IgnoredNamespaces), one test per rule.
 import { describe, expect, it } from "vitest";
-import { istioInjection, type IstioInjectionInput } from "../../../src/admission/istio-injection.js";
+import { istioInjection, istioWebhooksOf, type IstioInjectionInput } from "../../../src/admission/istio-injection.js";
+import { istioInstall, istioRevisionTag } from "../../support/istio-webhooks.js";
 
 const ENABLED = { "istio-injection": "enabled" };
 const NONE = {};
@@ -100,5 +101,98 @@ describe("istioInjection: namespace labels not known", () => {
     expect(istio({ namespaceLabels: undefined, annotations: { "sidecar.istio.io/inject": "false" } }).inject).toBe("no");
     expect(istio({ namespaceLabels: undefined, hostNetwork: true }).inject).toBe("no");
     expect(istio({ namespace: "kube-system", namespaceLabels: undefined }).inject).toBe("no");
+  });
+});
+
+describe("istioWebhooksOf: Istio's injector webhooks among a cluster's configurations", () => {
+  it("keeps only *.sidecar-injector.istio.io entries, configurations in name order (the API server's calling order)", () => {
+    const hookpoint = { metadata: { name: "zz-hookpoint" }, webhooks: [{ name: "namespace.inject.hookpoint.dev", namespaceSelector: {}, objectSelector: {} }] };
+    expect(istioWebhooksOf([istioInstall("canary"), hookpoint, istioRevisionTag("prod", "canary"), istioInstall("")]).map((w) => `${w.configuration} ${w.name}`)).toEqual([
+      "istio-revision-tag-prod rev.namespace.sidecar-injector.istio.io",
+      "istio-revision-tag-prod rev.object.sidecar-injector.istio.io",
+      "istio-sidecar-injector rev.namespace.sidecar-injector.istio.io",
+      "istio-sidecar-injector rev.object.sidecar-injector.istio.io",
+      "istio-sidecar-injector namespace.sidecar-injector.istio.io",
+      "istio-sidecar-injector object.sidecar-injector.istio.io",
+      "istio-sidecar-injector-canary rev.namespace.sidecar-injector.istio.io",
+      "istio-sidecar-injector-canary rev.object.sidecar-injector.istio.io",
+    ]);
+  });
+});
+
+describe("istioInjection with the cluster's webhooks: the first whose selectors match the pod sends it", () => {
+  const DEFAULT = istioWebhooksOf([istioInstall("")]);
+  const WITH_CANARY = istioWebhooksOf([istioInstall(""), istioInstall("canary")]);
+  const TAGGED = istioWebhooksOf([istioInstall("1-28"), istioRevisionTag("prod", "1-28")]);
+  const NO_SELECTION = "no installed Istio webhook selects the template:";
+
+  it("the default revision: istio-injection=enabled is sent by its namespace. webhook, named with its configuration", () => {
+    expect(istio({ webhooks: DEFAULT, namespaceLabels: ENABLED })).toEqual({
+      inject: "yes",
+      reason: "namespace shop is labelled istio-injection=enabled (Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)",
+    });
+    expect(istio({ webhooks: DEFAULT, labels: { "sidecar.istio.io/inject": "true" } })).toEqual({
+      inject: "yes",
+      reason: "the template is labelled sidecar.istio.io/inject=true (Istio's webhook object.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)",
+    });
+  });
+
+  it("istio.io/rev=canary: no, naming the labels and the missing revision, where only the default revision is installed; yes once canary is", () => {
+    const canary = { "istio.io/rev": "canary" };
+    expect(istio({ webhooks: DEFAULT, namespaceLabels: canary })).toEqual({
+      inject: "no",
+      reason: `${NO_SELECTION} namespace shop is labelled istio.io/rev=canary, and the template has no label sidecar.istio.io/inject or istio.io/rev; no revision or tag canary is installed (installed: default)`,
+    });
+    expect(istio({ webhooks: WITH_CANARY, namespaceLabels: canary })).toEqual({
+      inject: "yes",
+      reason: "namespace shop is labelled istio.io/rev=canary (Istio's webhook rev.namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector-canary selects it)",
+    });
+    // Offline the same namespace is taken as injecting: the chart's webhooks for every revision are assumed.
+    expect(istio({ namespaceLabels: canary }).inject).toBe("yes");
+  });
+
+  it("a revision tag selects like a revision; without a default revision istio-injection=enabled injects nothing", () => {
+    expect(istio({ webhooks: TAGGED, namespaceLabels: { "istio.io/rev": "prod" } })).toEqual({
+      inject: "yes",
+      reason: "namespace shop is labelled istio.io/rev=prod (Istio's webhook rev.namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-revision-tag-prod selects it)",
+    });
+    expect(istio({ webhooks: TAGGED, labels: { "istio.io/rev": "prod" } })).toEqual({
+      inject: "yes",
+      reason: "the template is labelled istio.io/rev=prod (Istio's webhook rev.object.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-revision-tag-prod selects it)",
+    });
+    expect(istio({ webhooks: TAGGED, labels: { "istio.io/rev": "canary" } })).toEqual({
+      inject: "no",
+      reason: `${NO_SELECTION} namespace shop has no label istio-injection or istio.io/rev, and the template is labelled istio.io/rev=canary; no revision or tag canary is installed (installed: prod, 1-28)`,
+    });
+    expect(istio({ webhooks: TAGGED, namespaceLabels: ENABLED })).toEqual({
+      inject: "no",
+      reason: `${NO_SELECTION} namespace shop is labelled istio-injection=enabled, and the template has no label sidecar.istio.io/inject or istio.io/rev`,
+    });
+  });
+
+  it("istio-injection=disabled: no webhook selects the namespace, whatever the template's labels", () => {
+    expect(istio({ webhooks: WITH_CANARY, namespaceLabels: { "istio-injection": "disabled" }, labels: { "sidecar.istio.io/inject": "true" } })).toEqual({
+      inject: "no",
+      reason: `${NO_SELECTION} namespace shop is labelled istio-injection=disabled, and the template is labelled sidecar.istio.io/inject=true`,
+    });
+  });
+
+  it("no Istio webhook in the cluster: no, and says so", () => {
+    expect(istio({ webhooks: [], namespaceLabels: ENABLED })).toEqual({
+      inject: "no",
+      reason: "no Istio sidecar injector is installed: no MutatingWebhookConfiguration has a webhook named *.sidecar-injector.istio.io",
+    });
+  });
+
+  it("the handler's own rules still apply to a pod a webhook selects", () => {
+    const canary = { "istio.io/rev": "canary" };
+    expect(istio({ webhooks: WITH_CANARY, namespaceLabels: canary, hostNetwork: true })).toEqual({ inject: "no", reason: "the template uses hostNetwork, where Istio's injector never adds its proxy" });
+    expect(istio({ webhooks: WITH_CANARY, namespace: "kube-system", namespaceLabels: canary }).reason).toBe(
+      "Istio's injector never adds its proxy in namespace kube-system (it ignores kube-system, kube-public, kube-node-lease, local-path-storage)",
+    );
+    expect(istio({ webhooks: WITH_CANARY, namespaceLabels: canary, annotations: { "sidecar.istio.io/inject": "false" } })).toEqual({
+      inject: "no",
+      reason: "the template is annotated sidecar.istio.io/inject=false (Istio's older switch, still read)",
+    });
   });
 });

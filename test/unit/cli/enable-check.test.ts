@@ -2,8 +2,11 @@
 // decision for each annotated template on given cluster inputs, and the exact refusal.
 import { describe, expect, it } from "vitest";
 import type { RoutedCondition } from "../../../src/admission/routing.js";
-import { optInRefusal, type TemplateToCheck } from "../../../src/cli/enable-check.js";
+import { istioWebhooksOf } from "../../../src/admission/istio-injection.js";
+import { checkOptIn, type TemplateToCheck } from "../../../src/cli/enable-check.js";
 import type { LiveInputs } from "../../../src/cli/explain-cluster.js";
+import type { IstioWebhooksRead } from "../../../src/k8s/istio-webhooks.js";
+import { istioInstall } from "../../support/istio-webhooks.js";
 import { buildSnapshot } from "../../../src/policy/snapshot.js";
 import type { HookpointPolicy, NamespaceInfo } from "../../../src/policy/types.js";
 
@@ -20,9 +23,14 @@ function policy(name: string, spec: HookpointPolicy["spec"]): HookpointPolicy {
   return { apiVersion: "hookpoint.dev/v1alpha1", kind: "HookpointPolicy", metadata: { name, generation: 1 }, spec };
 }
 
-function live(policies: HookpointPolicy[] = [], routing: { sends?: boolean; routed?: RoutedCondition } = {}): LiveInputs {
-  return { snapshot: buildSnapshot(NAMESPACES, policies, SETTINGS), routed: () => routing.routed, sends: () => routing.sends };
+/** Istio's default install, as the cluster's MutatingWebhookConfigurations list it. */
+const DEFAULT_ISTIO: IstioWebhooksRead = { ok: true, webhooks: istioWebhooksOf([istioInstall("")]) };
+
+function live(policies: HookpointPolicy[] = [], routing: { sends?: boolean; routed?: RoutedCondition } = {}, istioWebhooks: IstioWebhooksRead = DEFAULT_ISTIO): LiveInputs {
+  return { snapshot: buildSnapshot(NAMESPACES, policies, SETTINGS), routed: () => routing.routed, sends: () => routing.sends, istioWebhooks };
 }
+
+const optInRefusal = (...args: Parameters<typeof checkOptIn>) => checkOptIn(...args).refusal;
 
 function template(label: string, over: { annotations?: Record<string, string>; labels?: Record<string, string>; hostNetwork?: boolean; proxy?: boolean } = {}): TemplateToCheck {
   const containers = [{ name: "app", image: "app:1" }, ...(over.proxy === false ? [] : [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.28.0" }])];
@@ -32,7 +40,7 @@ function template(label: string, over: { annotations?: Record<string, string>; l
 
 const WEB = (ns: string) => template(`Deployment ${ns}/web`);
 
-describe("optInRefusal", () => {
+describe("checkOptIn: the refusal", () => {
   it("refuses where the built-in defaults govern and the namespace is not labelled, naming both fixes", () => {
     expect(optInRefusal(live(), SETTINGS, "shop", [WEB("shop")])).toBe(
       "not enabled, nothing was changed: Deployment shop/web: pod opt-in is not allowed in namespace shop: it is not labelled hookpoint.dev/inject=enabled and the built-in default policy (no HookpointPolicy selects the pod) has no allowPodOptIn selecting it; " +
@@ -59,7 +67,7 @@ describe("optInRefusal", () => {
     const allowAll = policy("all", { allowPodOptIn: {}, excludedNamespaces: ["shop"] });
     expect(optInRefusal(live([allowAll]), SETTINGS, "team", [WEB("team"), template("DaemonSet team/node", { hostNetwork: true }), template("StatefulSet team/db", { proxy: false })])).toBe(
       "not enabled, nothing was changed: DaemonSet team/node: the webhook would not inject its pods: pod uses hostNetwork (decided by host-network, reason host-network, under HookpointPolicy all); " +
-        "StatefulSet team/db: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: Istio's injection is not enabled for its pods: namespace team has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label (decided by target-container, reason no-target-container, under HookpointPolicy all)",
+        "StatefulSet team/db: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: no installed Istio webhook selects the template: namespace team has no label istio-injection or istio.io/rev, and the template has no label sidecar.istio.io/inject or istio.io/rev (decided by target-container, reason no-target-container, under HookpointPolicy all)",
     );
     expect(optInRefusal(live([allowAll]), SETTINGS, "shop", [WEB("shop")])).toBe(
       "not enabled, nothing was changed: Deployment shop/web: the webhook would not inject its pods: namespace shop is excluded by HookpointPolicy all (decided by excluded-namespace, reason namespace-excluded, under HookpointPolicy all)",
@@ -74,7 +82,7 @@ describe("optInRefusal", () => {
     expect(optInRefusal(live(), SETTINGS, "mesh", [plain("mesh")])).toBeUndefined();
     expect(optInRefusal(live(), SETTINGS, "open", [plain("open")])).toBe(
       "not enabled, nothing was changed: Deployment open/web: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: " +
-        "Istio's injection is not enabled for its pods: namespace open has neither istio-injection=enabled nor istio.io/rev, and the template has no sidecar.istio.io/inject=true label " +
+        "no installed Istio webhook selects the template: namespace open has no label istio-injection or istio.io/rev, and the template has no label sidecar.istio.io/inject or istio.io/rev " +
         "(decided by target-container, reason no-target-container, under the built-in default policy (no HookpointPolicy selects the pod))",
     );
     expect(optInRefusal(live(), SETTINGS, "mesh", [plain("mesh", { "sidecar.istio.io/inject": "false" })])).toBe(
@@ -96,5 +104,37 @@ describe("optInRefusal", () => {
     );
     // Routing unknown (the user may not read the configuration): not a refusal.
     expect(optInRefusal(live([], {}), SETTINGS, "open", [WEB("open")])).toBeUndefined();
+  });
+});
+
+describe("checkOptIn: templates Istio's injector completes", () => {
+  const plain = (ns: string) => template(`Deployment ${ns}/web`, { proxy: false });
+
+  it("accepted because Istio adds the proxy: one line saying so and why; none for a template that has its proxy", () => {
+    expect(checkOptIn(live(), SETTINGS, "mesh", [plain("mesh"), template("StatefulSet mesh/db")])).toEqual({
+      refusal: undefined,
+      istioAdds: [
+        "Deployment mesh/web: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to its pods: namespace mesh is labelled istio-injection=enabled (Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)",
+      ],
+    });
+  });
+
+  it("webhooks not listable (RBAC): Istio's default install is assumed, and the line says so", () => {
+    const forbidden: IstioWebhooksRead = { ok: false, problem: "cannot list MutatingWebhookConfigurations: HTTP 403: forbidden" };
+    expect(checkOptIn(live([], {}, forbidden), SETTINGS, "mesh", [plain("mesh")])).toEqual({
+      refusal: undefined,
+      istioAdds: [
+        "Deployment mesh/web: Istio's injector adds its istio-proxy container (Istio's default sidecar template) to its pods: namespace mesh is labelled istio-injection=enabled (assumed: Istio's webhooks are those of its default install: cannot list MutatingWebhookConfigurations: HTTP 403: forbidden)",
+      ],
+    });
+  });
+
+  it("no Istio in the cluster: refused, saying so", () => {
+    expect(checkOptIn(live([], {}, { ok: true, webhooks: [] }), SETTINGS, "mesh", [plain("mesh")])).toEqual({
+      refusal:
+        "not enabled, nothing was changed: Deployment mesh/web: the webhook would not inject its pods: no container named istio-proxy, and Istio's injector would not add one: " +
+        "no Istio sidecar injector is installed: no MutatingWebhookConfiguration has a webhook named *.sidecar-injector.istio.io (decided by target-container, reason no-target-container, under the built-in default policy (no HookpointPolicy selects the pod))",
+      istioAdds: [],
+    });
   });
 });
