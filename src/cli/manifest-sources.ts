@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoText } from "../errno-text.js";
 import { readStdin } from "../input/stdin.js";
-import { InputError, UsageError } from "./errors.js";
+import { InputError, JobError, UsageError } from "./errors.js";
 
 export interface ManifestSource {
   /** How messages name it: the path as given (or found in a directory), "stdin" for -. */
@@ -70,4 +70,15 @@ async function readText(path: string): Promise<string> {
   } catch (err) {
     throw new InputError(path, `cannot read: ${errnoText(err, "file")}`);
   }
+}
+
+/**
+ * The first input that holds no Kubernetes object (empty, or only comments and
+ * `---`) as the error inject, uninject and explain stop with: printing nothing and
+ * exiting 0 would pass for success, e.g. for a `helm template` that rendered nothing.
+ */
+export function noObjectsError(inputs: readonly { source: ManifestSource; objects: number }[]): JobError | undefined {
+  const empty = inputs.find((i) => i.objects === 0);
+  if (empty === undefined) return undefined;
+  return new JobError(`no Kubernetes objects in ${empty.source.path === undefined ? "standard input" : empty.source.name}`);
 }

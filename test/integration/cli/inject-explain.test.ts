@@ -310,6 +310,27 @@ describe("hookpoint inject", () => {
   });
 });
 
+describe("inject, uninject and explain on input that holds no Kubernetes object", () => {
+  const empty = write("nothing/empty.yaml", "");
+  const comments = write("nothing/comments.yaml", "# rendered nothing\n---\n---\n");
+  for (const command of ["inject", "uninject", "explain"]) {
+    it(`${command}: exit 1 naming the file (empty, or only comments and ---) or standard input, nothing on stdout`, () => {
+      expect(runCli([command, "-f", empty])).toEqual({ code: 1, stdout: "", stderr: `hookpoint ${command}: no Kubernetes objects in ${empty}\n` });
+      expect(runCli([command, "-f", comments])).toEqual({ code: 1, stdout: "", stderr: `hookpoint ${command}: no Kubernetes objects in ${comments}\n` });
+      expect(runCli([command, "-f", "-"], { input: "" })).toEqual({ code: 1, stdout: "", stderr: `hookpoint ${command}: no Kubernetes objects in standard input\n` });
+      expect(runCli([command, "-f", "-"], { input: "---\n# nothing\n" })).toEqual({ code: 1, stdout: "", stderr: `hookpoint ${command}: no Kubernetes objects in standard input\n` });
+      // Beside a file with objects, the empty one still stops it, before anything is reported or written.
+      expect(runCli([command, "-f", "examples/bookinfo.yaml", "-f", comments])).toEqual({ code: 1, stdout: "", stderr: `hookpoint ${command}: no Kubernetes objects in ${comments}\n` });
+    });
+  }
+
+  it("inject --in-place: the file with objects beside an empty one is not rewritten", () => {
+    const app = write("nothing/app.yaml", pod("web", "bookinfo"));
+    expect(runCli(["inject", "-f", app, "-f", empty, "--in-place", ...inputs])).toEqual({ code: 1, stdout: "", stderr: `hookpoint inject: no Kubernetes objects in ${empty}\n` });
+    expect(readFileSync(app, "utf8")).toBe(pod("web", "bookinfo"));
+  });
+});
+
 /** The CLI as user nobody (for permission errors when the tests run as root). */
 function runAsNobody(args: string[], message: string): void {
   chmodSync(tmp, 0o755);
