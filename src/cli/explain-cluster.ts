@@ -22,7 +22,7 @@ export interface ClusterFlags {
 
 export function addClusterOptions(cmd: Command): Command {
   return cmd
-    .option("--kubeconfig <file>", "decide with the HookpointPolicies and namespace labels of this cluster (read once; nothing is written)")
+    .option("--kubeconfig <file>", "decide with the HookpointPolicies, namespace labels and Istio injector webhooks of this cluster (read once; nothing is written)")
     .option("--context <name>", "kubeconfig context to read (implies reading a cluster; default kubeconfig unless --kubeconfig)");
 }
 

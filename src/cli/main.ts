@@ -7,6 +7,8 @@ import { registerCommands } from "./commands.js";
 const program = new Command("hookpoint")
   .description("Trace the Envoy proxies of a service mesh with eBPF uprobes")
   .version(VERSION)
+  // Commander's own wording is lower-case; every other command's description starts with a capital verb.
+  .helpCommand("help [command]", "Display help for a command")
   // Usage errors (unknown option, missing argument) exit 2 like other bad input;
   // --help and --version exit 0. Set before the commands so they inherit it.
   .exitOverride((err: CommanderError) => {

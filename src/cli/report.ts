@@ -6,7 +6,7 @@ import { DEFAULT_REPORT_FILES, REPORT_FORMATS, type ReportOptions } from "../rep
 export function register(program: Command): void {
   program
     .command("report")
-    .description("turn collected records (a `hookpoint collect` folder, or any folder of agent NDJSON files) into one HTML page, or a Perfetto or OTLP export")
+    .description("Turn collected records (a `hookpoint collect` folder, or any folder of agent NDJSON files) into one HTML page, or a Perfetto or OTLP export")
     .argument("<dir>", "folder to read (searched recursively for *.ndjson, rotated *.ndjson.N, optionally .gz)")
     .option("-o, --output <file>", `file to write, - for standard output (default: ${Object.values(DEFAULT_REPORT_FILES).join(", ")} by format)`)
     .addOption(new Option("--format <format>", "html page, Chrome Trace Event JSON for Perfetto, or OTLP/JSON spans").choices(REPORT_FORMATS).default("html"))

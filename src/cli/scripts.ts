@@ -7,17 +7,17 @@ import { runCommand } from "./run.js";
 import type { CheckOptions, ListOptions, ShowOptions } from "./scripts-run.js";
 
 export function register(program: Command): void {
-  const scripts = program.command("scripts").description("The bundled bpftrace scripts: list them, check a binary, show one rendered");
+  const scripts = program.command("scripts").description("List the bundled bpftrace scripts, check a binary against them, or show one rendered");
 
   scripts
     .command("list")
-    .description("list the bundled scripts: purpose, needed symbols and probes, output maps")
+    .description("List the bundled scripts: purpose, needed symbols and probes, output maps")
     .addOption(outputOption())
     .action((opts: ListOptions) => runCommand("scripts list", async () => (await import("./scripts-run.js")).listScripts(opts)));
 
   scripts
     .command("check")
-    .description("say, per script, whether a binary can run it and which symbol it lacks (exit 1 if any cannot)")
+    .description("Say, per script, whether a binary can run it and which symbol it lacks (exit code 1 if any cannot)")
     .requiredOption("--binary <path>", "the Envoy binary to check")
     .option("--script <names>", "comma-separated script names, or repeat (default: all)", splitList)
     .addOption(outputOption())
@@ -25,7 +25,7 @@ export function register(program: Command): void {
 
   scripts
     .command("show")
-    .description("print a script; with --binary and --pid, the program bpftrace would run for that process")
+    .description("Print a script; with --binary and --pid, the program bpftrace would run for that process")
     .argument("<name>", "script name")
     .option("--binary <path>", "the Envoy binary to render for")
     .option("--pid <pid>", "the Envoy process id (as bpftrace's pid builtin sees it)", parsePositiveInt)
