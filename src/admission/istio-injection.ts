@@ -146,7 +146,9 @@ function selectedByCluster(webhooks: readonly IstioWebhook[], namespace: string,
   const named = [nsLabels[ISTIO_REV_LABEL], labels[ISTIO_REV_LABEL]].filter((r): r is string => r !== undefined && r !== "");
   const missing = [...new Set(named)].filter((r) => !installed.includes(r));
   const revision = missing.length > 0 ? `; no revision or tag ${missing.join(" or ")} is installed (installed: ${installed.length > 0 ? installed.join(", ") : "none"})` : "";
-  return { inject: "no", reason: `no installed Istio webhook selects ${subject}: ${parts.join(", and ")}${revision}` };
+  // Selectors on the namespace's name alone leave no label to name.
+  const why = parts.length > 0 ? parts.join(", and ") : `their selectors do not select namespace ${namespace}`;
+  return { inject: "no", reason: `no installed Istio webhook selects ${subject}: ${why}${revision}` };
 }
 
 /** Istio's own labels first, in the order its docs name them; others after, as the selectors have them. */

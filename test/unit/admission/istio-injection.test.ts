@@ -196,3 +196,19 @@ describe("istioInjection with the cluster's webhooks: the first whose selectors 
     });
   });
 });
+
+describe("istioInjection with webhooks that select namespaces by name only", () => {
+  it("no label to name: says their selectors do not select the namespace", () => {
+    const byName = istioWebhooksOf([
+      { metadata: { name: "istio-sidecar-injector" }, webhooks: [{ name: "namespace.sidecar-injector.istio.io", namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["mesh"] }] } }] },
+    ]);
+    expect(istio({ webhooks: byName, namespaceLabels: { "kubernetes.io/metadata.name": "shop" } })).toEqual({
+      inject: "no",
+      reason: "no installed Istio webhook selects the template: their selectors do not select namespace shop",
+    });
+    expect(istio({ namespace: "mesh", webhooks: byName, namespaceLabels: { "kubernetes.io/metadata.name": "mesh" } })).toEqual({
+      inject: "yes",
+      reason: "namespace mesh holds the pod (Istio's webhook namespace.sidecar-injector.istio.io of MutatingWebhookConfiguration istio-sidecar-injector selects it)",
+    });
+  });
+});
