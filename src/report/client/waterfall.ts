@@ -45,7 +45,7 @@ export function drawWaterfall(container: HTMLElement, m: Model, blocks: { title:
           "title",
           {},
           `${r.id[i]} · ${pod.key} · ${data.workers[r.worker[i]!]} · ${data.protocols[r.protocol[i]!]}${r.stream[i] === null ? "" : ` stream ${r.stream[i]}`}\n` +
-            `start ${fmtTime(m.t[i]!)} UTC · ${fmtNs(total[i]!)} · ${r.wakeups[i]} wake rounds · ${r.bytesIn[i]} B in, ${r.bytesOut[i]} B out\n` +
+            `start ${fmtTime(m.t[i]!)} UTC · ${fmtNs(total[i]!)} · ${r.wakeups[i]} wake rounds · ${bytesIn(r.bytesIn[i]!)}, ${r.bytesOut[i]} B out\n` +
             `downstream fd ${r.down[i]}${r.up[i] ? `\nupstream fd ${r.up[i]}` : ""}`,
         ),
         svg("rect", { x: 0, y: 0, width: WIDTH, height: ROW - 2, class: "wf-bg" }),
@@ -72,6 +72,11 @@ export function drawWaterfall(container: HTMLElement, m: Model, blocks: { title:
     });
     container.append(root);
   }
+}
+
+/** A record's bytes_in of 0 means the agent could not tell (HTTP/2, a head that came in several reads): never "0 B". */
+function bytesIn(n: number): string {
+  return n === 0 ? "bytes in not known" : `${n} B in`;
 }
 
 function truncate(s: string, n: number): string {

@@ -244,6 +244,20 @@ describe("report page in headless Chromium", () => {
     await page.close();
   });
 
+  it("says a request's bytes in are not known where the record's bytes_in is 0 (HTTP/2), not 0 B", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const [h2, h1] = generateRequests({ pods: [pods[0]!], count: 2, seed: 9 });
+    Object.assign(h2!, { id: "h2-post", protocol: "HTTP/2", stream: 9, bytes_in: 0, bytes_out: 57, wakeups: 2 });
+    Object.assign(h1!, { id: "h1-post", protocol: "HTTP/1.1", stream: null, bytes_in: 5116, bytes_out: 116, wakeups: 2 });
+    writeCollectLayout(join(dir, "bytes"), [h2!, h1!]);
+    const out = join(dir, "bytes.html");
+    expect(runCli(["report", join(dir, "bytes"), "-o", out]).code).toBe(0);
+    const { page } = await open(out);
+    const line = (id: string): Promise<string> => page.$eval(`#waterfall g[data-request-id="${id}"] > title`, (t) => (t.textContent ?? "").split("\n")[1]!.replace(/^start .*? UTC · .*? · /, ""));
+    expect([await line("h2-post"), await line("h1-post")]).toEqual(["2 wake rounds · bytes in not known, 57 B out", "2 wake rounds · 5116 B in, 116 B out"]);
+    await page.close();
+  });
+
   it("filters by namespace, workload, pod, protocol and time", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const { page, errors } = await open();
