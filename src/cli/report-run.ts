@@ -9,6 +9,7 @@ import { writeOtlp } from "../report/otlp.js";
 import { DEFAULT_REPORT_FILES, type ReportOptions } from "../report/formats.js";
 import { renderPage } from "../report/page.js";
 import { writePerfetto } from "../report/perfetto.js";
+import { counted } from "../counted.js";
 import { VERSION } from "../version.js";
 import { errnoText } from "../errno-text.js";
 import { InputError } from "./errors.js";
@@ -58,7 +59,7 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const size = bytes === undefined ? "" : `, ${(bytes / 1048576).toFixed(1)} MB`;
     process.stderr.write(
-      `hookpoint report: wrote ${output === "-" ? "standard output" : output} (${opts.format}${size}) from ${loaded.requests.length} request records and ${loaded.maps.length} map records of ${loaded.pods.size} pods in ${seconds.toFixed(1)} s\n`,
+      `hookpoint report: wrote ${output === "-" ? "standard output" : output} (${opts.format}${size}) from ${counted(loaded.requests.length, "request record")} and ${counted(loaded.maps.length, "map record")} of ${counted(loaded.pods.size, "pod")} in ${seconds.toFixed(1)} s\n`,
     );
   });
 }

@@ -33,7 +33,7 @@ describe("hookpoint report", () => {
     expect(r.stdout).toBe("");
     const lines = r.stderr.trim().split("\n");
     expect(lines[0]).toBe(`hookpoint report: skipped ${join(dir, "results/shop/cart-7d9f8b6c5d-x2x4z/envoy-request-trace.ndjson.1")}:1: script: expected a string, got undefined`);
-    expect(lines[1]).toMatch(new RegExp(`^hookpoint report: wrote ${file} \\(html, \\d+\\.\\d MB\\) from 40 request records and 0 map records of 1 pods in \\d+\\.\\d s$`));
+    expect(lines[1]).toMatch(new RegExp(`^hookpoint report: wrote ${file} \\(html, \\d+\\.\\d MB\\) from 40 request records and 0 map records of 1 pod in \\d+\\.\\d s$`));
     const html = readFileSync(file, "utf8");
     // Exactly the page's own two script elements close; the id's "</script>" is escaped.
     expect(html.match(/<\/script>/g)).toHaveLength(2);
@@ -59,7 +59,7 @@ describe("hookpoint report", () => {
   it("-o - writes the export to standard output", () => {
     const r = runCli(["report", join(dir, "results"), "--format", "otlp", "-o", "-"]);
     expect(r.code).toBe(0);
-    expect(r.stderr.split("\n").at(-2)).toMatch(/^hookpoint report: wrote standard output \(otlp, 0\.\d MB\) from 40 request records and 0 map records of 1 pods in \d+\.\d s$/);
+    expect(r.stderr.split("\n").at(-2)).toMatch(/^hookpoint report: wrote standard output \(otlp, 0\.\d MB\) from 40 request records and 0 map records of 1 pod in \d+\.\d s$/);
     const lines = r.stdout.trim().split("\n");
     const spans = (JSON.parse(lines[0]!) as { resourceSpans: { scopeSpans: { spans: { kind: number }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
     expect({ lines: lines.length, server: spans.filter((s) => s.kind === 2).length }).toEqual({ lines: 1, server: 40 });
@@ -71,7 +71,7 @@ describe("hookpoint report", () => {
     const r = await runCliAsync(["report", join(dir, "results"), "--format", "otlp", "-o", fifo]);
     const read = await reader.read();
     expect(r.code).toBe(0);
-    expect(r.stderr.split("\n").at(-2)).toMatch(new RegExp(`^hookpoint report: wrote ${fifo} \\(otlp\\) from 40 request records and 0 map records of 1 pods in \\d+\\.\\d s$`));
+    expect(r.stderr.split("\n").at(-2)).toMatch(new RegExp(`^hookpoint report: wrote ${fifo} \\(otlp\\) from 40 request records and 0 map records of 1 pod in \\d+\\.\\d s$`));
     expect(lstatSync(fifo).isFIFO()).toBe(true);
     const spans = (JSON.parse(read.trim()) as { resourceSpans: { scopeSpans: { spans: { kind: number }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
     expect(spans.filter((s) => s.kind === 2)).toHaveLength(40);
