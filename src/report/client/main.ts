@@ -342,12 +342,22 @@ function renderMaps(): void {
       barChart(box, { title: "", labels: buckets.map((b) => (b[0] === null ? "…" : fmtUnit(b[0], a.unit))), counts: buckets.map((b) => b[2]), width: 320, height: 120 });
       continue;
     }
-    let value: string;
-    if (a.kind === "stats") value = `count ${a.stats.count}, average ${a.stats.count ? fmtUnit(a.stats.total / a.stats.count, a.unit) : "–"}`;
-    else if (a.kind === "count" || a.kind === "sum") value = a.kind === "count" ? String(a.sum) : fmtUnit(a.sum, a.unit);
-    else value = `latest ${typeof a.latest?.v === "number" ? fmtUnit(a.latest.v, a.unit) : String(a.latest?.v)}`;
-    tr.setAttribute("data-value", a.kind === "count" || a.kind === "sum" ? String(a.sum) : value);
-    tr.append(el("td", { class: "num", colspan: 4 }, value), el("td", {}, ""));
+    // A counter's total and a stats map's count stand under "count"; the rest of the row
+    // (an average, a gauge's latest value) reads on from there, left-aligned, so no value
+    // of these maps stands under a bucket heading.
+    if (a.kind === "count" || a.kind === "sum") {
+      tr.setAttribute("data-value", String(a.sum));
+      tr.append(el("td", { class: "num" }, a.kind === "count" ? String(a.sum) : fmtUnit(a.sum, a.unit)), el("td", { colspan: 3 }, ""));
+    } else if (a.kind === "stats") {
+      const average = `average ${a.stats.count ? fmtUnit(a.stats.total / a.stats.count, a.unit) : "–"}`;
+      tr.setAttribute("data-value", `count ${a.stats.count}, ${average}`);
+      tr.append(el("td", { class: "num" }, String(a.stats.count)), el("td", { colspan: 3 }, average));
+    } else {
+      const value = `latest ${typeof a.latest?.v === "number" ? fmtUnit(a.latest.v, a.unit) : String(a.latest?.v)}`;
+      tr.setAttribute("data-value", value);
+      tr.append(el("td", { colspan: 4 }, value));
+    }
+    tr.append(el("td", {}, ""));
     body.append(tr);
   }
 }

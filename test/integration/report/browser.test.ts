@@ -233,6 +233,31 @@ describe("report page in headless Chromium", () => {
     await page.close();
   });
 
+  it("shows a counter map's total under the count heading, not under a bucket's", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const { page } = await open();
+    const total = maps.filter((m) => m.map === "@loop_wakeups" && m.keys[0] === "wrk:worker_0").reduce((n, m) => n + (m.value as number), 0);
+    const row = '#maps tr[data-series="envoy-event-loop @loop_wakeups[wrk:worker_0]"]';
+    // Each piece of text of the row, with the column heading it stands under on the page.
+    const under = await page.$eval(row, (tr) => {
+      const heads = [...tr.closest("table")!.querySelectorAll("thead th")].map((th) => ({ text: th.textContent ?? "", box: th.getBoundingClientRect() }));
+      return [...tr.querySelectorAll("td")].flatMap((td) => {
+        const text = (td.textContent ?? "").trim();
+        if (!text) return [];
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        const mid = (range.getBoundingClientRect().left + range.getBoundingClientRect().right) / 2;
+        return [[text, heads.find((h) => h.box.left <= mid && mid <= h.box.right)?.text ?? "?"]];
+      });
+    });
+    expect(under).toEqual([
+      ["envoy-event-loop @loop_wakeups[wrk:worker_0]", "script map[keys]"],
+      ["1", "pods"],
+      [String(total), "count"],
+    ]);
+    await page.close();
+  });
+
   it("draws the slowest requests and the documented sample in the waterfall", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const { page } = await open();
