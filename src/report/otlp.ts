@@ -159,7 +159,9 @@ function requestAttributes(rec: RequestRecord): Record<string, string | number> 
     "network.protocol.version": rec.protocol === "HTTP/2" ? "2" : "1.1",
     "thread.name": rec.worker,
     "hookpoint.wakeups": rec.wakeups,
-    "hookpoint.bytes_in": rec.bytes_in,
+    // A bytes_in of 0 is the agent's "not known" (HTTP/2, a head read in pieces): left
+    // out, as unknown addresses are, so no backend shows a request of 0 bytes.
+    ...(rec.bytes_in > 0 ? { "hookpoint.bytes_in": rec.bytes_in } : {}),
     "hookpoint.bytes_out": rec.bytes_out,
     "hookpoint.downstream.fd": rec.downstream.fd,
   };

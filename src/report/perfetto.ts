@@ -183,7 +183,8 @@ function requestArgs(rec: RequestRecord): Record<string, unknown> {
     worker: rec.worker,
     pid: rec.pid,
     wakeups: rec.wakeups,
-    bytes_in: rec.bytes_in,
+    // 0 is the agent's "not known" (HTTP/2, a head read in pieces), not a request of 0 bytes.
+    ...(rec.bytes_in > 0 ? { bytes_in: rec.bytes_in } : {}),
     bytes_out: rec.bytes_out,
     downstream: rec.downstream,
     upstream: rec.upstream,

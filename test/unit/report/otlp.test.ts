@@ -147,6 +147,18 @@ describe("OTLP export", () => {
     expect(traceIdOf("req-2")).not.toBe(traceIdOf("req-3"));
   });
 
+  it("leaves out hookpoint.bytes_in where the record's 0 means not known (HTTP/2), and keeps it where it was read", () => {
+    const h1 = GOLDEN_LOADED[0]!;
+    const h2 = { ...h1, record: { ...h1.record, id: "h2-post", protocol: "HTTP/2" as const, stream: 9, bytes_in: 0, bytes_out: 57 } };
+    const bytes = (id: string): Record<string, unknown> => {
+      const span = spansOf(parseBatches([h1, h2])[0]!).find((s) => s.kind === 2 && s.attributes.some((a) => a.value.stringValue === id))!;
+      return Object.fromEntries(span.attributes.filter((a) => a.key.startsWith("hookpoint.bytes_")).map((a) => [a.key, a.value.intValue]));
+    };
+    expect(bytes("h2-post")).toEqual({ "hookpoint.bytes_out": 57 });
+    expect(bytes(h1.record.id)).toEqual({ "hookpoint.bytes_in": h1.record.bytes_in, "hookpoint.bytes_out": h1.record.bytes_out });
+    expect(h1.record.bytes_in).toBe(412);
+  });
+
   it("describes each pod and Envoy process as a resource", () => {
     const req = parseBatches()[0]! as { resourceSpans: { resource: { attributes: { key: string; value: Record<string, unknown> }[] } }[] };
     const resources = req.resourceSpans.map((rs) => Object.fromEntries(rs.resource.attributes.map((a) => [a.key, Object.values(a.value)[0]])));

@@ -30,6 +30,18 @@ function realistic(): { requests: LoadedRequest[]; pods: Map<string, PodInfo> } 
 }
 
 describe("Perfetto export", () => {
+  it("leaves out bytes_in where the record's 0 means not known (HTTP/2), and keeps it where it was read", () => {
+    const h1 = GOLDEN_LOADED[0]!;
+    const h2 = { ...h1, record: { ...h1.record, id: "h2-post", protocol: "HTTP/2" as const, stream: 9, bytes_in: 0, bytes_out: 57 } };
+    const { events } = perfettoTrace([h1, h2], GOLDEN_PODS);
+    const bytes = (id: string): Record<string, unknown> => {
+      const args = events.find((e) => e.cat === "request" && e.args?.id === id)!.args!;
+      return Object.fromEntries(Object.entries(args).filter(([k]) => k.startsWith("bytes_")));
+    };
+    expect(bytes("h2-post")).toEqual({ bytes_out: 57 });
+    expect(bytes(h1.record.id)).toEqual({ bytes_in: 412, bytes_out: h1.record.bytes_out });
+  });
+
   it("golden records are valid request records", () => {
     for (const r of GOLDEN_RECORDS) expect(toRequestRecord(JSON.parse(JSON.stringify(r)))).toEqual(r);
   });
