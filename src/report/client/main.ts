@@ -342,12 +342,12 @@ function renderMaps(): void {
       barChart(box, { title: "", labels: buckets.map((b) => (b[0] === null ? "…" : fmtUnit(b[0], a.unit))), counts: buckets.map((b) => b[2]), width: 320, height: 120 });
       continue;
     }
-    // A counter's total and a stats map's count stand under "count"; the rest of the row
-    // (an average, a gauge's latest value) reads on from there, left-aligned, so no value
-    // of these maps stands under a bucket heading.
+    // A counter's total and a stats map's count stand under "count" (a sum's as "total 1.2 ms",
+    // which is no count); the rest of the row (an average, a gauge's latest value) reads on
+    // from there, left-aligned, so no value of these maps stands under a bucket heading.
     if (a.kind === "count" || a.kind === "sum") {
       tr.setAttribute("data-value", String(a.sum));
-      tr.append(el("td", { class: "num" }, a.kind === "count" ? String(a.sum) : fmtUnit(a.sum, a.unit)), el("td", { colspan: 3 }, ""));
+      tr.append(el("td", { class: "num" }, a.kind === "count" ? String(a.sum) : `total ${fmtUnit(a.sum, a.unit)}`), el("td", { colspan: 3 }, ""));
     } else if (a.kind === "stats") {
       const average = `average ${a.stats.count ? fmtUnit(a.stats.total / a.stats.count, a.unit) : "–"}`;
       tr.setAttribute("data-value", `count ${a.stats.count}, ${average}`);

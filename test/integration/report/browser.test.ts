@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MapRecord } from "../../../src/records/map-record.js";
 import type { RequestRecord } from "../../../src/records/request-record.js";
 import { launchChromium, type Chromium } from "../../support/browser.js";
 import { runCli } from "../../support/cli.js";
@@ -255,6 +256,19 @@ describe("report page in headless Chromium", () => {
       ["1", "pods"],
       [String(total), "count"],
     ]);
+    await page.close();
+  });
+
+  it("says a sum map's figure is a total, in its unit", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const pod = `${pods[0]!.namespace}/${pods[0]!.name}`;
+    const busy = (ts: string, value: number): MapRecord & { pod: string } => ({ pod, ts, script: "envoy-event-loop", map: "@loop_busy_ns", keys: ["wrk:worker_0"], kind: "sum", unit: "ns", pid: pods[0]!.pid, value });
+    writeCollectLayout(join(dir, "sum"), [records[0]!], undefined, [busy("2025-01-31T05:06:41.000Z", 70_000_000), busy("2025-01-31T05:06:42.000Z", 8_400_000)]);
+    const out = join(dir, "sum.html");
+    expect(runCli(["report", join(dir, "sum"), "-o", out]).code).toBe(0);
+    const { page } = await open(out);
+    const cells = await page.$$eval('#maps tr[data-series="envoy-event-loop @loop_busy_ns[wrk:worker_0]"] td', (tds) => tds.map((td) => td.textContent));
+    expect(cells).toEqual(["envoy-event-loop @loop_busy_ns[wrk:worker_0]", "1", "total 78.4 ms", "", ""]);
     await page.close();
   });
 
