@@ -67,7 +67,9 @@ function readTimeInputs(): boolean {
   fTo.classList.toggle("bad", Number.isNaN(to));
   if (Number.isNaN(from) || Number.isNaN(to)) return false;
   filters.from = from;
-  filters.to = to;
+  // Times show (and Date.parse reads) whole ms, while starts keep their µs: a typed "to"
+  // takes in its whole millisecond, so the page's own times typed back select what they name.
+  filters.to = to === null ? null : to + 1;
   return true;
 }
 

@@ -10,8 +10,9 @@ export interface Filters {
   pod: number;
   /** Protocol index, −1 for all. */
   protocol: number;
-  /** Wall time window of request starts (map dumps: their time), ms; null = open. */
+  /** Wall time window of request starts (map dumps: their time), ms; null = open. From `from` on, */
   from: number | null;
+  /** up to before `to` (a typed "to" is its millisecond's end: see main.ts readTimeInputs). */
   to: number | null;
 }
 
@@ -23,7 +24,7 @@ export function podSelected(data: ReportData, pod: number, f: Filters): boolean 
 }
 
 export function inWindow(t: number, f: Filters): boolean {
-  return (f.from === null || t >= f.from) && (f.to === null || t <= f.to);
+  return (f.from === null || t >= f.from) && (f.to === null || t < f.to);
 }
 
 export interface Selection {
