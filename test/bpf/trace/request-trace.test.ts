@@ -1174,6 +1174,62 @@ describe("envoy-request-trace on the fixture proxy: HTTP/2 flow control", () => 
       expectAllWithin(`HTTP/2 flow control, ${bt.label}`, c.within, plan.length, host);
     });
   }
+
+  for (const bt of BPFTRACES) {
+    it(`ends an HTTP/2 response with trailers (gRPC) whose DATA frames a reader paused ${FLOW_PAUSE_MS} ms still held when the trailers came ${TRAILERS_DELAY_MS} ms after the body at the write of its last frame and the trailers: ${FLOW_BYTES} bytes after a small response on the same connection (bytes_out what the client received for each), ${bt.label}`, async (ctx) => {
+      const why = bpfSkipReason(bt.path);
+      if (why) return ctx.skip(why);
+      const upstream = await startTrailersUpstream(TRAILERS_DELAY_MS);
+      const p = await startTracedProxy({ down: "h2", up: "h2", upstreamPort: upstream.port, flags: ["--concurrency", "1"], bpftrace: bt.path });
+      const plan = [
+        { id: "trailed-small", path: "/trailed-small", pauseMs: 0 },
+        { id: "trailed-paused", path: `/bytes/${FLOW_BYTES}`, pauseMs: FLOW_PAUSE_MS },
+      ];
+      const ids = plan.map((x) => x.id);
+      const received = new Map<string, number>();
+      const bodies: number[] = [];
+      let result;
+      const conn = await h2CountingConnect(p.port);
+      try {
+        for (const x of plan) {
+          const before = conn.socket.bytesRead;
+          bodies.push(await h2GetBytes(conn.session, x.id, x.path, x.pauseMs));
+          received.set(x.id, conn.socket.bytesRead - before);
+        }
+        await settle(p, ids, (t) => t.length);
+      } finally {
+        conn.session.close();
+        result = await p.stop();
+        await upstream.close();
+      }
+      const { records, truth, status, host } = result;
+      expect(bodies).toEqual([`hello /trailed-small`.length, FLOW_BYTES]);
+      expect(status.trace?.requests).toMatchObject({ recorded: plan.length, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, unfinished: 0 });
+      expect(status.trace?.unattributed).toEqual({});
+      const c = compareWithTruth(records, truth);
+      console.log(`${describeComparison(`HTTP/2 flow control with trailers, ${bt.label}`, c, p.realtime)}; ${describeHost(host)}`);
+      expectPairedWithTruth(c);
+      // Paired by the truth (an HTTP/2 upstream gets the id HPACK-coded: the agent makes its own).
+      expect(c.pairs.map((x) => x.truth.id)).toEqual(ids);
+      for (const { record: r, truth: t } of c.pairs) {
+        expect([r.bytes_out, t.bytes_out], t.id).toEqual([received.get(t.id), received.get(t.id)]);
+        expect(r.wakeups, t.id).toBe(t.wakeups);
+        // Its end: the write(2) that took the trailers' HEADERS frame (END_STREAM), after the upstream sent them.
+        const write = r.phases.find((x) => x.name === "downstream_write")!;
+        const truthWrite = t.phases.find((x) => x.name === "downstream_write")!;
+        expect(Math.abs(boundaryOffset(write.end_ns, truthWrite.end_ns, truthWrite.end_window).off), t.id).toBeLessThanOrEqual(WINDOW_SLACK_NS);
+        expect(write.end_ns, t.id).toBeGreaterThan(upstream.trailersNs.get(t.id)!);
+      }
+      const paused = c.pairs.find((x) => x.truth.id === "trailed-paused")!.record;
+      expect(paused.bytes_out).toBeGreaterThan(FLOW_BYTES);
+      const pausedWrite = paused.phases.find((x) => x.name === "downstream_write")!;
+      expect(pausedWrite.end_ns - pausedWrite.start_ns).toBeGreaterThan(FLOW_PAUSE_MS * 1e6);
+      // Each response's trailers (E); the held DATA frames after them (W), none for the small one.
+      expect(status.trace?.events).toMatchObject({ Q: plan.length, E: plan.length });
+      expect(status.trace?.events.W ?? 0).toBeGreaterThan(0);
+      expectAllWithin(`HTTP/2 flow control with trailers, ${bt.label}`, c.within, plan.length, host);
+    });
+  }
 });
 
 /** An HTTP/2 client connection over a socket of its own (its bytesRead counts what the proxy sent), once the SETTINGS exchange is over. */
