@@ -116,7 +116,9 @@ export class Agent {
       preflight: [],
       bpftraceVersion: null,
       envoy: null,
-      scripts: [],
+      // Listed from the first answer, in the state machine's first state: a client waiting
+      // for "every script running" must not pass on an empty list while preflight runs.
+      scripts: this.selectedNames().map((name) => blankStatus(name)),
       outputDir: deps.settings.outputDir,
     };
   }
@@ -269,7 +271,6 @@ export class Agent {
       this.log.warn({ retryInMs: delay }, this.pre.ok ? "tracing disabled until the scripts load; the proxy is unaffected" : "tracing disabled until preflight passes; the proxy is unaffected");
       await this.sleep(delay);
     }
-    this.state.scripts = this.selectedNames().map((name) => blankStatus(name));
     // Found out once, after the proxy started (it runs a program), and before any bpftrace:
     // the one-shot pid probe (tracePidOf) runs under it as well as the scripts.
     const guard = await bpftraceGuard(this.deps.setpriv ?? null);

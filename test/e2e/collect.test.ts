@@ -201,8 +201,8 @@ describe("hookpoint status and collect through the pod proxy", () => {
         "hookpoint agent",
       ),
     ]);
-    // The real agent lists its scripts once preflight has passed.
-    await pollUntil(async () => JSON.parse((await agentGet(ipReal, "/status")).body) as AgentStatus, (s) => s.scripts.length === DEFAULT_SCRIPT_NAMES.length, { what: "the real agent's preflight" });
+    // The real agent lists its scripts (pending) from its first answer; preflight comes after.
+    await pollUntil(async () => JSON.parse((await agentGet(ipReal, "/status")).body) as AgentStatus, (s) => s.preflight.length > 0, { what: "the real agent's preflight" });
 
     // Pods: a Deployment's two (through a real ReplicaSet), a StatefulSet's, one whose
     // agent refuses connections, one Pending, and one that is not traced.
