@@ -69,6 +69,7 @@ export async function collect(o: CollectOptions): Promise<CollectOutcome> {
           node: pod.node,
           podIP: pod.podIP,
           agent: result.reachable ? { reachable: true } : { reachable: false, error: result.error ?? "unreachable" },
+          ...(result.traceRequests ? { traceRequestsOverAgentLife: result.traceRequests } : {}),
           files: result.files,
           bytes: bytesOf(result.files),
           errors: result.errors,

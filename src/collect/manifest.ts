@@ -30,6 +30,12 @@ export interface ManifestPod {
   node: string | null;
   podIP: string | null;
   agent: { reachable: boolean; error?: string };
+  /**
+   * envoy-request-trace's traced requests by outcome (recorded, aborted, timeout, ...) as the
+   * agent's /status gave them when this pod was last asked: counts over the agent's life,
+   * not over --since. Absent when the agent does not run the request trace, or did not say.
+   */
+  traceRequestsOverAgentLife?: Record<string, number>;
   files: ManifestFile[];
   /** Sum of the files' bytes. */
   bytes: number;
@@ -80,8 +86,20 @@ export function earlierManifestPods(text: string): ManifestPod[] {
     const collectedAt = p.collectedAt === undefined ? runAt : timeOf(p.collectedAt);
     const node = nullableString(p.node);
     const podIP = nullableString(p.podIP);
-    if (workload === undefined || agent === undefined || errors === undefined || collectedAt === undefined || node === undefined || podIP === undefined) continue;
-    out.push({ namespace: p.namespace, name: p.name, workload, node, podIP, agent, files: [], bytes: 0, errors, collectedAt });
+    const traced = p.traceRequestsOverAgentLife === undefined ? null : outcomeCounts(p.traceRequestsOverAgentLife);
+    if (workload === undefined || agent === undefined || errors === undefined || collectedAt === undefined || node === undefined || podIP === undefined || traced === undefined) continue;
+    out.push({ namespace: p.namespace, name: p.name, workload, node, podIP, agent, ...(traced ? { traceRequestsOverAgentLife: traced } : {}), files: [], bytes: 0, errors, collectedAt });
+  }
+  return out;
+}
+
+/** Requests by outcome: an object of whole numbers ≥ 0, else undefined. */
+export function outcomeCounts(v: unknown): Record<string, number> | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v)) {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) return undefined;
+    out[k] = n;
   }
   return out;
 }

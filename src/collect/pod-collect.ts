@@ -15,6 +15,7 @@ import { errnoText } from "../errno-text.js";
 import { replaceFile } from "../replace-file.js";
 import { getChecked, getPatiently, httpError } from "./agent-http.js";
 import type { ManifestFile } from "./manifest.js";
+import { toAgentStatus, traceRequestsOf } from "./status-rows.js";
 import { planPod, type FetchStep, type PodPlan } from "./plan.js";
 import { readPodState, writePodState } from "./state.js";
 import type { AgentTarget, AgentTransport } from "./transport.js";
@@ -36,6 +37,8 @@ export interface PodCollectResult {
   /** false when the agent's listing could not be read. */
   reachable: boolean;
   error?: string;
+  /** The agent's /status `trace.requests` once the copy is done (ManifestPod's traceRequestsOverAgentLife); absent without the request trace. */
+  traceRequests?: Record<string, number>;
   files: ManifestFile[];
   /** Bytes added to the copies in this run (a broken answer's are not kept, so not counted). */
   fetched: number;
@@ -69,10 +72,25 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
   }
   if (unanswered !== undefined) return unreachable(o.podDir, unanswered, run.fetched);
   const { errors, fetched } = run;
+  const traceRequests = await traceRequestsAfter(o, errors);
   const copies = await describeCopies(o.podDir);
   // A copy that cannot be read fails the plan and its description alike: named once.
   errors.push(...copies.errors.filter((e) => !errors.includes(e)));
-  return { reachable: true, files: copies.files, fetched, errors };
+  return { reachable: true, ...(traceRequests ? { traceRequests } : {}), files: copies.files, fetched, errors };
+}
+
+/**
+ * The agent's traced requests by outcome, asked once the copy is done (so they count at
+ * least the requests whose records were copied); a /status that fails is one of the pod's
+ * errors, and the copy stands.
+ */
+async function traceRequestsAfter(o: PodCollectOptions, errors: string[]): Promise<Record<string, number> | null> {
+  try {
+    return traceRequestsOf(await getChecked(o.transport, o.target, "/status", toAgentStatus));
+  } catch (err) {
+    errors.push(err instanceof Error ? err.message : String(err));
+    return null;
+  }
 }
 
 /** The listings and their fetches; the agent's failure to answer the first listing, else undefined. */

@@ -102,5 +102,21 @@ export function toAgentStatus(value: unknown): AgentStatus {
     // An agent before lostUpdates existed leaves it out.
     if (s.lostUpdates !== undefined) listAt(s, "lostUpdates", path).forEach((u, j) => countAt(objectAt(u, `${path}lostUpdates[${j}]`), "count", `${path}lostUpdates[${j}].`));
   });
+  // Absent until envoy-request-trace runs; collect keeps its requests by outcome.
+  traceRequestsOf(o);
   return value as AgentStatus;
+}
+
+/**
+ * The request trace's requests by outcome (`trace.requests`, counts over the agent's life),
+ * as the agent lists them; null when it does not run the request trace. Throws FieldError
+ * naming the field (`trace.requests.aborted`). An outcome unknown here is kept: a newer
+ * agent may count one more.
+ */
+export function traceRequestsOf(status: { trace?: unknown }): Record<string, number> | null {
+  if (status.trace === undefined) return null;
+  const requests = objectAt(objectAt(status.trace, "trace").requests, "trace.requests");
+  const out: Record<string, number> = {};
+  for (const outcome of Object.keys(requests)) out[outcome] = countAt(requests, outcome, "trace.requests.");
+  return out;
 }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentStatus } from "../../src/agent/status/types.js";
 import type { Manifest } from "../../src/collect/manifest.js";
 import { DEFAULT_SCRIPT_NAMES } from "../../src/defaults.js";
-import { agentStatus as agentStatusAt } from "../support/agent-status.js";
+import { agentStatus as agentStatusAt, traceStatus } from "../support/agent-status.js";
 import { repoRoot, runCliAsync } from "../support/cli.js";
 import { mapRecord, recordLine, writeRecords } from "../support/records.js";
 import { serviceAccountKubeConfig } from "./support/cluster.js";
@@ -176,7 +176,9 @@ describe("hookpoint status and collect through the pod proxy", () => {
     const okStatus = join(work, "status-ok.json");
     // drops: 3 lost events plus 2 lost map updates; the second script's agent predates lostUpdates (left out of its JSON).
     const flowWithoutLostUpdates = { name: "envoy-request-flow", records: 80, lostEvents: 3, lostUpdates: undefined };
-    writeFileSync(okStatus, JSON.stringify(agentStatus(4242, [{ name: "envoy-event-loop", records: 120, helperErrors: 2, lostUpdates: [{ map: "@loop_wakeups", key: null, metric: "hookpoint_event_loop_wakeups_total", line: 12, reason: "concurrent-create", count: 2 }] }, flowWithoutLostUpdates as Partial<AgentStatus["scripts"][number]>])));
+    // It also traces requests: 26 recorded, 2 without a record (collect keeps the counts).
+    const okTrace = traceStatus({ recorded: 26, aborted: 1, timeout: 1 });
+    writeFileSync(okStatus, JSON.stringify({ trace: okTrace, ...agentStatus(4242, [{ name: "envoy-event-loop", records: 120, helperErrors: 2, lostUpdates: [{ map: "@loop_wakeups", key: null, metric: "hookpoint_event_loop_wakeups_total", line: 12, reason: "concurrent-create", count: 2 }] }, flowWithoutLostUpdates as Partial<AgentStatus["scripts"][number]>]) }));
     const badStatus = join(work, "status-bad.json");
     const missing = "_ZN5Envoy4Http12ConnectionManagerImpl10onDataEv";
     writeFileSync(
@@ -370,7 +372,7 @@ describe("hookpoint status and collect through the pod proxy", () => {
           podEntry("db-0", ipReal, { kind: "StatefulSet", name: "db" }, [ndjson(dirs.real, "hookpoint-pairs.ndjson", 0, 29)], { reachable: true }),
           podEntry("lost", n.unused, null, [], { reachable: false, error: `GET /records: HTTP 503: ${refused}` }, [`GET /records: HTTP 503: ${refused}`]),
           podEntry("pending", null, null, [], { reachable: false, error: "pod is Pending and has no pod IP: its agent cannot be reached" }, ["pod is Pending and has no pod IP: its agent cannot be reached"]),
-          podEntry(WEB_OK, ipOk, { kind: "Deployment", name: "web" }, okFiles, { reachable: true }),
+          { ...podEntry(WEB_OK, ipOk, { kind: "Deployment", name: "web" }, okFiles, { reachable: true }), traceRequestsOverAgentLife: { recorded: 26, aborted: 1, timeout: 1, incomplete: 0, invalid: 0, overflow: 0, rate_capped: 0, unfinished: 0, lost: 0 } },
           podEntry(WEB_BAD, ipBad, { kind: "Deployment", name: "web" }, [ndjson(dirs.bad, "envoy-event-loop.ndjson", 0, 49)], { reachable: true }),
         ],
       });

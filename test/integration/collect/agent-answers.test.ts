@@ -148,6 +148,7 @@ describe("an agent that goes away in the middle of an answer", () => {
   async function collectFromDying(dies: "ndjson" | "program", name: string) {
     const server = createServer((req, res) => {
       if (req.url === "/records") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(listing));
+      if (req.url === "/status") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ envoy: null, preflight: [], scripts: [] }));
       const isProgram = req.url === "/records/programs/envoy-event-loop.bt";
       const body = isProgram ? program : ndjson;
       if (isProgram) res.writeHead(200, { etag: '"p-1-bb"', "content-length": body.length });

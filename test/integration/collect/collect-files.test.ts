@@ -10,8 +10,9 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect, type CollectPod } from "../../../src/collect/collect.js";
 import type { Manifest } from "../../../src/collect/manifest.js";
-import { podLines } from "../../../src/collect/progress.js";
+import { formatBytes, podLines } from "../../../src/collect/progress.js";
 import type { AgentTransport } from "../../../src/collect/transport.js";
+import { agentStatus, traceStatus } from "../../support/agent-status.js";
 import { serveRecords } from "../../support/records-agent.js";
 import { loadResults } from "../../../src/report/load.js";
 import { writeRecords } from "../../support/records.js";
@@ -21,6 +22,10 @@ let root: string;
 let agent: FastifyInstance;
 let transport: AgentTransport;
 let agentDir: string;
+const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+const noTrace = () => agentStatus(4242, [{ name: "envoy-event-loop" }], iso);
+/** The agent's /status answer now (a test sets it, and puts it back). */
+let statusNow: () => unknown = noTrace;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "hookpoint-collect-files-"));
@@ -28,7 +33,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, "programs"), { recursive: true });
   writeRecords(dir, "envoy-event-loop", 0, 20, { t0Ms: T0, stepMs: 1000 });
   writeFileSync(join(dir, "programs", "envoy-event-loop.bt"), "interval:s:1 { print(@x); }\n");
-  ({ agent, transport } = await serveRecords(dir));
+  ({ agent, transport } = await serveRecords(dir, () => statusNow()));
 });
 
 afterAll(async () => {
@@ -270,5 +275,62 @@ describe("collect into a folder that earlier runs filled", () => {
     writeFileSync(join(out, "manifest.json"), "{not json");
     await runAt(out, 12, [web1]);
     expect(manifestOf(out).pods).toEqual([entry(web1, 12)]);
+  });
+});
+
+describe("the agent's traced requests by outcome", () => {
+  const withTrace = (requests: Parameters<typeof traceStatus>[0]) => () => ({ ...noTrace(), trace: traceStatus(requests) });
+  const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
+  const asked = (p: CollectPod, hour: number) => collect({ dir: join(root, "outcomes"), pods: [p], transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" }, now: () => new Date(Date.UTC(2026, 2, 1, hour)) });
+  const all = { recorded: 0, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, overflow: 0, rate_capped: 0, unfinished: 0, lost: 0 };
+
+  it("are kept per pod as /status gave them, an earlier run's for a pod not asked again, and none from an agent without the request trace", async () => {
+    try {
+      statusNow = withTrace({ recorded: 26, aborted: 1, timeout: 1 });
+      const first = await asked(pod, 11);
+      expect([first.failed, first.manifest.pods[0]!.errors]).toEqual([0, []]);
+      expect(manifestOf(join(root, "outcomes")).pods.map((p) => [p.name, p.traceRequestsOverAgentLife])).toEqual([["web-0", { ...all, recorded: 26, aborted: 1, timeout: 1 }]]);
+      // web-1's agent has counted on; web-0, not asked, keeps what its run found.
+      statusNow = withTrace({ recorded: 40, aborted: 3 });
+      await asked({ ...pod, name: "web-1" }, 12);
+      expect(manifestOf(join(root, "outcomes")).pods.map((p) => [p.name, p.traceRequestsOverAgentLife])).toEqual([
+        ["web-1", { ...all, recorded: 40, aborted: 3 }],
+        ["web-0", { ...all, recorded: 26, aborted: 1, timeout: 1 }],
+      ]);
+      // web-0 asked again, its agent no longer tracing requests: the field goes.
+      statusNow = noTrace;
+      await asked(pod, 13);
+      const pods = manifestOf(join(root, "outcomes")).pods;
+      expect(pods.map((p) => [p.name, "traceRequestsOverAgentLife" in p])).toEqual([
+        ["web-0", false],
+        ["web-1", true],
+      ]);
+    } finally {
+      statusNow = noTrace;
+    }
+  });
+
+  it("are an error of the pod when /status fails, and its records are still copied", async () => {
+    try {
+      statusNow = () => {
+        throw new Error("status broke");
+      };
+      const done = await collect({ dir: join(root, "status-fails"), pods: [pod], transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
+      const entry = done.manifest.pods[0]!;
+      expect([entry.agent, entry.errors, entry.files.map((f) => f.name), "traceRequestsOverAgentLife" in entry, done.failed]).toEqual([
+        { reachable: true },
+        ["GET /status: HTTP 500: Internal Server Error"],
+        ["envoy-event-loop.ndjson", "programs/envoy-event-loop.bt"],
+        false,
+        1,
+      ]);
+      expect(podLines(1, 1, entry, done.fetched)).toEqual([`[1/1] shop/web-0: 2 files, ${formatBytes(entry.bytes)} (${formatBytes(entry.bytes)} new), 1 error:`, "  shop/web-0: GET /status: HTTP 500: Internal Server Error"]);
+      // An answer whose counts are not counts is named by its field.
+      statusNow = () => ({ ...noTrace(), trace: { ...traceStatus({}), requests: { recorded: 3, aborted: "1" } } });
+      const odd = await collect({ dir: join(root, "status-odd"), pods: [pod], transport, since: null, parallel: 1, cluster: { server: "https://127.0.0.1", context: "test" } });
+      expect(odd.manifest.pods[0]!.errors).toEqual(['GET /status: unexpected answer: trace.requests.aborted: expected a whole number ≥ 0, got "1"']);
+    } finally {
+      statusNow = noTrace;
+    }
   });
 });

@@ -13,6 +13,11 @@ describe("an earlier manifest's pods", () => {
     ]);
   });
 
+  it("keep the agent's traced requests by outcome that their run found", () => {
+    const counts = { recorded: 26, aborted: 1, timeout: 1, incomplete: 0 };
+    expect(earlierManifestPods(manifest([{ ...good, traceRequestsOverAgentLife: counts }]))).toEqual([{ ...good, traceRequestsOverAgentLife: counts, collectedAt: "2026-03-01T11:00:00.000Z" }]);
+  });
+
   it("leave out an entry not shaped as collect writes it, or whose names would lead out of the folder", () => {
     const entries = [
       { ...good, namespace: ".." },
@@ -23,6 +28,8 @@ describe("an earlier manifest's pods", () => {
       { ...good, errors: [1] },
       { ...good, node: 5 },
       { ...good, collectedAt: "yesterday" },
+      { ...good, traceRequestsOverAgentLife: { aborted: -1 } },
+      { ...good, traceRequestsOverAgentLife: [3] },
       "web-0",
       { ...good, name: "kept" },
     ];
