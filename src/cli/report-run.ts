@@ -3,7 +3,8 @@
 import { statSync, type Stats } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { clientBundle } from "../report/bundle.js";
-import { buildReportData } from "../report/data.js";
+import { buildReportData, unrecordedByPod } from "../report/data.js";
+import { addUnrecorded, AGENT_LIFE_NOTE, outcomesText, unrecordedText } from "../report/unrecorded.js";
 import { loadResults, NoRecordsError, type Loaded } from "../report/load.js";
 import { writeOtlp } from "../report/otlp.js";
 import { DEFAULT_REPORT_FILES, type ReportOptions } from "../report/formats.js";
@@ -61,10 +62,23 @@ export async function runReport(dir: string, opts: ReportOptions): Promise<void>
     process.stderr.write(
       `hookpoint report: wrote ${output === "-" ? "standard output" : output} (${opts.format}${size}) from ${counted(loaded.requests.length, "request record")} and ${counted(loaded.maps.length, "map record")} of ${counted(loaded.pods.size, "pod")} in ${seconds.toFixed(1)} s\n`,
     );
+    const unrecorded = unrecordedLine(unrecordedByPod(loaded));
+    if (unrecorded !== null) process.stderr.write(`hookpoint report: ${unrecorded}\n`);
   });
 }
 
 function reportProblems(problems: string[], count: number): void {
   for (const p of problems.slice(0, SHOWN_PROBLEMS)) process.stderr.write(`hookpoint report: skipped ${p}\n`);
   if (count > SHOWN_PROBLEMS) process.stderr.write(`hookpoint report: … and ${count - SHOWN_PROBLEMS} more problems (${count} in all)\n`);
+}
+
+/**
+ * "2 traced requests have no record: 1 aborted, 1 timeout (the agent's counts over its
+ * life, at collect time)", then each pod's when more than one has any; null for none.
+ */
+export function unrecordedLine(pods: readonly { pod: string; outcomes: [string, number][] }[]): string | null {
+  const total = unrecordedText(addUnrecorded(pods.map((p) => p.outcomes)));
+  if (total === null) return null;
+  const perPod = pods.length > 1 ? `: ${pods.map((p) => `${p.pod} ${outcomesText(p.outcomes)}`).join("; ")}` : "";
+  return `${total} (${AGENT_LIFE_NOTE})${perPod}`;
 }

@@ -78,6 +78,12 @@ export interface ReportData {
     problems: number;
     /** The first problems (file:line: why), for the page's notes. */
     firstProblems: string[];
+    /**
+     * Per pod of the manifest (key "namespace/name"), its traced requests that have no
+     * record, by outcome (unrecorded.ts): the agent's counts over its life, at collect time.
+     * Only pods with any.
+     */
+    unrecorded: { pod: string; outcomes: [string, number][] }[];
   };
   phases: string[];
   protocols: string[];

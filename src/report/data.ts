@@ -4,6 +4,7 @@ import { REQUEST_PHASES, REQUEST_PROTOCOLS } from "../records/request-record.js"
 import { clockOffsets } from "./clock.js";
 import { REPORT_DATA_VERSION, type MapDumpValue, type ReportData, type ReportPod } from "./data-types.js";
 import { KEPT_PROBLEMS, type Loaded } from "./load.js";
+import { unrecordedOf, type OutcomeCount } from "./unrecorded.js";
 
 /** How many problems the page lists (all are counted). */
 export const PAGE_PROBLEMS = KEPT_PROBLEMS;
@@ -54,6 +55,7 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
       lines: loaded.lines,
       problems: loaded.problemCount,
       firstProblems: loaded.problems.slice(0, PAGE_PROBLEMS),
+      unrecorded: unrecordedByPod(loaded),
     },
     phases: [...REQUEST_PHASES],
     protocols: [...REQUEST_PROTOCOLS],
@@ -148,3 +150,11 @@ export function buildReportData(loaded: Loaded, generatedAt: Date): ReportData {
   return data;
 }
 
+
+/** The manifest's pods with traced requests that have no record, sorted by key, each with its outcomes. */
+export function unrecordedByPod(loaded: Pick<Loaded, "manifest">): { pod: string; outcomes: OutcomeCount[] }[] {
+  return (loaded.manifest?.pods ?? [])
+    .map((p) => ({ pod: `${p.namespace}/${p.name}`, outcomes: unrecordedOf(p.traceRequests) }))
+    .filter((p) => p.outcomes.length > 0)
+    .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+}

@@ -1,6 +1,8 @@
 // The collect manifest (`DIR/manifest.json`, written by `hookpoint collect`): only what the
-// report uses is checked - the cluster, the time window and each pod's identity and owner.
+// report uses is checked - the cluster, the time window and each pod's identity, owner and
+// the agent's traced requests by outcome.
 // Pure: text in, manifest (or an error naming the field) out.
+import { outcomeCounts } from "../collect/manifest.js";
 import { isObject } from "../is-object.js";
 
 export interface ManifestPod {
@@ -10,6 +12,8 @@ export interface ManifestPod {
   node: string | null;
   agentReachable: boolean | null;
   errors: string[];
+  /** envoy-request-trace's requests by outcome over the agent's life, at collect time (`traceRequestsOverAgentLife`); null when absent or not counts. */
+  traceRequests: Record<string, number> | null;
 }
 
 export interface Manifest {
@@ -42,7 +46,7 @@ export function parseManifest(text: string): Manifest {
       const workload = isObject(w) && typeof w.kind === "string" && typeof w.name === "string" ? { kind: w.kind, name: w.name } : null;
       const agent = isObject(p.agent) && typeof p.agent.reachable === "boolean" ? p.agent.reachable : null;
       const errors = Array.isArray(p.errors) ? p.errors.filter((e): e is string => typeof e === "string") : [];
-      return { namespace: p.namespace, name: p.name, workload, node: str(p.node), agentReachable: agent, errors };
+      return { namespace: p.namespace, name: p.name, workload, node: str(p.node), agentReachable: agent, errors, traceRequests: outcomeCounts(p.traceRequestsOverAgentLife) ?? null };
     }),
   };
 }

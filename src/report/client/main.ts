@@ -6,6 +6,7 @@ import { counted } from "../../counted.js";
 import { isoTimeMs } from "../../records/times.js";
 import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
+import { addUnrecorded, AGENT_LIFE_NOTE, unrecordedText } from "../unrecorded.js";
 import { barChart, timeline } from "./charts.js";
 import { byId, clear, el, fmtNs, fmtTime, fmtUnit } from "./dom.js";
 import { buildModel } from "./model.js";
@@ -196,8 +197,11 @@ function renderGroups(sel: Selection, stats: PhaseStats[]): void {
   clear(body);
   const perPod = new Int32Array(data.pods.length);
   for (const i of sel.idx) perPod[data.requests.pod[i]!]! += 1;
+  const unrecorded = new Map(data.source.unrecorded.map((p) => [p.pod, unrecordedText(p.outcomes)]));
   const row = (kind: string, key: string, label: string, count: number, of: (s: PhaseStats) => Quantiles): HTMLElement => {
-    const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, el("td", {}, label), el("td", { class: "num" }, String(count)));
+    const missing = kind === "pod" ? unrecorded.get(key) : undefined;
+    const name = el("td", {}, label, missing ? el("span", { class: "unrecorded", title: AGENT_LIFE_NOTE }, ` (${missing})`) : "");
+    const tr = el("tr", { "data-group": kind, "data-key": key, class: kind }, name, el("td", { class: "num" }, String(count)));
     for (let p = 0; p < phaseNames.length; p++) {
       const q = of(stats[p]!);
       const td = el("td", { class: "num", "data-phase": phaseNames[p]! }, q.count === 0 ? "–" : `${fmtNs(q.p50)} / ${fmtNs(q.p90)} / ${fmtNs(q.p99)}`);
@@ -371,8 +375,11 @@ function renderHeader(idx: Int32Array): void {
   const times = n ? `${fmtTime(model.t[0]!)} … ${fmtTime(model.t[n - 1]!)} UTC` : "no request records";
   const head = byId("source");
   clear(head);
+  // Next to the request count: the traced requests the agents counted but wrote no record of.
+  const unrecorded = unrecordedText(addUnrecorded(s.unrecorded.map((p) => p.outcomes)));
   head.append(
     `${counted(n, "request")} (${idx.length} selected) from ${counted(data.pods.length, "pod")}, ${counted(data.maps.dumps.s.length, "map record")}; ${times}.`,
+    unrecorded === null ? "" : el("span", { id: "unrecorded" }, ` ${unrecorded} (${AGENT_LIFE_NOTE}).`),
     s.cluster ? ` Collected from ${s.cluster.context ?? s.cluster.server ?? "a cluster"}${s.collectedAt ? ` at ${s.collectedAt}` : ""}.` : "",
     s.problems ? ` ${s.problems} bad lines or files (see Notes).` : "",
   );

@@ -107,6 +107,32 @@ describe("hookpoint report", () => {
     });
   });
 
+  it("says how many traced requests have no record and why, from the manifest's counts, in total and per pod", () => {
+    const manifest = (pods: Record<string, unknown>[]) => ({ version: 1, cluster: { server: "https://127.0.0.1", context: "test" }, collectedAt: "2026-03-01T12:00:00.000Z", since: null, until: "2026-03-01T12:00:01.000Z", pods });
+    const cart = { namespace: "shop", name: "cart-7d9f8b6c5d-x2x4z" };
+    const counts = (c: Record<string, number>) => ({ recorded: 0, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, overflow: 0, rate_capped: 0, unfinished: 0, lost: 0, ...c });
+    const closing = (pods: Record<string, unknown>[]) => {
+      const folder = join(dir, `outcomes-${pods.length}-${JSON.stringify(pods).length}`);
+      writeCollectLayout(folder, records, manifest(pods));
+      const r = runCli(["report", folder, "-o", join(out, "outcomes.html")]);
+      expect(r.code).toBe(0);
+      return r.stderr.trim().split("\n");
+    };
+    const wrote = expect.stringMatching(/^hookpoint report: wrote .* from 40 request records and 0 map records of \d pods? in \d+\.\d s$/);
+    expect(closing([{ ...cart, traceRequestsOverAgentLife: counts({ recorded: 40, aborted: 1, timeout: 1 }) }])).toEqual([
+      wrote,
+      "hookpoint report: 2 traced requests have no record: 1 aborted, 1 timeout (the agent's counts over its life, at collect time)",
+    ]);
+    // A second pod whose agent wrote no record at all counts too, and each pod is named.
+    expect(closing([{ ...cart, traceRequestsOverAgentLife: counts({ recorded: 40, aborted: 1, timeout: 1 }) }, { namespace: "shop", name: "db-0", traceRequestsOverAgentLife: counts({ aborted: 1 }) }])).toEqual([
+      wrote,
+      "hookpoint report: 3 traced requests have no record: 2 aborted, 1 timeout (the agent's counts over its life, at collect time): shop/cart-7d9f8b6c5d-x2x4z 1 aborted, 1 timeout; shop/db-0 1 aborted",
+    ]);
+    // Nothing when every traced request was recorded, or the manifest has no counts.
+    expect(closing([{ ...cart, traceRequestsOverAgentLife: counts({ recorded: 40 }) }])).toEqual([wrote]);
+    expect(closing([cart])).toEqual([wrote]);
+  });
+
   it("exits 2 on usage errors", () => {
     const missing = runCli(["report", join(dir, "nowhere")]);
     expect(missing.code).toBe(2);

@@ -180,6 +180,41 @@ describe("report page in headless Chromium", () => {
     await page.close();
   });
 
+  it("says next to the request count how many traced requests have no record and why, in total and per pod, from the manifest's counts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const some = records.filter((r) => r.pod !== `${pods[1]!.namespace}/${pods[1]!.name}`).slice(0, 26);
+    const counts = (c: Record<string, number>) => ({ recorded: 0, aborted: 0, timeout: 0, incomplete: 0, invalid: 0, overflow: 0, rate_capped: 0, unfinished: 0, lost: 0, ...c });
+    const entry = (p: PodSpec, c: Record<string, number> | null) => ({ namespace: p.namespace, name: p.name, workload: null, node: "node-a", agent: { reachable: true }, errors: [], ...(c ? { traceRequestsOverAgentLife: counts(c) } : {}) });
+    const manifest = { version: 1, cluster: { server: "https://127.0.0.1", context: "lab" }, collectedAt: "2026-03-01T12:00:00.000Z", since: null, until: "2026-03-01T12:00:01.000Z" };
+    writeCollectLayout(join(dir, "outcomes"), some, { ...manifest, pods: [entry(pods[0]!, { recorded: 20, aborted: 1, timeout: 1 }), entry(pods[2]!, { recorded: 9, aborted: 2 })] });
+    const report = join(dir, "outcomes.html");
+    expect(runCli(["report", join(dir, "outcomes"), "-o", report]).code).toBe(0);
+    const { page, errors } = await open(report);
+    const podNote = (p: PodSpec) => page.$eval(`#groups tr[data-key="${p.namespace}/${p.name}"] td:first-child .unrecorded`, (e) => e.textContent);
+    expect({
+      errors,
+      total: await page.$eval("#unrecorded", (e) => e.textContent),
+      cart: await podNote(pods[0]!),
+      frontend: await podNote(pods[2]!),
+    }).toEqual({
+      errors: [],
+      total: " 4 traced requests have no record: 3 aborted, 1 timeout (the agent's counts over its life, at collect time).",
+      cart: " (2 traced requests have no record: 1 aborted, 1 timeout)",
+      frontend: " (2 traced requests have no record: 2 aborted)",
+    });
+    await page.close();
+
+    // All recorded, or no counts in the manifest (the main page has none): no word of it.
+    writeCollectLayout(join(dir, "all-recorded"), some, { ...manifest, pods: [entry(pods[0]!, { recorded: 20 }), entry(pods[2]!, null)] });
+    const recorded = join(dir, "all-recorded.html");
+    expect(runCli(["report", join(dir, "all-recorded"), "-o", recorded]).code).toBe(0);
+    for (const f of [recorded, file]) {
+      const opened = await open(f);
+      expect([f, await opened.page.$$eval("#unrecorded, .unrecorded", (es) => es.length)]).toEqual([f, 0]);
+      await opened.page.close();
+    }
+  });
+
   it("shows exactly the quantiles the records give", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const { page } = await open();
