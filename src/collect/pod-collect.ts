@@ -15,7 +15,7 @@ import { errnoText } from "../errno-text.js";
 import { replaceFile } from "../replace-file.js";
 import { getChecked, getPatiently, httpError } from "./agent-http.js";
 import type { ManifestFile } from "./manifest.js";
-import { toAgentStatus, traceRequestsOf } from "./status-rows.js";
+import { traceRequestsOf } from "./status-rows.js";
 import { planPod, type FetchStep, type PodPlan } from "./plan.js";
 import { readPodState, writePodState } from "./state.js";
 import type { AgentTarget, AgentTransport } from "./transport.js";
@@ -86,7 +86,8 @@ export async function collectPod(o: PodCollectOptions): Promise<PodCollectResult
  */
 async function traceRequestsAfter(o: PodCollectOptions, errors: string[]): Promise<Record<string, number> | null> {
   try {
-    return traceRequestsOf(await getChecked(o.transport, o.target, "/status", toAgentStatus));
+    // Only trace.requests is checked: the copy needs nothing else of /status.
+    return await getChecked(o.transport, o.target, "/status", traceRequestsOf);
   } catch (err) {
     errors.push(err instanceof Error ? err.message : String(err));
     return null;

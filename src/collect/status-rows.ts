@@ -102,8 +102,8 @@ export function toAgentStatus(value: unknown): AgentStatus {
     // An agent before lostUpdates existed leaves it out.
     if (s.lostUpdates !== undefined) listAt(s, "lostUpdates", path).forEach((u, j) => countAt(objectAt(u, `${path}lostUpdates[${j}]`), "count", `${path}lostUpdates[${j}].`));
   });
-  // Absent until envoy-request-trace runs; collect keeps its requests by outcome.
-  traceRequestsOf(o);
+  // Not trace (a row does not read it): its check is collect's (traceRequestsOf), so that
+  // an agent whose trace.requests this version cannot read still gets its status row.
   return value as AgentStatus;
 }
 
@@ -113,7 +113,8 @@ export function toAgentStatus(value: unknown): AgentStatus {
  * naming the field (`trace.requests.aborted`). An outcome unknown here is kept: a newer
  * agent may count one more.
  */
-export function traceRequestsOf(status: { trace?: unknown }): Record<string, number> | null {
+export function traceRequestsOf(value: unknown): Record<string, number> | null {
+  const status = objectAt(value, "body");
   if (status.trace === undefined) return null;
   const requests = objectAt(objectAt(status.trace, "trace").requests, "trace.requests");
   const out: Record<string, number> = {};

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { statusRow } from "../../../src/collect/status-rows.js";
+import { statusRow, toAgentStatus, traceRequestsOf } from "../../../src/collect/status-rows.js";
+import { FieldError } from "../../../src/records/fields.js";
 import type { RecordsListing } from "../../../src/records/listing.js";
-import { agentStatus } from "../../support/agent-status.js";
+import { agentStatus, traceStatus } from "../../support/agent-status.js";
 
 const iso = (s: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, 0) + s * 1000).toISOString();
 const pod = { namespace: "shop", name: "web-1", phase: "Running", node: "node-a", podIP: "10.0.0.5" };
@@ -63,5 +64,22 @@ describe("statusRow last record", () => {
     expect(lastOf("yesterday", "2026-03-01T10:00:05.123Z")).toBe("2026-03-01T10:00:05.123Z");
     expect(lastOf("2026-03-01T10:00:05.123Z", "yesterday")).toBe("2026-03-01T10:00:05.123Z");
     expect(lastOf("yesterday")).toBe(null);
+  });
+});
+
+describe("an agent's /status answer", () => {
+  // trace.requests as this version cannot read it (say a newer agent's, mid-upgrade).
+  const unreadable = { ...agentStatus(4242, [{ name: "envoy-request-trace" }], iso), trace: { ...traceStatus({ recorded: 3 }), requests: { recorded: 3, aborted: "1" } } };
+
+  it("gives hookpoint status its row whatever trace.requests holds, since no row reads it", () => {
+    const r = statusRow(pod, { status: toAgentStatus(unreadable), listing: null });
+    expect([r.agent, r.tracing, r.problems]).toEqual([{ reachable: true }, "ok", []]);
+  });
+
+  it("gives collect trace.requests, naming the field it cannot read, and only that", () => {
+    expect(traceRequestsOf({ ...agentStatus(4242, [], iso), trace: traceStatus({ recorded: 26, aborted: 1 }) })).toEqual({ recorded: 26, aborted: 1, timeout: 0, incomplete: 0, invalid: 0, overflow: 0, rate_capped: 0, unfinished: 0, lost: 0 });
+    expect(traceRequestsOf({ scripts: "not read by collect" })).toBeNull();
+    expect(() => traceRequestsOf(unreadable)).toThrow(new FieldError("trace.requests.aborted", 'expected a whole number ≥ 0, got "1"'));
+    expect(() => traceRequestsOf([])).toThrow(FieldError);
   });
 });
