@@ -27,7 +27,6 @@ export const NEEDED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   H: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   O: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   E: ["tid", "seq", "ts", "fd", "round", "last"],
-  W: ["tid", "seq", "ts", "fd", "round", "end", "last"],
   G: ["tid", "seq", "ts", "round"],
   T: ["tid", "fd", "enter", "exit", "count", "ret", "round"],
   Z: ["tid", "fd", "ts"],
@@ -112,8 +111,6 @@ interface Req {
   h: Ev | null;
   /** Response ends (H or O with end, or its trailers: E), and request ends handed upstream (I with end). */
   downEnds: Ev[];
-  /** HTTP/2 DATA frames queued after the response's end (W): the last one is the response's last frame. */
-  lastFrames: Ev[];
   upEnds: Ev[];
   rounds: Set<number>;
   captures: Map<number, Buffer>;
@@ -243,9 +240,6 @@ export class RequestAssembler {
         ev.end = true;
         req.downEnds.push(ev);
         break;
-      case "W":
-        req.lastFrames.push(ev);
-        break;
       case "L": {
         const name = this.opts.filterName?.(line.fields.probe ?? "") ?? null;
         if (name) req.filters.push({ enter: num(line, "enter"), exit: num(line, "exit"), name });
@@ -312,11 +306,8 @@ export class RequestAssembler {
   private build(req: Req, nowMs: number): RequestRecord | Outcome | typeof WAIT {
     const q = req.q!;
     // The last end: an encoder filter that held the end (e.g. ext_proc on trailers) passes it
-    // on in a later wake-up, where the chain's resumption prints the end again. HTTP/2 flow
-    // control may hold the response's DATA frames back beyond it: then its last frame (W),
-    // queued later, is what the writes must carry. A W comes only after an end.
-    const lastEnd = latest(req.downEnds);
-    const down = this.resolveArm(q.fd, lastEnd && latest([lastEnd, ...req.lastFrames]), req.tid, nowMs);
+    // on in a later wake-up, where the chain's resumption prints the end again.
+    const down = this.resolveArm(q.fd, latest(req.downEnds), req.tid, nowMs);
     if (down === WAIT) return WAIT;
     const h = req.h;
     if (!h) return "incomplete";
@@ -624,7 +615,7 @@ export class RequestAssembler {
 }
 
 function newReq(key: string, tid: number, nowMs: number): Req {
-  return { key, tid, q: null, r: null, tries: [], y: null, x: null, d: null, h: null, downEnds: [], lastFrames: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
+  return { key, tid, q: null, r: null, tries: [], y: null, x: null, d: null, h: null, downEnds: [], upEnds: [], rounds: new Set(), captures: new Map(), filters: [], checkDone: [], eventsByTag: {}, firstMs: nowMs, lastMs: nowMs };
 }
 
 /**
