@@ -12,6 +12,8 @@ export interface ManifestSource {
   name: string;
   /** The file to rewrite with --in-place; none for standard input. */
   path?: string;
+  /** The -f argument it came from: the file itself, its directory, or "-". */
+  arg: string;
   text: string;
 }
 
@@ -23,7 +25,7 @@ export async function readSources(args: readonly string[], recursive: boolean, s
   const out: ManifestSource[] = [];
   for (const arg of args) {
     if (arg === "-") {
-      out.push({ name: "stdin", text: await stdin() });
+      out.push({ name: "stdin", arg, text: await stdin() });
       continue;
     }
     if (URL_LIKE.test(arg)) throw new InputError(arg, "URLs are not read: download the file first (curl -sL URL | hookpoint ... -f -)");
@@ -31,7 +33,7 @@ export async function readSources(args: readonly string[], recursive: boolean, s
     if (found.length === 0) {
       throw new InputError(arg, `no .yaml, .yml or .json file in this directory${recursive ? " or below" : " (-R reads its subdirectories too)"}`);
     }
-    for (const path of found) out.push({ name: path, path, text: await readText(path) });
+    for (const path of found) out.push({ name: path, path, arg, text: await readText(path) });
   }
   return out;
 }
@@ -76,9 +78,13 @@ async function readText(path: string): Promise<string> {
  * The first input that holds no Kubernetes object (empty, or only comments and
  * `---`) as the error inject, uninject and explain stop with: printing nothing and
  * exiting 0 would pass for success, e.g. for a `helm template` that rendered nothing.
+ * A directory is one input: an empty file beside others with objects is fine there,
+ * as kubectl apply -f DIR takes it.
  */
 export function noObjectsError(inputs: readonly { source: ManifestSource; objects: number }[]): JobError | undefined {
-  const empty = inputs.find((i) => i.objects === 0);
+  const objects = new Map<string, number>();
+  for (const i of inputs) objects.set(i.source.arg, (objects.get(i.source.arg) ?? 0) + i.objects);
+  const empty = [...objects].find(([, n]) => n === 0)?.[0];
   if (empty === undefined) return undefined;
-  return new JobError(`no Kubernetes objects in ${empty.source.path === undefined ? "standard input" : empty.source.name}`);
+  return new JobError(`no Kubernetes objects in ${empty === "-" ? "standard input" : empty}`);
 }

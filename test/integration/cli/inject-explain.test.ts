@@ -329,6 +329,21 @@ describe("inject, uninject and explain on input that holds no Kubernetes object"
     expect(runCli(["inject", "-f", app, "-f", empty, "--in-place", ...inputs])).toEqual({ code: 1, stdout: "", stderr: `hookpoint inject: no Kubernetes objects in ${empty}\n` });
     expect(readFileSync(app, "utf8")).toBe(pod("web", "bookinfo"));
   });
+
+  it("-f DIR is one input: an empty file in it beside one with objects is passed over, a directory of empty files is named", () => {
+    write("nothing-dir/a.yaml", "# rendered nothing\n---\n");
+    const app = write("nothing-dir/b.yaml", pod("web", "bookinfo"));
+    const dir = join(tmp, "nothing-dir");
+    const injected = runCli(["inject", "-f", dir, ...inputs]);
+    // As before empty input was an error: the comment-only file's text is kept, then the injected pod.
+    expect(injected).toEqual({ code: 0, stdout: `# rendered nothing\n---\n---\n${runCli(["inject", "-f", app, ...inputs]).stdout}`, stderr: `${app}: document 1: Pod bookinfo/web: injected (namespace bookinfo is labelled hookpoint.dev/inject=enabled)\n` });
+    expect(runCli(["explain", "-f", dir, ...inputs]).code).toBe(0);
+    expect(runCli(["uninject", "-f", dir]).code).toBe(0);
+    const emptyDir = join(tmp, "nothing-dir-empty");
+    write("nothing-dir-empty/a.yaml", "");
+    write("nothing-dir-empty/b.yaml", "---\n");
+    expect(runCli(["inject", "-f", emptyDir, ...inputs])).toEqual({ code: 1, stdout: "", stderr: `hookpoint inject: no Kubernetes objects in ${emptyDir}\n` });
+  });
 });
 
 /** The CLI as user nobody (for permission errors when the tests run as root). */
