@@ -138,11 +138,14 @@ function selectedByCluster(webhooks: readonly IstioWebhook[], namespace: string,
     const what = present.length > 0 ? present.join(" and ") : nsKeys.length > 0 ? lacks(ns, nsKeys) : podKeys.length > 0 ? lacks(subject, podKeys) : `${ns} holds the pod`;
     return { inject: "yes", reason: `${what} (Istio's webhook ${hit.name} of MutatingWebhookConfiguration ${hit.configuration} selects it)` };
   }
-  const nsKeys = selectorKeys(webhooks.map((w) => w.namespaceSelector));
-  const podKeys = selectorKeys(webhooks.map((w) => w.objectSelector));
+  // istioctl tag set default deactivates the old default revision's webhooks with a label no object has: they select nothing, so their keys are no advice.
+  const active = webhooks.filter((w) => !deactivated(w));
+  if (active.length === 0) return { inject: "no", reason: `no installed Istio webhook selects ${subject}: every one is deactivated (its selectors require the label ${DEACTIVATED_LABEL}=never-match)` };
+  const nsKeys = selectorKeys(active.map((w) => w.namespaceSelector));
+  const podKeys = selectorKeys(active.map((w) => w.objectSelector));
   const parts = [labelled(ns, nsLabels, nsKeys) ?? lacks(ns, nsKeys), labelled(subject, labels, podKeys) ?? lacks(subject, podKeys)].filter((p) => p !== "");
   // A revision (or tag) a label names that no webhook selects on is the usual cause: name it and what is installed.
-  const installed = revisionsOf(webhooks);
+  const installed = revisionsOf(active);
   const named = [nsLabels[ISTIO_REV_LABEL], labels[ISTIO_REV_LABEL]].filter((r): r is string => r !== undefined && r !== "");
   const missing = [...new Set(named)].filter((r) => !installed.includes(r));
   const revision = missing.length > 0 ? `; no revision or tag ${missing.join(" or ")} is installed (installed: ${installed.length > 0 ? installed.join(", ") : "none"})` : "";
@@ -150,6 +153,10 @@ function selectedByCluster(webhooks: readonly IstioWebhook[], namespace: string,
   const why = parts.length > 0 ? parts.join(", and ") : `their selectors do not select namespace ${namespace}`;
   return { inject: "no", reason: `no installed Istio webhook selects ${subject}: ${why}${revision}` };
 }
+
+/** The label istioctl's never-match selector requires (istioctl/pkg/util NeverMatch). */
+const DEACTIVATED_LABEL = "istio.io/deactivated";
+const deactivated = (w: IstioWebhook) => [w.namespaceSelector, w.objectSelector].some((s) => s?.matchLabels?.[DEACTIVATED_LABEL] !== undefined);
 
 /** Istio's own labels first, in the order its docs name them; others after, as the selectors have them. */
 const KEY_ORDER = [ISTIO_INJECTION_LABEL, SIDECAR_INJECT_KEY, ISTIO_REV_LABEL];

@@ -212,3 +212,25 @@ describe("istioInjection with webhooks that select namespaces by name only", () 
     });
   });
 });
+
+describe("istioInjection with the default revision's webhooks deactivated by istioctl tag set default", () => {
+  // istioctl (DeactivateIstioInjectionWebhook) sets both selectors of every webhook of the old default revision to istio.io/deactivated=never-match.
+  const never = { matchLabels: { "istio.io/deactivated": "never-match" } };
+  const old = istioInstall("");
+  const deactivated = { ...old, webhooks: old.webhooks.map((w) => ({ ...w, namespaceSelector: never, objectSelector: never })) };
+
+  it("their label is not named as one the template could carry", () => {
+    const webhooks = istioWebhooksOf([deactivated, istioInstall("canary"), istioRevisionTag("default", "canary")]);
+    expect(istio({ webhooks, namespaceLabels: { "istio.io/rev": "foo" } })).toEqual({
+      inject: "no",
+      reason: "no installed Istio webhook selects the template: namespace shop is labelled istio.io/rev=foo, and the template has no label sidecar.istio.io/inject or istio.io/rev; no revision or tag foo is installed (installed: default, canary)",
+    });
+  });
+
+  it("all of them deactivated: says so", () => {
+    expect(istio({ webhooks: istioWebhooksOf([deactivated]), namespaceLabels: ENABLED })).toEqual({
+      inject: "no",
+      reason: "no installed Istio webhook selects the template: every one is deactivated (its selectors require the label istio.io/deactivated=never-match)",
+    });
+  });
+});
