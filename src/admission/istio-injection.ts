@@ -147,7 +147,8 @@ function selectedByCluster(webhooks: readonly IstioWebhook[], namespace: string,
   // A revision (or tag) a label names that no webhook selects on is the usual cause: name it and what is installed.
   const installed = revisionsOf(active);
   const named = [nsLabels[ISTIO_REV_LABEL], labels[ISTIO_REV_LABEL]].filter((r): r is string => r !== undefined && r !== "");
-  const missing = [...new Set(named)].filter((r) => !installed.includes(r));
+  // Not where the namespace is labelled istio-injection=disabled: that turns every webhook away, installed or not.
+  const missing = nsLabels[ISTIO_INJECTION_LABEL] === "disabled" ? [] : [...new Set(named)].filter((r) => !installed.includes(r));
   const revision = missing.length > 0 ? `; no revision or tag ${missing.join(" or ")} is installed (installed: ${installed.length > 0 ? installed.join(", ") : "none"})` : "";
   // Selectors on the namespace's name alone leave no label to name.
   const why = parts.length > 0 ? parts.join(", and ") : `their selectors do not select namespace ${namespace}`;

@@ -175,6 +175,11 @@ describe("istioInjection with the cluster's webhooks: the first whose selectors 
       inject: "no",
       reason: `${NO_SELECTION} namespace shop is labelled istio-injection=disabled, and the template is labelled sidecar.istio.io/inject=true`,
     });
+    // Installing the revision the template names would not help: the namespace label turns every webhook away.
+    expect(istio({ webhooks: WITH_CANARY, namespaceLabels: { "istio-injection": "disabled" }, labels: { "istio.io/rev": "foo" } })).toEqual({
+      inject: "no",
+      reason: `${NO_SELECTION} namespace shop is labelled istio-injection=disabled, and the template is labelled istio.io/rev=foo`,
+    });
   });
 
   it("no Istio webhook in the cluster: no, and says so", () => {
