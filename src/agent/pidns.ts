@@ -205,6 +205,8 @@ export async function resolvePidView(bpftrace: string, nsPid: number, opts: Reso
     child.removeAllListeners("close");
     const exited = stop(child, graceMs);
     if (failure instanceof NoAnswerError) failure.exited = exited;
+    // Stopped because the agent is ending: the probe ends first, so none of it outlives the agent.
+    else if (failure instanceof AbortedError) await exited;
   }
 }
 
