@@ -9,7 +9,7 @@ import { resourceLabel } from "../manifests/summary.js";
 import { UsageError } from "./errors.js";
 import { clusterSnapshotFromFlags, type LiveInputs } from "./explain-cluster.js";
 import { loadSnapshot } from "./inputs.js";
-import { noObjectsError, readSources } from "./manifest-sources.js";
+import { readSources, requireObjects } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
 import { renderTable } from "./table.js";
 import type { ClusterFlags } from "./explain-cluster.js";
@@ -52,8 +52,7 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns), ...webhooks };
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false, istio };
   const perSource = sources.map((source) => ({ source, resources: reviewManifests(source.text, source.name, ctx).resources }));
-  const empty = noObjectsError(perSource.map((p) => ({ source: p.source, objects: p.resources.length })));
-  if (empty) throw empty;
+  requireObjects(perSource.map((p) => ({ source: p.source, objects: p.resources.length })));
   const reviewed = perSource.flatMap((p) => p.resources);
   const rows = reviewed.map((r) => toRow(r, live));
   process.stdout.write(flags.output === "json" ? JSON.stringify(rows, null, 2) + "\n" : formatTable(rows, reviewed));

@@ -5,7 +5,7 @@ import { injectSummary } from "../manifests/summary.js";
 import { JobError } from "./errors.js";
 import { loadSnapshot } from "./inputs.js";
 import { checkDiffOutput, checkOutputFlags, writeManifests } from "./manifest-output.js";
-import { noObjectsError, readSources } from "./manifest-sources.js";
+import { readSources, requireObjects } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
 import type { InputFlags, WriteFlags } from "./input-options.js";
 
@@ -21,8 +21,7 @@ export async function runInject(flags: InjectFlags): Promise<void> {
   await checkDiffOutput(flags, sources);
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: flags.force };
   const reviewed = sources.map((source) => ({ source, reviewed: reviewManifests(source.text, source.name, ctx) }));
-  const empty = noObjectsError(reviewed.map((r) => ({ source: r.source, objects: r.reviewed.resources.length })));
-  if (empty) throw empty;
+  requireObjects(reviewed.map((r) => ({ source: r.source, objects: r.reviewed.resources.length })));
   for (const { reviewed: r } of reviewed) {
     for (const res of r.resources) {
       const [line, ...warnings] = injectSummary(res);

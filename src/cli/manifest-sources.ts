@@ -75,16 +75,15 @@ async function readText(path: string): Promise<string> {
 }
 
 /**
- * The first input that holds no Kubernetes object (empty, or only comments and
- * `---`) as the error inject, uninject and explain stop with: printing nothing and
+ * Throws the JobError inject, uninject and explain stop with at the first input that
+ * holds no Kubernetes object (empty, or only comments and `---`): printing nothing and
  * exiting 0 would pass for success, e.g. for a `helm template` that rendered nothing.
  * A directory is one input: an empty file beside others with objects is fine there,
  * as kubectl apply -f DIR takes it.
  */
-export function noObjectsError(inputs: readonly { source: ManifestSource; objects: number }[]): JobError | undefined {
+export function requireObjects(inputs: readonly { source: ManifestSource; objects: number }[]): void {
   const objects = new Map<string, number>();
   for (const i of inputs) objects.set(i.source.arg, (objects.get(i.source.arg) ?? 0) + i.objects);
   const empty = [...objects].find(([, n]) => n === 0)?.[0];
-  if (empty === undefined) return undefined;
-  return new JobError(`no Kubernetes objects in ${empty === "-" ? "standard input" : empty}`);
+  if (empty !== undefined) throw new JobError(`no Kubernetes objects in ${empty === "-" ? "standard input" : empty}`);
 }

@@ -4,7 +4,7 @@ import { uninjectSummary } from "../manifests/summary.js";
 import { uninjectManifests } from "../manifests/uninject.js";
 import { JobError } from "./errors.js";
 import { checkDiffOutput, checkOutputFlags, writeManifests } from "./manifest-output.js";
-import { noObjectsError, readSources } from "./manifest-sources.js";
+import { readSources, requireObjects } from "./manifest-sources.js";
 import type { UninjectFlags } from "./input-options.js";
 
 export async function runUninject(flags: UninjectFlags): Promise<void> {
@@ -12,8 +12,7 @@ export async function runUninject(flags: UninjectFlags): Promise<void> {
   const sources = await readSources(flags.filename, flags.recursive);
   await checkDiffOutput(flags, sources);
   const done = sources.map((source) => ({ source, result: uninjectManifests(source.text, source.name) }));
-  const empty = noObjectsError(done.map((d) => ({ source: d.source, objects: d.result.resources.length })));
-  if (empty) throw empty;
+  requireObjects(done.map((d) => ({ source: d.source, objects: d.result.resources.length })));
   for (const { result } of done) {
     for (const r of result.resources) if (!flags.quiet || r.outcome.status === "failed") process.stderr.write(`${uninjectSummary(r)}\n`);
   }
