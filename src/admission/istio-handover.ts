@@ -46,7 +46,7 @@ export function reviewHandedOver(pod: Pod, namespace: string, snapshot: Snapshot
     annotations: pod.metadata?.annotations,
     hostNetwork: pod.spec.hostNetwork,
     subject,
-    ...(istioWebhooks ? { webhooks: istioWebhooks } : {}),
+    webhooks: istioWebhooks,
   });
   if (istio.inject === "no") {
     const review = reviewPod(pod, namespace, snapshot, settings, reviewOptions);

@@ -10,7 +10,7 @@ import type { Pod } from "../admission/pod.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "../k8s/install-names.js";
 import { INJECT_KEY, NS_ENABLED, POD_OPT_IN } from "../names.js";
 import type { Settings } from "../policy/effective.js";
-import type { LiveInputs } from "./explain-cluster.js";
+import { knownIstioWebhooks, type LiveInputs } from "./explain-cluster.js";
 
 export interface TemplateToCheck {
   /** "Deployment shop/web" */
@@ -46,8 +46,7 @@ function handedOver(live: LiveInputs, settings: Settings, namespace: string, w: 
   const meta = w.template.metadata ?? {};
   // The pod as enable would make it: its template with the opt-in annotation.
   const pod = { metadata: { ...meta, annotations: { ...meta.annotations, [INJECT_KEY]: POD_OPT_IN } }, spec: w.template.spec ?? { containers: [] } } as unknown as Pod;
-  const webhooks = live.istioWebhooks.ok ? { istioWebhooks: live.istioWebhooks.webhooks } : {};
-  return reviewHandedOver(pod, namespace, live.snapshot, settings, { namespaceKnown: live.snapshot.namespaces.has(namespace), workloadName: w.name, subject: "the template", ...webhooks });
+  return reviewHandedOver(pod, namespace, live.snapshot, settings, { namespaceKnown: live.snapshot.namespaces.has(namespace), workloadName: w.name, subject: "the template", istioWebhooks: knownIstioWebhooks(live) });
 }
 
 function refusal(live: LiveInputs, namespace: string, review: PodReview): string | undefined {

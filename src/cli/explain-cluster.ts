@@ -10,6 +10,7 @@ import { WEBHOOK_NAMESPACE } from "../defaults.js";
 import { namespaceLabels } from "../policy/snapshot.js";
 import type { Settings } from "../policy/effective.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import type { IstioWebhook } from "../admission/istio-injection.js";
 import type { IstioWebhooksRead } from "../k8s/istio-webhooks.js";
 import { UsageError } from "./errors.js";
 
@@ -34,6 +35,11 @@ export interface LiveInputs {
   sends(namespace: string, pod: Pod): boolean | undefined;
   /** Istio's injector webhooks in the cluster, or why they could not be listed (Istio's default install is then assumed). */
   istioWebhooks: IstioWebhooksRead;
+}
+
+/** The cluster's Istio injector webhooks where they could be listed; undefined (Istio's default install assumed) offline or where they could not. */
+export function knownIstioWebhooks(live: LiveInputs | undefined): readonly IstioWebhook[] | undefined {
+  return live?.istioWebhooks.ok ? live.istioWebhooks.webhooks : undefined;
 }
 
 /** The cluster's snapshot when --kubeconfig or --context is given, else undefined. Notes go to `note`, one line each. */

@@ -7,7 +7,7 @@ import type { PodReview } from "../admission/review.js";
 import { reviewManifests, type ReviewedResource } from "../manifests/inject.js";
 import { resourceLabel } from "../manifests/summary.js";
 import { UsageError } from "./errors.js";
-import { clusterSnapshotFromFlags, type LiveInputs } from "./explain-cluster.js";
+import { clusterSnapshotFromFlags, knownIstioWebhooks, type LiveInputs } from "./explain-cluster.js";
 import { loadSnapshot } from "./inputs.js";
 import { readSources, requireObjects } from "./manifest-sources.js";
 import { settingsFromFlags } from "./input-options.js";
@@ -48,8 +48,7 @@ export async function runExplain(flags: ExplainFlags): Promise<void> {
   // A template without istio-proxy is judged as Istio's injector hands its pods over; a namespace the cluster lacks has no labels.
   // A namespace missing from --namespaces is taken without labels (as the notes say), not as unknown.
   // With a cluster, which of Istio's webhooks select a pod is read from it where it lets us list them.
-  const webhooks = live?.istioWebhooks.ok ? { webhooks: live.istioWebhooks.webhooks } : {};
-  const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns), ...webhooks };
+  const istio = { namespaceKnown: (ns: string) => live !== undefined || flags.namespaces !== undefined || snapshot.namespaces.has(ns), webhooks: knownIstioWebhooks(live) };
   const ctx = { snapshot, settings, defaultNamespace: flags.namespace, force: false, istio };
   const perSource = sources.map((source) => ({ source, resources: reviewManifests(source.text, source.name, ctx).resources }));
   requireObjects(perSource.map((p) => ({ source: p.source, objects: p.resources.length })));

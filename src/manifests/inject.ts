@@ -75,7 +75,7 @@ function reviewResource(resource: Resource, ctx: InjectContext): ReviewedResourc
   let istio: HandedOverReview["istio"];
   if (ctx.istio) {
     const subject = resource.kind === "Pod" ? "the pod" : "the template";
-    ({ review, istio } = reviewHandedOver(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force, namespaceKnown: ctx.istio.namespaceKnown(namespace), workloadName: resource.name, subject, ...(ctx.istio.webhooks ? { istioWebhooks: ctx.istio.webhooks } : {}) }));
+    ({ review, istio } = reviewHandedOver(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force, namespaceKnown: ctx.istio.namespaceKnown(namespace), workloadName: resource.name, subject, istioWebhooks: ctx.istio.webhooks }));
   } else review = reviewPod(t.pod, namespace, ctx.snapshot, ctx.settings, { force: ctx.force });
   const reviewed = (outcome: InjectOutcome): ReviewedResource => (istio ? { resource, namespace, outcome, istio } : { resource, namespace, outcome });
   if (review.denied) return reviewed({ status: "denied", review, reason: review.denied.replace(/^hookpoint: /, "") });
