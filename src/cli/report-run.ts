@@ -4,7 +4,7 @@ import { statSync, type Stats } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { clientBundle } from "../report/bundle.js";
 import { buildReportData, unrecordedByPod } from "../report/data.js";
-import { addUnrecorded, AGENT_LIFE_NOTE, outcomesText, unrecordedText } from "../report/unrecorded.js";
+import { AGENT_LIFE_NOTE, outcomesText, totalUnrecordedText } from "../report/unrecorded.js";
 import { loadResults, NoRecordsError, type Loaded } from "../report/load.js";
 import { writeOtlp } from "../report/otlp.js";
 import { DEFAULT_REPORT_FILES, type ReportOptions } from "../report/formats.js";
@@ -77,7 +77,7 @@ function reportProblems(problems: string[], count: number): void {
  * life, at collect time)", then each pod's when more than one has any; null for none.
  */
 export function unrecordedLine(pods: readonly { pod: string; outcomes: [string, number][] }[]): string | null {
-  const total = unrecordedText(addUnrecorded(pods.map((p) => p.outcomes)));
+  const total = totalUnrecordedText(pods);
   if (total === null) return null;
   const perPod = pods.length > 1 ? `: ${pods.map((p) => `${p.pod} ${outcomesText(p.outcomes)}`).join("; ")}` : "";
   return `${total} (${AGENT_LIFE_NOTE})${perPod}`;

@@ -16,10 +16,15 @@ export function unrecordedOf(counts: Readonly<Record<string, number>> | null): O
 }
 
 /** Several pods' unrecorded counts added up by outcome, in the order they first appear. */
-export function addUnrecorded(lists: readonly (readonly OutcomeCount[])[]): OutcomeCount[] {
+function addUnrecorded(lists: readonly (readonly OutcomeCount[])[]): OutcomeCount[] {
   const sum = new Map<string, number>();
   for (const list of lists) for (const [outcome, n] of list) sum.set(outcome, (sum.get(outcome) ?? 0) + n);
   return [...sum];
+}
+
+/** Every pod's unrecorded requests as one sentence (unrecordedText); null when there are none. */
+export function totalUnrecordedText(pods: readonly { outcomes: readonly OutcomeCount[] }[]): string | null {
+  return unrecordedText(addUnrecorded(pods.map((p) => p.outcomes)));
 }
 
 /** "2 traced requests have no record: 1 aborted, 1 timeout"; null when there are none. */

@@ -6,7 +6,7 @@ import { counted } from "../../counted.js";
 import { isoTimeMs } from "../../records/times.js";
 import type { MapDumpValue, ReportData } from "../data-types.js";
 import { addBuckets, bucketQuantile, waterfallRows, type BucketTriple } from "../stats.js";
-import { addUnrecorded, AGENT_LIFE_NOTE, unrecordedText } from "../unrecorded.js";
+import { AGENT_LIFE_NOTE, totalUnrecordedText, unrecordedText } from "../unrecorded.js";
 import { barChart, timeline } from "./charts.js";
 import { byId, clear, el, fmtNs, fmtTime, fmtUnit } from "./dom.js";
 import { buildModel } from "./model.js";
@@ -376,7 +376,7 @@ function renderHeader(idx: Int32Array): void {
   const head = byId("source");
   clear(head);
   // Next to the request count: the traced requests the agents counted but wrote no record of.
-  const unrecorded = unrecordedText(addUnrecorded(s.unrecorded.map((p) => p.outcomes)));
+  const unrecorded = totalUnrecordedText(s.unrecorded);
   head.append(
     `${counted(n, "request")} (${idx.length} selected) from ${counted(data.pods.length, "pod")}, ${counted(data.maps.dumps.s.length, "map record")}; ${times}.`,
     unrecorded === null ? "" : el("span", { id: "unrecorded" }, ` ${unrecorded} (${AGENT_LIFE_NOTE}).`),
